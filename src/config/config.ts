@@ -1,0 +1,179 @@
+import { existsSync, readFileSync } from 'node:fs';
+import Type, { type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { parseDocument } from 'yaml';
+import { parseDuration } from './duration.js';
+
+/** Where a source's lines go when the request names no service. */
+const SourceMapping = Type.Object(
+  {
+    service: Type.Optional(Type.String({ minLength: 1 })),
+    hosts: Type.Optional(Type.Record(Type.String(), Type.String({ minLength: 1 }))),
+  },
+  { additionalProperties: false },
+);
+
+const ServiceSettings = Type.Object(
+  { routes: Type.Optional(Type.Array(Type.String({ pattern: '^/' }))) },
+  { additionalProperties: false },
+);
+
+/** The optional sloguard.yaml. Environment variables win over it. */
+const FileConfig = Type.Object(
+  {
+    host: Type.Optional(Type.String()),
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    database: Type.Optional(Type.String()),
+    definitions: Type.Optional(Type.String()),
+    evaluationInterval: Type.Optional(Type.String()),
+    minuteRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
+    hourRetentionDays: Type.Optional(Type.Integer({ minimum: 400 })),
+    maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+    maxQueuedObservations: Type.Optional(Type.Integer({ minimum: 1000 })),
+    logLevel: Type.Optional(Type.String()),
+    sources: Type.Optional(Type.Record(Type.String(), SourceMapping)),
+    services: Type.Optional(Type.Record(Type.String(), ServiceSettings)),
+  },
+  { additionalProperties: false },
+);
+type FileConfig = Static<typeof FileConfig>;
+
+export interface SourceSettings {
+  service?: string;
+  hosts?: Record<string, string>;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  databasePath: string;
+  definitionsPath: string;
+  /** Evaluation tick in milliseconds; divides a minute or an hour so it maps onto a cron schedule. */
+  evaluationIntervalMs: number;
+  minuteRetentionDays: number;
+  hourRetentionDays: number;
+  maxBodyBytes: number;
+  maxQueuedObservations: number;
+  logLevel: string;
+  sources: Record<string, SourceSettings>;
+  /** Route templates per service, tried before automatic id normalisation. */
+  routeTemplates: Record<string, string[]>;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Every environment variable the service reads, with its file key and default (README lists them). */
+export const ENVIRONMENT = {
+  SLOGUARD_HOST: { key: 'host', default: '127.0.0.1' },
+  SLOGUARD_PORT: { key: 'port', default: '9411' },
+  SLOGUARD_DATABASE: { key: 'database', default: './data/sloguard.db' },
+  SLOGUARD_DEFINITIONS: { key: 'definitions', default: './slo-definitions' },
+  SLOGUARD_EVALUATION_INTERVAL: { key: 'evaluationInterval', default: '1m' },
+  SLOGUARD_MINUTE_RETENTION_DAYS: { key: 'minuteRetentionDays', default: '8' },
+  SLOGUARD_HOUR_RETENTION_DAYS: { key: 'hourRetentionDays', default: '400' },
+  SLOGUARD_MAX_BODY_BYTES: { key: 'maxBodyBytes', default: String(16 * 1024 * 1024) },
+  SLOGUARD_MAX_QUEUED_OBSERVATIONS: { key: 'maxQueuedObservations', default: '2000000' },
+  SLOGUARD_LOG_LEVEL: { key: 'logLevel', default: 'info' },
+} as const;
+
+type EnvName = keyof typeof ENVIRONMENT;
+
+function readFileConfig(path: string): FileConfig {
+  const document = parseDocument(readFileSync(path, 'utf8'), { customTags: [] });
+  if (document.errors.length > 0) throw new ConfigError(path, document.errors[0]!.message);
+  const value: unknown = document.toJS() ?? {};
+  const firstError = Value.Errors(FileConfig, value)[0];
+  if (firstError) {
+    const field = firstError.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(top level)';
+    const extra =
+      'additionalProperties' in firstError.params
+        ? ` (${String(firstError.params.additionalProperties)})`
+        : '';
+    throw new ConfigError(`${path}: ${field}`, `${firstError.message}${extra}`);
+  }
+  return value as FileConfig;
+}
+
+function integer(name: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${text}"`);
+  }
+  return value;
+}
+
+/** A tick must divide a minute (seconds) or an hour (minutes) so node-cron can run it. */
+export function evaluationCron(intervalMs: number): string {
+  const seconds = intervalMs / 1000;
+  if (seconds < 60) return `*/${seconds} * * * * *`;
+  const minutes = seconds / 60;
+  return minutes === 1 ? '0 * * * * *' : `0 */${minutes} * * * *`;
+}
+
+function evaluationInterval(name: string, text: string): number {
+  const ms = parseDuration(text);
+  const valid =
+    ms !== undefined &&
+    ms % 1000 === 0 &&
+    ((ms < 60_000 && 60_000 % ms === 0) || (ms >= 60_000 && ms % 60_000 === 0 && 3_600_000 % ms === 0));
+  if (!valid) {
+    throw new ConfigError(
+      name,
+      `expected a duration that divides a minute or an hour (5s, 30s, 1m, 5m), got "${text}"`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * Reads the configuration once at start: sloguard.yaml (SLOGUARD_CONFIG, or ./sloguard.yaml when present),
+ * then SLOGUARD_* variables over it. Throws ConfigError naming the bad field.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const configPath = env.SLOGUARD_CONFIG ?? (existsSync('sloguard.yaml') ? 'sloguard.yaml' : undefined);
+  if (env.SLOGUARD_CONFIG && !existsSync(env.SLOGUARD_CONFIG)) {
+    throw new ConfigError('SLOGUARD_CONFIG', `no such file: ${env.SLOGUARD_CONFIG}`);
+  }
+  const file = configPath ? readFileConfig(configPath) : {};
+  const setting = (name: EnvName): string => {
+    const { key, default: fallback } = ENVIRONMENT[name];
+    const fromFile = (file as Record<string, unknown>)[key];
+    return env[name] ?? (fromFile === undefined ? fallback : String(fromFile));
+  };
+  const routeTemplates: Record<string, string[]> = {};
+  for (const [service, settings] of Object.entries(file.services ?? {}))
+    routeTemplates[service] = settings.routes ?? [];
+  return {
+    host: setting('SLOGUARD_HOST'),
+    port: integer('SLOGUARD_PORT', setting('SLOGUARD_PORT'), 0, 65535),
+    databasePath: setting('SLOGUARD_DATABASE'),
+    definitionsPath: setting('SLOGUARD_DEFINITIONS'),
+    evaluationIntervalMs: evaluationInterval(
+      'SLOGUARD_EVALUATION_INTERVAL',
+      setting('SLOGUARD_EVALUATION_INTERVAL'),
+    ),
+    minuteRetentionDays: integer(
+      'SLOGUARD_MINUTE_RETENTION_DAYS',
+      setting('SLOGUARD_MINUTE_RETENTION_DAYS'),
+      1,
+    ),
+    hourRetentionDays: integer('SLOGUARD_HOUR_RETENTION_DAYS', setting('SLOGUARD_HOUR_RETENTION_DAYS'), 400),
+    maxBodyBytes: integer('SLOGUARD_MAX_BODY_BYTES', setting('SLOGUARD_MAX_BODY_BYTES'), 1024),
+    maxQueuedObservations: integer(
+      'SLOGUARD_MAX_QUEUED_OBSERVATIONS',
+      setting('SLOGUARD_MAX_QUEUED_OBSERVATIONS'),
+      1000,
+    ),
+    logLevel: setting('SLOGUARD_LOG_LEVEL'),
+    sources: file.sources ?? {},
+    routeTemplates,
+  };
+}

@@ -1,0 +1,79 @@
+import { type Document, isMap, isPair, isScalar, LineCounter, parseAllDocuments } from 'yaml';
+
+/** A place in a definitions file, for messages of the form file:line:column. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export class DefinitionError extends Error {
+  constructor(
+    readonly location: SourceLocation,
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${location.file}:${location.line}:${location.column}: ${field ? `${field}: ` : ''}${reason}`);
+    this.name = 'DefinitionError';
+  }
+}
+
+/** One YAML document with the means to point at any of its fields. */
+export interface YamlDocument {
+  value: unknown;
+  file: string;
+  /** Where a field is (its key when `atKey`), falling back to the nearest parent that exists. */
+  locate(path: readonly (string | number)[], atKey?: boolean): SourceLocation;
+}
+
+/**
+ * Parses every document of a file. No custom tags are resolved (YAML 1.2 core schema), so a file cannot
+ * build objects. Syntax errors come back as DefinitionErrors.
+ */
+export function parseYamlFile(
+  text: string,
+  file: string,
+): { documents: YamlDocument[]; errors: DefinitionError[] } {
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, { lineCounter, customTags: [], uniqueKeys: true });
+  const errors: DefinitionError[] = [];
+  const documents: YamlDocument[] = [];
+  const at = (offset: number): SourceLocation => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, column: col };
+  };
+  for (const document of Array.isArray(parsed) ? parsed : [parsed]) {
+    if (document.errors.length > 0) {
+      for (const error of document.errors)
+        errors.push(new DefinitionError(at(error.pos[0]), '', error.message));
+      continue;
+    }
+    if (document.contents === null) continue;
+    documents.push({
+      value: document.toJS({ maxAliasCount: 100 }),
+      file,
+      locate: (path, atKey = false) => at(offsetOf(document, path, atKey)),
+    });
+  }
+  return { documents, errors };
+}
+
+function offsetOf(document: Document, path: readonly (string | number)[], atKey: boolean): number {
+  for (let depth = path.length; depth > 0; depth--) {
+    const parentPath = path.slice(0, depth - 1);
+    const key = path[depth - 1];
+    const parent = parentPath.length === 0 ? document.contents : document.getIn(parentPath, true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === key);
+      const node = pair && (atKey || depth < path.length ? pair.key : (pair.value ?? pair.key));
+      const range = (node as { range?: [number, number, number] } | undefined)?.range;
+      if (range) return range[0];
+    } else {
+      const node = document.getIn([...parentPath, key], true) as
+        | { range?: [number, number, number] }
+        | undefined;
+      if (node?.range) return node.range[0];
+    }
+  }
+  return document.contents?.range?.[0] ?? 0;
+}

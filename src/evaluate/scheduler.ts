@@ -1,0 +1,101 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import { evaluationCron } from '../config/config.js';
+import type { SloRegistry } from '../definitions/registry.js';
+import type { SloDefinition } from '../definitions/slo.js';
+import type { BucketStore, WindowCounts } from '../store/buckets.js';
+import type { StatusStore } from '../store/statuses.js';
+import { BURN_WINDOWS_MS, type BurnWindow } from './math.js';
+import { selects } from './select.js';
+import { type EventCounts, evaluateSlo, type SloStatus } from './status.js';
+
+function eventCounts(definition: SloDefinition, counts: WindowCounts): EventCounts {
+  if (definition.indicator.good.kind === 'latency') {
+    return { good: counts.latencyGood, valid: counts.timed, errorBound: counts.latencyErrorBound };
+  }
+  return { good: counts.total - counts.errors, valid: counts.total, errorBound: 0 };
+}
+
+/**
+ * Runs the pure evaluation for every SLO on each tick: reads window sums from the store, computes each
+ * SloStatus, keeps the latest in memory for the gate and the API, and persists them.
+ */
+export class SloEvaluator {
+  private latest = new Map<string, SloStatus>();
+  private task: ScheduledTask | undefined;
+
+  constructor(
+    private readonly buckets: BucketStore,
+    private readonly statuses: StatusStore,
+    private registry: SloRegistry,
+    readonly intervalMs: number,
+  ) {
+    for (const status of statuses.loadAll()) {
+      if (registry.byName.has(status.name)) this.latest.set(status.name, status);
+    }
+  }
+
+  evaluateAll(nowMs = Date.now()): SloStatus[] {
+    const series = this.buckets.listSeries();
+    const results: SloStatus[] = [];
+    for (const definition of this.registry.definitions) {
+      const matching = series.filter((row) => selects(definition, row));
+      const ids = matching.map((row) => row.id);
+      const threshold =
+        definition.indicator.good.kind === 'latency' ? definition.indicator.good.thresholdUs : undefined;
+      const count = (windowMs: number) => this.buckets.windowCounts(ids, nowMs - windowMs, nowMs, threshold);
+      const windowCounts = count(definition.windowMs);
+      const burnWindows = {} as Record<BurnWindow, EventCounts>;
+      for (const [name, ms] of Object.entries(BURN_WINDOWS_MS) as Array<[BurnWindow, number]>) {
+        burnWindows[name] = eventCounts(definition, count(ms));
+      }
+      const lastSeen = matching.reduce((latest, row) => Math.max(latest, row.lastSeenMs), -1);
+      results.push(
+        evaluateSlo(
+          definition,
+          {
+            window: eventCounts(definition, windowCounts),
+            burnWindows,
+            lastObservationMs: lastSeen >= 0 ? lastSeen : null,
+            windowStartMs: windowCounts.effectiveFromMs,
+          },
+          nowMs,
+        ),
+      );
+    }
+    this.statuses.saveAll(results);
+    this.latest = new Map(results.map((status) => [status.name, status]));
+    return results;
+  }
+
+  /** The latest status of each SLO, in definition order. */
+  current(): SloStatus[] {
+    return this.registry.definitions.flatMap((d) => this.latest.get(d.name) ?? []);
+  }
+
+  status(name: string): SloStatus | undefined {
+    return this.latest.get(name);
+  }
+
+  /** A status older than two ticks is stale: the evaluator has stopped keeping up. */
+  isStale(status: SloStatus, nowMs = Date.now()): boolean {
+    return nowMs - status.evaluatedAtMs > 2 * this.intervalMs;
+  }
+
+  start(onError: (error: unknown) => void): void {
+    this.task = cron.schedule(
+      evaluationCron(this.intervalMs),
+      () => {
+        try {
+          this.evaluateAll();
+        } catch (error) {
+          onError(error);
+        }
+      },
+      { noOverlap: true, name: 'evaluate-slos' },
+    );
+  }
+
+  stop(): void {
+    this.task?.stop();
+  }
+}

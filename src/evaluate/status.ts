@@ -1,0 +1,136 @@
+import type { SloDefinition } from '../definitions/slo.js';
+import {
+  allowedDowntimeMs,
+  type BurnWindow,
+  burnRate,
+  burnRateTiers,
+  type ErrorBudget,
+  errorBudget,
+  sliRatio,
+  type TierState,
+  tierState,
+  timeToExhaustionMs,
+} from './math.js';
+
+/** Good and valid events of one SLO over one window. */
+export interface EventCounts {
+  good: number;
+  valid: number;
+  /** Latency SLIs read from the histogram: how many good events could be off. */
+  errorBound: number;
+}
+
+export type SloState = 'ok' | 'warning' | 'exhausted' | 'no-data';
+
+export interface AlertTierStatus {
+  severity: 'page' | 'ticket';
+  longWindow: BurnWindow;
+  shortWindow: BurnWindow;
+  factor: number;
+  longBurnRate: number | null;
+  shortBurnRate: number | null;
+  state: TierState;
+}
+
+/** One evaluation of one SLO at one time. */
+export interface SloStatus {
+  name: string;
+  service: string;
+  indicator: 'availability' | 'latency';
+  objective: number;
+  objectivePercent: number;
+  window: string;
+  evaluatedAtMs: number;
+  state: SloState;
+  good: number;
+  valid: number;
+  sli: number | null;
+  /** For latency SLIs read from histograms: the SLI could be off by this much either way. */
+  sliErrorBound: number;
+  budget: ErrorBudget & { allowedDowntimeSeconds: number };
+  burnRates: Record<BurnWindow, number | null>;
+  alerts: AlertTierStatus[];
+  /** Highest firing severity, or null. */
+  firing: 'page' | 'ticket' | null;
+  timeToExhaustionSeconds: number | null;
+  lastObservationMs: number | null;
+  /** Where the SLO window really began (later than asked when data is younger, earlier when hour-aligned). */
+  windowStartMs: number;
+}
+
+export interface EvaluationInput {
+  /** Counts over the SLO window. */
+  window: EventCounts;
+  /** Counts per burn-rate window. */
+  burnWindows: Record<BurnWindow, EventCounts>;
+  lastObservationMs: number | null;
+  windowStartMs: number;
+}
+
+/** Below this many valid events in a tier's long window, the tier reports insufficient data. */
+export const DEFAULT_MIN_EVENTS = 10;
+
+/** Computes an SloStatus from event counts. Pure: no clock, no store. */
+export function evaluateSlo(
+  definition: SloDefinition,
+  input: EvaluationInput,
+  nowMs: number,
+  minEvents = DEFAULT_MIN_EVENTS,
+): SloStatus {
+  const { objective } = definition;
+  const { good, valid, errorBound } = input.window;
+  const budget = errorBudget(objective, good, valid);
+  const burnRates = {} as Record<BurnWindow, number | null>;
+  for (const [name, counts] of Object.entries(input.burnWindows) as Array<[BurnWindow, EventCounts]>) {
+    burnRates[name] = burnRate(objective, counts.good, counts.valid);
+  }
+  const alerts = burnRateTiers(definition.windowMs).map(
+    (tier): AlertTierStatus => ({
+      severity: tier.severity,
+      longWindow: tier.longWindow,
+      shortWindow: tier.shortWindow,
+      factor: tier.factor,
+      longBurnRate: burnRates[tier.longWindow],
+      shortBurnRate: burnRates[tier.shortWindow],
+      state: tierState(
+        tier,
+        { rate: burnRates[tier.longWindow], valid: input.burnWindows[tier.longWindow].valid },
+        { rate: burnRates[tier.shortWindow] },
+        minEvents,
+      ),
+    }),
+  );
+  const firingTiers = alerts.filter((tier) => tier.state === 'firing');
+  const firing = firingTiers.some((t) => t.severity === 'page')
+    ? 'page'
+    : firingTiers.length > 0
+      ? 'ticket'
+      : null;
+  let state: SloState = 'ok';
+  if (valid === 0) state = 'no-data';
+  else if (budget.remaining <= 0) state = 'exhausted';
+  else if (firing) state = 'warning';
+  const recentRate = burnRates['1h'];
+  const exhaustionMs = timeToExhaustionMs(budget.remainingRatio, recentRate, definition.windowMs);
+  return {
+    name: definition.name,
+    service: definition.service,
+    indicator: definition.indicator.good.kind,
+    objective,
+    objectivePercent: definition.objectivePercent,
+    window: definition.window,
+    evaluatedAtMs: nowMs,
+    state,
+    good,
+    valid,
+    sli: sliRatio(good, valid),
+    sliErrorBound: valid > 0 ? errorBound / valid : 0,
+    budget: { ...budget, allowedDowntimeSeconds: allowedDowntimeMs(objective, definition.windowMs) / 1000 },
+    burnRates,
+    alerts,
+    firing,
+    timeToExhaustionSeconds: exhaustionMs === null ? null : exhaustionMs / 1000,
+    lastObservationMs: input.lastObservationMs,
+    windowStartMs: input.windowStartMs,
+  };
+}

@@ -1,0 +1,13 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+
+/** Liveness and readiness, always public. */
+const health: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const evaluated = app.sloguard.evaluator.current().length;
+    const defined = app.sloguard.registry.definitions.length;
+    if (evaluated < defined) return reply.code(503).send({ status: 'starting', evaluated, defined });
+    return { status: 'ready', evaluated, defined };
+  });
+};
+export default health;

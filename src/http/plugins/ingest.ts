@@ -1,0 +1,71 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { LOG_FORMATS, logFormatNames } from '../../ingest/loadbalancer/formats.js';
+import { ingestLines } from '../../ingest/loadbalancer/lines.js';
+import { QueueFullError } from '../../ingest/pipeline.js';
+import { decodeBody } from '../body.js';
+import { HttpError } from '../errors.js';
+
+const IngestQuery = Type.Object({
+  format: Type.String(),
+  source: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  service: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+});
+
+/** `POST /api/v1/ingest/lb`: access-log lines in, 202 once committed, with counts and the lines refused. */
+const ingest: FastifyPluginAsyncTypebox = async (app) => {
+  const { config, pipeline, routes } = app.sloguard;
+  // Log lines arrive as whatever curl or a shipper sends (text, form-encoded, octet-stream): take raw bytes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: config.maxBodyBytes },
+    (_request, body, done) => done(null, body),
+  );
+
+  app.post(
+    '/api/v1/ingest/lb',
+    { schema: { querystring: IngestQuery }, bodyLimit: config.maxBodyBytes },
+    async (request, reply) => {
+      const { format, service } = request.query;
+      const parse = LOG_FORMATS[format];
+      if (!parse) {
+        throw new HttpError(
+          400,
+          'invalid_query',
+          `unknown format "${format}"; allowed: ${logFormatNames().join(', ')}`,
+          'format',
+        );
+      }
+      const source = request.query.source ?? format;
+      const settings = config.sources[source];
+      if (!service && !settings?.service && !settings?.hosts) {
+        throw new HttpError(
+          400,
+          'invalid_query',
+          `no service for source "${source}": pass service= or map the source in sloguard.yaml`,
+          'service',
+        );
+      }
+      const text = decodeBody(
+        request.body as Buffer | undefined,
+        request.headers['content-encoding'],
+        config.maxBodyBytes,
+      ).toString('utf8');
+      const batch = pipeline.newBatch();
+      const summary = ingestLines(text, parse, { source, service, settings, routes }, batch);
+      try {
+        await pipeline.submit(batch);
+      } catch (error) {
+        if (error instanceof QueueFullError) {
+          throw new HttpError(503, 'overloaded', error.message, undefined, {
+            'retry-after': String(error.retryAfterSeconds),
+          });
+        }
+        throw error;
+      }
+      return reply.code(202).send(summary);
+    },
+  );
+};
+export default ingest;

@@ -1,0 +1,24 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { HttpError } from '../errors.js';
+import { statusView } from '../views.js';
+
+/** The latest SloStatus of every SLO, and of one. */
+const slos: FastifyPluginAsyncTypebox = async (app) => {
+  const { evaluator } = app.sloguard;
+
+  app.get('/api/v1/slos', async () => ({
+    slos: evaluator.current().map((status) => statusView(status, evaluator.isStale(status))),
+  }));
+
+  app.get(
+    '/api/v1/slos/:name',
+    { schema: { params: Type.Object({ name: Type.String() }) } },
+    async (request) => {
+      const status = evaluator.status(request.params.name);
+      if (!status) throw new HttpError(404, 'not_found', `no SLO named "${request.params.name}"`, 'name');
+      return statusView(status, evaluator.isStale(status));
+    },
+  );
+};
+export default slos;

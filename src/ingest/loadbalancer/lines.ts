@@ -1,0 +1,85 @@
+import type { SourceSettings } from '../../config/config.js';
+import type { BatchAggregate } from '../aggregate.js';
+import { isServerError } from '../observation.js';
+import type { ServiceRoutes } from '../routes.js';
+import { type LineParser, LineRejected } from './format.js';
+
+export interface LineProblem {
+  line: number;
+  reason: string;
+}
+
+/** What became of a batch of lines. */
+export interface LineSummary {
+  accepted: number;
+  rejected: number;
+  skipped: number;
+  /** The first rejected or skipped lines with their reasons (1-based line numbers). */
+  problems: LineProblem[];
+}
+
+export interface LineContext {
+  source: string;
+  /** The service named by the request, which wins over the source's mapping. */
+  service?: string;
+  settings?: SourceSettings;
+  routes: ServiceRoutes;
+}
+
+const MAX_PROBLEMS = 20;
+
+/** The service a line belongs to: the request's, else the source's host mapping, else its default. */
+function serviceOf(context: LineContext, host: string | undefined): string | undefined {
+  if (context.service) return context.service;
+  const byHost = host === undefined ? undefined : context.settings?.hosts?.[host];
+  return byHost ?? context.settings?.service;
+}
+
+/**
+ * Parses access-log lines into the batch. A bad line is counted and reported; the good lines of the same
+ * batch are kept. Blank lines are ignored.
+ */
+export function ingestLines(
+  text: string,
+  parse: LineParser,
+  context: LineContext,
+  batch: BatchAggregate,
+): LineSummary {
+  const summary: LineSummary = { accepted: 0, rejected: 0, skipped: 0, problems: [] };
+  let lineNumber = 0;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    lineNumber += 1;
+    const line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+    start = end + 1;
+    if (line.trim() === '') continue;
+    try {
+      const entry = parse(line);
+      const service = serviceOf(context, entry.host);
+      if (service === undefined) {
+        throw new LineRejected(`no service for host "${entry.host ?? '-'}": pass service= or map the source`);
+      }
+      batch.add({
+        timeMs: entry.timeMs,
+        kind: 'loadbalancer',
+        source: context.source,
+        service,
+        operation: context.routes.route(service, entry.path),
+        method: entry.method,
+        status: entry.status,
+        error: isServerError(entry.status),
+        ...(entry.durationUs !== undefined && { durationUs: entry.durationUs }),
+      });
+      summary.accepted += 1;
+    } catch (error) {
+      if (!(error instanceof LineRejected)) throw error;
+      if (error.skipped) summary.skipped += 1;
+      else summary.rejected += 1;
+      if (summary.problems.length < MAX_PROBLEMS)
+        summary.problems.push({ line: lineNumber, reason: error.message });
+    }
+  }
+  return summary;
+}

@@ -1,0 +1,53 @@
+import cron from 'node-cron';
+import type { Config } from './config/config.js';
+import { buildApp } from './http/app.js';
+import { createSloguard, type Sloguard } from './sloguard.js';
+
+export interface RunningService {
+  sloguard: Sloguard;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts everything: config → store → definitions → first evaluation → HTTP server → schedules
+ * (evaluation tick, hourly retention and WAL checkpoint). `close` stops taking requests, commits what is
+ * queued and closes the database.
+ */
+export async function startService(config: Config): Promise<RunningService> {
+  const sloguard = createSloguard(config);
+  const app = await buildApp(sloguard);
+  sloguard.evaluator.evaluateAll();
+  const logError = (error: unknown) => app.log.error({ err: error }, 'scheduled job failed');
+  sloguard.evaluator.start(logError);
+  const maintenance = cron.schedule(
+    '17 * * * *',
+    () => {
+      try {
+        const removed = sloguard.buckets.applyRetention(Date.now(), config.hourRetentionDays);
+        sloguard.db.pragma('wal_checkpoint(TRUNCATE)');
+        app.log.info({ removed }, 'retention applied');
+      } catch (error) {
+        logError(error);
+      }
+    },
+    { noOverlap: true, name: 'retention' },
+  );
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  app.log.info(
+    { slos: sloguard.registry.definitions.length },
+    `sloguard listening on http://${host}:${port}`,
+  );
+  return {
+    sloguard,
+    url: `http://${host}:${port}`,
+    async close() {
+      maintenance.stop();
+      await app.close();
+      sloguard.close();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import type { Config } from './config/config.js';
+import { loadDefinitions } from './definitions/load.js';
+import { SloRegistry } from './definitions/registry.js';
+import type { DefinitionError } from './definitions/yamlSource.js';
+import { SloEvaluator } from './evaluate/scheduler.js';
+import { DeployGate } from './gate/gate.js';
+import { IngestPipeline } from './ingest/pipeline.js';
+import { ServiceRoutes } from './ingest/routes.js';
+import { BucketStore } from './store/buckets.js';
+import { type Db, openDatabase } from './store/database.js';
+import { GateDecisionStore } from './store/gateDecisions.js';
+import { StatusStore } from './store/statuses.js';
+
+export class InvalidDefinitionsError extends Error {
+  constructor(readonly errors: DefinitionError[]) {
+    super(`invalid SLO definitions:\n${errors.map((e) => `  ${e.message}`).join('\n')}`);
+    this.name = 'InvalidDefinitionsError';
+  }
+}
+
+/** The parts of a running sloguard, wired once from the config; routes and schedulers use them. */
+export interface Sloguard {
+  config: Config;
+  db: Db;
+  registry: SloRegistry;
+  buckets: BucketStore;
+  pipeline: IngestPipeline;
+  routes: ServiceRoutes;
+  evaluator: SloEvaluator;
+  gate: DeployGate;
+  decisions: GateDecisionStore;
+  close(): void;
+}
+
+/** Loads definitions (refusing invalid ones, as Prometheus refuses bad rules), opens the store, wires the rest. */
+export function createSloguard(config: Config): Sloguard {
+  const loaded = loadDefinitions([config.definitionsPath]);
+  if (loaded.errors.length > 0) throw new InvalidDefinitionsError(loaded.errors);
+  const registry = new SloRegistry(loaded.definitions);
+  const db = openDatabase(config.databasePath);
+  const buckets = new BucketStore(db, config.minuteRetentionDays);
+  const decisions = new GateDecisionStore(db);
+  const evaluator = new SloEvaluator(buckets, new StatusStore(db), registry, config.evaluationIntervalMs);
+  const routes = new ServiceRoutes((service) => [
+    ...(config.routeTemplates[service] ?? []),
+    ...registry.routesOf(service),
+  ]);
+  const pipeline = new IngestPipeline(buckets, () => registry, config.maxQueuedObservations);
+  return {
+    config,
+    db,
+    registry,
+    buckets,
+    pipeline,
+    routes,
+    evaluator,
+    gate: new DeployGate(evaluator, () => registry, decisions),
+    decisions,
+    close() {
+      evaluator.stop();
+      pipeline.flush();
+      db.close();
+    },
+  };
+}

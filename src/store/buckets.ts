@@ -1,0 +1,234 @@
+import type { BatchAggregate, BucketDelta, SeriesKey } from '../ingest/aggregate.js';
+import type { SourceKind } from '../ingest/observation.js';
+import type { Db } from './database.js';
+import {
+  addCounts,
+  addExactCounts,
+  decodeCounts,
+  encodeCounts,
+  estimateAtOrUnder,
+  type SparseCounts,
+} from './histogram.js';
+import { planWindow } from './windows.js';
+
+export interface SeriesRow extends SeriesKey {
+  id: number;
+  firstSeenMs: number;
+  lastSeenMs: number;
+}
+
+/** Sums over a window of some series; latency figures only when a threshold was asked for. */
+export interface WindowCounts {
+  total: number;
+  errors: number;
+  /** Requests with a measured duration (the valid events of a latency SLI). */
+  timed: number;
+  /** Requests at or under the threshold: exact where declared when written, else estimated. */
+  latencyGood: number;
+  /** How many of latencyGood could be on the other side of the threshold (0 when exact). */
+  latencyErrorBound: number;
+  effectiveFromMs: number;
+}
+
+interface BucketRow {
+  total: number;
+  errors: number;
+  histogram: Buffer | null;
+  thresholds: Buffer | null;
+}
+
+const MINUTES_PER_HOUR = 60;
+
+function bucketStatements(db: Db, table: 'minute_buckets' | 'hour_buckets', column: 'minute' | 'hour') {
+  return {
+    get: db.prepare<[number, number], BucketRow>(
+      `SELECT total, errors, histogram, thresholds FROM ${table} WHERE series_id = ? AND ${column} = ?`,
+    ),
+    put: db.prepare<[number, number, number, number, Buffer | null, Buffer | null]>(
+      `INSERT OR REPLACE INTO ${table} (series_id, ${column}, total, errors, histogram, thresholds) VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    sums: db.prepare<[number, number, number], { total: number | null; errors: number | null }>(
+      `SELECT SUM(total) AS total, SUM(errors) AS errors FROM ${table} WHERE series_id = ? AND ${column} >= ? AND ${column} < ?`,
+    ),
+    rows: db.prepare<[number, number, number], BucketRow>(
+      `SELECT total, errors, histogram, thresholds FROM ${table} WHERE series_id = ? AND ${column} >= ? AND ${column} < ?`,
+    ),
+    deleteBefore: db.prepare<[number]>(`DELETE FROM ${table} WHERE ${column} < ?`),
+  };
+}
+type BucketStatements = ReturnType<typeof bucketStatements>;
+
+/** Per-minute and per-hour buckets of every series: the only writer, and the window reader. */
+export class BucketStore {
+  private readonly seriesIds = new Map<string, number>();
+  private readonly statements;
+
+  constructor(
+    db: Db,
+    private readonly minuteRetentionDays: number,
+  ) {
+    this.statements = {
+      minute: bucketStatements(db, 'minute_buckets', 'minute'),
+      hour: bucketStatements(db, 'hour_buckets', 'hour'),
+      findSeries: db.prepare<[string, string, string, string, string], { id: number }>(
+        `SELECT id FROM series WHERE kind = ? AND source = ? AND service = ? AND operation = ? AND method = ?`,
+      ),
+      insertSeries: db.prepare(
+        `INSERT INTO series (kind, source, service, operation, method, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      touchSeries: db.prepare(
+        `UPDATE series SET last_seen_ms = max(last_seen_ms, ?), first_seen_ms = min(first_seen_ms, ?) WHERE id = ?`,
+      ),
+      allSeries: db.prepare<[], SeriesRow>(
+        `SELECT id, kind, source, service, operation, method, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs FROM series`,
+      ),
+    };
+    this.commit = db.transaction((batch: BatchAggregate) => this.write(batch));
+  }
+
+  /** Writes a batch in one transaction; when it returns the data is committed. */
+  readonly commit: (batch: BatchAggregate) => void;
+
+  private write(batch: BatchAggregate): void {
+    for (const [keyString, series] of batch.series) {
+      const seriesId = this.seriesId(keyString, series.key, series.firstSeenMs, series.lastSeenMs);
+      const hours = new Map<number, BucketDelta[]>();
+      for (const [minute, delta] of series.minutes) {
+        this.mergeInto(this.statements.minute, seriesId, minute, [delta]);
+        const hour = Math.floor(minute / MINUTES_PER_HOUR);
+        const list = hours.get(hour);
+        if (list) list.push(delta);
+        else hours.set(hour, [delta]);
+      }
+      for (const [hour, deltas] of hours) this.mergeInto(this.statements.hour, seriesId, hour, deltas);
+    }
+  }
+
+  /** Read-modify-write of one bucket: counts add up, histograms merge bin by bin. */
+  private mergeInto(
+    statements: BucketStatements,
+    seriesId: number,
+    slot: number,
+    deltas: BucketDelta[],
+  ): void {
+    const existing = statements.get.get(seriesId, slot);
+    let total = existing?.total ?? 0;
+    let errors = existing?.errors ?? 0;
+    const histogram = decodeCounts(existing?.histogram);
+    let thresholds = existing ? decodeCounts(existing.thresholds) : undefined;
+    for (const delta of deltas) {
+      total += delta.total;
+      errors += delta.errors;
+      addCounts(histogram, delta.histogram);
+      if (thresholds) addExactCounts(thresholds, delta.thresholds);
+      else thresholds = new Map(delta.thresholds);
+    }
+    statements.put.run(
+      seriesId,
+      slot,
+      total,
+      errors,
+      histogram.size > 0 ? encodeCounts(histogram) : null,
+      thresholds && thresholds.size > 0 ? encodeCounts(thresholds) : null,
+    );
+  }
+
+  private seriesId(keyString: string, key: SeriesKey, firstSeenMs: number, lastSeenMs: number): number {
+    let id = this.seriesIds.get(keyString);
+    if (id === undefined) {
+      const args = [key.kind, key.source, key.service, key.operation, key.method] as const;
+      id = this.statements.findSeries.get(...args)?.id;
+      if (id === undefined) {
+        id = Number(this.statements.insertSeries.run(...args, firstSeenMs, lastSeenMs).lastInsertRowid);
+      }
+      this.seriesIds.set(keyString, id);
+    }
+    this.statements.touchSeries.run(lastSeenMs, firstSeenMs, id);
+    return id;
+  }
+
+  listSeries(kind?: SourceKind): SeriesRow[] {
+    const rows = this.statements.allSeries.all();
+    return kind ? rows.filter((row) => row.kind === kind) : rows;
+  }
+
+  /** The oldest minute still kept by retention, aligned to an hour. */
+  oldestMinuteKept(nowMs: number): number {
+    const cutoff = Math.floor(nowMs / 60_000) - this.minuteRetentionDays * 24 * MINUTES_PER_HOUR;
+    return Math.ceil(cutoff / MINUTES_PER_HOUR) * MINUTES_PER_HOUR;
+  }
+
+  /**
+   * Sums of the given series over [fromMs, toMs). With a threshold, also the latency counts: a bucket
+   * that holds an exact count for it gives that; others are estimated from their histogram.
+   */
+  windowCounts(
+    seriesIds: readonly number[],
+    fromMs: number,
+    toMs: number,
+    thresholdUs?: number,
+  ): WindowCounts {
+    const plan = planWindow(
+      Math.floor(fromMs / 60_000),
+      Math.ceil(toMs / 60_000),
+      this.oldestMinuteKept(toMs),
+    );
+    const counts: WindowCounts = {
+      total: 0,
+      errors: 0,
+      timed: 0,
+      latencyGood: 0,
+      latencyErrorBound: 0,
+      effectiveFromMs: plan.effectiveFromMinute * 60_000,
+    };
+    const parts: Array<[BucketStatements, number, number]> = plan.minuteRanges.map(([a, b]) => [
+      this.statements.minute,
+      a,
+      b,
+    ]);
+    if (plan.hourRange) parts.push([this.statements.hour, plan.hourRange[0], plan.hourRange[1]]);
+    for (const seriesId of seriesIds) {
+      for (const [statements, from, to] of parts) {
+        if (thresholdUs === undefined) {
+          const sums = statements.sums.get(seriesId, from, to);
+          counts.total += sums?.total ?? 0;
+          counts.errors += sums?.errors ?? 0;
+          continue;
+        }
+        for (const row of statements.rows.iterate(seriesId, from, to)) {
+          counts.total += row.total;
+          counts.errors += row.errors;
+          addLatency(counts, decodeCounts(row.histogram), decodeCounts(row.thresholds), thresholdUs);
+        }
+      }
+    }
+    return counts;
+  }
+
+  /** Drops minute rows past retention and hour rows past theirs. */
+  applyRetention(nowMs: number, hourRetentionDays: number): { minutes: number; hours: number } {
+    const minutes = this.statements.minute.deleteBefore.run(this.oldestMinuteKept(nowMs)).changes;
+    const oldestHour = Math.floor(nowMs / 3_600_000) - hourRetentionDays * 24;
+    const hours = this.statements.hour.deleteBefore.run(oldestHour).changes;
+    return { minutes, hours };
+  }
+}
+
+function addLatency(
+  counts: WindowCounts,
+  histogram: SparseCounts,
+  thresholds: SparseCounts,
+  thresholdUs: number,
+) {
+  let timed = 0;
+  for (const count of histogram.values()) timed += count;
+  counts.timed += timed;
+  const exact = thresholds.get(thresholdUs);
+  if (exact !== undefined) {
+    counts.latencyGood += exact;
+    return;
+  }
+  const estimate = estimateAtOrUnder(histogram, thresholdUs);
+  counts.latencyGood += estimate.good;
+  counts.latencyErrorBound += estimate.errorBound;
+}

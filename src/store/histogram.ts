@@ -1,0 +1,126 @@
+/**
+ * Fixed exponential latency bounds shared by every bucket, so buckets of any series and any time merge
+ * by adding counts. Bin 0 holds durations ≤ 100 µs; bin i holds (100·1.05^(i−1), 100·1.05^i] µs, so a
+ * bin's width is 5% of its lower bound. The last bin takes everything above an hour.
+ */
+export const FIRST_BOUND_US = 100;
+export const GROWTH = 1.05;
+const LOG_GROWTH = Math.log(GROWTH);
+export const BIN_COUNT = Math.ceil(Math.log(3_600_000_000 / FIRST_BOUND_US) / LOG_GROWTH) + 2;
+
+/** Upper bound of bin i in microseconds (Infinity for the overflow bin). */
+export function binUpperBound(bin: number): number {
+  return bin >= BIN_COUNT - 1 ? Number.POSITIVE_INFINITY : FIRST_BOUND_US * GROWTH ** bin;
+}
+
+export function binLowerBound(bin: number): number {
+  return bin === 0 ? 0 : binUpperBound(bin - 1);
+}
+
+/** The bin a duration falls in. Corrected for rounding so a duration exactly on a bound stays in its bin. */
+export function binOf(durationUs: number): number {
+  if (durationUs <= FIRST_BOUND_US) return 0;
+  let bin = Math.ceil(Math.log(durationUs / FIRST_BOUND_US) / LOG_GROWTH);
+  if (bin > 0 && durationUs <= binUpperBound(bin - 1)) bin -= 1;
+  else if (durationUs > binUpperBound(bin)) bin += 1;
+  return Math.min(bin, BIN_COUNT - 1);
+}
+
+/** Sparse counts: bin → count, or threshold (µs) → count. */
+export type SparseCounts = Map<number, number>;
+
+export function addCounts(into: SparseCounts, from: SparseCounts): void {
+  for (const [key, count] of from) into.set(key, (into.get(key) ?? 0) + count);
+}
+
+/**
+ * Adds exact threshold counts. A threshold known on one side only (declared after that side was written)
+ * is no longer exact for the sum, so it is dropped and readers fall back to the histogram.
+ */
+export function addExactCounts(into: SparseCounts, from: SparseCounts): void {
+  for (const key of into.keys()) if (!from.has(key)) into.delete(key);
+  for (const [key, count] of from) {
+    const current = into.get(key);
+    if (current !== undefined) into.set(key, current + count);
+  }
+}
+
+/**
+ * Varint pairs (key delta, count), keys ascending. A minute of one series touches a few dozen bins with
+ * small counts, so most pairs take two or three bytes.
+ */
+export function encodeCounts(counts: SparseCounts): Buffer {
+  const keys = [...counts.keys()].sort((a, b) => a - b);
+  const bytes: number[] = [];
+  let previous = 0;
+  for (const key of keys) {
+    writeVarint(bytes, key - previous);
+    writeVarint(bytes, counts.get(key)!);
+    previous = key;
+  }
+  return Buffer.from(bytes);
+}
+
+export function decodeCounts(
+  blob: Uint8Array | null | undefined,
+  into: SparseCounts = new Map(),
+): SparseCounts {
+  if (!blob) return into;
+  let offset = 0;
+  let key = 0;
+  const read = (): number => {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      const byte = blob[offset++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+      scale *= 128;
+    }
+  };
+  while (offset < blob.length) {
+    key += read();
+    const count = read();
+    into.set(key, (into.get(key) ?? 0) + count);
+  }
+  return into;
+}
+
+// Arithmetic rather than bit operations: counts may pass 2^31.
+function writeVarint(bytes: number[], value: number): void {
+  let rest = value;
+  while (rest >= 128) {
+    bytes.push((rest % 128) | 0x80);
+    rest = Math.floor(rest / 128);
+  }
+  bytes.push(rest);
+}
+
+/** Requests at or under a threshold estimated from a histogram, and how far off the estimate can be. */
+export interface LatencyEstimate {
+  good: number;
+  errorBound: number;
+}
+
+/**
+ * Counts bins wholly under the threshold and interpolates linearly inside the bin that straddles it; the
+ * error bound is that bin's count (every request in it could fall on either side).
+ */
+export function estimateAtOrUnder(histogram: SparseCounts, thresholdUs: number): LatencyEstimate {
+  const straddling = binOf(thresholdUs);
+  let good = 0;
+  let errorBound = 0;
+  for (const [bin, count] of histogram) {
+    if (bin < straddling) good += count;
+    else if (bin === straddling) {
+      const upper = binUpperBound(bin);
+      if (thresholdUs >= upper) good += count;
+      else {
+        const lower = binLowerBound(bin);
+        good += (count * (thresholdUs - lower)) / (upper - lower);
+        errorBound += count;
+      }
+    }
+  }
+  return { good, errorBound };
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import {
+  allowedDowntimeMs,
+  burnRate,
+  burnRateTiers,
+  errorBudget,
+  sliRatio,
+  tierState,
+  timeToExhaustionMs,
+} from '../../src/evaluate/math.js';
+
+const DAY = 86_400_000;
+
+describe('SLI and error budget against hand computation', () => {
+  it('10,000 requests with 10 failures against 99.95%', () => {
+    const good = 10_000 - 10;
+    expect(sliRatio(good, 10_000)).toBe(0.999);
+    const budget = errorBudget(0.9995, good, 10_000);
+    expect(budget.allowed).toBe(5);
+    expect(budget.consumed).toBe(10);
+    expect(budget.remaining).toBe(-5);
+    expect(budget.consumedRatio).toBe(2);
+    expect(budget.remainingRatio).toBe(-1);
+  });
+
+  it('99.95% over 28 days allows 20.16 minutes of full outage', () => {
+    expect(allowedDowntimeMs(0.9995, 28 * DAY) / 60_000).toBeCloseTo(20.16, 10);
+  });
+
+  it('99.999% over a 30-day month allows about 26 seconds', () => {
+    expect(allowedDowntimeMs(0.99999, 30 * DAY) / 1000).toBeCloseTo(25.92, 6);
+  });
+
+  it('burn rate 1.0 spends exactly the window budget by the end of the window', () => {
+    // 0.05% of requests failing for the whole window at 99.95% is burn rate 1 ...
+    const valid = 2_000_000;
+    const bad = valid * 0.0005;
+    expect(burnRate(0.9995, valid - bad, valid)).toBeCloseTo(1, 12);
+    // ... and leaves exactly nothing of the budget at the end.
+    expect(errorBudget(0.9995, valid - bad, valid).remaining).toBeCloseTo(0, 9);
+    // At rate 1 a full budget lasts one window.
+    expect(timeToExhaustionMs(1, 1, 28 * DAY)).toBe(28 * DAY);
+    expect(timeToExhaustionMs(0.5, 14.4, 30 * DAY)).toBeCloseTo((0.5 * 30 * DAY) / 14.4, 3);
+  });
+
+  it('has no NaN or infinity without data', () => {
+    expect(sliRatio(0, 0)).toBeNull();
+    expect(burnRate(0.999, 0, 0)).toBeNull();
+    const budget = errorBudget(0.999, 0, 0);
+    expect(budget.consumedRatio).toBeNull();
+    expect(budget.remainingRatio).toBeNull();
+    expect(budget.allowed).toBe(0);
+    expect(timeToExhaustionMs(null, 3, DAY)).toBeNull();
+    expect(timeToExhaustionMs(0.5, 0, DAY)).toBeNull();
+  });
+});
+
+describe('multi-window multi-burn-rate tiers', () => {
+  it('are the Workbook factors for a 30-day window', () => {
+    const tiers = burnRateTiers(30 * DAY);
+    expect(tiers.map((t) => [t.severity, t.longWindow, t.shortWindow, Number(t.factor.toFixed(6))])).toEqual([
+      ['page', '1h', '5m', 14.4],
+      ['page', '6h', '30m', 6],
+      ['ticket', '1d', '2h', 3],
+      ['ticket', '3d', '6h', 1],
+    ]);
+  });
+
+  it('scale to 28 days as Sloth does', () => {
+    expect(burnRateTiers(28 * DAY).map((t) => Number(t.factor.toFixed(4)))).toEqual([
+      13.44, 5.6, 2.8, 0.9333,
+    ]);
+  });
+
+  it('fire only when both windows burn past the factor with enough events', () => {
+    const [page] = burnRateTiers(30 * DAY);
+    expect(tierState(page!, { rate: 20, valid: 1000 }, { rate: 15 }, 10)).toBe('firing');
+    expect(tierState(page!, { rate: 20, valid: 1000 }, { rate: 2 }, 10)).toBe('ok');
+    expect(tierState(page!, { rate: 5, valid: 1000 }, { rate: 20 }, 10)).toBe('ok');
+    expect(tierState(page!, { rate: 1000, valid: 2 }, { rate: 1000 }, 10)).toBe('insufficient-data');
+  });
+});
