@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { freePort } from './ports.js';
+import { tempDir } from './tmp.js';
+import { waitFor } from './wait.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const CLI = join(ROOT, 'dist/cli/main.js');
+
+/** Builds dist/ once per test run when it is missing (npm test builds it before vitest). */
+export function ensureBuilt(): void {
+  if (existsSync(CLI)) return;
+  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('build failed');
+}
+
+export interface ServiceOptions {
+  /** Folder of SLO files (default: a copy of slo-definitions/). */
+  definitions?: string;
+  /** Extra SLOGUARD_* variables. */
+  env?: Record<string, string>;
+  /** Reuse a database file (restart tests). */
+  databasePath?: string;
+}
+
+/** A real `sloguard serve` process on a free port, with its own temp database. */
+export class SloguardProcess {
+  private child: ChildProcess | undefined;
+  readonly logs: string[] = [];
+  url = '';
+  port = 0;
+
+  private constructor(
+    readonly databasePath: string,
+    readonly definitions: string,
+    private readonly env: Record<string, string>,
+    private readonly dir: ReturnType<typeof tempDir>,
+  ) {}
+
+  static async start(options: ServiceOptions = {}): Promise<SloguardProcess> {
+    ensureBuilt();
+    const dir = tempDir('sloguard-svc-');
+    const definitions = options.definitions ?? join(dir.path, 'slo-definitions');
+    if (!options.definitions) cpSync(join(ROOT, 'slo-definitions'), definitions, { recursive: true });
+    const service = new SloguardProcess(
+      options.databasePath ?? join(dir.path, 'sloguard.db'),
+      definitions,
+      options.env ?? {},
+      dir,
+    );
+    await service.restart();
+    return service;
+  }
+
+  /** Starts (again) on a new free port with the same database. */
+  async restart(): Promise<void> {
+    this.port = await freePort();
+    this.url = `http://127.0.0.1:${this.port}`;
+    const child = spawn(process.execPath, [CLI, 'serve'], {
+      cwd: this.dir.path,
+      env: {
+        PATH: process.env.PATH,
+        SLOGUARD_PORT: String(this.port),
+        SLOGUARD_DATABASE: this.databasePath,
+        SLOGUARD_DEFINITIONS: this.definitions,
+        SLOGUARD_EVALUATION_INTERVAL: '1s',
+        SLOGUARD_LOG_LEVEL: 'warn',
+        ...this.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    child.stdout?.on('data', (chunk) => this.logs.push(String(chunk)));
+    child.stderr?.on('data', (chunk) => this.logs.push(String(chunk)));
+    await waitFor(
+      `sloguard on ${this.url} (log: ${this.logs.join('').slice(-500)})`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${this.logs.join('')}`);
+        return (await fetch(`${this.url}/readyz`)).ok;
+      },
+      { timeoutMs: 20_000 },
+    );
+  }
+
+  /** Stops the process: SIGTERM (graceful) by default, SIGKILL for crash tests. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+
+  async cleanup(): Promise<void> {
+    await this.stop('SIGKILL');
+    this.dir.cleanup();
+  }
+
+  async json<T = unknown>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
+    const response = await fetch(`${this.url}${path}`, init);
+    return { status: response.status, body: (await response.json()) as T };
+  }
+}
