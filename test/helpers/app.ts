@@ -1,0 +1,49 @@
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { type Config, loadConfig } from '../../src/config/config.js';
+import { buildApp } from '../../src/http/app.js';
+import { createSloguard, type Sloguard } from '../../src/sloguard.js';
+import { ROOT } from './service.js';
+import { tempDir } from './tmp.js';
+
+/** An in-process app on a temp database and a copy of the example SLOs, for `app.inject()` tests. */
+export async function testApp(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = {}) {
+  const dir = tempDir('sloguard-app-');
+  const definitionsPath = join(dir.path, 'slo-definitions');
+  cpSync(join(ROOT, 'slo-definitions'), definitionsPath, { recursive: true });
+  const config: Config = {
+    ...loadConfig({ SLOGUARD_LOG_LEVEL: 'silent', ...env }),
+    databasePath: join(dir.path, 'sloguard.db'),
+    definitionsPath,
+    ...overrides,
+  };
+  const sloguard: Sloguard = createSloguard(config);
+  const app: FastifyInstance = await buildApp(sloguard);
+  sloguard.evaluator.evaluateAll();
+  return {
+    app,
+    sloguard,
+    dir,
+    async close() {
+      await app.close();
+      sloguard.close();
+      dir.cleanup();
+    },
+  };
+}
+
+/** nginx lines in the documented format, stamped `timeMs`. */
+export function nginxLine(
+  timeMs: number,
+  method: string,
+  path: string,
+  status: number,
+  seconds: number,
+): string {
+  const date = new Date(timeMs);
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+  return `10.0.0.1 - - [${stamp}] "${method} ${path} HTTP/1.1" ${status} 10 "-" "test" ${seconds.toFixed(3)}`;
+}

@@ -1,0 +1,158 @@
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NGINX_BINARY, NginxServer, requireBinary } from '../helpers/nginx.js';
+import { freePort } from '../helpers/ports.js';
+import { CLI, SloguardProcess } from '../helpers/service.js';
+import { type PlannedRequest, sendPlanned, Upstream } from '../helpers/upstream.js';
+import { waitFor } from '../helpers/wait.js';
+
+interface SloBody {
+  good: number;
+  valid: number;
+  sli: number | null;
+  state: string;
+  budget: { allowed: number; consumed: number; remaining_ratio: number | null };
+}
+
+/**
+ * The whole path once, for real: a Debian nginx in front of an upstream answering chosen statuses and delays,
+ * its access log in the documented format pushed to a real sloguard process, then SLIs, budgets, the gate and
+ * the CLI checked against what this test computes from the requests it made.
+ */
+describe.skipIf(!requireBinary(NGINX_BINARY, 'nginx'))('nginx → sloguard → gate', () => {
+  let upstream: Upstream;
+  let nginx: NginxServer;
+  let sloguard: SloguardProcess;
+
+  // user-profile: 200 requests; 8 answer 503 (bad for availability), 30 take 700 ms (bad for the 500 ms SLO).
+  const profilePlan: PlannedRequest[] = Array.from({ length: 200 }, (_, i) => ({
+    method: 'GET',
+    path: `/profile/${1000 + i}`,
+    status: i % 25 === 0 ? 503 : i % 10 === 3 ? 404 : 200,
+    delayMs: i % 20 === 7 || i % 20 === 11 || i % 20 === 15 ? 700 : 5,
+  }));
+  // checkout: healthy.
+  const checkoutPlan: PlannedRequest[] = Array.from({ length: 60 }, (_, i) => ({
+    method: i % 2 === 0 ? 'POST' : 'GET',
+    path: i % 2 === 0 ? '/api/orders' : `/api/orders/${i}`,
+    status: i % 2 === 0 ? 201 : 200,
+    delayMs: 5,
+  }));
+
+  beforeAll(async () => {
+    upstream = await Upstream.start();
+    nginx = await NginxServer.start({ upstreamPort: upstream.port });
+    sloguard = await SloguardProcess.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await sloguard?.cleanup();
+    await nginx?.stop();
+    await upstream?.stop();
+  });
+
+  const slo = async (name: string) => (await sloguard.json<SloBody>(`/api/v1/slos/${name}`)).body;
+  const gateCli = (service: string, url = sloguard.url) =>
+    spawnSync(process.execPath, [CLI, 'gate', '--service', service, '--url', url], { encoding: 'utf8' });
+
+  it('computes the SLIs and budget that the requests sent imply', async () => {
+    const profileStatuses = await sendPlanned(nginx.url, profilePlan);
+    expect(profileStatuses).toEqual(profilePlan.map((r) => r.status));
+    await sendPlanned(nginx.url, checkoutPlan);
+
+    const lines = await waitFor('nginx to log every request', () => {
+      const log = nginx.accessLog().trim().split('\n').filter(Boolean);
+      return log.length === profilePlan.length + checkoutPlan.length && log;
+    });
+    const profileLines = lines.filter((line) => line.includes('/profile/')).join('\n');
+    const checkoutLines = lines.filter((line) => line.includes('/api/orders')).join('\n');
+    for (const [service, body] of [
+      ['user-profile', profileLines],
+      ['checkout', checkoutLines],
+    ] as const) {
+      const response = await fetch(
+        `${sloguard.url}/api/v1/ingest/lb?format=nginx&source=edge&service=${service}`,
+        {
+          method: 'POST',
+          body,
+        },
+      );
+      expect(response.status).toBe(202);
+      expect(await response.json()).toMatchObject({ rejected: 0, skipped: 0 });
+    }
+
+    const failures = profilePlan.filter((r) => r.status >= 500).length;
+    const slow = profilePlan.filter((r) => r.delayMs > 500).length;
+    expect(failures).toBe(8);
+    expect(slow).toBe(30);
+    const availability = await waitFor('the evaluator to see every profile request', async () => {
+      const body = await slo('profile-availability');
+      return body.valid === profilePlan.length && body;
+    });
+    expect(availability.good).toBe(profilePlan.length - failures);
+    expect(availability.sli).toBeCloseTo((profilePlan.length - failures) / profilePlan.length, 12);
+    expect(availability.budget.allowed).toBeCloseTo(0.0005 * profilePlan.length, 12);
+    expect(availability.budget.consumed).toBe(failures);
+    expect(availability.budget.remaining_ratio).toBeCloseTo(1 - failures / (0.0005 * profilePlan.length), 9);
+    expect(availability.state).toBe('exhausted');
+
+    const latency = await slo('profile-latency');
+    expect(latency.valid).toBe(profilePlan.length);
+    expect(latency.good).toBe(profilePlan.length - slow);
+    expect(latency.sli).toBeCloseTo(0.85, 12);
+    expect(latency.state).toBe('exhausted');
+
+    const checkout = await waitFor('checkout data', async () => {
+      const body = await slo('checkout-availability');
+      return body.valid === checkoutPlan.length && body;
+    });
+    expect(checkout).toMatchObject({ good: checkoutPlan.length, sli: 1, state: 'ok' });
+    const submit = await slo('checkout-submit-latency');
+    expect(submit).toMatchObject({
+      valid: checkoutPlan.length / 2,
+      good: checkoutPlan.length / 2,
+      state: 'ok',
+    });
+  });
+
+  it('denies the exhausted service (HTTP 423, CLI exit 2) and allows the healthy one (200, exit 0)', async () => {
+    const deny = await sloguard.json<{ decision: string; allowed: boolean }>(
+      '/api/v1/gate?service=user-profile',
+    );
+    expect(deny.status).toBe(423);
+    expect(deny.body).toMatchObject({ decision: 'deny', allowed: false });
+    const allow = await sloguard.json<{ decision: string }>('/api/v1/gate?service=checkout');
+    expect(allow.status).toBe(200);
+    expect(allow.body.decision).toBe('allow');
+
+    const denied = gateCli('user-profile');
+    expect(denied.status).toBe(2);
+    expect(denied.stdout).toContain('DENY user-profile');
+    const allowed = gateCli('checkout');
+    expect(allowed.status).toBe(0);
+    expect(allowed.stdout).toContain('ALLOW checkout');
+  });
+
+  it('exits 4 when the gate cannot be reached', async () => {
+    const nobody = `http://127.0.0.1:${await freePort()}`;
+    const result = gateCli('checkout', nobody);
+    expect(result.status).toBe(4);
+    expect(result.stderr).toContain('gate failed');
+  });
+
+  it('keeps every acknowledged figure across a restart', async () => {
+    const before = await slo('profile-availability');
+    await sloguard.stop();
+    await sloguard.restart();
+    const after = await waitFor('a fresh evaluation after restart', async () => {
+      const body = await slo('profile-availability');
+      return body.valid > 0 && body;
+    });
+    expect({ good: after.good, valid: after.valid, state: after.state }).toEqual({
+      good: before.good,
+      valid: before.valid,
+      state: before.state,
+    });
+    expect((await slo('profile-latency')).good).toBe(profilePlan.length - 30);
+  });
+});

@@ -1,0 +1,115 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BatchAggregate } from '../../src/ingest/aggregate.js';
+import type { Observation } from '../../src/ingest/observation.js';
+import { BucketStore } from '../../src/store/buckets.js';
+import { DatabaseError, openDatabase } from '../../src/store/database.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const dirs: Array<ReturnType<typeof tempDir>> = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) dir.cleanup();
+});
+function dbPath(): string {
+  const dir = tempDir();
+  dirs.push(dir);
+  return join(dir.path, 'sloguard.db');
+}
+
+const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
+const observation = (minute: number, status: number, durationUs?: number): Observation => ({
+  timeMs: T0 + minute * 60_000 + 1_000,
+  kind: 'loadbalancer',
+  source: 'edge',
+  service: 'user-profile',
+  operation: '/profile/:id',
+  method: 'GET',
+  status,
+  error: status >= 500,
+  ...(durationUs !== undefined && { durationUs }),
+});
+
+function batchOf(observations: Observation[], thresholds: number[] = []): BatchAggregate {
+  const batch = new BatchAggregate(thresholds);
+  for (const o of observations) batch.add(o);
+  return batch;
+}
+
+describe('bucket store', () => {
+  it('sums committed batches per window, across minutes and hours', () => {
+    const db = openDatabase(dbPath());
+    const store = new BucketStore(db, 8);
+    store.commit(batchOf([observation(0, 200), observation(0, 503), observation(59, 200)]));
+    store.commit(batchOf([observation(0, 200), observation(61, 500), observation(125, 404)]));
+    const [series] = store.listSeries();
+    const ids = [series!.id];
+    const all = store.windowCounts(ids, T0, T0 + 3 * 3_600_000);
+    expect([all.total, all.errors]).toEqual([6, 2]);
+    const firstHour = store.windowCounts(ids, T0, T0 + 3_600_000);
+    expect([firstHour.total, firstHour.errors]).toEqual([4, 1]);
+    const ragged = store.windowCounts(ids, T0 + 30 * 60_000, T0 + 126 * 60_000);
+    expect([ragged.total, ragged.errors]).toEqual([3, 1]);
+    expect(series!.lastSeenMs).toBe(T0 + 125 * 60_000 + 1_000);
+    db.close();
+  });
+
+  it('counts latency exactly at declared thresholds and estimates older data with a bound', () => {
+    const db = openDatabase(dbPath());
+    const store = new BucketStore(db, 8);
+    const durations = [100_000, 499_000, 500_000, 500_001, 900_000];
+    // Minute 0 written before the 500 ms threshold was declared, minute 1 after.
+    store.commit(batchOf(durations.map((d) => observation(0, 200, d))));
+    store.commit(
+      batchOf(
+        durations.map((d) => observation(1, 200, d)),
+        [500_000],
+      ),
+    );
+    store.commit(batchOf([observation(1, 200)], [500_000]));
+    const ids = store.listSeries().map((s) => s.id);
+    const exact = store.windowCounts(ids, T0 + 60_000, T0 + 120_000, 500_000);
+    expect(exact).toMatchObject({ total: 6, timed: 5, latencyGood: 3, latencyErrorBound: 0 });
+    const both = store.windowCounts(ids, T0, T0 + 120_000, 500_000);
+    expect(both.timed).toBe(10);
+    expect(both.latencyErrorBound).toBeGreaterThan(0);
+    expect(Math.abs(both.latencyGood - 6)).toBeLessThanOrEqual(both.latencyErrorBound);
+    db.close();
+  });
+
+  it('keeps committed data across a reopen', () => {
+    const path = dbPath();
+    const first = openDatabase(path);
+    new BucketStore(first, 8).commit(batchOf([observation(0, 200), observation(0, 502)]));
+    first.close();
+    const again = openDatabase(path);
+    const store = new BucketStore(again, 8);
+    const counts = store.windowCounts(
+      store.listSeries().map((s) => s.id),
+      T0,
+      T0 + 60_000,
+    );
+    expect([counts.total, counts.errors]).toEqual([2, 1]);
+    again.close();
+  });
+
+  it('applies retention to minutes and hours separately', () => {
+    const db = openDatabase(dbPath());
+    const store = new BucketStore(db, 1);
+    store.commit(batchOf([observation(0, 200), observation(3 * 24 * 60, 200)]));
+    const removed = store.applyRetention(T0 + 3 * 86_400_000 + 120_000, 400);
+    expect(removed).toEqual({ minutes: 1, hours: 0 });
+    db.close();
+  });
+
+  it('refuses a file that is not a sloguard database', () => {
+    const path = dbPath();
+    writeFileSync(path, 'this is not SQLite at all, just text that is long enough to look like a header');
+    expect(() => openDatabase(path)).toThrowError(DatabaseError);
+    const foreign = dbPath();
+    const sqlite = openDatabase(foreign);
+    sqlite.pragma('application_id = 42');
+    sqlite.close();
+    expect(() => openDatabase(foreign)).toThrowError(/not a sloguard database/);
+  });
+});
