@@ -133,6 +133,48 @@ describe.skipIf(!requireBinary(NGINX_BINARY, 'nginx'))('nginx → sloguard → g
     expect(allowed.stdout).toContain('ALLOW checkout');
   });
 
+  it('survives bad input: each answer is the documented JSON, and the process keeps serving', async () => {
+    const json = { 'content-type': 'application/json' };
+    const attempts: Array<[string, RequestInit, number, string]> = [
+      ['/api/v1/ingest/lb?format=nope&service=x', { method: 'POST', body: 'x' }, 400, 'invalid_query'],
+      [
+        '/api/v1/ingest/lb?format=nginx&service=x',
+        { method: 'POST', body: 'x', headers: { 'content-encoding': 'gzip' } },
+        400,
+        'invalid_gzip',
+      ],
+      [
+        '/api/v1/ingest/lb?format=nginx&service=x',
+        { method: 'POST', body: 'x'.repeat(17 * 1024 * 1024) },
+        413,
+        'body_too_large',
+      ],
+      [
+        '/api/v1/gate',
+        { method: 'POST', body: '{"service": [1, {"deep": [[[[]]]]}]}', headers: json },
+        400,
+        'invalid_request',
+      ],
+      ['/api/v1/gate', { method: 'POST', body: '{', headers: json }, 400, 'invalid_json'],
+      ['/api/v1/gate/decisions?from=yesterday', {}, 400, 'invalid_query'],
+    ];
+    for (const [path, init, status, error] of attempts) {
+      const response = await fetch(`${sloguard.url}${path}`, init);
+      expect([response.status, ((await response.json()) as { error: string }).error], path).toEqual([
+        status,
+        error,
+      ]);
+    }
+    // Garbage lines are not an error of the request: they are counted and reported in the 202.
+    const garbage = await fetch(`${sloguard.url}/api/v1/ingest/lb?format=nginx&service=x`, {
+      method: 'POST',
+      body: '\u0000\uffff garbage\nmore garbage',
+    });
+    expect(garbage.status).toBe(202);
+    expect(await garbage.json()).toMatchObject({ accepted: 0, rejected: 2 });
+    expect((await fetch(`${sloguard.url}/healthz`)).status).toBe(200);
+  });
+
   it('exits 4 when the gate cannot be reached', async () => {
     const nobody = `http://127.0.0.1:${await freePort()}`;
     const result = gateCli('checkout', nobody);
