@@ -1,0 +1,32 @@
+import { SpanReader, SpansRejected, type ZipkinSpan } from './span.js';
+
+const reader = new SpanReader('json');
+/** The tail of v1's `binaryAnnotations"`: Zipkin's own test for a v1 body sent to the v2 endpoint. */
+const V1_MARKER = Buffer.from('yAnnotations"');
+const OPEN_BRACKET = 0x5b;
+
+function firstNonSpace(body: Buffer): number {
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i]!;
+    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return byte;
+  }
+  return -1;
+}
+
+/** Decodes a JSON_V2 list of spans; an empty body or `[]` is an empty list, as in Zipkin. */
+export function decodeJsonSpans(body: Buffer): ZipkinSpan[] {
+  const first = firstNonSpace(body);
+  if (first === -1) return [];
+  if (first !== OPEN_BRACKET) throw new SpansRejected('Expected a JSON_V2 encoded list', '$');
+  if (body.indexOf(V1_MARKER) !== -1) {
+    throw new SpansRejected('Expected a JSON_V2 encoded list, but received: JSON_V1', '$');
+  }
+  let list: unknown;
+  try {
+    list = JSON.parse(body.toString('utf8'));
+  } catch {
+    return reader.malformed('$');
+  }
+  if (!Array.isArray(list)) return reader.malformed('$');
+  return reader.readList(list);
+}

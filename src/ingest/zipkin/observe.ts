@@ -1,0 +1,92 @@
+import type { BatchAggregate } from '../aggregate.js';
+import { isServerError, type Observation } from '../observation.js';
+import type { ServiceRoutes } from '../routes.js';
+import type { ZipkinSpan } from './span.js';
+
+/**
+ * What a span stands for, stored as the series' `source` so SLOs can pick kinds (`select.spanKinds`,
+ * default server). A root span without a kind is the entry point of a trace, so it counts as a server.
+ */
+export type SpanRole = 'server' | 'client' | 'producer' | 'consumer';
+export const SPAN_ROLES: readonly SpanRole[] = ['server', 'client', 'producer', 'consumer'];
+
+const ROLE_OF_KIND = {
+  SERVER: 'server',
+  CLIENT: 'client',
+  PRODUCER: 'producer',
+  CONSUMER: 'consumer',
+} as const;
+
+/** Attribute names of Zipkin/Brave and of OpenTelemetry's old and stable HTTP conventions. */
+const PATH_TAGS = ['http.path', 'http.target', 'url.path'] as const;
+/** Where no method or name is known (RPC, messaging), the series says so rather than guess. */
+export const UNKNOWN = '-';
+
+function roleOf(span: ZipkinSpan): SpanRole | undefined {
+  if (span.kind !== undefined) return ROLE_OF_KIND[span.kind];
+  return span.parentId === undefined ? 'server' : undefined;
+}
+
+function statusOf(tags: Record<string, string>): number | undefined {
+  const text = tags['http.status_code'] ?? tags['http.response.status_code'];
+  if (text === undefined) return undefined;
+  const status = Number(text);
+  return Number.isInteger(status) && status >= 100 && status <= 599 ? status : undefined;
+}
+
+function operationOf(span: ZipkinSpan, service: string, routes: ServiceRoutes): string {
+  const route = span.tags['http.route'];
+  if (route) return route;
+  for (const name of PATH_TAGS) {
+    const path = span.tags[name];
+    if (path) return routes.route(service, path);
+  }
+  return span.name ?? UNKNOWN;
+}
+
+/**
+ * The request a span records, or undefined when it is not one: local (in-process) child spans, spans
+ * without `localEndpoint.serviceName` (no service to charge) and spans without a start time.
+ * A status tag decides when present (≥ 500 bad; Brave's `error` tag on a 4xx does not override it);
+ * otherwise an `error` tag of any value, or `otel.status_code=ERROR`, marks the span bad.
+ */
+export function spanObservation(span: ZipkinSpan, routes: ServiceRoutes): Observation | undefined {
+  const role = roleOf(span);
+  const service = span.serviceName;
+  if (role === undefined || service === undefined || span.timestampUs === undefined) return undefined;
+  const { tags } = span;
+  const status = statusOf(tags);
+  const method = tags['http.method'] ?? tags['http.request.method'];
+  const observation: Observation = {
+    timeMs: Math.floor(span.timestampUs / 1000),
+    kind: 'traces',
+    source: role,
+    service,
+    operation: operationOf(span, service, routes),
+    method: method ? method.toUpperCase() : UNKNOWN,
+    error:
+      status !== undefined ? isServerError(status) : 'error' in tags || tags['otel.status_code'] === 'ERROR',
+  };
+  if (status !== undefined) observation.status = status;
+  if (span.durationUs !== undefined) observation.durationUs = span.durationUs;
+  return observation;
+}
+
+export interface SpanSummary {
+  /** Spans in the batch, all valid. */
+  received: number;
+  /** Spans that became observations (see spanObservation for the others). */
+  counted: number;
+}
+
+/** Adds the spans that record requests to the batch. */
+export function observeSpans(spans: ZipkinSpan[], routes: ServiceRoutes, batch: BatchAggregate): SpanSummary {
+  let counted = 0;
+  for (const span of spans) {
+    const observation = spanObservation(span, routes);
+    if (observation === undefined) continue;
+    batch.add(observation);
+    counted += 1;
+  }
+  return { received: spans.length, counted };
+}
