@@ -1,0 +1,129 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import type { AuthSettings, PublicArea, Scope } from '../config/auth.js';
+import { tokenDigest } from '../config/auth.js';
+import { HttpError } from './errors.js';
+
+export interface Principal {
+  /** The token's name, or "anonymous" when the service runs open on loopback. */
+  name: string;
+  scopes: readonly Scope[];
+}
+
+/** Which scope a route needs: a scope, a public area name, or always public. */
+export type RouteAccess = Scope | PublicArea | 'public';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set by a route to override the default access rule below. */
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+  interface FastifyInstance {
+    /** Every route with the access it needs, as the auth plugin saw them registered. */
+    routeTable: RouteEntry[];
+  }
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: RouteAccess;
+}
+
+const INGEST_PATHS = /^\/api\/(v2\/spans|v1\/spans|v1\/ingest\/)/;
+
+/**
+ * The access rule of a route when it does not declare one: health is public; ingest routes need `ingest`;
+ * the gate and deployment markers `gate`; overrides and any other write `admin`; reads `read`; pages
+ * outside /api are the dashboard. New routes are therefore never open by accident.
+ */
+export function defaultAccess(method: string, url: string): RouteAccess {
+  if (url === '/healthz' || url === '/readyz') return 'public';
+  if (url === '/metrics') return 'metrics';
+  if (INGEST_PATHS.test(url)) return 'ingest';
+  const reads = method === 'GET' || method === 'HEAD';
+  if (url === '/api/v1/gate' || url.startsWith('/api/v1/gate/evaluations')) return 'gate';
+  if (url === '/api/v1/deployments' && method === 'POST') return 'gate';
+  if (!reads) return 'admin';
+  if (url.startsWith('/api/') || url.startsWith('/docs')) return 'read';
+  return 'dashboard';
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/** Flagger cannot set headers on its webhooks; it may send the token as `metadata.token`. */
+function bodyToken(request: FastifyRequest): string | undefined {
+  const metadata = (request.body as { metadata?: { token?: unknown } } | null | undefined)?.metadata;
+  return typeof metadata?.token === 'string' ? metadata.token : undefined;
+}
+
+/**
+ * Bearer tokens with scopes on every route. Tokens are compared by SHA-256 digest with timingSafeEqual,
+ * against every configured token (no early exit). 401 when the token is missing or unknown, 403 when it
+ * lacks the route's scope; `admin` holds every scope.
+ */
+export default fp<{ auth: AuthSettings }>(
+  async (app, { auth }) => {
+    const open = auth.tokens.length === 0;
+    const publicAreas = new Set<string>(auth.public);
+
+    const identify = (token: string): Principal | undefined => {
+      const digest = tokenDigest(token);
+      let found: Principal | undefined;
+      for (const entry of auth.tokens) {
+        if (timingSafeEqual(entry.digest, digest) && !found)
+          found = { name: entry.name, scopes: entry.scopes };
+      }
+      return found;
+    };
+
+    const authorize = (request: FastifyRequest, token: string | undefined) => {
+      const access = request.routeOptions.config.access;
+      if (access === undefined || access === 'public' || publicAreas.has(access)) return;
+      if (open) {
+        request.principal = { name: 'anonymous', scopes: ['admin'] };
+        return;
+      }
+      const headers = { 'www-authenticate': 'Bearer realm="sloguard"' };
+      if (token === undefined)
+        throw new HttpError(401, 'unauthorized', 'a bearer token is required', undefined, headers);
+      const principal = identify(token);
+      if (!principal)
+        throw new HttpError(401, 'unauthorized', 'the bearer token is not valid', undefined, headers);
+      const scope: Scope = access === 'dashboard' || access === 'metrics' ? 'read' : access;
+      if (!principal.scopes.includes('admin') && !principal.scopes.includes(scope)) {
+        throw new HttpError(403, 'forbidden', `token "${principal.name}" lacks the "${scope}" scope`);
+      }
+      request.principal = principal;
+    };
+
+    const routeTable: RouteEntry[] = [];
+    app.decorate('routeTable', routeTable);
+    app.addHook('onRoute', (route: RouteOptions) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const access = route.config?.access ?? defaultAccess(methods[0]!, route.url ?? '');
+      route.config = { ...route.config, access };
+      for (const method of methods) routeTable.push({ method, url: route.url ?? '', access });
+    });
+    app.addHook('onRequest', async (request) => {
+      const token = bearer(request.headers.authorization);
+      // The gate's POST may carry Flagger's token in its body: decide once the body is parsed.
+      if (token === undefined && request.method === 'POST' && request.routeOptions.url === '/api/v1/gate')
+        return;
+      authorize(request, token);
+    });
+    app.addHook('preValidation', async (request) => {
+      if (request.principal || request.method !== 'POST' || request.routeOptions.url !== '/api/v1/gate')
+        return;
+      authorize(request, bearer(request.headers.authorization) ?? bodyToken(request));
+    });
+  },
+  { name: 'sloguard-auth' },
+);
