@@ -28,6 +28,18 @@ export function seriesKeyString(key: SeriesKey): string {
   return `${key.kind}\u0000${key.source}\u0000${key.service}\u0000${key.operation}\u0000${key.method}`;
 }
 
+type NestedIndex = Map<string, Map<string, Map<string, Map<string, Map<string, SeriesDelta>>>>>;
+
+/** The map under `key`, created empty on first use. */
+function child<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let found = map.get(key);
+  if (!found) {
+    found = new Map();
+    map.set(key, found);
+  }
+  return found;
+}
+
 /** A new bucket holds a zero count for every declared threshold, so "none at or under it" stays exact. */
 export function emptyDelta(thresholdsUs: readonly number[] = []): BucketDelta {
   return { total: 0, errors: 0, histogram: new Map(), thresholds: new Map(thresholdsUs.map((t) => [t, 0])) };
@@ -41,41 +53,64 @@ export function emptyDelta(thresholdsUs: readonly number[] = []): BucketDelta {
 export class BatchAggregate {
   readonly series = new Map<string, SeriesDelta>();
   observations = 0;
+  /** Writes that ride in the commit transaction (see alsoInTransaction). */
+  readonly inTransaction: Array<() => void> = [];
   private readonly thresholdsUs: readonly number[];
+  private readonly index: NestedIndex = new Map();
 
   constructor(thresholdsUs: Iterable<number> = []) {
     this.thresholdsUs = [...new Set(thresholdsUs)].sort((a, b) => a - b);
   }
 
   add(observation: Observation): void {
-    const keyString = seriesKeyString(observation);
-    let series = this.series.get(keyString);
+    const { kind, source, service, operation, method } = observation;
+    this.count(
+      this.seriesFor(kind, source, service, operation, method),
+      observation.timeMs,
+      observation.error,
+      observation.durationUs,
+    );
+  }
+
+  /**
+   * The series of a key, created on first use. Looked up through nested maps of strings the caller already
+   * holds (their hashes are cached), so the per-line path of log ingest builds no key string.
+   */
+  seriesFor(
+    kind: SourceKind,
+    source: string,
+    service: string,
+    operation: string,
+    method: string,
+  ): SeriesDelta {
+    const byMethod = child(child(child(child(this.index, kind), source), service), operation);
+    let series = byMethod.get(method);
     if (!series) {
-      const { kind, source, service, operation, method } = observation;
-      series = {
-        key: { kind, source, service, operation, method },
-        firstSeenMs: observation.timeMs,
-        lastSeenMs: observation.timeMs,
-        minutes: new Map(),
-      };
-      this.series.set(keyString, series);
+      const key = { kind, source, service, operation, method };
+      series = { key, firstSeenMs: Number.POSITIVE_INFINITY, lastSeenMs: 0, minutes: new Map() };
+      byMethod.set(method, series);
+      this.series.set(seriesKeyString(key), series);
     }
-    if (observation.timeMs > series.lastSeenMs) series.lastSeenMs = observation.timeMs;
-    if (observation.timeMs < series.firstSeenMs) series.firstSeenMs = observation.timeMs;
-    const minute = Math.floor(observation.timeMs / 60_000);
+    return series;
+  }
+
+  /** Counts one request into a series. */
+  count(series: SeriesDelta, timeMs: number, error: boolean, durationUs: number | undefined): void {
+    if (timeMs > series.lastSeenMs) series.lastSeenMs = timeMs;
+    if (timeMs < series.firstSeenMs) series.firstSeenMs = timeMs;
+    const minute = Math.floor(timeMs / 60_000);
     let bucket = series.minutes.get(minute);
     if (!bucket) {
       bucket = emptyDelta(this.thresholdsUs);
       series.minutes.set(minute, bucket);
     }
     bucket.total += 1;
-    if (observation.error) bucket.errors += 1;
-    const duration = observation.durationUs;
-    if (duration !== undefined) {
-      const bin = binOf(duration);
+    if (error) bucket.errors += 1;
+    if (durationUs !== undefined) {
+      const bin = binOf(durationUs);
       bucket.histogram.set(bin, (bucket.histogram.get(bin) ?? 0) + 1);
       for (const threshold of this.thresholdsUs) {
-        if (duration <= threshold)
+        if (durationUs <= threshold)
           bucket.thresholds.set(threshold, (bucket.thresholds.get(threshold) ?? 0) + 1);
       }
     }
@@ -84,12 +119,9 @@ export class BatchAggregate {
 
   /** Moves another batch's sums into this one (group commit of concurrent requests). */
   merge(other: BatchAggregate): void {
-    for (const [keyString, incoming] of other.series) {
-      const series = this.series.get(keyString);
-      if (!series) {
-        this.series.set(keyString, incoming);
-        continue;
-      }
+    for (const incoming of other.series.values()) {
+      const { kind, source, service, operation, method } = incoming.key;
+      const series = this.seriesFor(kind, source, service, operation, method);
       series.lastSeenMs = Math.max(series.lastSeenMs, incoming.lastSeenMs);
       series.firstSeenMs = Math.min(series.firstSeenMs, incoming.firstSeenMs);
       for (const [minute, delta] of incoming.minutes) {
@@ -99,6 +131,20 @@ export class BatchAggregate {
       }
     }
     this.observations += other.observations;
+    this.inTransaction.push(...other.inTransaction);
+  }
+
+  /**
+   * Runs `write` inside the transaction that commits this batch, so state derived from the same input (a
+   * tailed file's offset) is committed with its buckets or not at all.
+   */
+  alsoInTransaction(write: () => void): void {
+    this.inTransaction.push(write);
+  }
+
+  /** Whether committing this batch would write anything. */
+  get isEmpty(): boolean {
+    return this.observations === 0 && this.series.size === 0 && this.inTransaction.length === 0;
   }
 }
 

@@ -39,7 +39,7 @@ export class IngestPipeline {
   }
 
   submit(batch: BatchAggregate): Promise<void> {
-    if (batch.observations === 0) return Promise.resolve();
+    if (batch.isEmpty) return Promise.resolve();
     if (this.queuedObservations + batch.observations > this.maxQueued) {
       return Promise.reject(
         new QueueFullError(`write queue full (${this.queuedObservations} observations waiting)`),

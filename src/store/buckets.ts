@@ -102,6 +102,7 @@ export class BucketStore {
       }
       for (const [hour, deltas] of hours) this.mergeInto(this.statements.hour, seriesId, hour, deltas);
     }
+    for (const write of batch.inTransaction) write();
   }
 
   /** Read-modify-write of one bucket: counts add up, histograms merge bin by bin. */

@@ -2,7 +2,7 @@ import type { SourceSettings } from '../../config/config.js';
 import type { BatchAggregate } from '../aggregate.js';
 import { isServerError } from '../observation.js';
 import type { ServiceRoutes } from '../routes.js';
-import { type LineParser, LineRejected } from './format.js';
+import { type LineParser, LineRejected, type StatusChoice } from './format.js';
 
 export interface LineProblem {
   line: number;
@@ -24,6 +24,8 @@ export interface LineContext {
   service?: string;
   settings?: SourceSettings;
   routes: ServiceRoutes;
+  /** Which status (and duration) counts; `edge` unless configured. */
+  statusFrom?: StatusChoice;
 }
 
 const MAX_PROBLEMS = 20;
@@ -46,6 +48,7 @@ export function ingestLines(
   batch: BatchAggregate,
 ): LineSummary {
   const summary: LineSummary = { accepted: 0, rejected: 0, skipped: 0, problems: [] };
+  const byTarget = context.statusFrom === 'target';
   let lineNumber = 0;
   let start = 0;
   while (start <= text.length) {
@@ -54,24 +57,18 @@ export function ingestLines(
     lineNumber += 1;
     const line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
     start = end + 1;
-    if (line.trim() === '') continue;
+    if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue;
     try {
       const entry = parse(line);
       const service = serviceOf(context, entry.host);
       if (service === undefined) {
         throw new LineRejected(`no service for host "${entry.host ?? '-'}": pass service= or map the source`);
       }
-      batch.add({
-        timeMs: entry.timeMs,
-        kind: 'loadbalancer',
-        source: context.source,
-        service,
-        operation: context.routes.route(service, entry.path),
-        method: entry.method,
-        status: entry.status,
-        error: isServerError(entry.status),
-        ...(entry.durationUs !== undefined && { durationUs: entry.durationUs }),
-      });
+      const status = byTarget ? (entry.targetStatus ?? entry.status) : entry.status;
+      const durationUs = byTarget ? (entry.targetDurationUs ?? entry.durationUs) : entry.durationUs;
+      const operation = context.routes.route(service, entry.path);
+      const series = batch.seriesFor('loadbalancer', context.source, service, operation, entry.method);
+      batch.count(series, entry.timeMs, isServerError(status), durationUs);
       summary.accepted += 1;
     } catch (error) {
       if (!(error instanceof LineRejected)) throw error;
