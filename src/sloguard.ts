@@ -3,12 +3,12 @@ import { loadDefinitions } from './definitions/load.js';
 import { SloRegistry } from './definitions/registry.js';
 import type { DefinitionError } from './definitions/yamlSource.js';
 import { SloEvaluator } from './evaluate/scheduler.js';
-import { DeployGate } from './gate/gate.js';
+import { createGate, type GateParts } from './gate/index.js';
+import { GatePolicies } from './gate/policy.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { ServiceRoutes } from './ingest/routes.js';
 import { BucketStore } from './store/buckets.js';
 import { type Db, openDatabase } from './store/database.js';
-import { GateDecisionStore } from './store/gateDecisions.js';
 import { StatusStore } from './store/statuses.js';
 
 export class InvalidDefinitionsError extends Error {
@@ -19,7 +19,7 @@ export class InvalidDefinitionsError extends Error {
 }
 
 /** The parts of a running sloguard, wired once from the config; routes and schedulers use them. */
-export interface Sloguard {
+export interface Sloguard extends GateParts {
   config: Config;
   db: Db;
   registry: SloRegistry;
@@ -27,8 +27,6 @@ export interface Sloguard {
   pipeline: IngestPipeline;
   routes: ServiceRoutes;
   evaluator: SloEvaluator;
-  gate: DeployGate;
-  decisions: GateDecisionStore;
   close(): void;
 }
 
@@ -39,13 +37,14 @@ export function createSloguard(config: Config): Sloguard {
   const registry = new SloRegistry(loaded.definitions);
   const db = openDatabase(config.databasePath);
   const buckets = new BucketStore(db, config.minuteRetentionDays);
-  const decisions = new GateDecisionStore(db);
   const evaluator = new SloEvaluator(buckets, new StatusStore(db), registry, config.evaluationIntervalMs);
   const routes = new ServiceRoutes((service) => [
     ...(config.routeTemplates[service] ?? []),
     ...registry.routesOf(service),
   ]);
   const pipeline = new IngestPipeline(buckets, () => registry, config.maxQueuedObservations);
+  const policies = new GatePolicies(loaded.policies);
+  const gate = createGate({ db, buckets, evaluator, registry: () => registry, policies: () => policies });
   return {
     config,
     db,
@@ -54,8 +53,7 @@ export function createSloguard(config: Config): Sloguard {
     pipeline,
     routes,
     evaluator,
-    gate: new DeployGate(evaluator, () => registry, decisions),
-    decisions,
+    ...gate,
     close() {
       evaluator.stop();
       pipeline.flush();

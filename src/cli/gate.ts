@@ -1,7 +1,13 @@
-import { CHANGE_TYPES } from '../gate/decide.js';
+import { randomUUID } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { GateAnswer } from '../gate/answer.js';
+import { CHANGE_TYPES } from '../gate/policy.js';
 
 /** Exit codes CI reads (DESIGN.md). */
 export const EXIT = { ok: 0, invalid: 1, deny: 2, warnFailed: 3, gateFailed: 4, usage: 64 } as const;
+
+export const FORMATS = ['text', 'json', 'markdown', 'github'] as const;
 
 export interface GateOptions {
   service: string;
@@ -12,50 +18,101 @@ export interface GateOptions {
   runUrl?: string;
   failOn: 'deny' | 'warn';
   onError: 'deny' | 'allow';
-  format: 'text' | 'json';
+  format: (typeof FORMATS)[number];
   url: string;
   token?: string;
   timeoutMs: number;
+  /** Keep asking until allowed or this long has passed (0: ask once). */
+  waitMs: number;
+  pollMs: number;
+  /** Where GitHub Actions wants outputs and the job summary ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY). */
+  githubOutput?: string;
+  githubSummary?: string;
 }
 
-interface GateAnswer {
-  decision: 'allow' | 'warn' | 'deny' | 'error';
-  reason: string;
-  decision_id?: string;
-  stale?: boolean;
-  slos?: Array<{
-    name: string;
-    state: string;
-    sli: number | null;
-    objective: number;
-    budget_remaining: number | null;
-  }>;
+export interface GateIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
 }
+
+type Attempt = { answer: GateAnswer } | { failure: string } | { usage: string };
 
 const pct = (ratio: number | null | undefined, digits: number) =>
   ratio === null || ratio === undefined ? 'n/a' : `${(ratio * 100).toFixed(digits)}%`;
 
-function describe(answer: GateAnswer, service: string): string {
-  const lines = [`${answer.decision.toUpperCase()} ${service}: ${answer.reason}`];
-  for (const slo of answer.slos ?? []) {
+function describe(answer: GateAnswer): string {
+  const lines = [`${answer.decision.toUpperCase()} ${answer.service}: ${answer.reason}`];
+  for (const slo of answer.slos) {
     lines.push(
       `  ${slo.name}: ${slo.state}, SLI ${pct(slo.sli, 3)} (objective ${pct(slo.objective, 3)}), budget remaining ${pct(slo.budget_remaining, 1)}`,
     );
   }
-  if (answer.decision_id) lines.push(`  decision ${answer.decision_id}`);
+  if (answer.exemption) lines.push(`  exempt: ${answer.exemption} change`);
+  if (answer.override)
+    lines.push(`  override ${answer.override.id} by ${answer.override.actor} (${answer.override.ticket})`);
+  if (answer.mode === 'observe' && answer.would_block)
+    lines.push('  observe mode: enforcing would block this');
+  lines.push(`  decision ${answer.decision_id}`);
   return lines.join('\n');
 }
 
-/** Asks the gate once and maps its answer to an exit code; a gate that cannot answer is exit 4. */
-export async function runGate(
-  options: GateOptions,
-  out: (text: string) => void,
-  err: (text: string) => void,
-) {
-  if (!(CHANGE_TYPES as readonly string[]).includes(options.changeType)) {
-    err(`--change-type must be one of ${CHANGE_TYPES.join(', ')}`);
-    return EXIT.usage;
+const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+/** The answer as a Markdown table (job summaries, merge-request comments). */
+export function markdown(answer: GateAnswer): string {
+  const icon = { allow: '✅', warn: '⚠️', deny: '⛔', error: '❗' }[answer.decision];
+  const lines = [
+    `### ${icon} Deploy gate: ${answer.decision} for ${answer.service}${answer.environment ? ` (${answer.environment})` : ''}`,
+    '',
+    cell(answer.reason),
+    '',
+    '| SLO | state | SLI | objective | budget remaining | burn 1h |',
+    '|---|---|---|---|---|---|',
+    ...answer.slos.map(
+      (s) =>
+        `| ${cell(s.name)} | ${s.state} | ${pct(s.sli, 3)} | ${pct(s.objective, 3)} | ${pct(s.budget_remaining, 1)} | ${s.burn_rates['1h']?.toFixed(2) ?? 'n/a'} |`,
+    ),
+    '',
+    `mode ${answer.mode}${answer.exemption ? `, exempt (${answer.exemption})` : ''}${answer.override ? `, override ${answer.override.id} by ${cell(answer.override.actor)} (${cell(answer.override.ticket)})` : ''} · decision \`${answer.decision_id}\``,
+  ];
+  return lines.join('\n');
+}
+
+/** GitHub's multi-line output syntax with a delimiter no value can contain. */
+function githubOutputs(values: Record<string, string>): string {
+  return Object.entries(values)
+    .map(([key, value]) => {
+      const delimiter = `ghadelimiter_${randomUUID()}`;
+      return `${key}<<${delimiter}\n${value}\n${delimiter}\n`;
+    })
+    .join('');
+}
+
+function render(answer: GateAnswer, options: GateOptions, io: GateIo): void {
+  if (options.format === 'json') {
+    io.out(JSON.stringify(answer, null, 2));
+    return;
   }
+  if (options.format === 'markdown') {
+    io.out(markdown(answer));
+    return;
+  }
+  io.out(describe(answer));
+  if (options.format !== 'github') return;
+  const command = { allow: 'notice', warn: 'warning', deny: 'error', error: 'error' }[answer.decision];
+  io.out(`::${command} title=Deploy gate ${answer.decision}::${answer.reason.replaceAll('\n', ' ')}`);
+}
+
+function writeGithubFiles(options: GateOptions, values: Record<string, string>, summary: string, io: GateIo) {
+  if (options.format !== 'github') return;
+  if (!options.githubOutput || !options.githubSummary) {
+    io.err('--format github: $GITHUB_OUTPUT or $GITHUB_STEP_SUMMARY is not set; writing no outputs');
+  }
+  if (options.githubOutput) appendFileSync(options.githubOutput, githubOutputs(values));
+  if (options.githubSummary) appendFileSync(options.githubSummary, `${summary}\n`);
+}
+
+async function askOnce(options: GateOptions): Promise<Attempt> {
   const url = new URL('/api/v1/gate', options.url);
   const body = {
     service: options.service,
@@ -64,14 +121,6 @@ export async function runGate(
     ...(options.version && { version: options.version }),
     ...(options.sha && { sha: options.sha }),
     ...(options.runUrl && { run_url: options.runUrl }),
-  };
-  const failed = (why: string) => {
-    err(`gate failed: ${why}`);
-    if (options.onError === 'allow') {
-      err('--on-error allow: letting the release through');
-      return EXIT.ok;
-    }
-    return EXIT.gateFailed;
   };
   let response: Response;
   try {
@@ -86,31 +135,89 @@ export async function runGate(
     });
   } catch (error) {
     const cause = (error as Error & { cause?: Error }).cause;
-    return failed(`cannot reach ${url.origin}: ${cause?.message ?? (error as Error).message}`);
+    return { failure: `cannot reach ${url.origin}: ${cause?.message ?? (error as Error).message}` };
   }
   const text = await response.text();
-  let answer: GateAnswer;
+  let parsed: (GateAnswer & { message?: string }) | undefined;
   try {
-    answer = JSON.parse(text) as GateAnswer;
+    parsed = JSON.parse(text) as GateAnswer & { message?: string };
   } catch {
-    return failed(`HTTP ${response.status} with a body that is not JSON`);
+    return { failure: `HTTP ${response.status} with a body that is not JSON` };
   }
-  if (response.status === 400) {
-    err(`gate refused the request: ${(answer as unknown as { message?: string }).message ?? text}`);
+  if (response.status === 400) return { usage: `gate refused the request: ${parsed.message ?? text}` };
+  if (![200, 423, 503].includes(response.status) || !parsed.decision) {
+    return { failure: `HTTP ${response.status}: ${parsed.message ?? text}` };
+  }
+  return { answer: parsed };
+}
+
+const settled = (attempt: Attempt) =>
+  'usage' in attempt || ('answer' in attempt && ['allow', 'warn'].includes(attempt.answer.decision));
+
+/**
+ * Asks the gate (again every `pollMs` while it denies or fails, until `waitMs` is over) and maps the final
+ * answer to an exit code; a gate that cannot answer is exit 4 unless `--on-error allow`.
+ */
+export async function runGate(options: GateOptions, io: GateIo): Promise<number> {
+  if (!(CHANGE_TYPES as readonly string[]).includes(options.changeType)) {
+    io.err(`--change-type must be one of ${CHANGE_TYPES.join(', ')}`);
     return EXIT.usage;
   }
-  if (![200, 423, 503].includes(response.status) || !answer.decision) {
-    return failed(`HTTP ${response.status}: ${(answer as unknown as { message?: string }).message ?? text}`);
+  const deadline = Date.now() + options.waitMs;
+  let attempt = await askOnce(options);
+  while (!settled(attempt) && Date.now() + options.pollMs <= deadline) {
+    const now =
+      'answer' in attempt
+        ? `${attempt.answer.decision}: ${attempt.answer.reason}`
+        : (attempt as { failure: string }).failure;
+    io.err(`gate says ${now}; asking again in ${Math.round(options.pollMs / 1000)}s`);
+    await sleep(options.pollMs);
+    attempt = await askOnce(options);
   }
-  out(options.format === 'json' ? JSON.stringify(answer, null, 2) : describe(answer, options.service));
+  if ('usage' in attempt) {
+    io.err(attempt.usage);
+    return EXIT.usage;
+  }
+  const failed = (why: string, answer?: GateAnswer) => {
+    io.err(`gate failed: ${why}`);
+    writeGithubFiles(
+      options,
+      {
+        decision: 'error',
+        allowed: String(options.onError === 'allow'),
+        reason: why,
+        decision_id: answer?.decision_id ?? '',
+      },
+      answer ? markdown(answer) : `### ❗ Deploy gate failed for ${options.service}\n\n${cell(why)}`,
+      io,
+    );
+    if (options.onError === 'allow') {
+      io.err('--on-error allow: letting the release through');
+      return EXIT.ok;
+    }
+    return EXIT.gateFailed;
+  };
+  if ('failure' in attempt) return failed(attempt.failure);
+  const { answer } = attempt;
+  render(answer, options, io);
+  if (answer.decision === 'error') return failed(answer.reason, answer);
+  writeGithubFiles(
+    options,
+    {
+      decision: answer.decision,
+      allowed: String(answer.allowed),
+      reason: answer.reason,
+      decision_id: answer.decision_id,
+    },
+    markdown(answer),
+    io,
+  );
   switch (answer.decision) {
     case 'allow':
       return EXIT.ok;
     case 'warn':
       return options.failOn === 'warn' ? EXIT.warnFailed : EXIT.ok;
-    case 'deny':
-      return EXIT.deny;
     default:
-      return failed(answer.reason);
+      return EXIT.deny;
   }
 }

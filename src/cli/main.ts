@@ -1,14 +1,21 @@
 #!/usr/bin/env node
 import closeWithGrace from 'close-with-grace';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
+import { parseDuration } from '../config/duration.js';
 import { loadDefinitions } from '../definitions/load.js';
 import { startService } from '../main.js';
-import { EXIT, runGate } from './gate.js';
+import { EXIT, FORMATS, runGate } from './gate.js';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const err = (text: string) => process.stderr.write(`${text}\n`);
 const defaultUrl = () => process.env.SLOGUARD_URL ?? 'http://127.0.0.1:9411';
+
+function gateDuration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new InvalidArgumentError('expected a duration like 30s or 15m');
+  return ms;
+}
 
 const program = new Command('sloguard')
   .description('SLOs, error budgets and a deploy gate from load-balancer and trace data')
@@ -61,7 +68,13 @@ program
   .addOption(
     new Option('--on-error <policy>', 'what a failed gate means').choices(['deny', 'allow']).default('deny'),
   )
-  .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text'))
+  .addOption(
+    new Option('--format <format>', 'output (github: also $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY)')
+      .choices(FORMATS)
+      .default('text'),
+  )
+  .option('--wait <duration>', 'ask again until allowed or this long has passed (e.g. 15m)', gateDuration, 0)
+  .option('--poll-interval <duration>', 'pause between asks while waiting', gateDuration, 30_000)
   .option('--url <url>', 'sloguard URL (default $SLOGUARD_URL or http://127.0.0.1:9411)')
   .option('--token <token>', 'bearer token (default $SLOGUARD_TOKEN)')
   .option('--timeout <seconds>', 'how long to wait for an answer', '30')
@@ -72,9 +85,12 @@ program
         url: options.url ?? defaultUrl(),
         token: options.token ?? process.env.SLOGUARD_TOKEN,
         timeoutMs: Number(options.timeout) * 1000,
+        waitMs: options.wait,
+        pollMs: options.pollInterval,
+        githubOutput: process.env.GITHUB_OUTPUT,
+        githubSummary: process.env.GITHUB_STEP_SUMMARY,
       },
-      out,
-      err,
+      { out, err },
     );
   });
 

@@ -1,11 +1,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { checkPolicies, type GatePolicy, readGatePolicy } from '../gate/policy.js';
 import { readNativeSlo } from './native.js';
 import type { SloDefinition } from './slo.js';
 import { DefinitionError, parseYamlFile } from './yamlSource.js';
 
 export interface LoadedDefinitions {
   definitions: SloDefinition[];
+  /** `kind: GatePolicy` documents (src/gate/policy.ts), checked against the SLOs. */
+  policies: GatePolicy[];
   errors: DefinitionError[];
   files: string[];
 }
@@ -34,6 +37,7 @@ export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
   const definitions: SloDefinition[] = [];
   const errors: DefinitionError[] = [];
   const seen = new Map<string, SloDefinition>();
+  const policies: GatePolicy[] = [];
   for (const file of files) {
     const { documents, errors: syntaxErrors } = parseYamlFile(readFileSync(file, 'utf8'), file);
     errors.push(...syntaxErrors);
@@ -46,6 +50,10 @@ export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
             'apiVersion',
             `unsupported apiVersion ${JSON.stringify(apiVersion ?? null)}; expected "sloguard/v1"`,
           );
+        }
+        if ((document.value as { kind?: unknown }).kind === 'GatePolicy') {
+          policies.push(readGatePolicy(document));
+          continue;
         }
         const definition = readNativeSlo(document);
         const previous = seen.get(definition.name);
@@ -64,5 +72,6 @@ export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
       }
     }
   }
-  return { definitions, errors, files };
+  const checked = checkPolicies(policies, definitions);
+  return { definitions, policies: checked.policies, errors: [...errors, ...checked.errors], files };
 }

@@ -9,7 +9,7 @@ const LATENCY = /^\s*(<=|<)\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s)\s*$/;
 const US_PER_UNIT: Record<string, number> = { us: 1, µs: 1, ms: 1_000, s: 1_000_000 };
 
 /** Turns a schema error into the field it names and a sentence a person can act on. */
-function describe(error: TLocalizedValidationError): { path: string[]; atKey: boolean; reason: string } {
+export function describe(error: TLocalizedValidationError): { path: string[]; atKey: boolean; reason: string } {
   const path = error.instancePath.split('/').slice(1);
   const params = error.params as Record<string, unknown>;
   if (error.keyword === 'additionalProperties') {
@@ -57,7 +57,7 @@ function parseGood(
  * Of all schema errors, the one a person should fix first: an unknown field (usually a typo, which also
  * makes the intended field "missing"), then the deepest path, which is the most specific.
  */
-function mostUseful(errors: TLocalizedValidationError[]): TLocalizedValidationError | undefined {
+export function mostUseful(errors: TLocalizedValidationError[]): TLocalizedValidationError | undefined {
   const rank = (e: TLocalizedValidationError) =>
     (e.keyword === 'additionalProperties' ? 1000 : 0) +
     e.instancePath.split('/').length -

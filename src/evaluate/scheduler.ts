@@ -8,7 +8,7 @@ import { BURN_WINDOWS_MS, type BurnWindow } from './math.js';
 import { selects } from './select.js';
 import { type EventCounts, evaluateSlo, type SloStatus } from './status.js';
 
-function eventCounts(definition: SloDefinition, counts: WindowCounts): EventCounts {
+export function eventCounts(definition: SloDefinition, counts: WindowCounts): EventCounts {
   if (definition.indicator.good.kind === 'latency') {
     return { good: counts.latencyGood, valid: counts.timed, errorBound: counts.latencyErrorBound };
   }

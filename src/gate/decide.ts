@@ -1,7 +1,5 @@
 import type { SloStatus } from '../evaluate/status.js';
-
-export const CHANGE_TYPES = ['feature', 'rollback', 'hotfix', 'security', 'config'] as const;
-export type ChangeType = (typeof CHANGE_TYPES)[number];
+import type { ChangeType, ResolvedPolicy } from './policy.js';
 
 export type Decision = 'allow' | 'warn' | 'deny' | 'error';
 
@@ -12,62 +10,178 @@ export interface GateRequest {
   version?: string;
   changeType: ChangeType;
   runUrl?: string;
+  /** Flagger's canary checksum: the same value again is a repeat of the same rollout. */
+  checksum?: string;
+}
+
+/** A break-glass override in force for the request's scope. */
+export interface ActiveOverride {
+  id: string;
+  actor: string;
+  reason: string;
+  ticket: string;
+  expiresAtMs: number;
+}
+
+/** Everything a decision depends on; the gate gathers it, `decideGate` judges it without I/O. */
+export interface GateInputs {
+  request: GateRequest;
+  policy: ResolvedPolicy;
+  /** How many SLOs the policy counts for the service (statuses may be fewer before the first evaluation). */
+  countedSlos: number;
+  statuses: readonly SloStatus[];
+  /** Names of statuses the evaluator has not refreshed in time. */
+  staleSlos: ReadonlySet<string>;
+  /** The freeze remembered for this service and environment before this decision. */
+  frozen: boolean;
+  override: ActiveOverride | null;
 }
 
 export interface GateVerdict {
   decision: Decision;
   reason: string;
-  /** The statuses the verdict is based on. */
   statuses: SloStatus[];
   stale: boolean;
+  mode: 'enforce' | 'observe';
+  /** The policy itself denies (the answer may still allow: observe mode, an exemption or an override). */
+  wouldBlock: boolean;
+  exemption: ChangeType | null;
+  /** Set only when the override changed the answer. */
+  override: ActiveOverride | null;
+  /** The freeze after this decision: set on an exhausted budget, lifted past the recovery margin. */
+  frozen: boolean;
 }
 
-const percent = (ratio: number | null, digits = 3): string =>
+export const percent = (ratio: number | null, digits = 1): string =>
   ratio === null ? 'n/a' : `${(ratio * 100).toFixed(digits)}%`;
 
+const lowestRemaining = (statuses: readonly SloStatus[]): number | null =>
+  statuses.reduce<number | null>((min, s) => {
+    const r = s.budget.remainingRatio;
+    return r === null ? min : min === null ? r : Math.min(min, r);
+  }, null);
+
+/**
+ * Freeze hysteresis: an exhausted budget freezes; the freeze lifts only once every counted SLO has more than
+ * `recoveryMargin` of its budget left (an SLO without data has not shown it recovered), so the gate does not
+ * flap open and shut around zero.
+ */
+export function nextFreeze(frozen: boolean, statuses: readonly SloStatus[], recoveryMargin: number): boolean {
+  if (statuses.some((s) => s.state === 'exhausted')) return true;
+  if (!frozen) return false;
+  return !statuses.every((s) => s.budget.remainingRatio !== null && s.budget.remainingRatio > recoveryMargin);
+}
+
 function exhaustedReason(status: SloStatus): string {
-  return `${status.name} has exhausted its error budget (SLI ${percent(status.sli)} vs objective ${status.objectivePercent}%, budget remaining ${percent(status.budget.remainingRatio, 1)} over ${status.window})`;
+  return `${status.name} has exhausted its error budget (SLI ${percent(status.sli, 3)} vs objective ${status.objectivePercent}%, budget remaining ${percent(status.budget.remainingRatio)} over ${status.window})`;
+}
+
+function firingReason(status: SloStatus, severity: 'page' | 'ticket'): string {
+  const tier = status.alerts.find((t) => t.state === 'firing' && t.severity === severity);
+  const burn = tier
+    ? ` (burn rate ${tier.longBurnRate?.toFixed(1)} over ${tier.longWindow} and ${tier.shortBurnRate?.toFixed(1)} over ${tier.shortWindow}, threshold ${tier.factor.toFixed(1)})`
+    : '';
+  return `${status.name} is burning its budget fast: ${severity}-tier alert firing${burn}`;
+}
+
+/** What the policy finds, before observe mode, exemptions and overrides. */
+function judge(inputs: GateInputs, frozen: boolean): { deny: string[]; warn: string[]; allow: string[] } {
+  const { policy, statuses, staleSlos } = inputs;
+  const deny: string[] = [];
+  const warn: string[] = [];
+  const allow: string[] = [];
+  const exhausted = statuses.filter((s) => s.state === 'exhausted');
+  deny.push(...exhausted.map(exhaustedReason));
+  if (frozen && exhausted.length === 0) {
+    deny.push(
+      `frozen since the error budget was exhausted: lowest remaining ${percent(lowestRemaining(statuses))} must exceed the recovery margin ${percent(policy.recoveryMargin, 0)} to lift`,
+    );
+  }
+  for (const status of statuses) {
+    if (status.firing === 'page' && policy.denyOnPageAlert) deny.push(firingReason(status, 'page'));
+    else if (status.firing) warn.push(firingReason(status, status.firing));
+  }
+  const missing = statuses.filter((s) => s.state === 'no-data').map((s) => s.name);
+  const stale = statuses.filter((s) => staleSlos.has(s.name) && !missing.includes(s.name)).map((s) => s.name);
+  const noData = [
+    ...(missing.length > 0 ? [`no data for ${missing.join(', ')}`] : []),
+    ...(stale.length > 0 ? [`stale statuses for ${stale.join(', ')} (the evaluator is behind)`] : []),
+  ];
+  if (noData.length > 0) {
+    const rule = `${noData.join('; ')} (on_no_data: ${policy.onNoData})`;
+    ({ deny, warn, allow })[policy.onNoData].push(rule);
+  }
+  const low = statuses.filter(
+    (s) =>
+      s.state !== 'exhausted' &&
+      s.budget.remainingRatio !== null &&
+      s.budget.remainingRatio < policy.warnBelow,
+  );
+  if (!frozen && low.length > 0) {
+    warn.push(
+      `${low.map((s) => `${s.name} has ${percent(s.budget.remainingRatio)} of its error budget left`).join(', ')} (below ${percent(policy.warnBelow, 0)})`,
+    );
+  }
+  return { deny, warn, allow };
 }
 
 /**
- * The foundation's policy, as the seed states it: while budget remains, ship; when an SLO of the service
- * has spent its budget, deny. SLOs with no data yet warn. Pure: statuses in, verdict out.
+ * The error-budget policy: while budget remains, ship; when it is gone (or a page-tier burn fires), stop
+ * feature releases, with the exceptions the team agreed on. Pure: inputs in, verdict out.
  */
-export function decideGate(
-  request: GateRequest,
-  statuses: readonly SloStatus[],
-  definedSlos: number,
-  isStale: (status: SloStatus) => boolean,
-): GateVerdict {
-  const stale = statuses.some(isStale);
-  const base = { statuses: [...statuses], stale };
-  if (definedSlos === 0) {
+export function decideGate(inputs: GateInputs): GateVerdict {
+  const { request, policy, statuses, staleSlos, override } = inputs;
+  const stale = statuses.some((s) => staleSlos.has(s.name));
+  const frozen = nextFreeze(inputs.frozen, statuses, policy.recoveryMargin);
+  const base = {
+    statuses: [...statuses],
+    stale,
+    mode: policy.mode,
+    wouldBlock: false,
+    exemption: null,
+    override: null,
+    frozen,
+  };
+  if (inputs.countedSlos === 0) {
     return { ...base, decision: 'error', reason: `no SLO is defined for service "${request.service}"` };
   }
-  if (statuses.length < definedSlos) {
+  if (statuses.length < inputs.countedSlos) {
     return {
       ...base,
       decision: 'error',
       reason: `the SLOs of "${request.service}" have not been evaluated yet`,
     };
   }
-  const staleNote = stale ? ' (statuses are stale: the evaluator is behind)' : '';
-  const exhausted = statuses.filter((s) => s.state === 'exhausted');
-  if (exhausted.length > 0) {
-    return { ...base, decision: 'deny', reason: exhausted.map(exhaustedReason).join('; ') + staleNote };
+  const found = judge(inputs, frozen);
+  if (found.deny.length > 0) {
+    const why = found.deny.join('; ');
+    const blocked = { ...base, wouldBlock: true };
+    if (policy.exempt.includes(request.changeType)) {
+      return {
+        ...blocked,
+        decision: 'allow',
+        exemption: request.changeType,
+        reason: `${request.changeType} changes are exempt from the freeze: ${why}`,
+      };
+    }
+    if (override) {
+      return {
+        ...blocked,
+        decision: 'allow',
+        override,
+        reason: `override ${override.id} by ${override.actor} (${override.ticket}: ${override.reason}) lets this through: ${why}`,
+      };
+    }
+    if (policy.mode === 'observe') {
+      return { ...blocked, decision: 'allow', reason: `observe mode: the policy would deny: ${why}` };
+    }
+    return { ...blocked, decision: 'deny', reason: why };
   }
-  const noData = statuses.filter((s) => s.state === 'no-data');
-  if (noData.length > 0) {
-    return {
-      ...base,
-      decision: 'warn',
-      reason: `no data yet for ${noData.map((s) => s.name).join(', ')}${staleNote}`,
-    };
-  }
-  const lowest = statuses.reduce((min, s) => Math.min(min, s.budget.remainingRatio ?? 1), 1);
+  if (found.warn.length > 0) return { ...base, decision: 'warn', reason: found.warn.join('; ') };
+  const note = found.allow.length > 0 ? `; ${found.allow.join('; ')}` : '';
   return {
     ...base,
     decision: 'allow',
-    reason: `all ${statuses.length} SLOs of ${request.service} are within budget (lowest remaining ${percent(lowest, 1)})${staleNote}`,
+    reason: `all ${statuses.length} SLOs of ${request.service} are within budget (lowest remaining ${percent(lowestRemaining(statuses))})${note}`,
   };
 }

@@ -1,41 +1,96 @@
 import { randomUUID } from 'node:crypto';
 import type { SloRegistry } from '../definitions/registry.js';
 import type { SloEvaluator } from '../evaluate/scheduler.js';
+import type { SloStatus } from '../evaluate/status.js';
+import type { DeploymentStore } from '../store/deployments.js';
 import type { GateDecisionStore } from '../store/gateDecisions.js';
-import { type Decision, decideGate, type GateRequest, type GateVerdict } from './decide.js';
+import type { FreezeScope, GateFreezeStore } from '../store/gateFreezes.js';
+import type { GateOverride, GateOverrideStore } from '../store/gateOverrides.js';
+import { type Decision, decideGate, type GateRequest, type GateVerdict, nextFreeze } from './decide.js';
+import type { GatePolicies, ResolvedPolicy } from './policy.js';
 
 /** A verdict with its identity, as stored in the audit trail and answered to CI. */
 export interface GateDecision extends GateVerdict {
   id: string;
   decidedAtMs: number;
   request: GateRequest;
-  mode: 'enforce';
+  policy: ResolvedPolicy;
+}
+
+/**
+ * What the gate announces. Listeners (chat notifications of the alerting part, for one) subscribe with
+ * `gate.on('override-created', ...)`; a listener that throws does not fail the request.
+ */
+export interface GateEvents {
+  'override-created': GateOverride;
+  'override-revoked': GateOverride;
+  'freeze-changed': FreezeScope & { frozen: boolean; atMs: number };
+  decision: GateDecision;
 }
 
 export function isAllowed(decision: Decision): boolean {
   return decision === 'allow' || decision === 'warn';
 }
 
+/** Freeze state and markers are kept per environment; '' stands for "none named". */
+const scopeOf = (request: GateRequest): FreezeScope => ({
+  service: request.service,
+  environment: request.environment ?? '',
+});
+
+export interface GateStores {
+  decisions: GateDecisionStore;
+  freezes: GateFreezeStore;
+  overrides: GateOverrideStore;
+  deployments: DeploymentStore;
+}
+
 /** One decision for every caller: evaluates the policy over the latest statuses and records it. */
 export class DeployGate {
+  // Each event's list holds listeners of that event's signature (on() enforces it).
+  private readonly listeners = new Map<keyof GateEvents, Array<(payload: never) => void>>();
+
   constructor(
     private readonly evaluator: SloEvaluator,
     private readonly registry: () => SloRegistry,
-    private readonly decisions: GateDecisionStore,
+    private readonly policies: () => GatePolicies,
+    private readonly stores: GateStores,
   ) {}
 
+  /** The statuses the policy counts for a service, and how many SLOs it counts. */
+  private counted(policy: ResolvedPolicy): { statuses: SloStatus[]; count: number } {
+    const defined = this.registry().byService.get(policy.service) ?? [];
+    const names = policy.slos === 'all' ? defined.map((d) => d.name) : policy.slos;
+    return { statuses: names.flatMap((name) => this.evaluator.status(name) ?? []), count: names.length };
+  }
+
+  private setFreeze(scope: FreezeScope, was: boolean, frozen: boolean, nowMs: number): void {
+    if (was === frozen) return;
+    this.stores.freezes.set(scope, frozen, nowMs);
+    this.emit('freeze-changed', { ...scope, frozen, atMs: nowMs });
+  }
+
   decide(request: GateRequest, nowMs = Date.now()): GateDecision {
-    const defined = this.registry().byService.get(request.service) ?? [];
-    const statuses = defined.flatMap((d) => this.evaluator.status(d.name) ?? []);
-    const verdict = decideGate(request, statuses, defined.length, (s) => this.evaluator.isStale(s, nowMs));
-    const decision: GateDecision = {
-      ...verdict,
-      id: randomUUID(),
-      decidedAtMs: nowMs,
+    const policy = this.policies().resolve(request.service, request.environment ?? null);
+    const { statuses, count } = this.counted(policy);
+    const scope = scopeOf(request);
+    const frozen = this.stores.freezes.isFrozen(scope);
+    const override = request.environment
+      ? (this.stores.overrides.active(request.service, request.environment, request.version ?? null, nowMs) ??
+        null)
+      : null;
+    const verdict = decideGate({
       request,
-      mode: 'enforce',
-    };
-    this.decisions.append({
+      policy,
+      countedSlos: count,
+      statuses,
+      staleSlos: new Set(statuses.filter((s) => this.evaluator.isStale(s, nowMs)).map((s) => s.name)),
+      frozen,
+      override,
+    });
+    this.setFreeze(scope, frozen, verdict.frozen, nowMs);
+    const decision: GateDecision = { ...verdict, id: randomUUID(), decidedAtMs: nowMs, request, policy };
+    this.stores.decisions.append({
       id: decision.id,
       decidedAtMs: nowMs,
       service: request.service,
@@ -48,10 +103,70 @@ export class DeployGate {
       answer: {
         decision: decision.decision,
         reason: decision.reason,
+        mode: decision.mode,
+        would_block: decision.wouldBlock,
+        exemption: decision.exemption,
+        override: decision.override,
+        frozen_before: frozen,
+        frozen: decision.frozen,
         stale: decision.stale,
+        policy,
         statuses: verdict.statuses,
       },
     });
+    const release = request.version ?? request.checksum;
+    if (isAllowed(decision.decision) && release) {
+      this.stores.deployments.mark({
+        id: randomUUID(),
+        service: request.service,
+        environment: scope.environment,
+        version: release,
+        deployedAtMs: nowMs,
+        decisionId: decision.id,
+      });
+    }
+    this.emit('decision', decision);
     return decision;
+  }
+
+  /**
+   * Carries every remembered freeze (and the environments policies name) forward after an evaluation tick, so
+   * a budget that is exhausted and recovers while nobody asks the gate still has to pass the recovery margin.
+   */
+  refreshFreezes(nowMs = Date.now()): void {
+    const scopes = new Map(
+      this.stores.freezes.scopes().map((s) => [`${s.service}\u0000${s.environment}`, s]),
+    );
+    for (const service of this.registry().byService.keys()) {
+      for (const environment of this.policies().environmentsOf(service)) {
+        scopes.set(`${service}\u0000${environment}`, { service, environment });
+      }
+    }
+    for (const scope of scopes.values()) {
+      const policy = this.policies().resolve(scope.service, scope.environment || null);
+      const { statuses } = this.counted(policy);
+      const was = this.stores.freezes.isFrozen(scope);
+      this.setFreeze(scope, was, nextFreeze(was, statuses, policy.recoveryMargin), nowMs);
+    }
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends keyof GateEvents>(event: E, listener: (payload: GateEvents[E]) => void): () => void {
+    const list = this.listeners.get(event) ?? [];
+    list.push(listener);
+    this.listeners.set(event, list);
+    return () => list.splice(list.indexOf(listener), 1);
+  }
+
+  /** Listeners are told after the fact; their failures are reported as warnings, never the caller's error. */
+  emit<E extends keyof GateEvents>(event: E, payload: GateEvents[E]): void {
+    const list = (this.listeners.get(event) ?? []) as Array<(payload: GateEvents[E]) => void>;
+    for (const listener of list) {
+      try {
+        listener(payload);
+      } catch (error) {
+        process.emitWarning(`gate listener for "${event}" failed: ${(error as Error).message}`);
+      }
+    }
   }
 }

@@ -1,6 +1,4 @@
 import type { SloStatus } from '../evaluate/status.js';
-import type { GateDecision } from '../gate/gate.js';
-import { isAllowed } from '../gate/gate.js';
 import { isoTime } from './time.js';
 
 /** An SloStatus as the API shows it (snake_case, ISO times). */
@@ -41,37 +39,5 @@ export function statusView(status: SloStatus, stale: boolean) {
     last_observation_at: isoTime(status.lastObservationMs),
     evaluated_at: isoTime(status.evaluatedAtMs),
     stale,
-  };
-}
-
-/** The gate's answer, in the contract's shape (DESIGN.md). */
-export function gateView(decision: GateDecision) {
-  const allowed = isAllowed(decision.decision);
-  const oldest = decision.statuses.reduce((min, s) => Math.min(min, s.evaluatedAtMs), decision.decidedAtMs);
-  return {
-    allowed,
-    decision: decision.decision,
-    reason: decision.reason,
-    mode: decision.mode,
-    would_block: decision.decision === 'deny',
-    service: decision.request.service,
-    environment: decision.request.environment ?? null,
-    version: decision.request.version ?? null,
-    change_type: decision.request.changeType,
-    slos: decision.statuses.map((s) => ({
-      name: s.name,
-      window: s.window,
-      objective: s.objective,
-      sli: s.sli,
-      budget_remaining: s.budget.remainingRatio,
-      burn_rates: s.burnRates,
-      state: s.state,
-    })),
-    override: null,
-    exemption: null,
-    decision_id: decision.id,
-    decided_at: isoTime(decision.decidedAtMs),
-    evaluated_at: isoTime(oldest),
-    stale: decision.stale,
   };
 }

@@ -64,4 +64,53 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER gate_decisions_no_delete BEFORE DELETE ON gate_decisions
     BEGIN SELECT RAISE(ABORT, 'gate_decisions is append-only'); END;
   `,
+  `
+  -- Deploy gate (issue 6): break-glass overrides, freeze state per service and environment, asynchronous
+  -- evaluations (Spinnaker) and deployment markers.
+  CREATE TABLE gate_overrides (
+    id TEXT PRIMARY KEY,
+    service TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    sha TEXT,                      -- NULL: any version
+    reason TEXT NOT NULL,
+    ticket TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    revoked_at_ms INTEGER,
+    revoked_by TEXT
+  );
+  CREATE INDEX gate_overrides_by_scope ON gate_overrides (service, environment, expires_at_ms);
+
+  CREATE TABLE gate_freezes (
+    service TEXT NOT NULL,
+    environment TEXT NOT NULL,     -- '' when callers name none
+    frozen INTEGER NOT NULL,
+    changed_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (service, environment)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE gate_evaluations (
+    id TEXT PRIMARY KEY,
+    request TEXT NOT NULL,         -- JSON GateRequest
+    created_at_ms INTEGER NOT NULL,
+    deadline_ms INTEGER NOT NULL,
+    status TEXT NOT NULL,          -- RUNNING | SUCCEEDED | TERMINAL
+    answer TEXT,                   -- JSON of the latest gate answer
+    decided_at_ms INTEGER
+  );
+
+  CREATE TABLE deployments (
+    id TEXT PRIMARY KEY,
+    service TEXT NOT NULL,
+    environment TEXT NOT NULL,     -- '' when unknown
+    version TEXT NOT NULL,
+    deployed_at_ms INTEGER NOT NULL,
+    decision_id TEXT,
+    source TEXT NOT NULL           -- api | gate (automatic marker of an allowed gate call)
+  );
+  CREATE INDEX deployments_by_service ON deployments (service, deployed_at_ms);
+  -- Callers repeat the gate (Flagger every interval, --wait polling): one automatic marker per release.
+  CREATE UNIQUE INDEX deployments_gate_once ON deployments (service, environment, version) WHERE source = 'gate';
+  `,
 ];

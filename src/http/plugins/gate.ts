@@ -1,10 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import Type, { type Static } from 'typebox';
-import { CHANGE_TYPES, type ChangeType, type GateRequest } from '../../gate/decide.js';
+import { parseDuration } from '../../config/duration.js';
+import { gateAnswer } from '../../gate/answer.js';
+import type { GateRequest } from '../../gate/decide.js';
+import { MAX_EVALUATION_WAIT_MS } from '../../gate/evaluations.js';
+import type { GateDecision } from '../../gate/gate.js';
+import { CHANGE_TYPES, type ChangeType } from '../../gate/policy.js';
+import type { GateEvaluation } from '../../store/gateEvaluations.js';
 import { HttpError } from '../errors.js';
 import { isoTime, parseTimeParam } from '../time.js';
-import { gateView } from '../views.js';
+import deployments from './deployments.js';
+import overrides from './gateOverrides.js';
 
 const GateFields = {
   service: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
@@ -15,14 +22,51 @@ const GateFields = {
   run_url: Type.Optional(Type.String({ maxLength: 2048 })),
 };
 const GateQuery = Type.Object({ ...GateFields, codes: Type.Optional(Type.Literal('body')) });
-const GateBody = Type.Union([Type.Object(GateFields), Type.Null()]);
+/** Our fields, or Flagger's webhook payload unchanged (name, namespace, phase, checksum, metadata). */
+const FlaggerFields = {
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  namespace: Type.Optional(Type.String({ maxLength: 256 })),
+  phase: Type.Optional(Type.String({ maxLength: 64 })),
+  checksum: Type.Optional(Type.String({ maxLength: 256 })),
+  metadata: Type.Optional(Type.Record(Type.String(), Type.String())),
+};
+const GateBody = Type.Union([Type.Object({ ...GateFields, ...FlaggerFields }), Type.Null()]);
+type GateBody = Static<typeof GateBody>;
+const EvaluationBody = Type.Object({
+  ...GateFields,
+  ...FlaggerFields,
+  wait: Type.Optional(Type.String({ maxLength: 16 })),
+});
 
-/** Merges query and JSON body (the body wins) into a GateRequest, naming the field that is wrong. */
-function gateRequest(
-  query: Record<string, string | undefined>,
-  body: Record<string, string | undefined> | null,
-) {
-  const fields = { ...query, ...(body ?? {}) };
+type Fields = Record<string, string | undefined>;
+
+/**
+ * Flagger sends its own payload: the service is `metadata.service`, else the canary's name; the environment
+ * `metadata.environment`, else the namespace; other fields may come as metadata too. `metadata.token` is
+ * Flagger's way to pass a token and is never stored.
+ */
+function flaggerFields(body: NonNullable<GateBody>): Fields {
+  if (body.name === undefined) return {};
+  const metadata = body.metadata ?? {};
+  return {
+    service: metadata.service ?? body.name,
+    environment: metadata.environment ?? body.namespace,
+    version: metadata.version ?? metadata.sha,
+    change_type: metadata.change_type,
+    run_url: metadata.run_url,
+  };
+}
+
+/** Merges query, Flagger payload and JSON body (the body wins) into a GateRequest, naming a wrong field. */
+function gateRequest(query: Fields, body: GateBody | undefined): GateRequest {
+  const { metadata: _metadata, ...plain } = body ?? {};
+  const defined = (fields: Fields) =>
+    Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  const fields: Fields = {
+    ...defined(query),
+    ...(body ? defined(flaggerFields(body)) : {}),
+    ...defined(plain),
+  };
   if (!fields.service) throw new HttpError(400, 'invalid_request', 'service is required', 'service');
   const changeType = fields.change_type ?? 'feature';
   if (!(CHANGE_TYPES as readonly string[]).includes(changeType)) {
@@ -38,29 +82,77 @@ function gateRequest(
   const version = fields.version ?? fields.sha;
   if (version) request.version = version;
   if (fields.run_url) request.runUrl = fields.run_url;
+  if (fields.checksum) request.checksum = fields.checksum;
   return request;
 }
 
 /** HTTP status of a decision: 200 allow/warn, 423 deny, 503 cannot decide (never 5xx for a deny). */
-const STATUS = { allow: 200, warn: 200, deny: 423, error: 503 } as const;
+export const DECISION_STATUS = { allow: 200, warn: 200, deny: 423, error: 503 } as const;
+
+function waitMs(wait: string | undefined): number {
+  if (wait === undefined || wait === '0' || wait === '0s') return 0;
+  const ms = parseDuration(wait);
+  if (ms === undefined || ms > MAX_EVALUATION_WAIT_MS) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `wait must be a duration up to 6h (e.g. 15m), got "${wait}"`,
+      'wait',
+    );
+  }
+  return ms;
+}
+
+const evaluationView = (evaluation: GateEvaluation) => {
+  const answer = evaluation.answer as ReturnType<typeof gateAnswer> | null;
+  return {
+    id: evaluation.id,
+    status: evaluation.status,
+    decision: answer?.decision ?? null,
+    allowed: answer?.allowed ?? false,
+    reason: answer?.reason ?? null,
+    created_at: isoTime(evaluation.createdAtMs),
+    deadline: isoTime(evaluation.deadlineMs),
+    decided_at: isoTime(evaluation.decidedAtMs),
+    answer,
+  };
+};
 
 const gate: FastifyPluginAsyncTypebox = async (app) => {
-  const { gate: deployGate, decisions } = app.sloguard;
+  const { gate: deployGate, decisions, evaluations } = app.sloguard;
 
-  const answer = (
-    query: Static<typeof GateQuery>,
-    body: Static<typeof GateBody> | undefined,
-    reply: FastifyReply,
-  ) => {
-    const decision = deployGate.decide(gateRequest(query, body ?? null));
-    const code = query.codes === 'body' ? 200 : STATUS[decision.decision];
-    return reply.code(code).send(gateView(decision));
+  const answer = (query: Static<typeof GateQuery>, body: GateBody | undefined, reply: FastifyReply) => {
+    const decision: GateDecision = deployGate.decide(gateRequest(query, body));
+    const code = query.codes === 'body' ? 200 : DECISION_STATUS[decision.decision];
+    return reply.code(code).send(gateAnswer(decision));
   };
   app.get('/api/v1/gate', { schema: { querystring: GateQuery } }, async (request, reply) =>
     answer(request.query, undefined, reply),
   );
   app.post('/api/v1/gate', { schema: { querystring: GateQuery, body: GateBody } }, async (request, reply) =>
     answer(request.query, request.body, reply),
+  );
+
+  app.post(
+    '/api/v1/gate/evaluations',
+    { schema: { querystring: GateQuery, body: EvaluationBody } },
+    async (request, reply) => {
+      const { wait, ...body } = request.body;
+      const evaluation = evaluations.start(gateRequest(request.query, body), waitMs(wait));
+      return reply
+        .code(202)
+        .header('location', `/api/v1/gate/evaluations/${evaluation.id}`)
+        .send(evaluationView(evaluation));
+    },
+  );
+  app.get(
+    '/api/v1/gate/evaluations/:id',
+    { schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } },
+    async (request) => {
+      const evaluation = evaluations.poll(request.params.id);
+      if (!evaluation) throw new HttpError(404, 'not_found', `no evaluation "${request.params.id}"`, 'id');
+      return evaluationView(evaluation);
+    },
   );
 
   app.get(
@@ -99,5 +191,8 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
       };
     },
   );
+
+  await app.register(overrides);
+  await app.register(deployments);
 };
 export default gate;

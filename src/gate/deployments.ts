@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import type { SloRegistry } from '../definitions/registry.js';
+import type { SloDefinition } from '../definitions/slo.js';
+import { eventCounts, type SloEvaluator } from '../evaluate/scheduler.js';
+import { selects } from '../evaluate/select.js';
+import type { EventCounts } from '../evaluate/status.js';
+import type { BucketStore } from '../store/buckets.js';
+import type { Deployment, DeploymentStore } from '../store/deployments.js';
+
+/** The periods after a release the seed asks about: most outages follow a change within them. */
+export const IMPACT_PERIODS = { '1h': 3_600_000, '1d': 86_400_000 } as const;
+export type ImpactPeriod = keyof typeof IMPACT_PERIODS;
+
+export interface PeriodImpact {
+  valid: number;
+  bad: number;
+  /** Share of the SLO's current error budget spent in the period (0.1 = 10%); null without a budget. */
+  budgetBurned: number | null;
+  /** False while the period is still running. */
+  complete: boolean;
+}
+
+export interface SloImpact {
+  slo: string;
+  periods: Record<ImpactPeriod, PeriodImpact>;
+}
+
+/** Bad events of a period as a share of the budget the SLO window allows. Pure. */
+export function periodImpact(
+  counts: EventCounts,
+  allowedBad: number | null,
+  complete: boolean,
+): PeriodImpact {
+  const bad = counts.valid - counts.good;
+  return {
+    valid: counts.valid,
+    bad,
+    budgetBurned: allowedBad !== null && allowedBad > 0 ? bad / allowedBad : null,
+    complete,
+  };
+}
+
+export interface DeploymentInput {
+  service: string;
+  environment?: string;
+  version: string;
+  deployedAtMs: number;
+  decisionId?: string;
+}
+
+/** Deployment markers and what each cost: the budget burned in the hour and the day after it. */
+export class Deployments {
+  constructor(
+    private readonly store: DeploymentStore,
+    private readonly buckets: BucketStore,
+    private readonly evaluator: SloEvaluator,
+    private readonly registry: () => SloRegistry,
+  ) {}
+
+  record(input: DeploymentInput): Deployment {
+    return this.store.record({
+      id: randomUUID(),
+      service: input.service,
+      environment: input.environment ?? '',
+      version: input.version,
+      deployedAtMs: input.deployedAtMs,
+      decisionId: input.decisionId ?? null,
+    });
+  }
+
+  list(query: { service?: string; fromMs?: number; toMs?: number; limit: number }): Deployment[] {
+    return this.store.list(query);
+  }
+
+  /** Per SLO of the deployment's service, the events and budget of the hour and the day after it. */
+  impact(deployment: Deployment, nowMs = Date.now()): SloImpact[] {
+    const series = this.buckets.listSeries();
+    return (this.registry().byService.get(deployment.service) ?? []).map((definition: SloDefinition) => {
+      const ids = series.filter((row) => selects(definition, row)).map((row) => row.id);
+      const threshold =
+        definition.indicator.good.kind === 'latency' ? definition.indicator.good.thresholdUs : undefined;
+      const allowedBad = this.evaluator.status(definition.name)?.budget.allowed ?? null;
+      const periods = {} as Record<ImpactPeriod, PeriodImpact>;
+      for (const [name, ms] of Object.entries(IMPACT_PERIODS) as Array<[ImpactPeriod, number]>) {
+        const end = Math.min(deployment.deployedAtMs + ms, nowMs);
+        const counts =
+          end > deployment.deployedAtMs
+            ? eventCounts(definition, this.buckets.windowCounts(ids, deployment.deployedAtMs, end, threshold))
+            : { good: 0, valid: 0, errorBound: 0 };
+        periods[name] = periodImpact(counts, allowedBad, nowMs >= deployment.deployedAtMs + ms);
+      }
+      return { slo: definition.name, periods };
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import type { EvaluationStatus, GateEvaluation, GateEvaluationStore } from '../store/gateEvaluations.js';
+import type { GateRequest } from './decide.js';
+import { type DeployGate, type GateDecision, isAllowed } from './gate.js';
+
+/** Longest an asynchronous evaluation may keep waiting for the gate to open. */
+export const MAX_EVALUATION_WAIT_MS = 6 * 3_600_000;
+
+/** Allowed is done; a deny or an error keeps running while the caller is willing to wait, then is final. */
+export function evaluationStatus(
+  decision: GateDecision,
+  nowMs: number,
+  deadlineMs: number,
+): EvaluationStatus {
+  if (isAllowed(decision.decision)) return 'SUCCEEDED';
+  return nowMs < deadlineMs ? 'RUNNING' : 'TERMINAL';
+}
+
+/**
+ * Asynchronous gate evaluations for callers that poll (Spinnaker's webhook stage): created with a wait, the
+ * gate is asked again on each poll (at most every `recheckMs`) until it allows or the wait is over.
+ */
+export class GateEvaluations {
+  constructor(
+    private readonly store: GateEvaluationStore,
+    private readonly gate: DeployGate,
+    private readonly answerOf: (decision: GateDecision) => unknown,
+    private readonly recheckMs: number,
+  ) {}
+
+  private decide(evaluation: GateEvaluation, nowMs: number): GateEvaluation {
+    const decision = this.gate.decide(evaluation.request as GateRequest, nowMs);
+    return {
+      ...evaluation,
+      status: evaluationStatus(decision, nowMs, evaluation.deadlineMs),
+      answer: this.answerOf(decision),
+      decidedAtMs: nowMs,
+    };
+  }
+
+  start(request: GateRequest, waitMs: number, nowMs = Date.now()): GateEvaluation {
+    const evaluation = this.decide(
+      {
+        id: randomUUID(),
+        request,
+        createdAtMs: nowMs,
+        deadlineMs: nowMs + waitMs,
+        status: 'RUNNING',
+        answer: null,
+        decidedAtMs: null,
+      },
+      nowMs,
+    );
+    this.store.save(evaluation, true);
+    return evaluation;
+  }
+
+  /** The evaluation as of now: a running one is decided again when its last decision is old enough. */
+  poll(id: string, nowMs = Date.now()): GateEvaluation | undefined {
+    const evaluation = this.store.get(id);
+    if (evaluation?.status !== 'RUNNING') return evaluation;
+    const due = evaluation.decidedAtMs === null || nowMs - evaluation.decidedAtMs >= this.recheckMs;
+    if (!due && nowMs < evaluation.deadlineMs) return evaluation;
+    const next = this.decide(evaluation, nowMs);
+    this.store.save(next, false);
+    return next;
+  }
+}

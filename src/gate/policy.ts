@@ -1,0 +1,201 @@
+import Type, { type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { describe as describeSchemaError, mostUseful as mostUsefulError } from '../definitions/native.js';
+import { RFC1123_NAME } from '../definitions/schema.js';
+import type { SloDefinition } from '../definitions/slo.js';
+import { DefinitionError, type SourceLocation, type YamlDocument } from '../definitions/yamlSource.js';
+
+export const CHANGE_TYPES = ['feature', 'rollback', 'hotfix', 'security', 'config'] as const;
+export type ChangeType = (typeof CHANGE_TYPES)[number];
+
+/** Change types that always pass a frozen gate: undoing harm and closing holes must never wait for budget. */
+export const ALWAYS_EXEMPT: readonly ChangeType[] = ['rollback', 'security'];
+
+/** Fields with a fixed set of values, named in full when a file spells one wrong. */
+const CHOICES: Record<string, readonly string[]> = {
+  mode: ['enforce', 'observe'],
+  onNoData: ['deny', 'allow', 'warn'],
+};
+const choice = (field: string) => Type.Union(CHOICES[field]!.map((value) => Type.Literal(value)));
+
+const PolicySettings = {
+  warnBelow: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+  recoveryMargin: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+  mode: Type.Optional(choice('mode') as Type.TUnion<[Type.TLiteral<'enforce'>, Type.TLiteral<'observe'>]>),
+  onNoData: Type.Optional(
+    choice('onNoData') as Type.TUnion<[Type.TLiteral<'deny'>, Type.TLiteral<'allow'>, Type.TLiteral<'warn'>]>,
+  ),
+  denyOnPageAlert: Type.Optional(Type.Boolean()),
+  exemptions: Type.Optional(
+    Type.Object(
+      { hotfix: Type.Optional(Type.Boolean()), config: Type.Optional(Type.Boolean()) },
+      { additionalProperties: false },
+    ),
+  ),
+};
+
+/** `kind: GatePolicy`: how the gate treats one service, with settings per environment (README documents it). */
+export const GatePolicyDocument = Type.Object(
+  {
+    apiVersion: Type.Literal('sloguard/v1'),
+    kind: Type.Literal('GatePolicy'),
+    metadata: Type.Object(
+      {
+        name: Type.String({ pattern: RFC1123_NAME }),
+        labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+      },
+      { additionalProperties: false },
+    ),
+    spec: Type.Object(
+      {
+        service: Type.String({ minLength: 1 }),
+        slos: Type.Optional(
+          Type.Union([Type.Literal('all'), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+        ),
+        ...PolicySettings,
+        environments: Type.Optional(
+          Type.Record(
+            Type.String({ minLength: 1 }),
+            Type.Object(PolicySettings, { additionalProperties: false }),
+          ),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+type GatePolicyDocument = Static<typeof GatePolicyDocument>;
+type Settings = Partial<Pick<GatePolicyDocument['spec'], keyof typeof PolicySettings>>;
+
+/** The rules for one service in one environment, every default filled in. Ratios, not percents. */
+export interface ResolvedPolicy {
+  /** The GatePolicy it came from, or null for the documented defaults. */
+  name: string | null;
+  service: string;
+  environment: string | null;
+  /** SLO names that count, or 'all' of the service's. */
+  slos: 'all' | string[];
+  warnBelow: number;
+  recoveryMargin: number;
+  mode: 'enforce' | 'observe';
+  onNoData: 'deny' | 'allow' | 'warn';
+  denyOnPageAlert: boolean;
+  /** Change types that pass a frozen gate. */
+  exempt: ChangeType[];
+}
+
+export interface GatePolicy {
+  name: string;
+  service: string;
+  slos: 'all' | string[];
+  defaults: Settings;
+  environments: Record<string, Settings>;
+  location: SourceLocation;
+  /** Where `spec.service` and `spec.slos` are, for cross-file errors. */
+  fields: { service: SourceLocation; slos: SourceLocation };
+}
+
+export const DEFAULT_WARN_BELOW = 25;
+export const DEFAULT_RECOVERY_MARGIN = 10;
+const PRODUCTION = new Set(['production', 'prod']);
+
+/** Missing data blocks a release to production (nothing proves it is safe) and only warns elsewhere. */
+export const defaultOnNoData = (environment: string | null): 'deny' | 'warn' =>
+  environment !== null && PRODUCTION.has(environment.toLowerCase()) ? 'deny' : 'warn';
+
+/** Validates one `kind: GatePolicy` document, or throws its first problem with file:line:column. */
+export function readGatePolicy(document: YamlDocument): GatePolicy {
+  const error = mostUsefulError(Value.Errors(GatePolicyDocument, document.value));
+  if (error) {
+    const { path, atKey, reason } = describeSchemaError(error);
+    const choices = CHOICES[path.at(-1) ?? ''];
+    const why = choices && !atKey ? `must be one of ${choices.join(', ')}` : reason;
+    throw new DefinitionError(document.locate(path, atKey), path.join('.'), why);
+  }
+  const { metadata, spec } = document.value as GatePolicyDocument;
+  const { service, slos, environments, ...defaults } = spec;
+  return {
+    name: metadata.name,
+    service,
+    slos: slos ?? 'all',
+    defaults,
+    environments: environments ?? {},
+    location: document.locate([]),
+    fields: { service: document.locate(['spec', 'service']), slos: document.locate(['spec', 'slos']) },
+  };
+}
+
+/** Cross-file checks: one policy per service, and listed SLOs exist and belong to that service. */
+export function checkPolicies(policies: readonly GatePolicy[], definitions: readonly SloDefinition[]) {
+  const errors: DefinitionError[] = [];
+  const byService = new Map<string, GatePolicy>();
+  const slos = new Map(definitions.map((d) => [d.name, d]));
+  const valid: GatePolicy[] = [];
+  for (const policy of policies) {
+    const previous = byService.get(policy.service);
+    if (previous) {
+      errors.push(
+        new DefinitionError(
+          policy.fields.service,
+          'spec.service',
+          `service "${policy.service}" already has GatePolicy "${previous.name}" (${previous.location.file}:${previous.location.line})`,
+        ),
+      );
+      continue;
+    }
+    const wrong =
+      policy.slos === 'all' ? [] : policy.slos.filter((n) => slos.get(n)?.service !== policy.service);
+    if (wrong.length > 0) {
+      errors.push(
+        new DefinitionError(
+          policy.fields.slos,
+          'spec.slos',
+          `${wrong.map((n) => `"${n}"`).join(', ')} ${wrong.length === 1 ? 'is not an SLO' : 'are not SLOs'} of service "${policy.service}"`,
+        ),
+      );
+      continue;
+    }
+    byService.set(policy.service, policy);
+    valid.push(policy);
+  }
+  return { policies: valid, errors };
+}
+
+/** The loaded policies; a service without one gets the documented defaults. */
+export class GatePolicies {
+  private readonly byService: Map<string, GatePolicy>;
+
+  constructor(readonly policies: readonly GatePolicy[] = []) {
+    this.byService = new Map(policies.map((p) => [p.service, p]));
+  }
+
+  /** Environments a policy names for a service (the gate keeps freeze state for each). */
+  environmentsOf(service: string): string[] {
+    return Object.keys(this.byService.get(service)?.environments ?? {});
+  }
+
+  resolve(service: string, environment: string | null): ResolvedPolicy {
+    const policy = this.byService.get(service);
+    const settings: Settings = {
+      ...policy?.defaults,
+      ...(environment !== null ? policy?.environments[environment] : undefined),
+    };
+    const exemptions = settings.exemptions ?? {};
+    return {
+      name: policy?.name ?? null,
+      service,
+      environment,
+      slos: policy?.slos ?? 'all',
+      warnBelow: (settings.warnBelow ?? DEFAULT_WARN_BELOW) / 100,
+      recoveryMargin: (settings.recoveryMargin ?? DEFAULT_RECOVERY_MARGIN) / 100,
+      mode: settings.mode ?? 'enforce',
+      onNoData: settings.onNoData ?? defaultOnNoData(environment),
+      denyOnPageAlert: settings.denyOnPageAlert ?? true,
+      exempt: [
+        ...ALWAYS_EXEMPT,
+        ...(['hotfix', 'config'] as const).filter((type) => exemptions[type] === true),
+      ],
+    };
+  }
+}

@@ -1,0 +1,91 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { PeriodImpact } from '../../gate/deployments.js';
+import type { Deployment } from '../../store/deployments.js';
+import { HttpError } from '../errors.js';
+import { isoTime, parseTimeParam } from '../time.js';
+
+const DeploymentBody = Type.Object(
+  {
+    service: Type.String({ minLength: 1, maxLength: 256 }),
+    environment: Type.Optional(Type.String({ maxLength: 128 })),
+    version: Type.String({ minLength: 1, maxLength: 256 }),
+    time: Type.Optional(Type.String({ maxLength: 64 })),
+    decision_id: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+const periodView = (p: PeriodImpact) => ({
+  valid: p.valid,
+  bad: p.bad,
+  budget_burned: p.budgetBurned,
+  complete: p.complete,
+});
+
+/** Deployment markers, each with the error budget burned in the hour and the day after it. */
+const deployments: FastifyPluginAsyncTypebox = async (app) => {
+  const { deployments: service, registry } = app.sloguard;
+
+  const view = (d: Deployment, nowMs: number) => ({
+    id: d.id,
+    service: d.service,
+    environment: d.environment || null,
+    version: d.version,
+    deployed_at: isoTime(d.deployedAtMs),
+    decision_id: d.decisionId,
+    source: d.source,
+    impact: service.impact(d, nowMs).map((i) => ({
+      slo: i.slo,
+      hour_after: periodView(i.periods['1h']),
+      day_after: periodView(i.periods['1d']),
+    })),
+  });
+
+  app.post('/api/v1/deployments', { schema: { body: DeploymentBody } }, async (request, reply) => {
+    const { body } = request;
+    if (!registry.byService.has(body.service)) {
+      throw new HttpError(
+        400,
+        'invalid_request',
+        `no SLO is defined for service "${body.service}"`,
+        'service',
+      );
+    }
+    const nowMs = Date.now();
+    const deployment = service.record({
+      service: body.service,
+      ...(body.environment && { environment: body.environment }),
+      version: body.version,
+      deployedAtMs: parseTimeParam('time', body.time) ?? nowMs,
+      ...(body.decision_id && { decisionId: body.decision_id }),
+    });
+    return reply.code(201).send(view(deployment, nowMs));
+  });
+
+  app.get(
+    '/api/v1/deployments',
+    {
+      schema: {
+        querystring: Type.Object({
+          service: Type.Optional(Type.String()),
+          from: Type.Optional(Type.String()),
+          to: Type.Optional(Type.String()),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+        }),
+      },
+    },
+    async (request) => {
+      const { service: name, from, to, limit } = request.query;
+      const nowMs = Date.now();
+      const list = service.list({
+        ...(name !== undefined && { service: name }),
+        fromMs: parseTimeParam('from', from),
+        toMs: parseTimeParam('to', to),
+        limit: limit ?? 50,
+      });
+      return { deployments: list.map((d) => view(d, nowMs)) };
+    },
+  );
+};
+export default deployments;

@@ -1,0 +1,77 @@
+import type { Db } from './database.js';
+
+/** A release marker: what went out, where, when, and on which gate decision. */
+export interface Deployment {
+  id: string;
+  service: string;
+  /** '' when the caller named none. */
+  environment: string;
+  version: string;
+  deployedAtMs: number;
+  decisionId: string | null;
+  source: 'api' | 'gate';
+}
+
+interface DeploymentRow {
+  id: string;
+  service: string;
+  environment: string;
+  version: string;
+  deployed_at_ms: number;
+  decision_id: string | null;
+  source: 'api' | 'gate';
+}
+
+const fromRow = (row: DeploymentRow): Deployment => ({
+  id: row.id,
+  service: row.service,
+  environment: row.environment,
+  version: row.version,
+  deployedAtMs: row.deployed_at_ms,
+  decisionId: row.decision_id,
+  source: row.source,
+});
+
+export class DeploymentStore {
+  private readonly statements;
+
+  constructor(db: Db) {
+    this.statements = {
+      // OR IGNORE: a repeated gate call for the same release keeps its first marker (partial unique index).
+      insert: db.prepare(
+        `INSERT OR IGNORE INTO deployments (id, service, environment, version, deployed_at_ms, decision_id, source)
+         VALUES (@id, @service, @environment, @version, @deployedAtMs, @decisionId, @source)`,
+      ),
+      dropMarkerOf: db.prepare<[string]>(`DELETE FROM deployments WHERE decision_id = ? AND source = 'gate'`),
+      list: db.prepare<{ service: string | null; from: number; to: number; limit: number }, DeploymentRow>(
+        `SELECT * FROM deployments
+         WHERE (@service IS NULL OR service = @service) AND deployed_at_ms >= @from AND deployed_at_ms < @to
+         ORDER BY deployed_at_ms DESC, id DESC LIMIT @limit`,
+      ),
+    };
+  }
+
+  /** An automatic marker from an allowed gate call; false when this release already has one. */
+  mark(deployment: Omit<Deployment, 'source'>): boolean {
+    return this.statements.insert.run({ ...deployment, source: 'gate' }).changes > 0;
+  }
+
+  /** A deployment reported by CI; it replaces the automatic marker of the same decision. */
+  record(deployment: Omit<Deployment, 'source'>): Deployment {
+    const stored: Deployment = { ...deployment, source: 'api' };
+    if (deployment.decisionId) this.statements.dropMarkerOf.run(deployment.decisionId);
+    this.statements.insert.run(stored);
+    return stored;
+  }
+
+  list(query: { service?: string; fromMs?: number; toMs?: number; limit: number }): Deployment[] {
+    return this.statements.list
+      .all({
+        service: query.service ?? null,
+        from: query.fromMs ?? 0,
+        to: query.toMs ?? Number.MAX_SAFE_INTEGER,
+        limit: query.limit,
+      })
+      .map(fromRow);
+  }
+}

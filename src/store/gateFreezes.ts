@@ -1,0 +1,39 @@
+import type { Db } from './database.js';
+
+/** A scope the gate remembers a freeze for; environment '' when callers name none. */
+export interface FreezeScope {
+  service: string;
+  environment: string;
+}
+
+/** Freeze state per service and environment, kept in SQLite so a restart does not lift a freeze. */
+export class GateFreezeStore {
+  private readonly statements;
+
+  constructor(db: Db) {
+    this.statements = {
+      get: db.prepare<[string, string], { frozen: number }>(
+        `SELECT frozen FROM gate_freezes WHERE service = ? AND environment = ?`,
+      ),
+      put: db.prepare<[string, string, number, number]>(
+        `INSERT INTO gate_freezes (service, environment, frozen, changed_at_ms) VALUES (?, ?, ?, ?)
+         ON CONFLICT (service, environment) DO UPDATE SET frozen = excluded.frozen, changed_at_ms = excluded.changed_at_ms
+         WHERE frozen != excluded.frozen`,
+      ),
+      all: db.prepare<[], FreezeScope>(`SELECT service, environment FROM gate_freezes`),
+    };
+  }
+
+  isFrozen(scope: FreezeScope): boolean {
+    return this.statements.get.get(scope.service, scope.environment)?.frozen === 1;
+  }
+
+  /** Records the state; only a change touches the row, so changed_at_ms says when it froze or thawed. */
+  set(scope: FreezeScope, frozen: boolean, nowMs: number): void {
+    this.statements.put.run(scope.service, scope.environment, frozen ? 1 : 0, nowMs);
+  }
+
+  scopes(): FreezeScope[] {
+    return this.statements.all.all();
+  }
+}

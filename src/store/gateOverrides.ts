@@ -1,0 +1,105 @@
+import type { Db } from './database.js';
+
+/** A break-glass override: lets releases of one scope through a denying gate until it expires or is revoked. */
+export interface GateOverride {
+  id: string;
+  service: string;
+  environment: string;
+  /** Only this version, or any when null. */
+  sha: string | null;
+  reason: string;
+  ticket: string;
+  actor: string;
+  createdAtMs: number;
+  expiresAtMs: number;
+  revokedAtMs: number | null;
+  revokedBy: string | null;
+}
+
+interface OverrideRow {
+  id: string;
+  service: string;
+  environment: string;
+  sha: string | null;
+  reason: string;
+  ticket: string;
+  actor: string;
+  created_at_ms: number;
+  expires_at_ms: number;
+  revoked_at_ms: number | null;
+  revoked_by: string | null;
+}
+
+const fromRow = (row: OverrideRow): GateOverride => ({
+  id: row.id,
+  service: row.service,
+  environment: row.environment,
+  sha: row.sha,
+  reason: row.reason,
+  ticket: row.ticket,
+  actor: row.actor,
+  createdAtMs: row.created_at_ms,
+  expiresAtMs: row.expires_at_ms,
+  revokedAtMs: row.revoked_at_ms,
+  revokedBy: row.revoked_by,
+});
+
+export class GateOverrideStore {
+  private readonly statements;
+
+  constructor(db: Db) {
+    this.statements = {
+      insert: db.prepare(
+        `INSERT INTO gate_overrides (id, service, environment, sha, reason, ticket, actor, created_at_ms, expires_at_ms)
+         VALUES (@id, @service, @environment, @sha, @reason, @ticket, @actor, @createdAtMs, @expiresAtMs)`,
+      ),
+      get: db.prepare<[string], OverrideRow>(`SELECT * FROM gate_overrides WHERE id = ?`),
+      // Newest first, so the most recent grant is the one a decision names.
+      active: db.prepare<
+        { service: string; environment: string; sha: string | null; now: number },
+        OverrideRow
+      >(
+        `SELECT * FROM gate_overrides
+         WHERE service = @service AND environment = @environment AND expires_at_ms > @now AND revoked_at_ms IS NULL
+           AND (sha IS NULL OR sha = @sha)
+         ORDER BY created_at_ms DESC LIMIT 1`,
+      ),
+      list: db.prepare<{ service: string | null; activeAt: number | null }, OverrideRow>(
+        `SELECT * FROM gate_overrides
+         WHERE (@service IS NULL OR service = @service)
+           AND (@activeAt IS NULL OR (expires_at_ms > @activeAt AND revoked_at_ms IS NULL))
+         ORDER BY created_at_ms DESC LIMIT 500`,
+      ),
+      revoke: db.prepare<{ id: string; now: number; by: string }>(
+        `UPDATE gate_overrides SET revoked_at_ms = @now, revoked_by = @by WHERE id = @id AND revoked_at_ms IS NULL`,
+      ),
+    };
+  }
+
+  create(override: Omit<GateOverride, 'revokedAtMs' | 'revokedBy'>): GateOverride {
+    this.statements.insert.run(override);
+    return { ...override, revokedAtMs: null, revokedBy: null };
+  }
+
+  get(id: string): GateOverride | undefined {
+    const row = this.statements.get.get(id);
+    return row && fromRow(row);
+  }
+
+  /** The newest override in force for a scope; an override without sha covers every version. */
+  active(service: string, environment: string, sha: string | null, nowMs: number): GateOverride | undefined {
+    const row = this.statements.active.get({ service, environment, sha, now: nowMs });
+    return row && fromRow(row);
+  }
+
+  list(query: { service?: string; activeAtMs?: number }): GateOverride[] {
+    return this.statements.list
+      .all({ service: query.service ?? null, activeAt: query.activeAtMs ?? null })
+      .map(fromRow);
+  }
+
+  /** Marks an override revoked; false when it was already revoked. */
+  revoke(id: string, by: string, nowMs: number): boolean {
+    return this.statements.revoke.run({ id, by, now: nowMs }).changes > 0;
+  }
+}
