@@ -1,0 +1,136 @@
+// Helpers shared by the dashboard pages: fetching the JSON API, formatting SRE numbers, building DOM.
+
+/** GET a JSON API path; rejects with the API's own message on an error status. */
+export async function getJson(path) {
+  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = new Error(body?.message ?? `${path}: HTTP ${response.status}`);
+    error.status = response.status;
+    throw error;
+  }
+  return body;
+}
+
+/** Like getJson, but null when the route does not exist in this build (a feature not there yet). */
+export async function getOptionalJson(path) {
+  try {
+    return await getJson(path);
+  } catch (error) {
+    if (error.status === 404) return null;
+    throw error;
+  }
+}
+
+/** Creates an element: h('td', { class: 'num' }, 'text', child). */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === 'text') element.textContent = value;
+    else element.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+/** 0.99953 → "99.953%": enough digits to tell 99.9 from 99.95. */
+export function percent(ratio, digits = 3) {
+  if (ratio === null || ratio === undefined) return '—';
+  return `${(ratio * 100).toFixed(digits).replace(/\.?0+$/, '')}%`;
+}
+
+export function rate(value) {
+  if (value === null || value === undefined) return '—';
+  if (value >= 100) return `${value.toFixed(0)}×`;
+  if (value >= 10) return `${value.toFixed(1)}×`;
+  return `${value.toFixed(2)}×`;
+}
+
+/** Seconds as the largest two units: 93784 → "1d 2h". */
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined) return '—';
+  if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
+  const units = [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ];
+  const parts = [];
+  let rest = Math.round(seconds);
+  for (const [unit, size] of units) {
+    if (rest >= size && parts.length < 2) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.join(' ') || '0s';
+}
+
+/** How long ago an ISO time was, for freshness columns. */
+export function ago(iso, nowMs = Date.now()) {
+  if (!iso) return 'never';
+  const seconds = Math.max(0, (nowMs - Date.parse(iso)) / 1000);
+  return seconds < 5 ? 'just now' : `${duration(seconds)} ago`;
+}
+
+export function count(value) {
+  if (value === null || value === undefined) return '—';
+  return Math.round(value).toLocaleString('en-US');
+}
+
+export function timeLabel(ms, spanMs) {
+  const date = new Date(ms);
+  const pad = (n) => String(n).padStart(2, '0');
+  const hm = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  if (spanMs <= 86_400_000) return hm;
+  return `${date.getMonth() + 1}/${date.getDate()} ${spanMs > 7 * 86_400_000 ? '' : hm}`.trim();
+}
+
+export function badge(text, className) {
+  return h('span', { class: `badge ${className}` }, text);
+}
+
+/** The budget-remaining bar: green, amber under 25%, red when spent; the fill's width set through CSSOM (CSP-safe). */
+export function budgetBar(ratio) {
+  const fill = h('div', { class: 'fill' });
+  const shown = ratio === null || ratio === undefined ? 0 : Math.max(0, Math.min(1, ratio));
+  fill.style.width = `${(shown * 100).toFixed(1)}%`;
+  if (ratio !== null && ratio !== undefined) {
+    if (ratio <= 0) fill.classList.add('spent');
+    else if (ratio < 0.25) fill.classList.add('low');
+  }
+  return h(
+    'div',
+    { class: 'budget' },
+    h('div', { class: 'bar' }, fill),
+    h('span', { class: 'value' }, percent(ratio, 1)),
+  );
+}
+
+/** A CSS custom property of the current theme, so charts follow light and dark. */
+export function themeColor(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+/** Marks the nav link of the current page. */
+export function markNav(path) {
+  for (const link of document.querySelectorAll('header.top nav a')) {
+    if (link.getAttribute('href') === path) link.setAttribute('aria-current', 'page');
+  }
+}
+
+export function showError(container, error) {
+  container.replaceChildren(
+    h('div', { class: 'panel error-box', role: 'alert' }, String(error.message ?? error)),
+  );
+}
+
+export function setUpdated(date = new Date()) {
+  const element = document.getElementById('updated');
+  if (element) element.textContent = `updated ${date.toLocaleTimeString()}`;
+}

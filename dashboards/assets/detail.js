@@ -1,0 +1,383 @@
+// One SLO: status tiles, the four charts (SLI, budget, burn rate, traffic) plus latency for latency SLIs,
+// deployments and alert episodes on the time axis, the burn-rate alert table and a composite's components.
+import { applyTheme, draw, level, line, timeOptions } from './charts.js';
+import {
+  badge,
+  count,
+  duration,
+  getJson,
+  h,
+  markNav,
+  percent,
+  rate,
+  setUpdated,
+  showError,
+  themeColor,
+} from './common.js';
+
+const REFRESH_MS = 60_000;
+const RANGES = { '1h': 3_600_000, '6h': 21_600_000, '1d': 86_400_000, '7d': 604_800_000, window: null };
+const BURN_LINES = [
+  ['5m', '--series-6'],
+  ['1h', '--series-1'],
+  ['6h', '--series-3'],
+  ['1d', '--series-4'],
+  ['3d', '--series-5'],
+];
+
+const name = decodeURIComponent(location.pathname.replace(/^\/slo\//, ''));
+const params = new URLSearchParams(location.search);
+let range = params.get('range') in RANGES ? params.get('range') : 'window';
+
+function tile(label, value, detail, className = '') {
+  return h(
+    'div',
+    { class: 'tile' },
+    h('div', { class: 'label' }, label),
+    h('div', { class: `value ${className}` }, value),
+    h('div', { class: 'detail' }, detail),
+  );
+}
+
+function renderHeader(status) {
+  document.title = `${status.name} · sloguard`;
+  document.getElementById('title').textContent = status.name;
+  document.getElementById('crumb-service').textContent = status.service;
+  document
+    .getElementById('subtitle')
+    .replaceChildren(
+      `${status.indicator} SLO of ${status.service} · ${status.objective_percent}% over ${status.window} · `,
+      badge(status.state, `state-${status.state}`),
+      status.firing ? ' ' : '',
+      status.firing ? badge(`${status.firing} alert firing`, `sev-${status.firing}`) : '',
+    );
+}
+
+function renderTiles(status) {
+  const budget = status.budget;
+  const budgetClass =
+    budget.remaining_ratio === null
+      ? ''
+      : budget.remaining_ratio <= 0
+        ? 'state-exhausted'
+        : budget.remaining_ratio < 0.25
+          ? 'state-warning'
+          : 'state-ok';
+  const sliClass = status.sli === null ? '' : status.sli >= status.objective ? 'state-ok' : 'state-exhausted';
+  document
+    .getElementById('tiles')
+    .replaceChildren(
+      tile(
+        'Objective',
+        `${status.objective_percent}%`,
+        `over ${status.window} · ${duration(budget.allowed_downtime_seconds)} of full outage`,
+      ),
+      tile('SLI', percent(status.sli), `${count(status.good)} good of ${count(status.valid)}`, sliClass),
+      tile(
+        'Budget remaining',
+        percent(budget.remaining_ratio, 1),
+        `${count(budget.consumed)} of ${count(budget.allowed)} bad events allowed`,
+        budgetClass,
+      ),
+      tile(
+        'Time to exhaustion',
+        budget.remaining_ratio !== null && budget.remaining_ratio <= 0
+          ? 'spent'
+          : duration(status.time_to_exhaustion_seconds),
+        status.time_to_exhaustion_seconds === null ? 'not burning' : 'at the 1h burn rate',
+        status.time_to_exhaustion_seconds !== null && status.time_to_exhaustion_seconds < 86_400
+          ? 'state-exhausted'
+          : '',
+      ),
+      tile(
+        'Burn rate 1h',
+        rate(status.burn_rates['1h']),
+        `6h ${rate(status.burn_rates['6h'])} · 1d ${rate(status.burn_rates['1d'])}`,
+      ),
+    );
+}
+
+function renderAlerts(status) {
+  const rows = status.alerts.map((tier) =>
+    h(
+      'tr',
+      {},
+      h('td', {}, badge(tier.severity, `sev-${tier.severity}`)),
+      h('td', {}, `${tier.long_window} and ${tier.short_window}`),
+      h('td', { class: 'num' }, rate(tier.factor)),
+      h('td', { class: 'num' }, rate(tier.short_burn_rate)),
+      h('td', { class: 'num' }, rate(tier.long_burn_rate)),
+      h(
+        'td',
+        {},
+        badge(
+          tier.state,
+          tier.state === 'firing'
+            ? `sev-${tier.severity}`
+            : `state-${tier.state === 'ok' ? 'ok' : 'no-data'}`,
+        ),
+      ),
+    ),
+  );
+  document.querySelector('#alerts tbody').replaceChildren(...rows);
+}
+
+function renderDeployments(series) {
+  const rows = series.deployments.map((d) =>
+    h(
+      'tr',
+      {},
+      h('td', {}, new Date(d.deployed_at).toLocaleString()),
+      h('td', { class: 'mono' }, d.version),
+      h('td', { class: 'hide-narrow' }, d.environment || '—'),
+      h(
+        'td',
+        {},
+        d.decision
+          ? badge(
+              d.decision,
+              d.decision === 'deny'
+                ? 'state-exhausted'
+                : d.decision === 'warn'
+                  ? 'state-warning'
+                  : 'state-ok',
+            )
+          : h('span', { class: 'muted' }, 'not gated'),
+      ),
+      h('td', { class: 'num' }, percent(d.budget_burned_1h, 1)),
+      h('td', { class: 'num' }, percent(d.budget_burned_1d, 1)),
+    ),
+  );
+  if (rows.length === 0)
+    rows.push(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No deployments recorded in this range.')));
+  document.querySelector('#deployments tbody').replaceChildren(...rows);
+}
+
+function renderComposite(series) {
+  const panel = document.getElementById('composite-panel');
+  panel.hidden = !series.composite;
+  if (!series.composite) return;
+  document
+    .querySelector('#components tbody')
+    .replaceChildren(
+      ...series.composite.components.map((c) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, c.name),
+          h('td', { class: 'num' }, String(c.weight)),
+          h('td', { class: 'num' }, percent(c.objective)),
+        ),
+      ),
+    );
+}
+
+function markers(series) {
+  const to = Date.parse(series.to);
+  return {
+    episodes: series.alert_episodes.map((e) => ({
+      from: Date.parse(e.started_at),
+      to: e.ended_at ? Date.parse(e.ended_at) : to,
+      color: themeColor(e.severity === 'page' ? '--page' : '--ticket'),
+    })),
+    deployments: series.deployments.map((d) => ({
+      at: Date.parse(d.deployed_at),
+      label: d.version,
+      color: themeColor(d.decision === 'deny' ? '--bad' : '--accent'),
+    })),
+  };
+}
+
+function renderCharts(status, series) {
+  const points = series.points.map((p) => ({ ...p, x: Date.parse(p.t) }));
+  const span = { from: Date.parse(series.from), to: Date.parse(series.to) };
+  const marks = markers(series);
+  const pick = (field) => points.map((p) => ({ x: p.x, y: p[field] === null ? null : p[field] * 100 }));
+
+  const sliValues = points.map((p) => p.sli).filter((v) => v !== null);
+  const lowest = Math.min(status.objective, ...sliValues);
+  const floor = Math.max(0, 100 - (100 - lowest * 100) * 1.6);
+  draw(document.getElementById('chart-sli'), {
+    type: 'line',
+    data: {
+      datasets: [
+        line('SLI', pick('sli'), themeColor('--series-1')),
+        level(`objective ${status.objective_percent}%`, status.objective * 100, span, themeColor('--bad')),
+      ],
+    },
+    options: timeOptions(span, marks, {
+      min: floor,
+      max: 100,
+      ticks: { callback: (v) => `${Number(v.toFixed(3))}%` },
+    }),
+  });
+
+  draw(document.getElementById('chart-budget'), {
+    type: 'line',
+    data: {
+      datasets: [
+        line('budget remaining', pick('budget_remaining'), themeColor('--series-4'), {
+          fill: { target: { value: 0 }, above: `${themeColor('--ok')}33`, below: `${themeColor('--bad')}44` },
+        }),
+        level('spent', 0, span, themeColor('--bad')),
+      ],
+    },
+    options: timeOptions(span, marks, {
+      suggestedMin: 0,
+      suggestedMax: 100,
+      ticks: { callback: (v) => `${v}%` },
+    }),
+  });
+
+  const pageFactor = status.alerts.find((t) => t.severity === 'page')?.factor ?? 14.4;
+  document.getElementById('burn-note').textContent =
+    `1× spends the budget exactly over ${status.window}; ${rate(pageFactor)} over 1h and 5m pages (the Workbook's 14.4× scaled to this window).`;
+  draw(document.getElementById('chart-burn'), {
+    type: 'line',
+    data: {
+      datasets: [
+        ...BURN_LINES.map(([window, color]) =>
+          line(
+            window,
+            points.map((p) => ({ x: p.x, y: p.burn_rates[window] })),
+            themeColor(color),
+          ),
+        ),
+        level('1×', 1, span, themeColor('--ok')),
+        level(`${rate(pageFactor)} page`, pageFactor, span, themeColor('--page')),
+      ],
+    },
+    options: timeOptions(span, marks, {
+      min: 0,
+      suggestedMax: pageFactor * 1.2,
+      ticks: { callback: (v) => `${v}×` },
+    }),
+  });
+
+  draw(document.getElementById('chart-traffic'), {
+    type: 'line',
+    data: {
+      datasets: [
+        line(
+          'requests/s',
+          points.map((p) => ({ x: p.x, y: p.requests_per_second })),
+          themeColor('--series-1'),
+          { fill: 'origin', backgroundColor: `${themeColor('--series-1')}22` },
+        ),
+        line(
+          status.indicator === 'latency' ? 'slow/s' : 'errors/s',
+          points.map((p) => ({ x: p.x, y: p.bad_per_second })),
+          themeColor('--series-2'),
+          { fill: 'origin', backgroundColor: `${themeColor('--series-2')}33` },
+        ),
+      ],
+    },
+    options: timeOptions(span, marks, { min: 0 }),
+  });
+
+  renderLatency(status, series);
+}
+
+/** Cumulative latency distribution over the range: the share of requests at or under each latency. */
+function renderLatency(status, series) {
+  const panel = document.getElementById('latency-panel');
+  panel.hidden = !series.latency;
+  if (!series.latency) return;
+  const bins = series.latency.bins.filter((b) => b.le_seconds !== null);
+  const total = series.latency.bins.reduce((sum, b) => sum + b.count, 0);
+  let running = 0;
+  const cdf = bins.map((b) => {
+    running += b.count;
+    return { x: b.le_seconds * 1000, y: total > 0 ? (running / total) * 100 : null };
+  });
+  const thresholdMs = series.latency.threshold_seconds * 1000;
+  const maxX = Math.max(thresholdMs * 2, ...cdf.map((p) => p.x));
+  document.getElementById('latency-note').textContent =
+    `${count(total)} requests in range; dashed: the ${thresholdMs} ms threshold and the ${status.objective_percent}% objective.`;
+  draw(document.getElementById('chart-latency'), {
+    type: 'line',
+    data: {
+      datasets: [
+        line('at or under', cdf, themeColor('--series-3'), { stepped: true }),
+        line(
+          'threshold',
+          [
+            { x: thresholdMs, y: 0 },
+            { x: thresholdMs, y: 100 },
+          ],
+          themeColor('--bad'),
+          { borderDash: [6, 4] },
+        ),
+        line(
+          'objective',
+          [
+            { x: cdf[0]?.x ?? 0.1, y: status.objective * 100 },
+            { x: maxX, y: status.objective * 100 },
+          ],
+          themeColor('--ok'),
+          { borderDash: [6, 4] },
+        ),
+      ],
+    },
+    options: {
+      scales: {
+        x: {
+          type: 'logarithmic',
+          max: maxX,
+          title: { display: true, text: 'latency (ms)' },
+          ticks: { maxTicksLimit: 8 },
+        },
+        y: { min: 0, max: 100, ticks: { callback: (v) => `${v}%` } },
+      },
+      plugins: { legend: { labels: { boxWidth: 12, boxHeight: 2 } } },
+    },
+  });
+}
+
+function renderRangeButtons() {
+  const group = document.getElementById('range');
+  group.replaceChildren(
+    ...Object.keys(RANGES).map((key) => {
+      const button = h(
+        'button',
+        { type: 'button', 'aria-pressed': key === range ? 'true' : 'false', 'data-range': key },
+        key === 'window' ? 'SLO window' : key,
+      );
+      button.addEventListener('click', () => {
+        range = key;
+        const query = new URLSearchParams(location.search);
+        query.set('range', key);
+        history.replaceState(null, '', `?${query}`);
+        renderRangeButtons();
+        refresh();
+      });
+      return button;
+    }),
+  );
+}
+
+async function refresh() {
+  try {
+    const status = await getJson(`/api/v1/slos/${encodeURIComponent(name)}`);
+    const spanMs = RANGES[range];
+    const query = spanMs ? `?from=${new Date(Date.now() - spanMs).toISOString()}` : '';
+    const series = await getJson(`/api/v1/slos/${encodeURIComponent(name)}/timeseries${query}`);
+    document.getElementById('error').replaceChildren();
+    renderHeader(status);
+    renderTiles(status);
+    renderCharts(status, series);
+    renderAlerts(status);
+    renderDeployments(series);
+    renderComposite(series);
+    setUpdated();
+    document.body.dataset.loaded = 'true';
+  } catch (error) {
+    showError(document.getElementById('error'), error);
+  }
+}
+
+markNav('');
+applyTheme();
+renderRangeButtons();
+refresh();
+setInterval(refresh, REFRESH_MS);

@@ -1,0 +1,154 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { formatDuration, parseDuration } from '../../config/duration.js';
+import { BURN_WINDOWS_MS } from '../../evaluate/math.js';
+import { selects } from '../../evaluate/select.js';
+import { firingEpisodes, sloTimeseries } from '../../evaluate/timeseries.js';
+import { binUpperBound } from '../../store/histogram.js';
+import { TimelineStore } from '../../store/timeline.js';
+import { HttpError } from '../errors.js';
+import { isoTime, parseTimeParam } from '../time.js';
+
+/** Steps a chart may pick by itself: the smallest that keeps the range under MAX_AUTO_POINTS points. */
+const AUTO_STEPS_MS = [60_000, 300_000, 900_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 86_400_000];
+const MAX_AUTO_POINTS = 720;
+/** A 400 past this: a month at one-minute steps is more than any chart can show. */
+const MAX_POINTS = 11_000;
+const MAX_DEPLOYMENTS = 200;
+
+function stepParam(text: string | undefined, rangeMs: number): number {
+  if (text === undefined || text === '') {
+    return AUTO_STEPS_MS.find((ms) => rangeMs / ms <= MAX_AUTO_POINTS) ?? AUTO_STEPS_MS.at(-1)!;
+  }
+  const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : parseDuration(text);
+  if (ms === undefined || ms < 60_000) {
+    throw new HttpError(
+      400,
+      'invalid_query',
+      `step must be a duration of at least 1m (or seconds), got "${text}"`,
+      'step',
+    );
+  }
+  return ms;
+}
+
+/** An SLO over time for the dashboard's charts: SLI, budget, burn rates and traffic per step. */
+const timeseries: FastifyPluginAsyncTypebox = async (app) => {
+  const { registry, buckets, deployments, decisions, db } = app.sloguard;
+  const timeline = new TimelineStore(db);
+
+  app.get(
+    '/api/v1/slos/:name/timeseries',
+    {
+      schema: {
+        params: Type.Object({ name: Type.String() }),
+        querystring: Type.Object({
+          from: Type.Optional(Type.String()),
+          to: Type.Optional(Type.String()),
+          step: Type.Optional(Type.String()),
+        }),
+      },
+    },
+    async (request) => {
+      const definition = registry.byName.get(request.params.name);
+      if (!definition) throw new HttpError(404, 'not_found', `no SLO named "${request.params.name}"`, 'name');
+      const nowMs = Date.now();
+      const toMs = parseTimeParam('to', request.query.to) ?? nowMs;
+      const fromMs = parseTimeParam('from', request.query.from) ?? toMs - definition.windowMs;
+      if (fromMs >= toMs) throw new HttpError(400, 'invalid_query', 'from must be before to', 'from');
+      const stepMs = stepParam(request.query.step, toMs - fromMs);
+      if ((toMs - fromMs) / stepMs > MAX_POINTS) {
+        throw new HttpError(
+          400,
+          'invalid_query',
+          `at most ${MAX_POINTS} points per request; use a larger step`,
+          'step',
+        );
+      }
+
+      const ids = buckets
+        .listSeries()
+        .filter((row) => selects(definition, row))
+        .map((row) => row.id);
+      const { good } = definition.indicator;
+      // The earliest point looks back over the SLO window and the longest burn-rate window.
+      const lookbackMs = Math.max(definition.windowMs, BURN_WINDOWS_MS['3d']) + stepMs;
+      const read = timeline.read(
+        ids,
+        fromMs - lookbackMs,
+        toMs,
+        buckets.oldestMinuteKept(nowMs),
+        good.kind === 'latency' ? { thresholdUs: good.thresholdUs, histogramFromMs: fromMs } : undefined,
+      );
+      const points = sloTimeseries(definition, read.slots, { fromMs, toMs, stepMs });
+
+      const decided = new Map(
+        decisions
+          .list({ service: definition.service, fromMs, toMs, limit: 1000 })
+          .map((d) => [d.id, d.decision]),
+      );
+      const markers = deployments.list({ service: definition.service, fromMs, toMs, limit: MAX_DEPLOYMENTS });
+
+      return {
+        name: definition.name,
+        service: definition.service,
+        indicator: good.kind,
+        objective: definition.objective,
+        window: definition.window,
+        from: isoTime(fromMs),
+        to: isoTime(toMs),
+        step_seconds: stepMs / 1000,
+        step: formatDuration(stepMs),
+        points: points.map((p) => ({
+          t: isoTime(p.atMs),
+          sli: p.sli,
+          good: p.good,
+          valid: p.valid,
+          budget_remaining: p.budgetRemaining,
+          burn_rates: p.burnRates,
+          firing: p.firing,
+          requests_per_second: p.requestsPerSecond,
+          errors_per_second: p.errorsPerSecond,
+          bad_per_second: p.badPerSecond,
+        })),
+        alert_episodes: firingEpisodes(points, stepMs).map((e) => ({
+          severity: e.severity,
+          started_at: isoTime(e.startedAtMs),
+          ended_at: isoTime(e.endedAtMs),
+        })),
+        deployments: markers.map((d) => {
+          const impact = deployments.impact(d, nowMs).find((i) => i.slo === definition.name);
+          return {
+            id: d.id,
+            version: d.version,
+            environment: d.environment,
+            deployed_at: isoTime(d.deployedAtMs),
+            decision_id: d.decisionId,
+            decision: d.decisionId ? (decided.get(d.decisionId) ?? null) : null,
+            budget_burned_1h: impact?.periods['1h'].budgetBurned ?? null,
+            budget_burned_1d: impact?.periods['1d'].budgetBurned ?? null,
+          };
+        }),
+        composite: definition.composite
+          ? {
+              components: definition.composite.components.map((c) => ({
+                name: c.name,
+                weight: c.weight,
+                objective: c.objective,
+              })),
+            }
+          : null,
+        latency:
+          good.kind === 'latency'
+            ? {
+                threshold_seconds: good.thresholdUs / 1e6,
+                bins: [...read.histogram]
+                  .sort(([a], [b]) => a - b)
+                  .map(([bin, count]) => ({ le_seconds: binUpperBound(bin) / 1e6, count })),
+              }
+            : null,
+      };
+    },
+  );
+};
+export default timeseries;

@@ -1,0 +1,243 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nginxLine, testApp } from '../helpers/app.js';
+import {
+  BrowserHarness,
+  chromiumInstalled,
+  drawnCanvases,
+  type PageLog,
+  screenshot,
+} from '../helpers/browser.js';
+
+// CI installs chromium (.ci/run); a developer machine without it skips loudly, CI never does.
+const canRun = chromiumInstalled() || Boolean(process.env.CI);
+if (!canRun)
+  console.warn('\n*** SKIPPING browser tests: /usr/bin/chromium is missing (apt-get install chromium) ***\n');
+
+const MINUTE = 60_000;
+const HOURS = 6;
+
+/**
+ * Six hours of user-profile and checkout traffic ending now: healthy, then a release at -50m after which
+ * profile pages fail one in six for twenty minutes (a fast burn), then healthy again.
+ */
+function history(nowMs: number) {
+  const profile: string[] = [];
+  const checkout: string[] = [];
+  const start = nowMs - HOURS * 60 * MINUTE;
+  for (let minute = 0; minute < HOURS * 60; minute++) {
+    const t = start + minute * MINUTE;
+    const incident = t >= nowMs - 50 * MINUTE && t < nowMs - 30 * MINUTE;
+    for (let i = 0; i < 30; i++) {
+      const at = t + i * 2_000;
+      const failed = incident && i % 6 === 0;
+      const slow = i % 10 === 0 ? 0.9 : 0.04 + (i % 7) * 0.02;
+      profile.push(
+        nginxLine(at, 'GET', `/profile/${1000 + i}`, failed ? 503 : i % 13 === 0 ? 404 : 200, slow),
+      );
+      if (i % 3 === 0) {
+        checkout.push(
+          nginxLine(
+            at,
+            i % 2 ? 'GET' : 'POST',
+            i % 2 ? '/api/cart' : '/api/orders',
+            200,
+            0.1 + (i % 5) * 0.05,
+          ),
+        );
+      }
+    }
+  }
+  return { profile, checkout };
+}
+
+function expectClean(log: PageLog) {
+  expect(log.consoleErrors).toEqual([]);
+  expect(log.pageErrors).toEqual([]);
+  expect(log.offHostRequests).toEqual([]);
+  expect(log.failedRequests).toEqual([]);
+}
+
+describe.skipIf(!canRun)('dashboard in chromium', () => {
+  let ctx: Awaited<ReturnType<typeof testApp>>;
+  let browser: BrowserHarness;
+  let base = '';
+
+  beforeAll(async () => {
+    ctx = await testApp();
+    await ctx.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
+    const nowMs = Date.now();
+    const { profile, checkout } = history(nowMs);
+    for (const [service, lines] of [
+      ['user-profile', profile],
+      ['checkout', checkout],
+    ] as const) {
+      const response = await fetch(`${base}/api/v1/ingest/lb?format=nginx&service=${service}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: lines.join('\n'),
+      });
+      expect(response.status).toBe(202);
+    }
+    const deployment = await fetch(`${base}/api/v1/deployments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        service: 'user-profile',
+        environment: 'production',
+        version: 'v2.4.0',
+        time: new Date(nowMs - 51 * MINUTE).toISOString(),
+      }),
+    });
+    expect(deployment.status).toBe(201);
+    ctx.sloguard.pipeline.flush();
+    ctx.sloguard.evaluator.evaluateAll();
+    const gate = await fetch(
+      `${base}/api/v1/gate?service=user-profile&environment=production&version=v2.4.1`,
+    );
+    expect([200, 423]).toContain(gate.status);
+    browser = await BrowserHarness.launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await ctx?.close();
+  });
+
+  it('renders the overview from ingested traffic, sorted worst budget first', async () => {
+    const { page, context, log } = await browser.page();
+    await page.goto(`${base}/`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    const names = await page.locator('#slos tbody tr td:nth-child(2)').allTextContents();
+    expect(names.sort()).toEqual(
+      ['checkout-availability', 'checkout-submit-latency', 'profile-availability', 'profile-latency'].sort(),
+    );
+    const first = await page.locator('#slos tbody tr').first().getAttribute('data-service');
+    expect(first).toBe('user-profile');
+    const sli = await page
+      .locator('#slos tbody tr[data-service="checkout"] td:nth-child(5)')
+      .first()
+      .textContent();
+    expect(sli).toMatch(/^\d+(\.\d+)?%$/);
+    await screenshot(page, 'overview-light');
+    expectClean(log);
+    await context.close();
+  });
+
+  it('filters the overview by service, state and name, and sorts by a clicked column', async () => {
+    const { page, context, log } = await browser.page();
+    await page.goto(`${base}/`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    const rows = page.locator('#slos tbody tr');
+    await page.selectOption('#service', 'checkout');
+    expect(await rows.count()).toBe(2);
+    expect(
+      new Set(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-service')))),
+    ).toEqual(new Set(['checkout']));
+    expect(page.url()).toContain('service=checkout');
+    await page.selectOption('#service', '');
+    await page.selectOption('#state', 'ok');
+    const states = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-state')));
+    expect(states.length).toBeGreaterThan(0);
+    expect(new Set(states)).toEqual(new Set(['ok']));
+    await page.selectOption('#state', '');
+    await page.fill('#search', 'latency');
+    expect(await rows.count()).toBe(2);
+    await page.fill('#search', '');
+    await page.click('th[data-sort="name"]');
+    const sorted = await page.locator('#slos tbody tr td:nth-child(2)').allTextContents();
+    expect(sorted).toEqual([...sorted].sort());
+    await page.click('th[data-sort="name"]');
+    const reversed = await page.locator('#slos tbody tr td:nth-child(2)').allTextContents();
+    expect(reversed).toEqual([...sorted].reverse());
+    expectClean(log);
+    await context.close();
+  });
+
+  it('draws every chart of an availability SLO with the incident, the deploy marker and the alert table', async () => {
+    const { page, context, log } = await browser.page();
+    await page.goto(`${base}/slo/profile-availability?range=6h`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    const canvases = await drawnCanvases(page);
+    expect(Object.keys(canvases).sort()).toEqual([
+      'chart-budget',
+      'chart-burn',
+      'chart-sli',
+      'chart-traffic',
+    ]);
+    for (const [id, painted] of Object.entries(canvases)) expect(painted, id).toBeGreaterThan(500);
+    expect(await page.locator('#tiles .tile').count()).toBe(5);
+    expect(await page.locator('#tiles').textContent()).toMatch(/good of/);
+    expect(await page.locator('#alerts tbody tr').count()).toBe(4);
+    expect(await page.locator('#deployments tbody').textContent()).toContain('v2.4.0');
+    await screenshot(page, 'detail-availability-light');
+    expectClean(log);
+    await context.close();
+  });
+
+  it('shows the latency distribution of a latency SLI, in the dark theme and on a phone', async () => {
+    const { page, context, log } = await browser.page({ width: 390, height: 844, colorScheme: 'dark' });
+    await page.goto(`${base}/slo/profile-latency?range=1d`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    expect(await page.locator('#latency-panel').isVisible()).toBe(true);
+    const canvases = await drawnCanvases(page);
+    expect(Object.keys(canvases)).toContain('chart-latency');
+    for (const [id, painted] of Object.entries(canvases)) expect(painted, id).toBeGreaterThan(500);
+    const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
+    expect(background).toBe('rgb(18, 21, 27)');
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, 'detail-latency-dark-phone');
+    expectClean(log);
+    await context.close();
+  });
+
+  it('shows gate decisions with their reasons on the gate page', async () => {
+    const { page, context, log } = await browser.page();
+    await page.goto(`${base}/gate`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    expect(await page.locator('#decisions tbody').textContent()).toContain('v2.4.1');
+    expect(await page.locator('#services tbody tr').count()).toBe(2);
+    await screenshot(page, 'gate-light');
+    expectClean(log);
+    await context.close();
+  });
+
+  it('serves every asset the pages reference from this server', async () => {
+    const seen = new Set<string>();
+    const pending = ['/', '/slo/profile-availability', '/gate'];
+    while (pending.length > 0) {
+      const path = pending.pop()!;
+      if (seen.has(path)) continue;
+      seen.add(path);
+      const response = await fetch(`${base}${path}`);
+      expect(response.status, path).toBe(200);
+      const text = await response.text();
+      const type = response.headers.get('content-type') ?? '';
+      let references: string[] = [];
+      if (type.startsWith('text/html')) {
+        references = [...text.matchAll(/\s(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+        expect(text).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+        expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+      } else if (path.endsWith('.js') && path.startsWith('/assets/')) {
+        expect(type).toMatch(/javascript/);
+        references = [...text.matchAll(/from '(\.\/[^']+)'/g)].map(
+          (m) => new URL(m[1]!, `${base}${path}`).pathname,
+        );
+      }
+      for (const reference of references) {
+        expect(reference.startsWith('/'), `${path} references ${reference}`).toBe(true);
+        pending.push(reference);
+      }
+    }
+    expect([...seen]).toEqual(
+      expect.arrayContaining([
+        '/vendor/chart.js/chart.umd.min.js',
+        '/assets/style.css',
+        '/assets/common.js',
+        '/assets/charts.js',
+        '/assets/favicon.svg',
+      ]),
+    );
+  });
+});
