@@ -6,6 +6,7 @@ import { parseDuration } from '../config/duration.js';
 import { loadDefinitions } from '../definitions/load.js';
 import { startService } from '../main.js';
 import { EXIT, FORMATS, runGate } from './gate.js';
+import { runImport } from './import.js';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const err = (text: string) => process.stderr.write(`${text}\n`);
@@ -92,6 +93,35 @@ program
       },
       { out, err },
     );
+  });
+
+program
+  .command('import')
+  .description('read access-log files (gzip too) into the database; a progress bar shows on a terminal')
+  .requiredOption(
+    '--format <format>',
+    'log format (nginx, nginx-json, ingress-nginx, alb, gcp, haproxy, envoy, traefik, jsonl)',
+  )
+  .option('--source <name>', 'source name (default: the format)')
+  .option('--service <name>', "service of every line (default: the source's mapping in sloguard.yaml)")
+  .addOption(
+    new Option('--status <which>', 'which status counts').choices(['edge', 'target']).default('edge'),
+  )
+  .argument('<files...>', 'log files')
+  .action(async (files: string[], options) => {
+    process.exitCode = await runImport(files, options, loadConfig(), out, err);
+  });
+
+program
+  .command('rules')
+  .description('export the SLOs read with PromQL as recording and burn-rate alerting rules')
+  .addOption(new Option('--format <format>', 'rule dialect').choices(['prometheus']).makeOptionMandatory())
+  .option('--window <duration>', 'judge every SLO over this window instead of its own (e.g. 28d)')
+  .option('--output <file>', 'write the rule file here instead of stdout')
+  .argument('[paths...]', 'files or folders (default: the definitions folder)')
+  .action((paths: string[], options) => {
+    const targets = paths.length > 0 ? paths : [loadConfig().definitionsPath];
+    process.exitCode = runRules(targets, options, out, err);
   });
 
 program

@@ -3,14 +3,47 @@
  * then id-like segments (numbers, UUIDs, long hex, long mixed tokens) become `:id`. Query strings and
  * fragments never reach a route.
  */
-const NUMERIC = /^\d+$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const HEX = /^(?=.*\d)[0-9a-f]{8,}$/i;
-/** Long tokens mixing letters and digits (base64 ids, hashes). */
-const TOKEN = /^(?=.*\d)(?=.*[a-z])[A-Za-z0-9_-]{20,}$/i;
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+function isHexLetter(code: number): boolean {
+  return (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
+}
+function isLetter(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
+}
+
+/**
+ * Whether path[start, end) is id-like: all digits; a UUID; 8+ hex characters with a digit; or 20+ of
+ * [A-Za-z0-9_-] mixing letters and digits. Scanned by character code: this runs for every logged request
+ * whose path is not cached, so it must not allocate or backtrack.
+ */
+function isIdAt(path: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length === 0) return false;
+  let digits = 0;
+  let hexLetters = 0;
+  let otherLetters = 0;
+  let others = 0;
+  let uuidShaped = length === 36;
+  for (let i = start; i < end; i++) {
+    const code = path.charCodeAt(i);
+    const offset = i - start;
+    const dashSlot = offset === 8 || offset === 13 || offset === 18 || offset === 23;
+    if (isDigit(code)) digits += 1;
+    else if (isHexLetter(code)) hexLetters += 1;
+    else if (isLetter(code)) otherLetters += 1;
+    else if (code === 45 || code === 95) others += 1;
+    else return false;
+    if (uuidShaped && dashSlot !== (code === 45)) uuidShaped = false;
+  }
+  if (digits === length || (uuidShaped && otherLetters === 0 && others === 4)) return true;
+  if (others === 0 && otherLetters === 0 && length >= 8 && digits > 0) return true;
+  return length >= 20 && digits > 0 && hexLetters + otherLetters > 0;
+}
 
 export function isIdSegment(segment: string): boolean {
-  return NUMERIC.test(segment) || UUID.test(segment) || HEX.test(segment) || TOKEN.test(segment);
+  return isIdAt(segment, 0, segment.length);
 }
 
 interface CompiledTemplate {
@@ -41,15 +74,19 @@ export function stripQuery(path: string): string {
 export function normalisePath(rawPath: string): string {
   const path = stripQuery(rawPath);
   if (path === '' || path === '/') return '/';
-  const segments = path.split('/');
-  let changed = false;
-  for (let i = 0; i < segments.length; i++) {
-    if (isIdSegment(segments[i]!)) {
-      segments[i] = ':id';
-      changed = true;
+  let route = '';
+  let copied = 0;
+  let start = 0;
+  while (start <= path.length) {
+    let end = path.indexOf('/', start);
+    if (end < 0) end = path.length;
+    if (isIdAt(path, start, end)) {
+      route += `${path.slice(copied, start)}:id`;
+      copied = end;
     }
+    start = end + 1;
   }
-  return changed ? segments.join('/') : path;
+  return copied === 0 ? path : route + path.slice(copied);
 }
 
 const CACHE_LIMIT = 10_000;

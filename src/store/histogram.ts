@@ -8,9 +8,14 @@ export const GROWTH = 1.05;
 const LOG_GROWTH = Math.log(GROWTH);
 export const BIN_COUNT = Math.ceil(Math.log(3_600_000_000 / FIRST_BOUND_US) / LOG_GROWTH) + 2;
 
+/** Upper bounds computed once: binOf runs for every logged request. */
+const UPPER_BOUNDS = Float64Array.from({ length: BIN_COUNT }, (_, bin) =>
+  bin >= BIN_COUNT - 1 ? Number.POSITIVE_INFINITY : FIRST_BOUND_US * GROWTH ** bin,
+);
+
 /** Upper bound of bin i in microseconds (Infinity for the overflow bin). */
 export function binUpperBound(bin: number): number {
-  return bin >= BIN_COUNT - 1 ? Number.POSITIVE_INFINITY : FIRST_BOUND_US * GROWTH ** bin;
+  return bin >= BIN_COUNT - 1 ? Number.POSITIVE_INFINITY : UPPER_BOUNDS[bin]!;
 }
 
 export function binLowerBound(bin: number): number {

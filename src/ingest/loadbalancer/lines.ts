@@ -26,6 +26,8 @@ export interface LineContext {
   routes: ServiceRoutes;
   /** Which status (and duration) counts; `edge` unless configured. */
   statusFrom?: StatusChoice;
+  /** Number of the text's first line, when it continues a file (problems cite file lines). */
+  firstLineNumber?: number;
 }
 
 const MAX_PROBLEMS = 20;
@@ -47,9 +49,9 @@ export function ingestLines(
   context: LineContext,
   batch: BatchAggregate,
 ): LineSummary {
-  const summary: LineSummary = { accepted: 0, rejected: 0, skipped: 0, problems: [] };
+  const summary = emptySummary();
   const byTarget = context.statusFrom === 'target';
-  let lineNumber = 0;
+  let lineNumber = (context.firstLineNumber ?? 1) - 1;
   let start = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
@@ -79,4 +81,16 @@ export function ingestLines(
     }
   }
   return summary;
+}
+
+/** Adds one chunk's summary to a running one (problems stay the first MAX_PROBLEMS). */
+export function addSummary(into: LineSummary, from: LineSummary): void {
+  into.accepted += from.accepted;
+  into.rejected += from.rejected;
+  into.skipped += from.skipped;
+  for (const problem of from.problems) if (into.problems.length < MAX_PROBLEMS) into.problems.push(problem);
+}
+
+export function emptySummary(): LineSummary {
+  return { accepted: 0, rejected: 0, skipped: 0, problems: [] };
 }
