@@ -1,0 +1,39 @@
+import { writeFileSync } from 'node:fs';
+import { parseDuration } from '../config/duration.js';
+import { loadDefinitions } from '../definitions/load.js';
+import { prometheusRules, ruleFileYaml } from '../rules/prometheus.js';
+import { EXIT } from './gate.js';
+
+export interface RulesOptions {
+  format: 'prometheus';
+  window?: string;
+  output?: string;
+}
+
+/**
+ * `sloguard rules`: the SLOs read with PromQL as a Prometheus rule file, on stdout or into `--output`.
+ * Exit 0 when written, 1 when the definitions are invalid, 64 on bad usage.
+ */
+export function runRules(
+  paths: string[],
+  options: RulesOptions,
+  out: (text: string) => void,
+  err: (text: string) => void,
+): number {
+  const windowMs = options.window === undefined ? undefined : parseDuration(options.window);
+  if (options.window !== undefined && windowMs === undefined) {
+    err(`--window: expected a duration like 28d or 30d, got "${options.window}"`);
+    return EXIT.usage;
+  }
+  const { definitions, errors } = loadDefinitions(paths);
+  for (const error of errors) err(error.message);
+  if (errors.length > 0) return EXIT.invalid;
+  const file = prometheusRules(definitions, windowMs === undefined ? {} : { windowMs });
+  const exported = definitions.filter((d) => d.indicator.prometheus).length;
+  if (exported < definitions.length)
+    err(`${definitions.length - exported} SLOs skipped: only source: prometheus SLOs have rules to export`);
+  const text = ruleFileYaml(file);
+  if (options.output) writeFileSync(options.output, text);
+  else out(text.trimEnd());
+  return 0;
+}

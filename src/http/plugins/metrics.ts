@@ -1,0 +1,59 @@
+import fp from 'fastify-plugin';
+import type { SourceKind } from '../../ingest/observation.js';
+import { createMetrics, type SloguardMetrics } from '../../telemetry/metrics.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: SloguardMetrics;
+  }
+}
+
+/** The ingest routes, by the source kind they feed. */
+const INGEST_ROUTES: Record<string, SourceKind> = {
+  '/api/v1/ingest/lb': 'loadbalancer',
+  '/api/v2/spans': 'traces',
+};
+
+interface IngestAnswer {
+  /** Access-log summary. */
+  accepted?: number;
+  rejected?: number;
+  skipped?: number;
+  /** Zipkin summary. */
+  received?: number;
+  /** The error shape: the whole batch was refused. */
+  error?: string;
+}
+
+/**
+ * `GET /metrics` in the Prometheus text format. Ingest outcomes are counted from the answers the ingest routes
+ * give (the documented summaries and error codes), so the routes stay free of metrics code.
+ */
+export default fp(
+  async (app) => {
+    const metrics = createMetrics(app.sloguard);
+    app.decorate('metrics', metrics);
+
+    app.addHook('preSerialization', async (request, _reply, payload: IngestAnswer) => {
+      const source = INGEST_ROUTES[request.routeOptions.url ?? ''];
+      if (!source || request.method !== 'POST' || typeof payload !== 'object' || payload === null)
+        return payload;
+      if (payload.error !== undefined) {
+        metrics.countIngest(source, 'rejected', 1);
+        metrics.countRejected(source, payload.error, 1);
+        return payload;
+      }
+      metrics.countIngest(source, 'accepted', payload.accepted ?? payload.received ?? 0);
+      metrics.countIngest(source, 'rejected', payload.rejected ?? 0);
+      metrics.countIngest(source, 'skipped', payload.skipped ?? 0);
+      metrics.countRejected(source, 'invalid_line', payload.rejected ?? 0);
+      return payload;
+    });
+
+    app.get('/metrics', async (_request, reply) => {
+      const text = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(text);
+    });
+  },
+  { name: 'metrics', dependencies: ['sloguard'] },
+);

@@ -1,0 +1,55 @@
+import { check, failer } from '../definitions/native.js';
+import type { SloDefinition } from '../definitions/slo.js';
+import { DefinitionError, type SourceLocation, type YamlDocument } from '../definitions/yamlSource.js';
+import { NativeDataSource, type PrometheusDataSource, readDataSource } from './definition.js';
+
+export interface LocatedDataSource {
+  dataSource: PrometheusDataSource;
+  location: SourceLocation;
+}
+
+/** A `kind: DataSource` document: a Prometheus-compatible engine SLOs name by `dataSource:`. */
+export function readNativeDataSource(document: YamlDocument): LocatedDataSource {
+  const value = check<NativeDataSource>(NativeDataSource, document);
+  return {
+    dataSource: readDataSource(value.metadata.name, value.spec, failer(document)),
+    location: document.locate([]),
+  };
+}
+
+/**
+ * Points every PromQL indicator that names a DataSource at it, once all files are read; an SLO naming one
+ * that is not defined (or defined twice) is an error and is dropped.
+ */
+export function linkDataSources(
+  definitions: readonly SloDefinition[],
+  dataSources: readonly LocatedDataSource[],
+  errors: DefinitionError[],
+): SloDefinition[] {
+  const byName = new Map<string, PrometheusDataSource>();
+  for (const { dataSource, location } of dataSources) {
+    if (byName.has(dataSource.name))
+      errors.push(
+        new DefinitionError(location, 'metadata.name', `duplicate DataSource "${dataSource.name}"`),
+      );
+    else byName.set(dataSource.name, dataSource);
+  }
+  return definitions.flatMap((definition) => {
+    const prometheus = definition.indicator.prometheus;
+    if (prometheus?.dataSource.url !== '') return [definition];
+    const dataSource = byName.get(prometheus.dataSource.name);
+    if (!dataSource) {
+      errors.push(
+        new DefinitionError(
+          definition.location,
+          'spec.indicator.prometheus.dataSource',
+          `no DataSource named "${prometheus.dataSource.name}"`,
+        ),
+      );
+      return [];
+    }
+    return [
+      { ...definition, indicator: { ...definition.indicator, prometheus: { ...prometheus, dataSource } } },
+    ];
+  });
+}

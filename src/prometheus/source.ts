@@ -1,0 +1,108 @@
+import { formatDuration } from '../config/duration.js';
+import type { SloDefinition } from '../definitions/slo.js';
+import { BURN_WINDOWS_MS, type BurnWindow } from '../evaluate/math.js';
+import type { ExternalCounts } from '../evaluate/source.js';
+import type { EvaluationInput, EventCounts } from '../evaluate/status.js';
+import { instantQuery } from './client.js';
+import { type PromQlIndicator, withWindow } from './definition.js';
+
+/** Queries in flight at once per refresh: enough to finish quickly, few enough not to flood the engine. */
+const MAX_IN_FLIGHT = 8;
+
+type Query = (indicator: PromQlIndicator, expr: string) => Promise<number>;
+
+/** Good and valid events over one window, from the good (or bad) and total queries. */
+async function windowCounts(indicator: PromQlIndicator, window: string, query: Query): Promise<EventCounts> {
+  const [total, counted] = await Promise.all([
+    query(indicator, withWindow(indicator.total, window)),
+    query(indicator, withWindow(indicator.good ?? indicator.bad!, window)),
+  ]);
+  const good = indicator.good !== undefined ? counted : total - counted;
+  return { good: Math.min(Math.max(good, 0), total), valid: total, errorBound: 0 };
+}
+
+/** Every window an SLO is judged over: its own and each burn-rate window, as PromQL ranges. */
+export function queryWindows(definition: SloDefinition): {
+  window: string;
+  burn: Array<[BurnWindow, string]>;
+} {
+  return {
+    window: formatDuration(definition.windowMs),
+    burn: (Object.keys(BURN_WINDOWS_MS) as BurnWindow[]).map((name) => [name, name]),
+  };
+}
+
+/**
+ * SLIs read from a Prometheus-compatible engine (`source: prometheus`). Each refresh asks every query at
+ * the tick's time once (SLOs that share a query share the answer), with the data source's timeout; an SLO
+ * whose queries fail keeps no numbers from this tick and is reported stale.
+ */
+export class PrometheusCounts implements ExternalCounts {
+  private results = new Map<string, EvaluationInput | { failure: string }>();
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  reads(definition: SloDefinition): boolean {
+    return definition.indicator.prometheus !== undefined;
+  }
+
+  async refresh(definitions: readonly SloDefinition[], nowMs: number): Promise<void> {
+    const answers = new Map<string, Promise<number>>();
+    const queue: Array<() => void> = [];
+    let inFlight = 0;
+    const release = () => {
+      inFlight -= 1;
+      queue.shift()?.();
+    };
+    const query: Query = (indicator, expr) => {
+      const key = `${indicator.dataSource.url}\n${expr}`;
+      let answer = answers.get(key);
+      if (!answer) {
+        answer = new Promise<void>((start) => {
+          const go = () => {
+            inFlight += 1;
+            start();
+          };
+          if (inFlight < MAX_IN_FLIGHT) go();
+          else queue.push(go);
+        })
+          .then(() => instantQuery(indicator.dataSource, expr, nowMs, this.env))
+          .finally(release);
+        answers.set(key, answer);
+      }
+      return answer;
+    };
+    const results = new Map<string, EvaluationInput | { failure: string }>();
+    await Promise.all(
+      definitions
+        .filter((d) => this.reads(d))
+        .map(async (definition) => {
+          const indicator = definition.indicator.prometheus!;
+          const windows = queryWindows(definition);
+          try {
+            const [window, ...burn] = await Promise.all([
+              windowCounts(indicator, windows.window, query),
+              ...windows.burn.map(([, range]) => windowCounts(indicator, range, query)),
+            ]);
+            const burnWindows = Object.fromEntries(
+              windows.burn.map(([name], i) => [name, burn[i]!]),
+            ) as Record<BurnWindow, EventCounts>;
+            results.set(definition.name, {
+              window: window!,
+              burnWindows,
+              // The engine holds the data; what sloguard knows is that it answered with events at this time.
+              lastObservationMs: window!.valid > 0 ? nowMs : null,
+              windowStartMs: nowMs - definition.windowMs,
+            });
+          } catch (error) {
+            results.set(definition.name, { failure: (error as Error).message });
+          }
+        }),
+    );
+    this.results = results;
+  }
+
+  read(definition: SloDefinition): EvaluationInput | { failure: string } {
+    return this.results.get(definition.name) ?? { failure: 'not read from the engine yet' };
+  }
+}

@@ -1,0 +1,148 @@
+import client, { type Counter, type Histogram, Registry } from 'prom-client';
+import type { Decision } from '../gate/decide.js';
+import type { SourceKind } from '../ingest/observation.js';
+import type { Sloguard } from '../sloguard.js';
+import { GateFreezeStore } from '../store/gateFreezes.js';
+
+/**
+ * sloguard's own figures in the Prometheus text format, on a Registry of its own (never prom-client's global
+ * one, so two instances in one process, as in tests, do not collide). Per-SLO gauges are read from the
+ * evaluator's latest statuses at scrape time; label values come from the SLO definitions, fixed code sets
+ * (windows, outcomes, reasons that are error codes) and never from request data, so cardinality stays
+ * bounded by the number of SLOs.
+ */
+export interface SloguardMetrics {
+  registry: Registry;
+  /** Counts what one ingest request did with its lines or spans. */
+  countIngest(source: SourceKind, outcome: IngestOutcome, events: number): void;
+  /** Counts events refused, by a reason from a fixed set (the API's error codes, or `invalid_line`). */
+  countRejected(source: SourceKind, reason: string, events: number): void;
+  evaluationSeconds: Histogram;
+}
+
+export type IngestOutcome = 'accepted' | 'rejected' | 'skipped';
+
+/** `sloguard_slo_alert_state` values: which burn-rate tier fires. */
+export const ALERT_STATE = { none: 0, ticket: 1, page: 2 } as const;
+
+export function createMetrics(sloguard: Sloguard): SloguardMetrics {
+  const registry = new Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const { evaluator, gate, pipeline, db } = sloguard;
+  const freezes = new GateFreezeStore(db);
+  const sloLabels = ['slo', 'service'] as const;
+
+  /** One gauge per SLO figure, filled from the latest statuses on every scrape. */
+  const perSlo = (
+    name: string,
+    help: string,
+    value: (status: ReturnType<typeof evaluator.current>[number]) => number | null,
+  ) =>
+    new client.Gauge({
+      name,
+      help,
+      labelNames: sloLabels,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const status of evaluator.current()) {
+          const figure = value(status);
+          if (figure !== null) this.set({ slo: status.name, service: status.service }, figure);
+        }
+      },
+    });
+
+  perSlo(
+    'sloguard_slo_sli_ratio',
+    'Good events over valid events in the SLO window (absent without data).',
+    (s) => s.sli,
+  );
+  perSlo(
+    'sloguard_slo_objective_ratio',
+    'The SLO objective as a ratio (0.9995 for 99.95%).',
+    (s) => s.objective,
+  );
+  perSlo(
+    'sloguard_slo_error_budget_remaining_ratio',
+    'Share of the error budget left in the SLO window; negative when overspent.',
+    (s) => s.budget.remainingRatio,
+  );
+  perSlo(
+    'sloguard_slo_alert_state',
+    'Highest burn-rate alert tier firing: 0 none, 1 ticket, 2 page.',
+    (s) => ALERT_STATE[s.firing ?? 'none'],
+  );
+  perSlo(
+    'sloguard_slo_stale',
+    '1 when the latest status is stale (evaluator behind or data source failing).',
+    (s) => (evaluator.isStale(s) ? 1 : 0),
+  );
+  perSlo('sloguard_slo_gate_frozen', '1 when the deploy gate holds a freeze for the SLO’s service.', (s) => {
+    const scopes = freezes.scopes().filter((scope) => scope.service === s.service);
+    return scopes.some((scope) => freezes.isFrozen(scope)) ? 1 : 0;
+  });
+
+  new client.Gauge({
+    name: 'sloguard_slo_burn_rate',
+    help: 'Error rate over the burn-rate window divided by the allowed error rate (1 spends the budget exactly).',
+    labelNames: [...sloLabels, 'window'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const status of evaluator.current()) {
+        for (const [window, rate] of Object.entries(status.burnRates)) {
+          if (rate !== null) this.set({ slo: status.name, service: status.service, window }, rate);
+        }
+      }
+    },
+  });
+
+  const ingested: Counter = new client.Counter({
+    name: 'sloguard_ingest_events_total',
+    help: 'Access-log lines and spans received, by source kind and what became of them.',
+    labelNames: ['source', 'outcome'],
+    registers: [registry],
+  });
+  const rejected: Counter = new client.Counter({
+    name: 'sloguard_ingest_rejected_total',
+    help: 'Lines and spans refused, by source kind and reason: invalid_line, or the API error code of a request refused whole (counted once).',
+    labelNames: ['source', 'reason'],
+    registers: [registry],
+  });
+  new client.Gauge({
+    name: 'sloguard_ingest_queue_observations',
+    help: 'Observations waiting in the write queue for the next group commit.',
+    registers: [registry],
+    collect() {
+      this.set(pipeline.queuedObservations);
+    },
+  });
+  const evaluationSeconds = new client.Histogram({
+    name: 'sloguard_evaluation_duration_seconds',
+    help: 'Time one evaluation tick takes for all SLOs.',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
+    registers: [registry],
+  });
+  const decisions = new client.Counter({
+    name: 'sloguard_gate_decisions_total',
+    help: 'Deploy gate decisions, by outcome.',
+    labelNames: ['decision'],
+    registers: [registry],
+  });
+  // Every outcome is present from the start, so rate() sees the first deny rather than a new series.
+  for (const decision of ['allow', 'warn', 'deny', 'error'] satisfies Decision[])
+    decisions.inc({ decision }, 0);
+  gate.on('decision', (decision) => decisions.inc({ decision: decision.decision }));
+  evaluator.onEvaluated((_statuses, durationMs) => evaluationSeconds.observe(durationMs / 1000));
+
+  return {
+    registry,
+    evaluationSeconds,
+    countIngest(source, outcome, events) {
+      if (events > 0) ingested.inc({ source, outcome }, events);
+    },
+    countRejected(source, reason, events) {
+      if (events > 0) rejected.inc({ source, reason }, events);
+    },
+  };
+}

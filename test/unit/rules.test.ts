@@ -1,0 +1,184 @@
+import { spawnSync } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadDefinitions } from '../../src/definitions/load.js';
+import { prometheusRules, ruleFileYaml } from '../../src/rules/prometheus.js';
+import { CLI, ensureBuilt } from '../helpers/service.js';
+import { tempDir } from '../helpers/tmp.js';
+
+let dir: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  dir = tempDir('sloguard-rules-');
+});
+afterEach(() => dir.cleanup());
+
+const CHECKOUT = `
+apiVersion: sloguard/v1
+kind: DataSource
+metadata: { name: main-prometheus }
+spec: { type: prometheus, url: "http://127.0.0.1:9090/", timeout: 2s }
+---
+apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: checkout-availability, service: checkout }
+spec:
+  indicator:
+    source: prometheus
+    prometheus:
+      dataSource: main-prometheus
+      bad: sum(rate(http_requests_total{job="checkout",code=~"5.."}[{{.window}}]))
+      total: sum(rate(http_requests_total{job="checkout"}[{{.window}}]))
+  objective: 99.95
+  window: 28d
+---
+apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: search-availability, service: search }
+spec:
+  indicator:
+    source: prometheus
+    prometheus:
+      url: http://127.0.0.1:8428
+      good: sum(increase(http_requests_total{job="search",code!~"5.."}[{{.window}}]))
+      total: sum(increase(http_requests_total{job="search"}[{{.window}}]))
+  objective: 99
+  window: 30d
+`;
+
+function promtool(...args: string[]) {
+  const run = spawnSync('promtool', args, { encoding: 'utf8' });
+  if (run.error) throw new Error(`promtool is missing: apt-get install prometheus (${run.error.message})`);
+  return run;
+}
+
+describe('prometheus SLI definitions', () => {
+  it('resolves DataSources and keeps the queries', () => {
+    const { definitions, errors } = loadDefinitions([dir.file('slos.yaml', CHECKOUT)]);
+    expect(errors.map((e) => e.message)).toEqual([]);
+    const [checkout, search] = definitions;
+    expect(checkout!.indicator.prometheus).toMatchObject({
+      dataSource: { name: 'main-prometheus', url: 'http://127.0.0.1:9090', timeoutMs: 2000 },
+      bad: 'sum(rate(http_requests_total{job="checkout",code=~"5.."}[{{.window}}]))',
+    });
+    expect(search!.indicator.prometheus?.dataSource).toMatchObject({
+      url: 'http://127.0.0.1:8428',
+      timeoutMs: 5000,
+    });
+  });
+
+  it.each([
+    [
+      'a query without the window placeholder',
+      'good: sum(up)\n      total: sum(up[{{.window}}])',
+      'spec.indicator.prometheus.good',
+    ],
+    [
+      'both good and bad',
+      'good: a[{{.window}}]\n      bad: b[{{.window}}]\n      total: c[{{.window}}]',
+      'spec.indicator.prometheus.good',
+    ],
+    [
+      'an undefined DataSource',
+      'dataSource: nowhere\n      good: a[{{.window}}]\n      total: c[{{.window}}]',
+      'spec.indicator.prometheus.dataSource',
+    ],
+  ])('rejects %s at its field', (_what, queries, field) => {
+    const engine = queries.includes('dataSource') ? '' : 'url: http://127.0.0.1:9090\n      ';
+    const text = `apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: broken, service: x }
+spec:
+  indicator:
+    source: prometheus
+    prometheus:
+      ${engine}${queries}
+  objective: 99
+  window: 28d
+`;
+    const { definitions, errors } = loadDefinitions([dir.file('broken.yaml', text)]);
+    expect(definitions).toEqual([]);
+    expect(errors.map((e) => e.field)).toEqual([field]);
+    expect(errors[0]!.message).toMatch(/broken\.yaml:\d+:\d+/);
+  });
+});
+
+describe('sloguard rules --format prometheus', () => {
+  it('writes Sloth-style recording and burn-rate alert rules that promtool accepts', () => {
+    const { definitions } = loadDefinitions([dir.file('slos.yaml', CHECKOUT)]);
+    const file = prometheusRules(definitions);
+    const groups = file.groups.map((g) => g.name);
+    expect(groups).toEqual([
+      'sloguard-slo-sli-recordings-checkout-checkout-availability',
+      'sloguard-slo-meta-recordings-checkout-checkout-availability',
+      'sloguard-slo-alerts-checkout-checkout-availability',
+      'sloguard-slo-sli-recordings-search-search-availability',
+      'sloguard-slo-meta-recordings-search-search-availability',
+      'sloguard-slo-alerts-search-search-availability',
+    ]);
+    const sli = file.groups[0]!.rules;
+    expect(sli.map((r) => ('record' in r ? r.record : r.alert))).toEqual([
+      'slo:sli_error:ratio_rate5m',
+      'slo:sli_error:ratio_rate30m',
+      'slo:sli_error:ratio_rate1h',
+      'slo:sli_error:ratio_rate2h',
+      'slo:sli_error:ratio_rate6h',
+      'slo:sli_error:ratio_rate1d',
+      'slo:sli_error:ratio_rate3d',
+      'slo:sli_error:ratio_rate28d',
+    ]);
+    expect(sli[0]).toEqual({
+      record: 'slo:sli_error:ratio_rate5m',
+      expr: '(sum(rate(http_requests_total{job="checkout",code=~"5.."}[5m])))\n/\n(sum(rate(http_requests_total{job="checkout"}[5m])))',
+      labels: {
+        sloth_id: 'checkout-checkout-availability',
+        sloth_service: 'checkout',
+        sloth_slo: 'checkout-availability',
+        sloth_window: '5m',
+      },
+    });
+    const [page, ticket] = file.groups[2]!.rules;
+    // 28 days: the Workbook's 14.4 and 6 scale to 13.44 and 5.6 of a 0.0005 budget.
+    expect(page!.expr).toContain('slo:sli_error:ratio_rate5m{sloth_id="checkout-checkout-availability"');
+    expect(page!.expr).toContain('> (13.44 * 0.0005)) without (sloth_window)');
+    expect(page!.expr).toContain('> (5.6 * 0.0005)) without (sloth_window)');
+    expect(ticket!.labels.severity).toBe('ticket');
+    const search = file.groups[3]!.rules[0]!;
+    expect(search.expr).toContain(
+      '1 - (\n  (sum(increase(http_requests_total{job="search",code!~"5.."}[5m])))',
+    );
+
+    const path = dir.file('rules.yaml', ruleFileYaml(file));
+    const check = promtool('check', 'rules', path);
+    expect(check.stderr).toBe('');
+    expect(check.stdout).toContain('SUCCESS: 32 rules found');
+  });
+
+  it('the CLI writes the file, honours --window and exits 1 on invalid definitions', () => {
+    ensureBuilt();
+    const slos = dir.file('slos.yaml', CHECKOUT);
+    const run = spawnSync(
+      process.execPath,
+      [CLI, 'rules', '--format', 'prometheus', '--window', '30d', slos],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(run.status).toBe(0);
+    const file = parse(run.stdout) as ReturnType<typeof prometheusRules>;
+    const checkoutAlerts = file.groups[2]!.rules[0]!;
+    expect(checkoutAlerts.expr).toContain('> (14.4 * 0.0005))');
+    expect(file.groups[0]!.rules.at(-1)).toMatchObject({ record: 'slo:sli_error:ratio_rate30d' });
+    const bad = spawnSync(
+      process.execPath,
+      [CLI, 'rules', '--format', 'prometheus', dir.file('x.yaml', 'kind: SLO')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(bad.status).toBe(1);
+    const usage = spawnSync(process.execPath, [CLI, 'rules', '--format', 'nagios', slos], {
+      encoding: 'utf8',
+    });
+    expect(usage.status).toBe(64);
+  });
+});
