@@ -57,6 +57,8 @@ export function createSloguard(config: Config): Sloguard {
     close() {
       evaluator.stop();
       pipeline.flush();
+      // Fold the WAL into the main file so a stopped service leaves one self-contained file.
+      db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();
     },
   };

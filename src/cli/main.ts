@@ -28,8 +28,9 @@ program
   .description('run the service (settings from SLOGUARD_* variables and sloguard.yaml)')
   .action(async () => {
     const service = await startService(loadConfig());
+    // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (their batches commit), close the store.
     closeWithGrace({ delay: 10_000 }, async ({ err: error }) => {
-      if (error) service.sloguard.db.close();
+      if (error) err(`sloguard: stopping after an unexpected error: ${error.stack ?? error.message}`);
       await service.close();
     });
   });

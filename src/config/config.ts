@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parseDocument } from 'yaml';
+import { type AuthSettings, AuthFile, isLoopback, resolveAuth } from './auth.js';
 import { parseDuration } from './duration.js';
 
 /** Where a source's lines go when the request names no service. */
@@ -33,6 +34,16 @@ const FileConfig = Type.Object(
     logLevel: Type.Optional(Type.String()),
     sources: Type.Optional(Type.Record(Type.String(), SourceMapping)),
     services: Type.Optional(Type.Record(Type.String(), ServiceSettings)),
+    auth: Type.Optional(AuthFile),
+    rateLimits: Type.Optional(
+      Type.Object(
+        {
+          gatePerMinute: Type.Optional(Type.Integer({ minimum: 0 })),
+          ingestPerMinute: Type.Optional(Type.Integer({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -58,6 +69,9 @@ export interface Config {
   sources: Record<string, SourceSettings>;
   /** Route templates per service, tried before automatic id normalisation. */
   routeTemplates: Record<string, string[]>;
+  auth: AuthSettings;
+  /** Requests per minute per token (or per client address when open); 0 turns a limit off. */
+  rateLimits: { gatePerMinute: number; ingestPerMinute: number };
 }
 
 export class ConfigError extends Error {
@@ -151,6 +165,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const routeTemplates: Record<string, string[]> = {};
   for (const [service, settings] of Object.entries(file.services ?? {}))
     routeTemplates[service] = settings.routes ?? [];
+  const auth = resolveAuth(file.auth ?? {}, env, (field, message) => {
+    throw new ConfigError(field, message);
+  });
+  if (auth.tokens.length === 0 && !isLoopback(setting('SLOGUARD_HOST'))) {
+    throw new ConfigError(
+      'SLOGUARD_HOST',
+      `refusing to listen on ${setting('SLOGUARD_HOST')} without auth tokens: configure auth.tokens in sloguard.yaml or listen on 127.0.0.1`,
+    );
+  }
   return {
     host: setting('SLOGUARD_HOST'),
     port: integer('SLOGUARD_PORT', setting('SLOGUARD_PORT'), 0, 65535),
@@ -175,5 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: setting('SLOGUARD_LOG_LEVEL'),
     sources: file.sources ?? {},
     routeTemplates,
+    auth,
+    rateLimits: { gatePerMinute: 1_200, ingestPerMinute: 60_000, ...file.rateLimits },
   };
 }

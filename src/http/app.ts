@@ -1,7 +1,10 @@
+import helmet from '@fastify/helmet';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Sloguard } from '../sloguard.js';
+import auth from './auth.js';
 import { installErrorHandling } from './errors.js';
+import limits, { answerClientError } from './limits.js';
 import dashboard from './plugins/dashboard.js';
 import gate from './plugins/gate.js';
 import health from './plugins/health.js';
@@ -24,8 +27,33 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
     bodyLimit: sloguard.config.maxBodyBytes,
     // Request ids make the log of one CI call easy to follow.
     requestIdHeader: 'x-request-id',
+    // A client that trickles its request must not hold a connection for ever.
+    requestTimeout: 30_000,
+    clientErrorHandler: answerClientError,
   }).setValidatorCompiler(TypeBoxValidatorCompiler);
   installErrorHandling(app);
+  // Auth and limits first: their onRoute hooks must see every route registered after them.
+  await app.register(auth, { auth: sloguard.config.auth });
+  await app.register(limits, { limits: sloguard.config.rateLimits });
+  await app.register(helmet, {
+    hsts: false,
+    // Explicit directives: helmet's defaults add upgrade-insecure-requests, which breaks pages on plain HTTP.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
   await app.register(sloguardPlugin, { sloguard });
   await app.register(health);
   await app.register(slos);

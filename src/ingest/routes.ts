@@ -3,6 +3,7 @@
  * then id-like segments (numbers, UUIDs, long hex, long mixed tokens) become `:id`. Query strings and
  * fragments never reach a route.
  */
+
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
@@ -91,12 +92,20 @@ export function normalisePath(rawPath: string): string {
 
 const CACHE_LIMIT = 10_000;
 
+/** Past this many distinct routes a service's new routes are counted under one, so a crawler cannot explode the store. */
+export const MAX_ROUTES_PER_SERVICE = 1_000;
+export const OVERFLOW_ROUTE = '(other)';
+
 /** Route templates of one service, with a bounded cache of paths already seen. */
 export class RouteNormalizer {
   private readonly templates: CompiledTemplate[];
   private readonly cache = new Map<string, string>();
+  private readonly seen = new Set<string>();
 
-  constructor(templates: readonly string[]) {
+  constructor(
+    templates: readonly string[],
+    private readonly maxRoutes = MAX_ROUTES_PER_SERVICE,
+  ) {
     this.templates = [...new Set(templates)].map(compile);
   }
 
@@ -104,7 +113,14 @@ export class RouteNormalizer {
     const cached = this.cache.get(rawPath);
     if (cached !== undefined) return cached;
     const path = stripQuery(rawPath);
-    const route = this.templates.find((t) => t.pattern.test(path))?.template ?? normalisePath(path);
+    let route = this.templates.find((t) => t.pattern.test(path))?.template;
+    if (route === undefined) {
+      route = normalisePath(path);
+      if (!this.seen.has(route)) {
+        if (this.seen.size >= this.maxRoutes) route = OVERFLOW_ROUTE;
+        else this.seen.add(route);
+      }
+    }
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(rawPath, route);
     return route;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalisePath, RouteNormalizer } from '../../src/ingest/routes.js';
+import { normalisePath, OVERFLOW_ROUTE, RouteNormalizer } from '../../src/ingest/routes.js';
 
 describe('route templates', () => {
   it('normalises id-like segments and drops query strings', () => {
@@ -19,5 +19,13 @@ describe('route templates', () => {
     expect(routes.route('/blog/hello-world?ref=x')).toBe('/blog/{slug}');
     expect(routes.route('/files/a/b/c.txt')).toBe('/files/*');
     expect(routes.route('/other/77')).toBe('/other/:id');
+  });
+
+  it('bounds the routes of a service: past the cap new ones share one overflow route', () => {
+    const routes = new RouteNormalizer(['/profile/:id'], 3);
+    expect(['/a', '/b', '/c'].map((p) => routes.route(p))).toEqual(['/a', '/b', '/c']);
+    expect(routes.route('/d')).toBe(OVERFLOW_ROUTE);
+    expect(routes.route('/a?x=1')).toBe('/a');
+    expect(routes.route('/profile/99')).toBe('/profile/:id');
   });
 });

@@ -1,0 +1,83 @@
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { testApp } from '../helpers/app.js';
+
+const open: Array<Awaited<ReturnType<typeof testApp>>> = [];
+afterEach(async () => {
+  for (const ctx of open.splice(0)) await ctx.close();
+});
+
+async function app(overrides: Parameters<typeof testApp>[0] = {}) {
+  const ctx = await testApp(overrides);
+  open.push(ctx);
+  return ctx;
+}
+
+/** Sends raw bytes to a listening app and returns what came back before the socket closed. */
+function raw(port: number, bytes: string | Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('latin1');
+    });
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+    socket.write(bytes);
+  });
+}
+
+describe('limits', () => {
+  it('rate-limits the gate per token with 429, Retry-After and the JSON error', async () => {
+    const { app: fastify } = await app({ rateLimits: { gatePerMinute: 3, ingestPerMinute: 0 } });
+    const codes: number[] = [];
+    let last: Awaited<ReturnType<typeof fastify.inject>> | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = await fastify.inject('/api/v1/gate?service=checkout');
+      codes.push(last.statusCode);
+    }
+    expect(codes.slice(0, 3).every((code) => code !== 429)).toBe(true);
+    expect(codes.slice(3)).toEqual([429, 429]);
+    expect(last!.headers['retry-after']).toBeDefined();
+    expect(last!.json()).toMatchObject({ error: 'rate_limited' });
+    // Reads are not limited.
+    expect((await fastify.inject('/api/v1/slos')).statusCode).toBe(200);
+  });
+
+  it('sets strict security headers, a CSP without inline script among them', async () => {
+    const { app: fastify } = await app();
+    const response = await fastify.inject('/healthz');
+    const csp = String(response.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('upgrade-insecure-requests');
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['x-frame-options']).toBeDefined();
+  });
+
+  it('answers malformed HTTP with a JSON error: giant headers 431, a broken request line 400', async () => {
+    const { app: fastify } = await app();
+    await fastify.listen({ host: '127.0.0.1', port: 0 });
+    const address = fastify.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const giant = await raw(
+      port,
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`,
+    );
+    expect(giant).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(giant.split('\r\n\r\n')[1]!)).toMatchObject({ error: 'headers_too_large' });
+    const broken = await raw(port, 'NOT HTTP AT ALL\r\n\r\n');
+    expect(broken).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(broken.split('\r\n\r\n')[1]!)).toMatchObject({ error: 'bad_request' });
+    const badUtf8 = await raw(
+      port,
+      Buffer.from('GET /api/v1/slos/\xff\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 'latin1'),
+    );
+    expect(badUtf8).toMatch(/^HTTP\/1\.1 (400|404) /);
+    expect(Object.keys(JSON.parse(badUtf8.split('\r\n\r\n')[1]!))).toEqual(
+      expect.arrayContaining(['error', 'message']),
+    );
+    expect((await fastify.inject('/healthz')).statusCode).toBe(200);
+  });
+});
