@@ -2,6 +2,7 @@ import cron from 'node-cron';
 import type { Config } from './config/config.js';
 import { buildApp } from './http/app.js';
 import { createSloguard, type Sloguard } from './sloguard.js';
+import { startTracing, tracingEndpoint } from './telemetry/tracing.js';
 
 export interface RunningService {
   sloguard: Sloguard;
@@ -41,11 +42,18 @@ export async function startService(config: Config): Promise<RunningService> {
     { slos: sloguard.registry.definitions.length },
     `sloguard listening on http://${host}:${port}`,
   );
+  // Started once the address is known, so `self` can name it.
+  const tracing =
+    config.tracingUrl === undefined
+      ? undefined
+      : startTracing(tracingEndpoint(config.tracingUrl, `http://${host}:${port}`));
   return {
     sloguard,
     url: `http://${host}:${port}`,
     async close() {
       maintenance.stop();
+      // While the server still answers: with `self`, the last spans go to it.
+      await tracing?.shutdown();
       await app.close();
       sloguard.close();
     },

@@ -85,6 +85,9 @@ export function readNativeSlo(document: YamlDocument): SloDefinition {
   const good = parseGood(slo.spec.indicator.good, fail);
   const method = slo.spec.indicator.select?.method?.toUpperCase();
   const route = slo.spec.indicator.select?.route;
+  const spanKinds = slo.spec.indicator.select?.spanKinds;
+  if (spanKinds !== undefined && slo.spec.indicator.source !== 'traces')
+    fail('spec.indicator.select.spanKinds', 'applies only to source: traces');
   return {
     name: slo.metadata.name,
     service: slo.metadata.service,
@@ -93,7 +96,11 @@ export function readNativeSlo(document: YamlDocument): SloDefinition {
     labels: slo.metadata.labels ?? {},
     indicator: {
       source: slo.spec.indicator.source,
-      select: { ...(route !== undefined && { route }), ...(method !== undefined && { method }) },
+      select: {
+        ...(route !== undefined && { route }),
+        ...(method !== undefined && { method }),
+        ...(spanKinds !== undefined && { spanKinds }),
+      },
       good,
     },
     objective: slo.spec.objective / 100,

@@ -7,6 +7,18 @@ const Selector = Type.Object(
   {
     route: Type.Optional(Type.String({ minLength: 1 })),
     method: Type.Optional(Type.String({ pattern: '^[A-Za-z]+$' })),
+    /** Trace data only: which span kinds count (default server; see src/ingest/zipkin/observe.ts). */
+    spanKinds: Type.Optional(
+      Type.Array(
+        Type.Union([
+          Type.Literal('server'),
+          Type.Literal('client'),
+          Type.Literal('producer'),
+          Type.Literal('consumer'),
+        ]),
+        { minItems: 1 },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -9,6 +9,8 @@ export interface SeriesSelector {
   route?: string;
   /** Upper-case HTTP method; omitted matches all. */
   method?: string;
+  /** Trace data only: the span kinds that count (series `source`); omitted means server spans. */
+  spanKinds?: readonly string[];
 }
 
 /** A validated SLO, whatever file format it came from. */

@@ -1,13 +1,20 @@
 import type { SloDefinition } from '../definitions/slo.js';
 import type { SeriesRow } from '../store/buckets.js';
 
-/** Whether a series feeds an SLO: same kind of source, same service, and the selector's route and method. */
+/** Trace series carry the span kind as their source; by default only server spans are requests served. */
+const DEFAULT_SPAN_KINDS: readonly string[] = ['server'];
+
+/**
+ * Whether a series feeds an SLO: same kind of source, same service, the selector's route and method, and for
+ * trace data one of the selected span kinds.
+ */
 export function selects(definition: SloDefinition, series: SeriesRow): boolean {
   const { source, select } = definition.indicator;
   return (
     series.kind === source &&
     series.service === definition.service &&
     (select.route === undefined || series.operation === select.route) &&
-    (select.method === undefined || series.method === select.method)
+    (select.method === undefined || series.method === select.method) &&
+    (source !== 'traces' || (select.spanKinds ?? DEFAULT_SPAN_KINDS).includes(series.source))
   );
 }

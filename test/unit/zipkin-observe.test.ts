@@ -80,7 +80,17 @@ describe('span → Observation', () => {
     const observation = spanObservation(span({ durationUs: undefined }), routes);
     expect(observation).toBeDefined();
     expect(observation).not.toHaveProperty('durationUs');
-    expect(observation?.method).toBe('-');
+  });
+
+  it.each([
+    ['http.method', { tags: { 'http.method': 'post' } }, 'POST'],
+    ['http.request.method (OpenTelemetry stable)', { tags: { 'http.request.method': 'PUT' } }, 'PUT'],
+    ['a span named after the method (Brave, zipkin-js)', { name: 'delete' }, 'DELETE'],
+    ['a span named "method route" (OpenTelemetry)', { name: 'get /items/:id' }, 'GET'],
+    ['a messaging span', { name: 'poll' }, '-'],
+    ['a span without name', { name: undefined }, '-'],
+  ])('method from %s', (_case, fields, method) => {
+    expect(spanObservation(span(fields), routes)?.method).toBe(method);
   });
 
   it('adds what counts to the batch and reports both numbers', () => {

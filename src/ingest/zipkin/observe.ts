@@ -22,6 +22,22 @@ const PATH_TAGS = ['http.path', 'http.target', 'url.path'] as const;
 /** Where no method or name is known (RPC, messaging), the series says so rather than guess. */
 export const UNKNOWN = '-';
 
+const HTTP_METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'patch', 'options', 'trace', 'connect']);
+
+/**
+ * The http.method tag, else the span name's first word when it is a method: zipkin-js, Brave and
+ * OpenTelemetry name HTTP spans `get` or `GET /route`, and zipkin-js tags no method.
+ */
+function methodOf(span: ZipkinSpan): string {
+  const method = span.tags['http.method'] ?? span.tags['http.request.method'];
+  if (method) return method.toUpperCase();
+  const name = span.name;
+  if (name === undefined) return UNKNOWN;
+  const space = name.indexOf(' ');
+  const first = space === -1 ? name : name.slice(0, space);
+  return HTTP_METHODS.has(first) ? first.toUpperCase() : UNKNOWN;
+}
+
 function roleOf(span: ZipkinSpan): SpanRole | undefined {
   if (span.kind !== undefined) return ROLE_OF_KIND[span.kind];
   return span.parentId === undefined ? 'server' : undefined;
@@ -56,14 +72,13 @@ export function spanObservation(span: ZipkinSpan, routes: ServiceRoutes): Observ
   if (role === undefined || service === undefined || span.timestampUs === undefined) return undefined;
   const { tags } = span;
   const status = statusOf(tags);
-  const method = tags['http.method'] ?? tags['http.request.method'];
   const observation: Observation = {
     timeMs: Math.floor(span.timestampUs / 1000),
     kind: 'traces',
     source: role,
     service,
     operation: operationOf(span, service, routes),
-    method: method ? method.toUpperCase() : UNKNOWN,
+    method: methodOf(span),
     error:
       status !== undefined ? isServerError(status) : 'error' in tags || tags['otel.status_code'] === 'ERROR',
   };

@@ -1,0 +1,48 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { decodeJsonSpans } from '../../ingest/zipkin/json.js';
+import { observeSpans } from '../../ingest/zipkin/observe.js';
+import { decodeProtoSpans } from '../../ingest/zipkin/proto.js';
+import { SpansRejected } from '../../ingest/zipkin/span.js';
+import { decodeBody } from '../body.js';
+import { HttpError } from '../errors.js';
+import { submitBatch } from '../submit.js';
+
+const PROTOBUF = 'application/x-protobuf';
+
+/**
+ * `POST /api/v2/spans`, Zipkin's collector contract: a JSON_V2 list for any content type but protobuf (browsers
+ * send text/plain via sendBeacon), proto3 ListOfSpans for application/x-protobuf, gzip for both. The batch is
+ * accepted (202, once committed) or refused whole (400 with Zipkin's message).
+ */
+const spans: FastifyPluginAsync = async (app) => {
+  const { config, pipeline, routes } = app.sloguard;
+  // Zipkin reads the raw body whatever the content type says; so do we, in this plugin's scope only.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: config.maxBodyBytes },
+    (_request, body, done) => done(null, body),
+  );
+
+  app.post('/api/v2/spans', { bodyLimit: config.maxBodyBytes }, async (request, reply) => {
+    const body = decodeBody(
+      request.body as Buffer | undefined,
+      request.headers['content-encoding'],
+      config.maxBodyBytes,
+    );
+    const protobuf = request.headers['content-type']?.toLowerCase().startsWith(PROTOBUF) === true;
+    let decoded: ReturnType<typeof decodeJsonSpans>;
+    try {
+      decoded = protobuf ? decodeProtoSpans(body) : decodeJsonSpans(body);
+    } catch (error) {
+      if (error instanceof SpansRejected)
+        throw new HttpError(400, 'invalid_spans', error.message, error.path);
+      throw error;
+    }
+    const batch = pipeline.newBatch();
+    const summary = observeSpans(decoded, routes, batch);
+    await submitBatch(pipeline, batch);
+    return reply.code(202).send(summary);
+  });
+};
+export default spans;
