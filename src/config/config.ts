@@ -32,6 +32,7 @@ const FileConfig = Type.Object(
     maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     maxQueuedObservations: Type.Optional(Type.Integer({ minimum: 1000 })),
     logLevel: Type.Optional(Type.String()),
+    tracingUrl: Type.Optional(Type.String()),
     sources: Type.Optional(Type.Record(Type.String(), SourceMapping)),
     services: Type.Optional(Type.Record(Type.String(), ServiceSettings)),
     auth: Type.Optional(AuthFile),
@@ -66,6 +67,8 @@ export interface Config {
   maxBodyBytes: number;
   maxQueuedObservations: number;
   logLevel: string;
+  /** Self-tracing: a Zipkin `/api/v2/spans` URL, or `self` for this service's own; absent means off. */
+  tracingUrl?: string;
   sources: Record<string, SourceSettings>;
   /** Route templates per service, tried before automatic id normalisation. */
   routeTemplates: Record<string, string[]>;
@@ -96,6 +99,7 @@ export const ENVIRONMENT = {
   SLOGUARD_MAX_BODY_BYTES: { key: 'maxBodyBytes', default: String(16 * 1024 * 1024) },
   SLOGUARD_MAX_QUEUED_OBSERVATIONS: { key: 'maxQueuedObservations', default: '2000000' },
   SLOGUARD_LOG_LEVEL: { key: 'logLevel', default: 'info' },
+  SLOGUARD_TRACING_URL: { key: 'tracingUrl', default: '' },
 } as const;
 
 type EnvName = keyof typeof ENVIRONMENT;
@@ -147,6 +151,14 @@ function evaluationInterval(name: string, text: string): number {
   return ms;
 }
 
+function tracingUrl(text: string): { tracingUrl?: string } {
+  if (text === '') return {};
+  if (text !== 'self' && !/^https?:\/\/[^/]/.test(text)) {
+    throw new ConfigError('SLOGUARD_TRACING_URL', `expected an http(s) URL or "self", got "${text}"`);
+  }
+  return { tracingUrl: text };
+}
+
 /**
  * Reads the configuration once at start: sloguard.yaml (SLOGUARD_CONFIG, or ./sloguard.yaml when present),
  * then SLOGUARD_* variables over it. Throws ConfigError naming the bad field.
@@ -196,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       1000,
     ),
     logLevel: setting('SLOGUARD_LOG_LEVEL'),
+    ...tracingUrl(setting('SLOGUARD_TRACING_URL')),
     sources: file.sources ?? {},
     routeTemplates,
     auth,

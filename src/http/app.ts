@@ -2,6 +2,7 @@ import helmet from '@fastify/helmet';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Sloguard } from '../sloguard.js';
+import { recordRoutes } from '../telemetry/tracing.js';
 import auth from './auth.js';
 import { installErrorHandling } from './errors.js';
 import limits, { answerClientError } from './limits.js';
@@ -11,6 +12,7 @@ import health from './plugins/health.js';
 import ingest from './plugins/ingest.js';
 import sloguardPlugin from './plugins/sloguard.js';
 import slos from './plugins/slos.js';
+import spans from './plugins/spans.js';
 import timeseries from './plugins/timeseries.js';
 
 export interface AppOptions {
@@ -32,6 +34,7 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
     clientErrorHandler: answerClientError,
   }).setValidatorCompiler(TypeBoxValidatorCompiler);
   installErrorHandling(app);
+  if (sloguard.config.tracingUrl) recordRoutes(app);
   // Auth and limits first: their onRoute hooks must see every route registered after them.
   await app.register(auth, { auth: sloguard.config.auth });
   await app.register(limits, { limits: sloguard.config.rateLimits });
@@ -60,6 +63,7 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
   await app.register(timeseries);
   await app.register(gate);
   await app.register(ingest);
+  await app.register(spans);
   await app.register(dashboard);
   return app;
 }
