@@ -18,14 +18,14 @@ export function evaluationStatus(
 
 /**
  * Asynchronous gate evaluations for callers that poll (Spinnaker's webhook stage): created with a wait, the
- * gate is asked again on each poll (at most every `recheckMs`) until it allows or the wait is over.
+ * gate is asked again on each poll until it allows or the wait is over, so an override or a recovered budget
+ * counts at the next poll. Each ask is a decision in the audit trail, like any other.
  */
 export class GateEvaluations {
   constructor(
     private readonly store: GateEvaluationStore,
     private readonly gate: DeployGate,
     private readonly answerOf: (decision: GateDecision) => unknown,
-    private readonly recheckMs: number,
   ) {}
 
   private decide(evaluation: GateEvaluation, nowMs: number): GateEvaluation {
@@ -55,12 +55,10 @@ export class GateEvaluations {
     return evaluation;
   }
 
-  /** The evaluation as of now: a running one is decided again when its last decision is old enough. */
+  /** The evaluation as of now: a running one is decided again. */
   poll(id: string, nowMs = Date.now()): GateEvaluation | undefined {
     const evaluation = this.store.get(id);
     if (evaluation?.status !== 'RUNNING') return evaluation;
-    const due = evaluation.decidedAtMs === null || nowMs - evaluation.decidedAtMs >= this.recheckMs;
-    if (!due && nowMs < evaluation.deadlineMs) return evaluation;
     const next = this.decide(evaluation, nowMs);
     this.store.save(next, false);
     return next;

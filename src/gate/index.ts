@@ -46,12 +46,6 @@ export function createGate(parts: {
     decisions,
     overrides: new GateOverrides(overrideStore, gate, (service) => registry().byService.has(service)),
     deployments: new Deployments(deploymentStore, buckets, evaluator, registry),
-    evaluations: new GateEvaluations(
-      new GateEvaluationStore(db),
-      gate,
-      gateAnswer,
-      // Asking again more often than the evaluator refreshes would only repeat the same answer.
-      evaluator.intervalMs,
-    ),
+    evaluations: new GateEvaluations(new GateEvaluationStore(db), gate, gateAnswer),
   };
 }

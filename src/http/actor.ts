@@ -1,13 +1,15 @@
 import type { FastifyRequest } from 'fastify';
 
-/** Header a trusted proxy or CI job sets to name who acts, until bearer tokens carry names. */
+/** Header that names who acts when the service runs open (no tokens configured, loopback only). */
 export const ACTOR_HEADER = 'x-sloguard-actor';
 
 /**
- * Who is acting, for the audit trail of overrides. Bearer tokens with names arrive with authentication
- * (issue 10) and then name the actor; until then the `X-Sloguard-Actor` header does, else "anonymous".
+ * Who is acting, for the audit trail of overrides: the name of the bearer token. When the service runs open
+ * every caller is "anonymous", so there a caller may name itself in `X-Sloguard-Actor`.
  */
 export function actorOf(request: FastifyRequest): string {
+  const principal = request.principal?.name;
+  if (principal && principal !== 'anonymous') return principal;
   const header = request.headers[ACTOR_HEADER];
   const name = (Array.isArray(header) ? header[0] : header)?.trim().slice(0, 128);
   return name || 'anonymous';

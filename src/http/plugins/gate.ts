@@ -139,10 +139,16 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { wait, ...body } = request.body;
       const evaluation = evaluations.start(gateRequest(request.query, body), waitMs(wait));
-      return reply
-        .code(202)
-        .header('location', `/api/v1/gate/evaluations/${evaluation.id}`)
-        .send(evaluationView(evaluation));
+      return (
+        reply
+          .code(202)
+          // Absolute: Spinnaker polls the Location header as it is, without resolving it against the request.
+          .header(
+            'location',
+            `${request.protocol}://${request.host}/api/v1/gate/evaluations/${evaluation.id}`,
+          )
+          .send(evaluationView(evaluation))
+      );
     },
   );
   app.get(
