@@ -53,6 +53,10 @@ export class SloguardProcess {
     return service;
   }
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Starts (again) on a new free port with the same database. */
   async restart(): Promise<void> {
     this.port = await freePort();
