@@ -1,0 +1,257 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GOOD_RATIO, requestSamples, TestExporter } from '../helpers/exporter.js';
+import { requireBinary } from '../helpers/nginx.js';
+import { freePort } from '../helpers/ports.js';
+import { PROMETHEUS_BINARY, PROMTOOL_BINARY, PrometheusServer } from '../helpers/prometheus.js';
+import { CLI, ensureBuilt, SloguardProcess } from '../helpers/service.js';
+import { tempDir } from '../helpers/tmp.js';
+import { VICTORIA_METRICS_BINARY, VictoriaMetricsServer } from '../helpers/victoriametrics.js';
+import { waitFor } from '../helpers/wait.js';
+
+const installed =
+  requireBinary(PROMETHEUS_BINARY, 'prometheus') &&
+  requireBinary(PROMTOOL_BINARY, 'prometheus') &&
+  requireBinary(VICTORIA_METRICS_BINARY, 'victoria-metrics');
+
+interface SloView {
+  name: string;
+  state: string;
+  sli: number | null;
+  valid: number;
+  objective: number;
+  burn_rates: Record<string, number | null>;
+  stale: boolean;
+}
+
+const dataSource = (name: string, url: string) => `
+apiVersion: sloguard/v1
+kind: DataSource
+metadata: { name: ${name} }
+spec: { type: prometheus, url: "${url}", timeout: 1s }
+`;
+
+/** An availability SLO over the exporter's series, by good or by bad events. */
+const slo = (name: string, service: string, source: string, counted: 'good' | 'bad', job: string) => `
+apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: ${name}, service: ${service} }
+spec:
+  indicator:
+    source: prometheus
+    prometheus:
+      dataSource: ${source}
+      ${counted}: sum(increase(http_requests_total{job="${job}",code${counted === 'good' ? '!~' : '=~'}"5.."}[{{.window}}]))
+      total: sum(increase(http_requests_total{job="${job}"}[{{.window}}]))
+  objective: 99
+  window: 28d
+`;
+
+const policy = (service: string, onNoData: string) => `
+apiVersion: sloguard/v1
+kind: GatePolicy
+metadata: { name: ${service}-policy }
+spec: { service: ${service}, onNoData: ${onNoData} }
+`;
+
+describe.runIf(installed)('SLIs from real Prometheus and VictoriaMetrics', () => {
+  const dir = tempDir('sloguard-prom-it-');
+  let exporter: TestExporter;
+  let prometheus: PrometheusServer;
+  let victoria: VictoriaMetricsServer;
+  let sloguard: SloguardProcess;
+  let rulesPath: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    [exporter, victoria] = await Promise.all([TestExporter.start(), VictoriaMetricsServer.start()]);
+    // The same series VictoriaMetrics would have scraped: one step every 10 s for the last 10 minutes.
+    const now = Date.now();
+    const steps = Array.from({ length: 55 }, (_, i) => i + 1);
+    await victoria.importPrometheus(
+      steps.flatMap((step) => requestSamples('shop', step, now - 600_000 + step * 10_000)),
+    );
+    const prometheusPort = await freePort();
+    mkdirSync(join(dir.path, 'slos'));
+    const definitions = dir.file(
+      'slos/slos.yaml',
+      [
+        dataSource('prometheus', `http://127.0.0.1:${prometheusPort}`),
+        dataSource('victoria', victoria.url),
+        slo('shop-availability', 'shop', 'prometheus', 'good', 'shop'),
+        slo('shop-vm-availability', 'shop-vm', 'victoria', 'bad', 'shop'),
+        policy('shop-vm', 'deny'),
+      ].join('---'),
+    );
+    const rules = spawnSync(process.execPath, [CLI, 'rules', '--format', 'prometheus', definitions], {
+      encoding: 'utf8',
+    });
+    expect(rules.stderr).toBe('');
+    rulesPath = dir.file('rules.yaml', rules.stdout);
+    sloguard = await SloguardProcess.start({ definitions: join(dir.path, 'slos') });
+    prometheus = await PrometheusServer.start({
+      port: prometheusPort,
+      ruleFiles: [rulesPath],
+      targets: [
+        { job: 'shop', target: exporter.target },
+        { job: 'sloguard', target: `127.0.0.1:${sloguard.port}` },
+      ],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await sloguard?.cleanup();
+    await prometheus?.stop();
+    await victoria?.stop();
+    await exporter?.stop();
+    dir.cleanup();
+  });
+
+  const status = async (name: string) => (await sloguard.json<SloView>(`/api/v1/slos/${name}`)).body;
+
+  it('reads the SLI from Prometheus scraping the exporter: good ÷ total as the counters set it', async () => {
+    const view = await waitFor(
+      'sloguard to read shop-availability from Prometheus',
+      async () => {
+        const s = await status('shop-availability');
+        return s.valid > 0 && s.burn_rates['5m'] !== null && !s.stale && s;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+    expect(view.state).toBe('exhausted');
+    expect(view.sli).toBeCloseTo(GOOD_RATIO, 12);
+    // 2.5% errors against a 1% budget: burning at 2.5 in every window.
+    expect(view.burn_rates['5m']).toBeCloseTo(2.5, 10);
+    expect(view.burn_rates['1h']).toBeCloseTo(2.5, 10);
+  });
+
+  it('reads the same SLI from VictoriaMetrics fed the same series', async () => {
+    const view = await waitFor('shop-vm-availability', async () => {
+      const s = await status('shop-vm-availability');
+      return s.valid > 0 && s;
+    });
+    expect(view.sli).toBeCloseTo(GOOD_RATIO, 12);
+    expect(view.burn_rates['5m']).toBeCloseTo(2.5, 10);
+    expect(view.valid % 1000).toBe(0);
+  });
+
+  it('exports rules promtool accepts; Prometheus evaluates slo:sli_error:ratio_rate5m to sloguard’s own input', async () => {
+    const check = spawnSync(PROMTOOL_BINARY, ['check', 'rules', rulesPath], { encoding: 'utf8' });
+    expect(check.status).toBe(0);
+    expect(check.stdout).toContain('SUCCESS: 32 rules found');
+    const [recorded] = await waitFor(
+      'the recording rule to produce a series',
+      async () => {
+        const result = await prometheus.query('slo:sli_error:ratio_rate5m{sloth_slo="shop-availability"}');
+        return result.length > 0 && result;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+    expect(recorded!.metric).toMatchObject({ sloth_service: 'shop', sloth_window: '5m' });
+    const own = await status('shop-availability');
+    // sloguard's 5m burn rate is this error ratio ÷ (1 − objective).
+    expect(Number(recorded!.value[1])).toBeCloseTo(own.burn_rates['5m']! * (1 - own.objective), 12);
+    expect(Number(recorded!.value[1])).toBeCloseTo(1 - GOOD_RATIO, 12);
+    const burn = await prometheus.query('slo:current_burn_rate:ratio{sloth_slo="shop-availability"}');
+    expect(Number(burn[0]?.value[1])).toBeCloseTo(own.burn_rates['5m']!, 9);
+  });
+
+  it('a real Prometheus scrapes /metrics without errors and sees the same SLI', async () => {
+    const target = await waitFor(
+      'the sloguard target to be scraped',
+      async () =>
+        (await prometheus.targets()).find((t) => t.labels.job === 'sloguard' && t.health !== 'unknown'),
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+    expect(target).toMatchObject({ health: 'up', lastError: '' });
+    const [sli] = await waitFor('sloguard_slo_sli_ratio in Prometheus', async () => {
+      const result = await prometheus.query('sloguard_slo_sli_ratio{slo="shop-availability"}');
+      return result.length > 0 && result;
+    });
+    expect(Number(sli!.value[1])).toBeCloseTo(GOOD_RATIO, 12);
+    const up = await prometheus.query('up{job="sloguard"}');
+    expect(up[0]?.value[1]).toBe('1');
+  });
+
+  it('an engine that goes down makes its SLO stale and the gate apply on_no_data within the timeout', async () => {
+    const before = await sloguard.json<{ decision: string }>(
+      '/api/v1/gate?service=shop-vm&environment=staging',
+    );
+    expect(before.body.decision).not.toBe('error');
+    await victoria.stop();
+    const stoppedAt = Date.now();
+    await waitFor(
+      'shop-vm-availability to go stale',
+      async () => (await status('shop-vm-availability')).stale,
+      {
+        timeoutMs: 10_000,
+        intervalMs: 100,
+      },
+    );
+    // One tick (1 s) plus the query timeout (1 s), with room for a busy machine.
+    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+    const asked = Date.now();
+    const gate = await sloguard.json<{ decision: string; reason: string; stale: boolean }>(
+      '/api/v1/gate?service=shop-vm&environment=staging',
+    );
+    expect(Date.now() - asked).toBeLessThan(1_000);
+    expect(gate.status).toBe(423);
+    expect(gate.body).toMatchObject({ decision: 'deny', stale: true });
+    expect(gate.body.reason).toContain('on_no_data: deny');
+    // The healthy engine's SLO is untouched.
+    expect((await status('shop-availability')).stale).toBe(false);
+  });
+});
+
+describe.runIf(installed)('an engine that never answers', () => {
+  let silent: Server;
+  let sloguard: SloguardProcess;
+  const dir = tempDir('sloguard-prom-slow-');
+
+  beforeAll(async () => {
+    ensureBuilt();
+    // Accepts the connection and the query, then says nothing: the slow engine.
+    silent = createServer(() => {});
+    const port = await freePort();
+    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+    const downPort = await freePort();
+    dir.file(
+      'slos.yaml',
+      [
+        dataSource('slow', `http://127.0.0.1:${port}`),
+        dataSource('down', `http://127.0.0.1:${downPort}`),
+        slo('slow-availability', 'slow', 'slow', 'good', 'shop'),
+        slo('down-availability', 'down', 'down', 'good', 'shop'),
+        policy('slow', 'warn'),
+        policy('down', 'deny'),
+      ].join('---'),
+    );
+    sloguard = await SloguardProcess.start({ definitions: dir.path });
+  }, 30_000);
+
+  afterAll(async () => {
+    await sloguard?.cleanup();
+    silent?.closeAllConnections();
+    await new Promise((resolve) => silent?.close(resolve));
+    dir.cleanup();
+  });
+
+  it('reports stale no-data and the gate answers by policy without waiting for the engine', async () => {
+    const slow = (await sloguard.json<SloView>('/api/v1/slos/slow-availability')).body;
+    expect(slow).toMatchObject({ state: 'no-data', stale: true, sli: null });
+    const asked = Date.now();
+    const [warned, denied] = await Promise.all([
+      sloguard.json<{ decision: string; reason: string }>('/api/v1/gate?service=slow'),
+      sloguard.json<{ decision: string; reason: string }>('/api/v1/gate?service=down'),
+    ]);
+    expect(Date.now() - asked).toBeLessThan(1_000);
+    expect(warned.status).toBe(200);
+    expect(warned.body.decision).toBe('warn');
+    expect(warned.body.reason).toContain('on_no_data: warn');
+    expect(denied.status).toBe(423);
+    expect(denied.body.decision).toBe('deny');
+  });
+});
