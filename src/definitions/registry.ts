@@ -1,4 +1,4 @@
-import type { SloDefinition } from './slo.js';
+import { indicatorsOf, type SloDefinition } from './slo.js';
 
 /** The loaded SLOs, indexed the ways the pipeline asks for them. */
 export class SloRegistry {
@@ -14,14 +14,17 @@ export class SloRegistry {
       const list = this.byService.get(definition.service) ?? [];
       list.push(definition);
       this.byService.set(definition.service, list);
-      if (definition.indicator.good.kind === 'latency') thresholds.add(definition.indicator.good.thresholdUs);
+      for (const { good } of indicatorsOf(definition))
+        if (good.kind === 'latency') thresholds.add(good.thresholdUs);
     }
     this.thresholdsUs = [...thresholds].sort((a, b) => a - b);
   }
 
   /** Routes the SLOs of a service select: they double as route templates at ingest. */
   routesOf(service: string): string[] {
-    const routes = (this.byService.get(service) ?? []).flatMap((d) => d.indicator.select.route ?? []);
+    const routes = this.definitions
+      .flatMap((d) => indicatorsOf(d).filter((i) => (i.select.service ?? d.service) === service))
+      .flatMap((indicator) => indicator.select.route ?? []);
     return [...new Set(routes)];
   }
 }

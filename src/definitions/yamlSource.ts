@@ -7,11 +7,18 @@ export interface SourceLocation {
   column: number;
 }
 
+/**
+ * `document`: a rule about one object (what the reference validators check). `references`: a rule across
+ * objects and files that they do not check (dangling references, duplicate names).
+ */
+export type DefinitionCheck = 'document' | 'references';
+
 export class DefinitionError extends Error {
   constructor(
     readonly location: SourceLocation,
     readonly field: string,
     readonly reason: string,
+    readonly check: DefinitionCheck = 'document',
   ) {
     super(`${location.file}:${location.line}:${location.column}: ${field ? `${field}: ` : ''}${reason}`);
     this.name = 'DefinitionError';

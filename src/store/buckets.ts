@@ -30,6 +30,19 @@ export interface WindowCounts {
   effectiveFromMs: number;
 }
 
+/** Per-minute sums from `fromMs` on, one array slot per minute. */
+export interface MinuteSums {
+  fromMs: number;
+  total: Float64Array;
+  errors: Float64Array;
+  timed: Float64Array;
+  latencyGood: Float64Array;
+}
+
+function emptyCounts(effectiveFromMs: number): WindowCounts {
+  return { total: 0, errors: 0, timed: 0, latencyGood: 0, latencyErrorBound: 0, effectiveFromMs };
+}
+
 interface BucketRow {
   total: number;
   errors: number;
@@ -52,6 +65,9 @@ function bucketStatements(db: Db, table: 'minute_buckets' | 'hour_buckets', colu
     ),
     rows: db.prepare<[number, number, number], BucketRow>(
       `SELECT total, errors, histogram, thresholds FROM ${table} WHERE series_id = ? AND ${column} >= ? AND ${column} < ?`,
+    ),
+    slotRows: db.prepare<[number, number, number], BucketRow & { slot: number }>(
+      `SELECT ${column} AS slot, total, errors, histogram, thresholds FROM ${table} WHERE series_id = ? AND ${column} >= ? AND ${column} < ?`,
     ),
     deleteBefore: db.prepare<[number]>(`DELETE FROM ${table} WHERE ${column} < ?`),
   };
@@ -174,14 +190,7 @@ export class BucketStore {
       Math.ceil(toMs / 60_000),
       this.oldestMinuteKept(toMs),
     );
-    const counts: WindowCounts = {
-      total: 0,
-      errors: 0,
-      timed: 0,
-      latencyGood: 0,
-      latencyErrorBound: 0,
-      effectiveFromMs: plan.effectiveFromMinute * 60_000,
-    };
+    const counts = emptyCounts(plan.effectiveFromMinute * 60_000);
     const parts: Array<[BucketStatements, number, number]> = plan.minuteRanges.map(([a, b]) => [
       this.statements.minute,
       a,
@@ -204,6 +213,37 @@ export class BucketStore {
       }
     }
     return counts;
+  }
+
+  /**
+   * Per-minute sums of the given series over [fromMs, toMs), for time-slice budgeting. Minutes older than
+   * minute retention are gone: the series then starts at the oldest minute kept (`fromMs` says where).
+   */
+  minuteSeries(seriesIds: readonly number[], fromMs: number, toMs: number, thresholdUs?: number): MinuteSums {
+    const fromMinute = Math.max(Math.floor(fromMs / 60_000), this.oldestMinuteKept(toMs));
+    const toMinute = Math.ceil(toMs / 60_000);
+    const length = Math.max(0, toMinute - fromMinute);
+    const sums: MinuteSums = {
+      fromMs: fromMinute * 60_000,
+      total: new Float64Array(length),
+      errors: new Float64Array(length),
+      timed: new Float64Array(length),
+      latencyGood: new Float64Array(length),
+    };
+    const one = emptyCounts(0);
+    for (const seriesId of seriesIds) {
+      for (const row of this.statements.minute.slotRows.iterate(seriesId, fromMinute, toMinute)) {
+        const at = row.slot - fromMinute;
+        sums.total[at]! += row.total;
+        sums.errors[at]! += row.errors;
+        if (thresholdUs === undefined) continue;
+        Object.assign(one, emptyCounts(0));
+        addLatency(one, decodeCounts(row.histogram), decodeCounts(row.thresholds), thresholdUs);
+        sums.timed[at]! += one.timed;
+        sums.latencyGood[at]! += one.latencyGood;
+      }
+    }
+    return sums;
   }
 
   /** Drops minute rows past retention and hour rows past theirs. */

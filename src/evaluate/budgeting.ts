@@ -1,0 +1,116 @@
+/**
+ * Time-slice budgeting and composite SLIs. Pure: counts in, counts out; never NaN or Infinity.
+ */
+import type { CompositeComponent } from '../definitions/slo.js';
+import { allowedErrorRatio, type ErrorBudget } from './math.js';
+import type { EventCounts } from './status.js';
+
+/** Good and valid events of each minute of a window, from its first minute on. */
+export interface MinuteSeries {
+  good: Float64Array;
+  valid: Float64Array;
+}
+
+/** What the closed slices of a window add up to. */
+export interface SliceSummary {
+  sliceSeconds: number;
+  /** Slices that fit in the whole window (the budget is a share of them). */
+  total: number;
+  /** Closed slices with at least one valid event. */
+  valid: number;
+  /** Closed slices whose SLI met the slice target (timeslices). */
+  good: number;
+  /** valid − good. */
+  bad: number;
+  /** Sum of the slices' SLIs (ratio-timeslices). */
+  ratioSum: number;
+}
+
+/**
+ * Cuts a minute series into slices of `sliceMinutes` and judges each closed one (a slice still open at the
+ * end is left out). A slice without events is neither good nor bad: nothing was promised and nothing broken.
+ */
+export function summariseSlices(
+  minutes: MinuteSeries,
+  sliceMinutes: number,
+  target: number | undefined,
+  windowMinutes: number,
+): SliceSummary {
+  const closed = Math.floor(minutes.valid.length / sliceMinutes);
+  let valid = 0;
+  let good = 0;
+  let ratioSum = 0;
+  for (let slice = 0; slice < closed; slice++) {
+    let sliceGood = 0;
+    let sliceValid = 0;
+    for (let m = slice * sliceMinutes; m < (slice + 1) * sliceMinutes; m++) {
+      sliceGood += minutes.good[m]!;
+      sliceValid += minutes.valid[m]!;
+    }
+    if (sliceValid <= 0) continue;
+    valid += 1;
+    const ratio = sliceGood / sliceValid;
+    ratioSum += ratio;
+    if (target !== undefined && ratio >= target) good += 1;
+  }
+  return {
+    sliceSeconds: sliceMinutes * 60,
+    total: Math.floor(windowMinutes / sliceMinutes),
+    valid,
+    good,
+    bad: valid - good,
+    ratioSum,
+  };
+}
+
+/**
+ * Timeslices budget in slices: the objective allows (1 − objective) of all the window's slices to be bad,
+ * whether or not they have happened yet, so the budget is time (OpenSLO "Timeslices").
+ */
+export function timesliceBudget(objective: number, slices: SliceSummary): ErrorBudget {
+  const allowed = allowedErrorRatio(objective) * slices.total;
+  const consumedRatio = allowed > 0 ? slices.bad / allowed : null;
+  return {
+    allowed,
+    consumed: slices.bad,
+    remaining: allowed - slices.bad,
+    consumedRatio,
+    remainingRatio: consumedRatio === null ? null : 1 - consumedRatio,
+  };
+}
+
+/**
+ * A composite's events over a window. Each component's error rate counts weight ÷ (1 − its objective)
+ * times toward the composite's burn (OpenSLO composites: "weight multiplies the rate of burning"); the
+ * result is expressed as events against the composite objective: valid = all components' valid events,
+ * good = valid × (1 − burn × (1 − objective)). Components without data drop out and the rest keep their
+ * relative weights.
+ */
+export function compositeCounts(
+  components: readonly CompositeComponent[],
+  counts: readonly EventCounts[],
+  objective: number,
+): EventCounts {
+  let burn = 0;
+  let boundBurn = 0;
+  let valid = 0;
+  let weightWithData = 0;
+  const allWeight = components.reduce((sum, c) => sum + c.weight, 0);
+  components.forEach((component, index) => {
+    const c = counts[index]!;
+    if (c.valid <= 0) return;
+    const scale = component.weight / allowedErrorRatio(component.objective);
+    burn += (scale * (c.valid - c.good)) / c.valid;
+    boundBurn += (scale * c.errorBound) / c.valid;
+    valid += c.valid;
+    weightWithData += component.weight;
+  });
+  if (valid === 0) return { good: 0, valid: 0, errorBound: 0 };
+  const renormalise = allWeight / weightWithData;
+  const allowed = allowedErrorRatio(objective);
+  return {
+    good: valid * (1 - burn * renormalise * allowed),
+    valid,
+    errorBound: valid * boundBurn * renormalise * allowed,
+  };
+}

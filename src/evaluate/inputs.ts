@@ -1,0 +1,91 @@
+import { type Indicator, indicatorsOf, type SloDefinition } from '../definitions/slo.js';
+import type { BucketStore, MinuteSums, SeriesRow, WindowCounts } from '../store/buckets.js';
+import { compositeCounts, type MinuteSeries, summariseSlices } from './budgeting.js';
+import { windowRange } from './calendar.js';
+import { BURN_WINDOWS_MS, type BurnWindow } from './math.js';
+import { selects } from './select.js';
+import type { EvaluationInput, EventCounts } from './status.js';
+
+/** Good and valid events of an indicator from store sums: availability counts requests, latency timed ones. */
+export function indicatorCounts(indicator: Indicator, counts: WindowCounts): EventCounts {
+  if (indicator.good.kind === 'latency')
+    return { good: counts.latencyGood, valid: counts.timed, errorBound: counts.latencyErrorBound };
+  return { good: counts.total - counts.errors, valid: counts.total, errorBound: 0 };
+}
+
+function minuteSeries(indicator: Indicator, sums: MinuteSums): MinuteSeries {
+  if (indicator.good.kind === 'latency') return { good: sums.latencyGood, valid: sums.timed };
+  return { good: sums.total.map((total, i) => total - sums.errors[i]!), valid: sums.total };
+}
+
+const thresholdOf = (indicator: Indicator) =>
+  indicator.good.kind === 'latency' ? indicator.good.thresholdUs : undefined;
+
+export const NO_SERIES_WARNING = 'selects no series seen so far';
+
+/**
+ * What the pure evaluation needs about one SLO, read from the store: counts over the SLO window (rolling, or
+ * the calendar period so far), over each burn-rate window, the slices for slice budgeting, and freshness.
+ * Composites read each component and combine them by weight.
+ */
+export function storeInput(
+  buckets: BucketStore,
+  definition: SloDefinition,
+  series: readonly SeriesRow[],
+  nowMs: number,
+): EvaluationInput {
+  const parts = indicatorsOf(definition).map((indicator) => {
+    const matching = series.filter((row) => selects(definition, row, indicator));
+    return { indicator, matching, ids: matching.map((row) => row.id), threshold: thresholdOf(indicator) };
+  });
+  let effectiveFromMs = nowMs;
+  const count = (fromMs: number): EventCounts => {
+    const each = parts.map((part) => {
+      const sums = buckets.windowCounts(part.ids, fromMs, nowMs, part.threshold);
+      effectiveFromMs = sums.effectiveFromMs;
+      return indicatorCounts(part.indicator, sums);
+    });
+    return definition.composite
+      ? compositeCounts(definition.composite.components, each, definition.objective)
+      : each[0]!;
+  };
+  const range = windowRange(definition.windowSpec, nowMs);
+  const window = count(range.startMs);
+  const windowStartMs = definition.windowSpec.kind === 'calendar' ? range.startMs : effectiveFromMs;
+  const burnWindows = {} as Record<BurnWindow, EventCounts>;
+  for (const [name, ms] of Object.entries(BURN_WINDOWS_MS) as Array<[BurnWindow, number]>) {
+    burnWindows[name] = count(nowMs - ms);
+  }
+  const lastSeen = parts
+    .flatMap((part) => part.matching)
+    .reduce((latest, row) => Math.max(latest, row.lastSeenMs), -1);
+  const input: EvaluationInput = {
+    window,
+    burnWindows,
+    lastObservationMs: lastSeen >= 0 ? lastSeen : null,
+    windowStartMs,
+    ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: range.endMs }),
+    warnings: parts.some((part) => part.matching.length === 0) ? [NO_SERIES_WARNING] : [],
+  };
+  const slices = definition.timeslices;
+  if (slices && definition.budgeting !== 'occurrences') {
+    // Rolling windows cut slices on multiples of the slice length, calendar windows from the period start.
+    const first =
+      definition.windowSpec.kind === 'calendar'
+        ? range.startMs
+        : Math.ceil(range.startMs / slices.sliceMs) * slices.sliceMs;
+    const part = parts[0]!;
+    const sums = buckets.minuteSeries(part.ids, first, nowMs, part.threshold);
+    const sliceMinutes = slices.sliceMs / 60_000;
+    // When old minutes have aged out, start at the next whole slice after the oldest minute kept.
+    const skip = (sliceMinutes - (Math.round((sums.fromMs - first) / 60_000) % sliceMinutes)) % sliceMinutes;
+    const series = minuteSeries(part.indicator, sums);
+    input.slices = summariseSlices(
+      { good: series.good.subarray(skip), valid: series.valid.subarray(skip) },
+      sliceMinutes,
+      slices.target,
+      (range.endMs - range.startMs) / 60_000,
+    );
+  }
+  return input;
+}

@@ -1,0 +1,335 @@
+import { DateTime } from 'luxon';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Indicator, SloDefinition, WindowSpec } from '../../src/definitions/slo.js';
+import { describeWindow, nominalWindowMs } from '../../src/definitions/window.js';
+import { compositeCounts, summariseSlices } from '../../src/evaluate/budgeting.js';
+import { NO_SERIES_WARNING, storeInput } from '../../src/evaluate/inputs.js';
+import { BURN_WINDOWS_MS, type BurnWindow } from '../../src/evaluate/math.js';
+import { evaluateSlo } from '../../src/evaluate/status.js';
+import { BatchAggregate } from '../../src/ingest/aggregate.js';
+import type { Observation } from '../../src/ingest/observation.js';
+import { BucketStore } from '../../src/store/buckets.js';
+import { type Db, openDatabase } from '../../src/store/database.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** A small deterministic PRNG (mulberry32), so a failing stream can be replayed from its seed. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function definition(
+  name: string,
+  indicator: Indicator,
+  objective: number,
+  windowSpec: WindowSpec,
+  extra: Partial<SloDefinition> = {},
+): SloDefinition {
+  return {
+    name,
+    service: 'store',
+    labels: {},
+    indicator,
+    objective,
+    objectivePercent: objective * 100,
+    windowMs: nominalWindowMs(windowSpec),
+    window: describeWindow(windowSpec),
+    windowSpec,
+    budgeting: 'occurrences',
+    format: 'native',
+    location: { file: 'test', line: 1, column: 1 },
+    ...extra,
+  };
+}
+
+const availability = (route: string): Indicator => ({
+  source: 'loadbalancer',
+  select: { route },
+  good: { kind: 'availability' },
+});
+const latency = (route: string, thresholdUs: number): Indicator => ({
+  source: 'loadbalancer',
+  select: { route },
+  good: { kind: 'latency', thresholdUs, text: `<= ${thresholdUs}us` },
+});
+
+const dbs: Db[] = [];
+afterEach(() => {
+  for (const db of dbs.splice(0)) db.close();
+});
+function store(minuteRetentionDays = 40): BucketStore {
+  const db = openDatabase(':memory:');
+  dbs.push(db);
+  return new BucketStore(db, minuteRetentionDays);
+}
+
+function commit(buckets: BucketStore, events: Observation[], thresholds: number[] = []): void {
+  for (let i = 0; i < events.length; i += 5000) {
+    const batch = new BatchAggregate(thresholds);
+    for (const event of events.slice(i, i + 5000)) batch.add(event);
+    buckets.commit(batch);
+  }
+}
+
+const event = (timeMs: number, route: string, status: number, durationUs?: number): Observation => ({
+  timeMs,
+  kind: 'loadbalancer',
+  source: 'edge',
+  service: 'store',
+  operation: route,
+  method: 'GET',
+  status,
+  error: status >= 500,
+  ...(durationUs !== undefined && { durationUs }),
+});
+
+/** A random stream over the 10 days before `nowMs`: bursts, quiet hours, and failure spells. */
+function stream(seed: number, nowMs: number, routes: string[]): Observation[] {
+  const next = random(seed);
+  const events: Observation[] = [];
+  const failing = next() * 0.2;
+  for (let i = 0; i < 4000; i++) {
+    const ago = Math.floor(next() * 10 * DAY);
+    const route = routes[Math.floor(next() * routes.length)]!;
+    const status =
+      next() < failing ? 500 + Math.floor(next() * 4) : [200, 204, 301, 404][Math.floor(next() * 4)]!;
+    events.push(event(nowMs - 1 - ago, route, status, Math.floor(1000 + next() * 900_000)));
+  }
+  return events;
+}
+
+const inWindow = (e: Observation, fromMs: number, toMs: number) => e.timeMs >= fromMs && e.timeMs < toMs;
+
+describe('occurrences: SLI and budget equal brute force over the raw events', () => {
+  // Not on an hour: the windows have ragged minute edges on both sides.
+  const NOW = Date.UTC(2026, 10, 23, 10, 37);
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('random stream %i', (seed) => {
+    const buckets = store();
+    const events = stream(seed, NOW, ['/a', '/b']);
+    commit(buckets, events, [250_000]);
+    const objective = 0.9 + random(seed * 7)() * 0.0999;
+    for (const indicator of [availability('/a'), latency('/b', 250_000)]) {
+      const slo = definition('s', indicator, objective, { kind: 'rolling', ms: 7 * DAY });
+      const status = evaluateSlo(slo, storeInput(buckets, slo, buckets.listSeries(), NOW), NOW);
+      const mine = events.filter((e) => e.operation === indicator.select.route);
+      const goodOf = (e: Observation) =>
+        indicator.good.kind === 'latency' ? e.durationUs! <= indicator.good.thresholdUs : !e.error;
+      const brute = (fromMs: number) => {
+        const valid = mine.filter((e) => inWindow(e, fromMs, NOW));
+        return { valid: valid.length, good: valid.filter(goodOf).length };
+      };
+      const window = brute(NOW - 7 * DAY);
+      expect([status.good, status.valid]).toEqual([window.good, window.valid]);
+      expect(status.sli).toBe(window.good / window.valid);
+      const allowed = Math.round((1 - objective) * 1e12) / 1e12;
+      expect(status.budget.allowed).toBeCloseTo(allowed * window.valid, 9);
+      expect(status.budget.consumed).toBe(window.valid - window.good);
+      expect(status.sliErrorBound).toBe(0);
+      for (const [name, ms] of Object.entries(BURN_WINDOWS_MS) as Array<[BurnWindow, number]>) {
+        const counts = brute(NOW - ms);
+        const expected = counts.valid > 0 ? (counts.valid - counts.good) / counts.valid / allowed : null;
+        if (expected === null) expect(status.burnRates[name]).toBeNull();
+        else expect(status.burnRates[name]).toBeCloseTo(expected, 9);
+      }
+    }
+  });
+
+  it('reads an undeclared latency threshold from the histogram, the truth within the reported bound', () => {
+    const buckets = store();
+    const events = stream(42, NOW, ['/b']);
+    commit(buckets, events);
+    const slo = definition('s', latency('/b', 300_000), 0.99, { kind: 'rolling', ms: 7 * DAY });
+    const status = evaluateSlo(slo, storeInput(buckets, slo, buckets.listSeries(), NOW), NOW);
+    const valid = events.filter((e) => inWindow(e, NOW - 7 * DAY, NOW));
+    const truth = valid.filter((e) => e.durationUs! <= 300_000).length / valid.length;
+    expect(status.sliErrorBound).toBeGreaterThan(0);
+    expect(Math.abs(status.sli! - truth)).toBeLessThanOrEqual(status.sliErrorBound);
+  });
+
+  it('evaluates a new SLO over the history already stored, and changing its objective stays finite', () => {
+    const buckets = store();
+    commit(buckets, stream(9, NOW, ['/a']));
+    for (const objective of [0.5, 0.99, 0.99999, 0.999999999]) {
+      const slo = definition('s', availability('/a'), objective, { kind: 'rolling', ms: 28 * DAY });
+      const status = evaluateSlo(slo, storeInput(buckets, slo, buckets.listSeries(), NOW), NOW);
+      expect(status.valid).toBe(4000);
+      for (const value of [
+        status.budget.remaining,
+        status.budget.consumedRatio,
+        ...Object.values(status.burnRates),
+      ])
+        expect(Number.isFinite(value)).toBe(true);
+    }
+  });
+
+  it('warns when an SLO selects no series seen so far, and reports no data', () => {
+    const buckets = store();
+    commit(buckets, stream(3, NOW, ['/a']));
+    const slo = definition('s', availability('/nowhere'), 0.99, { kind: 'rolling', ms: 28 * DAY });
+    const status = evaluateSlo(slo, storeInput(buckets, slo, buckets.listSeries(), NOW), NOW);
+    expect(status.warnings).toEqual([NO_SERIES_WARNING]);
+    expect(status.state).toBe('no-data');
+    expect(status.lastObservationMs).toBeNull();
+  });
+});
+
+describe('calendar windows on stored data', () => {
+  it('counts the current month in its zone and budgets the real month length', () => {
+    const zone = 'Europe/Berlin';
+    const now = DateTime.fromISO('2024-11-02T10:00', { zone }).toMillis();
+    const monthStart = DateTime.fromISO('2024-11-01T00:00', { zone }).toMillis();
+    const buckets = store();
+    // One failure just before the month began (October, local), one request inside it.
+    commit(buckets, [event(monthStart - 30_000, '/a', 503), event(monthStart + 1000, '/a', 200)]);
+    const slo = definition('s', availability('/a'), 0.99999, {
+      kind: 'calendar',
+      unit: 'month',
+      count: 1,
+      timeZone: zone,
+    });
+    const status = evaluateSlo(slo, storeInput(buckets, slo, buckets.listSeries(), now), now);
+    expect([status.good, status.valid]).toEqual([1, 1]);
+    expect(status.windowStartMs).toBe(monthStart);
+    expect(status.windowEndMs).toBe(DateTime.fromISO('2024-12-01T00:00', { zone }).toMillis());
+    // The seed's table: 99.999% over a (30-day) month allows about 26 seconds.
+    expect(status.budget.allowedDowntimeSeconds).toBeCloseTo(25.92, 6);
+  });
+
+  it('99.95% over 28 days allows 20.16 minutes', () => {
+    const slo = definition('s', availability('/a'), 0.9995, { kind: 'rolling', ms: 28 * DAY });
+    const none = { good: 0, valid: 0, errorBound: 0 };
+    const burnWindows = Object.fromEntries(Object.keys(BURN_WINDOWS_MS).map((w) => [w, none]));
+    const status = evaluateSlo(
+      slo,
+      { window: none, burnWindows: burnWindows as never, lastObservationMs: null, windowStartMs: 0 },
+      28 * DAY,
+    );
+    expect(status.budget.allowedDowntimeSeconds / 60).toBeCloseTo(20.16, 9);
+  });
+});
+
+describe('time slices', () => {
+  it('judges each closed slice by its SLI, by hand', () => {
+    // Five 2-minute slices (the last one still open): good 10/10, 9/10 (90%), no data, 19/20 (95%), open.
+    const good = Float64Array.from([5, 5, 4, 5, 0, 0, 9, 10, 7]);
+    const valid = Float64Array.from([5, 5, 5, 5, 0, 0, 10, 10, 7]);
+    const slices = summariseSlices({ good, valid }, 2, 0.95, 20);
+    expect(slices).toEqual({
+      sliceSeconds: 120,
+      total: 10,
+      valid: 3,
+      good: 2,
+      bad: 1,
+      ratioSum: 1 + 0.9 + 0.95,
+    });
+  });
+
+  it('timeslices budget is a share of all slices in the window; ratio-timeslices averages slice SLIs', () => {
+    const NOW = Date.UTC(2026, 10, 23, 12, 0);
+    const buckets = store();
+    const events: Observation[] = [];
+    // The last 60 minutes: every 5th minute has 1 failure in 10 requests, the rest are clean.
+    for (let m = 1; m <= 60; m++) {
+      for (let i = 0; i < 10; i++)
+        events.push(event(NOW - m * MINUTE + i * 1000, '/a', m % 5 === 0 && i === 0 ? 500 : 200));
+    }
+    commit(buckets, events);
+    const window: WindowSpec = { kind: 'rolling', ms: 1 * DAY };
+    const slo = definition('t', availability('/a'), 0.99, window, {
+      budgeting: 'timeslices',
+      timeslices: { sliceMs: MINUTE, target: 0.95 },
+    });
+    const status = evaluateSlo(slo, storeInput(buckets, slo, buckets.listSeries(), NOW), NOW);
+    expect(status.slices).toMatchObject({ total: 1440, valid: 60, good: 48, bad: 12 });
+    expect(status.sli).toBe(48 / 60);
+    expect(status.budget.allowed).toBeCloseTo(14.4, 9);
+    expect(status.budget.consumed).toBe(12);
+    expect(status.budget.remaining).toBeCloseTo(2.4, 9);
+    const ratio = definition('r', availability('/a'), 0.99, window, {
+      budgeting: 'ratio-timeslices',
+      timeslices: { sliceMs: 5 * MINUTE },
+    });
+    const averaged = evaluateSlo(ratio, storeInput(buckets, ratio, buckets.listSeries(), NOW), NOW);
+    // Each 5-minute slice has 49 good of 50.
+    expect(averaged.slices).toMatchObject({ valid: 12, total: 288 });
+    expect(averaged.sli).toBeCloseTo(0.98, 12);
+    expect(averaged.budget.consumed).toBeCloseTo(12 * 0.02, 9);
+  });
+});
+
+describe('composites', () => {
+  it('native composite: the SLI is the weighted mean of the component SLIs', () => {
+    const components = [
+      { name: 'home', indicator: availability('/'), weight: 1 / 3, objective: 0.999 },
+      { name: 'search', indicator: availability('/search'), weight: 2 / 3, objective: 0.999 },
+    ];
+    const counts = compositeCounts(
+      components,
+      [
+        { good: 990, valid: 1000, errorBound: 0 },
+        { good: 95, valid: 100, errorBound: 0 },
+      ],
+      0.999,
+    );
+    expect(counts.good / counts.valid).toBeCloseTo((0.99 + 2 * 0.95) / 3, 12);
+  });
+
+  it('OpenSLO composite: weights multiply each component burn rate; no-data components drop out', () => {
+    const components = [
+      { name: 'a', indicator: availability('/a'), weight: 2, objective: 0.99 },
+      { name: 'b', indicator: availability('/b'), weight: 1, objective: 0.9 },
+      { name: 'c', indicator: availability('/c'), weight: 1, objective: 0.9 },
+    ];
+    const objective = (2 * 0.99 + 0.9 + 0.9) / 4;
+    const counts = compositeCounts(
+      components,
+      [
+        { good: 99, valid: 100, errorBound: 0 },
+        { good: 95, valid: 100, errorBound: 0 },
+        { good: 0, valid: 0, errorBound: 0 },
+      ],
+      objective,
+    );
+    // Burn a = 1, burn b = 0.5; weighted 2·1 + 1·0.5 = 2.5, scaled by 4/3 for the missing component.
+    const burn = (counts.valid - counts.good) / counts.valid / (1 - objective);
+    expect(burn).toBeCloseTo((2.5 * 4) / 3, 9);
+  });
+
+  it('evaluates a composite from the store, with burn rates from the same combination', () => {
+    const NOW = Date.UTC(2026, 10, 23, 12, 0);
+    const buckets = store();
+    const events: Observation[] = [];
+    for (let i = 0; i < 100; i++) {
+      events.push(event(NOW - 10 * MINUTE + i, '/', i < 1 ? 500 : 200));
+      events.push(event(NOW - 10 * MINUTE + i, '/search', i < 10 ? 500 : 200));
+    }
+    commit(buckets, events);
+    const slo = definition(
+      'browse',
+      availability('/'),
+      0.99,
+      { kind: 'rolling', ms: 28 * DAY },
+      {
+        composite: {
+          components: [
+            { name: 'home', indicator: availability('/'), weight: 0.5, objective: 0.99 },
+            { name: 'search', indicator: availability('/search'), weight: 0.5, objective: 0.99 },
+          ],
+        },
+      },
+    );
+    const status = evaluateSlo(slo, storeInput(buckets, slo, buckets.listSeries(), NOW), NOW);
+    expect(status.sli).toBeCloseTo((0.99 + 0.9) / 2, 12);
+    expect(status.burnRates['1h']).toBeCloseTo((1 - (0.99 + 0.9) / 2) / 0.01, 9);
+    expect(status.budget.remainingRatio).toBeCloseTo(1 - (1 - 0.945) / 0.01, 9);
+  });
+});
