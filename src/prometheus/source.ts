@@ -43,7 +43,7 @@ export class PrometheusCounts implements ExternalCounts {
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
   reads(definition: SloDefinition): boolean {
-    return definition.indicator.prometheus !== undefined;
+    return definition.indicator.prometheus !== undefined && definition.composite === undefined;
   }
 
   async refresh(definitions: readonly SloDefinition[], nowMs: number): Promise<void> {
