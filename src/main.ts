@@ -1,4 +1,5 @@
 import cron from 'node-cron';
+import { createAlerting } from './alert/index.js';
 import type { Config } from './config/config.js';
 import { buildApp } from './http/app.js';
 import { createSloguard, type Sloguard } from './sloguard.js';
@@ -18,7 +19,9 @@ export interface RunningService {
 export async function startService(config: Config): Promise<RunningService> {
   const sloguard = createSloguard(config);
   const app = await buildApp(sloguard);
+  const alerting = createAlerting(sloguard, app.log);
   sloguard.evaluator.evaluateAll();
+  alerting.start();
   const logError = (error: unknown) => app.log.error({ err: error }, 'scheduled job failed');
   sloguard.evaluator.start(logError);
   const maintenance = cron.schedule(
@@ -52,6 +55,7 @@ export async function startService(config: Config): Promise<RunningService> {
     url: `http://${host}:${port}`,
     async close() {
       maintenance.stop();
+      await alerting.stop();
       // While the server still answers: with `self`, the last spans go to it.
       await tracing?.shutdown();
       await app.close();

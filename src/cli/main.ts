@@ -7,6 +7,7 @@ import { loadDefinitions } from '../definitions/load.js';
 import { startService } from '../main.js';
 import { EXIT, FORMATS, runGate } from './gate.js';
 import { runImport } from './import.js';
+import { runNotifyTest } from './notify.js';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const err = (text: string) => process.stderr.write(`${text}\n`);
@@ -161,6 +162,16 @@ program
           .join('  ')
           .trimEnd(),
       );
+  });
+
+program
+  .command('notify')
+  .description('chat notifications')
+  .command('test')
+  .description('send a test message to a notification target; exit 0 when delivered, 1 when not')
+  .argument('<target>', 'a target named under notifications.targets in sloguard.yaml')
+  .action(async (target: string) => {
+    process.exitCode = await runNotifyTest(loadConfig(), target, { out, err });
   });
 
 try {

@@ -4,6 +4,7 @@ import { Value } from 'typebox/value';
 import { parseDocument } from 'yaml';
 import { type AuthSettings, AuthFile, isLoopback, resolveAuth } from './auth.js';
 import { parseDuration } from './duration.js';
+import { type NotificationSettings, NotificationsFile, resolveNotifications } from './notifications.js';
 
 /** Where a source's lines go when the request names no service. */
 const SourceMapping = Type.Object(
@@ -35,6 +36,8 @@ const FileConfig = Type.Object(
     tracingUrl: Type.Optional(Type.String()),
     sources: Type.Optional(Type.Record(Type.String(), SourceMapping)),
     services: Type.Optional(Type.Record(Type.String(), ServiceSettings)),
+    publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+    notifications: Type.Optional(NotificationsFile),
     auth: Type.Optional(AuthFile),
     rateLimits: Type.Optional(
       Type.Object(
@@ -72,6 +75,9 @@ export interface Config {
   sources: Record<string, SourceSettings>;
   /** Route templates per service, tried before automatic id normalisation. */
   routeTemplates: Record<string, string[]>;
+  /** Where people reach the dashboard; alert links point here (`<publicUrl>/slo/<name>`). */
+  publicUrl: string;
+  notifications: NotificationSettings;
   auth: AuthSettings;
   /** Requests per minute per token (or per client address when open); 0 turns a limit off. */
   rateLimits: { gatePerMinute: number; ingestPerMinute: number };
@@ -100,6 +106,7 @@ export const ENVIRONMENT = {
   SLOGUARD_MAX_QUEUED_OBSERVATIONS: { key: 'maxQueuedObservations', default: '2000000' },
   SLOGUARD_LOG_LEVEL: { key: 'logLevel', default: 'info' },
   SLOGUARD_TRACING_URL: { key: 'tracingUrl', default: '' },
+  SLOGUARD_PUBLIC_URL: { key: 'publicUrl', default: '' },
 } as const;
 
 type EnvName = keyof typeof ENVIRONMENT;
@@ -211,7 +218,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...tracingUrl(setting('SLOGUARD_TRACING_URL')),
     sources: file.sources ?? {},
     routeTemplates,
+    publicUrl: (
+      setting('SLOGUARD_PUBLIC_URL') || `http://${setting('SLOGUARD_HOST')}:${setting('SLOGUARD_PORT')}`
+    ).replace(/\/+$/, ''),
     auth,
     rateLimits: { gatePerMinute: 1_200, ingestPerMinute: 60_000, ...file.rateLimits },
+    notifications: resolveNotifications(file.notifications ?? {}, env, (field, message) => {
+      throw new ConfigError(field, message);
+    }),
   };
 }

@@ -113,4 +113,25 @@ export const MIGRATIONS: readonly string[] = [
   -- Callers repeat the gate (Flagger every interval, --wait polling): one automatic marker per release.
   CREATE UNIQUE INDEX deployments_gate_once ON deployments (service, environment, version) WHERE source = 'gate';
   `,
+  `
+  -- Alerts (issue 7): the open alert episode of each SLO, and the durable outbox of chat messages.
+  CREATE TABLE alert_episodes (
+    slo TEXT PRIMARY KEY,
+    episode TEXT NOT NULL          -- JSON AlertEpisode
+  ) WITHOUT ROWID;
+
+  CREATE TABLE alert_outbox (
+    id INTEGER PRIMARY KEY,        -- a target's messages go out in id order
+    target TEXT NOT NULL,          -- the target's name; its URL (a secret) stays in the config
+    subject TEXT NOT NULL,
+    request TEXT NOT NULL,         -- JSON OutgoingRequest
+    created_at_ms INTEGER NOT NULL,
+    next_attempt_ms INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    state TEXT NOT NULL DEFAULT 'pending',   -- pending | delivered | failed
+    finished_at_ms INTEGER
+  );
+  CREATE INDEX alert_outbox_pending ON alert_outbox (state, target, id);
+  `,
 ];

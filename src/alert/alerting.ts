@@ -1,0 +1,212 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Config } from '../config/config.js';
+import type { NotificationTarget } from '../config/notifications.js';
+import type { SloRegistry } from '../definitions/registry.js';
+import type { SloStatus } from '../evaluate/status.js';
+import type { AlertEpisodeStore } from '../store/alertEpisodes.js';
+import type { OutboxStore } from '../store/outbox.js';
+import {
+  type ChatMessage,
+  type DeploymentNote,
+  formatAlert,
+  formatDigest,
+  formatNotice,
+  type MessageField,
+} from './message.js';
+import { PAYLOAD_BUILDERS } from './notifiers/index.js';
+import { type AlertLog, type DispatcherOptions, OutboxDispatcher } from './outbox.js';
+import { targetsFor, targetsForService } from './routing.js';
+import { type Delivery, send } from './send.js';
+import { transition } from './state.js';
+
+/** A break-glass override as the gate announces it (the fields a notice shows). */
+export interface OverrideNotice {
+  service: string;
+  environment: string;
+  sha: string | null;
+  reason: string;
+  ticket: string;
+  actor: string;
+  expiresAtMs: number;
+}
+
+export interface AlertingParts {
+  config: Pick<Config, 'publicUrl' | 'notifications'>;
+  registry: () => SloRegistry;
+  /** The latest status of every SLO, for digests. */
+  statuses: () => readonly SloStatus[];
+  episodes: AlertEpisodeStore;
+  outbox: OutboxStore;
+  /** The last release of a service at or before a time, when deployments are recorded. */
+  lastDeployment?: (service: string, atOrBeforeMs: number) => DeploymentNote | undefined;
+  log: AlertLog;
+}
+
+/** The payload of `message` for `target`, as the outbox keeps it. */
+function payloadFor(target: NotificationTarget, message: ChatMessage, publicUrl: string) {
+  return PAYLOAD_BUILDERS[target.kind](message, { target: target.name, publicUrl });
+}
+
+/**
+ * Turns every evaluation into alert episodes and their messages, written to the outbox in the same
+ * transaction as the episode change; the dispatcher sends them. Also writes digests and gate notices.
+ */
+export class Alerting {
+  readonly dispatcher: OutboxDispatcher;
+  private readonly digests: ScheduledTask[] = [];
+
+  constructor(
+    private readonly parts: AlertingParts,
+    dispatcherOptions: DispatcherOptions = {},
+  ) {
+    this.dispatcher = new OutboxDispatcher(
+      parts.outbox,
+      parts.config.notifications,
+      parts.log,
+      dispatcherOptions,
+    );
+  }
+
+  private get settings() {
+    return this.parts.config.notifications;
+  }
+
+  private enqueue(targets: readonly string[], subject: string, message: ChatMessage, nowMs: number): void {
+    for (const name of targets) {
+      const target = this.settings.targets.get(name);
+      if (target)
+        this.parts.outbox.enqueue(
+          name,
+          subject,
+          payloadFor(target, message, this.parts.config.publicUrl),
+          nowMs,
+        );
+    }
+  }
+
+  /** The evaluator's listener: one transition per SLO; an SLO that fails is logged and the rest go on. */
+  evaluated(statuses: readonly SloStatus[], nowMs = Date.now()): void {
+    for (const status of statuses) {
+      try {
+        this.evaluatedOne(status, nowMs);
+      } catch (error) {
+        this.parts.log.error({ err: error, slo: status.name }, 'alert evaluation failed');
+      }
+    }
+    this.dispatcher.wake();
+  }
+
+  private evaluatedOne(status: SloStatus, nowMs: number): void {
+    const open = this.parts.episodes.get(status.name);
+    const { episode, event } = transition(open, status, nowMs, this.settings.repeatIntervalMs);
+    if (!event && JSON.stringify(episode) === JSON.stringify(open)) return;
+    this.parts.episodes.atomically(() => {
+      this.parts.episodes.set(status.name, episode);
+      if (!event) return;
+      const deployment = this.parts.lastDeployment?.(status.service, event.episode.startedAtMs);
+      const message = formatAlert(event, {
+        publicUrl: this.parts.config.publicUrl,
+        labels: this.parts.registry().byName.get(status.name)?.labels ?? {},
+        repeatIntervalMs: this.settings.repeatIntervalMs,
+        ...(deployment && { deployment }),
+      });
+      this.enqueue(
+        targetsFor(this.settings, status),
+        `${status.name} ${event.kind} ${event.level}`,
+        message,
+        nowMs,
+      );
+      this.parts.log.info({ slo: status.name, event: event.kind, level: event.level }, 'alert event');
+    });
+  }
+
+  /** A notice to the service's targets that a gate override was created. */
+  overrideCreated(override: OverrideNotice, nowMs = Date.now()): void {
+    const slos = (this.parts.registry().byService.get(override.service) ?? []).map((d) => d.name);
+    const fields: MessageField[] = [
+      { label: 'Service', value: override.service },
+      { label: 'Environment', value: override.environment || 'any' },
+      { label: 'Version', value: override.sha ?? 'any' },
+      { label: 'Reason', value: override.reason },
+      { label: 'Ticket', value: override.ticket },
+      { label: 'Created by', value: override.actor },
+      { label: 'Expires', value: new Date(override.expiresAtMs).toISOString() },
+    ];
+    const message = formatNotice(
+      'GateOverride',
+      `Gate override created for ${override.service}`,
+      `${override.actor} let releases of ${override.service} through the deploy gate: ${override.reason}`,
+      fields,
+      this.parts.config.publicUrl,
+      nowMs,
+    );
+    this.parts.episodes.atomically(() =>
+      this.enqueue(
+        targetsForService(this.settings, override.service, slos),
+        `override ${override.service}`,
+        message,
+        nowMs,
+      ),
+    );
+    this.dispatcher.wake();
+  }
+
+  /** Writes one target's report of every SLO routed to it. */
+  digest(targetName: string, nowMs = Date.now()): void {
+    const target = this.settings.targets.get(targetName);
+    if (!target?.digest) return;
+    const statuses = this.parts
+      .statuses()
+      .filter((status) => targetsFor(this.settings, status).includes(targetName));
+    const message = formatDigest(target.digest.label, statuses, this.parts.config.publicUrl, nowMs);
+    this.parts.outbox.enqueue(
+      targetName,
+      `${target.digest.label.toLowerCase()} report`,
+      payloadFor(target, message, this.parts.config.publicUrl),
+      nowMs,
+    );
+    this.dispatcher.wake();
+  }
+
+  start(pollMs?: number): void {
+    for (const target of this.settings.targets.values()) {
+      if (!target.digest) continue;
+      this.digests.push(
+        cron.schedule(target.digest.cron, () => this.digest(target.name), {
+          name: `digest-${target.name}`,
+          noOverlap: true,
+          ...(target.digest.timeZone && { timezone: target.digest.timeZone }),
+        }),
+      );
+    }
+    this.dispatcher.start(pollMs);
+  }
+
+  async stop(): Promise<void> {
+    for (const task of this.digests) task.stop();
+    await this.dispatcher.stop();
+  }
+}
+
+/** `sloguard notify test TARGET`: one test message, sent now (not through the outbox), and what came of it. */
+export function sendTestMessage(
+  config: Pick<Config, 'publicUrl' | 'notifications'>,
+  targetName: string,
+  options: { fetch?: typeof fetch; nowMs?: number } = {},
+): Promise<Delivery> | undefined {
+  const target = config.notifications.targets.get(targetName);
+  if (!target) return undefined;
+  const nowMs = options.nowMs ?? Date.now();
+  const message = formatNotice(
+    'SloguardTest',
+    `Test message from sloguard to ${target.name}`,
+    `If you can read this, sloguard's ${target.kind} notifications reach this place.`,
+    [{ label: 'Target', value: target.name }],
+    config.publicUrl,
+    nowMs,
+  );
+  return send(target.url, payloadFor(target, message, config.publicUrl), {
+    ...(options.fetch && { fetch: options.fetch }),
+    nowMs,
+  });
+}

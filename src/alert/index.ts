@@ -1,0 +1,30 @@
+import type { Sloguard } from '../sloguard.js';
+import { AlertEpisodeStore } from '../store/alertEpisodes.js';
+import { DeploymentStore } from '../store/deployments.js';
+import { OutboxStore } from '../store/outbox.js';
+import { Alerting } from './alerting.js';
+import type { AlertLog, DispatcherOptions } from './outbox.js';
+
+/**
+ * Wires alerting into a sloguard: every evaluation feeds the alert episodes, every gate override created is
+ * announced, and the last deployment before an episode is looked up from the gate's markers.
+ */
+export function createAlerting(sloguard: Sloguard, log: AlertLog, options: DispatcherOptions = {}): Alerting {
+  const deployments = new DeploymentStore(sloguard.db);
+  const alerting = new Alerting(
+    {
+      config: sloguard.config,
+      registry: () => sloguard.registry,
+      statuses: () => sloguard.evaluator.current(),
+      episodes: new AlertEpisodeStore(sloguard.db),
+      outbox: new OutboxStore(sloguard.db),
+      lastDeployment: (service, atOrBeforeMs) =>
+        deployments.list({ service, toMs: atOrBeforeMs + 1, limit: 1 })[0],
+      log,
+    },
+    options,
+  );
+  sloguard.evaluator.onEvaluated((statuses) => alerting.evaluated(statuses));
+  sloguard.gate.on('override-created', (override) => alerting.overrideCreated(override));
+  return alerting;
+}

@@ -1,0 +1,145 @@
+import type { NotificationSettings } from '../config/notifications.js';
+import type { OutboxEntry, OutboxStore } from '../store/outbox.js';
+import { send } from './send.js';
+
+/** The logger calls the dispatcher makes (pino's shape). Objects logged here never hold a target URL. */
+export interface AlertLog {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+export interface DispatcherOptions {
+  fetch?: typeof fetch;
+  now?: () => number;
+  timeoutMs?: number;
+  /** Called once for every message given up (for the failure counter). */
+  onGiveUp?: (target: string) => void;
+  onDelivered?: (target: string) => void;
+}
+
+/** Keep finished messages this long for inspection, then prune them. */
+const KEEP_FINISHED_MS = 7 * 86_400_000;
+
+/**
+ * Sends the outbox. Each target is its own queue, oldest first: a target that fails waits with backoff
+ * (or as long as its Retry-After asks) while the others go on. A message is marked delivered only after a
+ * 2xx, so a crash between sending and marking can repeat that one message but never lose it; one that
+ * is still undelivered after `giveUpAfterMs`, or refused with a 4xx, is dropped, logged and counted.
+ */
+export class OutboxDispatcher {
+  private readonly busy = new Map<string, Promise<void>>();
+  private timers: NodeJS.Timeout[] = [];
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly settings: Pick<
+      NotificationSettings,
+      'targets' | 'giveUpAfterMs' | 'retryBackoffMs' | 'maxRetryBackoffMs'
+    >,
+    private readonly log: AlertLog,
+    private readonly options: DispatcherOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  start(pollMs = 1000): void {
+    this.timers.push(
+      setInterval(() => this.wake(), pollMs),
+      setInterval(() => this.prune(), 3_600_000),
+    );
+    this.prune();
+    this.wake();
+  }
+
+  /** Stops polling and waits for the sends under way. */
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    await Promise.allSettled(this.busy.values());
+  }
+
+  /** Looks at the outbox now (after new messages were written) instead of at the next poll. */
+  wake(): void {
+    void this.drain().catch((error: unknown) => this.log.error({ err: error }, 'outbox drain failed'));
+  }
+
+  /** Sends what is due for every target, each target independently. */
+  async drain(): Promise<void> {
+    await Promise.all(this.store.pendingTargets().map((target) => this.drainTarget(target)));
+  }
+
+  private drainTarget(target: string): Promise<void> {
+    const running = this.busy.get(target);
+    if (running) return running;
+    const work = this.sendDue(target).finally(() => this.busy.delete(target));
+    this.busy.set(target, work);
+    return work;
+  }
+
+  private giveUp(entry: OutboxEntry, reason: string): void {
+    this.store.failed(entry.id, this.now(), reason);
+    this.options.onGiveUp?.(entry.target);
+    this.log.error(
+      { target: entry.target, subject: entry.subject, attempts: entry.attempts, reason },
+      'notification given up',
+    );
+  }
+
+  private async sendDue(name: string): Promise<void> {
+    for (;;) {
+      const entry = this.store.head(name);
+      if (!entry) return;
+      const target = this.settings.targets.get(name);
+      if (!target) {
+        this.giveUp(entry, 'the target is no longer configured');
+        continue;
+      }
+      if (this.now() - entry.createdAtMs >= this.settings.giveUpAfterMs) {
+        this.giveUp(entry, `not delivered within the give-up age (last: ${entry.lastError ?? 'none'})`);
+        continue;
+      }
+      if (entry.nextAttemptMs > this.now()) return;
+      const result = await send(target.url, entry.request, {
+        ...(this.options.fetch && { fetch: this.options.fetch }),
+        ...(this.options.timeoutMs && { timeoutMs: this.options.timeoutMs }),
+        nowMs: this.now(),
+      });
+      if (result.outcome === 'delivered') {
+        this.store.delivered(entry.id, this.now());
+        this.options.onDelivered?.(name);
+        this.log.info(
+          { target: name, subject: entry.subject, attempts: entry.attempts + 1 },
+          'notification sent',
+        );
+        continue;
+      }
+      if (result.outcome === 'rejected') {
+        this.giveUp({ ...entry, attempts: entry.attempts + 1 }, result.reason);
+        continue;
+      }
+      const backoff = Math.min(
+        this.settings.maxRetryBackoffMs,
+        this.settings.retryBackoffMs * 2 ** entry.attempts,
+      );
+      const delay = result.retryAfterMs ?? backoff;
+      this.store.retryLater(entry.id, this.now() + delay, result.reason);
+      this.log.warn(
+        {
+          target: name,
+          subject: entry.subject,
+          attempts: entry.attempts + 1,
+          reason: result.reason,
+          retryInMs: delay,
+        },
+        'notification failed, will retry',
+      );
+      return;
+    }
+  }
+
+  /** Forgets messages finished a week ago. */
+  prune(): number {
+    return this.store.prune(this.now() - KEEP_FINISHED_MS);
+  }
+}

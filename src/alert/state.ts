@@ -1,0 +1,125 @@
+import type { SloStatus } from '../evaluate/status.js';
+
+/**
+ * What one SLO's alert says, lowest to highest. One alert per SLO carries the highest: a page (critical)
+ * suppresses the ticket (warning) of the same SLO, and a burning budget outranks a spent one.
+ */
+export const ALERT_LEVELS = ['ok', 'no-data', 'exhausted', 'warning', 'critical'] as const;
+export type AlertLevel = (typeof ALERT_LEVELS)[number];
+
+const rank = (level: AlertLevel) => ALERT_LEVELS.indexOf(level);
+
+/** Page for a fast burn; everything else that fires is a ticket. */
+export function severityOf(level: AlertLevel): 'page' | 'ticket' {
+  return level === 'critical' ? 'page' : 'ticket';
+}
+
+/**
+ * The alert level an evaluation calls for. `no-data` only alerts for an SLO that has seen data before:
+ * a new SLO without traffic yet is not an incident.
+ */
+export function alertLevel(status: SloStatus): AlertLevel {
+  if (status.firing === 'page') return 'critical';
+  if (status.firing === 'ticket') return 'warning';
+  if (status.state === 'exhausted') return 'exhausted';
+  if (status.state === 'no-data' && status.lastObservationMs !== null) return 'no-data';
+  return 'ok';
+}
+
+/** The open episode of one SLO's alert, kept across restarts. */
+export interface AlertEpisode {
+  slo: string;
+  service: string;
+  /** Stable for the episode: chat thread key, Alertmanager identity. */
+  id: string;
+  level: AlertLevel;
+  /** The level last announced; a rise above it is an escalation. */
+  notifiedLevel: AlertLevel;
+  startedAtMs: number;
+  lastNotifiedAtMs: number;
+  /** Bad events in the SLO window when the episode began, to report what it cost. */
+  badEventsAtStart: number;
+}
+
+export type AlertEventKind = 'firing' | 'escalated' | 'repeat' | 'resolved';
+
+/** Something to tell people about one SLO's alert. */
+export interface AlertEvent {
+  kind: AlertEventKind;
+  episode: AlertEpisode;
+  /** The level announced before this event (escalated: the lower level; firing: ok). */
+  previousLevel: AlertLevel;
+  /** The level now (resolved: the last level of the episode). */
+  level: AlertLevel;
+  status: SloStatus;
+  atMs: number;
+  /** Resolved only: how long the episode lasted and how much budget it spent (share of the budget). */
+  durationMs?: number;
+  budgetSpent?: number | null;
+}
+
+export interface Transition {
+  /** The episode after this evaluation; undefined when none is open. */
+  episode: AlertEpisode | undefined;
+  event: AlertEvent | undefined;
+}
+
+/**
+ * Alertmanager's rules for one SLO, as a pure function of the open episode and a new status: notify when
+ * the alert starts firing, when it rises above what was announced, again after `repeatIntervalMs` while it
+ * fires, and once when it resolves. Any other evaluation changes nothing anyone hears.
+ */
+export function transition(
+  open: AlertEpisode | undefined,
+  status: SloStatus,
+  nowMs: number,
+  repeatIntervalMs: number,
+): Transition {
+  const level = alertLevel(status);
+  if (!open) {
+    if (level === 'ok') return { episode: undefined, event: undefined };
+    const episode: AlertEpisode = {
+      slo: status.name,
+      service: status.service,
+      id: `${status.name}-${nowMs}`,
+      level,
+      notifiedLevel: level,
+      startedAtMs: nowMs,
+      lastNotifiedAtMs: nowMs,
+      badEventsAtStart: status.budget.consumed,
+    };
+    return { episode, event: { kind: 'firing', episode, previousLevel: 'ok', level, status, atMs: nowMs } };
+  }
+  if (level === 'ok') {
+    const { allowed, consumed } = status.budget;
+    return {
+      episode: undefined,
+      event: {
+        kind: 'resolved',
+        episode: open,
+        previousLevel: open.notifiedLevel,
+        level: open.level,
+        status,
+        atMs: nowMs,
+        durationMs: nowMs - open.startedAtMs,
+        // Old failures leaving the window can make the difference negative: the episode spent nothing then.
+        budgetSpent: allowed > 0 ? Math.max(0, consumed - open.badEventsAtStart) / allowed : null,
+      },
+    };
+  }
+  const escalated = rank(level) > rank(open.notifiedLevel);
+  const due = nowMs - open.lastNotifiedAtMs >= repeatIntervalMs;
+  if (!escalated && !due) return { episode: { ...open, level }, event: undefined };
+  const episode: AlertEpisode = { ...open, level, notifiedLevel: level, lastNotifiedAtMs: nowMs };
+  return {
+    episode,
+    event: {
+      kind: escalated ? 'escalated' : 'repeat',
+      episode,
+      previousLevel: open.notifiedLevel,
+      level,
+      status,
+      atMs: nowMs,
+    },
+  };
+}

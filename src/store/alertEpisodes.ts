@@ -1,0 +1,39 @@
+import type { AlertEpisode } from '../alert/state.js';
+import type { Db } from './database.js';
+
+/** The open alert episode of each SLO, so a restart neither re-announces nor forgets an alert. */
+export class AlertEpisodeStore {
+  private readonly statements;
+
+  constructor(private readonly db: Db) {
+    this.statements = {
+      get: db.prepare<[string], { episode: string }>(`SELECT episode FROM alert_episodes WHERE slo = ?`),
+      all: db.prepare<[], { episode: string }>(`SELECT episode FROM alert_episodes ORDER BY slo`),
+      put: db.prepare<[string, string]>(
+        `INSERT INTO alert_episodes (slo, episode) VALUES (?, ?)
+         ON CONFLICT(slo) DO UPDATE SET episode = excluded.episode`,
+      ),
+      remove: db.prepare<[string]>(`DELETE FROM alert_episodes WHERE slo = ?`),
+    };
+  }
+
+  get(slo: string): AlertEpisode | undefined {
+    const row = this.statements.get.get(slo);
+    return row ? (JSON.parse(row.episode) as AlertEpisode) : undefined;
+  }
+
+  all(): AlertEpisode[] {
+    return this.statements.all.all().map((row) => JSON.parse(row.episode) as AlertEpisode);
+  }
+
+  /** Keeps `episode` for `slo`, or forgets the SLO's episode when undefined (resolved). */
+  set(slo: string, episode: AlertEpisode | undefined): void {
+    if (episode) this.statements.put.run(slo, JSON.stringify(episode));
+    else this.statements.remove.run(slo);
+  }
+
+  /** Runs `work` in one transaction: an episode change and the messages it causes commit together. */
+  atomically(work: () => void): void {
+    this.db.transaction(work)();
+  }
+}

@@ -1,0 +1,110 @@
+import type { OutgoingRequest } from '../alert/notifier.js';
+import type { Db } from './database.js';
+
+export type OutboxState = 'pending' | 'delivered' | 'failed';
+
+/** One message to one target, kept until it is delivered or given up. */
+export interface OutboxEntry {
+  id: number;
+  target: string;
+  /** What it is about, for logs: never the URL. */
+  subject: string;
+  request: OutgoingRequest;
+  createdAtMs: number;
+  nextAttemptMs: number;
+  attempts: number;
+  lastError: string | null;
+  state: OutboxState;
+}
+
+interface OutboxRow {
+  id: number;
+  target: string;
+  subject: string;
+  request: string;
+  created_at_ms: number;
+  next_attempt_ms: number;
+  attempts: number;
+  last_error: string | null;
+  state: OutboxState;
+}
+
+const fromRow = (row: OutboxRow): OutboxEntry => ({
+  id: row.id,
+  target: row.target,
+  subject: row.subject,
+  request: JSON.parse(row.request) as OutgoingRequest,
+  createdAtMs: row.created_at_ms,
+  nextAttemptMs: row.next_attempt_ms,
+  attempts: row.attempts,
+  lastError: row.last_error,
+  state: row.state,
+});
+
+/** The durable outbox: messages are written in the transaction that decides them and sent from here. */
+export class OutboxStore {
+  private readonly statements;
+
+  constructor(db: Db) {
+    this.statements = {
+      insert: db.prepare<[string, string, string, number, number]>(
+        `INSERT INTO alert_outbox (target, subject, request, created_at_ms, next_attempt_ms) VALUES (?, ?, ?, ?, ?)`,
+      ),
+      targets: db.prepare<[], { target: string }>(
+        `SELECT DISTINCT target FROM alert_outbox WHERE state = 'pending'`,
+      ),
+      head: db.prepare<[string], OutboxRow>(
+        `SELECT * FROM alert_outbox WHERE state = 'pending' AND target = ? ORDER BY id LIMIT 1`,
+      ),
+      attempted: db.prepare<[number, string, number]>(
+        `UPDATE alert_outbox SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?`,
+      ),
+      finish: db.prepare<[OutboxState, number, string | null, number]>(
+        `UPDATE alert_outbox SET state = ?, attempts = attempts + 1, finished_at_ms = ?, last_error = ?
+         WHERE id = ?`,
+      ),
+      list: db.prepare<{ state: string | null }, OutboxRow>(
+        `SELECT * FROM alert_outbox WHERE (@state IS NULL OR state = @state) ORDER BY id`,
+      ),
+      prune: db.prepare<[number]>(
+        `DELETE FROM alert_outbox WHERE state IN ('delivered', 'failed') AND finished_at_ms < ?`,
+      ),
+    };
+  }
+
+  enqueue(target: string, subject: string, request: OutgoingRequest, nowMs: number): void {
+    this.statements.insert.run(target, subject, JSON.stringify(request), nowMs, nowMs);
+  }
+
+  /** Targets with something to send. */
+  pendingTargets(): string[] {
+    return this.statements.targets.all().map((row) => row.target);
+  }
+
+  /** The oldest pending message of a target: a target's messages go out in order. */
+  head(target: string): OutboxEntry | undefined {
+    const row = this.statements.head.get(target);
+    return row ? fromRow(row) : undefined;
+  }
+
+  retryLater(id: number, nextAttemptMs: number, error: string): void {
+    this.statements.attempted.run(nextAttemptMs, error, id);
+  }
+
+  delivered(id: number, nowMs: number): void {
+    this.statements.finish.run('delivered', nowMs, null, id);
+  }
+
+  failed(id: number, nowMs: number, error: string): void {
+    this.statements.finish.run('failed', nowMs, error, id);
+  }
+
+  list(state?: OutboxState): OutboxEntry[] {
+    return this.statements.list.all({ state: state ?? null }).map(fromRow);
+  }
+
+  /** Drops finished messages older than `beforeMs`; pending ones stay whatever their age. */
+  prune(beforeMs: number): number {
+    return this.statements.prune.run(beforeMs).changes;
+  }
+}

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatNotice } from '../../src/alert/message.js';
+import { webhookPayload } from '../../src/alert/notifiers/webhook.js';
+import { AlertmanagerServer, hasAlertmanager } from '../helpers/alertmanager.js';
+import { ingest, SHOP_SLOS, startAlertingSloguard } from '../helpers/alertScenario.js';
+import { CaptureServer } from '../helpers/capture.js';
+import { waitFor } from '../helpers/wait.js';
+
+interface AlertmanagerWebhook {
+  version: string;
+  status: 'firing' | 'resolved';
+  groupLabels: Record<string, string>;
+  commonLabels: Record<string, string>;
+  alerts: Array<{
+    status: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    generatorURL: string;
+  }>;
+}
+
+/** Two SLOs of one service: a burn fires both, and Alertmanager groups them by service. */
+const TWO_SLOS = `${SHOP_SLOS}---
+apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: shop-reads, service: shop }
+spec:
+  indicator: { source: loadbalancer, select: { method: GET } }
+  objective: 99
+  window: 28d
+`;
+
+describe.runIf(hasAlertmanager())('sloguard → a real Alertmanager → its webhook receiver', () => {
+  let capture: CaptureServer;
+  let alertmanager: AlertmanagerServer;
+  let sloguard: Awaited<ReturnType<typeof startAlertingSloguard>>;
+
+  beforeAll(async () => {
+    capture = await CaptureServer.start();
+    alertmanager = await AlertmanagerServer.start({ webhookUrl: `${capture.url}/am`, groupBy: ['service'] });
+    sloguard = await startAlertingSloguard(
+      `  repeatInterval: 1m
+  targets:
+    oncall: { kind: alertmanager, url: "${alertmanager.url}" }
+`,
+      TWO_SLOS,
+    );
+  });
+  afterAll(async () => {
+    await sloguard?.cleanup();
+    await alertmanager?.stop();
+    await capture?.stop();
+  });
+
+  const notifications = () => capture.accepted().map((request) => request.body as AlertmanagerWebhook);
+
+  it('delivers both SLOs as one group, then resolves them', async () => {
+    await ingest(sloguard.service, 80, 20); // 20% errors: both SLOs page
+    const firing = await waitFor(
+      'a grouped firing notification',
+      () => notifications().find((n) => n.status === 'firing' && n.alerts.length === 2),
+      { timeoutMs: 30_000 },
+    );
+    expect(firing.version).toBe('4');
+    expect(firing.groupLabels).toEqual({ service: 'shop' });
+    expect(firing.commonLabels).toMatchObject({
+      alertname: 'SLOErrorBudget',
+      service: 'shop',
+      severity: 'page',
+      condition: 'critical',
+    });
+    expect(firing.alerts.map((alert) => alert.labels.slo).sort()).toEqual([
+      'shop-availability',
+      'shop-reads',
+    ]);
+    expect(firing.alerts.map((alert) => alert.generatorURL).sort()).toEqual([
+      'https://sloguard.example.com/slo/shop-availability',
+      'https://sloguard.example.com/slo/shop-reads',
+    ]);
+    expect(firing.alerts[0]!.annotations.summary).toMatch(
+      /^\[PAGE\] shop-(availability|reads): error budget burning fast$/,
+    );
+    const held = await alertmanager.alerts();
+    expect(held.map((alert) => alert.status.state)).toEqual(['active', 'active']);
+
+    await ingest(sloguard.service, 20_000, 0); // 20 of 20,100 fail: well within the objective again
+    const resolved = await waitFor(
+      'the resolved notification',
+      () => notifications().find((n) => n.status === 'resolved'),
+      { timeoutMs: 30_000 },
+    );
+    expect(resolved.alerts.map((alert) => [alert.labels.slo, alert.status]).sort()).toEqual([
+      ['shop-availability', 'resolved'],
+      ['shop-reads', 'resolved'],
+    ]);
+    expect(notifications().filter((n) => n.status === 'resolved')).toHaveLength(1);
+  }, 90_000);
+
+  it("writes sloguard's own webhook target in the shape Alertmanager really sends", () => {
+    const real = notifications()[0] as unknown as Record<string, unknown> & { alerts: object[] };
+    const ours = webhookPayload(
+      formatNotice('SloguardTest', 't', 'x', [], 'https://s.example.com', Date.now()),
+      {
+        target: 'r',
+        publicUrl: 'https://s.example.com',
+      },
+    ).body as Record<string, unknown> & { alerts: object[] };
+    expect(Object.keys(ours).sort()).toEqual(Object.keys(real).sort());
+    expect(Object.keys(ours.alerts[0]!).sort()).toEqual(Object.keys(real.alerts[0]!).sort());
+  });
+});
