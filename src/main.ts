@@ -20,7 +20,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const sloguard = createSloguard(config);
   const app = await buildApp(sloguard);
   const alerting = createAlerting(sloguard, app.log);
-  sloguard.evaluator.evaluateAll();
+  await sloguard.evaluator.tick();
   alerting.start();
   const logError = (error: unknown) => app.log.error({ err: error }, 'scheduled job failed');
   sloguard.evaluator.start(logError);

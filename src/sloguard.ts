@@ -6,6 +6,7 @@ import { SloEvaluator } from './evaluate/scheduler.js';
 import { createGate, type GateParts } from './gate/index.js';
 import { GatePolicies } from './gate/policy.js';
 import { IngestPipeline } from './ingest/pipeline.js';
+import { PrometheusCounts } from './prometheus/source.js';
 import { ServiceRoutes } from './ingest/routes.js';
 import { BucketStore } from './store/buckets.js';
 import { type Db, openDatabase } from './store/database.js';
@@ -38,6 +39,7 @@ export function createSloguard(config: Config): Sloguard {
   const db = openDatabase(config.databasePath);
   const buckets = new BucketStore(db, config.minuteRetentionDays);
   const evaluator = new SloEvaluator(buckets, new StatusStore(db), registry, config.evaluationIntervalMs);
+  evaluator.addSource(new PrometheusCounts());
   const routes = new ServiceRoutes((service) => [
     ...(config.routeTemplates[service] ?? []),
     ...registry.routesOf(service),

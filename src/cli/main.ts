@@ -6,6 +6,7 @@ import { parseDuration } from '../config/duration.js';
 import { loadDefinitions } from '../definitions/load.js';
 import { startService } from '../main.js';
 import { EXIT, FORMATS, runGate } from './gate.js';
+import { runRules } from './rules.js';
 import { runImport } from './import.js';
 import { runNotifyTest } from './notify.js';
 

@@ -6,6 +6,7 @@ import type { BucketStore, WindowCounts } from '../store/buckets.js';
 import type { StatusStore } from '../store/statuses.js';
 import { BURN_WINDOWS_MS, type BurnWindow } from './math.js';
 import { selects } from './select.js';
+import { type ExternalCounts, noEvents } from './source.js';
 import { type EventCounts, evaluateSlo, type SloStatus } from './status.js';
 
 export function eventCounts(definition: SloDefinition, counts: WindowCounts): EventCounts {
@@ -22,6 +23,7 @@ export function eventCounts(definition: SloDefinition, counts: WindowCounts): Ev
 export class SloEvaluator {
   private latest = new Map<string, SloStatus>();
   private task: ScheduledTask | undefined;
+  private readonly external: ExternalCounts[] = [];
 
   constructor(
     private readonly buckets: BucketStore,
@@ -38,6 +40,11 @@ export class SloEvaluator {
     const series = this.buckets.listSeries();
     const results: SloStatus[] = [];
     for (const definition of this.registry.definitions) {
+      const external = this.external.find((source) => source.reads(definition));
+      if (external) {
+        results.push(this.evaluateExternal(definition, external, nowMs));
+        continue;
+      }
       const matching = series.filter((row) => selects(definition, row));
       const ids = matching.map((row) => row.id);
       const threshold =
@@ -76,17 +83,41 @@ export class SloEvaluator {
     return this.latest.get(name);
   }
 
-  /** A status older than two ticks is stale: the evaluator has stopped keeping up. */
+  /** A status older than two ticks is stale (the evaluator has stopped keeping up), or its source failed. */
   isStale(status: SloStatus, nowMs = Date.now()): boolean {
-    return nowMs - status.evaluatedAtMs > 2 * this.intervalMs;
+    return status.staleReason !== undefined || nowMs - status.evaluatedAtMs > 2 * this.intervalMs;
+  }
+
+  /** Adds a source of counts outside the store (a Prometheus-compatible engine) for the SLOs it reads. */
+  addSource(source: ExternalCounts): void {
+    this.external.push(source);
+  }
+
+  /** One tick: asks external sources (bounded by their timeouts), then evaluates every SLO. */
+  async tick(nowMs = Date.now()): Promise<SloStatus[]> {
+    await Promise.all(this.external.map((source) => source.refresh(this.registry.definitions, nowMs)));
+    return this.evaluateAll(nowMs);
+  }
+
+  /**
+   * An SLO whose source failed keeps its last numbers, marked stale, so the gate applies its no-data policy
+   * instead of trusting or blocking on them.
+   */
+  private evaluateExternal(definition: SloDefinition, source: ExternalCounts, nowMs: number): SloStatus {
+    const read = source.read(definition);
+    if (!('failure' in read)) return evaluateSlo(definition, read, nowMs);
+    const previous =
+      this.latest.get(definition.name) ??
+      evaluateSlo(definition, noEvents(nowMs, definition.windowMs), nowMs);
+    return { ...previous, staleReason: read.failure };
   }
 
   start(onError: (error: unknown) => void): void {
     this.task = cron.schedule(
       evaluationCron(this.intervalMs),
-      () => {
+      async () => {
         try {
-          this.evaluateAll();
+          await this.tick();
         } catch (error) {
           onError(error);
         }

@@ -56,6 +56,8 @@ export interface SloStatus {
   lastObservationMs: number | null;
   /** Where the SLO window really began (later than asked when data is younger, earlier when hour-aligned). */
   windowStartMs: number;
+  /** Set when the SLO's source could not be read this tick (engine down or slow): the numbers are old. */
+  staleReason?: string;
 }
 
 export interface EvaluationInput {

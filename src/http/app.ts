@@ -10,6 +10,7 @@ import dashboard from './plugins/dashboard.js';
 import gate from './plugins/gate.js';
 import health from './plugins/health.js';
 import ingest from './plugins/ingest.js';
+import metrics from './plugins/metrics.js';
 import sloguardPlugin from './plugins/sloguard.js';
 import slos from './plugins/slos.js';
 import spans from './plugins/spans.js';
@@ -58,6 +59,7 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
     },
   });
   await app.register(sloguardPlugin, { sloguard });
+  await app.register(metrics);
   await app.register(health);
   await app.register(slos);
   await app.register(timeseries);
