@@ -59,6 +59,7 @@ export function createSloguard(config: Config): Sloguard {
     close() {
       evaluator.stop();
       pipeline.flush();
+      gate.decisions.flush();
       // Fold the WAL into the main file so a stopped service leaves one self-contained file.
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();
