@@ -25,8 +25,8 @@ export function decodeJsonSpans(body: Buffer): ZipkinSpan[] {
   try {
     list = JSON.parse(body.toString('utf8'));
   } catch {
-    return reader.malformed('$');
+    return reader.malformedList();
   }
-  if (!Array.isArray(list)) return reader.malformed('$');
+  if (!Array.isArray(list)) return reader.malformedList();
   return reader.readList(list);
 }

@@ -53,163 +53,191 @@ function tokenOf(value: unknown): string {
   }
 }
 
+/** What Gson's nextLong takes: an integral number, or the text of one. */
+function isLong(value: unknown): boolean {
+  return (
+    (typeof value === 'number' && Number.isInteger(value)) ||
+    (typeof value === 'string' && INTEGER_TEXT.test(value))
+  );
+}
+
+/** What Gson's nextString takes: a string, or a number read as its text. */
+function isText(value: unknown): boolean {
+  return typeof value === 'string' || typeof value === 'number';
+}
+
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Reads one list of raw spans (parsed JSON, or proto3 turned into the same shape). */
+/**
+ * Reads one list of raw spans (parsed JSON, or proto3 turned into the same shape). Field paths for messages
+ * are built only when a span is refused: valid spans allocate nothing but themselves.
+ */
 export class SpanReader {
+  /** Index of the span being read, for the `$[i].field` path of a refusal. */
+  private index = 0;
+
   /** `format` names the encoding in messages: "json" or "proto3", as Zipkin's codecs do. */
   constructor(private readonly format: 'json' | 'proto3') {}
 
-  private fail(cause: string, path: string): never {
-    throw new SpansRejected(`${cause} reading List<Span> from ${this.format}`, path);
+  private path(field: string | undefined): string {
+    return field === undefined ? `$[${this.index}]` : `$[${this.index}].${field}`;
+  }
+
+  private fail(cause: string, field?: string): never {
+    throw new SpansRejected(`${cause} reading List<Span> from ${this.format}`, this.path(field));
+  }
+
+  /** Zipkin's "Expected a X but was Y at path P", where Y is a Gson token name or the value. */
+  private expected(type: string, shown: string, field: string): never {
+    return this.fail(`Expected a ${type} but was ${shown} at path ${this.path(field)}`, field);
   }
 
   /** `Malformed`, Zipkin's word for a value of the wrong structure (an object where a list belongs...). */
-  malformed(path: string): never {
-    return this.fail('Malformed', path);
+  private malformed(field?: string): never {
+    return this.fail('Malformed', field);
+  }
+
+  /** The body as a whole is not a list. */
+  malformedList(): never {
+    throw new SpansRejected(`Malformed reading List<Span> from ${this.format}`, '$');
   }
 
   readList(list: unknown[]): ZipkinSpan[] {
     const spans = new Array<ZipkinSpan>(list.length);
-    for (let i = 0; i < list.length; i++) spans[i] = this.readSpan(list[i], `$[${i}]`);
+    for (let i = 0; i < list.length; i++) {
+      this.index = i;
+      spans[i] = this.readSpan(list[i]);
+    }
     return spans;
   }
 
-  private string(value: unknown, path: string): string {
+  private string(value: unknown, field: string): string {
     if (typeof value === 'string') return value;
     // Gson reads a number as its text where a string is expected.
     if (typeof value === 'number') return String(value);
-    return this.fail(`Expected a string but was ${tokenOf(value)} at path ${path}`, path);
+    return this.expected('string', tokenOf(value), field);
   }
 
   /** A JSON integer (or its text, which Gson also reads as a long); fractions are refused. */
-  private long(value: unknown, path: string): number {
-    if (typeof value === 'number' && Number.isInteger(value)) return value;
-    if (typeof value === 'string' && INTEGER_TEXT.test(value)) return Number(value);
+  private long(value: unknown, field: string): number {
+    if (isLong(value)) return Number(value);
     const shown = typeof value === 'number' || typeof value === 'string' ? String(value) : tokenOf(value);
-    return this.fail(`Expected a long but was ${shown} at path ${path}`, path);
+    return this.expected('long', shown, field);
   }
 
-  private boolean(value: unknown, path: string): boolean {
+  private boolean(value: unknown, field: string): boolean {
     if (typeof value === 'boolean') return value;
-    return this.fail(`Expected a boolean but was ${tokenOf(value)} at path ${path}`, path);
+    return this.expected('boolean', tokenOf(value), field);
   }
 
-  private hex(id: string, path: string): void {
-    if (!LOWER_HEX.test(id)) this.fail(`${id} should be lower-hex encoded with no prefix`, path);
+  private hex(id: string, field: string): void {
+    if (!LOWER_HEX.test(id)) this.fail(`${id} should be lower-hex encoded with no prefix`, field);
   }
 
-  private traceId(value: unknown, path: string): string {
-    const traceId = this.string(value, path);
+  private traceId(value: unknown): string {
+    const traceId = this.string(value, 'traceId');
     const length = traceId.length;
-    if (length === 0) this.fail('traceId is empty', path);
-    if (length > 32) this.fail('traceId.length > 32', path);
-    this.hex(traceId, path);
-    if (ALL_ZEROS.test(traceId)) this.fail('traceId is all zeros', path);
+    if (length === 0) this.fail('traceId is empty', 'traceId');
+    if (length > 32) this.fail('traceId.length > 32', 'traceId');
+    this.hex(traceId, 'traceId');
+    if (ALL_ZEROS.test(traceId)) this.fail('traceId is all zeros', 'traceId');
     if (length === 32) return traceId.startsWith('0000000000000000') ? traceId.slice(16) : traceId;
     if (length === 16) return traceId;
     return traceId.padStart(length < 16 ? 16 : 32, '0');
   }
 
-  private spanId(value: unknown, path: string, field: 'id' | 'parentId'): string | undefined {
-    const id = this.string(value, path);
-    if (id.length === 0) this.fail(`${field} is empty`, path);
-    if (id.length > 16) this.fail(`${field}.length > 16`, path);
-    this.hex(id, path);
+  private spanId(value: unknown, field: 'id' | 'parentId'): string | undefined {
+    const id = this.string(value, field);
+    if (id.length === 0) this.fail(`${field} is empty`, field);
+    if (id.length > 16) this.fail(`${field}.length > 16`, field);
+    this.hex(id, field);
     if (ALL_ZEROS.test(id)) {
-      if (field === 'id') this.fail('id is all zeros', path);
+      if (field === 'id') this.fail('id is all zeros', field);
       return undefined;
     }
     return id.length < 16 ? id.padStart(16, '0') : id;
   }
 
-  private serviceName(value: unknown, path: string): string | undefined {
-    if (!isObject(value)) return this.malformed(path);
+  private serviceName(value: unknown, field: 'localEndpoint' | 'remoteEndpoint'): string | undefined {
+    if (!isObject(value)) return this.malformed(field);
     const { serviceName, port, ipv4, ipv6 } = value;
-    if (port !== undefined && port !== null) this.long(port, `${path}.port`);
-    if (ipv4 !== undefined && ipv4 !== null) this.string(ipv4, `${path}.ipv4`);
-    if (ipv6 !== undefined && ipv6 !== null) this.string(ipv6, `${path}.ipv6`);
+    // Checked before naming the field, so valid endpoints build no path strings.
+    if (port !== undefined && port !== null && !isLong(port)) this.long(port, `${field}.port`);
+    if (ipv4 !== undefined && ipv4 !== null && !isText(ipv4)) this.string(ipv4, `${field}.ipv4`);
+    if (ipv6 !== undefined && ipv6 !== null && !isText(ipv6)) this.string(ipv6, `${field}.ipv6`);
     if (serviceName === undefined || serviceName === null) return undefined;
-    const name = this.string(serviceName, `${path}.serviceName`);
+    const name = this.string(serviceName, `${field}.serviceName`);
     return name === '' ? undefined : name.toLowerCase();
   }
 
-  private annotations(value: unknown, path: string): void {
-    if (!Array.isArray(value)) this.malformed(path);
+  private annotations(value: unknown): void {
+    if (!Array.isArray(value)) this.malformed('annotations');
     for (let i = 0; i < value.length; i++) {
       const annotation: unknown = value[i];
-      const at = `${path}[${i}]`;
-      if (!isObject(annotation)) this.malformed(at);
+      if (!isObject(annotation)) this.malformed(`annotations[${i}]`);
       const { timestamp, value: text } = annotation;
       if (timestamp === undefined || timestamp === null || text === undefined || text === null) {
-        this.fail(`Incomplete annotation at ${at}`, at);
+        const field = `annotations[${i}]`;
+        this.fail(`Incomplete annotation at ${this.path(field)}`, field);
       }
-      this.long(timestamp, `${at}.timestamp`);
-      this.string(text, `${at}.value`);
+      if (!isLong(timestamp)) this.long(timestamp, `annotations[${i}].timestamp`);
+      if (!isText(text)) this.string(text, `annotations[${i}].value`);
     }
   }
 
-  private tags(value: unknown, path: string): Record<string, string> {
-    if (!isObject(value)) return this.malformed(path);
+  private tags(value: unknown): Record<string, string> {
+    if (!isObject(value)) return this.malformed('tags');
     for (const key in value) {
       const tag = value[key];
       if (typeof tag === 'string') continue;
-      const at = `${path}.${key}`;
-      if (tag === null) this.fail(`No value at ${at}`, at);
-      value[key] = this.string(tag, at);
+      if (tag === null) this.fail(`No value at ${this.path(`tags.${key}`)}`, `tags.${key}`);
+      value[key] = this.string(tag, `tags.${key}`);
     }
     return value as Record<string, string>;
   }
 
-  private readSpan(raw: unknown, path: string): ZipkinSpan {
-    if (!isObject(raw)) return this.malformed(path);
+  private readSpan(raw: unknown): ZipkinSpan {
+    if (!isObject(raw)) return this.malformed();
     if (raw.traceId === undefined || raw.id === undefined) {
       const missing = `${raw.traceId === undefined ? ' traceId' : ''}${raw.id === undefined ? ' id' : ''}`;
-      this.fail(`Missing :${missing}`, path);
+      this.fail(`Missing :${missing}`);
     }
-    const span: ZipkinSpan = {
-      traceId: this.traceId(raw.traceId, `${path}.traceId`),
-      id: this.spanId(raw.id, `${path}.id`, 'id')!,
-      tags: {},
-    };
+    const span: ZipkinSpan = { traceId: this.traceId(raw.traceId), id: this.spanId(raw.id, 'id')!, tags: {} };
     // Zipkin skips null optional fields.
     const { parentId, kind, name, timestamp, duration, localEndpoint, remoteEndpoint } = raw;
     if (parentId !== undefined && parentId !== null) {
-      const parent = this.spanId(parentId, `${path}.parentId`, 'parentId');
+      const parent = this.spanId(parentId, 'parentId');
       if (parent !== undefined && parent !== span.id) span.parentId = parent;
     }
     if (kind !== undefined && kind !== null) {
-      const text = this.string(kind, `${path}.kind`);
-      if (!KINDS.has(text)) this.fail(`No enum constant zipkin2.Span.Kind.${text}`, `${path}.kind`);
+      const text = this.string(kind, 'kind');
+      if (!KINDS.has(text)) this.fail(`No enum constant zipkin2.Span.Kind.${text}`, 'kind');
       span.kind = text as SpanKind;
     }
     if (name !== undefined && name !== null) {
-      const text = this.string(name, `${path}.name`);
+      const text = this.string(name, 'name');
       if (text !== '') span.name = text.toLowerCase();
     }
     if (timestamp !== undefined && timestamp !== null) {
-      const us = this.long(timestamp, `${path}.timestamp`);
+      const us = this.long(timestamp, 'timestamp');
       if (us > 0) span.timestampUs = us;
     }
     if (duration !== undefined && duration !== null) {
-      const us = this.long(duration, `${path}.duration`);
+      const us = this.long(duration, 'duration');
       if (us > 0) span.durationUs = us;
     }
     if (localEndpoint !== undefined && localEndpoint !== null) {
-      const serviceName = this.serviceName(localEndpoint, `${path}.localEndpoint`);
+      const serviceName = this.serviceName(localEndpoint, 'localEndpoint');
       if (serviceName !== undefined) span.serviceName = serviceName;
     }
-    if (remoteEndpoint !== undefined && remoteEndpoint !== null) {
-      this.serviceName(remoteEndpoint, `${path}.remoteEndpoint`);
-    }
-    if (raw.annotations !== undefined && raw.annotations !== null) {
-      this.annotations(raw.annotations, `${path}.annotations`);
-    }
-    if (raw.tags !== undefined && raw.tags !== null) span.tags = this.tags(raw.tags, `${path}.tags`);
-    if (raw.debug !== undefined && raw.debug !== null) this.boolean(raw.debug, `${path}.debug`);
-    if (raw.shared !== undefined && raw.shared !== null) this.boolean(raw.shared, `${path}.shared`);
+    if (remoteEndpoint !== undefined && remoteEndpoint !== null)
+      this.serviceName(remoteEndpoint, 'remoteEndpoint');
+    if (raw.annotations !== undefined && raw.annotations !== null) this.annotations(raw.annotations);
+    if (raw.tags !== undefined && raw.tags !== null) span.tags = this.tags(raw.tags);
+    if (raw.debug !== undefined && raw.debug !== null) this.boolean(raw.debug, 'debug');
+    if (raw.shared !== undefined && raw.shared !== null) this.boolean(raw.shared, 'shared');
     return span;
   }
 }

@@ -1,0 +1,165 @@
+/**
+ * Spans per second through `POST /api/v2/spans`: JSON batches of 500 spans over HTTP on loopback, autocannon
+ * with 10 connections, validated, mapped and committed to SQLite (202 only after commit). Baseline in the same
+ * run: a bare fastify route that only JSON.parses the same body and answers 202. Target: ≥ 200k spans/s and
+ * ≥ 60% of the baseline. Each server runs in its own process (this file with `serve <kind>`), so the load
+ * generator and the server do not share a core.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+import Fastify from 'fastify';
+import { loadConfig } from '../src/config/config.js';
+import { startService } from '../src/main.js';
+import { report } from './report.js';
+
+const SPANS_PER_BATCH = 500;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 10;
+
+const SLO = `apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: catalog-latency, service: catalog }
+spec: { indicator: { source: traces, good: { latency: "<= 250ms" } }, objective: 99, window: 28d }
+`;
+
+/** A batch as an OpenTelemetry app would send it: mostly server spans of a few services and routes. */
+function spanBatch(nowUs: number): string {
+  const services = ['catalog', 'checkout', 'search', 'profile', 'gateway'];
+  const routes = ['/api/items/:id', '/api/cart', '/api/search', '/api/users/:id', '/health'];
+  const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+  const spans = [];
+  for (let i = 0; i < SPANS_PER_BATCH; i++) {
+    const route = routes[i % routes.length]!;
+    const server = i % 10 !== 9;
+    spans.push({
+      traceId: `5af7183fb1d4cf5f${hex(i * 7919 + 1, 16)}`,
+      parentId: i % 3 === 0 ? undefined : hex(i + 1, 16),
+      id: hex(0x1000 + i, 16),
+      kind: server ? 'SERVER' : 'CLIENT',
+      name: `get ${route}`,
+      timestamp: nowUs - i * 1000,
+      duration: 1000 + ((i * 7331) % 400_000),
+      localEndpoint: { serviceName: services[i % services.length], ipv4: '10.1.2.3', port: 8080 },
+      remoteEndpoint: { ipv4: '10.9.8.7', port: 51000 + i },
+      tags: {
+        'http.request.method': 'GET',
+        'http.route': route,
+        'url.path': route.replace(':id', String(i)),
+        'url.scheme': 'http',
+        'http.response.status_code': i % 50 === 0 ? '503' : '200',
+        'server.address': 'catalog.internal',
+        'network.protocol.version': '1.1',
+        'user_agent.original': 'Mozilla/5.0 (X11; Linux x86_64) bench',
+      },
+    });
+  }
+  return JSON.stringify(spans);
+}
+
+/** Server mode: prints its URL on stdout, then serves until killed. */
+async function serve(kind: string, dir: string): Promise<void> {
+  if (kind === 'baseline') {
+    const app = Fastify({ bodyLimit: 16 * 1024 * 1024 });
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) =>
+      done(null, JSON.parse(body as string)),
+    );
+    app.post('/api/v2/spans', async (_request, reply) => reply.code(202).send());
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    process.stdout.write(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}\n`);
+    return;
+  }
+  writeFileSync(join(dir, 'catalog.yaml'), SLO);
+  const service = await startService(
+    loadConfig({
+      SLOGUARD_PORT: '0',
+      SLOGUARD_DATABASE: join(dir, 'sloguard.db'),
+      SLOGUARD_DEFINITIONS: dir,
+      SLOGUARD_LOG_LEVEL: 'warn',
+      // No evaluation during the run: the figure is ingest alone.
+      SLOGUARD_EVALUATION_INTERVAL: '1h',
+    }),
+  );
+  process.stdout.write(`${service.url}\n`);
+}
+
+async function startServer(kind: string, dir: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, 'serve', kind, dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`${kind} server exited ${code}`)));
+  });
+  return { url, child };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Batches per second the server takes at 10 connections, after a short warm-up; every answer must be 202. */
+async function batchesPerSecond(url: string, body: string): Promise<number> {
+  const run = (duration: number) =>
+    autocannon({
+      url: `${url}/api/v2/spans`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      connections: CONNECTIONS,
+      duration,
+    });
+  await run(2);
+  const result = await run(SECONDS);
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+  }
+  return result.requests.total / SECONDS;
+}
+
+async function measure(kind: string, body: string): Promise<{ batches: number; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `sloguard-bench-spans-${kind}-`));
+  const server = await startServer(kind, dir);
+  try {
+    return { batches: await batchesPerSecond(server.url, body), dir };
+  } finally {
+    await stop(server.child);
+  }
+}
+
+if (process.argv[2] === 'serve') {
+  await serve(process.argv[3]!, process.argv[4]!);
+} else {
+  const body = spanBatch(Date.now() * 1000);
+  const baseline = await measure('baseline', body);
+  const ours = await measure('sloguard', body);
+  try {
+    // Every span of every answered batch must be in the committed buckets (warm-up batches included).
+    const db = new Database(join(ours.dir, 'sloguard.db'), { readonly: true });
+    const stored = (db.prepare('SELECT SUM(total) AS n FROM minute_buckets').get() as { n: number }).n;
+    db.close();
+    if (stored < ours.batches * SECONDS * SPANS_PER_BATCH) {
+      throw new Error(
+        `only ${stored} spans stored for ${ours.batches * SECONDS} batches of ${SPANS_PER_BATCH}`,
+      );
+    }
+    report(
+      `POST /api/v2/spans, JSON batches of ${SPANS_PER_BATCH}, ${CONNECTIONS} connections, validated and committed`,
+      ours.batches * SPANS_PER_BATCH,
+      'spans/s',
+      { name: 'bare fastify route (JSON.parse, 202)', value: baseline.batches * SPANS_PER_BATCH },
+    );
+  } finally {
+    for (const dir of [baseline.dir, ours.dir]) rmSync(dir, { recursive: true, force: true });
+  }
+}
