@@ -337,6 +337,7 @@ function renderLatency(status, series) {
 function renderRangeButtons() {
   const group = document.getElementById('range');
   group.replaceChildren(
+    h('legend', { class: 'muted' }, 'Range'),
     ...Object.keys(RANGES).map((key) => {
       const button = h(
         'button',

@@ -1,7 +1,9 @@
-import type { SloDefinition } from '../definitions/slo.js';
+import type { Indicator, SloDefinition } from '../definitions/slo.js';
 import type { TimelineSlot } from '../store/timeline.js';
+import { compositeCounts } from './budgeting.js';
+import { windowRange } from './calendar.js';
+import { indicatorCounts } from './inputs.js';
 import { BURN_WINDOWS_MS, type BurnWindow } from './math.js';
-import { eventCounts } from './scheduler.js';
 import { type EventCounts, evaluateSlo } from './status.js';
 
 /** The SLO as it stood at one time, and the traffic of the step that ended then. */
@@ -81,34 +83,58 @@ class SlotSums {
   }
 }
 
+/** The slots one indicator of an SLO reads (a composite has one per component, in component order). */
+export interface IndicatorSlots {
+  indicator: Indicator;
+  slots: readonly TimelineSlot[];
+}
+
 /**
  * The SLO evaluated at each step end with the same pure evaluateSlo the scheduler runs, over slot sums
- * instead of window queries: a 28-day chart at 1-hour steps is 672 evaluations over one read. Slots are
- * counted whole by their start, so a window reaching into hour rollups is aligned to the hour, as the
- * evaluator's own long windows are.
+ * instead of window queries: a 28-day chart at 1-hour steps is 672 evaluations over one read per indicator.
+ * Windows follow the SLO (rolling, or the calendar period holding the step); composites combine their
+ * components by weight as the evaluator does. Slots count whole by their start, so a window reaching into
+ * hour rollups is aligned to the hour, as the evaluator's long windows are. Slice budgeting is not
+ * re-cut per step: those SLOs chart their event ratio.
  */
 export function sloTimeseries(
   definition: SloDefinition,
-  slots: readonly TimelineSlot[],
+  parts: readonly IndicatorSlots[],
   range: StepRange,
 ): SloPoint[] {
-  const sums = new SlotSums(slots);
-  const counts = (fromMs: number, toMs: number): EventCounts =>
-    eventCounts(definition, sums.window(fromMs, toMs));
+  const sums = parts.map((part) => ({ indicator: part.indicator, sums: new SlotSums(part.slots) }));
+  const counts = (fromMs: number, toMs: number): EventCounts => {
+    const each = sums.map((part) => indicatorCounts(part.indicator, part.sums.window(fromMs, toMs)));
+    return definition.composite
+      ? compositeCounts(definition.composite.components, each, definition.objective)
+      : each[0]!;
+  };
   const stepSeconds = range.stepMs / 1000;
   return stepTimes(range).map((atMs) => {
     const burnWindows = {} as Record<BurnWindow, EventCounts>;
     for (const [name, ms] of Object.entries(BURN_WINDOWS_MS) as Array<[BurnWindow, number]>) {
       burnWindows[name] = counts(atMs - ms, atMs);
     }
-    const windowStartMs = atMs - definition.windowMs;
+    const window = windowRange(definition.windowSpec, atMs);
     const status = evaluateSlo(
       definition,
-      { window: counts(windowStartMs, atMs), burnWindows, lastObservationMs: null, windowStartMs },
+      {
+        window: counts(window.startMs, atMs),
+        burnWindows,
+        lastObservationMs: null,
+        windowStartMs: window.startMs,
+        ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: window.endMs }),
+      },
       atMs,
     );
-    const step = sums.window(atMs - range.stepMs, atMs);
-    const stepEvents = eventCounts(definition, step);
+    const step = counts(atMs - range.stepMs, atMs);
+    let requests = 0;
+    let errors = 0;
+    for (const part of sums) {
+      const stepSums = part.sums.window(atMs - range.stepMs, atMs);
+      requests += stepSums.total;
+      errors += stepSums.errors;
+    }
     return {
       atMs,
       sli: status.sli,
@@ -117,9 +143,9 @@ export function sloTimeseries(
       budgetRemaining: status.budget.remainingRatio,
       burnRates: status.burnRates,
       firing: status.firing,
-      requestsPerSecond: step.total / stepSeconds,
-      errorsPerSecond: step.errors / stepSeconds,
-      badPerSecond: (stepEvents.valid - stepEvents.good) / stepSeconds,
+      requestsPerSecond: requests / stepSeconds,
+      errorsPerSecond: errors / stepSeconds,
+      badPerSecond: (step.valid - step.good) / stepSeconds,
     };
   });
 }

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { formatDuration, parseDuration } from '../../config/duration.js';
-import { BURN_WINDOWS_MS } from '../../evaluate/math.js';
-import { selects } from '../../evaluate/select.js';
-import { firingEpisodes, sloTimeseries } from '../../evaluate/timeseries.js';
+import { SloHistoryReader } from '../../evaluate/history.js';
+import { firingEpisodes } from '../../evaluate/timeseries.js';
 import { binUpperBound } from '../../store/histogram.js';
 import { TimelineStore } from '../../store/timeline.js';
 import { HttpError } from '../errors.js';
@@ -35,7 +34,7 @@ function stepParam(text: string | undefined, rangeMs: number): number {
 /** An SLO over time for the dashboard's charts: SLI, budget, burn rates and traffic per step. */
 const timeseries: FastifyPluginAsyncTypebox = async (app) => {
   const { registry, buckets, deployments, decisions, db } = app.sloguard;
-  const timeline = new TimelineStore(db);
+  const history = new SloHistoryReader(buckets, new TimelineStore(db));
 
   app.get(
     '/api/v1/slos/:name/timeseries',
@@ -66,21 +65,8 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
         );
       }
 
-      const ids = buckets
-        .listSeries()
-        .filter((row) => selects(definition, row))
-        .map((row) => row.id);
+      const { points, histogram } = history.read(definition, { fromMs, toMs, stepMs }, nowMs);
       const { good } = definition.indicator;
-      // The earliest point looks back over the SLO window and the longest burn-rate window.
-      const lookbackMs = Math.max(definition.windowMs, BURN_WINDOWS_MS['3d']) + stepMs;
-      const read = timeline.read(
-        ids,
-        fromMs - lookbackMs,
-        toMs,
-        buckets.oldestMinuteKept(nowMs),
-        good.kind === 'latency' ? { thresholdUs: good.thresholdUs, histogramFromMs: fromMs } : undefined,
-      );
-      const points = sloTimeseries(definition, read.slots, { fromMs, toMs, stepMs });
 
       const decided = new Map(
         decisions
@@ -142,7 +128,7 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
           good.kind === 'latency'
             ? {
                 threshold_seconds: good.thresholdUs / 1e6,
-                bins: [...read.histogram]
+                bins: [...histogram]
                   .sort(([a], [b]) => a - b)
                   .map(([bin, count]) => ({ le_seconds: binUpperBound(bin) / 1e6, count })),
               }

@@ -1,0 +1,43 @@
+import { indicatorsOf, type SloDefinition } from '../definitions/slo.js';
+import type { BucketStore } from '../store/buckets.js';
+import type { SparseCounts } from '../store/histogram.js';
+import type { TimelineStore } from '../store/timeline.js';
+import { windowRange } from './calendar.js';
+import { BURN_WINDOWS_MS } from './math.js';
+import { selects } from './select.js';
+import { type SloPoint, type StepRange, sloTimeseries } from './timeseries.js';
+
+export interface SloHistory {
+  points: SloPoint[];
+  /** Latency SLIs: the latency histogram of the range (of the first indicator); empty otherwise. */
+  histogram: SparseCounts;
+}
+
+/** Reads what an SLO's charts need from the store (one read per indicator) and evaluates it per step. */
+export class SloHistoryReader {
+  constructor(
+    private readonly buckets: BucketStore,
+    private readonly timeline: TimelineStore,
+  ) {}
+
+  read(definition: SloDefinition, range: StepRange, nowMs: number): SloHistory {
+    // The earliest point looks back over its SLO window and the longest burn-rate window.
+    const readFromMs =
+      Math.min(
+        windowRange(definition.windowSpec, range.fromMs).startMs,
+        range.fromMs - BURN_WINDOWS_MS['3d'],
+      ) - range.stepMs;
+    const oldestMinuteKept = this.buckets.oldestMinuteKept(nowMs);
+    const series = this.buckets.listSeries();
+    const reads = indicatorsOf(definition).map((indicator) => {
+      const ids = series.filter((row) => selects(definition, row, indicator)).map((row) => row.id);
+      const { good } = indicator;
+      const latency =
+        good.kind === 'latency'
+          ? { thresholdUs: good.thresholdUs, histogramFromMs: range.fromMs }
+          : undefined;
+      return { indicator, ...this.timeline.read(ids, readFromMs, range.toMs, oldestMinuteKept, latency) };
+    });
+    return { points: sloTimeseries(definition, reads, range), histogram: reads[0]!.histogram };
+  }
+}
