@@ -50,6 +50,38 @@ spec:
   window: 28d
 `;
 
+/** The same SLI in OpenSLO: a Prometheus DataSource and a ratioMetric of Prometheus queries. */
+const openSlo = (name: string, url: string, job: string) => `
+apiVersion: openslo/v1
+kind: DataSource
+metadata: { name: ${name}-engine }
+spec: { type: Prometheus, connectionDetails: { url: "${url}", timeout: 1s } }
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: ${name} }
+spec:
+  service: ${name}
+  budgetingMethod: Occurrences
+  timeWindow: [{ duration: 28d, isRolling: true }]
+  indicator:
+    metadata: { name: ${name}-requests }
+    spec:
+      ratioMetric:
+        counter: true
+        good:
+          metricSource:
+            metricSourceRef: ${name}-engine
+            type: Prometheus
+            spec: { query: 'sum(increase(http_requests_total{job="${job}",code!~"5.."}[{{.window}}]))' }
+        total:
+          metricSource:
+            metricSourceRef: ${name}-engine
+            type: Prometheus
+            spec: { query: 'sum(increase(http_requests_total{job="${job}"}[{{.window}}]))' }
+  objectives: [{ displayName: available, target: 0.99 }]
+`;
+
 const policy = (service: string, onNoData: string) => `
 apiVersion: sloguard/v1
 kind: GatePolicy
@@ -84,6 +116,7 @@ describe.runIf(installed)('SLIs from real Prometheus and VictoriaMetrics', () =>
         slo('shop-availability', 'shop', 'prometheus', 'good', 'shop'),
         slo('shop-vm-availability', 'shop-vm', 'victoria', 'bad', 'shop'),
         policy('shop-vm', 'deny'),
+        openSlo('shop-openslo', `http://127.0.0.1:${prometheusPort}`, 'shop'),
       ].join('---'),
     );
     const rules = spawnSync(process.execPath, [CLI, 'rules', '--format', 'prometheus', definitions], {
@@ -126,6 +159,12 @@ describe.runIf(installed)('SLIs from real Prometheus and VictoriaMetrics', () =>
     // 2.5% errors against a 1% budget: burning at 2.5 in every window.
     expect(view.burn_rates['5m']).toBeCloseTo(2.5, 10);
     expect(view.burn_rates['1h']).toBeCloseTo(2.5, 10);
+    // The same queries written as OpenSLO read the same numbers.
+    const openslo = await waitFor('shop-openslo', async () => {
+      const s = await status('shop-openslo');
+      return s.valid > 0 && s;
+    });
+    expect(openslo.sli).toBeCloseTo(GOOD_RATIO, 12);
   });
 
   it('reads the same SLI from VictoriaMetrics fed the same series', async () => {
@@ -141,7 +180,7 @@ describe.runIf(installed)('SLIs from real Prometheus and VictoriaMetrics', () =>
   it('exports rules promtool accepts; Prometheus evaluates slo:sli_error:ratio_rate5m to sloguard’s own input', async () => {
     const check = spawnSync(PROMTOOL_BINARY, ['check', 'rules', rulesPath], { encoding: 'utf8' });
     expect(check.status).toBe(0);
-    expect(check.stdout).toContain('SUCCESS: 32 rules found');
+    expect(check.stdout).toContain('SUCCESS: 48 rules found');
     const [recorded] = await waitFor(
       'the recording rule to produce a series',
       async () => {
@@ -155,8 +194,11 @@ describe.runIf(installed)('SLIs from real Prometheus and VictoriaMetrics', () =>
     // sloguard's 5m burn rate is this error ratio ÷ (1 − objective).
     expect(Number(recorded!.value[1])).toBeCloseTo(own.burn_rates['5m']! * (1 - own.objective), 12);
     expect(Number(recorded!.value[1])).toBeCloseTo(1 - GOOD_RATIO, 12);
-    const burn = await prometheus.query('slo:current_burn_rate:ratio{sloth_slo="shop-availability"}');
-    expect(Number(burn[0]?.value[1])).toBeCloseTo(own.burn_rates['5m']!, 9);
+    const [burn] = await waitFor('slo:current_burn_rate:ratio', async () => {
+      const result = await prometheus.query('slo:current_burn_rate:ratio{sloth_slo="shop-availability"}');
+      return result.length > 0 && result;
+    });
+    expect(Number(burn!.value[1])).toBeCloseTo(own.burn_rates['5m']!, 9);
   });
 
   it('a real Prometheus scrapes /metrics without errors and sees the same SLI', async () => {

@@ -45,6 +45,39 @@ spec:
   window: 30d
 `;
 
+const OPENSLO = `
+apiVersion: openslo/v1
+kind: DataSource
+metadata: { name: shop-prometheus }
+spec:
+  type: Prometheus
+  connectionDetails: { url: "http://127.0.0.1:9090", timeout: 1500ms }
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: shop-openslo }
+spec:
+  service: shop
+  budgetingMethod: Occurrences
+  timeWindow: [{ duration: 28d, isRolling: true }]
+  indicator:
+    metadata: { name: shop-errors }
+    spec:
+      ratioMetric:
+        counter: true
+        bad:
+          metricSource:
+            metricSourceRef: shop-prometheus
+            type: Prometheus
+            spec: { query: 'sum(increase(http_requests_total{code=~"5.."}[{{.window}}]))' }
+        total:
+          metricSource:
+            metricSourceRef: shop-prometheus
+            type: Prometheus
+            spec: { query: 'sum(increase(http_requests_total[{{.window}}]))' }
+  objectives: [{ displayName: available, target: 0.99 }]
+`;
+
 function promtool(...args: string[]) {
   const run = spawnSync('promtool', args, { encoding: 'utf8' });
   if (run.error) throw new Error(`promtool is missing: apt-get install prometheus (${run.error.message})`);
@@ -64,6 +97,37 @@ describe('prometheus SLI definitions', () => {
       url: 'http://127.0.0.1:8428',
       timeoutMs: 5000,
     });
+  });
+
+  it('maps OpenSLO ratioMetric with metricSource.type Prometheus and a Prometheus DataSource', () => {
+    const { definitions, errors, warnings } = loadDefinitions([dir.file('openslo.yaml', OPENSLO)]);
+    expect(errors.map((e) => e.message)).toEqual([]);
+    expect(warnings).toEqual([]);
+    expect(definitions[0]).toMatchObject({
+      name: 'shop-openslo',
+      service: 'shop',
+      objective: 0.99,
+      format: 'openslo',
+      indicator: {
+        source: 'prometheus',
+        prometheus: {
+          dataSource: { name: 'shop-prometheus', url: 'http://127.0.0.1:9090', timeoutMs: 1500 },
+          bad: 'sum(increase(http_requests_total{code=~"5.."}[{{.window}}]))',
+          total: 'sum(increase(http_requests_total[{{.window}}]))',
+        },
+      },
+    });
+    const rules = prometheusRules(definitions);
+    expect(rules.groups[0]!.rules[0]!.expr).toContain('increase(http_requests_total{code=~"5.."}[5m])');
+  });
+
+  it('names the OpenSLO field when its Prometheus DataSource is malformed', () => {
+    const text = OPENSLO.replace('timeout: 1500ms', 'timeout: soon');
+    const { definitions, errors } = loadDefinitions([dir.file('openslo.yaml', text)]);
+    expect(definitions).toEqual([]);
+    expect(errors[0]!.message).toMatch(
+      /openslo\.yaml:\d+:\d+: spec\.connectionDetails\.timeout: expected a duration/,
+    );
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { Value } from 'typebox/value';
+import { openSloPromQl } from '../../prometheus/openslo.js';
 import { describe, mostUseful, parseGood } from '../native.js';
 import type {
   BudgetingMethod,
@@ -127,6 +128,9 @@ function readIndicator(
     (field: string, reason: string): never => {
       throw new MappingError(document, [...path, ...field.split('.')], reason);
     };
+  const promQl =
+    ratioMetric && openSloPromQl(ratioMetric, fail(source.document, [...source.path, 'ratioMetric']));
+  if (promQl) return promQl;
   if (thresholdMetric) {
     const metric = sloguardSpec(thresholdMetric, source, ['thresholdMetric']);
     const at = [...source.path, 'thresholdMetric', 'metricSource', 'spec'];
@@ -287,7 +291,7 @@ export function toSloDefinitions(
       const warning = new DefinitionError(
         error.document.locate(error.path),
         fieldName(error.path),
-        `SLO "${metadata.name}" reads metricSource type ${error.type}; valid, but sloguard evaluates only \`type: ${SLOGUARD_METRIC_TYPE}\``,
+        `SLO "${metadata.name}" reads metricSource type ${error.type}; valid, but sloguard evaluates only \`type: ${SLOGUARD_METRIC_TYPE}\`, and \`type: Prometheus\` whose queries use {{.window}}`,
       );
       return { definitions: [], errors: [], warnings: [warning] };
     }
