@@ -49,7 +49,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const tracing =
     config.tracingUrl === undefined
       ? undefined
-      : startTracing(tracingEndpoint(config.tracingUrl, `http://${host}:${port}`));
+      : startTracing(tracingEndpoint(config.tracingUrl, `http://${host}:${port}`), config.tracingToken);
   return {
     sloguard,
     url: `http://${host}:${port}`,

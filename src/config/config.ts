@@ -72,6 +72,8 @@ export interface Config {
   logLevel: string;
   /** Self-tracing: a Zipkin `/api/v2/spans` URL, or `self` for this service's own; absent means off. */
   tracingUrl?: string;
+  /** Bearer token the span exporter sends (SLOGUARD_TRACING_TOKEN only: secrets stay out of files). */
+  tracingToken?: string;
   sources: Record<string, SourceSettings>;
   /** Route templates per service, tried before automatic id normalisation. */
   routeTemplates: Record<string, string[]>;
@@ -216,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     logLevel: setting('SLOGUARD_LOG_LEVEL'),
     ...tracingUrl(setting('SLOGUARD_TRACING_URL')),
+    ...(env.SLOGUARD_TRACING_TOKEN && { tracingToken: env.SLOGUARD_TRACING_TOKEN }),
     sources: file.sources ?? {},
     routeTemplates,
     publicUrl: (

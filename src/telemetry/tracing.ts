@@ -29,10 +29,12 @@ export function tracingEndpoint(setting: string, serviceUrl: string): string {
  * Traces sloguard's HTTP handling with the OpenTelemetry Node SDK and exports the spans as Zipkin JSON.
  * Only traces: the SDK's default OTLP metric and log exporters stay off, so nothing else leaves the host.
  */
-export function startTracing(endpoint: string, serviceName = 'sloguard'): Tracing {
+export function startTracing(endpoint: string, token?: string, serviceName = 'sloguard'): Tracing {
+  const headers: Record<string, string> = { [SELF_EXPORT_HEADER]: '1' };
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const sdk = new NodeSDK({
     serviceName,
-    traceExporter: new ZipkinExporter({ url: endpoint, headers: { [SELF_EXPORT_HEADER]: '1' } }),
+    traceExporter: new ZipkinExporter({ url: endpoint, headers }),
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [
