@@ -11,6 +11,12 @@ export function statusView(status: SloStatus, stale: boolean) {
     objective_percent: status.objectivePercent,
     window: status.window,
     window_start: isoTime(status.windowStartMs),
+    /** Calendar windows: where the current period ends (null for rolling windows). */
+    window_end: isoTime(status.windowEndMs ?? null),
+    budgeting: status.budgeting ?? 'occurrences',
+    /** Timeslices and ratio-timeslices: the slices judged (then `sli` and `budget` count slices). */
+    slices: status.slices ?? null,
+    warnings: status.warnings ?? [],
     state: status.state,
     sli: status.sli,
     sli_error_bound: status.sliErrorBound,
@@ -39,5 +45,7 @@ export function statusView(status: SloStatus, stale: boolean) {
     last_observation_at: isoTime(status.lastObservationMs),
     evaluated_at: isoTime(status.evaluatedAtMs),
     stale,
+    /** Why the SLO's source could not be read (a Prometheus engine down or slow), when that is the cause. */
+    ...(status.staleReason !== undefined && { stale_reason: status.staleReason }),
   };
 }

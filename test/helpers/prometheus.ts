@@ -29,11 +29,11 @@ export interface Vector {
 }
 
 /**
- * A real Prometheus (Debian package) on 127.0.0.1 with its TSDB in a temp folder, scraping and evaluating
- * rules every second so tests need only a few seconds of data.
+ * A Prometheus-compatible engine run from its Debian binary on 127.0.0.1 with its storage in a temp folder;
+ * started once its readiness URL answers, stopped with SIGTERM and its folder removed.
  */
-export class PrometheusServer {
-  private constructor(
+export class EngineProcess {
+  protected constructor(
     private readonly child: ChildProcess,
     private readonly dir: ReturnType<typeof tempDir>,
     readonly port: number,
@@ -44,9 +44,42 @@ export class PrometheusServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  protected static async launch(
+    binary: string,
+    args: (dir: ReturnType<typeof tempDir>, port: number) => string[],
+    readyPath: string,
+    port?: number,
+  ): Promise<{ child: ChildProcess; dir: ReturnType<typeof tempDir>; port: number; logs: string[] }> {
+    const dir = tempDir('sloguard-engine-');
+    const listen = port ?? (await freePort());
+    const child = spawn(binary, args(dir, listen), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const logs: string[] = [];
+    child.stdout?.on('data', (chunk) => logs.push(String(chunk)));
+    child.stderr?.on('data', (chunk) => logs.push(String(chunk)));
+    await waitFor(`${binary} on port ${listen}`, async () => {
+      if (child.exitCode !== null) throw new Error(`${binary} exited ${child.exitCode}: ${logs.join('')}`);
+      return (await fetch(`http://127.0.0.1:${listen}${readyPath}`)).ok;
+    });
+    return { child, dir, port: listen, logs };
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    this.dir.cleanup();
+  }
+}
+
+/**
+ * A real Prometheus (Debian package) with its TSDB in a temp folder, scraping and evaluating rules every second
+ * so tests need only a few seconds of data.
+ */
+export class PrometheusServer extends EngineProcess {
   static async start(options: PrometheusOptions): Promise<PrometheusServer> {
-    const dir = tempDir('sloguard-prometheus-');
-    const port = options.port ?? (await freePort());
     const config = {
       global: { scrape_interval: '1s', evaluation_interval: '1s', scrape_timeout: '1s' },
       ...(options.ruleFiles && { rule_files: options.ruleFiles }),
@@ -56,26 +89,18 @@ export class PrometheusServer {
         static_configs: [{ targets: [t.target] }],
       })),
     };
-    const configPath = dir.file('prometheus.yml', stringify(config));
-    const child = spawn(
+    const started = await EngineProcess.launch(
       PROMETHEUS_BINARY,
-      [
-        `--config.file=${configPath}`,
+      (dir, port) => [
+        `--config.file=${dir.file('prometheus.yml', stringify(config))}`,
         `--storage.tsdb.path=${join(dir.path, 'data')}`,
         `--web.listen-address=127.0.0.1:${port}`,
         '--log.level=warn',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      '/-/ready',
+      options.port,
     );
-    const logs: string[] = [];
-    child.stdout?.on('data', (chunk) => logs.push(String(chunk)));
-    child.stderr?.on('data', (chunk) => logs.push(String(chunk)));
-    const server = new PrometheusServer(child, dir, port, logs);
-    await waitFor(`prometheus on ${server.url} (${logs.join('').slice(-400)})`, async () => {
-      if (child.exitCode !== null) throw new Error(`prometheus exited ${child.exitCode}: ${logs.join('')}`);
-      return (await fetch(`${server.url}/-/ready`)).ok;
-    });
-    return server;
+    return new PrometheusServer(started.child, started.dir, started.port, started.logs);
   }
 
   async query(expr: string): Promise<Vector[]> {
@@ -88,15 +113,5 @@ export class PrometheusServer {
   async targets(): Promise<Array<{ labels: Record<string, string>; health: string; lastError: string }>> {
     const response = await fetch(`${this.url}/api/v1/targets`);
     return ((await response.json()) as { data: { activeTargets: [] } }).data.activeTargets;
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    this.dir.cleanup();
   }
 }

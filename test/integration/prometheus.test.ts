@@ -25,6 +25,7 @@ interface SloView {
   objective: number;
   burn_rates: Record<string, number | null>;
   stale: boolean;
+  stale_reason?: string;
 }
 
 const dataSource = (name: string, url: string) => `
@@ -284,6 +285,9 @@ describe.runIf(installed)('an engine that never answers', () => {
   it('reports stale no-data and the gate answers by policy without waiting for the engine', async () => {
     const slow = (await sloguard.json<SloView>('/api/v1/slos/slow-availability')).body;
     expect(slow).toMatchObject({ state: 'no-data', stale: true, sli: null });
+    expect(slow.stale_reason).toBe('slow: no answer within 1000 ms');
+    const down = (await sloguard.json<SloView>('/api/v1/slos/down-availability')).body;
+    expect(down.stale_reason).toMatch(/^down: .*ECONNREFUSED/);
     const asked = Date.now();
     const [warned, denied] = await Promise.all([
       sloguard.json<{ decision: string; reason: string }>('/api/v1/gate?service=slow'),
