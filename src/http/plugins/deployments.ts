@@ -3,6 +3,7 @@ import Type from 'typebox';
 import type { PeriodImpact } from '../../gate/deployments.js';
 import type { Deployment } from '../../store/deployments.js';
 import { HttpError } from '../errors.js';
+import { serviceRange, serviceRangeQuery } from '../range.js';
 import { isoTime, parseTimeParam } from '../time.js';
 
 const DeploymentBody = Type.Object(
@@ -63,29 +64,10 @@ const deployments: FastifyPluginAsyncTypebox = async (app) => {
     return reply.code(201).send(view(deployment, nowMs));
   });
 
-  app.get(
-    '/api/v1/deployments',
-    {
-      schema: {
-        querystring: Type.Object({
-          service: Type.Optional(Type.String()),
-          from: Type.Optional(Type.String()),
-          to: Type.Optional(Type.String()),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-        }),
-      },
-    },
-    async (request) => {
-      const { service: name, from, to, limit } = request.query;
-      const nowMs = Date.now();
-      const list = service.list({
-        ...(name !== undefined && { service: name }),
-        fromMs: parseTimeParam('from', from),
-        toMs: parseTimeParam('to', to),
-        limit: limit ?? 50,
-      });
-      return { deployments: list.map((d) => view(d, nowMs)) };
-    },
-  );
+  app.get('/api/v1/deployments', { schema: { querystring: serviceRangeQuery(500) } }, async (request) => {
+    const nowMs = Date.now();
+    const list = service.list(serviceRange(request.query, 50));
+    return { deployments: list.map((d) => view(d, nowMs)) };
+  });
 };
 export default deployments;

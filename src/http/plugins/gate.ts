@@ -9,7 +9,8 @@ import type { GateDecision } from '../../gate/gate.js';
 import { CHANGE_TYPES, type ChangeType } from '../../gate/policy.js';
 import type { GateEvaluation } from '../../store/gateEvaluations.js';
 import { HttpError } from '../errors.js';
-import { isoTime, parseTimeParam } from '../time.js';
+import { serviceRange, serviceRangeQuery } from '../range.js';
+import { isoTime } from '../time.js';
 import deployments from './deployments.js';
 import overrides from './gateOverrides.js';
 
@@ -161,42 +162,23 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get(
-    '/api/v1/gate/decisions',
-    {
-      schema: {
-        querystring: Type.Object({
-          service: Type.Optional(Type.String()),
-          from: Type.Optional(Type.String()),
-          to: Type.Optional(Type.String()),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-        }),
-      },
-    },
-    async (request) => {
-      const { service, from, to, limit } = request.query;
-      const records = decisions.list({
-        ...(service !== undefined && { service }),
-        fromMs: parseTimeParam('from', from),
-        toMs: parseTimeParam('to', to),
-        limit: limit ?? 100,
-      });
-      return {
-        decisions: records.map((record) => ({
-          decision_id: record.id,
-          decided_at: isoTime(record.decidedAtMs),
-          service: record.service,
-          environment: record.environment,
-          version: record.version,
-          change_type: record.changeType,
-          decision: record.decision,
-          reason: record.reason,
-          request: record.request,
-          answer: record.answer,
-        })),
-      };
-    },
-  );
+  app.get('/api/v1/gate/decisions', { schema: { querystring: serviceRangeQuery(1000) } }, async (request) => {
+    const records = decisions.list(serviceRange(request.query, 100));
+    return {
+      decisions: records.map((record) => ({
+        decision_id: record.id,
+        decided_at: isoTime(record.decidedAtMs),
+        service: record.service,
+        environment: record.environment,
+        version: record.version,
+        change_type: record.changeType,
+        decision: record.decision,
+        reason: record.reason,
+        request: record.request,
+        answer: record.answer,
+      })),
+    };
+  });
 
   await app.register(overrides);
   await app.register(deployments);
