@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
 import { HttpError } from './errors.js';
 
 /** Decompressed bodies may be this many times the wire limit; past that the gzip is treated as a bomb. */
@@ -28,4 +29,15 @@ export function decodeBody(body: Buffer | undefined, encoding: string | undefine
     }
     throw new HttpError(400, 'invalid_gzip', `body is not valid gzip: ${(error as Error).message}`);
   }
+}
+
+/**
+ * In the calling plugin's scope only: every body arrives as raw bytes whatever its content type says (log
+ * shippers send form encoding, browsers text/plain), for the route to decode itself.
+ */
+export function takeRawBodies(app: FastifyInstance, maxBytes: number): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBytes }, (_request, body, done) =>
+    done(null, body),
+  );
 }

@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { LOG_FORMATS, logFormatNames } from '../../ingest/loadbalancer/formats.js';
 import { ingestLines } from '../../ingest/loadbalancer/lines.js';
-import { QueueFullError } from '../../ingest/pipeline.js';
-import { decodeBody } from '../body.js';
+import { decodeBody, takeRawBodies } from '../body.js';
 import { HttpError } from '../errors.js';
+import { submitBatch } from '../submit.js';
 
 const IngestQuery = Type.Object({
   format: Type.String(),
@@ -16,12 +16,7 @@ const IngestQuery = Type.Object({
 const ingest: FastifyPluginAsyncTypebox = async (app) => {
   const { config, pipeline, routes } = app.sloguard;
   // Log lines arrive as whatever curl or a shipper sends (text, form-encoded, octet-stream): take raw bytes.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    '*',
-    { parseAs: 'buffer', bodyLimit: config.maxBodyBytes },
-    (_request, body, done) => done(null, body),
-  );
+  takeRawBodies(app, config.maxBodyBytes);
 
   app.post(
     '/api/v1/ingest/lb',
@@ -54,16 +49,7 @@ const ingest: FastifyPluginAsyncTypebox = async (app) => {
       ).toString('utf8');
       const batch = pipeline.newBatch();
       const summary = ingestLines(text, parse, { source, service, settings, routes }, batch);
-      try {
-        await pipeline.submit(batch);
-      } catch (error) {
-        if (error instanceof QueueFullError) {
-          throw new HttpError(503, 'overloaded', error.message, undefined, {
-            'retry-after': String(error.retryAfterSeconds),
-          });
-        }
-        throw error;
-      }
+      await submitBatch(pipeline, batch);
       return reply.code(202).send(summary);
     },
   );

@@ -3,7 +3,7 @@ import { decodeJsonSpans } from '../../ingest/zipkin/json.js';
 import { observeSpans } from '../../ingest/zipkin/observe.js';
 import { decodeProtoSpans } from '../../ingest/zipkin/proto.js';
 import { SpansRejected } from '../../ingest/zipkin/span.js';
-import { decodeBody } from '../body.js';
+import { decodeBody, takeRawBodies } from '../body.js';
 import { HttpError } from '../errors.js';
 import { submitBatch } from '../submit.js';
 
@@ -16,13 +16,8 @@ const PROTOBUF = 'application/x-protobuf';
  */
 const spans: FastifyPluginAsync = async (app) => {
   const { config, pipeline, routes } = app.sloguard;
-  // Zipkin reads the raw body whatever the content type says; so do we, in this plugin's scope only.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    '*',
-    { parseAs: 'buffer', bodyLimit: config.maxBodyBytes },
-    (_request, body, done) => done(null, body),
-  );
+  // Zipkin reads the raw body whatever the content type says; so do we.
+  takeRawBodies(app, config.maxBodyBytes);
 
   app.post('/api/v2/spans', { bodyLimit: config.maxBodyBytes }, async (request, reply) => {
     const body = decodeBody(
