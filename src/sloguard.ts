@@ -1,5 +1,6 @@
 import type { Config } from './config/config.js';
 import { loadDefinitions } from './definitions/load.js';
+import type { OpenSloObjects } from './definitions/openslo/load.js';
 import { SloRegistry } from './definitions/registry.js';
 import type { DefinitionError } from './definitions/yamlSource.js';
 import { SloEvaluator } from './evaluate/scheduler.js';
@@ -28,6 +29,8 @@ export interface Sloguard extends GateParts {
   pipeline: IngestPipeline;
   routes: ServiceRoutes;
   evaluator: SloEvaluator;
+  /** The OpenSLO objects read, references resolved: alerting routes by their AlertPolicies. */
+  openslo: OpenSloObjects;
   close(): void;
 }
 
@@ -55,6 +58,7 @@ export function createSloguard(config: Config): Sloguard {
     pipeline,
     routes,
     evaluator,
+    openslo: loaded.openslo,
     ...gate,
     close() {
       evaluator.stop();

@@ -1,6 +1,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Config } from '../config/config.js';
-import type { NotificationTarget } from '../config/notifications.js';
+import type { NotificationRoute, NotificationSettings, NotificationTarget } from '../config/notifications.js';
 import type { SloRegistry } from '../definitions/registry.js';
 import type { SloStatus } from '../evaluate/status.js';
 import type { AlertEpisodeStore } from '../store/alertEpisodes.js';
@@ -39,6 +39,8 @@ export interface AlertingParts {
   outbox: OutboxStore;
   /** The last release of a service at or before a time, when deployments are recorded. */
   lastDeployment?: (service: string, atOrBeforeMs: number) => DeploymentNote | undefined;
+  /** Routes from OpenSLO AlertPolicies, on top of sloguard.yaml's. */
+  policyRoutes?: NotificationRoute[];
   log: AlertLog;
 }
 
@@ -65,7 +67,22 @@ export class Alerting {
       parts.log,
       dispatcherOptions,
     );
+    const { targets, routes } = parts.config.notifications;
+    const policyRoutes = (parts.policyRoutes ?? []).map((route) => {
+      const unknown = route.targets.filter((name) => !targets.has(name));
+      if (unknown.length > 0) {
+        parts.log.warn(
+          { slo: route.slo, targets: unknown },
+          'OpenSLO notification targets not in sloguard.yaml',
+        );
+      }
+      return { ...route, targets: route.targets.filter((name) => targets.has(name)) };
+    });
+    this.routing = { targets, routes: [...routes, ...policyRoutes] };
   }
+
+  /** Targets and every route, sloguard.yaml's and OpenSLO's; names no target defines are dropped. */
+  private readonly routing: Pick<NotificationSettings, 'targets' | 'routes'>;
 
   private get settings() {
     return this.parts.config.notifications;
@@ -111,7 +128,7 @@ export class Alerting {
         ...(deployment && { deployment }),
       });
       this.enqueue(
-        targetsFor(this.settings, status),
+        targetsFor(this.routing, status),
         `${status.name} ${event.kind} ${event.level}`,
         message,
         nowMs,
@@ -142,7 +159,7 @@ export class Alerting {
     );
     this.parts.episodes.atomically(() =>
       this.enqueue(
-        targetsForService(this.settings, override.service, slos),
+        targetsForService(this.routing, override.service, slos),
         `override ${override.service}`,
         message,
         nowMs,
@@ -157,7 +174,7 @@ export class Alerting {
     if (!target?.digest) return;
     const statuses = this.parts
       .statuses()
-      .filter((status) => targetsFor(this.settings, status).includes(targetName));
+      .filter((status) => targetsFor(this.routing, status).includes(targetName));
     const message = formatDigest(target.digest.label, statuses, this.parts.config.publicUrl, nowMs);
     this.parts.outbox.enqueue(
       targetName,

@@ -3,11 +3,13 @@ import { AlertEpisodeStore } from '../store/alertEpisodes.js';
 import { DeploymentStore } from '../store/deployments.js';
 import { OutboxStore } from '../store/outbox.js';
 import { Alerting } from './alerting.js';
+import { openSloRoutes } from './openslo.js';
 import type { AlertLog, DispatcherOptions } from './outbox.js';
 
 /**
  * Wires alerting into a sloguard: every evaluation feeds the alert episodes, every gate override created is
- * announced, and the last deployment before an episode is looked up from the gate's markers.
+ * announced, the last deployment before an episode is looked up from the gate's markers, and OpenSLO alert
+ * policies add routes.
  */
 export function createAlerting(sloguard: Sloguard, log: AlertLog, options: DispatcherOptions = {}): Alerting {
   const deployments = new DeploymentStore(sloguard.db);
@@ -20,6 +22,7 @@ export function createAlerting(sloguard: Sloguard, log: AlertLog, options: Dispa
       outbox: new OutboxStore(sloguard.db),
       lastDeployment: (service, atOrBeforeMs) =>
         deployments.list({ service, toMs: atOrBeforeMs + 1, limit: 1 })[0],
+      policyRoutes: openSloRoutes(sloguard.openslo),
       log,
     },
     options,

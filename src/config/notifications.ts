@@ -7,7 +7,7 @@ export type TargetKind = (typeof TARGET_KINDS)[number];
 
 const Target = Type.Object(
   {
-    kind: Type.Union(TARGET_KINDS.map((kind) => Type.Literal(kind))),
+    kind: Type.Unsafe<TargetKind>(Type.Union(TARGET_KINDS.map((kind) => Type.Literal(kind)))),
     /** The webhook URL (Alertmanager: its base URL). A secret for chat kinds: prefer urlEnv. */
     url: Type.Optional(Type.String({ pattern: '^https?://' })),
     /** Name of an environment variable holding the URL, so the secret stays out of the file. */

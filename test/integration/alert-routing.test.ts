@@ -1,0 +1,196 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Alerting } from '../../src/alert/alerting.js';
+import { createAlerting } from '../../src/alert/index.js';
+import type { AlertLog } from '../../src/alert/outbox.js';
+import { resolveNotifications } from '../../src/config/notifications.js';
+import { nginxLine, testApp } from '../helpers/app.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const NATIVE = `apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: shop-availability, service: shop }
+spec: { indicator: { source: loadbalancer }, objective: 99, window: 28d }
+---
+apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: pay-availability, service: pay }
+spec: { indicator: { source: loadbalancer }, objective: 99, window: 28d }
+`;
+
+/** An OpenSLO SLO whose AlertPolicy names the AlertNotificationTarget "search-team". */
+const OPENSLO = `apiVersion: openslo/v1
+kind: AlertNotificationTarget
+metadata: { name: search-team }
+spec: { target: teams, description: the search team's channel }
+---
+apiVersion: openslo/v1
+kind: AlertPolicy
+metadata: { name: search-burn }
+spec:
+  conditions:
+    - kind: AlertCondition
+      metadata: { name: fast-burn }
+      spec:
+        severity: page
+        condition: { kind: burnrate, op: gte, threshold: 13.44, lookbackWindow: 1h, alertAfter: 5m }
+  notificationTargets:
+    - targetRef: search-team
+---
+apiVersion: openslo/v1
+kind: SLI
+metadata: { name: search-ok }
+spec:
+  ratioMetric:
+    counter: true
+    good:
+      metricSource:
+        type: sloguard
+        spec: { source: loadbalancer, operation: /search, good: { status: "< 500" } }
+    total:
+      metricSource:
+        type: sloguard
+        spec: { source: loadbalancer, operation: /search }
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: { name: search-availability }
+spec:
+  service: play-store
+  indicatorRef: search-ok
+  timeWindow: [{ duration: 28d, isRolling: true }]
+  budgetingMethod: Occurrences
+  objectives: [{ targetPercent: 99 }]
+  alertPolicies: [{ alertPolicyRef: search-burn }]
+`;
+
+const NOTIFICATIONS = {
+  targets: {
+    'shop-chat': { kind: 'slack' as const, url: 'https://hooks.example.com/shop-chat' },
+    'pay-chat': { kind: 'discord' as const, url: 'https://hooks.example.com/pay-chat' },
+    'search-team': { kind: 'teams' as const, url: 'https://hooks.example.com/search-team' },
+    everyone: { kind: 'webhook' as const, url: 'https://hooks.example.com/everyone', digest: 'daily' },
+  },
+  routes: [
+    { service: 'shop', targets: ['shop-chat'] },
+    { slo: 'pay-availability', targets: ['pay-chat'] },
+    { targets: ['everyone'] },
+  ],
+};
+
+describe('routing, deployments, gate overrides and digests (in process, fetch stubbed)', () => {
+  let harness: Awaited<ReturnType<typeof testApp>>;
+  let definitions: ReturnType<typeof tempDir>;
+  let alerting: Alerting;
+  let sent: Array<{ target: string; body: unknown }>;
+  let logged: string[];
+
+  beforeEach(async () => {
+    definitions = tempDir('sloguard-routing-');
+    definitions.file('native.yaml', NATIVE);
+    definitions.file('openslo.yaml', OPENSLO);
+    const notifications = resolveNotifications(NOTIFICATIONS, {}, (field, message) => {
+      throw new Error(`${field}: ${message}`);
+    });
+    harness = await testApp({
+      definitionsPath: definitions.path,
+      publicUrl: 'https://sloguard.example.com',
+      notifications,
+    });
+    sent = [];
+    logged = [];
+    const log: AlertLog = {
+      info: (object, message) => logged.push(JSON.stringify({ object, message })),
+      warn: (object, message) => logged.push(JSON.stringify({ object, message })),
+      error: (object, message) => logged.push(JSON.stringify({ object, message })),
+    };
+    const fetchStub = async (url: string | URL | Request, init?: RequestInit) => {
+      sent.push({ target: String(url).split('/').pop()!, body: JSON.parse(String(init?.body)) });
+      return new Response('ok');
+    };
+    alerting = createAlerting(harness.sloguard, log, { fetch: fetchStub as typeof fetch });
+  });
+  afterEach(async () => {
+    await alerting.stop();
+    await harness.close();
+    definitions.cleanup();
+  });
+
+  async function burn(service: string, path: string): Promise<void> {
+    const at = Date.now() - 1_000;
+    const lines = Array.from({ length: 100 }, (_, i) => nginxLine(at, 'GET', path, i < 20 ? 503 : 200, 0.01));
+    const response = await harness.app.inject({
+      method: 'POST',
+      url: `/api/v1/ingest/lb?format=nginx&source=edge&service=${service}`,
+      payload: lines.join('\n'),
+    });
+    expect(response.statusCode).toBe(202);
+    harness.sloguard.evaluator.evaluateAll();
+    await alerting.dispatcher.drain();
+  }
+
+  const targets = () => sent.map((message) => message.target).sort();
+
+  it('routes per service, per SLO and from OpenSLO alert policies, with a catch-all', async () => {
+    await burn('shop', '/items');
+    expect(targets()).toEqual(['everyone', 'shop-chat']);
+    sent = [];
+    await burn('pay', '/charge');
+    expect(targets()).toEqual(['everyone', 'pay-chat']);
+    sent = [];
+    await burn('play-store', '/search');
+    expect(targets()).toEqual(['everyone', 'search-team']);
+    expect(JSON.stringify(logged)).not.toContain('hooks.example.com');
+  });
+
+  it('names the last deployment before the burn began', async () => {
+    const deployedAtMs = Date.now() - 120_000;
+    harness.sloguard.deployments.record({
+      service: 'shop',
+      environment: 'production',
+      version: 'v9.1.0',
+      deployedAtMs,
+    });
+    await burn('shop', '/items');
+    const slack = sent.find((message) => message.target === 'shop-chat')!.body as {
+      attachments: Array<{ blocks: Array<{ fields?: Array<{ text: string }> }> }>;
+    };
+    const fields = slack.attachments[0]!.blocks.flatMap((block) => block.fields ?? []).map((f) => f.text);
+    const when = new Date(deployedAtMs).toISOString().slice(0, 16).replace('T', ' ');
+    expect(fields).toContain(`*Last deployment*\nv9.1.0 to production at ${when} UTC`);
+  });
+
+  it("announces a gate override to the service's targets", async () => {
+    harness.sloguard.overrides.create(
+      {
+        service: 'shop',
+        environment: 'production',
+        reason: 'hotfix for the checkout outage',
+        ticket: 'INC-42',
+        expiresAtMs: Date.now() + 3_600_000,
+      },
+      'alice',
+    );
+    await alerting.dispatcher.drain();
+    expect(targets()).toEqual(['everyone', 'shop-chat']);
+    const slack = sent.find((message) => message.target === 'shop-chat')!.body as { text: string };
+    expect(slack.text).toBe('Gate override created for shop');
+  });
+
+  it('writes a daily report of every routed SLO to a target with a digest', async () => {
+    alerting.digest('everyone');
+    alerting.digest('shop-chat'); // no digest configured: nothing
+    await alerting.dispatcher.drain();
+    expect(targets()).toEqual(['everyone']);
+    const body = sent[0]!.body as {
+      alerts: Array<{
+        labels: Record<string, string>;
+        annotations: { summary: string; description: string };
+      }>;
+    };
+    expect(body.alerts[0]!.labels).toEqual({ alertname: 'SLOReport', severity: 'info' });
+    expect(body.alerts[0]!.annotations.summary).toBe('Daily SLO report');
+    for (const slo of ['shop-availability', 'pay-availability', 'search-availability']) {
+      expect(body.alerts[0]!.annotations.description).toContain(slo);
+    }
+  });
+});
