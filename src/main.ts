@@ -2,6 +2,8 @@ import cron from 'node-cron';
 import { createAlerting } from './alert/index.js';
 import type { Config } from './config/config.js';
 import { buildApp } from './http/app.js';
+import { startScrapers } from './ingest/scrape/index.js';
+import { startTailers } from './ingest/tail/index.js';
 import { createSloguard, type Sloguard } from './sloguard.js';
 import { startTracing, tracingEndpoint } from './telemetry/tracing.js';
 
@@ -38,6 +40,9 @@ export async function startService(config: Config): Promise<RunningService> {
     { noOverlap: true, name: 'retention' },
   );
   await app.listen({ host: config.host, port: config.port });
+  // Log files and LB metrics are read once the service answers; they catch up in the background.
+  const tailers = await startTailers(sloguard, app.log);
+  const scrapers = startScrapers(sloguard, app.log);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -58,6 +63,8 @@ export async function startService(config: Config): Promise<RunningService> {
       await alerting.stop();
       // While the server still answers: with `self`, the last spans go to it.
       await tracing?.shutdown();
+      await tailers.stop();
+      await scrapers.stop();
       await app.close();
       sloguard.close();
     },

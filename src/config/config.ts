@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parseDocument } from 'yaml';
+import { resolveScrapeTargets, ScrapeFile, type ScrapeSettings } from '../ingest/scrape/settings.js';
+import { type CollectorSettings, CollectorsFile, resolveCollectors } from '../ingest/tail/settings.js';
 import { type AuthSettings, AuthFile, isLoopback, resolveAuth } from './auth.js';
 import { parseDuration } from './duration.js';
 import { type NotificationSettings, NotificationsFile, resolveNotifications } from './notifications.js';
@@ -35,6 +37,8 @@ const FileConfig = Type.Object(
     logLevel: Type.Optional(Type.String()),
     tracingUrl: Type.Optional(Type.String()),
     sources: Type.Optional(Type.Record(Type.String(), SourceMapping)),
+    collectors: Type.Optional(CollectorsFile),
+    scrape: Type.Optional(ScrapeFile),
     services: Type.Optional(Type.Record(Type.String(), ServiceSettings)),
     publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
     notifications: Type.Optional(NotificationsFile),
@@ -75,6 +79,10 @@ export interface Config {
   /** Bearer token the span exporter sends (SLOGUARD_TRACING_TOKEN only: secrets stay out of files). */
   tracingToken?: string;
   sources: Record<string, SourceSettings>;
+  /** Access-log files to tail. */
+  collectors: CollectorSettings[];
+  /** Load-balancer Prometheus endpoints to scrape. */
+  scrapeTargets: ScrapeSettings[];
   /** Route templates per service, tried before automatic id normalisation. */
   routeTemplates: Record<string, string[]>;
   /** Where people reach the dashboard; alert links point here (`<publicUrl>/slo/<name>`). */
@@ -220,6 +228,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...tracingUrl(setting('SLOGUARD_TRACING_URL')),
     ...(env.SLOGUARD_TRACING_TOKEN && { tracingToken: env.SLOGUARD_TRACING_TOKEN }),
     sources: file.sources ?? {},
+    collectors: resolveCollectors(file.collectors, (field, message) => {
+      throw new ConfigError(field, message);
+    }),
+    scrapeTargets: resolveScrapeTargets(file.scrape, (field, message) => {
+      throw new ConfigError(field, message);
+    }),
     routeTemplates,
     publicUrl: (
       setting('SLOGUARD_PUBLIC_URL') || `http://${setting('SLOGUARD_HOST')}:${setting('SLOGUARD_PORT')}`

@@ -55,7 +55,8 @@ export class BatchAggregate {
   observations = 0;
   /** Writes that ride in the commit transaction (see alsoInTransaction). */
   readonly inTransaction: Array<() => void> = [];
-  private readonly thresholdsUs: readonly number[];
+  /** Latency thresholds (µs) loaded SLOs declare, ascending. */
+  readonly thresholdsUs: readonly number[];
   private readonly index: NestedIndex = new Map();
 
   constructor(thresholdsUs: Iterable<number> = []) {
@@ -115,6 +116,17 @@ export class BatchAggregate {
       }
     }
     this.observations += 1;
+  }
+
+  /** Adds already-summed counts (a scrape's increase) to a series' minute. */
+  addBucket(series: SeriesDelta, timeMs: number, delta: BucketDelta): void {
+    if (timeMs > series.lastSeenMs) series.lastSeenMs = timeMs;
+    if (timeMs < series.firstSeenMs) series.firstSeenMs = timeMs;
+    const minute = Math.floor(timeMs / 60_000);
+    const bucket = series.minutes.get(minute);
+    if (bucket) addDelta(bucket, delta);
+    else series.minutes.set(minute, delta);
+    this.observations += delta.total;
   }
 
   /** Moves another batch's sums into this one (group commit of concurrent requests). */

@@ -134,4 +134,27 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX alert_outbox_pending ON alert_outbox (state, target, id);
   `,
+  `
+  -- Log tailing (ingest/tail): how far each collector has read each file, committed in the same
+  -- transaction as the buckets those bytes produced, so a restart neither loses nor repeats a line.
+  CREATE TABLE tail_offsets (
+    collector TEXT NOT NULL,       -- the collector's path or glob, as configured
+    file_id TEXT NOT NULL,         -- dev:inode
+    path TEXT NOT NULL,            -- where the file was last seen
+    offset INTEGER NOT NULL,       -- bytes read and committed
+    head TEXT NOT NULL,            -- the file's first bytes (base64), to recognise truncation or reuse
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (collector, file_id)
+  ) WITHOUT ROWID;
+
+  -- LB metrics scraping (ingest/scrape): the last value of each counter, to turn the next scrape into deltas
+  -- across a restart.
+  CREATE TABLE scrape_counters (
+    target TEXT NOT NULL,          -- the scrape URL
+    series TEXT NOT NULL,          -- metric name and labels
+    value REAL NOT NULL,
+    scraped_ms INTEGER NOT NULL,
+    PRIMARY KEY (target, series)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -97,6 +97,12 @@ http {
     return existsSync(this.accessLogPath) ? readFileSync(this.accessLogPath, 'utf8') : '';
   }
 
+  /** `nginx -s reopen`: the master reopens its logs, creating the access log anew after a rename. */
+  async reopenLogs(): Promise<void> {
+    this.child.kill('SIGUSR1');
+    await waitFor('nginx to reopen its access log', () => existsSync(this.accessLogPath));
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       const exited = new Promise((resolve) => this.child.once('exit', resolve));

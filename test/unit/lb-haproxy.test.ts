@@ -36,6 +36,14 @@ describe('haproxy httplog', () => {
     });
   });
 
+  it('skips the <BADREQ> line HAProxy writes for a connection that sent no valid request', () => {
+    expectLine(
+      parseHaproxyLine,
+      '127.0.0.1:51924 [23/Nov/2026:11:35:44.440] fe fe/<NOSRV> -1/-1/-1/-1/0 400 0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>"',
+      { skipped: '<BADREQ>' },
+    );
+  });
+
   it.each([
     ['garbage', 'not an HAProxy log line'],
     [

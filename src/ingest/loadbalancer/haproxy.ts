@@ -6,7 +6,7 @@ import { type AccessLogEntry, CLIENT_CLOSED, LineRejected, parseRequestLine } fr
  *   %sq/%bq [{captured request headers}] [{captured response headers}] "%r"
  * Latency is Ta, the total active time in milliseconds. `-1` (aborted) or a `+` prefix (`option logasap`:
  * logged before the end, so the total is not known) leaves the request without a duration. Status -1 (no
- * response sent: the client went away) counts as CLIENT_CLOSED. A `""` request (the client sent nothing)
+ * response sent: the client went away) counts as CLIENT_CLOSED. A `""` or `<BADREQ>` request (nothing valid was sent)
  * and TCP-mode lines (`option tcplog`, three timers and no request) are skipped. The accept date carries no
  * zone: it is read as UTC (run HAProxy with TZ=UTC). The first captured request header, when present, is
  * the host for the source's `hosts:` mapping (capture Host first).
@@ -30,6 +30,12 @@ export function parseHaproxyLine(line: string): AccessLogEntry {
   if (firstQuote < 0 || lastQuote === firstQuote) throw new LineRejected('no quoted request at the end');
   const request = rest.slice(firstQuote + 1, lastQuote);
   if (request === '') throw new LineRejected('empty request (the client sent no request)', true);
+  if (request === '<BADREQ>') {
+    throw new LineRejected(
+      '<BADREQ>: no valid request (the client closed or sent garbage; HAProxy answered itself)',
+      true,
+    );
+  }
   const { method, path } = parseRequestLine(request);
   const statusText = head[11]!;
   if (!/^(?:\d{3}|-1)$/.test(statusText)) throw new LineRejected(`bad status "${statusText}"`);

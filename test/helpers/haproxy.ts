@@ -1,0 +1,105 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, openSync, readFileSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { canConnect } from './nginx.js';
+import { freePort } from './ports.js';
+import { tempDir } from './tmp.js';
+import { waitFor } from './wait.js';
+
+export const HAPROXY_BINARY = '/usr/sbin/haproxy';
+
+export interface HaproxyOptions {
+  /** Port of the upstream that HAProxy forwards to (backend `be_app`). */
+  upstreamPort: number;
+}
+
+/**
+ * A real HAProxy (Debian package) on 127.0.0.1 in HTTP mode with `option httplog`, in front of one upstream,
+ * plus a stats frontend serving the built-in Prometheus exporter on /metrics. HAProxy logs to syslog by
+ * default; here `log stdout format raw` writes its lines to the process's stdout, which is a file opened
+ * for appending — so the file is a real httplog file to tail, and copytruncate rotation works on it (the
+ * next write lands at the new end). Runs with TZ=UTC: httplog dates carry no zone.
+ */
+export class HaproxyServer {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly dir: ReturnType<typeof tempDir>,
+    readonly port: number,
+    readonly statsPort: number,
+    readonly logPath: string,
+    private readonly stderr: string[],
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.statsPort}/metrics`;
+  }
+
+  static async start(options: HaproxyOptions): Promise<HaproxyServer> {
+    const dir = tempDir('sloguard-haproxy-');
+    const port = await freePort();
+    const statsPort = await freePort();
+    const logPath = join(dir.path, 'haproxy.log');
+    const confPath = dir.file(
+      'haproxy.cfg',
+      `
+global
+  log stdout format raw local0
+defaults
+  mode http
+  log global
+  option httplog
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend fe
+  bind 127.0.0.1:${port}
+  default_backend be_app
+backend be_app
+  server app1 127.0.0.1:${options.upstreamPort}
+frontend stats
+  bind 127.0.0.1:${statsPort}
+  http-request use-service prometheus-exporter if { path /metrics }
+  no log
+`,
+    );
+    const logFd = openSync(logPath, 'a');
+    const child = spawn(HAPROXY_BINARY, ['-db', '-f', confPath], {
+      stdio: ['ignore', logFd, 'pipe'],
+      env: { ...process.env, TZ: 'UTC' },
+    });
+    closeSync(logFd);
+    const stderr: string[] = [];
+    child.stderr?.on('data', (chunk) => stderr.push(String(chunk)));
+    const server = new HaproxyServer(child, dir, port, statsPort, logPath, stderr);
+    await waitFor(`haproxy on 127.0.0.1:${port}`, async () => {
+      if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${stderr.join('')}`);
+      return (await canConnect(port)) && (await canConnect(statsPort));
+    });
+    return server;
+  }
+
+  accessLog(): string {
+    return existsSync(this.logPath) ? readFileSync(this.logPath, 'utf8') : '';
+  }
+
+  /** logrotate's copytruncate: copy the log aside, then truncate it in place. Returns the copy's path. */
+  copyTruncate(): string {
+    const rotated = `${this.logPath}.1`;
+    copyFileSync(this.logPath, rotated);
+    truncateSync(this.logPath, 0);
+    return rotated;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      this.child.kill('SIGTERM');
+      await exited;
+    }
+    this.dir.cleanup();
+  }
+}
