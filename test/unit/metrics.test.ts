@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nginxLine, testApp } from '../helpers/app.js';
 
@@ -12,21 +11,37 @@ afterEach(async () => {
 });
 
 interface Family {
-  name: string;
   type: string;
-  metrics: Array<{ labels?: Record<string, string>; value?: string }>;
+  metrics: Array<{ labels: Record<string, string>; value: string }>;
+}
+
+/** Families by name from the text format's TYPE lines and samples (histogram series under their own names). */
+function families(text: string): Map<string, Family> {
+  const found = new Map<string, Family>();
+  for (const line of text.split('\n')) {
+    const type = /^# TYPE (\S+) (\S+)$/.exec(line);
+    if (type) found.set(type[1]!, { type: type[2]!.toUpperCase(), metrics: [] });
+    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!sample) continue;
+    const labels = Object.fromEntries(
+      [...(sample[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]),
+    );
+    const family = found.get(sample[1]!) ?? { type: 'UNTYPED', metrics: [] };
+    family.metrics.push({ labels, value: sample[3]! });
+    found.set(sample[1]!, family);
+  }
+  return found;
 }
 
 async function scrape(): Promise<{ text: string; families: Map<string, Family> }> {
   const response = await ctx.app.inject({ method: 'GET', url: '/metrics' });
   expect(response.statusCode).toBe(200);
   expect(response.headers['content-type']).toContain('text/plain; version=0.0.4');
-  const families = parsePrometheusTextFormat(response.body) as Family[];
-  return { text: response.body, families: new Map(families.map((f) => [f.name, f])) };
+  return { text: response.body, families: families(response.body) };
 }
 
 const value = (family: Family | undefined, labels: Record<string, string>) =>
-  family?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value;
+  family?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels[k] === v))?.value;
 
 describe('GET /metrics', () => {
   it('exposes every SLO figure from the latest statuses', async () => {
