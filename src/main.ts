@@ -21,7 +21,7 @@ export interface RunningService {
 export async function startService(config: Config): Promise<RunningService> {
   const sloguard = createSloguard(config);
   const app = await buildApp(sloguard);
-  const alerting = createAlerting(sloguard, app.log);
+  const alerting = createAlerting(sloguard, app.log, { registry: app.metrics.registry });
   await sloguard.evaluator.tick();
   alerting.start();
   const logError = (error: unknown) => app.log.error({ err: error }, 'scheduled job failed');

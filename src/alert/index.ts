@@ -1,3 +1,4 @@
+import { Counter, type Registry } from 'prom-client';
 import type { Sloguard } from '../sloguard.js';
 import { AlertEpisodeStore } from '../store/alertEpisodes.js';
 import { DeploymentStore } from '../store/deployments.js';
@@ -11,7 +12,14 @@ import type { AlertLog, DispatcherOptions } from './outbox.js';
  * announced, the last deployment before an episode is looked up from the gate's markers, and OpenSLO alert
  * policies add routes.
  */
-export function createAlerting(sloguard: Sloguard, log: AlertLog, options: DispatcherOptions = {}): Alerting {
+export function createAlerting(
+  sloguard: Sloguard,
+  log: AlertLog,
+  options: DispatcherOptions & { registry?: Registry } = {},
+): Alerting {
+  const { registry, ...dispatcherOptions } = options;
+  const counted =
+    registry && notificationCounter(registry, [...sloguard.config.notifications.targets.keys()]);
   const deployments = new DeploymentStore(sloguard.db);
   const alerting = new Alerting(
     {
@@ -25,9 +33,28 @@ export function createAlerting(sloguard: Sloguard, log: AlertLog, options: Dispa
       policyRoutes: openSloRoutes(sloguard.openslo),
       log,
     },
-    options,
+    {
+      ...dispatcherOptions,
+      ...(counted && {
+        onDelivered: (target: string) => counted.inc({ target, outcome: 'delivered' }),
+        onGiveUp: (target: string) => counted.inc({ target, outcome: 'given_up' }),
+      }),
+    },
   );
   sloguard.evaluator.onEvaluated((statuses) => alerting.evaluated(statuses));
   sloguard.gate.on('override-created', (override) => alerting.overrideCreated(override));
   return alerting;
+}
+
+/** `sloguard_notifications_total{target, outcome}`: every target's series exist from the start, at 0. */
+function notificationCounter(registry: Registry, targets: readonly string[]) {
+  const counter = new Counter({
+    name: 'sloguard_notifications_total',
+    help: 'Chat notifications by target and outcome: delivered, or given_up (refused, or older than giveUpAfter)',
+    labelNames: ['target', 'outcome'] as const,
+    registers: [registry],
+  });
+  for (const target of targets)
+    for (const outcome of ['delivered', 'given_up']) counter.inc({ target, outcome }, 0);
+  return counter;
 }

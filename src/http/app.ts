@@ -25,7 +25,8 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
   const app = Fastify({
     logger: {
       level: options.logLevel ?? sloguard.config.logLevel,
-      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      // Webhook URLs are secrets: alerting logs target names only, and these paths catch any slip.
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'target.url', 'notifications.targets.*.url'],
     },
     bodyLimit: sloguard.config.maxBodyBytes,
     // Request ids make the log of one CI call easy to follow.

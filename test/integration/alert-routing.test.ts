@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alerting } from '../../src/alert/alerting.js';
 import { createAlerting } from '../../src/alert/index.js';
@@ -83,6 +84,7 @@ describe('routing, deployments, gate overrides and digests (in process, fetch st
   let alerting: Alerting;
   let sent: Array<{ target: string; body: unknown }>;
   let logged: string[];
+  let registry: Registry;
 
   beforeEach(async () => {
     definitions = tempDir('sloguard-routing-');
@@ -104,10 +106,13 @@ describe('routing, deployments, gate overrides and digests (in process, fetch st
       error: (object, message) => logged.push(JSON.stringify({ object, message })),
     };
     const fetchStub = async (url: string | URL | Request, init?: RequestInit) => {
-      sent.push({ target: String(url).split('/').pop()!, body: JSON.parse(String(init?.body)) });
-      return new Response('ok');
+      const target = String(url).split('/').pop()!;
+      sent.push({ target, body: JSON.parse(String(init?.body)) });
+      // The pay channel's webhook was deleted: Discord answers 404 and the message is given up.
+      return target === 'pay-chat' ? new Response('Unknown Webhook', { status: 404 }) : new Response('ok');
     };
-    alerting = createAlerting(harness.sloguard, log, { fetch: fetchStub as typeof fetch });
+    registry = new Registry();
+    alerting = createAlerting(harness.sloguard, log, { fetch: fetchStub as typeof fetch, registry });
   });
   afterEach(async () => {
     await alerting.stop();
@@ -140,6 +145,11 @@ describe('routing, deployments, gate overrides and digests (in process, fetch st
     await burn('play-store', '/search');
     expect(targets()).toEqual(['everyone', 'search-team']);
     expect(JSON.stringify(logged)).not.toContain('hooks.example.com');
+    const counted = await registry.getSingleMetricAsString('sloguard_notifications_total');
+    expect(counted).toContain('sloguard_notifications_total{target="shop-chat",outcome="delivered"} 1');
+    expect(counted).toContain('sloguard_notifications_total{target="pay-chat",outcome="given_up"} 1');
+    expect(counted).toContain('sloguard_notifications_total{target="everyone",outcome="delivered"} 3');
+    expect(counted).toContain('sloguard_notifications_total{target="search-team",outcome="given_up"} 0');
   });
 
   it('names the last deployment before the burn began', async () => {
