@@ -1,8 +1,6 @@
 import { SpanReader, SpansRejected, type ZipkinSpan } from './span.js';
 
 const reader = new SpanReader('json');
-/** The tail of v1's `binaryAnnotations"`: Zipkin's own test for a v1 body sent to the v2 endpoint. */
-const V1_MARKER = Buffer.from('yAnnotations"');
 const OPEN_BRACKET = 0x5b;
 
 function firstNonSpace(body: Buffer): number {
@@ -18,9 +16,6 @@ export function decodeJsonSpans(body: Buffer): ZipkinSpan[] {
   const first = firstNonSpace(body);
   if (first === -1) return [];
   if (first !== OPEN_BRACKET) throw new SpansRejected('Expected a JSON_V2 encoded list', '$');
-  if (body.indexOf(V1_MARKER) !== -1) {
-    throw new SpansRejected('Expected a JSON_V2 encoded list, but received: JSON_V1', '$');
-  }
   let list: unknown;
   try {
     list = JSON.parse(body.toString('utf8'));

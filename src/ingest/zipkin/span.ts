@@ -200,6 +200,10 @@ export class SpanReader {
 
   private readSpan(raw: unknown): ZipkinSpan {
     if (!isObject(raw)) return this.malformed();
+    // Zipkin's test for a v1 body sent to the v2 endpoint; a field lookup here, not a scan of the body.
+    if (raw.binaryAnnotations !== undefined) {
+      throw new SpansRejected('Expected a JSON_V2 encoded list, but received: JSON_V1', '$');
+    }
     if (raw.traceId === undefined || raw.id === undefined) {
       const missing = `${raw.traceId === undefined ? ' traceId' : ''}${raw.id === undefined ? ' id' : ''}`;
       this.fail(`Missing :${missing}`);
