@@ -1,5 +1,5 @@
 import type { Indicator, SloDefinition } from '../definitions/slo.js';
-import type { TimelineSlot } from '../store/timeline.js';
+import type { TimelineSlots } from '../store/timeline.js';
 import { compositeCounts } from './budgeting.js';
 import { windowRange } from './calendar.js';
 import { indicatorCounts } from './inputs.js';
@@ -39,21 +39,22 @@ export function stepTimes({ fromMs, toMs, stepMs }: StepRange): number[] {
 /** Cumulative sums over slots, so any window's sum is two binary searches. */
 class SlotSums {
   private readonly starts: number[];
-  private readonly sums: Array<[number, number, number, number]>;
+  private readonly total: Float64Array;
+  private readonly errors: Float64Array;
+  private readonly timed: Float64Array;
+  private readonly latencyGood: Float64Array;
 
-  constructor(slots: readonly TimelineSlot[]) {
-    this.starts = slots.map((slot) => slot.startMs);
-    this.sums = [[0, 0, 0, 0]];
-    let running: [number, number, number, number] = [0, 0, 0, 0];
-    for (const slot of slots) {
-      running = [
-        running[0] + slot.total,
-        running[1] + slot.errors,
-        running[2] + slot.timed,
-        running[3] + slot.latencyGood,
-      ];
-      this.sums.push(running);
-    }
+  constructor(slots: TimelineSlots) {
+    this.starts = slots.startMs;
+    const cumulative = (column: number[]) => {
+      const sums = new Float64Array(column.length + 1);
+      for (let i = 0; i < column.length; i++) sums[i + 1] = sums[i]! + column[i]!;
+      return sums;
+    };
+    this.total = cumulative(slots.total);
+    this.errors = cumulative(slots.errors);
+    this.timed = cumulative(slots.timed);
+    this.latencyGood = cumulative(slots.latencyGood);
   }
 
   /** Index of the first slot starting at or after `ms`. */
@@ -70,13 +71,13 @@ class SlotSums {
 
   /** Sums of slots starting in [fromMs, toMs), in the shape the evaluator reads from the store. */
   window(fromMs: number, toMs: number) {
-    const a = this.sums[this.index(fromMs)]!;
-    const b = this.sums[this.index(toMs)]!;
+    const a = this.index(fromMs);
+    const b = this.index(toMs);
     return {
-      total: b[0] - a[0],
-      errors: b[1] - a[1],
-      timed: b[2] - a[2],
-      latencyGood: b[3] - a[3],
+      total: this.total[b]! - this.total[a]!,
+      errors: this.errors[b]! - this.errors[a]!,
+      timed: this.timed[b]! - this.timed[a]!,
+      latencyGood: this.latencyGood[b]! - this.latencyGood[a]!,
       latencyErrorBound: 0,
       effectiveFromMs: fromMs,
     };
@@ -86,7 +87,7 @@ class SlotSums {
 /** The slots one indicator of an SLO reads (a composite has one per component, in component order). */
 export interface IndicatorSlots {
   indicator: Indicator;
-  slots: readonly TimelineSlot[];
+  slots: TimelineSlots;
 }
 
 /**

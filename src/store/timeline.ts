@@ -1,19 +1,22 @@
 import type { Db } from './database.js';
 import { addCounts, decodeCounts, estimateAtOrUnder, type SparseCounts } from './histogram.js';
 
-/** Sums of some series over one stored slot (a minute, or an hour where minutes have aged out). */
-export interface TimelineSlot {
-  startMs: number;
-  total: number;
-  errors: number;
+/**
+ * Sums of some series slot by slot (a minute, or an hour where minutes have aged out), as columns: a chart
+ * reads tens of thousands of slots, and one object per slot would keep the garbage collector busy.
+ */
+export interface TimelineSlots {
+  /** Ascending; slots without traffic are absent. */
+  startMs: number[];
+  total: number[];
+  errors: number[];
   /** Latency only: requests with a duration, and those at or under the threshold. */
-  timed: number;
-  latencyGood: number;
+  timed: number[];
+  latencyGood: number[];
 }
 
 export interface Timeline {
-  /** Ascending by start; slots without traffic are absent. */
-  slots: TimelineSlot[];
+  slots: TimelineSlots;
   /** Latency only: the merged histogram of the slots at or after `histogramFromMs`. */
   histogram: SparseCounts;
 }
@@ -86,37 +89,46 @@ export class TimelineStore {
     }
     if (minuteFrom < toMinute) parts.push({ hour: false, from: minuteFrom, to: toMinute });
 
-    const slots: TimelineSlot[] = [];
+    const slots: TimelineSlots = { startMs: [], total: [], errors: [], timed: [], latencyGood: [] };
     const histogram: SparseCounts = new Map();
+    const bins: SparseCounts = new Map();
+    const exact: SparseCounts = new Map();
     for (const part of parts) {
       const slotMs = part.hour ? HOUR_MS : MINUTE_MS;
       if (!latency) {
         const statement = part.hour ? this.statements.hourSums : this.statements.minuteSums;
         for (const row of statement.iterate(ids, part.from, part.to)) {
-          slots.push({
-            startMs: row.slot * slotMs,
-            total: row.total,
-            errors: row.errors,
-            timed: 0,
-            latencyGood: 0,
-          });
+          slots.startMs.push(row.slot * slotMs);
+          slots.total.push(row.total);
+          slots.errors.push(row.errors);
+          slots.timed.push(0);
+          slots.latencyGood.push(0);
         }
         continue;
       }
       const statement = part.hour ? this.statements.hourRows : this.statements.minuteRows;
-      let current: TimelineSlot | undefined;
+      let last = -1;
       for (const row of statement.iterate(ids, part.from, part.to)) {
         const startMs = row.slot * slotMs;
-        if (current?.startMs !== startMs) {
-          current = { startMs, total: 0, errors: 0, timed: 0, latencyGood: 0 };
-          slots.push(current);
+        if (startMs !== slots.startMs[last]) {
+          last = slots.startMs.push(startMs) - 1;
+          slots.total.push(0);
+          slots.errors.push(0);
+          slots.timed.push(0);
+          slots.latencyGood.push(0);
         }
-        current.total += row.total;
-        current.errors += row.errors;
-        const bins = decodeCounts(row.histogram);
-        for (const count of bins.values()) current.timed += count;
-        const exact = decodeCounts(row.thresholds).get(latency.thresholdUs);
-        current.latencyGood += exact ?? estimateAtOrUnder(bins, latency.thresholdUs).good;
+        // Two scratch maps for all rows: a fresh pair per row would make garbage collection the chart's main cost.
+        bins.clear();
+        exact.clear();
+        decodeCounts(row.histogram, bins);
+        decodeCounts(row.thresholds, exact);
+        let timed = 0;
+        for (const count of bins.values()) timed += count;
+        slots.total[last]! += row.total;
+        slots.errors[last]! += row.errors;
+        slots.timed[last]! += timed;
+        slots.latencyGood[last]! +=
+          exact.get(latency.thresholdUs) ?? estimateAtOrUnder(bins, latency.thresholdUs).good;
         if (startMs >= latency.histogramFromMs) addCounts(histogram, bins);
       }
     }

@@ -1,0 +1,152 @@
+/**
+ * The dashboard's chart query: GET /api/v1/slos/:name/timeseries for a 28-day range at 1-hour steps (672
+ * points, each with the SLO window, seven burn-rate windows and the step's traffic), over 56 days of data
+ * (the range plus one SLO window of look-back) for an SLO reading 5 series. Baseline in the same run: the
+ * same points computed the evaluator's way, its per-window store queries (storeInput) at every step.
+ *
+ *   npx tsx bench/timeseries.bench.ts [--series 5]
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadDefinitions } from '../src/definitions/load.js';
+import { SloHistoryReader } from '../src/evaluate/history.js';
+import { storeInput } from '../src/evaluate/inputs.js';
+import { evaluateSlo } from '../src/evaluate/status.js';
+import { stepTimes } from '../src/evaluate/timeseries.js';
+import { BucketStore } from '../src/store/buckets.js';
+import { openDatabase } from '../src/store/database.js';
+import { binOf, encodeCounts } from '../src/store/histogram.js';
+import { TimelineStore } from '../src/store/timeline.js';
+import { tempDir } from '../test/helpers/tmp.js';
+import { report } from './report.js';
+
+const { values } = parseArgs({ options: { series: { type: 'string', default: '5' } } });
+const SERIES = Number(values.series);
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const DAYS = 56;
+const MINUTE_RETENTION_DAYS = 8;
+const END_MS = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+const FIRST_MINUTE = END_MS / MINUTE_MS - DAYS * 1440;
+
+const dir = tempDir('sloguard-bench-ts-');
+dir.file(
+  'slos.yaml',
+  `apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: api-availability, service: api }
+spec:
+  indicator: { source: loadbalancer }
+  objective: 99.9
+  window: 28d
+---
+apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: api-latency, service: api }
+spec:
+  indicator: { source: loadbalancer, good: { latency: "<= 300ms" } }
+  objective: 99
+  window: 28d
+`,
+);
+const loaded = loadDefinitions([dir.path]);
+if (loaded.errors.length > 0) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
+const db = openDatabase(join(dir.path, 'sloguard.db'));
+
+/**
+ * Rows written straight into the tables as BucketStore.commit leaves them: minute rows within minute
+ * retention, hour rollups for all 56 days, each with a small latency histogram and the exact 300 ms count.
+ */
+function backfill() {
+  const insertSeries = db.prepare(
+    `INSERT INTO series (id, kind, source, service, operation, method, first_seen_ms, last_seen_ms) VALUES (?, 'loadbalancer', 'edge', 'api', ?, 'GET', ?, ?)`,
+  );
+  const put = (table: string, column: string) =>
+    db.prepare(
+      `INSERT INTO ${table} (series_id, ${column}, total, errors, histogram, thresholds) VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+  const minute = put('minute_buckets', 'minute');
+  const hour = put('hour_buckets', 'hour');
+  const bins = (total: number) =>
+    new Map([
+      [binOf(50_000), Math.ceil(total * 0.8)],
+      [binOf(200_000), Math.floor(total * 0.2) - 1],
+      [binOf(900_000), 1],
+    ]);
+  const keepFrom = (DAYS - MINUTE_RETENTION_DAYS) * 1440;
+  for (let s = 0; s < SERIES; s++) {
+    db.transaction(() => {
+      insertSeries.run(s + 1, `/r/${s}`, FIRST_MINUTE * MINUTE_MS, END_MS - 1);
+      let hourTotal = 0;
+      let hourErrors = 0;
+      for (let m = 0; m < DAYS * 1440; m++) {
+        const total = 20 + ((s * 7 + m * 13) % 11);
+        const errors = (s * 31 + m) % 97 === 0 ? 2 : 0;
+        hourTotal += total;
+        hourErrors += errors;
+        if (m >= keepFrom) {
+          minute.run(
+            s + 1,
+            FIRST_MINUTE + m,
+            total,
+            errors,
+            encodeCounts(bins(total)),
+            encodeCounts(new Map([[300_000, total - 1]])),
+          );
+        }
+        if ((m + 1) % 60 === 0) {
+          const h = (FIRST_MINUTE + m + 1) / 60 - 1;
+          hour.run(
+            s + 1,
+            h,
+            hourTotal,
+            hourErrors,
+            encodeCounts(bins(hourTotal)),
+            encodeCounts(new Map([[300_000, hourTotal - 60]])),
+          );
+          hourTotal = 0;
+          hourErrors = 0;
+        }
+      }
+    })();
+  }
+}
+
+function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function time(runs: number, run: () => unknown): number {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    run();
+    samples.push(performance.now() - started);
+  }
+  return median(samples);
+}
+
+backfill();
+const buckets = new BucketStore(db, MINUTE_RETENTION_DAYS);
+const reader = new SloHistoryReader(buckets, new TimelineStore(db));
+const range = { fromMs: END_MS - 28 * 86_400_000, toMs: END_MS, stepMs: HOUR_MS };
+
+for (const definition of loaded.definitions) {
+  const points = reader.read(definition, range, END_MS).points;
+  if (points.length !== 672) throw new Error(`expected 672 points, got ${points.length}`);
+  const ms = time(7, () => reader.read(definition, range, END_MS));
+  // The evaluator's way, once: eight window queries per series at each of the 672 steps.
+  const series = buckets.listSeries();
+  const baseline = time(1, () =>
+    stepTimes(range).map((atMs) =>
+      evaluateSlo(definition, storeInput(buckets, definition, series, atMs), atMs),
+    ),
+  );
+  report(`${definition.name}: 28 days at 1h steps (672 points, ${SERIES} series)`, ms, 'ms', {
+    name: 'per-step window queries',
+    value: baseline,
+  });
+}
+db.close();
+dir.cleanup();
