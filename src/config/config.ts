@@ -36,6 +36,7 @@ const FileConfig = Type.Object(
     maxQueuedObservations: Type.Optional(Type.Integer({ minimum: 1000 })),
     logLevel: Type.Optional(Type.String()),
     tracingUrl: Type.Optional(Type.String()),
+    otelMetricsUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
     sources: Type.Optional(Type.Record(Type.String(), SourceMapping)),
     collectors: Type.Optional(CollectorsFile),
     scrape: Type.Optional(ScrapeFile),
@@ -78,6 +79,8 @@ export interface Config {
   tracingUrl?: string;
   /** Bearer token the span exporter sends (SLOGUARD_TRACING_TOKEN only: secrets stay out of files). */
   tracingToken?: string;
+  /** OTLP/HTTP metrics endpoint (`http://collector:4318/v1/metrics`) the SLO figures are pushed to; absent means off. */
+  otelMetricsUrl?: string;
   sources: Record<string, SourceSettings>;
   /** Access-log files to tail. */
   collectors: CollectorSettings[];
@@ -116,6 +119,7 @@ export const ENVIRONMENT = {
   SLOGUARD_MAX_QUEUED_OBSERVATIONS: { key: 'maxQueuedObservations', default: '2000000' },
   SLOGUARD_LOG_LEVEL: { key: 'logLevel', default: 'info' },
   SLOGUARD_TRACING_URL: { key: 'tracingUrl', default: '' },
+  SLOGUARD_OTEL_METRICS_URL: { key: 'otelMetricsUrl', default: '' },
   SLOGUARD_PUBLIC_URL: { key: 'publicUrl', default: '' },
 } as const;
 
@@ -176,6 +180,16 @@ function tracingUrl(text: string): { tracingUrl?: string } {
   return { tracingUrl: text };
 }
 
+function otelMetricsUrl(text: string): { otelMetricsUrl?: string } {
+  if (text === '') return {};
+  if (!/^https?:\/\/[^/]/.test(text))
+    throw new ConfigError(
+      'SLOGUARD_OTEL_METRICS_URL',
+      `expected an OTLP/HTTP URL like http://127.0.0.1:4318/v1/metrics, got "${text}"`,
+    );
+  return { otelMetricsUrl: text };
+}
+
 /**
  * Reads the configuration once at start: sloguard.yaml (SLOGUARD_CONFIG, or ./sloguard.yaml when present),
  * then SLOGUARD_* variables over it. Throws ConfigError naming the bad field.
@@ -226,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     logLevel: setting('SLOGUARD_LOG_LEVEL'),
     ...tracingUrl(setting('SLOGUARD_TRACING_URL')),
+    ...otelMetricsUrl(setting('SLOGUARD_OTEL_METRICS_URL')),
     ...(env.SLOGUARD_TRACING_TOKEN && { tracingToken: env.SLOGUARD_TRACING_TOKEN }),
     sources: file.sources ?? {},
     collectors: resolveCollectors(file.collectors, (field, message) => {

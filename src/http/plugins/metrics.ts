@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { SourceKind } from '../../ingest/observation.js';
 import { createMetrics, type SloguardMetrics } from '../../telemetry/metrics.js';
+import { startOtelMetrics } from '../../telemetry/otelMetrics.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -33,6 +34,11 @@ export default fp(
   async (app) => {
     const metrics = createMetrics(app.sloguard);
     app.decorate('metrics', metrics);
+    const { config, evaluator } = app.sloguard;
+    if (config.otelMetricsUrl) {
+      const otel = startOtelMetrics(evaluator, config.otelMetricsUrl, config.evaluationIntervalMs);
+      app.addHook('onClose', () => otel.shutdown());
+    }
 
     app.addHook('preSerialization', async (request, _reply, payload: IngestAnswer) => {
       const source = INGEST_ROUTES[request.routeOptions.url ?? ''];
