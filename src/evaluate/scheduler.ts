@@ -24,6 +24,7 @@ export class SloEvaluator {
   private latest = new Map<string, SloStatus>();
   private task: ScheduledTask | undefined;
   private readonly external: ExternalCounts[] = [];
+  private readonly listeners: Array<(statuses: readonly SloStatus[], durationMs: number) => void> = [];
 
   constructor(
     private readonly buckets: BucketStore,
@@ -37,6 +38,7 @@ export class SloEvaluator {
   }
 
   evaluateAll(nowMs = Date.now()): SloStatus[] {
+    const startedAt = performance.now();
     const series = this.buckets.listSeries();
     const results: SloStatus[] = [];
     for (const definition of this.registry.definitions) {
@@ -71,7 +73,14 @@ export class SloEvaluator {
     }
     this.statuses.saveAll(results);
     this.latest = new Map(results.map((status) => [status.name, status]));
+    const durationMs = performance.now() - startedAt;
+    for (const listener of this.listeners) listener(results, durationMs);
     return results;
+  }
+
+  /** Calls `listener` with every evaluation's statuses and how long it took, after they are saved (alerting hangs here). */
+  onEvaluated(listener: (statuses: readonly SloStatus[], durationMs: number) => void): void {
+    this.listeners.push(listener);
   }
 
   /** The latest status of each SLO, in definition order. */
