@@ -64,17 +64,19 @@ export class DeployGate {
     return { statuses: names.flatMap((name) => this.evaluator.status(name) ?? []), count: names.length };
   }
 
-  private setFreeze(scope: FreezeScope, was: boolean, frozen: boolean, nowMs: number): void {
+  /** Records the freeze of a scope (a first ask makes the scope known to `refreshFreezes`). */
+  private setFreeze(scope: FreezeScope, was: boolean | undefined, frozen: boolean, nowMs: number): void {
     if (was === frozen) return;
     this.stores.freezes.set(scope, frozen, nowMs);
-    this.emit('freeze-changed', { ...scope, frozen, atMs: nowMs });
+    if ((was ?? false) !== frozen) this.emit('freeze-changed', { ...scope, frozen, atMs: nowMs });
   }
 
   decide(request: GateRequest, nowMs = Date.now()): GateDecision {
     const policy = this.policies().resolve(request.service, request.environment ?? null);
     const { statuses, count } = this.counted(policy);
     const scope = scopeOf(request);
-    const frozen = this.stores.freezes.isFrozen(scope);
+    const known = this.stores.freezes.isFrozen(scope);
+    const frozen = known ?? false;
     const override = request.environment
       ? (this.stores.overrides.active(request.service, request.environment, request.version ?? null, nowMs) ??
         null)
@@ -88,7 +90,7 @@ export class DeployGate {
       frozen,
       override,
     });
-    this.setFreeze(scope, frozen, verdict.frozen, nowMs);
+    this.setFreeze(scope, known, verdict.frozen, nowMs);
     const decision: GateDecision = { ...verdict, id: randomUUID(), decidedAtMs: nowMs, request, policy };
     this.stores.decisions.append({
       id: decision.id,
@@ -146,7 +148,7 @@ export class DeployGate {
       const policy = this.policies().resolve(scope.service, scope.environment || null);
       const { statuses } = this.counted(policy);
       const was = this.stores.freezes.isFrozen(scope);
-      this.setFreeze(scope, was, nextFreeze(was, statuses, policy.recoveryMargin), nowMs);
+      this.setFreeze(scope, was, nextFreeze(was ?? false, statuses, policy.recoveryMargin), nowMs);
     }
   }
 

@@ -24,8 +24,10 @@ export class GateFreezeStore {
     };
   }
 
-  isFrozen(scope: FreezeScope): boolean {
-    return this.statements.get.get(scope.service, scope.environment)?.frozen === 1;
+  /** Whether the scope is frozen; undefined for a scope the gate has not seen yet. */
+  isFrozen(scope: FreezeScope): boolean | undefined {
+    const row = this.statements.get.get(scope.service, scope.environment);
+    return row && row.frozen === 1;
   }
 
   /** Records the state; only a change touches the row, so changed_at_ms says when it froze or thawed. */

@@ -40,10 +40,14 @@ describe('freeze hysteresis', () => {
 
   it('follows the budget on every evaluation, even while nobody asks the gate', async () => {
     ctx = await gateApp();
-    // Exhausted and partly recovered between two gate calls: the evaluation ticks remembered the freeze for
-    // the environments the policy names (staging observes: it allows, but says it would block).
-    await ctx.traffic(99, 1);
     await ctx.traffic(1000, 0);
+    expect((await ask('production')).decision).toBe('allow');
+    // Exhausted (2 bad of 1,002), then 0.1% left, between two gate calls: the evaluations remembered the
+    // freeze for the environment asked before and for those the policy names. Unfrozen, 0.1% would only warn.
+    await ctx.traffic(0, 2);
+    await ctx.traffic(1000, 0);
+    expect(await ask('production')).toMatchObject({ decision: 'deny', frozen: true });
+    // Staging observes: it allows, and says it would block.
     const staging = await ask('staging');
     expect(staging).toMatchObject({ decision: 'allow', mode: 'observe', would_block: true, frozen: true });
     expect(staging.reason).toMatch(/^observe mode: the policy would deny: frozen since/);
