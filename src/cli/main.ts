@@ -4,11 +4,12 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ConfigError, loadConfig } from '../config/config.js';
 import { parseDuration } from '../config/duration.js';
 import { loadDefinitions } from '../definitions/load.js';
+import { lintDefinitions } from '../evaluate/lints.js';
 import { startService } from '../main.js';
 import { EXIT, FORMATS, runGate } from './gate.js';
-import { runRules } from './rules.js';
 import { runImport } from './import.js';
 import { runNotifyTest } from './notify.js';
+import { runRules } from './rules.js';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const err = (text: string) => process.stderr.write(`${text}\n`);
@@ -43,7 +44,8 @@ program
   .argument('[paths...]', 'files or folders (default: the definitions folder)')
   .action((paths: string[]) => {
     const targets = paths.length > 0 ? paths : [loadConfig().definitionsPath];
-    const { definitions, errors, files } = loadDefinitions(targets);
+    const { definitions, errors, warnings, files } = loadDefinitions(targets);
+    for (const warning of [...warnings, ...lintDefinitions(definitions)]) err(`warning: ${warning.message}`);
     for (const error of errors) err(error.message);
     if (errors.length > 0) {
       err(`${errors.length} problem${errors.length === 1 ? '' : 's'} in ${files.length} files`);

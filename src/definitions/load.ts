@@ -1,7 +1,15 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { checkPolicies, type GatePolicy, readGatePolicy } from '../gate/policy.js';
-import { readNativeSlo } from './native.js';
+import {
+  type LocatedDataSource,
+  linkDataSources,
+  readNativeDataSource,
+  refusePromQlComposites,
+} from '../prometheus/dataSources.js';
+import { openSloDataSources } from '../prometheus/openslo.js';
+import { type PendingComposite, readNativeComposite, readNativeSlo, resolveComposite } from './native.js';
+import { metricSourceRefs, type OpenSloObjects, OpenSloReader } from './openslo/load.js';
 import type { SloDefinition } from './slo.js';
 import { DefinitionError, parseYamlFile } from './yamlSource.js';
 
@@ -9,7 +17,11 @@ export interface LoadedDefinitions {
   definitions: SloDefinition[];
   /** `kind: GatePolicy` documents (src/gate/policy.ts), checked against the SLOs. */
   policies: GatePolicy[];
+  /** Every OpenSLO object read, references resolved (alert policies, conditions and targets for alerting). */
+  openslo: OpenSloObjects;
   errors: DefinitionError[];
+  /** Valid but noteworthy: OpenSLO SLOs reading other systems' metrics, which sloguard does not evaluate. */
+  warnings: DefinitionError[];
   files: string[];
 }
 
@@ -30,48 +42,104 @@ export function definitionFiles(paths: readonly string[]): string[] {
 
 /**
  * Reads every document of every file and keeps what is valid; each problem is reported with file:line:column.
- * A name defined twice is an error at its second place.
+ * Native (`sloguard/v1`) and OpenSLO (`openslo/v1`, single objects or lists) documents may be mixed; OpenSLO
+ * references and native composites are resolved across all files. A name defined twice is an error at its
+ * second place.
  */
 export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
   const files = definitionFiles(paths);
-  const definitions: SloDefinition[] = [];
+  const native: SloDefinition[] = [];
+  const composites: PendingComposite[] = [];
+  const openslo = new OpenSloReader();
   const errors: DefinitionError[] = [];
-  const seen = new Map<string, SloDefinition>();
   const policies: GatePolicy[] = [];
+  const dataSources: LocatedDataSource[] = [];
   for (const file of files) {
     const { documents, errors: syntaxErrors } = parseYamlFile(readFileSync(file, 'utf8'), file);
     errors.push(...syntaxErrors);
     for (const document of documents) {
       try {
         const apiVersion = (document.value as { apiVersion?: unknown } | null)?.apiVersion;
+        if (apiVersion === 'openslo/v1' || Array.isArray(document.value)) {
+          errors.push(...openslo.add(document));
+          continue;
+        }
         if (apiVersion !== 'sloguard/v1') {
           throw new DefinitionError(
             document.locate(['apiVersion']),
             'apiVersion',
-            `unsupported apiVersion ${JSON.stringify(apiVersion ?? null)}; expected "sloguard/v1"`,
+            `unsupported apiVersion ${JSON.stringify(apiVersion ?? null)}; expected "sloguard/v1" or "openslo/v1"`,
           );
         }
-        if ((document.value as { kind?: unknown }).kind === 'GatePolicy') {
+        const kind = (document.value as { kind?: unknown }).kind;
+        if (kind === 'GatePolicy') {
           policies.push(readGatePolicy(document));
           continue;
         }
-        const definition = readNativeSlo(document);
-        const previous = seen.get(definition.name);
-        if (previous) {
-          throw new DefinitionError(
-            document.locate(['metadata', 'name']),
-            'metadata.name',
-            `duplicate SLO name "${definition.name}" (first defined at ${previous.location.file}:${previous.location.line})`,
-          );
-        }
-        seen.set(definition.name, definition);
-        definitions.push(definition);
+        if (kind === 'DataSource') dataSources.push(readNativeDataSource(document));
+        else if (kind === 'CompositeSLO') composites.push(readNativeComposite(document));
+        else native.push(readNativeSlo(document));
       } catch (error) {
         if (error instanceof DefinitionError) errors.push(error);
         else throw error;
       }
     }
   }
-  const checked = checkPolicies(policies, definitions);
-  return { definitions, policies: checked.policies, errors: [...errors, ...checked.errors], files };
+  const fromOpenSlo = openslo.finish();
+  errors.push(...fromOpenSlo.errors);
+  // A DataSource sloguard cannot connect to is still valid OpenSLO (connectionDetails is opaque there): an
+  // error when a metric source names it, else a warning.
+  const refs = metricSourceRefs(fromOpenSlo.objects);
+  const used = openSloDataSources(fromOpenSlo.objects.dataSources.filter((d) => refs.has(d.name)));
+  const unused = openSloDataSources(fromOpenSlo.objects.dataSources.filter((d) => !refs.has(d.name)));
+  errors.push(...used.errors);
+  const openSloSources = { dataSources: [...used.dataSources, ...unused.dataSources] };
+  const linked = linkDataSources(
+    [...native, ...fromOpenSlo.definitions],
+    [...dataSources, ...openSloSources.dataSources],
+    errors,
+  );
+  const definitions = uniqueNames(linked, errors);
+  const byName = new Map(definitions.map((d) => [d.name, d]));
+  const resolved: SloDefinition[] = [];
+  for (const pending of composites) {
+    try {
+      resolved.push(resolveComposite(pending, byName));
+    } catch (error) {
+      if (error instanceof DefinitionError) errors.push(error);
+      else throw error;
+    }
+  }
+  const all = refusePromQlComposites(uniqueNames([...definitions, ...resolved], errors), errors);
+  const checked = checkPolicies(policies, all);
+  return {
+    definitions: all,
+    policies: checked.policies,
+    openslo: fromOpenSlo.objects,
+    errors: [...errors, ...checked.errors],
+    warnings: [...fromOpenSlo.warnings, ...unused.errors],
+    files,
+  };
+}
+
+/** Keeps the first SLO of each name; later ones are errors pointing at both places. */
+function uniqueNames(definitions: readonly SloDefinition[], errors: DefinitionError[]): SloDefinition[] {
+  const seen = new Map<string, SloDefinition>();
+  for (const definition of definitions) {
+    const previous = seen.get(definition.name);
+    if (!previous) {
+      seen.set(definition.name, definition);
+      continue;
+    }
+    if (previous === definition) continue;
+    errors.push(
+      new DefinitionError(
+        definition.nameLocation ?? definition.location,
+        'metadata.name',
+        `duplicate SLO name "${definition.name}" (first defined at ${previous.location.file}:${previous.location.line})`,
+        'references',
+      ),
+    );
+  }
+  return [...seen.values()];
 }

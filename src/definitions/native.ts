@@ -1,15 +1,22 @@
+import type { TSchema } from 'typebox';
 import type { TLocalizedValidationError } from 'typebox/error';
 import { Value } from 'typebox/value';
-import { formatDuration, parseDuration } from '../config/duration.js';
-import { NativeSlo } from './schema.js';
-import type { GoodCondition, SloDefinition } from './slo.js';
-import { DefinitionError, type YamlDocument } from './yamlSource.js';
+import { parseDuration } from '../config/duration.js';
+import { readPrometheusIndicator } from '../prometheus/definition.js';
+import { NativeCompositeSlo, NativeSlo } from './schema.js';
+import type { GoodCondition, SloDefinition, WindowSpec } from './slo.js';
+import { describeWindow, isTimeZone, nominalWindowMs } from './window.js';
+import { DefinitionError, type SourceLocation, type YamlDocument } from './yamlSource.js';
 
 const LATENCY = /^\s*(<=|<)\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s)\s*$/;
 const US_PER_UNIT: Record<string, number> = { us: 1, µs: 1, ms: 1_000, s: 1_000_000 };
 
 /** Turns a schema error into the field it names and a sentence a person can act on. */
-export function describe(error: TLocalizedValidationError): { path: string[]; atKey: boolean; reason: string } {
+export function describe(error: TLocalizedValidationError): {
+  path: string[];
+  atKey: boolean;
+  reason: string;
+} {
   const path = error.instancePath.split('/').slice(1);
   const params = error.params as Record<string, unknown>;
   if (error.keyword === 'additionalProperties') {
@@ -32,7 +39,7 @@ export function describe(error: TLocalizedValidationError): { path: string[]; at
   return { path, atKey: false, reason: error.message };
 }
 
-function parseGood(
+export function parseGood(
   good: { status?: string; latency?: string } | undefined,
   fail: (field: string, reason: string) => never,
 ): GoodCondition {
@@ -68,32 +75,91 @@ export function mostUseful(errors: TLocalizedValidationError[]): TLocalizedValid
   );
 }
 
-/** Validates one `apiVersion: sloguard/v1` document into an SloDefinition, or throws the first problem. */
-export function readNativeSlo(document: YamlDocument): SloDefinition {
-  const error = mostUseful(Value.Errors(NativeSlo, document.value));
+/** Checks a document against a schema, throwing its most useful error at file:line:column. */
+export function check<T>(schema: TSchema, document: YamlDocument): T {
+  const error = mostUseful(Value.Errors(schema, document.value));
   if (error) {
     const { path, atKey, reason } = describe(error);
     throw new DefinitionError(document.locate(path, atKey), path.join('.'), reason);
   }
-  const slo = document.value as NativeSlo;
-  const fail = (field: string, reason: string): never => {
+  return document.value as T;
+}
+
+type Fail = (field: string, reason: string) => never;
+
+export function failer(document: YamlDocument): Fail {
+  return (field, reason) => {
     throw new DefinitionError(document.locate(field.split('.')), field, reason);
   };
-  const windowMs = parseDuration(slo.spec.window);
-  if (windowMs === undefined)
-    fail('spec.window', `expected a duration like 28d or 4w, got "${slo.spec.window}"`);
+}
+
+function readWindow(window: NativeSlo['spec']['window'], fail: Fail): WindowSpec {
+  if (typeof window === 'string') {
+    const ms = parseDuration(window);
+    if (ms === undefined) fail('spec.window', `expected a duration like 28d or 4w, got "${window}"`);
+    return { kind: 'rolling', ms: ms! };
+  }
+  const timeZone = window.timeZone ?? 'UTC';
+  if (!isTimeZone(timeZone)) fail('spec.window.timeZone', `unknown IANA time zone "${timeZone}"`);
+  return { kind: 'calendar', unit: window.calendar, count: 1, timeZone };
+}
+
+function readBudgeting(
+  budgeting: NativeSlo['spec']['budgeting'],
+  fail: Fail,
+): Pick<SloDefinition, 'budgeting' | 'timeslices'> {
+  if (budgeting === undefined || budgeting === 'occurrences') return { budgeting: 'occurrences' };
+  const slice = 'timeslices' in budgeting ? budgeting.timeslices.slice : budgeting.ratioTimeslices.slice;
+  const field = `spec.budgeting.${'timeslices' in budgeting ? 'timeslices' : 'ratioTimeslices'}.slice`;
+  const sliceMs = parseDuration(slice);
+  if (sliceMs === undefined || sliceMs % 60_000 !== 0)
+    fail(field, `expected whole minutes like 1m or 5m, got "${slice}"`);
+  if ('timeslices' in budgeting)
+    return {
+      budgeting: 'timeslices',
+      timeslices: { sliceMs: sliceMs!, target: budgeting.timeslices.target / 100 },
+    };
+  return { budgeting: 'ratio-timeslices', timeslices: { sliceMs: sliceMs! } };
+}
+
+/** The fields SLOs and composites share: names, objective, window. */
+function common(
+  metadata: NativeSlo['metadata'],
+  spec: { description?: string; objective: number; window: NativeSlo['spec']['window'] },
+  document: YamlDocument,
+  fail: Fail,
+) {
+  const windowSpec = readWindow(spec.window, fail);
+  return {
+    name: metadata.name,
+    service: metadata.service,
+    ...(metadata.displayName !== undefined && { displayName: metadata.displayName }),
+    ...(spec.description !== undefined && { description: spec.description }),
+    labels: metadata.labels ?? {},
+    objective: spec.objective / 100,
+    objectivePercent: spec.objective,
+    windowMs: nominalWindowMs(windowSpec),
+    window: describeWindow(windowSpec),
+    windowSpec,
+    format: 'native' as const,
+    location: document.locate([]),
+    nameLocation: document.locate(['metadata', 'name']),
+  };
+}
+
+/** Validates one `apiVersion: sloguard/v1`, `kind: SLO` document into an SloDefinition, or throws the first problem. */
+export function readNativeSlo(document: YamlDocument): SloDefinition {
+  const slo = check<NativeSlo>(NativeSlo, document);
+  const fail = failer(document);
   const good = parseGood(slo.spec.indicator.good, fail);
   const method = slo.spec.indicator.select?.method?.toUpperCase();
   const route = slo.spec.indicator.select?.route;
   const spanKinds = slo.spec.indicator.select?.spanKinds;
   if (spanKinds !== undefined && slo.spec.indicator.source !== 'traces')
     fail('spec.indicator.select.spanKinds', 'applies only to source: traces');
+  const prometheus = readPrometheusIndicator(slo.spec.indicator, fail);
   return {
-    name: slo.metadata.name,
-    service: slo.metadata.service,
-    ...(slo.metadata.displayName !== undefined && { displayName: slo.metadata.displayName }),
-    ...(slo.spec.description !== undefined && { description: slo.spec.description }),
-    labels: slo.metadata.labels ?? {},
+    ...common(slo.metadata, slo.spec, document, fail),
     indicator: {
       source: slo.spec.indicator.source,
       select: {
@@ -102,12 +168,53 @@ export function readNativeSlo(document: YamlDocument): SloDefinition {
         ...(spanKinds !== undefined && { spanKinds }),
       },
       good,
+      ...(prometheus && { prometheus }),
     },
-    objective: slo.spec.objective / 100,
-    objectivePercent: slo.spec.objective,
-    windowMs: windowMs!,
-    window: formatDuration(windowMs!),
-    budgeting: 'occurrences',
-    location: document.locate([]),
+    ...readBudgeting(slo.spec.budgeting, fail),
   };
+}
+
+/** A composite read from its file; its components name SLOs that may be defined in any file. */
+export interface PendingComposite {
+  definition: Omit<SloDefinition, 'indicator' | 'composite'>;
+  components: Array<{ slo: string; weight: number; location: SourceLocation }>;
+}
+
+export function readNativeComposite(document: YamlDocument): PendingComposite {
+  const composite = check<NativeCompositeSlo>(NativeCompositeSlo, document);
+  const fail = failer(document);
+  return {
+    definition: { ...common(composite.metadata, composite.spec, document, fail), budgeting: 'occurrences' },
+    components: composite.spec.components.map((component, index) => ({
+      slo: component.slo,
+      weight: component.weight ?? 1,
+      location: document.locate(['spec', 'components', index, 'slo']),
+    })),
+  };
+}
+
+/**
+ * Turns composites into SloDefinitions once every SLO is known. Each component's error rate counts with
+ * weight ÷ total weight against the composite's objective, so the composite SLI is the weighted mean of the
+ * component SLIs (the seed's "Browse").
+ */
+export function resolveComposite(
+  pending: PendingComposite,
+  byName: ReadonlyMap<string, SloDefinition>,
+): SloDefinition {
+  const totalWeight = pending.components.reduce((sum, c) => sum + c.weight, 0);
+  const components = pending.components.map((component, index) => {
+    const slo = byName.get(component.slo);
+    const field = `spec.components.${index}.slo`;
+    if (!slo) throw new DefinitionError(component.location, field, `no SLO named "${component.slo}"`);
+    if (slo.composite)
+      throw new DefinitionError(component.location, field, `"${component.slo}" is itself a composite`);
+    return {
+      name: slo.name,
+      indicator: slo.indicator,
+      weight: component.weight / totalWeight,
+      objective: pending.definition.objective,
+    };
+  });
+  return { ...pending.definition, indicator: components[0]!.indicator, composite: { components } };
 }

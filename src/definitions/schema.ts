@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { PromQlQueries } from '../prometheus/definition.js';
 
 /** RFC-1123 label, as Kubernetes and OpenSLO name things. */
 export const RFC1123_NAME = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
@@ -31,34 +32,78 @@ const GoodCondition = Type.Object(
   { additionalProperties: false },
 );
 
+const Objective = Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 100 });
+
+/** A rolling duration (`28d`) or the current calendar period in a time zone. */
+const Window = Type.Union([
+  Type.String(),
+  Type.Object(
+    {
+      calendar: Type.Union([
+        Type.Literal('week'),
+        Type.Literal('month'),
+        Type.Literal('quarter'),
+        Type.Literal('year'),
+      ]),
+      timeZone: Type.Optional(Type.String()),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+/** Occurrences (default), or slices of time judged by their SLI (`target` percent) or averaged. */
+const Budgeting = Type.Union([
+  Type.Literal('occurrences'),
+  Type.Object(
+    {
+      timeslices: Type.Object(
+        { slice: Type.String(), target: Type.Number({ exclusiveMinimum: 0, maximum: 100 }) },
+        { additionalProperties: false },
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { ratioTimeslices: Type.Object({ slice: Type.String() }, { additionalProperties: false }) },
+    { additionalProperties: false },
+  ),
+]);
+
+const Metadata = Type.Object(
+  {
+    name: Type.String({ pattern: RFC1123_NAME }),
+    service: Type.String({ minLength: 1 }),
+    displayName: Type.Optional(Type.String()),
+    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { additionalProperties: false },
+);
+
 /** The native format, `apiVersion: sloguard/v1`, `kind: SLO` (README documents every field). */
 export const NativeSlo = Type.Object(
   {
     apiVersion: Type.Literal('sloguard/v1'),
     kind: Type.Literal('SLO'),
-    metadata: Type.Object(
-      {
-        name: Type.String({ pattern: RFC1123_NAME }),
-        service: Type.String({ minLength: 1 }),
-        displayName: Type.Optional(Type.String()),
-        labels: Type.Optional(Type.Record(Type.String(), Type.String())),
-      },
-      { additionalProperties: false },
-    ),
+    metadata: Metadata,
     spec: Type.Object(
       {
         description: Type.Optional(Type.String()),
         indicator: Type.Object(
           {
-            source: Type.Union([Type.Literal('loadbalancer'), Type.Literal('traces')]),
+            source: Type.Union([
+              Type.Literal('loadbalancer'),
+              Type.Literal('traces'),
+              Type.Literal('prometheus'),
+            ]),
             select: Type.Optional(Selector),
             good: Type.Optional(GoodCondition),
+            prometheus: Type.Optional(PromQlQueries),
           },
           { additionalProperties: false },
         ),
-        objective: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 100 }),
-        window: Type.String(),
-        budgeting: Type.Optional(Type.Literal('occurrences')),
+        objective: Objective,
+        window: Window,
+        budgeting: Type.Optional(Budgeting),
       },
       { additionalProperties: false },
     ),
@@ -66,3 +111,33 @@ export const NativeSlo = Type.Object(
   { additionalProperties: false },
 );
 export type NativeSlo = Static<typeof NativeSlo>;
+
+/** `kind: CompositeSLO`: other SLOs' indicators combined by weight under one objective and window. */
+export const NativeCompositeSlo = Type.Object(
+  {
+    apiVersion: Type.Literal('sloguard/v1'),
+    kind: Type.Literal('CompositeSLO'),
+    metadata: Metadata,
+    spec: Type.Object(
+      {
+        description: Type.Optional(Type.String()),
+        objective: Objective,
+        window: Window,
+        budgeting: Type.Optional(Type.Literal('occurrences')),
+        components: Type.Array(
+          Type.Object(
+            {
+              slo: Type.String({ pattern: RFC1123_NAME }),
+              weight: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+            },
+            { additionalProperties: false },
+          ),
+          { minItems: 1 },
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type NativeCompositeSlo = Static<typeof NativeCompositeSlo>;

@@ -1,4 +1,5 @@
 import type { SourceKind } from '../ingest/observation.js';
+import type { PromQlIndicator } from '../prometheus/definition.js';
 import type { SourceLocation } from './yamlSource.js';
 
 /** What makes an event good. Availability: status < 500 (the seed). Latency: duration ≤ threshold. */
@@ -11,6 +12,45 @@ export interface SeriesSelector {
   method?: string;
   /** Trace data only: the span kinds that count (series `source`); omitted means server spans. */
   spanKinds?: readonly string[];
+  /** Service of the series when it differs from the SLO's (an OpenSLO metric source may name another). */
+  service?: string;
+  /** Collector name (`?source=` at ingest); omitted matches all. */
+  collector?: string;
+}
+
+export interface Indicator {
+  /** `prometheus`: read with PromQL from a Prometheus-compatible engine (`prometheus` holds the queries). */
+  source: SourceKind | 'prometheus';
+  select: SeriesSelector;
+  good: GoodCondition;
+  prometheus?: PromQlIndicator;
+}
+
+/** Calendar units a window can be aligned to; minute, hour and day periods come from OpenSLO shorthands. */
+export type CalendarUnit = 'minute' | 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year';
+
+/**
+ * The SLO window. Rolling: the last `ms`. Calendar: the current period of `count` units in an IANA zone,
+ * counted from `anchor` (local wall time `yyyy-MM-dd HH:mm:ss`; default the unit's natural start).
+ */
+export type WindowSpec =
+  | { kind: 'rolling'; ms: number }
+  | { kind: 'calendar'; unit: CalendarUnit; count: number; timeZone: string; anchor?: string };
+
+export type BudgetingMethod = 'occurrences' | 'timeslices' | 'ratio-timeslices';
+
+/** Time slices for the slice budgeting methods; `target` is the SLI a slice needs to be good (timeslices). */
+export interface TimeSlices {
+  sliceMs: number;
+  target?: number;
+}
+
+/** One part of a composite SLO: its indicator, its weight and the objective its error rate is judged by. */
+export interface CompositeComponent {
+  name: string;
+  indicator: Indicator;
+  weight: number;
+  objective: number;
 }
 
 /** A validated SLO, whatever file format it came from. */
@@ -20,12 +60,30 @@ export interface SloDefinition {
   displayName?: string;
   description?: string;
   labels: Record<string, string>;
-  indicator: { source: SourceKind; select: SeriesSelector; good: GoodCondition };
+  /** For a composite, the first component's indicator (what the SLO is mostly about); see `composite`. */
+  indicator: Indicator;
   /** Target as a ratio (0.9995), and as written (99.95). */
   objective: number;
   objectivePercent: number;
+  /** Nominal window length (a calendar month counts 30 days, as OpenSLO's `1M`); scales burn-rate tiers. */
   windowMs: number;
+  /** The window for display: `28d`, or `1 month (Europe/Berlin)`. */
   window: string;
-  budgeting: 'occurrences';
+  windowSpec: WindowSpec;
+  budgeting: BudgetingMethod;
+  timeslices?: TimeSlices;
+  /** Present for composite SLOs: the components whose weighted burn is this SLO's burn. */
+  composite?: { components: CompositeComponent[] };
+  /** Where it came from: `sloguard/v1` or `openslo/v1`. */
+  format: 'native' | 'openslo';
   location: SourceLocation;
+  /** Where its name is written, for duplicate-name errors. */
+  nameLocation?: SourceLocation;
+}
+
+/** Every indicator an SLO reads: its own, or each component's. */
+export function indicatorsOf(definition: SloDefinition): Indicator[] {
+  return definition.composite
+    ? definition.composite.components.map((c) => c.indicator)
+    : [definition.indicator];
 }

@@ -4,16 +4,12 @@ import type { SloRegistry } from '../definitions/registry.js';
 import type { SloDefinition } from '../definitions/slo.js';
 import type { BucketStore, WindowCounts } from '../store/buckets.js';
 import type { StatusStore } from '../store/statuses.js';
-import { BURN_WINDOWS_MS, type BurnWindow } from './math.js';
-import { selects } from './select.js';
+import { indicatorCounts, storeInput } from './inputs.js';
 import { type ExternalCounts, noEvents } from './source.js';
 import { type EventCounts, evaluateSlo, type SloStatus } from './status.js';
 
 export function eventCounts(definition: SloDefinition, counts: WindowCounts): EventCounts {
-  if (definition.indicator.good.kind === 'latency') {
-    return { good: counts.latencyGood, valid: counts.timed, errorBound: counts.latencyErrorBound };
-  }
-  return { good: counts.total - counts.errors, valid: counts.total, errorBound: 0 };
+  return indicatorCounts(definition.indicator, counts);
 }
 
 /**
@@ -47,29 +43,7 @@ export class SloEvaluator {
         results.push(this.evaluateExternal(definition, external, nowMs));
         continue;
       }
-      const matching = series.filter((row) => selects(definition, row));
-      const ids = matching.map((row) => row.id);
-      const threshold =
-        definition.indicator.good.kind === 'latency' ? definition.indicator.good.thresholdUs : undefined;
-      const count = (windowMs: number) => this.buckets.windowCounts(ids, nowMs - windowMs, nowMs, threshold);
-      const windowCounts = count(definition.windowMs);
-      const burnWindows = {} as Record<BurnWindow, EventCounts>;
-      for (const [name, ms] of Object.entries(BURN_WINDOWS_MS) as Array<[BurnWindow, number]>) {
-        burnWindows[name] = eventCounts(definition, count(ms));
-      }
-      const lastSeen = matching.reduce((latest, row) => Math.max(latest, row.lastSeenMs), -1);
-      results.push(
-        evaluateSlo(
-          definition,
-          {
-            window: eventCounts(definition, windowCounts),
-            burnWindows,
-            lastObservationMs: lastSeen >= 0 ? lastSeen : null,
-            windowStartMs: windowCounts.effectiveFromMs,
-          },
-          nowMs,
-        ),
-      );
+      results.push(evaluateSlo(definition, storeInput(this.buckets, definition, series, nowMs), nowMs));
     }
     this.statuses.saveAll(results);
     this.latest = new Map(results.map((status) => [status.name, status]));

@@ -1,4 +1,5 @@
-import type { SloDefinition } from '../definitions/slo.js';
+import type { BudgetingMethod, SloDefinition } from '../definitions/slo.js';
+import { type SliceSummary, timesliceBudget } from './budgeting.js';
 import {
   allowedDowntimeMs,
   type BurnWindow,
@@ -58,6 +59,13 @@ export interface SloStatus {
   windowStartMs: number;
   /** Set when the SLO's source could not be read this tick (engine down or slow): the numbers are old. */
   staleReason?: string;
+  /** Where a calendar window ends (the budget is for the whole period); null for rolling windows. */
+  windowEndMs?: number | null;
+  budgeting?: BudgetingMethod;
+  /** Slice counts for timeslices and ratio-timeslices (then `sli` and `budget` are in slices); else null. */
+  slices?: SliceSummary | null;
+  /** Problems worth a look that do not stop the evaluation, e.g. an SLO selecting no series seen so far. */
+  warnings?: string[];
 }
 
 export interface EvaluationInput {
@@ -67,6 +75,11 @@ export interface EvaluationInput {
   burnWindows: Record<BurnWindow, EventCounts>;
   lastObservationMs: number | null;
   windowStartMs: number;
+  /** Calendar windows: the end of the current period. */
+  windowEndMs?: number;
+  /** Slice budgeting: the window's slices judged. */
+  slices?: SliceSummary;
+  warnings?: string[];
 }
 
 /** Below this many valid events in a tier's long window, the tier reports insufficient data. */
@@ -81,7 +94,7 @@ export function evaluateSlo(
 ): SloStatus {
   const { objective } = definition;
   const { good, valid, errorBound } = input.window;
-  const budget = errorBudget(objective, good, valid);
+  const { sli, budget } = budgetOf(definition, input);
   const burnRates = {} as Record<BurnWindow, number | null>;
   for (const [name, counts] of Object.entries(input.burnWindows) as Array<[BurnWindow, EventCounts]>) {
     burnRates[name] = burnRate(objective, counts.good, counts.valid);
@@ -109,11 +122,13 @@ export function evaluateSlo(
       ? 'ticket'
       : null;
   let state: SloState = 'ok';
-  if (valid === 0) state = 'no-data';
+  if (valid === 0 && !input.slices?.valid) state = 'no-data';
   else if (budget.remaining <= 0) state = 'exhausted';
   else if (firing) state = 'warning';
   const recentRate = burnRates['1h'];
-  const exhaustionMs = timeToExhaustionMs(budget.remainingRatio, recentRate, definition.windowMs);
+  const windowMs =
+    input.windowEndMs === undefined ? definition.windowMs : input.windowEndMs - input.windowStartMs;
+  const exhaustionMs = timeToExhaustionMs(budget.remainingRatio, recentRate, windowMs);
   return {
     name: definition.name,
     service: definition.service,
@@ -125,14 +140,36 @@ export function evaluateSlo(
     state,
     good,
     valid,
-    sli: sliRatio(good, valid),
+    sli,
     sliErrorBound: valid > 0 ? errorBound / valid : 0,
-    budget: { ...budget, allowedDowntimeSeconds: allowedDowntimeMs(objective, definition.windowMs) / 1000 },
+    budget: { ...budget, allowedDowntimeSeconds: allowedDowntimeMs(objective, windowMs) / 1000 },
     burnRates,
     alerts,
     firing,
     timeToExhaustionSeconds: exhaustionMs === null ? null : exhaustionMs / 1000,
     lastObservationMs: input.lastObservationMs,
     windowStartMs: input.windowStartMs,
+    windowEndMs: input.windowEndMs ?? null,
+    budgeting: definition.budgeting,
+    slices: input.slices ?? null,
+    warnings: input.warnings ?? [],
   };
+}
+
+/** SLI and budget by the budgeting method: events, good slices of all, or the mean slice SLI. */
+function budgetOf(
+  definition: SloDefinition,
+  input: EvaluationInput,
+): { sli: number | null; budget: ErrorBudget } {
+  const { objective } = definition;
+  const slices = input.slices;
+  if (definition.budgeting === 'timeslices' && slices)
+    return { sli: sliRatio(slices.good, slices.valid), budget: timesliceBudget(objective, slices) };
+  if (definition.budgeting === 'ratio-timeslices' && slices)
+    return {
+      sli: sliRatio(slices.ratioSum, slices.valid),
+      budget: errorBudget(objective, slices.ratioSum, slices.valid),
+    };
+  const { good, valid } = input.window;
+  return { sli: sliRatio(good, valid), budget: errorBudget(objective, good, valid) };
 }

@@ -12,7 +12,7 @@ export function statusView(status: SloStatus, stale: boolean) {
     window: status.window,
     window_start: isoTime(status.windowStartMs),
     /** Calendar windows: where the current period ends (null for rolling windows). */
-    window_end: isoTime(status.windowEndMs ?? null),
+    window_end: isoTime(status.windowEndMs),
     budgeting: status.budgeting ?? 'occurrences',
     /** Timeslices and ratio-timeslices: the slices judged (then `sli` and `budget` count slices). */
     slices: status.slices ?? null,

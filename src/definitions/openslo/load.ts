@@ -194,6 +194,22 @@ export class OpenSloReader {
   }
 }
 
+/** Every DataSource name a `metricSourceRef` of an SLI or SLO names. */
+export function metricSourceRefs(objects: OpenSloObjects): Set<string> {
+  const names = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === 'object') {
+      for (const [key, child] of Object.entries(value)) {
+        if (key === 'metricSourceRef' && typeof child === 'string') names.add(child);
+        else visit(child);
+      }
+    }
+  };
+  visit([...objects.slis.map((sli) => sli.value), ...objects.slos.map((slo) => slo.inlined)]);
+  return names;
+}
+
 /** Where an SLO's indicator is written: inline in the SLO, or in an SLI object it references. */
 export interface IndicatorSource {
   name: string;
