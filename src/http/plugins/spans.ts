@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { decodeJsonSpans } from '../../ingest/zipkin/json.js';
 import { observeSpans } from '../../ingest/zipkin/observe.js';
 import { decodeProtoSpans } from '../../ingest/zipkin/proto.js';
-import { SpansRejected } from '../../ingest/zipkin/span.js';
+import { SpansRejected, type ZipkinSpan } from '../../ingest/zipkin/span.js';
 import { decodeBody, takeRawBodies } from '../body.js';
 import { HttpError } from '../errors.js';
 import { submitBatch } from '../submit.js';
@@ -26,7 +26,7 @@ const spans: FastifyPluginAsync = async (app) => {
       config.maxBodyBytes,
     );
     const protobuf = request.headers['content-type']?.toLowerCase().startsWith(PROTOBUF) === true;
-    let decoded: ReturnType<typeof decodeJsonSpans>;
+    let decoded: ZipkinSpan[];
     try {
       decoded = protobuf ? decodeProtoSpans(body) : decodeJsonSpans(body);
     } catch (error) {

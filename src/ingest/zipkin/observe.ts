@@ -8,7 +8,6 @@ import type { ZipkinSpan } from './span.js';
  * default server). A root span without a kind is the entry point of a trace, so it counts as a server.
  */
 export type SpanRole = 'server' | 'client' | 'producer' | 'consumer';
-export const SPAN_ROLES: readonly SpanRole[] = ['server', 'client', 'producer', 'consumer'];
 
 const ROLE_OF_KIND = {
   SERVER: 'server',
@@ -20,9 +19,19 @@ const ROLE_OF_KIND = {
 /** Attribute names of Zipkin/Brave and of OpenTelemetry's old and stable HTTP conventions. */
 const PATH_TAGS = ['http.path', 'http.target', 'url.path'] as const;
 /** Where no method or name is known (RPC, messaging), the series says so rather than guess. */
-export const UNKNOWN = '-';
+const UNKNOWN = '-';
 
-const HTTP_METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'patch', 'options', 'trace', 'connect']);
+const HTTP_METHODS = new Set([
+  'get',
+  'head',
+  'post',
+  'put',
+  'delete',
+  'patch',
+  'options',
+  'trace',
+  'connect',
+]);
 
 /**
  * The http.method tag, else the span name's first word when it is a method: zipkin-js, Brave and
