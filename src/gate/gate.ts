@@ -4,7 +4,7 @@ import type { SloEvaluator } from '../evaluate/scheduler.js';
 import type { SloStatus } from '../evaluate/status.js';
 import type { DeploymentStore } from '../store/deployments.js';
 import type { GateDecisionStore } from '../store/gateDecisions.js';
-import type { FreezeScope, GateFreezeStore } from '../store/gateFreezes.js';
+import type { FreezeScope, FreezeState, GateFreezeStore } from '../store/gateFreezes.js';
 import type { GateOverride, GateOverrideStore } from '../store/gateOverrides.js';
 import { type Decision, decideGate, type GateRequest, type GateVerdict, nextFreeze } from './decide.js';
 import type { GatePolicies, ResolvedPolicy } from './policy.js';
@@ -150,6 +150,11 @@ export class DeployGate {
       const was = this.stores.freezes.isFrozen(scope);
       this.setFreeze(scope, was, nextFreeze(was ?? false, statuses, policy.recoveryMargin), nowMs);
     }
+  }
+
+  /** Every scope the gate knows, frozen or open, with when that last changed. */
+  freezes(service?: string): FreezeState[] {
+    return this.stores.freezes.list(service);
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */

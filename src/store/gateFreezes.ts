@@ -6,6 +6,12 @@ export interface FreezeScope {
   environment: string;
 }
 
+export interface FreezeState extends FreezeScope {
+  frozen: boolean;
+  /** When it last froze or thawed (or was first asked about). */
+  changedAtMs: number;
+}
+
 /** Freeze state per service and environment, kept in SQLite so a restart does not lift a freeze. */
 export class GateFreezeStore {
   private readonly statements;
@@ -21,6 +27,12 @@ export class GateFreezeStore {
          WHERE frozen != excluded.frozen`,
       ),
       all: db.prepare<[], FreezeScope>(`SELECT service, environment FROM gate_freezes`),
+      list: db.prepare<
+        { service: string | null },
+        { service: string; environment: string; frozen: number; changed_at_ms: number }
+      >(
+        `SELECT * FROM gate_freezes WHERE @service IS NULL OR service = @service ORDER BY service, environment`,
+      ),
     };
   }
 
@@ -37,5 +49,14 @@ export class GateFreezeStore {
 
   scopes(): FreezeScope[] {
     return this.statements.all.all();
+  }
+
+  list(service?: string): FreezeState[] {
+    return this.statements.list.all({ service: service ?? null }).map((row) => ({
+      service: row.service,
+      environment: row.environment,
+      frozen: row.frozen === 1,
+      changedAtMs: row.changed_at_ms,
+    }));
   }
 }

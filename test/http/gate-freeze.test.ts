@@ -47,6 +47,11 @@ describe('freeze hysteresis', () => {
     await ctx.traffic(0, 2);
     await ctx.traffic(1000, 0);
     expect(await ask('production')).toMatchObject({ decision: 'deny', frozen: true });
+    const freezes = await ctx.app.inject('/api/v1/gate/freezes?service=web');
+    expect(freezes.json().freezes).toEqual([
+      { service: 'web', environment: 'production', frozen: true, changed_at: expect.any(String) },
+      { service: 'web', environment: 'staging', frozen: true, changed_at: expect.any(String) },
+    ]);
     // Staging observes: it allows, and says it would block.
     const staging = await ask('staging');
     expect(staging).toMatchObject({ decision: 'allow', mode: 'observe', would_block: true, frozen: true });

@@ -180,6 +180,19 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
     };
   });
 
+  app.get(
+    '/api/v1/gate/freezes',
+    { schema: { querystring: Type.Object({ service: Type.Optional(Type.String()) }) } },
+    async (request) => ({
+      freezes: deployGate.freezes(request.query.service).map((f) => ({
+        service: f.service,
+        environment: f.environment || null,
+        frozen: f.frozen,
+        changed_at: isoTime(f.changedAtMs),
+      })),
+    }),
+  );
+
   await app.register(overrides);
   await app.register(deployments);
 };
