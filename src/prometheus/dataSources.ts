@@ -53,3 +53,25 @@ export function linkDataSources(
     ];
   });
 }
+
+/**
+ * Composite SLOs are evaluated from sloguard's own buckets only; one with a PromQL component would silently
+ * show no data, so it is refused where it is defined.
+ */
+export function refusePromQlComposites(
+  definitions: readonly SloDefinition[],
+  errors: DefinitionError[],
+): SloDefinition[] {
+  return definitions.filter((definition) => {
+    const promQl = definition.composite?.components.find((component) => component.indicator.prometheus);
+    if (!promQl) return true;
+    errors.push(
+      new DefinitionError(
+        definition.location,
+        'spec',
+        `composite "${definition.name}" includes "${promQl.name}", read with PromQL; composites combine only loadbalancer and traces SLIs`,
+      ),
+    );
+    return false;
+  });
+}

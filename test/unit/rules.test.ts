@@ -130,6 +130,25 @@ describe('prometheus SLI definitions', () => {
     );
   });
 
+  it('refuses a composite over a PromQL SLI rather than show it without data', () => {
+    const composite = `${CHECKOUT}---
+apiVersion: sloguard/v1
+kind: CompositeSLO
+metadata: { name: store, service: store }
+spec:
+  objective: 99.9
+  window: 28d
+  components: [{ slo: checkout-availability }, { slo: search-availability }]
+`;
+    const { definitions, errors } = loadDefinitions([dir.file('composite.yaml', composite)]);
+    expect(definitions.map((d) => d.name)).toEqual(['checkout-availability', 'search-availability']);
+    expect(errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(
+        /composite\.yaml:\d+:\d+: spec: composite "store" includes "checkout-availability", read with PromQL/,
+      ),
+    ]);
+  });
+
   it.each([
     [
       'a query without the window placeholder',
