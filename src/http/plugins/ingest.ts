@@ -10,6 +10,8 @@ const IngestQuery = Type.Object({
   format: Type.String(),
   source: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   service: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  /** Which status counts: what the LB sent the client (default), or what the target answered. */
+  status: Type.Optional(Type.Union([Type.Literal('edge'), Type.Literal('target')])),
 });
 
 /** `POST /api/v1/ingest/lb`: access-log lines in, 202 once committed, with counts and the lines refused. */
@@ -22,7 +24,7 @@ const ingest: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/ingest/lb',
     { schema: { querystring: IngestQuery }, bodyLimit: config.maxBodyBytes },
     async (request, reply) => {
-      const { format, service } = request.query;
+      const { format, service, status: statusFrom } = request.query;
       const parse = LOG_FORMATS[format];
       if (!parse) {
         throw new HttpError(
@@ -48,7 +50,7 @@ const ingest: FastifyPluginAsyncTypebox = async (app) => {
         config.maxBodyBytes,
       ).toString('utf8');
       const batch = pipeline.newBatch();
-      const summary = ingestLines(text, parse, { source, service, settings, routes }, batch);
+      const summary = ingestLines(text, parse, { source, service, settings, routes, statusFrom }, batch);
       await submitBatch(pipeline, batch);
       return reply.code(202).send(summary);
     },

@@ -38,10 +38,16 @@ export async function importLogFile(
   onBytes: (bytes: number) => void = () => {},
 ): Promise<LineSummary> {
   const summary = emptySummary();
+  const gzip = await isGzip(path);
+  // Listeners are attached in the same tick as the stream is made, so no chunk flows past unseen.
   const raw = createReadStream(path, { highWaterMark: CHUNK_BYTES });
-  raw.on('data', (chunk) => onBytes(chunk.length));
-  const input = (await isGzip(path)) ? raw.pipe(createGunzip({ chunkSize: CHUNK_BYTES })) : raw;
-  raw.on('error', (error) => input.destroy(error));
+  let input: NodeJS.ReadableStream = raw;
+  if (gzip) {
+    const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+    raw.on('data', (chunk) => onBytes(chunk.length));
+    raw.on('error', (error) => gunzip.destroy(error));
+    input = raw.pipe(gunzip);
+  }
   const decoder = new StringDecoder('utf8');
   let carry = '';
   let nextLine = 1;
@@ -51,6 +57,7 @@ export async function importLogFile(
     nextLine += countLines(text) + 1;
   };
   for await (const chunk of input) {
+    if (!gzip) onBytes((chunk as Buffer).length);
     const text = carry + decoder.write(chunk as Buffer);
     const lastNewline = text.lastIndexOf('\n');
     if (lastNewline < 0) {

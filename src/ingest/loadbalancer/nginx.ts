@@ -30,28 +30,53 @@ const MONTHS: Record<string, number> = {
   Nov: 10,
   Dec: 11,
 };
-const TIME_LOCAL = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/;
-
 let lastTimeText = '';
 let lastTimeMs = 0;
+let lastDayText = '';
+let lastDayMs = 0;
 
-/** `07/Dec/2016:11:05:07 +0100` → epoch ms. Consecutive lines share a second, so the last one is remembered. */
+/** Two ASCII digits at `at` as a number, or NaN. */
+function twoDigits(text: string, at: number): number {
+  const tens = text.charCodeAt(at) - 48;
+  const ones = text.charCodeAt(at + 1) - 48;
+  return tens >= 0 && tens <= 9 && ones >= 0 && ones <= 9 ? tens * 10 + ones : Number.NaN;
+}
+
+/**
+ * `07/Dec/2016:11:05:07 +0100` → epoch ms. Read by position (the layout is fixed), with the last line's
+ * text and the last day remembered: consecutive lines share a second, and nearly always a day.
+ */
 export function parseTimeLocal(text: string): number | undefined {
   if (text === lastTimeText) return lastTimeMs;
-  const match = TIME_LOCAL.exec(text);
-  const month = match ? MONTHS[match[2]!] : undefined;
-  if (!match || month === undefined) return undefined;
-  const offsetMinutes = (match[7] === '-' ? -1 : 1) * (Number(match[8]) * 60 + Number(match[9]));
-  const ms =
-    Date.UTC(
-      Number(match[3]),
-      month,
-      Number(match[1]),
-      Number(match[4]),
-      Number(match[5]),
-      Number(match[6]),
-    ) -
-    offsetMinutes * 60_000;
+  if (text.length !== 26 || text[2] !== '/' || text[6] !== '/' || text[11] !== ':' || text[20] !== ' ') {
+    return undefined;
+  }
+  const dayText = text.slice(0, 11);
+  if (dayText !== lastDayText) {
+    const month = MONTHS[text.slice(3, 6)];
+    const year = twoDigits(text, 7) * 100 + twoDigits(text, 9);
+    const day = twoDigits(text, 0);
+    if (month === undefined || !(day >= 1 && day <= 31) || Number.isNaN(year)) return undefined;
+    lastDayMs = Date.UTC(year, month, day);
+    lastDayText = dayText;
+  }
+  const hours = twoDigits(text, 12);
+  const minutes = twoDigits(text, 15);
+  const seconds = twoDigits(text, 18);
+  const sign = text[21] === '-' ? -1 : text[21] === '+' ? 1 : 0;
+  const offsetMinutes = sign * (twoDigits(text, 22) * 60 + twoDigits(text, 24));
+  const ms = lastDayMs + ((hours * 60 + minutes - offsetMinutes) * 60 + seconds) * 1000;
+  if (
+    text[14] !== ':' ||
+    text[17] !== ':' ||
+    sign === 0 ||
+    hours > 23 ||
+    minutes > 59 ||
+    seconds > 60 ||
+    Number.isNaN(ms)
+  ) {
+    return undefined;
+  }
   lastTimeText = text;
   lastTimeMs = ms;
   return ms;
