@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { parseDuration } from '../../config/duration.js';
-import { gateAnswer } from '../../gate/answer.js';
+import { type GateAnswer, gateAnswer } from '../../gate/answer.js';
 import type { GateRequest } from '../../gate/decide.js';
 import { MAX_EVALUATION_WAIT_MS } from '../../gate/evaluations.js';
 import type { GateDecision } from '../../gate/gate.js';
@@ -105,7 +105,7 @@ function waitMs(wait: string | undefined): number {
 }
 
 const evaluationView = (evaluation: GateEvaluation) => {
-  const answer = evaluation.answer as ReturnType<typeof gateAnswer> | null;
+  const answer = evaluation.answer as GateAnswer | null;
   return {
     id: evaluation.id,
     status: evaluation.status,
