@@ -1,4 +1,5 @@
 import client, { type Counter, type Histogram, Registry } from 'prom-client';
+import type { SloStatus } from '../evaluate/status.js';
 import type { Decision } from '../gate/decide.js';
 import type { SourceKind } from '../ingest/observation.js';
 import type { Sloguard } from '../sloguard.js';
@@ -32,11 +33,15 @@ export function createMetrics(sloguard: Sloguard): SloguardMetrics {
   const freezes = new GateFreezeStore(db);
   const sloLabels = ['slo', 'service'] as const;
 
-  /** One gauge per SLO figure, filled from the latest statuses on every scrape. */
-  const perSlo = (
+  /**
+   * One gauge per SLO figure, filled from the latest statuses on every scrape; `prepare` reads once per scrape
+   * what the figure needs besides the status.
+   */
+  const perSlo = <T = undefined>(
     name: string,
     help: string,
-    value: (status: ReturnType<typeof evaluator.current>[number]) => number | null,
+    value: (status: SloStatus, prepared: T) => number | null,
+    prepare: () => T = () => undefined as T,
   ) =>
     new client.Gauge({
       name,
@@ -45,8 +50,9 @@ export function createMetrics(sloguard: Sloguard): SloguardMetrics {
       registers: [registry],
       collect() {
         this.reset();
+        const prepared = prepare();
         for (const status of evaluator.current()) {
-          const figure = value(status);
+          const figure = value(status, prepared);
           if (figure !== null) this.set({ slo: status.name, service: status.service }, figure);
         }
       },
@@ -77,10 +83,18 @@ export function createMetrics(sloguard: Sloguard): SloguardMetrics {
     '1 when the latest status is stale (evaluator behind or data source failing).',
     (s) => (evaluator.isStale(s) ? 1 : 0),
   );
-  perSlo('sloguard_slo_gate_frozen', '1 when the deploy gate holds a freeze for the SLO’s service.', (s) => {
-    const scopes = freezes.scopes().filter((scope) => scope.service === s.service);
-    return scopes.some((scope) => freezes.isFrozen(scope)) ? 1 : 0;
-  });
+  perSlo(
+    'sloguard_slo_gate_frozen',
+    '1 when the deploy gate holds a freeze for the SLO’s service (in any environment).',
+    (s, frozen) => (frozen.has(s.service) ? 1 : 0),
+    () =>
+      new Set(
+        freezes
+          .scopes()
+          .filter((scope) => freezes.isFrozen(scope))
+          .map((scope) => scope.service),
+      ),
+  );
 
   new client.Gauge({
     name: 'sloguard_slo_burn_rate',

@@ -71,6 +71,9 @@ describe('GET /metrics', () => {
     // 60× burn over 5m and 1h: the page tier fires.
     expect(value(families.get('sloguard_slo_alert_state'), slo)).toBe('2');
     expect(value(families.get('sloguard_slo_gate_frozen'), slo)).toBe('0');
+    // The exhausted budget freezes the service at its next gate decision.
+    await ctx.app.inject({ method: 'GET', url: '/api/v1/gate?service=user-profile&environment=production' });
+    expect(value((await scrape()).families.get('sloguard_slo_gate_frozen'), slo)).toBe('1');
     expect(families.get('sloguard_slo_burn_rate')?.metrics).toHaveLength(
       ctx.sloguard.evaluator.current().filter((s) => s.valid > 0).length * 7,
     );
