@@ -26,7 +26,15 @@ const decisionBadge = (decision) =>
 
 const empty = (columns, text) => h('tr', {}, h('td', { colspan: columns, class: 'muted' }, text));
 
-function renderServices(slos, gates) {
+/** The newest decision of each service (the audit lists newest first). */
+function latestDecisions(body) {
+  const latest = new Map();
+  for (const decision of body?.decisions ?? [])
+    if (!latest.has(decision.service)) latest.set(decision.service, decision);
+  return latest;
+}
+
+function renderServices(slos, gates, decisions) {
   const lowest = new Map();
   for (const status of slos) {
     const current = lowest.get(status.service);
@@ -34,23 +42,25 @@ function renderServices(slos, gates) {
     if (remaining !== null && (current === undefined || remaining < current))
       lowest.set(status.service, remaining);
   }
+  const latest = latestDecisions(decisions);
   const services = [...new Set(slos.map((s) => s.service))].sort();
   document.querySelector('#services tbody').replaceChildren(
     ...services.map((service) => {
       const gate = gates.get(service);
+      const decision = latest.get(service);
       return h(
         'tr',
-        {},
+        { 'data-service': service },
         h('td', {}, service),
         h(
           'td',
           {},
-          gate
-            ? badge(gate.frozen ? 'frozen' : 'open', gate.frozen ? 'gate-frozen' : 'gate-open')
-            : h('span', { class: 'muted' }, 'not asked yet'),
+          gate?.frozen
+            ? badge(`frozen: ${gate.environments.join(', ')}`, 'gate-frozen')
+            : badge('open', 'gate-open'),
         ),
-        h('td', {}, gate ? decisionBadge(gate.decision) : '—'),
-        h('td', { class: 'hide-narrow muted' }, gate ? ago(gate.decidedAt) : '—'),
+        h('td', {}, decision ? decisionBadge(decision.decision) : h('span', { class: 'muted' }, 'none yet')),
+        h('td', { class: 'hide-narrow muted' }, decision ? ago(decision.decided_at) : '—'),
         h('td', { class: 'num' }, percent(lowest.get(service) ?? null, 1)),
       );
     }),
@@ -105,7 +115,7 @@ async function refresh() {
       getJson('/api/v1/gate/decisions?limit=100'),
     ]);
     document.getElementById('error').replaceChildren();
-    renderServices(slos.slos, gates);
+    renderServices(slos.slos, gates, decisions);
     renderOverrides(overrides);
     renderDecisions(decisions);
     setUpdated();

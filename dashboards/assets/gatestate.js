@@ -1,18 +1,22 @@
-// Gate state per service as the latest gate decision left it (frozen or open), from the decision audit.
+// Deploy-gate freeze state per service, from the gate's freeze list (one row per service and environment).
 import { getOptionalJson } from './common.js';
 
-/** Map service → { frozen, decision, decidedAt } from the newest decision of each service. */
+/** Map service → { frozen, environments: frozen environment names, changedAt }; empty when the gate has none. */
 export async function loadGateStates() {
-  const body = await getOptionalJson('/api/v1/gate/decisions?limit=1000');
+  const body = await getOptionalJson('/api/v1/gate/freezes');
   const states = new Map();
-  // The audit lists newest first, so the first decision seen per service is its current state.
-  for (const decision of body?.decisions ?? []) {
-    if (states.has(decision.service)) continue;
-    states.set(decision.service, {
-      frozen: decision.answer?.frozen === true,
-      decision: decision.decision,
-      decidedAt: decision.decided_at,
-    });
+  for (const freeze of body?.freezes ?? []) {
+    const state = states.get(freeze.service) ?? {
+      frozen: false,
+      environments: [],
+      changedAt: freeze.changed_at,
+    };
+    if (freeze.frozen) {
+      state.frozen = true;
+      state.environments.push(freeze.environment ?? 'any');
+    }
+    if (freeze.changed_at > state.changedAt) state.changedAt = freeze.changed_at;
+    states.set(freeze.service, state);
   }
   return states;
 }

@@ -40,7 +40,7 @@ const SORT_KEYS = {
   burn1d: (s) => s.burn_rates['1d'],
   state: (s) => STATE_RANK[s.state],
   alert: (s) => (s.firing === 'page' ? 0 : s.firing === 'ticket' ? 1 : 2),
-  gate: (s) => gates.get(s.service)?.frozen ?? null,
+  gate: (s) => (gates.get(s.service)?.frozen ? 0 : 1),
   fresh: (s) => (s.last_observation_at ? -Date.parse(s.last_observation_at) : null),
 };
 
@@ -61,13 +61,14 @@ function matches(status) {
   return !view.q || status.name.toLowerCase().includes(view.q.toLowerCase());
 }
 
+/** The gate is open unless it holds a freeze for the service (in any environment). */
 function gateCell(service) {
   const gate = gates.get(service);
-  if (!gate) return h('td', { class: 'hide-narrow muted' }, '—');
+  if (!gate?.frozen) return h('td', { class: 'hide-narrow' }, badge('open', 'gate-open'));
   return h(
     'td',
-    { class: 'hide-narrow' },
-    badge(gate.frozen ? 'frozen' : 'open', gate.frozen ? 'gate-frozen' : 'gate-open'),
+    { class: 'hide-narrow', title: `frozen in ${gate.environments.join(', ')}` },
+    badge('frozen', 'gate-frozen'),
   );
 }
 
@@ -115,7 +116,7 @@ function renderSummary() {
       card('burning', counts.warning, 'state-warning'),
       card('exhausted', counts.exhausted, 'state-exhausted'),
       card('no data', counts['no-data'], 'state-no-data'),
-      card('frozen services', gates.size > 0 ? frozen : '—', frozen > 0 ? 'gate-frozen' : ''),
+      card('frozen services', frozen, frozen > 0 ? 'gate-frozen' : ''),
     );
 }
 

@@ -119,6 +119,16 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
       .first()
       .textContent();
     expect(sli).toMatch(/^\d+(\.\d+)?%$/);
+    // The gate call after the incident froze user-profile; checkout was never frozen.
+    expect(
+      await page
+        .locator('#slos tbody tr[data-service="user-profile"] td:nth-child(12)')
+        .first()
+        .textContent(),
+    ).toBe('frozen');
+    expect(
+      await page.locator('#slos tbody tr[data-service="checkout"] td:nth-child(12)').first().textContent(),
+    ).toBe('open');
     await screenshot(page, 'overview-light');
     expectClean(log);
     await context.close();
@@ -198,6 +208,9 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
     await page.waitForSelector('body[data-loaded="true"]');
     expect(await page.locator('#decisions tbody').textContent()).toContain('v2.4.1');
     expect(await page.locator('#services tbody tr').count()).toBe(2);
+    expect(await page.locator('#services tbody tr[data-service="user-profile"]').textContent()).toContain(
+      'frozen: production',
+    );
     await screenshot(page, 'gate-light');
     expectClean(log);
     await context.close();
