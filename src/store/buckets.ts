@@ -9,6 +9,7 @@ import {
   estimateAtOrUnder,
   type SparseCounts,
 } from './histogram.js';
+import { FIELDS, SlotCache } from './slotCache.js';
 import { planWindow } from './windows.js';
 
 export interface SeriesRow extends SeriesKey {
@@ -60,11 +61,8 @@ function bucketStatements(db: Db, table: 'minute_buckets' | 'hour_buckets', colu
     put: db.prepare<[number, number, number, number, Buffer | null, Buffer | null]>(
       `INSERT OR REPLACE INTO ${table} (series_id, ${column}, total, errors, histogram, thresholds) VALUES (?, ?, ?, ?, ?, ?)`,
     ),
-    sums: db.prepare<[number, number, number], { total: number | null; errors: number | null }>(
-      `SELECT SUM(total) AS total, SUM(errors) AS errors FROM ${table} WHERE series_id = ? AND ${column} >= ? AND ${column} < ?`,
-    ),
-    rows: db.prepare<[number, number, number], BucketRow>(
-      `SELECT total, errors, histogram, thresholds FROM ${table} WHERE series_id = ? AND ${column} >= ? AND ${column} < ?`,
+    slotSums: db.prepare<[number, number, number], { slot: number; total: number; errors: number }>(
+      `SELECT ${column} AS slot, total, errors FROM ${table} WHERE series_id = ? AND ${column} >= ? AND ${column} < ?`,
     ),
     slotRows: db.prepare<[number, number, number], BucketRow & { slot: number }>(
       `SELECT ${column} AS slot, total, errors, histogram, thresholds FROM ${table} WHERE series_id = ? AND ${column} >= ? AND ${column} < ?`,
@@ -78,6 +76,12 @@ type BucketStatements = ReturnType<typeof bucketStatements>;
 export class BucketStore {
   private readonly seriesIds = new Map<string, number>();
   private readonly statements;
+  private readonly cache = new SlotCache((table, seriesId, from, to, thresholdUs, into, base) =>
+    this.loadSlots(table, seriesId, from, to, thresholdUs, into, base),
+  );
+  /** SQLite's data_version as last seen: it moves when another connection commits (then the cache is cleared). */
+  private dataVersion: number;
+  private readonly db: Db;
 
   constructor(
     db: Db,
@@ -100,6 +104,12 @@ export class BucketStore {
       ),
     };
     this.commit = db.transaction((batch: BatchAggregate) => this.write(batch));
+    this.db = db;
+    this.dataVersion = this.readDataVersion();
+  }
+
+  private readDataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
   }
 
   /** Writes a batch in one transaction; when it returns the data is committed. */
@@ -112,6 +122,7 @@ export class BucketStore {
       for (const [minute, delta] of series.minutes) {
         this.mergeInto(this.statements.minute, seriesId, minute, [delta]);
         const hour = Math.floor(minute / MINUTES_PER_HOUR);
+        this.cache.touched(seriesId, hour);
         const list = hours.get(hour);
         if (list) list.push(delta);
         else hours.set(hour, [delta]);
@@ -190,28 +201,27 @@ export class BucketStore {
       Math.ceil(toMs / 60_000),
       this.oldestMinuteKept(toMs),
     );
-    const counts = emptyCounts(plan.effectiveFromMinute * 60_000);
-    const parts: Array<[BucketStatements, number, number]> = plan.minuteRanges.map(([a, b]) => [
-      this.statements.minute,
-      a,
-      b,
-    ]);
-    if (plan.hourRange) parts.push([this.statements.hour, plan.hourRange[0], plan.hourRange[1]]);
-    for (const seriesId of seriesIds) {
-      for (const [statements, from, to] of parts) {
-        if (thresholdUs === undefined) {
-          const sums = statements.sums.get(seriesId, from, to);
-          counts.total += sums?.total ?? 0;
-          counts.errors += sums?.errors ?? 0;
-          continue;
-        }
-        for (const row of statements.rows.iterate(seriesId, from, to)) {
-          counts.total += row.total;
-          counts.errors += row.errors;
-          addLatency(counts, decodeCounts(row.histogram), decodeCounts(row.thresholds), thresholdUs);
-        }
-      }
+    const version = this.readDataVersion();
+    if (version !== this.dataVersion) {
+      this.cache.clear();
+      this.dataVersion = version;
     }
+    const sums = new Float64Array(FIELDS);
+    for (const seriesId of seriesIds) {
+      for (const [from, to] of plan.minuteRanges)
+        this.cache.addMinutes(seriesId, thresholdUs, from, to, sums);
+      if (plan.hourRange)
+        this.cache.addHours(seriesId, thresholdUs, plan.hourRange[0], plan.hourRange[1], sums);
+    }
+    const [total, errors, timed, latencyGood, latencyErrorBound] = sums;
+    const counts: WindowCounts = {
+      total: total!,
+      errors: errors!,
+      timed: timed!,
+      latencyGood: latencyGood!,
+      latencyErrorBound: latencyErrorBound!,
+      effectiveFromMs: plan.effectiveFromMinute * 60_000,
+    };
     return counts;
   }
 
@@ -246,8 +256,40 @@ export class BucketStore {
     return sums;
   }
 
+  /** Writes the sums of slots [from, to) of one series into a cache array (slot `base` at index 0). */
+  private loadSlots(
+    table: 'minute' | 'hour',
+    seriesId: number,
+    from: number,
+    to: number,
+    thresholdUs: number | undefined,
+    into: Float64Array,
+    base: number,
+  ): void {
+    const statements = this.statements[table];
+    if (thresholdUs === undefined) {
+      for (const row of statements.slotSums.iterate(seriesId, from, to)) {
+        const at = (row.slot - base) * FIELDS;
+        into[at] = row.total;
+        into[at + 1] = row.errors;
+      }
+      return;
+    }
+    for (const row of statements.slotRows.iterate(seriesId, from, to)) {
+      const counts = emptyCounts(0);
+      counts.total = row.total;
+      counts.errors = row.errors;
+      addLatency(counts, decodeCounts(row.histogram), decodeCounts(row.thresholds), thresholdUs);
+      into.set(
+        [counts.total, counts.errors, counts.timed, counts.latencyGood, counts.latencyErrorBound],
+        (row.slot - base) * FIELDS,
+      );
+    }
+  }
+
   /** Drops minute rows past retention and hour rows past theirs. */
   applyRetention(nowMs: number, hourRetentionDays: number): { minutes: number; hours: number } {
+    this.cache.clear();
     const minutes = this.statements.minute.deleteBefore.run(this.oldestMinuteKept(nowMs)).changes;
     const oldestHour = Math.floor(nowMs / 3_600_000) - hourRetentionDays * 24;
     const hours = this.statements.hour.deleteBefore.run(oldestHour).changes;

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Indicator, SloDefinition, WindowSpec } from '../../src/definitions/slo.js';
@@ -333,3 +336,67 @@ describe('composites', () => {
     expect(status.budget.remainingRatio).toBeCloseTo(1 - (1 - 0.945) / 0.01, 9);
   });
 });
+
+describe('window sums through the read cache', () => {
+  it('stay equal to brute force while commits land in the current hour and late into old hours', () => {
+    const next = random(77);
+    const buckets = store();
+    const events: Observation[] = [];
+    let now = Date.UTC(2026, 10, 20, 0, 0);
+    for (let step = 0; step < 60; step++) {
+      now += Math.floor(next() * 90) * MINUTE;
+      const batch: Observation[] = [];
+      for (let i = 0; i < 40; i++) {
+        // Mostly fresh, sometimes up to two days late.
+        const late = next() < 0.2 ? Math.floor(next() * 2 * DAY) : Math.floor(next() * 5 * MINUTE);
+        batch.push(
+          event(
+            now - 1 - late,
+            next() < 0.5 ? '/a' : '/b',
+            next() < 0.1 ? 503 : 200,
+            1000 + Math.floor(next() * 500_000),
+          ),
+        );
+      }
+      commit(buckets, batch, [200_000]);
+      events.push(...batch);
+      const ids = buckets.listSeries().map((s) => s.id);
+      for (const ms of [5 * MINUTE, HOUR, 6 * HOUR, 3 * DAY]) {
+        const counts = buckets.windowCounts(ids, now - ms, now, 200_000);
+        const inside = events.filter((e) => inWindow(e, Math.floor((now - ms) / MINUTE) * MINUTE, now));
+        expect([counts.total, counts.errors, counts.timed, counts.latencyGood]).toEqual([
+          inside.length,
+          inside.filter((e) => e.error).length,
+          inside.length,
+          inside.filter((e) => e.durationUs! <= 200_000).length,
+        ]);
+      }
+    }
+  });
+
+  it('forgets what it cached when another connection writes to the database', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloguard-cache-'));
+    try {
+      const path = join(dir, 'sloguard.db');
+      const reader = openDatabase(path);
+      const writer = openDatabase(path);
+      dbs.push(reader, writer);
+      const NOW = Date.UTC(2026, 10, 23, 12, 0);
+      const mine = new BucketStore(reader, 40);
+      new BucketStore(writer, 40).commit(batchOf([event(NOW - 3 * HOUR, '/a', 200)]));
+      const ids = () => mine.listSeries().map((s) => s.id);
+      expect(mine.windowCounts(ids(), NOW - DAY, NOW).total).toBe(1);
+      new BucketStore(writer, 40).commit(batchOf([event(NOW - 3 * HOUR, '/a', 500)]));
+      const after = mine.windowCounts(ids(), NOW - DAY, NOW);
+      expect([after.total, after.errors]).toEqual([2, 1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function batchOf(events: Observation[]): BatchAggregate {
+  const batch = new BatchAggregate();
+  for (const e of events) batch.add(e);
+  return batch;
+}
