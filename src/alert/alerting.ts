@@ -4,6 +4,7 @@ import type { NotificationRoute, NotificationSettings, NotificationTarget } from
 import type { SloRegistry } from '../definitions/registry.js';
 import type { SloStatus } from '../evaluate/status.js';
 import type { AlertEpisodeStore } from '../store/alertEpisodes.js';
+import type { GateOverride } from '../store/gateOverrides.js';
 import type { OutboxStore } from '../store/outbox.js';
 import {
   type ChatMessage,
@@ -20,15 +21,10 @@ import { type Delivery, send } from './send.js';
 import { transition } from './state.js';
 
 /** A break-glass override as the gate announces it (the fields a notice shows). */
-export interface OverrideNotice {
-  service: string;
-  environment: string;
-  sha: string | null;
-  reason: string;
-  ticket: string;
-  actor: string;
-  expiresAtMs: number;
-}
+export type OverrideNotice = Pick<
+  GateOverride,
+  'service' | 'environment' | 'sha' | 'reason' | 'ticket' | 'actor' | 'expiresAtMs'
+>;
 
 export interface AlertingParts {
   config: Pick<Config, 'publicUrl' | 'notifications'>;

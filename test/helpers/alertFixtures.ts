@@ -1,6 +1,7 @@
 import type { AlertEpisode } from '../../src/alert/state.js';
-import { type BurnWindow, burnRateTiers, errorBudget } from '../../src/evaluate/math.js';
-import type { SloStatus } from '../../src/evaluate/status.js';
+import type { SloDefinition } from '../../src/definitions/slo.js';
+import type { BurnWindow } from '../../src/evaluate/math.js';
+import { type EventCounts, evaluateSlo, type SloStatus } from '../../src/evaluate/status.js';
 
 /** A fixed clock for alert tests: 2026-11-23 10:00 UTC. */
 export const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
@@ -21,60 +22,45 @@ export interface StatusOptions {
   lastObservationMs?: number | null;
 }
 
-/** An SloStatus of profile-availability as the evaluator would report it, built from burn rates and counts. */
+/** The definition fields the evaluation reads: profile-availability, 99.95% over 28 days. */
+const DEFINITION = {
+  name: 'profile-availability',
+  service: 'user-profile',
+  labels: {},
+  indicator: { source: 'loadbalancer', select: {}, good: { kind: 'availability' } },
+  objective: 0.9995,
+  objectivePercent: 99.95,
+  windowMs: WINDOW_MS,
+  window: '28d',
+  windowSpec: { kind: 'rolling', ms: WINDOW_MS },
+  budgeting: 'occurrences',
+} as unknown as SloDefinition; // the parts of a loaded definition that only the loader uses are left out
+
+/** Events over one window that burn at `rate` for a 99.95% objective (a million, bad ones exact). */
+function burning(rate: number) {
+  const valid = 1_000_000;
+  return { good: valid - Math.round(rate * 0.0005 * valid), valid, errorBound: 0 };
+}
+
+/** An SloStatus of profile-availability from the real evaluation, built from burn rates and window counts. */
 export function sloStatus(options: StatusOptions = {}): SloStatus {
   const burns = options.burns ?? BURNS.calm;
   const valid = options.valid ?? 1_000_000;
   const good = options.good ?? 999_800;
-  const objective = 0.9995;
-  const alerts = burnRateTiers(WINDOW_MS).map((tier) => {
-    const long = burns[tier.longWindow];
-    const short = burns[tier.shortWindow];
-    return {
-      severity: tier.severity,
-      longWindow: tier.longWindow,
-      shortWindow: tier.shortWindow,
-      factor: tier.factor,
-      longBurnRate: long,
-      shortBurnRate: short,
-      state: long >= tier.factor && short >= tier.factor ? ('firing' as const) : ('ok' as const),
-    };
-  });
-  const firingTiers = alerts.filter((tier) => tier.state === 'firing');
-  const firing = firingTiers.some((t) => t.severity === 'page')
-    ? 'page'
-    : firingTiers.length > 0
-      ? 'ticket'
-      : null;
-  const budget = errorBudget(objective, good, valid);
-  const state = valid === 0 ? 'no-data' : budget.remaining <= 0 ? 'exhausted' : firing ? 'warning' : 'ok';
   const atMs = options.atMs ?? T0;
-  return {
-    name: 'profile-availability',
-    service: 'user-profile',
-    indicator: 'availability',
-    objective,
-    objectivePercent: 99.95,
-    window: '28d',
-    evaluatedAtMs: atMs,
-    state,
-    good,
-    valid,
-    sli: valid > 0 ? good / valid : null,
-    sliErrorBound: 0,
-    budget: { ...budget, allowedDowntimeSeconds: 1209.6 },
-    burnRates: burns,
-    alerts,
-    firing,
-    timeToExhaustionSeconds:
-      budget.remainingRatio !== null && budget.remainingRatio > 0
-        ? (budget.remainingRatio * WINDOW_MS) / burns['1h'] / 1000
-        : budget.remainingRatio === null
-          ? null
-          : 0,
-    lastObservationMs: options.lastObservationMs === undefined ? atMs : options.lastObservationMs,
-    windowStartMs: atMs - WINDOW_MS,
-  };
+  const burnWindows = Object.fromEntries(
+    Object.entries(burns).map(([window, rate]) => [window, burning(rate)]),
+  ) as Record<BurnWindow, EventCounts>;
+  return evaluateSlo(
+    DEFINITION,
+    {
+      window: { good, valid, errorBound: 0 },
+      burnWindows,
+      lastObservationMs: options.lastObservationMs === undefined ? atMs : options.lastObservationMs,
+      windowStartMs: atMs - WINDOW_MS,
+    },
+    atMs,
+  );
 }
 
 /** An open episode of profile-availability. */

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutboxStore } from '../../src/store/outbox.js';
 import { ingest, startAlertingSloguard, ticks } from '../helpers/alertScenario.js';
 import { type CapturedRequest, CaptureServer } from '../helpers/capture.js';
+import type { SloguardProcess } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
 
 interface WebhookBody {
@@ -97,47 +98,40 @@ describe('alerts from ingested traffic, through the outbox to a webhook', () => 
     expect(capture.requests.every((r) => r.path === '/hooks/chat-secret')).toBe(true);
   }, 90_000);
 
-  it('delivers each message exactly once to a receiver that answers 503 for a while', async () => {
-    capture.respond(() => ({ status: 503, headers: { 'retry-after': '1' } }));
-    const { service, cleanup } = await startAlertingSloguard(notifications(capture.url, '1h'));
-    cleanups.push(cleanup);
-
-    await ingest(service, 96, 4);
+  /** A receiver down (503), a ticket retried, then a page queued behind it in the outbox. */
+  async function burnDuringOutage(retryAfter?: string) {
+    capture.respond(() => ({ status: 503, ...(retryAfter && { headers: { 'retry-after': retryAfter } }) }));
+    const started = await startAlertingSloguard(notifications(capture.url, '1h'));
+    cleanups.push(started.cleanup);
+    await ingest(started.service, 96, 4);
     await waitFor('retries of the ticket', () => capture.requests.length >= 2);
-    await ingest(service, 70, 30);
-    await ticks(service, 2);
-    await waitFor('more retries', () => capture.requests.length >= 4);
-    expect(capture.accepted()).toHaveLength(0);
+    await ingest(started.service, 70, 30);
+    await waitFor('the page queued behind the ticket', () => pending(started.service.databasePath) === 2);
+    return started.service;
+  }
 
+  /** Ends the outage, resolves the burn, and checks every message arrived exactly once and in order. */
+  async function endOutageAndResolve(service: SloguardProcess): Promise<void> {
+    await ticks(service, 2);
+    expect(capture.accepted()).toHaveLength(0);
     capture.respond(() => ({ status: 200 }));
-    await waitFor('both messages', () => capture.accepted().length >= 2);
+    await waitFor('both queued messages', () => capture.accepted().length >= 2);
     await ingest(service, 4000, 0);
     await waitFor('the resolve', () => capture.accepted().length >= 3);
     await ticks(service, 3);
     expect(described(capture)).toEqual(['firing warning', 'escalated critical', 'resolved critical']);
-    const bodies = capture.accepted().map((r) => JSON.stringify(r.body));
-    expect(new Set(bodies).size).toBe(3);
+    expect(new Set(capture.accepted().map((request) => JSON.stringify(request.body))).size).toBe(3);
+  }
+
+  it('delivers each message exactly once to a receiver that answers 503 for a while', async () => {
+    const service = await burnDuringOutage('1');
+    await endOutageAndResolve(service);
   }, 90_000);
 
   it('delivers each message exactly once when sloguard is killed and restarted mid-outage', async () => {
-    capture.respond(() => ({ status: 503 }));
-    const { service, cleanup } = await startAlertingSloguard(notifications(capture.url, '1h'));
-    cleanups.push(cleanup);
-
-    await ingest(service, 96, 4);
-    await waitFor('retries of the ticket', () => capture.requests.length >= 2);
-    await ingest(service, 70, 30);
-    await waitFor('the page queued behind the ticket', () => pending(service.databasePath) === 2);
+    const service = await burnDuringOutage();
     await service.stop('SIGKILL');
     await service.restart();
-    await ticks(service, 2);
-    expect(capture.accepted()).toHaveLength(0);
-
-    capture.respond(() => ({ status: 200 }));
-    await waitFor('both messages after the restart', () => capture.accepted().length >= 2);
-    await ingest(service, 4000, 0);
-    await waitFor('the resolve', () => capture.accepted().length >= 3);
-    await ticks(service, 3);
-    expect(described(capture)).toEqual(['firing warning', 'escalated critical', 'resolved critical']);
+    await endOutageAndResolve(service);
   }, 90_000);
 });

@@ -240,6 +240,25 @@ describe('payload builders send exactly this JSON', () => {
   });
 });
 
+describe('threads', () => {
+  it("google chat posts an episode's firing and its resolve into the same thread", () => {
+    const context = { publicUrl: PUBLIC_URL, labels: {}, repeatIntervalMs: 4 * 3_600_000 };
+    const fired = transition(undefined, sloStatus({ burns: BURNS.page }), T0, context.repeatIntervalMs);
+    const resolved = transition(fired.episode, sloStatus(), T0 + 3_600_000, context.repeatIntervalMs);
+    const threadOf = (message: ChatMessage) =>
+      (
+        PAYLOAD_BUILDERS.googlechat(message, { target: 'g', publicUrl: PUBLIC_URL }).body as {
+          thread: unknown;
+        }
+      ).thread;
+    expect(threadOf(formatAlert(fired.event!, context))).toEqual({ threadKey: `profile-availability-${T0}` });
+    expect(threadOf(formatAlert(resolved.event!, context))).toEqual({
+      threadKey: `profile-availability-${T0}`,
+    });
+    expect(resolved.event?.kind).toBe('resolved');
+  });
+});
+
 describe('limits and escaping', () => {
   const long = (n: number, char = 'x') => char.repeat(n);
 
