@@ -54,7 +54,11 @@ export class GateDecisionStore {
     );
     this.insertAll = db.transaction((records: GateDecisionRecord[]) => {
       for (const record of records) {
-        insert.run({ ...record, request: JSON.stringify(record.request), answer: JSON.stringify(record.answer) });
+        insert.run({
+          ...record,
+          request: JSON.stringify(record.request),
+          answer: JSON.stringify(record.answer),
+        });
       }
     });
     this.query = db.prepare<{ service: string | null; from: number; to: number; limit: number }, DecisionRow>(

@@ -94,7 +94,9 @@ describe('GatePolicy documents', () => {
       expect.stringMatching(/bad\.yaml:9:3: spec\.mdoe: unknown field "mdoe"/),
     ]);
     const wrongValue = load({ 'v.yaml': policyFile.replace('onNoData: warn', 'onNoData: maybe') });
-    expect(wrongValue.errors[0]!.message).toMatch(/v\.yaml:10:13: spec\.onNoData: must be one of deny, allow, warn$/);
+    expect(wrongValue.errors[0]!.message).toMatch(
+      /v\.yaml:10:13: spec\.onNoData: must be one of deny, allow, warn$/,
+    );
   });
 
   it('refuses SLOs of another service, unknown SLOs and a second policy for the same service', () => {
