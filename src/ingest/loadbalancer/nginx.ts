@@ -225,7 +225,28 @@ function nextToken(line: string, from: number): boolean {
 
 const UPSTREAM_FIELDS = / "([^"]*)" "([^"]*)"\s*$/;
 
+/**
+ * The documented format with nothing unusual in it (no escapes in the path, a plain `$request_time` last),
+ * which is nearly every line: one linear regex, no backtracking. Anything else takes the general scanner.
+ */
+const USUAL =
+  /\[(\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "([A-Z]+) ([^ "\\]+) HTTP\/[\d.]+" (\d{3}) (?:\d+|-) "[^"\\]*(?:\\.[^"\\]*)*" "[^"\\]*(?:\\.[^"\\]*)*" (\d+(?:\.\d{1,9})?)$/;
+
 export function parseNginxLine(line: string): AccessLogEntry {
+  const usual = USUAL.exec(line);
+  if (usual) {
+    const timeMs = parseTimeLocal(usual[1]!);
+    const seconds = usual[5]!;
+    if (timeMs !== undefined) {
+      return {
+        timeMs,
+        method: usual[2]!,
+        path: usual[3]!,
+        status: Number(usual[4]),
+        durationUs: secondsAt(seconds, 0, seconds.length),
+      };
+    }
+  }
   const entry = parseCombined(line);
   if (!nextToken(line, combinedRestStart)) return entry;
   const micros = secondsAt(line, tokenStart, tokenEnd);
