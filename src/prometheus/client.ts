@@ -3,6 +3,22 @@ import type { PrometheusDataSource } from './definition.js';
 /** A query the engine could not answer in time or at all; the SLO goes stale rather than wrong. */
 export class PromQlError extends Error {
   override name = 'PromQlError';
+
+  /** `unreachable`: no answer at all (refused, reset, timed out), as opposed to an answer that is an error. */
+  constructor(
+    message: string,
+    readonly unreachable = false,
+  ) {
+    super(message);
+  }
+}
+
+function unreachable(dataSource: PrometheusDataSource, error: unknown): PromQlError {
+  const cause =
+    (error as Error).name === 'TimeoutError'
+      ? `no answer within ${dataSource.timeoutMs} ms`
+      : String((error as Error).cause ?? error);
+  return new PromQlError(`${dataSource.name}: ${cause}`, true);
 }
 
 type Sample = [number, string];
@@ -62,16 +78,13 @@ export async function instantQuery(
       signal: AbortSignal.timeout(dataSource.timeoutMs),
     });
   } catch (error) {
-    const cause =
-      (error as Error).name === 'TimeoutError'
-        ? `no answer within ${dataSource.timeoutMs} ms`
-        : String((error as Error).cause ?? error);
-    throw new PromQlError(`${dataSource.name}: ${cause}`);
+    throw unreachable(dataSource, error);
   }
   let answer: QueryAnswer;
   try {
     answer = (await response.json()) as QueryAnswer;
-  } catch {
+  } catch (error) {
+    if ((error as Error).name === 'TimeoutError') throw unreachable(dataSource, error);
     throw new PromQlError(`${dataSource.name}: HTTP ${response.status} without a JSON answer`);
   }
   if (answer.status !== 'success')

@@ -3,7 +3,7 @@ import type { SloDefinition } from '../definitions/slo.js';
 import { BURN_WINDOWS_MS, type BurnWindow } from '../evaluate/math.js';
 import type { ExternalCounts } from '../evaluate/source.js';
 import type { EvaluationInput, EventCounts } from '../evaluate/status.js';
-import { instantQuery } from './client.js';
+import { instantQuery, PromQlError } from './client.js';
 import { type PromQlIndicator, withWindow } from './definition.js';
 
 /** Queries in flight at once per refresh: enough to finish quickly, few enough not to flood the engine. */
@@ -48,6 +48,9 @@ export class PrometheusCounts implements ExternalCounts {
 
   async refresh(definitions: readonly SloDefinition[], nowMs: number): Promise<void> {
     const answers = new Map<string, Promise<number>>();
+    // An engine that did not answer one query this tick will not answer the rest in time: fail them at once,
+    // so a down or hung engine costs one timeout per tick, not one per queued query.
+    const unreachable = new Map<string, PromQlError>();
     const queue: Array<() => void> = [];
     let inFlight = 0;
     const release = () => {
@@ -66,7 +69,15 @@ export class PrometheusCounts implements ExternalCounts {
           if (inFlight < MAX_IN_FLIGHT) go();
           else queue.push(go);
         })
-          .then(() => instantQuery(indicator.dataSource, expr, nowMs, this.env))
+          .then(() => {
+            const known = unreachable.get(indicator.dataSource.url);
+            if (known) throw known;
+            return instantQuery(indicator.dataSource, expr, nowMs, this.env).catch((error: unknown) => {
+              if (error instanceof PromQlError && error.unreachable)
+                unreachable.set(indicator.dataSource.url, error);
+              throw error;
+            });
+          })
           .finally(release);
         answers.set(key, answer);
       }

@@ -3,6 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDefinitions } from '../../src/definitions/load.js';
+import { PrometheusCounts } from '../../src/prometheus/source.js';
 import { GOOD_RATIO, requestSamples, TestExporter } from '../helpers/exporter.js';
 import { requireBinary } from '../helpers/nginx.js';
 import { freePort } from '../helpers/ports.js';
@@ -251,6 +253,7 @@ describe.runIf(installed)('SLIs from real Prometheus and VictoriaMetrics', () =>
 
 describe.runIf(installed)('an engine that never answers', () => {
   let silent: Server;
+  let port: number;
   let sloguard: SloguardProcess;
   const dir = tempDir('sloguard-prom-slow-');
 
@@ -258,7 +261,7 @@ describe.runIf(installed)('an engine that never answers', () => {
     ensureBuilt();
     // Accepts the connection and the query, then says nothing: the slow engine.
     silent = createServer(() => {});
-    const port = await freePort();
+    port = await freePort();
     await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
     const downPort = await freePort();
     dir.file(
@@ -299,5 +302,19 @@ describe.runIf(installed)('an engine that never answers', () => {
     expect(warned.body.reason).toContain('on_no_data: warn');
     expect(denied.status).toBe(423);
     expect(denied.body.decision).toBe('deny');
+  });
+
+  it('costs one timeout per tick however many queries wait for it', async () => {
+    const slos = Array.from({ length: 20 }, (_, i) => slo(`hung-${i}`, 'hung', 'slow', 'good', `job-${i}`));
+    const file = dir.file('hung.yaml', [dataSource('slow', `http://127.0.0.1:${port}`), ...slos].join('---'));
+    const { definitions, errors } = loadDefinitions([file]);
+    expect(errors).toEqual([]);
+    const counts = new PrometheusCounts();
+    const started = Date.now();
+    await counts.refresh(definitions, Date.now());
+    // 320 distinct queries, 8 at a time: waiting out each would take 40 s; the first timeout fails the rest.
+    expect(Date.now() - started).toBeLessThan(3_000);
+    for (const definition of definitions)
+      expect(counts.read(definition)).toEqual({ failure: 'slow: no answer within 1000 ms' });
   });
 });
