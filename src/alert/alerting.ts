@@ -106,7 +106,21 @@ export class Alerting {
         this.parts.log.error({ err: error, slo: status.name }, 'alert evaluation failed');
       }
     }
+    this.forgetRemovedSlos();
     this.dispatcher.wake();
+  }
+
+  /** An SLO deleted from the definitions leaves its open episode behind: drop it, nothing can resolve it. */
+  private forgetRemovedSlos(): void {
+    const { byName } = this.parts.registry();
+    for (const episode of this.parts.episodes.all()) {
+      if (byName.has(episode.slo)) continue;
+      this.parts.episodes.set(episode.slo, undefined);
+      this.parts.log.info(
+        { slo: episode.slo, level: episode.level },
+        'alert dropped: the SLO is no longer defined',
+      );
+    }
   }
 
   private evaluatedOne(status: SloStatus, nowMs: number): void {

@@ -30,6 +30,7 @@ const KEEP_FINISHED_MS = 7 * 86_400_000;
 export class OutboxDispatcher {
   private readonly busy = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
   private readonly now: () => number;
 
   constructor(
@@ -55,12 +56,15 @@ export class OutboxDispatcher {
 
   /** Stops polling and waits for the sends under way. */
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     await Promise.allSettled(this.busy.values());
   }
 
   /** Looks at the outbox now (after new messages were written) instead of at the next poll. */
   wake(): void {
+    // After stop the database is about to close; what is queued is sent after the next start.
+    if (this.stopped) return;
     void this.drain().catch((error: unknown) => this.log.error({ err: error }, 'outbox drain failed'));
   }
 

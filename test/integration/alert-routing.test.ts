@@ -4,6 +4,7 @@ import type { Alerting } from '../../src/alert/alerting.js';
 import { createAlerting } from '../../src/alert/index.js';
 import type { AlertLog } from '../../src/alert/outbox.js';
 import { resolveNotifications } from '../../src/config/notifications.js';
+import { AlertEpisodeStore } from '../../src/store/alertEpisodes.js';
 import { nginxLine, testApp } from '../helpers/app.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -184,6 +185,26 @@ describe('routing, deployments, gate overrides and digests (in process, fetch st
     expect(targets()).toEqual(['everyone', 'shop-chat']);
     const slack = sent.find((message) => message.target === 'shop-chat')!.body as { text: string };
     expect(slack.text).toBe('Gate override created for shop');
+  });
+
+  it('drops the open episode of an SLO no longer defined, telling no one', async () => {
+    const episodes = new AlertEpisodeStore(harness.sloguard.db);
+    const removed = {
+      slo: 'removed-slo',
+      service: 'shop',
+      id: 'removed-slo-1',
+      level: 'critical' as const,
+      notifiedLevel: 'critical' as const,
+      startedAtMs: Date.now() - 60_000,
+      lastNotifiedAtMs: Date.now() - 60_000,
+      badEventsAtStart: 0,
+    };
+    episodes.set(removed.slo, removed);
+    harness.sloguard.evaluator.evaluateAll();
+    await alerting.dispatcher.drain();
+    expect(episodes.get('removed-slo')).toBeUndefined();
+    expect(sent).toEqual([]);
+    expect(logged.some((line) => line.includes('the SLO is no longer defined'))).toBe(true);
   });
 
   it('writes a daily report of every routed SLO to a target with a digest', async () => {

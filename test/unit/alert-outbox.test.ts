@@ -151,6 +151,16 @@ describe('OutboxDispatcher', () => {
     expect(gaveUp).toEqual(['a']);
   });
 
+  it('sends nothing once stopped: the queue waits for the next start', async () => {
+    const outbox = dispatcher(['a']);
+    await outbox.stop();
+    store.enqueue('a', 'm', { body: {} }, clock);
+    outbox.wake();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual([]);
+    expect(store.list('pending')).toHaveLength(1);
+  });
+
   it('drops messages for a target no longer configured, and prunes finished ones after a week', async () => {
     store.enqueue('gone', 'm', { body: {} }, clock);
     const outbox = dispatcher(['a']);
