@@ -15,7 +15,16 @@ export function statusView(status: SloStatus, stale: boolean) {
     window_end: isoTime(status.windowEndMs),
     budgeting: status.budgeting ?? 'occurrences',
     /** Timeslices and ratio-timeslices: the slices judged (then `sli` and `budget` count slices). */
-    slices: status.slices ?? null,
+    slices: status.slices
+      ? {
+          slice_seconds: status.slices.sliceSeconds,
+          total: status.slices.total,
+          valid: status.slices.valid,
+          good: status.slices.good,
+          bad: status.slices.bad,
+          ratio_sum: status.slices.ratioSum,
+        }
+      : null,
     warnings: status.warnings ?? [],
     state: status.state,
     sli: status.sli,
