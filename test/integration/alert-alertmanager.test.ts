@@ -54,45 +54,55 @@ describe.runIf(hasAlertmanager())('sloguard → a real Alertmanager → its webh
 
   const notifications = () => capture.accepted().map((request) => request.body as AlertmanagerWebhook);
 
-  it('delivers both SLOs as one group, then resolves them', async () => {
-    await ingest(sloguard.service, 80, 20); // 20% errors: both SLOs page
-    const firing = await waitFor(
-      'a grouped firing notification',
+  /** The SLO and state of the alerts of one severity in a notification, sorted. */
+  const bySeverity = (notification: AlertmanagerWebhook, severity: string) =>
+    notification.alerts
+      .filter((alert) => alert.labels.severity === severity)
+      .map((alert) => `${alert.labels.slo} ${alert.status}`)
+      .sort();
+
+  it('delivers both SLOs as one group, escalates ticket → page, then resolves them', async () => {
+    await ingest(sloguard.service, 96, 4); // 4% errors: both SLOs open a ticket
+    const ticket = await waitFor(
+      'a grouped ticket',
       () => notifications().find((n) => n.status === 'firing' && n.alerts.length === 2),
       { timeoutMs: 30_000 },
     );
-    expect(firing.version).toBe('4');
-    expect(firing.groupLabels).toEqual({ service: 'shop' });
-    expect(firing.commonLabels).toMatchObject({
+    expect(ticket.version).toBe('4');
+    expect(ticket.groupLabels).toEqual({ service: 'shop' });
+    expect(ticket.commonLabels).toMatchObject({
       alertname: 'SLOErrorBudget',
       service: 'shop',
-      severity: 'page',
-      condition: 'critical',
+      severity: 'ticket',
     });
-    expect(firing.alerts.map((alert) => alert.labels.slo).sort()).toEqual([
-      'shop-availability',
-      'shop-reads',
-    ]);
-    expect(firing.alerts.map((alert) => alert.generatorURL).sort()).toEqual([
+    expect(ticket.alerts.map((alert) => alert.generatorURL).sort()).toEqual([
       'https://sloguard.example.com/slo/shop-availability',
       'https://sloguard.example.com/slo/shop-reads',
     ]);
-    expect(firing.alerts[0]!.annotations.summary).toMatch(
-      /^\[PAGE\] shop-(availability|reads): error budget burning fast$/,
+
+    await ingest(sloguard.service, 70, 30); // 17% errors: both escalate to a page
+    const page = await waitFor(
+      'the escalation',
+      () => notifications().find((n) => bySeverity(n, 'page').length === 2),
+      { timeoutMs: 30_000 },
+    );
+    expect(bySeverity(page, 'page')).toEqual(['shop-availability firing', 'shop-reads firing']);
+    expect(bySeverity(page, 'ticket')).toEqual(['shop-availability resolved', 'shop-reads resolved']);
+    expect(page.alerts.find((a) => a.labels.severity === 'page')!.annotations.summary).toMatch(
+      /^\[PAGE\] shop-(availability|reads): error budget burning fast \(escalated from warning\)$/,
     );
     const held = await alertmanager.alerts();
-    expect(held.map((alert) => alert.status.state)).toEqual(['active', 'active']);
+    expect(
+      held.filter((alert) => alert.status.state === 'active').map((alert) => alert.labels.severity),
+    ).toEqual(['page', 'page']);
 
-    await ingest(sloguard.service, 20_000, 0); // 20 of 20,100 fail: well within the objective again
+    await ingest(sloguard.service, 20_000, 0); // 34 of 20,200 fail: well within the objective again
     const resolved = await waitFor(
       'the resolved notification',
       () => notifications().find((n) => n.status === 'resolved'),
       { timeoutMs: 30_000 },
     );
-    expect(resolved.alerts.map((alert) => [alert.labels.slo, alert.status]).sort()).toEqual([
-      ['shop-availability', 'resolved'],
-      ['shop-reads', 'resolved'],
-    ]);
+    expect(bySeverity(resolved, 'page')).toEqual(['shop-availability resolved', 'shop-reads resolved']);
     expect(notifications().filter((n) => n.status === 'resolved')).toHaveLength(1);
   }, 90_000);
 
