@@ -9,7 +9,7 @@ import {
   estimateAtOrUnder,
   type SparseCounts,
 } from './histogram.js';
-import { FIELDS, SlotCache } from './slotCache.js';
+import { FIELDS, SlotCache, type SlotLoader } from './slotCache.js';
 import { planWindow } from './windows.js';
 
 export interface SeriesRow extends SeriesKey {
@@ -76,9 +76,7 @@ type BucketStatements = ReturnType<typeof bucketStatements>;
 export class BucketStore {
   private readonly seriesIds = new Map<string, number>();
   private readonly statements;
-  private readonly cache = new SlotCache((table, seriesId, from, to, thresholdUs, into, base) =>
-    this.loadSlots(table, seriesId, from, to, thresholdUs, into, base),
-  );
+  private readonly cache = new SlotCache((...args) => this.loadSlots(...args));
   /** SQLite's data_version as last seen: it moves when another connection commits (then the cache is cleared). */
   private dataVersion: number;
   private readonly db: Db;
@@ -257,15 +255,7 @@ export class BucketStore {
   }
 
   /** Writes the sums of slots [from, to) of one series into a cache array (slot `base` at index 0). */
-  private loadSlots(
-    table: 'minute' | 'hour',
-    seriesId: number,
-    from: number,
-    to: number,
-    thresholdUs: number | undefined,
-    into: Float64Array,
-    base: number,
-  ): void {
+  private loadSlots(...[table, seriesId, from, to, thresholdUs, into, base]: Parameters<SlotLoader>): void {
     const statements = this.statements[table];
     if (thresholdUs === undefined) {
       for (const row of statements.slotSums.iterate(seriesId, from, to)) {

@@ -32,6 +32,13 @@ interface Entry {
 }
 
 const MINUTE_HOURS_KEPT = 48;
+
+/** Adds slots [first, last) of `data` into `into`, field by field. */
+function addSlots(data: Float64Array, first: number, last: number, into: Float64Array): void {
+  for (let at = first * FIELDS, stop = last * FIELDS; at < stop; at += FIELDS) {
+    for (let f = 0; f < FIELDS; f++) into[f]! += data[at + f]!;
+  }
+}
 const SPARE_HOURS = 24;
 
 export class SlotCache {
@@ -106,11 +113,7 @@ export class SlotCache {
         Math.max(to, end),
       );
     }
-    const data = entry.hours;
-    const stop = (to - entry.hourBase) * FIELDS;
-    for (let at = (from - entry.hourBase) * FIELDS; at < stop; at += FIELDS) {
-      for (let f = 0; f < FIELDS; f++) into[f]! += data[at + f]!;
-    }
+    addSlots(entry.hours, from - entry.hourBase, to - entry.hourBase, into);
   }
 
   /** Moves the cached hours to [base, end): keeps what overlaps, reads the rest. */
@@ -152,11 +155,12 @@ export class SlotCache {
       }
       entry.minutes.set(hour, minutes);
       if (entry.minutes.size > MINUTE_HOURS_KEPT) entry.minutes.delete(entry.minutes.keys().next().value!);
-      const first = Math.max(from, hour * 60) - hour * 60;
-      const last = Math.min(to, hour * 60 + 60) - hour * 60;
-      for (let m = first; m < last; m++) {
-        for (let f = 0; f < FIELDS; f++) into[f]! += minutes[m * FIELDS + f]!;
-      }
+      addSlots(
+        minutes,
+        Math.max(from, hour * 60) - hour * 60,
+        Math.min(to, hour * 60 + 60) - hour * 60,
+        into,
+      );
     }
   }
 }

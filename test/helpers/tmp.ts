@@ -17,3 +17,19 @@ export function tempDir(prefix = 'sloguard-test-') {
     },
   };
 }
+
+/** Temp folders holding given files, for one test file: `write` makes one, `cleanup` (in afterEach) drops all. */
+export function tempFolders() {
+  const dirs: Array<ReturnType<typeof tempDir>> = [];
+  return {
+    write(files: Record<string, string>): string {
+      const dir = tempDir();
+      dirs.push(dir);
+      for (const [name, text] of Object.entries(files)) dir.file(name, text);
+      return dir.path;
+    },
+    cleanup(): void {
+      for (const dir of dirs.splice(0)) dir.cleanup();
+    },
+  };
+}

@@ -3,18 +3,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDefinitions } from '../../src/definitions/load.js';
 import { lintDefinitions } from '../../src/evaluate/lints.js';
-import { tempDir } from '../helpers/tmp.js';
+import { tempFolders } from '../helpers/tmp.js';
 
-const dirs: Array<ReturnType<typeof tempDir>> = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) dir.cleanup();
-});
-function write(files: Record<string, string>): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) dir.file(name, text);
-  return dir.path;
-}
+const folders = tempFolders();
+afterEach(() => folders.cleanup());
+const write = folders.write;
 
 const slo = (name: string, spec: string) => `apiVersion: sloguard/v1
 kind: SLO

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadDefinitions } from '../../src/definitions/load.js';
 import { burnRateTiers } from '../../src/evaluate/math.js';
-import { tempDir } from '../helpers/tmp.js';
+import { tempFolders } from '../helpers/tmp.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/slo-specs');
 const at = (path: string) => join(FIXTURES, path);
@@ -127,16 +127,9 @@ describe('Sloth alert windows', () => {
   });
 });
 
-const dirs: Array<ReturnType<typeof tempDir>> = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) dir.cleanup();
-});
-function write(files: Record<string, string>): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) dir.file(name, text);
-  return dir.path;
-}
+const folders = tempFolders();
+afterEach(() => folders.cleanup());
+const write = folders.write;
 
 const SLI = `apiVersion: openslo/v1
 kind: SLI

@@ -259,24 +259,21 @@ class References {
     owner?: OpenSloObject,
   ): InlinedObject {
     const spec = value.spec;
-    const conditions = spec.conditions.map((condition, index) => {
-      if (condition.conditionRef === undefined) return condition;
-      const path = [...at, 'spec', 'conditions', index, 'conditionRef'];
-      return this.inline(
-        'AlertCondition',
-        this.find('AlertCondition', condition.conditionRef as string, document, path, owner),
-        condition.conditionRef as string,
-      );
-    });
-    const notificationTargets = spec.notificationTargets.map((target, index) => {
-      if (target.targetRef === undefined) return target;
-      const path = [...at, 'spec', 'notificationTargets', index, 'targetRef'];
-      return this.inline(
-        'AlertNotificationTarget',
-        this.find('AlertNotificationTarget', target.targetRef as string, document, path, owner),
-        target.targetRef as string,
-      );
-    });
+    /** Each item that is a reference (`field`) becomes the object it names, inlined. */
+    const resolve = (items: Array<Record<string, unknown>>, list: string, field: string, kind: OpenSloKind) =>
+      items.map((item, index) => {
+        const name = item[field] as string | undefined;
+        if (name === undefined) return item;
+        const found = this.find(kind, name, document, [...at, 'spec', list, index, field], owner);
+        return this.inline(kind, found, name);
+      });
+    const conditions = resolve(spec.conditions, 'conditions', 'conditionRef', 'AlertCondition');
+    const notificationTargets = resolve(
+      spec.notificationTargets,
+      'notificationTargets',
+      'targetRef',
+      'AlertNotificationTarget',
+    );
     const metadata = (value as { metadata?: InlinedObject['metadata'] }).metadata ?? { name: '' };
     return { kind: 'AlertPolicy', metadata, spec: { ...spec, conditions, notificationTargets } };
   }
