@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { runRules } from '../../src/cli/rules.js';
 import { loadDefinitions } from '../../src/definitions/load.js';
 import { prometheusRules, ruleFileYaml } from '../../src/rules/prometheus.js';
 import { CLI, ensureBuilt } from '../helpers/service.js';
@@ -236,7 +237,7 @@ describe('sloguard rules --format prometheus', () => {
     expect(check.stdout).toContain('SUCCESS: 32 rules found');
   });
 
-  it('the CLI writes the file, honours --window and exits 1 on invalid definitions', () => {
+  it('the CLI writes the file and honours --window; a bad --format is a usage error', () => {
     ensureBuilt();
     const slos = dir.file('slos.yaml', CHECKOUT);
     const run = spawnSync(
@@ -251,17 +252,26 @@ describe('sloguard rules --format prometheus', () => {
     const checkoutAlerts = file.groups[2]!.rules[0]!;
     expect(checkoutAlerts.expr).toContain('> (14.4 * 0.0005))');
     expect(file.groups[0]!.rules.at(-1)).toMatchObject({ record: 'slo:sli_error:ratio_rate30d' });
-    const bad = spawnSync(
-      process.execPath,
-      [CLI, 'rules', '--format', 'prometheus', dir.file('x.yaml', 'kind: SLO')],
-      {
-        encoding: 'utf8',
-      },
-    );
-    expect(bad.status).toBe(1);
     const usage = spawnSync(process.execPath, [CLI, 'rules', '--format', 'nagios', slos], {
       encoding: 'utf8',
     });
     expect(usage.status).toBe(64);
+  });
+
+  it('exits 1 on invalid definitions and 64 on a bad --window, writing nothing', () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const run = (paths: string[], window?: string) =>
+      runRules(
+        paths,
+        { format: 'prometheus', ...(window && { window }) },
+        (t) => out.push(t),
+        (t) => err.push(t),
+      );
+    expect(run([dir.file('x.yaml', 'kind: SLO')])).toBe(1);
+    expect(err.join('\n')).toMatch(/x\.yaml:1:1/);
+    expect(run([dir.file('slos.yaml', CHECKOUT)], 'a month')).toBe(64);
+    expect(err.at(-1)).toBe('--window: expected a duration like 28d or 30d, got "a month"');
+    expect(out).toEqual([]);
   });
 });
