@@ -16,7 +16,14 @@ import {
 } from './common.js';
 
 const REFRESH_MS = 60_000;
-const RANGES = { '1h': 3_600_000, '6h': 21_600_000, '1d': 86_400_000, '7d': 604_800_000, window: null };
+const RANGES = {
+  '15m': 900_000,
+  '1h': 3_600_000,
+  '6h': 21_600_000,
+  '1d': 86_400_000,
+  '7d': 604_800_000,
+  window: null,
+};
 const BURN_LINES = [
   ['5m', '--series-6'],
   ['1h', '--series-1'],

@@ -21,10 +21,10 @@ const MINUTE = 60_000;
 const HISTORY_DAYS = 3;
 const rand = random(8);
 
-/** The story's beats, in seconds after live traffic starts. */
-const DEPLOY_AT = 20;
-const SECOND_RELEASE_AT = 95;
-const ROLLBACK_AT = 130;
+/** The story's beats, in seconds after live traffic starts (wall time, however slow the machine). */
+const DEPLOY_AT = 45;
+const SECOND_RELEASE_AT = 130;
+const ROLLBACK_AT = 180;
 
 const times = (rate: number | null | undefined) =>
   rate === null || rate === undefined ? '—' : `${rate.toFixed(1)}×`;
@@ -62,8 +62,8 @@ const CHECKOUT: ServiceTraffic = {
       atMs,
       method: order ? 'POST' : 'GET',
       path: order ? '/api/orders' : roll < 0.7 ? '/api/cart' : `/api/orders/${Math.floor(rand() * 1e6)}`,
-      // The bad release: three requests in a hundred fail and everything slows down.
-      status: incident ? (rand() < 0.03 ? 503 : 200) : rand() < 0.0001 ? 500 : 200,
+      // The bad release: one request in twenty fails and everything slows down.
+      status: incident ? (rand() < 0.05 ? 503 : 200) : rand() < 0.0001 ? 500 : 200,
       seconds: latency(rand, incident ? 0.3 : 0.15),
     };
   },
@@ -253,13 +253,20 @@ async function liveSecond(sloguard: Sloguard, atMs: number, checkoutIncident: bo
   await sloguard.spans(storeSpans(atMs, 12));
 }
 
-async function watchCheckout(sloguard: Sloguard, last: { firing: string | null; state: string }) {
+/** Prints checkout's SLO when its state or alert changes; statuses from before the backfill ended do not count. */
+async function watchCheckout(
+  sloguard: Sloguard,
+  last: { firing: string | null; state: string },
+  sinceMs: number,
+) {
   const status = (await (await fetch(`${sloguard.url}/api/v1/slos/checkout-availability`)).json()) as {
+    evaluated_at: string;
     firing: string | null;
     state: string;
     budget: { remaining_ratio: number | null };
     burn_rates: Record<string, number | null>;
   };
+  if (Date.parse(status.evaluated_at) < sinceMs) return;
   if (status.firing !== last.firing || status.state !== last.state) {
     const budget =
       status.budget.remaining_ratio === null ? '—' : `${(status.budget.remaining_ratio * 100).toFixed(1)}%`;
@@ -299,24 +306,39 @@ async function main() {
   say(`  ${sloguard.url}/gate                               gate decisions`);
 
   const last = { firing: null as string | null, state: '' };
+  const startedAt = Date.now();
+  const beats = [
+    {
+      at: DEPLOY_AT,
+      run: async () => {
+        const answer = await sloguard.gate('v2.8.0');
+        await sloguard.deployed('v2.8.0', answer.decision_id);
+        incident = true;
+        say('incident: checkout v2.8.0 fails 5% of requests and is slower');
+      },
+    },
+    { at: SECOND_RELEASE_AT, run: () => sloguard.gate('v2.8.1') },
+    {
+      at: ROLLBACK_AT,
+      run: async () => {
+        const answer = await sloguard.gate('v2.7.9', 'rollback');
+        await sloguard.deployed('v2.7.9', answer.decision_id);
+        incident = false;
+        say('rolled back: checkout healthy again; the freeze lifts once the budget recovers');
+      },
+    },
+  ];
   let incident = false;
-  for (let second = 0; !stopping; second++) {
+  let watched = 0;
+  while (!stopping) {
     const tick = Date.now();
-    if (second === DEPLOY_AT) {
-      const answer = await sloguard.gate('v2.8.0');
-      await sloguard.deployed('v2.8.0', answer.decision_id);
-      incident = true;
-      say('incident: checkout v2.8.0 fails 3% of requests and is slower');
-    }
-    if (second === SECOND_RELEASE_AT) await sloguard.gate('v2.8.1');
-    if (second === ROLLBACK_AT) {
-      const answer = await sloguard.gate('v2.7.9', 'rollback');
-      await sloguard.deployed('v2.7.9', answer.decision_id);
-      incident = false;
-      say('rolled back: checkout healthy again; the freeze lifts once the budget recovers');
-    }
+    const elapsed = (tick - startedAt) / 1000;
+    while (beats[0] && elapsed >= beats[0].at) await beats.shift()!.run();
     await liveSecond(sloguard, tick, incident);
-    if (second % 5 === 0) await watchCheckout(sloguard, last);
+    if (tick - watched >= 5_000) {
+      watched = tick;
+      await watchCheckout(sloguard, last, startedAt);
+    }
     await new Promise((done) => setTimeout(done, Math.max(0, 1000 - (Date.now() - tick))));
   }
 }
