@@ -15,14 +15,21 @@ export function severityOf(level: AlertLevel): 'page' | 'ticket' {
 }
 
 /**
- * The alert level an evaluation calls for. `no-data` only alerts for an SLO that has seen data before:
- * a new SLO without traffic yet is not an incident.
+ * An SLO whose data stopped less than this long ago is not yet without data (a calendar window that just
+ * began is empty until its first request).
+ */
+const NO_DATA_AFTER_MS = 3_600_000;
+
+/**
+ * The alert level an evaluation calls for. `no-data` only alerts for an SLO that has seen data, but none
+ * for an hour: a new SLO without traffic yet is not an incident, nor a calendar period a minute old.
  */
 export function alertLevel(status: SloStatus): AlertLevel {
   if (status.firing === 'page') return 'critical';
   if (status.firing === 'ticket') return 'warning';
   if (status.state === 'exhausted') return 'exhausted';
-  if (status.state === 'no-data' && status.lastObservationMs !== null) return 'no-data';
+  const silentFor = status.lastObservationMs === null ? 0 : status.evaluatedAtMs - status.lastObservationMs;
+  if (status.state === 'no-data' && silentFor >= NO_DATA_AFTER_MS) return 'no-data';
   return 'ok';
 }
 

@@ -22,11 +22,14 @@ describe('alertLevel', () => {
     expect(alertLevel(status)).toBe('critical');
   });
 
-  it('alerts on no data only for an SLO that has had data', () => {
-    expect(alertLevel(sloStatus({ valid: 0, good: 0, lastObservationMs: T0 - 40 * 86_400_000 }))).toBe(
-      'no-data',
-    );
-    expect(alertLevel(sloStatus({ valid: 0, good: 0, lastObservationMs: null }))).toBe('ok');
+  it('alerts on no data only for an SLO that has had data, silent for an hour', () => {
+    const silent = (ms: number | null) =>
+      sloStatus({ valid: 0, good: 0, lastObservationMs: ms === null ? null : T0 - ms });
+    expect(alertLevel(silent(40 * 86_400_000))).toBe('no-data');
+    expect(alertLevel(silent(3_600_000))).toBe('no-data');
+    expect(alertLevel(silent(null))).toBe('ok');
+    // A calendar month that began a minute ago, traffic still flowing: not an incident.
+    expect(alertLevel(silent(30_000))).toBe('ok');
   });
 });
 
