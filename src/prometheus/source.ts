@@ -1,5 +1,6 @@
 import { formatDuration } from '../config/duration.js';
 import type { SloDefinition } from '../definitions/slo.js';
+import { type WindowRange, windowRange } from '../evaluate/calendar.js';
 import { BURN_WINDOWS_MS, type BurnWindow } from '../evaluate/math.js';
 import type { ExternalCounts } from '../evaluate/source.js';
 import type { EvaluationInput, EventCounts } from '../evaluate/status.js';
@@ -21,13 +22,17 @@ async function windowCounts(indicator: PromQlIndicator, window: string, query: Q
   return { good: Math.min(Math.max(good, 0), total), valid: total, errorBound: 0 };
 }
 
-/** Every window an SLO is judged over: its own and each burn-rate window, as PromQL ranges. */
-export function queryWindows(definition: SloDefinition): {
-  window: string;
-  burn: Array<[BurnWindow, string]>;
-} {
+/** Every window an SLO is judged over at `nowMs`, as PromQL ranges: its own and each burn-rate window. */
+export function queryWindows(
+  definition: SloDefinition,
+  nowMs: number,
+): { window: string; range: WindowRange; burn: Array<[BurnWindow, string]> } {
+  const range = windowRange(definition.windowSpec, nowMs);
+  // A calendar period asks from its start; whole seconds, and at least a minute just after it began.
+  const elapsedMs = Math.max(60_000, Math.round((nowMs - range.startMs) / 1000) * 1000);
   return {
-    window: formatDuration(definition.windowMs),
+    window: formatDuration(elapsedMs),
+    range,
     burn: (Object.keys(BURN_WINDOWS_MS) as BurnWindow[]).map((name) => [name, name]),
   };
 }
@@ -89,7 +94,7 @@ export class PrometheusCounts implements ExternalCounts {
         .filter((d) => this.reads(d))
         .map(async (definition) => {
           const indicator = definition.indicator.prometheus!;
-          const windows = queryWindows(definition);
+          const windows = queryWindows(definition, nowMs);
           try {
             const [window, ...burn] = await Promise.all([
               windowCounts(indicator, windows.window, query),
@@ -103,7 +108,8 @@ export class PrometheusCounts implements ExternalCounts {
               burnWindows,
               // The engine holds the data; what sloguard knows is that it answered with events at this time.
               lastObservationMs: window!.valid > 0 ? nowMs : null,
-              windowStartMs: nowMs - definition.windowMs,
+              windowStartMs: windows.range.startMs,
+              ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: windows.range.endMs }),
             });
           } catch (error) {
             results.set(definition.name, { failure: (error as Error).message });

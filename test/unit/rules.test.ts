@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runRules } from '../../src/cli/rules.js';
 import { loadDefinitions } from '../../src/definitions/load.js';
+import { queryWindows } from '../../src/prometheus/source.js';
 import { prometheusRules, ruleFileYaml } from '../../src/rules/prometheus.js';
 import { CLI, ensureBuilt } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -129,6 +130,26 @@ describe('prometheus SLI definitions', () => {
     expect(errors[0]!.message).toMatch(
       /openslo\.yaml:\d+:\d+: spec\.connectionDetails\.timeout: expected a duration/,
     );
+  });
+
+  it('asks a calendar SLO from the start of its period, a rolling one over its length', () => {
+    const calendar = CHECKOUT.replace('window: 28d', 'window: { calendar: month, timeZone: Europe/Berlin }');
+    const { definitions } = loadDefinitions([dir.file('calendar.yaml', calendar)]);
+    // 23 Nov 2026 12:00 UTC: the Berlin month began 1 Nov 00:00 CET (31 Oct 23:00 UTC).
+    const at = Date.UTC(2026, 10, 23, 12, 0, 0);
+    const windows = queryWindows(definitions[0]!, at);
+    expect(windows.window).toBe('22d13h');
+    expect(windows.range).toEqual({ startMs: Date.UTC(2026, 9, 31, 23), endMs: Date.UTC(2026, 10, 30, 23) });
+    expect(queryWindows(definitions[1]!, at).window).toBe('30d');
+    expect(queryWindows(definitions[1]!, at).burn.map(([w]) => w)).toEqual([
+      '5m',
+      '30m',
+      '1h',
+      '2h',
+      '6h',
+      '1d',
+      '3d',
+    ]);
   });
 
   it('refuses a composite over a PromQL SLI rather than show it without data', () => {
