@@ -7,6 +7,7 @@ import { resolveNotifications } from '../../src/config/notifications.js';
 import { AlertEpisodeStore } from '../../src/store/alertEpisodes.js';
 import { nginxLine, testApp } from '../helpers/app.js';
 import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 const NATIVE = `apiVersion: sloguard/v1
 kind: SLO
@@ -68,7 +69,11 @@ spec:
 const NOTIFICATIONS = {
   targets: {
     'shop-chat': { kind: 'slack' as const, url: 'https://hooks.example.com/shop-chat' },
-    'pay-chat': { kind: 'discord' as const, url: 'https://hooks.example.com/pay-chat' },
+    'pay-chat': {
+      kind: 'discord' as const,
+      url: 'https://hooks.example.com/pay-chat',
+      digest: '*/1 * * * * *',
+    },
     'search-team': { kind: 'teams' as const, url: 'https://hooks.example.com/search-team' },
     everyone: { kind: 'webhook' as const, url: 'https://hooks.example.com/everyone', digest: 'daily' },
   },
@@ -205,6 +210,17 @@ describe('routing, deployments, gate overrides and digests (in process, fetch st
     expect(episodes.get('removed-slo')).toBeUndefined();
     expect(sent).toEqual([]);
     expect(logged.some((line) => line.includes('the SLO is no longer defined'))).toBe(true);
+  });
+
+  it('runs digests on their cron schedule once started', async () => {
+    alerting.start(60_000);
+    const digest = await waitFor('a scheduled report', () =>
+      sent.find((message) => message.target === 'pay-chat'),
+    );
+    const embed = (digest.body as { embeds: Array<{ title: string; fields: Array<{ name: string }> }> })
+      .embeds[0]!;
+    expect(embed.title).toBe('Scheduled SLO report');
+    expect(embed.fields.map((field) => field.name)).toEqual(['pay-availability (pay)']);
   });
 
   it('writes a daily report of every routed SLO to a target with a digest', async () => {
