@@ -5,7 +5,7 @@ import {
   type LocatedDataSource,
   linkDataSources,
   readNativeDataSource,
-  refusePromQlComposites,
+  refuseUnsupportedPromQl,
 } from '../prometheus/dataSources.js';
 import { openSloDataSources } from '../prometheus/openslo.js';
 import { type PendingComposite, readNativeComposite, readNativeSlo, resolveComposite } from './native.js';
@@ -110,7 +110,7 @@ export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
       else throw error;
     }
   }
-  const all = refusePromQlComposites(uniqueNames([...definitions, ...resolved], errors), errors);
+  const all = refuseUnsupportedPromQl(uniqueNames([...definitions, ...resolved], errors), errors);
   const checked = checkPolicies(policies, all);
   return {
     definitions: all,

@@ -55,23 +55,21 @@ export function linkDataSources(
 }
 
 /**
- * Composite SLOs are evaluated from sloguard's own buckets only; one with a PromQL component would silently
- * show no data, so it is refused where it is defined.
+ * What PromQL SLIs cannot do yet, refused where it is written rather than shown wrong: composites (evaluated
+ * from sloguard's own buckets only) and time-slice budgeting (it needs per-slice counts, not window totals).
  */
-export function refusePromQlComposites(
+export function refuseUnsupportedPromQl(
   definitions: readonly SloDefinition[],
   errors: DefinitionError[],
 ): SloDefinition[] {
   return definitions.filter((definition) => {
     const promQl = definition.composite?.components.find((component) => component.indicator.prometheus);
-    if (!promQl) return true;
-    errors.push(
-      new DefinitionError(
-        definition.location,
-        'spec',
-        `composite "${definition.name}" includes "${promQl.name}", read with PromQL; composites combine only loadbalancer and traces SLIs`,
-      ),
-    );
-    return false;
+    const reason = promQl
+      ? `composite "${definition.name}" includes "${promQl.name}", read with PromQL; composites combine only loadbalancer and traces SLIs`
+      : definition.indicator.prometheus && definition.budgeting !== 'occurrences'
+        ? `"${definition.name}" is read with PromQL, which budgets by occurrences only, not ${definition.budgeting}`
+        : undefined;
+    if (reason) errors.push(new DefinitionError(definition.location, 'spec', reason));
+    return reason === undefined;
   });
 }

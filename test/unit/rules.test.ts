@@ -132,6 +132,20 @@ describe('prometheus SLI definitions', () => {
     );
   });
 
+  it('refuses time-slice budgeting for a PromQL SLI', () => {
+    const sliced = CHECKOUT.replace(
+      '  window: 28d\n---',
+      '  window: 28d\n  budgeting: { timeslices: { slice: 1m, target: 95 } }\n---',
+    );
+    const { definitions, errors } = loadDefinitions([dir.file('sliced.yaml', sliced)]);
+    expect(definitions.map((d) => d.name)).toEqual(['search-availability']);
+    expect(errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(
+        /sliced\.yaml:\d+:\d+: spec: "checkout-availability" is read with PromQL, which budgets by occurrences only, not timeslices/,
+      ),
+    ]);
+  });
+
   it('asks a calendar SLO from the start of its period, a rolling one over its length', () => {
     const calendar = CHECKOUT.replace('window: 28d', 'window: { calendar: month, timeZone: Europe/Berlin }');
     const { definitions } = loadDefinitions([dir.file('calendar.yaml', calendar)]);
