@@ -301,7 +301,7 @@ async function main() {
   await backfill(sloguard, Date.now());
   say('live traffic started. Open:');
   say(`  ${sloguard.url}/                                   overview`);
-  say(`  ${sloguard.url}/slo/checkout-availability?range=1h   the incident`);
+  say(`  ${sloguard.url}/slo/checkout-availability?range=15m  the incident`);
   say(`  ${sloguard.url}/slo/store-browse?range=1d            the composite`);
   say(`  ${sloguard.url}/gate                               gate decisions`);
 

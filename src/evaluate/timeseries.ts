@@ -29,10 +29,14 @@ export interface StepRange {
   stepMs: number;
 }
 
-/** Step ends from the first multiple of the step after `fromMs` up to `toMs`, so refreshes keep the same times. */
+/**
+ * Step ends on multiples of the step after `fromMs` (so refreshes keep the same times), and `toMs` itself
+ * last, so a chart ending now ends on the numbers the status tiles show.
+ */
 export function stepTimes({ fromMs, toMs, stepMs }: StepRange): number[] {
   const times: number[] = [];
   for (let t = Math.floor(fromMs / stepMs) * stepMs + stepMs; t <= toMs; t += stepMs) times.push(t);
+  if (times.at(-1) !== toMs) times.push(toMs);
   return times;
 }
 

@@ -162,11 +162,16 @@ describe('GET /api/v1/slos/:name/timeseries', () => {
     expect(composite.latency).toBeNull();
   });
 
-  it('picks a step for the range by itself: a 28-day window at one hour', async () => {
-    const { status, body } = await get('profile-availability', `to=${to()}`);
+  it('picks a step for the range by itself: a 28-day window at one hour, ending on `to` itself', async () => {
+    const end = new Date(nowMs + 90_000).toISOString();
+    const { status, body } = await get('profile-availability', `to=${end}`);
     expect(status).toBe(200);
-    expect((body as Series).step_seconds).toBe(3600);
-    expect((body as Series).points).toHaveLength(672);
+    const series = body as Series;
+    expect(series.step_seconds).toBe(3600);
+    // 672 whole hours, and the partial one up to `to`.
+    expect(series.points).toHaveLength(673);
+    expect(Date.parse(series.points[671]!.t) % 3_600_000).toBe(0);
+    expect(series.points.at(-1)!.t).toBe(end);
   });
 
   it('answers bad input with a 4xx naming the field', async () => {
