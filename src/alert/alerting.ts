@@ -52,6 +52,8 @@ function payloadFor(target: NotificationTarget, message: ChatMessage, publicUrl:
 export class Alerting {
   readonly dispatcher: OutboxDispatcher;
   private readonly digests: ScheduledTask[] = [];
+  /** Targets and every route, sloguard.yaml's and OpenSLO's; names no target defines are dropped. */
+  private readonly routing: Pick<NotificationSettings, 'targets' | 'routes'>;
 
   constructor(
     private readonly parts: AlertingParts,
@@ -76,9 +78,6 @@ export class Alerting {
     });
     this.routing = { targets, routes: [...routes, ...policyRoutes] };
   }
-
-  /** Targets and every route, sloguard.yaml's and OpenSLO's; names no target defines are dropped. */
-  private readonly routing: Pick<NotificationSettings, 'targets' | 'routes'>;
 
   private get settings() {
     return this.parts.config.notifications;
@@ -186,20 +185,23 @@ export class Alerting {
       .statuses()
       .filter((status) => targetsFor(this.routing, status).includes(targetName));
     const message = formatDigest(target.digest.label, statuses, this.parts.config.publicUrl, nowMs);
-    this.parts.outbox.enqueue(
-      targetName,
-      `${target.digest.label.toLowerCase()} report`,
-      payloadFor(target, message, this.parts.config.publicUrl),
-      nowMs,
-    );
+    this.enqueue([targetName], `${target.digest.label.toLowerCase()} report`, message, nowMs);
     this.dispatcher.wake();
+  }
+
+  private scheduledDigest(targetName: string): void {
+    try {
+      this.digest(targetName);
+    } catch (error) {
+      this.parts.log.error({ err: error, target: targetName }, 'digest failed');
+    }
   }
 
   start(pollMs?: number): void {
     for (const target of this.settings.targets.values()) {
       if (!target.digest) continue;
       this.digests.push(
-        cron.schedule(target.digest.cron, () => this.digest(target.name), {
+        cron.schedule(target.digest.cron, () => this.scheduledDigest(target.name), {
           name: `digest-${target.name}`,
           noOverlap: true,
           ...(target.digest.timeZone && { timezone: target.digest.timeZone }),

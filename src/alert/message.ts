@@ -164,13 +164,10 @@ export function formatAlert(event: AlertEvent, context: AlertContext): ChatMessa
   });
   let text: string;
   if (resolved) {
-    text =
-      `${status.name} (${status.service}) resolved after ${humanDuration(event.durationMs ?? 0)}; ` +
-      `the episode spent ${percent(event.budgetSpent ?? null, 1)} of the error budget.`;
-    fields.push(
-      { label: 'Duration', value: humanDuration(event.durationMs ?? 0) },
-      { label: 'Budget spent', value: percent(event.budgetSpent ?? null, 1) },
-    );
+    const lasted = humanDuration(event.durationMs ?? 0);
+    const spent = percent(event.budgetSpent ?? null, 1);
+    text = `${status.name} (${status.service}) resolved after ${lasted}; the episode spent ${spent} of the error budget.`;
+    fields.push({ label: 'Duration', value: lasted }, { label: 'Budget spent', value: spent });
   } else {
     text =
       `${status.name} (${status.service}): ${HEADLINE[announced]}. SLI ${percent(status.sli, 3)} against ` +
