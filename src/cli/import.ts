@@ -27,8 +27,7 @@ export async function runImport(
   out: (text: string) => void,
   err: (text: string) => void,
 ): Promise<number> {
-  const parse = LOG_FORMATS[options.format];
-  if (!parse) {
+  if (!LOG_FORMATS[options.format]) {
     err(`unknown format "${options.format}"; allowed: ${logFormatNames().join(', ')}`);
     return 64;
   }
@@ -57,7 +56,7 @@ export async function runImport(
         routes: sloguard.routes,
         statusFrom: options.status,
       };
-      const fileSummary = await importLogFile(file, parse, context, sloguard.pipeline, (bytes) =>
+      const fileSummary = await importLogFile(file, options.format, context, sloguard.pipeline, (bytes) =>
         bar?.increment(bytes),
       );
       for (const problem of fileSummary.problems) err(`${file}:${problem.line}: ${problem.reason}`);

@@ -131,7 +131,13 @@ export class BatchAggregate {
 
   /** Moves another batch's sums into this one (group commit of concurrent requests). */
   merge(other: BatchAggregate): void {
-    for (const incoming of other.series.values()) {
+    this.mergeSeries(other.series, other.observations);
+    this.inTransaction.push(...other.inTransaction);
+  }
+
+  /** Adds series sums made elsewhere (another batch, a parsing thread of an import). */
+  mergeSeries(incomingSeries: Map<string, SeriesDelta>, observations: number): void {
+    for (const incoming of incomingSeries.values()) {
       const { kind, source, service, operation, method } = incoming.key;
       const series = this.seriesFor(kind, source, service, operation, method);
       series.lastSeenMs = Math.max(series.lastSeenMs, incoming.lastSeenMs);
@@ -142,8 +148,7 @@ export class BatchAggregate {
         else series.minutes.set(minute, delta);
       }
     }
-    this.observations += other.observations;
-    this.inTransaction.push(...other.inTransaction);
+    this.observations += observations;
   }
 
   /**

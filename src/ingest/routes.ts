@@ -110,10 +110,16 @@ export class RouteNormalizer {
   }
 
   route(rawPath: string): string {
-    const cached = this.cache.get(rawPath);
-    if (cached !== undefined) return cached;
     const path = stripQuery(rawPath);
-    let route = this.templates.find((t) => t.pattern.test(path))?.template;
+    const cached = this.cache.get(path);
+    if (cached !== undefined) return cached;
+    let route: string | undefined;
+    for (const template of this.templates) {
+      if (template.pattern.test(path)) {
+        route = template.template;
+        break;
+      }
+    }
     if (route === undefined) {
       route = normalisePath(path);
       if (!this.seen.has(route)) {
@@ -121,8 +127,12 @@ export class RouteNormalizer {
         else this.seen.add(route);
       }
     }
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(rawPath, route);
+    // Only paths that are their own route: those carrying ids rarely come back, and caching them would
+    // churn the cache of those that do.
+    if (route === path) {
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      this.cache.set(path, route);
+    }
     return route;
   }
 }
@@ -131,7 +141,7 @@ export class RouteNormalizer {
 export class ServiceRoutes {
   private readonly normalizers = new Map<string, RouteNormalizer>();
 
-  constructor(private readonly templatesOf: (service: string) => readonly string[]) {}
+  constructor(readonly templatesOf: (service: string) => readonly string[]) {}
 
   route(service: string, rawPath: string): string {
     let normalizer = this.normalizers.get(service);

@@ -65,6 +65,19 @@ describe('sloguard import (the real CLI)', () => {
     expect(stored(databasePath, 'edge-import')).toEqual({ total: 300, errors: 30 });
   });
 
+  it('parses a file of several chunks on worker threads, citing file line numbers', () => {
+    const t = Date.now() - 120_000;
+    const lines = Array.from({ length: 60_000 }, (_, i) =>
+      nginxLine(t + i, 'GET', `/orders/${i}?page=${i % 7}`, i % 20 === 0 ? 502 : 200, 0.012),
+    );
+    lines[44_999] = 'not a log line';
+    const big = dir.file('big.log', `${lines.join('\n')}\n`);
+    const result = run('--format', 'nginx', '--source', 'edge-big', '--service', 'user-profile', big);
+    expect(result.stderr).toContain(`${big}:45000: not an nginx combined line`);
+    expect(result.stdout).toContain('imported 59999 lines (1 rejected, 0 skipped) from 1 files');
+    expect(stored(databasePath, 'edge-big')).toEqual({ total: 59_999, errors: 3000 });
+  });
+
   it('refuses an unknown format or a source without a service (exit 64)', () => {
     const file = dir.file('x.log', 'x\n');
     const unknown = run('--format', 'apache', '--service', 's', file);

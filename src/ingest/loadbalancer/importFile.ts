@@ -1,9 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { StringDecoder } from 'node:string_decoder';
+import { open, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
+import type { SeriesDelta } from '../aggregate.js';
 import type { IngestPipeline } from '../pipeline.js';
-import type { LineParser } from './format.js';
+import { LOG_FORMATS } from './formats.js';
+import type { ImportChunk, ImportWorkerSetup } from './importWorker.js';
 import { addSummary, emptySummary, ingestLines, type LineContext, type LineSummary } from './lines.js';
 
 /** Observations per committed batch: big enough that commits are rare, small enough to bound memory. */
@@ -20,24 +23,8 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
-function countLines(text: string): number {
-  let lines = 0;
-  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines += 1;
-  return lines;
-}
-
-/**
- * Reads a whole access-log file (gzip'ed or not, told by its magic bytes) into the store, committing every
- * BATCH_OBSERVATIONS lines. `onBytes` reports progress in bytes of the file as stored on disk.
- */
-export async function importLogFile(
-  path: string,
-  parse: LineParser,
-  context: Omit<LineContext, 'firstLineNumber'>,
-  pipeline: IngestPipeline,
-  onBytes: (bytes: number) => void = () => {},
-): Promise<LineSummary> {
-  const summary = emptySummary();
+/** The file (gunzipped when it is gzip) in chunks of whole lines, each without its final newline. */
+async function* lineChunks(path: string, onBytes: (bytes: number) => void): AsyncGenerator<Buffer> {
   const gzip = await isGzip(path);
   // Listeners are attached in the same tick as the stream is made, so no chunk flows past unseen.
   const raw = createReadStream(path, { highWaterMark: CHUNK_BYTES });
@@ -48,31 +35,133 @@ export async function importLogFile(
     raw.on('error', (error) => gunzip.destroy(error));
     input = raw.pipe(gunzip);
   }
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
-  let nextLine = 1;
-  let batch = pipeline.newBatch();
-  const take = (text: string) => {
-    addSummary(summary, ingestLines(text, parse, { ...context, firstLineNumber: nextLine }, batch));
-    nextLine += countLines(text) + 1;
-  };
-  for await (const chunk of input) {
-    if (!gzip) onBytes((chunk as Buffer).length);
-    const text = carry + decoder.write(chunk as Buffer);
-    const lastNewline = text.lastIndexOf('\n');
+  let carry: Buffer = Buffer.alloc(0);
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    if (!gzip) onBytes(chunk.length);
+    const bytes = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    const lastNewline = bytes.lastIndexOf(10);
     if (lastNewline < 0) {
-      carry = text;
+      carry = bytes;
       continue;
     }
-    take(text.slice(0, lastNewline));
-    carry = text.slice(lastNewline + 1);
-    if (batch.observations >= BATCH_OBSERVATIONS) {
-      await pipeline.submit(batch);
-      batch = pipeline.newBatch();
+    yield bytes.subarray(0, lastNewline);
+    carry = bytes.subarray(lastNewline + 1);
+  }
+  if (carry.length > 0) yield carry;
+}
+
+interface ChunkResult {
+  series: Map<string, SeriesDelta>;
+  observations: number;
+  summary: LineSummary;
+  lines: number;
+}
+
+const WORKER_URL = new URL('./importWorker.js', import.meta.url);
+/** Worker threads load the build: run from the .ts sources (tsx, vitest), an import parses in this thread. */
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+
+/** Parsing threads, one per core: chunks go out round-robin and come back in file order. */
+class ParsePool {
+  private readonly workers: Worker[];
+  private readonly waiting = new Map<
+    number,
+    { resolve(result: ChunkResult): void; reject(error: unknown): void }
+  >();
+  private nextId = 0;
+
+  constructor(count: number, setup: ImportWorkerSetup) {
+    this.workers = Array.from({ length: count }, () => {
+      const worker = new Worker(WORKER_URL, { workerData: setup });
+      worker.on('message', (message: ChunkResult & { id: number }) => {
+        this.waiting.get(message.id)?.resolve(message);
+        this.waiting.delete(message.id);
+      });
+      worker.on('error', (error) => {
+        for (const waiter of this.waiting.values()) waiter.reject(error);
+        this.waiting.clear();
+      });
+      return worker;
+    });
+  }
+
+  parse(chunk: Buffer): Promise<ChunkResult> {
+    const id = this.nextId++;
+    const bytes = new Uint8Array(chunk);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.workers[id % this.workers.length]!.postMessage({ id, bytes } satisfies ImportChunk, [
+        bytes.buffer,
+      ]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+}
+
+/**
+ * Reads a whole access-log file (gzip'ed or not, told by its magic bytes) into the store, committing every
+ * BATCH_OBSERVATIONS lines. Files of more than one chunk are parsed on every core; the buckets they
+ * produce are merged and committed in this thread. `onBytes` reports progress in bytes as stored on disk.
+ */
+export async function importLogFile(
+  path: string,
+  format: string,
+  context: Omit<LineContext, 'position'>,
+  pipeline: IngestPipeline,
+  onBytes: (bytes: number) => void = () => {},
+): Promise<LineSummary> {
+  const summary = emptySummary();
+  const position = { lines: 0 };
+  let batch = pipeline.newBatch();
+  const commitWhenFull = async () => {
+    if (batch.observations < BATCH_OBSERVATIONS) return;
+    await pipeline.submit(batch);
+    batch = pipeline.newBatch();
+  };
+  const { size } = await stat(path);
+  const threads = FROM_SOURCES ? 1 : Math.min(availableParallelism(), 4);
+  if (size <= CHUNK_BYTES || threads < 2) {
+    const parse = LOG_FORMATS[format]!;
+    for await (const chunk of lineChunks(path, onBytes)) {
+      addSummary(summary, ingestLines(chunk.toString('utf8'), parse, { ...context, position }, batch));
+      await commitWhenFull();
+    }
+  } else {
+    const services = [
+      context.service,
+      context.settings?.service,
+      ...Object.values(context.settings?.hosts ?? {}),
+    ];
+    const templates: Record<string, readonly string[]> = {};
+    for (const service of services) if (service) templates[service] = context.routes.templatesOf(service);
+    const { source, service, settings, statusFrom } = context;
+    const pool = new ParsePool(threads, {
+      format,
+      context: { source, service, settings, statusFrom },
+      templates,
+      thresholdsUs: batch.thresholdsUs,
+    });
+    try {
+      const inFlight: Array<Promise<ChunkResult>> = [];
+      const take = async (result: ChunkResult) => {
+        batch.mergeSeries(result.series, result.observations);
+        for (const problem of result.summary.problems) problem.line += position.lines;
+        addSummary(summary, result.summary);
+        position.lines += result.lines;
+        await commitWhenFull();
+      };
+      for await (const chunk of lineChunks(path, onBytes)) {
+        inFlight.push(pool.parse(chunk));
+        if (inFlight.length > threads) await take(await inFlight.shift()!);
+      }
+      for (const result of inFlight) await take(await result);
+    } finally {
+      await pool.close();
     }
   }
-  const rest = carry + decoder.end();
-  if (rest !== '') take(rest);
   await pipeline.submit(batch);
   return summary;
 }

@@ -26,8 +26,11 @@ export interface LineContext {
   routes: ServiceRoutes;
   /** Which status (and duration) counts; `edge` unless configured. */
   statusFrom?: StatusChoice;
-  /** Number of the text's first line, when it continues a file (problems cite file lines). */
-  firstLineNumber?: number;
+  /**
+   * Where the text continues a file: lines before it. Problems cite file line numbers, and the count is
+   * advanced past the text, so the next chunk carries on.
+   */
+  position?: { lines: number };
 }
 
 const MAX_PROBLEMS = 20;
@@ -51,7 +54,7 @@ export function ingestLines(
 ): LineSummary {
   const summary = emptySummary();
   const byTarget = context.statusFrom === 'target';
-  let lineNumber = (context.firstLineNumber ?? 1) - 1;
+  let lineNumber = context.position?.lines ?? 0;
   let start = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
@@ -80,6 +83,7 @@ export function ingestLines(
         summary.problems.push({ line: lineNumber, reason: error.message });
     }
   }
+  if (context.position) context.position.lines = lineNumber;
   return summary;
 }
 

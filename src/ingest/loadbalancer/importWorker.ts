@@ -1,0 +1,45 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { BatchAggregate } from '../aggregate.js';
+import { ServiceRoutes } from '../routes.js';
+import { LOG_FORMATS } from './formats.js';
+import { ingestLines, type LineContext } from './lines.js';
+
+/** What the importing thread tells a parsing worker once. */
+export interface ImportWorkerSetup {
+  format: string;
+  context: Omit<LineContext, 'routes' | 'position'>;
+  /** Route templates of every service the lines may name. */
+  templates: Record<string, readonly string[]>;
+  thresholdsUs: readonly number[];
+}
+
+/** One chunk of whole lines (UTF-8, without the final newline) to parse. */
+export interface ImportChunk {
+  id: number;
+  bytes: Uint8Array;
+}
+
+/**
+ * A parsing thread of `sloguard import`: turns chunks of lines into per-series bucket sums and sends them
+ * back; the importing thread merges them in file order and commits. Parsing is the cost of an import, so
+ * it runs on every core.
+ */
+if (parentPort) {
+  const port = parentPort;
+  const setup = workerData as ImportWorkerSetup;
+  const parse = LOG_FORMATS[setup.format]!;
+  const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
+  port.on('message', ({ id, bytes }: ImportChunk) => {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    const batch = new BatchAggregate(setup.thresholdsUs);
+    const position = { lines: 0 };
+    const summary = ingestLines(text, parse, { ...setup.context, routes, position }, batch);
+    port.postMessage({
+      id,
+      series: batch.series,
+      observations: batch.observations,
+      summary,
+      lines: position.lines,
+    });
+  });
+}
