@@ -124,13 +124,27 @@ export function markNav(path) {
   }
 }
 
-export function showError(container, error) {
+function showError(container, error) {
   container.replaceChildren(
     h('div', { class: 'panel error-box', role: 'alert' }, String(error.message ?? error)),
   );
 }
 
-export function setUpdated(date = new Date()) {
-  const element = document.getElementById('updated');
-  if (element) element.textContent = `updated ${date.toLocaleTimeString()}`;
+/**
+ * Wraps a page's load function: errors show in #error instead of breaking the page; on success the time is
+ * shown and `data-loaded` set on <body> (what the browser tests wait for).
+ */
+export function pageLoader(load) {
+  return async () => {
+    const errors = document.getElementById('error');
+    try {
+      await load();
+      errors.replaceChildren();
+      const updated = document.getElementById('updated');
+      if (updated) updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
+      document.body.dataset.loaded = 'true';
+    } catch (error) {
+      showError(errors, error);
+    }
+  };
 }

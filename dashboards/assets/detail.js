@@ -8,10 +8,9 @@ import {
   getJson,
   h,
   markNav,
+  pageLoader,
   percent,
   rate,
-  setUpdated,
-  showError,
   themeColor,
 } from './common.js';
 
@@ -213,7 +212,7 @@ function renderCharts(status, series) {
       ],
     },
     options: timeOptions(span, marks, {
-      min: floor,
+      suggestedMin: floor,
       max: 100,
       ticks: { callback: (v) => `${Number(v.toFixed(3))}%` },
     }),
@@ -364,25 +363,18 @@ function renderRangeButtons() {
   );
 }
 
-async function refresh() {
-  try {
-    const status = await getJson(`/api/v1/slos/${encodeURIComponent(name)}`);
-    const spanMs = RANGES[range];
-    const query = spanMs ? `?from=${new Date(Date.now() - spanMs).toISOString()}` : '';
-    const series = await getJson(`/api/v1/slos/${encodeURIComponent(name)}/timeseries${query}`);
-    document.getElementById('error').replaceChildren();
-    renderHeader(status);
-    renderTiles(status);
-    renderCharts(status, series);
-    renderAlerts(status);
-    renderDeployments(series);
-    renderComposite(series);
-    setUpdated();
-    document.body.dataset.loaded = 'true';
-  } catch (error) {
-    showError(document.getElementById('error'), error);
-  }
-}
+const refresh = pageLoader(async () => {
+  const status = await getJson(`/api/v1/slos/${encodeURIComponent(name)}`);
+  const spanMs = RANGES[range];
+  const query = spanMs ? `?from=${new Date(Date.now() - spanMs).toISOString()}` : '';
+  const series = await getJson(`/api/v1/slos/${encodeURIComponent(name)}/timeseries${query}`);
+  renderHeader(status);
+  renderTiles(status);
+  renderCharts(status, series);
+  renderAlerts(status);
+  renderDeployments(series);
+  renderComposite(series);
+});
 
 markNav('');
 applyTheme();

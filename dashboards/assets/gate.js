@@ -1,15 +1,5 @@
 // The gate page: per-service gate state, overrides in force and the decision audit, from the gate's JSON API.
-import {
-  ago,
-  badge,
-  getJson,
-  getOptionalJson,
-  h,
-  markNav,
-  percent,
-  setUpdated,
-  showError,
-} from './common.js';
+import { ago, badge, getJson, getOptionalJson, h, markNav, pageLoader, percent } from './common.js';
 import { loadGateStates } from './gatestate.js';
 
 const REFRESH_MS = 30_000;
@@ -106,24 +96,17 @@ function renderDecisions(body) {
     .replaceChildren(...(rows.length > 0 ? rows : [empty(7, 'No gate decision yet.')]));
 }
 
-async function refresh() {
-  try {
-    const [slos, gates, overrides, decisions] = await Promise.all([
-      getJson('/api/v1/slos'),
-      loadGateStates(),
-      getOptionalJson('/api/v1/gate/overrides?active=true'),
-      getJson('/api/v1/gate/decisions?limit=100'),
-    ]);
-    document.getElementById('error').replaceChildren();
-    renderServices(slos.slos, gates, decisions);
-    renderOverrides(overrides);
-    renderDecisions(decisions);
-    setUpdated();
-    document.body.dataset.loaded = 'true';
-  } catch (error) {
-    showError(document.getElementById('error'), error);
-  }
-}
+const refresh = pageLoader(async () => {
+  const [slos, gates, overrides, decisions] = await Promise.all([
+    getJson('/api/v1/slos'),
+    loadGateStates(),
+    getOptionalJson('/api/v1/gate/overrides?active=true'),
+    getJson('/api/v1/gate/decisions?limit=100'),
+  ]);
+  renderServices(slos.slos, gates, decisions);
+  renderOverrides(overrides);
+  renderDecisions(decisions);
+});
 
 markNav('/gate');
 refresh();

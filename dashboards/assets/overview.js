@@ -1,16 +1,5 @@
 // The overview: every SLO in one sortable, filterable table; filters and sort live in the URL.
-import {
-  ago,
-  badge,
-  budgetBar,
-  getJson,
-  h,
-  markNav,
-  percent,
-  rate,
-  setUpdated,
-  showError,
-} from './common.js';
+import { ago, badge, budgetBar, getJson, h, markNav, pageLoader, percent, rate } from './common.js';
 import { loadGateStates } from './gatestate.js';
 
 const REFRESH_MS = 30_000;
@@ -148,21 +137,14 @@ function saveView() {
   history.replaceState(null, '', query.size > 0 ? `?${query}` : location.pathname);
 }
 
-async function refresh() {
-  try {
-    const [slos, gateStates] = await Promise.all([getJson('/api/v1/slos'), loadGateStates()]);
-    rows = slos.slos;
-    gates = gateStates;
-    document.getElementById('error').replaceChildren();
-    renderServices();
-    renderSummary();
-    renderTable();
-    setUpdated();
-    document.body.dataset.loaded = 'true';
-  } catch (error) {
-    showError(document.getElementById('error'), error);
-  }
-}
+const refresh = pageLoader(async () => {
+  const [slos, gateStates] = await Promise.all([getJson('/api/v1/slos'), loadGateStates()]);
+  rows = slos.slos;
+  gates = gateStates;
+  renderServices();
+  renderSummary();
+  renderTable();
+});
 
 function bindControls() {
   const search = document.getElementById('search');

@@ -34,19 +34,20 @@ interface ServiceTraffic {
   service: string;
   /** Requests per second. */
   rate: number;
-  request(atMs: number, incident: boolean): Request;
+  /** `quiet`: no background errors (the start of the history, while budgets have few events to spread them over). */
+  request(atMs: number, incident: boolean, quiet?: boolean): Request;
 }
 
 const PROFILE: ServiceTraffic = {
   service: 'user-profile',
   rate: 12,
-  request: (atMs) => {
+  request: (atMs, _incident, quiet) => {
     const roll = rand();
     return {
       atMs,
       method: 'GET',
       path: `/profile/${1000 + Math.floor(rand() * 9000)}${roll < 0.1 ? '?tab=games' : ''}`,
-      status: roll < 0.03 ? 404 : roll < 0.0303 ? 502 : 200,
+      status: roll < 0.03 ? 404 : roll < 0.0303 && !quiet ? 502 : 200,
       seconds: latency(rand, 0.09),
     };
   },
@@ -55,7 +56,7 @@ const PROFILE: ServiceTraffic = {
 const CHECKOUT: ServiceTraffic = {
   service: 'checkout',
   rate: 10,
-  request: (atMs, incident) => {
+  request: (atMs, incident, quiet) => {
     const roll = rand();
     const order = roll < 0.3;
     return {
@@ -63,7 +64,7 @@ const CHECKOUT: ServiceTraffic = {
       method: order ? 'POST' : 'GET',
       path: order ? '/api/orders' : roll < 0.7 ? '/api/cart' : `/api/orders/${Math.floor(rand() * 1e6)}`,
       // The bad release: one request in twenty fails and everything slows down.
-      status: incident ? (rand() < 0.05 ? 503 : 200) : rand() < 0.0001 ? 500 : 200,
+      status: incident ? (rand() < 0.05 ? 503 : 200) : rand() < 0.0001 && !quiet ? 500 : 200,
       seconds: latency(rand, incident ? 0.3 : 0.15),
     };
   },
@@ -83,14 +84,14 @@ const STORE_ROUTES = [
   { route: '/apps/:id', path: () => `/apps/${Math.floor(rand() * 1e5)}` },
 ] as const;
 
-function storeSpans(atMs: number, count: number) {
+function storeSpans(atMs: number, count: number, quiet = false) {
   return Array.from({ length: count }, (_, i) => {
     const { route, path } = STORE_ROUTES[i % STORE_ROUTES.length]!;
     const request = {
       atMs: atMs + Math.floor(rand() * 1000),
       method: 'GET',
       path: path(),
-      status: rand() < 0.0003 ? 503 : 200,
+      status: rand() < 0.0003 && !quiet ? 503 : 200,
       seconds: latency(rand, route === '/search' ? 0.2 : 0.07),
     };
     return zipkinSpan('play-store', route, request);
@@ -215,7 +216,11 @@ async function startSloguard(dir: string, sinkUrl: string): Promise<Sloguard> {
   }
 }
 
-/** Three days of the same traffic at a lower rate, with a small checkout blip two days ago. */
+/**
+ * Three days of the same traffic at a lower rate, with a small checkout blip two days ago. The first day has
+ * no background errors: the evaluator runs during the backfill, and one error among the first few hundred
+ * events would exhaust a budget and page for history that is still arriving.
+ */
 async function backfill(sloguard: Sloguard, nowMs: number) {
   const start = nowMs - HISTORY_DAYS * 24 * 60 * MINUTE;
   const blip = nowMs - 2 * 24 * 60 * MINUTE;
@@ -227,13 +232,18 @@ async function backfill(sloguard: Sloguard, nowMs: number) {
     const spans: unknown[] = [];
     for (let minute = hour; minute < Math.min(hour + 60 * MINUTE, nowMs - MINUTE); minute += MINUTE) {
       const inBlip = minute >= blip && minute < blip + 6 * MINUTE;
+      const quiet = minute < start + 24 * 60 * MINUTE;
       for (const traffic of [PROFILE, CHECKOUT]) {
         for (let i = 0; i < 8; i++) {
-          const request = traffic.request(minute + Math.floor(rand() * MINUTE), inBlip && rand() < 0.2);
+          const request = traffic.request(
+            minute + Math.floor(rand() * MINUTE),
+            inBlip && rand() < 0.2,
+            quiet,
+          );
           batches.get(traffic.service)!.push(nginxLine(request, rand));
         }
       }
-      spans.push(...storeSpans(minute, 8));
+      spans.push(...storeSpans(minute, 8, quiet));
     }
     for (const [service, lines] of batches) await sloguard.lines(service, lines);
     await sloguard.spans(spans);
