@@ -55,10 +55,10 @@ async function writeLog(): Promise<void> {
   await new Promise<void>((r) => out.once('finish', () => r()));
 }
 
-async function sloguardLinesPerSecond(): Promise<number> {
+async function sloguardLinesPerSecond(round: number): Promise<number> {
   const config = {
     ...loadConfig({}),
-    databasePath: join(dir, 'sloguard.db'),
+    databasePath: join(dir, `sloguard-${round}.db`),
     definitionsPath: resolve(import.meta.dirname, '../slo-definitions'),
   };
   const sloguard = createSloguard(config);
@@ -128,10 +128,18 @@ function mtailLinesPerSecond(): number | undefined {
   return LINES / seconds;
 }
 
+/** Runs per tool, alternating; the best of each is reported (the machine is shared, so the noise is all slowdown). */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
 try {
   await writeLog();
-  const mtail = mtailLinesPerSecond();
-  const ours = await sloguardLinesPerSecond();
+  let mtail: number | undefined;
+  let ours = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const mtailRun = mtailLinesPerSecond();
+    if (mtailRun !== undefined) mtail = Math.max(mtail ?? 0, mtailRun);
+    ours = Math.max(ours, await sloguardLinesPerSecond(round));
+  }
   report(
     `sloguard import, ${LINES.toLocaleString('en-US')}-line nginx file, end to end`,
     ours,
