@@ -269,6 +269,45 @@ describe('time slices', () => {
   });
 });
 
+describe('time slices on random streams equal brute force', () => {
+  it.each([1, 2, 3])('random stream %i, 5-minute slices at 90% over a day', (seed) => {
+    const NOW = Date.UTC(2026, 10, 23, 12, 0);
+    const buckets = store();
+    const next = random(seed);
+    const events: Observation[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const at = NOW - 1 - Math.floor(next() * 2 * DAY);
+      events.push(event(at, '/a', next() < 0.08 ? 502 : 200));
+    }
+    commit(buckets, events);
+    const window: WindowSpec = { kind: 'rolling', ms: DAY };
+    for (const budgeting of ['timeslices', 'ratio-timeslices'] as const) {
+      const slo = definition('t', availability('/a'), 0.95, window, {
+        budgeting,
+        timeslices: { sliceMs: 5 * MINUTE, ...(budgeting === 'timeslices' && { target: 0.9 }) },
+      });
+      const status = evaluateSlo(slo, storeInput(buckets, slo, buckets.listSeries(), NOW), NOW);
+      let valid = 0;
+      let good = 0;
+      let ratioSum = 0;
+      for (let start = NOW - DAY; start < NOW; start += 5 * MINUTE) {
+        const inside = events.filter((e) => inWindow(e, start, start + 5 * MINUTE));
+        if (inside.length === 0) continue;
+        const ratio = inside.filter((e) => !e.error).length / inside.length;
+        valid += 1;
+        ratioSum += ratio;
+        if (ratio >= 0.9) good += 1;
+      }
+      expect(status.slices).toMatchObject({ total: 288, valid });
+      if (budgeting === 'timeslices') {
+        expect(status.slices!.good).toBe(good);
+        expect(status.sli).toBe(good / valid);
+        expect(status.budget.consumed).toBe(valid - good);
+      } else expect(status.sli).toBeCloseTo(ratioSum / valid, 12);
+    }
+  });
+});
+
 describe('composites', () => {
   it('native composite: the SLI is the weighted mean of the component SLIs', () => {
     const components = [
