@@ -54,24 +54,20 @@ function singleValue(answer: QueryAnswer, query: string): number {
   return value;
 }
 
-/**
- * Instant queries against `/api/v1/query` of Prometheus, Thanos, Mimir or VictoriaMetrics. Each call gives
- * up after the data source's timeout (the engine is also told, so it stops working on it).
- */
-export async function instantQuery(
+/** POSTs a query form to one of the engine's query endpoints and returns its successful answer. */
+async function ask(
   dataSource: PrometheusDataSource,
-  query: string,
-  timeMs: number,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<number> {
+  endpoint: 'query' | 'query_range',
+  form: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+): Promise<QueryAnswer> {
   const body = new URLSearchParams({
-    query,
-    time: (timeMs / 1000).toFixed(3),
+    ...form,
     timeout: `${Math.max(1, Math.floor(dataSource.timeoutMs / 1000))}s`,
   });
   let response: Response;
   try {
-    response = await fetch(`${dataSource.url}/api/v1/query`, {
+    response = await fetch(`${dataSource.url}/api/v1/${endpoint}`, {
       method: 'POST',
       body,
       headers: { accept: 'application/json', ...authHeaders(dataSource, env) },
@@ -91,5 +87,48 @@ export async function instantQuery(
     throw new PromQlError(
       `${dataSource.name}: ${answer.errorType ?? 'error'}: ${answer.error ?? `HTTP ${response.status}`}`,
     );
+  return answer;
+}
+
+/**
+ * Instant queries against `/api/v1/query` of Prometheus, Thanos, Mimir or VictoriaMetrics. Each call gives
+ * up after the data source's timeout (the engine is also told, so it stops working on it).
+ */
+export async function instantQuery(
+  dataSource: PrometheusDataSource,
+  query: string,
+  timeMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const answer = await ask(dataSource, 'query', { query, time: (timeMs / 1000).toFixed(3) }, env);
   return singleValue(answer, query);
+}
+
+/**
+ * A range query (`/api/v1/query_range`) answered as value per step time in milliseconds; steps without a
+ * sample (no series matched then) are absent.
+ */
+export async function rangeQuery(
+  dataSource: PrometheusDataSource,
+  query: string,
+  range: { startMs: number; endMs: number; stepMs: number },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Map<number, number>> {
+  const answer = await ask(
+    dataSource,
+    'query_range',
+    {
+      query,
+      start: (range.startMs / 1000).toFixed(3),
+      end: (range.endMs / 1000).toFixed(3),
+      step: `${range.stepMs / 1000}s`,
+    },
+    env,
+  );
+  const series = (answer.data?.result ?? []) as Array<{ values: Sample[] }>;
+  if (series.length > 1)
+    throw new PromQlError(`"${query}" answered ${series.length} series; aggregate it to one, e.g. sum(...)`);
+  return new Map(
+    (series[0]?.values ?? []).map(([seconds, value]) => [Math.round(seconds * 1000), Number(value)]),
+  );
 }

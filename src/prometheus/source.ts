@@ -12,14 +12,21 @@ const MAX_IN_FLIGHT = 8;
 
 type Query = (indicator: PromQlIndicator, expr: string) => Promise<number>;
 
-/** Good and valid events over one window, from the good (or bad) and total queries. */
+/** Good and valid events from the answers of the total and the good (or bad) query over one window. */
+export function promQlEvents(indicator: PromQlIndicator, total: number, counted: number): EventCounts {
+  const good = indicator.good !== undefined ? counted : total - counted;
+  return { good: Math.min(Math.max(good, 0), total), valid: total, errorBound: 0 };
+}
+
+/** The good (or bad) query of an indicator. */
+export const countedQuery = (indicator: PromQlIndicator) => indicator.good ?? indicator.bad!;
+
 async function windowCounts(indicator: PromQlIndicator, window: string, query: Query): Promise<EventCounts> {
   const [total, counted] = await Promise.all([
     query(indicator, withWindow(indicator.total, window)),
-    query(indicator, withWindow(indicator.good ?? indicator.bad!, window)),
+    query(indicator, withWindow(countedQuery(indicator), window)),
   ]);
-  const good = indicator.good !== undefined ? counted : total - counted;
-  return { good: Math.min(Math.max(good, 0), total), valid: total, errorBound: 0 };
+  return promQlEvents(indicator, total, counted);
 }
 
 /** Every window an SLO is judged over at `nowMs`, as PromQL ranges: its own and each burn-rate window. */

@@ -99,12 +99,14 @@ describe.runIf(installed)('SLIs from real Prometheus and VictoriaMetrics', () =>
   let victoria: VictoriaMetricsServer;
   let sloguard: SloguardProcess;
   let rulesPath: string;
+  let importedUntilMs: number;
 
   beforeAll(async () => {
     ensureBuilt();
     [exporter, victoria] = await Promise.all([TestExporter.start(), VictoriaMetricsServer.start()]);
     // The same series VictoriaMetrics would have scraped: one step every 10 s for the last 10 minutes.
     const now = Date.now();
+    importedUntilMs = now - 50_000;
     const steps = Array.from({ length: 55 }, (_, i) => i + 1);
     await victoria.importPrometheus(
       steps.flatMap((step) => requestSamples('shop', step, now - 600_000 + step * 10_000)),
@@ -180,6 +182,27 @@ describe.runIf(installed)('SLIs from real Prometheus and VictoriaMetrics', () =>
     expect(view.valid % 1000).toBe(0);
   });
 
+  it('charts a PromQL SLO from range queries: SLI, burn and traffic per step', async () => {
+    // The imported series cover 9 minutes, 1000 requests every 10 s; chart the last 5 of them.
+    const to = Math.floor(importedUntilMs / 1000) - 5;
+    const { status, body } = await sloguard.json<{
+      points: Array<{
+        sli: number;
+        burn_rates: Record<string, number>;
+        requests_per_second: number;
+        bad_per_second: number;
+      }>;
+    }>(`/api/v1/slos/shop-vm-availability/timeseries?from=${to - 300}&to=${to}&step=1m`);
+    expect(status).toBe(200);
+    expect(body.points.length).toBeGreaterThanOrEqual(4);
+    for (const point of body.points) {
+      expect(point.sli).toBeCloseTo(GOOD_RATIO, 12);
+      expect(point.burn_rates['5m']).toBeCloseTo(2.5, 10);
+      expect(point.requests_per_second).toBeCloseTo(100, 9);
+      expect(point.bad_per_second).toBeCloseTo(2.5, 9);
+    }
+  });
+
   it('exports rules promtool accepts; Prometheus evaluates slo:sli_error:ratio_rate5m to sloguard’s own input', async () => {
     const check = spawnSync(PROMTOOL_BINARY, ['check', 'rules', rulesPath], { encoding: 'utf8' });
     expect(check.status).toBe(0);
@@ -246,6 +269,11 @@ describe.runIf(installed)('SLIs from real Prometheus and VictoriaMetrics', () =>
     expect(gate.status).toBe(423);
     expect(gate.body).toMatchObject({ decision: 'deny', stale: true });
     expect(gate.body.reason).toContain('on_no_data: deny');
+    const chart = await sloguard.json<{ error: string }>(
+      '/api/v1/slos/shop-vm-availability/timeseries?step=1h',
+    );
+    expect(chart.status).toBe(503);
+    expect(chart.body.error).toBe('source_unavailable');
     // The healthy engine's SLO is untouched.
     expect((await status('shop-availability')).stale).toBe(false);
   });

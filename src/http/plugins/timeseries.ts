@@ -1,8 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { formatDuration, parseDuration } from '../../config/duration.js';
+import type { SloDefinition } from '../../definitions/slo.js';
 import { SloHistoryReader } from '../../evaluate/history.js';
-import { firingEpisodes } from '../../evaluate/timeseries.js';
+import { firingEpisodes, type StepRange } from '../../evaluate/timeseries.js';
+import { PromQlError } from '../../prometheus/client.js';
+import { promQlTimeseries } from '../../prometheus/history.js';
 import { binUpperBound } from '../../store/histogram.js';
 import { TimelineStore } from '../../store/timeline.js';
 import { HttpError } from '../errors.js';
@@ -29,6 +32,16 @@ function stepParam(text: string | undefined, rangeMs: number): number {
     );
   }
   return ms;
+}
+
+/** A PromQL SLO's points from its engine; an engine that fails is a 503, as the gate is when it cannot decide. */
+async function promQlPoints(definition: SloDefinition, range: StepRange) {
+  try {
+    return await promQlTimeseries(definition, range);
+  } catch (error) {
+    if (error instanceof PromQlError) throw new HttpError(503, 'source_unavailable', error.message);
+    throw error;
+  }
 }
 
 /** An SLO over time for the dashboard's charts: SLI, budget, burn rates and traffic per step. */
@@ -65,7 +78,9 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
         );
       }
 
-      const { points, histogram } = history.read(definition, { fromMs, toMs, stepMs }, nowMs);
+      const { points, histogram } = definition.indicator.prometheus
+        ? { points: await promQlPoints(definition, { fromMs, toMs, stepMs }), histogram: new Map() }
+        : history.read(definition, { fromMs, toMs, stepMs }, nowMs);
       const { good } = definition.indicator;
 
       const decided = new Map(

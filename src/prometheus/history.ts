@@ -1,0 +1,82 @@
+import { formatDuration } from '../config/duration.js';
+import type { SloDefinition } from '../definitions/slo.js';
+import { BURN_WINDOWS_MS, type BurnWindow } from '../evaluate/math.js';
+import { type EventCounts, evaluateSlo } from '../evaluate/status.js';
+import { type SloPoint, type StepRange, stepTimes } from '../evaluate/timeseries.js';
+import { rangeQuery } from './client.js';
+import { withWindow } from './definition.js';
+import { countedQuery, promQlEvents } from './source.js';
+
+/**
+ * A PromQL SLO over time for the dashboard's charts: one range query per window and query (its SLO window,
+ * each burn-rate window, and the step for traffic), evaluated per step with the same evaluateSlo as the
+ * evaluator. Calendar windows take their nominal length here: a range query has one range for every step.
+ */
+export async function promQlTimeseries(
+  definition: SloDefinition,
+  range: StepRange,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SloPoint[]> {
+  const indicator = definition.indicator.prometheus!;
+  const times = stepTimes(range);
+  if (times.length === 0) return [];
+  // Step ends lie on one grid, but the last point may be `to` itself: it gets a range of its own.
+  const spans = times
+    .filter((t) => (t - times[0]!) % range.stepMs !== 0)
+    .map((t) => ({ startMs: t, endMs: t }));
+  const grid = times.filter((t) => (t - times[0]!) % range.stepMs === 0);
+  spans.unshift({ startMs: grid[0]!, endMs: grid.at(-1)! });
+  const valuesAt = async (query: string) => {
+    const answers = await Promise.all(
+      spans.map((span) => rangeQuery(indicator.dataSource, query, { ...span, stepMs: range.stepMs }, env)),
+    );
+    return new Map(answers.flatMap((answer) => [...answer]));
+  };
+  const windows = [
+    formatDuration(definition.windowMs),
+    ...Object.keys(BURN_WINDOWS_MS),
+    formatDuration(range.stepMs),
+  ];
+  const answers = await Promise.all(
+    windows.map(async (window) => {
+      const [total, counted] = await Promise.all([
+        valuesAt(withWindow(indicator.total, window)),
+        valuesAt(withWindow(countedQuery(indicator), window)),
+      ]);
+      return (atMs: number): EventCounts =>
+        promQlEvents(indicator, total.get(atMs) ?? 0, counted.get(atMs) ?? 0);
+    }),
+  );
+  const [sloWindow, ...rest] = answers;
+  const stepCounts = rest.pop()!;
+  const stepSeconds = range.stepMs / 1000;
+  return times.map((atMs) => {
+    const burnWindows = Object.fromEntries(
+      (Object.keys(BURN_WINDOWS_MS) as BurnWindow[]).map((name, i) => [name, rest[i]!(atMs)]),
+    ) as Record<BurnWindow, EventCounts>;
+    const status = evaluateSlo(
+      definition,
+      {
+        window: sloWindow!(atMs),
+        burnWindows,
+        lastObservationMs: null,
+        windowStartMs: atMs - definition.windowMs,
+      },
+      atMs,
+    );
+    const step = stepCounts(atMs);
+    const bad = (step.valid - step.good) / stepSeconds;
+    return {
+      atMs,
+      sli: status.sli,
+      good: status.good,
+      valid: status.valid,
+      budgetRemaining: status.budget.remainingRatio,
+      burnRates: status.burnRates,
+      firing: status.firing,
+      requestsPerSecond: step.valid / stepSeconds,
+      errorsPerSecond: bad,
+      badPerSecond: bad,
+    };
+  });
+}
