@@ -97,6 +97,15 @@ export class BucketStore {
       touchSeries: db.prepare(
         `UPDATE series SET last_seen_ms = max(last_seen_ms, ?), first_seen_ms = min(first_seen_ms, ?) WHERE id = ?`,
       ),
+      hourSumsOfAll: db.prepare<
+        [number, number],
+        { seriesId: number; slot: number; total: number; errors: number }
+      >(
+        `SELECT series_id AS seriesId, hour AS slot, total, errors FROM hour_buckets WHERE hour >= ? AND hour < ?`,
+      ),
+      hourRowsOfAll: db.prepare<[number, number], BucketRow & { seriesId: number; slot: number }>(
+        `SELECT series_id AS seriesId, hour AS slot, total, errors, histogram, thresholds FROM hour_buckets WHERE hour >= ? AND hour < ?`,
+      ),
       allSeries: db.prepare<[], SeriesRow>(
         `SELECT id, kind, source, service, operation, method, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs FROM series`,
       ),
@@ -108,6 +117,15 @@ export class BucketStore {
 
   private readDataVersion(): number {
     return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  /** Another connection committed (an import, say): what the cache holds may be old. */
+  private checkDataVersion(): void {
+    const version = this.readDataVersion();
+    if (version !== this.dataVersion) {
+      this.cache.clear();
+      this.dataVersion = version;
+    }
   }
 
   /** Writes a batch in one transaction; when it returns the data is committed. */
@@ -199,11 +217,7 @@ export class BucketStore {
       Math.ceil(toMs / 60_000),
       this.oldestMinuteKept(toMs),
     );
-    const version = this.readDataVersion();
-    if (version !== this.dataVersion) {
-      this.cache.clear();
-      this.dataVersion = version;
-    }
+    this.checkDataVersion();
     const sums = new Float64Array(FIELDS);
     for (const seriesId of seriesIds) {
       for (const [from, to] of plan.minuteRanges)
@@ -257,24 +271,41 @@ export class BucketStore {
   /** Writes the sums of slots [from, to) of one series into a cache array (slot `base` at index 0). */
   private loadSlots(...[table, seriesId, from, to, thresholdUs, into, base]: Parameters<SlotLoader>): void {
     const statements = this.statements[table];
-    if (thresholdUs === undefined) {
-      for (const row of statements.slotSums.iterate(seriesId, from, to)) {
-        const at = (row.slot - base) * FIELDS;
-        into[at] = row.total;
-        into[at + 1] = row.errors;
-      }
-      return;
+    const rows =
+      thresholdUs === undefined
+        ? statements.slotSums.iterate(seriesId, from, to)
+        : statements.slotRows.iterate(seriesId, from, to);
+    for (const row of rows) fillSlot(row, thresholdUs, into, (row.slot - base) * FIELDS);
+  }
+
+  /**
+   * Reads hours [fromMs, toMs) of many series in one pass, for those the cache does not hold yet: after a
+   * start, the first evaluation then costs one scan instead of one query per series.
+   */
+  prefetchHours(seriesIds: readonly number[], fromMs: number, toMs: number, thresholdUs?: number): void {
+    this.checkDataVersion();
+    const { hourRange } = planWindow(
+      Math.floor(fromMs / 60_000),
+      Math.ceil(toMs / 60_000),
+      this.oldestMinuteKept(toMs),
+    );
+    if (!hourRange) return;
+    const [from, to] = hourRange;
+    const missing = new Map<number, Float64Array>();
+    for (const id of seriesIds) {
+      if (!this.cache.covers(id, thresholdUs, from, to))
+        missing.set(id, new Float64Array((to - from) * FIELDS));
     }
-    for (const row of statements.slotRows.iterate(seriesId, from, to)) {
-      const counts = emptyCounts(0);
-      counts.total = row.total;
-      counts.errors = row.errors;
-      addLatency(counts, decodeCounts(row.histogram), decodeCounts(row.thresholds), thresholdUs);
-      into.set(
-        [counts.total, counts.errors, counts.timed, counts.latencyGood, counts.latencyErrorBound],
-        (row.slot - base) * FIELDS,
-      );
+    if (missing.size < 2) return;
+    const rows =
+      thresholdUs === undefined
+        ? this.statements.hourSumsOfAll.iterate(from, to)
+        : this.statements.hourRowsOfAll.iterate(from, to);
+    for (const row of rows) {
+      const into = missing.get(row.seriesId);
+      if (into) fillSlot(row, thresholdUs, into, (row.slot - from) * FIELDS);
     }
+    for (const [id, hours] of missing) this.cache.install(id, thresholdUs, from, hours);
   }
 
   /** Drops minute rows past retention and hour rows past theirs. */
@@ -285,6 +316,23 @@ export class BucketStore {
     const hours = this.statements.hour.deleteBefore.run(oldestHour).changes;
     return { minutes, hours };
   }
+}
+
+/** Writes one row's sums at `at` of a cache array: counts, and the latency figures when a threshold is asked. */
+function fillSlot(
+  row: { total: number; errors: number; histogram?: Buffer | null; thresholds?: Buffer | null },
+  thresholdUs: number | undefined,
+  into: Float64Array,
+  at: number,
+): void {
+  into[at] = row.total;
+  into[at + 1] = row.errors;
+  if (thresholdUs === undefined) return;
+  const counts = emptyCounts(0);
+  addLatency(counts, decodeCounts(row.histogram), decodeCounts(row.thresholds), thresholdUs);
+  into[at + 2] = counts.timed;
+  into[at + 3] = counts.latencyGood;
+  into[at + 4] = counts.latencyErrorBound;
 }
 
 function addLatency(
