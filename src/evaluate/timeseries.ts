@@ -4,7 +4,7 @@ import { compositeCounts } from './budgeting.js';
 import { windowRange } from './calendar.js';
 import { indicatorCounts } from './inputs.js';
 import { BURN_WINDOWS_MS, type BurnWindow } from './math.js';
-import { type EventCounts, evaluateSlo } from './status.js';
+import { type EventCounts, evaluateSlo, type SloStatus } from './status.js';
 
 /** The SLO as it stood at one time, and the traffic of the step that ended then. */
 export interface SloPoint {
@@ -140,19 +140,28 @@ export function sloTimeseries(
       requests += stepSums.total;
       errors += stepSums.errors;
     }
-    return {
-      atMs,
-      sli: status.sli,
-      good: status.good,
-      valid: status.valid,
-      budgetRemaining: status.budget.remainingRatio,
-      burnRates: status.burnRates,
-      firing: status.firing,
-      requestsPerSecond: requests / stepSeconds,
-      errorsPerSecond: errors / stepSeconds,
-      badPerSecond: (step.valid - step.good) / stepSeconds,
-    };
+    return sloPoint(status, { requests, errors, bad: step.valid - step.good }, stepSeconds);
   });
+}
+
+/** A chart point: the status evaluated at a step's end, and the step's traffic (events in the step). */
+export function sloPoint(
+  status: SloStatus,
+  step: { requests: number; errors: number; bad: number },
+  stepSeconds: number,
+): SloPoint {
+  return {
+    atMs: status.evaluatedAtMs,
+    sli: status.sli,
+    good: status.good,
+    valid: status.valid,
+    budgetRemaining: status.budget.remainingRatio,
+    burnRates: status.burnRates,
+    firing: status.firing,
+    requestsPerSecond: step.requests / stepSeconds,
+    errorsPerSecond: step.errors / stepSeconds,
+    badPerSecond: step.bad / stepSeconds,
+  };
 }
 
 export interface FiringEpisode {

@@ -2,7 +2,7 @@ import { formatDuration } from '../config/duration.js';
 import type { SloDefinition } from '../definitions/slo.js';
 import { BURN_WINDOWS_MS, type BurnWindow } from '../evaluate/math.js';
 import { type EventCounts, evaluateSlo } from '../evaluate/status.js';
-import { type SloPoint, type StepRange, stepTimes } from '../evaluate/timeseries.js';
+import { type SloPoint, type StepRange, sloPoint, stepTimes } from '../evaluate/timeseries.js';
 import { rangeQuery } from './client.js';
 import { withWindow } from './definition.js';
 import { countedQuery, promQlEvents } from './source.js';
@@ -49,7 +49,6 @@ export async function promQlTimeseries(
   );
   const [sloWindow, ...rest] = answers;
   const stepCounts = rest.pop()!;
-  const stepSeconds = range.stepMs / 1000;
   return times.map((atMs) => {
     const burnWindows = Object.fromEntries(
       (Object.keys(BURN_WINDOWS_MS) as BurnWindow[]).map((name, i) => [name, rest[i]!(atMs)]),
@@ -65,18 +64,8 @@ export async function promQlTimeseries(
       atMs,
     );
     const step = stepCounts(atMs);
-    const bad = (step.valid - step.good) / stepSeconds;
-    return {
-      atMs,
-      sli: status.sli,
-      good: status.good,
-      valid: status.valid,
-      budgetRemaining: status.budget.remainingRatio,
-      burnRates: status.burnRates,
-      firing: status.firing,
-      requestsPerSecond: step.valid / stepSeconds,
-      errorsPerSecond: bad,
-      badPerSecond: bad,
-    };
+    const bad = step.valid - step.good;
+    // An availability SLI read with PromQL knows no other errors than its bad events.
+    return sloPoint(status, { requests: step.valid, errors: bad, bad }, range.stepMs / 1000);
   });
 }
