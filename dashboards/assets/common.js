@@ -78,9 +78,11 @@ export function ago(iso, nowMs = Date.now()) {
   return seconds < 5 ? 'just now' : `${duration(seconds)} ago`;
 }
 
+/** Event counts; small fractional ones (a budget's allowed bad events, a composite's weighted counts) keep a decimal. */
 export function count(value) {
   if (value === null || value === undefined) return '—';
-  return Math.round(value).toLocaleString('en-US');
+  if (Number.isInteger(value) || Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(1);
 }
 
 export function timeLabel(ms, spanMs) {

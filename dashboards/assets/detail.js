@@ -171,7 +171,7 @@ function renderComposite(series) {
           'tr',
           {},
           h('td', {}, c.name),
-          h('td', { class: 'num' }, String(c.weight)),
+          h('td', { class: 'num' }, percent(c.weight, 1)),
           h('td', { class: 'num' }, percent(c.objective)),
         ),
       ),

@@ -1,4 +1,6 @@
+import { cpSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxLine, testApp } from '../helpers/app.js';
 import {
@@ -8,6 +10,8 @@ import {
   type PageLog,
   screenshot,
 } from '../helpers/browser.js';
+import { ROOT } from '../helpers/service.js';
+import { tempDir } from '../helpers/tmp.js';
 
 // CI installs chromium (.ci/run); a developer machine without it skips loudly, CI never does.
 const canRun = chromiumInstalled() || Boolean(process.env.CI);
@@ -51,6 +55,26 @@ function history(nowMs: number) {
   return { profile, checkout };
 }
 
+/** Two hours of the demo store's four routes as Zipkin server spans, one search failing. */
+function storeSpans(nowMs: number) {
+  const routes = ['/', '/search', '/category/:name', '/apps/:id'];
+  return Array.from({ length: 120 * routes.length }, (_, i) => {
+    const route = routes[i % routes.length]!;
+    const minute = Math.floor(i / routes.length);
+    const failed = route === '/search' && minute === 100;
+    return {
+      traceId: (i + 1).toString(16).padStart(16, '0'),
+      id: (i + 1).toString(16).padStart(16, '0'),
+      kind: 'SERVER',
+      name: `get ${route}`,
+      timestamp: (nowMs - (120 - minute) * MINUTE) * 1000,
+      duration: 30_000,
+      localEndpoint: { serviceName: 'play-store' },
+      tags: { 'http.method': 'GET', 'http.route': route, 'http.status_code': failed ? '503' : '200' },
+    };
+  });
+}
+
 function expectClean(log: PageLog) {
   expect(log.consoleErrors).toEqual([]);
   expect(log.pageErrors).toEqual([]);
@@ -62,9 +86,12 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
   let ctx: Awaited<ReturnType<typeof testApp>>;
   let browser: BrowserHarness;
   let base = '';
+  const definitions = tempDir('sloguard-browser-defs-');
 
   beforeAll(async () => {
-    ctx = await testApp();
+    cpSync(join(ROOT, 'slo-definitions'), definitions.path, { recursive: true });
+    cpSync(join(ROOT, 'src/demo/play-store.yaml'), join(definitions.path, 'play-store.yaml'));
+    ctx = await testApp({ definitionsPath: definitions.path });
     await ctx.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
     const nowMs = Date.now();
@@ -80,6 +107,12 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
       });
       expect(response.status).toBe(202);
     }
+    const spans = await fetch(`${base}/api/v2/spans`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(storeSpans(nowMs)),
+    });
+    expect(spans.status).toBe(202);
     const deployment = await fetch(`${base}/api/v1/deployments`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -102,6 +135,7 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await ctx?.close();
+    definitions.cleanup();
   });
 
   it('renders the overview from ingested traffic, sorted worst budget first', async () => {
@@ -110,7 +144,17 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
     await page.waitForSelector('body[data-loaded="true"]');
     const names = await page.locator('#slos tbody tr td:nth-child(2)').allTextContents();
     expect(names.sort()).toEqual(
-      ['checkout-availability', 'checkout-submit-latency', 'profile-availability', 'profile-latency'].sort(),
+      [
+        'checkout-availability',
+        'checkout-submit-latency',
+        'profile-availability',
+        'profile-latency',
+        'home-availability',
+        'search-availability',
+        'category-availability',
+        'app-details-availability',
+        'store-browse',
+      ].sort(),
     );
     const first = await page.locator('#slos tbody tr').first().getAttribute('data-service');
     expect(first).toBe('user-profile');
@@ -202,12 +246,31 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
     await context.close();
   });
 
+  it('shows a composite with its components and weights, and draws its charts', async () => {
+    const { page, context, log } = await browser.page();
+    await page.goto(`${base}/slo/store-browse?range=6h`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    expect(await page.locator('#composite-panel').isVisible()).toBe(true);
+    const components = await page.locator('#components tbody tr').allTextContents();
+    expect(components).toEqual([
+      'home-availability16.7%99.9%',
+      'search-availability33.3%99.9%',
+      'category-availability16.7%99.9%',
+      'app-details-availability33.3%99.9%',
+    ]);
+    for (const [id, painted] of Object.entries(await drawnCanvases(page)))
+      expect(painted, id).toBeGreaterThan(500);
+    await screenshot(page, 'detail-composite-light');
+    expectClean(log);
+    await context.close();
+  });
+
   it('shows gate decisions with their reasons on the gate page', async () => {
     const { page, context, log } = await browser.page();
     await page.goto(`${base}/gate`);
     await page.waitForSelector('body[data-loaded="true"]');
     expect(await page.locator('#decisions tbody').textContent()).toContain('v2.4.1');
-    expect(await page.locator('#services tbody tr').count()).toBe(2);
+    expect(await page.locator('#services tbody tr').count()).toBe(3);
     expect(await page.locator('#services tbody tr[data-service="user-profile"]').textContent()).toContain(
       'frozen: production',
     );
