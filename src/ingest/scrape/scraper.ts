@@ -134,6 +134,12 @@ export class LbScraper {
     }
     batch.alsoInTransaction(() => this.deps.store.replace(this.settings.url, counters, nowMs));
     await this.deps.pipeline.submit(batch);
+    if (!this.previous) {
+      this.deps.log.info(
+        { target: this.settings.url },
+        'first scrape of this target: counting increases from here',
+      );
+    }
     this.previous = counters;
     this.previousMs = nowMs;
     this.scrapes += 1;
