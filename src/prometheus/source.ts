@@ -70,7 +70,9 @@ export class PrometheusCounts implements ExternalCounts {
       queue.shift()?.();
     };
     const query: Query = (indicator, expr) => {
-      const key = `${indicator.dataSource.url}\n${expr}`;
+      // Per data source, not per URL: two DataSources may reach one engine with different credentials.
+      const source = `${indicator.dataSource.name}\n${indicator.dataSource.url}`;
+      const key = `${source}\n${expr}`;
       let answer = answers.get(key);
       if (!answer) {
         answer = new Promise<void>((start) => {
@@ -82,11 +84,10 @@ export class PrometheusCounts implements ExternalCounts {
           else queue.push(go);
         })
           .then(() => {
-            const known = unreachable.get(indicator.dataSource.url);
+            const known = unreachable.get(source);
             if (known) throw known;
             return instantQuery(indicator.dataSource, expr, nowMs, this.env).catch((error: unknown) => {
-              if (error instanceof PromQlError && error.unreachable)
-                unreachable.set(indicator.dataSource.url, error);
+              if (error instanceof PromQlError && error.unreachable) unreachable.set(source, error);
               throw error;
             });
           })

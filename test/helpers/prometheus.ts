@@ -20,7 +20,13 @@ export interface PrometheusOptions {
   ruleFiles?: string[];
   /** Listen here (pick it with freePort() when others must know the URL before the start). */
   port?: number;
+  /** Require HTTP basic auth (Prometheus's web config takes a bcrypt hash of the password). */
+  basicAuth?: { username: string; password: string; bcryptHash: string };
 }
+
+/** A bcrypt hash (cost 4, so checks stay fast) of TEST_PASSWORD, for an engine that asks for basic auth. */
+export const TEST_PASSWORD = 'sloguard-test-password';
+export const TEST_PASSWORD_BCRYPT = '$2b$04$vUgfeeOUU4GWYqUIGF90/eFzLauTosQVt5CFw6axVTzerLsl/OkQa';
 
 /** Instant-query answer of the HTTP API. */
 export interface Vector {
@@ -49,6 +55,7 @@ export class EngineProcess {
     args: (dir: ReturnType<typeof tempDir>, port: number) => string[],
     readyPath: string,
     port?: number,
+    headers: Record<string, string> = {},
   ): Promise<{ child: ChildProcess; dir: ReturnType<typeof tempDir>; port: number; logs: string[] }> {
     const dir = tempDir('sloguard-engine-');
     const listen = port ?? (await freePort());
@@ -58,7 +65,7 @@ export class EngineProcess {
     child.stderr?.on('data', (chunk) => logs.push(String(chunk)));
     await waitFor(`${binary} on port ${listen}`, async () => {
       if (child.exitCode !== null) throw new Error(`${binary} exited ${child.exitCode}: ${logs.join('')}`);
-      return (await fetch(`http://127.0.0.1:${listen}${readyPath}`)).ok;
+      return (await fetch(`http://127.0.0.1:${listen}${readyPath}`, { headers })).ok;
     });
     return { child, dir, port: listen, logs };
   }
@@ -89,6 +96,7 @@ export class PrometheusServer extends EngineProcess {
         static_configs: [{ targets: [t.target] }],
       })),
     };
+    const auth = options.basicAuth;
     const started = await EngineProcess.launch(
       PROMETHEUS_BINARY,
       (dir, port) => [
@@ -96,9 +104,17 @@ export class PrometheusServer extends EngineProcess {
         `--storage.tsdb.path=${join(dir.path, 'data')}`,
         `--web.listen-address=127.0.0.1:${port}`,
         '--log.level=warn',
+        ...(auth
+          ? [
+              `--web.config.file=${dir.file('web.yml', stringify({ basic_auth_users: { [auth.username]: auth.bcryptHash } }))}`,
+            ]
+          : []),
       ],
       '/-/ready',
       options.port,
+      auth
+        ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` }
+        : {},
     );
     return new PrometheusServer(started.child, started.dir, started.port, started.logs);
   }

@@ -8,7 +8,13 @@ import { PrometheusCounts } from '../../src/prometheus/source.js';
 import { GOOD_RATIO, requestSamples, TestExporter } from '../helpers/exporter.js';
 import { requireBinary } from '../helpers/nginx.js';
 import { freePort } from '../helpers/ports.js';
-import { PROMETHEUS_BINARY, PROMTOOL_BINARY, PrometheusServer } from '../helpers/prometheus.js';
+import {
+  PROMETHEUS_BINARY,
+  PROMTOOL_BINARY,
+  PrometheusServer,
+  TEST_PASSWORD,
+  TEST_PASSWORD_BCRYPT,
+} from '../helpers/prometheus.js';
 import { CLI, ensureBuilt, SloguardProcess } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 import { VICTORIA_METRICS_BINARY, VictoriaMetricsServer } from '../helpers/victoriametrics.js';
@@ -30,11 +36,11 @@ interface SloView {
   stale_reason?: string;
 }
 
-const dataSource = (name: string, url: string) => `
+const dataSource = (name: string, url: string, auth = '') => `
 apiVersion: sloguard/v1
 kind: DataSource
 metadata: { name: ${name} }
-spec: { type: prometheus, url: "${url}", timeout: 1s }
+spec: { type: prometheus, url: "${url}", timeout: 1s${auth} }
 `;
 
 /** An availability SLO over the exporter's series, by good or by bad events. */
@@ -344,5 +350,58 @@ describe.runIf(installed)('an engine that never answers', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
     for (const definition of definitions)
       expect(counts.read(definition)).toEqual({ failure: 'slow: no answer within 1000 ms' });
+  });
+});
+
+describe.runIf(installed)('an engine behind basic auth', () => {
+  const dir = tempDir('sloguard-prom-auth-');
+  let exporter: TestExporter;
+  let prometheus: PrometheusServer;
+  let sloguard: SloguardProcess;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    exporter = await TestExporter.start();
+    prometheus = await PrometheusServer.start({
+      targets: [{ job: 'shop', target: exporter.target }],
+      basicAuth: { username: 'sloguard', password: TEST_PASSWORD, bcryptHash: TEST_PASSWORD_BCRYPT },
+    });
+    const basic = (env: string) => `, auth: { basic: { username: sloguard, passwordEnv: ${env} } }`;
+    dir.file(
+      'slos.yaml',
+      [
+        dataSource('secured', prometheus.url, basic('PROM_PASSWORD')),
+        dataSource('wrong', prometheus.url, basic('WRONG_PASSWORD')),
+        slo('secured-availability', 'secured', 'secured', 'good', 'shop'),
+        slo('wrong-availability', 'wrong', 'wrong', 'good', 'shop'),
+      ].join('---'),
+    );
+    // The secret reaches sloguard only through its environment, never the definition files.
+    sloguard = await SloguardProcess.start({
+      definitions: dir.path,
+      env: { PROM_PASSWORD: TEST_PASSWORD, WRONG_PASSWORD: 'not-the-password' },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await sloguard?.cleanup();
+    await prometheus?.stop();
+    await exporter?.stop();
+    dir.cleanup();
+  });
+
+  it('reads with the password from the environment; a wrong one makes the SLO stale with the 401', async () => {
+    const secured = await waitFor(
+      'secured-availability from the engine',
+      async () => {
+        const s = (await sloguard.json<SloView>('/api/v1/slos/secured-availability')).body;
+        return s.valid > 0 && s;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+    expect(secured.sli).toBeCloseTo(GOOD_RATIO, 12);
+    const wrong = (await sloguard.json<SloView>('/api/v1/slos/wrong-availability')).body;
+    expect(wrong).toMatchObject({ stale: true, state: 'no-data' });
+    expect(wrong.stale_reason).toBe('wrong: HTTP 401 without a JSON answer');
   });
 });
