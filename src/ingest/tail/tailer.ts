@@ -69,6 +69,7 @@ export class LogTailer {
   private readonly context: LineContext;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
+  private lastPass: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly now: () => number;
 
@@ -110,12 +111,20 @@ export class LogTailer {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.polling;
+    await this.lastPass;
     for (const file of this.files.values()) await file.handle.close();
     this.files.clear();
   }
 
-  /** One pass: find the files, read what is new in each (rotated-away files first), drop finished ones. */
-  async poll(): Promise<void> {
+  /** One pass, after any pass under way (passes never overlap: each reads from where the last committed). */
+  poll(): Promise<void> {
+    const pass = this.lastPass.then(() => this.pass());
+    this.lastPass = pass.catch(() => {});
+    return pass;
+  }
+
+  /** Finds the files, reads what is new in each (rotated-away files first), drops finished ones. */
+  private async pass(): Promise<void> {
     const current = new Set<string>();
     for (const path of await this.matchingPaths()) {
       const info = await stat(path).catch(() => undefined);
