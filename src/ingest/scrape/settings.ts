@@ -1,15 +1,19 @@
 import Type, { type Static } from 'typebox';
 import { parseDuration } from '../../config/duration.js';
 
-export const SCRAPE_KINDS = ['haproxy', 'envoy', 'traefik', 'ingress-nginx'] as const;
-export type ScrapeKind = (typeof SCRAPE_KINDS)[number];
+export type ScrapeKind = 'haproxy' | 'envoy' | 'traefik' | 'ingress-nginx';
 
 /** The `scrape:` list of sloguard.yaml: load-balancer Prometheus endpoints to read on an interval. */
 export const ScrapeFile = Type.Array(
   Type.Object(
     {
       url: Type.String({ pattern: '^https?://' }),
-      kind: Type.Union(SCRAPE_KINDS.map((kind) => Type.Literal(kind))),
+      kind: Type.Union([
+        Type.Literal('haproxy'),
+        Type.Literal('envoy'),
+        Type.Literal('traefik'),
+        Type.Literal('ingress-nginx'),
+      ]),
       source: Type.String({ minLength: 1, maxLength: 128 }),
       service: Type.Optional(Type.String({ minLength: 1 })),
       services: Type.Optional(Type.Record(Type.String(), Type.String({ minLength: 1 }))),
