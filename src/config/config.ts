@@ -4,7 +4,7 @@ import { Value } from 'typebox/value';
 import { parseDocument } from 'yaml';
 import { resolveScrapeTargets, ScrapeFile, type ScrapeSettings } from '../ingest/scrape/settings.js';
 import { type CollectorSettings, CollectorsFile, resolveCollectors } from '../ingest/tail/settings.js';
-import { type AuthSettings, AuthFile, isLoopback, resolveAuth } from './auth.js';
+import { AuthFile, type AuthSettings, isLoopback, resolveAuth } from './auth.js';
 import { parseDuration } from './duration.js';
 import { type NotificationSettings, NotificationsFile, resolveNotifications } from './notifications.js';
 
