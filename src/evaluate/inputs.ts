@@ -24,31 +24,6 @@ const thresholdOf = (indicator: Indicator) =>
 export const NO_SERIES_WARNING = 'selects no series seen so far';
 
 /**
- * Before a tick: asks the store for the hours every window needs, for all selected series at once (one
- * scan per latency threshold when its cache is cold, e.g. after a start; nothing when warm).
- */
-export function prefetchWindows(
-  buckets: BucketStore,
-  definitions: readonly SloDefinition[],
-  series: readonly SeriesRow[],
-  nowMs: number,
-): void {
-  const groups = new Map<number | undefined, { ids: Set<number>; fromMs: number }>();
-  for (const definition of definitions) {
-    const fromMs = Math.min(windowRange(definition.windowSpec, nowMs).startMs, nowMs - BURN_WINDOWS_MS['3d']);
-    for (const indicator of indicatorsOf(definition)) {
-      const threshold = thresholdOf(indicator);
-      const group = groups.get(threshold) ?? { ids: new Set<number>(), fromMs };
-      groups.set(threshold, group);
-      group.fromMs = Math.min(group.fromMs, fromMs);
-      for (const row of series) if (selects(definition, row, indicator)) group.ids.add(row.id);
-    }
-  }
-  for (const [threshold, { ids, fromMs }] of groups)
-    buckets.prefetchHours([...ids], fromMs, nowMs, threshold);
-}
-
-/**
  * What the pure evaluation needs about one SLO, read from the store: counts over the SLO window (rolling, or
  * the calendar period so far), over each burn-rate window, the slices for slice budgeting, and freshness.
  * Composites read each component and combine them by weight.

@@ -4,7 +4,7 @@ import type { SloRegistry } from '../definitions/registry.js';
 import type { SloDefinition } from '../definitions/slo.js';
 import type { BucketStore, WindowCounts } from '../store/buckets.js';
 import type { StatusStore } from '../store/statuses.js';
-import { indicatorCounts, prefetchWindows, storeInput } from './inputs.js';
+import { indicatorCounts, storeInput } from './inputs.js';
 import { type ExternalCounts, noEvents } from './source.js';
 import { type EventCounts, evaluateSlo, type SloStatus } from './status.js';
 
@@ -37,7 +37,6 @@ export class SloEvaluator {
     const startedAt = performance.now();
     const series = this.buckets.listSeries();
     const results: SloStatus[] = [];
-    prefetchWindows(this.buckets, this.registry.definitions, series, nowMs);
     for (const definition of this.registry.definitions) {
       const external = this.external.find((source) => source.reads(definition));
       if (external) {

@@ -97,15 +97,6 @@ export class BucketStore {
       touchSeries: db.prepare(
         `UPDATE series SET last_seen_ms = max(last_seen_ms, ?), first_seen_ms = min(first_seen_ms, ?) WHERE id = ?`,
       ),
-      hourSumsOfAll: db.prepare<
-        [number, number],
-        { seriesId: number; slot: number; total: number; errors: number }
-      >(
-        `SELECT series_id AS seriesId, hour AS slot, total, errors FROM hour_buckets WHERE hour >= ? AND hour < ?`,
-      ),
-      hourRowsOfAll: db.prepare<[number, number], BucketRow & { seriesId: number; slot: number }>(
-        `SELECT series_id AS seriesId, hour AS slot, total, errors, histogram, thresholds FROM hour_buckets WHERE hour >= ? AND hour < ?`,
-      ),
       allSeries: db.prepare<[], SeriesRow>(
         `SELECT id, kind, source, service, operation, method, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs FROM series`,
       ),
@@ -276,36 +267,6 @@ export class BucketStore {
         ? statements.slotSums.iterate(seriesId, from, to)
         : statements.slotRows.iterate(seriesId, from, to);
     for (const row of rows) fillSlot(row, thresholdUs, into, (row.slot - base) * FIELDS);
-  }
-
-  /**
-   * Reads hours [fromMs, toMs) of many series in one pass, for those the cache does not hold yet: after a
-   * start, the first evaluation then costs one scan instead of one query per series.
-   */
-  prefetchHours(seriesIds: readonly number[], fromMs: number, toMs: number, thresholdUs?: number): void {
-    this.checkDataVersion();
-    const { hourRange } = planWindow(
-      Math.floor(fromMs / 60_000),
-      Math.ceil(toMs / 60_000),
-      this.oldestMinuteKept(toMs),
-    );
-    if (!hourRange) return;
-    const [from, to] = hourRange;
-    const missing = new Map<number, Float64Array>();
-    for (const id of seriesIds) {
-      if (!this.cache.covers(id, thresholdUs, from, to))
-        missing.set(id, new Float64Array((to - from) * FIELDS));
-    }
-    if (missing.size < 2) return;
-    const rows =
-      thresholdUs === undefined
-        ? this.statements.hourSumsOfAll.iterate(from, to)
-        : this.statements.hourRowsOfAll.iterate(from, to);
-    for (const row of rows) {
-      const into = missing.get(row.seriesId);
-      if (into) fillSlot(row, thresholdUs, into, (row.slot - from) * FIELDS);
-    }
-    for (const [id, hours] of missing) this.cache.install(id, thresholdUs, from, hours);
   }
 
   /** Drops minute rows past retention and hour rows past theirs. */

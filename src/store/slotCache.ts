@@ -90,24 +90,6 @@ export class SlotCache {
     entry.dirty.clear();
   }
 
-  /** Whether hours [from, to) of a series are cached. */
-  covers(seriesId: number, thresholdUs: number | undefined, from: number, to: number): boolean {
-    const entry = this.entries.get(seriesId)?.get(String(thresholdUs ?? ''));
-    return (
-      entry !== undefined && from >= entry.hourBase && to <= entry.hourBase + entry.hours.length / FIELDS
-    );
-  }
-
-  /** Takes hour sums [base, …) read in bulk for a series (after a start, all series at once). */
-  install(seriesId: number, thresholdUs: number | undefined, base: number, hours: Float64Array): void {
-    const entry = this.entry(seriesId, thresholdUs, base);
-    entry.hourBase = base;
-    entry.hours = hours;
-    entry.widest = Math.max(entry.widest, hours.length / FIELDS);
-    entry.dirty.clear();
-    entry.minutes.clear();
-  }
-
   /** Adds hour slots [from, to) of a series into `into`. */
   addHours(
     seriesId: number,

@@ -413,25 +413,6 @@ describe('window sums through the read cache', () => {
     }
   });
 
-  it('reads hours for many series in one pass with the same sums as one series at a time', () => {
-    const NOW = Date.UTC(2026, 10, 23, 12, 17);
-    const events = stream(5, NOW, ['/a', '/b', '/c', '/d']);
-    const warmed = store();
-    const plain = store();
-    commit(warmed, events, [300_000]);
-    commit(plain, events, [300_000]);
-    const ids = warmed.listSeries().map((s) => s.id);
-    warmed.prefetchHours(ids, NOW - 9 * DAY, NOW);
-    warmed.prefetchHours(ids, NOW - 9 * DAY, NOW, 300_000);
-    for (const id of ids) {
-      for (const threshold of [undefined, 300_000]) {
-        expect(warmed.windowCounts([id], NOW - 7 * DAY, NOW, threshold)).toEqual(
-          plain.windowCounts([id], NOW - 7 * DAY, NOW, threshold),
-        );
-      }
-    }
-  });
-
   it('forgets what it cached when another connection writes to the database', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sloguard-cache-'));
     try {
