@@ -3,7 +3,8 @@
  * with 10 connections, validated, mapped and committed to SQLite (202 only after commit). Baseline in the same
  * run: a bare fastify route that only JSON.parses the same body and answers 202. Target: ≥ 200k spans/s and
  * ≥ 60% of the baseline. Each server runs in its own process (this file with `serve <kind>`), so the load
- * generator and the server do not share a core.
+ * generator and the server do not share a core; rounds alternate between the two so a burst of load from
+ * elsewhere does not fall on one side only.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,9 @@ import { startService } from '../src/main.js';
 import { report } from './report.js';
 
 const SPANS_PER_BATCH = 500;
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/** The machine is shared: both servers are measured in alternating rounds and each keeps its best round. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 10;
 
 const SLO = `apiVersion: sloguard/v1
@@ -102,64 +105,76 @@ async function startServer(kind: string, dir: string): Promise<{ url: string; ch
 }
 
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
 }
 
-/** Batches per second the server takes at 10 connections, after a short warm-up; every answer must be 202. */
-async function batchesPerSecond(url: string, body: string): Promise<number> {
-  const run = (duration: number) =>
-    autocannon({
-      url: `${url}/api/v2/spans`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      connections: CONNECTIONS,
-      duration,
-    });
-  await run(2);
-  const result = await run(SECONDS);
+/** One round at 10 connections: the batches answered; every answer must be 202. */
+async function round(url: string, body: string, seconds: number): Promise<number> {
+  const result = await autocannon({
+    url: `${url}/api/v2/spans`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    duration: seconds,
+  });
   if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
     throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
   }
-  return result.requests.total / SECONDS;
+  return result.requests.total;
 }
 
-async function measure(kind: string, body: string): Promise<{ batches: number; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), `sloguard-bench-spans-${kind}-`));
-  const server = await startServer(kind, dir);
-  try {
-    return { batches: await batchesPerSecond(server.url, body), dir };
-  } finally {
-    await stop(server.child);
-  }
+interface Side {
+  dir: string;
+  url: string;
+  child: ChildProcess;
+  /** Best batches per second of any round. */
+  best: number;
+  /** Batches answered in all rounds, warm-up included. */
+  answered: number;
 }
 
 if (process.argv[2] === 'serve') {
   await serve(process.argv[3]!, process.argv[4]!);
 } else {
   const body = spanBatch(Date.now() * 1000);
-  const baseline = await measure('baseline', body);
-  const ours = await measure('sloguard', body);
+  const sides: Side[] = [];
   try {
-    // Every span of every answered batch must be in the committed buckets (warm-up batches included).
+    for (const kind of ['baseline', 'sloguard']) {
+      const dir = mkdtempSync(join(tmpdir(), `sloguard-bench-spans-${kind}-`));
+      sides.push({ dir, ...(await startServer(kind, dir)), best: 0, answered: 0 });
+    }
+    for (const side of sides) side.answered += await round(side.url, body, 2);
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const side of sides) {
+        const batches = await round(side.url, body, SECONDS);
+        side.answered += batches;
+        side.best = Math.max(side.best, batches / SECONDS);
+      }
+    }
+    const [baseline, ours] = sides as [Side, Side];
+    await stop(ours.child);
+    // Every span of every answered batch must be in the committed buckets (autocannon does not count the
+    // answers still in flight when a round ends, so a few more may be stored).
     const db = new Database(join(ours.dir, 'sloguard.db'), { readonly: true });
     const stored = (db.prepare('SELECT SUM(total) AS n FROM minute_buckets').get() as { n: number }).n;
     db.close();
-    if (stored < ours.batches * SECONDS * SPANS_PER_BATCH) {
-      throw new Error(
-        `only ${stored} spans stored for ${ours.batches * SECONDS} batches of ${SPANS_PER_BATCH}`,
-      );
+    if (stored < ours.answered * SPANS_PER_BATCH) {
+      throw new Error(`${stored} spans stored for ${ours.answered} batches of ${SPANS_PER_BATCH}`);
     }
     report(
-      `POST /api/v2/spans, JSON batches of ${SPANS_PER_BATCH}, ${CONNECTIONS} connections, validated and committed`,
-      ours.batches * SPANS_PER_BATCH,
+      `POST /api/v2/spans, JSON batches of ${SPANS_PER_BATCH}, ${CONNECTIONS} connections, validated and committed, best of ${ROUNDS} rounds`,
+      ours.best * SPANS_PER_BATCH,
       'spans/s',
-      { name: 'bare fastify route (JSON.parse, 202)', value: baseline.batches * SPANS_PER_BATCH },
+      { name: 'bare fastify route (JSON.parse, 202)', value: baseline.best * SPANS_PER_BATCH },
     );
   } finally {
-    for (const dir of [baseline.dir, ours.dir]) rmSync(dir, { recursive: true, force: true });
+    for (const side of sides) {
+      await stop(side.child);
+      rmSync(side.dir, { recursive: true, force: true });
+    }
   }
 }
