@@ -61,9 +61,12 @@ function bucketStatements(db: Db, table: 'minute_buckets' | 'hour_buckets', colu
     put: db.prepare<[number, number, number, number, Buffer | null, Buffer | null]>(
       `INSERT OR REPLACE INTO ${table} (series_id, ${column}, total, errors, histogram, thresholds) VALUES (?, ?, ?, ?, ?, ?)`,
     ),
-    slotSums: db.prepare<[number, number, number], { slot: number; total: number; errors: number }>(
-      `SELECT ${column} AS slot, total, errors FROM ${table} WHERE series_id = ? AND ${column} >= ? AND ${column} < ?`,
-    ),
+    /** Raw rows (slot, total, errors): filling the read cache wants no object per row. */
+    slotSums: db
+      .prepare<[number, number, number], [number, number, number]>(
+        `SELECT ${column}, total, errors FROM ${table} WHERE series_id = ? AND ${column} >= ? AND ${column} < ?`,
+      )
+      .raw(true),
     slotRows: db.prepare<[number, number, number], BucketRow & { slot: number }>(
       `SELECT ${column} AS slot, total, errors, histogram, thresholds FROM ${table} WHERE series_id = ? AND ${column} >= ? AND ${column} < ?`,
     ),
@@ -262,11 +265,15 @@ export class BucketStore {
   /** Writes the sums of slots [from, to) of one series into a cache array (slot `base` at index 0). */
   private loadSlots(...[table, seriesId, from, to, thresholdUs, into, base]: Parameters<SlotLoader>): void {
     const statements = this.statements[table];
-    const rows =
-      thresholdUs === undefined
-        ? statements.slotSums.iterate(seriesId, from, to)
-        : statements.slotRows.iterate(seriesId, from, to);
-    for (const row of rows) fillSlot(row, thresholdUs, into, (row.slot - base) * FIELDS);
+    if (thresholdUs !== undefined) {
+      for (const row of statements.slotRows.iterate(seriesId, from, to))
+        fillSlot(row, thresholdUs, into, (row.slot - base) * FIELDS);
+      return;
+    }
+    for (const [slot, total, errors] of statements.slotSums.all(seriesId, from, to)) {
+      into[(slot - base) * FIELDS] = total;
+      into[(slot - base) * FIELDS + 1] = errors;
+    }
   }
 
   /** Drops minute rows past retention and hour rows past theirs. */
@@ -279,16 +286,10 @@ export class BucketStore {
   }
 }
 
-/** Writes one row's sums at `at` of a cache array: counts, and the latency figures when a threshold is asked. */
-function fillSlot(
-  row: { total: number; errors: number; histogram?: Buffer | null; thresholds?: Buffer | null },
-  thresholdUs: number | undefined,
-  into: Float64Array,
-  at: number,
-): void {
+/** Writes one row's sums at `at` of a cache array: counts and the latency figures at a threshold. */
+function fillSlot(row: BucketRow, thresholdUs: number, into: Float64Array, at: number): void {
   into[at] = row.total;
   into[at + 1] = row.errors;
-  if (thresholdUs === undefined) return;
   const counts = emptyCounts(0);
   addLatency(counts, decodeCounts(row.histogram), decodeCounts(row.thresholds), thresholdUs);
   into[at + 2] = counts.timed;
