@@ -145,8 +145,14 @@ class Sloguard {
     say(`deploy checkout ${version} marked on the charts`);
   }
 
-  stop() {
+  /** Stops sloguard gracefully, and for good after five seconds, so its database can be removed. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((done) => this.child.once('exit', done));
     this.child.kill('SIGTERM');
+    const force = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(force);
   }
 }
 
@@ -292,12 +298,16 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'sloguard-demo-'));
   const sink = await startSink();
   const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/alerts`;
-  const sloguard = await startSloguard(dir, sinkUrl);
+  const sloguard = await startSloguard(dir, sinkUrl).catch((error: unknown) => {
+    sink.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   let stopping = false;
-  const stop = () => {
+  const stop = async () => {
     if (stopping) return;
     stopping = true;
-    sloguard.stop();
+    await sloguard.stop();
     sink.close();
     rmSync(dir, { recursive: true, force: true });
     say('demo stopped; temporary database removed');
