@@ -4,7 +4,7 @@ import { themeColor, timeLabel } from './common.js';
 
 const { Chart } = globalThis;
 
-/** Draws alert episodes behind the data and deployment lines over it, on every chart that has a time axis. */
+/** Draws alert episodes behind the data and marker lines (deployments, alerts sent) over it, on every time chart. */
 const timeMarkers = {
   id: 'timeMarkers',
   beforeDatasetsDraw(chart, _args, options) {
@@ -23,21 +23,21 @@ const timeMarkers = {
   },
   afterDatasetsDraw(chart, _args, options) {
     const { ctx, chartArea, scales } = chart;
-    if (!scales.x || !options.deployments) return;
+    if (!scales.x || !options.lines) return;
     ctx.save();
     ctx.font = '11px system-ui, sans-serif';
-    for (const deployment of options.deployments) {
-      const x = scales.x.getPixelForValue(deployment.at);
+    for (const marker of options.lines) {
+      const x = scales.x.getPixelForValue(marker.at);
       if (x < chartArea.left || x > chartArea.right) continue;
-      ctx.strokeStyle = deployment.color;
+      ctx.strokeStyle = marker.color;
       ctx.setLineDash([2, 3]);
       ctx.lineWidth = 1.5;
       ctx.beginPath();
       ctx.moveTo(x, chartArea.top);
       ctx.lineTo(x, chartArea.bottom);
       ctx.stroke();
-      ctx.fillStyle = deployment.color;
-      ctx.fillText(deployment.label, Math.min(x + 3, chartArea.right - 60), chartArea.top + 11);
+      ctx.fillStyle = marker.color;
+      ctx.fillText(marker.label, Math.min(x + 3, chartArea.right - 60), chartArea.top + 11);
     }
     ctx.restore();
   },

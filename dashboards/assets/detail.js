@@ -178,19 +178,30 @@ function renderComposite(series) {
     );
 }
 
+/** Time markers: computed burn-rate episodes shaded; deployments and the alert episode that went out as lines. */
 function markers(series) {
   const to = Date.parse(series.to);
+  const alert = series.open_alert;
+  const lines = series.deployments.map((d) => ({
+    at: Date.parse(d.deployed_at),
+    label: d.version,
+    color: themeColor(d.decision === 'deny' ? '--bad' : '--accent'),
+  }));
+  if (alert) {
+    const page = alert.level === 'critical';
+    lines.push({
+      at: Date.parse(alert.started_at),
+      label: page ? 'paged' : `alert: ${alert.level}`,
+      color: themeColor(page ? '--page' : '--ticket'),
+    });
+  }
   return {
     episodes: series.alert_episodes.map((e) => ({
       from: Date.parse(e.started_at),
       to: e.ended_at ? Date.parse(e.ended_at) : to,
       color: themeColor(e.severity === 'page' ? '--page' : '--ticket'),
     })),
-    deployments: series.deployments.map((d) => ({
-      at: Date.parse(d.deployed_at),
-      label: d.version,
-      color: themeColor(d.decision === 'deny' ? '--bad' : '--accent'),
-    })),
+    lines,
   };
 }
 

@@ -2,6 +2,7 @@ import { cpSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertEpisodeStore } from '../../src/store/alertEpisodes.js';
 import { nginxLine, testApp } from '../helpers/app.js';
 import {
   BrowserHarness,
@@ -126,6 +127,17 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
     expect(deployment.status).toBe(201);
     ctx.sloguard.pipeline.flush();
     ctx.sloguard.evaluator.evaluateAll();
+    // The page the alerting sent (this in-process app runs no alerting): drawn as a line on the detail charts.
+    new AlertEpisodeStore(ctx.sloguard.db).set('profile-availability', {
+      slo: 'profile-availability',
+      service: 'user-profile',
+      id: 'episode-1',
+      level: 'critical',
+      notifiedLevel: 'critical',
+      startedAtMs: nowMs - 45 * MINUTE,
+      lastNotifiedAtMs: nowMs - 45 * MINUTE,
+      badEventsAtStart: 0,
+    });
     const gate = await fetch(
       `${base}/api/v1/gate?service=user-profile&environment=production&version=v2.4.1`,
     );

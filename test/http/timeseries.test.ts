@@ -1,6 +1,7 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertEpisodeStore } from '../../src/store/alertEpisodes.js';
 import { nginxLine, testApp } from '../helpers/app.js';
 import { ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -24,6 +25,7 @@ interface Series {
   deployments: Array<{ version: string; budget_burned_1h: number | null }>;
   latency: { threshold_seconds: number; bins: Array<{ le_seconds: number | null; count: number }> } | null;
   composite: { components: Array<{ name: string; weight: number }> } | null;
+  open_alert: { id: string; level: string; notified_level: string; started_at: string } | null;
 }
 
 describe('GET /api/v1/slos/:name/timeseries', () => {
@@ -142,6 +144,28 @@ describe('GET /api/v1/slos/:name/timeseries', () => {
     expect(started).toBeLessThan(nowMs - 60 * MINUTE);
     expect(series.deployments.map((d) => d.version)).toEqual(['v9']);
     expect(series.deployments[0]!.budget_burned_1h!).toBeGreaterThan(1);
+  });
+
+  it('names the alert episode the alerting has open, so the page shows when it went out', async () => {
+    expect(((await get('profile-availability', `to=${to()}&step=1h`)).body as Series).open_alert).toBeNull();
+    const startedAtMs = nowMs - 85 * MINUTE;
+    new AlertEpisodeStore(ctx.sloguard.db).set('profile-availability', {
+      slo: 'profile-availability',
+      service: 'user-profile',
+      id: 'episode-1',
+      level: 'critical',
+      notifiedLevel: 'critical',
+      startedAtMs,
+      lastNotifiedAtMs: startedAtMs,
+      badEventsAtStart: 20,
+    });
+    const series = (await get('profile-availability', `to=${to()}&step=1h`)).body as Series;
+    expect(series.open_alert).toEqual({
+      id: 'episode-1',
+      level: 'critical',
+      notified_level: 'critical',
+      started_at: new Date(startedAtMs).toISOString(),
+    });
   });
 
   it('gives the latency histogram of a latency SLI and the components of a composite', async () => {

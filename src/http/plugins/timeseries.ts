@@ -1,11 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import type { AlertEpisode } from '../../alert/state.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import type { SloDefinition } from '../../definitions/slo.js';
 import { SloHistoryReader } from '../../evaluate/history.js';
 import { firingEpisodes, type StepRange } from '../../evaluate/timeseries.js';
 import { PromQlError } from '../../prometheus/client.js';
 import { promQlTimeseries } from '../../prometheus/history.js';
+import { AlertEpisodeStore } from '../../store/alertEpisodes.js';
 import { binUpperBound } from '../../store/histogram.js';
 import { TimelineStore } from '../../store/timeline.js';
 import { HttpError } from '../errors.js';
@@ -44,10 +46,22 @@ async function promQlPoints(definition: SloDefinition, range: StepRange) {
   }
 }
 
+const openAlertView = (episode: AlertEpisode | undefined) =>
+  episode
+    ? {
+        id: episode.id,
+        level: episode.level,
+        notified_level: episode.notifiedLevel,
+        started_at: isoTime(episode.startedAtMs),
+      }
+    : null;
+
 /** An SLO over time for the dashboard's charts: SLI, budget, burn rates and traffic per step. */
 const timeseries: FastifyPluginAsyncTypebox = async (app) => {
   const { registry, buckets, deployments, decisions, db } = app.sloguard;
   const history = new SloHistoryReader(buckets, new TimelineStore(db));
+  // The open episode the alerting keeps (it stores no closed ones): when the page or ticket really went out.
+  const openAlerts = new AlertEpisodeStore(db);
 
   app.get(
     '/api/v1/slos/:name/timeseries',
@@ -130,6 +144,7 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
             budget_burned_1d: impact?.periods['1d'].budgetBurned ?? null,
           };
         }),
+        open_alert: openAlertView(openAlerts.get(definition.name)),
         composite: definition.composite
           ? {
               components: definition.composite.components.map((c) => ({
