@@ -2,7 +2,6 @@ import { cpSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertEpisodeStore } from '../../src/store/alertEpisodes.js';
 import { nginxLine, testApp } from '../helpers/app.js';
 import {
   BrowserHarness,
@@ -11,6 +10,7 @@ import {
   type PageLog,
   screenshot,
 } from '../helpers/browser.js';
+import { openAlert, storeSpans } from '../helpers/dashboardFixtures.js';
 import { ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -56,26 +56,6 @@ function history(nowMs: number) {
   return { profile, checkout };
 }
 
-/** Two hours of the demo store's four routes as Zipkin server spans, one search failing. */
-function storeSpans(nowMs: number) {
-  const routes = ['/', '/search', '/category/:name', '/apps/:id'];
-  return Array.from({ length: 120 * routes.length }, (_, i) => {
-    const route = routes[i % routes.length]!;
-    const minute = Math.floor(i / routes.length);
-    const failed = route === '/search' && minute === 100;
-    return {
-      traceId: (i + 1).toString(16).padStart(16, '0'),
-      id: (i + 1).toString(16).padStart(16, '0'),
-      kind: 'SERVER',
-      name: `get ${route}`,
-      timestamp: (nowMs - (120 - minute) * MINUTE) * 1000,
-      duration: 30_000,
-      localEndpoint: { serviceName: 'play-store' },
-      tags: { 'http.method': 'GET', 'http.route': route, 'http.status_code': failed ? '503' : '200' },
-    };
-  });
-}
-
 function expectClean(log: PageLog) {
   expect(log.consoleErrors).toEqual([]);
   expect(log.pageErrors).toEqual([]);
@@ -111,7 +91,9 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
     const spans = await fetch(`${base}/api/v2/spans`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(storeSpans(nowMs)),
+      body: JSON.stringify(
+        storeSpans(nowMs, 120, (route, minutesAgo) => route === '/search' && minutesAgo === 20),
+      ),
     });
     expect(spans.status).toBe(202);
     const deployment = await fetch(`${base}/api/v1/deployments`, {
@@ -128,16 +110,7 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
     ctx.sloguard.pipeline.flush();
     ctx.sloguard.evaluator.evaluateAll();
     // The page the alerting sent (this in-process app runs no alerting): drawn as a line on the detail charts.
-    new AlertEpisodeStore(ctx.sloguard.db).set('profile-availability', {
-      slo: 'profile-availability',
-      service: 'user-profile',
-      id: 'episode-1',
-      level: 'critical',
-      notifiedLevel: 'critical',
-      startedAtMs: nowMs - 45 * MINUTE,
-      lastNotifiedAtMs: nowMs - 45 * MINUTE,
-      badEventsAtStart: 0,
-    });
+    openAlert(ctx.sloguard.db, 'profile-availability', 'user-profile', 'critical', nowMs - 45 * MINUTE);
     const gate = await fetch(
       `${base}/api/v1/gate?service=user-profile&environment=production&version=v2.4.1`,
     );

@@ -1,8 +1,8 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertEpisodeStore } from '../../src/store/alertEpisodes.js';
 import { nginxLine, testApp } from '../helpers/app.js';
+import { openAlert, storeSpans } from '../helpers/dashboardFixtures.js';
 import { ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -56,25 +56,7 @@ describe('GET /api/v1/slos/:name/timeseries', () => {
       headers: { 'content-type': 'text/plain' },
     });
     expect(ingest.statusCode).toBe(202);
-    const spans = [];
-    for (let minute = 120; minute >= 1; minute--) {
-      for (const [i, route] of ['/', '/search', '/category/:name', '/apps/:id'].entries()) {
-        spans.push({
-          traceId: `${minute.toString(16).padStart(8, '0')}${i}`.padStart(16, '0'),
-          id: `${minute.toString(16).padStart(4, '0')}${i}`.padStart(16, '0'),
-          kind: 'SERVER',
-          name: `get ${route}`,
-          timestamp: (nowMs - minute * MINUTE) * 1000,
-          duration: 20_000,
-          localEndpoint: { serviceName: 'play-store' },
-          tags: {
-            'http.method': 'GET',
-            'http.route': route,
-            'http.status_code': route === '/search' && minute < 30 ? '503' : '200',
-          },
-        });
-      }
-    }
+    const spans = storeSpans(nowMs, 120, (route, minutesAgo) => route === '/search' && minutesAgo < 30);
     const spanPost = await ctx.app.inject({ method: 'POST', url: '/api/v2/spans', payload: spans });
     expect(spanPost.statusCode).toBe(202);
     await ctx.app.inject({
@@ -149,19 +131,10 @@ describe('GET /api/v1/slos/:name/timeseries', () => {
   it('names the alert episode the alerting has open, so the page shows when it went out', async () => {
     expect(((await get('profile-availability', `to=${to()}&step=1h`)).body as Series).open_alert).toBeNull();
     const startedAtMs = nowMs - 85 * MINUTE;
-    new AlertEpisodeStore(ctx.sloguard.db).set('profile-availability', {
-      slo: 'profile-availability',
-      service: 'user-profile',
-      id: 'episode-1',
-      level: 'critical',
-      notifiedLevel: 'critical',
-      startedAtMs,
-      lastNotifiedAtMs: startedAtMs,
-      badEventsAtStart: 20,
-    });
+    openAlert(ctx.sloguard.db, 'profile-availability', 'user-profile', 'critical', startedAtMs);
     const series = (await get('profile-availability', `to=${to()}&step=1h`)).body as Series;
     expect(series.open_alert).toEqual({
-      id: 'episode-1',
+      id: 'profile-availability-episode',
       level: 'critical',
       notified_level: 'critical',
       started_at: new Date(startedAtMs).toISOString(),
