@@ -102,10 +102,13 @@ function judge(inputs: GateInputs, frozen: boolean): { deny: string[]; warn: str
     else if (status.firing) warn.push(firingReason(status, status.firing));
   }
   const missing = statuses.filter((s) => s.state === 'no-data').map((s) => s.name);
-  const stale = statuses.filter((s) => staleSlos.has(s.name) && !missing.includes(s.name)).map((s) => s.name);
+  // A source that failed says why (engine down, timeout); otherwise the evaluator itself fell behind.
+  const stale = statuses
+    .filter((s) => staleSlos.has(s.name) && !missing.includes(s.name))
+    .map((s) => `${s.name} (${s.staleReason ?? 'the evaluator is behind'})`);
   const noData = [
     ...(missing.length > 0 ? [`no data for ${missing.join(', ')}`] : []),
-    ...(stale.length > 0 ? [`stale statuses for ${stale.join(', ')} (the evaluator is behind)`] : []),
+    ...(stale.length > 0 ? [`stale statuses for ${stale.join(', ')}`] : []),
   ];
   if (noData.length > 0) {
     const rule = `${noData.join('; ')} (on_no_data: ${policy.onNoData})`;

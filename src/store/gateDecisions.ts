@@ -35,17 +35,16 @@ export interface DecisionQuery {
 }
 
 /**
- * Decisions are committed in groups, at most this long after they were answered: one commit per decision
- * would cost the gate more than the decision itself. A hard crash may lose that much of the trail; reading
- * the trail and closing the store commit what is pending first.
+ * Decisions are committed in groups: those made in one turn of the event loop share one transaction, and a
+ * caller is answered only once its decision is committed (`committed()`), so the audit trail never misses
+ * an answer CI acted on, while one commit per decision would cost the gate more than the decision itself.
  */
-export const GROUP_COMMIT_MS = 10;
-
 export class GateDecisionStore {
   private readonly insertAll;
   private readonly query;
   private pending: GateDecisionRecord[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
 
   constructor(db: Db) {
     const insert = db.prepare(
@@ -70,14 +69,36 @@ export class GateDecisionStore {
 
   append(record: GateDecisionRecord): void {
     this.pending.push(record);
-    this.timer ??= setTimeout(() => this.flush(), GROUP_COMMIT_MS).unref();
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // Callers waiting on committed() hear of a failure; nothing may throw out of the event loop.
+      setImmediate(() => this.commitPending());
+    }
   }
 
-  /** Commits the decisions not yet written, in one transaction. */
+  /** Resolves once every decision appended so far is committed. */
+  committed(): Promise<void> {
+    if (this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** Commits the decisions not yet written, in one transaction; throws if that fails. */
   flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.pending.length > 0) this.insertAll(this.pending.splice(0));
+    const error = this.commitPending();
+    if (error !== undefined) throw error;
+  }
+
+  private commitPending(): unknown {
+    this.scheduled = false;
+    const waiters = this.waiters.splice(0);
+    try {
+      if (this.pending.length > 0) this.insertAll(this.pending.splice(0));
+    } catch (error) {
+      for (const waiter of waiters) waiter.reject(error);
+      return error;
+    }
+    for (const waiter of waiters) waiter.resolve();
+    return undefined;
   }
 
   list(query: DecisionQuery): GateDecisionRecord[] {

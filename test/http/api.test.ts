@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nginxLine, testApp } from '../helpers/app.js';
 
@@ -165,6 +166,21 @@ describe('SLO and gate API', () => {
     const decisions = audit.json().decisions;
     expect(decisions).toHaveLength(2);
     expect(decisions.map((d: { decision_id: string }) => d.decision_id)).toContain(deny.json().decision_id);
+  });
+
+  it('commits each decision to the audit trail before answering', async () => {
+    const reader = new Database(ctx.sloguard.config.databasePath, { readonly: true });
+    const stored = () =>
+      (reader.prepare('SELECT count(*) AS n FROM gate_decisions').get() as { n: number }).n;
+    const before = stored();
+    const answers = await Promise.all(
+      ['checkout', 'user-profile', 'checkout'].map((service) =>
+        ctx.app.inject(`/api/v1/gate?service=${service}`),
+      ),
+    );
+    // Another connection sees every decision the moment the answers are out.
+    expect(stored()).toBe(before + answers.length);
+    reader.close();
   });
 
   it('cannot decide for a service without SLOs (503) and names bad fields (400)', async () => {

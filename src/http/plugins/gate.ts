@@ -122,8 +122,10 @@ const evaluationView = (evaluation: GateEvaluation) => {
 const gate: FastifyPluginAsyncTypebox = async (app) => {
   const { gate: deployGate, decisions, evaluations } = app.sloguard;
 
-  const answer = (query: Static<typeof GateQuery>, body: GateBody | undefined, reply: FastifyReply) => {
+  const answer = async (query: Static<typeof GateQuery>, body: GateBody | undefined, reply: FastifyReply) => {
     const decision: GateDecision = deployGate.decide(gateRequest(query, body));
+    // Answer only what the audit trail holds.
+    await decisions.committed();
     const code = query.codes === 'body' ? 200 : DECISION_STATUS[decision.decision];
     return reply.code(code).send(gateAnswer(decision));
   };
