@@ -26,7 +26,12 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
     logger: {
       level: options.logLevel ?? sloguard.config.logLevel,
       // Webhook URLs are secrets: alerting logs target names only, and these paths catch any slip.
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'target.url', 'notifications.targets.*.url'],
+      redact: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'target.url',
+        'notifications.targets.*.url',
+      ],
     },
     bodyLimit: sloguard.config.maxBodyBytes,
     // Request ids make the log of one CI call easy to follow.
