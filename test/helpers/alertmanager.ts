@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { requireBinary } from './nginx.js';
 import { freePort } from './ports.js';
+import { stopChild } from './process.js';
 import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
 
@@ -82,11 +83,7 @@ receivers:
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((resolve) => this.child.once('exit', resolve));
-      this.child.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(this.child);
     this.dir.cleanup();
   }
 }

@@ -3,6 +3,7 @@ import { closeSync, copyFileSync, existsSync, openSync, readFileSync, truncateSy
 import { join } from 'node:path';
 import { canConnect } from './nginx.js';
 import { freePort } from './ports.js';
+import { stopChild } from './process.js';
 import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
 
@@ -95,11 +96,7 @@ frontend stats
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((resolve) => this.child.once('exit', resolve));
-      this.child.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(this.child);
     this.dir.cleanup();
   }
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
+import { stopChild } from './process.js';
 import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
 
@@ -104,11 +105,7 @@ http {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((resolve) => this.child.once('exit', resolve));
-      this.child.kill('SIGQUIT');
-      await exited;
-    }
+    await stopChild(this.child, 'SIGQUIT');
     this.dir.cleanup();
   }
 }

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from './ports.js';
+import { stopChild } from './process.js';
 import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
 
@@ -72,11 +73,7 @@ export class EngineProcess {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(child);
     this.dir.cleanup();
   }
 }

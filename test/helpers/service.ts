@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from './ports.js';
+import { stopChild } from './process.js';
 import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
 
@@ -89,11 +90,7 @@ export class SloguardProcess {
 
   /** Stops the process: SIGTERM (graceful) by default, SIGKILL for crash tests. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    await exited;
+    if (this.child) await stopChild(this.child, signal);
   }
 
   async cleanup(): Promise<void> {
