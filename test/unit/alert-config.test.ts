@@ -14,7 +14,7 @@ function configWith(yaml: string, env: NodeJS.ProcessEnv = {}) {
   return loadConfig({ SLOGUARD_CONFIG: dir.file('sloguard.yaml', yaml), ...env });
 }
 
-const SECRET = 'https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX';
+const SECRET = 'https://hooks.slack.com/services/T000/B000/fakesecret0000';
 
 describe('notifications in sloguard.yaml', () => {
   it('reads targets, routes and intervals, with Alertmanager-like defaults', () => {
