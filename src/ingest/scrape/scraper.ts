@@ -1,6 +1,7 @@
 import type { ScrapeCounterStore } from '../../store/scrapeCounters.js';
 import type { BucketDelta } from '../aggregate.js';
 import type { IngestPipeline } from '../pipeline.js';
+import { RepeatingJob } from '../repeat.js';
 import type { ServiceRoutes } from '../routes.js';
 import { parseExposition } from './exposition.js';
 import { boundsAround, exactAtBounds, type LbBucket, spreadOverBins } from './histogram.js';
@@ -75,41 +76,37 @@ function increases(previous: Counters, current: Counters): SeriesIncrease[] {
 export class LbScraper {
   private previous: Counters | undefined;
   private previousMs: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
   private readonly now: () => number;
   private readonly unmapped = new Set<string>();
   private readonly interpolated = new Set<number>();
   scrapes = 0;
   failures = 0;
+  private readonly schedule: RepeatingJob;
 
   constructor(
     private readonly settings: ScrapeSettings,
     private readonly deps: ScraperDeps,
   ) {
     this.now = deps.now ?? Date.now;
+    this.schedule = new RepeatingJob(
+      () => this.scrapeOnce(),
+      settings.intervalMs,
+      (error) => {
+        this.failures += 1;
+        deps.log.warn({ err: error, target: settings.url }, 'scrape failed');
+      },
+    );
     const stored = deps.store.load(settings.url);
     this.previous = stored?.counters;
     this.previousMs = stored?.scrapedMs;
   }
 
   start(): void {
-    const loop = async () => {
-      this.running = this.scrapeOnce().catch((error) => {
-        this.failures += 1;
-        this.deps.log.warn({ err: error, target: this.settings.url }, 'scrape failed');
-      });
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(loop, this.settings.intervalMs);
-    };
-    void loop();
+    this.schedule.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.schedule.stop();
   }
 
   async scrapeOnce(): Promise<void> {

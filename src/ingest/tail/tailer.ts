@@ -6,6 +6,7 @@ import type { TailOffset, TailOffsetStore } from '../../store/tailOffsets.js';
 import type { LineParser } from '../loadbalancer/format.js';
 import { ingestLines, type LineContext } from '../loadbalancer/lines.js';
 import type { IngestPipeline } from '../pipeline.js';
+import { RepeatingJob } from '../repeat.js';
 import type { ServiceRoutes } from '../routes.js';
 import type { CollectorSettings } from './settings.js';
 
@@ -67,17 +68,21 @@ export class LogTailer {
   private readonly files = new Map<string, TrackedFile>();
   private readonly stored = new Map<string, TailOffset>();
   private readonly context: LineContext;
-  private timer: NodeJS.Timeout | undefined;
-  private polling: Promise<void> | undefined;
   private lastPass: Promise<void> = Promise.resolve();
-  private stopped = false;
   private readonly now: () => number;
+
+  private readonly schedule: RepeatingJob;
 
   constructor(
     private readonly settings: CollectorSettings,
     private readonly deps: TailerDeps,
   ) {
     this.now = deps.now ?? Date.now;
+    this.schedule = new RepeatingJob(
+      () => this.poll(),
+      settings.pollIntervalMs,
+      (error) => deps.log.warn({ err: error, collector: this.name }, 'tail poll failed'),
+    );
     const service = settings.service ?? deps.sourceSettings?.service;
     const hosts = settings.hosts ?? deps.sourceSettings?.hosts;
     this.context = {
@@ -96,21 +101,12 @@ export class LogTailer {
   async start(): Promise<void> {
     for (const row of this.deps.offsets.list(this.name)) this.stored.set(row.fileId, row);
     await this.recoverRotated();
-    const loop = async () => {
-      this.polling = this.poll().catch((error) =>
-        this.deps.log.warn({ err: error, collector: this.name }, 'tail poll failed'),
-      );
-      await this.polling;
-      if (!this.stopped) this.timer = setTimeout(loop, this.settings.pollIntervalMs);
-    };
     // Not awaited: catching up on a big file must not hold back the start of the service.
-    void loop();
+    this.schedule.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.polling;
+    await this.schedule.stop();
     await this.lastPass;
     for (const file of this.files.values()) await file.handle.close();
     this.files.clear();
@@ -141,7 +137,7 @@ export class LogTailer {
       (a, b) => Number(current.has(a.fileId)) - Number(current.has(b.fileId)),
     );
     for (const file of ordered) {
-      if (this.stopped) return;
+      if (this.schedule.stopped) return;
       const grew = await this.readNew(file);
       if (current.has(file.fileId)) continue;
       const now = this.now();
@@ -221,7 +217,7 @@ export class LogTailer {
       file.head = Buffer.alloc(0);
     }
     let grew = false;
-    while (file.offset < size && !this.stopped) {
+    while (file.offset < size && !this.schedule.stopped) {
       const length = Math.min(CHUNK_BYTES, size - file.offset);
       const buffer = Buffer.allocUnsafe(length);
       const { bytesRead } = await file.handle.read(buffer, 0, length, file.offset);
