@@ -3,7 +3,7 @@ import type { BucketStore, MinuteSums, SeriesRow, WindowCounts } from '../store/
 import { compositeCounts, type MinuteSeries, summariseSlices } from './budgeting.js';
 import { windowRange } from './calendar.js';
 import { BURN_WINDOWS_MS, type BurnWindow } from './math.js';
-import { selects } from './select.js';
+import { selectedSeries } from './select.js';
 import type { EvaluationInput, EventCounts } from './status.js';
 
 /** Good and valid events of an indicator from store sums: availability counts requests, latency timed ones. */
@@ -35,7 +35,7 @@ export function storeInput(
   nowMs: number,
 ): EvaluationInput {
   const parts = indicatorsOf(definition).map((indicator) => {
-    const matching = series.filter((row) => selects(definition, row, indicator));
+    const matching = selectedSeries(definition, series, indicator);
     return { indicator, matching, ids: matching.map((row) => row.id), threshold: thresholdOf(indicator) };
   });
   let effectiveFromMs = nowMs;

@@ -35,16 +35,14 @@ export class SloEvaluator {
 
   evaluateAll(nowMs = Date.now()): SloStatus[] {
     const startedAt = performance.now();
-    const series = this.buckets.listSeries();
-    const results: SloStatus[] = [];
-    for (const definition of this.registry.definitions) {
-      const external = this.external.find((source) => source.reads(definition));
-      if (external) {
-        results.push(this.evaluateExternal(definition, external, nowMs));
-        continue;
-      }
-      results.push(evaluateSlo(definition, storeInput(this.buckets, definition, series, nowMs), nowMs));
-    }
+    const results = this.buckets.readPass(() => {
+      const series = this.buckets.listSeries();
+      return this.registry.definitions.map((definition) => {
+        const external = this.external.find((source) => source.reads(definition));
+        if (external) return this.evaluateExternal(definition, external, nowMs);
+        return evaluateSlo(definition, storeInput(this.buckets, definition, series, nowMs), nowMs);
+      });
+    });
     this.statuses.saveAll(results);
     this.latest = new Map(results.map((status) => [status.name, status]));
     const durationMs = performance.now() - startedAt;

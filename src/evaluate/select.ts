@@ -23,3 +23,31 @@ export function selects(
     (source !== 'traces' || (select.spanKinds ?? DEFAULT_SPAN_KINDS).includes(series.source))
   );
 }
+
+/** Series lists grouped by kind and service, built once per list (one per tick) and shared by its SLOs. */
+const byService = new WeakMap<readonly SeriesRow[], Map<string, SeriesRow[]>>();
+const serviceKey = (kind: string, service: string) => `${kind}\u0000${service}`;
+
+/**
+ * The series that feed an indicator of an SLO. Only the series of the selected service are tried, so a tick
+ * of n SLOs over m series does not call `selects` n × m times.
+ */
+export function selectedSeries(
+  definition: SloDefinition,
+  series: readonly SeriesRow[],
+  indicator: Indicator = definition.indicator,
+): SeriesRow[] {
+  let groups = byService.get(series);
+  if (!groups) {
+    groups = new Map();
+    for (const row of series) {
+      const key = serviceKey(row.kind, row.service);
+      const group = groups.get(key);
+      if (group) group.push(row);
+      else groups.set(key, [row]);
+    }
+    byService.set(series, groups);
+  }
+  const candidates = groups.get(serviceKey(indicator.source, indicator.select.service ?? definition.service));
+  return (candidates ?? []).filter((row) => selects(definition, row, indicator));
+}

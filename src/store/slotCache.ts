@@ -1,37 +1,56 @@
 /**
  * Read-side cache of bucket sums, so an evaluation tick reads from SQLite only what changed since the last
  * one (the current hour, mostly) instead of 28 days of rows per SLO. Per series and latency threshold it
- * keeps one array of hour sums and, for the few hours whose minutes a window edge needs, their minute
- * sums. The writer marks the hours it touches; a write by another connection clears everything.
+ * keeps the sums of the hour ranges windows asked for and, for the few hours whose minutes a window edge
+ * needs, their minute sums. The writer marks the hours it touches; a write by another connection clears
+ * everything.
  */
 
 /** Fields of one slot: total, errors, timed, latencyGood, latencyErrorBound. */
 export const FIELDS = 5;
 
-/** Adds the sums of slots [from, to) of one series into `into` (FIELDS numbers), reading rows as needed. */
-export type SlotLoader = (
-  table: 'minute' | 'hour',
-  seriesId: number,
-  from: number,
-  to: number,
-  thresholdUs: number | undefined,
-  /** Where slot `base` starts in `into`; each slot takes FIELDS numbers. */
-  into: Float64Array,
-  base: number,
-) => void;
+/** Reads bucket rows for the cache. */
+export interface SlotReader {
+  /** Writes the sums of slots [from, to) of one series into `into`, slot `base` at index 0 (FIELDS numbers each). */
+  slots(
+    table: 'minute' | 'hour',
+    seriesId: number,
+    from: number,
+    to: number,
+    thresholdUs: number | undefined,
+    into: Float64Array,
+    base: number,
+  ): void;
+  /** Adds total and errors of hours [from, to) of one series into into[0] and into[1]. */
+  countHours(seriesId: number, from: number, to: number, into: Float64Array): void;
+}
 
 interface Entry {
+  /** Latency entries: hour sums of [hourBase, hourBase + hours.length / FIELDS). */
   hourBase: number;
   hours: Float64Array;
   /** The widest hour range asked for: older hours are dropped once the windows have moved past them. */
   widest: number;
+  /**
+   * Entries without a threshold: sums of whole hour ranges, added up by SQLite (no row per hour crosses into
+   * JavaScript, which made the first evaluation slow), most recently used last.
+   */
+  ranges: Map<string, HourRange>;
   /** Minute sums of single hours (60 × FIELDS), most recently used last. */
   minutes: Map<number, Float64Array>;
   /** Hours written since they were read. */
   dirty: Set<number>;
 }
 
+interface HourRange {
+  from: number;
+  to: number;
+  sums: Float64Array;
+}
+
 const MINUTE_HOURS_KEPT = 48;
+/** Hour ranges kept per series: an SLO window and the burn-rate windows of a few SLOs on the same series. */
+const RANGES_KEPT = 32;
 
 /** Adds slots [first, last) of `data` into `into`, field by field. */
 function addSlots(data: Float64Array, first: number, last: number, into: Float64Array): void {
@@ -39,12 +58,20 @@ function addSlots(data: Float64Array, first: number, last: number, into: Float64
     for (let f = 0; f < FIELDS; f++) into[f]! += data[at + f]!;
   }
 }
+
+/** Moves `key` to the most recently used end of `map`, dropping the least recently used beyond `kept`. */
+function use<K, V>(map: Map<K, V>, key: K, value: V, kept: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > kept) map.delete(map.keys().next().value!);
+}
+
 const SPARE_HOURS = 24;
 
 export class SlotCache {
   private readonly entries = new Map<number, Map<string, Entry>>();
 
-  constructor(private readonly load: SlotLoader) {}
+  constructor(private readonly reader: SlotReader) {}
 
   /** The writer changed this series in this hour (its hour row and some of its minute rows). */
   touched(seriesId: number, hour: number): void {
@@ -68,6 +95,7 @@ export class SlotCache {
         hourBase: fromHour,
         hours: new Float64Array(0),
         widest: 0,
+        ranges: new Map(),
         minutes: new Map(),
         dirty: new Set(),
       };
@@ -76,16 +104,19 @@ export class SlotCache {
     return entry;
   }
 
-  /** Re-reads the hours written since they were cached. */
+  /** Forgets or re-reads what the hours written since they were cached held. */
   private refresh(entry: Entry, seriesId: number, thresholdUs: number | undefined): void {
     if (entry.dirty.size === 0) return;
     const end = entry.hourBase + entry.hours.length / FIELDS;
     for (const hour of entry.dirty) {
       entry.minutes.delete(hour);
+      for (const [key, range] of entry.ranges) {
+        if (range.from <= hour && hour < range.to) entry.ranges.delete(key);
+      }
       if (hour < entry.hourBase || hour >= end) continue;
       const at = (hour - entry.hourBase) * FIELDS;
       entry.hours.fill(0, at, at + FIELDS);
-      this.load('hour', seriesId, hour, hour + 1, thresholdUs, entry.hours, entry.hourBase);
+      this.reader.slots('hour', seriesId, hour, hour + 1, thresholdUs, entry.hours, entry.hourBase);
     }
     entry.dirty.clear();
   }
@@ -100,6 +131,43 @@ export class SlotCache {
   ): void {
     const entry = this.entry(seriesId, thresholdUs, from);
     this.refresh(entry, seriesId, thresholdUs);
+    if (thresholdUs === undefined) this.addCountedHours(entry, seriesId, from, to, into);
+    else this.addLatencyHours(entry, seriesId, thresholdUs, from, to, into);
+  }
+
+  /**
+   * Without a threshold a range's sums are all a window needs: SQLite adds the range up once, and it is read
+   * again only when a window moves to another hour or a write lands in it.
+   */
+  private addCountedHours(
+    entry: Entry,
+    seriesId: number,
+    from: number,
+    to: number,
+    into: Float64Array,
+  ): void {
+    const key = `${from}:${to}`;
+    let range = entry.ranges.get(key);
+    if (!range) {
+      range = { from, to, sums: new Float64Array(FIELDS) };
+      this.reader.countHours(seriesId, from, to, range.sums);
+    }
+    use(entry.ranges, key, range, RANGES_KEPT);
+    addSlots(range.sums, 0, 1, into);
+  }
+
+  /**
+   * Latency sums come from decoding each hour's histogram in JavaScript, so hours are kept one by one and a
+   * window moving on reads only the hours it gains.
+   */
+  private addLatencyHours(
+    entry: Entry,
+    seriesId: number,
+    thresholdUs: number,
+    from: number,
+    to: number,
+    into: Float64Array,
+  ): void {
     entry.widest = Math.max(entry.widest, to - from);
     const end = entry.hourBase + entry.hours.length / FIELDS;
     // Hours older than the widest window (and a day to spare) are dropped as the windows move on.
@@ -117,21 +185,17 @@ export class SlotCache {
   }
 
   /** Moves the cached hours to [base, end): keeps what overlaps, reads the rest. */
-  private resize(
-    entry: Entry,
-    seriesId: number,
-    thresholdUs: number | undefined,
-    base: number,
-    end: number,
-  ): void {
+  private resize(entry: Entry, seriesId: number, thresholdUs: number, base: number, end: number): void {
     const oldEnd = entry.hourBase + entry.hours.length / FIELDS;
     const hours = new Float64Array((end - base) * FIELDS);
     const keptFrom = Math.max(entry.hourBase, base);
+    const read = (from: number, to: number) =>
+      this.reader.slots('hour', seriesId, from, to, thresholdUs, hours, base);
     if (keptFrom < oldEnd) {
       hours.set(entry.hours.subarray((keptFrom - entry.hourBase) * FIELDS), (keptFrom - base) * FIELDS);
-      if (base < entry.hourBase) this.load('hour', seriesId, base, entry.hourBase, thresholdUs, hours, base);
-      if (end > oldEnd) this.load('hour', seriesId, oldEnd, end, thresholdUs, hours, base);
-    } else this.load('hour', seriesId, base, end, thresholdUs, hours, base);
+      if (base < entry.hourBase) read(base, entry.hourBase);
+      if (end > oldEnd) read(oldEnd, end);
+    } else read(base, end);
     entry.hourBase = base;
     entry.hours = hours;
   }
@@ -148,13 +212,11 @@ export class SlotCache {
     this.refresh(entry, seriesId, thresholdUs);
     for (let hour = Math.floor(from / 60); hour * 60 < to; hour++) {
       let minutes = entry.minutes.get(hour);
-      if (minutes) entry.minutes.delete(hour);
-      else {
+      if (!minutes) {
         minutes = new Float64Array(60 * FIELDS);
-        this.load('minute', seriesId, hour * 60, hour * 60 + 60, thresholdUs, minutes, hour * 60);
+        this.reader.slots('minute', seriesId, hour * 60, hour * 60 + 60, thresholdUs, minutes, hour * 60);
       }
-      entry.minutes.set(hour, minutes);
-      if (entry.minutes.size > MINUTE_HOURS_KEPT) entry.minutes.delete(entry.minutes.keys().next().value!);
+      use(entry.minutes, hour, minutes, MINUTE_HOURS_KEPT);
       addSlots(
         minutes,
         Math.max(from, hour * 60) - hour * 60,
