@@ -5,8 +5,8 @@ import type { CompositeComponent } from '../definitions/slo.js';
 import { allowedErrorRatio, type ErrorBudget } from './math.js';
 import type { EventCounts } from './status.js';
 
-/** Good and valid events of each minute of a window, from its first minute on. */
-export interface MinuteSeries {
+/** Good and valid events of each closed slice judged, oldest first. */
+export interface SliceSeries {
   good: Float64Array;
   valid: Float64Array;
 }
@@ -16,7 +16,7 @@ export interface SliceSummary {
   sliceSeconds: number;
   /** Slices that fit in the whole window (the budget is a share of them). */
   total: number;
-  /** Closed slices with at least one valid event. */
+  /** Closed slices judged that have at least one valid event. */
   valid: number;
   /** Closed slices whose SLI met the slice target (timeslices). */
   good: number;
@@ -27,32 +27,25 @@ export interface SliceSummary {
 }
 
 /**
- * Cuts a minute series into slices of `sliceMinutes` and judges each closed one (a slice still open at the
- * end is left out). A slice without events is neither good nor bad: nothing was promised and nothing broken.
+ * Judges each closed slice: good when its SLI meets the slice target. A slice without events is neither good
+ * nor bad: nothing was promised and nothing broken.
  */
 export function summariseSlices(
-  minutes: MinuteSeries,
+  slices: SliceSeries,
   sliceMinutes: number,
   target: number | undefined,
   windowMinutes: number,
 ): SliceSummary {
-  const closed = Math.floor(minutes.valid.length / sliceMinutes);
   let valid = 0;
   let good = 0;
   let ratioSum = 0;
-  for (let slice = 0; slice < closed; slice++) {
-    let sliceGood = 0;
-    let sliceValid = 0;
-    for (let m = slice * sliceMinutes; m < (slice + 1) * sliceMinutes; m++) {
-      sliceGood += minutes.good[m]!;
-      sliceValid += minutes.valid[m]!;
-    }
-    if (sliceValid <= 0) continue;
+  slices.valid.forEach((sliceValid, index) => {
+    if (sliceValid <= 0) return;
     valid += 1;
-    const ratio = sliceGood / sliceValid;
+    const ratio = slices.good[index]! / sliceValid;
     ratioSum += ratio;
     if (target !== undefined && ratio >= target) good += 1;
-  }
+  });
   return {
     sliceSeconds: sliceMinutes * 60,
     total: Math.floor(windowMinutes / sliceMinutes),

@@ -1,27 +1,47 @@
 import { type Indicator, indicatorsOf, type SloDefinition } from '../definitions/slo.js';
-import type { BucketStore, MinuteSums, SeriesRow, WindowCounts } from '../store/buckets.js';
-import { compositeCounts, type MinuteSeries, summariseSlices } from './budgeting.js';
+import type { BucketStore, SeriesRow } from '../store/buckets.js';
+import type { ClosedSlices } from '../store/slices.js';
+import type { BucketSums } from '../store/slotCache.js';
+import { compositeCounts, summariseSlices } from './budgeting.js';
 import { windowRange } from './calendar.js';
 import { BURN_WINDOWS_MS, type BurnWindow } from './math.js';
 import { selectedSeries } from './select.js';
 import type { EvaluationInput, EventCounts } from './status.js';
 
 /** Good and valid events of an indicator from store sums: availability counts requests, latency timed ones. */
-export function indicatorCounts(indicator: Indicator, counts: WindowCounts): EventCounts {
+export function indicatorCounts(indicator: Indicator, counts: BucketSums): EventCounts {
   if (indicator.good.kind === 'latency')
     return { good: counts.latencyGood, valid: counts.timed, errorBound: counts.latencyErrorBound };
   return { good: counts.total - counts.errors, valid: counts.total, errorBound: 0 };
-}
-
-function minuteSeries(indicator: Indicator, sums: MinuteSums): MinuteSeries {
-  if (indicator.good.kind === 'latency') return { good: sums.latencyGood, valid: sums.timed };
-  return { good: sums.total.map((total, i) => total - sums.errors[i]!), valid: sums.total };
 }
 
 const thresholdOf = (indicator: Indicator) =>
   indicator.good.kind === 'latency' ? indicator.good.thresholdUs : undefined;
 
 export const NO_SERIES_WARNING = 'selects no series seen so far';
+
+/**
+ * How an SLO's slices are cut: what its indicator selects and counts good, and the slice length. Slices kept
+ * under another fingerprint are not reused (the slice target is not part of it: slices keep events, not verdicts).
+ */
+export function slicingFingerprint(definition: SloDefinition, sliceMinutes: number): string {
+  const { source, select, good } = definition.indicator;
+  return JSON.stringify({
+    source,
+    service: select.service ?? definition.service,
+    collector: select.collector,
+    route: select.route,
+    method: select.method,
+    spanKinds: select.spanKinds && [...select.spanKinds].sort(),
+    good: good.kind === 'latency' ? `<= ${good.thresholdUs}us` : 'status < 500',
+    sliceMinutes,
+  });
+}
+
+/** Slices left out because their minute rows were gone before they were kept (history of a new SLO). */
+export function unjudgedWarning(slices: ClosedSlices): string {
+  return `time slices are judged from ${new Date(slices.judgedFromMs).toISOString()}: the minute rows of ${slices.unjudged} earlier slices were gone before the slices were kept`;
+}
 
 /**
  * What the pure evaluation needs about one SLO, read from the store: counts over the SLO window (rolling, or
@@ -56,6 +76,7 @@ export function storeInput(
   for (const [name, ms] of Object.entries(BURN_WINDOWS_MS) as Array<[BurnWindow, number]>) {
     burnWindows[name] = count(nowMs - ms);
   }
+  const warnings = parts.some((part) => part.matching.length === 0) ? [NO_SERIES_WARNING] : [];
   const lastSeen = parts
     .flatMap((part) => part.matching)
     .reduce((latest, row) => Math.max(latest, row.lastSeenMs), -1);
@@ -65,7 +86,7 @@ export function storeInput(
     lastObservationMs: lastSeen >= 0 ? lastSeen : null,
     windowStartMs,
     ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: range.endMs }),
-    warnings: parts.some((part) => part.matching.length === 0) ? [NO_SERIES_WARNING] : [],
+    warnings,
   };
   const slices = definition.timeslices;
   if (slices && definition.budgeting !== 'occurrences') {
@@ -75,17 +96,24 @@ export function storeInput(
         ? range.startMs
         : Math.ceil(range.startMs / slices.sliceMs) * slices.sliceMs;
     const part = parts[0]!;
-    const sums = buckets.minuteSeries(part.ids, first, nowMs, part.threshold);
     const sliceMinutes = slices.sliceMs / 60_000;
-    // When old minutes have aged out, start at the next whole slice after the oldest minute kept.
-    const skip = (sliceMinutes - (Math.round((sums.fromMs - first) / 60_000) % sliceMinutes)) % sliceMinutes;
-    const series = minuteSeries(part.indicator, sums);
+    const closed = buckets.slices.closedSlices({
+      slo: definition.name,
+      fingerprint: slicingFingerprint(definition, sliceMinutes),
+      seriesIds: part.ids,
+      thresholdUs: part.threshold,
+      sliceMinutes,
+      fromMinute: Math.ceil(first / 60_000),
+      nowMs,
+      events: (sums) => indicatorCounts(part.indicator, sums),
+    });
     input.slices = summariseSlices(
-      { good: series.good.subarray(skip), valid: series.valid.subarray(skip) },
+      closed,
       sliceMinutes,
       slices.target,
       (range.endMs - range.startMs) / 60_000,
     );
+    if (closed.unjudged > 0) warnings.push(unjudgedWarning(closed));
   }
   return input;
 }

@@ -1,15 +1,9 @@
 import type { BatchAggregate, BucketDelta, SeriesKey } from '../ingest/aggregate.js';
 import type { SourceKind } from '../ingest/observation.js';
 import type { Db } from './database.js';
-import {
-  addCounts,
-  addExactCounts,
-  decodeCounts,
-  encodeCounts,
-  estimateAtOrUnder,
-  type SparseCounts,
-} from './histogram.js';
-import { FIELDS, SlotCache, type SlotReader } from './slotCache.js';
+import { addCounts, addExactCounts, decodeCounts, encodeCounts, estimateAtOrUnder } from './histogram.js';
+import { SliceStore } from './slices.js';
+import { type BucketSums, bucketSums, FIELDS, SlotCache, type SlotReader } from './slotCache.js';
 import { planWindow } from './windows.js';
 
 export interface SeriesRow extends SeriesKey {
@@ -18,30 +12,9 @@ export interface SeriesRow extends SeriesKey {
   lastSeenMs: number;
 }
 
-/** Sums over a window of some series; latency figures only when a threshold was asked for. */
-export interface WindowCounts {
-  total: number;
-  errors: number;
-  /** Requests with a measured duration (the valid events of a latency SLI). */
-  timed: number;
-  /** Requests at or under the threshold: exact where declared when written, else estimated. */
-  latencyGood: number;
-  /** How many of latencyGood could be on the other side of the threshold (0 when exact). */
-  latencyErrorBound: number;
+/** Sums over a window, and where the window really started. */
+export interface WindowCounts extends BucketSums {
   effectiveFromMs: number;
-}
-
-/** Per-minute sums from `fromMs` on, one array slot per minute. */
-export interface MinuteSums {
-  fromMs: number;
-  total: Float64Array;
-  errors: Float64Array;
-  timed: Float64Array;
-  latencyGood: Float64Array;
-}
-
-function emptyCounts(effectiveFromMs: number): WindowCounts {
-  return { total: 0, errors: 0, timed: 0, latencyGood: 0, latencyErrorBound: 0, effectiveFromMs };
 }
 
 interface BucketRow {
@@ -90,6 +63,8 @@ export class BucketStore {
   /** SQLite's data_version as last seen: it moves when another connection commits (then the cache is cleared). */
   private dataVersion: number;
   private inReadPass = false;
+  /** The closed time slices of slice-budgeted SLOs, kept as they close; retention follows the hour rollups. */
+  readonly slices: SliceStore;
 
   constructor(
     db: Db,
@@ -118,6 +93,7 @@ export class BucketStore {
       ),
     };
     this.commit = db.transaction((batch: BatchAggregate) => this.write(batch));
+    this.slices = new SliceStore(db, this);
     this.dataVersion = this.readDataVersion();
   }
 
@@ -247,45 +223,26 @@ export class BucketStore {
       if (plan.hourRange)
         this.cache.addHours(seriesId, thresholdUs, plan.hourRange[0], plan.hourRange[1], sums);
     }
-    const [total, errors, timed, latencyGood, latencyErrorBound] = sums;
-    const counts: WindowCounts = {
-      total: total!,
-      errors: errors!,
-      timed: timed!,
-      latencyGood: latencyGood!,
-      latencyErrorBound: latencyErrorBound!,
-      effectiveFromMs: plan.effectiveFromMinute * 60_000,
-    };
-    return counts;
+    return { ...bucketSums(sums), effectiveFromMs: plan.effectiveFromMinute * 60_000 };
   }
 
   /**
-   * Per-minute sums of the given series over [fromMs, toMs), for time-slice budgeting. Minutes older than
-   * minute retention are gone: the series then starts at the oldest minute kept (`fromMs` says where).
+   * Sums per slot of the given series over slots [from, to) (epoch minutes or hours), FIELDS numbers per slot:
+   * what time slices are cut from.
    */
-  minuteSeries(seriesIds: readonly number[], fromMs: number, toMs: number, thresholdUs?: number): MinuteSums {
-    const fromMinute = Math.max(Math.floor(fromMs / 60_000), this.oldestMinuteKept(toMs));
-    const toMinute = Math.ceil(toMs / 60_000);
-    const length = Math.max(0, toMinute - fromMinute);
-    const sums: MinuteSums = {
-      fromMs: fromMinute * 60_000,
-      total: new Float64Array(length),
-      errors: new Float64Array(length),
-      timed: new Float64Array(length),
-      latencyGood: new Float64Array(length),
-    };
-    const one = emptyCounts(0);
+  slotSeries(
+    table: 'minute' | 'hour',
+    seriesIds: readonly number[],
+    from: number,
+    to: number,
+    thresholdUs?: number,
+  ): Float64Array {
+    const sums = new Float64Array(Math.max(0, to - from) * FIELDS);
+    const one = seriesIds.length > 1 ? new Float64Array(sums.length) : sums;
     for (const seriesId of seriesIds) {
-      for (const row of this.statements.minute.slotRows.iterate(seriesId, fromMinute, toMinute)) {
-        const at = row.slot - fromMinute;
-        sums.total[at]! += row.total;
-        sums.errors[at]! += row.errors;
-        if (thresholdUs === undefined) continue;
-        Object.assign(one, emptyCounts(0));
-        addLatency(one, decodeCounts(row.histogram), decodeCounts(row.thresholds), thresholdUs);
-        sums.timed[at]! += one.timed;
-        sums.latencyGood[at]! += one.latencyGood;
-      }
+      if (one !== sums) one.fill(0);
+      this.loadSlots(table, seriesId, from, to, thresholdUs, one, from);
+      if (one !== sums) for (let i = 0; i < sums.length; i++) sums[i]! += one[i]!;
     }
     return sums;
   }
@@ -306,13 +263,17 @@ export class BucketStore {
     }
   }
 
-  /** Drops minute rows past retention and hour rows past theirs. */
-  applyRetention(nowMs: number, hourRetentionDays: number): { minutes: number; hours: number } {
+  /** Drops minute rows past retention, and hour rows and kept time slices past the hour retention. */
+  applyRetention(
+    nowMs: number,
+    hourRetentionDays: number,
+  ): { minutes: number; hours: number; slices: number } {
     this.cache.clear();
     const minutes = this.statements.minute.deleteBefore.run(this.oldestMinuteKept(nowMs)).changes;
     const oldestHour = Math.floor(nowMs / 3_600_000) - hourRetentionDays * 24;
     const hours = this.statements.hour.deleteBefore.run(oldestHour).changes;
-    return { minutes, hours };
+    const slices = this.slices.applyRetention(oldestHour * MINUTES_PER_HOUR);
+    return { minutes, hours, slices };
   }
 }
 
@@ -320,28 +281,17 @@ export class BucketStore {
 function fillSlot(row: BucketRow, thresholdUs: number, into: Float64Array, at: number): void {
   into[at] = row.total;
   into[at + 1] = row.errors;
-  const counts = emptyCounts(0);
-  addLatency(counts, decodeCounts(row.histogram), decodeCounts(row.thresholds), thresholdUs);
-  into[at + 2] = counts.timed;
-  into[at + 3] = counts.latencyGood;
-  into[at + 4] = counts.latencyErrorBound;
-}
-
-function addLatency(
-  counts: WindowCounts,
-  histogram: SparseCounts,
-  thresholds: SparseCounts,
-  thresholdUs: number,
-) {
+  const histogram = decodeCounts(row.histogram);
   let timed = 0;
   for (const count of histogram.values()) timed += count;
-  counts.timed += timed;
-  const exact = thresholds.get(thresholdUs);
+  into[at + 2] = timed;
+  const exact = decodeCounts(row.thresholds).get(thresholdUs);
   if (exact !== undefined) {
-    counts.latencyGood += exact;
+    into[at + 3] = exact;
+    into[at + 4] = 0;
     return;
   }
   const estimate = estimateAtOrUnder(histogram, thresholdUs);
-  counts.latencyGood += estimate.good;
-  counts.latencyErrorBound += estimate.errorBound;
+  into[at + 3] = estimate.good;
+  into[at + 4] = estimate.errorBound;
 }

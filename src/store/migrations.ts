@@ -157,4 +157,25 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (target, series)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Time-slice budgets (issue 5): the closed slices of each slice-budgeted SLO, kept as they close, so a window
+  -- longer than the minute retention still judges every slice. A slicing is one SLO's indicator selection and
+  -- slice length: change either and the SLO gets a new slicing instead of reusing slices cut another way.
+  CREATE TABLE slicings (
+    id INTEGER PRIMARY KEY,
+    slo TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,     -- the selection, good condition and slice length (evaluate/inputs.ts)
+    UNIQUE (slo, fingerprint)
+  );
+
+  -- Events, not verdicts: a changed slice target, or ratio-timeslices, judge them again without the minutes.
+  CREATE TABLE slices (
+    slicing_id INTEGER NOT NULL REFERENCES slicings(id),
+    start_minute INTEGER NOT NULL, -- epoch minutes
+    good REAL NOT NULL,            -- latency goods estimated from histograms may be fractional
+    valid REAL NOT NULL,
+    PRIMARY KEY (slicing_id, start_minute)
+  ) WITHOUT ROWID;
+  CREATE INDEX slices_by_time ON slices (start_minute);
+  `,
 ];

@@ -9,6 +9,31 @@
 /** Fields of one slot: total, errors, timed, latencyGood, latencyErrorBound. */
 export const FIELDS = 5;
 
+/** Sums over some buckets of some series; latency figures only when a threshold was asked for. */
+export interface BucketSums {
+  total: number;
+  errors: number;
+  /** Requests with a measured duration (the valid events of a latency SLI). */
+  timed: number;
+  /** Requests at or under the threshold: exact where declared when written, else estimated. */
+  latencyGood: number;
+  /** How many of latencyGood could be on the other side of the threshold (0 when exact). */
+  latencyErrorBound: number;
+}
+
+/** The sums of slots [first, last) of an array of FIELDS numbers per slot (as the read cache keeps them). */
+export function bucketSums(slots: Float64Array, first = 0, last = slots.length / FIELDS): BucketSums {
+  let [total, errors, timed, latencyGood, latencyErrorBound] = [0, 0, 0, 0, 0];
+  for (let at = first * FIELDS; at < last * FIELDS; at += FIELDS) {
+    total += slots[at]!;
+    errors += slots[at + 1]!;
+    timed += slots[at + 2]!;
+    latencyGood += slots[at + 3]!;
+    latencyErrorBound += slots[at + 4]!;
+  }
+  return { total, errors, timed, latencyGood, latencyErrorBound };
+}
+
 /** Reads bucket rows for the cache. */
 export interface SlotReader {
   /** Writes the sums of slots [from, to) of one series into `into`, slot `base` at index 0 (FIELDS numbers each). */

@@ -98,7 +98,7 @@ describe('bucket store', () => {
     const store = new BucketStore(db, 1);
     store.commit(batchOf([observation(0, 200), observation(3 * 24 * 60, 200)]));
     const removed = store.applyRetention(T0 + 3 * 86_400_000 + 120_000, 400);
-    expect(removed).toEqual({ minutes: 1, hours: 0 });
+    expect(removed).toEqual({ minutes: 1, hours: 0, slices: 0 });
     db.close();
   });
 

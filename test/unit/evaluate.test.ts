@@ -222,9 +222,9 @@ describe('calendar windows on stored data', () => {
 
 describe('time slices', () => {
   it('judges each closed slice by its SLI, by hand', () => {
-    // Five 2-minute slices (the last one still open): good 10/10, 9/10 (90%), no data, 19/20 (95%), open.
-    const good = Float64Array.from([5, 5, 4, 5, 0, 0, 9, 10, 7]);
-    const valid = Float64Array.from([5, 5, 5, 5, 0, 0, 10, 10, 7]);
+    // Four 2-minute slices: good 10/10, 9/10 (90%), no data, 19/20 (95%).
+    const good = Float64Array.from([10, 9, 0, 19]);
+    const valid = Float64Array.from([10, 10, 0, 20]);
     const slices = summariseSlices({ good, valid }, 2, 0.95, 20);
     expect(slices).toEqual({
       sliceSeconds: 120,
@@ -304,6 +304,139 @@ describe('time slices on random streams equal brute force', () => {
         expect(status.sli).toBe(good / valid);
         expect(status.budget.consumed).toBe(valid - good);
       } else expect(status.sli).toBeCloseTo(ratioSum / valid, 12);
+    }
+  });
+});
+
+describe('time slices past minute retention', () => {
+  // Minute rows are kept one day; the window is three days of 5-minute slices at 90%.
+  const NOW = Date.UTC(2026, 10, 23, 12, 0);
+  const START = NOW - 4 * DAY;
+  const SLICE = 5 * MINUTE;
+  const window: WindowSpec = { kind: 'rolling', ms: 3 * DAY };
+  const slicesOf = (route: string, budgeting: 'timeslices' | 'ratio-timeslices', target = 0.9) =>
+    definition('checkout-slices', availability(route), 0.95, window, {
+      budgeting,
+      timeslices: { sliceMs: SLICE, ...(budgeting === 'timeslices' && { target }) },
+    });
+
+  /** Four days of traffic on /a and /b with failing spells; a tenth of the requests arrive up to 40 minutes late. */
+  function traffic(): Array<Observation & { committedMs: number }> {
+    const next = random(2026);
+    const events: Array<Observation & { committedMs: number }> = [];
+    for (let i = 0; i < 8000; i++) {
+      const at = START + Math.floor(next() * 4 * DAY);
+      const failing = Math.floor(at / (3 * HOUR)) % 4 === 0 ? 0.3 : 0.03;
+      const late = next() < 0.1 ? Math.floor(next() * 40 * MINUTE) : 0;
+      const route = next() < 0.5 ? '/a' : '/b';
+      events.push({ ...event(at, route, next() < failing ? 503 : 200), committedMs: at + late });
+    }
+    // /c is new: requests only in the last twelve hours.
+    for (let i = 0; i < 600; i++) {
+      const at = NOW - 1 - Math.floor(next() * 12 * HOUR);
+      events.push({ ...event(at, '/c', next() < 0.1 ? 503 : 200), committedMs: at });
+    }
+    return events;
+  }
+
+  /** The window's slices judged from the raw events: over all closed slices, or from `fromMs` on. */
+  function bruteForce(events: Observation[], route: string, sliceMs: number, target: number, fromMs = 0) {
+    const result = { valid: 0, good: 0, ratioSum: 0 };
+    const first = Math.ceil((NOW - 3 * DAY) / sliceMs) * sliceMs;
+    const mine = events.filter((e) => e.operation === route);
+    for (let start = first; start + sliceMs <= NOW; start += sliceMs) {
+      if (start < fromMs) continue;
+      const inside = mine.filter((e) => inWindow(e, start, start + sliceMs));
+      if (inside.length === 0) continue;
+      const ratio = inside.filter((e) => !e.error).length / inside.length;
+      result.valid += 1;
+      result.ratioSum += ratio;
+      if (ratio >= target) result.good += 1;
+    }
+    return result;
+  }
+
+  it('judges every slice of the window after retention dropped the minutes, across a restart; a changed selection starts over', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloguard-slices-'));
+    try {
+      const path = join(dir, 'sloguard.db');
+      const db = openDatabase(path);
+      const buckets = new BucketStore(db, 1);
+      const events = traffic();
+      const slo = slicesOf('/a', 'timeslices');
+      const evaluate = (store: BucketStore, definition: SloDefinition) =>
+        evaluateSlo(definition, storeInput(store, definition, store.listSeries(), NOW), NOW);
+      // The service: a commit of what arrived each hour, an evaluation tick, the hourly retention.
+      for (let tick = START + HOUR; tick <= NOW; tick += HOUR) {
+        commit(
+          buckets,
+          events.filter((e) => e.committedMs >= tick - HOUR && e.committedMs < tick),
+        );
+        storeInput(buckets, slo, buckets.listSeries(), tick);
+        buckets.applyRetention(tick, 400);
+      }
+      const committed = events.filter((e) => e.committedMs < NOW);
+      const oldestMinute = db.prepare<[], number>('SELECT min(minute) FROM minute_buckets').pluck().get()!;
+      expect(oldestMinute * MINUTE).toBeGreaterThanOrEqual(NOW - DAY - HOUR);
+
+      const expected = bruteForce(committed, '/a', SLICE, 0.9);
+      const status = evaluate(buckets, slo);
+      expect(status.slices).toMatchObject({ total: 864, valid: expected.valid, good: expected.good });
+      expect(expected.valid).toBeGreaterThan(800);
+      expect(expected.valid - expected.good).toBeGreaterThan(50);
+      expect(status.sli).toBe(expected.good / expected.valid);
+      expect(status.budget.consumed).toBe(expected.valid - expected.good);
+      expect(status.warnings).toEqual([]);
+      // Slices keep events, not verdicts: another target and ratio-timeslices judge them again.
+      const looser = bruteForce(committed, '/a', SLICE, 0.8);
+      expect(evaluate(buckets, slicesOf('/a', 'timeslices', 0.8)).slices!.good).toBe(looser.good);
+      const averaged = evaluate(buckets, slicesOf('/a', 'ratio-timeslices'));
+      expect(averaged.sli).toBeCloseTo(expected.ratioSum / expected.valid, 12);
+      db.close();
+
+      const reopened = openDatabase(path);
+      dbs.push(reopened);
+      const again = new BucketStore(reopened, 1);
+      expect(evaluate(again, slo).slices).toEqual(status.slices);
+      // Another selection under the same name: its slices older than the minute rows cannot be judged.
+      const moved = evaluate(again, slicesOf('/b', 'timeslices'));
+      const judgedFromMs = Math.ceil(again.oldestMinuteKept(NOW) / 5) * SLICE;
+      const recent = bruteForce(committed, '/b', SLICE, 0.9, judgedFromMs);
+      expect(moved.slices).toMatchObject({ total: 864, valid: recent.valid, good: recent.good });
+      expect(recent.valid).toBeGreaterThan(250);
+      expect(recent.valid).toBeLessThan(300);
+      expect(moved.warnings).toEqual([
+        `time slices are judged from ${new Date(judgedFromMs).toISOString()}: the minute rows of 576 earlier slices were gone before the slices were kept`,
+      ]);
+      // Back to the first selection: its kept slices are still there.
+      expect(evaluate(again, slo).slices).toEqual(status.slices);
+      // A new SLO of hour slices: its history comes from hour rollups.
+      const hourly = definition('hourly', availability('/a'), 0.95, window, {
+        budgeting: 'timeslices',
+        timeslices: { sliceMs: HOUR, target: 0.9 },
+      });
+      const fromHours = evaluate(again, hourly);
+      const byHour = bruteForce(committed, '/a', HOUR, 0.9);
+      expect(fromHours.slices).toMatchObject({ total: 72, valid: byHour.valid, good: byHour.good });
+      expect(byHour.valid - byHour.good).toBeGreaterThan(5);
+      expect(fromHours.warnings).toEqual([]);
+      // A new SLO of 5-minute slices: hours without a request tell that its older slices were empty.
+      const fresh = definition('fresh', availability('/c'), 0.95, window, {
+        budgeting: 'timeslices',
+        timeslices: { sliceMs: SLICE, target: 0.9 },
+      });
+      const cut = bruteForce(committed, '/c', SLICE, 0.9);
+      const freshStatus = evaluate(again, fresh);
+      expect(freshStatus.slices).toMatchObject({ total: 864, valid: cut.valid, good: cut.good });
+      expect(cut.valid).toBe(140);
+      expect(freshStatus.warnings).toEqual([]);
+      // Slices cut from minutes are kept (from the first tick's oldest minute on), and follow the hour retention.
+      const kept = reopened.prepare<[], number>('SELECT count(*) FROM slices').pluck().get()!;
+      const firstTickSlices = (NOW - (START + HOUR - DAY)) / SLICE;
+      expect(kept).toBe(firstTickSlices + 288 + 24 + 288);
+      expect(again.applyRetention(NOW + 401 * DAY, 400).slices).toBe(kept);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
