@@ -5,12 +5,15 @@
  * (target ≥ 10× faster, results equal to 1e-9). Also the database size holding the 28 days and the
  * service's RSS with all 1,000 SLOs loaded and evaluated.
  *
- *   npx tsx bench/evaluate.bench.ts [--series 1000] [--prometheus-series 100]
+ *   npx tsx bench/evaluate.bench.ts [--series 1000] [--prometheus-series 100] [--minute-retention-days 3]
+ *
+ * Minute rows are kept as the service keeps them by default (SLOGUARD_MINUTE_RETENTION_DAYS).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_MINUTE_RETENTION_DAYS } from '../src/config/config.js';
 import { SloRegistry } from '../src/definitions/registry.js';
 import type { SloDefinition } from '../src/definitions/slo.js';
 import { SloEvaluator } from '../src/evaluate/scheduler.js';
@@ -27,7 +30,7 @@ const { values } = parseArgs({
   options: {
     series: { type: 'string', default: '1000' },
     'prometheus-series': { type: 'string', default: '100' },
-    'minute-retention-days': { type: 'string', default: '3' },
+    'minute-retention-days': { type: 'string', default: String(DEFAULT_MINUTE_RETENTION_DAYS) },
   },
 });
 const SERIES = Number(values.series);

@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_MINUTE_RETENTION_DAYS } from '../src/config/config.js';
 import { loadDefinitions } from '../src/definitions/load.js';
 import { SloHistoryReader } from '../src/evaluate/history.js';
 import { storeInput } from '../src/evaluate/inputs.js';
@@ -25,7 +26,7 @@ const SERIES = Number(values.series);
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAYS = 56;
-const MINUTE_RETENTION_DAYS = 8;
+const MINUTE_RETENTION_DAYS = DEFAULT_MINUTE_RETENTION_DAYS;
 const END_MS = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
 const FIRST_MINUTE = END_MS / MINUTE_MS - DAYS * 1440;
 

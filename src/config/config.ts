@@ -106,6 +106,13 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Days of per-minute buckets. Long windows read hour rollups and slices are kept as they close, so minutes serve
+ * window edges, recent slices and charts: 3 days keeps the longest burn-rate window (3d) in minutes, and a
+ * day more of 1,000 busy series is about 46 MB.
+ */
+export const DEFAULT_MINUTE_RETENTION_DAYS = 3;
+
 /** Every environment variable the service reads, with its file key and default (README lists them). */
 export const ENVIRONMENT = {
   SLOGUARD_HOST: { key: 'host', default: '127.0.0.1' },
@@ -113,7 +120,10 @@ export const ENVIRONMENT = {
   SLOGUARD_DATABASE: { key: 'database', default: './data/sloguard.db' },
   SLOGUARD_DEFINITIONS: { key: 'definitions', default: './slo-definitions' },
   SLOGUARD_EVALUATION_INTERVAL: { key: 'evaluationInterval', default: '1m' },
-  SLOGUARD_MINUTE_RETENTION_DAYS: { key: 'minuteRetentionDays', default: '8' },
+  SLOGUARD_MINUTE_RETENTION_DAYS: {
+    key: 'minuteRetentionDays',
+    default: String(DEFAULT_MINUTE_RETENTION_DAYS),
+  },
   SLOGUARD_HOUR_RETENTION_DAYS: { key: 'hourRetentionDays', default: '400' },
   SLOGUARD_MAX_BODY_BYTES: { key: 'maxBodyBytes', default: String(16 * 1024 * 1024) },
   SLOGUARD_MAX_QUEUED_OBSERVATIONS: { key: 'maxQueuedObservations', default: '2000000' },

@@ -194,10 +194,13 @@ export class BucketStore {
     return kind ? rows.filter((row) => row.kind === kind) : rows;
   }
 
-  /** The oldest minute still kept by retention, aligned to an hour. */
+  /**
+   * The oldest minute still kept by retention: the start of the hour holding the cutoff, so a window as long as
+   * the retention (the 3-day burn-rate window with 3 days of minutes) still has its ragged edge in minutes.
+   */
   oldestMinuteKept(nowMs: number): number {
     const cutoff = Math.floor(nowMs / 60_000) - this.minuteRetentionDays * 24 * MINUTES_PER_HOUR;
-    return Math.ceil(cutoff / MINUTES_PER_HOUR) * MINUTES_PER_HOUR;
+    return Math.floor(cutoff / MINUTES_PER_HOUR) * MINUTES_PER_HOUR;
   }
 
   /**

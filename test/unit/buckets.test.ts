@@ -102,6 +102,21 @@ describe('bucket store', () => {
     db.close();
   });
 
+  it('keeps the ragged edge of a window as long as the minute retention in minutes', () => {
+    const db = openDatabase(dbPath());
+    const store = new BucketStore(db, 3);
+    // Three days before 13:37: one request half a minute before the window, one half a minute into it.
+    const now = T0 + 3 * 86_400_000 + 3 * 3_600_000 + 37 * 60_000;
+    const edge = now - 3 * 86_400_000;
+    store.commit(batchOf([{ ...observation(0, 200), timeMs: edge - 30_000 }]));
+    store.commit(batchOf([{ ...observation(0, 503), timeMs: edge + 30_000 }]));
+    expect(store.applyRetention(now, 400)).toEqual({ minutes: 0, hours: 0, slices: 0 });
+    const ids = store.listSeries().map((s) => s.id);
+    const window = store.windowCounts(ids, edge, now);
+    expect([window.total, window.errors, window.effectiveFromMs]).toEqual([1, 1, edge]);
+    db.close();
+  });
+
   it('refuses a file that is not a sloguard database', () => {
     const path = dbPath();
     writeFileSync(path, 'this is not SQLite at all, just text that is long enough to look like a header');

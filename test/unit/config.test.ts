@@ -16,6 +16,8 @@ describe('config', () => {
       databasePath: './data/sloguard.db',
       definitionsPath: './slo-definitions',
       evaluationIntervalMs: 60_000,
+      minuteRetentionDays: 3,
+      hourRetentionDays: 400,
     });
   });
 
