@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
+import { WORKERS_AVAILABLE, WorkerPool } from '../../workers.js';
 import type { SeriesDelta } from '../aggregate.js';
 import type { IngestPipeline } from '../pipeline.js';
 import { LOG_FORMATS } from './formats.js';
@@ -57,47 +57,21 @@ interface ChunkResult {
   lines: number;
 }
 
-const WORKER_URL = new URL('./importWorker.js', import.meta.url);
-/** Worker threads load the build: run from the .ts sources (tsx, vitest), an import parses in this thread. */
-const FROM_SOURCES = import.meta.url.endsWith('.ts');
-
-/** Parsing threads, one per core: chunks go out round-robin and come back in file order. */
+/** Parsing threads, one per core: chunks go out to the least busy and come back in file order. */
 class ParsePool {
-  private readonly workers: Worker[];
-  private readonly waiting = new Map<
-    number,
-    { resolve(result: ChunkResult): void; reject(error: unknown): void }
-  >();
-  private nextId = 0;
+  private readonly pool: WorkerPool<ImportChunk, ChunkResult>;
 
   constructor(count: number, setup: ImportWorkerSetup) {
-    this.workers = Array.from({ length: count }, () => {
-      const worker = new Worker(WORKER_URL, { workerData: setup });
-      worker.on('message', (message: ChunkResult & { id: number }) => {
-        this.waiting.get(message.id)?.resolve(message);
-        this.waiting.delete(message.id);
-      });
-      worker.on('error', (error) => {
-        for (const waiter of this.waiting.values()) waiter.reject(error);
-        this.waiting.clear();
-      });
-      return worker;
-    });
+    this.pool = new WorkerPool(new URL('./importWorker.js', import.meta.url), count, setup);
   }
 
   parse(chunk: Buffer): Promise<ChunkResult> {
-    const id = this.nextId++;
     const bytes = new Uint8Array(chunk);
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.workers[id % this.workers.length]!.postMessage({ id, bytes } satisfies ImportChunk, [
-        bytes.buffer,
-      ]);
-    });
+    return this.pool.run({ bytes }, [bytes.buffer]);
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
 
@@ -122,7 +96,7 @@ export async function importLogFile(
     batch = pipeline.newBatch();
   };
   const { size } = await stat(path);
-  const threads = FROM_SOURCES ? 1 : Math.min(availableParallelism(), 4);
+  const threads = WORKERS_AVAILABLE ? Math.min(availableParallelism(), 4) : 1;
   if (size <= CHUNK_BYTES || threads < 2) {
     const parse = LOG_FORMATS[format]!;
     for await (const chunk of lineChunks(path, onBytes)) {

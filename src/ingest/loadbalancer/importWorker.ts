@@ -1,4 +1,5 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
+import { answerRequests } from '../../workers.js';
 import { BatchAggregate } from '../aggregate.js';
 import { ServiceRoutes } from '../routes.js';
 import { LOG_FORMATS } from './formats.js';
@@ -15,7 +16,6 @@ export interface ImportWorkerSetup {
 
 /** One chunk of whole lines (UTF-8, without the final newline) to parse. */
 export interface ImportChunk {
-  id: number;
   bytes: Uint8Array;
 }
 
@@ -24,22 +24,13 @@ export interface ImportChunk {
  * back; the importing thread merges them in file order and commits. Parsing is the cost of an import, so
  * it runs on every core.
  */
-if (parentPort) {
-  const port = parentPort;
-  const setup = workerData as ImportWorkerSetup;
-  const parse = LOG_FORMATS[setup.format]!;
-  const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
-  port.on('message', ({ id, bytes }: ImportChunk) => {
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-    const batch = new BatchAggregate(setup.thresholdsUs);
-    const position = { lines: 0 };
-    const summary = ingestLines(text, parse, { ...setup.context, routes, position }, batch);
-    port.postMessage({
-      id,
-      series: batch.series,
-      observations: batch.observations,
-      summary,
-      lines: position.lines,
-    });
-  });
-}
+const setup = workerData as ImportWorkerSetup;
+const parse = LOG_FORMATS[setup.format]!;
+const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
+answerRequests(({ bytes }: ImportChunk) => {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const batch = new BatchAggregate(setup.thresholdsUs);
+  const position = { lines: 0 };
+  const summary = ingestLines(text, parse, { ...setup.context, routes, position }, batch);
+  return { series: batch.series, observations: batch.observations, summary, lines: position.lines };
+});

@@ -1,0 +1,127 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, type TransferListItem, Worker } from 'node:worker_threads';
+
+/**
+ * Worker threads load the build's .js files: run from the .ts sources (tsx, vitest), callers keep the work
+ * on their own thread.
+ */
+export const WORKERS_AVAILABLE = !import.meta.url.endsWith('.ts');
+
+/** Nice value of background threads: CFS then gives the event loop about ten times their share. */
+const BACKGROUND_NICE = 10;
+
+interface Envelope<Request> {
+  id: number;
+  request: Request;
+}
+
+type Reply<Answer> = { id: number; answer: Answer } | { id: number; failure: string };
+
+interface Thread {
+  worker: Worker;
+  inFlight: Set<number>;
+}
+
+interface Waiter<Answer> {
+  resolve(answer: Answer): void;
+  reject(error: unknown): void;
+  thread: Thread;
+}
+
+/**
+ * Request/answer over a few worker threads: each request goes to the thread with the fewest in flight. A
+ * thread that dies fails only its own requests and is replaced. Idle threads do not keep the process alive.
+ */
+export class WorkerPool<Request, Answer> {
+  private readonly threads: Thread[] = [];
+  private readonly waiting = new Map<number, Waiter<Answer>>();
+  private nextId = 0;
+  private closed = false;
+
+  constructor(
+    private readonly url: URL,
+    size: number,
+    private readonly workerData: unknown,
+  ) {
+    for (let i = 0; i < size; i++) this.threads.push(this.spawn());
+  }
+
+  private spawn(): Thread {
+    const thread: Thread = {
+      worker: new Worker(this.url, { workerData: this.workerData }),
+      inFlight: new Set(),
+    };
+    thread.worker.unref();
+    thread.worker.on('message', (reply: Reply<Answer>) => {
+      const waiter = this.settle(reply.id);
+      if (!waiter) return;
+      if ('answer' in reply) waiter.resolve(reply.answer);
+      else waiter.reject(new Error(reply.failure));
+    });
+    const died = (error: unknown) => {
+      for (const id of [...thread.inFlight]) this.settle(id)?.reject(error);
+      const at = this.threads.indexOf(thread);
+      if (at >= 0 && !this.closed) this.threads[at] = this.spawn();
+    };
+    thread.worker.once('error', died);
+    thread.worker.once('exit', (code) => died(new Error(`worker thread exited with code ${code}`)));
+    return thread;
+  }
+
+  private settle(id: number): Waiter<Answer> | undefined {
+    const waiter = this.waiting.get(id);
+    if (!waiter) return undefined;
+    this.waiting.delete(id);
+    waiter.thread.inFlight.delete(id);
+    // Only threads with work keep the process alive (an import waiting on its last chunks).
+    if (waiter.thread.inFlight.size === 0) waiter.thread.worker.unref();
+    return waiter;
+  }
+
+  run(request: Request, transfer: readonly TransferListItem[] = []): Promise<Answer> {
+    if (this.closed) return Promise.reject(new Error('worker pool is closed'));
+    const thread = this.threads.reduce((least, t) => (t.inFlight.size < least.inFlight.size ? t : least));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, thread });
+      thread.inFlight.add(id);
+      thread.worker.ref();
+      thread.worker.postMessage({ id, request } satisfies Envelope<Request>, transfer);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.threads.map((thread) => thread.worker.terminate()));
+  }
+}
+
+/** The thread side of a WorkerPool: answers each request with `handle`'s answer, or its error's message. */
+export function answerRequests<Request, Answer>(handle: (request: Request) => Answer): void {
+  const port = parentPort;
+  if (!port) return;
+  port.on('message', ({ id, request }: Envelope<Request>) => {
+    let reply: Reply<Answer>;
+    try {
+      reply = { id, answer: handle(request) };
+    } catch (error) {
+      reply = { id, failure: error instanceof Error ? error.message : String(error) };
+    }
+    port.postMessage(reply);
+  });
+}
+
+/**
+ * Lowers the calling thread's scheduling priority, so that on a busy machine the event loop (gate answers)
+ * gets the CPU before background work. Linux takes a thread id where setpriority wants a process id; on
+ * other systems the thread keeps its priority.
+ */
+export function yieldToEventLoop(): void {
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(threadId, BACKGROUND_NICE);
+  } catch {
+    // No /proc/thread-self: not Linux.
+  }
+}
