@@ -15,7 +15,7 @@ export interface RunningService {
 
 /**
  * Starts everything: config → store → definitions → first evaluation → HTTP server → schedules
- * (evaluation tick, hourly retention and WAL checkpoint). `close` stops taking requests, commits what is
+ * (evaluation tick, hourly retention; WAL checkpoints run on their own thread). `close` stops taking requests, commits what is
  * queued and closes the database.
  */
 export async function startService(config: Config): Promise<RunningService> {
@@ -31,7 +31,6 @@ export async function startService(config: Config): Promise<RunningService> {
     () => {
       try {
         const removed = sloguard.buckets.applyRetention(Date.now(), config.hourRetentionDays);
-        sloguard.db.pragma('wal_checkpoint(TRUNCATE)');
         app.log.info({ removed }, 'retention applied');
       } catch (error) {
         logError(error);
@@ -66,6 +65,7 @@ export async function startService(config: Config): Promise<RunningService> {
       await tailers.stop();
       await scrapers.stop();
       await app.close();
+      await sloguard.stopThreads();
       sloguard.close();
     },
   };

@@ -8,8 +8,10 @@ import { createGate, type GateParts } from './gate/index.js';
 import { GatePolicies } from './gate/policy.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { ServiceRoutes } from './ingest/routes.js';
+import { SpanDecoder } from './ingest/zipkin/decoder.js';
 import { PrometheusCounts } from './prometheus/source.js';
 import { BucketStore } from './store/buckets.js';
+import { WalCheckpointer } from './store/checkpointer.js';
 import { type Db, openDatabase } from './store/database.js';
 import { StatusStore } from './store/statuses.js';
 
@@ -28,9 +30,13 @@ export interface Sloguard extends GateParts {
   buckets: BucketStore;
   pipeline: IngestPipeline;
   routes: ServiceRoutes;
+  /** Parses Zipkin span batches, big ones on worker threads. */
+  spans: SpanDecoder;
   evaluator: SloEvaluator;
   /** The OpenSLO objects read, references resolved: alerting routes by their AlertPolicies. */
   openslo: OpenSloObjects;
+  /** Stops the worker threads (span parsing, WAL checkpoints); call before `close`. */
+  stopThreads(): Promise<void>;
   close(): void;
 }
 
@@ -40,6 +46,9 @@ export function createSloguard(config: Config): Sloguard {
   if (loaded.errors.length > 0) throw new InvalidDefinitionsError(loaded.errors);
   const registry = new SloRegistry(loaded.definitions);
   const db = openDatabase(config.databasePath);
+  const checkpointer = WalCheckpointer.start(db, config.databasePath, (error) =>
+    process.emitWarning(`WAL checkpoint thread failed, checkpointing in the main thread: ${String(error)}`),
+  );
   const buckets = new BucketStore(db, config.minuteRetentionDays);
   const evaluator = new SloEvaluator(buckets, new StatusStore(db), registry, config.evaluationIntervalMs);
   evaluator.addSource(new PrometheusCounts());
@@ -47,6 +56,11 @@ export function createSloguard(config: Config): Sloguard {
     ...(config.routeTemplates[service] ?? []),
     ...registry.routesOf(service),
   ]);
+  const services = new Set([...registry.byService.keys(), ...Object.keys(config.routeTemplates)]);
+  const spans = new SpanDecoder(routes, {
+    templates: Object.fromEntries([...services].map((service) => [service, routes.templatesOf(service)])),
+    thresholdsUs: registry.thresholdsUs,
+  });
   const pipeline = new IngestPipeline(buckets, () => registry, config.maxQueuedObservations);
   const policies = new GatePolicies(loaded.policies);
   const gate = createGate({ db, buckets, evaluator, registry: () => registry, policies: () => policies });
@@ -57,9 +71,13 @@ export function createSloguard(config: Config): Sloguard {
     buckets,
     pipeline,
     routes,
+    spans,
     evaluator,
     openslo: loaded.openslo,
     ...gate,
+    async stopThreads() {
+      await Promise.all([spans.close(), checkpointer?.stop()]);
+    },
     close() {
       evaluator.stop();
       pipeline.flush();

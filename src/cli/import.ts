@@ -64,6 +64,7 @@ export async function runImport(
     }
   } finally {
     bar?.stop();
+    await sloguard.stopThreads();
     sloguard.close();
   }
   out(

@@ -1,8 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { decodeJsonSpans } from '../../ingest/zipkin/json.js';
-import { observeSpans } from '../../ingest/zipkin/observe.js';
-import { decodeProtoSpans } from '../../ingest/zipkin/proto.js';
-import { SpansRejected, type ZipkinSpan } from '../../ingest/zipkin/span.js';
+import type { SpanSummary } from '../../ingest/zipkin/observe.js';
+import { SpansRejected } from '../../ingest/zipkin/span.js';
 import { decodeBody, takeRawBodies } from '../body.js';
 import { HttpError } from '../errors.js';
 import { submitBatch } from '../submit.js';
@@ -15,7 +13,7 @@ const PROTOBUF = 'application/x-protobuf';
  * accepted (202, once committed) or refused whole (400 with Zipkin's message).
  */
 const spans: FastifyPluginAsync = async (app) => {
-  const { config, pipeline, routes } = app.sloguard;
+  const { config, pipeline, spans: decoder } = app.sloguard;
   // Zipkin reads the raw body whatever the content type says; so do we.
   takeRawBodies(app, config.maxBodyBytes);
 
@@ -26,16 +24,15 @@ const spans: FastifyPluginAsync = async (app) => {
       config.maxBodyBytes,
     );
     const protobuf = request.headers['content-type']?.toLowerCase().startsWith(PROTOBUF) === true;
-    let decoded: ZipkinSpan[];
+    const batch = pipeline.newBatch();
+    let summary: SpanSummary;
     try {
-      decoded = protobuf ? decodeProtoSpans(body) : decodeJsonSpans(body);
+      summary = await decoder.decode(body, protobuf, batch);
     } catch (error) {
       if (error instanceof SpansRejected)
         throw new HttpError(400, 'invalid_spans', error.message, error.path);
       throw error;
     }
-    const batch = pipeline.newBatch();
-    const summary = observeSpans(decoded, routes, batch);
     await submitBatch(pipeline, batch);
     return reply.code(202).send(summary);
   });

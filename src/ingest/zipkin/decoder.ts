@@ -1,0 +1,56 @@
+import { availableParallelism } from 'node:os';
+import { WORKERS_AVAILABLE, WorkerPool } from '../../workers.js';
+import type { BatchAggregate } from '../aggregate.js';
+import type { ServiceRoutes } from '../routes.js';
+import {
+  decodeSpansInto,
+  type SpanDecodeAnswer,
+  type SpanDecodeRequest,
+  type SpanDecodeSetup,
+} from './decode.js';
+import type { SpanSummary } from './observe.js';
+import { SpansRejected } from './span.js';
+
+/** Smaller bodies (a few dozen spans) cost less to parse here than to hand to a thread. */
+const THREAD_MIN_BYTES = 16 * 1024;
+
+/**
+ * Span batches of hundreds of spans take a millisecond or more to parse; on the event loop that time is
+ * added to every gate answer waiting behind them. Big batches are therefore parsed on worker threads (one
+ * core is left to the event loop, and the threads run at a lower priority), which send back only their
+ * per-series bucket sums. A route's limit of
+ * distinct paths per service (MAX_ROUTES_PER_SERVICE) is kept per thread.
+ */
+export class SpanDecoder {
+  private readonly pool: WorkerPool<SpanDecodeRequest, SpanDecodeAnswer> | undefined;
+
+  constructor(
+    private readonly routes: ServiceRoutes,
+    setup: SpanDecodeSetup,
+    threads = Math.min(4, Math.max(1, availableParallelism() - 1)),
+  ) {
+    this.pool = WORKERS_AVAILABLE
+      ? new WorkerPool(new URL('./decodeWorker.js', import.meta.url), threads, setup)
+      : undefined;
+  }
+
+  /** Adds the body's spans to `batch`; throws SpansRejected when Zipkin would refuse the batch. */
+  async decode(body: Buffer, protobuf: boolean, batch: BatchAggregate): Promise<SpanSummary> {
+    if (!this.pool || body.length < THREAD_MIN_BYTES)
+      return decodeSpansInto(body, protobuf, this.routes, batch);
+    // A body that owns its whole memory moves to the thread; one that shares its memory is copied.
+    const owned =
+      body.buffer instanceof ArrayBuffer &&
+      body.byteOffset === 0 &&
+      body.byteLength === body.buffer.byteLength;
+    const bytes = owned ? body : new Uint8Array(body);
+    const answer = await this.pool.run({ body: bytes, protobuf }, [bytes.buffer as ArrayBuffer]);
+    if ('rejected' in answer) throw new SpansRejected(answer.rejected.message, answer.rejected.path);
+    batch.mergeSeries(answer.series, answer.observations);
+    return answer.summary;
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+}

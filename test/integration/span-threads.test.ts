@@ -1,0 +1,171 @@
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ListOfSpans } from '../../src/ingest/zipkin/proto.js';
+import { SloguardProcess } from '../helpers/service.js';
+import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+/**
+ * The built service parses big span batches (≥ 16 KiB) on worker threads. These batches go through that
+ * path and must count exactly what the batch says, including route templates only the SLO files know.
+ */
+const SLOS = `
+apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: shop-availability, service: shop }
+spec:
+  indicator: { source: traces }
+  objective: 99
+  window: 28d
+---
+apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: shop-item-latency, service: shop }
+spec:
+  indicator:
+    source: traces
+    select: { route: "/items/:id", method: GET }
+    good: { latency: "<= 100ms" }
+  objective: 90
+  window: 28d
+---
+apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: shop-outbound, service: shop }
+spec:
+  indicator: { source: traces, select: { spanKinds: [client] } }
+  objective: 99
+  window: 28d
+`;
+
+const SERVER_SPANS = 2_000;
+const CLIENT_SPANS = 500;
+
+/**
+ * Server spans: every 40th answers 503; durations 10–190 ms in steps of 20 (five of ten within 100 ms); half
+ * carry `http.route`, half only a path such as `/items/sku-7`, which automatic normalisation keeps as it is
+ * and only the SLO's route template turns into `/items/:id`. Client spans: every 50th failed.
+ */
+function batch(nowUs: number) {
+  const hex = (n: number) => n.toString(16).padStart(16, '0');
+  const server = Array.from({ length: SERVER_SPANS }, (_, i) => ({
+    traceId: hex(0x10000 + i),
+    id: hex(0x20000 + i),
+    kind: 'SERVER',
+    name: 'get',
+    timestamp: nowUs - i * 1_000,
+    duration: 10_000 + (i % 10) * 20_000,
+    localEndpoint: { serviceName: 'shop' },
+    tags: {
+      'http.method': 'GET',
+      'http.status_code': i % 40 === 0 ? '503' : '200',
+      ...(i % 2 === 0 ? { 'http.route': '/items/:id' } : { 'http.path': `/items/sku-${i}` }),
+    },
+  }));
+  const client = Array.from({ length: CLIENT_SPANS }, (_, i) => ({
+    traceId: hex(0x10000 + i),
+    parentId: hex(0x20000 + i),
+    id: hex(0x30000 + i),
+    kind: 'CLIENT',
+    name: 'get',
+    timestamp: nowUs - i * 1_000,
+    duration: 5_000,
+    localEndpoint: { serviceName: 'shop' },
+    tags: { 'http.method': 'GET', 'http.path': '/stock', ...(i % 50 === 0 && { error: 'timeout' }) },
+  }));
+  return [...server, ...client];
+}
+
+/** Good and valid events of one copy of the batch, per SLO. */
+const ONE_BATCH = {
+  'shop-availability': { good: SERVER_SPANS - SERVER_SPANS / 40, valid: SERVER_SPANS },
+  'shop-item-latency': { good: SERVER_SPANS / 2, valid: SERVER_SPANS },
+  'shop-outbound': { good: CLIENT_SPANS - CLIENT_SPANS / 50, valid: CLIENT_SPANS },
+};
+
+const dir = tempDir('sloguard-span-threads-');
+let service: SloguardProcess;
+
+beforeAll(async () => {
+  dir.file('shop.yaml', SLOS);
+  service = await SloguardProcess.start({ definitions: dir.path });
+});
+afterAll(async () => {
+  await service.cleanup();
+  dir.cleanup();
+});
+
+const post = (body: Buffer, headers: Record<string, string>) =>
+  fetch(`${service.url}/api/v2/spans`, { method: 'POST', body, headers });
+
+/** Waits until an evaluation shows `copies` batches counted in every SLO. */
+async function expectCounted(copies: number): Promise<void> {
+  const counted = async () => {
+    const counts: Record<string, { good: number; valid: number }> = {};
+    for (const name of Object.keys(ONE_BATCH)) {
+      const { good, valid } = (await service.json<{ good: number; valid: number }>(`/api/v1/slos/${name}`))
+        .body;
+      counts[name] = { good, valid };
+    }
+    return counts;
+  };
+  const expected = Object.fromEntries(
+    Object.entries(ONE_BATCH).map(([name, c]) => [name, { good: c.good * copies, valid: c.valid * copies }]),
+  );
+  await waitFor('counts after evaluation', async () => {
+    const counts = await counted();
+    return JSON.stringify(counts) === JSON.stringify(expected);
+  }).catch(async (error) => {
+    expect(await counted()).toEqual(expected);
+    throw error;
+  });
+}
+
+describe('span batches parsed on worker threads (built service)', () => {
+  it('counts big JSON, gzip JSON and proto3 batches exactly, with the SLO files’ route templates', async () => {
+    const spans = batch(Date.now() * 1000);
+    const json = Buffer.from(JSON.stringify(spans));
+    const proto = Buffer.from(
+      ListOfSpans.encode(
+        ListOfSpans.fromObject({
+          spans: spans.map((s) => ({
+            ...s,
+            traceId: Buffer.from(s.traceId, 'hex'),
+            id: Buffer.from(s.id, 'hex'),
+            parentId: 'parentId' in s ? Buffer.from(s.parentId, 'hex') : undefined,
+          })),
+        }),
+      ).finish(),
+    );
+    expect(json.length).toBeGreaterThan(16 * 1024);
+    expect(proto.length).toBeGreaterThan(16 * 1024);
+    const bodies: Array<[Buffer, Record<string, string>]> = [
+      [json, { 'content-type': 'application/json' }],
+      [gzipSync(json), { 'content-type': 'application/json', 'content-encoding': 'gzip' }],
+      [proto, { 'content-type': 'application/x-protobuf' }],
+    ];
+    for (const [body, headers] of bodies) {
+      const response = await post(body, headers);
+      expect(response.status).toBe(202);
+      expect(await response.json()).toEqual({
+        received: SERVER_SPANS + CLIENT_SPANS,
+        counted: SERVER_SPANS + CLIENT_SPANS,
+      });
+    }
+    await expectCounted(bodies.length);
+  });
+
+  it("refuses a big batch whole with Zipkin's message when one span deep inside is invalid", async () => {
+    const spans: object[] = batch(Date.now() * 1000);
+    spans.splice(1_500, 0, { traceId: '1', id: '2', timestamp: 1.5 });
+    const response = await post(Buffer.from(JSON.stringify(spans)), { 'content-type': 'application/json' });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error: 'invalid_spans',
+      message: 'Expected a long but was 1.5 at path $[1500].timestamp reading List<Span> from json',
+      field: '$[1500].timestamp',
+    });
+    // Still exactly the three batches of the test before.
+    await expectCounted(3);
+  });
+});
