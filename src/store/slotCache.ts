@@ -61,10 +61,16 @@ interface Entry {
    * JavaScript, which made the first evaluation slow), most recently used last.
    */
   ranges: Map<string, HourRange>;
-  /** Minute sums of single hours (60 × FIELDS), most recently used last. */
-  minutes: Map<number, Float64Array>;
+  /** Minute sums of single hours, most recently used last. */
+  minutes: Map<number, MinuteHour>;
   /** Hours written since they were read. */
   dirty: Set<number>;
+}
+
+/** The minute sums of one hour (60 × FIELDS), read from minute `readFrom` of the hour on. */
+interface MinuteHour {
+  sums: Float64Array;
+  readFrom: number;
 }
 
 interface HourRange {
@@ -236,18 +242,16 @@ export class SlotCache {
     const entry = this.entry(seriesId, thresholdUs, Math.floor(from / 60));
     this.refresh(entry, seriesId, thresholdUs);
     for (let hour = Math.floor(from / 60); hour * 60 < to; hour++) {
-      let minutes = entry.minutes.get(hour);
-      if (!minutes) {
-        minutes = new Float64Array(60 * FIELDS);
-        this.reader.slots('minute', seriesId, hour * 60, hour * 60 + 60, thresholdUs, minutes, hour * 60);
+      const first = Math.max(from, hour * 60) - hour * 60;
+      const minutes = entry.minutes.get(hour) ?? { sums: new Float64Array(60 * FIELDS), readFrom: 60 };
+      // Window edges move forward: the minutes before the earliest asked for are read only when asked for.
+      if (first < minutes.readFrom) {
+        const at = hour * 60;
+        this.reader.slots('minute', seriesId, at + first, at + minutes.readFrom, thresholdUs, minutes.sums, at);
+        minutes.readFrom = first;
       }
       use(entry.minutes, hour, minutes, MINUTE_HOURS_KEPT);
-      addSlots(
-        minutes,
-        Math.max(from, hour * 60) - hour * 60,
-        Math.min(to, hour * 60 + 60) - hour * 60,
-        into,
-      );
+      addSlots(minutes.sums, first, Math.min(to, hour * 60 + 60) - hour * 60, into);
     }
   }
 }
