@@ -247,7 +247,15 @@ export class SlotCache {
       // Window edges move forward: the minutes before the earliest asked for are read only when asked for.
       if (first < minutes.readFrom) {
         const at = hour * 60;
-        this.reader.slots('minute', seriesId, at + first, at + minutes.readFrom, thresholdUs, minutes.sums, at);
+        this.reader.slots(
+          'minute',
+          seriesId,
+          at + first,
+          at + minutes.readFrom,
+          thresholdUs,
+          minutes.sums,
+          at,
+        );
         minutes.readFrom = first;
       }
       use(entry.minutes, hour, minutes, MINUTE_HOURS_KEPT);
