@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -7,6 +7,7 @@ import type * as Checkpointer from '../../src/store/checkpointer.js';
 import type * as Database from '../../src/store/database.js';
 import { ensureBuilt, ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** The build's modules: the checkpointing thread loads compiled files only. */
 async function built() {
@@ -18,6 +19,15 @@ async function built() {
   };
 }
 
+/**
+ * Frames in the WAL and frames already copied into the database, from the wal-index (the -shm file):
+ * mxFrame at byte 16 of the header, nBackfill right after its two 48-byte copies (SQLite's wal.c).
+ */
+function walProgress(path: string): { frames: number; copied: number } {
+  const index = readFileSync(`${path}-shm`);
+  return { frames: index.readUInt32LE(16), copied: index.readUInt32LE(96) };
+}
+
 const dir = tempDir('sloguard-wal-');
 afterAll(() => dir.cleanup());
 let modules: Awaited<ReturnType<typeof built>>;
@@ -25,29 +35,58 @@ beforeAll(async () => {
   modules = await built();
 });
 
+function filled(name: string) {
+  const path = join(dir.path, name);
+  const db = modules.openDatabase(path);
+  db.exec('CREATE TABLE filler (payload BLOB)');
+  return { path, db, insert: db.prepare('INSERT INTO filler (payload) VALUES (?)') };
+}
+
 describe('WAL checkpoints on their own thread', () => {
-  it('keep the WAL small while the service connection never checkpoints itself', async () => {
-    const path = join(dir.path, 'sloguard.db');
-    const db = modules.openDatabase(path);
-    const checkpointer = modules.WalCheckpointer.start(db, path, (error) => {
+  it('copy the WAL into the database before the service connection reaches its own checkpoint', async () => {
+    const threaded = filled('threaded.db');
+    const alone = filled('alone.db');
+    const checkpointer = modules.WalCheckpointer.start(threaded.path, (error) => {
       throw error;
     });
     expect(checkpointer).toBeDefined();
     try {
-      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
-      db.exec('CREATE TABLE filler (payload BLOB)');
-      const insert = db.prepare('INSERT INTO filler (payload) VALUES (?)');
-      const payload = Buffer.alloc(100_000, 7);
+      // 100 commits of ~2 pages: far below the 1,000 pages at which a connection checkpoints itself.
+      const payload = Buffer.alloc(5_000, 7);
+      for (let commit = 0; commit < 100; commit++) {
+        threaded.insert.run(payload);
+        alone.insert.run(payload);
+      }
+      await waitFor('WAL copied by the thread', () => {
+        const { frames, copied } = walProgress(threaded.path);
+        return frames > 100 && copied === frames;
+      });
+      const { frames, copied } = walProgress(alone.path);
+      expect(frames).toBeGreaterThan(100);
+      expect(copied).toBe(0);
+    } finally {
+      await checkpointer?.stop();
+      threaded.db.close();
+      alone.db.close();
+    }
+  });
+
+  it('keep the WAL small under a stream of commits', async () => {
+    const { path, db, insert } = filled('stream.db');
+    const checkpointer = modules.WalCheckpointer.start(path, (error) => {
+      throw error;
+    });
+    try {
       // 60 MB in 600 commits over 6 s or more: without checkpoints the WAL would hold all of it.
+      const payload = Buffer.alloc(100_000, 7);
       let largestWal = 0;
       for (let commit = 0; commit < 600; commit++) {
         insert.run(payload);
-        const wal = `${path}-wal`;
-        if (existsSync(wal)) largestWal = Math.max(largestWal, statSync(wal).size);
+        if (existsSync(`${path}-wal`)) largestWal = Math.max(largestWal, statSync(`${path}-wal`).size);
         await sleep(10);
       }
       expect(largestWal).toBeGreaterThan(0);
-      expect(largestWal).toBeLessThan(40_000_000);
+      expect(largestWal).toBeLessThan(16_000_000);
       expect(db.prepare('SELECT count(*) AS n FROM filler').get()).toEqual({ n: 600 });
     } finally {
       await checkpointer?.stop();
