@@ -1,6 +1,6 @@
-import helmet from '@fastify/helmet';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
+import helmet from 'helmet';
 import type { Sloguard } from '../sloguard.js';
 import { recordRoutes } from '../telemetry/tracing.js';
 import auth from './auth.js';
@@ -45,7 +45,7 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
   // Auth and limits first: their onRoute hooks must see every route registered after them.
   await app.register(auth, { auth: sloguard.config.auth });
   await app.register(limits, { limits: sloguard.config.rateLimits });
-  await app.register(helmet, {
+  const securityHeaders = helmet({
     hsts: false,
     // Explicit directives: helmet's defaults add upgrade-insecure-requests, which breaks pages on plain HTTP.
     contentSecurityPolicy: {
@@ -64,6 +64,10 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
       },
     },
   });
+  // Built once: @fastify/helmet rebuilds helmet's middleware (directives parsed again) on every request.
+  app.addHook('onRequest', (request, reply, done) =>
+    securityHeaders(request.raw, reply.raw, (error) => done(error instanceof Error ? error : undefined)),
+  );
   await app.register(sloguardPlugin, { sloguard });
   await app.register(metrics);
   await app.register(health);
