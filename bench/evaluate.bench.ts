@@ -10,6 +10,7 @@
  * Minute rows are kept as the service keeps them by default (SLOGUARD_MINUTE_RETENTION_DAYS).
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -106,18 +107,34 @@ function definitions(count: number): SloDefinition[] {
   }));
 }
 
-/** Evaluates `count` SLOs at END_MS: the first run (cold caches) and the best of three warm ones. */
+/** Openings of the store whose first evaluation is timed: one sample swings with the machine. */
+const OPENINGS = 5;
+
+/**
+ * Evaluates `count` SLOs at END_MS: the first evaluation after opening the store (empty caches), median of
+ * OPENINGS openings, and on the last opening the best of three warm ticks.
+ */
 function evaluateSloguard(count: number) {
-  const db = openDatabase(dbPath);
-  const evaluator = new SloEvaluator(
-    new BucketStore(db, MINUTE_RETENTION_DAYS),
-    new StatusStore(db),
-    new SloRegistry(definitions(count)),
-    60_000,
-  );
-  const started = performance.now();
-  const statuses = evaluator.evaluateAll(END_MS);
-  const coldMs = performance.now() - started;
+  const open = () => {
+    const db = openDatabase(dbPath);
+    const evaluator = new SloEvaluator(
+      new BucketStore(db, MINUTE_RETENTION_DAYS),
+      new StatusStore(db),
+      new SloRegistry(definitions(count)),
+      60_000,
+    );
+    return { db, evaluator };
+  };
+  const coldMs: number[] = [];
+  const timedOpening = () => {
+    const store = open();
+    const started = performance.now();
+    const statuses = store.evaluator.evaluateAll(END_MS);
+    coldMs.push(performance.now() - started);
+    return { ...store, statuses };
+  };
+  for (let opening = 1; opening < OPENINGS; opening++) timedOpening().db.close();
+  const { db, evaluator, statuses } = timedOpening();
   const best = (atMs: number) => {
     let ms = Number.POSITIVE_INFINITY;
     for (let run = 0; run < 3; run++) {
@@ -131,7 +148,11 @@ function evaluateSloguard(count: number) {
   // Off the hour every window has ragged minute edges at both ends: the usual case for a live service.
   const raggedMs = best(END_MS + 37 * MINUTE_MS);
   db.close();
-  return { coldMs, warmMs, raggedMs, sli: new Map(statuses.map((s) => [s.name, s.sli])) };
+  process.stdout.write(
+    `sloguard: ${count} SLOs, first evaluation of each opening: ${coldMs.map((ms) => ms.toFixed(1)).join(', ')} ms\n`,
+  );
+  const median = [...coldMs].sort((a, b) => a - b)[Math.floor(OPENINGS / 2)]!;
+  return { coldMs: median, warmMs, raggedMs, sli: new Map(statuses.map((s) => [s.name, s.sli])) };
 }
 
 function expectedSli(i: number): number {
@@ -223,7 +244,9 @@ async function askPrometheus(count: number): Promise<{ ms: number; sli: Map<numb
     }
     return { ms: best, sli };
   } finally {
+    // Gone before sloguard is timed again, so its shutdown does not share the cores.
     server.kill('SIGTERM');
+    await once(server, 'exit');
   }
 }
 
@@ -275,7 +298,7 @@ try {
   const dbBytes = statSync(dbPath).size;
   started = performance.now();
   const all = evaluateSloguard(SERIES);
-  report(`sloguard: ${SERIES} SLOs over 28 days, first evaluation`, all.coldMs, 'ms');
+  report(`sloguard: ${SERIES} SLOs over 28 days, first evaluation (median)`, all.coldMs, 'ms');
   report(`sloguard: ${SERIES} SLOs over 28 days, warm evaluation`, all.warmMs, 'ms');
   report(`sloguard: ${SERIES} SLOs over 28 days, warm, 37 minutes past the hour`, all.raggedMs, 'ms');
   for (let i = 0; i < SERIES; i++) {
@@ -299,7 +322,7 @@ try {
       name: `Prometheus sum_over_time over ${PROM_SERIES} series`,
       value: prometheus.ms,
     });
-    report(`sloguard: ${PROM_SERIES} SLOs (first evaluation, empty cache)`, same.coldMs, 'ms', {
+    report(`sloguard: ${PROM_SERIES} SLOs (first evaluation, empty cache, median)`, same.coldMs, 'ms', {
       name: `Prometheus sum_over_time over ${PROM_SERIES} series`,
       value: prometheus.ms,
     });
