@@ -15,6 +15,8 @@ export interface FreezeState extends FreezeScope {
 /** Freeze state per service and environment, kept in SQLite so a restart does not lift a freeze. */
 export class GateFreezeStore {
   private readonly statements;
+  /** Freeze state by scope as last read or written: the gate asks on every decision; only this store writes it. */
+  private readonly known = new Map<string, boolean | undefined>();
 
   constructor(db: Db) {
     this.statements = {
@@ -38,13 +40,18 @@ export class GateFreezeStore {
 
   /** Whether the scope is frozen; undefined for a scope the gate has not seen yet. */
   isFrozen(scope: FreezeScope): boolean | undefined {
+    const key = `${scope.service}\u0000${scope.environment}`;
+    if (this.known.has(key)) return this.known.get(key);
     const row = this.statements.get.get(scope.service, scope.environment);
-    return row && row.frozen === 1;
+    const frozen = row && row.frozen === 1;
+    this.known.set(key, frozen);
+    return frozen;
   }
 
   /** Records the state; only a change touches the row, so changed_at_ms says when it froze or thawed. */
   set(scope: FreezeScope, frozen: boolean, nowMs: number): void {
     this.statements.put.run(scope.service, scope.environment, frozen ? 1 : 0, nowMs);
+    this.known.set(`${scope.service}\u0000${scope.environment}`, frozen);
   }
 
   scopes(): FreezeScope[] {

@@ -46,6 +46,11 @@ const fromRow = (row: OverrideRow): GateOverride => ({
 
 export class GateOverrideStore {
   private readonly statements;
+  /**
+   * Every override not revoked, newest first: the gate asks on every decision, and they change only
+   * through this store (create, revoke), so a query per decision would only cost the gate's latency.
+   */
+  private unrevoked: GateOverride[] | undefined;
 
   constructor(db: Db) {
     this.statements = {
@@ -55,14 +60,8 @@ export class GateOverrideStore {
       ),
       get: db.prepare<[string], OverrideRow>(`SELECT * FROM gate_overrides WHERE id = ?`),
       // Newest first, so the most recent grant is the one a decision names.
-      active: db.prepare<
-        { service: string; environment: string; sha: string | null; now: number },
-        OverrideRow
-      >(
-        `SELECT * FROM gate_overrides
-         WHERE service = @service AND environment = @environment AND expires_at_ms > @now AND revoked_at_ms IS NULL
-           AND (sha IS NULL OR sha = @sha)
-         ORDER BY created_at_ms DESC LIMIT 1`,
+      unrevoked: db.prepare<[], OverrideRow>(
+        `SELECT * FROM gate_overrides WHERE revoked_at_ms IS NULL ORDER BY created_at_ms DESC, rowid DESC`,
       ),
       list: db.prepare<{ service: string | null; activeAt: number | null }, OverrideRow>(
         `SELECT * FROM gate_overrides
@@ -78,6 +77,7 @@ export class GateOverrideStore {
 
   create(override: Omit<GateOverride, 'revokedAtMs' | 'revokedBy'>): GateOverride {
     this.statements.insert.run(override);
+    this.unrevoked = undefined;
     return { ...override, revokedAtMs: null, revokedBy: null };
   }
 
@@ -88,8 +88,14 @@ export class GateOverrideStore {
 
   /** The newest override in force for a scope; an override without sha covers every version. */
   active(service: string, environment: string, sha: string | null, nowMs: number): GateOverride | undefined {
-    const row = this.statements.active.get({ service, environment, sha, now: nowMs });
-    return row && fromRow(row);
+    this.unrevoked ??= this.statements.unrevoked.all().map(fromRow);
+    return this.unrevoked.find(
+      (o) =>
+        o.service === service &&
+        o.environment === environment &&
+        o.expiresAtMs > nowMs &&
+        (o.sha === null || o.sha === sha),
+    );
   }
 
   list(query: { service?: string; activeAtMs?: number }): GateOverride[] {
@@ -100,6 +106,7 @@ export class GateOverrideStore {
 
   /** Marks an override revoked; false when it was already revoked. */
   revoke(id: string, by: string, nowMs: number): boolean {
+    this.unrevoked = undefined;
     return this.statements.revoke.run({ id, by, now: nowMs }).changes > 0;
   }
 }
