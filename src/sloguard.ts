@@ -46,8 +46,10 @@ export function createSloguard(config: Config): Sloguard {
   if (loaded.errors.length > 0) throw new InvalidDefinitionsError(loaded.errors);
   const registry = new SloRegistry(loaded.definitions);
   const db = openDatabase(config.databasePath);
-  const checkpointer = WalCheckpointer.start(config.databasePath, (error) =>
-    process.emitWarning(`WAL checkpoint thread failed; commits checkpoint on their own: ${String(error)}`),
+  const checkpointer = WalCheckpointer.start(db, config.databasePath, (error) =>
+    process.emitWarning(
+      `WAL checkpoint thread failed; commits checkpoint every 1,000 pages: ${String(error)}`,
+    ),
   );
   const buckets = new BucketStore(db, config.minuteRetentionDays);
   const evaluator = new SloEvaluator(buckets, new StatusStore(db), registry, config.evaluationIntervalMs);
