@@ -245,18 +245,26 @@ spec:
       decision: string;
       slos: Array<{ sli: number }>;
     };
-    // What the span load costs the gate: the same rounds without it.
-    const quiet: number[] = [];
+    // What the span load costs the gate: the same rounds without it, the bare route taking turns too (an
+    // idle virtual machine wakes more slowly, so no load is not always faster).
+    const quiet = { gate: [] as number[], bare: [] as number[] };
     for (let round = 1; round <= ROUNDS; round++) {
-      const result = await run({
-        url: gateUrl,
-        connections: 10,
-        overallRate: GATE_RATE,
-        duration: ROUND_SECONDS,
-      });
-      quiet.push(result.latency.p99);
+      for (const [name, target] of [
+        ['gate', gateUrl],
+        ['bare', targets['bare fastify']],
+      ] as const) {
+        const result = await run({
+          url: target,
+          connections: 10,
+          overallRate: GATE_RATE,
+          duration: ROUND_SECONDS,
+        });
+        quiet[name].push(result.latency.p99);
+      }
     }
-    process.stdout.write(`gate p99 per round without span load (ms): ${quiet.join(', ')}\n`);
+    process.stdout.write(
+      `p99 per round without span load (ms): gate ${quiet.gate.join(', ')}; bare fastify ${quiet.bare.join(', ')}\n`,
+    );
 
     process.stdout.write(
       `gate answered "${decision.decision}" (SLI ${decision.slos[0]?.sli}); ${ROUNDS} rounds of ${ROUND_SECONDS} s at ${GATE_RATE} req/s per target; figures are the median of the rounds\n`,
@@ -284,7 +292,14 @@ spec:
       name: 'sloguard /healthz p99 (same process, same load)',
       value: median(p99s['sloguard /healthz']),
     });
-    report('gate p99 under span load', gateP99, 'ms', { name: 'gate p99 without it', value: median(quiet) });
+    report('gate p99 under span load', gateP99, 'ms', {
+      name: 'gate p99 without it',
+      value: median(quiet.gate),
+    });
+    report('gate p99 without span load', median(quiet.gate), 'ms', {
+      name: 'bare fastify p99 without span load',
+      value: median(quiet.bare),
+    });
   } finally {
     sloguard.kill('SIGTERM');
     bare.kill('SIGTERM');
