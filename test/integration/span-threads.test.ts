@@ -1,43 +1,15 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ListOfSpans } from '../../src/ingest/zipkin/proto.js';
 import { SloguardProcess } from '../helpers/service.js';
+import { SHOP_TRACE_SLOS } from '../helpers/shopSlos.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { protoSpans } from '../helpers/zipkinProto.js';
 
 /**
  * The built service parses big span batches (≥ 16 KiB) on worker threads. These batches go through that
  * path and must count exactly what the batch says, including route templates only the SLO files know.
  */
-const SLOS = `
-apiVersion: sloguard/v1
-kind: SLO
-metadata: { name: shop-availability, service: shop }
-spec:
-  indicator: { source: traces }
-  objective: 99
-  window: 28d
----
-apiVersion: sloguard/v1
-kind: SLO
-metadata: { name: shop-item-latency, service: shop }
-spec:
-  indicator:
-    source: traces
-    select: { route: "/items/:id", method: GET }
-    good: { latency: "<= 100ms" }
-  objective: 90
-  window: 28d
----
-apiVersion: sloguard/v1
-kind: SLO
-metadata: { name: shop-outbound, service: shop }
-spec:
-  indicator: { source: traces, select: { spanKinds: [client] } }
-  objective: 99
-  window: 28d
-`;
-
 const SERVER_SPANS = 2_000;
 const CLIENT_SPANS = 500;
 
@@ -87,7 +59,7 @@ const dir = tempDir('sloguard-span-threads-');
 let service: SloguardProcess;
 
 beforeAll(async () => {
-  dir.file('shop.yaml', SLOS);
+  dir.file('shop.yaml', SHOP_TRACE_SLOS);
   service = await SloguardProcess.start({ definitions: dir.path });
 });
 afterAll(async () => {
@@ -125,18 +97,7 @@ describe('span batches parsed on worker threads (built service)', () => {
   it('counts big JSON, gzip JSON and proto3 batches exactly, with the SLO files’ route templates', async () => {
     const spans = batch(Date.now() * 1000);
     const json = Buffer.from(JSON.stringify(spans));
-    const proto = Buffer.from(
-      ListOfSpans.encode(
-        ListOfSpans.fromObject({
-          spans: spans.map((s) => ({
-            ...s,
-            traceId: Buffer.from(s.traceId, 'hex'),
-            id: Buffer.from(s.id, 'hex'),
-            parentId: 'parentId' in s ? Buffer.from(s.parentId, 'hex') : undefined,
-          })),
-        }),
-      ).finish(),
-    );
+    const proto = protoSpans(spans);
     expect(json.length).toBeGreaterThan(16 * 1024);
     expect(proto.length).toBeGreaterThan(16 * 1024);
     const bodies: Array<[Buffer, Record<string, string>]> = [

@@ -3,43 +3,14 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
-import { ListOfSpans } from '../../src/ingest/zipkin/proto.js';
 import { testApp } from '../helpers/app.js';
 import { ROOT } from '../helpers/service.js';
+import { SHOP_TRACE_SLOS } from '../helpers/shopSlos.js';
 import { tempDir } from '../helpers/tmp.js';
+import { protoSpans } from '../helpers/zipkinProto.js';
 
 const FIXTURES = join(ROOT, 'test/fixtures/zipkin');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name));
-
-/** SLOs over trace data: availability and latency of server spans, and availability of client spans. */
-const SLOS = `
-apiVersion: sloguard/v1
-kind: SLO
-metadata: { name: shop-availability, service: shop }
-spec:
-  indicator: { source: traces }
-  objective: 99
-  window: 28d
----
-apiVersion: sloguard/v1
-kind: SLO
-metadata: { name: shop-item-latency, service: shop }
-spec:
-  indicator:
-    source: traces
-    select: { route: "/items/:id", method: GET }
-    good: { latency: "<= 100ms" }
-  objective: 90
-  window: 28d
----
-apiVersion: sloguard/v1
-kind: SLO
-metadata: { name: shop-outbound, service: shop }
-spec:
-  indicator: { source: traces, select: { spanKinds: [client, producer] } }
-  objective: 99
-  window: 28d
-`;
 
 const apps: Awaited<ReturnType<typeof testApp>>[] = [];
 const dirs: ReturnType<typeof tempDir>[] = [];
@@ -51,7 +22,7 @@ afterEach(async () => {
 async function app(overrides: Partial<Config> = {}) {
   const dir = tempDir('sloguard-zipkin-');
   dirs.push(dir);
-  dir.file('shop.yaml', SLOS);
+  dir.file('shop.yaml', SHOP_TRACE_SLOS);
   const ctx = await testApp({ definitionsPath: dir.path, ...overrides });
   apps.push(ctx);
   return ctx;
@@ -131,19 +102,7 @@ describe('POST /api/v2/spans', () => {
   it('gives the same SLIs for proto3, gzip JSON and gzip proto3 bodies', async () => {
     const spans = shopSpans(Date.now() * 1000);
     const json = Buffer.from(JSON.stringify(spans));
-    const proto = Buffer.from(
-      ListOfSpans.encode(
-        ListOfSpans.fromObject({
-          spans: spans.map((s) => ({
-            ...s,
-            traceId: Buffer.from(s.traceId.padStart(16, '0'), 'hex'),
-            id: Buffer.from(s.id.padStart(16, '0'), 'hex'),
-            parentId: s.parentId ? Buffer.from(s.parentId.padStart(16, '0'), 'hex') : undefined,
-            localEndpoint: s.localEndpoint && { serviceName: s.localEndpoint.serviceName },
-          })),
-        }),
-      ).finish(),
-    );
+    const proto = protoSpans(spans);
     const bodies: [string, Buffer, Record<string, string>][] = [
       ['proto3', proto, { 'content-type': 'application/x-protobuf' }],
       ['gzip JSON', gzipSync(json), { 'content-type': 'application/json', 'content-encoding': 'gzip' }],
