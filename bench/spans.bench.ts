@@ -11,12 +11,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
-import { loadConfig } from '../src/config/config.js';
-import { startService } from '../src/main.js';
+import type * as ConfigModule from '../src/config/config.js';
+import type * as MainModule from '../src/main.js';
 import { report } from './report.js';
+
+/** The build, as `npm start` runs it: worker threads (span parsing, checkpoints) start only from compiled files. */
+const built = async <T>(path: string) =>
+  (await import(pathToFileURL(join(import.meta.dirname, '../dist', path)).href)) as T;
 
 const SPANS_PER_BATCH = 500;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -79,6 +84,8 @@ async function serve(kind: string, dir: string): Promise<void> {
     return;
   }
   writeFileSync(join(dir, 'catalog.yaml'), SLO);
+  const { loadConfig } = await built<typeof ConfigModule>('config/config.js');
+  const { startService } = await built<typeof MainModule>('main.js');
   const service = await startService(
     loadConfig({
       SLOGUARD_PORT: '0',
