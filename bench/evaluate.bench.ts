@@ -25,7 +25,7 @@ import { freePort } from '../test/helpers/ports.js';
 import { SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { waitFor } from '../test/helpers/wait.js';
-import { report } from './report.js';
+import { median, report } from './report.js';
 
 const { values } = parseArgs({
   options: {
@@ -151,8 +151,7 @@ function evaluateSloguard(count: number) {
   process.stdout.write(
     `sloguard: ${count} SLOs, first evaluation of each opening: ${coldMs.map((ms) => ms.toFixed(1)).join(', ')} ms\n`,
   );
-  const median = [...coldMs].sort((a, b) => a - b)[Math.floor(OPENINGS / 2)]!;
-  return { coldMs: median, warmMs, raggedMs, sli: new Map(statuses.map((s) => [s.name, s.sli])) };
+  return { coldMs: median(coldMs), warmMs, raggedMs, sli: new Map(statuses.map((s) => [s.name, s.sli])) };
 }
 
 function expectedSli(i: number): number {

@@ -7,14 +7,16 @@
  * targets take turns in rounds and each figure is the median of its rounds (every round is printed).
  * Target: gate p99 ≤ 5 ms.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { setPriority, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import { report } from './report.js';
+import { freePort } from '../test/helpers/ports.js';
+import { stopChild } from '../test/helpers/process.js';
+import { SloguardProcess } from '../test/helpers/service.js';
+import { tempDir } from '../test/helpers/tmp.js';
+import { waitFor } from '../test/helpers/wait.js';
+import { median, report } from './report.js';
 
 const GATE_RATE = Number(process.env.BENCH_GATE_RATE ?? 1_000);
 const SPANS_PER_SECOND = Number(process.env.BENCH_SPANS_PER_SECOND ?? 50_000);
@@ -23,7 +25,6 @@ const SPANS_PER_BATCH = Number(process.env.BENCH_SPANS_PER_BATCH ?? 500);
 /** Each target is measured in ROUNDS rounds of ROUND_SECONDS, taking turns. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 5);
-const ROOT = resolve(import.meta.dirname, '..');
 
 /** The bare baseline: the smallest fastify app answering JSON, run as its own process like sloguard. */
 if (process.argv[2] === '--bare-server') {
@@ -39,29 +40,6 @@ if (process.argv[2] === '--bare-server') {
   );
 } else {
   await main();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${url} exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
 }
 
 /** One batch of spans of the gated service, JSON v2, server spans with HTTP status tags (0.5% errors). */
@@ -83,12 +61,6 @@ function spanBatch(): string {
       },
     })),
   );
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function run(options: autocannon.Options): Promise<autocannon.Result> {
@@ -150,11 +122,9 @@ async function spanLoad(url: string, seconds: number): Promise<{ finished: Promi
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'sloguard-bench-gate-'));
-  const definitions = join(dir, 'slo-definitions');
-  mkdirSync(definitions);
-  writeFileSync(
-    join(definitions, 'web.yaml'),
+  const dir = tempDir('sloguard-bench-gate-');
+  dir.file(
+    'web.yaml',
     `apiVersion: sloguard/v1
 kind: SLO
 metadata: { name: web-availability, service: web }
@@ -165,23 +135,12 @@ spec:
 `,
   );
   // The per-client limits would refuse a load test from one address: lift them for this run.
-  writeFileSync(
-    join(dir, 'sloguard.yaml'),
+  const settings = tempDir('sloguard-bench-gate-config-');
+  const config = settings.file(
+    'sloguard.yaml',
     'rateLimits: { gatePerMinute: 10000000, ingestPerMinute: 10000000 }\n',
   );
-  const [port, barePort] = await Promise.all([freePort(), freePort()]);
-  const sloguard = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'serve'], {
-    env: {
-      PATH: process.env.PATH,
-      SLOGUARD_CONFIG: join(dir, 'sloguard.yaml'),
-      SLOGUARD_PORT: String(port),
-      SLOGUARD_DATABASE: join(dir, 'sloguard.db'),
-      SLOGUARD_DEFINITIONS: definitions,
-      SLOGUARD_EVALUATION_INTERVAL: '5s',
-      SLOGUARD_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const barePort = await freePort();
   const bare = spawn(
     process.execPath,
     ['--import', 'tsx', import.meta.filename, '--bare-server', String(barePort)],
@@ -189,21 +148,27 @@ spec:
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
-  const url = `http://127.0.0.1:${port}`;
-  const gateUrl = `${url}/api/v1/gate?service=web&environment=production`;
+  const bareUrl = `http://127.0.0.1:${barePort}/bare`;
+  let sloguard: SloguardProcess | undefined;
   try {
-    await Promise.all([
-      waitUntilUp(`${url}/readyz`, sloguard),
-      waitUntilUp(`http://127.0.0.1:${barePort}/bare`, bare),
-    ]);
+    sloguard = await SloguardProcess.start({
+      definitions: dir.path,
+      env: { SLOGUARD_CONFIG: config, SLOGUARD_EVALUATION_INTERVAL: '5s' },
+    });
+    const { url } = sloguard;
+    const gateUrl = `${url}/api/v1/gate?service=web&environment=production`;
+    await waitFor('bare fastify', async () => {
+      if (bare.exitCode !== null) throw new Error(`bare server exited with ${bare.exitCode}`);
+      return (await fetch(bareUrl)).ok;
+    });
     // Warm up both servers and give the evaluator data to decide on.
     await ingest(url, 6);
     await run({ url: gateUrl, connections: 10, amount: 2_000 });
-    await run({ url: `http://127.0.0.1:${barePort}/bare`, connections: 10, amount: 2_000 });
+    await run({ url: bareUrl, connections: 10, amount: 2_000 });
 
     const targets = {
       gate: gateUrl,
-      'bare fastify': `http://127.0.0.1:${barePort}/bare`,
+      'bare fastify': bareUrl,
       'sloguard /healthz': `${url}/healthz`,
     };
     type Target = keyof typeof targets;
@@ -301,13 +266,8 @@ spec:
       value: median(quiet.bare),
     });
   } finally {
-    sloguard.kill('SIGTERM');
-    bare.kill('SIGTERM');
-    await Promise.all(
-      [sloguard, bare].map((child) =>
-        child.exitCode === null ? new Promise((r) => child.once('exit', r)) : Promise.resolve(),
-      ),
-    );
-    rmSync(dir, { recursive: true, force: true });
+    await Promise.all([sloguard?.cleanup(), stopChild(bare)]);
+    dir.cleanup();
+    settings.cleanup();
   }
 }

@@ -19,7 +19,7 @@ import { openDatabase } from '../src/store/database.js';
 import { binOf, encodeCounts } from '../src/store/histogram.js';
 import { TimelineStore } from '../src/store/timeline.js';
 import { tempDir } from '../test/helpers/tmp.js';
-import { report } from './report.js';
+import { median, report } from './report.js';
 
 const { values } = parseArgs({ options: { series: { type: 'string', default: '5' } } });
 const SERIES = Number(values.series);
@@ -111,11 +111,6 @@ function backfill() {
       }
     })();
   }
-}
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function time(runs: number, run: () => unknown): number {
