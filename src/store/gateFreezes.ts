@@ -12,6 +12,8 @@ export interface FreezeState extends FreezeScope {
   changedAtMs: number;
 }
 
+const keyOf = (scope: FreezeScope) => `${scope.service}\u0000${scope.environment}`;
+
 /** Freeze state per service and environment, kept in SQLite so a restart does not lift a freeze. */
 export class GateFreezeStore {
   private readonly statements;
@@ -40,7 +42,7 @@ export class GateFreezeStore {
 
   /** Whether the scope is frozen; undefined for a scope the gate has not seen yet. */
   isFrozen(scope: FreezeScope): boolean | undefined {
-    const key = `${scope.service}\u0000${scope.environment}`;
+    const key = keyOf(scope);
     if (this.known.has(key)) return this.known.get(key);
     const row = this.statements.get.get(scope.service, scope.environment);
     const frozen = row && row.frozen === 1;
@@ -51,7 +53,7 @@ export class GateFreezeStore {
   /** Records the state; only a change touches the row, so changed_at_ms says when it froze or thawed. */
   set(scope: FreezeScope, frozen: boolean, nowMs: number): void {
     this.statements.put.run(scope.service, scope.environment, frozen ? 1 : 0, nowMs);
-    this.known.set(`${scope.service}\u0000${scope.environment}`, frozen);
+    this.known.set(keyOf(scope), frozen);
   }
 
   scopes(): FreezeScope[] {

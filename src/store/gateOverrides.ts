@@ -47,10 +47,10 @@ const fromRow = (row: OverrideRow): GateOverride => ({
 export class GateOverrideStore {
   private readonly statements;
   /**
-   * Every override not revoked, newest first: the gate asks on every decision, and they change only
-   * through this store (create, revoke), so a query per decision would only cost the gate's latency.
+   * The overrides in force when read, newest first: the gate asks on every decision, and they change only
+   * through this store (create, revoke) or by expiring, so a query per decision would only cost latency.
    */
-  private unrevoked: GateOverride[] | undefined;
+  private inForce: { atMs: number; overrides: GateOverride[] } | undefined;
 
   constructor(db: Db) {
     this.statements = {
@@ -60,8 +60,9 @@ export class GateOverrideStore {
       ),
       get: db.prepare<[string], OverrideRow>(`SELECT * FROM gate_overrides WHERE id = ?`),
       // Newest first, so the most recent grant is the one a decision names.
-      unrevoked: db.prepare<[], OverrideRow>(
-        `SELECT * FROM gate_overrides WHERE revoked_at_ms IS NULL ORDER BY created_at_ms DESC, rowid DESC`,
+      inForce: db.prepare<[number], OverrideRow>(
+        `SELECT * FROM gate_overrides WHERE revoked_at_ms IS NULL AND expires_at_ms > ?
+         ORDER BY created_at_ms DESC, rowid DESC`,
       ),
       list: db.prepare<{ service: string | null; activeAt: number | null }, OverrideRow>(
         `SELECT * FROM gate_overrides
@@ -77,7 +78,7 @@ export class GateOverrideStore {
 
   create(override: Omit<GateOverride, 'revokedAtMs' | 'revokedBy'>): GateOverride {
     this.statements.insert.run(override);
-    this.unrevoked = undefined;
+    this.inForce = undefined;
     return { ...override, revokedAtMs: null, revokedBy: null };
   }
 
@@ -88,8 +89,11 @@ export class GateOverrideStore {
 
   /** The newest override in force for a scope; an override without sha covers every version. */
   active(service: string, environment: string, sha: string | null, nowMs: number): GateOverride | undefined {
-    this.unrevoked ??= this.statements.unrevoked.all().map(fromRow);
-    return this.unrevoked.find(
+    // Read again for a moment before the last read: an override expired since may have been in force then.
+    if (!this.inForce || nowMs < this.inForce.atMs) {
+      this.inForce = { atMs: nowMs, overrides: this.statements.inForce.all(nowMs).map(fromRow) };
+    }
+    return this.inForce.overrides.find(
       (o) =>
         o.service === service &&
         o.environment === environment &&
@@ -106,7 +110,7 @@ export class GateOverrideStore {
 
   /** Marks an override revoked; false when it was already revoked. */
   revoke(id: string, by: string, nowMs: number): boolean {
-    this.unrevoked = undefined;
+    this.inForce = undefined;
     return this.statements.revoke.run({ id, by, now: nowMs }).changes > 0;
   }
 }
