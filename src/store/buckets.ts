@@ -107,6 +107,7 @@ export class BucketStore {
     const version = this.readDataVersion();
     if (version !== this.dataVersion) {
       this.cache.clear();
+      this.slices.forgetCuts();
       this.dataVersion = version;
     }
   }
@@ -136,12 +137,15 @@ export class BucketStore {
       for (const [minute, delta] of series.minutes) {
         this.mergeInto(this.statements.minute, seriesId, minute, [delta]);
         const hour = Math.floor(minute / MINUTES_PER_HOUR);
-        this.cache.touched(seriesId, hour);
         const list = hours.get(hour);
         if (list) list.push(delta);
         else hours.set(hour, [delta]);
       }
-      for (const [hour, deltas] of hours) this.mergeInto(this.statements.hour, seriesId, hour, deltas);
+      for (const [hour, deltas] of hours) {
+        this.mergeInto(this.statements.hour, seriesId, hour, deltas);
+        this.cache.touched(seriesId, hour);
+        this.slices.touched(seriesId, hour);
+      }
     }
     for (const write of batch.inTransaction) write();
   }

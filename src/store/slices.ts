@@ -31,7 +31,10 @@ export interface SliceQuery {
   events: (sums: BucketSums) => SliceEvents;
 }
 
-/** The window's closed slices that could be judged, oldest first, and how many could not. */
+/**
+ * The window's closed slices that could be judged, oldest first, and how many could not. The arrays may be
+ * the store's own: read them before asking again.
+ */
 export interface ClosedSlices {
   good: Float64Array;
   valid: Float64Array;
@@ -55,6 +58,8 @@ interface Held {
    * age already cut from minutes.
    */
   hoursRead: boolean;
+  /** The write (SliceStore's count of written hours) up to which the slices in minute rows were cut; -1: none. */
+  cutAt: number;
 }
 
 /** One kept slice as written: slicing, start (epoch minutes), good and valid events. */
@@ -64,6 +69,9 @@ const MINUTES_PER_HOUR = 60;
 
 export class SliceStore {
   private readonly held = new Map<string, Held>();
+  /** Per series, the hours written to and the count of written hours when each last was. */
+  private readonly written = new Map<number, Map<number, number>>();
+  private writes = 0;
   private readonly statements;
   /** Writes slices in one transaction. */
   private readonly keep: (slices: readonly KeptSlice[]) => void;
@@ -122,9 +130,25 @@ export class SliceStore {
     return judged(held, count);
   }
 
+  /** The writer added to this series in this hour: slices overlapping it are cut again at the next tick. */
+  touched(seriesId: number, hour: number): void {
+    let hours = this.written.get(seriesId);
+    if (!hours) {
+      hours = new Map();
+      this.written.set(seriesId, hours);
+    }
+    hours.set(hour, ++this.writes);
+  }
+
+  /** Another connection wrote (an import, say): every slice still in minute rows is cut again. */
+  forgetCuts(): void {
+    for (const held of this.held.values()) held.cutAt = -1;
+  }
+
   /** Drops slices that started before `oldestMinute` (hour retention: older than any window needs). */
   applyRetention(oldestMinute: number): number {
     this.held.clear();
+    this.written.clear();
     return this.statements.deleteBefore.run(oldestMinute).changes;
   }
 
@@ -141,6 +165,7 @@ export class SliceStore {
         good: new Float64Array(0),
         valid: new Float64Array(0),
         hoursRead: false,
+        cutAt: -1,
       };
       this.held.set(slo, held);
     }
@@ -148,12 +173,19 @@ export class SliceStore {
     const shift = (fromMinute - held.base) / sliceMinutes;
     const overlap =
       Number.isInteger(shift) && shift >= 0 ? Math.max(0, Math.min(count, held.good.length - shift)) : 0;
-    const good = new Float64Array(count).fill(Number.NaN);
-    const valid = new Float64Array(count).fill(Number.NaN);
-    if (overlap > 0) {
+    // A rolling window keeps its length: its slices move down in place rather than into new arrays.
+    const inPlace = overlap > 0 && held.good.length === count;
+    const good = inPlace ? held.good : new Float64Array(count);
+    const valid = inPlace ? held.valid : new Float64Array(count);
+    if (inPlace) {
+      good.copyWithin(0, shift, shift + overlap);
+      valid.copyWithin(0, shift, shift + overlap);
+    } else if (overlap > 0) {
       good.set(held.good.subarray(shift, shift + overlap));
       valid.set(held.valid.subarray(shift, shift + overlap));
     }
+    good.fill(Number.NaN, overlap);
+    valid.fill(Number.NaN, overlap);
     const rows = this.statements.read.iterate(
       held.slicingId,
       fromMinute + overlap * sliceMinutes,
@@ -205,21 +237,26 @@ export class SliceStore {
     }
   }
 
-  /** Cuts slices [first, last) from minute rows; returns those that differ from what was kept, or were not kept. */
+  /**
+   * Cuts from minute rows the slices of [first, last) that may differ from what is held: those never cut and
+   * those in hours written since the last cut. Returns those that differ from what was kept, or were not kept.
+   */
   private fromMinutes(query: SliceQuery, held: Held, first: number, last: number): number[] {
     const changed: number[] = [];
-    if (first >= last) return changed;
+    const [from, to] = this.toCut(query, held, first, last);
+    held.cutAt = this.writes;
+    if (from >= to) return changed;
     const { sliceMinutes } = held;
-    const fromMinute = held.base + first * sliceMinutes;
+    const fromMinute = held.base + from * sliceMinutes;
     const minutes = this.buckets.slotSeries(
       'minute',
       query.seriesIds,
       fromMinute,
-      fromMinute + (last - first) * sliceMinutes,
+      fromMinute + (to - from) * sliceMinutes,
       query.thresholdUs,
     );
-    for (let index = first; index < last; index++) {
-      const at = (index - first) * sliceMinutes;
+    for (let index = from; index < to; index++) {
+      const at = (index - from) * sliceMinutes;
       const { good, valid } = query.events(bucketSums(minutes, at, at + sliceMinutes));
       if (good === held.good[index] && valid === held.valid[index]) continue;
       held.good[index] = good;
@@ -228,25 +265,60 @@ export class SliceStore {
     }
     return changed;
   }
+
+  /** The slices [from, to) of [first, last) spanning every one never cut and every one written since. */
+  private toCut(query: SliceQuery, held: Held, first: number, last: number): [number, number] {
+    if (held.cutAt < 0) return [first, last];
+    let from = last;
+    let to = first;
+    const include = (start: number, end: number) => {
+      if (end <= first || start >= last) return;
+      from = Math.min(from, Math.max(first, start));
+      to = Math.max(to, Math.min(last, end));
+    };
+    for (let index = first; index < last; index++) {
+      if (Number.isNaN(held.good[index]!)) include(index, index + 1);
+    }
+    for (const seriesId of query.seriesIds) {
+      for (const [hour, write] of this.written.get(seriesId) ?? []) {
+        if (write <= held.cutAt) continue;
+        include(
+          Math.floor((hour * MINUTES_PER_HOUR - held.base) / held.sliceMinutes),
+          Math.ceil(((hour + 1) * MINUTES_PER_HOUR - held.base) / held.sliceMinutes),
+        );
+      }
+    }
+    return [from, Math.max(from, to)];
+  }
 }
 
 /** The judged slices of the first `count` held, and from when on none is missing. */
 function judged(held: Held, count: number): ClosedSlices {
-  const good: number[] = [];
-  const valid: number[] = [];
+  let missing = 0;
   let lastMissing = -1;
   for (let index = 0; index < count; index++) {
-    if (Number.isNaN(held.good[index]!)) {
-      lastMissing = index;
-      continue;
-    }
-    good.push(held.good[index]!);
-    valid.push(held.valid[index]!);
+    if (!Number.isNaN(held.good[index]!)) continue;
+    missing += 1;
+    lastMissing = index;
   }
-  return {
-    good: Float64Array.from(good),
-    valid: Float64Array.from(valid),
-    unjudged: count - good.length,
-    judgedFromMs: (held.base + (lastMissing + 1) * held.sliceMinutes) * 60_000,
-  };
+  const judgedFromMs = (held.base + (lastMissing + 1) * held.sliceMinutes) * 60_000;
+  // Usually every slice is judged: the held arrays serve as they are.
+  if (missing === 0) {
+    return {
+      good: held.good.subarray(0, count),
+      valid: held.valid.subarray(0, count),
+      unjudged: 0,
+      judgedFromMs,
+    };
+  }
+  const good = new Float64Array(count - missing);
+  const valid = new Float64Array(count - missing);
+  let at = 0;
+  for (let index = 0; index < count; index++) {
+    if (Number.isNaN(held.good[index]!)) continue;
+    good[at] = held.good[index]!;
+    valid[at] = held.valid[index]!;
+    at += 1;
+  }
+  return { good, valid, unjudged: missing, judgedFromMs };
 }

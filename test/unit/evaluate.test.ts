@@ -439,6 +439,47 @@ describe('time slices past minute retention', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('cuts again, between retention runs, the slices a late write or another connection lands in', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloguard-slices-'));
+    try {
+      const path = join(dir, 'sloguard.db');
+      const db = openDatabase(path);
+      dbs.push(db);
+      const buckets = new BucketStore(db, 1);
+      const slo = slicesOf('/a', 'timeslices');
+      // The last six hours of traffic, committed as it arrives and evaluated every ten minutes, with no
+      // retention run in between: late requests land in slices already cut and kept.
+      const events = traffic().filter((e) => e.timeMs >= NOW - 6 * HOUR && e.committedMs < NOW);
+      const late = events.filter((e) => e.committedMs - e.timeMs >= 10 * MINUTE);
+      expect(late.length).toBeGreaterThan(20);
+      for (let tick = NOW - 6 * HOUR + 10 * MINUTE; tick <= NOW; tick += 10 * MINUTE) {
+        commit(
+          buckets,
+          events.filter((e) => e.committedMs >= tick - 10 * MINUTE && e.committedMs < tick),
+        );
+        storeInput(buckets, slo, buckets.listSeries(), tick);
+      }
+      const evaluated = () =>
+        evaluateSlo(
+          slo,
+          buckets.readPass(() => storeInput(buckets, slo, buckets.listSeries(), NOW)),
+          NOW,
+        );
+      const expected = bruteForce(events, '/a', SLICE, 0.9);
+      expect(evaluated().slices).toMatchObject({ valid: expected.valid, good: expected.good });
+      // Failures written through another connection into slices already cut.
+      const other = openDatabase(path);
+      dbs.push(other);
+      const failures = Array.from({ length: 40 }, (_, i) => event(NOW - 3 * HOUR + i * MINUTE, '/a', 503));
+      commit(new BucketStore(other, 1), failures);
+      const after = bruteForce([...events, ...failures], '/a', SLICE, 0.9);
+      expect(after.good).toBeLessThan(expected.good);
+      expect(evaluated().slices).toMatchObject({ valid: after.valid, good: after.good });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('composites', () => {
