@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import type { SloRegistry } from '../definitions/registry.js';
 import type { SloEvaluator } from '../evaluate/scheduler.js';
 import type { SloStatus } from '../evaluate/status.js';
@@ -91,7 +92,14 @@ export class DeployGate {
       override,
     });
     this.setFreeze(scope, known, verdict.frozen, nowMs);
-    const decision: GateDecision = { ...verdict, id: randomUUID(), decidedAtMs: nowMs, request, policy };
+    // Time-ordered ids: the audit trail's index grows at its end instead of at a random page per decision.
+    const decision: GateDecision = {
+      ...verdict,
+      id: uuidv7({ msecs: nowMs }),
+      decidedAtMs: nowMs,
+      request,
+      policy,
+    };
     this.stores.decisions.append({
       id: decision.id,
       decidedAtMs: nowMs,
@@ -113,8 +121,8 @@ export class DeployGate {
         frozen: decision.frozen,
         stale: decision.stale,
         policy,
-        statuses: verdict.statuses,
       },
+      statuses: verdict.statuses,
     });
     const release = request.version ?? request.checksum;
     if (isAllowed(decision.decision) && release) {

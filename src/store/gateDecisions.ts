@@ -1,3 +1,4 @@
+import type { SloStatus } from '../evaluate/status.js';
 import type { Db } from './database.js';
 
 /** One row of the append-only audit trail of gate decisions. */
@@ -11,7 +12,10 @@ export interface GateDecisionRecord {
   decision: string;
   reason: string;
   request: unknown;
-  answer: unknown;
+  /** The answer given; `list()` returns it with the statuses it was based on as `answer.statuses`. */
+  answer: Record<string, unknown>;
+  /** The statuses the decision was based on, as the evaluator published them. */
+  statuses: readonly SloStatus[];
 }
 
 interface DecisionRow {
@@ -25,6 +29,8 @@ interface DecisionRow {
   reason: string;
   request: string;
   answer: string;
+  /** Null for decisions stored before migration 6, whose answer holds their statuses. */
+  inputs: string | null;
 }
 
 export interface DecisionQuery {
@@ -38,6 +44,10 @@ export interface DecisionQuery {
  * Decisions are committed in groups: those made in one turn of the event loop share one transaction, and a
  * caller is answered only once its decision is committed (`committed()`), so the audit trail never misses
  * an answer CI acted on, while one commit per decision would cost the gate more than the decision itself.
+ *
+ * The statuses a decision was based on change only once per evaluation, while the gate may decide a thousand
+ * times a second on them: they are stored once (`gate_inputs`) and every decision made on the same status
+ * objects refers to that row.
  */
 export class GateDecisionStore {
   private readonly insertAll;
@@ -45,25 +55,39 @@ export class GateDecisionStore {
   private pending: GateDecisionRecord[] = [];
   private scheduled = false;
   private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  /** The last stored inputs of each list of SLOs, by the identity of the status objects. */
+  private storedInputs = new Map<string, { statuses: readonly SloStatus[]; id: number }>();
 
   constructor(db: Db) {
     const insert = db.prepare(
-      `INSERT INTO gate_decisions (id, decided_at_ms, service, environment, version, change_type, decision, reason, request, answer)
-       VALUES (@id, @decidedAtMs, @service, @environment, @version, @changeType, @decision, @reason, @request, @answer)`,
+      `INSERT INTO gate_decisions (id, decided_at_ms, service, environment, version, change_type, decision, reason, request, answer, inputs_id)
+       VALUES (@id, @decidedAtMs, @service, @environment, @version, @changeType, @decision, @reason, @request, @answer, @inputsId)`,
     );
+    const insertInputs = db.prepare<[string]>(`INSERT INTO gate_inputs (statuses) VALUES (?)`);
     this.insertAll = db.transaction((records: GateDecisionRecord[]) => {
-      for (const record of records) {
+      // Kept apart until the commit succeeds: a rolled back row id must not be referred to later.
+      const stored = new Map(this.storedInputs);
+      for (const { statuses, ...record } of records) {
+        const key = statuses.map((s) => s.name).join('\u0000');
+        let inputs = stored.get(key);
+        if (!sameStatuses(inputs?.statuses, statuses)) {
+          const id = Number(insertInputs.run(JSON.stringify(statuses)).lastInsertRowid);
+          inputs = { statuses, id };
+          stored.set(key, inputs);
+        }
         insert.run({
           ...record,
           request: JSON.stringify(record.request),
           answer: JSON.stringify(record.answer),
+          inputsId: inputs?.id,
         });
       }
+      return stored;
     });
     this.query = db.prepare<{ service: string | null; from: number; to: number; limit: number }, DecisionRow>(
-      `SELECT * FROM gate_decisions
+      `SELECT d.*, i.statuses AS inputs FROM gate_decisions d LEFT JOIN gate_inputs i ON i.id = d.inputs_id
        WHERE (@service IS NULL OR service = @service) AND decided_at_ms >= @from AND decided_at_ms < @to
-       ORDER BY decided_at_ms DESC, id DESC LIMIT @limit`,
+       ORDER BY decided_at_ms DESC, d.id DESC LIMIT @limit`,
     );
   }
 
@@ -92,7 +116,7 @@ export class GateDecisionStore {
     this.scheduled = false;
     const waiters = this.waiters.splice(0);
     try {
-      if (this.pending.length > 0) this.insertAll(this.pending.splice(0));
+      if (this.pending.length > 0) this.storedInputs = this.insertAll(this.pending.splice(0));
     } catch (error) {
       for (const waiter of waiters) waiter.reject(error);
       return error;
@@ -109,17 +133,34 @@ export class GateDecisionStore {
       to: query.toMs ?? Number.MAX_SAFE_INTEGER,
       limit: query.limit,
     });
-    return rows.map((row) => ({
-      id: row.id,
-      decidedAtMs: row.decided_at_ms,
-      service: row.service,
-      environment: row.environment,
-      version: row.version,
-      changeType: row.change_type,
-      decision: row.decision,
-      reason: row.reason,
-      request: JSON.parse(row.request) as unknown,
-      answer: JSON.parse(row.answer) as unknown,
-    }));
+    // Decisions on the same evaluation share their statuses: parse them once.
+    const parsed = new Map<string, unknown>();
+    return rows.map((row) => {
+      const answer = JSON.parse(row.answer) as Record<string, unknown>;
+      if (row.inputs !== null) {
+        if (!parsed.has(row.inputs)) parsed.set(row.inputs, JSON.parse(row.inputs));
+        answer.statuses = parsed.get(row.inputs);
+      }
+      return {
+        id: row.id,
+        decidedAtMs: row.decided_at_ms,
+        service: row.service,
+        environment: row.environment,
+        version: row.version,
+        changeType: row.change_type,
+        decision: row.decision,
+        reason: row.reason,
+        request: JSON.parse(row.request) as unknown,
+        answer,
+        statuses: answer.statuses as SloStatus[],
+      };
+    });
   }
+}
+
+/** The same status objects: the evaluator publishes new ones on each evaluation and never changes them. */
+function sameStatuses(stored: readonly SloStatus[] | undefined, statuses: readonly SloStatus[]): boolean {
+  return (
+    stored !== undefined && stored.length === statuses.length && stored.every((s, i) => s === statuses[i])
+  );
 }

@@ -178,4 +178,18 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX slices_by_time ON slices (start_minute);
   `,
+  `
+  -- The statuses gate decisions were based on, stored once per evaluation and referenced by every decision
+  -- made on them: copied into each answer they were 1.5 KB of a 1.8 KB row, written a thousand times a second
+  -- under load. Decisions stored before keep their statuses in their answer.
+  CREATE TABLE gate_inputs (
+    id INTEGER PRIMARY KEY,
+    statuses TEXT NOT NULL         -- JSON array of SloStatus
+  );
+  CREATE TRIGGER gate_inputs_no_update BEFORE UPDATE ON gate_inputs
+    BEGIN SELECT RAISE(ABORT, 'gate_inputs is append-only'); END;
+  CREATE TRIGGER gate_inputs_no_delete BEFORE DELETE ON gate_inputs
+    BEGIN SELECT RAISE(ABORT, 'gate_inputs is append-only'); END;
+  ALTER TABLE gate_decisions ADD COLUMN inputs_id INTEGER REFERENCES gate_inputs (id);
+  `,
 ];

@@ -183,6 +183,37 @@ describe('SLO and gate API', () => {
     reader.close();
   });
 
+  it('stores the statuses decisions were based on once per evaluation, and lists each decision with them', async () => {
+    const { db, evaluator } = ctx.sloguard;
+    const storedInputs = () => (db.prepare('SELECT count(*) AS n FROM gate_inputs').get() as { n: number }).n;
+    const ask = () => ctx.app.inject('/api/v1/gate?service=checkout');
+    await Promise.all([ask(), ask()]);
+    await ask();
+    expect(storedInputs()).toBe(1);
+    const reevaluated = evaluator.evaluateAll(Date.now() + 1000).filter((s) => s.service === 'checkout');
+    await ask();
+    expect(storedInputs()).toBe(2);
+    // A decision stored before migration 6 carries its statuses in its answer.
+    db.prepare(
+      `INSERT INTO gate_decisions (id, decided_at_ms, service, change_type, decision, reason, request, answer)
+       VALUES ('old', 1, 'checkout', 'feature', 'allow', 'ok', '{}', '{"decision":"allow","statuses":[{"name":"kept"}]}')`,
+    ).run();
+    const audit = (await ctx.app.inject('/api/v1/gate/decisions?service=checkout')).json().decisions as Array<{
+      answer: { statuses: Array<{ name: string; evaluatedAtMs: number }> };
+    }>;
+    expect(audit).toHaveLength(5);
+    const [newest, ...earlier] = audit;
+    expect(newest!.answer.statuses).toEqual(JSON.parse(JSON.stringify(reevaluated)));
+    for (const decision of earlier.slice(0, 3)) {
+      expect(decision.answer.statuses.map((s) => s.name)).toEqual([
+        'checkout-availability',
+        'checkout-submit-latency',
+      ]);
+      expect(decision.answer.statuses[0]!.evaluatedAtMs).toBeLessThan(newest!.answer.statuses[0]!.evaluatedAtMs);
+    }
+    expect(audit[4]!.answer.statuses).toEqual([{ name: 'kept' }]);
+  });
+
   it('cannot decide for a service without SLOs (503) and names bad fields (400)', async () => {
     const unknown = await ctx.app.inject('/api/v1/gate?service=nobody');
     expect(unknown.statusCode).toBe(503);
