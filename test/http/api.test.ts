@@ -198,7 +198,8 @@ describe('SLO and gate API', () => {
       `INSERT INTO gate_decisions (id, decided_at_ms, service, change_type, decision, reason, request, answer)
        VALUES ('old', 1, 'checkout', 'feature', 'allow', 'ok', '{}', '{"decision":"allow","statuses":[{"name":"kept"}]}')`,
     ).run();
-    const audit = (await ctx.app.inject('/api/v1/gate/decisions?service=checkout')).json().decisions as Array<{
+    const audit = (await ctx.app.inject('/api/v1/gate/decisions?service=checkout')).json()
+      .decisions as Array<{
       answer: { statuses: Array<{ name: string; evaluatedAtMs: number }> };
     }>;
     expect(audit).toHaveLength(5);
@@ -209,7 +210,9 @@ describe('SLO and gate API', () => {
         'checkout-availability',
         'checkout-submit-latency',
       ]);
-      expect(decision.answer.statuses[0]!.evaluatedAtMs).toBeLessThan(newest!.answer.statuses[0]!.evaluatedAtMs);
+      expect(decision.answer.statuses[0]!.evaluatedAtMs).toBeLessThan(
+        newest!.answer.statuses[0]!.evaluatedAtMs,
+      );
     }
     expect(audit[4]!.answer.statuses).toEqual([{ name: 'kept' }]);
   });
