@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
 import type { SloRegistry } from '../definitions/registry.js';
 import type { SloEvaluator } from '../evaluate/scheduler.js';
 import type { SloStatus } from '../evaluate/status.js';
@@ -8,6 +7,7 @@ import type { GateDecisionStore } from '../store/gateDecisions.js';
 import type { FreezeScope, FreezeState, GateFreezeStore } from '../store/gateFreezes.js';
 import type { GateOverride, GateOverrideStore } from '../store/gateOverrides.js';
 import { type Decision, decideGate, type GateRequest, type GateVerdict, nextFreeze } from './decide.js';
+import { timeOrderedId } from './ids.js';
 import type { GatePolicies, ResolvedPolicy } from './policy.js';
 
 /** A verdict with its identity, as stored in the audit trail and answered to CI. */
@@ -92,10 +92,9 @@ export class DeployGate {
       override,
     });
     this.setFreeze(scope, known, verdict.frozen, nowMs);
-    // Time-ordered ids: the audit trail's index grows at its end instead of at a random page per decision.
     const decision: GateDecision = {
       ...verdict,
-      id: uuidv7({ msecs: nowMs }),
+      id: timeOrderedId(nowMs),
       decidedAtMs: nowMs,
       request,
       policy,

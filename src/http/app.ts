@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import helmet from 'helmet';
@@ -15,6 +16,46 @@ import sloguardPlugin from './plugins/sloguard.js';
 import slos from './plugins/slos.js';
 import spans from './plugins/spans.js';
 import timeseries from './plugins/timeseries.js';
+
+interface JsonSchema {
+  type?: string;
+  properties?: Record<string, JsonSchema>;
+  anyOf?: JsonSchema[];
+}
+
+const isString = (schema: JsonSchema): boolean =>
+  schema.type === 'string' || (schema.anyOf?.every(isString) ?? false);
+
+/**
+ * TypeBox's compiler converts query strings and path parameters to the schema's types before checking them
+ * (it leaves bodies alone). For a schema of strings only, converting changes nothing and cost the gate 7 µs of
+ * a 120 µs answer: such parts are checked as a body is.
+ */
+const validatorCompiler: typeof TypeBoxValidatorCompiler = (route) => {
+  const schema = route.schema as JsonSchema;
+  const stringsOnly = schema.type === 'object' && Object.values(schema.properties ?? {}).every(isString);
+  return TypeBoxValidatorCompiler(stringsOnly ? { ...route, httpPart: 'body' } : route);
+};
+
+/**
+ * The headers helmet sets for our configuration, read once at start: they depend on nothing in the request,
+ * and helmet would build them again on every request (5 µs of a gate answer, CSP string included).
+ */
+function fixedHeaders(middleware: ReturnType<typeof helmet>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader: (name: string, value: unknown) => {
+      headers[name] = String(value);
+    },
+    removeHeader: (name: string) => {
+      delete headers[name];
+    },
+  };
+  middleware({} as IncomingMessage, response as unknown as ServerResponse, (error?: unknown) => {
+    if (error) throw error;
+  });
+  return headers;
+}
 
 export interface AppOptions {
   logLevel?: string;
@@ -39,7 +80,7 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
     // A client that trickles its request must not hold a connection for ever.
     requestTimeout: 30_000,
     clientErrorHandler: answerClientError,
-  }).setValidatorCompiler(TypeBoxValidatorCompiler);
+  }).setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
   if (sloguard.config.tracingUrl) recordRoutes(app);
   // Auth and limits first: their onRoute hooks must see every route registered after them.
@@ -64,10 +105,11 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
       },
     },
   });
-  // Built once: @fastify/helmet rebuilds helmet's middleware (directives parsed again) on every request.
-  app.addHook('onRequest', (request, reply, done) =>
-    securityHeaders(request.raw, reply.raw, (error) => done(error instanceof Error ? error : undefined)),
-  );
+  const headers = fixedHeaders(securityHeaders);
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
+  });
   await app.register(sloguardPlugin, { sloguard });
   await app.register(metrics);
   await app.register(health);

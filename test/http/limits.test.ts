@@ -54,6 +54,13 @@ describe('limits', () => {
     expect(csp).not.toContain('upgrade-insecure-requests');
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['x-frame-options']).toBeDefined();
+    // Errors carry them too.
+    for (const url of ['/nowhere', '/api/v1/gate']) {
+      const error = await fastify.inject(url);
+      expect(error.statusCode).toBeGreaterThanOrEqual(400);
+      expect(error.headers['content-security-policy']).toBe(csp);
+      expect(error.headers['x-content-type-options']).toBe('nosniff');
+    }
   });
 
   it('answers malformed HTTP with a JSON error: giant headers 431, a broken request line 400', async () => {

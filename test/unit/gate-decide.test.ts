@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SloStatus } from '../../src/evaluate/status.js';
 import { type ActiveOverride, decideGate, type GateInputs, nextFreeze } from '../../src/gate/decide.js';
+import { timeOrderedId } from '../../src/gate/ids.js';
 import { CHANGE_TYPES, type ChangeType, GatePolicies, type ResolvedPolicy } from '../../src/gate/policy.js';
 
 const NOW = Date.UTC(2026, 10, 23, 12);
@@ -242,5 +243,20 @@ describe('gate policy details', () => {
     expect(nextFreeze(true, at(null), 0.1)).toBe(true);
     expect(nextFreeze(false, at(0.01), 0.1)).toBe(false);
     expect(nextFreeze(true, at(0.3), 0.25)).toBe(false);
+  });
+});
+
+describe('decision ids', () => {
+  it('are UUIDv7: the time first, so they sort as they were decided', () => {
+    const atMs = Date.UTC(2026, 10, 23, 12);
+    const ids = [atMs, atMs + 1, atMs + 1, atMs + 60_000].map((ms) => timeOrderedId(ms));
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+    expect(Number.parseInt(ids[0]!.replace('-', '').slice(0, 12), 16)).toBe(atMs);
+    expect(new Set(ids).size).toBe(4);
+    expect(ids[0]! < ids[1]! && ids[1]!.slice(0, 13) === ids[2]!.slice(0, 13) && ids[2]! < ids[3]!).toBe(
+      true,
+    );
   });
 });
