@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, type TransferListItem, Worker } from 'node:worker_threads';
@@ -114,14 +115,22 @@ export function answerRequests<Request, Answer>(handle: (request: Request) => An
 
 /**
  * Lowers the calling thread's scheduling priority, so that on a busy machine the event loop (gate answers)
- * gets the CPU before background work. Linux takes a thread id where setpriority wants a process id; on
- * other systems the thread keeps its priority.
+ * gets the CPU before background work. On Linux the thread becomes SCHED_IDLE (util-linux `chrt`): a niced
+ * thread that got the CPU keeps it for its time slice, and the event loop waking for a request waited up to
+ * that slice, while an idle-class thread gives way the moment a normal one wakes. Without `chrt` the thread is
+ * niced. Linux takes a thread id where setpriority wants a process id; elsewhere the thread keeps its priority.
  */
 export function yieldToEventLoop(): void {
+  let threadId: number;
   try {
-    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    setPriority(threadId, BACKGROUND_NICE);
+    threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
   } catch {
-    // No /proc/thread-self: not Linux.
+    return; // No /proc/thread-self: not Linux.
+  }
+  setPriority(threadId, BACKGROUND_NICE);
+  try {
+    execFileSync('chrt', ['--idle', '--pid', '0', String(threadId)], { stdio: 'ignore', timeout: 5_000 });
+  } catch {
+    // No chrt: the nice value stands.
   }
 }

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SloguardProcess } from '../helpers/service.js';
@@ -114,6 +115,19 @@ describe('span batches parsed on worker threads (built service)', () => {
       });
     }
     await expectCounted(bodies.length);
+  });
+
+  it('runs the parse and checkpoint threads in the idle scheduling class, the event loop in the normal one', () => {
+    // Field 41 of /proc/<pid>/task/<tid>/stat is the policy: 0 SCHED_OTHER, 5 SCHED_IDLE.
+    const policies = new Map(
+      readdirSync(`/proc/${service.pid}/task`).map((tid) => {
+        const stat = readFileSync(`/proc/${service.pid}/task/${tid}/stat`, 'utf8');
+        return [Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38])];
+      }),
+    );
+    expect(policies.get(service.pid!)).toBe(0);
+    // The checkpointing thread and at least one parse thread (the batches above started the pool).
+    expect([...policies.values()].filter((policy) => policy === 5).length).toBeGreaterThanOrEqual(2);
   });
 
   it("refuses a big batch whole with Zipkin's message when one span deep inside is invalid", async () => {
