@@ -18,6 +18,12 @@ export interface GateDecisionRecord {
   statuses: readonly SloStatus[];
 }
 
+/** A `gate_inputs` row and the status objects it was stored from. */
+interface StoredInputs {
+  statuses: readonly SloStatus[];
+  id: number;
+}
+
 interface DecisionRow {
   id: string;
   decided_at_ms: number;
@@ -56,7 +62,7 @@ export class GateDecisionStore {
   private scheduled = false;
   private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
   /** The last stored inputs of each list of SLOs, by the identity of the status objects. */
-  private storedInputs = new Map<string, { statuses: readonly SloStatus[]; id: number }>();
+  private readonly storedInputs = new Map<string, StoredInputs>();
 
   constructor(db: Db) {
     const insert = db.prepare(
@@ -66,23 +72,22 @@ export class GateDecisionStore {
     const insertInputs = db.prepare<[string]>(`INSERT INTO gate_inputs (statuses) VALUES (?)`);
     this.insertAll = db.transaction((records: GateDecisionRecord[]) => {
       // Kept apart until the commit succeeds: a rolled back row id must not be referred to later.
-      const stored = new Map(this.storedInputs);
+      const added = new Map<string, StoredInputs>();
       for (const { statuses, ...record } of records) {
         const key = statuses.map((s) => s.name).join('\u0000');
-        let inputs = stored.get(key);
-        if (!sameStatuses(inputs?.statuses, statuses)) {
-          const id = Number(insertInputs.run(JSON.stringify(statuses)).lastInsertRowid);
-          inputs = { statuses, id };
-          stored.set(key, inputs);
+        let inputs = added.get(key) ?? this.storedInputs.get(key);
+        if (inputs === undefined || !sameStatuses(inputs.statuses, statuses)) {
+          inputs = { statuses, id: Number(insertInputs.run(JSON.stringify(statuses)).lastInsertRowid) };
+          added.set(key, inputs);
         }
         insert.run({
           ...record,
           request: JSON.stringify(record.request),
           answer: JSON.stringify(record.answer),
-          inputsId: inputs?.id,
+          inputsId: inputs.id,
         });
       }
-      return stored;
+      return added;
     });
     this.query = db.prepare<{ service: string | null; from: number; to: number; limit: number }, DecisionRow>(
       `SELECT d.*, i.statuses AS inputs FROM gate_decisions d LEFT JOIN gate_inputs i ON i.id = d.inputs_id
@@ -116,7 +121,10 @@ export class GateDecisionStore {
     this.scheduled = false;
     const waiters = this.waiters.splice(0);
     try {
-      if (this.pending.length > 0) this.storedInputs = this.insertAll(this.pending.splice(0));
+      if (this.pending.length > 0) {
+        for (const [key, inputs] of this.insertAll(this.pending.splice(0)))
+          this.storedInputs.set(key, inputs);
+      }
     } catch (error) {
       for (const waiter of waiters) waiter.reject(error);
       return error;
