@@ -59,6 +59,8 @@ function fixedHeaders(middleware: ReturnType<typeof helmet>): Record<string, str
 
 export interface AppOptions {
   logLevel?: string;
+  /** Where log lines go (stdout by default). */
+  logStream?: { write(line: string): void };
 }
 
 /** The HTTP API as a fastify instance; `app.inject()` in tests, `listen()` in main. */
@@ -73,7 +75,11 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
         'target.url',
         'notifications.targets.*.url',
       ],
+      ...(options.logStream && { stream: options.logStream }),
     },
+    // One line per request, written when it is answered (below); fastify's own are two, and at info level
+    // they cost a gate answer a fifth of its CPU.
+    disableRequestLogging: true,
     bodyLimit: sloguard.config.maxBodyBytes,
     // Request ids make the log of one CI call easy to follow.
     requestIdHeader: 'x-request-id',
@@ -82,6 +88,18 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
     clientErrorHandler: answerClientError,
   }).setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        statusCode: reply.statusCode,
+        responseTimeMs: reply.elapsedTime,
+      },
+      'request completed',
+    );
+    done();
+  });
   if (sloguard.config.tracingUrl) recordRoutes(app);
   // Auth and limits first: their onRoute hooks must see every route registered after them.
   await app.register(auth, { auth: sloguard.config.auth });

@@ -2,13 +2,17 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Config, loadConfig } from '../../src/config/config.js';
-import { buildApp } from '../../src/http/app.js';
+import { type AppOptions, buildApp } from '../../src/http/app.js';
 import { createSloguard, type Sloguard } from '../../src/sloguard.js';
 import { ROOT } from './service.js';
 import { tempDir } from './tmp.js';
 
 /** An in-process app on a temp database and a copy of the example SLOs, for `app.inject()` tests. */
-export async function testApp(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = {}) {
+export async function testApp(
+  overrides: Partial<Config> = {},
+  env: NodeJS.ProcessEnv = {},
+  appOptions: AppOptions = {},
+) {
   const dir = tempDir('sloguard-app-');
   const definitionsPath = join(dir.path, 'slo-definitions');
   cpSync(join(ROOT, 'slo-definitions'), definitionsPath, { recursive: true });
@@ -19,7 +23,7 @@ export async function testApp(overrides: Partial<Config> = {}, env: NodeJS.Proce
     ...overrides,
   };
   const sloguard: Sloguard = createSloguard(config);
-  const app: FastifyInstance = await buildApp(sloguard);
+  const app: FastifyInstance = await buildApp(sloguard, appOptions);
   sloguard.evaluator.evaluateAll();
   return {
     app,

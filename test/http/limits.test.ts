@@ -63,6 +63,29 @@ describe('limits', () => {
     }
   });
 
+  it('logs one line per request at info level, with its id, route, status and time', async () => {
+    const lines: string[] = [];
+    const ctx = await testApp({}, {}, { logLevel: 'info', logStream: { write: (line) => lines.push(line) } });
+    try {
+      await ctx.app.inject({ url: '/api/v1/gate?service=checkout', headers: { 'x-request-id': 'ci-run-7' } });
+      await ctx.app.inject('/nowhere');
+    } finally {
+      await ctx.close();
+    }
+    const requests = lines.map((line) => JSON.parse(line)).filter((entry) => entry.reqId !== undefined);
+    expect(requests).toHaveLength(2);
+    expect(requests[0]).toMatchObject({
+      level: 30,
+      reqId: 'ci-run-7',
+      msg: 'request completed',
+      method: 'GET',
+      url: '/api/v1/gate?service=checkout',
+      statusCode: 200,
+    });
+    expect(requests[0].responseTimeMs).toBeGreaterThan(0);
+    expect(requests[1]).toMatchObject({ url: '/nowhere', statusCode: 404 });
+  });
+
   it('answers malformed HTTP with a JSON error: giant headers 431, a broken request line 400', async () => {
     const { app: fastify } = await app();
     await fastify.listen({ host: '127.0.0.1', port: 0 });
