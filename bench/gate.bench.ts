@@ -134,7 +134,8 @@ spec:
   window: 28d
 `,
   );
-  // The per-client limits would refuse a load test from one address: lift them for this run.
+  // The per-client limits would refuse a load test from one address: lift them for this run. The log level is
+  // the service's default (the tests' helper starts it at warn).
   const settings = tempDir('sloguard-bench-gate-config-');
   const config = settings.file(
     'sloguard.yaml',
@@ -153,7 +154,7 @@ spec:
   try {
     sloguard = await SloguardProcess.start({
       definitions: dir.path,
-      env: { SLOGUARD_CONFIG: config, SLOGUARD_EVALUATION_INTERVAL: '5s' },
+      env: { SLOGUARD_CONFIG: config, SLOGUARD_EVALUATION_INTERVAL: '5s', SLOGUARD_LOG_LEVEL: 'info' },
     });
     const { url } = sloguard;
     const gateUrl = `${url}/api/v1/gate?service=web&environment=production`;

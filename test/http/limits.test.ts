@@ -63,19 +63,26 @@ describe('limits', () => {
     }
   });
 
-  it('logs one line per request at info level, with its id, route, status and time', async () => {
-    const lines: string[] = [];
-    const ctx = await testApp({}, {}, { logLevel: 'info', logStream: { write: (line) => lines.push(line) } });
-    try {
-      await ctx.app.inject({ url: '/api/v1/gate?service=checkout', headers: { 'x-request-id': 'ci-run-7' } });
-      await ctx.app.inject('/nowhere');
-    } finally {
-      await ctx.close();
-    }
-    const requests = lines.map((line) => JSON.parse(line)).filter((entry) => entry.reqId !== undefined);
+  it('logs one line per request at debug level (none at info), with its id, route, status and time', async () => {
+    const requestLines = async (logLevel: string) => {
+      const lines: string[] = [];
+      const ctx = await testApp({}, {}, { logLevel, logStream: { write: (line) => lines.push(line) } });
+      try {
+        await ctx.app.inject({
+          url: '/api/v1/gate?service=checkout',
+          headers: { 'x-request-id': 'ci-run-7' },
+        });
+        await ctx.app.inject('/nowhere');
+      } finally {
+        await ctx.close();
+      }
+      return lines.map((line) => JSON.parse(line)).filter((entry) => entry.reqId !== undefined);
+    };
+    expect(await requestLines('info')).toEqual([]);
+    const requests = await requestLines('debug');
     expect(requests).toHaveLength(2);
     expect(requests[0]).toMatchObject({
-      level: 30,
+      level: 20,
       reqId: 'ci-run-7',
       msg: 'request completed',
       method: 'GET',
