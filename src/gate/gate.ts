@@ -4,7 +4,7 @@ import type { SloEvaluator } from '../evaluate/scheduler.js';
 import type { SloStatus } from '../evaluate/status.js';
 import type { DeploymentStore } from '../store/deployments.js';
 import type { GateDecisionStore } from '../store/gateDecisions.js';
-import type { FreezeScope, FreezeState, GateFreezeStore } from '../store/gateFreezes.js';
+import { type FreezeScope, type FreezeState, freezeKey, type GateFreezeStore } from '../store/gateFreezes.js';
 import type { GateOverride, GateOverrideStore } from '../store/gateOverrides.js';
 import { type Decision, decideGate, type GateRequest, type GateVerdict, nextFreeze } from './decide.js';
 import { timeOrderedId } from './ids.js';
@@ -143,12 +143,11 @@ export class DeployGate {
    * a budget that is exhausted and recovers while nobody asks the gate still has to pass the recovery margin.
    */
   refreshFreezes(nowMs = Date.now()): void {
-    const scopes = new Map(
-      this.stores.freezes.scopes().map((s) => [`${s.service}\u0000${s.environment}`, s]),
-    );
+    const scopes = new Map(this.stores.freezes.scopes().map((s) => [freezeKey(s), s]));
     for (const service of this.registry().byService.keys()) {
       for (const environment of this.policies().environmentsOf(service)) {
-        scopes.set(`${service}\u0000${environment}`, { service, environment });
+        const named = { service, environment };
+        scopes.set(freezeKey(named), named);
       }
     }
     for (const scope of scopes.values()) {

@@ -167,8 +167,6 @@ export class GateDecisionStore {
 }
 
 /** The same status objects: the evaluator publishes new ones on each evaluation and never changes them. */
-function sameStatuses(stored: readonly SloStatus[] | undefined, statuses: readonly SloStatus[]): boolean {
-  return (
-    stored !== undefined && stored.length === statuses.length && stored.every((s, i) => s === statuses[i])
-  );
+function sameStatuses(stored: readonly SloStatus[], statuses: readonly SloStatus[]): boolean {
+  return stored.length === statuses.length && stored.every((s, i) => s === statuses[i]);
 }

@@ -12,7 +12,8 @@ export interface FreezeState extends FreezeScope {
   changedAtMs: number;
 }
 
-const keyOf = (scope: FreezeScope) => `${scope.service}\u0000${scope.environment}`;
+/** One string per scope, for maps keyed by scope. */
+export const freezeKey = (scope: FreezeScope) => `${scope.service}\u0000${scope.environment}`;
 
 /** Freeze state per service and environment, kept in SQLite so a restart does not lift a freeze. */
 export class GateFreezeStore {
@@ -42,7 +43,7 @@ export class GateFreezeStore {
 
   /** Whether the scope is frozen; undefined for a scope the gate has not seen yet. */
   isFrozen(scope: FreezeScope): boolean | undefined {
-    const key = keyOf(scope);
+    const key = freezeKey(scope);
     if (this.known.has(key)) return this.known.get(key);
     const row = this.statements.get.get(scope.service, scope.environment);
     const frozen = row && row.frozen === 1;
@@ -53,7 +54,7 @@ export class GateFreezeStore {
   /** Records the state; only a change touches the row, so changed_at_ms says when it froze or thawed. */
   set(scope: FreezeScope, frozen: boolean, nowMs: number): void {
     this.statements.put.run(scope.service, scope.environment, frozen ? 1 : 0, nowMs);
-    this.known.set(keyOf(scope), frozen);
+    this.known.set(freezeKey(scope), frozen);
   }
 
   scopes(): FreezeScope[] {
