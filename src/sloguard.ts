@@ -8,6 +8,7 @@ import { createGate, type GateParts } from './gate/index.js';
 import { GatePolicies } from './gate/policy.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { ServiceRoutes } from './ingest/routes.js';
+import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
 import { SpanDecoder } from './ingest/zipkin/decoder.js';
 import { PrometheusCounts } from './prometheus/source.js';
 import { BucketStore } from './store/buckets.js';
@@ -30,6 +31,8 @@ export interface Sloguard extends GateParts {
   buckets: BucketStore;
   pipeline: IngestPipeline;
   routes: ServiceRoutes;
+  /** The range every time that enters is held to, from the hour retention and the allowed clock skew. */
+  times: TimePolicy;
   /** Parses Zipkin span batches, big ones on worker threads. */
   spans: SpanDecoder;
   evaluator: SloEvaluator;
@@ -63,7 +66,8 @@ export function createSloguard(config: Config): Sloguard {
     templates: Object.fromEntries([...services].map((service) => [service, routes.templatesOf(service)])),
     thresholdsUs: registry.thresholdsUs,
   });
-  const pipeline = new IngestPipeline(buckets, () => registry, config.maxQueuedObservations);
+  const times = timePolicy(config);
+  const pipeline = new IngestPipeline(buckets, () => registry, config.maxQueuedObservations, times);
   const policies = new GatePolicies(loaded.policies);
   const gate = createGate({ db, buckets, evaluator, registry: () => registry, policies: () => policies });
   return {
@@ -73,6 +77,7 @@ export function createSloguard(config: Config): Sloguard {
     buckets,
     pipeline,
     routes,
+    times,
     spans,
     evaluator,
     openslo: loaded.openslo,

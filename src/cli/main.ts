@@ -21,6 +21,28 @@ function gateDuration(text: string): number {
   return ms;
 }
 
+/**
+ * Only SIGTERM and SIGINT stop the service gracefully. Fatal signals (SIGILL, SIGSEGV, SIGABRT, SIGBUS, SIGFPE,
+ * SIGTRAP: V8 raises SIGILL on a fatal error and retries it forever when a handler returns) and SIGQUIT keep
+ * their default action, so the process dies and its supervisor sees it; SIGHUP and SIGUSR2 are not a stop.
+ */
+const GRACEFUL_STOP: Record<closeWithGrace.Signals, boolean> = {
+  SIGTERM: true,
+  SIGINT: true,
+  SIGHUP: false,
+  SIGQUIT: false,
+  SIGILL: false,
+  SIGTRAP: false,
+  SIGABRT: false,
+  SIGBUS: false,
+  SIGFPE: false,
+  SIGSEGV: false,
+  SIGUSR2: false,
+};
+const UNGRACEFUL_SIGNALS = (Object.keys(GRACEFUL_STOP) as closeWithGrace.Signals[]).filter(
+  (signal) => !GRACEFUL_STOP[signal],
+);
+
 const program = new Command('sloguard')
   .description('SLOs, error budgets and a deploy gate from load-balancer and trace data')
   .exitOverride()
@@ -32,7 +54,8 @@ program
   .action(async () => {
     const service = await startService(loadConfig());
     // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (their batches commit), close the store.
-    closeWithGrace({ delay: 10_000 }, async ({ err: error }) => {
+    // An uncaught error closes the same way, then exits 1 so a supervisor restarts the service.
+    closeWithGrace({ delay: 10_000, skip: UNGRACEFUL_SIGNALS }, async ({ err: error }) => {
       if (error) err(`sloguard: stopping after an unexpected error: ${error.stack ?? error.message}`);
       await service.close();
     });
@@ -136,6 +159,10 @@ program
   .action(async (options: { url?: string }) => {
     const url = new URL('/api/v1/slos', options.url ?? defaultUrl());
     const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+    if (!response.ok) {
+      const text = await response.text();
+      throw new Error(`${url} answered ${response.status}: ${text.slice(0, 500)}`);
+    }
     const body = (await response.json()) as {
       slos: Array<{
         name: string;

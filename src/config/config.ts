@@ -32,6 +32,7 @@ const FileConfig = Type.Object(
     evaluationInterval: Type.Optional(Type.String()),
     minuteRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
     hourRetentionDays: Type.Optional(Type.Integer({ minimum: 400 })),
+    maxClockSkew: Type.Optional(Type.String()),
     maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     maxQueuedObservations: Type.Optional(Type.Integer({ minimum: 1000 })),
     logLevel: Type.Optional(Type.String()),
@@ -72,6 +73,8 @@ export interface Config {
   evaluationIntervalMs: number;
   minuteRetentionDays: number;
   hourRetentionDays: number;
+  /** How far ahead of this server's clock an incoming time may lie (senders' clocks drift a little). */
+  maxClockSkewMs: number;
   maxBodyBytes: number;
   maxQueuedObservations: number;
   logLevel: string;
@@ -125,6 +128,7 @@ export const ENVIRONMENT = {
     default: String(DEFAULT_MINUTE_RETENTION_DAYS),
   },
   SLOGUARD_HOUR_RETENTION_DAYS: { key: 'hourRetentionDays', default: '400' },
+  SLOGUARD_MAX_CLOCK_SKEW: { key: 'maxClockSkew', default: '5m' },
   SLOGUARD_MAX_BODY_BYTES: { key: 'maxBodyBytes', default: String(16 * 1024 * 1024) },
   SLOGUARD_MAX_QUEUED_OBSERVATIONS: { key: 'maxQueuedObservations', default: '2000000' },
   SLOGUARD_LOG_LEVEL: { key: 'logLevel', default: 'info' },
@@ -178,6 +182,17 @@ function evaluationInterval(name: string, text: string): number {
       name,
       `expected a duration that divides a minute or an hour (5s, 30s, 1m, 5m), got "${text}"`,
     );
+  }
+  return ms;
+}
+
+/** Up to an hour: more would let a sender stamp traffic far enough ahead to lie in wait for the budget. */
+export const MAX_CLOCK_SKEW_LIMIT_MS = 3_600_000;
+
+function clockSkew(name: string, text: string): number {
+  const ms = text === '0s' ? 0 : parseDuration(text);
+  if (ms === undefined || ms > MAX_CLOCK_SKEW_LIMIT_MS) {
+    throw new ConfigError(name, `expected a duration from 0s to 1h (e.g. 5m), got "${text}"`);
   }
   return ms;
 }
@@ -242,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       1,
     ),
     hourRetentionDays: integer('SLOGUARD_HOUR_RETENTION_DAYS', setting('SLOGUARD_HOUR_RETENTION_DAYS'), 400),
+    maxClockSkewMs: clockSkew('SLOGUARD_MAX_CLOCK_SKEW', setting('SLOGUARD_MAX_CLOCK_SKEW')),
     maxBodyBytes: integer('SLOGUARD_MAX_BODY_BYTES', setting('SLOGUARD_MAX_BODY_BYTES'), 1024),
     maxQueuedObservations: integer(
       'SLOGUARD_MAX_QUEUED_OBSERVATIONS',

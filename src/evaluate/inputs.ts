@@ -83,7 +83,8 @@ export function storeInput(
   const input: EvaluationInput = {
     window,
     burnWindows,
-    lastObservationMs: lastSeen >= 0 ? lastSeen : null,
+    // A sender's clock may run ahead by the allowed skew (and older versions stored any time): never later than now.
+    lastObservationMs: lastSeen >= 0 ? Math.min(lastSeen, nowMs) : null,
     windowStartMs,
     ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: range.endMs }),
     warnings,
