@@ -69,7 +69,7 @@ export interface Config {
   port: number;
   databasePath: string;
   definitionsPath: string;
-  /** Evaluation tick in milliseconds; divides a minute or an hour so it maps onto a cron schedule. */
+  /** Evaluation tick in milliseconds; divides a minute or an hour so ticks land on round times. */
   evaluationIntervalMs: number;
   minuteRetentionDays: number;
   hourRetentionDays: number;
@@ -161,14 +161,6 @@ function integer(name: string, text: string, min: number, max = Number.MAX_SAFE_
     throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${text}"`);
   }
   return value;
-}
-
-/** A tick must divide a minute (seconds) or an hour (minutes) so node-cron can run it. */
-export function evaluationCron(intervalMs: number): string {
-  const seconds = intervalMs / 1000;
-  if (seconds < 60) return `*/${seconds} * * * * *`;
-  const minutes = seconds / 60;
-  return minutes === 1 ? '0 * * * * *' : `0 */${minutes} * * * *`;
 }
 
 function evaluationInterval(name: string, text: string): number {
