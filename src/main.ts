@@ -40,7 +40,9 @@ export async function startService(config: Config): Promise<RunningService> {
   );
   await app.listen({ host: config.host, port: config.port });
   // Log files and LB metrics are read once the service answers; they catch up in the background.
-  const tailers = await startTailers(sloguard, app.log);
+  const tailers = await startTailers(sloguard, app.log, (reason, lines) =>
+    app.metrics.countRejected('loadbalancer', reason, lines),
+  );
   const scrapers = startScrapers(sloguard, app.log);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
