@@ -1,15 +1,16 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { parseNginxLine } from '../../src/ingest/loadbalancer/nginx.js';
-import { LogTailer } from '../../src/ingest/tail/tailer.js';
 import { createSloguard } from '../../src/sloguard.js';
-import { TailOffsetStore } from '../../src/store/tailOffsets.js';
 import { nginxLine } from '../helpers/app.js';
-import { CLI, ensureBuilt, ROOT } from '../helpers/service.js';
+import { CLI, ensureBuilt, ROOT, SloguardProcess } from '../helpers/service.js';
+import { nginxTailer } from '../helpers/tailer.js';
 import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 // Issue 15, findings 2 and 3 for the sources that do not come over HTTP: times outside the accepted range
 // (before the hour retention, past the allowed clock skew) are rejected per line, never stored.
@@ -72,26 +73,11 @@ describe('times out of range from files', () => {
         ].join('\n')}\n`,
       );
       const counted: Record<string, number> = {};
-      const tailer = new LogTailer(
-        {
-          path: logPath,
-          format: 'nginx',
-          source: 'edge',
-          service: 'web',
-          status: 'edge',
-          pollIntervalMs: 60_000,
+      const tailer = nginxTailer(sloguard, logPath, {
+        countRejected: (reason, lines) => {
+          counted[reason] = (counted[reason] ?? 0) + lines;
         },
-        {
-          pipeline: sloguard.pipeline,
-          routes: sloguard.routes,
-          offsets: new TailOffsetStore(sloguard.db),
-          parse: parseNginxLine,
-          log: { info() {}, warn() {} },
-          countRejected: (reason, lines) => {
-            counted[reason] = (counted[reason] ?? 0) + lines;
-          },
-        },
-      );
+      });
       await tailer.poll();
       await tailer.stop();
       expect(tailer.counts).toMatchObject({ accepted: 2, rejected: 1 });
@@ -99,6 +85,72 @@ describe('times out of range from files', () => {
       expect(storedRequests(sloguard.db)).toBe(2);
     } finally {
       sloguard.close();
+    }
+  });
+});
+
+/** `sloguard status` against `url`: its exit code and output. */
+function status(url: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'status', '--url', url], { env: { PATH: process.env.PATH } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('sloguard status', () => {
+  it('prints every SLO after a last-seen time past what a Date holds was stored (an older version)', async () => {
+    const service = await SloguardProcess.start();
+    try {
+      const ingest = await fetch(`${service.url}/api/v1/ingest/lb?format=nginx&service=user-profile`, {
+        method: 'POST',
+        body: nginxLine(Date.now() - 1_000, 'GET', '/profile/1', 200, 0.01),
+      });
+      expect(ingest.status).toBe(202);
+      const db = new Database(service.databasePath);
+      db.prepare('UPDATE series SET last_seen_ms = 1e300').run();
+      db.close();
+      // Two evaluation ticks (1 s each) after the write, counted from /metrics, which reads no status times.
+      const ticks = async () =>
+        Number(
+          /^sloguard_evaluation_duration_seconds_count (\d+)/m.exec(
+            await (await fetch(`${service.url}/metrics`)).text(),
+          )?.[1] ?? 0,
+        );
+      const before = await ticks();
+      await waitFor('two evaluation ticks', async () => (await ticks()) >= before + 2);
+      const result = await status(service.url);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('profile-availability');
+    } finally {
+      await service.cleanup();
+    }
+  });
+
+  it('says what the service answered when it is not a list of SLOs, exit 1', async () => {
+    ensureBuilt();
+    const server = createServer((_request, response) => {
+      response.writeHead(500, { 'content-type': 'application/json' });
+      response.end('{"error":"internal","message":"Invalid time value"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const result = await status(`http://127.0.0.1:${port}`);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('answered 500');
+      expect(result.stderr).toContain('Invalid time value');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
