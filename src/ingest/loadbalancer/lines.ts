@@ -1,5 +1,6 @@
 import type { SourceSettings } from '../../config/config.js';
 import type { BatchAggregate } from '../aggregate.js';
+import { LabelRejected } from '../labels.js';
 import { isServerError } from '../observation.js';
 import type { ServiceRoutes } from '../routes.js';
 import { type LineParser, LineRejected, type StatusChoice } from './format.js';
@@ -76,8 +77,9 @@ export function ingestLines(
       batch.count(series, entry.timeMs, isServerError(status), durationUs);
       summary.accepted += 1;
     } catch (error) {
-      if (!(error instanceof LineRejected)) throw error;
-      if (error.skipped) summary.skipped += 1;
+      // A name with NUL or broken UTF-8 (LabelRejected) rejects its line like a malformed one.
+      if (!(error instanceof LineRejected || error instanceof LabelRejected)) throw error;
+      if (error instanceof LineRejected && error.skipped) summary.skipped += 1;
       else summary.rejected += 1;
       if (summary.problems.length < MAX_PROBLEMS)
         summary.problems.push({ line: lineNumber, reason: error.message });
