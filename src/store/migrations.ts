@@ -192,4 +192,9 @@ export const MIGRATIONS: readonly string[] = [
     BEGIN SELECT RAISE(ABORT, 'gate_inputs is append-only'); END;
   ALTER TABLE gate_decisions ADD COLUMN inputs_id INTEGER REFERENCES gate_inputs (id);
   `,
+  `
+  -- An evaluation reads the series of its SLO's service (and route) by this index, not the whole table: its
+  -- cost stays flat however many series other services and overflow buckets hold.
+  CREATE INDEX series_by_service ON series (kind, service, operation);
+  `,
 ];
