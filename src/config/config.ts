@@ -24,7 +24,7 @@ const ServiceSettings = Type.Object(
 );
 
 /** The optional sloguard.yaml. Environment variables win over it. */
-const FileConfig = Type.Object(
+export const FileConfig = Type.Object(
   {
     host: Type.Optional(Type.String()),
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
@@ -119,7 +119,7 @@ export class ConfigError extends Error {
  */
 export const DEFAULT_MINUTE_RETENTION_DAYS = 3;
 
-/** Every environment variable the service reads, with its file key and default (README lists them). */
+/** Every environment variable the service reads, with its file key and default (docs/configuration.md lists them). */
 export const ENVIRONMENT = {
   SLOGUARD_HOST: { key: 'host', default: '127.0.0.1' },
   SLOGUARD_PORT: { key: 'port', default: '9411' },
