@@ -12,7 +12,7 @@ export const OVERFLOW_LABEL = '__overflow__';
 /** Every method outside STANDARD_METHODS. */
 export const OTHER_METHOD = 'OTHER';
 
-/** RFC 9110's methods and PATCH; `-` is a span's "no method known" (RPC, messaging). */
+/** RFC 9110's methods and PATCH; `-` is a span's "no method known" (RPC, messaging), `*` a scrape's "all". */
 const STANDARD_METHODS = new Set([
   'GET',
   'HEAD',
@@ -24,6 +24,7 @@ const STANDARD_METHODS = new Set([
   'TRACE',
   'PATCH',
   '-',
+  '*',
 ]);
 
 /**

@@ -73,7 +73,13 @@ describe('label values', () => {
     // 86 three-byte characters are 258 bytes though only 86 UTF-16 units.
     expect(labelValue('operation', '名'.repeat(86))).toBe(OVERFLOW_LABEL);
     expect(labelValue('operation', '名'.repeat(85))).toBe('名'.repeat(85));
-    expect(['GET', 'PATCH', 'CONNECT', '-'].map(methodLabel)).toEqual(['GET', 'PATCH', 'CONNECT', '-']);
+    expect(['GET', 'PATCH', 'CONNECT', '-', '*'].map(methodLabel)).toEqual([
+      'GET',
+      'PATCH',
+      'CONNECT',
+      '-',
+      '*',
+    ]);
     expect(['PROPFIND', 'get', 'X'.repeat(1000)].map(methodLabel)).toEqual([
       OTHER_METHOD,
       OTHER_METHOD,
