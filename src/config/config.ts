@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parseDocument } from 'yaml';
+import { type CardinalityLimits, DEFAULT_CARDINALITY_LIMITS } from '../ingest/cardinality.js';
 import { resolveScrapeTargets, ScrapeFile, type ScrapeSettings } from '../ingest/scrape/settings.js';
 import { type CollectorSettings, CollectorsFile, resolveCollectors } from '../ingest/tail/settings.js';
 import { AuthFile, type AuthSettings, isLoopback, resolveAuth } from './auth.js';
@@ -35,6 +36,9 @@ export const FileConfig = Type.Object(
     maxClockSkew: Type.Optional(Type.String()),
     maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     maxQueuedObservations: Type.Optional(Type.Integer({ minimum: 1000 })),
+    maxSeries: Type.Optional(Type.Integer({ minimum: 100 })),
+    maxSeriesPerService: Type.Optional(Type.Integer({ minimum: 10 })),
+    maxServices: Type.Optional(Type.Integer({ minimum: 1 })),
     logLevel: Type.Optional(Type.String()),
     tracingUrl: Type.Optional(Type.String()),
     otelMetricsUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -77,6 +81,8 @@ export interface Config {
   maxClockSkewMs: number;
   maxBodyBytes: number;
   maxQueuedObservations: number;
+  /** Caps on the series request data can create (docs/security.md#cardinality). */
+  cardinality: CardinalityLimits;
   logLevel: string;
   /** Self-tracing: a Zipkin `/api/v2/spans` URL, or `self` for this service's own; absent means off. */
   tracingUrl?: string;
@@ -131,6 +137,12 @@ export const ENVIRONMENT = {
   SLOGUARD_MAX_CLOCK_SKEW: { key: 'maxClockSkew', default: '5m' },
   SLOGUARD_MAX_BODY_BYTES: { key: 'maxBodyBytes', default: String(16 * 1024 * 1024) },
   SLOGUARD_MAX_QUEUED_OBSERVATIONS: { key: 'maxQueuedObservations', default: '2000000' },
+  SLOGUARD_MAX_SERIES: { key: 'maxSeries', default: String(DEFAULT_CARDINALITY_LIMITS.maxSeries) },
+  SLOGUARD_MAX_SERIES_PER_SERVICE: {
+    key: 'maxSeriesPerService',
+    default: String(DEFAULT_CARDINALITY_LIMITS.maxSeriesPerService),
+  },
+  SLOGUARD_MAX_SERVICES: { key: 'maxServices', default: String(DEFAULT_CARDINALITY_LIMITS.maxServices) },
   SLOGUARD_LOG_LEVEL: { key: 'logLevel', default: 'info' },
   SLOGUARD_TRACING_URL: { key: 'tracingUrl', default: '' },
   SLOGUARD_OTEL_METRICS_URL: { key: 'otelMetricsUrl', default: '' },
@@ -262,6 +274,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       setting('SLOGUARD_MAX_QUEUED_OBSERVATIONS'),
       1000,
     ),
+    cardinality: {
+      maxSeries: integer('SLOGUARD_MAX_SERIES', setting('SLOGUARD_MAX_SERIES'), 100),
+      maxSeriesPerService: integer(
+        'SLOGUARD_MAX_SERIES_PER_SERVICE',
+        setting('SLOGUARD_MAX_SERIES_PER_SERVICE'),
+        10,
+      ),
+      maxServices: integer('SLOGUARD_MAX_SERVICES', setting('SLOGUARD_MAX_SERVICES'), 1),
+    },
     logLevel: setting('SLOGUARD_LOG_LEVEL'),
     ...tracingUrl(setting('SLOGUARD_TRACING_URL')),
     ...otelMetricsUrl(setting('SLOGUARD_OTEL_METRICS_URL')),

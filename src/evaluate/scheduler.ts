@@ -51,7 +51,7 @@ export class SloEvaluator {
   evaluateAll(nowMs = Date.now()): SloStatus[] {
     const startedAt = performance.now();
     const results = this.buckets.readPass(() => {
-      const series = this.buckets.listSeries();
+      const series = this.buckets.seriesReader();
       return this.registry.definitions.map((definition) => {
         const external = this.external.find((source) => source.reads(definition));
         if (external) return this.evaluateExternal(definition, external, nowMs);

@@ -1,4 +1,5 @@
 import { addCounts, addExactCounts, binOf, type SparseCounts } from '../store/histogram.js';
+import { labelValue, methodLabel } from './labels.js';
 import type { Observation, SourceKind } from './observation.js';
 import { ANY_TIME, inRange, TimeOutOfRange, type TimeRange } from './timeRange.js';
 
@@ -108,11 +109,39 @@ export class BatchAggregate {
     const byMethod = child(child(child(child(this.index, kind), source), service), operation);
     let series = byMethod.get(method);
     if (!series) {
-      const key = { kind, source, service, operation, method };
-      series = { key, firstSeenMs: Number.POSITIVE_INFINITY, lastSeenMs: 0, minutes: new Map() };
+      series = this.newSeries(kind, source, service, operation, method);
       byMethod.set(method, series);
-      this.series.set(seriesKeyString(key), series);
     }
+    return series;
+  }
+
+  /**
+   * The series a key not yet in the batch is counted under: its labels checked once here rather than per
+   * line (throws LabelRejected). A folded key (method `OTHER`, an over-long name) shares the folded series.
+   */
+  private newSeries(
+    kind: SourceKind,
+    source: string,
+    service: string,
+    operation: string,
+    method: string,
+  ): SeriesDelta {
+    const key: SeriesKey = {
+      kind,
+      source: labelValue('source', source),
+      service: labelValue('service', service),
+      operation: labelValue('operation', operation),
+      method: methodLabel(method),
+    };
+    if (
+      key.source !== source ||
+      key.service !== service ||
+      key.operation !== operation ||
+      key.method !== method
+    )
+      return this.seriesFor(kind, key.source, key.service, key.operation, key.method);
+    const series = { key, firstSeenMs: Number.POSITIVE_INFINITY, lastSeenMs: 0, minutes: new Map() };
+    this.series.set(seriesKeyString(key), series);
     return series;
   }
 
@@ -144,6 +173,14 @@ export class BatchAggregate {
     if (bucket) addDelta(bucket, delta);
     else series.minutes.set(minute, delta);
     this.observations += delta.total;
+  }
+
+  /** A batch with this one's observation count and transaction writes but no series: what `fold` refills. */
+  withoutSeries(): BatchAggregate {
+    const empty = new BatchAggregate(this.thresholdsUs);
+    empty.observations = this.observations;
+    empty.inTransaction.push(...this.inTransaction);
+    return empty;
   }
 
   /** Moves another batch's sums into this one (group commit of concurrent requests). */

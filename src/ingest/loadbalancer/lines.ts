@@ -1,5 +1,6 @@
 import type { SourceSettings } from '../../config/config.js';
 import type { BatchAggregate } from '../aggregate.js';
+import { LabelRejected } from '../labels.js';
 import { isServerError } from '../observation.js';
 import type { ServiceRoutes } from '../routes.js';
 import { TIME_OUT_OF_RANGE, TimeOutOfRange } from '../timeRange.js';
@@ -82,7 +83,11 @@ export function ingestLines(
       batch.count(series, entry.timeMs, isServerError(status), durationUs);
       summary.accepted += 1;
     } catch (error) {
-      if (!(error instanceof LineRejected || error instanceof TimeOutOfRange)) throw error;
+      // A name with NUL or broken UTF-8 (LabelRejected) rejects its line like a malformed one.
+      if (
+        !(error instanceof LineRejected || error instanceof TimeOutOfRange || error instanceof LabelRejected)
+      )
+        throw error;
       if (error instanceof LineRejected && error.skipped) summary.skipped += 1;
       else {
         summary.rejected += 1;
