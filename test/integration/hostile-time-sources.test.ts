@@ -147,7 +147,7 @@ describe('sloguard status', () => {
       const port = typeof address === 'object' && address ? address.port : 0;
       const result = await status(`http://127.0.0.1:${port}`);
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain('answered 500');
+      expect(result.stderr).toContain('answered HTTP 500');
       expect(result.stderr).toContain('Invalid time value');
     } finally {
       await new Promise((resolve) => server.close(resolve));
