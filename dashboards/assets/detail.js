@@ -246,9 +246,10 @@ function renderCharts(status, series) {
     }),
   });
 
-  const pageFactor = status.alerts.find((t) => t.severity === 'page')?.factor ?? 14.4;
+  const page = status.alerts.find((t) => t.severity === 'page');
+  const pageFactor = page?.factor ?? 14;
   document.getElementById('burn-note').textContent =
-    `1× spends the budget exactly over ${status.window}; ${rate(pageFactor)} over 1h and 5m pages (the Workbook's 14.4× scaled to this window).`;
+    `1× spends the budget exactly over ${status.window}; above ${rate(pageFactor)} over ${page?.long_window ?? '1h'} and ${page?.short_window ?? '5m'} pages (the tiers' windows scale with the SLO window).`;
   draw(document.getElementById('chart-burn'), {
     type: 'line',
     data: {

@@ -49,6 +49,7 @@ export interface SloStatus {
   /** For latency SLIs read from histograms: the SLI could be off by this much either way. */
   sliErrorBound: number;
   budget: ErrorBudget & { allowedDowntimeSeconds: number };
+  /** Burn rate per window: the reported windows and the SLO's tier windows (see `burnWindows`). */
   burnRates: Record<BurnWindow, number | null>;
   alerts: AlertTierStatus[];
   /** Highest firing severity, or null. */
@@ -95,22 +96,23 @@ export function evaluateSlo(
   const { objective } = definition;
   const { good, valid, errorBound } = input.window;
   const { sli, budget } = budgetOf(definition, input);
-  const burnRates = {} as Record<BurnWindow, number | null>;
-  for (const [name, counts] of Object.entries(input.burnWindows) as Array<[BurnWindow, EventCounts]>) {
+  const burnRates: Record<BurnWindow, number | null> = {};
+  for (const [name, counts] of Object.entries(input.burnWindows)) {
     burnRates[name] = burnRate(objective, counts.good, counts.valid);
   }
-  const alerts = burnRateTiers(definition.windowMs).map(
+  const tiers = burnRateTiers(definition.windowMs);
+  const alerts = tiers.map(
     (tier): AlertTierStatus => ({
       severity: tier.severity,
       longWindow: tier.longWindow,
       shortWindow: tier.shortWindow,
       factor: tier.factor,
-      longBurnRate: burnRates[tier.longWindow],
-      shortBurnRate: burnRates[tier.shortWindow],
+      longBurnRate: burnRates[tier.longWindow] ?? null,
+      shortBurnRate: burnRates[tier.shortWindow] ?? null,
       state: tierState(
         tier,
-        { rate: burnRates[tier.longWindow], valid: input.burnWindows[tier.longWindow].valid },
-        { rate: burnRates[tier.shortWindow] },
+        { rate: burnRates[tier.longWindow] ?? null, valid: input.burnWindows[tier.longWindow]?.valid ?? 0 },
+        { rate: burnRates[tier.shortWindow] ?? null },
         minEvents,
       ),
     }),
@@ -125,7 +127,8 @@ export function evaluateSlo(
   if (valid === 0 && !input.slices?.valid) state = 'no-data';
   else if (budget.remaining <= 0) state = 'exhausted';
   else if (firing) state = 'warning';
-  const recentRate = burnRates['1h'];
+  // The page tier's long window: recent enough to act on, long enough not to swing with every minute.
+  const recentRate = burnRates[tiers[0]!.longWindow] ?? null;
   const windowMs =
     input.windowEndMs === undefined ? definition.windowMs : input.windowEndMs - input.windowStartMs;
   const exhaustionMs = timeToExhaustionMs(budget.remainingRatio, recentRate, windowMs);
