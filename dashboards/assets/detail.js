@@ -54,6 +54,9 @@ function renderHeader(status) {
     .replaceChildren(
       `${status.indicator} SLO of ${status.service} · ${status.objective_percent}% over ${status.window} · `,
       badge(status.state, `state-${status.state}`),
+      status.state === 'insufficient-data'
+        ? ` ${count(status.valid)} of ${count(status.min_valid_events)} valid events: too few to judge the budget (the objective must allow at least one bad event), so the gate does not freeze and no alert fires`
+        : '',
       status.firing ? ' ' : '',
       status.firing ? badge(`${status.firing} alert firing`, `sev-${status.firing}`) : '',
     );
