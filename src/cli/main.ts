@@ -6,6 +6,7 @@ import { parseDuration } from '../config/duration.js';
 import { loadDefinitions } from '../definitions/load.js';
 import { lintDefinitions } from '../evaluate/lints.js';
 import { startService } from '../main.js';
+import { runBackup } from './backup.js';
 import { EXIT, FORMATS, runGate } from './gate.js';
 import { runImport } from './import.js';
 import { runNotifyTest } from './notify.js';
@@ -30,9 +31,10 @@ program
   .command('serve')
   .description('run the service (settings from SLOGUARD_* variables and sloguard.yaml)')
   .action(async () => {
-    const service = await startService(loadConfig());
+    const service = await startService(loadConfig(), { rereadConfig: () => loadConfig() });
     // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (their batches commit), close the store.
-    closeWithGrace({ delay: 10_000 }, async ({ err: error }) => {
+    // SIGHUP is a reload (startService listens for it), never a stop.
+    closeWithGrace({ delay: 10_000, skip: ['SIGHUP'] }, async ({ err: error }) => {
       if (error) err(`sloguard: stopping after an unexpected error: ${error.stack ?? error.message}`);
       await service.close();
     });
@@ -115,6 +117,14 @@ program
   .argument('<files...>', 'log files')
   .action(async (files: string[], options) => {
     process.exitCode = await runImport(files, options, loadConfig(), out, err);
+  });
+
+program
+  .command('backup')
+  .description("copy the database consistently, also while the service runs (SQLite's online backup)")
+  .argument('<file>', 'where the copy goes (must not exist)')
+  .action(async (file: string) => {
+    process.exitCode = await runBackup(loadConfig().databasePath, file, { out, err });
   });
 
 program

@@ -270,3 +270,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
   };
 }
+
+/**
+ * The settings a reload applies (SIGHUP, `POST /-/reload`): where alerts go, which files are tailed and which
+ * endpoints scraped, and how paths become routes. The others (address, database, intervals, limits, auth) are
+ * read at start only.
+ */
+export const RELOADABLE_SETTINGS = [
+  'notifications',
+  'collectors',
+  'scrapeTargets',
+  'routeTemplates',
+  'sources',
+] as const satisfies ReadonlyArray<keyof Config>;
+
+export type ReloadableSettings = Pick<Config, (typeof RELOADABLE_SETTINGS)[number]>;
+
+export function reloadableSettings(config: ReloadableSettings): ReloadableSettings {
+  const { notifications, collectors, scrapeTargets, routeTemplates, sources } = config;
+  return { notifications, collectors, scrapeTargets, routeTemplates, sources };
+}
+
+/** Settings that differ between two configs but only take effect at a restart: a reload warns about them. */
+export function settingsNeedingRestart(running: Config, next: Config): string[] {
+  const reloadable = new Set<string>(RELOADABLE_SETTINGS);
+  const keys = new Set([...Object.keys(running), ...Object.keys(next)]) as Set<keyof Config>;
+  return [...keys].filter(
+    (key) => !reloadable.has(key) && JSON.stringify(running[key]) !== JSON.stringify(next[key]),
+  );
+}
