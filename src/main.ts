@@ -123,7 +123,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   // SIGHUP reloads, as for Prometheus; it never stops the process.
   const onHangup = () => void reloader.reload('SIGHUP');
   process.on('SIGHUP', onHangup);
-  reloader.watch(config.definitionsPath);
+  if (config.watchDefinitions) reloader.watch(config.definitionsPath);
 
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

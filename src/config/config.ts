@@ -29,6 +29,7 @@ const FileConfig = Type.Object(
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     database: Type.Optional(Type.String()),
     definitions: Type.Optional(Type.String()),
+    watchDefinitions: Type.Optional(Type.Boolean()),
     evaluationInterval: Type.Optional(Type.String()),
     minuteRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
     hourRetentionDays: Type.Optional(Type.Integer({ minimum: 400 })),
@@ -68,6 +69,8 @@ export interface Config {
   port: number;
   databasePath: string;
   definitionsPath: string;
+  /** Reload when a file under the definitions folder changes (SIGHUP and `POST /-/reload` always work). */
+  watchDefinitions: boolean;
   /** Evaluation tick in milliseconds; divides a minute or an hour so it maps onto a cron schedule. */
   evaluationIntervalMs: number;
   minuteRetentionDays: number;
@@ -119,6 +122,7 @@ export const ENVIRONMENT = {
   SLOGUARD_PORT: { key: 'port', default: '9411' },
   SLOGUARD_DATABASE: { key: 'database', default: './data/sloguard.db' },
   SLOGUARD_DEFINITIONS: { key: 'definitions', default: './slo-definitions' },
+  SLOGUARD_WATCH_DEFINITIONS: { key: 'watchDefinitions', default: 'true' },
   SLOGUARD_EVALUATION_INTERVAL: { key: 'evaluationInterval', default: '1m' },
   SLOGUARD_MINUTE_RETENTION_DAYS: {
     key: 'minuteRetentionDays',
@@ -157,6 +161,11 @@ function integer(name: string, text: string, min: number, max = Number.MAX_SAFE_
     throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${text}"`);
   }
   return value;
+}
+
+function flag(name: string, text: string): boolean {
+  if (text === 'true' || text === 'false') return text === 'true';
+  throw new ConfigError(name, `expected true or false, got "${text}"`);
 }
 
 /** A tick must divide a minute (seconds) or an hour (minutes) so node-cron can run it. */
@@ -232,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: integer('SLOGUARD_PORT', setting('SLOGUARD_PORT'), 0, 65535),
     databasePath: setting('SLOGUARD_DATABASE'),
     definitionsPath: setting('SLOGUARD_DEFINITIONS'),
+    watchDefinitions: flag('SLOGUARD_WATCH_DEFINITIONS', setting('SLOGUARD_WATCH_DEFINITIONS')),
     evaluationIntervalMs: evaluationInterval(
       'SLOGUARD_EVALUATION_INTERVAL',
       setting('SLOGUARD_EVALUATION_INTERVAL'),
