@@ -10,7 +10,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 /** Who holds a database: written as JSON into `<database>.lock`. */
 export interface LockHolder {
@@ -44,10 +44,13 @@ export interface DatabaseLock {
 /** A lock file whose holder is this young may still be being written: never judged stale. */
 const UNREADABLE_GRACE_MS = 10_000;
 
+/** Lock files this process holds: a second lock of the same database in one process is refused too. */
+const held = new Set<string>();
+
 const UNKNOWN_HOLDER: LockHolder = { pid: 0, host: '?', command: 'a process that left no PID' };
 
 export function lockPathOf(databasePath: string): string {
-  return `${databasePath}.lock`;
+  return `${resolve(databasePath)}.lock`;
 }
 
 /** Field 22 of /proc/PID/stat (start time since boot); undefined off Linux or when the process is gone. */
@@ -124,6 +127,7 @@ function removeStale(path: string, stale: LockHolder | undefined): void {
 export function lockDatabase(databasePath: string, command: string): DatabaseLock {
   if (databasePath === ':memory:') return { path: databasePath, release() {} };
   const path = lockPathOf(databasePath);
+  if (held.has(path)) throw new DatabaseLockedError(databasePath, readHolder(path) ?? UNKNOWN_HOLDER);
   mkdirSync(dirname(path), { recursive: true });
   const startTicks = startTicksOf(process.pid);
   const mine: LockHolder = {
@@ -159,9 +163,11 @@ export function lockDatabase(databasePath: string, command: string): DatabaseLoc
     const release = () => {
       if (released) return;
       released = true;
+      held.delete(path);
       process.removeListener('exit', release);
       if (readHolder(path)?.pid === process.pid) unlinkSync(path);
     };
+    held.add(path);
     process.once('exit', release);
     return { path, release };
   }
