@@ -176,4 +176,30 @@ describe.each<Trigger>(['SIGHUP', 'http', 'file change'])('reload by %s', (trigg
       successAt,
     );
   }, 60_000);
+
+  it('re-reads notification targets and routes from sloguard.yaml', async () => {
+    const routed = `${extra}-paged`;
+    writeFileSync(
+      join(service.definitions, '..', 'sloguard.yaml'),
+      `publicUrl: https://sloguard.example.com
+notifications:
+  repeatInterval: 1h
+  retryBackoff: 200ms
+  targets:
+    chat: { kind: webhook, url: "${capture.url}/hooks/chat" }
+    pager: { kind: webhook, url: "${capture.url}/hooks/pager" }
+  routes:
+    - { slo: ${routed}, targets: [pager] }
+`,
+    );
+    // The file watch follows the definitions folder only: the SLO file written last makes its reload.
+    writeFileSync(join(service.definitions, `${routed}.yaml`), slo(routed, 99, '28d'));
+    expect(await reload()).toBe(trigger === 'http' ? 200 : undefined);
+    await waitFor('the routed alert', () => messages(capture).includes(`firing ${routed}`));
+    const paths = capture
+      .accepted()
+      .filter((r) => JSON.stringify(r.body).includes(routed))
+      .map((r) => r.path);
+    expect(paths).toEqual(['/hooks/pager']);
+  }, 60_000);
 });
