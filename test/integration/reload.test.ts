@@ -2,6 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest, startAlertingSloguard, ticks } from '../helpers/alertScenario.js';
+import { nginxLine } from '../helpers/app.js';
 import { type CapturedRequest, CaptureServer } from '../helpers/capture.js';
 import type { SloguardProcess } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
@@ -202,4 +203,29 @@ notifications:
       .map((r) => r.path);
     expect(paths).toEqual(['/hooks/pager']);
   }, 60_000);
+
+  it.runIf(trigger === 'SIGHUP')(
+    'starts tailing a log file added under collectors',
+    async () => {
+      const valid = async () =>
+        (await service.json<{ valid: number }>('/api/v1/slos/shop-availability')).body.valid;
+      const before = await valid();
+      const log = join(service.definitions, '..', 'access.log');
+      const at = Date.now() - 1000;
+      writeFileSync(
+        log,
+        `${Array.from({ length: 30 }, () => nginxLine(at, 'GET', '/api/items', 200, 0.01)).join('\n')}\n`,
+      );
+      writeFileSync(
+        join(service.definitions, '..', 'sloguard.yaml'),
+        `publicUrl: https://sloguard.example.com
+collectors:
+  - { path: "${log}", format: nginx, source: tailed, service: shop, pollInterval: 100ms }
+`,
+      );
+      await reload();
+      await waitFor('the tailed lines counted', async () => (await valid()) === before + 30);
+    },
+    60_000,
+  );
 });
