@@ -1,10 +1,15 @@
 import { Readable } from 'node:stream';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './errors.js';
 
 /** Decompressed bodies may be this many times the wire limit; past that the gzip is treated as a bomb. */
 export const MAX_GZIP_RATIO = 8;
+
+/** The most bytes a gzip'ed body may inflate to. */
+export function maxInflatedBytes(maxBytes: number): number {
+  return maxBytes * MAX_GZIP_RATIO;
+}
 
 /** Bodies are read in pieces of this size, so no piece holds the event loop for long. */
 const CHUNK_BYTES = 64 * 1024;
@@ -27,27 +32,12 @@ function inflatedTooLarge(maxBytes: number): HttpError {
   return new HttpError(
     413,
     'body_too_large',
-    `decompressed body exceeds ${maxBytes * MAX_GZIP_RATIO} bytes; send smaller batches`,
+    `decompressed body exceeds ${maxInflatedBytes(maxBytes)} bytes; send smaller batches`,
   );
 }
 
 function invalidGzip(error: unknown): HttpError {
   return new HttpError(400, 'invalid_gzip', `body is not valid gzip: ${(error as Error).message}`);
-}
-
-/**
- * Undoes `Content-Encoding: gzip` within a size limit, in one call: for threads that may block (the span
- * parsers) and for bodies already known small.
- */
-export function decodeBody(body: Buffer | undefined, encoding: string | undefined, maxBytes: number): Buffer {
-  const raw = body ?? Buffer.alloc(0);
-  if (!isGzip(encoding)) return raw;
-  try {
-    return gunzipSync(raw, { maxOutputLength: maxBytes * MAX_GZIP_RATIO });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw inflatedTooLarge(maxBytes);
-    throw invalidGzip(error);
-  }
 }
 
 /**
@@ -70,7 +60,7 @@ export async function* bodyChunks(
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
       inflated += chunk.length;
-      if (inflated > maxBytes * MAX_GZIP_RATIO) throw inflatedTooLarge(maxBytes);
+      if (inflated > maxInflatedBytes(maxBytes)) throw inflatedTooLarge(maxBytes);
       yield chunk;
     }
   } catch (error) {
