@@ -44,6 +44,7 @@ export interface Sloguard extends GateParts {
 export function createSloguard(config: Config): Sloguard {
   const loaded = loadDefinitions([config.definitionsPath]);
   if (loaded.errors.length > 0) throw new InvalidDefinitionsError(loaded.errors);
+  for (const warning of loaded.warnings) process.emitWarning(warning.message);
   const registry = new SloRegistry(loaded.definitions);
   const db = openDatabase(config.databasePath);
   const checkpointer = WalCheckpointer.start(db, config.databasePath, (error) =>
