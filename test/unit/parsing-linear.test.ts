@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { BatchAggregate } from '../../src/ingest/aggregate.js';
 import { LineRejected, upstreamValues } from '../../src/ingest/loadbalancer/format.js';
 import { LOG_FORMATS } from '../../src/ingest/loadbalancer/formats.js';
-import { RouteNormalizer } from '../../src/ingest/routes.js';
+import { ingestChunks, ingestLines, MAX_LINE_CHARS } from '../../src/ingest/loadbalancer/lines.js';
+import { RouteNormalizer, ServiceRoutes } from '../../src/ingest/routes.js';
 import { parseExposition } from '../../src/ingest/scrape/exposition.js';
 
 /**
@@ -179,5 +181,47 @@ describe('route templates match segment-wise (finding 5)', () => {
     expect(cpuMs(() => (route = routes.route(path)))).toBeLessThan(BOUND_MS);
     expect(route).not.toBe('/api/*/*/*/status');
     expect(routes.route('/api/a/b/c/d/status')).toBe('/api/*/*/*/status');
+  });
+});
+
+describe('lines arriving in chunks', () => {
+  const routes = new ServiceRoutes(() => []);
+  const context = { source: 'lb', service: 'web', routes };
+  async function* pieces(text: string, size: number): AsyncGenerator<Buffer> {
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+  }
+
+  it('joins lines and characters split between chunks, numbering lines as one text', async () => {
+    const line = `{"time":1764000000000,"method":"GET","path":"/é€😀","status":200}`;
+    const text = [line, 'garbage', '', line, `${line}\r`].join('\n');
+    for (const size of [1, 3, 7, 64, 1 << 16]) {
+      const batch = new BatchAggregate();
+      const summary = await ingestChunks(pieces(text, size), LOG_FORMATS.jsonl!, context, batch);
+      expect(summary, `chunks of ${size}`).toEqual({
+        accepted: 3,
+        rejected: 1,
+        skipped: 0,
+        problems: [{ line: 2, reason: 'not a JSON object' }],
+      });
+      expect([...batch.series.values()].map((series) => series.key.operation)).toEqual(['/é€😀']);
+    }
+  });
+
+  it('drops a line past the limit as it arrives and counts it, in any chunking', async () => {
+    const good = '{"time":1764000000000,"method":"GET","path":"/a","status":200}';
+    const text = `${good}\n${'x'.repeat(3 * MAX_LINE_CHARS)}\n${good}\n${'y'.repeat(MAX_LINE_CHARS + 1)}`;
+    for (const size of [1000, 4096, 1 << 16]) {
+      const summary = await ingestChunks(
+        pieces(text, size),
+        LOG_FORMATS.jsonl!,
+        context,
+        new BatchAggregate(),
+      );
+      expect(summary, `chunks of ${size}`).toMatchObject({ accepted: 2, rejected: 2, too_long: 2 });
+      expect(summary.problems.map((problem) => problem.line)).toEqual([2, 4]);
+    }
+    const whole = ingestLines(text, LOG_FORMATS.jsonl!, context, new BatchAggregate());
+    expect(whole).toMatchObject({ accepted: 2, rejected: 2, too_long: 2 });
   });
 });

@@ -155,6 +155,27 @@ export function ingestLines(
 /** The event loop is held at most this long at a time by one body's lines. */
 const SLICE_MS = 2;
 
+/** Reads text[0, to] in slices of SLICE_MS, yielding to the event loop between them. */
+async function readSliced(reader: LineReader, text: string, to: number): Promise<void> {
+  let at = 0;
+  while (at <= to) {
+    at = reader.read(text, at, to, performance.now() + SLICE_MS);
+    if (at <= to) await yieldTurn();
+  }
+}
+
+/** ingestLines in slices of SLICE_MS, for text read on the event loop (a tailed file's new lines). */
+export async function ingestLinesSliced(
+  text: string,
+  parse: LineParser,
+  context: LineContext,
+  batch: BatchAggregate,
+): Promise<LineSummary> {
+  const reader = new LineReader(parse, context, batch);
+  await readSliced(reader, text, text.length);
+  return reader.summary;
+}
+
 /**
  * ingestLines for text that arrives in chunks (a request body, inflated or not), holding the event loop at
  * most SLICE_MS at a time: between slices other requests (the gate) are answered. A line split across chunks
@@ -171,13 +192,6 @@ export async function ingestChunks(
   let carry = '';
   /** Characters of an over-long line dropped so far (0: none being dropped). */
   let dropped = 0;
-  const readSliced = async (text: string, to: number) => {
-    let at = 0;
-    while (at <= to) {
-      at = reader.read(text, at, to, performance.now() + SLICE_MS);
-      if (at <= to) await yieldTurn();
-    }
-  };
   for await (const chunk of chunks) {
     const decoded = decoder.write(chunk);
     const newline = decoded.indexOf('\n');
@@ -191,12 +205,12 @@ export async function ingestChunks(
       carry = '';
       const rest = decoded.slice(newline + 1);
       const last = rest.lastIndexOf('\n');
-      await readSliced(rest, last);
+      await readSliced(reader, rest, last);
       carry = rest.slice(last + 1);
     } else {
       const text = carry + decoded;
       const last = newline < 0 ? -1 : text.lastIndexOf('\n');
-      if (last >= 0) await readSliced(text, last);
+      if (last >= 0) await readSliced(reader, text, last);
       carry = text.slice(last + 1);
     }
     if (carry.length > MAX_LINE_CHARS) {
@@ -208,7 +222,7 @@ export async function ingestChunks(
   if (dropped > 0) reader.refuseLongLine(dropped);
   else {
     const text = carry + decoder.end();
-    if (text.length > 0) await readSliced(text, text.length);
+    if (text.length > 0) await readSliced(reader, text, text.length);
   }
   return reader.summary;
 }
