@@ -6,8 +6,8 @@ import { HttpError } from './errors.js';
 /** Decompressed bodies may be this many times the wire limit; past that the gzip is treated as a bomb. */
 export const MAX_GZIP_RATIO = 8;
 
-/** The most bytes a gzip'ed body may inflate to. */
-export function maxInflatedBytes(maxBytes: number): number {
+/** The most bytes a gzip'ed log body may inflate to. */
+function maxInflatedBytes(maxBytes: number): number {
   return maxBytes * MAX_GZIP_RATIO;
 }
 

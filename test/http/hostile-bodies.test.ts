@@ -104,23 +104,45 @@ describe('hostile bodies (finding 12)', () => {
   }, 120_000);
 
   it('refuses 1M spans in one body before parsing them, saying how to split, without growing memory', async () => {
-    const span = (i: number) =>
-      `{"traceId":"${(i + 1).toString(16).padStart(16, '0')}","id":"${(i + 1).toString(16).padStart(16, '0')}"}`;
-    const body = gzipSync(`[${Array.from({ length: 1_000_000 }, (_, i) => span(i)).join(',')}]`);
-    resetPeak();
-    const before = memoryMb('VmRSS');
-    const response = await fetch(`${service.url}/api/v2/spans`, {
-      method: 'POST',
-      body,
-      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
-    });
-    expect(response.status).toBe(413);
-    const answer = (await response.json()) as { error: string; message: string };
-    expect(answer.error).toBe('too_many_spans');
-    expect(answer.message).toContain(`split the list into requests of ${MAX_SPANS_PER_BATCH} spans or fewer`);
-    // Before: 1.07 GB resident.
-    const grown = memoryMb('VmHWM') - before;
-    expect(grown, `peak RSS grew ${grown.toFixed(0)} MB`).toBeLessThan(300);
+    const hex = (i: number) => (i + 1).toString(16).padStart(16, '0');
+    const json = gzipSync(
+      `[${Array.from({ length: 1_000_000 }, (_, i) => `{"traceId":"${hex(i)}","id":"${hex(i)}"}`).join(',')}]`,
+    );
+    // proto3: a million empty Span messages (tag 0x0a, length 0), 2 MB on the wire.
+    const proto = Buffer.alloc(2_000_000);
+    for (let i = 0; i < proto.length; i += 2) proto[i] = 0x0a;
+    const cases = [
+      {
+        body: json,
+        type: 'application/json',
+        gzip: true,
+        error: 'body_too_large',
+        says: 'send smaller batches',
+      },
+      {
+        body: proto,
+        type: 'application/x-protobuf',
+        gzip: false,
+        error: 'too_many_spans',
+        says: `split the list into requests of ${MAX_SPANS_PER_BATCH} spans or fewer`,
+      },
+    ];
+    for (const { body, type, gzip, error, says } of cases) {
+      resetPeak();
+      const before = memoryMb('VmRSS');
+      const response = await fetch(`${service.url}/api/v2/spans`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': type, ...(gzip && { 'content-encoding': 'gzip' }) },
+      });
+      expect(response.status, type).toBe(413);
+      const answer = (await response.json()) as { error: string; message: string };
+      expect(answer.error).toBe(error);
+      expect(answer.message).toContain(says);
+      // Before: 1.07 GB resident.
+      const grown = memoryMb('VmHWM') - before;
+      expect(grown, `${type}: peak RSS grew ${grown.toFixed(0)} MB`).toBeLessThan(300);
+    }
   }, 120_000);
 
   it('rejects a line past the limit with its reason and counts it in /metrics, keeping the good lines', async () => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { SpanSummary } from '../../ingest/zipkin/observe.js';
 import { SpansRejected } from '../../ingest/zipkin/span.js';
-import { isGzip, maxInflatedBytes, takeRawBodies } from '../body.js';
+import { isGzip, takeRawBodies } from '../body.js';
 import { HttpError } from '../errors.js';
 import { submitBatch } from '../submit.js';
 
@@ -24,12 +24,9 @@ const spans: FastifyPluginAsync = async (app) => {
     const batch = pipeline.newBatch();
     let summary: SpanSummary;
     try {
-      summary = await decoder.decode(
-        body,
-        protobuf,
-        gzip ? maxInflatedBytes(config.maxBodyBytes) : undefined,
-        batch,
-      );
+      // A span list is parsed whole (JSON.parse), at several times its size in memory: inflated, it may be
+      // no bigger than the body limit, where a log body (read in pieces) may inflate MAX_GZIP_RATIO times.
+      summary = await decoder.decode(body, protobuf, gzip ? config.maxBodyBytes : undefined, batch);
     } catch (error) {
       if (error instanceof SpansRejected)
         throw new HttpError(error.status, error.code, error.message, error.path);
