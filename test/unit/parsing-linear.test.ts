@@ -5,6 +5,9 @@ import { LOG_FORMATS } from '../../src/ingest/loadbalancer/formats.js';
 import { ingestChunks, ingestLines, MAX_LINE_CHARS } from '../../src/ingest/loadbalancer/lines.js';
 import { RouteNormalizer, ServiceRoutes } from '../../src/ingest/routes.js';
 import { parseExposition } from '../../src/ingest/scrape/exposition.js';
+import { countJsonListItems, decodeJsonSpans } from '../../src/ingest/zipkin/json.js';
+import { countProtoSpans, ListOfSpans } from '../../src/ingest/zipkin/proto.js';
+import { MAX_SPANS_PER_BATCH } from '../../src/ingest/zipkin/span.js';
 
 /**
  * Issue #15, finding 5: worst-case inputs per format. Each parse must take time proportional to the line;
@@ -223,5 +226,33 @@ describe('lines arriving in chunks', () => {
     }
     const whole = ingestLines(text, LOG_FORMATS.jsonl!, context, new BatchAggregate());
     expect(whole).toMatchObject({ accepted: 2, rejected: 2, too_long: 2 });
+  });
+});
+
+describe('span counts before parsing', () => {
+  it('counts the items of a JSON list, skipping strings, nesting and escapes', () => {
+    const count = (text: string) => countJsonListItems(Buffer.from(text));
+    expect(count('[]')).toBe(0);
+    expect(count(' [ {"a":[1,2,{"b":"]}[{"}}] , {"c":"\\"{"} ]')).toBe(2);
+    expect(count('[1, 22 ,"x", null, [3,4]]')).toBe(5);
+  });
+
+  it('counts the spans of a ListOfSpans by its top-level fields', () => {
+    const spans = ListOfSpans.encode(
+      ListOfSpans.fromObject({ spans: [{ name: 'a' }, {}, { name: 'x'.repeat(300) }] }),
+    ).finish();
+    expect(countProtoSpans(Buffer.from(spans))).toBe(3);
+    expect(countProtoSpans(Buffer.alloc(0))).toBe(0);
+  });
+
+  it(`refuses more than ${MAX_SPANS_PER_BATCH} spans with 413 before decoding any`, () => {
+    const body = Buffer.from(
+      `[${Array(MAX_SPANS_PER_BATCH + 1)
+        .fill('{}')
+        .join(',')}]`,
+    );
+    expect(() => decodeJsonSpans(body)).toThrow(
+      expect.objectContaining({ status: 413, code: 'too_many_spans' }),
+    );
   });
 });
