@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createSloguard } from '../../src/sloguard.js';
 import { nginxLine } from '../helpers/app.js';
-import { CLI, ensureBuilt, ROOT, SloguardProcess } from '../helpers/service.js';
+import { CLI, ensureBuilt, ROOT, runCli, SloguardProcess } from '../helpers/service.js';
 import { nginxTailer } from '../helpers/tailer.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -89,22 +89,6 @@ describe('times out of range from files', () => {
   });
 });
 
-/** `sloguard status` against `url`: its exit code and output. */
-function status(url: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'status', '--url', url], { env: { PATH: process.env.PATH } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('sloguard status', () => {
   it('prints every SLO after a last-seen time past what a Date holds was stored (an older version)', async () => {
     const service = await SloguardProcess.start();
@@ -126,7 +110,7 @@ describe('sloguard status', () => {
         );
       const before = await ticks();
       await waitFor('two evaluation ticks', async () => (await ticks()) >= before + 2);
-      const result = await status(service.url);
+      const result = await runCli(['status', '--url', service.url], {});
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       expect(result.stdout).toContain('profile-availability');
@@ -145,7 +129,7 @@ describe('sloguard status', () => {
     try {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      const result = await status(`http://127.0.0.1:${port}`);
+      const result = await runCli(['status', '--url', `http://127.0.0.1:${port}`], {});
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('answered HTTP 500');
       expect(result.stderr).toContain('Invalid time value');
