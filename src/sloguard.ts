@@ -13,6 +13,7 @@ import { PrometheusCounts } from './prometheus/source.js';
 import { BucketStore } from './store/buckets.js';
 import { WalCheckpointer } from './store/checkpointer.js';
 import { type Db, openDatabase } from './store/database.js';
+import { StorageWatch } from './store/faults.js';
 import { StatusStore } from './store/statuses.js';
 
 export class InvalidDefinitionsError extends Error {
@@ -26,6 +27,8 @@ export class InvalidDefinitionsError extends Error {
 export interface Sloguard extends GateParts {
   config: Config;
   db: Db;
+  /** Whether the database file is still the one opened (readiness, ingest, gate). */
+  storage: StorageWatch;
   registry: SloRegistry;
   buckets: BucketStore;
   pipeline: IngestPipeline;
@@ -63,12 +66,21 @@ export function createSloguard(config: Config): Sloguard {
     templates: Object.fromEntries([...services].map((service) => [service, routes.templatesOf(service)])),
     thresholdsUs: registry.thresholdsUs,
   });
-  const pipeline = new IngestPipeline(buckets, () => registry, config.maxQueuedObservations);
+  const storage = new StorageWatch(config.databasePath);
+  const pipeline = new IngestPipeline(buckets, () => registry, config.maxQueuedObservations, storage);
   const policies = new GatePolicies(loaded.policies);
-  const gate = createGate({ db, buckets, evaluator, registry: () => registry, policies: () => policies });
+  const gate = createGate({
+    db,
+    buckets,
+    evaluator,
+    storage,
+    registry: () => registry,
+    policies: () => policies,
+  });
   return {
     config,
     db,
+    storage,
     registry,
     buckets,
     pipeline,

@@ -3,6 +3,7 @@ import type { SloRegistry } from '../definitions/registry.js';
 import type { SloEvaluator } from '../evaluate/scheduler.js';
 import type { SloStatus } from '../evaluate/status.js';
 import type { DeploymentStore } from '../store/deployments.js';
+import { isStorageFault, type StorageWatch } from '../store/faults.js';
 import type { GateDecisionStore } from '../store/gateDecisions.js';
 import { type FreezeScope, type FreezeState, freezeKey, type GateFreezeStore } from '../store/gateFreezes.js';
 import type { GateOverride, GateOverrideStore } from '../store/gateOverrides.js';
@@ -44,6 +45,28 @@ export interface GateStores {
   freezes: GateFreezeStore;
   overrides: GateOverrideStore;
   deployments: DeploymentStore;
+  /** Whether the database file is still the one opened: a decision written into a deleted file is lost. */
+  storage?: StorageWatch;
+}
+
+const STRICTNESS = { allow: 0, warn: 1, deny: 2 } as const;
+
+/**
+ * The answer when the decision cannot be written to the audit trail (disk full, database file gone): the gate
+ * answers as on missing data, by the policy's on_no_data, never looser than the verdict itself; a decision
+ * it could not make ('error') stays one.
+ */
+export function unrecordedDecision(decision: GateDecision, error: unknown): GateDecision {
+  const why = `the decision cannot be recorded (${error instanceof Error ? error.message : String(error)})`;
+  const { onNoData } = decision.policy;
+  if (decision.decision === 'error') return { ...decision, reason: `${decision.reason}; ${why}` };
+  const stricter = STRICTNESS[onNoData] > STRICTNESS[decision.decision] ? onNoData : decision.decision;
+  return {
+    ...decision,
+    decision: stricter,
+    wouldBlock: decision.wouldBlock || stricter === 'deny',
+    reason: `${why} (on_no_data: ${onNoData}); ${decision.reason}`,
+  };
 }
 
 /** One decision for every caller: evaluates the policy over the latest statuses and records it. */
@@ -91,7 +114,6 @@ export class DeployGate {
       frozen,
       override,
     });
-    this.setFreeze(scope, known, verdict.frozen, nowMs);
     const decision: GateDecision = {
       ...verdict,
       id: timeOrderedId(nowMs),
@@ -99,6 +121,26 @@ export class DeployGate {
       request,
       policy,
     };
+    try {
+      this.stores.storage?.assertWritable();
+      this.record(decision, scope, known, frozen);
+    } catch (error) {
+      if (!isStorageFault(error)) throw error;
+      return unrecordedDecision(decision, error);
+    }
+    this.emit('decision', decision);
+    return decision;
+  }
+
+  /** Writes a decision's freeze, audit row and release marker. */
+  private record(
+    decision: GateDecision,
+    scope: FreezeScope,
+    known: boolean | undefined,
+    frozen: boolean,
+  ): void {
+    const { request, policy, decidedAtMs: nowMs } = decision;
+    this.setFreeze(scope, known, decision.frozen, nowMs);
     this.stores.decisions.append({
       id: decision.id,
       decidedAtMs: nowMs,
@@ -121,7 +163,7 @@ export class DeployGate {
         stale: decision.stale,
         policy,
       },
-      statuses: verdict.statuses,
+      statuses: decision.statuses,
     });
     const release = request.version ?? request.checksum;
     if (isAllowed(decision.decision) && release) {
@@ -134,8 +176,6 @@ export class DeployGate {
         decisionId: decision.id,
       });
     }
-    this.emit('decision', decision);
-    return decision;
   }
 
   /**

@@ -3,6 +3,7 @@ import type { SloEvaluator } from '../evaluate/scheduler.js';
 import type { BucketStore } from '../store/buckets.js';
 import type { Db } from '../store/database.js';
 import { DeploymentStore } from '../store/deployments.js';
+import type { StorageWatch } from '../store/faults.js';
 import { GateDecisionStore } from '../store/gateDecisions.js';
 import { GateEvaluationStore } from '../store/gateEvaluations.js';
 import { GateFreezeStore } from '../store/gateFreezes.js';
@@ -27,10 +28,11 @@ export function createGate(parts: {
   db: Db;
   buckets: BucketStore;
   evaluator: SloEvaluator;
+  storage?: StorageWatch;
   registry: () => SloRegistry;
   policies: () => GatePolicies;
 }): GateParts {
-  const { db, buckets, evaluator, registry, policies } = parts;
+  const { db, buckets, evaluator, storage, registry, policies } = parts;
   const decisions = new GateDecisionStore(db);
   const deploymentStore = new DeploymentStore(db);
   const overrideStore = new GateOverrideStore(db);
@@ -39,6 +41,7 @@ export function createGate(parts: {
     freezes: new GateFreezeStore(db),
     overrides: overrideStore,
     deployments: deploymentStore,
+    ...(storage && { storage }),
   });
   evaluator.onEvaluated(() => gate.refreshFreezes());
   return {

@@ -1,5 +1,6 @@
 import type { SloRegistry } from '../definitions/registry.js';
 import type { BucketStore } from '../store/buckets.js';
+import { isStorageFault, type StorageWatch } from '../store/faults.js';
 import { BatchAggregate } from './aggregate.js';
 
 /** The write queue is full: the caller should answer 503 with Retry-After. */
@@ -8,25 +9,42 @@ export class QueueFullError extends Error {
   readonly retryAfterSeconds = 1;
 }
 
-interface Waiter {
+/** One batch holds more observations than the queue ever may: retrying cannot help, splitting it does. */
+export class BatchTooLargeError extends Error {
+  override name = 'BatchTooLargeError';
+  constructor(
+    readonly observations: number,
+    readonly maxObservations: number,
+  ) {
+    super(
+      `the batch holds ${observations} observations, more than the write queue bound of ${maxObservations} (SLOGUARD_MAX_QUEUED_OBSERVATIONS); split it into requests of at most ${maxObservations} lines or spans`,
+    );
+  }
+}
+
+interface Submission {
+  batch: BatchAggregate;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
 /**
- * Group commit: batches submitted while a flush is pending are merged and written in one transaction, then
- * every submitter is answered. A submit resolves only after its data is committed; past `maxQueued`
- * observations waiting, new batches are refused rather than held in memory.
+ * Group commit: batches submitted while a flush is pending are written in one transaction, then every
+ * submitter is answered. A submit resolves only after its data is committed; past `maxQueued` observations
+ * waiting, new batches are refused rather than held in memory, and a batch larger than `maxQueued` is refused
+ * for good (BatchTooLargeError). When a group fails for anything but the storage, each batch is written again
+ * on its own, so one bad batch fails only its own submitter.
  */
 export class IngestPipeline {
-  private pending: BatchAggregate | undefined;
-  private waiters: Waiter[] = [];
+  private queue: Submission[] = [];
+  private queued = 0;
   private scheduled = false;
 
   constructor(
     private readonly buckets: BucketStore,
     private readonly registry: () => SloRegistry,
-    private readonly maxQueued: number,
+    readonly maxQueued: number,
+    private readonly storage?: StorageWatch,
   ) {}
 
   /** A batch that counts the latency thresholds the loaded SLOs declare. */
@@ -35,19 +53,24 @@ export class IngestPipeline {
   }
 
   get queuedObservations(): number {
-    return this.pending?.observations ?? 0;
+    return this.queued;
   }
 
   submit(batch: BatchAggregate): Promise<void> {
     if (batch.isEmpty) return Promise.resolve();
-    if (this.queuedObservations + batch.observations > this.maxQueued) {
-      return Promise.reject(
-        new QueueFullError(`write queue full (${this.queuedObservations} observations waiting)`),
-      );
+    if (batch.observations > this.maxQueued) {
+      return Promise.reject(new BatchTooLargeError(batch.observations, this.maxQueued));
     }
-    if (this.pending) this.pending.merge(batch);
-    else this.pending = batch;
-    const committed = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (this.queued + batch.observations > this.maxQueued) {
+      return Promise.reject(new QueueFullError(`write queue full (${this.queued} observations waiting)`));
+    }
+    try {
+      this.storage?.assertWritable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.queued += batch.observations;
+    const committed = new Promise<void>((resolve, reject) => this.queue.push({ batch, resolve, reject }));
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -58,16 +81,33 @@ export class IngestPipeline {
   /** Writes everything pending now. */
   flush(): void {
     this.scheduled = false;
-    const batch = this.pending;
-    const waiters = this.waiters;
-    this.pending = undefined;
-    this.waiters = [];
-    if (!batch) return;
+    const group = this.queue;
+    this.queue = [];
+    this.queued = 0;
+    if (group.length === 0) return;
+    if (group.length === 1) {
+      this.commitEach(group);
+      return;
+    }
     try {
-      this.buckets.commit(batch);
-      for (const waiter of waiters) waiter.resolve();
+      this.buckets.commit(BatchAggregate.combine(group.map((s) => s.batch)));
     } catch (error) {
-      for (const waiter of waiters) waiter.reject(error);
+      // A full disk fails every batch alike; anything else may be one batch's fault.
+      if (isStorageFault(error)) for (const submission of group) submission.reject(error);
+      else this.commitEach(group);
+      return;
+    }
+    for (const submission of group) submission.resolve();
+  }
+
+  private commitEach(group: readonly Submission[]): void {
+    for (const { batch, resolve, reject } of group) {
+      try {
+        this.buckets.commit(batch);
+        resolve();
+      } catch (error) {
+        reject(error);
+      }
     }
   }
 }
