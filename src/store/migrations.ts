@@ -192,4 +192,10 @@ export const MIGRATIONS: readonly string[] = [
     BEGIN SELECT RAISE(ABORT, 'gate_inputs is append-only'); END;
   ALTER TABLE gate_decisions ADD COLUMN inputs_id INTEGER REFERENCES gate_inputs (id);
   `,
+  `
+  -- Outbox claims (issue 15): a sender claims a row for a lease before sending it, in one UPDATE that only
+  -- succeeds on an unclaimed or expired row; SQLite serialises writers, so two senders never send one row.
+  ALTER TABLE alert_outbox ADD COLUMN claim_owner TEXT;
+  ALTER TABLE alert_outbox ADD COLUMN claim_until_ms INTEGER;
+  `,
 ];
