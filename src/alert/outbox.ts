@@ -128,7 +128,10 @@ export class OutboxDispatcher {
       });
       if (result.outcome === 'delivered') {
         if (!this.store.delivered(entry.id, this.owner, this.now())) {
-          this.log.warn({ target: name, subject: entry.subject }, 'notification sent after its claim expired');
+          this.log.warn(
+            { target: name, subject: entry.subject },
+            'notification sent after its claim expired',
+          );
           return;
         }
         this.options.onDelivered?.(name);

@@ -197,5 +197,20 @@ export const MIGRATIONS: readonly string[] = [
   -- succeeds on an unclaimed or expired row; SQLite serialises writers, so two senders never send one row.
   ALTER TABLE alert_outbox ADD COLUMN claim_owner TEXT;
   ALTER TABLE alert_outbox ADD COLUMN claim_until_ms INTEGER;
+
+  -- sloguard import (issue 15): what was committed of each file, in the transaction of the counts, so a re-run
+  -- resumes where an interrupted one stopped and never counts the same bytes twice (unless --force).
+  CREATE TABLE imported_files (
+    head_sha256 TEXT PRIMARY KEY,  -- of the file's first 64 KiB as stored: the same bytes under any name
+    path TEXT NOT NULL,            -- where it was last imported from
+    size INTEGER NOT NULL,         -- bytes on disk then
+    file_id TEXT NOT NULL,         -- dev:inode then
+    offset INTEGER NOT NULL,       -- bytes of (gunzipped) text read and committed, whole lines
+    lines INTEGER NOT NULL,        -- lines committed
+    accepted INTEGER NOT NULL,
+    rejected INTEGER NOT NULL,
+    skipped INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
   `,
 ];
