@@ -21,6 +21,11 @@ export interface RunningService {
 export async function startService(config: Config): Promise<RunningService> {
   const sloguard = createSloguard(config);
   const app = await buildApp(sloguard);
+  const pruneGateState = () => {
+    const removed = sloguard.pruneGateState(Date.now());
+    app.log.info({ removed }, 'gate state retention applied');
+  };
+  pruneGateState();
   const alerting = createAlerting(sloguard, app.log, { registry: app.metrics.registry });
   await sloguard.evaluator.tick();
   alerting.start();
@@ -32,6 +37,7 @@ export async function startService(config: Config): Promise<RunningService> {
       try {
         const removed = sloguard.buckets.applyRetention(Date.now(), config.hourRetentionDays);
         app.log.info({ removed }, 'retention applied');
+        pruneGateState();
       } catch (error) {
         logError(error);
       }

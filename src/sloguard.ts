@@ -74,6 +74,7 @@ export function createSloguard(config: Config): Sloguard {
     buckets,
     evaluator,
     storage,
+    retention: config.gateRetention,
     registry: () => registry,
     policies: () => policies,
   });

@@ -88,10 +88,13 @@ export class DeployGate {
     return { statuses: names.flatMap((name) => this.evaluator.status(name) ?? []), count: names.length };
   }
 
-  /** Records the freeze of a scope (a first ask makes the scope known to `refreshFreezes`). */
+  /**
+   * Records the freeze of a scope (a first ask makes the scope known to `refreshFreezes`); a scope past the
+   * per-service cap is not remembered, and announces nothing.
+   */
   private setFreeze(scope: FreezeScope, was: boolean | undefined, frozen: boolean, nowMs: number): void {
     if (was === frozen) return;
-    this.stores.freezes.set(scope, frozen, nowMs);
+    if (!this.stores.freezes.set(scope, frozen, nowMs)) return;
     if ((was ?? false) !== frozen) this.emit('freeze-changed', { ...scope, frozen, atMs: nowMs });
   }
 
@@ -140,7 +143,8 @@ export class DeployGate {
     frozen: boolean,
   ): void {
     const { request, policy, decidedAtMs: nowMs } = decision;
-    this.setFreeze(scope, known, decision.frozen, nowMs);
+    // A service without SLOs has no budget to freeze on: asking about it leaves no scope behind.
+    if (this.registry().byService.has(request.service)) this.setFreeze(scope, known, decision.frozen, nowMs);
     this.stores.decisions.append({
       id: decision.id,
       decidedAtMs: nowMs,
@@ -181,9 +185,11 @@ export class DeployGate {
   /**
    * Carries every remembered freeze (and the environments policies name) forward after an evaluation tick, so
    * a budget that is exhausted and recovers while nobody asks the gate still has to pass the recovery margin.
+   * The scopes are bounded by the per-service cap, however many environments callers name. Returns how many
+   * scopes it checked.
    */
-  refreshFreezes(nowMs = Date.now()): void {
-    const scopes = new Map(this.stores.freezes.scopes().map((s) => [freezeKey(s), s]));
+  refreshFreezes(nowMs = Date.now()): number {
+    const scopes = new Map<string, FreezeScope>(this.stores.freezes.scopes().map((s) => [freezeKey(s), s]));
     for (const service of this.registry().byService.keys()) {
       for (const environment of this.policies().environmentsOf(service)) {
         const named = { service, environment };
@@ -196,6 +202,7 @@ export class DeployGate {
       const was = this.stores.freezes.isFrozen(scope);
       this.setFreeze(scope, was, nextFreeze(was ?? false, statuses, policy.recoveryMargin), nowMs);
     }
+    return scopes.size;
   }
 
   /** Every scope the gate knows, frozen or open, with when that last changed. */

@@ -212,5 +212,21 @@ export const MIGRATIONS: readonly string[] = [
     skipped INTEGER NOT NULL,
     updated_ms INTEGER NOT NULL
   ) WITHOUT ROWID;
+
+  -- Retention of the gate's audit trail (issue 15): decisions stay append-only, except that retention removes
+  -- rows older than the cutoff it sets here first; inputs go once no decision refers to them.
+  CREATE TABLE gate_audit_cutoff (cutoff_ms INTEGER NOT NULL);
+  INSERT INTO gate_audit_cutoff (cutoff_ms) VALUES (0);
+  DROP TRIGGER gate_decisions_no_delete;
+  CREATE TRIGGER gate_decisions_no_delete BEFORE DELETE ON gate_decisions
+    WHEN old.decided_at_ms >= (SELECT cutoff_ms FROM gate_audit_cutoff)
+    BEGIN SELECT RAISE(ABORT, 'gate_decisions is append-only: retention removes only rows past its cutoff'); END;
+  DROP TRIGGER gate_inputs_no_delete;
+  CREATE TRIGGER gate_inputs_no_delete BEFORE DELETE ON gate_inputs
+    WHEN EXISTS (SELECT 1 FROM gate_decisions WHERE inputs_id = old.id)
+    BEGIN SELECT RAISE(ABORT, 'gate_inputs still referred to by a decision'); END;
+  CREATE INDEX gate_decisions_by_time ON gate_decisions (decided_at_ms);
+  CREATE INDEX gate_decisions_by_inputs ON gate_decisions (inputs_id);
+  CREATE INDEX deployments_by_time ON deployments (deployed_at_ms);
   `,
 ];
