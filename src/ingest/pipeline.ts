@@ -22,6 +22,9 @@ export class BatchTooLargeError extends Error {
   }
 }
 
+/** No access-log line that counts is shorter: reading this many bytes per observation keeps a batch in bounds. */
+const MIN_LINE_BYTES = 16;
+
 interface Submission {
   batch: BatchAggregate;
   resolve: () => void;
@@ -50,6 +53,11 @@ export class IngestPipeline {
   /** A batch that counts the latency thresholds the loaded SLOs declare. */
   newBatch(): BatchAggregate {
     return new BatchAggregate(this.registry().thresholdsUs);
+  }
+
+  /** At most `bytes`, and few enough bytes of log lines that one batch of them fills at most half the queue. */
+  chunkBytesAtMost(bytes: number): number {
+    return Math.min(bytes, Math.floor(this.maxQueued / 2) * MIN_LINE_BYTES);
   }
 
   get queuedObservations(): number {

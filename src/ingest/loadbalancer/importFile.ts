@@ -12,17 +12,6 @@ import { addSummary, emptySummary, ingestLines, type LineContext, type LineSumma
 /** Observations per committed batch: big enough that commits are rare, small enough to bound memory. */
 const BATCH_OBSERVATIONS = 250_000;
 const CHUNK_BYTES = 4 * 1024 * 1024;
-/** No access-log line that counts is shorter: a chunk of this many bytes per observation fits its share. */
-const MIN_LINE_BYTES = 16;
-
-/**
- * Observations per commit and bytes per chunk for a write queue of `maxQueued`: a commit holds at most half the
- * queue, and one more chunk cannot take it past the whole (BatchTooLargeError).
- */
-export function importSizes(maxQueued: number): { batchObservations: number; chunkBytes: number } {
-  const batchObservations = Math.min(BATCH_OBSERVATIONS, Math.floor(maxQueued / 2));
-  return { batchObservations, chunkBytes: Math.min(CHUNK_BYTES, batchObservations * MIN_LINE_BYTES) };
-}
 
 async function isGzip(path: string): Promise<boolean> {
   const file = await open(path, 'r');
@@ -127,7 +116,7 @@ export interface ImportOptions {
 
 /**
  * Reads an access-log file (gzip'ed or not, told by its magic bytes) into the store from `from`, committing
- * every BATCH_OBSERVATIONS lines (at most half the write queue, see importSizes) with `committed`'s record of how far it got.
+ * every BATCH_OBSERVATIONS lines (at most half the write queue) with `committed`'s record of how far it got.
  * Files of more than one chunk are parsed on every core; the buckets they produce are merged and committed
  * in this thread. Returns what this run made of the lines it read.
  */
@@ -142,7 +131,9 @@ export async function importLogFile(
   const summary = emptySummary();
   const position = { lines: from.lines };
   let offset = from.offset;
-  const { batchObservations, chunkBytes } = importSizes(pipeline.maxQueued);
+  // A commit holds at most half the write queue, and one more chunk cannot take it past the whole.
+  const batchObservations = Math.min(BATCH_OBSERVATIONS, Math.floor(pipeline.maxQueued / 2));
+  const chunkBytes = pipeline.chunkBytesAtMost(CHUNK_BYTES);
   let batch = pipeline.newBatch();
   const commit = async () => {
     const progress: ImportProgress = { offset, lines: position.lines, summary: { ...summary } };
