@@ -3,6 +3,7 @@ import { cpSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { random } from '../../src/demo/traffic.js';
 import { nginxLine } from '../helpers/app.js';
 import { stopChild } from '../helpers/process.js';
 import { CLI, ensureBuilt, ROOT } from '../helpers/service.js';
@@ -13,18 +14,6 @@ const LINES = 200_000;
 /** Commits every 10,000 lines (half the queue), so the import has many commit points to be killed between. */
 const MAX_QUEUED = '20000';
 const SEED = Number(process.env.SLOGUARD_TEST_SEED ?? Date.now() % 1_000_000);
-
-/** A small deterministic generator (mulberry32), so a failing run can be repeated with its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe('sloguard import killed midway', () => {
   const dir = tempDir('sloguard-import-resume-');

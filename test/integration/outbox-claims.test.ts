@@ -37,13 +37,18 @@ function sender(path: string, capture: CaptureServer) {
   return { store, dispatcher };
 }
 
+/** A capture chat server and the path of a fresh database file, both cleaned up after the test. */
+async function receiverAndDatabase() {
+  const dir = tempDir('sloguard-outbox-');
+  cleanups.push(() => dir.cleanup());
+  const capture = await CaptureServer.start();
+  cleanups.push(() => capture.stop());
+  return { capture, path: join(dir.path, 'sloguard.db') };
+}
+
 describe('outbox claims', () => {
   it('two senders on one database file deliver every message exactly once, in order per target', async () => {
-    const dir = tempDir('sloguard-outbox-');
-    cleanups.push(() => dir.cleanup());
-    const capture = await CaptureServer.start();
-    cleanups.push(() => capture.stop());
-    const path = join(dir.path, 'sloguard.db');
+    const { capture, path } = await receiverAndDatabase();
     const first = sender(path, capture);
     const second = sender(path, capture);
     for (let n = 0; n < MESSAGES; n++) {
@@ -65,11 +70,7 @@ describe('outbox claims', () => {
   });
 
   it('a claim left by a sender that died expires, and another sender delivers the message once', async () => {
-    const dir = tempDir('sloguard-outbox-');
-    cleanups.push(() => dir.cleanup());
-    const capture = await CaptureServer.start();
-    cleanups.push(() => capture.stop());
-    const path = join(dir.path, 'sloguard.db');
+    const { capture, path } = await receiverAndDatabase();
     const survivor = sender(path, capture);
     const nowMs = Date.now();
     survivor.store.enqueue('ops', 'orphan', { body: { target: 'ops', n: 0 } }, nowMs);
