@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SloRegistry } from '../../src/definitions/registry.js';
 import { BatchAggregate } from '../../src/ingest/aggregate.js';
-import { BatchTooLargeError, IngestPipeline } from '../../src/ingest/pipeline.js';
+import { BatchTooLargeError, IngestPipeline, QueueFullError } from '../../src/ingest/pipeline.js';
 import { BucketStore } from '../../src/store/buckets.js';
 import { openDatabase } from '../../src/store/database.js';
 import { isStorageFault, StorageWatch } from '../../src/store/faults.js';
@@ -101,6 +101,15 @@ describe('the write queue bound', () => {
     await expect(refused).rejects.toBeInstanceOf(BatchTooLargeError);
     await expect(refused).rejects.toThrow('split it into requests of at most 1000');
     await expect(pipeline.submit(batchOf('checkout', 1000))).resolves.toBeUndefined();
+  });
+
+  it('refuses a batch that fits the queue but not what is waiting as retryable (QueueFullError)', async () => {
+    const { buckets } = store();
+    const pipeline = new IngestPipeline(buckets, () => new SloRegistry([]), 1000);
+    const waiting = pipeline.submit(batchOf('checkout', 600));
+    await expect(pipeline.submit(batchOf('checkout', 600))).rejects.toBeInstanceOf(QueueFullError);
+    await waiting;
+    await expect(pipeline.submit(batchOf('checkout', 600))).resolves.toBeUndefined();
   });
 });
 
