@@ -75,6 +75,11 @@ export async function runImport(
   }
   const identities = await Promise.all(files.map(identify));
   const sloguard = createSloguard(config);
+  sloguard.cardinality.onOverflow(({ cap, refused, folded }) =>
+    err(
+      `series cap "${cap}" reached (${folded} new series of service "${refused.service}" counted under an overflow series; docs/security.md#cardinality)`,
+    ),
+  );
   const imported = new ImportedFileStore(sloguard.db);
   const totalBytes = identities.reduce((sum, file) => sum + file.size, 0);
   const bar = process.stderr.isTTY

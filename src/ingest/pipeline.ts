@@ -2,6 +2,8 @@ import type { SloRegistry } from '../definitions/registry.js';
 import type { BucketStore } from '../store/buckets.js';
 import { isStorageFault, type StorageWatch } from '../store/faults.js';
 import { BatchAggregate } from './aggregate.js';
+import type { SeriesLimiter } from './cardinality.js';
+import { acceptedRange, type TimePolicy } from './timeRange.js';
 
 /** The write queue is full: the caller should answer 503 with Retry-After. */
 export class QueueFullError extends Error {
@@ -36,7 +38,8 @@ interface Submission {
  * submitter is answered. A submit resolves only after its data is committed; past `maxQueued` observations
  * waiting, new batches are refused rather than held in memory, and a batch larger than `maxQueued` is refused
  * for good (BatchTooLargeError). When a group fails for anything but the storage, each batch is written again
- * on its own, so one bad batch fails only its own submitter.
+ * on its own, so one bad batch fails only its own submitter. Every batch passes the series caps
+ * (SeriesLimiter) on its way to the store, whichever source it came from.
  */
 export class IngestPipeline {
   private queue: Submission[] = [];
@@ -47,12 +50,14 @@ export class IngestPipeline {
     private readonly buckets: BucketStore,
     private readonly registry: () => SloRegistry,
     readonly maxQueued: number,
+    private readonly times: TimePolicy,
+    private readonly limiter: SeriesLimiter,
     private readonly storage?: StorageWatch,
   ) {}
 
-  /** A batch that counts the latency thresholds the loaded SLOs declare. */
-  newBatch(): BatchAggregate {
-    return new BatchAggregate(this.registry().thresholdsUs);
+  /** A batch that counts the latency thresholds the loaded SLOs declare and takes the times accepted now. */
+  newBatch(nowMs = Date.now()): BatchAggregate {
+    return new BatchAggregate(this.registry().thresholdsUs, acceptedRange(this.times, nowMs));
   }
 
   /** At most `bytes`, and few enough bytes of log lines that one batch of them fills at most half the queue. */
@@ -98,7 +103,7 @@ export class IngestPipeline {
       return;
     }
     try {
-      this.buckets.commit(BatchAggregate.combine(group.map((s) => s.batch)));
+      this.commit(BatchAggregate.combine(group.map((s) => s.batch)));
     } catch (error) {
       // A full disk fails every batch alike; anything else may be one batch's fault.
       if (isStorageFault(error)) for (const submission of group) submission.reject(error);
@@ -111,11 +116,22 @@ export class IngestPipeline {
   private commitEach(group: readonly Submission[]): void {
     for (const { batch, resolve, reject } of group) {
       try {
-        this.buckets.commit(batch);
+        this.commit(batch);
         resolve();
       } catch (error) {
         reject(error);
       }
+    }
+  }
+
+  /** Commits one batch through the series caps; a failed commit takes back the series it admitted. */
+  private commit(batch: BatchAggregate): void {
+    try {
+      this.buckets.commit(this.limiter.fold(batch));
+      this.limiter.committed();
+    } catch (error) {
+      this.limiter.rolledBack();
+      throw error;
     }
   }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SloRegistry } from '../../src/definitions/registry.js';
 import { BatchAggregate } from '../../src/ingest/aggregate.js';
+import { DEFAULT_CARDINALITY_LIMITS, SeriesLimiter } from '../../src/ingest/cardinality.js';
 import { BatchTooLargeError, IngestPipeline, QueueFullError } from '../../src/ingest/pipeline.js';
 import { BucketStore } from '../../src/store/buckets.js';
 import { openDatabase } from '../../src/store/database.js';
@@ -32,6 +33,22 @@ function batchOf(service: string, count: number): BatchAggregate {
     });
   }
   return batch;
+}
+
+/** A pipeline as the service wires it: any time accepted, the default series caps. */
+function pipelineOf(buckets: BucketStore, maxQueued: number): IngestPipeline {
+  const limiter = new SeriesLimiter(
+    DEFAULT_CARDINALITY_LIMITS,
+    { service: () => false, source: () => false, operation: () => false },
+    [],
+  );
+  return new IngestPipeline(
+    buckets,
+    () => new SloRegistry([]),
+    maxQueued,
+    { retentionMs: 400 * 86_400_000, maxSkewMs: 300_000 },
+    limiter,
+  );
 }
 
 /** A batch whose commit fails inside its transaction, after its series rows were inserted. */
@@ -67,7 +84,7 @@ describe('a failed transaction leaves no cached state', () => {
 
   it('a good batch committed in the same group as a failing one is committed on its own', async () => {
     const { buckets, total } = store();
-    const pipeline = new IngestPipeline(buckets, () => new SloRegistry([]), 1000);
+    const pipeline = pipelineOf(buckets, 1000);
     const good = pipeline.submit(batchOf('checkout', 4));
     const bad = pipeline.submit(failingBatch('user-profile'));
     const alsoGood = pipeline.submit(batchOf('user-profile', 2));
@@ -80,7 +97,7 @@ describe('a failed transaction leaves no cached state', () => {
 
   it('a full database (SQLITE_FULL) fails the group as a storage fault and the same batches commit once there is room', async () => {
     const { db, buckets, total } = store();
-    const pipeline = new IngestPipeline(buckets, () => new SloRegistry([]), 100_000);
+    const pipeline = pipelineOf(buckets, 100_000);
     db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
     const batches = Array.from({ length: 200 }, (_, i) => batchOf(`service-${i}`, 1));
     const results = await Promise.allSettled(batches.map((batch) => pipeline.submit(batch)));
@@ -96,7 +113,7 @@ describe('a failed transaction leaves no cached state', () => {
 describe('the write queue bound', () => {
   it('refuses a batch larger than the whole queue as too large (not retryable), even with the queue empty', async () => {
     const { buckets } = store();
-    const pipeline = new IngestPipeline(buckets, () => new SloRegistry([]), 1000);
+    const pipeline = pipelineOf(buckets, 1000);
     const refused = pipeline.submit(batchOf('checkout', 1001));
     await expect(refused).rejects.toBeInstanceOf(BatchTooLargeError);
     await expect(refused).rejects.toThrow('split it into requests of at most 1000');
@@ -105,7 +122,7 @@ describe('the write queue bound', () => {
 
   it('refuses a batch that fits the queue but not what is waiting as retryable (QueueFullError)', async () => {
     const { buckets } = store();
-    const pipeline = new IngestPipeline(buckets, () => new SloRegistry([]), 1000);
+    const pipeline = pipelineOf(buckets, 1000);
     const waiting = pipeline.submit(batchOf('checkout', 600));
     await expect(pipeline.submit(batchOf('checkout', 600))).rejects.toBeInstanceOf(QueueFullError);
     await waiting;
