@@ -3,7 +3,7 @@ import type { TimelineSlots } from '../store/timeline.js';
 import { compositeCounts } from './budgeting.js';
 import { windowRange } from './calendar.js';
 import { indicatorCounts } from './inputs.js';
-import { BURN_WINDOWS_MS, type BurnWindow } from './math.js';
+import { type BurnWindow, burnWindows } from './math.js';
 import { type EventCounts, evaluateSlo, type SloStatus } from './status.js';
 
 /** The SLO as it stood at one time, and the traffic of the step that ended then. */
@@ -137,17 +137,16 @@ export function sloTimeseries(
       : each[0]!;
   };
   const stepSeconds = range.stepMs / 1000;
+  const windows = burnWindows(definition.windowMs);
   return stepTimes(range).map((atMs) => {
-    const burnWindows = {} as Record<BurnWindow, EventCounts>;
-    for (const [name, ms] of Object.entries(BURN_WINDOWS_MS) as Array<[BurnWindow, number]>) {
-      burnWindows[name] = counts(atMs - ms, atMs);
-    }
+    const burnCounts: Record<BurnWindow, EventCounts> = {};
+    for (const [name, ms] of windows) burnCounts[name] = counts(atMs - ms, atMs);
     const window = windowRange(definition.windowSpec, atMs);
     const status = evaluateSlo(
       definition,
       {
         window: counts(window.startMs, atMs),
-        burnWindows,
+        burnWindows: burnCounts,
         lastObservationMs: null,
         windowStartMs: window.startMs,
         ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: window.endMs }),
