@@ -1,10 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, statSync } from 'node:fs';
+import { cpSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { random } from '../../src/demo/traffic.js';
-import { nginxLine } from '../helpers/app.js';
+import { importLogFile } from '../../src/ingest/loadbalancer/importFile.js';
+import { nginxLine, testApp } from '../helpers/app.js';
 import { stopChild } from '../helpers/process.js';
 import { CLI, ensureBuilt, ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -107,4 +109,29 @@ describe('sloguard import killed midway', () => {
     expect(forced.status).toBe(0);
     expect(stored().total).toBe(2 * LINES);
   }, 180_000);
+
+  it('resumes a gzip file at a text offset: the lines before it are neither read nor counted', async () => {
+    const ctx = await testApp();
+    try {
+      const t = Date.now() - 60_000;
+      const lines = Array.from({ length: 3_000 }, (_, i) =>
+        nginxLine(t + i, 'GET', `/r/${i % 7}`, 200, 0.01),
+      );
+      lines[2_500] = 'not a log line';
+      const gz = join(dir.path, 'rotated.log.gz');
+      writeFileSync(gz, gzipSync(`${lines.join('\n')}\n`));
+      const from = { offset: Buffer.byteLength(`${lines.slice(0, 1_000).join('\n')}\n`), lines: 1_000 };
+      const committed: number[] = [];
+      const context = { source: 'gz', service: 'shop', routes: ctx.sloguard.routes };
+      const summary = await importLogFile(gz, 'nginx', context, ctx.sloguard.pipeline, {
+        from,
+        committed: (progress) => committed.push(progress.offset),
+      });
+      expect(summary).toMatchObject({ accepted: 1_999, rejected: 1 });
+      expect(summary.problems[0]).toMatchObject({ line: 2_501 });
+      expect(committed.at(-1)).toBe(Buffer.byteLength(`${lines.join('\n')}\n`));
+    } finally {
+      await ctx.close();
+    }
+  });
 });
