@@ -26,6 +26,11 @@ const KEEP_FINISHED_MS = 7 * 86_400_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
 const LEASE_PER_TIMEOUT = 6;
 
+export type DispatcherSettings = Pick<
+  NotificationSettings,
+  'targets' | 'giveUpAfterMs' | 'retryBackoffMs' | 'maxRetryBackoffMs'
+>;
+
 /**
  * Sends the outbox. Each target is its own queue, oldest first: a target that fails waits with backoff
  * (or as long as its Retry-After asks) while the others go on. A message is marked delivered only after a
@@ -47,15 +52,17 @@ export class OutboxDispatcher {
 
   constructor(
     private readonly store: OutboxStore,
-    private readonly settings: Pick<
-      NotificationSettings,
-      'targets' | 'giveUpAfterMs' | 'retryBackoffMs' | 'maxRetryBackoffMs'
-    >,
+    private settings: DispatcherSettings,
     private readonly log: AlertLog,
     private readonly options: DispatcherOptions = {},
   ) {
     this.now = options.now ?? Date.now;
     this.leaseMs = (options.timeoutMs ?? DEFAULT_TIMEOUT_MS) * LEASE_PER_TIMEOUT;
+  }
+
+  /** After a reload: the new targets and retry settings apply from the next send. */
+  reconfigure(settings: DispatcherSettings): void {
+    this.settings = settings;
   }
 
   start(pollMs = 1000): void {

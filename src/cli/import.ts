@@ -6,8 +6,9 @@ import type { StatusChoice } from '../ingest/loadbalancer/format.js';
 import { LOG_FORMATS, logFormatNames } from '../ingest/loadbalancer/formats.js';
 import { importLogFile } from '../ingest/loadbalancer/importFile.js';
 import { addSummary, emptySummary } from '../ingest/loadbalancer/lines.js';
-import { createSloguard } from '../sloguard.js';
+import { createSloguard, type Sloguard } from '../sloguard.js';
 import { type ImportedFile, ImportedFileStore } from '../store/importedFiles.js';
+import { type DatabaseLock, DatabaseLockedError, lockDatabase } from '../store/lock.js';
 
 export interface ImportOptions {
   format: string;
@@ -54,7 +55,7 @@ const counts = (record: Pick<ImportedFile, 'lines' | 'accepted' | 'rejected' | '
  * a terminal. Each commit records, in its own transaction, how far each file was read (by the sha256 of its
  * head): a re-run resumes where an interrupted one stopped and counts no byte twice; `--force` counts the
  * files again from their start. Returns the exit code: 0 when every file was read (bad lines are counted,
- * not fatal), 64 for bad usage.
+ * not fatal), 1 when a service (or another import) holds the database, 64 for bad usage.
  */
 export async function runImport(
   files: string[],
@@ -74,7 +75,22 @@ export async function runImport(
     return 64;
   }
   const identities = await Promise.all(files.map(identify));
-  const sloguard = createSloguard(config);
+  // One process owns a database: an import beside a running service would double its writers.
+  let lock: DatabaseLock;
+  try {
+    lock = lockDatabase(config.databasePath, 'sloguard import');
+  } catch (error) {
+    if (!(error instanceof DatabaseLockedError)) throw error;
+    err(`${error.message}; to add logs to a running service, POST them to its /api/v1/ingest/lb`);
+    return 1;
+  }
+  let sloguard: Sloguard;
+  try {
+    sloguard = createSloguard(config);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   sloguard.cardinality.onOverflow(({ cap, refused, folded }) =>
     err(
       `series cap "${cap}" reached (${folded} new series of service "${refused.service}" counted under an overflow series; docs/security.md#cardinality)`,
@@ -133,6 +149,7 @@ export async function runImport(
     bar?.stop();
     await sloguard.stopThreads();
     sloguard.close();
+    lock.release();
   }
   out(
     `imported ${summary.accepted} lines (${summary.rejected} rejected, ${summary.skipped} skipped) from ${files.length} files`,
