@@ -103,6 +103,16 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const service = sloguard;
   const server = app;
   const logError = (error: unknown) => server.log.error({ err: error }, 'scheduled job failed');
+  // Gate decisions, deployments and freeze scopes past their retention or cap (docs/storage.md).
+  const pruneGateState = () => {
+    const removed = service.pruneGateState(Date.now());
+    server.log.info({ removed }, 'gate state retention applied');
+  };
+  try {
+    pruneGateState();
+  } catch (error) {
+    logError(error);
+  }
   await service.evaluator.tick();
   alerting.start();
   service.cardinality.onOverflow(({ cap, refused, foldedInto, folded }) =>
@@ -118,6 +128,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       try {
         const removed = service.buckets.applyRetention(Date.now(), config.hourRetentionDays);
         server.log.info({ removed }, 'retention applied');
+        pruneGateState();
       } catch (error) {
         logError(error);
       }
