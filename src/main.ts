@@ -104,6 +104,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const logError = (error: unknown) => server.log.error({ err: error }, 'scheduled job failed');
   await service.evaluator.tick();
   alerting.start();
+  service.cardinality.onOverflow(({ cap, refused, foldedInto, folded }) =>
+    server.log.warn(
+      { cap, service: refused.service, refused, foldedInto, folded },
+      'series cap reached: new series are counted under an overflow series (docs/security.md#cardinality)',
+    ),
+  );
   service.evaluator.start(logError);
   const maintenance = cron.schedule(
     '17 * * * *',

@@ -55,6 +55,11 @@ export async function runImport(
     lock.release();
     throw error;
   }
+  sloguard.cardinality.onOverflow(({ cap, refused, folded }) =>
+    err(
+      `series cap "${cap}" reached (${folded} new series of service "${refused.service}" counted under an overflow series; docs/security.md#cardinality)`,
+    ),
+  );
   const bar = process.stderr.isTTY
     ? new SingleBar({
         format: 'importing [{bar}] {percentage}% | {value}/{total} bytes | ETA {eta}s',
