@@ -72,8 +72,9 @@ export interface Sloguard extends GateParts {
   evaluator: SloEvaluator;
   readonly openslo: OpenSloObjects;
   /**
-   * Swaps in a definition set and settings already checked: route templates, span parsing and latency
-   * thresholds follow; the next evaluation uses the new SLOs.
+   * Swaps in a definition set and settings already checked, at once (before it returns): route templates,
+   * span parsing and latency thresholds follow; the next evaluation uses the new SLOs. The promise resolves
+   * once the span threads of the old set have finished their batches.
    */
   replace(definitions: DefinitionSet, settings: ReloadableSettings): Promise<void>;
   /** Stops the worker threads (span parsing, WAL checkpoints); call before `close`. */
@@ -183,11 +184,11 @@ export function createSloguard(config: Config): Sloguard {
     spans,
     evaluator,
     ...gate,
-    async replace(definitions, settings) {
+    replace(definitions, settings) {
       current = definitions;
       Object.assign(config, reloadableSettings(settings));
       routes.reset();
-      await spans.reconfigure(spanSetup());
+      return spans.reconfigure(spanSetup());
     },
     async stopThreads() {
       await Promise.all([spans.close(), checkpointer?.stop()]);
