@@ -157,7 +157,7 @@ function hostileLines(r: Random, format: string): string[] {
                 r,
                 nginxLine(stamp, r.pick(['GET', 'BREW', strange(r)]), `/${strange(r)}`, 200, 0.01),
               )
-            : mutateLine(r, r.pick(FIXTURES.nginx)),
+            : mutateLine(r, r.pick(FIXTURES.nginx ?? [])),
         );
         break;
       }
@@ -180,7 +180,7 @@ function hostileLines(r: Random, format: string): string[] {
         break;
       }
       default:
-        lines.push(mutateLine(r, r.pick(FIXTURES[format] ?? FIXTURES.nginx!)));
+        lines.push(mutateLine(r, r.pick(FIXTURES[format] ?? FIXTURES.nginx ?? [])));
     }
   }
   return lines;
