@@ -555,6 +555,7 @@ describe(`hostile input against a running service (HOSTILE_SEED=${SEED})`, () =>
 
     const lagMaxSeconds: number[] = [];
     const statuses = new Map<number, number>();
+    const slowest: Array<{ tookMs: number; what: string }> = [];
     try {
       for (let i = 0; i < REQUESTS; i++) {
         if (i % 10 === 0) {
@@ -581,6 +582,11 @@ describe(`hostile input against a running service (HOSTILE_SEED=${SEED})`, () =>
         const text = await response.text();
         const tookMs = performance.now() - started;
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        slowest.push({
+          tookMs,
+          what: `${request.method} ${request.path.slice(0, 100)} (${request.body?.length ?? 0} bytes)`,
+        });
+        slowest.sort((x, y) => y.tookMs - x.tookMs).splice(5);
         // A hang guard; event-loop blocking itself is read from the service's own gauge below.
         expect(tookMs, `${where} took ${Math.round(tookMs)} ms`).toBeLessThan(10_000);
         const isJson = String(response.headers.get('content-type')).startsWith('application/json');
@@ -608,8 +614,9 @@ describe(`hostile input against a running service (HOSTILE_SEED=${SEED})`, () =>
     console.log(
       `hostile-input suite: statuses ${JSON.stringify(Object.fromEntries(statuses))}; gate p99 ${percentile(gateLatencies, 99).toFixed(1)} ms over ${gateLatencies.length} calls; event-loop lag max ${Math.max(...lagMaxSeconds).toFixed(3)} s`,
     );
-    expect(Math.max(...lagMaxSeconds)).toBeLessThan(1);
-    expect(percentile(gateLatencies, 99)).toBeLessThan(100);
+    console.log(
+      `hostile-input suite: slowest requests ${slowest.map((x) => `${Math.round(x.tookMs)} ms ${x.what}`).join('; ')}`,
+    );
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
     // Both successes and refusals must have been exercised.
     expect([...statuses.keys()].some((status) => status >= 400 && status < 500)).toBe(true);
@@ -634,6 +641,8 @@ describe(`hostile input against a running service (HOSTILE_SEED=${SEED})`, () =>
     });
     const overview = await fetch(`${service.url}/api/v1/slos`);
     expect(overview.status).toBe(200);
+    expect(Math.max(...lagMaxSeconds)).toBeLessThan(1);
+    expect(percentile(gateLatencies, 99)).toBeLessThan(100);
   }, 600_000);
 });
 
