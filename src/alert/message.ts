@@ -78,15 +78,15 @@ const HEADLINE: Record<Exclude<AlertLevel, 'ok'>, string> = {
   'no-data': 'no data',
 };
 
-/** The firing tiers' windows and rates, e.g. `1h 20.00× and 5m 18.30× (page at ≥ 13.44×)`. */
+/** The firing tiers' windows and rates, e.g. `1h 20.00× and 5m 18.30× (page above 14×)`. */
 function firingWindows(status: SloStatus): string {
   const firing = status.alerts.filter((tier) => tier.state === 'firing');
-  if (firing.length === 0) return `none firing (1h ${times(status.burnRates['1h'])})`;
+  if (firing.length === 0) return `none firing (1h ${times(status.burnRates['1h'] ?? null)})`;
   return firing
     .map(
       (tier) =>
         `${tier.longWindow} ${times(tier.longBurnRate)} and ${tier.shortWindow} ${times(tier.shortBurnRate)} ` +
-        `(${tier.severity} at ≥ ${tier.factor.toFixed(2)}×)`,
+        `(${tier.severity} above ${tier.factor}×)`,
     )
     .join('; ');
 }
@@ -155,7 +155,7 @@ export function formatAlert(event: AlertEvent, context: AlertContext): ChatMessa
         ? ' (still firing)'
         : '';
   const title = resolved
-    ? `[RESOLVED] ${status.name}: back within its objective`
+    ? `[RESOLVED] ${status.name}: ${event.removed ? 'no longer defined' : 'back within its objective'}`
     : `[${tag}] ${status.name}: ${HEADLINE[announced]}${suffix}`;
   const fields = statusFields(status);
   fields.splice(2, 0, {
@@ -166,7 +166,8 @@ export function formatAlert(event: AlertEvent, context: AlertContext): ChatMessa
   if (resolved) {
     const lasted = humanDuration(event.durationMs ?? 0);
     const spent = percent(event.budgetSpent ?? null, 1);
-    text = `${status.name} (${status.service}) resolved after ${lasted}; the episode spent ${spent} of the error budget.`;
+    const why = event.removed ? ' (the SLO was removed from the definitions)' : '';
+    text = `${status.name} (${status.service}) resolved after ${lasted}${why}; the episode spent ${spent} of the error budget.`;
     fields.push({ label: 'Duration', value: lasted }, { label: 'Budget spent', value: spent });
   } else {
     text =
@@ -217,8 +218,8 @@ function noticeAlert(alertname: string, title: string, text: string, fields: Mes
 
 /** Which way a budget is going: the last day's burn against the last three days'. */
 function trend(status: SloStatus): string {
-  const day = status.burnRates['1d'];
-  const threeDays = status.burnRates['3d'];
+  const day = status.burnRates['1d'] ?? null;
+  const threeDays = status.burnRates['3d'] ?? null;
   if (day === null || threeDays === null) return 'no trend yet';
   if (day > threeDays * 1.1) return 'burning faster';
   if (day < threeDays * 0.9) return 'improving';
@@ -239,8 +240,8 @@ export function formatDigest(
     label: `${status.name} (${status.service})`,
     value:
       `${status.state}; SLI ${percent(status.sli, 3)} of ${percent(status.objective, 3)}; ` +
-      `budget ${percent(status.budget.remainingRatio, 1)} left; burn 1d ${times(status.burnRates['1d'])}, ` +
-      `3d ${times(status.burnRates['3d'])}: ${trend(status)}`,
+      `budget ${percent(status.budget.remainingRatio, 1)} left; burn 1d ${times(status.burnRates['1d'] ?? null)}, ` +
+      `3d ${times(status.burnRates['3d'] ?? null)}: ${trend(status)}`,
   }));
   return {
     title,
