@@ -27,7 +27,9 @@ let sloguard: SloguardProcess;
 /** Runs a command with only the installed prefix and the system on PATH (no node_modules/.bin of this checkout). */
 function run(command: string, args: string[], env: Record<string, string> = {}, cwd = dir.path) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+    // A child left hanging is killed with its test, not left running on the machine.
     const child = spawn(command, args, {
+      timeout: 280_000,
       cwd,
       env: { ...process.env, PATH: `${join(prefix, 'bin')}:/usr/local/bin:/usr/bin:/bin`, ...env },
     });
