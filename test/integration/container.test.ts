@@ -130,7 +130,8 @@ describe.skipIf(!enabled)('the container image of deploy/Dockerfile', () => {
     expect(podman('exec', NAME, 'id', '-u').trim()).toBe('10001');
     expect(podman('exec', NAME, 'ls', '-n', '/var/lib/sloguard')).toMatch(/10001 +10001 .* sloguard\.db\n/);
     expect(spawnSync('podman', [...RUNTIME, 'healthcheck', 'run', NAME]).status).toBe(0);
-    expect(podman('logs', NAME)).toMatch(
+    // The start line goes to the container's stderr, beside the JSON log on stdout.
+    expect(spawnSync('podman', [...RUNTIME, 'logs', NAME], { encoding: 'utf8' }).stderr).toMatch(
       /^sloguard 0\.1\.0 serving http:\/\/0\.0\.0\.0:\d+\/ \(dashboard\), 4 SLOs/m,
     );
     const gate = await fetch(`http://127.0.0.1:${port}/api/v1/gate?service=checkout`, {
