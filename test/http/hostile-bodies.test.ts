@@ -155,7 +155,7 @@ describe('hostile bodies (finding 12)', () => {
       accepted: 2,
       rejected: 1,
       skipped: 0,
-      too_long: 1,
+      reasons: { line_too_long: 1 },
       problems: [
         {
           line: 2,
@@ -165,7 +165,7 @@ describe('hostile bodies (finding 12)', () => {
     });
     // A 64 MB line with no newline at all, gzip'ed: dropped as it arrives, never held whole.
     const endless = await ingest(gzipSync(Buffer.alloc(64 * MB, 'x')), { 'content-encoding': 'gzip' });
-    expect(await endless.json()).toMatchObject({ accepted: 0, rejected: 1, too_long: 1 });
+    expect(await endless.json()).toMatchObject({ accepted: 0, rejected: 1, reasons: { line_too_long: 1 } });
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     expect(metrics).toContain(
       'sloguard_ingest_rejected_total{source="loadbalancer",reason="line_too_long"} 2',

@@ -205,6 +205,7 @@ describe('lines arriving in chunks', () => {
         accepted: 3,
         rejected: 1,
         skipped: 0,
+        reasons: { invalid_line: 1 },
         problems: [{ line: 2, reason: 'not a JSON object' }],
       });
       expect([...batch.series.values()].map((series) => series.key.operation)).toEqual(['/é€😀']);
@@ -221,11 +222,15 @@ describe('lines arriving in chunks', () => {
         context,
         new BatchAggregate(),
       );
-      expect(summary, `chunks of ${size}`).toMatchObject({ accepted: 2, rejected: 2, too_long: 2 });
+      expect(summary, `chunks of ${size}`).toMatchObject({
+        accepted: 2,
+        rejected: 2,
+        reasons: { line_too_long: 2 },
+      });
       expect(summary.problems.map((problem) => problem.line)).toEqual([2, 4]);
     }
     const whole = ingestLines(text, LOG_FORMATS.jsonl!, context, new BatchAggregate());
-    expect(whole).toMatchObject({ accepted: 2, rejected: 2, too_long: 2 });
+    expect(whole).toMatchObject({ accepted: 2, rejected: 2, reasons: { line_too_long: 2 } });
   });
 });
 

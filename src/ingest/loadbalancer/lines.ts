@@ -2,8 +2,10 @@ import { StringDecoder } from 'node:string_decoder';
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 import type { SourceSettings } from '../../config/config.js';
 import type { BatchAggregate } from '../aggregate.js';
+import { LabelRejected } from '../labels.js';
 import { isServerError } from '../observation.js';
 import type { ServiceRoutes } from '../routes.js';
+import { TIME_OUT_OF_RANGE, TimeOutOfRange } from '../timeRange.js';
 import { type LineParser, LineRejected, type StatusChoice } from './format.js';
 
 export interface LineProblem {
@@ -16,11 +18,17 @@ export interface LineSummary {
   accepted: number;
   rejected: number;
   skipped: number;
-  /** Of the rejected, lines longer than MAX_LINE_CHARS (present only when some were). */
-  too_long?: number;
+  /**
+   * Rejected lines by reason: `time_out_of_range` (see timeRange.ts), `line_too_long` (past
+   * MAX_LINE_CHARS), else `invalid_line`.
+   */
+  reasons: Record<string, number>;
   /** The first rejected or skipped lines with their reasons (1-based line numbers). */
   problems: LineProblem[];
 }
+
+const INVALID_LINE = 'invalid_line';
+const LINE_TOO_LONG = 'line_too_long';
 
 export interface LineContext {
   source: string;
@@ -105,6 +113,7 @@ class LineReader {
   private take(line: string): void {
     try {
       const entry = this.parse(line);
+      this.batch.admit(entry.timeMs);
       const service = serviceOf(this.context, entry.host);
       if (service === undefined) {
         throw new LineRejected(`no service for host "${entry.host ?? '-'}": pass service= or map the source`);
@@ -122,16 +131,28 @@ class LineReader {
       this.batch.count(series, entry.timeMs, isServerError(status), durationUs);
       this.summary.accepted += 1;
     } catch (error) {
-      if (!(error instanceof LineRejected)) throw error;
+      // A name with NUL or broken UTF-8 (LabelRejected) rejects its line like a malformed one.
+      if (
+        !(error instanceof LineRejected || error instanceof TimeOutOfRange || error instanceof LabelRejected)
+      )
+        throw error;
       this.refuse(error);
     }
   }
 
-  private refuse(error: LineRejected): void {
+  private refuse(error: LineRejected | TimeOutOfRange | LabelRejected): void {
     const { summary } = this;
-    if (error.skipped) summary.skipped += 1;
-    else summary.rejected += 1;
-    if (error instanceof LineTooLong) summary.too_long = (summary.too_long ?? 0) + 1;
+    if (error instanceof LineRejected && error.skipped) summary.skipped += 1;
+    else {
+      summary.rejected += 1;
+      const reason =
+        error instanceof TimeOutOfRange
+          ? TIME_OUT_OF_RANGE
+          : error instanceof LineTooLong
+            ? LINE_TOO_LONG
+            : INVALID_LINE;
+      summary.reasons[reason] = (summary.reasons[reason] ?? 0) + 1;
+    }
     if (summary.problems.length < MAX_PROBLEMS)
       summary.problems.push({ line: this.lineNumber, reason: error.message });
   }
@@ -232,10 +253,11 @@ export function addSummary(into: LineSummary, from: LineSummary): void {
   into.accepted += from.accepted;
   into.rejected += from.rejected;
   into.skipped += from.skipped;
-  if (from.too_long) into.too_long = (into.too_long ?? 0) + from.too_long;
+  for (const [reason, count] of Object.entries(from.reasons))
+    into.reasons[reason] = (into.reasons[reason] ?? 0) + count;
   for (const problem of from.problems) if (into.problems.length < MAX_PROBLEMS) into.problems.push(problem);
 }
 
 export function emptySummary(): LineSummary {
-  return { accepted: 0, rejected: 0, skipped: 0, problems: [] };
+  return { accepted: 0, rejected: 0, skipped: 0, reasons: {}, problems: [] };
 }

@@ -1,10 +1,11 @@
 import { gunzipSync } from 'node:zlib';
 import { BatchAggregate, type SeriesDelta } from '../aggregate.js';
 import { ServiceRoutes } from '../routes.js';
+import type { TimeRange } from '../timeRange.js';
 import { decodeJsonSpans } from './json.js';
 import { observeSpans, type SpanSummary } from './observe.js';
 import { decodeProtoSpans } from './proto.js';
-import { SpansRejected } from './span.js';
+import { SpansRejected, type SpansRejectedCode } from './span.js';
 
 /** What a parsing thread knows once: each service's route templates and the latency thresholds SLOs declare. */
 export interface SpanDecodeSetup {
@@ -17,12 +18,14 @@ export interface SpanDecodeRequest {
   protobuf: boolean;
   /** Inflated by the parsing thread, within this many bytes; undefined when not gzip'ed. */
   gzipLimit?: number | undefined;
+  /** The times the request's batch accepts. */
+  accepted: TimeRange;
 }
 
 /** A batch's bucket sums, or Zipkin's reason for refusing it whole. */
 export type SpanDecodeAnswer =
   | { summary: SpanSummary; series: Map<string, SeriesDelta>; observations: number }
-  | { rejected: { message: string; path: string; status: number; code: string } };
+  | { rejected: { message: string; path: string; code: SpansRejectedCode; status: number } };
 
 /** Undoes gzip within `limit` bytes; a bomb or a bad stream refuses the batch. */
 function inflate(body: Buffer, limit: number): Buffer {
@@ -33,11 +36,11 @@ function inflate(body: Buffer, limit: number): Buffer {
       throw new SpansRejected(
         `decompressed body exceeds ${limit} bytes; send smaller batches`,
         '$',
-        413,
         'body_too_large',
+        413,
       );
     }
-    throw new SpansRejected(`body is not valid gzip: ${(error as Error).message}`, '$', 400, 'invalid_gzip');
+    throw new SpansRejected(`body is not valid gzip: ${(error as Error).message}`, '$', 'invalid_gzip');
   }
 }
 
@@ -60,16 +63,16 @@ export function decodeSpansInto(
 /** The parsing thread's work: the same decoding, answered as plain data that crosses threads. */
 export function spanDecoderFor(setup: SpanDecodeSetup): (request: SpanDecodeRequest) => SpanDecodeAnswer {
   const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
-  return ({ body, protobuf, gzipLimit }) => {
-    const batch = new BatchAggregate(setup.thresholdsUs);
+  return ({ body, protobuf, gzipLimit, accepted }) => {
+    const batch = new BatchAggregate(setup.thresholdsUs, accepted);
     try {
       const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       const summary = decodeSpansInto(bytes, protobuf, gzipLimit, routes, batch);
       return { summary, series: batch.series, observations: batch.observations };
     } catch (error) {
       if (error instanceof SpansRejected) {
-        const { message, path, status, code } = error;
-        return { rejected: { message, path, status, code } };
+        const { message, path, code, status } = error;
+        return { rejected: { message, path, code, status } };
       }
       throw error;
     }

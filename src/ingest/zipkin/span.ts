@@ -20,16 +20,27 @@ export interface ZipkinSpan {
 }
 
 /**
- * The whole batch is refused, as Zipkin refuses it: `path` is the JSON path of the bad value. `status` and
- * `code` are the HTTP answer (400 invalid_spans, unless the batch is too big or its gzip is bad).
+ * Why a batch is refused: Zipkin's validation, a span time outside the accepted range (timeRange.ts), or a
+ * body too big to parse (413) or not gzip as it says.
+ */
+export type SpansRejectedCode =
+  | 'invalid_spans'
+  | 'time_out_of_range'
+  | 'too_many_spans'
+  | 'body_too_large'
+  | 'invalid_gzip';
+
+/**
+ * The whole batch is refused, as Zipkin refuses it: `path` is the JSON path of the bad value; `status` the
+ * HTTP answer.
  */
 export class SpansRejected extends Error {
   override name = 'SpansRejected';
   constructor(
     message: string,
     readonly path: string,
+    readonly code: SpansRejectedCode = 'invalid_spans',
     readonly status = 400,
-    readonly code = 'invalid_spans',
   ) {
     super(message);
   }
@@ -47,8 +58,8 @@ export function checkSpanCount(count: number): void {
     throw new SpansRejected(
       `${count} spans in one request; at most ${MAX_SPANS_PER_BATCH} are accepted: split the list into requests of ${MAX_SPANS_PER_BATCH} spans or fewer`,
       '$',
-      413,
       'too_many_spans',
+      413,
     );
   }
 }
