@@ -18,17 +18,11 @@ export interface LineSummary {
   accepted: number;
   rejected: number;
   skipped: number;
-  /**
-   * Rejected lines by reason: `time_out_of_range` (see timeRange.ts), `line_too_long` (past
-   * MAX_LINE_CHARS), else `invalid_line`.
-   */
+  /** Rejected lines by reason: `time_out_of_range` (see timeRange.ts), `line_too_long`, else `invalid_line`. */
   reasons: Record<string, number>;
   /** The first rejected or skipped lines with their reasons (1-based line numbers). */
   problems: LineProblem[];
 }
-
-const INVALID_LINE = 'invalid_line';
-const LINE_TOO_LONG = 'line_too_long';
 
 export interface LineContext {
   source: string;
@@ -46,6 +40,8 @@ export interface LineContext {
 }
 
 const MAX_PROBLEMS = 20;
+const INVALID_LINE = 'invalid_line';
+const LINE_TOO_LONG = 'line_too_long';
 
 /**
  * No access-log line of any format is longer (nginx's own limit on a request line is 8 KiB); a longer one is

@@ -16,16 +16,16 @@ export interface SpanDecodeSetup {
 export interface SpanDecodeRequest {
   body: Uint8Array;
   protobuf: boolean;
-  /** Inflated by the parsing thread, within this many bytes; undefined when not gzip'ed. */
-  gzipLimit?: number | undefined;
   /** The times the request's batch accepts. */
   accepted: TimeRange;
+  /** Inflated by the parsing thread, within this many bytes; undefined when not gzip'ed. */
+  gzipLimit?: number | undefined;
 }
 
 /** A batch's bucket sums, or Zipkin's reason for refusing it whole. */
 export type SpanDecodeAnswer =
   | { summary: SpanSummary; series: Map<string, SeriesDelta>; observations: number }
-  | { rejected: { message: string; path: string; code: SpansRejectedCode; status: number } };
+  | { rejected: { message: string; path: string; status: number; code: SpansRejectedCode } };
 
 /** Undoes gzip within `limit` bytes; a bomb or a bad stream refuses the batch. */
 function inflate(body: Buffer, limit: number): Buffer {
@@ -36,11 +36,11 @@ function inflate(body: Buffer, limit: number): Buffer {
       throw new SpansRejected(
         `decompressed body exceeds ${limit} bytes; send smaller batches`,
         '$',
-        'body_too_large',
         413,
+        'body_too_large',
       );
     }
-    throw new SpansRejected(`body is not valid gzip: ${(error as Error).message}`, '$', 'invalid_gzip');
+    throw new SpansRejected(`body is not valid gzip: ${(error as Error).message}`, '$', 400, 'invalid_gzip');
   }
 }
 
@@ -63,7 +63,7 @@ export function decodeSpansInto(
 /** The parsing thread's work: the same decoding, answered as plain data that crosses threads. */
 export function spanDecoderFor(setup: SpanDecodeSetup): (request: SpanDecodeRequest) => SpanDecodeAnswer {
   const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
-  return ({ body, protobuf, gzipLimit, accepted }) => {
+  return ({ body, protobuf, accepted, gzipLimit }) => {
     const batch = new BatchAggregate(setup.thresholdsUs, accepted);
     try {
       const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -71,8 +71,8 @@ export function spanDecoderFor(setup: SpanDecodeSetup): (request: SpanDecodeRequ
       return { summary, series: batch.series, observations: batch.observations };
     } catch (error) {
       if (error instanceof SpansRejected) {
-        const { message, path, code, status } = error;
-        return { rejected: { message, path, code, status } };
+        const { message, path, status, code } = error;
+        return { rejected: { message, path, status, code } };
       }
       throw error;
     }

@@ -19,10 +19,8 @@ export interface ZipkinSpan {
   tags: Record<string, string>;
 }
 
-/**
- * Why a batch is refused: Zipkin's validation, a span time outside the accepted range (timeRange.ts), or a
- * body too big to parse (413) or not gzip as it says.
- */
+/** Why a batch is refused: Zipkin's validation, a span time outside the accepted range (timeRange.ts), a batch
+ * too big to take, or gzip that does not inflate. */
 export type SpansRejectedCode =
   | 'invalid_spans'
   | 'time_out_of_range'
@@ -31,16 +29,16 @@ export type SpansRejectedCode =
   | 'invalid_gzip';
 
 /**
- * The whole batch is refused, as Zipkin refuses it: `path` is the JSON path of the bad value; `status` the
- * HTTP answer.
+ * The whole batch is refused, as Zipkin refuses it: `path` is the JSON path of the bad value. `status` and
+ * `code` are the HTTP answer (400 invalid_spans, unless the batch is too big or its gzip is bad).
  */
 export class SpansRejected extends Error {
   override name = 'SpansRejected';
   constructor(
     message: string,
     readonly path: string,
-    readonly code: SpansRejectedCode = 'invalid_spans',
     readonly status = 400,
+    readonly code: SpansRejectedCode = 'invalid_spans',
   ) {
     super(message);
   }
@@ -58,8 +56,8 @@ export function checkSpanCount(count: number): void {
     throw new SpansRejected(
       `${count} spans in one request; at most ${MAX_SPANS_PER_BATCH} are accepted: split the list into requests of ${MAX_SPANS_PER_BATCH} spans or fewer`,
       '$',
-      'too_many_spans',
       413,
+      'too_many_spans',
     );
   }
 }
