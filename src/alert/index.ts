@@ -23,6 +23,10 @@ export function createAlerting(
     registry && notificationCounter(registry, [...sloguard.config.notifications.targets.keys()]);
   const deployments = new DeploymentStore(sloguard.db);
   const statuses = new StatusStore(sloguard.db);
+  const outbox = new OutboxStore(sloguard.db);
+  // The service holds the database lock, so no other sender is alive: a killed predecessor's claims would
+  // otherwise hold its messages back for a whole lease after the restart.
+  outbox.releaseClaims();
   const alerting = new Alerting(
     {
       config: sloguard.config,
@@ -30,7 +34,7 @@ export function createAlerting(
       statuses: () => sloguard.evaluator.current(),
       lastStatus: (slo) => statuses.load(slo),
       episodes: new AlertEpisodeStore(sloguard.db),
-      outbox: new OutboxStore(sloguard.db),
+      outbox,
       lastDeployment: (service, atOrBeforeMs) =>
         deployments.list({ service, toMs: atOrBeforeMs + 1, limit: 1 })[0],
       policyRoutes: openSloRoutes(sloguard.openslo),

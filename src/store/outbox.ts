@@ -74,6 +74,10 @@ export class OutboxStore {
       list: db.prepare<{ state: string | null }, OutboxRow>(
         `SELECT * FROM alert_outbox WHERE (@state IS NULL OR state = @state) ORDER BY id`,
       ),
+      releaseClaims: db.prepare(
+        `UPDATE alert_outbox SET claim_owner = NULL, claim_until_ms = NULL
+         WHERE state = 'pending' AND claim_owner IS NOT NULL`,
+      ),
       prune: db.prepare<[number]>(
         `DELETE FROM alert_outbox WHERE state IN ('delivered', 'failed') AND finished_at_ms < ?`,
       ),
@@ -93,6 +97,14 @@ export class OutboxStore {
   head(target: string): OutboxEntry | undefined {
     const row = this.statements.head.get(target);
     return row ? fromRow(row) : undefined;
+  }
+
+  /**
+   * Releases every claim. Only for a sender that knows it is the only one (the service, holding the database
+   * lock): claims left by a killed predecessor are taken over at once instead of after their lease.
+   */
+  releaseClaims(): number {
+    return this.statements.releaseClaims.run().changes;
   }
 
   /**
