@@ -2,6 +2,7 @@ import type { BatchAggregate, BucketDelta, SeriesKey } from '../ingest/aggregate
 import type { SourceKind } from '../ingest/observation.js';
 import type { Db } from './database.js';
 import { addCounts, addExactCounts, decodeCounts, encodeCounts, estimateAtOrUnder } from './histogram.js';
+import { SeriesCatalogue } from './seriesCatalogue.js';
 import { SliceStore } from './slices.js';
 import { type BucketSums, bucketSums, FIELDS, SlotCache, type SlotReader } from './slotCache.js';
 import { planWindow } from './windows.js';
@@ -25,8 +26,6 @@ interface BucketRow {
 }
 
 const MINUTES_PER_HOUR = 60;
-const SERIES_COLUMNS =
-  'id, kind, source, service, operation, method, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs';
 
 /** The series of one kind and service, or of one of its operations. */
 export type SeriesOfService = (kind: SourceKind, service: string, operation?: string) => readonly SeriesRow[];
@@ -56,6 +55,8 @@ type BucketStatements = ReturnType<typeof bucketStatements>;
 /** Per-minute and per-hour buckets of every series: the only writer, and the window reader. */
 export class BucketStore {
   private readonly seriesIds = new Map<string, number>();
+  /** The series table in memory for evaluations, read when first asked and after another connection wrote. */
+  private catalogue: SeriesCatalogue | undefined;
   private readonly statements;
   private readonly cache = new SlotCache({
     slots: (...args) => this.loadSlots(...args),
@@ -93,15 +94,20 @@ export class BucketStore {
         )
         .raw(true),
       dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(true),
-      allSeries: db.prepare<[], SeriesRow>(`SELECT ${SERIES_COLUMNS} FROM series`),
-      seriesOfService: db.prepare<[string, string], SeriesRow>(
-        `SELECT ${SERIES_COLUMNS} FROM series WHERE kind = ? AND service = ?`,
-      ),
-      seriesOfRoute: db.prepare<[string, string, string], SeriesRow>(
-        `SELECT ${SERIES_COLUMNS} FROM series WHERE kind = ? AND service = ? AND operation = ?`,
+      allSeries: db.prepare<[], SeriesRow>(
+        `SELECT id, kind, source, service, operation, method, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs FROM series`,
       ),
     };
-    this.commit = db.transaction((batch: BatchAggregate) => this.write(batch));
+    const commit = db.transaction((batch: BatchAggregate) => this.write(batch));
+    this.commit = (batch) => {
+      try {
+        commit(batch);
+      } catch (error) {
+        // The catalogue may hold series and times of the rolled-back transaction: read it again when asked.
+        this.catalogue = undefined;
+        throw error;
+      }
+    };
     this.slices = new SliceStore(db, this);
     this.dataVersion = this.readDataVersion();
   }
@@ -116,6 +122,7 @@ export class BucketStore {
     const version = this.readDataVersion();
     if (version !== this.dataVersion) {
       this.cache.clear();
+      this.catalogue = undefined;
       this.slices.forgetCuts();
       this.dataVersion = version;
     }
@@ -195,10 +202,12 @@ export class BucketStore {
       id = this.statements.findSeries.get(...args)?.id;
       if (id === undefined) {
         id = Number(this.statements.insertSeries.run(...args, firstSeenMs, lastSeenMs).lastInsertRowid);
+        this.catalogue?.add({ id, ...key, firstSeenMs, lastSeenMs });
       }
       this.seriesIds.set(keyString, id);
     }
     this.statements.touchSeries.run(lastSeenMs, firstSeenMs, id);
+    this.catalogue?.touched(id, firstSeenMs, lastSeenMs);
     return id;
   }
 
@@ -208,24 +217,14 @@ export class BucketStore {
   }
 
   /**
-   * Reads series by kind, service and (optionally) operation through the index, each asked set once: for one
-   * pass of reads (an evaluation tick), so its cost follows what the SLOs select, not the whole table.
+   * Series by kind, service and (optionally) operation, from an in-memory catalogue of the series table: an
+   * evaluation's cost follows what its SLOs select, not how many series there are, and asks no query.
    */
   seriesReader(): SeriesOfService {
-    const read = new Map<string, SeriesRow[]>();
-    return (kind, service, operation) => {
-      const key =
-        operation === undefined ? `${kind}\u0000${service}` : `${kind}\u0000${service}\u0000${operation}`;
-      let rows = read.get(key);
-      if (!rows) {
-        rows =
-          operation === undefined
-            ? this.statements.seriesOfService.all(kind, service)
-            : this.statements.seriesOfRoute.all(kind, service, operation);
-        read.set(key, rows);
-      }
-      return rows;
-    };
+    this.checkDataVersion();
+    this.catalogue ??= new SeriesCatalogue(this.statements.allSeries.iterate());
+    const catalogue = this.catalogue;
+    return (kind, service, operation) => catalogue.of(kind, service, operation);
   }
 
   /**
