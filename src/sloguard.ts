@@ -10,6 +10,7 @@ import { type DeclaredLabels, SeriesLimiter } from './ingest/cardinality.js';
 import { logFormatNames } from './ingest/loadbalancer/formats.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { ServiceRoutes } from './ingest/routes.js';
+import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
 import { SpanDecoder } from './ingest/zipkin/decoder.js';
 import { PrometheusCounts } from './prometheus/source.js';
 import { BucketStore } from './store/buckets.js';
@@ -34,6 +35,8 @@ export interface Sloguard extends GateParts {
   /** The caps on series every batch passes before its commit. */
   cardinality: SeriesLimiter;
   routes: ServiceRoutes;
+  /** The range every time that enters is held to, from the hour retention and the allowed clock skew. */
+  times: TimePolicy;
   /** Parses Zipkin span batches, big ones on worker threads. */
   spans: SpanDecoder;
   evaluator: SloEvaluator;
@@ -99,12 +102,19 @@ export function createSloguard(config: Config): Sloguard {
     templates: Object.fromEntries([...services].map((service) => [service, routes.templatesOf(service)])),
     thresholdsUs: registry.thresholdsUs,
   });
+  const times = timePolicy(config);
   const cardinality = new SeriesLimiter(
     config.cardinality,
     declaredLabels(config, () => registry),
     buckets.listSeries(),
   );
-  const pipeline = new IngestPipeline(buckets, () => registry, config.maxQueuedObservations, cardinality);
+  const pipeline = new IngestPipeline(
+    buckets,
+    () => registry,
+    config.maxQueuedObservations,
+    times,
+    cardinality,
+  );
   const policies = new GatePolicies(loaded.policies);
   const gate = createGate({ db, buckets, evaluator, registry: () => registry, policies: () => policies });
   return {
@@ -115,6 +125,7 @@ export function createSloguard(config: Config): Sloguard {
     pipeline,
     cardinality,
     routes,
+    times,
     spans,
     evaluator,
     openslo: loaded.openslo,

@@ -33,6 +33,7 @@ export const FileConfig = Type.Object(
     evaluationInterval: Type.Optional(Type.String()),
     minuteRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
     hourRetentionDays: Type.Optional(Type.Integer({ minimum: 400 })),
+    maxClockSkew: Type.Optional(Type.String()),
     maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     maxQueuedObservations: Type.Optional(Type.Integer({ minimum: 1000 })),
     maxSeries: Type.Optional(Type.Integer({ minimum: 100 })),
@@ -72,10 +73,12 @@ export interface Config {
   port: number;
   databasePath: string;
   definitionsPath: string;
-  /** Evaluation tick in milliseconds; divides a minute or an hour so it maps onto a cron schedule. */
+  /** Evaluation tick in milliseconds; divides a minute or an hour so ticks land on round times. */
   evaluationIntervalMs: number;
   minuteRetentionDays: number;
   hourRetentionDays: number;
+  /** How far ahead of this server's clock an incoming time may lie (senders' clocks drift a little). */
+  maxClockSkewMs: number;
   maxBodyBytes: number;
   maxQueuedObservations: number;
   /** Caps on the series request data can create (docs/security.md#cardinality). */
@@ -131,6 +134,7 @@ export const ENVIRONMENT = {
     default: String(DEFAULT_MINUTE_RETENTION_DAYS),
   },
   SLOGUARD_HOUR_RETENTION_DAYS: { key: 'hourRetentionDays', default: '400' },
+  SLOGUARD_MAX_CLOCK_SKEW: { key: 'maxClockSkew', default: '5m' },
   SLOGUARD_MAX_BODY_BYTES: { key: 'maxBodyBytes', default: String(16 * 1024 * 1024) },
   SLOGUARD_MAX_QUEUED_OBSERVATIONS: { key: 'maxQueuedObservations', default: '2000000' },
   SLOGUARD_MAX_SERIES: { key: 'maxSeries', default: String(DEFAULT_CARDINALITY_LIMITS.maxSeries) },
@@ -171,14 +175,6 @@ function integer(name: string, text: string, min: number, max = Number.MAX_SAFE_
   return value;
 }
 
-/** A tick must divide a minute (seconds) or an hour (minutes) so node-cron can run it. */
-export function evaluationCron(intervalMs: number): string {
-  const seconds = intervalMs / 1000;
-  if (seconds < 60) return `*/${seconds} * * * * *`;
-  const minutes = seconds / 60;
-  return minutes === 1 ? '0 * * * * *' : `0 */${minutes} * * * *`;
-}
-
 function evaluationInterval(name: string, text: string): number {
   const ms = parseDuration(text);
   const valid =
@@ -190,6 +186,17 @@ function evaluationInterval(name: string, text: string): number {
       name,
       `expected a duration that divides a minute or an hour (5s, 30s, 1m, 5m), got "${text}"`,
     );
+  }
+  return ms;
+}
+
+/** Up to an hour: more would let a sender stamp traffic far enough ahead to lie in wait for the budget. */
+export const MAX_CLOCK_SKEW_LIMIT_MS = 3_600_000;
+
+function clockSkew(name: string, text: string): number {
+  const ms = text === '0s' ? 0 : parseDuration(text);
+  if (ms === undefined || ms > MAX_CLOCK_SKEW_LIMIT_MS) {
+    throw new ConfigError(name, `expected a duration from 0s to 1h (e.g. 5m), got "${text}"`);
   }
   return ms;
 }
@@ -254,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       1,
     ),
     hourRetentionDays: integer('SLOGUARD_HOUR_RETENTION_DAYS', setting('SLOGUARD_HOUR_RETENTION_DAYS'), 400),
+    maxClockSkewMs: clockSkew('SLOGUARD_MAX_CLOCK_SKEW', setting('SLOGUARD_MAX_CLOCK_SKEW')),
     maxBodyBytes: integer('SLOGUARD_MAX_BODY_BYTES', setting('SLOGUARD_MAX_BODY_BYTES'), 1024),
     maxQueuedObservations: integer(
       'SLOGUARD_MAX_QUEUED_OBSERVATIONS',

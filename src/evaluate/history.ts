@@ -3,7 +3,7 @@ import type { BucketStore } from '../store/buckets.js';
 import type { SparseCounts } from '../store/histogram.js';
 import type { TimelineStore } from '../store/timeline.js';
 import { windowRange } from './calendar.js';
-import { BURN_WINDOWS_MS } from './math.js';
+import { burnWindows } from './math.js';
 import { selectedSeries } from './select.js';
 import { type SloPoint, type StepRange, sloTimeseries } from './timeseries.js';
 
@@ -25,7 +25,7 @@ export class SloHistoryReader {
     const readFromMs =
       Math.min(
         windowRange(definition.windowSpec, range.fromMs).startMs,
-        range.fromMs - BURN_WINDOWS_MS['3d'],
+        range.fromMs - burnWindows(definition.windowMs).at(-1)![1],
       ) - range.stepMs;
     const oldestMinuteKept = this.buckets.oldestMinuteKept(nowMs);
     const series = this.buckets.seriesReader();

@@ -4,7 +4,7 @@ import type { ClosedSlices } from '../store/slices.js';
 import type { BucketSums } from '../store/slotCache.js';
 import { compositeCounts, summariseSlices } from './budgeting.js';
 import { windowRange } from './calendar.js';
-import { BURN_WINDOWS_MS, type BurnWindow } from './math.js';
+import { type BurnWindow, burnWindows } from './math.js';
 import { type SeriesSource, selectedSeries } from './select.js';
 import type { EvaluationInput, EventCounts } from './status.js';
 
@@ -72,18 +72,17 @@ export function storeInput(
   const range = windowRange(definition.windowSpec, nowMs);
   const window = count(range.startMs);
   const windowStartMs = definition.windowSpec.kind === 'calendar' ? range.startMs : effectiveFromMs;
-  const burnWindows = {} as Record<BurnWindow, EventCounts>;
-  for (const [name, ms] of Object.entries(BURN_WINDOWS_MS) as Array<[BurnWindow, number]>) {
-    burnWindows[name] = count(nowMs - ms);
-  }
+  const burnCounts: Record<BurnWindow, EventCounts> = {};
+  for (const [name, ms] of burnWindows(definition.windowMs)) burnCounts[name] = count(nowMs - ms);
   const warnings = parts.some((part) => part.matching.length === 0) ? [NO_SERIES_WARNING] : [];
   const lastSeen = parts
     .flatMap((part) => part.matching)
     .reduce((latest, row) => Math.max(latest, row.lastSeenMs), -1);
   const input: EvaluationInput = {
     window,
-    burnWindows,
-    lastObservationMs: lastSeen >= 0 ? lastSeen : null,
+    burnWindows: burnCounts,
+    // A sender's clock may run ahead by the allowed skew (and older versions stored any time): never later than now.
+    lastObservationMs: lastSeen >= 0 ? Math.min(lastSeen, nowMs) : null,
     windowStartMs,
     ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: range.endMs }),
     warnings,

@@ -2,6 +2,7 @@ import type { SloRegistry } from '../definitions/registry.js';
 import type { BucketStore } from '../store/buckets.js';
 import { BatchAggregate } from './aggregate.js';
 import type { SeriesLimiter } from './cardinality.js';
+import { acceptedRange, type TimePolicy } from './timeRange.js';
 
 /** The write queue is full: the caller should answer 503 with Retry-After. */
 export class QueueFullError extends Error {
@@ -29,12 +30,13 @@ export class IngestPipeline {
     private readonly buckets: BucketStore,
     private readonly registry: () => SloRegistry,
     private readonly maxQueued: number,
+    private readonly times: TimePolicy,
     private readonly limiter: SeriesLimiter,
   ) {}
 
-  /** A batch that counts the latency thresholds the loaded SLOs declare. */
-  newBatch(): BatchAggregate {
-    return new BatchAggregate(this.registry().thresholdsUs);
+  /** A batch that counts the latency thresholds the loaded SLOs declare and takes the times accepted now. */
+  newBatch(nowMs = Date.now()): BatchAggregate {
+    return new BatchAggregate(this.registry().thresholdsUs, acceptedRange(this.times, nowMs));
   }
 
   get queuedObservations(): number {

@@ -163,6 +163,7 @@ describe('unsafe names (finding 13)', () => {
       accepted: 2,
       rejected: 1,
       skipped: 0,
+      reasons: { invalid_line: 1 },
       problems: [{ line: 2, reason: 'operation is not valid UTF-8' }],
     });
     const jsonl = [

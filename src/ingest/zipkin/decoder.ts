@@ -43,8 +43,13 @@ export class SpanDecoder {
       body.byteOffset === 0 &&
       body.byteLength === body.buffer.byteLength;
     const bytes = owned ? body : new Uint8Array(body);
-    const answer = await this.pool.run({ body: bytes, protobuf }, [bytes.buffer as ArrayBuffer]);
-    if ('rejected' in answer) throw new SpansRejected(answer.rejected.message, answer.rejected.path);
+    const answer = await this.pool.run({ body: bytes, protobuf, accepted: batch.accepted }, [
+      bytes.buffer as ArrayBuffer,
+    ]);
+    if ('rejected' in answer) {
+      const { message, path, code } = answer.rejected;
+      throw new SpansRejected(message, path, code);
+    }
     batch.mergeSeries(answer.series, answer.observations);
     return answer.summary;
   }

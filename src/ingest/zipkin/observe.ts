@@ -2,6 +2,7 @@ import type { BatchAggregate } from '../aggregate.js';
 import { LabelRejected } from '../labels.js';
 import { isServerError, type Observation } from '../observation.js';
 import type { ServiceRoutes } from '../routes.js';
+import { TIME_OUT_OF_RANGE, TimeOutOfRange } from '../timeRange.js';
 import { SpansRejected, type ZipkinSpan } from './span.js';
 
 /**
@@ -105,9 +106,9 @@ export interface SpanSummary {
 }
 
 /**
- * Adds the spans that record requests to the batch. A span whose service or operation name holds NUL, a
- * control character or broken UTF-8 refuses the whole batch, naming the span (Zipkin's contract: a batch is
- * accepted or refused whole).
+ * Adds the spans that record requests to the batch. A span whose start lies outside the accepted times, or
+ * whose service or operation name holds NUL, a control character or broken UTF-8, refuses the whole batch,
+ * naming the span (Zipkin's contract: a batch is accepted or refused whole).
  */
 export function observeSpans(spans: ZipkinSpan[], routes: ServiceRoutes, batch: BatchAggregate): SpanSummary {
   let counted = 0;
@@ -117,6 +118,13 @@ export function observeSpans(spans: ZipkinSpan[], routes: ServiceRoutes, batch: 
     try {
       batch.add(observation);
     } catch (error) {
+      if (error instanceof TimeOutOfRange) {
+        throw new SpansRejected(
+          `span $[${index}]: ${error.message}`,
+          `$[${index}].timestamp`,
+          TIME_OUT_OF_RANGE,
+        );
+      }
       if (!(error instanceof LabelRejected)) throw error;
       throw new SpansRejected(`span $[${index}]: ${error.message}`, `$[${index}]`);
     }
