@@ -1,4 +1,4 @@
-import type { Config } from './config/config.js';
+import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import { loadDefinitions } from './definitions/load.js';
 import type { OpenSloObjects } from './definitions/openslo/load.js';
 import { SloRegistry } from './definitions/registry.js';
@@ -25,11 +25,36 @@ export class InvalidDefinitionsError extends Error {
   }
 }
 
-/** The parts of a running sloguard, wired once from the config; routes and schedulers use them. */
+/** What the definitions folder holds, read and checked as one set: a reload replaces it whole or not at all. */
+export interface DefinitionSet {
+  registry: SloRegistry;
+  policies: GatePolicies;
+  /** The OpenSLO objects read, references resolved: alerting routes by their AlertPolicies. */
+  openslo: OpenSloObjects;
+}
+
+/** Reads the definitions folder; throws InvalidDefinitionsError (every problem, with file:line:column). */
+export function loadDefinitionSet(path: string): DefinitionSet {
+  const loaded = loadDefinitions([path]);
+  if (loaded.errors.length > 0) throw new InvalidDefinitionsError(loaded.errors);
+  return {
+    registry: new SloRegistry(loaded.definitions),
+    policies: new GatePolicies(loaded.policies),
+    openslo: loaded.openslo,
+  };
+}
+
+/**
+ * The parts of a running sloguard, wired once from the config; routes and schedulers use them. `registry`,
+ * `policies` and `openslo` are the current definition set: read them at use, never keep them, since a reload
+ * replaces them.
+ */
 export interface Sloguard extends GateParts {
+  /** One object for the process's life; a reload replaces its reloadable settings in place. */
   config: Config;
   db: Db;
-  registry: SloRegistry;
+  readonly registry: SloRegistry;
+  readonly policies: GatePolicies;
   buckets: BucketStore;
   pipeline: IngestPipeline;
   /** The caps on series every batch passes before its commit. */
@@ -40,8 +65,12 @@ export interface Sloguard extends GateParts {
   /** Parses Zipkin span batches, big ones on worker threads. */
   spans: SpanDecoder;
   evaluator: SloEvaluator;
-  /** The OpenSLO objects read, references resolved: alerting routes by their AlertPolicies. */
-  openslo: OpenSloObjects;
+  readonly openslo: OpenSloObjects;
+  /**
+   * Swaps in a definition set and settings already checked: route templates, span parsing and latency
+   * thresholds follow; the next evaluation uses the new SLOs.
+   */
+  replace(definitions: DefinitionSet, settings: ReloadableSettings): Promise<void>;
   /** Stops the worker threads (span parsing, WAL checkpoints); call before `close`. */
   stopThreads(): Promise<void>;
   close(): void;
@@ -81,46 +110,49 @@ function declaredLabels(config: Config, registry: () => SloRegistry): DeclaredLa
 
 /** Loads definitions (refusing invalid ones, as Prometheus refuses bad rules), opens the store, wires the rest. */
 export function createSloguard(config: Config): Sloguard {
-  const loaded = loadDefinitions([config.definitionsPath]);
-  if (loaded.errors.length > 0) throw new InvalidDefinitionsError(loaded.errors);
-  const registry = new SloRegistry(loaded.definitions);
+  let current = loadDefinitionSet(config.definitionsPath);
   const db = openDatabase(config.databasePath);
   const checkpointer = WalCheckpointer.start(db, config.databasePath, (error) =>
     process.emitWarning(
       `WAL checkpoint thread failed; commits checkpoint every 1,000 pages: ${String(error)}`,
     ),
   );
+  const registry = () => current.registry;
   const buckets = new BucketStore(db, config.minuteRetentionDays);
   const evaluator = new SloEvaluator(buckets, new StatusStore(db), registry, config.evaluationIntervalMs);
   evaluator.addSource(new PrometheusCounts());
   const routes = new ServiceRoutes((service) => [
     ...(config.routeTemplates[service] ?? []),
-    ...registry.routesOf(service),
+    ...current.registry.routesOf(service),
   ]);
-  const services = new Set([...registry.byService.keys(), ...Object.keys(config.routeTemplates)]);
-  const spans = new SpanDecoder(routes, {
-    templates: Object.fromEntries([...services].map((service) => [service, routes.templatesOf(service)])),
-    thresholdsUs: registry.thresholdsUs,
-  });
+  const spanSetup = () => {
+    const services = new Set([...current.registry.byService.keys(), ...Object.keys(config.routeTemplates)]);
+    return {
+      templates: Object.fromEntries([...services].map((service) => [service, routes.templatesOf(service)])),
+      thresholdsUs: current.registry.thresholdsUs,
+    };
+  };
+  const spans = new SpanDecoder(routes, spanSetup());
   const times = timePolicy(config);
   const cardinality = new SeriesLimiter(
     config.cardinality,
-    declaredLabels(config, () => registry),
+    declaredLabels(config, registry),
     buckets.listSeries(),
   );
-  const pipeline = new IngestPipeline(
-    buckets,
-    () => registry,
-    config.maxQueuedObservations,
-    times,
-    cardinality,
-  );
-  const policies = new GatePolicies(loaded.policies);
-  const gate = createGate({ db, buckets, evaluator, registry: () => registry, policies: () => policies });
+  const pipeline = new IngestPipeline(buckets, registry, config.maxQueuedObservations, times, cardinality);
+  const gate = createGate({ db, buckets, evaluator, registry, policies: () => current.policies });
   return {
     config,
     db,
-    registry,
+    get registry() {
+      return current.registry;
+    },
+    get policies() {
+      return current.policies;
+    },
+    get openslo() {
+      return current.openslo;
+    },
     buckets,
     pipeline,
     cardinality,
@@ -128,8 +160,13 @@ export function createSloguard(config: Config): Sloguard {
     times,
     spans,
     evaluator,
-    openslo: loaded.openslo,
     ...gate,
+    async replace(definitions, settings) {
+      current = definitions;
+      Object.assign(config, reloadableSettings(settings));
+      routes.reset();
+      await spans.reconfigure(spanSetup());
+    },
     async stopThreads() {
       await Promise.all([spans.close(), checkpointer?.stop()]);
     },

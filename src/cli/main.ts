@@ -118,6 +118,15 @@ program
   });
 
 program
+  .command('backup')
+  .description("copy the database consistently, also while the service runs (SQLite's online backup)")
+  .argument('<file>', 'where the copy goes (must not exist)')
+  .action(async (file: string) => {
+    const { runBackup } = await import('./backup.js');
+    process.exitCode = await runBackup((await config()).databasePath, file, io);
+  });
+
+program
   .command('rules')
   .description('export the SLOs read with PromQL as recording and burn-rate alerting rules')
   .addOption(new Option('--format <format>', 'rule dialect').choices(['prometheus']).makeOptionMandatory())

@@ -30,6 +30,7 @@ export const FileConfig = Type.Object(
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     database: Type.Optional(Type.String()),
     definitions: Type.Optional(Type.String()),
+    watchDefinitions: Type.Optional(Type.Boolean()),
     evaluationInterval: Type.Optional(Type.String()),
     minuteRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
     hourRetentionDays: Type.Optional(Type.Integer({ minimum: 400 })),
@@ -73,6 +74,8 @@ export interface Config {
   port: number;
   databasePath: string;
   definitionsPath: string;
+  /** Reload when a file under the definitions folder changes (SIGHUP and `POST /-/reload` always work). */
+  watchDefinitions: boolean;
   /** Evaluation tick in milliseconds; divides a minute or an hour so ticks land on round times. */
   evaluationIntervalMs: number;
   minuteRetentionDays: number;
@@ -128,6 +131,7 @@ export const ENVIRONMENT = {
   SLOGUARD_PORT: { key: 'port', default: '9411' },
   SLOGUARD_DATABASE: { key: 'database', default: './data/sloguard.db' },
   SLOGUARD_DEFINITIONS: { key: 'definitions', default: './slo-definitions' },
+  SLOGUARD_WATCH_DEFINITIONS: { key: 'watchDefinitions', default: 'true' },
   SLOGUARD_EVALUATION_INTERVAL: { key: 'evaluationInterval', default: '1m' },
   SLOGUARD_MINUTE_RETENTION_DAYS: {
     key: 'minuteRetentionDays',
@@ -173,6 +177,11 @@ function integer(name: string, text: string, min: number, max = Number.MAX_SAFE_
     throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${text}"`);
   }
   return value;
+}
+
+function flag(name: string, text: string): boolean {
+  if (text === 'true' || text === 'false') return text === 'true';
+  throw new ConfigError(name, `expected true or false, got "${text}"`);
 }
 
 function evaluationInterval(name: string, text: string): number {
@@ -251,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: integer('SLOGUARD_PORT', setting('SLOGUARD_PORT'), 0, 65535),
     databasePath: setting('SLOGUARD_DATABASE'),
     definitionsPath: setting('SLOGUARD_DEFINITIONS'),
+    watchDefinitions: flag('SLOGUARD_WATCH_DEFINITIONS', setting('SLOGUARD_WATCH_DEFINITIONS')),
     evaluationIntervalMs: evaluationInterval(
       'SLOGUARD_EVALUATION_INTERVAL',
       setting('SLOGUARD_EVALUATION_INTERVAL'),
@@ -298,4 +308,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError(field, message);
     }),
   };
+}
+
+/**
+ * The settings a reload applies (SIGHUP, `POST /-/reload`): where alerts go, which files are tailed and which
+ * endpoints scraped, and how paths become routes. The others (address, database, intervals, limits, auth) are
+ * read at start only.
+ */
+export const RELOADABLE_SETTINGS = [
+  'notifications',
+  'collectors',
+  'scrapeTargets',
+  'routeTemplates',
+  'sources',
+] as const satisfies ReadonlyArray<keyof Config>;
+
+export type ReloadableSettings = Pick<Config, (typeof RELOADABLE_SETTINGS)[number]>;
+
+export function reloadableSettings(config: ReloadableSettings): ReloadableSettings {
+  const { notifications, collectors, scrapeTargets, routeTemplates, sources } = config;
+  return { notifications, collectors, scrapeTargets, routeTemplates, sources };
+}
+
+/** Settings that differ between two configs but only take effect at a restart: a reload warns about them. */
+export function settingsNeedingRestart(running: Config, next: Config): string[] {
+  const reloadable = new Set<string>(RELOADABLE_SETTINGS);
+  const keys = new Set([...Object.keys(running), ...Object.keys(next)]) as Set<keyof Config>;
+  return [...keys].filter(
+    (key) => !reloadable.has(key) && JSON.stringify(running[key]) !== JSON.stringify(next[key]),
+  );
 }

@@ -40,11 +40,12 @@ export class SloEvaluator {
   constructor(
     private readonly buckets: BucketStore,
     private readonly statuses: StatusStore,
-    private registry: SloRegistry,
+    /** The current SLOs: a reload swaps them, and the next tick evaluates the new set. */
+    private readonly registry: () => SloRegistry,
     readonly intervalMs: number,
   ) {
     for (const status of statuses.loadAll()) {
-      if (registry.byName.has(status.name)) this.latest.set(status.name, status);
+      if (registry().byName.has(status.name)) this.latest.set(status.name, status);
     }
   }
 
@@ -52,7 +53,7 @@ export class SloEvaluator {
     const startedAt = performance.now();
     const results = this.buckets.readPass(() => {
       const series = this.buckets.seriesReader();
-      return this.registry.definitions.map((definition) => {
+      return this.registry().definitions.map((definition) => {
         const external = this.external.find((source) => source.reads(definition));
         if (external) return this.evaluateExternal(definition, external, nowMs);
         return evaluateSlo(definition, storeInput(this.buckets, definition, series, nowMs), nowMs);
@@ -73,7 +74,7 @@ export class SloEvaluator {
 
   /** The latest status of each SLO, in definition order. */
   current(): SloStatus[] {
-    return this.registry.definitions.flatMap((d) => this.latest.get(d.name) ?? []);
+    return this.registry().definitions.flatMap((d) => this.latest.get(d.name) ?? []);
   }
 
   status(name: string): SloStatus | undefined {
@@ -99,7 +100,7 @@ export class SloEvaluator {
 
   /** One tick: asks external sources (bounded by their timeouts), then evaluates every SLO. */
   async tick(nowMs = Date.now()): Promise<SloStatus[]> {
-    await Promise.all(this.external.map((source) => source.refresh(this.registry.definitions, nowMs)));
+    await Promise.all(this.external.map((source) => source.refresh(this.registry().definitions, nowMs)));
     return this.evaluateAll(nowMs);
   }
 

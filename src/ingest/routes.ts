@@ -136,6 +136,11 @@ export class ServiceRoutes {
 
   constructor(readonly templatesOf: (service: string) => readonly string[]) {}
 
+  /** After a reload: normalisers are built again from the new templates on first use. */
+  reset(): void {
+    this.normalizers.clear();
+  }
+
   route(service: string, rawPath: string): string {
     let normalizer = this.normalizers.get(service);
     if (!normalizer) {

@@ -21,16 +21,34 @@ const THREAD_MIN_BYTES = 16 * 1024;
  * per-series bucket sums; the series caps apply when those are committed, on the main thread.
  */
 export class SpanDecoder {
-  private readonly pool: WorkerPool<SpanDecodeRequest, SpanDecodeAnswer> | undefined;
+  private pool: WorkerPool<SpanDecodeRequest, SpanDecodeAnswer> | undefined;
 
   constructor(
     private readonly routes: ServiceRoutes,
     setup: SpanDecodeSetup,
-    threads = Math.min(4, Math.max(1, availableParallelism() - 1)),
+    private readonly threads = Math.min(4, Math.max(1, availableParallelism() - 1)),
   ) {
-    this.pool = WORKERS_AVAILABLE
-      ? new WorkerPool(new URL('./decodeWorker.js', import.meta.url), threads, setup)
+    this.pool = this.newPool(setup);
+  }
+
+  private newPool(setup: SpanDecodeSetup) {
+    return WORKERS_AVAILABLE
+      ? new WorkerPool<SpanDecodeRequest, SpanDecodeAnswer>(
+          new URL('./decodeWorker.js', import.meta.url),
+          this.threads,
+          setup,
+        )
       : undefined;
+  }
+
+  /**
+   * After a reload: new threads with the new templates and thresholds take the next batches; the old ones
+   * finish the batches they hold, then stop.
+   */
+  async reconfigure(setup: SpanDecodeSetup): Promise<void> {
+    const old = this.pool;
+    this.pool = this.newPool(setup);
+    await old?.drain();
   }
 
   /** Adds the body's spans to `batch`; throws SpansRejected when Zipkin would refuse the batch. */
