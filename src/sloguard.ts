@@ -37,6 +37,8 @@ export interface DefinitionSet {
 export function loadDefinitionSet(path: string): DefinitionSet {
   const loaded = loadDefinitions([path]);
   if (loaded.errors.length > 0) throw new InvalidDefinitionsError(loaded.errors);
+  // Files skipped (not regular files) are reported and the rest loads.
+  for (const warning of loaded.warnings) process.emitWarning(warning.message);
   return {
     registry: new SloRegistry(loaded.definitions),
     policies: new GatePolicies(loaded.policies),

@@ -12,6 +12,7 @@ import { recordRoutes } from '../telemetry/tracing.js';
 import auth from './auth.js';
 import { installErrorHandling } from './errors.js';
 import limits, { answerClientError } from './limits.js';
+import { boundPipelining } from './pipelining.js';
 import dashboard from './plugins/dashboard.js';
 import gate from './plugins/gate.js';
 import health from './plugins/health.js';
@@ -120,6 +121,7 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
     clientErrorHandler: answerClientError,
   }).setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
+  boundPipelining(app);
   if (sloguard.config.tracingUrl) recordRoutes(app);
   // Auth and limits first: their onRoute hooks must see every route registered after them.
   await app.register(auth, { auth: sloguard.config.auth });

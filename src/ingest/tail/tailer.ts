@@ -4,7 +4,7 @@ import { glob, isDynamicPattern } from 'tinyglobby';
 import type { SourceSettings } from '../../config/config.js';
 import type { TailOffset, TailOffsetStore } from '../../store/tailOffsets.js';
 import type { LineParser } from '../loadbalancer/format.js';
-import { ingestLines, type LineContext } from '../loadbalancer/lines.js';
+import { ingestLinesSliced, type LineContext } from '../loadbalancer/lines.js';
 import type { IngestPipeline } from '../pipeline.js';
 import { RepeatingJob } from '../repeat.js';
 import type { ServiceRoutes } from '../routes.js';
@@ -236,7 +236,7 @@ export class LogTailer {
 
   private async commit(file: TrackedFile, text: string, nextOffset: number): Promise<boolean> {
     const batch = this.deps.pipeline.newBatch();
-    const summary = ingestLines(text, this.deps.parse, this.context, batch);
+    const summary = await ingestLinesSliced(text, this.deps.parse, this.context, batch);
     const offset: TailOffset = {
       collector: this.name,
       fileId: file.fileId,
