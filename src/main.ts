@@ -5,7 +5,6 @@ import { createAlerting } from './alert/index.js';
 import { openSloRoutes } from './alert/openslo.js';
 import type { Config } from './config/config.js';
 import { buildApp } from './http/app.js';
-import reloadRoute from './http/plugins/reload.js';
 import { startScrapers } from './ingest/scrape/index.js';
 import { startTailers } from './ingest/tail/index.js';
 import { Reloader } from './reload.js';
@@ -68,7 +67,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let reloader: Reloader;
   try {
     sloguard = createSloguard(config);
-    app = await buildApp(sloguard);
+    // The route calls the reloader made below, once the app's log and metrics exist; it answers after listen.
+    app = await buildApp(sloguard, { reload: () => reloader.reload('http') });
     const service = sloguard;
     const log = app.log;
     alerting = createAlerting(service, log, { registry: app.metrics.registry });
@@ -91,7 +91,6 @@ export async function startService(config: Config, options: ServiceOptions = {})
         await service.evaluator.tick();
       },
     });
-    await app.register(reloadRoute, { reload: () => reloader.reload('http') });
     await listen(app, config);
   } catch (error) {
     await app?.close();
@@ -103,6 +102,16 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const service = sloguard;
   const server = app;
   const logError = (error: unknown) => server.log.error({ err: error }, 'scheduled job failed');
+  // Gate decisions, deployments and freeze scopes past their retention or cap (docs/storage.md).
+  const pruneGateState = () => {
+    const removed = service.pruneGateState(Date.now());
+    server.log.info({ removed }, 'gate state retention applied');
+  };
+  try {
+    pruneGateState();
+  } catch (error) {
+    logError(error);
+  }
   await service.evaluator.tick();
   alerting.start();
   service.cardinality.onOverflow(({ cap, refused, foldedInto, folded }) =>
@@ -118,6 +127,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       try {
         const removed = service.buckets.applyRetention(Date.now(), config.hourRetentionDays);
         server.log.info({ removed }, 'retention applied');
+        pruneGateState();
       } catch (error) {
         logError(error);
       }

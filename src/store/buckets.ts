@@ -55,6 +55,8 @@ type BucketStatements = ReturnType<typeof bucketStatements>;
 /** Per-minute and per-hour buckets of every series: the only writer, and the window reader. */
 export class BucketStore {
   private readonly seriesIds = new Map<string, number>();
+  /** Keys of series rows inserted by the transaction under way: forgotten from `seriesIds` if it rolls back. */
+  private insertedSeries: string[] = [];
   /** The series table in memory for evaluations, read when first asked and after another connection wrote. */
   private catalogue: SeriesCatalogue | undefined;
   private readonly statements;
@@ -98,14 +100,18 @@ export class BucketStore {
         `SELECT id, kind, source, service, operation, method, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs FROM series`,
       ),
     };
-    const commit = db.transaction((batch: BatchAggregate) => this.write(batch));
+    const transaction = db.transaction((batch: BatchAggregate) => this.write(batch));
     this.commit = (batch) => {
       try {
-        commit(batch);
+        transaction(batch);
       } catch (error) {
-        // The catalogue may hold series and times of the rolled-back transaction: read it again when asked.
+        // A rolled back row id cached here would fail every later batch of that series (FOREIGN KEY); the
+        // catalogue may hold its series and times too: it is read again when next asked.
+        for (const key of this.insertedSeries) this.seriesIds.delete(key);
         this.catalogue = undefined;
         throw error;
+      } finally {
+        this.insertedSeries = [];
       }
     };
     this.slices = new SliceStore(db, this);
@@ -143,7 +149,7 @@ export class BucketStore {
     }
   }
 
-  /** Writes a batch in one transaction; when it returns the data is committed. */
+  /** Writes a batch in one transaction; when it returns the data is committed, when it throws nothing is. */
   readonly commit: (batch: BatchAggregate) => void;
 
   private write(batch: BatchAggregate): void {
@@ -202,6 +208,7 @@ export class BucketStore {
       id = this.statements.findSeries.get(...args)?.id;
       if (id === undefined) {
         id = Number(this.statements.insertSeries.run(...args, firstSeenMs, lastSeenMs).lastInsertRowid);
+        this.insertedSeries.push(keyString);
         this.catalogue?.add({ id, ...key, firstSeenMs, lastSeenMs });
       }
       this.seriesIds.set(keyString, id);
