@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAPS, DEFAULT_CARDINALITY_LIMITS } from '../../src/ingest/cardinality.js';
 import { nginxLine, testApp } from '../helpers/app.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * The cardinality flood of issue 15: a million distinct values spread over every label that keys a series
@@ -40,21 +41,21 @@ function letters(i: number): string {
 }
 
 /**
- * Median wall time of 20 runs of `work` in the flooded service and in its twin, samples taken in turn so that
+ * Median wall time of 50 runs of `work` in the flooded service and in its twin, samples taken in turn so that
  * load from elsewhere on the machine weighs on both alike. One evaluation of these SLOs, or one gate answer, is
  * about a millisecond: too short to time alone.
  */
 async function medianMs(
   work: (app: Ctx) => unknown,
-  samples = 9,
-  runs = 20,
+  samples = 11,
+  runs = 50,
 ): Promise<{ flooded: number; baseline: number }> {
   const times = new Map<Ctx, number[]>([
     [ctx, []],
     [twin, []],
   ]);
   for (const app of times.keys()) {
-    app.sloguard.db.pragma('wal_checkpoint(TRUNCATE)');
+    await settled(app);
     await work(app);
   }
   for (let sample = 0; sample < samples; sample++) {
@@ -66,6 +67,24 @@ async function medianMs(
   }
   const median = (taken: number[]) => taken.sort((a, b) => a - b)[Math.floor(samples / 2)]!;
   return { flooded: median(times.get(ctx)!), baseline: median(times.get(twin)!) };
+}
+
+/**
+ * Waits until the WAL is folded into the database and truncated: reads through a WAL of the flood's hundreds
+ * of MB (while the checkpoint thread copies it) are slower than reads of the database, whatever the caps do.
+ */
+async function settled(app: Ctx): Promise<void> {
+  await waitFor(
+    'the WAL checkpointed and truncated',
+    () => {
+      const [result] = app.sloguard.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{
+        busy: number;
+        log: number;
+      }>;
+      return result?.busy === 0 && result.log === 0;
+    },
+    { timeoutMs: 60_000 },
+  );
 }
 
 const evaluate = (app: Ctx) => app.sloguard.evaluator.evaluateAll();
@@ -164,7 +183,7 @@ describe('cardinality flood (issue 15)', () => {
     const evaluations = await medianMs(evaluate);
     const gate = await medianMs(askGate);
     console.log(
-      `flood of ${values} distinct values in ${floodSeconds.toFixed(1)} s: ${series} series (max ${perService} per service, ${services} trace services), RSS ${(rssBytes / 2 ** 20).toFixed(0)} MB; medians of 20 runs, flooded vs unflooded: evaluations ${evaluations.flooded.toFixed(1)} vs ${evaluations.baseline.toFixed(1)} ms, gate answers ${gate.flooded.toFixed(1)} vs ${gate.baseline.toFixed(1)} ms`,
+      `flood of ${values} distinct values in ${floodSeconds.toFixed(1)} s: ${series} series (max ${perService} per service, ${services} trace services), RSS ${(rssBytes / 2 ** 20).toFixed(0)} MB; medians of 50 runs, flooded vs unflooded: evaluations ${evaluations.flooded.toFixed(1)} vs ${evaluations.baseline.toFixed(1)} ms, gate answers ${gate.flooded.toFixed(1)} vs ${gate.baseline.toFixed(1)} ms`,
     );
 
     // At most maxSeries, plus the kind-wide overflow series (loadbalancer: the overflow source; traces: server).
@@ -173,9 +192,9 @@ describe('cardinality flood (issue 15)', () => {
     expect(services).toBeLessThanOrEqual(LIMITS.maxServices + 1);
     for (const cap of CAPS) expect(ctx.sloguard.cardinality.overflowed.get(cap), cap).toBeGreaterThan(0);
     expect(rssBytes).toBeLessThan(RSS_CEILING_BYTES);
-    // 2× the median, and 1 ms (50 µs a run) for a timer's jitter on a loaded machine.
-    expect(evaluations.flooded).toBeLessThanOrEqual(2 * evaluations.baseline + 1);
-    expect(gate.flooded).toBeLessThanOrEqual(2 * gate.baseline + 1);
+    // 2× the median, and 2 ms (40 µs a run) for a timer's jitter on a loaded machine.
+    expect(evaluations.flooded).toBeLessThanOrEqual(2 * evaluations.baseline + 2);
+    expect(gate.flooded).toBeLessThanOrEqual(2 * gate.baseline + 2);
 
     // The SLOs' own figures are untouched by the flood (a route-selected SLO reads only its route's series).
     const after = ctx.sloguard.evaluator.evaluateAll();
