@@ -103,3 +103,35 @@ export class SloguardProcess {
     return { status: response.status, body: (await response.json()) as T };
   }
 }
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs the CLI to its end (killed after `timeoutMs`, which the caller's assertions then see as code null). */
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 15_000): Promise<CliRun> {
+  ensureBuilt();
+  const started = performance.now();
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH, SLOGUARD_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: performance.now() - started });
+    }),
+  );
+}
