@@ -23,6 +23,8 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   /** Reuse a database file (restart tests). */
   databasePath?: string;
+  /** The `sloguard` executable to run (default: this checkout's dist/ under this node). */
+  command?: string;
 }
 
 /** A real `sloguard serve` process on a free port, with its own temp database. */
@@ -37,6 +39,7 @@ export class SloguardProcess {
     readonly definitions: string,
     private readonly env: Record<string, string>,
     private readonly dir: ReturnType<typeof tempDir>,
+    private readonly command: string[],
   ) {}
 
   static async start(options: ServiceOptions = {}): Promise<SloguardProcess> {
@@ -49,6 +52,7 @@ export class SloguardProcess {
       definitions,
       options.env ?? {},
       dir,
+      options.command ? [options.command] : [process.execPath, CLI],
     );
     await service.restart();
     return service;
@@ -62,7 +66,8 @@ export class SloguardProcess {
   async restart(): Promise<void> {
     this.port = await freePort();
     this.url = `http://127.0.0.1:${this.port}`;
-    const child = spawn(process.execPath, [CLI, 'serve'], {
+    const [executable, ...args] = this.command;
+    const child = spawn(executable!, [...args, 'serve'], {
       cwd: this.dir.path,
       env: {
         PATH: process.env.PATH,
