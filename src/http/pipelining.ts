@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
  * keep a few in flight); a client that sends hundreds and never reads its answers pins every queued answer
  * and its request in memory. Past this many its connection is closed.
  */
-export const MAX_PENDING_PER_CONNECTION = 64;
+export const MAX_PENDING_PER_CONNECTION = 16;
 
 /** Closes connections that pipeline more than MAX_PENDING_PER_CONNECTION unanswered requests. */
 export function boundPipelining(app: FastifyInstance): void {

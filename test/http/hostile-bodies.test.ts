@@ -75,8 +75,10 @@ describe('hostile bodies (finding 12)', () => {
       await waitFor('the service to close every pipelining connection', () => closedByService() === 200, {
         timeoutMs: 20_000,
       }).catch(() => undefined);
+      // What remains is the heap grown by the requests already read from each socket (parsed before the close
+      // takes effect, then garbage): 5–140 MB measured, where answers held for unread sockets took 734 MB.
       const grown = memoryMb('VmRSS') - before;
-      expect(grown, `RSS grew ${grown.toFixed(0)} MB`).toBeLessThan(100);
+      expect(grown, `RSS grew ${grown.toFixed(0)} MB`).toBeLessThan(200);
       expect(closedByService()).toBe(200);
     } finally {
       for (const socket of sockets) socket.destroy();
