@@ -175,9 +175,9 @@ export class BatchAggregate {
     this.observations += delta.total;
   }
 
-  /** A batch with this one's observation count and transaction writes but no series: what `fold` refills. */
+  /** A batch with this one's time range, observation count and transaction writes but no series: what `fold` refills. */
   withoutSeries(): BatchAggregate {
-    const empty = new BatchAggregate(this.thresholdsUs);
+    const empty = new BatchAggregate(this.thresholdsUs, this.accepted);
     empty.observations = this.observations;
     empty.inTransaction.push(...this.inTransaction);
     return empty;

@@ -140,21 +140,33 @@ export class SeriesLimiter {
     return this.add(key);
   }
 
-  /** The service's overflow series (or the kind's, for `service` OVERFLOW_LABEL); a declared source is kept. */
+  /**
+   * The service's overflow series (or the kind's, for `service` OVERFLOW_LABEL). Declared names are kept: the
+   * source, and a declared route of a declared service with its method, so a route's SLO still counts its
+   * requests from a source nobody declared.
+   */
   private overflowKey(key: SeriesKey, service: string): SeriesKey {
     const source = this.declared.source(key.kind, key.source) ? key.source : OVERFLOW_LABEL;
-    return { kind: key.kind, source, service, operation: OVERFLOW_LABEL, method: OTHER_METHOD };
+    const keepRoute =
+      service !== OVERFLOW_LABEL &&
+      this.declared.service(service) &&
+      this.declared.operation(service, key.operation);
+    return keepRoute
+      ? { ...key, source }
+      : { kind: key.kind, source, service, operation: OVERFLOW_LABEL, method: OTHER_METHOD };
   }
 
   /**
-   * Counts the refusal and returns where the series goes: the overflow series, kept if it exists or the store
-   * has room; else the kind's overflow series, which always may be made (one per kind and declared source).
+   * Counts the refusal and returns where the series goes: the overflow series, kept if it exists, if the store
+   * has room or if it is a declared route's; else the kind's overflow series, which always may be made (one
+   * per kind and declared source).
    */
   private overflow(cap: Cap, refused: SeriesKey, into: SeriesKey): SeriesKey {
     this.overflowed.set(cap, this.overflowed.get(cap)! + 1);
     let target = into;
     const existing = this.known.has(seriesKeyString(target));
-    if (!existing && target.service !== OVERFLOW_LABEL && this.known.size >= this.limits.maxSeries)
+    const serviceWide = target.service !== OVERFLOW_LABEL && target.operation === OVERFLOW_LABEL;
+    if (!existing && serviceWide && this.known.size >= this.limits.maxSeries)
       target = this.overflowKey(refused, OVERFLOW_LABEL);
     this.warn(cap, refused, target);
     return this.known.has(seriesKeyString(target)) ? target : this.add(target);

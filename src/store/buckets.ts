@@ -2,6 +2,7 @@ import type { BatchAggregate, BucketDelta, SeriesKey } from '../ingest/aggregate
 import type { SourceKind } from '../ingest/observation.js';
 import type { Db } from './database.js';
 import { addCounts, addExactCounts, decodeCounts, encodeCounts, estimateAtOrUnder } from './histogram.js';
+import { SeriesCatalogue } from './seriesCatalogue.js';
 import { SliceStore } from './slices.js';
 import { type BucketSums, bucketSums, FIELDS, SlotCache, type SlotReader } from './slotCache.js';
 import { planWindow } from './windows.js';
@@ -25,8 +26,6 @@ interface BucketRow {
 }
 
 const MINUTES_PER_HOUR = 60;
-const SERIES_COLUMNS =
-  'id, kind, source, service, operation, method, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs';
 
 /** The series of one kind and service, or of one of its operations. */
 export type SeriesOfService = (kind: SourceKind, service: string, operation?: string) => readonly SeriesRow[];
@@ -58,6 +57,8 @@ export class BucketStore {
   private readonly seriesIds = new Map<string, number>();
   /** Keys of series rows inserted by the transaction under way: forgotten from `seriesIds` if it rolls back. */
   private insertedSeries: string[] = [];
+  /** The series table in memory for evaluations, read when first asked and after another connection wrote. */
+  private catalogue: SeriesCatalogue | undefined;
   private readonly statements;
   private readonly cache = new SlotCache({
     slots: (...args) => this.loadSlots(...args),
@@ -95,12 +96,8 @@ export class BucketStore {
         )
         .raw(true),
       dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(true),
-      allSeries: db.prepare<[], SeriesRow>(`SELECT ${SERIES_COLUMNS} FROM series`),
-      seriesOfService: db.prepare<[string, string], SeriesRow>(
-        `SELECT ${SERIES_COLUMNS} FROM series WHERE kind = ? AND service = ?`,
-      ),
-      seriesOfRoute: db.prepare<[string, string, string], SeriesRow>(
-        `SELECT ${SERIES_COLUMNS} FROM series WHERE kind = ? AND service = ? AND operation = ?`,
+      allSeries: db.prepare<[], SeriesRow>(
+        `SELECT id, kind, source, service, operation, method, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs FROM series`,
       ),
     };
     const transaction = db.transaction((batch: BatchAggregate) => this.write(batch));
@@ -108,8 +105,10 @@ export class BucketStore {
       try {
         transaction(batch);
       } catch (error) {
-        // A rolled back row id cached here would fail every later batch of that series (FOREIGN KEY).
+        // A rolled back row id cached here would fail every later batch of that series (FOREIGN KEY); the
+        // catalogue may hold its series and times too: it is read again when next asked.
         for (const key of this.insertedSeries) this.seriesIds.delete(key);
+        this.catalogue = undefined;
         throw error;
       } finally {
         this.insertedSeries = [];
@@ -129,6 +128,7 @@ export class BucketStore {
     const version = this.readDataVersion();
     if (version !== this.dataVersion) {
       this.cache.clear();
+      this.catalogue = undefined;
       this.slices.forgetCuts();
       this.dataVersion = version;
     }
@@ -209,10 +209,12 @@ export class BucketStore {
       if (id === undefined) {
         id = Number(this.statements.insertSeries.run(...args, firstSeenMs, lastSeenMs).lastInsertRowid);
         this.insertedSeries.push(keyString);
+        this.catalogue?.add({ id, ...key, firstSeenMs, lastSeenMs });
       }
       this.seriesIds.set(keyString, id);
     }
     this.statements.touchSeries.run(lastSeenMs, firstSeenMs, id);
+    this.catalogue?.touched(id, firstSeenMs, lastSeenMs);
     return id;
   }
 
@@ -222,24 +224,14 @@ export class BucketStore {
   }
 
   /**
-   * Reads series by kind, service and (optionally) operation through the index, each asked set once: for one
-   * pass of reads (an evaluation tick), so its cost follows what the SLOs select, not the whole table.
+   * Series by kind, service and (optionally) operation, from an in-memory catalogue of the series table: an
+   * evaluation's cost follows what its SLOs select, not how many series there are, and asks no query.
    */
   seriesReader(): SeriesOfService {
-    const read = new Map<string, SeriesRow[]>();
-    return (kind, service, operation) => {
-      const key =
-        operation === undefined ? `${kind}\u0000${service}` : `${kind}\u0000${service}\u0000${operation}`;
-      let rows = read.get(key);
-      if (!rows) {
-        rows =
-          operation === undefined
-            ? this.statements.seriesOfService.all(kind, service)
-            : this.statements.seriesOfRoute.all(kind, service, operation);
-        read.set(key, rows);
-      }
-      return rows;
-    };
+    this.checkDataVersion();
+    this.catalogue ??= new SeriesCatalogue(this.statements.allSeries.iterate());
+    const catalogue = this.catalogue;
+    return (kind, service, operation) => catalogue.of(kind, service, operation);
   }
 
   /**

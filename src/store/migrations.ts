@@ -246,4 +246,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX gate_decisions_by_inputs ON gate_decisions (inputs_id);
   CREATE INDEX deployments_by_time ON deployments (deployed_at_ms);
   `,
+  `
+  -- Evaluations look series up in memory instead (store/seriesCatalogue.ts): a query per SLO cost 14 ms a tick
+  -- for 1,000 SLOs, the lookups 0.2 ms. series_by_service, made for those queries, would only slow inserts.
+  DROP INDEX series_by_service;
+  `,
 ];

@@ -128,3 +128,43 @@ describe('bucket store', () => {
     expect(() => openDatabase(foreign)).toThrowError(/not a sloguard database/);
   });
 });
+
+describe('series catalogue (what evaluations look series up in)', () => {
+  const other = (service: string, operation: string): Observation => ({
+    ...observation(0, 200),
+    service,
+    operation,
+  });
+
+  it('follows this store’s commits, another connection’s commits, and forgets a rolled-back transaction', () => {
+    const path = dbPath();
+    const db = openDatabase(path);
+    const store = new BucketStore(db, 8);
+    store.commit(batchOf([observation(0, 200)]));
+    const operations = (service: string, operation?: string) =>
+      store
+        .seriesReader()('loadbalancer', service, operation)
+        .map((row) => row.operation)
+        .sort();
+    expect(operations('user-profile')).toEqual(['/profile/:id']);
+    store.commit(batchOf([other('user-profile', '/a'), other('shop', '/b')]));
+    expect(operations('user-profile')).toEqual(['/a', '/profile/:id']);
+    expect(operations('user-profile', '/a')).toEqual(['/a']);
+    expect(operations('shop', '/a')).toEqual([]);
+    const [row] = store.seriesReader()('loadbalancer', 'shop', '/b');
+    store.commit(batchOf([{ ...other('shop', '/b'), timeMs: T0 + 3_600_000 }]));
+    expect(row!.lastSeenMs).toBe(T0 + 3_600_000);
+
+    const writer = openDatabase(path);
+    new BucketStore(writer, 8).commit(batchOf([other('shop', '/c')]));
+    writer.close();
+    expect(operations('shop')).toEqual(['/b', '/c']);
+
+    const failing = batchOf([other('shop', '/d')]);
+    failing.alsoInTransaction(() => {
+      throw new Error('disk full');
+    });
+    expect(() => store.commit(failing)).toThrow('disk full');
+    expect(operations('shop')).toEqual(['/b', '/c']);
+  });
+});

@@ -150,6 +150,9 @@ describe('series caps', () => {
     );
     const counts = folded(limiter, [lb('checkout', '/pay', 'edge', 'POST')]);
     expect(counts.get('edge checkout /pay POST')).toBe(1);
+    // From a source nobody declared, a declared route keeps its route and method: only the source folds.
+    const fromElsewhere = folded(limiter, [lb('checkout', '/pay', 'pusher-7', 'POST')]);
+    expect(fromElsewhere.get(`${OVERFLOW_LABEL} checkout /pay POST`)).toBe(1);
   });
 
   it('counts the series already stored, so caps hold across restarts', () => {
