@@ -1,10 +1,12 @@
 #!/usr/bin/env node
+
 import closeWithGrace from 'close-with-grace';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { parseDuration } from '../config/duration.js';
 import { loadDefinitions } from '../definitions/load.js';
 import { lintDefinitions } from '../evaluate/lints.js';
+import { percentText } from '../evaluate/numbers.js';
 import { startService } from '../main.js';
 import { EXIT, FORMATS, runGate } from './gate.js';
 import { runImport } from './import.js';
@@ -146,15 +148,13 @@ program
         budget: { remaining_ratio: number | null };
       }>;
     };
-    const pct = (ratio: number | null, digits: number) =>
-      ratio === null ? 'n/a' : `${(ratio * 100).toFixed(digits)}%`;
     const rows = body.slos.map((s) => [
       s.service,
       s.name,
       s.state,
-      pct(s.sli, 3),
-      pct(s.objective, 3),
-      pct(s.budget.remaining_ratio, 1),
+      percentText(s.sli, 3),
+      percentText(s.objective, 3),
+      percentText(s.budget.remaining_ratio, 1),
     ]);
     const table = [['SERVICE', 'SLO', 'STATE', 'SLI', 'OBJECTIVE', 'BUDGET LEFT'], ...rows];
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
