@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { checkPolicies, type GatePolicy, readGatePolicy } from '../gate/policy.js';
 import {
@@ -25,9 +25,13 @@ export interface LoadedDefinitions {
   files: string[];
 }
 
-/** YAML files under the given paths (a folder is read recursively, in name order). */
-export function definitionFiles(paths: readonly string[]): string[] {
+/**
+ * YAML files under the given paths (a folder is read recursively, in name order), and each given path that
+ * does not exist, as a one-line error at that path rather than a raw ENOENT.
+ */
+export function definitionFiles(paths: readonly string[]): { files: string[]; missing: DefinitionError[] } {
   const files: string[] = [];
+  const missing: DefinitionError[] = [];
   const visit = (path: string): void => {
     if (statSync(path).isDirectory()) {
       for (const entry of readdirSync(path).sort()) {
@@ -36,8 +40,11 @@ export function definitionFiles(paths: readonly string[]): string[] {
       }
     } else files.push(path);
   };
-  for (const path of paths) visit(path);
-  return files;
+  for (const path of paths) {
+    if (existsSync(path)) visit(path);
+    else missing.push(new DefinitionError({ file: path, line: 1, column: 1 }, '', 'no such file or folder'));
+  }
+  return { files, missing };
 }
 
 /**
@@ -47,11 +54,11 @@ export function definitionFiles(paths: readonly string[]): string[] {
  * second place.
  */
 export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
-  const files = definitionFiles(paths);
+  const { files, missing } = definitionFiles(paths);
   const native: SloDefinition[] = [];
   const composites: PendingComposite[] = [];
   const openslo = new OpenSloReader();
-  const errors: DefinitionError[] = [];
+  const errors: DefinitionError[] = [...missing];
   const policies: GatePolicy[] = [];
   const dataSources: LocatedDataSource[] = [];
   for (const file of files) {

@@ -150,6 +150,11 @@ function common(
     format: 'native' as const,
     location: document.locate([]),
     nameLocation: document.locate(['metadata', 'name']),
+    fieldLocations: {
+      objective: document.locate(['spec', 'objective']),
+      window: document.locate(['spec', 'window']),
+      budgeting: document.locate(['spec', 'budgeting']),
+    },
   };
 }
 
