@@ -1,4 +1,4 @@
-import type { Config } from './config/config.js';
+import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import { loadDefinitions } from './definitions/load.js';
 import type { OpenSloObjects } from './definitions/openslo/load.js';
 import { SloRegistry } from './definitions/registry.js';
@@ -6,8 +6,11 @@ import type { DefinitionError } from './definitions/yamlSource.js';
 import { SloEvaluator } from './evaluate/scheduler.js';
 import { createGate, type GateParts } from './gate/index.js';
 import { GatePolicies } from './gate/policy.js';
+import { type DeclaredLabels, SeriesLimiter } from './ingest/cardinality.js';
+import { logFormatNames } from './ingest/loadbalancer/formats.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { ServiceRoutes } from './ingest/routes.js';
+import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
 import { SpanDecoder } from './ingest/zipkin/decoder.js';
 import { PrometheusCounts } from './prometheus/source.js';
 import { BucketStore } from './store/buckets.js';
@@ -22,61 +25,148 @@ export class InvalidDefinitionsError extends Error {
   }
 }
 
-/** The parts of a running sloguard, wired once from the config; routes and schedulers use them. */
+/** What the definitions folder holds, read and checked as one set: a reload replaces it whole or not at all. */
+export interface DefinitionSet {
+  registry: SloRegistry;
+  policies: GatePolicies;
+  /** The OpenSLO objects read, references resolved: alerting routes by their AlertPolicies. */
+  openslo: OpenSloObjects;
+}
+
+/** Reads the definitions folder; throws InvalidDefinitionsError (every problem, with file:line:column). */
+export function loadDefinitionSet(path: string): DefinitionSet {
+  const loaded = loadDefinitions([path]);
+  if (loaded.errors.length > 0) throw new InvalidDefinitionsError(loaded.errors);
+  return {
+    registry: new SloRegistry(loaded.definitions),
+    policies: new GatePolicies(loaded.policies),
+    openslo: loaded.openslo,
+  };
+}
+
+/**
+ * The parts of a running sloguard, wired once from the config; routes and schedulers use them. `registry`,
+ * `policies` and `openslo` are the current definition set: read them at use, never keep them, since a reload
+ * replaces them.
+ */
 export interface Sloguard extends GateParts {
+  /** One object for the process's life; a reload replaces its reloadable settings in place. */
   config: Config;
   db: Db;
-  registry: SloRegistry;
+  readonly registry: SloRegistry;
+  readonly policies: GatePolicies;
   buckets: BucketStore;
   pipeline: IngestPipeline;
+  /** The caps on series every batch passes before its commit. */
+  cardinality: SeriesLimiter;
   routes: ServiceRoutes;
+  /** The range every time that enters is held to, from the hour retention and the allowed clock skew. */
+  times: TimePolicy;
   /** Parses Zipkin span batches, big ones on worker threads. */
   spans: SpanDecoder;
   evaluator: SloEvaluator;
-  /** The OpenSLO objects read, references resolved: alerting routes by their AlertPolicies. */
-  openslo: OpenSloObjects;
+  readonly openslo: OpenSloObjects;
+  /**
+   * Swaps in a definition set and settings already checked: route templates, span parsing and latency
+   * thresholds follow; the next evaluation uses the new SLOs.
+   */
+  replace(definitions: DefinitionSet, settings: ReloadableSettings): Promise<void>;
   /** Stops the worker threads (span parsing, WAL checkpoints); call before `close`. */
   stopThreads(): Promise<void>;
   close(): void;
 }
 
+/**
+ * What the configuration and the SLOs name: services and sources it maps or selects, routes it templates or
+ * selects. Series made only of these are never folded by the caps. The log formats are the sources of
+ * pushes that name none.
+ */
+function declaredLabels(config: Config, registry: () => SloRegistry): DeclaredLabels {
+  const services = new Set(Object.keys(config.routeTemplates));
+  const sources = new Set(logFormatNames());
+  for (const [name, mapping] of Object.entries(config.sources)) {
+    sources.add(name);
+    for (const service of [mapping.service ?? [], Object.values(mapping.hosts ?? {})].flat())
+      services.add(service);
+  }
+  for (const collector of config.collectors) {
+    sources.add(collector.source);
+    if (collector.service) services.add(collector.service);
+  }
+  for (const target of config.scrapeTargets) {
+    sources.add(target.source);
+    for (const service of [target.service ?? [], Object.values(target.services)].flat())
+      services.add(service);
+  }
+  return {
+    service: (service) => services.has(service) || registry().selectedRoutes.has(service),
+    // A span's source is its kind (server, client, ...): a fixed set.
+    source: (kind, source) => kind === 'traces' || sources.has(source),
+    operation: (service, operation) =>
+      registry().selectedRoutes.get(service)?.has(operation) === true ||
+      (config.routeTemplates[service]?.includes(operation) ?? false),
+  };
+}
+
 /** Loads definitions (refusing invalid ones, as Prometheus refuses bad rules), opens the store, wires the rest. */
 export function createSloguard(config: Config): Sloguard {
-  const loaded = loadDefinitions([config.definitionsPath]);
-  if (loaded.errors.length > 0) throw new InvalidDefinitionsError(loaded.errors);
-  const registry = new SloRegistry(loaded.definitions);
+  let current = loadDefinitionSet(config.definitionsPath);
   const db = openDatabase(config.databasePath);
   const checkpointer = WalCheckpointer.start(db, config.databasePath, (error) =>
     process.emitWarning(
       `WAL checkpoint thread failed; commits checkpoint every 1,000 pages: ${String(error)}`,
     ),
   );
+  const registry = () => current.registry;
   const buckets = new BucketStore(db, config.minuteRetentionDays);
   const evaluator = new SloEvaluator(buckets, new StatusStore(db), registry, config.evaluationIntervalMs);
   evaluator.addSource(new PrometheusCounts());
   const routes = new ServiceRoutes((service) => [
     ...(config.routeTemplates[service] ?? []),
-    ...registry.routesOf(service),
+    ...current.registry.routesOf(service),
   ]);
-  const services = new Set([...registry.byService.keys(), ...Object.keys(config.routeTemplates)]);
-  const spans = new SpanDecoder(routes, {
-    templates: Object.fromEntries([...services].map((service) => [service, routes.templatesOf(service)])),
-    thresholdsUs: registry.thresholdsUs,
-  });
-  const pipeline = new IngestPipeline(buckets, () => registry, config.maxQueuedObservations);
-  const policies = new GatePolicies(loaded.policies);
-  const gate = createGate({ db, buckets, evaluator, registry: () => registry, policies: () => policies });
+  const spanSetup = () => {
+    const services = new Set([...current.registry.byService.keys(), ...Object.keys(config.routeTemplates)]);
+    return {
+      templates: Object.fromEntries([...services].map((service) => [service, routes.templatesOf(service)])),
+      thresholdsUs: current.registry.thresholdsUs,
+    };
+  };
+  const spans = new SpanDecoder(routes, spanSetup());
+  const times = timePolicy(config);
+  const cardinality = new SeriesLimiter(
+    config.cardinality,
+    declaredLabels(config, registry),
+    buckets.listSeries(),
+  );
+  const pipeline = new IngestPipeline(buckets, registry, config.maxQueuedObservations, times, cardinality);
+  const gate = createGate({ db, buckets, evaluator, registry, policies: () => current.policies });
   return {
     config,
     db,
-    registry,
+    get registry() {
+      return current.registry;
+    },
+    get policies() {
+      return current.policies;
+    },
+    get openslo() {
+      return current.openslo;
+    },
     buckets,
     pipeline,
+    cardinality,
     routes,
+    times,
     spans,
     evaluator,
-    openslo: loaded.openslo,
     ...gate,
+    async replace(definitions, settings) {
+      current = definitions;
+      Object.assign(config, reloadableSettings(settings));
+      routes.reset();
+      await spans.reconfigure(spanSetup());
+    },
     async stopThreads() {
       await Promise.all([spans.close(), checkpointer?.stop()]);
     },

@@ -21,6 +21,11 @@ export interface DispatcherOptions {
 /** Keep finished messages this long for inspection, then prune them. */
 const KEEP_FINISHED_MS = 7 * 86_400_000;
 
+export type DispatcherSettings = Pick<
+  NotificationSettings,
+  'targets' | 'giveUpAfterMs' | 'retryBackoffMs' | 'maxRetryBackoffMs'
+>;
+
 /**
  * Sends the outbox. Each target is its own queue, oldest first: a target that fails waits with backoff
  * (or as long as its Retry-After asks) while the others go on. A message is marked delivered only after a
@@ -35,14 +40,16 @@ export class OutboxDispatcher {
 
   constructor(
     private readonly store: OutboxStore,
-    private readonly settings: Pick<
-      NotificationSettings,
-      'targets' | 'giveUpAfterMs' | 'retryBackoffMs' | 'maxRetryBackoffMs'
-    >,
+    private settings: DispatcherSettings,
     private readonly log: AlertLog,
     private readonly options: DispatcherOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+  }
+
+  /** After a reload: the new targets and retry settings apply from the next send. */
+  reconfigure(settings: DispatcherSettings): void {
+    this.settings = settings;
   }
 
   start(pollMs = 1000): void {

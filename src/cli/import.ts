@@ -5,7 +5,8 @@ import type { StatusChoice } from '../ingest/loadbalancer/format.js';
 import { LOG_FORMATS, logFormatNames } from '../ingest/loadbalancer/formats.js';
 import { importLogFile } from '../ingest/loadbalancer/importFile.js';
 import { addSummary, emptySummary } from '../ingest/loadbalancer/lines.js';
-import { createSloguard } from '../sloguard.js';
+import { createSloguard, type Sloguard } from '../sloguard.js';
+import { type DatabaseLock, DatabaseLockedError, lockDatabase } from '../store/lock.js';
 
 export interface ImportOptions {
   format: string;
@@ -17,8 +18,8 @@ export interface ImportOptions {
 /**
  * `sloguard import --format F file...`: reads access-log files (gzip'ed rotated ones too) straight into the
  * database, with the same parsing, route templates and buckets as the HTTP ingest. A progress bar shows on
- * a terminal. Returns the exit code: 0 when every file was read (bad lines are counted, not fatal), 64 for
- * bad usage.
+ * a terminal. Returns the exit code: 0 when every file was read (bad lines are counted, not fatal), 1 when a
+ * service (or another import) holds the database, 64 for bad usage.
  */
 export async function runImport(
   files: string[],
@@ -37,8 +38,28 @@ export async function runImport(
     err(`no service for source "${source}": pass --service or map the source in sloguard.yaml`);
     return 64;
   }
-  const sloguard = createSloguard(config);
   const totalBytes = files.reduce((sum, file) => sum + statSync(file).size, 0);
+  // One process owns a database: an import beside a running service would double its writers.
+  let lock: DatabaseLock;
+  try {
+    lock = lockDatabase(config.databasePath, 'sloguard import');
+  } catch (error) {
+    if (!(error instanceof DatabaseLockedError)) throw error;
+    err(`${error.message}; to add logs to a running service, POST them to its /api/v1/ingest/lb`);
+    return 1;
+  }
+  let sloguard: Sloguard;
+  try {
+    sloguard = createSloguard(config);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  sloguard.cardinality.onOverflow(({ cap, refused, folded }) =>
+    err(
+      `series cap "${cap}" reached (${folded} new series of service "${refused.service}" counted under an overflow series; docs/security.md#cardinality)`,
+    ),
+  );
   const bar = process.stderr.isTTY
     ? new SingleBar({
         format: 'importing [{bar}] {percentage}% | {value}/{total} bytes | ETA {eta}s',
@@ -66,6 +87,7 @@ export async function runImport(
     bar?.stop();
     await sloguard.stopThreads();
     sloguard.close();
+    lock.release();
   }
   out(
     `imported ${summary.accepted} lines (${summary.rejected} rejected, ${summary.skipped} skipped) from ${files.length} files`,

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parseDocument } from 'yaml';
+import { type CardinalityLimits, DEFAULT_CARDINALITY_LIMITS } from '../ingest/cardinality.js';
 import { resolveScrapeTargets, ScrapeFile, type ScrapeSettings } from '../ingest/scrape/settings.js';
 import { type CollectorSettings, CollectorsFile, resolveCollectors } from '../ingest/tail/settings.js';
 import { AuthFile, type AuthSettings, isLoopback, resolveAuth } from './auth.js';
@@ -23,17 +24,22 @@ const ServiceSettings = Type.Object(
 );
 
 /** The optional sloguard.yaml. Environment variables win over it. */
-const FileConfig = Type.Object(
+export const FileConfig = Type.Object(
   {
     host: Type.Optional(Type.String()),
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     database: Type.Optional(Type.String()),
     definitions: Type.Optional(Type.String()),
+    watchDefinitions: Type.Optional(Type.Boolean()),
     evaluationInterval: Type.Optional(Type.String()),
     minuteRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
     hourRetentionDays: Type.Optional(Type.Integer({ minimum: 400 })),
+    maxClockSkew: Type.Optional(Type.String()),
     maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     maxQueuedObservations: Type.Optional(Type.Integer({ minimum: 1000 })),
+    maxSeries: Type.Optional(Type.Integer({ minimum: 100 })),
+    maxSeriesPerService: Type.Optional(Type.Integer({ minimum: 10 })),
+    maxServices: Type.Optional(Type.Integer({ minimum: 1 })),
     logLevel: Type.Optional(Type.String()),
     tracingUrl: Type.Optional(Type.String()),
     otelMetricsUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -68,12 +74,18 @@ export interface Config {
   port: number;
   databasePath: string;
   definitionsPath: string;
-  /** Evaluation tick in milliseconds; divides a minute or an hour so it maps onto a cron schedule. */
+  /** Reload when a file under the definitions folder changes (SIGHUP and `POST /-/reload` always work). */
+  watchDefinitions: boolean;
+  /** Evaluation tick in milliseconds; divides a minute or an hour so ticks land on round times. */
   evaluationIntervalMs: number;
   minuteRetentionDays: number;
   hourRetentionDays: number;
+  /** How far ahead of this server's clock an incoming time may lie (senders' clocks drift a little). */
+  maxClockSkewMs: number;
   maxBodyBytes: number;
   maxQueuedObservations: number;
+  /** Caps on the series request data can create (docs/security.md#cardinality). */
+  cardinality: CardinalityLimits;
   logLevel: string;
   /** Self-tracing: a Zipkin `/api/v2/spans` URL, or `self` for this service's own; absent means off. */
   tracingUrl?: string;
@@ -113,20 +125,28 @@ export class ConfigError extends Error {
  */
 export const DEFAULT_MINUTE_RETENTION_DAYS = 3;
 
-/** Every environment variable the service reads, with its file key and default (README lists them). */
+/** Every environment variable the service reads, with its file key and default (docs/configuration.md lists them). */
 export const ENVIRONMENT = {
   SLOGUARD_HOST: { key: 'host', default: '127.0.0.1' },
   SLOGUARD_PORT: { key: 'port', default: '9411' },
   SLOGUARD_DATABASE: { key: 'database', default: './data/sloguard.db' },
   SLOGUARD_DEFINITIONS: { key: 'definitions', default: './slo-definitions' },
+  SLOGUARD_WATCH_DEFINITIONS: { key: 'watchDefinitions', default: 'true' },
   SLOGUARD_EVALUATION_INTERVAL: { key: 'evaluationInterval', default: '1m' },
   SLOGUARD_MINUTE_RETENTION_DAYS: {
     key: 'minuteRetentionDays',
     default: String(DEFAULT_MINUTE_RETENTION_DAYS),
   },
   SLOGUARD_HOUR_RETENTION_DAYS: { key: 'hourRetentionDays', default: '400' },
+  SLOGUARD_MAX_CLOCK_SKEW: { key: 'maxClockSkew', default: '5m' },
   SLOGUARD_MAX_BODY_BYTES: { key: 'maxBodyBytes', default: String(16 * 1024 * 1024) },
   SLOGUARD_MAX_QUEUED_OBSERVATIONS: { key: 'maxQueuedObservations', default: '2000000' },
+  SLOGUARD_MAX_SERIES: { key: 'maxSeries', default: String(DEFAULT_CARDINALITY_LIMITS.maxSeries) },
+  SLOGUARD_MAX_SERIES_PER_SERVICE: {
+    key: 'maxSeriesPerService',
+    default: String(DEFAULT_CARDINALITY_LIMITS.maxSeriesPerService),
+  },
+  SLOGUARD_MAX_SERVICES: { key: 'maxServices', default: String(DEFAULT_CARDINALITY_LIMITS.maxServices) },
   SLOGUARD_LOG_LEVEL: { key: 'logLevel', default: 'info' },
   SLOGUARD_TRACING_URL: { key: 'tracingUrl', default: '' },
   SLOGUARD_OTEL_METRICS_URL: { key: 'otelMetricsUrl', default: '' },
@@ -159,12 +179,9 @@ function integer(name: string, text: string, min: number, max = Number.MAX_SAFE_
   return value;
 }
 
-/** A tick must divide a minute (seconds) or an hour (minutes) so node-cron can run it. */
-export function evaluationCron(intervalMs: number): string {
-  const seconds = intervalMs / 1000;
-  if (seconds < 60) return `*/${seconds} * * * * *`;
-  const minutes = seconds / 60;
-  return minutes === 1 ? '0 * * * * *' : `0 */${minutes} * * * *`;
+function flag(name: string, text: string): boolean {
+  if (text === 'true' || text === 'false') return text === 'true';
+  throw new ConfigError(name, `expected true or false, got "${text}"`);
 }
 
 function evaluationInterval(name: string, text: string): number {
@@ -178,6 +195,17 @@ function evaluationInterval(name: string, text: string): number {
       name,
       `expected a duration that divides a minute or an hour (5s, 30s, 1m, 5m), got "${text}"`,
     );
+  }
+  return ms;
+}
+
+/** Up to an hour: more would let a sender stamp traffic far enough ahead to lie in wait for the budget. */
+export const MAX_CLOCK_SKEW_LIMIT_MS = 3_600_000;
+
+function clockSkew(name: string, text: string): number {
+  const ms = text === '0s' ? 0 : parseDuration(text);
+  if (ms === undefined || ms > MAX_CLOCK_SKEW_LIMIT_MS) {
+    throw new ConfigError(name, `expected a duration from 0s to 1h (e.g. 5m), got "${text}"`);
   }
   return ms;
 }
@@ -232,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: integer('SLOGUARD_PORT', setting('SLOGUARD_PORT'), 0, 65535),
     databasePath: setting('SLOGUARD_DATABASE'),
     definitionsPath: setting('SLOGUARD_DEFINITIONS'),
+    watchDefinitions: flag('SLOGUARD_WATCH_DEFINITIONS', setting('SLOGUARD_WATCH_DEFINITIONS')),
     evaluationIntervalMs: evaluationInterval(
       'SLOGUARD_EVALUATION_INTERVAL',
       setting('SLOGUARD_EVALUATION_INTERVAL'),
@@ -242,12 +271,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       1,
     ),
     hourRetentionDays: integer('SLOGUARD_HOUR_RETENTION_DAYS', setting('SLOGUARD_HOUR_RETENTION_DAYS'), 400),
+    maxClockSkewMs: clockSkew('SLOGUARD_MAX_CLOCK_SKEW', setting('SLOGUARD_MAX_CLOCK_SKEW')),
     maxBodyBytes: integer('SLOGUARD_MAX_BODY_BYTES', setting('SLOGUARD_MAX_BODY_BYTES'), 1024),
     maxQueuedObservations: integer(
       'SLOGUARD_MAX_QUEUED_OBSERVATIONS',
       setting('SLOGUARD_MAX_QUEUED_OBSERVATIONS'),
       1000,
     ),
+    cardinality: {
+      maxSeries: integer('SLOGUARD_MAX_SERIES', setting('SLOGUARD_MAX_SERIES'), 100),
+      maxSeriesPerService: integer(
+        'SLOGUARD_MAX_SERIES_PER_SERVICE',
+        setting('SLOGUARD_MAX_SERIES_PER_SERVICE'),
+        10,
+      ),
+      maxServices: integer('SLOGUARD_MAX_SERVICES', setting('SLOGUARD_MAX_SERVICES'), 1),
+    },
     logLevel: setting('SLOGUARD_LOG_LEVEL'),
     ...tracingUrl(setting('SLOGUARD_TRACING_URL')),
     ...otelMetricsUrl(setting('SLOGUARD_OTEL_METRICS_URL')),
@@ -269,4 +308,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError(field, message);
     }),
   };
+}
+
+/**
+ * The settings a reload applies (SIGHUP, `POST /-/reload`): where alerts go, which files are tailed and which
+ * endpoints scraped, and how paths become routes. The others (address, database, intervals, limits, auth) are
+ * read at start only.
+ */
+export const RELOADABLE_SETTINGS = [
+  'notifications',
+  'collectors',
+  'scrapeTargets',
+  'routeTemplates',
+  'sources',
+] as const satisfies ReadonlyArray<keyof Config>;
+
+export type ReloadableSettings = Pick<Config, (typeof RELOADABLE_SETTINGS)[number]>;
+
+export function reloadableSettings(config: ReloadableSettings): ReloadableSettings {
+  const { notifications, collectors, scrapeTargets, routeTemplates, sources } = config;
+  return { notifications, collectors, scrapeTargets, routeTemplates, sources };
+}
+
+/** Settings that differ between two configs but only take effect at a restart: a reload warns about them. */
+export function settingsNeedingRestart(running: Config, next: Config): string[] {
+  const reloadable = new Set<string>(RELOADABLE_SETTINGS);
+  const keys = new Set([...Object.keys(running), ...Object.keys(next)]) as Set<keyof Config>;
+  return [...keys].filter(
+    (key) => !reloadable.has(key) && JSON.stringify(running[key]) !== JSON.stringify(next[key]),
+  );
 }

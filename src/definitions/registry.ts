@@ -6,6 +6,8 @@ export class SloRegistry {
   readonly byService = new Map<string, SloDefinition[]>();
   /** Every latency threshold an SLO declares: ingest keeps an exact count at each. */
   readonly thresholdsUs: readonly number[];
+  /** Every service an indicator selects, with the routes selected in it (none: all its routes). */
+  readonly selectedRoutes = new Map<string, Set<string>>();
 
   constructor(readonly definitions: readonly SloDefinition[]) {
     const thresholds = new Set<number>();
@@ -14,17 +16,19 @@ export class SloRegistry {
       const list = this.byService.get(definition.service) ?? [];
       list.push(definition);
       this.byService.set(definition.service, list);
-      for (const { good } of indicatorsOf(definition))
+      for (const { good, select } of indicatorsOf(definition)) {
         if (good.kind === 'latency') thresholds.add(good.thresholdUs);
+        const service = select.service ?? definition.service;
+        const routes = this.selectedRoutes.get(service) ?? new Set();
+        if (select.route !== undefined) routes.add(select.route);
+        this.selectedRoutes.set(service, routes);
+      }
     }
     this.thresholdsUs = [...thresholds].sort((a, b) => a - b);
   }
 
   /** Routes the SLOs of a service select: they double as route templates at ingest. */
   routesOf(service: string): string[] {
-    const routes = this.definitions
-      .flatMap((d) => indicatorsOf(d).filter((i) => (i.select.service ?? d.service) === service))
-      .flatMap((indicator) => indicator.select.route ?? []);
-    return [...new Set(routes)];
+    return [...(this.selectedRoutes.get(service) ?? [])];
   }
 }

@@ -4,7 +4,7 @@ import type { SparseCounts } from '../store/histogram.js';
 import type { TimelineStore } from '../store/timeline.js';
 import { windowRange } from './calendar.js';
 import { burnWindows } from './math.js';
-import { selects } from './select.js';
+import { selectedSeries } from './select.js';
 import { type SloPoint, type StepRange, sloTimeseries } from './timeseries.js';
 
 export interface SloHistory {
@@ -28,9 +28,9 @@ export class SloHistoryReader {
         range.fromMs - burnWindows(definition.windowMs).at(-1)![1],
       ) - range.stepMs;
     const oldestMinuteKept = this.buckets.oldestMinuteKept(nowMs);
-    const series = this.buckets.listSeries();
+    const series = this.buckets.seriesReader();
     const reads = indicatorsOf(definition).map((indicator) => {
-      const ids = series.filter((row) => selects(definition, row, indicator)).map((row) => row.id);
+      const ids = selectedSeries(definition, series, indicator).map((row) => row.id);
       const { good } = indicator;
       const latency =
         good.kind === 'latency'

@@ -1,11 +1,11 @@
 import { type Indicator, indicatorsOf, type SloDefinition } from '../definitions/slo.js';
-import type { BucketStore, SeriesRow } from '../store/buckets.js';
+import type { BucketStore } from '../store/buckets.js';
 import type { ClosedSlices } from '../store/slices.js';
 import type { BucketSums } from '../store/slotCache.js';
 import { compositeCounts, summariseSlices } from './budgeting.js';
 import { windowRange } from './calendar.js';
 import { type BurnWindow, burnWindows } from './math.js';
-import { selectedSeries } from './select.js';
+import { type SeriesSource, selectedSeries } from './select.js';
 import type { EvaluationInput, EventCounts } from './status.js';
 
 /** Good and valid events of an indicator from store sums: availability counts requests, latency timed ones. */
@@ -51,7 +51,7 @@ export function unjudgedWarning(slices: ClosedSlices): string {
 export function storeInput(
   buckets: BucketStore,
   definition: SloDefinition,
-  series: readonly SeriesRow[],
+  series: SeriesSource,
   nowMs: number,
 ): EvaluationInput {
   const parts = indicatorsOf(definition).map((indicator) => {
@@ -81,7 +81,8 @@ export function storeInput(
   const input: EvaluationInput = {
     window,
     burnWindows: burnCounts,
-    lastObservationMs: lastSeen >= 0 ? lastSeen : null,
+    // A sender's clock may run ahead by the allowed skew (and older versions stored any time): never later than now.
+    lastObservationMs: lastSeen >= 0 ? Math.min(lastSeen, nowMs) : null,
     windowStartMs,
     ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: range.endMs }),
     warnings,

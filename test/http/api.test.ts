@@ -44,6 +44,7 @@ describe('ingest API', () => {
       accepted: 2,
       rejected: 1,
       skipped: 1,
+      reasons: { invalid_line: 1 },
       problems: [
         { line: 2, reason: 'not an nginx combined line ([time] "request" status bytes ...)' },
         { line: 5, reason: 'empty request line (the client sent no request)' },

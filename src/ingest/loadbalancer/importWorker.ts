@@ -2,6 +2,7 @@ import { workerData } from 'node:worker_threads';
 import { answerRequests } from '../../workers.js';
 import { BatchAggregate } from '../aggregate.js';
 import { ServiceRoutes } from '../routes.js';
+import type { TimeRange } from '../timeRange.js';
 import { LOG_FORMATS } from './formats.js';
 import { ingestLines, type LineContext } from './lines.js';
 
@@ -12,6 +13,8 @@ export interface ImportWorkerSetup {
   /** Route templates of every service the lines may name. */
   templates: Record<string, readonly string[]>;
   thresholdsUs: readonly number[];
+  /** The times accepted when the import started. */
+  accepted: TimeRange;
 }
 
 /** One chunk of whole lines (UTF-8, without the final newline) to parse. */
@@ -29,7 +32,7 @@ const parse = LOG_FORMATS[setup.format]!;
 const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
 answerRequests(({ bytes }: ImportChunk) => {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  const batch = new BatchAggregate(setup.thresholdsUs);
+  const batch = new BatchAggregate(setup.thresholdsUs, setup.accepted);
   const position = { lines: 0 };
   const summary = ingestLines(text, parse, { ...setup.context, routes, position }, batch);
   return { series: batch.series, observations: batch.observations, summary, lines: position.lines };

@@ -18,20 +18,37 @@ const THREAD_MIN_BYTES = 16 * 1024;
  * Span batches of hundreds of spans take a millisecond or more to parse; on the event loop that time is
  * added to every gate answer waiting behind them. Big batches are therefore parsed on worker threads (one
  * core is left to the event loop, and the threads run at a lower priority), which send back only their
- * per-series bucket sums. A route's limit of
- * distinct paths per service (MAX_ROUTES_PER_SERVICE) is kept per thread.
+ * per-series bucket sums; the series caps apply when those are committed, on the main thread.
  */
 export class SpanDecoder {
-  private readonly pool: WorkerPool<SpanDecodeRequest, SpanDecodeAnswer> | undefined;
+  private pool: WorkerPool<SpanDecodeRequest, SpanDecodeAnswer> | undefined;
 
   constructor(
     private readonly routes: ServiceRoutes,
     setup: SpanDecodeSetup,
-    threads = Math.min(4, Math.max(1, availableParallelism() - 1)),
+    private readonly threads = Math.min(4, Math.max(1, availableParallelism() - 1)),
   ) {
-    this.pool = WORKERS_AVAILABLE
-      ? new WorkerPool(new URL('./decodeWorker.js', import.meta.url), threads, setup)
+    this.pool = this.newPool(setup);
+  }
+
+  private newPool(setup: SpanDecodeSetup) {
+    return WORKERS_AVAILABLE
+      ? new WorkerPool<SpanDecodeRequest, SpanDecodeAnswer>(
+          new URL('./decodeWorker.js', import.meta.url),
+          this.threads,
+          setup,
+        )
       : undefined;
+  }
+
+  /**
+   * After a reload: new threads with the new templates and thresholds take the next batches; the old ones
+   * finish the batches they hold, then stop.
+   */
+  async reconfigure(setup: SpanDecodeSetup): Promise<void> {
+    const old = this.pool;
+    this.pool = this.newPool(setup);
+    await old?.drain();
   }
 
   /** Adds the body's spans to `batch`; throws SpansRejected when Zipkin would refuse the batch. */
@@ -44,8 +61,13 @@ export class SpanDecoder {
       body.byteOffset === 0 &&
       body.byteLength === body.buffer.byteLength;
     const bytes = owned ? body : new Uint8Array(body);
-    const answer = await this.pool.run({ body: bytes, protobuf }, [bytes.buffer as ArrayBuffer]);
-    if ('rejected' in answer) throw new SpansRejected(answer.rejected.message, answer.rejected.path);
+    const answer = await this.pool.run({ body: bytes, protobuf, accepted: batch.accepted }, [
+      bytes.buffer as ArrayBuffer,
+    ]);
+    if ('rejected' in answer) {
+      const { message, path, code } = answer.rejected;
+      throw new SpansRejected(message, path, code);
+    }
     batch.mergeSeries(answer.series, answer.observations);
     return answer.summary;
   }
