@@ -11,7 +11,7 @@ import { openSloDataSources } from '../prometheus/openslo.js';
 import { type PendingComposite, readNativeComposite, readNativeSlo, resolveComposite } from './native.js';
 import { metricSourceRefs, type OpenSloObjects, OpenSloReader } from './openslo/load.js';
 import type { SloDefinition } from './slo.js';
-import { DefinitionError, parseYamlFile } from './yamlSource.js';
+import { DefinitionError, parseYamlFile, problemsOf } from './yamlSource.js';
 
 export interface LoadedDefinitions {
   definitions: SloDefinition[];
@@ -90,7 +90,7 @@ export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
         else if (kind === 'CompositeSLO') composites.push(readNativeComposite(document));
         else native.push(readNativeSlo(document));
       } catch (error) {
-        if (error instanceof DefinitionError) errors.push(error);
+        if (error instanceof DefinitionError) errors.push(...problemsOf(error));
         else throw error;
       }
     }

@@ -26,6 +26,37 @@ describe('sloguard validate', () => {
     ]);
   });
 
+  it('reports every problem of a document, each at its own field', () => {
+    const dir = tempDir('sloguard-every-error-');
+    try {
+      const path = dir.file(
+        'six.yaml',
+        `apiVersion: sloguard/v1
+kind: SLO
+metadata:
+  name: Bad_Name
+  service: web
+spec:
+  indicatr: { source: loadbalancer }
+  objective: 120
+  window: { calendar: decade }
+  alerting: 3
+`,
+      );
+      const { errors } = loadDefinitions([path]);
+      // The typo explains the "missing indicator"; the window union's verdict is explained by its calendar.
+      expect(errors.map((e) => [e.location.line, e.location.column, e.field])).toEqual([
+        [4, 9, 'metadata.name'],
+        [7, 3, 'spec.indicatr'],
+        [8, 14, 'spec.objective'],
+        [9, 23, 'spec.window.calendar'],
+        [10, 3, 'spec.alerting'],
+      ]);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it('points lint warnings at the field, not the document start', () => {
     const dir = tempDir('sloguard-lint-at-');
     try {
