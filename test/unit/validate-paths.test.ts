@@ -6,6 +6,16 @@ import { lintDefinitions } from '../../src/evaluate/lints.js';
 import { CLI, ensureBuilt, ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 
+/** Loads one YAML text from a file of its own. */
+function loadText(text: string) {
+  const dir = tempDir('sloguard-validate-');
+  try {
+    return loadDefinitions([dir.file('slos.yaml', text)]);
+  } finally {
+    dir.cleanup();
+  }
+}
+
 describe('sloguard validate', () => {
   it('reports a missing path as one clear line and still reads the others', () => {
     const loaded = loadDefinitions(['/nonexistent/slos.yaml', join(ROOT, 'slo-definitions')]);
@@ -27,11 +37,7 @@ describe('sloguard validate', () => {
   });
 
   it('reports every problem of a document, each at its own field', () => {
-    const dir = tempDir('sloguard-every-error-');
-    try {
-      const path = dir.file(
-        'six.yaml',
-        `apiVersion: sloguard/v1
+    const { errors } = loadText(`apiVersion: sloguard/v1
 kind: SLO
 metadata:
   name: Bad_Name
@@ -41,42 +47,29 @@ spec:
   objective: 120
   window: { calendar: decade }
   alerting: 3
-`,
-      );
-      const { errors } = loadDefinitions([path]);
-      // The typo explains the "missing indicator"; the window union's verdict is explained by its calendar.
-      expect(errors.map((e) => [e.location.line, e.location.column, e.field])).toEqual([
-        [4, 9, 'metadata.name'],
-        [7, 3, 'spec.indicatr'],
-        [8, 14, 'spec.objective'],
-        [9, 23, 'spec.window.calendar'],
-        [10, 3, 'spec.alerting'],
-      ]);
-    } finally {
-      dir.cleanup();
-    }
+`);
+    // The typo explains the "missing indicator"; the window union's verdict is explained by its calendar.
+    expect(errors.map((e) => [e.location.line, e.location.column, e.field])).toEqual([
+      [4, 9, 'metadata.name'],
+      [7, 3, 'spec.indicatr'],
+      [8, 14, 'spec.objective'],
+      [9, 23, 'spec.window.calendar'],
+      [10, 3, 'spec.alerting'],
+    ]);
   });
 
   it('points lint warnings at the field, not the document start', () => {
-    const dir = tempDir('sloguard-lint-at-');
-    try {
-      const path = dir.file(
-        'loose.yaml',
-        `apiVersion: sloguard/v1
+    const { definitions } = loadText(`apiVersion: sloguard/v1
 kind: SLO
 metadata: { name: loose, service: web }
 spec:
   indicator: { source: loadbalancer }
   objective: 80
   window: 30m
-`,
-      );
-      const lints = lintDefinitions(loadDefinitions([path]).definitions);
-      const at = (field: string) => lints.filter((l) => l.field === field).map((l) => l.location.line);
-      expect(at('objective')).toEqual([6, 6]);
-      expect(at('window')).toEqual([7]);
-    } finally {
-      dir.cleanup();
-    }
+`);
+    const lints = lintDefinitions(definitions);
+    const at = (field: string) => lints.filter((l) => l.field === field).map((l) => l.location.line);
+    expect(at('objective')).toEqual([6, 6]);
+    expect(at('window')).toEqual([7]);
   });
 });
