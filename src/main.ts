@@ -5,12 +5,12 @@ import { createAlerting } from './alert/index.js';
 import { openSloRoutes } from './alert/openslo.js';
 import type { Config } from './config/config.js';
 import { buildApp } from './http/app.js';
-import reloadRoute from './http/plugins/reload.js';
 import { startScrapers } from './ingest/scrape/index.js';
 import { startTailers } from './ingest/tail/index.js';
 import { Reloader } from './reload.js';
 import { createSloguard, type Sloguard } from './sloguard.js';
 import { lockDatabase } from './store/lock.js';
+import type { SloguardMetrics } from './telemetry/metrics.js';
 import { startTracing, tracingEndpoint } from './telemetry/tracing.js';
 
 export interface RunningService {
@@ -57,6 +57,10 @@ async function listen(app: FastifyInstance, config: Config): Promise<void> {
  * serve stops without touching the database. `close` stops taking requests, commits what is queued, closes
  * the database and releases the lock.
  */
+/** Tailed lines refused (a time out of range, a bad line) are counted in /metrics as HTTP ones are. */
+const rejectedTailLines = (metrics: SloguardMetrics) => (reason: string, lines: number) =>
+  metrics.countRejected('loadbalancer', reason, lines);
+
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const lock = lockDatabase(config.databasePath, 'sloguard serve');
   let sloguard: Sloguard | undefined;
@@ -68,9 +72,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let reloader: Reloader;
   try {
     sloguard = createSloguard(config);
-    app = await buildApp(sloguard);
+    // The route calls the reloader made below, once the app's log and metrics exist; it answers after listen.
+    app = await buildApp(sloguard, { reload: () => reloader.reload('http') });
     const service = sloguard;
     const log = app.log;
+    const { metrics } = app;
     alerting = createAlerting(service, log, { registry: app.metrics.registry });
     reloader = new Reloader({
       sloguard: service,
@@ -81,7 +87,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         alerting.reconfigure(openSloRoutes(service.openslo));
         if (changed.collectors) {
           await tailers.stop();
-          tailers = await startTailers(service, log);
+          tailers = await startTailers(service, log, rejectedTailLines(metrics));
         }
         if (changed.scrapeTargets) {
           await scrapers.stop();
@@ -91,7 +97,6 @@ export async function startService(config: Config, options: ServiceOptions = {})
         await service.evaluator.tick();
       },
     });
-    await app.register(reloadRoute, { reload: () => reloader.reload('http') });
     await listen(app, config);
   } catch (error) {
     await app?.close();
@@ -103,6 +108,16 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const service = sloguard;
   const server = app;
   const logError = (error: unknown) => server.log.error({ err: error }, 'scheduled job failed');
+  // Gate decisions, deployments and freeze scopes past their retention or cap (docs/storage.md).
+  const pruneGateState = () => {
+    const removed = service.pruneGateState(Date.now());
+    server.log.info({ removed }, 'gate state retention applied');
+  };
+  try {
+    pruneGateState();
+  } catch (error) {
+    logError(error);
+  }
   await service.evaluator.tick();
   alerting.start();
   service.cardinality.onOverflow(({ cap, refused, foldedInto, folded }) =>
@@ -118,13 +133,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
       try {
         const removed = service.buckets.applyRetention(Date.now(), config.hourRetentionDays);
         server.log.info({ removed }, 'retention applied');
+        pruneGateState();
       } catch (error) {
         logError(error);
       }
     },
     { noOverlap: true, name: 'retention' },
   );
-  tailers = await startTailers(service, server.log);
+  tailers = await startTailers(service, server.log, rejectedTailLines(server.metrics));
   scrapers = startScrapers(service, server.log);
   // SIGHUP reloads, as for Prometheus; it never stops the process.
   const onHangup = () => void reloader.reload('SIGHUP');

@@ -20,7 +20,10 @@ export interface ReloaderParts {
   sloguard: Sloguard;
   /** Reads sloguard.yaml and the environment again; without it, a reload reads the definitions only. */
   rereadConfig?: () => Config;
-  /** Applies a set already swapped in: alerting routes, tailers and scrapers, an evaluation. */
+  /**
+   * Applies a set just swapped in: alerting routes (before its first await, so no tick sees the new SLOs with
+   * the old routes), then tailers and scrapers, then an evaluation.
+   */
   applied: (changed: { collectors: boolean; scrapeTargets: boolean }) => Promise<void>;
   log: ReloadLog;
   metrics: Registry;
@@ -90,17 +93,21 @@ export class Reloader {
       collectors: JSON.stringify(config.collectors) !== JSON.stringify(sloguard.config.collectors),
       scrapeTargets: JSON.stringify(config.scrapeTargets) !== JSON.stringify(sloguard.config.scrapeTargets),
     };
-    await sloguard.replace(definitions, config);
+    // No await between the swap and `applied`'s first (synchronous) step: a tick in between would alert on
+    // the new SLOs by the old routes.
+    const oldThreadsDone = sloguard.replace(definitions, config);
+    const applied = this.parts.applied(changed);
     this.successful.set(1);
     this.successTime.set(Date.now() / 1000);
     const slos = definitions.registry.definitions.length;
     log.info({ trigger, slos }, 'configuration reloaded');
     try {
-      await this.parts.applied(changed);
+      await applied;
     } catch (error) {
       // The new set is in place; what failed (a tailer's file, an evaluation) retries on its own schedule.
       log.error({ err: error, trigger }, 'reload applied, but restarting a part failed');
     }
+    await oldThreadsDone;
     return { ok: true, slos };
   }
 

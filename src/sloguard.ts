@@ -16,6 +16,7 @@ import { PrometheusCounts } from './prometheus/source.js';
 import { BucketStore } from './store/buckets.js';
 import { WalCheckpointer } from './store/checkpointer.js';
 import { type Db, openDatabase } from './store/database.js';
+import { StorageWatch } from './store/faults.js';
 import { StatusStore } from './store/statuses.js';
 
 export class InvalidDefinitionsError extends Error {
@@ -37,6 +38,8 @@ export interface DefinitionSet {
 export function loadDefinitionSet(path: string): DefinitionSet {
   const loaded = loadDefinitions([path]);
   if (loaded.errors.length > 0) throw new InvalidDefinitionsError(loaded.errors);
+  // Files skipped (not regular files) are reported and the rest loads.
+  for (const warning of loaded.warnings) process.emitWarning(warning.message);
   return {
     registry: new SloRegistry(loaded.definitions),
     policies: new GatePolicies(loaded.policies),
@@ -53,6 +56,8 @@ export interface Sloguard extends GateParts {
   /** One object for the process's life; a reload replaces its reloadable settings in place. */
   config: Config;
   db: Db;
+  /** Whether the database file is still the one opened (readiness, ingest, gate). */
+  storage: StorageWatch;
   readonly registry: SloRegistry;
   readonly policies: GatePolicies;
   buckets: BucketStore;
@@ -67,8 +72,9 @@ export interface Sloguard extends GateParts {
   evaluator: SloEvaluator;
   readonly openslo: OpenSloObjects;
   /**
-   * Swaps in a definition set and settings already checked: route templates, span parsing and latency
-   * thresholds follow; the next evaluation uses the new SLOs.
+   * Swaps in a definition set and settings already checked, at once (before it returns): route templates,
+   * span parsing and latency thresholds follow; the next evaluation uses the new SLOs. The promise resolves
+   * once the span threads of the old set have finished their batches.
    */
   replace(definitions: DefinitionSet, settings: ReloadableSettings): Promise<void>;
   /** Stops the worker threads (span parsing, WAL checkpoints); call before `close`. */
@@ -133,17 +139,34 @@ export function createSloguard(config: Config): Sloguard {
     };
   };
   const spans = new SpanDecoder(routes, spanSetup());
+  const storage = new StorageWatch(config.databasePath);
   const times = timePolicy(config);
   const cardinality = new SeriesLimiter(
     config.cardinality,
     declaredLabels(config, registry),
     buckets.listSeries(),
   );
-  const pipeline = new IngestPipeline(buckets, registry, config.maxQueuedObservations, times, cardinality);
-  const gate = createGate({ db, buckets, evaluator, registry, policies: () => current.policies });
+  const pipeline = new IngestPipeline(
+    buckets,
+    registry,
+    config.maxQueuedObservations,
+    times,
+    cardinality,
+    storage,
+  );
+  const gate = createGate({
+    db,
+    buckets,
+    evaluator,
+    storage,
+    retention: config.gateRetention,
+    registry,
+    policies: () => current.policies,
+  });
   return {
     config,
     db,
+    storage,
     get registry() {
       return current.registry;
     },
@@ -161,11 +184,11 @@ export function createSloguard(config: Config): Sloguard {
     spans,
     evaluator,
     ...gate,
-    async replace(definitions, settings) {
+    replace(definitions, settings) {
       current = definitions;
       Object.assign(config, reloadableSettings(settings));
       routes.reset();
-      await spans.reconfigure(spanSetup());
+      return spans.reconfigure(spanSetup());
     },
     async stopThreads() {
       await Promise.all([spans.close(), checkpointer?.stop()]);

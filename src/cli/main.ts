@@ -111,6 +111,7 @@ program
   .addOption(
     new Option('--status <which>', 'which status counts').choices(['edge', 'target']).default('edge'),
   )
+  .option('--force', 'count files again that an earlier import already committed')
   .argument('<files...>', 'log files')
   .action(async (files: string[], options) => {
     const { runImport } = await import('./import.js');

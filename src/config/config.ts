@@ -33,13 +33,19 @@ export const FileConfig = Type.Object(
     watchDefinitions: Type.Optional(Type.Boolean()),
     evaluationInterval: Type.Optional(Type.String()),
     minuteRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
-    hourRetentionDays: Type.Optional(Type.Integer({ minimum: 400 })),
+    hourRetentionDays: Type.Optional(Type.Integer({ minimum: 400, maximum: 36_500 })),
     maxClockSkew: Type.Optional(Type.String()),
     maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     maxQueuedObservations: Type.Optional(Type.Integer({ minimum: 1000 })),
     maxSeries: Type.Optional(Type.Integer({ minimum: 100 })),
     maxSeriesPerService: Type.Optional(Type.Integer({ minimum: 10 })),
     maxServices: Type.Optional(Type.Integer({ minimum: 1 })),
+    gateMaxEnvironments: Type.Optional(Type.Integer({ minimum: 1 })),
+    gateScopeRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
+    gateDecisionRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
+    gateMaxDecisions: Type.Optional(Type.Integer({ minimum: 1000 })),
+    deploymentRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
+    maxDeployments: Type.Optional(Type.Integer({ minimum: 1000 })),
     logLevel: Type.Optional(Type.String()),
     tracingUrl: Type.Optional(Type.String()),
     otelMetricsUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -86,6 +92,8 @@ export interface Config {
   maxQueuedObservations: number;
   /** Caps on the series request data can create (docs/security.md#cardinality). */
   cardinality: CardinalityLimits;
+  /** Retention and caps of the gate's state (docs/storage.md). */
+  gateRetention: GateRetention;
   logLevel: string;
   /** Self-tracing: a Zipkin `/api/v2/spans` URL, or `self` for this service's own; absent means off. */
   tracingUrl?: string;
@@ -106,6 +114,17 @@ export interface Config {
   auth: AuthSettings;
   /** Requests per minute per token (or per client address when open); 0 turns a limit off. */
   rateLimits: { gatePerMinute: number; ingestPerMinute: number };
+}
+
+export interface GateRetention {
+  /** Environments remembered per service (freeze scopes). */
+  maxEnvironments: number;
+  /** Days an open scope is remembered unchanged. */
+  scopeRetentionDays: number;
+  decisionRetentionDays: number;
+  maxDecisions: number;
+  deploymentRetentionDays: number;
+  maxDeployments: number;
 }
 
 export class ConfigError extends Error {
@@ -147,6 +166,12 @@ export const ENVIRONMENT = {
     default: String(DEFAULT_CARDINALITY_LIMITS.maxSeriesPerService),
   },
   SLOGUARD_MAX_SERVICES: { key: 'maxServices', default: String(DEFAULT_CARDINALITY_LIMITS.maxServices) },
+  SLOGUARD_GATE_MAX_ENVIRONMENTS: { key: 'gateMaxEnvironments', default: '50' },
+  SLOGUARD_GATE_SCOPE_RETENTION_DAYS: { key: 'gateScopeRetentionDays', default: '30' },
+  SLOGUARD_GATE_DECISION_RETENTION_DAYS: { key: 'gateDecisionRetentionDays', default: '400' },
+  SLOGUARD_GATE_MAX_DECISIONS: { key: 'gateMaxDecisions', default: '1000000' },
+  SLOGUARD_DEPLOYMENT_RETENTION_DAYS: { key: 'deploymentRetentionDays', default: '400' },
+  SLOGUARD_MAX_DEPLOYMENTS: { key: 'maxDeployments', default: '100000' },
   SLOGUARD_LOG_LEVEL: { key: 'logLevel', default: 'info' },
   SLOGUARD_TRACING_URL: { key: 'tracingUrl', default: '' },
   SLOGUARD_OTEL_METRICS_URL: { key: 'otelMetricsUrl', default: '' },
@@ -270,7 +295,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       setting('SLOGUARD_MINUTE_RETENTION_DAYS'),
       1,
     ),
-    hourRetentionDays: integer('SLOGUARD_HOUR_RETENTION_DAYS', setting('SLOGUARD_HOUR_RETENTION_DAYS'), 400),
+    // At most a century: the retention is also how far back an incoming time may lie, in safe integer ms.
+    hourRetentionDays: integer(
+      'SLOGUARD_HOUR_RETENTION_DAYS',
+      setting('SLOGUARD_HOUR_RETENTION_DAYS'),
+      400,
+      36_500,
+    ),
     maxClockSkewMs: clockSkew('SLOGUARD_MAX_CLOCK_SKEW', setting('SLOGUARD_MAX_CLOCK_SKEW')),
     maxBodyBytes: integer('SLOGUARD_MAX_BODY_BYTES', setting('SLOGUARD_MAX_BODY_BYTES'), 1024),
     maxQueuedObservations: integer(
@@ -286,6 +317,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         10,
       ),
       maxServices: integer('SLOGUARD_MAX_SERVICES', setting('SLOGUARD_MAX_SERVICES'), 1),
+    },
+    gateRetention: {
+      maxEnvironments: integer(
+        'SLOGUARD_GATE_MAX_ENVIRONMENTS',
+        setting('SLOGUARD_GATE_MAX_ENVIRONMENTS'),
+        1,
+      ),
+      scopeRetentionDays: integer(
+        'SLOGUARD_GATE_SCOPE_RETENTION_DAYS',
+        setting('SLOGUARD_GATE_SCOPE_RETENTION_DAYS'),
+        1,
+      ),
+      decisionRetentionDays: integer(
+        'SLOGUARD_GATE_DECISION_RETENTION_DAYS',
+        setting('SLOGUARD_GATE_DECISION_RETENTION_DAYS'),
+        1,
+      ),
+      maxDecisions: integer('SLOGUARD_GATE_MAX_DECISIONS', setting('SLOGUARD_GATE_MAX_DECISIONS'), 1000),
+      deploymentRetentionDays: integer(
+        'SLOGUARD_DEPLOYMENT_RETENTION_DAYS',
+        setting('SLOGUARD_DEPLOYMENT_RETENTION_DAYS'),
+        1,
+      ),
+      maxDeployments: integer('SLOGUARD_MAX_DEPLOYMENTS', setting('SLOGUARD_MAX_DEPLOYMENTS'), 1000),
     },
     logLevel: setting('SLOGUARD_LOG_LEVEL'),
     ...tracingUrl(setting('SLOGUARD_TRACING_URL')),

@@ -26,14 +26,22 @@ export interface LoadedDefinitions {
 }
 
 /**
- * YAML files under the given paths (a folder is read recursively, in name order), and each given path that
- * does not exist, as a one-line error at that path rather than a raw ENOENT.
+ * YAML files under the given paths (a folder is read recursively, in name order). Anything that is neither a
+ * regular file nor a folder (a FIFO, a socket, a device) is skipped with a warning and never opened: reading a
+ * FIFO would wait for a writer forever. A given path that does not exist is a one-line error at that path
+ * rather than a raw ENOENT.
  */
-export function definitionFiles(paths: readonly string[]): { files: string[]; missing: DefinitionError[] } {
+export function definitionFiles(paths: readonly string[]): {
+  files: string[];
+  skipped: DefinitionError[];
+  missing: DefinitionError[];
+} {
   const files: string[] = [];
+  const skipped: DefinitionError[] = [];
   const missing: DefinitionError[] = [];
   const visit = (path: string): void => {
-    if (statSync(path).isDirectory()) {
+    const stats = statSync(path);
+    if (stats.isDirectory()) {
       for (const entry of readdirSync(path).sort()) {
         // Hidden entries are not definitions: a Kubernetes ConfigMap mount keeps every file a second and third
         // time under `..data/` and `..<timestamp>/`, editors keep swap files.
@@ -41,13 +49,22 @@ export function definitionFiles(paths: readonly string[]): { files: string[]; mi
         const child = join(path, entry);
         if (statSync(child).isDirectory() || ['.yaml', '.yml'].includes(extname(entry))) visit(child);
       }
-    } else files.push(path);
+    } else if (stats.isFile()) files.push(path);
+    else {
+      skipped.push(
+        new DefinitionError(
+          { file: path, line: 1, column: 1 },
+          '',
+          'not a regular file: skipped, never opened',
+        ),
+      );
+    }
   };
   for (const path of paths) {
     if (existsSync(path)) visit(path);
     else missing.push(new DefinitionError({ file: path, line: 1, column: 1 }, '', 'no such file or folder'));
   }
-  return { files, missing };
+  return { files, skipped, missing };
 }
 
 /**
@@ -57,7 +74,7 @@ export function definitionFiles(paths: readonly string[]): { files: string[]; mi
  * second place.
  */
 export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
-  const { files, missing } = definitionFiles(paths);
+  const { files, skipped, missing } = definitionFiles(paths);
   const native: SloDefinition[] = [];
   const composites: PendingComposite[] = [];
   const openslo = new OpenSloReader();
@@ -127,7 +144,7 @@ export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
     policies: checked.policies,
     openslo: fromOpenSlo.objects,
     errors: [...errors, ...checked.errors],
-    warnings: [...fromOpenSlo.warnings, ...unused.errors],
+    warnings: [...skipped, ...fromOpenSlo.warnings, ...unused.errors],
     files,
   };
 }
