@@ -1,4 +1,5 @@
 import { formatDuration } from '../config/duration.js';
+import { percentText } from '../evaluate/numbers.js';
 import type { SloStatus } from '../evaluate/status.js';
 import { type AlertEvent, type AlertLevel, severityOf } from './state.js';
 
@@ -58,8 +59,6 @@ export interface AlertContext {
   repeatIntervalMs: number;
 }
 
-export const percent = (ratio: number | null, digits: number): string =>
-  ratio === null ? 'n/a' : `${(ratio * 100).toFixed(digits)}%`;
 const times = (rate: number | null): string => (rate === null ? 'n/a' : `${rate.toFixed(2)}×`);
 const utc = (ms: number): string => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
@@ -108,8 +107,8 @@ function statusFields(status: SloStatus): MessageField[] {
   return [
     { label: 'SLO', value: status.name },
     { label: 'Service', value: status.service },
-    { label: 'SLI', value: `${percent(status.sli, 3)} (objective ${percent(status.objective, 3)})` },
-    { label: 'Budget remaining', value: percent(status.budget.remainingRatio, 1) },
+    { label: 'SLI', value: `${percentText(status.sli, 3)} (objective ${percentText(status.objective, 3)})` },
+    { label: 'Budget remaining', value: percentText(status.budget.remainingRatio, 1) },
     { label: 'Burn rates', value: firingWindows(status) },
     { label: 'Time to exhaustion', value: exhaustion(status) },
   ];
@@ -165,14 +164,14 @@ export function formatAlert(event: AlertEvent, context: AlertContext): ChatMessa
   let text: string;
   if (resolved) {
     const lasted = humanDuration(event.durationMs ?? 0);
-    const spent = percent(event.budgetSpent ?? null, 1);
+    const spent = percentText(event.budgetSpent ?? null, 1);
     const why = event.removed ? ' (the SLO was removed from the definitions)' : '';
     text = `${status.name} (${status.service}) resolved after ${lasted}${why}; the episode spent ${spent} of the error budget.`;
     fields.push({ label: 'Duration', value: lasted }, { label: 'Budget spent', value: spent });
   } else {
     text =
-      `${status.name} (${status.service}): ${HEADLINE[announced]}. SLI ${percent(status.sli, 3)} against ` +
-      `${percent(status.objective, 3)}; ${percent(status.budget.remainingRatio, 1)} of the error budget ` +
+      `${status.name} (${status.service}): ${HEADLINE[announced]}. SLI ${percentText(status.sli, 3)} against ` +
+      `${percentText(status.objective, 3)}; ${percentText(status.budget.remainingRatio, 1)} of the error budget ` +
       `left${exhaustionClause(status)}.`;
   }
   if (context.deployment) {
@@ -239,8 +238,8 @@ export function formatDigest(
   const fields = statuses.map((status) => ({
     label: `${status.name} (${status.service})`,
     value:
-      `${status.state}; SLI ${percent(status.sli, 3)} of ${percent(status.objective, 3)}; ` +
-      `budget ${percent(status.budget.remainingRatio, 1)} left; burn 1d ${times(status.burnRates['1d'] ?? null)}, ` +
+      `${status.state}; SLI ${percentText(status.sli, 3)} of ${percentText(status.objective, 3)}; ` +
+      `budget ${percentText(status.budget.remainingRatio, 1)} left; burn 1d ${times(status.burnRates['1d'] ?? null)}, ` +
       `3d ${times(status.burnRates['3d'] ?? null)}: ${trend(status)}`,
   }));
   return {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { percentText } from '../evaluate/numbers.js';
 import type { GateAnswer } from '../gate/answer.js';
 import { CHANGE_TYPES } from '../gate/policy.js';
 import { callSloguard } from './client.js';
@@ -34,14 +35,11 @@ export interface GateIo {
 
 type Attempt = { answer: GateAnswer } | { failure: string } | { usage: string };
 
-const pct = (ratio: number | null | undefined, digits: number) =>
-  ratio === null || ratio === undefined ? 'n/a' : `${(ratio * 100).toFixed(digits)}%`;
-
 function describe(answer: GateAnswer): string {
   const lines = [`${answer.decision.toUpperCase()} ${answer.service}: ${answer.reason}`];
   for (const slo of answer.slos) {
     lines.push(
-      `  ${slo.name}: ${slo.state}, SLI ${pct(slo.sli, 3)} (objective ${pct(slo.objective, 3)}), budget remaining ${pct(slo.budget_remaining, 1)}`,
+      `  ${slo.name}: ${slo.state}, SLI ${percentText(slo.sli, 3)} (objective ${percentText(slo.objective, 3)}), budget remaining ${percentText(slo.budget_remaining, 1)}`,
     );
   }
   if (answer.exemption) lines.push(`  exempt: ${answer.exemption} change`);
@@ -67,7 +65,7 @@ export function markdown(answer: GateAnswer): string {
     '|---|---|---|---|---|---|',
     ...answer.slos.map(
       (s) =>
-        `| ${cell(s.name)} | ${s.state} | ${pct(s.sli, 3)} | ${pct(s.objective, 3)} | ${pct(s.budget_remaining, 1)} | ${s.burn_rates['1h']?.toFixed(2) ?? 'n/a'} |`,
+        `| ${cell(s.name)} | ${s.state} | ${percentText(s.sli, 3)} | ${percentText(s.objective, 3)} | ${percentText(s.budget_remaining, 1)} | ${s.burn_rates['1h']?.toFixed(2) ?? 'n/a'} |`,
     ),
     '',
     `mode ${answer.mode}${answer.exemption ? `, exempt (${answer.exemption})` : ''}${answer.override ? `, override ${answer.override.id} by ${cell(answer.override.actor)} (${cell(answer.override.ticket)})` : ''} · decision \`${answer.decision_id}\``,

@@ -1,3 +1,4 @@
+import { percentText } from '../evaluate/numbers.js';
 import { callSloguard } from './client.js';
 import { EXIT } from './exitCodes.js';
 
@@ -19,9 +20,6 @@ interface SloRow {
   budget: { remaining_ratio: number | null };
 }
 
-const pct = (ratio: number | null, digits: number) =>
-  ratio === null ? 'n/a' : `${(ratio * 100).toFixed(digits)}%`;
-
 /** Columns padded to their widest cell, as `kubectl get` prints them. */
 function table(slos: SloRow[]): string[] {
   const rows = [
@@ -30,9 +28,9 @@ function table(slos: SloRow[]): string[] {
       s.service,
       s.name,
       s.state,
-      pct(s.sli, 3),
-      pct(s.objective, 3),
-      pct(s.budget.remaining_ratio, 1),
+      percentText(s.sli, 3),
+      percentText(s.objective, 3),
+      percentText(s.budget.remaining_ratio, 1),
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));

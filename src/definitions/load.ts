@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { checkPolicies, type GatePolicy, readGatePolicy } from '../gate/policy.js';
 import {
@@ -11,7 +11,7 @@ import { openSloDataSources } from '../prometheus/openslo.js';
 import { type PendingComposite, readNativeComposite, readNativeSlo, resolveComposite } from './native.js';
 import { metricSourceRefs, type OpenSloObjects, OpenSloReader } from './openslo/load.js';
 import type { SloDefinition } from './slo.js';
-import { DefinitionError, parseYamlFile } from './yamlSource.js';
+import { DefinitionError, parseYamlFile, problemsOf } from './yamlSource.js';
 
 export interface LoadedDefinitions {
   definitions: SloDefinition[];
@@ -28,11 +28,17 @@ export interface LoadedDefinitions {
 /**
  * YAML files under the given paths (a folder is read recursively, in name order). Anything that is neither a
  * regular file nor a folder (a FIFO, a socket, a device) is skipped with a warning and never opened: reading a
- * FIFO would wait for a writer forever.
+ * FIFO would wait for a writer forever. A given path that does not exist is a one-line error at that path
+ * rather than a raw ENOENT.
  */
-export function definitionFiles(paths: readonly string[]): { files: string[]; skipped: DefinitionError[] } {
+export function definitionFiles(paths: readonly string[]): {
+  files: string[];
+  skipped: DefinitionError[];
+  missing: DefinitionError[];
+} {
   const files: string[] = [];
   const skipped: DefinitionError[] = [];
+  const missing: DefinitionError[] = [];
   const visit = (path: string): void => {
     const stats = statSync(path);
     if (stats.isDirectory()) {
@@ -54,8 +60,11 @@ export function definitionFiles(paths: readonly string[]): { files: string[]; sk
       );
     }
   };
-  for (const path of paths) visit(path);
-  return { files, skipped };
+  for (const path of paths) {
+    if (existsSync(path)) visit(path);
+    else missing.push(new DefinitionError({ file: path, line: 1, column: 1 }, '', 'no such file or folder'));
+  }
+  return { files, skipped, missing };
 }
 
 /**
@@ -65,11 +74,11 @@ export function definitionFiles(paths: readonly string[]): { files: string[]; sk
  * second place.
  */
 export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
-  const { files, skipped } = definitionFiles(paths);
+  const { files, skipped, missing } = definitionFiles(paths);
   const native: SloDefinition[] = [];
   const composites: PendingComposite[] = [];
   const openslo = new OpenSloReader();
-  const errors: DefinitionError[] = [];
+  const errors: DefinitionError[] = [...missing];
   const policies: GatePolicy[] = [];
   const dataSources: LocatedDataSource[] = [];
   for (const file of files) {
@@ -98,7 +107,7 @@ export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
         else if (kind === 'CompositeSLO') composites.push(readNativeComposite(document));
         else native.push(readNativeSlo(document));
       } catch (error) {
-        if (error instanceof DefinitionError) errors.push(error);
+        if (error instanceof DefinitionError) errors.push(...problemsOf(error));
         else throw error;
       }
     }

@@ -6,7 +6,7 @@ import { readPrometheusIndicator } from '../prometheus/definition.js';
 import { NativeCompositeSlo, NativeSlo } from './schema.js';
 import type { GoodCondition, SloDefinition, WindowSpec } from './slo.js';
 import { describeWindow, isTimeZone, nominalWindowMs } from './window.js';
-import { DefinitionError, type SourceLocation, type YamlDocument } from './yamlSource.js';
+import { DefinitionError, DocumentErrors, type SourceLocation, type YamlDocument } from './yamlSource.js';
 
 const LATENCY = /^\s*(<=|<)\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s)\s*$/;
 const US_PER_UNIT: Record<string, number> = { us: 1, µs: 1, ms: 1_000, s: 1_000_000 };
@@ -75,13 +75,55 @@ export function mostUseful(errors: TLocalizedValidationError[]): TLocalizedValid
   );
 }
 
-/** Checks a document against a schema, throwing its most useful error at file:line:column. */
+/** Keywords a union reports at its own path when the problem is deeper in one of its alternatives. */
+const UNION_KEYWORDS = new Set(['anyOf', 'oneOf', 'type', 'const']);
+
+type Described = ReturnType<typeof describe>;
+
+/** A schema error as the problems it names: an unknown-fields error names each field. */
+function described(error: TLocalizedValidationError): Described[] {
+  if (error.keyword === 'boolean') return []; // the per-field echo of `additionalProperties: false`
+  if (error.keyword !== 'additionalProperties') return [describe(error)];
+  const parent = error.instancePath.split('/').slice(1);
+  return (error.params as { additionalProperties: string[] }).additionalProperties.map((extra) => ({
+    path: [...parent, extra],
+    atKey: true,
+    reason: `unknown field "${extra}"`,
+  }));
+}
+
+/**
+ * Checks a document against a schema, throwing every problem at its field's file:line:column: per field the
+ * most useful error, less what a deeper error explains (a union's verdict on its alternatives, a field
+ * "missing" beside an unknown one, which is usually its typo).
+ */
 export function check<T>(schema: TSchema, document: YamlDocument): T {
-  const error = mostUseful(Value.Errors(schema, document.value));
-  if (error) {
-    const { path, atKey, reason } = describe(error);
-    throw new DefinitionError(document.locate(path, atKey), path.join('.'), reason);
+  const byPath = new Map<string, Array<{ error: TLocalizedValidationError; problem: Described }>>();
+  const unknownUnder = new Set<string>();
+  for (const error of Value.Errors(schema, document.value)) {
+    if (error.keyword === 'additionalProperties') unknownUnder.add(error.instancePath.slice(1));
+    for (const problem of described(error)) {
+      const path = problem.path.join('/');
+      byPath.set(path, [...(byPath.get(path) ?? []), { error, problem }]);
+    }
   }
+  const paths = [...byPath.keys()];
+  const problems: DefinitionError[] = [];
+  for (const [path, found] of byPath) {
+    const deeper = paths.some((other) => other !== path && (path === '' || other.startsWith(`${path}/`)));
+    const kept = found.filter(
+      ({ error }) =>
+        !(deeper && UNION_KEYWORDS.has(error.keyword)) &&
+        !(error.keyword === 'required' && unknownUnder.has(path)),
+    );
+    const best = mostUseful(kept.map((k) => k.error));
+    if (!best) continue;
+    const { path: field, atKey, reason } = kept.find((k) => k.error === best)!.problem;
+    problems.push(new DefinitionError(document.locate(field, atKey), field.join('.'), reason));
+  }
+  problems.sort((a, b) => a.location.line - b.location.line || a.location.column - b.location.column);
+  const [first, ...rest] = problems;
+  if (first) throw new DocumentErrors([first, ...rest]);
   return document.value as T;
 }
 
@@ -150,6 +192,11 @@ function common(
     format: 'native' as const,
     location: document.locate([]),
     nameLocation: document.locate(['metadata', 'name']),
+    fieldLocations: {
+      objective: document.locate(['spec', 'objective']),
+      window: document.locate(['spec', 'window']),
+      budgeting: document.locate(['spec', 'budgeting']),
+    },
   };
 }
 

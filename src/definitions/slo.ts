@@ -81,6 +81,8 @@ export interface SloDefinition {
   location: SourceLocation;
   /** Where its name is written, for duplicate-name errors. */
   nameLocation?: SourceLocation;
+  /** Where fields that lints speak of are written (`objective`, `window`, `budgeting`), so warnings point there. */
+  fieldLocations?: Partial<Record<'objective' | 'window' | 'budgeting', SourceLocation>>;
 }
 
 /** Every indicator an SLO reads: its own, or each component's. */

@@ -25,6 +25,18 @@ export class DefinitionError extends Error {
   }
 }
 
+/** Every problem of one document, thrown as its first (callers that report one still can) and listed whole. */
+export class DocumentErrors extends DefinitionError {
+  constructor(readonly errors: readonly [DefinitionError, ...DefinitionError[]]) {
+    const [first] = errors;
+    super(first.location, first.field, first.reason, first.check);
+  }
+}
+
+/** The problems an error stands for: all of a document's, or itself. */
+export const problemsOf = (error: DefinitionError): readonly DefinitionError[] =>
+  error instanceof DocumentErrors ? error.errors : [error];
+
 /** One YAML document with the means to point at any of its fields. */
 export interface YamlDocument {
   value: unknown;

@@ -11,8 +11,11 @@ const HOUR_MS = 3_600_000;
  */
 export function lintDefinitions(definitions: readonly SloDefinition[]): DefinitionError[] {
   const lints: DefinitionError[] = [];
-  const warn = (definition: SloDefinition, field: string, reason: string) =>
-    lints.push(new DefinitionError(definition.location, field, `${definition.name}: ${reason}`));
+  // At the field's own line where the loader kept it (native files), else at the document.
+  const warn = (definition: SloDefinition, field: 'objective' | 'window' | 'timeslices', reason: string) => {
+    const at = definition.fieldLocations?.[field === 'timeslices' ? 'budgeting' : field];
+    lints.push(new DefinitionError(at ?? definition.location, field, `${definition.name}: ${reason}`));
+  };
   for (const definition of definitions) {
     const allowed = allowedErrorRatio(definition.objective);
     for (const tier of burnRateTiers(definition.windowMs)) {

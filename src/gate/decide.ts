@@ -1,3 +1,4 @@
+import { percentText } from '../evaluate/numbers.js';
 import { judgedAgainst, type SloStatus } from '../evaluate/status.js';
 import type { ChangeType, ResolvedPolicy } from './policy.js';
 
@@ -52,9 +53,6 @@ export interface GateVerdict {
   frozen: boolean;
 }
 
-export const percent = (ratio: number | null, digits = 1): string =>
-  ratio === null ? 'n/a' : `${(ratio * 100).toFixed(digits)}%`;
-
 const lowestRemaining = (statuses: readonly SloStatus[]): number | null =>
   statuses.reduce<number | null>((min, s) => {
     const r = s.budget.remainingRatio;
@@ -73,7 +71,7 @@ export function nextFreeze(frozen: boolean, statuses: readonly SloStatus[], reco
 }
 
 function exhaustedReason(status: SloStatus): string {
-  return `${status.name} has exhausted its error budget (SLI ${percent(status.sli, 3)} vs objective ${status.objectivePercent}%, budget remaining ${percent(status.budget.remainingRatio)} over ${status.window})`;
+  return `${status.name} has exhausted its error budget (SLI ${percentText(status.sli, 3)} vs objective ${status.objectivePercent}%, budget remaining ${percentText(status.budget.remainingRatio)} over ${status.window})`;
 }
 
 function firingReason(status: SloStatus, severity: 'page' | 'ticket'): string {
@@ -94,7 +92,7 @@ function judge(inputs: GateInputs, frozen: boolean): { deny: string[]; warn: str
   deny.push(...exhausted.map(exhaustedReason));
   if (frozen && exhausted.length === 0) {
     deny.push(
-      `frozen since the error budget was exhausted: lowest remaining ${percent(lowestRemaining(statuses))} must exceed the recovery margin ${percent(policy.recoveryMargin, 0)} to lift`,
+      `frozen since the error budget was exhausted: lowest remaining ${percentText(lowestRemaining(statuses))} must exceed the recovery margin ${percentText(policy.recoveryMargin, 0)} to lift`,
     );
   }
   for (const status of statuses) {
@@ -129,7 +127,7 @@ function judge(inputs: GateInputs, frozen: boolean): { deny: string[]; warn: str
   );
   if (!frozen && low.length > 0) {
     warn.push(
-      `${low.map((s) => `${s.name} has ${percent(s.budget.remainingRatio)} of its error budget left`).join(', ')} (below ${percent(policy.warnBelow, 0)})`,
+      `${low.map((s) => `${s.name} has ${percentText(s.budget.remainingRatio)} of its error budget left`).join(', ')} (below ${percentText(policy.warnBelow, 0)})`,
     );
   }
   return { deny, warn, allow };
@@ -197,6 +195,6 @@ export function decideGate(given: GateInputs): GateVerdict {
   return {
     ...base,
     decision: 'allow',
-    reason: `all ${statuses.length} SLOs of ${request.service} are within budget (lowest remaining ${percent(lowestRemaining(statuses))})${note}`,
+    reason: `all ${statuses.length} SLOs of ${request.service} are within budget (lowest remaining ${percentText(lowestRemaining(statuses))})${note}`,
   };
 }

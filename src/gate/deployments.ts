@@ -14,7 +14,11 @@ export type ImpactPeriod = keyof typeof IMPACT_PERIODS;
 export interface PeriodImpact {
   valid: number;
   bad: number;
-  /** Share of the SLO's current error budget spent in the period (0.1 = 10%); null without a budget. */
+  /** Bad events above the error ratio already running when the release went out: what it is charged with. */
+  chargedBad: number;
+  /** That error ratio: of the hour before the release, or since the release before it if that was later. */
+  baselineErrorRatio: number;
+  /** Share of the SLO's current error budget the release burned in the period (0.1 = 10%); null without a budget. */
   budgetBurned: number | null;
   /** False while the period is still running. */
   complete: boolean;
@@ -25,20 +29,31 @@ export interface SloImpact {
   periods: Record<ImpactPeriod, PeriodImpact>;
 }
 
-/** Bad events of a period as a share of the budget the SLO window allows. Pure. */
+/**
+ * Bad events of a period as a share of the budget the SLO window allows, charging the release only for burn
+ * that began after it: errors at the rate already running before it (a rollback's, from the release it
+ * rolls back) are not its doing. Pure.
+ */
 export function periodImpact(
   counts: EventCounts,
   allowedBad: number | null,
   complete: boolean,
+  baselineErrorRatio = 0,
 ): PeriodImpact {
   const bad = counts.valid - counts.good;
+  const chargedBad = Math.max(0, bad - counts.valid * baselineErrorRatio);
   return {
     valid: counts.valid,
     bad,
-    budgetBurned: allowedBad !== null && allowedBad > 0 ? bad / allowedBad : null,
+    chargedBad,
+    baselineErrorRatio,
+    budgetBurned: allowedBad !== null && allowedBad > 0 ? chargedBad / allowedBad : null,
     complete,
   };
 }
+
+/** Before a release, how far back its baseline error ratio looks (at most: back to the release before it). */
+const BASELINE_MS = 3_600_000;
 
 export interface DeploymentInput {
   service: string;
@@ -75,19 +90,32 @@ export class Deployments {
   /** Per SLO of the deployment's service, the events and budget of the hour and the day after it. */
   impact(deployment: Deployment, nowMs = Date.now()): SloImpact[] {
     const series = this.buckets.seriesReader();
+    const [previous] = this.store
+      .list({
+        service: deployment.service,
+        fromMs: deployment.deployedAtMs - BASELINE_MS,
+        toMs: deployment.deployedAtMs,
+        limit: 20,
+      })
+      .filter((d) => d.environment === deployment.environment && d.id !== deployment.id);
+    const baselineFromMs = previous ? previous.deployedAtMs : deployment.deployedAtMs - BASELINE_MS;
     return (this.registry().byService.get(deployment.service) ?? []).map((definition: SloDefinition) => {
       const ids = selectedSeries(definition, series).map((row) => row.id);
       const threshold =
         definition.indicator.good.kind === 'latency' ? definition.indicator.good.thresholdUs : undefined;
       const allowedBad = this.evaluator.status(definition.name)?.budget.allowed ?? null;
+      const count = (fromMs: number, toMs: number) =>
+        eventCounts(definition, this.buckets.windowCounts(ids, fromMs, toMs, threshold));
+      const before = count(baselineFromMs, deployment.deployedAtMs);
+      const baseline = before.valid > 0 ? (before.valid - before.good) / before.valid : 0;
       const periods = {} as Record<ImpactPeriod, PeriodImpact>;
       for (const [name, ms] of Object.entries(IMPACT_PERIODS) as Array<[ImpactPeriod, number]>) {
         const end = Math.min(deployment.deployedAtMs + ms, nowMs);
         const counts =
           end > deployment.deployedAtMs
-            ? eventCounts(definition, this.buckets.windowCounts(ids, deployment.deployedAtMs, end, threshold))
+            ? count(deployment.deployedAtMs, end)
             : { good: 0, valid: 0, errorBound: 0 };
-        periods[name] = periodImpact(counts, allowedBad, nowMs >= deployment.deployedAtMs + ms);
+        periods[name] = periodImpact(counts, allowedBad, nowMs >= deployment.deployedAtMs + ms, baseline);
       }
       return { slo: definition.name, periods };
     });

@@ -7,6 +7,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import helmet from 'helmet';
+import { tidyNumbers } from '../evaluate/numbers.js';
 import type { ReloadResult } from '../reload.js';
 import type { Sloguard } from '../sloguard.js';
 import { recordRoutes } from '../telemetry/tracing.js';
@@ -154,6 +155,8 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
     reply.headers(headers);
     done();
   });
+  // One number formatter at the edge: no JSON answer shows float noise (an objective of 0.9990000000000001).
+  app.addHook('preSerialization', (_request, _reply, payload, done) => done(null, tidyNumbers(payload)));
   await app.register(sloguardPlugin, { sloguard });
   await app.register(metrics);
   await app.register(health);

@@ -51,6 +51,41 @@ describe('deployments', () => {
     expect(impact.day_after.budget_burned).toBeCloseTo(5 / allowed, 9);
   });
 
+  it('charges a release only for burn that began after it: a rollback is not charged with the burn it ends', async () => {
+    const badRelease = Math.floor((Date.now() - 3 * HOUR) / 60_000) * 60_000;
+    const rollback = badRelease + 10 * 60_000;
+    const deploy = (version: string, atMs: number) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/api/v1/deployments',
+        payload: { service: 'web', environment: 'production', version, time: new Date(atMs).toISOString() },
+      });
+    await ctx.traffic(5000, 0, badRelease - 10 * 60_000); // calm before
+    expect((await deploy('v2', badRelease)).statusCode).toBe(201);
+    await ctx.traffic(900, 100, badRelease + 9 * 60_000); // v2 fails 10% of requests
+    expect((await deploy('v1', rollback)).statusCode).toBe(201);
+    await ctx.traffic(990, 10, rollback + 10 * 60_000); // the rollback brings it down to 1%
+    const listed = (await ctx.app.inject('/api/v1/deployments?service=web')).json().deployments;
+    const hourAfter = (version: string) =>
+      listed.find((d: { version: string }) => d.version === version).impact[0].hour_after;
+    // The rollback's baseline is the 10% v2 was burning: its own 1% is below it, so it is charged nothing.
+    expect(hourAfter('v1')).toMatchObject({
+      valid: 1000,
+      bad: 10,
+      baseline_error_ratio: 0.1,
+      charged_bad: 0,
+      budget_burned: 0,
+    });
+    // v2 began its burn on a clean hour: every bad event of its hour is charged.
+    expect(hourAfter('v2')).toMatchObject({
+      valid: 2000,
+      bad: 110,
+      baseline_error_ratio: 0,
+      charged_bad: 110,
+    });
+    expect(hourAfter('v2').budget_burned).toBeGreaterThan(0);
+  });
+
   it('marks allowed gate calls once per release, and a reported deployment replaces the marker of its decision', async () => {
     await ctx.traffic(1000, 0);
     const first = await ctx.app.inject('/api/v1/gate?service=web&environment=production&sha=abc');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nominalWindowMs } from '../../src/definitions/window.js';
 import { burnRateTiers, burnWindows, detectionMs, tierState } from '../../src/evaluate/math.js';
+import { seededRandom } from '../helpers/random.js';
 
 const DAY = 86_400_000;
 const month = nominalWindowMs({ kind: 'calendar', unit: 'month', count: 1, timeZone: 'UTC' });
@@ -118,14 +119,7 @@ describe('burn-rate tiers for every SLO window', () => {
   });
 
   it('never fires at a burn rate at or under 1, for any window from 1 day to 1 year', () => {
-    // A seeded generator (mulberry32) so a failure reproduces.
-    let seed = 0x5eed;
-    const random = () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-    };
+    const random = seededRandom(0x5eed);
     let checked = 0;
     for (let i = 0; i < 2000; i++) {
       const windowMs = Math.round(DAY + random() * 364 * DAY);

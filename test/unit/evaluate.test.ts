@@ -13,21 +13,11 @@ import { BatchAggregate } from '../../src/ingest/aggregate.js';
 import type { Observation } from '../../src/ingest/observation.js';
 import { BucketStore } from '../../src/store/buckets.js';
 import { type Db, openDatabase } from '../../src/store/database.js';
+import { seededRandom as random } from '../helpers/random.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-
-/** A small deterministic PRNG (mulberry32), so a failing stream can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function definition(
   name: string,

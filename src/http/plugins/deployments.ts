@@ -21,6 +21,8 @@ const DeploymentBody = Type.Object(
 const periodView = (p: PeriodImpact) => ({
   valid: p.valid,
   bad: p.bad,
+  charged_bad: p.chargedBad,
+  baseline_error_ratio: p.baselineErrorRatio,
   budget_burned: p.budgetBurned,
   complete: p.complete,
 });
