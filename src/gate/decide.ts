@@ -1,5 +1,5 @@
 import type { SloStatus } from '../evaluate/status.js';
-import type { ChangeType, ResolvedPolicy } from './policy.js';
+import type { ActiveChangeFreeze, ChangeType, ResolvedPolicy } from './policy.js';
 
 export type Decision = 'allow' | 'warn' | 'deny' | 'error';
 
@@ -35,6 +35,8 @@ export interface GateInputs {
   /** The freeze remembered for this service and environment before this decision. */
   frozen: boolean;
   override: ActiveOverride | null;
+  /** A calendar change freeze of the policy in force now, or null. */
+  changeFreeze?: ActiveChangeFreeze | null;
 }
 
 export interface GateVerdict {
@@ -90,6 +92,12 @@ function judge(inputs: GateInputs, frozen: boolean): { deny: string[]; warn: str
   const deny: string[] = [];
   const warn: string[] = [];
   const allow: string[] = [];
+  const calendar = inputs.changeFreeze;
+  if (calendar) {
+    deny.push(
+      `change freeze "${calendar.name}" in force from ${new Date(calendar.startMs).toISOString()} until ${new Date(calendar.endMs).toISOString()}${calendar.reason ? ` (${calendar.reason})` : ''}`,
+    );
+  }
   const exhausted = statuses.filter((s) => s.state === 'exhausted');
   deny.push(...exhausted.map(exhaustedReason));
   if (frozen && exhausted.length === 0) {
