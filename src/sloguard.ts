@@ -12,6 +12,7 @@ import { SpanDecoder } from './ingest/zipkin/decoder.js';
 import { PrometheusCounts } from './prometheus/source.js';
 import { BucketStore } from './store/buckets.js';
 import { WalCheckpointer } from './store/checkpointer.js';
+import { CorrectionStore } from './store/corrections.js';
 import { type Db, openDatabase } from './store/database.js';
 import { StatusStore } from './store/statuses.js';
 
@@ -33,6 +34,8 @@ export interface Sloguard extends GateParts {
   /** Parses Zipkin span batches, big ones on worker threads. */
   spans: SpanDecoder;
   evaluator: SloEvaluator;
+  /** Corrections (planned downtime, after-the-fact fixes) from the files and the API. */
+  corrections: CorrectionStore;
   /** The OpenSLO objects read, references resolved: alerting routes by their AlertPolicies. */
   openslo: OpenSloObjects;
   /** Stops the worker threads (span parsing, WAL checkpoints); call before `close`. */
@@ -54,6 +57,8 @@ export function createSloguard(config: Config): Sloguard {
   const buckets = new BucketStore(db, config.minuteRetentionDays);
   const evaluator = new SloEvaluator(buckets, new StatusStore(db), registry, config.evaluationIntervalMs);
   evaluator.addSource(new PrometheusCounts());
+  const corrections = new CorrectionStore(db, loaded.corrections);
+  evaluator.useCorrections(() => corrections.all());
   const routes = new ServiceRoutes((service) => [
     ...(config.routeTemplates[service] ?? []),
     ...registry.routesOf(service),
@@ -75,6 +80,7 @@ export function createSloguard(config: Config): Sloguard {
     routes,
     spans,
     evaluator,
+    corrections,
     openslo: loaded.openslo,
     ...gate,
     async stopThreads() {

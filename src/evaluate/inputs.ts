@@ -1,9 +1,12 @@
+import type { Correction } from '../definitions/corrections.js';
 import { type Indicator, indicatorsOf, type SloDefinition } from '../definitions/slo.js';
+import { clip, type Interval } from '../definitions/timeWindows.js';
 import type { BucketStore, SeriesRow } from '../store/buckets.js';
 import type { ClosedSlices } from '../store/slices.js';
 import type { BucketSums } from '../store/slotCache.js';
-import { compositeCounts, summariseSlices } from './budgeting.js';
+import { compositeCounts, type SliceSeries, summariseSlices } from './budgeting.js';
 import { windowRange } from './calendar.js';
+import { addEvents, correctionIntervals, NO_EVENTS, withoutEvents } from './corrections.js';
 import { BURN_WINDOWS_MS, type BurnWindow } from './math.js';
 import { selectedSeries } from './select.js';
 import type { EvaluationInput, EventCounts } from './status.js';
@@ -53,23 +56,45 @@ export function storeInput(
   definition: SloDefinition,
   series: readonly SeriesRow[],
   nowMs: number,
+  corrections: readonly Correction[] = [],
 ): EvaluationInput {
   const parts = indicatorsOf(definition).map((indicator) => {
     const matching = selectedSeries(definition, series, indicator);
     return { indicator, matching, ids: matching.map((row) => row.id), threshold: thresholdOf(indicator) };
   });
-  let effectiveFromMs = nowMs;
-  const count = (fromMs: number): EventCounts => {
-    const each = parts.map((part) => {
-      const sums = buckets.windowCounts(part.ids, fromMs, nowMs, part.threshold);
-      effectiveFromMs = sums.effectiveFromMs;
-      return indicatorCounts(part.indicator, sums);
+  const range = windowRange(definition.windowSpec, nowMs);
+  const longestBurnMs = Math.max(...Object.values(BURN_WINDOWS_MS));
+  const corrected = correctionIntervals(
+    definition,
+    corrections,
+    Math.min(range.startMs, nowMs - longestBurnMs),
+    nowMs,
+    buckets.oldestMinuteKept(nowMs) * 60_000,
+  );
+  const partCounts = (fromMs: number, toMs: number) =>
+    parts.map((part) => {
+      const sums = buckets.windowCounts(part.ids, fromMs, toMs, part.threshold);
+      return { counts: indicatorCounts(part.indicator, sums), effectiveFromMs: sums.effectiveFromMs };
     });
-    return definition.composite
+  const combine = (each: EventCounts[]): EventCounts =>
+    definition.composite
       ? compositeCounts(definition.composite.components, each, definition.objective)
       : each[0]!;
+  /** Each part's events over the parts of `intervals` in [fromMs, nowMs). */
+  const within = (intervals: readonly Interval[], fromMs: number): EventCounts[] =>
+    clip(intervals, fromMs, nowMs).reduce(
+      (sums, interval) =>
+        partCounts(interval.startMs, interval.endMs).map(({ counts }, i) => addEvents(sums[i]!, counts)),
+      parts.map(() => NO_EVENTS),
+    );
+  let effectiveFromMs = nowMs;
+  // Counts from `fromMs` to now, less the events excluded by corrections.
+  const count = (fromMs: number): EventCounts => {
+    const each = partCounts(fromMs, nowMs);
+    effectiveFromMs = each.at(-1)?.effectiveFromMs ?? nowMs;
+    const excluded = within(corrected.exclude, effectiveFromMs);
+    return combine(each.map(({ counts }, i) => withoutEvents(counts, excluded[i]!)));
   };
-  const range = windowRange(definition.windowSpec, nowMs);
   const window = count(range.startMs);
   const windowStartMs = definition.windowSpec.kind === 'calendar' ? range.startMs : effectiveFromMs;
   const burnWindows = {} as Record<BurnWindow, EventCounts>;
@@ -88,6 +113,13 @@ export function storeInput(
     ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: range.endMs }),
     warnings,
   };
+  if (corrected.applied.length > 0) {
+    input.corrections = {
+      applied: corrected.applied,
+      excluded: combine(within(corrected.exclude, windowStartMs)),
+      planned: combine(within(corrected.planned, windowStartMs)),
+    };
+  }
   const slices = definition.timeslices;
   if (slices && definition.budgeting !== 'occurrences') {
     // Rolling windows cut slices on multiples of the slice length, calendar windows from the period start.
@@ -108,7 +140,7 @@ export function storeInput(
       events: (sums) => indicatorCounts(part.indicator, sums),
     });
     input.slices = summariseSlices(
-      closed,
+      withoutExcludedSlices(closed, first, slices.sliceMs, corrected.exclude),
       sliceMinutes,
       slices.target,
       (range.endMs - range.startMs) / 60_000,
@@ -116,4 +148,21 @@ export function storeInput(
     if (closed.unjudged > 0) warnings.push(unjudgedWarning(closed));
   }
   return input;
+}
+
+/** Slices that overlap an excluded interval are left out whole, as slices without events are. */
+function withoutExcludedSlices(
+  slices: SliceSeries,
+  firstMs: number,
+  sliceMs: number,
+  exclude: readonly Interval[],
+): SliceSeries {
+  if (exclude.length === 0) return slices;
+  const valid = Float64Array.from(slices.valid);
+  for (const interval of exclude) {
+    const from = Math.max(0, Math.floor((interval.startMs - firstMs) / sliceMs));
+    const to = Math.min(valid.length, Math.ceil((interval.endMs - firstMs) / sliceMs));
+    valid.fill(0, from, Math.max(from, to));
+  }
+  return { good: slices.good, valid };
 }

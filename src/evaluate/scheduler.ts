@@ -1,5 +1,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { evaluationCron } from '../config/config.js';
+import type { Correction } from '../definitions/corrections.js';
 import type { SloRegistry } from '../definitions/registry.js';
 import type { SloDefinition } from '../definitions/slo.js';
 import type { BucketStore, WindowCounts } from '../store/buckets.js';
@@ -21,6 +22,7 @@ export class SloEvaluator {
   private task: ScheduledTask | undefined;
   private readonly external: ExternalCounts[] = [];
   private readonly listeners: Array<(statuses: readonly SloStatus[], durationMs: number) => void> = [];
+  private corrections: () => readonly Correction[] = () => [];
 
   constructor(
     private readonly buckets: BucketStore,
@@ -35,12 +37,14 @@ export class SloEvaluator {
 
   evaluateAll(nowMs = Date.now()): SloStatus[] {
     const startedAt = performance.now();
+    const corrections = this.corrections();
     const results = this.buckets.readPass(() => {
       const series = this.buckets.listSeries();
       return this.registry.definitions.map((definition) => {
         const external = this.external.find((source) => source.reads(definition));
         if (external) return this.evaluateExternal(definition, external, nowMs);
-        return evaluateSlo(definition, storeInput(this.buckets, definition, series, nowMs), nowMs);
+        const input = storeInput(this.buckets, definition, series, nowMs, corrections);
+        return evaluateSlo(definition, input, nowMs);
       });
     });
     this.statuses.saveAll(results);
@@ -67,6 +71,11 @@ export class SloEvaluator {
   /** A status older than two ticks is stale (the evaluator has stopped keeping up), or its source failed. */
   isStale(status: SloStatus, nowMs = Date.now()): boolean {
     return status.staleReason !== undefined || nowMs - status.evaluatedAtMs > 2 * this.intervalMs;
+  }
+
+  /** Where corrections come from (files and the API); every tick applies those in force then. */
+  useCorrections(corrections: () => readonly Correction[]): void {
+    this.corrections = corrections;
   }
 
   /** Adds a source of counts outside the store (a Prometheus-compatible engine) for the SLOs it reads. */

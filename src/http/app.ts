@@ -12,6 +12,7 @@ import { recordRoutes } from '../telemetry/tracing.js';
 import auth from './auth.js';
 import { installErrorHandling } from './errors.js';
 import limits, { answerClientError } from './limits.js';
+import corrections from './plugins/corrections.js';
 import dashboard from './plugins/dashboard.js';
 import gate from './plugins/gate.js';
 import health from './plugins/health.js';
@@ -154,6 +155,7 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
   await app.register(slos);
   await app.register(timeseries);
   await app.register(gate);
+  await app.register(corrections);
   await app.register(ingest);
   await app.register(spans);
   await app.register(dashboard);

@@ -192,4 +192,18 @@ export const MIGRATIONS: readonly string[] = [
     BEGIN SELECT RAISE(ABORT, 'gate_inputs is append-only'); END;
   ALTER TABLE gate_decisions ADD COLUMN inputs_id INTEGER REFERENCES gate_inputs (id);
   `,
+  `
+  -- Corrections (issue 17) added through the API: planned downtime and after-the-fact fixes. Rows are never
+  -- deleted: a delete records who and when, so the audit trail keeps every correction that ever applied.
+  CREATE TABLE corrections (
+    id TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,            -- JSON CorrectionSpec, as sent
+    actor TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    deleted_at_ms INTEGER,
+    deleted_by TEXT
+  );
+  CREATE TRIGGER corrections_no_delete BEFORE DELETE ON corrections
+    BEGIN SELECT RAISE(ABORT, 'corrections are kept for the audit trail'); END;
+  `,
 ];

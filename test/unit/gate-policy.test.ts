@@ -57,6 +57,7 @@ describe('GatePolicy documents', () => {
       mode: 'observe',
       onNoData: 'allow',
       denyOnPageAlert: true,
+      changeFreezes: [],
       exempt: ['rollback', 'security', 'hotfix'],
     });
     expect(policies.resolve('checkout', 'production')).toMatchObject({
@@ -80,6 +81,7 @@ describe('GatePolicy documents', () => {
       mode: 'enforce',
       onNoData: 'deny',
       denyOnPageAlert: true,
+      changeFreezes: [],
       exempt: ['rollback', 'security'],
     });
     expect(policies.resolve('user-profile', 'staging').onNoData).toBe('warn');

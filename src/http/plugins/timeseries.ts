@@ -58,7 +58,7 @@ const openAlertView = (episode: AlertEpisode | undefined) =>
 
 /** An SLO over time for the dashboard's charts: SLI, budget, burn rates and traffic per step. */
 const timeseries: FastifyPluginAsyncTypebox = async (app) => {
-  const { registry, buckets, deployments, decisions, db } = app.sloguard;
+  const { registry, buckets, deployments, decisions, db, corrections } = app.sloguard;
   const history = new SloHistoryReader(buckets, new TimelineStore(db));
   // The open episode the alerting keeps (it stores no closed ones): when the page or ticket really went out.
   const openAlerts = new AlertEpisodeStore(db);
@@ -92,9 +92,17 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
         );
       }
 
-      const { points, histogram } = definition.indicator.prometheus
-        ? { points: await promQlPoints(definition, { fromMs, toMs, stepMs }), histogram: new Map() }
-        : history.read(definition, { fromMs, toMs, stepMs }, nowMs);
+      const {
+        points,
+        histogram,
+        corrections: corrected,
+      } = definition.indicator.prometheus
+        ? {
+            points: await promQlPoints(definition, { fromMs, toMs, stepMs }),
+            histogram: new Map(),
+            corrections: { exclude: [], planned: [] },
+          }
+        : history.read(definition, { fromMs, toMs, stepMs }, nowMs, corrections.all());
       const { good } = definition.indicator;
 
       const decided = new Map(
@@ -145,6 +153,9 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
           };
         }),
         open_alert: openAlertView(openAlerts.get(definition.name)),
+        corrections: (['exclude', 'planned'] as const).flatMap((mode) =>
+          corrected[mode].map((i) => ({ mode, start: isoTime(i.startMs), end: isoTime(i.endMs) })),
+        ),
         composite: definition.composite
           ? {
               components: definition.composite.components.map((c) => ({
