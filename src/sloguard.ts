@@ -67,6 +67,7 @@ export function createSloguard(config: Config): Sloguard {
   const spans = new SpanDecoder(routes, {
     templates: Object.fromEntries([...services].map((service) => [service, routes.templatesOf(service)])),
     thresholdsUs: registry.thresholdsUs,
+    countingRules: registry.countingRules,
   });
   const pipeline = new IngestPipeline(buckets, () => registry, config.maxQueuedObservations);
   const policies = new GatePolicies(loaded.policies);

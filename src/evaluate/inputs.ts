@@ -1,7 +1,8 @@
 import type { Correction } from '../definitions/corrections.js';
+import { rulesText } from '../definitions/eventRules.js';
 import { type Indicator, indicatorsOf, type SloDefinition } from '../definitions/slo.js';
 import { clip, type Interval } from '../definitions/timeWindows.js';
-import type { BucketStore, SeriesRow } from '../store/buckets.js';
+import { type BucketStore, type CountKey, ruleCountKey, type SeriesRow } from '../store/buckets.js';
 import type { ClosedSlices } from '../store/slices.js';
 import type { BucketSums } from '../store/slotCache.js';
 import { compositeCounts, type SliceSeries, summariseSlices } from './budgeting.js';
@@ -18,8 +19,11 @@ export function indicatorCounts(indicator: Indicator, counts: BucketSums): Event
   return { good: counts.total - counts.errors, valid: counts.total, errorBound: 0 };
 }
 
-const thresholdOf = (indicator: Indicator) =>
-  indicator.good.kind === 'latency' ? indicator.good.thresholdUs : undefined;
+/** What a window read counts for an indicator besides total and errors: its threshold or its counting rule. */
+export const countKeyOf = (indicator: Indicator): CountKey | undefined =>
+  indicator.good.kind === 'latency'
+    ? indicator.good.thresholdUs
+    : indicator.rules && ruleCountKey(indicator.rules.id);
 
 export const NO_SERIES_WARNING = 'selects no series seen so far';
 
@@ -28,7 +32,7 @@ export const NO_SERIES_WARNING = 'selects no series seen so far';
  * under another fingerprint are not reused (the slice target is not part of it: slices keep events, not verdicts).
  */
 export function slicingFingerprint(definition: SloDefinition, sliceMinutes: number): string {
-  const { source, select, good } = definition.indicator;
+  const { source, select, good, rules } = definition.indicator;
   return JSON.stringify({
     source,
     service: select.service ?? definition.service,
@@ -36,9 +40,14 @@ export function slicingFingerprint(definition: SloDefinition, sliceMinutes: numb
     route: select.route,
     method: select.method,
     spanKinds: select.spanKinds && [...select.spanKinds].sort(),
-    good: good.kind === 'latency' ? `<= ${good.thresholdUs}us` : 'status < 500',
+    good: good.kind === 'latency' ? `<= ${good.thresholdUs}us` : rules ? rulesText(rules) : 'status < 500',
     sliceMinutes,
   });
+}
+
+/** Events a good/bad/valid rule could not judge exactly: they were counted before it was declared, or scraped. */
+export function estimatedWarning(events: number): string {
+  return `${events} events of the window were counted before the SLO's good/bad/valid rules were declared (or scraped): they are judged as status < 500 with nothing excluded, an estimate`;
 }
 
 /** Slices left out because their minute rows were gone before they were kept (history of a new SLO). */
@@ -60,7 +69,7 @@ export function storeInput(
 ): EvaluationInput {
   const parts = indicatorsOf(definition).map((indicator) => {
     const matching = selectedSeries(definition, series, indicator);
-    return { indicator, matching, ids: matching.map((row) => row.id), threshold: thresholdOf(indicator) };
+    return { indicator, matching, ids: matching.map((row) => row.id), threshold: countKeyOf(indicator) };
   });
   const range = windowRange(definition.windowSpec, nowMs);
   const longestBurnMs = Math.max(...Object.values(BURN_WINDOWS_MS));
@@ -74,7 +83,11 @@ export function storeInput(
   const partCounts = (fromMs: number, toMs: number) =>
     parts.map((part) => {
       const sums = buckets.windowCounts(part.ids, fromMs, toMs, part.threshold);
-      return { counts: indicatorCounts(part.indicator, sums), effectiveFromMs: sums.effectiveFromMs };
+      return {
+        counts: indicatorCounts(part.indicator, sums),
+        effectiveFromMs: sums.effectiveFromMs,
+        estimated: sums.estimated,
+      };
     });
   const combine = (each: EventCounts[]): EventCounts =>
     definition.composite
@@ -88,20 +101,24 @@ export function storeInput(
       parts.map(() => NO_EVENTS),
     );
   let effectiveFromMs = nowMs;
+  let estimated = 0;
   // Counts from `fromMs` to now, less the events excluded by corrections.
   const count = (fromMs: number): EventCounts => {
     const each = partCounts(fromMs, nowMs);
     effectiveFromMs = each.at(-1)?.effectiveFromMs ?? nowMs;
+    estimated = each.reduce((sum, part) => sum + part.estimated, 0);
     const excluded = within(corrected.exclude, effectiveFromMs);
     return combine(each.map(({ counts }, i) => withoutEvents(counts, excluded[i]!)));
   };
   const window = count(range.startMs);
+  const windowEstimated = estimated;
   const windowStartMs = definition.windowSpec.kind === 'calendar' ? range.startMs : effectiveFromMs;
   const burnWindows = {} as Record<BurnWindow, EventCounts>;
   for (const [name, ms] of Object.entries(BURN_WINDOWS_MS) as Array<[BurnWindow, number]>) {
     burnWindows[name] = count(nowMs - ms);
   }
   const warnings = parts.some((part) => part.matching.length === 0) ? [NO_SERIES_WARNING] : [];
+  if (windowEstimated > 0) warnings.push(estimatedWarning(windowEstimated));
   const lastSeen = parts
     .flatMap((part) => part.matching)
     .reduce((latest, row) => Math.max(latest, row.lastSeenMs), -1);

@@ -85,6 +85,7 @@ class SlotSums {
       timed: this.timed[b]! - this.timed[a]!,
       latencyGood: this.latencyGood[b]! - this.latencyGood[a]!,
       latencyErrorBound: 0,
+      estimated: 0,
       effectiveFromMs: fromMs,
     };
   }

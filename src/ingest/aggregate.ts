@@ -1,3 +1,4 @@
+import { badKey, type CountingRule, judgeEvent, validKey } from '../definitions/eventRules.js';
 import { addCounts, addExactCounts, binOf, type SparseCounts } from '../store/histogram.js';
 import type { Observation, SourceKind } from './observation.js';
 
@@ -7,6 +8,8 @@ export interface BucketDelta {
   errors: number;
   histogram: SparseCounts;
   thresholds: SparseCounts;
+  /** Exact valid and bad counts of each counting rule of the series (eventRules.ts validKey, badKey). */
+  rules: SparseCounts;
 }
 
 export interface SeriesKey {
@@ -22,6 +25,8 @@ export interface SeriesDelta {
   lastSeenMs: number;
   firstSeenMs: number;
   minutes: Map<number, BucketDelta>;
+  /** The counting rules of SLOs that read this series' service (good/bad/valid rules). */
+  rules: readonly CountingRule[];
 }
 
 export function seriesKeyString(key: SeriesKey): string {
@@ -40,10 +45,24 @@ function child<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V>
   return found;
 }
 
-/** A new bucket holds a zero count for every declared threshold, so "none at or under it" stays exact. */
-export function emptyDelta(thresholdsUs: readonly number[] = []): BucketDelta {
-  return { total: 0, errors: 0, histogram: new Map(), thresholds: new Map(thresholdsUs.map((t) => [t, 0])) };
+/**
+ * A new bucket holds a zero count for every declared threshold and counting rule, so "none at or under it"
+ * and "none bad" stay exact.
+ */
+export function emptyDelta(
+  thresholdsUs: readonly number[] = [],
+  rules: readonly CountingRule[] = [],
+): BucketDelta {
+  return {
+    total: 0,
+    errors: 0,
+    histogram: new Map(),
+    thresholds: new Map(thresholdsUs.map((t) => [t, 0])),
+    rules: new Map(rules.flatMap((rule) => [[validKey(rule.id), 0] as const, [badKey(rule.id), 0] as const])),
+  };
 }
+
+const NO_RULES: readonly CountingRule[] = [];
 
 /**
  * Folds observations into per-series, per-minute deltas before they reach the store, so a batch of 10,000
@@ -57,10 +76,18 @@ export class BatchAggregate {
   readonly inTransaction: Array<() => void> = [];
   /** Latency thresholds (µs) loaded SLOs declare, ascending. */
   readonly thresholdsUs: readonly number[];
+  /** Good/bad/valid rules loaded SLOs declare, each counted for the series of its kind and service. */
+  readonly countingRules: readonly CountingRule[];
+  private readonly rulesByService = new Map<string, CountingRule[]>();
   private readonly index: NestedIndex = new Map();
 
-  constructor(thresholdsUs: Iterable<number> = []) {
+  constructor(thresholdsUs: Iterable<number> = [], countingRules: readonly CountingRule[] = []) {
     this.thresholdsUs = [...new Set(thresholdsUs)].sort((a, b) => a - b);
+    this.countingRules = countingRules;
+    for (const rule of countingRules) {
+      const key = `${rule.kind}\u0000${rule.service}`;
+      this.rulesByService.set(key, [...(this.rulesByService.get(key) ?? []), rule]);
+    }
   }
 
   add(observation: Observation): void {
@@ -70,6 +97,8 @@ export class BatchAggregate {
       observation.timeMs,
       observation.error,
       observation.durationUs,
+      observation.status,
+      observation.userAgent,
     );
   }
 
@@ -88,25 +117,45 @@ export class BatchAggregate {
     let series = byMethod.get(method);
     if (!series) {
       const key = { kind, source, service, operation, method };
-      series = { key, firstSeenMs: Number.POSITIVE_INFINITY, lastSeenMs: 0, minutes: new Map() };
+      series = {
+        key,
+        firstSeenMs: Number.POSITIVE_INFINITY,
+        lastSeenMs: 0,
+        minutes: new Map(),
+        rules: this.rulesByService.get(`${kind}\u0000${service}`) ?? NO_RULES,
+      };
       byMethod.set(method, series);
       this.series.set(seriesKeyString(key), series);
     }
     return series;
   }
 
-  /** Counts one request into a series. */
-  count(series: SeriesDelta, timeMs: number, error: boolean, durationUs: number | undefined): void {
+  /** Counts one request into a series; status and user agent feed the series' counting rules. */
+  count(
+    series: SeriesDelta,
+    timeMs: number,
+    error: boolean,
+    durationUs: number | undefined,
+    status?: number,
+    userAgent?: string,
+  ): void {
     if (timeMs > series.lastSeenMs) series.lastSeenMs = timeMs;
     if (timeMs < series.firstSeenMs) series.firstSeenMs = timeMs;
     const minute = Math.floor(timeMs / 60_000);
     let bucket = series.minutes.get(minute);
     if (!bucket) {
-      bucket = emptyDelta(this.thresholdsUs);
+      bucket = emptyDelta(this.thresholdsUs, series.rules);
       series.minutes.set(minute, bucket);
     }
     bucket.total += 1;
     if (error) bucket.errors += 1;
+    for (const rule of series.rules) {
+      const { operation, method } = series.key;
+      const verdict = judgeEvent(rule.rules, { operation, method, error, status, userAgent });
+      if (verdict === 'excluded') continue;
+      increment(bucket.rules, validKey(rule.id));
+      if (verdict === 'bad') increment(bucket.rules, badKey(rule.id));
+    }
     if (durationUs !== undefined) {
       const bin = binOf(durationUs);
       bucket.histogram.set(bin, (bucket.histogram.get(bin) ?? 0) + 1);
@@ -170,4 +219,7 @@ export function addDelta(into: BucketDelta, from: BucketDelta): void {
   into.errors += from.errors;
   addCounts(into.histogram, from.histogram);
   addExactCounts(into.thresholds, from.thresholds);
+  addExactCounts(into.rules, from.rules);
 }
+
+const increment = (counts: SparseCounts, key: number) => counts.set(key, (counts.get(key) ?? 0) + 1);

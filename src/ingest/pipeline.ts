@@ -29,9 +29,10 @@ export class IngestPipeline {
     private readonly maxQueued: number,
   ) {}
 
-  /** A batch that counts the latency thresholds the loaded SLOs declare. */
+  /** A batch that counts the latency thresholds and good/bad/valid rules the loaded SLOs declare. */
   newBatch(): BatchAggregate {
-    return new BatchAggregate(this.registry().thresholdsUs);
+    const registry = this.registry();
+    return new BatchAggregate(registry.thresholdsUs, registry.countingRules);
   }
 
   get queuedObservations(): number {

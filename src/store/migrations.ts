@@ -206,4 +206,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER corrections_no_delete BEFORE DELETE ON corrections
     BEGIN SELECT RAISE(ABORT, 'corrections are kept for the audit trail'); END;
   `,
+  `
+  -- Good/bad/valid rules (issue 17): exact valid and bad counts of each declared counting rule, as thresholds
+  -- are kept for latency (sparse counts keyed by src/definitions/eventRules.ts validKey and badKey).
+  ALTER TABLE minute_buckets ADD COLUMN rule_counts BLOB;
+  ALTER TABLE hour_buckets ADD COLUMN rule_counts BLOB;
+  `,
 ];

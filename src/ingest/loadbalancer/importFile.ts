@@ -117,6 +117,7 @@ export async function importLogFile(
       context: { source, service, settings, statusFrom },
       templates,
       thresholdsUs: batch.thresholdsUs,
+      countingRules: batch.countingRules,
     });
     try {
       const inFlight: Array<Promise<ChunkResult>> = [];

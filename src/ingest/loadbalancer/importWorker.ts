@@ -1,4 +1,5 @@
 import { workerData } from 'node:worker_threads';
+import type { CountingRule } from '../../definitions/eventRules.js';
 import { answerRequests } from '../../workers.js';
 import { BatchAggregate } from '../aggregate.js';
 import { ServiceRoutes } from '../routes.js';
@@ -12,6 +13,7 @@ export interface ImportWorkerSetup {
   /** Route templates of every service the lines may name. */
   templates: Record<string, readonly string[]>;
   thresholdsUs: readonly number[];
+  countingRules: readonly CountingRule[];
 }
 
 /** One chunk of whole lines (UTF-8, without the final newline) to parse. */
@@ -29,7 +31,7 @@ const parse = LOG_FORMATS[setup.format]!;
 const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
 answerRequests(({ bytes }: ImportChunk) => {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  const batch = new BatchAggregate(setup.thresholdsUs);
+  const batch = new BatchAggregate(setup.thresholdsUs, setup.countingRules);
   const position = { lines: 0 };
   const summary = ingestLines(text, parse, { ...setup.context, routes, position }, batch);
   return { series: batch.series, observations: batch.observations, summary, lines: position.lines };

@@ -73,7 +73,7 @@ export function ingestLines(
       const durationUs = byTarget ? (entry.targetDurationUs ?? entry.durationUs) : entry.durationUs;
       const operation = context.routes.route(service, entry.path);
       const series = batch.seriesFor('loadbalancer', context.source, service, operation, entry.method);
-      batch.count(series, entry.timeMs, isServerError(status), durationUs);
+      batch.count(series, entry.timeMs, isServerError(status), durationUs, status, entry.userAgent);
       summary.accepted += 1;
     } catch (error) {
       if (!(error instanceof LineRejected)) throw error;

@@ -1,3 +1,4 @@
+import type { CountingRule } from '../../definitions/eventRules.js';
 import { BatchAggregate, type SeriesDelta } from '../aggregate.js';
 import { ServiceRoutes } from '../routes.js';
 import { decodeJsonSpans } from './json.js';
@@ -9,6 +10,7 @@ import { SpansRejected } from './span.js';
 export interface SpanDecodeSetup {
   templates: Record<string, readonly string[]>;
   thresholdsUs: readonly number[];
+  countingRules: readonly CountingRule[];
 }
 
 export interface SpanDecodeRequest {
@@ -36,7 +38,7 @@ export function decodeSpansInto(
 export function spanDecoderFor(setup: SpanDecodeSetup): (request: SpanDecodeRequest) => SpanDecodeAnswer {
   const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
   return ({ body, protobuf }) => {
-    const batch = new BatchAggregate(setup.thresholdsUs);
+    const batch = new BatchAggregate(setup.thresholdsUs, setup.countingRules);
     try {
       const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       const summary = decodeSpansInto(bytes, protobuf, routes, batch);
