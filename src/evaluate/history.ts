@@ -46,7 +46,10 @@ export class SloHistoryReader {
         good.kind === 'latency'
           ? { thresholdUs: good.thresholdUs, histogramFromMs: range.fromMs }
           : undefined;
-      return { indicator, ...this.timeline.read(ids, readFromMs, range.toMs, oldestMinuteKept, latency) };
+      return {
+        indicator,
+        ...this.timeline.read(ids, readFromMs, range.toMs, oldestMinuteKept, latency, indicator.rules?.id),
+      };
     });
     const corrected = correctionIntervals(
       definition,

@@ -196,6 +196,11 @@ describe('good, bad and valid rules through Zipkin spans', () => {
         want[rule.name] = { good: want[rule.name]!.good, valid: want[rule.name]!.valid + 1 };
       }
       expect(counted(statuses, 'spans-')).toEqual(want);
+      // History charts count by the same rules: the last point is the status.
+      for (const rule of ['no-health-bots-options', 'good-2xx-3xx']) {
+        const chart = (await ctx.app.inject(`/api/v1/slos/spans-${rule}/timeseries?step=1h`)).json();
+        expect(chart.points.at(-1)).toMatchObject(want[rule]!);
+      }
     } finally {
       await ctx.close();
     }
