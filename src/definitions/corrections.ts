@@ -39,6 +39,8 @@ export interface Correction {
   actor: string | null;
   createdAtMs: number | null;
   location?: SourceLocation;
+  /** Where `spec.appliesTo.slos` is written, for unknown-SLO errors. */
+  slosLocation?: SourceLocation;
 }
 
 const NAMES = Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { minItems: 1, maxItems: 200 });
@@ -108,6 +110,7 @@ export function readCorrection(document: YamlDocument): Correction {
     actor: null,
     createdAtMs: null,
     location: document.locate([]),
+    slosLocation: document.locate(['spec', 'appliesTo', 'slos']),
   };
 }
 

@@ -120,7 +120,7 @@ export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
   return {
     definitions: all,
     policies: checked.policies,
-    corrections: uniqueCorrections(corrections, errors),
+    corrections: uniqueCorrections(corrections, errors).filter((c) => namesSlos(c, all, errors)),
     openslo: fromOpenSlo.objects,
     errors: [...errors, ...checked.errors],
     warnings: [...fromOpenSlo.warnings, ...unused.errors],
@@ -167,4 +167,21 @@ function uniqueCorrections(corrections: readonly Correction[], errors: Definitio
       );
   }
   return [...seen.values()];
+}
+
+/** A correction naming an SLO that does not exist is an error at the correction (a typo would correct nothing). */
+function namesSlos(correction: Correction, definitions: readonly SloDefinition[], errors: DefinitionError[]) {
+  const missing = (correction.appliesTo.slos ?? []).filter(
+    (name) => !definitions.some((d) => d.name === name),
+  );
+  if (missing.length === 0) return true;
+  errors.push(
+    new DefinitionError(
+      correction.slosLocation!,
+      'spec.appliesTo.slos',
+      `no SLO named ${missing.map((n) => `"${n}"`).join(', ')}`,
+      'references',
+    ),
+  );
+  return false;
 }

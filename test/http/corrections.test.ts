@@ -1,8 +1,10 @@
 import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadDefinitions } from '../../src/definitions/load.js';
 import { StatusStore } from '../../src/store/statuses.js';
 import { nginxLine } from '../helpers/app.js';
 import { GATE_DEFINITIONS, gateApp, INGEST_TOKEN } from '../helpers/gateFixtures.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -172,6 +174,38 @@ spec:
     });
     const refused = await ctx.app.inject({ method: 'DELETE', url: '/api/v1/corrections/incident-1234' });
     expect(refused.statusCode).toBe(409);
+  });
+
+  it('reports a correction file naming no SLO, or a wrong window, at the field', () => {
+    const dir = tempDir('sloguard-corrections-defs-');
+    try {
+      const correction = (name: string, window: string, slos: string) => `---
+apiVersion: sloguard/v1
+kind: Correction
+metadata: { name: ${name} }
+spec:
+  reason: maintenance
+  mode: planned
+  window: ${window}
+  appliesTo: { slos: [${slos}] }
+`;
+      const file = dir.file(
+        'web.yaml',
+        GATE_DEFINITIONS +
+          correction('typo', '{ cron: "0 2 * * 0", duration: 1h }', `${SLO}x`) +
+          correction('zone', '{ cron: "0 2 * * 0", duration: 1h, timeZone: Mars/Base }', SLO) +
+          correction('typo', '{ cron: "0 3 * * 0", duration: 1h }', SLO),
+      );
+      const { errors, corrections } = loadDefinitions([file]);
+      expect(errors.map((e) => `${e.location.line}: ${e.field}: ${e.reason}`)).toEqual([
+        '32: spec.window.timeZone: unknown IANA time zone "Mars/Base"',
+        `35: metadata.name: duplicate Correction name "typo" (first defined at ${file}:17)`,
+        `24: spec.appliesTo.slos: no SLO named "${SLO}x"`,
+      ]);
+      expect(corrections).toEqual([]);
+    } finally {
+      dir.cleanup();
+    }
   });
 
   it('refuses bad corrections with the field and why', async () => {
