@@ -176,6 +176,35 @@ spec:
     expect(refused.statusCode).toBe(409);
   });
 
+  it('leaves the time slices an exclude window touches out of a slice budget', async () => {
+    ctx = await gateApp(
+      {},
+      GATE_DEFINITIONS.replace(
+        '  window: 28d\n',
+        '  window: 28d\n  budgeting: { timeslices: { slice: 1m, target: 95 } }\n',
+      ),
+    );
+    const minute = Math.floor(Date.now() / MINUTE) * MINUTE;
+    // Ten closed minutes of 20 good requests; the fourth from last also holds a burst of 20 errors.
+    const burstMinute = minute - 4 * MINUTE;
+    await ingest([
+      ...Array.from({ length: 10 }, (_, i) => lines(minute - (10 - i) * MINUTE, 20, 200)).flat(),
+      ...lines(burstMinute + 30_000, 20, 503),
+    ]);
+    expect(statusOf().slices).toMatchObject({ valid: 10, good: 9, bad: 1 });
+    const created = await post({
+      reason: 'load test against production',
+      mode: 'exclude',
+      window: {
+        start: new Date(burstMinute).toISOString(),
+        end: new Date(burstMinute + MINUTE).toISOString(),
+      },
+      appliesTo: { slos: [SLO] },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(statusOf().slices).toMatchObject({ valid: 9, good: 9, bad: 0 });
+  });
+
   it('reports a correction file naming no SLO, or a wrong window, at the field', () => {
     const dir = tempDir('sloguard-corrections-defs-');
     try {
