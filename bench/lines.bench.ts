@@ -71,6 +71,8 @@ async function sloguardLinesPerSecond(round: number): Promise<number> {
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const stored = sloguard.db.prepare('SELECT SUM(total) AS n FROM minute_buckets').get() as { n: number };
+  // The WAL checkpoint thread keeps the process alive until it is stopped.
+  await sloguard.stopThreads();
   sloguard.close();
   if (summary.accepted !== LINES || stored.n !== LINES) {
     throw new Error(

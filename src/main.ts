@@ -24,6 +24,12 @@ export async function startService(config: Config): Promise<RunningService> {
   const alerting = createAlerting(sloguard, app.log, { registry: app.metrics.registry });
   await sloguard.evaluator.tick();
   alerting.start();
+  sloguard.cardinality.onOverflow(({ cap, refused, foldedInto, folded }) =>
+    app.log.warn(
+      { cap, service: refused.service, refused, foldedInto, folded },
+      'series cap reached: new series are counted under an overflow series (docs/security.md#cardinality)',
+    ),
+  );
   const logError = (error: unknown) => app.log.error({ err: error }, 'scheduled job failed');
   sloguard.evaluator.start(logError);
   const maintenance = cron.schedule(

@@ -6,8 +6,11 @@ import type { DefinitionError } from './definitions/yamlSource.js';
 import { SloEvaluator } from './evaluate/scheduler.js';
 import { createGate, type GateParts } from './gate/index.js';
 import { GatePolicies } from './gate/policy.js';
+import { type DeclaredLabels, SeriesLimiter } from './ingest/cardinality.js';
+import { logFormatNames } from './ingest/loadbalancer/formats.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { ServiceRoutes } from './ingest/routes.js';
+import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
 import { SpanDecoder } from './ingest/zipkin/decoder.js';
 import { PrometheusCounts } from './prometheus/source.js';
 import { BucketStore } from './store/buckets.js';
@@ -30,7 +33,11 @@ export interface Sloguard extends GateParts {
   registry: SloRegistry;
   buckets: BucketStore;
   pipeline: IngestPipeline;
+  /** The caps on series every batch passes before its commit. */
+  cardinality: SeriesLimiter;
   routes: ServiceRoutes;
+  /** The range every time that enters is held to, from the hour retention and the allowed clock skew. */
+  times: TimePolicy;
   /** Parses Zipkin span batches, big ones on worker threads. */
   spans: SpanDecoder;
   evaluator: SloEvaluator;
@@ -41,6 +48,38 @@ export interface Sloguard extends GateParts {
   /** Stops the worker threads (span parsing, WAL checkpoints); call before `close`. */
   stopThreads(): Promise<void>;
   close(): void;
+}
+
+/**
+ * What the configuration and the SLOs name: services and sources it maps or selects, routes it templates or
+ * selects. Series made only of these are never folded by the caps. The log formats are the sources of
+ * pushes that name none.
+ */
+function declaredLabels(config: Config, registry: () => SloRegistry): DeclaredLabels {
+  const services = new Set(Object.keys(config.routeTemplates));
+  const sources = new Set(logFormatNames());
+  for (const [name, mapping] of Object.entries(config.sources)) {
+    sources.add(name);
+    for (const service of [mapping.service ?? [], Object.values(mapping.hosts ?? {})].flat())
+      services.add(service);
+  }
+  for (const collector of config.collectors) {
+    sources.add(collector.source);
+    if (collector.service) services.add(collector.service);
+  }
+  for (const target of config.scrapeTargets) {
+    sources.add(target.source);
+    for (const service of [target.service ?? [], Object.values(target.services)].flat())
+      services.add(service);
+  }
+  return {
+    service: (service) => services.has(service) || registry().selectedRoutes.has(service),
+    // A span's source is its kind (server, client, ...): a fixed set.
+    source: (kind, source) => kind === 'traces' || sources.has(source),
+    operation: (service, operation) =>
+      registry().selectedRoutes.get(service)?.has(operation) === true ||
+      (config.routeTemplates[service]?.includes(operation) ?? false),
+  };
 }
 
 /** Loads definitions (refusing invalid ones, as Prometheus refuses bad rules), opens the store, wires the rest. */
@@ -69,7 +108,19 @@ export function createSloguard(config: Config): Sloguard {
     thresholdsUs: registry.thresholdsUs,
     countingRules: registry.countingRules,
   });
-  const pipeline = new IngestPipeline(buckets, () => registry, config.maxQueuedObservations);
+  const times = timePolicy(config);
+  const cardinality = new SeriesLimiter(
+    config.cardinality,
+    declaredLabels(config, () => registry),
+    buckets.listSeries(),
+  );
+  const pipeline = new IngestPipeline(
+    buckets,
+    () => registry,
+    config.maxQueuedObservations,
+    times,
+    cardinality,
+  );
   const policies = new GatePolicies(loaded.policies);
   const gate = createGate({ db, buckets, evaluator, registry: () => registry, policies: () => policies });
   return {
@@ -78,7 +129,9 @@ export function createSloguard(config: Config): Sloguard {
     registry,
     buckets,
     pipeline,
+    cardinality,
     routes,
+    times,
     spans,
     evaluator,
     corrections,

@@ -54,6 +54,9 @@ function renderHeader(status) {
     .replaceChildren(
       `${status.indicator} SLO of ${status.service} · ${status.objective_percent}% over ${status.window} · `,
       badge(status.state, `state-${status.state}`),
+      status.state === 'insufficient-data'
+        ? ` ${count(status.valid)} of ${count(status.min_valid_events)} valid events: too few to judge the budget (the objective must allow at least one bad event), so the gate does not freeze and no alert fires`
+        : '',
       status.firing ? ' ' : '',
       status.firing ? badge(`${status.firing} alert firing`, `sev-${status.firing}`) : '',
     );
@@ -256,9 +259,10 @@ function renderCharts(status, series) {
     }),
   });
 
-  const pageFactor = status.alerts.find((t) => t.severity === 'page')?.factor ?? 14.4;
+  const page = status.alerts.find((t) => t.severity === 'page');
+  const pageFactor = page?.factor ?? 14;
   document.getElementById('burn-note').textContent =
-    `1× spends the budget exactly over ${status.window}; ${rate(pageFactor)} over 1h and 5m pages (the Workbook's 14.4× scaled to this window).`;
+    `1× spends the budget exactly over ${status.window}; above ${rate(pageFactor)} over ${page?.long_window ?? '1h'} and ${page?.short_window ?? '5m'} pages (the tiers' windows scale with the SLO window).`;
   draw(document.getElementById('chart-burn'), {
     type: 'line',
     data: {

@@ -3,7 +3,7 @@ import { ago, badge, budgetBar, getJson, h, markNav, pageLoader, percent, rate }
 import { loadGateStates } from './gatestate.js';
 
 const REFRESH_MS = 30_000;
-const STATE_RANK = { exhausted: 0, warning: 1, 'no-data': 2, ok: 3 };
+const STATE_RANK = { exhausted: 0, warning: 1, 'insufficient-data': 2, 'no-data': 3, ok: 4 };
 
 const params = new URLSearchParams(location.search);
 const view = {
@@ -92,7 +92,7 @@ function row(status) {
 }
 
 function renderSummary() {
-  const counts = { ok: 0, warning: 0, exhausted: 0, 'no-data': 0 };
+  const counts = { ok: 0, warning: 0, exhausted: 0, 'insufficient-data': 0, 'no-data': 0 };
   for (const status of rows) counts[status.state] = (counts[status.state] ?? 0) + 1;
   const frozen = [...gates.values()].filter((g) => g.frozen).length;
   const card = (label, value, className) =>
@@ -104,6 +104,7 @@ function renderSummary() {
       card('ok', counts.ok, 'state-ok'),
       card('burning', counts.warning, 'state-warning'),
       card('exhausted', counts.exhausted, 'state-exhausted'),
+      card('too few events', counts['insufficient-data'], 'state-insufficient-data'),
       card('no data', counts['no-data'], 'state-no-data'),
       card('frozen services', frozen, frozen > 0 ? 'gate-frozen' : ''),
     );

@@ -78,15 +78,15 @@ const HEADLINE: Record<Exclude<AlertLevel, 'ok'>, string> = {
   'no-data': 'no data',
 };
 
-/** The firing tiers' windows and rates, e.g. `1h 20.00× and 5m 18.30× (page at ≥ 13.44×)`. */
+/** The firing tiers' windows and rates, e.g. `1h 20.00× and 5m 18.30× (page above 14×)`. */
 function firingWindows(status: SloStatus): string {
   const firing = status.alerts.filter((tier) => tier.state === 'firing');
-  if (firing.length === 0) return `none firing (1h ${times(status.burnRates['1h'])})`;
+  if (firing.length === 0) return `none firing (1h ${times(status.burnRates['1h'] ?? null)})`;
   return firing
     .map(
       (tier) =>
         `${tier.longWindow} ${times(tier.longBurnRate)} and ${tier.shortWindow} ${times(tier.shortBurnRate)} ` +
-        `(${tier.severity} at ≥ ${tier.factor.toFixed(2)}×)`,
+        `(${tier.severity} above ${tier.factor}×)`,
     )
     .join('; ');
 }
@@ -217,8 +217,8 @@ function noticeAlert(alertname: string, title: string, text: string, fields: Mes
 
 /** Which way a budget is going: the last day's burn against the last three days'. */
 function trend(status: SloStatus): string {
-  const day = status.burnRates['1d'];
-  const threeDays = status.burnRates['3d'];
+  const day = status.burnRates['1d'] ?? null;
+  const threeDays = status.burnRates['3d'] ?? null;
   if (day === null || threeDays === null) return 'no trend yet';
   if (day > threeDays * 1.1) return 'burning faster';
   if (day < threeDays * 0.9) return 'improving';
@@ -239,8 +239,8 @@ export function formatDigest(
     label: `${status.name} (${status.service})`,
     value:
       `${status.state}; SLI ${percent(status.sli, 3)} of ${percent(status.objective, 3)}; ` +
-      `budget ${percent(status.budget.remainingRatio, 1)} left; burn 1d ${times(status.burnRates['1d'])}, ` +
-      `3d ${times(status.burnRates['3d'])}: ${trend(status)}`,
+      `budget ${percent(status.budget.remainingRatio, 1)} left; burn 1d ${times(status.burnRates['1d'] ?? null)}, ` +
+      `3d ${times(status.burnRates['3d'] ?? null)}: ${trend(status)}`,
   }));
   return {
     title,

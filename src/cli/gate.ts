@@ -3,11 +3,8 @@ import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GateAnswer } from '../gate/answer.js';
 import { CHANGE_TYPES } from '../gate/policy.js';
-
-/** Exit codes CI reads (DESIGN.md). */
-export const EXIT = { ok: 0, invalid: 1, deny: 2, warnFailed: 3, gateFailed: 4, usage: 64 } as const;
-
-export const FORMATS = ['text', 'json', 'markdown', 'github'] as const;
+import { callSloguard } from './client.js';
+import { EXIT, type GATE_FORMATS } from './exitCodes.js';
 
 export interface GateOptions {
   service: string;
@@ -18,7 +15,7 @@ export interface GateOptions {
   runUrl?: string;
   failOn: 'deny' | 'warn';
   onError: 'deny' | 'allow';
-  format: (typeof FORMATS)[number];
+  format: (typeof GATE_FORMATS)[number];
   url: string;
   token?: string;
   timeoutMs: number;
@@ -122,21 +119,14 @@ async function askOnce(options: GateOptions): Promise<Attempt> {
     ...(options.sha && { sha: options.sha }),
     ...(options.runUrl && { run_url: options.runUrl }),
   };
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(options.token && { authorization: `Bearer ${options.token}` }),
-      },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(options.timeoutMs),
-    });
-  } catch (error) {
-    const cause = (error as Error & { cause?: Error }).cause;
-    return { failure: `cannot reach ${url.origin}: ${cause?.message ?? (error as Error).message}` };
-  }
+  const reply = await callSloguard(url, {
+    method: 'POST',
+    body,
+    ...(options.token && { token: options.token }),
+    timeoutMs: options.timeoutMs,
+  });
+  if ('failure' in reply) return reply;
+  const { response } = reply;
   const text = await response.text();
   let parsed: (GateAnswer & { message?: string }) | undefined;
   try {

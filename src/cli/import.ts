@@ -38,6 +38,11 @@ export async function runImport(
     return 64;
   }
   const sloguard = createSloguard(config);
+  sloguard.cardinality.onOverflow(({ cap, refused, folded }) =>
+    err(
+      `series cap "${cap}" reached (${folded} new series of service "${refused.service}" counted under an overflow series; docs/security.md#cardinality)`,
+    ),
+  );
   const totalBytes = files.reduce((sum, file) => sum + statSync(file).size, 0);
   const bar = process.stderr.isTTY
     ? new SingleBar({

@@ -1,25 +1,32 @@
 #!/usr/bin/env node
-import closeWithGrace from 'close-with-grace';
+// Only commander and the option parsers load here: each command imports its module when it runs, so
+// `--help` and usage errors answer without loading the service (fastify, SQLite, OpenTelemetry).
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, loadConfig } from '../config/config.js';
-import { parseDuration } from '../config/duration.js';
-import { loadDefinitions } from '../definitions/load.js';
-import { lintDefinitions } from '../evaluate/lints.js';
-import { startService } from '../main.js';
-import { EXIT, FORMATS, runGate } from './gate.js';
-import { runImport } from './import.js';
-import { runNotifyTest } from './notify.js';
-import { runRules } from './rules.js';
+import { formatDuration, parseDuration } from '../config/duration.js';
+import { EXIT, GATE_FORMATS } from './exitCodes.js';
+import { STATUS_FORMATS } from './status.js';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const err = (text: string) => process.stderr.write(`${text}\n`);
+const io = { out, err };
 const defaultUrl = () => process.env.SLOGUARD_URL ?? 'http://127.0.0.1:9411';
+const config = async () => (await import('../config/config.js')).loadConfig();
+const definitionsOr = async (paths: string[]) =>
+  paths.length > 0 ? paths : [(await config()).definitionsPath];
 
-function gateDuration(text: string): number {
-  const ms = parseDuration(text);
+/** A duration like 30s or 15m; a bare number is seconds (what --timeout took before it took durations). */
+function duration(text: string): number {
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : parseDuration(text);
   if (ms === undefined) throw new InvalidArgumentError('expected a duration like 30s or 15m');
   return ms;
 }
+/** Defaults print as durations (`30s`), the way they are written, not as milliseconds. */
+const durationOption = (flags: string, description: string, fallbackMs: number) =>
+  new Option(flags, description).argParser(duration).default(fallbackMs, formatDuration(fallbackMs));
+const urlOption = () =>
+  new Option('--url <url>', 'sloguard URL (default: $SLOGUARD_URL or http://127.0.0.1:9411)');
+const tokenOption = (scope: string) =>
+  new Option('--token <token>', `bearer token with the ${scope} scope (default: $SLOGUARD_TOKEN)`);
 
 const program = new Command('sloguard')
   .description('SLOs, error budgets and a deploy gate from load-balancer and trace data')
@@ -30,29 +37,16 @@ program
   .command('serve')
   .description('run the service (settings from SLOGUARD_* variables and sloguard.yaml)')
   .action(async () => {
-    const service = await startService(loadConfig());
-    // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (their batches commit), close the store.
-    closeWithGrace({ delay: 10_000 }, async ({ err: error }) => {
-      if (error) err(`sloguard: stopping after an unexpected error: ${error.stack ?? error.message}`);
-      await service.close();
-    });
+    await (await import('./serve.js')).runServe(err);
   });
 
 program
   .command('validate')
   .description('check SLO files; exit 0 when all are valid, 1 otherwise')
   .argument('[paths...]', 'files or folders (default: the definitions folder)')
-  .action((paths: string[]) => {
-    const targets = paths.length > 0 ? paths : [loadConfig().definitionsPath];
-    const { definitions, errors, warnings, files } = loadDefinitions(targets);
-    for (const warning of [...warnings, ...lintDefinitions(definitions)]) err(`warning: ${warning.message}`);
-    for (const error of errors) err(error.message);
-    if (errors.length > 0) {
-      err(`${errors.length} problem${errors.length === 1 ? '' : 's'} in ${files.length} files`);
-      process.exitCode = EXIT.invalid;
-      return;
-    }
-    out(`ok: ${definitions.length} SLOs in ${files.length} files`);
+  .action(async (paths: string[]) => {
+    const targets = await definitionsOr(paths);
+    process.exitCode = (await import('./validate.js')).runValidate(targets, io);
   });
 
 program
@@ -72,31 +66,36 @@ program
       .default('deny'),
   )
   .addOption(
-    new Option('--on-error <policy>', 'what a failed gate means').choices(['deny', 'allow']).default('deny'),
+    new Option('--on-error <policy>', 'what a gate that cannot answer means')
+      .choices(['deny', 'allow'])
+      .default('deny'),
   )
   .addOption(
     new Option('--format <format>', 'output (github: also $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY)')
-      .choices(FORMATS)
+      .choices(GATE_FORMATS)
       .default('text'),
   )
-  .option('--wait <duration>', 'ask again until allowed or this long has passed (e.g. 15m)', gateDuration, 0)
-  .option('--poll-interval <duration>', 'pause between asks while waiting', gateDuration, 30_000)
-  .option('--url <url>', 'sloguard URL (default $SLOGUARD_URL or http://127.0.0.1:9411)')
-  .option('--token <token>', 'bearer token (default $SLOGUARD_TOKEN)')
-  .option('--timeout <seconds>', 'how long to wait for an answer', '30')
+  .addOption(
+    durationOption('--wait <duration>', 'ask again until allowed or this long has passed (e.g. 15m)', 0),
+  )
+  .addOption(durationOption('--poll-interval <duration>', 'pause between asks while waiting', 30_000))
+  .addOption(urlOption())
+  .addOption(tokenOption('gate'))
+  .addOption(durationOption('--timeout <duration>', 'how long to wait for an answer', 30_000))
   .action(async (options) => {
+    const { runGate } = await import('./gate.js');
     process.exitCode = await runGate(
       {
         ...options,
         url: options.url ?? defaultUrl(),
         token: options.token ?? process.env.SLOGUARD_TOKEN,
-        timeoutMs: Number(options.timeout) * 1000,
+        timeoutMs: options.timeout,
         waitMs: options.wait,
         pollMs: options.pollInterval,
         githubOutput: process.env.GITHUB_OUTPUT,
         githubSummary: process.env.GITHUB_STEP_SUMMARY,
       },
-      { out, err },
+      io,
     );
   });
 
@@ -114,7 +113,8 @@ program
   )
   .argument('<files...>', 'log files')
   .action(async (files: string[], options) => {
-    process.exitCode = await runImport(files, options, loadConfig(), out, err);
+    const { runImport } = await import('./import.js');
+    process.exitCode = await runImport(files, options, await config(), out, err);
   });
 
 program
@@ -124,47 +124,29 @@ program
   .option('--window <duration>', 'judge every SLO over this window instead of its own (e.g. 28d)')
   .option('--output <file>', 'write the rule file here instead of stdout')
   .argument('[paths...]', 'files or folders (default: the definitions folder)')
-  .action((paths: string[], options) => {
-    const targets = paths.length > 0 ? paths : [loadConfig().definitionsPath];
-    process.exitCode = runRules(targets, options, out, err);
+  .action(async (paths: string[], options) => {
+    const targets = await definitionsOr(paths);
+    process.exitCode = (await import('./rules.js')).runRules(targets, options, out, err);
   });
 
 program
   .command('status')
-  .description('print every SLO with its SLI, budget and state')
-  .option('--url <url>', 'sloguard URL (default $SLOGUARD_URL or http://127.0.0.1:9411)')
-  .action(async (options: { url?: string }) => {
-    const url = new URL('/api/v1/slos', options.url ?? defaultUrl());
-    const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-    const body = (await response.json()) as {
-      slos: Array<{
-        name: string;
-        service: string;
-        state: string;
-        sli: number | null;
-        objective: number;
-        budget: { remaining_ratio: number | null };
-      }>;
-    };
-    const pct = (ratio: number | null, digits: number) =>
-      ratio === null ? 'n/a' : `${(ratio * 100).toFixed(digits)}%`;
-    const rows = body.slos.map((s) => [
-      s.service,
-      s.name,
-      s.state,
-      pct(s.sli, 3),
-      pct(s.objective, 3),
-      pct(s.budget.remaining_ratio, 1),
-    ]);
-    const table = [['SERVICE', 'SLO', 'STATE', 'SLI', 'OBJECTIVE', 'BUDGET LEFT'], ...rows];
-    const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    for (const row of table)
-      out(
-        row
-          .map((cell, i) => cell.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      );
+  .description('print every SLO with its SLI, budget and state; exit 1 when sloguard cannot be reached')
+  .addOption(urlOption())
+  .addOption(tokenOption('read'))
+  .addOption(new Option('--format <format>', 'output').choices(STATUS_FORMATS).default('table'))
+  .addOption(durationOption('--timeout <duration>', 'how long to wait for an answer', 30_000))
+  .action(async (options) => {
+    const { runStatus } = await import('./status.js');
+    process.exitCode = await runStatus(
+      {
+        url: options.url ?? defaultUrl(),
+        token: options.token ?? process.env.SLOGUARD_TOKEN,
+        format: options.format,
+        timeoutMs: options.timeout,
+      },
+      io,
+    );
   });
 
 program
@@ -174,7 +156,8 @@ program
   .description('send a test message to a notification target; exit 0 when delivered, 1 when not')
   .argument('<target>', 'a target named under notifications.targets in sloguard.yaml')
   .action(async (target: string) => {
-    process.exitCode = await runNotifyTest(loadConfig(), target, { out, err });
+    const { runNotifyTest } = await import('./notify.js');
+    process.exitCode = await runNotifyTest(await config(), target, io);
   });
 
 try {
@@ -184,7 +167,7 @@ try {
     process.exitCode = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)
       ? 0
       : EXIT.usage;
-  } else if (error instanceof ConfigError) {
+  } else if (error instanceof Error && error.name === 'ConfigError') {
     err(`configuration error: ${error.message}`);
     process.exitCode = EXIT.usage;
   } else {

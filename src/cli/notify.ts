@@ -1,6 +1,6 @@
 import { sendTestMessage } from '../alert/alerting.js';
 import type { Config } from '../config/config.js';
-import { EXIT } from './gate.js';
+import { EXIT } from './exitCodes.js';
 
 /**
  * `sloguard notify test TARGET`: sends one test message to a configured target now and reports the

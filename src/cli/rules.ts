@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { parseDuration } from '../config/duration.js';
 import { loadDefinitions } from '../definitions/load.js';
 import { prometheusRules, ruleFileYaml } from '../rules/prometheus.js';
-import { EXIT } from './gate.js';
+import { EXIT } from './exitCodes.js';
 
 export interface RulesOptions {
   format: 'prometheus';

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parseDocument } from 'yaml';
+import { type CardinalityLimits, DEFAULT_CARDINALITY_LIMITS } from '../ingest/cardinality.js';
 import { resolveScrapeTargets, ScrapeFile, type ScrapeSettings } from '../ingest/scrape/settings.js';
 import { type CollectorSettings, CollectorsFile, resolveCollectors } from '../ingest/tail/settings.js';
 import { AuthFile, type AuthSettings, isLoopback, resolveAuth } from './auth.js';
@@ -23,7 +24,7 @@ const ServiceSettings = Type.Object(
 );
 
 /** The optional sloguard.yaml. Environment variables win over it. */
-const FileConfig = Type.Object(
+export const FileConfig = Type.Object(
   {
     host: Type.Optional(Type.String()),
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
@@ -32,8 +33,12 @@ const FileConfig = Type.Object(
     evaluationInterval: Type.Optional(Type.String()),
     minuteRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
     hourRetentionDays: Type.Optional(Type.Integer({ minimum: 400 })),
+    maxClockSkew: Type.Optional(Type.String()),
     maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     maxQueuedObservations: Type.Optional(Type.Integer({ minimum: 1000 })),
+    maxSeries: Type.Optional(Type.Integer({ minimum: 100 })),
+    maxSeriesPerService: Type.Optional(Type.Integer({ minimum: 10 })),
+    maxServices: Type.Optional(Type.Integer({ minimum: 1 })),
     logLevel: Type.Optional(Type.String()),
     tracingUrl: Type.Optional(Type.String()),
     otelMetricsUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -68,12 +73,16 @@ export interface Config {
   port: number;
   databasePath: string;
   definitionsPath: string;
-  /** Evaluation tick in milliseconds; divides a minute or an hour so it maps onto a cron schedule. */
+  /** Evaluation tick in milliseconds; divides a minute or an hour so ticks land on round times. */
   evaluationIntervalMs: number;
   minuteRetentionDays: number;
   hourRetentionDays: number;
+  /** How far ahead of this server's clock an incoming time may lie (senders' clocks drift a little). */
+  maxClockSkewMs: number;
   maxBodyBytes: number;
   maxQueuedObservations: number;
+  /** Caps on the series request data can create (docs/security.md#cardinality). */
+  cardinality: CardinalityLimits;
   logLevel: string;
   /** Self-tracing: a Zipkin `/api/v2/spans` URL, or `self` for this service's own; absent means off. */
   tracingUrl?: string;
@@ -113,7 +122,7 @@ export class ConfigError extends Error {
  */
 export const DEFAULT_MINUTE_RETENTION_DAYS = 3;
 
-/** Every environment variable the service reads, with its file key and default (README lists them). */
+/** Every environment variable the service reads, with its file key and default (docs/configuration.md lists them). */
 export const ENVIRONMENT = {
   SLOGUARD_HOST: { key: 'host', default: '127.0.0.1' },
   SLOGUARD_PORT: { key: 'port', default: '9411' },
@@ -125,8 +134,15 @@ export const ENVIRONMENT = {
     default: String(DEFAULT_MINUTE_RETENTION_DAYS),
   },
   SLOGUARD_HOUR_RETENTION_DAYS: { key: 'hourRetentionDays', default: '400' },
+  SLOGUARD_MAX_CLOCK_SKEW: { key: 'maxClockSkew', default: '5m' },
   SLOGUARD_MAX_BODY_BYTES: { key: 'maxBodyBytes', default: String(16 * 1024 * 1024) },
   SLOGUARD_MAX_QUEUED_OBSERVATIONS: { key: 'maxQueuedObservations', default: '2000000' },
+  SLOGUARD_MAX_SERIES: { key: 'maxSeries', default: String(DEFAULT_CARDINALITY_LIMITS.maxSeries) },
+  SLOGUARD_MAX_SERIES_PER_SERVICE: {
+    key: 'maxSeriesPerService',
+    default: String(DEFAULT_CARDINALITY_LIMITS.maxSeriesPerService),
+  },
+  SLOGUARD_MAX_SERVICES: { key: 'maxServices', default: String(DEFAULT_CARDINALITY_LIMITS.maxServices) },
   SLOGUARD_LOG_LEVEL: { key: 'logLevel', default: 'info' },
   SLOGUARD_TRACING_URL: { key: 'tracingUrl', default: '' },
   SLOGUARD_OTEL_METRICS_URL: { key: 'otelMetricsUrl', default: '' },
@@ -159,14 +175,6 @@ function integer(name: string, text: string, min: number, max = Number.MAX_SAFE_
   return value;
 }
 
-/** A tick must divide a minute (seconds) or an hour (minutes) so node-cron can run it. */
-export function evaluationCron(intervalMs: number): string {
-  const seconds = intervalMs / 1000;
-  if (seconds < 60) return `*/${seconds} * * * * *`;
-  const minutes = seconds / 60;
-  return minutes === 1 ? '0 * * * * *' : `0 */${minutes} * * * *`;
-}
-
 function evaluationInterval(name: string, text: string): number {
   const ms = parseDuration(text);
   const valid =
@@ -178,6 +186,17 @@ function evaluationInterval(name: string, text: string): number {
       name,
       `expected a duration that divides a minute or an hour (5s, 30s, 1m, 5m), got "${text}"`,
     );
+  }
+  return ms;
+}
+
+/** Up to an hour: more would let a sender stamp traffic far enough ahead to lie in wait for the budget. */
+export const MAX_CLOCK_SKEW_LIMIT_MS = 3_600_000;
+
+function clockSkew(name: string, text: string): number {
+  const ms = text === '0s' ? 0 : parseDuration(text);
+  if (ms === undefined || ms > MAX_CLOCK_SKEW_LIMIT_MS) {
+    throw new ConfigError(name, `expected a duration from 0s to 1h (e.g. 5m), got "${text}"`);
   }
   return ms;
 }
@@ -242,12 +261,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       1,
     ),
     hourRetentionDays: integer('SLOGUARD_HOUR_RETENTION_DAYS', setting('SLOGUARD_HOUR_RETENTION_DAYS'), 400),
+    maxClockSkewMs: clockSkew('SLOGUARD_MAX_CLOCK_SKEW', setting('SLOGUARD_MAX_CLOCK_SKEW')),
     maxBodyBytes: integer('SLOGUARD_MAX_BODY_BYTES', setting('SLOGUARD_MAX_BODY_BYTES'), 1024),
     maxQueuedObservations: integer(
       'SLOGUARD_MAX_QUEUED_OBSERVATIONS',
       setting('SLOGUARD_MAX_QUEUED_OBSERVATIONS'),
       1000,
     ),
+    cardinality: {
+      maxSeries: integer('SLOGUARD_MAX_SERIES', setting('SLOGUARD_MAX_SERIES'), 100),
+      maxSeriesPerService: integer(
+        'SLOGUARD_MAX_SERIES_PER_SERVICE',
+        setting('SLOGUARD_MAX_SERIES_PER_SERVICE'),
+        10,
+      ),
+      maxServices: integer('SLOGUARD_MAX_SERVICES', setting('SLOGUARD_MAX_SERVICES'), 1),
+    },
     logLevel: setting('SLOGUARD_LOG_LEVEL'),
     ...tracingUrl(setting('SLOGUARD_TRACING_URL')),
     ...otelMetricsUrl(setting('SLOGUARD_OTEL_METRICS_URL')),

@@ -34,6 +34,9 @@ export function definitionFiles(paths: readonly string[]): string[] {
   const visit = (path: string): void => {
     if (statSync(path).isDirectory()) {
       for (const entry of readdirSync(path).sort()) {
+        // Hidden entries are not definitions: a Kubernetes ConfigMap mount keeps every file a second and third
+        // time under `..data/` and `..<timestamp>/`, editors keep swap files.
+        if (entry.startsWith('.')) continue;
         const child = join(path, entry);
         if (statSync(child).isDirectory() || ['.yaml', '.yml'].includes(extname(entry))) visit(child);
       }

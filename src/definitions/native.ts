@@ -137,7 +137,12 @@ function readBudgeting(
 /** The fields SLOs and composites share: names, objective, window. */
 function common(
   metadata: NativeSlo['metadata'],
-  spec: { description?: string; objective: number; window: NativeSlo['spec']['window'] },
+  spec: {
+    description?: string;
+    objective: number;
+    window: NativeSlo['spec']['window'];
+    minValidEvents?: number;
+  },
   document: YamlDocument,
   fail: Fail,
 ) {
@@ -150,6 +155,7 @@ function common(
     labels: metadata.labels ?? {},
     objective: spec.objective / 100,
     objectivePercent: spec.objective,
+    ...(spec.minValidEvents !== undefined && { minValidEvents: spec.minValidEvents }),
     windowMs: nominalWindowMs(windowSpec),
     window: describeWindow(windowSpec),
     windowSpec,

@@ -9,6 +9,8 @@ export class SloRegistry {
   readonly thresholdsUs: readonly number[];
   /** Every good/bad/valid rule set an SLO declares, per kind and service: ingest counts each exactly. */
   readonly countingRules: readonly CountingRule[];
+  /** Every service an indicator selects, with the routes selected in it (none: all its routes). */
+  readonly selectedRoutes = new Map<string, Set<string>>();
 
   constructor(readonly definitions: readonly SloDefinition[]) {
     const thresholds = new Set<number>();
@@ -19,10 +21,13 @@ export class SloRegistry {
       list.push(definition);
       this.byService.set(definition.service, list);
       for (const indicator of indicatorsOf(definition)) {
-        if (indicator.good.kind === 'latency') thresholds.add(indicator.good.thresholdUs);
-        const { rules: declared, source } = indicator;
+        const { good, select, source, rules: declared } = indicator;
+        if (good.kind === 'latency') thresholds.add(good.thresholdUs);
+        const service = select.service ?? definition.service;
+        const routes = this.selectedRoutes.get(service) ?? new Set();
+        if (select.route !== undefined) routes.add(select.route);
+        this.selectedRoutes.set(service, routes);
         if (!declared || source === 'prometheus') continue;
-        const service = indicator.select.service ?? definition.service;
         const { id, ...eventRules } = declared;
         rules.set(`${source}\u0000${service}\u0000${id}`, { id, kind: source, service, rules: eventRules });
       }
@@ -33,9 +38,6 @@ export class SloRegistry {
 
   /** Routes the SLOs of a service select: they double as route templates at ingest. */
   routesOf(service: string): string[] {
-    const routes = this.definitions
-      .flatMap((d) => indicatorsOf(d).filter((i) => (i.select.service ?? d.service) === service))
-      .flatMap((indicator) => indicator.select.route ?? []);
-    return [...new Set(routes)];
+    return [...(this.selectedRoutes.get(service) ?? [])];
   }
 }

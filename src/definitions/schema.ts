@@ -71,6 +71,9 @@ const Budgeting = Type.Union([
   ),
 ]);
 
+/** Valid events (or slices) a window needs before its budget is judged; see docs/slo-definitions.md. */
+const MinValidEvents = Type.Integer({ minimum: 1, maximum: 1_000_000_000 });
+
 const Metadata = Type.Object(
   {
     name: Type.String({ pattern: RFC1123_NAME }),
@@ -108,6 +111,7 @@ export const NativeSlo = Type.Object(
         objective: Objective,
         window: Window,
         budgeting: Type.Optional(Budgeting),
+        minValidEvents: Type.Optional(MinValidEvents),
       },
       { additionalProperties: false },
     ),
@@ -128,6 +132,7 @@ export const NativeCompositeSlo = Type.Object(
         objective: Objective,
         window: Window,
         budgeting: Type.Optional(Type.Literal('occurrences')),
+        minValidEvents: Type.Optional(MinValidEvents),
         components: Type.Array(
           Type.Object(
             {

@@ -71,6 +71,8 @@ export interface SloDefinition {
   /** Target as a ratio (0.9995), and as written (99.95). */
   objective: number;
   objectivePercent: number;
+  /** Overrides the valid events a window needs before its budget is judged (default: one allowed bad event). */
+  minValidEvents?: number;
   /** Nominal window length (a calendar month counts 30 days, as OpenSLO's `1M`); scales burn-rate tiers. */
   windowMs: number;
   /** The window for display: `28d`, or `1 month (Europe/Berlin)`. */

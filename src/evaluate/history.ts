@@ -6,8 +6,8 @@ import type { SparseCounts } from '../store/histogram.js';
 import type { TimelineStore } from '../store/timeline.js';
 import { windowRange } from './calendar.js';
 import { type CorrectionIntervals, correctionIntervals } from './corrections.js';
-import { BURN_WINDOWS_MS } from './math.js';
-import { selects } from './select.js';
+import { burnWindows } from './math.js';
+import { selectedSeries } from './select.js';
 import { type SloPoint, type StepRange, sloTimeseries } from './timeseries.js';
 
 export interface SloHistory {
@@ -35,12 +35,12 @@ export class SloHistoryReader {
     const readFromMs =
       Math.min(
         windowRange(definition.windowSpec, range.fromMs).startMs,
-        range.fromMs - BURN_WINDOWS_MS['3d'],
+        range.fromMs - burnWindows(definition.windowMs).at(-1)![1],
       ) - range.stepMs;
     const oldestMinuteKept = this.buckets.oldestMinuteKept(nowMs);
-    const series = this.buckets.listSeries();
+    const series = this.buckets.seriesReader();
     const reads = indicatorsOf(definition).map((indicator) => {
-      const ids = series.filter((row) => selects(definition, row, indicator)).map((row) => row.id);
+      const ids = selectedSeries(definition, series, indicator).map((row) => row.id);
       const { good } = indicator;
       const latency =
         good.kind === 'latency'

@@ -2,14 +2,14 @@ import type { Correction } from '../definitions/corrections.js';
 import { rulesText } from '../definitions/eventRules.js';
 import { type Indicator, indicatorsOf, type SloDefinition } from '../definitions/slo.js';
 import { clip, type Interval } from '../definitions/timeWindows.js';
-import { type BucketStore, type CountKey, ruleCountKey, type SeriesRow } from '../store/buckets.js';
+import { type BucketStore, type CountKey, ruleCountKey } from '../store/buckets.js';
 import type { ClosedSlices } from '../store/slices.js';
 import type { BucketSums } from '../store/slotCache.js';
 import { compositeCounts, type SliceSeries, summariseSlices } from './budgeting.js';
 import { windowRange } from './calendar.js';
 import { addEvents, correctionIntervals, NO_EVENTS, withoutEvents } from './corrections.js';
-import { BURN_WINDOWS_MS, type BurnWindow } from './math.js';
-import { selectedSeries } from './select.js';
+import { type BurnWindow, burnWindows } from './math.js';
+import { type SeriesSource, selectedSeries } from './select.js';
 import type { EvaluationInput, EventCounts } from './status.js';
 
 /** Good and valid events of an indicator from store sums: availability counts requests, latency timed ones. */
@@ -63,7 +63,7 @@ export function unjudgedWarning(slices: ClosedSlices): string {
 export function storeInput(
   buckets: BucketStore,
   definition: SloDefinition,
-  series: readonly SeriesRow[],
+  series: SeriesSource,
   nowMs: number,
   corrections: readonly Correction[] = [],
 ): EvaluationInput {
@@ -72,7 +72,8 @@ export function storeInput(
     return { indicator, matching, ids: matching.map((row) => row.id), threshold: countKeyOf(indicator) };
   });
   const range = windowRange(definition.windowSpec, nowMs);
-  const longestBurnMs = Math.max(...Object.values(BURN_WINDOWS_MS));
+  const windows = burnWindows(definition.windowMs);
+  const longestBurnMs = Math.max(...windows.map(([, ms]) => ms));
   const corrected = correctionIntervals(
     definition,
     corrections,
@@ -113,10 +114,8 @@ export function storeInput(
   const window = count(range.startMs);
   const windowEstimated = estimated;
   const windowStartMs = definition.windowSpec.kind === 'calendar' ? range.startMs : effectiveFromMs;
-  const burnWindows = {} as Record<BurnWindow, EventCounts>;
-  for (const [name, ms] of Object.entries(BURN_WINDOWS_MS) as Array<[BurnWindow, number]>) {
-    burnWindows[name] = count(nowMs - ms);
-  }
+  const burnCounts: Record<BurnWindow, EventCounts> = {};
+  for (const [name, ms] of windows) burnCounts[name] = count(nowMs - ms);
   const warnings = parts.some((part) => part.matching.length === 0) ? [NO_SERIES_WARNING] : [];
   if (windowEstimated > 0) warnings.push(estimatedWarning(windowEstimated));
   const lastSeen = parts
@@ -124,8 +123,9 @@ export function storeInput(
     .reduce((latest, row) => Math.max(latest, row.lastSeenMs), -1);
   const input: EvaluationInput = {
     window,
-    burnWindows,
-    lastObservationMs: lastSeen >= 0 ? lastSeen : null,
+    burnWindows: burnCounts,
+    // A sender's clock may run ahead by the allowed skew (and older versions stored any time): never later than now.
+    lastObservationMs: lastSeen >= 0 ? Math.min(lastSeen, nowMs) : null,
     windowStartMs,
     ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: range.endMs }),
     warnings,

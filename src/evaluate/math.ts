@@ -1,3 +1,5 @@
+import { formatDuration } from '../config/duration.js';
+
 /**
  * SLI, error budget and burn-rate arithmetic. Pure: numbers in, numbers out. A ratio that has no meaning
  * (no valid events) is null, never NaN or Infinity, so it survives JSON and comparisons.
@@ -64,52 +66,102 @@ export function timeToExhaustionMs(
   return (remainingRatio * windowMs) / rate;
 }
 
-/** The standard burn-rate windows; every tier's long and short window is among them. */
-export const BURN_WINDOWS_MS = {
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * Windows every status reports a burn rate over, whatever its SLO window: what charts, messages and the gate
+ * answer read (`burn_rates`). An SLO's tiers add their own windows to these.
+ */
+export const REPORTED_BURN_WINDOWS_MS: Readonly<Record<string, number>> = {
   '5m': 300_000,
   '30m': 1_800_000,
   '1h': 3_600_000,
   '2h': 7_200_000,
   '6h': 21_600_000,
-  '1d': 86_400_000,
-  '3d': 259_200_000,
-} as const;
-export type BurnWindow = keyof typeof BURN_WINDOWS_MS;
+  '1d': DAY_MS,
+  '3d': 3 * DAY_MS,
+};
+/** A burn-rate window by its duration spelling (`5m`, `1h30m`). */
+export type BurnWindow = string;
 
 /** One tier of the multi-window multi-burn-rate alert (SRE Workbook ch. 5). */
 export interface BurnRateTier {
   severity: 'page' | 'ticket';
   longWindow: BurnWindow;
   shortWindow: BurnWindow;
-  /** Share of the whole budget this tier lets burn within its long window before it fires. */
-  budgetShare: number;
-  /** Burn-rate threshold for this SLO's window. */
+  longWindowMs: number;
+  shortWindowMs: number;
+  /** Burn-rate threshold: the tier fires when both windows burn faster than this. */
   factor: number;
+  /** Share of the whole budget spent in the long window at the factor's rate, when the tier fires. */
+  budgetShare: number;
 }
 
-/** The Workbook's tiers as budget shares: 2% in 1h, 5% in 6h, 10% in 1d, 10% in 3d. */
-const WORKBOOK_TIERS: ReadonlyArray<Omit<BurnRateTier, 'factor'>> = [
-  { severity: 'page', longWindow: '1h', shortWindow: '5m', budgetShare: 0.02 },
-  { severity: 'page', longWindow: '6h', shortWindow: '30m', budgetShare: 0.05 },
-  { severity: 'ticket', longWindow: '1d', shortWindow: '2h', budgetShare: 0.1 },
-  { severity: 'ticket', longWindow: '3d', shortWindow: '6h', budgetShare: 0.1 },
+/** Pyrra's tiers, laid out for a 28-day window: the factors stay, the windows scale with the SLO window. */
+const ANCHOR_WINDOW_MS = 28 * DAY_MS;
+const TIERS_AT_ANCHOR: ReadonlyArray<{
+  severity: BurnRateTier['severity'];
+  longMs: number;
+  shortMs: number;
+  factor: number;
+}> = [
+  { severity: 'page', longMs: 3_600_000, shortMs: 300_000, factor: 14 },
+  { severity: 'page', longMs: 21_600_000, shortMs: 1_800_000, factor: 7 },
+  { severity: 'ticket', longMs: DAY_MS, shortMs: 7_200_000, factor: 2 },
+  { severity: 'ticket', longMs: 4 * DAY_MS, shortMs: 21_600_000, factor: 1 },
 ];
 
+/** A window scaled from 28 days to the SLO window, in whole minutes (the bucket size), at least one. */
+function scaledWindowMs(msAtAnchor: number, windowMs: number): number {
+  return Math.max(MINUTE_MS, Math.round((msAtAnchor * windowMs) / ANCHOR_WINDOW_MS / MINUTE_MS) * MINUTE_MS);
+}
+
 /**
- * Factors scaled to the SLO window as Sloth does: factor = share × window ÷ long window. For 30 days this
- * gives the Workbook's 14.4, 6, 3 and 1; for 28 days 13.44, 5.6, 2.8 and 0.933.
+ * The burn-rate tiers of an SLO window, for the alert engine, the gate and `sloguard rules` alike. Factors
+ * are fixed (14, 7, 2, 1) and no tier fires at or under 1×; the windows scale with the SLO window as Pyrra
+ * does, so each tier spends the same share of the budget before it fires whatever the window (28 days:
+ * 1h/5m, 6h/30m, 1d/2h, 4d/6h). Calendar windows use their nominal length (a month is 30 days).
  */
 export function burnRateTiers(windowMs: number): BurnRateTier[] {
-  return WORKBOOK_TIERS.map((tier) => ({
-    ...tier,
-    factor: (tier.budgetShare * windowMs) / BURN_WINDOWS_MS[tier.longWindow],
-  }));
+  return TIERS_AT_ANCHOR.map((tier) => {
+    const longWindowMs = scaledWindowMs(tier.longMs, windowMs);
+    const shortWindowMs = scaledWindowMs(tier.shortMs, windowMs);
+    return {
+      severity: tier.severity,
+      longWindow: formatDuration(longWindowMs),
+      shortWindow: formatDuration(shortWindowMs),
+      longWindowMs,
+      shortWindowMs,
+      factor: tier.factor,
+      budgetShare: (tier.factor * longWindowMs) / windowMs,
+    };
+  });
+}
+
+/** Every window an SLO needs a burn rate over, shortest first: the reported ones and its tiers' own. */
+export function burnWindows(windowMs: number): Array<[BurnWindow, number]> {
+  const windows = new Map(Object.entries(REPORTED_BURN_WINDOWS_MS));
+  for (const tier of burnRateTiers(windowMs)) {
+    windows.set(tier.longWindow, tier.longWindowMs);
+    windows.set(tier.shortWindow, tier.shortWindowMs);
+  }
+  return [...windows].sort((a, b) => a[1] - b[1]);
+}
+
+/**
+ * How long a sudden burn at `rate` takes to fire a tier from a clean history: the long window's rate
+ * passes the factor after factor ÷ rate of it (the short window, shorter, passes first). Null if it never does.
+ */
+export function detectionMs(tier: BurnRateTier, rate: number): number | null {
+  return rate > tier.factor ? (tier.factor / rate) * tier.longWindowMs : null;
 }
 
 export type TierState = 'firing' | 'ok' | 'insufficient-data';
 
 /**
- * A tier fires when both its windows burn at or above its factor. Below `minEvents` valid events in the long
+ * A tier fires when both its windows burn faster than its factor (strictly, so a factor of 1 never fires on a
+ * budget spent exactly by the window's end). Below `minEvents` valid events in the long
  * window it does not judge by ratio alone: one failed request out of two is not a page.
  */
 export function tierState(
@@ -119,7 +171,7 @@ export function tierState(
   minEvents: number,
 ): TierState {
   if (long.valid < minEvents) return 'insufficient-data';
-  return long.rate !== null && short.rate !== null && long.rate >= tier.factor && short.rate >= tier.factor
+  return long.rate !== null && short.rate !== null && long.rate > tier.factor && short.rate > tier.factor
     ? 'firing'
     : 'ok';
 }

@@ -1,5 +1,3 @@
-import cron, { type ScheduledTask } from 'node-cron';
-import { evaluationCron } from '../config/config.js';
 import type { Correction } from '../definitions/corrections.js';
 import type { SloRegistry } from '../definitions/registry.js';
 import type { SloDefinition } from '../definitions/slo.js';
@@ -14,12 +12,29 @@ export function eventCounts(definition: SloDefinition, counts: WindowCounts): Ev
 }
 
 /**
+ * Milliseconds until the next tick: the next multiple of the interval on the wall clock (so ticks land on
+ * round times) that lies at least half an interval ahead. Always between half and one and a half intervals,
+ * whatever the wall clock did: the timer that waits it out runs on the monotonic clock, so a wall-clock step
+ * back (NTP, a VM restored) delays no tick, where a cron schedule would wait until the wall clock got back.
+ */
+export function delayToNextTick(nowMs: number, intervalMs: number): number {
+  const half = intervalMs / 2;
+  const from = nowMs + half;
+  return half + intervalMs - (((from % intervalMs) + intervalMs) % intervalMs);
+}
+
+/**
  * Runs the pure evaluation for every SLO on each tick: reads window sums from the store, computes each
- * SloStatus, keeps the latest in memory for the gate and the API, and persists them.
+ * SloStatus, keeps the latest in memory for the gate and the API, and persists them. Each tick evaluates at the
+ * wall time it runs; how old a status is comes from the monotonic clock, so wall-clock steps do not make a
+ * fresh status stale or an old one fresh (see isStale).
  */
 export class SloEvaluator {
   private latest = new Map<string, SloStatus>();
-  private task: ScheduledTask | undefined;
+  /** performance.now() when each status of this process was evaluated. */
+  private readonly evaluatedMonotonic = new WeakMap<SloStatus, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
   private readonly external: ExternalCounts[] = [];
   private readonly listeners: Array<(statuses: readonly SloStatus[], durationMs: number) => void> = [];
   private corrections: () => readonly Correction[] = () => [];
@@ -39,7 +54,7 @@ export class SloEvaluator {
     const startedAt = performance.now();
     const corrections = this.corrections();
     const results = this.buckets.readPass(() => {
-      const series = this.buckets.listSeries();
+      const series = this.buckets.seriesReader();
       return this.registry.definitions.map((definition) => {
         const external = this.external.find((source) => source.reads(definition));
         if (external) return this.evaluateExternal(definition, external, nowMs);
@@ -49,6 +64,7 @@ export class SloEvaluator {
     });
     this.statuses.saveAll(results);
     this.latest = new Map(results.map((status) => [status.name, status]));
+    for (const status of results) this.evaluatedMonotonic.set(status, startedAt);
     const durationMs = performance.now() - startedAt;
     for (const listener of this.listeners) listener(results, durationMs);
     return results;
@@ -68,9 +84,16 @@ export class SloEvaluator {
     return this.latest.get(name);
   }
 
-  /** A status older than two ticks is stale (the evaluator has stopped keeping up), or its source failed. */
+  /**
+   * Stale: its source failed; or it is older than two ticks (the evaluator has stopped keeping up), measured on
+   * the monotonic clock for statuses of this process and on the wall clock for those loaded at start; or it
+   * was evaluated later than `nowMs`: the wall clock stepped back, and the status is superseded at the next tick.
+   */
   isStale(status: SloStatus, nowMs = Date.now()): boolean {
-    return status.staleReason !== undefined || nowMs - status.evaluatedAtMs > 2 * this.intervalMs;
+    if (status.staleReason !== undefined || status.evaluatedAtMs > nowMs) return true;
+    const evaluatedAt = this.evaluatedMonotonic.get(status);
+    const ageMs = evaluatedAt === undefined ? nowMs - status.evaluatedAtMs : performance.now() - evaluatedAt;
+    return ageMs > 2 * this.intervalMs;
   }
 
   /** Where corrections come from (files and the API); every tick applies those in force then. */
@@ -102,21 +125,27 @@ export class SloEvaluator {
     return { ...previous, staleReason: read.failure };
   }
 
+  /** Ticks until stopped; a tick never overlaps the one before, and a failed tick does not stop the next. */
   start(onError: (error: unknown) => void): void {
-    this.task = cron.schedule(
-      evaluationCron(this.intervalMs),
-      async () => {
-        try {
-          await this.tick();
-        } catch (error) {
-          onError(error);
-        }
-      },
-      { noOverlap: true, name: 'evaluate-slos' },
-    );
+    this.running = true;
+    const schedule = () => {
+      this.timer = setTimeout(
+        async () => {
+          try {
+            await this.tick();
+          } catch (error) {
+            onError(error);
+          }
+          if (this.running) schedule();
+        },
+        delayToNextTick(Date.now(), this.intervalMs),
+      );
+    };
+    schedule();
   }
 
   stop(): void {
-    this.task?.stop();
+    this.running = false;
+    clearTimeout(this.timer);
   }
 }

@@ -1,5 +1,5 @@
 import type { Indicator, SloDefinition } from '../definitions/slo.js';
-import type { SeriesRow } from '../store/buckets.js';
+import type { SeriesOfService, SeriesRow } from '../store/buckets.js';
 
 /** Trace series carry the span kind as their source; by default only server spans are requests served. */
 const DEFAULT_SPAN_KINDS: readonly string[] = ['server'];
@@ -24,19 +24,14 @@ export function selects(
   );
 }
 
+/** Where an evaluation finds series: a list of every series, or the store's reader by service and route. */
+export type SeriesSource = readonly SeriesRow[] | SeriesOfService;
+
 /** Series lists grouped by kind and service, built once per list (one per tick) and shared by its SLOs. */
 const byService = new WeakMap<readonly SeriesRow[], Map<string, SeriesRow[]>>();
 const serviceKey = (kind: string, service: string) => `${kind}\u0000${service}`;
 
-/**
- * The series that feed an indicator of an SLO. Only the series of the selected service are tried, so a tick
- * of n SLOs over m series does not call `selects` n × m times.
- */
-export function selectedSeries(
-  definition: SloDefinition,
-  series: readonly SeriesRow[],
-  indicator: Indicator = definition.indicator,
-): SeriesRow[] {
+function candidatesIn(series: readonly SeriesRow[], kind: string, service: string): readonly SeriesRow[] {
   let groups = byService.get(series);
   if (!groups) {
     groups = new Map();
@@ -48,6 +43,24 @@ export function selectedSeries(
     }
     byService.set(series, groups);
   }
-  const candidates = groups.get(serviceKey(indicator.source, indicator.select.service ?? definition.service));
-  return (candidates ?? []).filter((row) => selects(definition, row, indicator));
+  return groups.get(serviceKey(kind, service)) ?? [];
+}
+
+/**
+ * The series that feed an indicator of an SLO. Only the series of the selected service (and route, when it
+ * selects one) are tried, so a tick of n SLOs over m series does not call `selects` n × m times, and series
+ * of other services or routes (an overflow flood) cost it nothing when read through the store's index.
+ */
+export function selectedSeries(
+  definition: SloDefinition,
+  series: SeriesSource,
+  indicator: Indicator = definition.indicator,
+): SeriesRow[] {
+  const service = indicator.select.service ?? definition.service;
+  if (indicator.source === 'prometheus') return [];
+  const candidates =
+    typeof series === 'function'
+      ? series(indicator.source, service, indicator.select.route)
+      : candidatesIn(series, indicator.source, service);
+  return candidates.filter((row) => selects(definition, row, indicator));
 }

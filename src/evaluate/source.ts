@@ -1,5 +1,5 @@
 import type { SloDefinition } from '../definitions/slo.js';
-import { BURN_WINDOWS_MS } from './math.js';
+import { burnWindows } from './math.js';
 import type { EvaluationInput } from './status.js';
 
 /**
@@ -20,9 +20,7 @@ export function noEvents(nowMs: number, windowMs: number): EvaluationInput {
   const none = { good: 0, valid: 0, errorBound: 0 };
   return {
     window: none,
-    burnWindows: Object.fromEntries(
-      Object.keys(BURN_WINDOWS_MS).map((w) => [w, none]),
-    ) as EvaluationInput['burnWindows'],
+    burnWindows: Object.fromEntries(burnWindows(windowMs).map(([name]) => [name, none])),
     lastObservationMs: null,
     windowStartMs: nowMs - windowMs,
   };

@@ -22,7 +22,7 @@ export interface EventCounts {
   errorBound: number;
 }
 
-export type SloState = 'ok' | 'warning' | 'exhausted' | 'no-data';
+export type SloState = 'ok' | 'warning' | 'exhausted' | 'insufficient-data' | 'no-data';
 
 export interface AlertTierStatus {
   severity: 'page' | 'ticket';
@@ -44,12 +44,17 @@ export interface SloStatus {
   window: string;
   evaluatedAtMs: number;
   state: SloState;
+  /** Valid events the window needs before its budget is judged (see `defaultMinValidEvents`). */
+  minValidEvents: number;
+  /** Whether the window holds that many: below it the state is `insufficient-data` and no tier alerts. */
+  enoughData: boolean;
   good: number;
   valid: number;
   sli: number | null;
   /** For latency SLIs read from histograms: the SLI could be off by this much either way. */
   sliErrorBound: number;
   budget: ErrorBudget & { allowedDowntimeSeconds: number };
+  /** Burn rate per window: the reported windows and the SLO's tier windows (see `burnWindows`). */
   burnRates: Record<BurnWindow, number | null>;
   alerts: AlertTierStatus[];
   /** Highest firing severity, or null. */
@@ -100,6 +105,37 @@ export interface EvaluationInput {
 /** Below this many valid events in a tier's long window, the tier reports insufficient data. */
 export const DEFAULT_MIN_EVENTS = 10;
 
+/**
+ * Valid events a window needs before its budget is judged: enough for the objective to allow one bad event,
+ * valid × (1 − objective) ≥ 1 (2,000 for 99.95%). Below it a single failure would read as an exhausted budget.
+ */
+export function defaultMinValidEvents(objective: number): number {
+  return Math.ceil(1 / allowedErrorRatio(objective) - 1e-9);
+}
+
+/**
+ * The state and firing severity of a status judged against a minimum of valid events: the evaluator's (the
+ * SLO's minimum) and the gate's (a GatePolicy's) alike. Without enough events the state is
+ * `insufficient-data` and nothing fires, whatever the ratios say.
+ */
+export function judgedAgainst(status: SloStatus, minValidEvents: number): SloStatus {
+  const enoughData = status.valid >= minValidEvents;
+  const firingTiers = status.alerts.filter((tier) => tier.state === 'firing');
+  const firing = !enoughData
+    ? null
+    : firingTiers.some((t) => t.severity === 'page')
+      ? 'page'
+      : firingTiers.length > 0
+        ? 'ticket'
+        : null;
+  let state: SloState = 'ok';
+  if (status.valid === 0 && !status.slices?.valid) state = 'no-data';
+  else if (!enoughData) state = 'insufficient-data';
+  else if (status.budget.remaining <= 0) state = 'exhausted';
+  else if (firing) state = 'warning';
+  return { ...status, minValidEvents, enoughData, firing, state };
+}
+
 /** Computes an SloStatus from event counts. Pure: no clock, no store. */
 export function evaluateSlo(
   definition: SloDefinition,
@@ -110,41 +146,33 @@ export function evaluateSlo(
   const { objective } = definition;
   const { good, valid, errorBound } = input.window;
   const { sli, budget } = budgetOf(definition, input);
-  const burnRates = {} as Record<BurnWindow, number | null>;
-  for (const [name, counts] of Object.entries(input.burnWindows) as Array<[BurnWindow, EventCounts]>) {
+  const burnRates: Record<BurnWindow, number | null> = {};
+  for (const [name, counts] of Object.entries(input.burnWindows)) {
     burnRates[name] = burnRate(objective, counts.good, counts.valid);
   }
-  const alerts = burnRateTiers(definition.windowMs).map(
+  const tiers = burnRateTiers(definition.windowMs);
+  const alerts = tiers.map(
     (tier): AlertTierStatus => ({
       severity: tier.severity,
       longWindow: tier.longWindow,
       shortWindow: tier.shortWindow,
       factor: tier.factor,
-      longBurnRate: burnRates[tier.longWindow],
-      shortBurnRate: burnRates[tier.shortWindow],
+      longBurnRate: burnRates[tier.longWindow] ?? null,
+      shortBurnRate: burnRates[tier.shortWindow] ?? null,
       state: tierState(
         tier,
-        { rate: burnRates[tier.longWindow], valid: input.burnWindows[tier.longWindow].valid },
-        { rate: burnRates[tier.shortWindow] },
+        { rate: burnRates[tier.longWindow] ?? null, valid: input.burnWindows[tier.longWindow]?.valid ?? 0 },
+        { rate: burnRates[tier.shortWindow] ?? null },
         minEvents,
       ),
     }),
   );
-  const firingTiers = alerts.filter((tier) => tier.state === 'firing');
-  const firing = firingTiers.some((t) => t.severity === 'page')
-    ? 'page'
-    : firingTiers.length > 0
-      ? 'ticket'
-      : null;
-  let state: SloState = 'ok';
-  if (valid === 0 && !input.slices?.valid) state = 'no-data';
-  else if (budget.remaining <= 0) state = 'exhausted';
-  else if (firing) state = 'warning';
-  const recentRate = burnRates['1h'];
+  // The page tier's long window: recent enough to act on, long enough not to swing with every minute.
+  const recentRate = burnRates[tiers[0]!.longWindow] ?? null;
   const windowMs =
     input.windowEndMs === undefined ? definition.windowMs : input.windowEndMs - input.windowStartMs;
   const exhaustionMs = timeToExhaustionMs(budget.remainingRatio, recentRate, windowMs);
-  return {
+  const status: SloStatus = {
     name: definition.name,
     service: definition.service,
     indicator: definition.indicator.good.kind,
@@ -152,7 +180,9 @@ export function evaluateSlo(
     objectivePercent: definition.objectivePercent,
     window: definition.window,
     evaluatedAtMs: nowMs,
-    state,
+    state: 'ok',
+    minValidEvents: 0,
+    enoughData: true,
     good,
     valid,
     sli,
@@ -160,7 +190,7 @@ export function evaluateSlo(
     budget: { ...budget, allowedDowntimeSeconds: allowedDowntimeMs(objective, windowMs) / 1000 },
     burnRates,
     alerts,
-    firing,
+    firing: null,
     timeToExhaustionSeconds: exhaustionMs === null ? null : exhaustionMs / 1000,
     lastObservationMs: input.lastObservationMs,
     windowStartMs: input.windowStartMs,
@@ -173,6 +203,7 @@ export function evaluateSlo(
       ? correctionsStatus(input.corrections, allowedErrorRatio(objective) * valid)
       : null,
   };
+  return judgedAgainst(status, definition.minValidEvents ?? defaultMinValidEvents(objective));
 }
 
 /** Planned downtime spends the budget: how much, in bad events and as a share of the window's allowance. */

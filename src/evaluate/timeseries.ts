@@ -5,7 +5,7 @@ import { compositeCounts } from './budgeting.js';
 import { windowRange } from './calendar.js';
 import { withoutEvents } from './corrections.js';
 import { indicatorCounts } from './inputs.js';
-import { BURN_WINDOWS_MS, type BurnWindow } from './math.js';
+import { type BurnWindow, burnWindows } from './math.js';
 import { type EventCounts, evaluateSlo, type SloStatus } from './status.js';
 
 /** The SLO as it stood at one time, and the traffic of the step that ended then. */
@@ -31,11 +31,33 @@ export interface StepRange {
   stepMs: number;
 }
 
+/** Points one range may have: a month at one-minute steps is more than any chart can show. */
+export const MAX_STEPS = 11_000;
+
+/**
+ * What is wrong with a range before anything walks it, in integer arithmetic: whole milliseconds that are safe
+ * integers (past 2^53 `t += step` stops advancing), from before to, and at most MAX_STEPS steps.
+ */
+export function stepRangeProblem({ fromMs, toMs, stepMs }: StepRange): string | undefined {
+  if (!Number.isSafeInteger(fromMs) || !Number.isSafeInteger(toMs))
+    return 'from and to must be whole milliseconds';
+  if (!Number.isSafeInteger(stepMs) || stepMs <= 0)
+    return 'step must be a positive whole number of milliseconds';
+  if (fromMs >= toMs) return 'from must be before to';
+  if (Math.floor((toMs - fromMs) / stepMs) + 1 > MAX_STEPS)
+    return `at most ${MAX_STEPS} points per request; use a larger step`;
+  return undefined;
+}
+
 /**
  * Step ends on multiples of the step after `fromMs` (so refreshes keep the same times), and `toMs` itself
- * last, so a chart ending now ends on the numbers the status tiles show.
+ * last, so a chart ending now ends on the numbers the status tiles show. Throws RangeError on a range
+ * stepRangeProblem refuses, so the loop is bounded whoever calls it.
  */
-export function stepTimes({ fromMs, toMs, stepMs }: StepRange): number[] {
+export function stepTimes(range: StepRange): number[] {
+  const problem = stepRangeProblem(range);
+  if (problem !== undefined) throw new RangeError(problem);
+  const { fromMs, toMs, stepMs } = range;
   const times: number[] = [];
   for (let t = Math.floor(fromMs / stepMs) * stepMs + stepMs; t <= toMs; t += stepMs) times.push(t);
   if (times.at(-1) !== toMs) times.push(toMs);
@@ -127,17 +149,16 @@ export function sloTimeseries(
       : each[0]!;
   };
   const stepSeconds = range.stepMs / 1000;
+  const windows = burnWindows(definition.windowMs);
   return stepTimes(range).map((atMs) => {
-    const burnWindows = {} as Record<BurnWindow, EventCounts>;
-    for (const [name, ms] of Object.entries(BURN_WINDOWS_MS) as Array<[BurnWindow, number]>) {
-      burnWindows[name] = counts(atMs - ms, atMs);
-    }
+    const burnCounts: Record<BurnWindow, EventCounts> = {};
+    for (const [name, ms] of windows) burnCounts[name] = counts(atMs - ms, atMs);
     const window = windowRange(definition.windowSpec, atMs);
     const status = evaluateSlo(
       definition,
       {
         window: counts(window.startMs, atMs),
-        burnWindows,
+        burnWindows: burnCounts,
         lastObservationMs: null,
         windowStartMs: window.startMs,
         ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: window.endMs }),

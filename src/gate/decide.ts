@@ -1,4 +1,4 @@
-import type { SloStatus } from '../evaluate/status.js';
+import { judgedAgainst, type SloStatus } from '../evaluate/status.js';
 import type { ActiveChangeFreeze, ChangeType, ResolvedPolicy } from './policy.js';
 
 export type Decision = 'allow' | 'warn' | 'deny' | 'error';
@@ -122,9 +122,16 @@ function judge(inputs: GateInputs, frozen: boolean): { deny: string[]; warn: str
     const rule = `${noData.join('; ')} (on_no_data: ${policy.onNoData})`;
     ({ deny, warn, allow })[policy.onNoData].push(rule);
   }
+  const few = statuses.filter((s) => s.state === 'insufficient-data');
+  if (few.length > 0) {
+    const counts = few.map((s) => `${s.name} (${s.valid} of ${s.minValidEvents} valid events)`).join(', ');
+    const rule = `too few events to judge the error budget of ${counts} (on_insufficient_data: ${policy.onInsufficientData})`;
+    ({ deny, warn, allow })[policy.onInsufficientData].push(rule);
+  }
   const low = statuses.filter(
     (s) =>
       s.state !== 'exhausted' &&
+      s.state !== 'insufficient-data' &&
       s.budget.remainingRatio !== null &&
       s.budget.remainingRatio < policy.warnBelow,
   );
@@ -140,7 +147,12 @@ function judge(inputs: GateInputs, frozen: boolean): { deny: string[]; warn: str
  * The error-budget policy: while budget remains, ship; when it is gone (or a page-tier burn fires), stop
  * feature releases, with the exceptions the team agreed on. Pure: inputs in, verdict out.
  */
-export function decideGate(inputs: GateInputs): GateVerdict {
+export function decideGate(given: GateInputs): GateVerdict {
+  const { minValidEvents } = given.policy;
+  const inputs =
+    minValidEvents === null
+      ? given
+      : { ...given, statuses: given.statuses.map((s) => judgedAgainst(s, minValidEvents)) };
   const { request, policy, statuses, staleSlos, override } = inputs;
   const stale = statuses.some((s) => staleSlos.has(s.name));
   const frozen = nextFreeze(inputs.frozen, statuses, policy.recoveryMargin);

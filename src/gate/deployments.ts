@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SloRegistry } from '../definitions/registry.js';
 import type { SloDefinition } from '../definitions/slo.js';
 import { eventCounts, type SloEvaluator } from '../evaluate/scheduler.js';
-import { selects } from '../evaluate/select.js';
+import { selectedSeries } from '../evaluate/select.js';
 import type { EventCounts } from '../evaluate/status.js';
 import type { BucketStore } from '../store/buckets.js';
 import type { Deployment, DeploymentStore } from '../store/deployments.js';
@@ -74,9 +74,9 @@ export class Deployments {
 
   /** Per SLO of the deployment's service, the events and budget of the hour and the day after it. */
   impact(deployment: Deployment, nowMs = Date.now()): SloImpact[] {
-    const series = this.buckets.listSeries();
+    const series = this.buckets.seriesReader();
     return (this.registry().byService.get(deployment.service) ?? []).map((definition: SloDefinition) => {
-      const ids = series.filter((row) => selects(definition, row)).map((row) => row.id);
+      const ids = selectedSeries(definition, series).map((row) => row.id);
       const threshold =
         definition.indicator.good.kind === 'latency' ? definition.indicator.good.thresholdUs : undefined;
       const allowedBad = this.evaluator.status(definition.name)?.budget.allowed ?? null;

@@ -22,16 +22,18 @@ export const ALWAYS_EXEMPT: readonly ChangeType[] = ['rollback', 'security'];
 const CHOICES: Record<string, readonly string[]> = {
   mode: ['enforce', 'observe'],
   onNoData: ['deny', 'allow', 'warn'],
+  onInsufficientData: ['deny', 'allow', 'warn'],
 };
+type Verdict = Type.TUnion<[Type.TLiteral<'deny'>, Type.TLiteral<'allow'>, Type.TLiteral<'warn'>]>;
 const choice = (field: string) => Type.Union(CHOICES[field]!.map((value) => Type.Literal(value)));
 
 const PolicySettings = {
   warnBelow: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
   recoveryMargin: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
   mode: Type.Optional(choice('mode') as Type.TUnion<[Type.TLiteral<'enforce'>, Type.TLiteral<'observe'>]>),
-  onNoData: Type.Optional(
-    choice('onNoData') as Type.TUnion<[Type.TLiteral<'deny'>, Type.TLiteral<'allow'>, Type.TLiteral<'warn'>]>,
-  ),
+  onNoData: Type.Optional(choice('onNoData') as Verdict),
+  onInsufficientData: Type.Optional(choice('onInsufficientData') as Verdict),
+  minValidEvents: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000 })),
   denyOnPageAlert: Type.Optional(Type.Boolean()),
   exemptions: Type.Optional(
     Type.Object(
@@ -121,6 +123,10 @@ export interface ResolvedPolicy {
   recoveryMargin: number;
   mode: 'enforce' | 'observe';
   onNoData: 'deny' | 'allow' | 'warn';
+  /** What an SLO whose window holds too few events to judge its budget does to the decision. */
+  onInsufficientData: 'deny' | 'allow' | 'warn';
+  /** Overrides every counted SLO's minimum of valid events (its own, or one allowed bad event); unset keeps them. */
+  minValidEvents: number | null;
   denyOnPageAlert: boolean;
   /** Change types that pass a frozen gate. */
   exempt: ChangeType[];
@@ -267,6 +273,8 @@ export class GatePolicies {
       recoveryMargin: (settings.recoveryMargin ?? DEFAULT_RECOVERY_MARGIN) / 100,
       mode: settings.mode ?? 'enforce',
       onNoData: settings.onNoData ?? defaultOnNoData(environment),
+      onInsufficientData: settings.onInsufficientData ?? 'warn',
+      minValidEvents: settings.minValidEvents ?? null,
       denyOnPageAlert: settings.denyOnPageAlert ?? true,
       exempt: [
         ...ALWAYS_EXEMPT,

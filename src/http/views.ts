@@ -27,6 +27,9 @@ export function statusView(status: SloStatus, stale: boolean) {
       : null,
     warnings: status.warnings ?? [],
     state: status.state,
+    /** Valid events the window needs before its budget is judged; `enough_data` says whether it has them. */
+    min_valid_events: status.minValidEvents,
+    enough_data: status.enoughData,
     sli: status.sli,
     sli_error_bound: status.sliErrorBound,
     good: status.good,

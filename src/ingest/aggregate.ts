@@ -1,6 +1,8 @@
 import { badKey, type CountingRule, judgeEvent, validKey } from '../definitions/eventRules.js';
 import { addCounts, addExactCounts, binOf, type SparseCounts } from '../store/histogram.js';
+import { labelValue, methodLabel } from './labels.js';
 import type { Observation, SourceKind } from './observation.js';
+import { ANY_TIME, inRange, TimeOutOfRange, type TimeRange } from './timeRange.js';
 
 /** Sums of one series over one minute, as a batch adds them. */
 export interface BucketDelta {
@@ -81,7 +83,15 @@ export class BatchAggregate {
   private readonly rulesByService = new Map<string, CountingRule[]>();
   private readonly index: NestedIndex = new Map();
 
-  constructor(thresholdsUs: Iterable<number> = [], countingRules: readonly CountingRule[] = []) {
+  /**
+   * `accepted` is the time range of this batch's observations (see timeRange.ts): counting a time outside it
+   * throws TimeOutOfRange, so nothing out of range reaches the store whichever source it came from.
+   */
+  constructor(
+    thresholdsUs: Iterable<number> = [],
+    readonly accepted: TimeRange = ANY_TIME,
+    countingRules: readonly CountingRule[] = [],
+  ) {
     this.thresholdsUs = [...new Set(thresholdsUs)].sort((a, b) => a - b);
     this.countingRules = countingRules;
     for (const rule of countingRules) {
@@ -90,8 +100,21 @@ export class BatchAggregate {
     }
   }
 
+  /** Throws TimeOutOfRange unless `timeMs` is in the accepted range; callers check before making a series. */
+  admit(timeMs: number): void {
+    if (!inRange(timeMs, this.accepted)) throw new TimeOutOfRange(timeMs, this.accepted);
+  }
+
+  private minuteOf(series: SeriesDelta, timeMs: number): number {
+    this.admit(timeMs);
+    if (timeMs > series.lastSeenMs) series.lastSeenMs = timeMs;
+    if (timeMs < series.firstSeenMs) series.firstSeenMs = timeMs;
+    return Math.floor(timeMs / 60_000);
+  }
+
   add(observation: Observation): void {
     const { kind, source, service, operation, method } = observation;
+    this.admit(observation.timeMs);
     this.count(
       this.seriesFor(kind, source, service, operation, method),
       observation.timeMs,
@@ -116,17 +139,45 @@ export class BatchAggregate {
     const byMethod = child(child(child(child(this.index, kind), source), service), operation);
     let series = byMethod.get(method);
     if (!series) {
-      const key = { kind, source, service, operation, method };
-      series = {
-        key,
-        firstSeenMs: Number.POSITIVE_INFINITY,
-        lastSeenMs: 0,
-        minutes: new Map(),
-        rules: this.rulesByService.get(`${kind}\u0000${service}`) ?? NO_RULES,
-      };
+      series = this.newSeries(kind, source, service, operation, method);
       byMethod.set(method, series);
-      this.series.set(seriesKeyString(key), series);
     }
+    return series;
+  }
+
+  /**
+   * The series a key not yet in the batch is counted under: its labels checked once here rather than per
+   * line (throws LabelRejected). A folded key (method `OTHER`, an over-long name) shares the folded series.
+   */
+  private newSeries(
+    kind: SourceKind,
+    source: string,
+    service: string,
+    operation: string,
+    method: string,
+  ): SeriesDelta {
+    const key: SeriesKey = {
+      kind,
+      source: labelValue('source', source),
+      service: labelValue('service', service),
+      operation: labelValue('operation', operation),
+      method: methodLabel(method),
+    };
+    if (
+      key.source !== source ||
+      key.service !== service ||
+      key.operation !== operation ||
+      key.method !== method
+    )
+      return this.seriesFor(kind, key.source, key.service, key.operation, key.method);
+    const series = {
+      key,
+      firstSeenMs: Number.POSITIVE_INFINITY,
+      lastSeenMs: 0,
+      minutes: new Map(),
+      rules: this.rulesByService.get(`${kind}\u0000${service}`) ?? NO_RULES,
+    };
+    this.series.set(seriesKeyString(key), series);
     return series;
   }
 
@@ -139,9 +190,7 @@ export class BatchAggregate {
     status?: number,
     userAgent?: string,
   ): void {
-    if (timeMs > series.lastSeenMs) series.lastSeenMs = timeMs;
-    if (timeMs < series.firstSeenMs) series.firstSeenMs = timeMs;
-    const minute = Math.floor(timeMs / 60_000);
+    const minute = this.minuteOf(series, timeMs);
     let bucket = series.minutes.get(minute);
     if (!bucket) {
       bucket = emptyDelta(this.thresholdsUs, series.rules);
@@ -169,13 +218,19 @@ export class BatchAggregate {
 
   /** Adds already-summed counts (a scrape's increase) to a series' minute. */
   addBucket(series: SeriesDelta, timeMs: number, delta: BucketDelta): void {
-    if (timeMs > series.lastSeenMs) series.lastSeenMs = timeMs;
-    if (timeMs < series.firstSeenMs) series.firstSeenMs = timeMs;
-    const minute = Math.floor(timeMs / 60_000);
+    const minute = this.minuteOf(series, timeMs);
     const bucket = series.minutes.get(minute);
     if (bucket) addDelta(bucket, delta);
     else series.minutes.set(minute, delta);
     this.observations += delta.total;
+  }
+
+  /** A batch with this one's observation count and transaction writes but no series: what `fold` refills. */
+  withoutSeries(): BatchAggregate {
+    const empty = new BatchAggregate(this.thresholdsUs);
+    empty.observations = this.observations;
+    empty.inTransaction.push(...this.inTransaction);
+    return empty;
   }
 
   /** Moves another batch's sums into this one (group commit of concurrent requests). */

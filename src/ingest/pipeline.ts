@@ -1,6 +1,8 @@
 import type { SloRegistry } from '../definitions/registry.js';
 import type { BucketStore } from '../store/buckets.js';
 import { BatchAggregate } from './aggregate.js';
+import type { SeriesLimiter } from './cardinality.js';
+import { acceptedRange, type TimePolicy } from './timeRange.js';
 
 /** The write queue is full: the caller should answer 503 with Retry-After. */
 export class QueueFullError extends Error {
@@ -16,7 +18,8 @@ interface Waiter {
 /**
  * Group commit: batches submitted while a flush is pending are merged and written in one transaction, then
  * every submitter is answered. A submit resolves only after its data is committed; past `maxQueued`
- * observations waiting, new batches are refused rather than held in memory.
+ * observations waiting, new batches are refused rather than held in memory. Every batch passes the series
+ * caps (SeriesLimiter) on its way to the store, whichever source it came from.
  */
 export class IngestPipeline {
   private pending: BatchAggregate | undefined;
@@ -27,12 +30,21 @@ export class IngestPipeline {
     private readonly buckets: BucketStore,
     private readonly registry: () => SloRegistry,
     private readonly maxQueued: number,
+    private readonly times: TimePolicy,
+    private readonly limiter: SeriesLimiter,
   ) {}
 
-  /** A batch that counts the latency thresholds and good/bad/valid rules the loaded SLOs declare. */
-  newBatch(): BatchAggregate {
+  /**
+   * A batch that counts the latency thresholds and good/bad/valid rules the loaded SLOs declare and takes the
+   * times accepted now.
+   */
+  newBatch(nowMs = Date.now()): BatchAggregate {
     const registry = this.registry();
-    return new BatchAggregate(registry.thresholdsUs, registry.countingRules);
+    return new BatchAggregate(
+      registry.thresholdsUs,
+      acceptedRange(this.times, nowMs),
+      registry.countingRules,
+    );
   }
 
   get queuedObservations(): number {
@@ -65,9 +77,11 @@ export class IngestPipeline {
     this.waiters = [];
     if (!batch) return;
     try {
-      this.buckets.commit(batch);
+      this.buckets.commit(this.limiter.fold(batch));
+      this.limiter.committed();
       for (const waiter of waiters) waiter.resolve();
     } catch (error) {
+      this.limiter.rolledBack();
       for (const waiter of waiters) waiter.reject(error);
     }
   }

@@ -92,20 +92,15 @@ export function normalisePath(rawPath: string): string {
 
 const CACHE_LIMIT = 10_000;
 
-/** Past this many distinct routes a service's new routes are counted under one, so a crawler cannot explode the store. */
-export const MAX_ROUTES_PER_SERVICE = 1_000;
-export const OVERFLOW_ROUTE = '(other)';
-
-/** Route templates of one service, with a bounded cache of paths already seen. */
+/**
+ * Route templates of one service, with a bounded cache of paths already seen. How many routes a service may
+ * have is not decided here, per thread, but by the series caps at commit (cardinality.ts).
+ */
 export class RouteNormalizer {
   private readonly templates: CompiledTemplate[];
   private readonly cache = new Map<string, string>();
-  private readonly seen = new Set<string>();
 
-  constructor(
-    templates: readonly string[],
-    private readonly maxRoutes = MAX_ROUTES_PER_SERVICE,
-  ) {
+  constructor(templates: readonly string[]) {
     this.templates = [...new Set(templates)].map(compile);
   }
 
@@ -120,13 +115,7 @@ export class RouteNormalizer {
         break;
       }
     }
-    if (route === undefined) {
-      route = normalisePath(path);
-      if (!this.seen.has(route)) {
-        if (this.seen.size >= this.maxRoutes) route = OVERFLOW_ROUTE;
-        else this.seen.add(route);
-      }
-    }
+    route ??= normalisePath(path);
     // Only paths that are their own route: those carrying ids rarely come back, and caching them would
     // churn the cache of those that do.
     if (route === path) {
@@ -137,16 +126,22 @@ export class RouteNormalizer {
   }
 }
 
-/** One normaliser per service, built on first use from that service's templates. */
+/** Services remembered at once: past it the map starts again, so a flood of service names holds no memory. */
+const SERVICES_LIMIT = 10_000;
+
+/** One normaliser per service, built on first use from that service's templates; one shared by those with none. */
 export class ServiceRoutes {
   private readonly normalizers = new Map<string, RouteNormalizer>();
+  private readonly untemplated = new RouteNormalizer([]);
 
   constructor(readonly templatesOf: (service: string) => readonly string[]) {}
 
   route(service: string, rawPath: string): string {
     let normalizer = this.normalizers.get(service);
     if (!normalizer) {
-      normalizer = new RouteNormalizer(this.templatesOf(service));
+      const templates = this.templatesOf(service);
+      normalizer = templates.length === 0 ? this.untemplated : new RouteNormalizer(templates);
+      if (this.normalizers.size >= SERVICES_LIMIT) this.normalizers.clear();
       this.normalizers.set(service, normalizer);
     }
     return normalizer.route(rawPath);

@@ -1,6 +1,6 @@
 import { formatDuration } from '../config/duration.js';
 import type { SloDefinition } from '../definitions/slo.js';
-import { BURN_WINDOWS_MS, type BurnWindow } from '../evaluate/math.js';
+import { burnWindows } from '../evaluate/math.js';
 import { type EventCounts, evaluateSlo } from '../evaluate/status.js';
 import { type SloPoint, type StepRange, sloPoint, stepTimes } from '../evaluate/timeseries.js';
 import { rangeQuery } from './client.js';
@@ -32,11 +32,8 @@ export async function promQlTimeseries(
     );
     return new Map(answers.flatMap((answer) => [...answer]));
   };
-  const windows = [
-    formatDuration(definition.windowMs),
-    ...Object.keys(BURN_WINDOWS_MS),
-    formatDuration(range.stepMs),
-  ];
+  const burnNames = burnWindows(definition.windowMs).map(([name]) => name);
+  const windows = [formatDuration(definition.windowMs), ...burnNames, formatDuration(range.stepMs)];
   const answers = await Promise.all(
     windows.map(async (window) => {
       const [total, counted] = await Promise.all([
@@ -50,14 +47,11 @@ export async function promQlTimeseries(
   const [sloWindow, ...rest] = answers;
   const stepCounts = rest.pop()!;
   return times.map((atMs) => {
-    const burnWindows = Object.fromEntries(
-      (Object.keys(BURN_WINDOWS_MS) as BurnWindow[]).map((name, i) => [name, rest[i]!(atMs)]),
-    ) as Record<BurnWindow, EventCounts>;
     const status = evaluateSlo(
       definition,
       {
         window: sloWindow!(atMs),
-        burnWindows,
+        burnWindows: Object.fromEntries(burnNames.map((name, i) => [name, rest[i]!(atMs)])),
         lastObservationMs: null,
         windowStartMs: atMs - definition.windowMs,
       },

@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import type { SloDefinition } from '../definitions/slo.js';
 import { type WindowRange, windowRange } from '../evaluate/calendar.js';
-import { BURN_WINDOWS_MS, type BurnWindow } from '../evaluate/math.js';
+import { type BurnWindow, burnWindows } from '../evaluate/math.js';
 import type { ExternalCounts } from '../evaluate/source.js';
 import type { EvaluationInput, EventCounts } from '../evaluate/status.js';
 import { instantQuery, PromQlError } from './client.js';
@@ -40,7 +40,7 @@ export function queryWindows(
   return {
     window: formatDuration(elapsedMs),
     range,
-    burn: (Object.keys(BURN_WINDOWS_MS) as BurnWindow[]).map((name) => [name, name]),
+    burn: burnWindows(definition.windowMs).map(([name]) => [name, name]),
   };
 }
 
@@ -108,12 +108,9 @@ export class PrometheusCounts implements ExternalCounts {
               windowCounts(indicator, windows.window, query),
               ...windows.burn.map(([, range]) => windowCounts(indicator, range, query)),
             ]);
-            const burnWindows = Object.fromEntries(
-              windows.burn.map(([name], i) => [name, burn[i]!]),
-            ) as Record<BurnWindow, EventCounts>;
             results.set(definition.name, {
               window: window!,
-              burnWindows,
+              burnWindows: Object.fromEntries(windows.burn.map(([name], i) => [name, burn[i]!])),
               // The engine holds the data; what sloguard knows is that it answered with events at this time.
               lastObservationMs: window!.valid > 0 ? nowMs : null,
               windowStartMs: windows.range.startMs,

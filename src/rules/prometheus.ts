@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { formatDuration } from '../config/duration.js';
 import type { SloDefinition } from '../definitions/slo.js';
-import { allowedErrorRatio, BURN_WINDOWS_MS, type BurnRateTier, burnRateTiers } from '../evaluate/math.js';
+import { allowedErrorRatio, type BurnRateTier, burnRateTiers, burnWindows } from '../evaluate/math.js';
 import { type PromQlIndicator, withWindow } from '../prometheus/definition.js';
 
 /** A Prometheus rule file (`rule_files:`), as `promtool check rules` reads it. */
@@ -62,7 +62,7 @@ function sloGroups(definition: SloDefinition, indicator: PromQlIndicator, option
   const labels = identity(definition);
   const select = selector(labels);
   const errorBudget = allowedErrorRatio(definition.objective);
-  const burnRecords: Rule[] = Object.keys(BURN_WINDOWS_MS).map((window) => ({
+  const burnRecords: Rule[] = burnWindows(windowMs).map(([window]) => ({
     record: errorRatioRecord(window),
     expr: errorRatioExpr(indicator, window),
     labels: { ...labels, sloth_window: window },

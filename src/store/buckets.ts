@@ -34,6 +34,11 @@ export type CountKey = number;
 export const ruleCountKey = (ruleId: number): CountKey => -ruleId - 1;
 
 const MINUTES_PER_HOUR = 60;
+const SERIES_COLUMNS =
+  'id, kind, source, service, operation, method, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs';
+
+/** The series of one kind and service, or of one of its operations. */
+export type SeriesOfService = (kind: SourceKind, service: string, operation?: string) => readonly SeriesRow[];
 
 function bucketStatements(db: Db, table: 'minute_buckets' | 'hour_buckets', column: 'minute' | 'hour') {
   return {
@@ -97,8 +102,12 @@ export class BucketStore {
         )
         .raw(true),
       dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(true),
-      allSeries: db.prepare<[], SeriesRow>(
-        `SELECT id, kind, source, service, operation, method, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs FROM series`,
+      allSeries: db.prepare<[], SeriesRow>(`SELECT ${SERIES_COLUMNS} FROM series`),
+      seriesOfService: db.prepare<[string, string], SeriesRow>(
+        `SELECT ${SERIES_COLUMNS} FROM series WHERE kind = ? AND service = ?`,
+      ),
+      seriesOfRoute: db.prepare<[string, string, string], SeriesRow>(
+        `SELECT ${SERIES_COLUMNS} FROM series WHERE kind = ? AND service = ? AND operation = ?`,
       ),
     };
     this.commit = db.transaction((batch: BatchAggregate) => this.write(batch));
@@ -211,6 +220,27 @@ export class BucketStore {
   listSeries(kind?: SourceKind): SeriesRow[] {
     const rows = this.statements.allSeries.all();
     return kind ? rows.filter((row) => row.kind === kind) : rows;
+  }
+
+  /**
+   * Reads series by kind, service and (optionally) operation through the index, each asked set once: for one
+   * pass of reads (an evaluation tick), so its cost follows what the SLOs select, not the whole table.
+   */
+  seriesReader(): SeriesOfService {
+    const read = new Map<string, SeriesRow[]>();
+    return (kind, service, operation) => {
+      const key =
+        operation === undefined ? `${kind}\u0000${service}` : `${kind}\u0000${service}\u0000${operation}`;
+      let rows = read.get(key);
+      if (!rows) {
+        rows =
+          operation === undefined
+            ? this.statements.seriesOfService.all(kind, service)
+            : this.statements.seriesOfRoute.all(kind, service, operation);
+        read.set(key, rows);
+      }
+      return rows;
+    };
   }
 
   /**

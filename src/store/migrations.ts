@@ -193,6 +193,23 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE gate_decisions ADD COLUMN inputs_id INTEGER REFERENCES gate_inputs (id);
   `,
   `
+  -- Versions before the accepted time range stored any time a sender gave: counts stamped in the future lay in
+  -- wait for the error budget, and a time past what a Date holds (1e300) failed every view from the next tick.
+  -- Whatever lies more than an hour (the largest clock skew a setting allows) ahead of the clock at upgrade is
+  -- deleted; last-seen times are brought back to now.
+  DELETE FROM minute_buckets WHERE minute > unixepoch() / 60 + 60;
+  DELETE FROM hour_buckets WHERE hour > unixepoch() / 3600 + 1;
+  DELETE FROM slices WHERE start_minute > unixepoch() / 60 + 60;
+  DELETE FROM deployments WHERE deployed_at_ms > unixepoch() * 1000 + 3600000 OR deployed_at_ms < 0;
+  UPDATE series SET last_seen_ms = unixepoch() * 1000 WHERE last_seen_ms > unixepoch() * 1000;
+  UPDATE series SET first_seen_ms = last_seen_ms WHERE first_seen_ms > last_seen_ms;
+  `,
+  `
+  -- An evaluation reads the series of its SLO's service (and route) by this index, not the whole table: its
+  -- cost stays flat however many series other services and overflow buckets hold.
+  CREATE INDEX series_by_service ON series (kind, service, operation);
+  `,
+  `
   -- Corrections (issue 17) added through the API: planned downtime and after-the-fact fixes. Rows are never
   -- deleted: a delete records who and when, so the audit trail keeps every correction that ever applied.
   CREATE TABLE corrections (

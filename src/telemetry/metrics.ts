@@ -29,7 +29,7 @@ export const ALERT_STATE = { none: 0, ticket: 1, page: 2 } as const;
 export function createMetrics(sloguard: Sloguard): SloguardMetrics {
   const registry = new Registry();
   client.collectDefaultMetrics({ register: registry });
-  const { evaluator, gate, pipeline, db } = sloguard;
+  const { evaluator, gate, pipeline, db, cardinality } = sloguard;
   const freezes = new GateFreezeStore(db);
   const sloLabels = ['slo', 'service'] as const;
 
@@ -129,6 +129,24 @@ export function createMetrics(sloguard: Sloguard): SloguardMetrics {
     registers: [registry],
     collect() {
       this.set(pipeline.queuedObservations);
+    },
+  });
+  new client.Gauge({
+    name: 'sloguard_series',
+    help: 'Series in the store (source, service, operation, method keys); capped by SLOGUARD_MAX_SERIES.',
+    registers: [registry],
+    collect() {
+      this.set(cardinality.seriesCount);
+    },
+  });
+  new client.Counter({
+    name: 'sloguard_series_overflow_total',
+    help: 'New series counted under an overflow series instead, by the cap that was reached: services, series_per_service or series.',
+    labelNames: ['cap'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [cap, count] of cardinality.overflowed) this.inc({ cap }, count);
     },
   });
   const evaluationSeconds = new client.Histogram({

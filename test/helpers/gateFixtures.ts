@@ -3,7 +3,11 @@ import type { Config } from '../../src/config/config.js';
 import { nginxLine, testApp } from './app.js';
 import { tempDir } from './tmp.js';
 
-/** One service `web` with one availability SLO (99.9%) and a GatePolicy that observes in staging. */
+/**
+ * One service `web` with one availability SLO (99.9%) and a GatePolicy that observes in staging. The gate
+ * tests judge the policy on a handful of requests, so the SLO judges its budget from the first event
+ * (`minValidEvents: 1`); the default minimum has tests of its own (test/http/low-traffic.test.ts).
+ */
 export const GATE_DEFINITIONS = `apiVersion: sloguard/v1
 kind: SLO
 metadata: { name: web-availability, service: web }
@@ -11,6 +15,7 @@ spec:
   indicator: { source: loadbalancer }
   objective: 99.9
   window: 28d
+  minValidEvents: 1
 ---
 apiVersion: sloguard/v1
 kind: GatePolicy

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from './ports.js';
-import { stopChild } from './process.js';
+import { type ChildExit, stopChild } from './process.js';
 import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
 
@@ -88,9 +88,9 @@ export class SloguardProcess {
     );
   }
 
-  /** Stops the process: SIGTERM (graceful) by default, SIGKILL for crash tests. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (this.child) await stopChild(this.child, signal);
+  /** Stops the process: SIGTERM (graceful) by default, SIGKILL for crash tests; says how it ended. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<ChildExit | undefined> {
+    return this.child ? await stopChild(this.child, signal) : undefined;
   }
 
   async cleanup(): Promise<void> {

@@ -14,6 +14,16 @@ afterEach(async () => {
 const now = () => Date.now() - 1_000;
 const ingest = (query: string, payload: string | Buffer, headers: Record<string, string> = {}) =>
   ctx.app.inject({ method: 'POST', url: `/api/v1/ingest/lb?${query}`, payload, headers });
+/** Ingests many nginx lines for a service in bodies under the test's 64 KiB limit. */
+async function ingestMany(service: string, lines: string[]) {
+  for (let start = 0; start < lines.length; start += 500) {
+    const response = await ingest(
+      `format=nginx&service=${service}`,
+      lines.slice(start, start + 500).join('\n'),
+    );
+    expect(response.json()).toMatchObject({ accepted: Math.min(500, lines.length - start), rejected: 0 });
+  }
+}
 
 describe('ingest API', () => {
   it('keeps the good lines of a batch and reports the bad ones by line number', async () => {
@@ -33,13 +43,15 @@ describe('ingest API', () => {
       accepted: 2,
       rejected: 1,
       skipped: 1,
+      reasons: { invalid_line: 1 },
       problems: [
         { line: 2, reason: 'not an nginx combined line ([time] "request" status bytes ...)' },
         { line: 5, reason: 'empty request line (the client sent no request)' },
       ],
     });
     const [status] = ctx.sloguard.evaluator.evaluateAll().filter((s) => s.name === 'profile-availability');
-    expect(status).toMatchObject({ good: 1, valid: 2, state: 'exhausted' });
+    // One 503 of two requests is too few to judge a 99.95% budget (it needs 2,000 to allow one bad event).
+    expect(status).toMatchObject({ good: 1, valid: 2, state: 'insufficient-data', minValidEvents: 2000 });
   });
 
   it('accepts gzip bodies and any content type (curl --data-binary sends form encoding)', async () => {
@@ -129,10 +141,17 @@ describe('SLO and gate API', () => {
 
   it('denies with 423 for an exhausted budget, allows a healthy service, records both', async () => {
     const t = now();
-    await ingest('format=nginx&service=user-profile', nginxLine(t, 'GET', '/profile/1', 503, 0.1));
-    await ingest(
-      'format=nginx&service=checkout',
-      [nginxLine(t, 'POST', '/api/orders', 201, 0.2), nginxLine(t, 'GET', '/api/cart', 200, 0.1)].join('\n'),
+    // Enough events to judge each budget: 2 failures of 2,000 spend a 99.95% budget twice over; checkout
+    // has 1,000 clean requests (99.9%), 100 of them orders (99% latency).
+    await ingestMany(
+      'user-profile',
+      Array.from({ length: 2000 }, (_, i) => nginxLine(t, 'GET', '/profile/1', i < 2 ? 503 : 200, 0.1)),
+    );
+    await ingestMany(
+      'checkout',
+      Array.from({ length: 1000 }, (_, i) =>
+        i < 100 ? nginxLine(t, 'POST', '/api/orders', 201, 0.2) : nginxLine(t, 'GET', '/api/cart', 200, 0.1),
+      ),
     );
     ctx.sloguard.evaluator.evaluateAll();
     const deny = await ctx.app.inject('/api/v1/gate?service=user-profile&environment=production&sha=abc123');

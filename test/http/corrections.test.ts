@@ -226,10 +226,12 @@ spec:
           correction('typo', '{ cron: "0 3 * * 0", duration: 1h }', SLO),
       );
       const { errors, corrections } = loadDefinitions([file]);
+      // Lines of the corrections, after the policy's.
+      const at = (line: number) => GATE_DEFINITIONS.split('\n').length - 1 + line;
       expect(errors.map((e) => `${e.location.line}: ${e.field}: ${e.reason}`)).toEqual([
-        '32: spec.window.timeZone: unknown IANA time zone "Mars/Base"',
-        `35: metadata.name: duplicate Correction name "typo" (first defined at ${file}:17)`,
-        `24: spec.appliesTo.slos: no SLO named "${SLO}x"`,
+        `${at(17)}: spec.window.timeZone: unknown IANA time zone "Mars/Base"`,
+        `${at(20)}: metadata.name: duplicate Correction name "typo" (first defined at ${file}:${at(2)})`,
+        `${at(9)}: spec.appliesTo.slos: no SLO named "${SLO}x"`,
       ]);
       expect(corrections).toEqual([]);
     } finally {

@@ -203,9 +203,12 @@ describe('fuzzing: 100,000 malformed requests across ingest, gate and API', () =
 
   it('never answers 5xx (beyond the documented 503s) and every error is the documented JSON', async () => {
     const seed = Number(process.env.FUZZ_SEED ?? 20261123);
+    // FUZZ_REQUESTS makes a quicker local loop; CI runs the full 100,000.
+    const requests = Number(process.env.FUZZ_REQUESTS ?? 100_000);
+    console.log(`fuzz: FUZZ_SEED=${seed}, ${requests} requests`);
     const r = random(seed);
     const statuses = new Map<number, number>();
-    for (let i = 0; i < 100_000; i++) {
+    for (let i = 0; i < requests; i++) {
       const options = request(r);
       const response = await ctx.app.inject(options);
       statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
@@ -230,7 +233,8 @@ describe('fuzzing: 100,000 malformed requests across ingest, gate and API', () =
     }
     expect((await ctx.app.inject('/healthz')).statusCode).toBe(200);
     // The run must have exercised errors and successes alike.
-    expect(statuses.get(400)).toBeGreaterThan(1000);
+    expect(statuses.get(400)).toBeGreaterThan(requests / 100);
     expect([...statuses.keys()].some((status) => status < 300)).toBe(true);
-  }, 300_000);
+    // A loaded 2-core machine took more than 300 s for the full run.
+  }, 900_000);
 });

@@ -194,9 +194,15 @@ describe('GET /api/v1/slos/:name/timeseries', () => {
       status: 400,
       body: { field: 'from' },
     });
-    expect(await get('profile-availability', 'from=0&step=1m')).toMatchObject({
+    // A month at one-minute steps is too many points. (This used from=0, now before the hour retention.)
+    const monthAgo = Math.floor((nowMs - 30 * 1440 * MINUTE) / 1000);
+    expect(await get('profile-availability', `from=${monthAgo}&step=1m`)).toMatchObject({
       status: 400,
       body: { field: 'step' },
+    });
+    expect(await get('profile-availability', 'from=0&step=1m')).toMatchObject({
+      status: 400,
+      body: { field: 'from' },
     });
   });
 });

@@ -70,7 +70,7 @@ describe('alerts from ingested traffic, through the outbox to a webhook', () => 
     await ticks(service, 3);
     expect(described(capture)).toEqual(['firing warning']);
 
-    await ingest(service, 70, 30); // 34 of 200 fail: 17× burn, above the page's 13.44×
+    await ingest(service, 70, 30); // 34 of 200 fail: 17× burn, above the page's 14×
     await waitFor('the escalation', () => capture.accepted().length >= 2);
     await ticks(service, 2);
     expect(described(capture)).toEqual(['firing warning', 'escalated critical']);

@@ -56,6 +56,15 @@ async function ingestUntil(url: string, stopAfterMs: number, firstSequence: numb
   return run;
 }
 
+/** Kill delays between 150 and 750 ms from a seed (a linear congruential generator: enough to spread them). */
+function killSchedule(seed: number, runs: number): number[] {
+  let state = seed >>> 0;
+  return Array.from({ length: runs }, () => {
+    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+    return 150 + (state % 600);
+  });
+}
+
 describe('durability', () => {
   const dir = tempDir();
   let service: SloguardProcess;
@@ -72,10 +81,14 @@ describe('durability', () => {
     (await service.json<{ valid: number }>('/api/v1/slos/crash-availability')).body.valid;
 
   it('SIGKILL at a random moment, 10 runs: every acknowledged observation counted, none twice', async () => {
+    // Kill times come from a printed seed: DURABILITY_SEED=<seed> replays a failing schedule.
+    const seed = Number(process.env.DURABILITY_SEED ?? Date.now() % 2_147_483_647);
+    const killTimes = killSchedule(seed, 10);
+    console.log(`durability: DURABILITY_SEED=${seed}, kills after ${killTimes.join(', ')} ms`);
     let acknowledged = 0;
     let sent = 0;
     for (let run = 0; run < 10; run++) {
-      const killAfterMs = 150 + Math.floor(Math.random() * 600);
+      const killAfterMs = killTimes[run]!;
       const client = ingestUntil(service.url, 5_000, run * 100_000);
       await new Promise((resolve) => setTimeout(resolve, killAfterMs));
       await service.stop('SIGKILL');

@@ -1,9 +1,12 @@
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NGINX_BINARY, NginxServer, requireBinary } from '../helpers/nginx.js';
 import { freePort } from '../helpers/ports.js';
-import { CLI, SloguardProcess } from '../helpers/service.js';
+import { CLI, ROOT, SloguardProcess } from '../helpers/service.js';
+import { tempDir } from '../helpers/tmp.js';
 import { type PlannedRequest, sendPlanned, Upstream } from '../helpers/upstream.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -64,13 +67,25 @@ describe.skipIf(!requireBinary(NGINX_BINARY, 'nginx'))('nginx → sloguard → g
     delayMs: 5,
   }));
 
+  // The shipped SLOs, judged from the first event: this test checks the numbers of a few hundred requests,
+  // fewer than a 99.95% budget needs before one bad event is allowed (low-traffic.test.ts tests that minimum).
+  const definitions = tempDir('sloguard-foundation-');
+  for (const file of readdirSync(join(ROOT, 'slo-definitions'))) {
+    const text = readFileSync(join(ROOT, 'slo-definitions', file), 'utf8');
+    definitions.file(
+      file,
+      text.replace(/^ {2}objective: .*$/gm, (line) => `${line}\n  minValidEvents: 1`),
+    );
+  }
+
   beforeAll(async () => {
     upstream = await Upstream.start();
     nginx = await NginxServer.start({ upstreamPort: upstream.port });
-    sloguard = await SloguardProcess.start();
+    sloguard = await SloguardProcess.start({ definitions: definitions.path });
   }, 60_000);
 
   afterAll(async () => {
+    definitions.cleanup();
     await sloguard?.cleanup();
     await nginx?.stop();
     await upstream?.stop();

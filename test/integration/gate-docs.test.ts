@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { EXIT } from '../../src/cli/gate.js';
+import { EXIT } from '../../src/cli/exitCodes.js';
 import { gateApp } from '../helpers/gateFixtures.js';
 import { freePort } from '../helpers/ports.js';
 import { CLI, ensureBuilt, ROOT } from '../helpers/service.js';

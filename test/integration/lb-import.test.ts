@@ -9,6 +9,9 @@ import { fixtureLines } from '../helpers/lbFixtures.js';
 import { CLI, ensureBuilt, ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 
+/** Days back to 2000, when the oldest fixture line was logged. */
+const FIXTURE_RETENTION_DAYS = 10_000;
+
 /** Sums of every bucket written for a source. */
 function stored(databasePath: string, source: string) {
   const db = new Database(databasePath, { readonly: true });
@@ -92,7 +95,8 @@ describe('sloguard import (the real CLI)', () => {
 describe('POST /api/v1/ingest/lb with every format and the status choice', () => {
   let ctx: Awaited<ReturnType<typeof testApp>>;
   beforeEach(async () => {
-    ctx = await testApp();
+    // The fixtures are real logs from 2000 to 2024: an hour retention long enough to take them.
+    ctx = await testApp({ hourRetentionDays: FIXTURE_RETENTION_DAYS });
   });
   afterEach(async () => {
     await ctx.close();

@@ -11,6 +11,8 @@ import { protoSpans } from '../helpers/zipkinProto.js';
 
 const FIXTURES = join(ROOT, 'test/fixtures/zipkin');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name));
+/** The fixtures are real traces from 2016 to 2020: an hour retention long enough to take them. */
+const FIXTURE_TIMES = { hourRetentionDays: 10_000 };
 
 const apps: Awaited<ReturnType<typeof testApp>>[] = [];
 const dirs: ReturnType<typeof tempDir>[] = [];
@@ -142,14 +144,14 @@ describe('POST /api/v2/spans', () => {
     ['zipkin-lens-messaging-kafka.json', { received: 28, counted: 16 }],
     ['zipkin-lens-skew.json', { received: 4, counted: 3 }],
   ])('accepts the Zipkin fixture %s', async (name, summary) => {
-    const ctx = await app();
+    const ctx = await app(FIXTURE_TIMES);
     const response = await post(ctx, fixture(name), { 'content-type': 'application/json' });
     expect(response.statusCode).toBe(202);
     expect(response.json()).toEqual(summary);
   });
 
   it('stores the fixture spans under their kind, service, route and method', async () => {
-    const ctx = await app();
+    const ctx = await app(FIXTURE_TIMES);
     await post(ctx, fixture('zipkin-lens-ascend.json'));
     const series = ctx.sloguard.buckets
       .listSeries('traces')
@@ -166,7 +168,7 @@ describe('POST /api/v2/spans', () => {
   });
 
   it("refuses the single-object fixture with Zipkin's message, and accepts it wrapped in a list", async () => {
-    const ctx = await app();
+    const ctx = await app(FIXTURE_TIMES);
     const single = fixture('zipkin-benchmarks-zipkin2-chinese.single-span.json');
     const bare = await post(ctx, single, { 'content-type': 'application/json' });
     expect(bare.statusCode).toBe(400);

@@ -18,7 +18,7 @@ const FIELDS: Array<[string, string]> = [
   ['State', 'critical (page)'],
   ['SLI', '99.980% (objective 99.950%)'],
   ['Budget remaining', '60.0%'],
-  ['Burn rates', '1h 20.00× and 5m 18.50× (page at ≥ 13.44×); 3d 1.20× and 6h 4.00× (ticket at ≥ 0.93×)'],
+  ['Burn rates', '1h 20.00× and 5m 18.50× (page above 14×); 4d 1.20× and 6h 4.00× (ticket above 1×)'],
   ['Time to exhaustion', '20h10m'],
   ['Last deployment', 'v2.4.1 to production at 2026-11-23 09:50 UTC'],
 ];

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, evaluationCron, loadConfig } from '../../src/config/config.js';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { delayToNextTick } from '../../src/evaluate/scheduler.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const dirs: Array<ReturnType<typeof tempDir>> = [];
@@ -57,9 +58,11 @@ describe('config', () => {
     expect(() => loadConfig({ SLOGUARD_CONFIG: file })).toThrowError(/sources\.edge.*servic/);
   });
 
-  it('maps ticks onto cron schedules', () => {
-    expect(evaluationCron(1000)).toBe('*/1 * * * * *');
-    expect(evaluationCron(60_000)).toBe('0 * * * * *');
-    expect(evaluationCron(300_000)).toBe('0 */5 * * * *');
+  // Ticks used to be node-cron schedules (evaluationCron); they are now timed by delayToNextTick.
+  it('lands ticks on multiples of the interval', () => {
+    const at = Date.UTC(2026, 10, 23, 10, 0, 12);
+    expect(at + delayToNextTick(at, 1000)).toBe(at + 1000);
+    expect(at + delayToNextTick(at, 60_000)).toBe(Date.UTC(2026, 10, 23, 10, 1, 0));
+    expect(at + delayToNextTick(at, 300_000)).toBe(Date.UTC(2026, 10, 23, 10, 5, 0));
   });
 });

@@ -1,3 +1,5 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDefinitions } from '../../src/definitions/load.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -148,5 +150,20 @@ describe('native SLO definitions', () => {
       `${second}:5:9: metadata.name: duplicate SLO name "profile-latency"`,
     );
     expect(errors[0]!.message).toContain('a.yaml:1');
+  });
+
+  it('reads a folder mounted from a Kubernetes ConfigMap once: its hidden ..data copies are skipped', () => {
+    const dir = folder();
+    // The kubelet's atomic writer: files in a timestamped folder, `..data` linking to it, top-level links.
+    const stamped = join(dir.path, '..2026_12_03_14_00_00.123456789');
+    mkdirSync(stamped);
+    writeFileSync(join(stamped, 'profile.yaml'), valid);
+    symlinkSync('..2026_12_03_14_00_00.123456789', join(dir.path, '..data'));
+    symlinkSync('..data/profile.yaml', join(dir.path, 'profile.yaml'));
+    dir.file('.profile.yaml.swp', 'not yaml: [');
+    const { definitions, errors, files } = loadDefinitions([dir.path]);
+    expect(errors).toEqual([]);
+    expect(files).toEqual([join(dir.path, 'profile.yaml')]);
+    expect(definitions.map((d) => d.name)).toEqual(['profile-latency']);
   });
 });

@@ -99,7 +99,7 @@ spec:
 describe('lints', () => {
   it('flags a tier that can never fire, a slice longer than the window, and a window of minutes', () => {
     const path = write({
-      'a.yaml': slo('loose', '  objective: 80\n  window: 30d\n'),
+      'a.yaml': slo('loose', '  objective: 80\n  window: 28d\n'),
       'b.yaml': slo(
         'sliced',
         '  objective: 99\n  window: 2h\n  budgeting: { timeslices: { slice: 3h, target: 90 } }\n',
@@ -108,7 +108,7 @@ describe('lints', () => {
       'd.yaml': slo('fine', '  objective: 99.9\n  window: 28d\n'),
     });
     const lints = lintDefinitions(loadDefinitions([path]).definitions).map((l) => l.reason);
-    // 14.4 × 20% and 6 × 20% exceed 100%; 3 × 20% and 1 × 20% do not.
+    // 14 × 20% and 7 × 20% exceed 100%; 2 × 20% and 1 × 20% do not.
     expect(lints.filter((l) => l.startsWith('loose:'))).toEqual([
       expect.stringContaining('page tier over 1h can never fire'),
       expect.stringContaining('page tier over 6h can never fire'),

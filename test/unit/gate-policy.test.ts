@@ -35,7 +35,7 @@ spec:
   onNoData: warn
   exemptions: { hotfix: true }
   environments:
-    staging: { mode: observe, onNoData: allow }
+    staging: { mode: observe, onNoData: allow, onInsufficientData: deny, minValidEvents: 50 }
     production: { onNoData: deny, denyOnPageAlert: false }
 `;
 
@@ -56,6 +56,8 @@ describe('GatePolicy documents', () => {
       recoveryMargin: 0.15,
       mode: 'observe',
       onNoData: 'allow',
+      onInsufficientData: 'deny',
+      minValidEvents: 50,
       denyOnPageAlert: true,
       changeFreezes: [],
       exempt: ['rollback', 'security', 'hotfix'],
@@ -80,6 +82,8 @@ describe('GatePolicy documents', () => {
       recoveryMargin: 0.1,
       mode: 'enforce',
       onNoData: 'deny',
+      onInsufficientData: 'warn',
+      minValidEvents: null,
       denyOnPageAlert: true,
       changeFreezes: [],
       exempt: ['rollback', 'security'],

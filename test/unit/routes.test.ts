@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalisePath, OVERFLOW_ROUTE, RouteNormalizer } from '../../src/ingest/routes.js';
+import { normalisePath, RouteNormalizer } from '../../src/ingest/routes.js';
 
 describe('route templates', () => {
   it('normalises id-like segments and drops query strings', () => {
@@ -21,10 +21,11 @@ describe('route templates', () => {
     expect(routes.route('/other/77')).toBe('/other/:id');
   });
 
-  it('bounds the routes of a service: past the cap new ones share one overflow route', () => {
-    const routes = new RouteNormalizer(['/profile/:id'], 3);
-    expect(['/a', '/b', '/c'].map((p) => routes.route(p))).toEqual(['/a', '/b', '/c']);
-    expect(routes.route('/d')).toBe(OVERFLOW_ROUTE);
+  // The cap on a service's routes moved to the series caps at commit (one count for every thread and
+  // source, kept across restarts): test/unit/cardinality.test.ts. The normaliser only names routes.
+  it('names routes without capping them: the series caps decide what is kept', () => {
+    const routes = new RouteNormalizer(['/profile/:id']);
+    expect(['/a', '/b', '/c', '/d'].map((p) => routes.route(p))).toEqual(['/a', '/b', '/c', '/d']);
     expect(routes.route('/a?x=1')).toBe('/a');
     expect(routes.route('/profile/99')).toBe('/profile/:id');
   });

@@ -155,14 +155,21 @@ describe('prometheus SLI definitions', () => {
     expect(windows.window).toBe('22d13h');
     expect(windows.range).toEqual({ startMs: Date.UTC(2026, 9, 31, 23), endMs: Date.UTC(2026, 10, 30, 23) });
     expect(queryWindows(definitions[1]!, at).window).toBe('30d');
+    // The reported windows and the 30-day tiers' own (scaled from 28 days: 1h4m/5m, 6h26m/32m, ...).
     expect(queryWindows(definitions[1]!, at).burn.map(([w]) => w)).toEqual([
       '5m',
       '30m',
+      '32m',
       '1h',
+      '1h4m',
       '2h',
+      '2h9m',
       '6h',
+      '6h26m',
       '1d',
+      '1d1h43m',
       '3d',
+      '4d6h51m',
     ]);
   });
 
@@ -243,6 +250,7 @@ describe('sloguard rules --format prometheus', () => {
       'slo:sli_error:ratio_rate6h',
       'slo:sli_error:ratio_rate1d',
       'slo:sli_error:ratio_rate3d',
+      'slo:sli_error:ratio_rate4d',
       'slo:sli_error:ratio_rate28d',
     ]);
     expect(sli[0]).toEqual({
@@ -256,10 +264,10 @@ describe('sloguard rules --format prometheus', () => {
       },
     });
     const [page, ticket] = file.groups[2]!.rules;
-    // 28 days: the Workbook's 14.4 and 6 scale to 13.44 and 5.6 of a 0.0005 budget.
+    // 28 days: Pyrra's page tiers, above 14× and 7× of a 0.0005 budget.
     expect(page!.expr).toContain('slo:sli_error:ratio_rate5m{sloth_id="checkout-checkout-availability"');
-    expect(page!.expr).toContain('> (13.44 * 0.0005)) without (sloth_window)');
-    expect(page!.expr).toContain('> (5.6 * 0.0005)) without (sloth_window)');
+    expect(page!.expr).toContain('> (14 * 0.0005)) without (sloth_window)');
+    expect(page!.expr).toContain('> (7 * 0.0005)) without (sloth_window)');
     expect(ticket!.labels.severity).toBe('ticket');
     const search = file.groups[3]!.rules[0]!;
     expect(search.expr).toContain(
@@ -269,7 +277,8 @@ describe('sloguard rules --format prometheus', () => {
     const path = dir.file('rules.yaml', ruleFileYaml(file));
     const check = promtool('check', 'rules', path);
     expect(check.stderr).toBe('');
-    expect(check.stdout).toContain('SUCCESS: 32 rules found');
+    // 28 days adds the 4d tier window to the seven reported ones, 30 days six windows of its own.
+    expect(check.stdout).toContain('SUCCESS: 39 rules found');
   });
 
   it('the CLI writes the file and honours --window; a bad --format is a usage error', () => {
@@ -285,7 +294,8 @@ describe('sloguard rules --format prometheus', () => {
     expect(run.status).toBe(0);
     const file = parse(run.stdout) as ReturnType<typeof prometheusRules>;
     const checkoutAlerts = file.groups[2]!.rules[0]!;
-    expect(checkoutAlerts.expr).toContain('> (14.4 * 0.0005))');
+    expect(checkoutAlerts.expr).toContain('slo:sli_error:ratio_rate1h4m{');
+    expect(checkoutAlerts.expr).toContain('> (14 * 0.0005))');
     expect(file.groups[0]!.rules.at(-1)).toMatchObject({ record: 'slo:sli_error:ratio_rate30d' });
     const usage = spawnSync(process.execPath, [CLI, 'rules', '--format', 'nagios', slos], {
       encoding: 'utf8',

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { PeriodImpact } from '../../gate/deployments.js';
+import { acceptedRange } from '../../ingest/timeRange.js';
 import type { Deployment } from '../../store/deployments.js';
 import { HttpError } from '../errors.js';
 import { serviceRange, serviceRangeQuery } from '../range.js';
@@ -26,7 +27,7 @@ const periodView = (p: PeriodImpact) => ({
 
 /** Deployment markers, each with the error budget burned in the hour and the day after it. */
 const deployments: FastifyPluginAsyncTypebox = async (app) => {
-  const { deployments: service, registry } = app.sloguard;
+  const { deployments: service, registry, times } = app.sloguard;
 
   const view = (d: Deployment, nowMs: number) => ({
     id: d.id,
@@ -58,7 +59,7 @@ const deployments: FastifyPluginAsyncTypebox = async (app) => {
       service: body.service,
       ...(body.environment && { environment: body.environment }),
       version: body.version,
-      deployedAtMs: parseTimeParam('time', body.time) ?? nowMs,
+      deployedAtMs: parseTimeParam('time', body.time, acceptedRange(times, nowMs)) ?? nowMs,
       ...(body.decision_id && { decisionId: body.decision_id }),
     });
     return reply.code(201).send(view(deployment, nowMs));
@@ -66,7 +67,7 @@ const deployments: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/api/v1/deployments', { schema: { querystring: serviceRangeQuery(500) } }, async (request) => {
     const nowMs = Date.now();
-    const list = service.list(serviceRange(request.query, 50));
+    const list = service.list(serviceRange(request.query, 50, acceptedRange(times, nowMs)));
     return { deployments: list.map((d) => view(d, nowMs)) };
   });
 };

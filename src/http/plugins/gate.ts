@@ -7,6 +7,7 @@ import type { GateRequest } from '../../gate/decide.js';
 import { MAX_EVALUATION_WAIT_MS } from '../../gate/evaluations.js';
 import type { GateDecision } from '../../gate/gate.js';
 import { CHANGE_TYPES, type ChangeType } from '../../gate/policy.js';
+import { acceptedRange } from '../../ingest/timeRange.js';
 import type { GateEvaluation } from '../../store/gateEvaluations.js';
 import { HttpError } from '../errors.js';
 import { serviceRange, serviceRangeQuery } from '../range.js';
@@ -120,7 +121,7 @@ const evaluationView = (evaluation: GateEvaluation) => {
 };
 
 const gate: FastifyPluginAsyncTypebox = async (app) => {
-  const { gate: deployGate, decisions, evaluations } = app.sloguard;
+  const { gate: deployGate, decisions, evaluations, times } = app.sloguard;
 
   const answer = async (query: Static<typeof GateQuery>, body: GateBody | undefined, reply: FastifyReply) => {
     const decision: GateDecision = deployGate.decide(gateRequest(query, body));
@@ -165,7 +166,7 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.get('/api/v1/gate/decisions', { schema: { querystring: serviceRangeQuery(1000) } }, async (request) => {
-    const records = decisions.list(serviceRange(request.query, 100));
+    const records = decisions.list(serviceRange(request.query, 100, acceptedRange(times, Date.now())));
     return {
       decisions: records.map((record) => ({
         decision_id: record.id,

@@ -3,6 +3,7 @@ import Type from 'typebox';
 import { parseDuration } from '../../config/duration.js';
 import { overrideView } from '../../gate/answer.js';
 import { OverrideRejected } from '../../gate/overrides.js';
+import { ANY_TIME } from '../../ingest/timeRange.js';
 import type { GateOverride } from '../../store/gateOverrides.js';
 import { actorOf } from '../actor.js';
 import { HttpError } from '../errors.js';
@@ -42,7 +43,8 @@ function expiryMs(body: { expires_in?: string; expires_at?: string }, nowMs: num
       'expires_in',
     );
   }
-  if (body.expires_at !== undefined) return parseTimeParam('expires_at', body.expires_at)!;
+  // Any time a Date holds: the override rules then allow only the next 4h.
+  if (body.expires_at !== undefined) return parseTimeParam('expires_at', body.expires_at, ANY_TIME)!;
   const ms = parseDuration(body.expires_in!);
   if (ms === undefined) {
     throw new HttpError(

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { labelProblem } from '../../ingest/labels.js';
 import { LOG_FORMATS, logFormatNames } from '../../ingest/loadbalancer/formats.js';
 import { ingestLines } from '../../ingest/loadbalancer/lines.js';
 import { decodeBody, takeRawBodies } from '../body.js';
@@ -25,6 +26,10 @@ const ingest: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { querystring: IngestQuery }, bodyLimit: config.maxBodyBytes },
     async (request, reply) => {
       const { format, service, status: statusFrom } = request.query;
+      for (const field of ['source', 'service'] as const) {
+        const problem = labelProblem(request.query[field] ?? '');
+        if (problem) throw new HttpError(400, 'invalid_query', `${field} ${problem}`, field);
+      }
       const parse = LOG_FORMATS[format];
       if (!parse) {
         throw new HttpError(

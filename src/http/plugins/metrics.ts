@@ -20,6 +20,8 @@ interface IngestAnswer {
   accepted?: number;
   rejected?: number;
   skipped?: number;
+  /** Rejected lines by reason. */
+  reasons?: Record<string, number>;
   /** Zipkin summary. */
   received?: number;
   /** The error shape: the whole batch was refused. */
@@ -52,7 +54,8 @@ export default fp(
       metrics.countIngest(source, 'accepted', payload.accepted ?? payload.received ?? 0);
       metrics.countIngest(source, 'rejected', payload.rejected ?? 0);
       metrics.countIngest(source, 'skipped', payload.skipped ?? 0);
-      metrics.countRejected(source, 'invalid_line', payload.rejected ?? 0);
+      for (const [reason, lines] of Object.entries(payload.reasons ?? {}))
+        metrics.countRejected(source, reason, lines);
       return payload;
     });
 

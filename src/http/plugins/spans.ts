@@ -29,8 +29,7 @@ const spans: FastifyPluginAsync = async (app) => {
     try {
       summary = await decoder.decode(body, protobuf, batch);
     } catch (error) {
-      if (error instanceof SpansRejected)
-        throw new HttpError(400, 'invalid_spans', error.message, error.path);
+      if (error instanceof SpansRejected) throw new HttpError(400, error.code, error.message, error.path);
       throw error;
     }
     await submitBatch(pipeline, batch);

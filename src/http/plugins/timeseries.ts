@@ -4,7 +4,8 @@ import type { AlertEpisode } from '../../alert/state.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import type { SloDefinition } from '../../definitions/slo.js';
 import { SloHistoryReader } from '../../evaluate/history.js';
-import { firingEpisodes, type StepRange } from '../../evaluate/timeseries.js';
+import { firingEpisodes, type StepRange, stepRangeProblem } from '../../evaluate/timeseries.js';
+import { acceptedRange } from '../../ingest/timeRange.js';
 import { PromQlError } from '../../prometheus/client.js';
 import { promQlTimeseries } from '../../prometheus/history.js';
 import { AlertEpisodeStore } from '../../store/alertEpisodes.js';
@@ -16,8 +17,6 @@ import { isoTime, parseTimeParam } from '../time.js';
 /** Steps a chart may pick by itself: the smallest that keeps the range under MAX_AUTO_POINTS points. */
 const AUTO_STEPS_MS = [60_000, 300_000, 900_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 86_400_000];
 const MAX_AUTO_POINTS = 720;
-/** A 400 past this: a month at one-minute steps is more than any chart can show. */
-const MAX_POINTS = 11_000;
 const MAX_DEPLOYMENTS = 200;
 
 function stepParam(text: string | undefined, rangeMs: number): number {
@@ -25,7 +24,7 @@ function stepParam(text: string | undefined, rangeMs: number): number {
     return AUTO_STEPS_MS.find((ms) => rangeMs / ms <= MAX_AUTO_POINTS) ?? AUTO_STEPS_MS.at(-1)!;
   }
   const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : parseDuration(text);
-  if (ms === undefined || ms < 60_000) {
+  if (ms === undefined || !Number.isSafeInteger(ms) || ms < 60_000) {
     throw new HttpError(
       400,
       'invalid_query',
@@ -58,7 +57,7 @@ const openAlertView = (episode: AlertEpisode | undefined) =>
 
 /** An SLO over time for the dashboard's charts: SLI, budget, burn rates and traffic per step. */
 const timeseries: FastifyPluginAsyncTypebox = async (app) => {
-  const { registry, buckets, deployments, decisions, db, corrections } = app.sloguard;
+  const { registry, buckets, deployments, decisions, db, times, corrections } = app.sloguard;
   const history = new SloHistoryReader(buckets, new TimelineStore(db));
   // The open episode the alerting keeps (it stores no closed ones): when the page or ticket really went out.
   const openAlerts = new AlertEpisodeStore(db);
@@ -79,18 +78,15 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
       const definition = registry.byName.get(request.params.name);
       if (!definition) throw new HttpError(404, 'not_found', `no SLO named "${request.params.name}"`, 'name');
       const nowMs = Date.now();
-      const toMs = parseTimeParam('to', request.query.to) ?? nowMs;
-      const fromMs = parseTimeParam('from', request.query.from) ?? toMs - definition.windowMs;
+      const accepted = acceptedRange(times, nowMs);
+      const toMs = parseTimeParam('to', request.query.to, accepted) ?? nowMs;
+      const fromMs =
+        parseTimeParam('from', request.query.from, accepted) ??
+        Math.max(accepted.fromMs, toMs - definition.windowMs);
       if (fromMs >= toMs) throw new HttpError(400, 'invalid_query', 'from must be before to', 'from');
       const stepMs = stepParam(request.query.step, toMs - fromMs);
-      if ((toMs - fromMs) / stepMs > MAX_POINTS) {
-        throw new HttpError(
-          400,
-          'invalid_query',
-          `at most ${MAX_POINTS} points per request; use a larger step`,
-          'step',
-        );
-      }
+      const problem = stepRangeProblem({ fromMs, toMs, stepMs });
+      if (problem !== undefined) throw new HttpError(400, 'invalid_query', problem, 'step');
 
       const {
         points,

@@ -118,6 +118,7 @@ export async function importLogFile(
       templates,
       thresholdsUs: batch.thresholdsUs,
       countingRules: batch.countingRules,
+      accepted: batch.accepted,
     });
     try {
       const inFlight: Array<Promise<ChunkResult>> = [];

@@ -3,6 +3,7 @@ import type { CountingRule } from '../../definitions/eventRules.js';
 import { answerRequests } from '../../workers.js';
 import { BatchAggregate } from '../aggregate.js';
 import { ServiceRoutes } from '../routes.js';
+import type { TimeRange } from '../timeRange.js';
 import { LOG_FORMATS } from './formats.js';
 import { ingestLines, type LineContext } from './lines.js';
 
@@ -14,6 +15,8 @@ export interface ImportWorkerSetup {
   templates: Record<string, readonly string[]>;
   thresholdsUs: readonly number[];
   countingRules: readonly CountingRule[];
+  /** The times accepted when the import started. */
+  accepted: TimeRange;
 }
 
 /** One chunk of whole lines (UTF-8, without the final newline) to parse. */
@@ -31,7 +34,7 @@ const parse = LOG_FORMATS[setup.format]!;
 const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
 answerRequests(({ bytes }: ImportChunk) => {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  const batch = new BatchAggregate(setup.thresholdsUs, setup.countingRules);
+  const batch = new BatchAggregate(setup.thresholdsUs, setup.accepted, setup.countingRules);
   const position = { lines: 0 };
   const summary = ingestLines(text, parse, { ...setup.context, routes, position }, batch);
   return { series: batch.series, observations: batch.observations, summary, lines: position.lines };

@@ -1,7 +1,9 @@
 import type { SourceSettings } from '../../config/config.js';
 import type { BatchAggregate } from '../aggregate.js';
+import { LabelRejected } from '../labels.js';
 import { isServerError } from '../observation.js';
 import type { ServiceRoutes } from '../routes.js';
+import { TIME_OUT_OF_RANGE, TimeOutOfRange } from '../timeRange.js';
 import { type LineParser, LineRejected, type StatusChoice } from './format.js';
 
 export interface LineProblem {
@@ -14,9 +16,13 @@ export interface LineSummary {
   accepted: number;
   rejected: number;
   skipped: number;
+  /** Rejected lines by reason: `time_out_of_range` (see timeRange.ts), else `invalid_line`. */
+  reasons: Record<string, number>;
   /** The first rejected or skipped lines with their reasons (1-based line numbers). */
   problems: LineProblem[];
 }
+
+const INVALID_LINE = 'invalid_line';
 
 export interface LineContext {
   source: string;
@@ -65,6 +71,7 @@ export function ingestLines(
     if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue;
     try {
       const entry = parse(line);
+      batch.admit(entry.timeMs);
       const service = serviceOf(context, entry.host);
       if (service === undefined) {
         throw new LineRejected(`no service for host "${entry.host ?? '-'}": pass service= or map the source`);
@@ -76,9 +83,17 @@ export function ingestLines(
       batch.count(series, entry.timeMs, isServerError(status), durationUs, status, entry.userAgent);
       summary.accepted += 1;
     } catch (error) {
-      if (!(error instanceof LineRejected)) throw error;
-      if (error.skipped) summary.skipped += 1;
-      else summary.rejected += 1;
+      // A name with NUL or broken UTF-8 (LabelRejected) rejects its line like a malformed one.
+      if (
+        !(error instanceof LineRejected || error instanceof TimeOutOfRange || error instanceof LabelRejected)
+      )
+        throw error;
+      if (error instanceof LineRejected && error.skipped) summary.skipped += 1;
+      else {
+        summary.rejected += 1;
+        const reason = error instanceof TimeOutOfRange ? TIME_OUT_OF_RANGE : INVALID_LINE;
+        summary.reasons[reason] = (summary.reasons[reason] ?? 0) + 1;
+      }
       if (summary.problems.length < MAX_PROBLEMS)
         summary.problems.push({ line: lineNumber, reason: error.message });
     }
@@ -92,9 +107,11 @@ export function addSummary(into: LineSummary, from: LineSummary): void {
   into.accepted += from.accepted;
   into.rejected += from.rejected;
   into.skipped += from.skipped;
+  for (const [reason, count] of Object.entries(from.reasons))
+    into.reasons[reason] = (into.reasons[reason] ?? 0) + count;
   for (const problem of from.problems) if (into.problems.length < MAX_PROBLEMS) into.problems.push(problem);
 }
 
 export function emptySummary(): LineSummary {
-  return { accepted: 0, rejected: 0, skipped: 0, problems: [] };
+  return { accepted: 0, rejected: 0, skipped: 0, reasons: {}, problems: [] };
 }

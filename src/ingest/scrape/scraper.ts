@@ -1,5 +1,6 @@
 import type { ScrapeCounterStore } from '../../store/scrapeCounters.js';
 import type { BucketDelta } from '../aggregate.js';
+import { LabelRejected } from '../labels.js';
 import type { IngestPipeline } from '../pipeline.js';
 import { RepeatingJob } from '../repeat.js';
 import type { ServiceRoutes } from '../routes.js';
@@ -169,11 +170,19 @@ export class LbScraper {
       rules: new Map(),
     };
     this.noteInterpolated(series.buckets, batch.thresholdsUs);
-    batch.addBucket(
-      batch.seriesFor('loadbalancer', this.settings.source, service, operation, series.method),
-      timeMs,
-      delta,
-    );
+    try {
+      batch.addBucket(
+        batch.seriesFor('loadbalancer', this.settings.source, service, operation, series.method),
+        timeMs,
+        delta,
+      );
+    } catch (error) {
+      if (!(error instanceof LabelRejected)) throw error;
+      this.deps.log.warn(
+        { target: this.settings.url, reason: error.message },
+        'scraped series skipped: its labels cannot name a series',
+      );
+    }
   }
 
   /** Says once per threshold that it lies between two LB bounds, and which, since its SLI is then an estimate. */

@@ -18,8 +18,7 @@ const THREAD_MIN_BYTES = 16 * 1024;
  * Span batches of hundreds of spans take a millisecond or more to parse; on the event loop that time is
  * added to every gate answer waiting behind them. Big batches are therefore parsed on worker threads (one
  * core is left to the event loop, and the threads run at a lower priority), which send back only their
- * per-series bucket sums. A route's limit of
- * distinct paths per service (MAX_ROUTES_PER_SERVICE) is kept per thread.
+ * per-series bucket sums; the series caps apply when those are committed, on the main thread.
  */
 export class SpanDecoder {
   private readonly pool: WorkerPool<SpanDecodeRequest, SpanDecodeAnswer> | undefined;
@@ -44,8 +43,13 @@ export class SpanDecoder {
       body.byteOffset === 0 &&
       body.byteLength === body.buffer.byteLength;
     const bytes = owned ? body : new Uint8Array(body);
-    const answer = await this.pool.run({ body: bytes, protobuf }, [bytes.buffer as ArrayBuffer]);
-    if ('rejected' in answer) throw new SpansRejected(answer.rejected.message, answer.rejected.path);
+    const answer = await this.pool.run({ body: bytes, protobuf, accepted: batch.accepted }, [
+      bytes.buffer as ArrayBuffer,
+    ]);
+    if ('rejected' in answer) {
+      const { message, path, code } = answer.rejected;
+      throw new SpansRejected(message, path, code);
+    }
     batch.mergeSeries(answer.series, answer.observations);
     return answer.summary;
   }

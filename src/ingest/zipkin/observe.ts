@@ -1,7 +1,9 @@
 import type { BatchAggregate } from '../aggregate.js';
+import { LabelRejected } from '../labels.js';
 import { isServerError, type Observation } from '../observation.js';
 import type { ServiceRoutes } from '../routes.js';
-import type { ZipkinSpan } from './span.js';
+import { TIME_OUT_OF_RANGE, TimeOutOfRange } from '../timeRange.js';
+import { SpansRejected, type ZipkinSpan } from './span.js';
 
 /**
  * What a span stands for, stored as the series' `source` so SLOs can pick kinds (`select.spanKinds`,
@@ -105,13 +107,29 @@ export interface SpanSummary {
   counted: number;
 }
 
-/** Adds the spans that record requests to the batch. */
+/**
+ * Adds the spans that record requests to the batch. A span whose start lies outside the accepted times, or
+ * whose service or operation name holds NUL, a control character or broken UTF-8, refuses the whole batch,
+ * naming the span (Zipkin's contract: a batch is accepted or refused whole).
+ */
 export function observeSpans(spans: ZipkinSpan[], routes: ServiceRoutes, batch: BatchAggregate): SpanSummary {
   let counted = 0;
-  for (const span of spans) {
+  for (const [index, span] of spans.entries()) {
     const observation = spanObservation(span, routes);
     if (observation === undefined) continue;
-    batch.add(observation);
+    try {
+      batch.add(observation);
+    } catch (error) {
+      if (error instanceof TimeOutOfRange) {
+        throw new SpansRejected(
+          `span $[${index}]: ${error.message}`,
+          `$[${index}].timestamp`,
+          TIME_OUT_OF_RANGE,
+        );
+      }
+      if (!(error instanceof LabelRejected)) throw error;
+      throw new SpansRejected(`span $[${index}]: ${error.message}`, `$[${index}]`);
+    }
     counted += 1;
   }
   return { received: spans.length, counted };

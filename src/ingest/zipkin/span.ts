@@ -19,12 +19,16 @@ export interface ZipkinSpan {
   tags: Record<string, string>;
 }
 
+/** Why a batch is refused: Zipkin's validation, or a span time outside the accepted range (timeRange.ts). */
+export type SpansRejectedCode = 'invalid_spans' | 'time_out_of_range';
+
 /** The whole batch is refused, as Zipkin refuses it: `path` is the JSON path of the bad value. */
 export class SpansRejected extends Error {
   override name = 'SpansRejected';
   constructor(
     message: string,
     readonly path: string,
+    readonly code: SpansRejectedCode = 'invalid_spans',
   ) {
     super(message);
   }

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CAPS, DEFAULT_CARDINALITY_LIMITS } from '../../src/ingest/cardinality.js';
+import { nginxLine, testApp } from '../helpers/app.js';
+
+/**
+ * The cardinality flood of issue 15: a million distinct values spread over every label that keys a series
+ * (service, source, route, span name, method) through the real ingest routes, against the caps. The store
+ * keeps at most the caps' series, the process stays under the RSS ceiling documented in docs/security.md, and
+ * an evaluation of every SLO costs what it cost before the flood (within 2×, medians of several runs).
+ */
+
+/** docs/security.md#cardinality: the ceiling for this flood (vitest and the app in one process). */
+const RSS_CEILING_BYTES = 512 * 1024 * 1024;
+const LIMITS = { ...DEFAULT_CARDINALITY_LIMITS, maxSeries: 20_000 };
+const SPANS = 250_000;
+const LINES = 125_000;
+const PER_REQUEST = 5_000;
+
+let ctx: Awaited<ReturnType<typeof testApp>>;
+beforeAll(async () => {
+  ctx = await testApp({ cardinality: LIMITS });
+});
+afterAll(async () => {
+  await ctx?.close();
+});
+
+function letters(i: number): string {
+  let text = '';
+  let n = i;
+  do {
+    text = String.fromCharCode(97 + (n % 26)) + text;
+    n = Math.floor(n / 26);
+  } while (n > 0);
+  return text;
+}
+
+/**
+ * Median wall time of 20 evaluations of every SLO, over 7 samples, after a warm-up with the WAL folded: one
+ * evaluation of these SLOs is a fraction of a millisecond, too short to time alone on a loaded machine.
+ */
+function medianEvaluationMs(samples = 7, evaluations = 20): number {
+  ctx.sloguard.db.pragma('wal_checkpoint(TRUNCATE)');
+  ctx.sloguard.evaluator.evaluateAll();
+  const times: number[] = [];
+  for (let sample = 0; sample < samples; sample++) {
+    const started = performance.now();
+    for (let i = 0; i < evaluations; i++) ctx.sloguard.evaluator.evaluateAll();
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(samples / 2)]!;
+}
+
+async function post(url: string, payload: string): Promise<void> {
+  const response = await ctx.app.inject({ method: 'POST', url, payload });
+  expect(response.statusCode, response.body.slice(0, 200)).toBe(202);
+}
+
+/** A real SLO load first: the SLOs' own series, with some errors and latencies, over the last hour. */
+async function sloTraffic(): Promise<void> {
+  const t = Date.now() - 60 * 60_000;
+  const lines: string[] = [];
+  for (let i = 0; i < 3_000; i++) {
+    const at = t + i * 1_000;
+    lines.push(nginxLine(at, 'GET', `/profile/${i}`, i % 50 === 0 ? 503 : 200, 0.05 + (i % 7) / 10));
+  }
+  await post('/api/v1/ingest/lb?format=nginx&service=user-profile&source=edge', lines.join('\n'));
+  const orders = lines.map((_, i) => nginxLine(t + i * 1_000, 'POST', '/api/orders', 200, (i % 10) / 10));
+  await post('/api/v1/ingest/lb?format=nginx&service=checkout&source=edge', orders.join('\n'));
+}
+
+/** 250k spans: each a new service, a new method, and a new route (even) or span name (odd). */
+async function spanFlood(): Promise<number> {
+  const timeUs = (Date.now() - 1_000) * 1000;
+  for (let start = 0; start < SPANS; start += PER_REQUEST) {
+    const spans: string[] = [];
+    for (let i = start; i < start + PER_REQUEST; i++) {
+      const id = (i + 1).toString(16).padStart(16, '0');
+      const tags: Record<string, string> = { 'http.status_code': '200', 'http.method': `m${letters(i)}` };
+      if (i % 2 === 0) tags['http.route'] = `/route/${letters(i)}`;
+      spans.push(
+        JSON.stringify({
+          traceId: id,
+          id,
+          kind: 'SERVER',
+          name: `op-${letters(i)}`,
+          timestamp: timeUs,
+          duration: 1000,
+          localEndpoint: { serviceName: `flood-${letters(i)}` },
+          tags,
+        }),
+      );
+    }
+    await post('/api/v2/spans', `[${spans.join(',')}]`);
+  }
+  return SPANS * 3;
+}
+
+/**
+ * 125k log lines in 25 requests, each request a new source= and (every other one) a new service=, the
+ * others flooding user-profile, whose SLOs select one route; each line a new path and a new method.
+ */
+async function lineFlood(): Promise<number> {
+  const t = Date.now() - 1_000;
+  const requests = LINES / PER_REQUEST;
+  for (let request = 0; request < requests; request++) {
+    const lines: string[] = [];
+    for (let i = request * PER_REQUEST; i < (request + 1) * PER_REQUEST; i++)
+      lines.push(nginxLine(t, `X${letters(i).toUpperCase()}`, `/p/${letters(i)}`, 200, 0.01));
+    const service = request % 2 === 0 ? 'user-profile' : `lb-flood-${request}`;
+    await post(`/api/v1/ingest/lb?format=nginx&service=${service}&source=flood-${request}`, lines.join('\n'));
+  }
+  return LINES * 2 + requests + Math.floor(requests / 2);
+}
+
+describe('cardinality flood (issue 15)', () => {
+  it('1M distinct label values: series within the caps, RSS under the ceiling, evaluation as fast as before', async () => {
+    await sloTraffic();
+    const before = ctx.sloguard.evaluator.evaluateAll();
+    const baselineMs = medianEvaluationMs();
+
+    const started = performance.now();
+    const values = (await spanFlood()) + (await lineFlood());
+    const floodSeconds = (performance.now() - started) / 1000;
+    expect(values).toBeGreaterThanOrEqual(1_000_000);
+
+    const series = ctx.sloguard.db.prepare<[], number>('SELECT count(*) FROM series').pluck().get()!;
+    const perService = ctx.sloguard.db
+      .prepare<[], number>('SELECT max(n) FROM (SELECT count(*) AS n FROM series GROUP BY kind, service)')
+      .pluck()
+      .get()!;
+    const services = ctx.sloguard.db
+      .prepare<[], number>("SELECT count(DISTINCT service) FROM series WHERE kind = 'traces'")
+      .pluck()
+      .get()!;
+    const rssBytes = process.memoryUsage().rss;
+    const floodedMs = medianEvaluationMs();
+    console.log(
+      `flood of ${values} distinct values in ${floodSeconds.toFixed(1)} s: ${series} series (max ${perService} per service, ${services} trace services), RSS ${(rssBytes / 2 ** 20).toFixed(0)} MB, 20 evaluations: median ${baselineMs.toFixed(1)} ms before, ${floodedMs.toFixed(1)} ms after`,
+    );
+
+    // At most maxSeries, plus the kind-wide overflow series (loadbalancer: the overflow source; traces: server).
+    expect(series).toBeLessThanOrEqual(LIMITS.maxSeries + 2);
+    expect(perService).toBeLessThanOrEqual(LIMITS.maxSeriesPerService + 1);
+    expect(services).toBeLessThanOrEqual(LIMITS.maxServices + 1);
+    for (const cap of CAPS) expect(ctx.sloguard.cardinality.overflowed.get(cap), cap).toBeGreaterThan(0);
+    expect(rssBytes).toBeLessThan(RSS_CEILING_BYTES);
+    // 2× the median, and 1 ms (50 µs an evaluation) for a timer's jitter on a loaded machine.
+    expect(floodedMs).toBeLessThanOrEqual(2 * baselineMs + 1);
+
+    // The SLOs' own figures are untouched by the flood (a route-selected SLO reads only its route's series).
+    const after = ctx.sloguard.evaluator.evaluateAll();
+    const figures = (statuses: typeof before) =>
+      statuses.map(({ name, good, valid }) => ({ name, good, valid }));
+    expect(figures(after)).toEqual(figures(before));
+  }, 180_000);
+});
