@@ -117,10 +117,11 @@ const OPENINGS = 5;
 function evaluateSloguard(count: number) {
   const open = () => {
     const db = openDatabase(dbPath);
+    const registry = new SloRegistry(definitions(count));
     const evaluator = new SloEvaluator(
       new BucketStore(db, MINUTE_RETENTION_DAYS),
       new StatusStore(db),
-      new SloRegistry(definitions(count)),
+      () => registry,
       60_000,
     );
     return { db, evaluator };

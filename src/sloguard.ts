@@ -1,4 +1,5 @@
-import type { Config } from './config/config.js';
+import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
+import type { Correction } from './definitions/corrections.js';
 import { loadDefinitions } from './definitions/load.js';
 import type { OpenSloObjects } from './definitions/openslo/load.js';
 import { SloRegistry } from './definitions/registry.js';
@@ -17,6 +18,7 @@ import { BucketStore } from './store/buckets.js';
 import { WalCheckpointer } from './store/checkpointer.js';
 import { CorrectionStore } from './store/corrections.js';
 import { type Db, openDatabase } from './store/database.js';
+import { StorageWatch } from './store/faults.js';
 import { StatusStore } from './store/statuses.js';
 
 export class InvalidDefinitionsError extends Error {
@@ -26,11 +28,43 @@ export class InvalidDefinitionsError extends Error {
   }
 }
 
-/** The parts of a running sloguard, wired once from the config; routes and schedulers use them. */
+/** What the definitions folder holds, read and checked as one set: a reload replaces it whole or not at all. */
+export interface DefinitionSet {
+  registry: SloRegistry;
+  policies: GatePolicies;
+  /** The OpenSLO objects read, references resolved: alerting routes by their AlertPolicies. */
+  openslo: OpenSloObjects;
+  /** `kind: Correction` documents. */
+  corrections: Correction[];
+}
+
+/** Reads the definitions folder; throws InvalidDefinitionsError (every problem, with file:line:column). */
+export function loadDefinitionSet(path: string): DefinitionSet {
+  const loaded = loadDefinitions([path]);
+  if (loaded.errors.length > 0) throw new InvalidDefinitionsError(loaded.errors);
+  // Files skipped (not regular files) are reported and the rest loads.
+  for (const warning of loaded.warnings) process.emitWarning(warning.message);
+  return {
+    registry: new SloRegistry(loaded.definitions),
+    policies: new GatePolicies(loaded.policies),
+    openslo: loaded.openslo,
+    corrections: loaded.corrections,
+  };
+}
+
+/**
+ * The parts of a running sloguard, wired once from the config; routes and schedulers use them. `registry`,
+ * `policies` and `openslo` are the current definition set: read them at use, never keep them, since a reload
+ * replaces them.
+ */
 export interface Sloguard extends GateParts {
+  /** One object for the process's life; a reload replaces its reloadable settings in place. */
   config: Config;
   db: Db;
-  registry: SloRegistry;
+  /** Whether the database file is still the one opened (readiness, ingest, gate). */
+  storage: StorageWatch;
+  readonly registry: SloRegistry;
+  readonly policies: GatePolicies;
   buckets: BucketStore;
   pipeline: IngestPipeline;
   /** The caps on series every batch passes before its commit. */
@@ -43,8 +77,13 @@ export interface Sloguard extends GateParts {
   evaluator: SloEvaluator;
   /** Corrections (planned downtime, after-the-fact fixes) from the files and the API. */
   corrections: CorrectionStore;
-  /** The OpenSLO objects read, references resolved: alerting routes by their AlertPolicies. */
-  openslo: OpenSloObjects;
+  readonly openslo: OpenSloObjects;
+  /**
+   * Swaps in a definition set and settings already checked, at once (before it returns): route templates,
+   * span parsing and latency thresholds follow; the next evaluation uses the new SLOs. The promise resolves
+   * once the span threads of the old set have finished their batches.
+   */
+  replace(definitions: DefinitionSet, settings: ReloadableSettings): Promise<void>;
   /** Stops the worker threads (span parsing, WAL checkpoints); call before `close`. */
   stopThreads(): Promise<void>;
   close(): void;
@@ -84,49 +123,69 @@ function declaredLabels(config: Config, registry: () => SloRegistry): DeclaredLa
 
 /** Loads definitions (refusing invalid ones, as Prometheus refuses bad rules), opens the store, wires the rest. */
 export function createSloguard(config: Config): Sloguard {
-  const loaded = loadDefinitions([config.definitionsPath]);
-  if (loaded.errors.length > 0) throw new InvalidDefinitionsError(loaded.errors);
-  const registry = new SloRegistry(loaded.definitions);
+  let current = loadDefinitionSet(config.definitionsPath);
   const db = openDatabase(config.databasePath);
   const checkpointer = WalCheckpointer.start(db, config.databasePath, (error) =>
     process.emitWarning(
       `WAL checkpoint thread failed; commits checkpoint every 1,000 pages: ${String(error)}`,
     ),
   );
+  const registry = () => current.registry;
   const buckets = new BucketStore(db, config.minuteRetentionDays);
   const evaluator = new SloEvaluator(buckets, new StatusStore(db), registry, config.evaluationIntervalMs);
   evaluator.addSource(new PrometheusCounts());
-  const corrections = new CorrectionStore(db, loaded.corrections);
+  const corrections = new CorrectionStore(db, () => current.corrections);
   evaluator.useCorrections(() => corrections.all());
   const routes = new ServiceRoutes((service) => [
     ...(config.routeTemplates[service] ?? []),
-    ...registry.routesOf(service),
+    ...current.registry.routesOf(service),
   ]);
-  const services = new Set([...registry.byService.keys(), ...Object.keys(config.routeTemplates)]);
-  const spans = new SpanDecoder(routes, {
-    templates: Object.fromEntries([...services].map((service) => [service, routes.templatesOf(service)])),
-    thresholdsUs: registry.thresholdsUs,
-    countingRules: registry.countingRules,
-  });
+  const spanSetup = () => {
+    const services = new Set([...current.registry.byService.keys(), ...Object.keys(config.routeTemplates)]);
+    return {
+      templates: Object.fromEntries([...services].map((service) => [service, routes.templatesOf(service)])),
+      thresholdsUs: current.registry.thresholdsUs,
+      countingRules: current.registry.countingRules,
+    };
+  };
+  const spans = new SpanDecoder(routes, spanSetup());
+  const storage = new StorageWatch(config.databasePath);
   const times = timePolicy(config);
   const cardinality = new SeriesLimiter(
     config.cardinality,
-    declaredLabels(config, () => registry),
+    declaredLabels(config, registry),
     buckets.listSeries(),
   );
   const pipeline = new IngestPipeline(
     buckets,
-    () => registry,
+    registry,
     config.maxQueuedObservations,
     times,
     cardinality,
+    storage,
   );
-  const policies = new GatePolicies(loaded.policies);
-  const gate = createGate({ db, buckets, evaluator, registry: () => registry, policies: () => policies });
+  const gate = createGate({
+    db,
+    buckets,
+    evaluator,
+    storage,
+    retention: config.gateRetention,
+    registry,
+    policies: () => current.policies,
+  });
   return {
     config,
     db,
-    registry,
+    storage,
+    get registry() {
+      return current.registry;
+    },
+    get policies() {
+      return current.policies;
+    },
+    get openslo() {
+      return current.openslo;
+    },
     buckets,
     pipeline,
     cardinality,
@@ -135,8 +194,13 @@ export function createSloguard(config: Config): Sloguard {
     spans,
     evaluator,
     corrections,
-    openslo: loaded.openslo,
     ...gate,
+    replace(definitions, settings) {
+      current = definitions;
+      Object.assign(config, reloadableSettings(settings));
+      routes.reset();
+      return spans.reconfigure(spanSetup());
+    },
     async stopThreads() {
       await Promise.all([spans.close(), checkpointer?.stop()]);
     },

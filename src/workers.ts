@@ -37,6 +37,7 @@ interface Waiter<Answer> {
 export class WorkerPool<Request, Answer> {
   private readonly threads: Thread[] = [];
   private readonly waiting = new Map<number, Waiter<Answer>>();
+  private readonly running = new Set<Promise<Answer>>();
   private nextId = 0;
   private closed = false;
 
@@ -84,12 +85,23 @@ export class WorkerPool<Request, Answer> {
     if (this.closed) return Promise.reject(new Error('worker pool is closed'));
     const thread = this.threads.reduce((least, t) => (t.inFlight.size < least.inFlight.size ? t : least));
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const answer = new Promise<Answer>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject, thread });
       thread.inFlight.add(id);
       thread.worker.ref();
       thread.worker.postMessage({ id, request } satisfies Envelope<Request>, transfer);
     });
+    const settled = () => this.running.delete(answer);
+    this.running.add(answer);
+    answer.then(settled, settled);
+    return answer;
+  }
+
+  /** Takes no more requests, lets those in flight finish, then stops the threads. */
+  async drain(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled(this.running);
+    await this.close();
   }
 
   async close(): Promise<void> {

@@ -18,7 +18,7 @@ import { PAYLOAD_BUILDERS } from './notifiers/index.js';
 import { type AlertLog, type DispatcherOptions, OutboxDispatcher } from './outbox.js';
 import { targetsFor, targetsForService } from './routing.js';
 import { type Delivery, send } from './send.js';
-import { transition } from './state.js';
+import { type AlertEpisode, type AlertEvent, resolution, transition } from './state.js';
 
 /** A break-glass override as the gate announces it (the fields a notice shows). */
 export type OverrideNotice = Pick<
@@ -31,6 +31,8 @@ export interface AlertingParts {
   registry: () => SloRegistry;
   /** The latest status of every SLO, for digests. */
   statuses: () => readonly SloStatus[];
+  /** The last status stored for an SLO, defined or not (a removed SLO's alert resolves with it). */
+  lastStatus: (slo: string) => SloStatus | undefined;
   episodes: AlertEpisodeStore;
   outbox: OutboxStore;
   /** The last release of a service at or before a time, when deployments are recorded. */
@@ -53,7 +55,13 @@ export class Alerting {
   readonly dispatcher: OutboxDispatcher;
   private readonly digests: ScheduledTask[] = [];
   /** Targets and every route, sloguard.yaml's and OpenSLO's; names no target defines are dropped. */
-  private readonly routing: Pick<NotificationSettings, 'targets' | 'routes'>;
+  private routing: Pick<NotificationSettings, 'targets' | 'routes'>;
+  /**
+   * Each SLO's labels at the last evaluation: a removed SLO's resolve carries the labels it fired with, so
+   * Alertmanager matches it to the same alert.
+   */
+  private labelsSeen = new Map<string, Record<string, string>>();
+  private started = false;
 
   constructor(
     private readonly parts: AlertingParts,
@@ -65,18 +73,34 @@ export class Alerting {
       parts.log,
       dispatcherOptions,
     );
-    const { targets, routes } = parts.config.notifications;
-    const policyRoutes = (parts.policyRoutes ?? []).map((route) => {
+    this.routing = this.routingWith(parts.policyRoutes ?? []);
+  }
+
+  private routingWith(policyRoutes: readonly NotificationRoute[]) {
+    const { targets, routes } = this.parts.config.notifications;
+    const known = policyRoutes.map((route) => {
       const unknown = route.targets.filter((name) => !targets.has(name));
       if (unknown.length > 0) {
-        parts.log.warn(
+        this.parts.log.warn(
           { slo: route.slo, targets: unknown },
           'OpenSLO notification targets not in sloguard.yaml',
         );
       }
       return { ...route, targets: route.targets.filter((name) => targets.has(name)) };
     });
-    this.routing = { targets, routes: [...routes, ...policyRoutes] };
+    return { targets, routes: [...routes, ...known] };
+  }
+
+  /**
+   * After a reload: targets, routes and digests from the config's new notifications block (replaced in
+   * place) and the new OpenSLO alert policies. Messages already in the outbox keep their target.
+   */
+  reconfigure(policyRoutes: readonly NotificationRoute[]): void {
+    this.routing = this.routingWith(policyRoutes);
+    this.dispatcher.reconfigure(this.settings);
+    if (!this.started) return;
+    this.stopDigests();
+    this.startDigests();
   }
 
   private get settings() {
@@ -105,20 +129,26 @@ export class Alerting {
         this.parts.log.error({ err: error, slo: status.name }, 'alert evaluation failed');
       }
     }
-    this.forgetRemovedSlos();
+    this.resolveRemovedSlos(nowMs);
+    this.labelsSeen = new Map(this.parts.registry().definitions.map((d) => [d.name, d.labels]));
     this.dispatcher.wake();
   }
 
-  /** An SLO deleted from the definitions leaves its open episode behind: drop it, nothing can resolve it. */
-  private forgetRemovedSlos(): void {
+  /**
+   * An SLO removed from the definitions (by a reload or before a restart) can no longer resolve by itself:
+   * its open episode is resolved once, with the last status it had, and closed in the same transaction.
+   */
+  private resolveRemovedSlos(nowMs: number): void {
     const { byName } = this.parts.registry();
     for (const episode of this.parts.episodes.all()) {
       if (byName.has(episode.slo)) continue;
-      this.parts.episodes.set(episode.slo, undefined);
-      this.parts.log.info(
-        { slo: episode.slo, level: episode.level },
-        'alert dropped: the SLO is no longer defined',
-      );
+      const last = this.parts.lastStatus(episode.slo);
+      if (!last) {
+        this.parts.episodes.set(episode.slo, undefined);
+        this.parts.log.warn({ slo: episode.slo }, 'alert closed unannounced: the removed SLO left no status');
+        continue;
+      }
+      this.record(episode.slo, undefined, { ...resolution(episode, last, nowMs), removed: true }, nowMs);
     }
   }
 
@@ -126,23 +156,32 @@ export class Alerting {
     const open = this.parts.episodes.get(status.name);
     const { episode, event } = transition(open, status, nowMs, this.settings.repeatIntervalMs);
     if (!event && JSON.stringify(episode) === JSON.stringify(open)) return;
+    this.record(status.name, episode, event, nowMs);
+  }
+
+  /** Stores an SLO's episode and, in the same transaction, the messages its event calls for. */
+  private record(
+    slo: string,
+    episode: AlertEpisode | undefined,
+    event: AlertEvent | undefined,
+    nowMs: number,
+  ) {
     this.parts.episodes.atomically(() => {
-      this.parts.episodes.set(status.name, episode);
+      this.parts.episodes.set(slo, episode);
       if (!event) return;
+      const { status } = event;
       const deployment = this.parts.lastDeployment?.(status.service, event.episode.startedAtMs);
       const message = formatAlert(event, {
         publicUrl: this.parts.config.publicUrl,
-        labels: this.parts.registry().byName.get(status.name)?.labels ?? {},
+        labels: this.parts.registry().byName.get(slo)?.labels ?? this.labelsSeen.get(slo) ?? {},
         repeatIntervalMs: this.settings.repeatIntervalMs,
         ...(deployment && { deployment }),
       });
-      this.enqueue(
-        targetsFor(this.routing, status),
-        `${status.name} ${event.kind} ${event.level}`,
-        message,
-        nowMs,
+      this.enqueue(targetsFor(this.routing, status), `${slo} ${event.kind} ${event.level}`, message, nowMs);
+      this.parts.log.info(
+        { slo, event: event.kind, level: event.level, ...(event.removed && { removed: true }) },
+        'alert event',
       );
-      this.parts.log.info({ slo: status.name, event: event.kind, level: event.level }, 'alert event');
     });
   }
 
@@ -197,7 +236,7 @@ export class Alerting {
     }
   }
 
-  start(pollMs?: number): void {
+  private startDigests(): void {
     for (const target of this.settings.targets.values()) {
       if (!target.digest) continue;
       this.digests.push(
@@ -208,11 +247,21 @@ export class Alerting {
         }),
       );
     }
+  }
+
+  private stopDigests(): void {
+    for (const task of this.digests.splice(0)) task.stop();
+  }
+
+  start(pollMs?: number): void {
+    this.started = true;
+    this.startDigests();
     this.dispatcher.start(pollMs);
   }
 
   async stop(): Promise<void> {
-    for (const task of this.digests) task.stop();
+    this.started = false;
+    this.stopDigests();
     await this.dispatcher.stop();
   }
 }

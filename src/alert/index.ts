@@ -3,6 +3,7 @@ import type { Sloguard } from '../sloguard.js';
 import { AlertEpisodeStore } from '../store/alertEpisodes.js';
 import { DeploymentStore } from '../store/deployments.js';
 import { OutboxStore } from '../store/outbox.js';
+import { StatusStore } from '../store/statuses.js';
 import { Alerting } from './alerting.js';
 import { openSloRoutes } from './openslo.js';
 import type { AlertLog, DispatcherOptions } from './outbox.js';
@@ -21,11 +22,13 @@ export function createAlerting(
   const counted =
     registry && notificationCounter(registry, [...sloguard.config.notifications.targets.keys()]);
   const deployments = new DeploymentStore(sloguard.db);
+  const statuses = new StatusStore(sloguard.db);
   const alerting = new Alerting(
     {
       config: sloguard.config,
       registry: () => sloguard.registry,
       statuses: () => sloguard.evaluator.current(),
+      lastStatus: (slo) => statuses.load(slo),
       episodes: new AlertEpisodeStore(sloguard.db),
       outbox: new OutboxStore(sloguard.db),
       lastDeployment: (service, atOrBeforeMs) =>

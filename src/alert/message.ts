@@ -155,7 +155,7 @@ export function formatAlert(event: AlertEvent, context: AlertContext): ChatMessa
         ? ' (still firing)'
         : '';
   const title = resolved
-    ? `[RESOLVED] ${status.name}: back within its objective`
+    ? `[RESOLVED] ${status.name}: ${event.removed ? 'no longer defined' : 'back within its objective'}`
     : `[${tag}] ${status.name}: ${HEADLINE[announced]}${suffix}`;
   const fields = statusFields(status);
   fields.splice(2, 0, {
@@ -166,7 +166,8 @@ export function formatAlert(event: AlertEvent, context: AlertContext): ChatMessa
   if (resolved) {
     const lasted = humanDuration(event.durationMs ?? 0);
     const spent = percent(event.budgetSpent ?? null, 1);
-    text = `${status.name} (${status.service}) resolved after ${lasted}; the episode spent ${spent} of the error budget.`;
+    const why = event.removed ? ' (the SLO was removed from the definitions)' : '';
+    text = `${status.name} (${status.service}) resolved after ${lasted}${why}; the episode spent ${spent} of the error budget.`;
     fields.push({ label: 'Duration', value: lasted }, { label: 'Budget spent', value: spent });
   } else {
     text =

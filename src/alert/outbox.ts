@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { NotificationSettings } from '../config/notifications.js';
 import type { OutboxEntry, OutboxStore } from '../store/outbox.js';
 import { send } from './send.js';
@@ -21,28 +22,47 @@ export interface DispatcherOptions {
 /** Keep finished messages this long for inspection, then prune them. */
 const KEEP_FINISHED_MS = 7 * 86_400_000;
 
+/** Default send timeout (send.ts); a claim outlives a send by this factor before another sender may take it. */
+const DEFAULT_TIMEOUT_MS = 10_000;
+const LEASE_PER_TIMEOUT = 6;
+
+export type DispatcherSettings = Pick<
+  NotificationSettings,
+  'targets' | 'giveUpAfterMs' | 'retryBackoffMs' | 'maxRetryBackoffMs'
+>;
+
 /**
  * Sends the outbox. Each target is its own queue, oldest first: a target that fails waits with backoff
  * (or as long as its Retry-After asks) while the others go on. A message is marked delivered only after a
  * 2xx, so a crash between sending and marking can repeat that one message but never lose it; one that
  * is still undelivered after `giveUpAfterMs`, or refused with a 4xx, is dropped, logged and counted.
+ *
+ * Before sending, a message is claimed in the database for a lease (several send timeouts): a second sender on
+ * the same database (another process) skips it, so no message goes out twice while its sender lives; a
+ * sender that died leaves a claim that expires, and the message is sent by another.
  */
 export class OutboxDispatcher {
   private readonly busy = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private readonly now: () => number;
+  /** This sender's name on its claims. */
+  private readonly owner = randomUUID();
+  private readonly leaseMs: number;
 
   constructor(
     private readonly store: OutboxStore,
-    private readonly settings: Pick<
-      NotificationSettings,
-      'targets' | 'giveUpAfterMs' | 'retryBackoffMs' | 'maxRetryBackoffMs'
-    >,
+    private settings: DispatcherSettings,
     private readonly log: AlertLog,
     private readonly options: DispatcherOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.leaseMs = (options.timeoutMs ?? DEFAULT_TIMEOUT_MS) * LEASE_PER_TIMEOUT;
+  }
+
+  /** After a reload: the new targets and retry settings apply from the next send. */
+  reconfigure(settings: DispatcherSettings): void {
+    this.settings = settings;
   }
 
   start(pollMs = 1000): void {
@@ -82,7 +102,7 @@ export class OutboxDispatcher {
   }
 
   private giveUp(entry: OutboxEntry, reason: string): void {
-    this.store.failed(entry.id, this.now(), reason);
+    if (!this.store.failed(entry.id, this.owner, this.now(), reason)) return;
     this.options.onGiveUp?.(entry.target);
     this.log.error(
       { target: entry.target, subject: entry.subject, attempts: entry.attempts, reason },
@@ -92,25 +112,35 @@ export class OutboxDispatcher {
 
   private async sendDue(name: string): Promise<void> {
     for (;;) {
-      const entry = this.store.head(name);
-      if (!entry) return;
+      const head = this.store.head(name);
+      if (!head) return;
       const target = this.settings.targets.get(name);
+      const expired = this.now() - head.createdAtMs >= this.settings.giveUpAfterMs;
+      if (target && !expired && head.nextAttemptMs > this.now()) return;
+      const entry = this.store.claim(head.id, this.owner, this.now(), this.now() + this.leaseMs);
+      // Another sender holds it: the target's later messages wait behind it, in order.
+      if (!entry) return;
       if (!target) {
         this.giveUp(entry, 'the target is no longer configured');
         continue;
       }
-      if (this.now() - entry.createdAtMs >= this.settings.giveUpAfterMs) {
+      if (expired) {
         this.giveUp(entry, `not delivered within the give-up age (last: ${entry.lastError ?? 'none'})`);
         continue;
       }
-      if (entry.nextAttemptMs > this.now()) return;
       const result = await send(target.url, entry.request, {
         ...(this.options.fetch && { fetch: this.options.fetch }),
         ...(this.options.timeoutMs && { timeoutMs: this.options.timeoutMs }),
         nowMs: this.now(),
       });
       if (result.outcome === 'delivered') {
-        this.store.delivered(entry.id, this.now());
+        if (!this.store.delivered(entry.id, this.owner, this.now())) {
+          this.log.warn(
+            { target: name, subject: entry.subject },
+            'notification sent after its claim expired',
+          );
+          return;
+        }
         this.options.onDelivered?.(name);
         this.log.info(
           { target: name, subject: entry.subject, attempts: entry.attempts + 1 },
@@ -127,7 +157,7 @@ export class OutboxDispatcher {
         this.settings.retryBackoffMs * 2 ** entry.attempts,
       );
       const delay = result.retryAfterMs ?? backoff;
-      this.store.retryLater(entry.id, this.now() + delay, result.reason);
+      this.store.retryLater(entry.id, this.owner, this.now() + delay, result.reason);
       this.log.warn(
         {
           target: name,

@@ -63,12 +63,30 @@ export interface AlertEvent {
   /** Resolved only: how long the episode lasted and how much budget it spent (share of the budget). */
   durationMs?: number;
   budgetSpent?: number | null;
+  /** Resolved because the SLO was removed from the definitions (its last status is the one shown). */
+  removed?: boolean;
 }
 
 export interface Transition {
   /** The episode after this evaluation; undefined when none is open. */
   episode: AlertEpisode | undefined;
   event: AlertEvent | undefined;
+}
+
+/** The event that closes an open episode; `status` is the SLO's latest (its last, for a removed SLO). */
+export function resolution(open: AlertEpisode, status: SloStatus, nowMs: number): AlertEvent {
+  const { allowed, consumed } = status.budget;
+  return {
+    kind: 'resolved',
+    episode: open,
+    previousLevel: open.notifiedLevel,
+    level: open.level,
+    status,
+    atMs: nowMs,
+    durationMs: nowMs - open.startedAtMs,
+    // Old failures leaving the window can make the difference negative: the episode spent nothing then.
+    budgetSpent: allowed > 0 ? Math.max(0, consumed - open.badEventsAtStart) / allowed : null,
+  };
 }
 
 /**
@@ -97,23 +115,7 @@ export function transition(
     };
     return { episode, event: { kind: 'firing', episode, previousLevel: 'ok', level, status, atMs: nowMs } };
   }
-  if (level === 'ok') {
-    const { allowed, consumed } = status.budget;
-    return {
-      episode: undefined,
-      event: {
-        kind: 'resolved',
-        episode: open,
-        previousLevel: open.notifiedLevel,
-        level: open.level,
-        status,
-        atMs: nowMs,
-        durationMs: nowMs - open.startedAtMs,
-        // Old failures leaving the window can make the difference negative: the episode spent nothing then.
-        budgetSpent: allowed > 0 ? Math.max(0, consumed - open.badEventsAtStart) / allowed : null,
-      },
-    };
-  }
+  if (level === 'ok') return { episode: undefined, event: resolution(open, status, nowMs) };
   const escalated = rank(level) > rank(open.notifiedLevel);
   const due = nowMs - open.lastNotifiedAtMs >= repeatIntervalMs;
   if (!escalated && !due) return { episode: { ...open, level }, event: undefined };

@@ -111,10 +111,20 @@ program
   .addOption(
     new Option('--status <which>', 'which status counts').choices(['edge', 'target']).default('edge'),
   )
+  .option('--force', 'count files again that an earlier import already committed')
   .argument('<files...>', 'log files')
   .action(async (files: string[], options) => {
     const { runImport } = await import('./import.js');
     process.exitCode = await runImport(files, options, await config(), out, err);
+  });
+
+program
+  .command('backup')
+  .description("copy the database consistently, also while the service runs (SQLite's online backup)")
+  .argument('<file>', 'where the copy goes (must not exist)')
+  .action(async (file: string) => {
+    const { runBackup } = await import('./backup.js');
+    process.exitCode = await runBackup((await config()).databasePath, file, io);
   });
 
 program

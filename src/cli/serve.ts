@@ -34,7 +34,7 @@ const UNGRACEFUL_SIGNALS = (Object.keys(GRACEFUL_STOP) as closeWithGrace.Signals
  */
 export async function runServe(err: (text: string) => void): Promise<void> {
   const config = loadConfig();
-  const service = await startService(config);
+  const service = await startService(config, { rereadConfig: () => loadConfig() });
   const slos = service.sloguard.registry.definitions.length;
   err(`sloguard ${VERSION} serving ${service.url}/ (dashboard), ${slos} SLOs from ${config.definitionsPath}`);
   // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (their batches commit), close the store.

@@ -30,6 +30,7 @@ export const FileConfig = Type.Object(
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     database: Type.Optional(Type.String()),
     definitions: Type.Optional(Type.String()),
+    watchDefinitions: Type.Optional(Type.Boolean()),
     evaluationInterval: Type.Optional(Type.String()),
     minuteRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
     hourRetentionDays: Type.Optional(Type.Integer({ minimum: 400 })),
@@ -39,6 +40,12 @@ export const FileConfig = Type.Object(
     maxSeries: Type.Optional(Type.Integer({ minimum: 100 })),
     maxSeriesPerService: Type.Optional(Type.Integer({ minimum: 10 })),
     maxServices: Type.Optional(Type.Integer({ minimum: 1 })),
+    gateMaxEnvironments: Type.Optional(Type.Integer({ minimum: 1 })),
+    gateScopeRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
+    gateDecisionRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
+    gateMaxDecisions: Type.Optional(Type.Integer({ minimum: 1000 })),
+    deploymentRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
+    maxDeployments: Type.Optional(Type.Integer({ minimum: 1000 })),
     logLevel: Type.Optional(Type.String()),
     tracingUrl: Type.Optional(Type.String()),
     otelMetricsUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -73,6 +80,8 @@ export interface Config {
   port: number;
   databasePath: string;
   definitionsPath: string;
+  /** Reload when a file under the definitions folder changes (SIGHUP and `POST /-/reload` always work). */
+  watchDefinitions: boolean;
   /** Evaluation tick in milliseconds; divides a minute or an hour so ticks land on round times. */
   evaluationIntervalMs: number;
   minuteRetentionDays: number;
@@ -83,6 +92,8 @@ export interface Config {
   maxQueuedObservations: number;
   /** Caps on the series request data can create (docs/security.md#cardinality). */
   cardinality: CardinalityLimits;
+  /** Retention and caps of the gate's state (docs/storage.md). */
+  gateRetention: GateRetention;
   logLevel: string;
   /** Self-tracing: a Zipkin `/api/v2/spans` URL, or `self` for this service's own; absent means off. */
   tracingUrl?: string;
@@ -103,6 +114,17 @@ export interface Config {
   auth: AuthSettings;
   /** Requests per minute per token (or per client address when open); 0 turns a limit off. */
   rateLimits: { gatePerMinute: number; ingestPerMinute: number };
+}
+
+export interface GateRetention {
+  /** Environments remembered per service (freeze scopes). */
+  maxEnvironments: number;
+  /** Days an open scope is remembered unchanged. */
+  scopeRetentionDays: number;
+  decisionRetentionDays: number;
+  maxDecisions: number;
+  deploymentRetentionDays: number;
+  maxDeployments: number;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +150,7 @@ export const ENVIRONMENT = {
   SLOGUARD_PORT: { key: 'port', default: '9411' },
   SLOGUARD_DATABASE: { key: 'database', default: './data/sloguard.db' },
   SLOGUARD_DEFINITIONS: { key: 'definitions', default: './slo-definitions' },
+  SLOGUARD_WATCH_DEFINITIONS: { key: 'watchDefinitions', default: 'true' },
   SLOGUARD_EVALUATION_INTERVAL: { key: 'evaluationInterval', default: '1m' },
   SLOGUARD_MINUTE_RETENTION_DAYS: {
     key: 'minuteRetentionDays',
@@ -143,6 +166,12 @@ export const ENVIRONMENT = {
     default: String(DEFAULT_CARDINALITY_LIMITS.maxSeriesPerService),
   },
   SLOGUARD_MAX_SERVICES: { key: 'maxServices', default: String(DEFAULT_CARDINALITY_LIMITS.maxServices) },
+  SLOGUARD_GATE_MAX_ENVIRONMENTS: { key: 'gateMaxEnvironments', default: '50' },
+  SLOGUARD_GATE_SCOPE_RETENTION_DAYS: { key: 'gateScopeRetentionDays', default: '30' },
+  SLOGUARD_GATE_DECISION_RETENTION_DAYS: { key: 'gateDecisionRetentionDays', default: '400' },
+  SLOGUARD_GATE_MAX_DECISIONS: { key: 'gateMaxDecisions', default: '1000000' },
+  SLOGUARD_DEPLOYMENT_RETENTION_DAYS: { key: 'deploymentRetentionDays', default: '400' },
+  SLOGUARD_MAX_DEPLOYMENTS: { key: 'maxDeployments', default: '100000' },
   SLOGUARD_LOG_LEVEL: { key: 'logLevel', default: 'info' },
   SLOGUARD_TRACING_URL: { key: 'tracingUrl', default: '' },
   SLOGUARD_OTEL_METRICS_URL: { key: 'otelMetricsUrl', default: '' },
@@ -173,6 +202,11 @@ function integer(name: string, text: string, min: number, max = Number.MAX_SAFE_
     throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${text}"`);
   }
   return value;
+}
+
+function flag(name: string, text: string): boolean {
+  if (text === 'true' || text === 'false') return text === 'true';
+  throw new ConfigError(name, `expected true or false, got "${text}"`);
 }
 
 function evaluationInterval(name: string, text: string): number {
@@ -251,6 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: integer('SLOGUARD_PORT', setting('SLOGUARD_PORT'), 0, 65535),
     databasePath: setting('SLOGUARD_DATABASE'),
     definitionsPath: setting('SLOGUARD_DEFINITIONS'),
+    watchDefinitions: flag('SLOGUARD_WATCH_DEFINITIONS', setting('SLOGUARD_WATCH_DEFINITIONS')),
     evaluationIntervalMs: evaluationInterval(
       'SLOGUARD_EVALUATION_INTERVAL',
       setting('SLOGUARD_EVALUATION_INTERVAL'),
@@ -277,6 +312,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ),
       maxServices: integer('SLOGUARD_MAX_SERVICES', setting('SLOGUARD_MAX_SERVICES'), 1),
     },
+    gateRetention: {
+      maxEnvironments: integer(
+        'SLOGUARD_GATE_MAX_ENVIRONMENTS',
+        setting('SLOGUARD_GATE_MAX_ENVIRONMENTS'),
+        1,
+      ),
+      scopeRetentionDays: integer(
+        'SLOGUARD_GATE_SCOPE_RETENTION_DAYS',
+        setting('SLOGUARD_GATE_SCOPE_RETENTION_DAYS'),
+        1,
+      ),
+      decisionRetentionDays: integer(
+        'SLOGUARD_GATE_DECISION_RETENTION_DAYS',
+        setting('SLOGUARD_GATE_DECISION_RETENTION_DAYS'),
+        1,
+      ),
+      maxDecisions: integer('SLOGUARD_GATE_MAX_DECISIONS', setting('SLOGUARD_GATE_MAX_DECISIONS'), 1000),
+      deploymentRetentionDays: integer(
+        'SLOGUARD_DEPLOYMENT_RETENTION_DAYS',
+        setting('SLOGUARD_DEPLOYMENT_RETENTION_DAYS'),
+        1,
+      ),
+      maxDeployments: integer('SLOGUARD_MAX_DEPLOYMENTS', setting('SLOGUARD_MAX_DEPLOYMENTS'), 1000),
+    },
     logLevel: setting('SLOGUARD_LOG_LEVEL'),
     ...tracingUrl(setting('SLOGUARD_TRACING_URL')),
     ...otelMetricsUrl(setting('SLOGUARD_OTEL_METRICS_URL')),
@@ -298,4 +357,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError(field, message);
     }),
   };
+}
+
+/**
+ * The settings a reload applies (SIGHUP, `POST /-/reload`): where alerts go, which files are tailed and which
+ * endpoints scraped, and how paths become routes. The others (address, database, intervals, limits, auth) are
+ * read at start only.
+ */
+export const RELOADABLE_SETTINGS = [
+  'notifications',
+  'collectors',
+  'scrapeTargets',
+  'routeTemplates',
+  'sources',
+] as const satisfies ReadonlyArray<keyof Config>;
+
+export type ReloadableSettings = Pick<Config, (typeof RELOADABLE_SETTINGS)[number]>;
+
+export function reloadableSettings(config: ReloadableSettings): ReloadableSettings {
+  const { notifications, collectors, scrapeTargets, routeTemplates, sources } = config;
+  return { notifications, collectors, scrapeTargets, routeTemplates, sources };
+}
+
+/** Settings that differ between two configs but only take effect at a restart: a reload warns about them. */
+export function settingsNeedingRestart(running: Config, next: Config): string[] {
+  const reloadable = new Set<string>(RELOADABLE_SETTINGS);
+  const keys = new Set([...Object.keys(running), ...Object.keys(next)]) as Set<keyof Config>;
+  return [...keys].filter(
+    (key) => !reloadable.has(key) && JSON.stringify(running[key]) !== JSON.stringify(next[key]),
+  );
 }

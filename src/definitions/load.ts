@@ -28,11 +28,17 @@ export interface LoadedDefinitions {
   files: string[];
 }
 
-/** YAML files under the given paths (a folder is read recursively, in name order). */
-export function definitionFiles(paths: readonly string[]): string[] {
+/**
+ * YAML files under the given paths (a folder is read recursively, in name order). Anything that is neither a
+ * regular file nor a folder (a FIFO, a socket, a device) is skipped with a warning and never opened: reading a
+ * FIFO would wait for a writer forever.
+ */
+export function definitionFiles(paths: readonly string[]): { files: string[]; skipped: DefinitionError[] } {
   const files: string[] = [];
+  const skipped: DefinitionError[] = [];
   const visit = (path: string): void => {
-    if (statSync(path).isDirectory()) {
+    const stats = statSync(path);
+    if (stats.isDirectory()) {
       for (const entry of readdirSync(path).sort()) {
         // Hidden entries are not definitions: a Kubernetes ConfigMap mount keeps every file a second and third
         // time under `..data/` and `..<timestamp>/`, editors keep swap files.
@@ -40,10 +46,19 @@ export function definitionFiles(paths: readonly string[]): string[] {
         const child = join(path, entry);
         if (statSync(child).isDirectory() || ['.yaml', '.yml'].includes(extname(entry))) visit(child);
       }
-    } else files.push(path);
+    } else if (stats.isFile()) files.push(path);
+    else {
+      skipped.push(
+        new DefinitionError(
+          { file: path, line: 1, column: 1 },
+          '',
+          'not a regular file: skipped, never opened',
+        ),
+      );
+    }
   };
   for (const path of paths) visit(path);
-  return files;
+  return { files, skipped };
 }
 
 /**
@@ -53,7 +68,7 @@ export function definitionFiles(paths: readonly string[]): string[] {
  * second place.
  */
 export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
-  const files = definitionFiles(paths);
+  const { files, skipped } = definitionFiles(paths);
   const native: SloDefinition[] = [];
   const composites: PendingComposite[] = [];
   const openslo = new OpenSloReader();
@@ -126,7 +141,7 @@ export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
     corrections: uniqueCorrections(corrections, errors).filter((c) => namesSlos(c, all, errors)),
     openslo: fromOpenSlo.objects,
     errors: [...errors, ...checked.errors],
-    warnings: [...fromOpenSlo.warnings, ...unused.errors],
+    warnings: [...skipped, ...fromOpenSlo.warnings, ...unused.errors],
     files,
   };
 }

@@ -1,4 +1,4 @@
-import { type Document, isMap, isPair, isScalar, LineCounter, parseAllDocuments } from 'yaml';
+import { type Document, isMap, isPair, isScalar, LineCounter, parseAllDocuments, visit } from 'yaml';
 
 /** A place in a definitions file, for messages of the form file:line:column. */
 export interface SourceLocation {
@@ -56,13 +56,43 @@ export function parseYamlFile(
       continue;
     }
     if (document.contents === null) continue;
+    let value: unknown;
+    try {
+      value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      // The yaml library refuses alias expansion past the count (a "billion laughs" document): this
+      // document is refused at its first alias, the other documents and files are still read.
+      if (!(error instanceof ReferenceError)) throw error;
+      errors.push(
+        new DefinitionError(
+          at(firstAliasOffset(document)),
+          '',
+          `${error.message}: more than ${MAX_ALIAS_COUNT} alias expansions`,
+        ),
+      );
+      continue;
+    }
     documents.push({
-      value: document.toJS({ maxAliasCount: 100 }),
+      value,
       file,
       locate: (path, atKey = false) => at(offsetOf(document, path, atKey)),
     });
   }
   return { documents, errors };
+}
+
+/** Aliases a document may expand; real definitions use a handful. */
+const MAX_ALIAS_COUNT = 100;
+
+function firstAliasOffset(document: Document): number {
+  let offset = document.contents?.range?.[0] ?? 0;
+  visit(document, {
+    Alias(_key, node) {
+      offset = node.range?.[0] ?? offset;
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 function offsetOf(document: Document, path: readonly (string | number)[], atKey: boolean): number {

@@ -42,11 +42,12 @@ export class SloEvaluator {
   constructor(
     private readonly buckets: BucketStore,
     private readonly statuses: StatusStore,
-    private registry: SloRegistry,
+    /** The current SLOs: a reload swaps them, and the next tick evaluates the new set. */
+    private readonly registry: () => SloRegistry,
     readonly intervalMs: number,
   ) {
     for (const status of statuses.loadAll()) {
-      if (registry.byName.has(status.name)) this.latest.set(status.name, status);
+      if (registry().byName.has(status.name)) this.latest.set(status.name, status);
     }
   }
 
@@ -55,7 +56,7 @@ export class SloEvaluator {
     const corrections = this.corrections();
     const results = this.buckets.readPass(() => {
       const series = this.buckets.seriesReader();
-      return this.registry.definitions.map((definition) => {
+      return this.registry().definitions.map((definition) => {
         const external = this.external.find((source) => source.reads(definition));
         if (external) return this.evaluateExternal(definition, external, nowMs);
         const input = storeInput(this.buckets, definition, series, nowMs, corrections);
@@ -77,7 +78,7 @@ export class SloEvaluator {
 
   /** The latest status of each SLO, in definition order. */
   current(): SloStatus[] {
-    return this.registry.definitions.flatMap((d) => this.latest.get(d.name) ?? []);
+    return this.registry().definitions.flatMap((d) => this.latest.get(d.name) ?? []);
   }
 
   status(name: string): SloStatus | undefined {
@@ -108,7 +109,7 @@ export class SloEvaluator {
 
   /** One tick: asks external sources (bounded by their timeouts), then evaluates every SLO. */
   async tick(nowMs = Date.now()): Promise<SloStatus[]> {
-    await Promise.all(this.external.map((source) => source.refresh(this.registry.definitions, nowMs)));
+    await Promise.all(this.external.map((source) => source.refresh(this.registry().definitions, nowMs)));
     return this.evaluateAll(nowMs);
   }
 

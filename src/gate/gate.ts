@@ -3,6 +3,7 @@ import type { SloRegistry } from '../definitions/registry.js';
 import type { SloEvaluator } from '../evaluate/scheduler.js';
 import type { SloStatus } from '../evaluate/status.js';
 import type { DeploymentStore } from '../store/deployments.js';
+import { isStorageFault, type StorageWatch } from '../store/faults.js';
 import type { GateDecisionStore } from '../store/gateDecisions.js';
 import { type FreezeScope, type FreezeState, freezeKey, type GateFreezeStore } from '../store/gateFreezes.js';
 import type { GateOverride, GateOverrideStore } from '../store/gateOverrides.js';
@@ -44,6 +45,28 @@ export interface GateStores {
   freezes: GateFreezeStore;
   overrides: GateOverrideStore;
   deployments: DeploymentStore;
+  /** Whether the database file is still the one opened: a decision written into a deleted file is lost. */
+  storage?: StorageWatch;
+}
+
+const STRICTNESS = { allow: 0, warn: 1, deny: 2 } as const;
+
+/**
+ * The answer when the decision cannot be written to the audit trail (disk full, database file gone): the gate
+ * answers as on missing data, by the policy's on_no_data, never looser than the verdict itself; a decision
+ * it could not make ('error') stays one.
+ */
+export function unrecordedDecision(decision: GateDecision, error: unknown): GateDecision {
+  const why = `the decision cannot be recorded (${error instanceof Error ? error.message : String(error)})`;
+  const { onNoData } = decision.policy;
+  if (decision.decision === 'error') return { ...decision, reason: `${decision.reason}; ${why}` };
+  const stricter = STRICTNESS[onNoData] > STRICTNESS[decision.decision] ? onNoData : decision.decision;
+  return {
+    ...decision,
+    decision: stricter,
+    wouldBlock: decision.wouldBlock || stricter === 'deny',
+    reason: `${why} (on_no_data: ${onNoData}); ${decision.reason}`,
+  };
 }
 
 /** One decision for every caller: evaluates the policy over the latest statuses and records it. */
@@ -65,10 +88,13 @@ export class DeployGate {
     return { statuses: names.flatMap((name) => this.evaluator.status(name) ?? []), count: names.length };
   }
 
-  /** Records the freeze of a scope (a first ask makes the scope known to `refreshFreezes`). */
+  /**
+   * Records the freeze of a scope (a first ask makes the scope known to `refreshFreezes`); a scope past the
+   * per-service cap is not remembered, and announces nothing.
+   */
   private setFreeze(scope: FreezeScope, was: boolean | undefined, frozen: boolean, nowMs: number): void {
     if (was === frozen) return;
-    this.stores.freezes.set(scope, frozen, nowMs);
+    if (!this.stores.freezes.set(scope, frozen, nowMs)) return;
     if ((was ?? false) !== frozen) this.emit('freeze-changed', { ...scope, frozen, atMs: nowMs });
   }
 
@@ -92,7 +118,6 @@ export class DeployGate {
       override,
       changeFreeze: activeChangeFreeze(policy.changeFreezes, nowMs),
     });
-    this.setFreeze(scope, known, verdict.frozen, nowMs);
     const decision: GateDecision = {
       ...verdict,
       id: timeOrderedId(nowMs),
@@ -100,6 +125,27 @@ export class DeployGate {
       request,
       policy,
     };
+    try {
+      this.stores.storage?.assertWritable();
+      this.record(decision, scope, known, frozen);
+    } catch (error) {
+      if (!isStorageFault(error)) throw error;
+      return unrecordedDecision(decision, error);
+    }
+    this.emit('decision', decision);
+    return decision;
+  }
+
+  /** Writes a decision's freeze, audit row and release marker. */
+  private record(
+    decision: GateDecision,
+    scope: FreezeScope,
+    known: boolean | undefined,
+    frozen: boolean,
+  ): void {
+    const { request, policy, decidedAtMs: nowMs } = decision;
+    // A service without SLOs has no budget to freeze on: asking about it leaves no scope behind.
+    if (this.registry().byService.has(request.service)) this.setFreeze(scope, known, decision.frozen, nowMs);
     this.stores.decisions.append({
       id: decision.id,
       decidedAtMs: nowMs,
@@ -122,7 +168,7 @@ export class DeployGate {
         stale: decision.stale,
         policy,
       },
-      statuses: verdict.statuses,
+      statuses: decision.statuses,
     });
     const release = request.version ?? request.checksum;
     if (isAllowed(decision.decision) && release) {
@@ -135,16 +181,16 @@ export class DeployGate {
         decisionId: decision.id,
       });
     }
-    this.emit('decision', decision);
-    return decision;
   }
 
   /**
    * Carries every remembered freeze (and the environments policies name) forward after an evaluation tick, so
    * a budget that is exhausted and recovers while nobody asks the gate still has to pass the recovery margin.
+   * The scopes are bounded by the per-service cap, however many environments callers name. Returns how many
+   * scopes it checked.
    */
-  refreshFreezes(nowMs = Date.now()): void {
-    const scopes = new Map(this.stores.freezes.scopes().map((s) => [freezeKey(s), s]));
+  refreshFreezes(nowMs = Date.now()): number {
+    const scopes = new Map<string, FreezeScope>(this.stores.freezes.scopes().map((s) => [freezeKey(s), s]));
     for (const service of this.registry().byService.keys()) {
       for (const environment of this.policies().environmentsOf(service)) {
         const named = { service, environment };
@@ -157,6 +203,7 @@ export class DeployGate {
       const was = this.stores.freezes.isFrozen(scope);
       this.setFreeze(scope, was, nextFreeze(was ?? false, statuses, policy.recoveryMargin), nowMs);
     }
+    return scopes.size;
   }
 
   /** Every scope the gate knows, frozen or open, with when that last changed. */

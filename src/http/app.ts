@@ -7,17 +7,20 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import helmet from 'helmet';
+import type { ReloadResult } from '../reload.js';
 import type { Sloguard } from '../sloguard.js';
 import { recordRoutes } from '../telemetry/tracing.js';
 import auth from './auth.js';
 import { installErrorHandling } from './errors.js';
 import limits, { answerClientError } from './limits.js';
+import { boundPipelining } from './pipelining.js';
 import corrections from './plugins/corrections.js';
 import dashboard from './plugins/dashboard.js';
 import gate from './plugins/gate.js';
 import health from './plugins/health.js';
 import ingest from './plugins/ingest.js';
 import metrics from './plugins/metrics.js';
+import reloadRoute from './plugins/reload.js';
 import sloguardPlugin from './plugins/sloguard.js';
 import slos from './plugins/slos.js';
 import spans from './plugins/spans.js';
@@ -94,6 +97,8 @@ class RequestLog extends LogController {
 
 export interface AppOptions {
   logLevel?: string;
+  /** What `POST /-/reload` runs; without it the route is absent (an app built for one test). */
+  reload?: () => Promise<ReloadResult>;
   /** Where log lines go (stdout by default). */
   logStream?: { write(line: string): void };
 }
@@ -121,6 +126,7 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
     clientErrorHandler: answerClientError,
   }).setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
+  boundPipelining(app);
   if (sloguard.config.tracingUrl) recordRoutes(app);
   // Auth and limits first: their onRoute hooks must see every route registered after them.
   await app.register(auth, { auth: sloguard.config.auth });
@@ -159,5 +165,6 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
   await app.register(ingest);
   await app.register(spans);
   await app.register(dashboard);
+  if (options.reload) await app.register(reloadRoute, { reload: options.reload });
   return app;
 }

@@ -1,15 +1,23 @@
-import { gunzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './errors.js';
 
 /** Decompressed bodies may be this many times the wire limit; past that the gzip is treated as a bomb. */
 export const MAX_GZIP_RATIO = 8;
 
-/** Undoes `Content-Encoding: gzip` within a size limit; other encodings are refused. */
-export function decodeBody(body: Buffer | undefined, encoding: string | undefined, maxBytes: number): Buffer {
-  const raw = body ?? Buffer.alloc(0);
+/** The most bytes a gzip'ed log body may inflate to. */
+function maxInflatedBytes(maxBytes: number): number {
+  return maxBytes * MAX_GZIP_RATIO;
+}
+
+/** Bodies are read in pieces of this size, so no piece holds the event loop for long. */
+const CHUNK_BYTES = 64 * 1024;
+
+/** Whether the body is gzip'ed (true) or sent as is (false); any other coding is refused. */
+export function isGzip(encoding: string | undefined): boolean {
   const coding = (encoding ?? 'identity').trim().toLowerCase();
-  if (coding === 'identity' || coding === '') return raw;
+  if (coding === 'identity' || coding === '') return false;
   if (coding !== 'gzip') {
     throw new HttpError(
       415,
@@ -17,17 +25,49 @@ export function decodeBody(body: Buffer | undefined, encoding: string | undefine
       `Content-Encoding "${coding}" is not supported; use gzip`,
     );
   }
+  return true;
+}
+
+function inflatedTooLarge(maxBytes: number): HttpError {
+  return new HttpError(
+    413,
+    'body_too_large',
+    `decompressed body exceeds ${maxInflatedBytes(maxBytes)} bytes; send smaller batches`,
+  );
+}
+
+function invalidGzip(error: unknown): HttpError {
+  return new HttpError(400, 'invalid_gzip', `body is not valid gzip: ${(error as Error).message}`);
+}
+
+/**
+ * The body in pieces of at most CHUNK_BYTES, inflated piece by piece on libuv's threads when gzip'ed, so a
+ * small gzip of a huge text never sits whole in memory nor inflates on the event loop. Past
+ * maxBytes × MAX_GZIP_RATIO inflated bytes the body is refused (413).
+ */
+export async function* bodyChunks(
+  body: Buffer | undefined,
+  encoding: string | undefined,
+  maxBytes: number,
+): AsyncGenerator<Buffer> {
+  const raw = body ?? Buffer.alloc(0);
+  if (!isGzip(encoding)) {
+    for (let at = 0; at < raw.length; at += CHUNK_BYTES) yield raw.subarray(at, at + CHUNK_BYTES);
+    return;
+  }
+  const gunzip = Readable.from([raw], { objectMode: false }).pipe(createGunzip({ chunkSize: CHUNK_BYTES }));
+  let inflated = 0;
   try {
-    return gunzipSync(raw, { maxOutputLength: maxBytes * MAX_GZIP_RATIO });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new HttpError(
-        413,
-        'body_too_large',
-        `decompressed body exceeds ${maxBytes * MAX_GZIP_RATIO} bytes`,
-      );
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      inflated += chunk.length;
+      if (inflated > maxInflatedBytes(maxBytes)) throw inflatedTooLarge(maxBytes);
+      yield chunk;
     }
-    throw new HttpError(400, 'invalid_gzip', `body is not valid gzip: ${(error as Error).message}`);
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    throw invalidGzip(error);
+  } finally {
+    gunzip.destroy();
   }
 }
 

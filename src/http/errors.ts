@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { isStorageFault, STORAGE_RETRY_AFTER_SECONDS, StorageUnavailableError } from '../store/faults.js';
 
 /** The one error shape of the API: `{"error": code, "message": what and why, "field": where}`. */
 export interface ErrorBody {
@@ -48,6 +49,10 @@ function validationBody(error: FastifyError): ErrorBody {
   return { error: 'invalid_request', message, field };
 }
 
+/** What went wrong with the store, without its path (SQLite's own messages name none). */
+const storageFault = (error: Error): string =>
+  error instanceof StorageUnavailableError ? 'its database file was deleted or replaced' : error.message;
+
 /** Every error and every unknown route answers in the documented JSON shape; 5xx details stay in the log. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -60,6 +65,17 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply.code(error.statusCode).headers(error.headers).send(body);
     }
     if (error.validation) return reply.code(400).send(validationBody(error));
+    if (isStorageFault(error)) {
+      // Disk full, I/O error, database file gone: nothing was written; the same request may succeed later.
+      request.log.error({ err: error }, 'storage cannot take writes');
+      return reply
+        .code(503)
+        .header('retry-after', String(STORAGE_RETRY_AFTER_SECONDS))
+        .send({
+          error: 'storage_unavailable',
+          message: `the store cannot take writes now: ${storageFault(error)}`,
+        });
+    }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       const code = FASTIFY_CODES[error.code] ?? 'bad_request';

@@ -233,10 +233,17 @@ export class BatchAggregate {
     return empty;
   }
 
-  /** Moves another batch's sums into this one (group commit of concurrent requests). */
-  merge(other: BatchAggregate): void {
-    this.mergeSeries(other.series, other.observations);
-    this.inTransaction.push(...other.inTransaction);
+  /**
+   * One batch of the sums of several (group commit of concurrent requests); they stay as they were, so each can
+   * still be committed on its own.
+   */
+  static combine(batches: readonly BatchAggregate[]): BatchAggregate {
+    const combined = new BatchAggregate(batches[0]?.thresholdsUs);
+    for (const batch of batches) {
+      combined.mergeSeries(batch.series, batch.observations);
+      combined.inTransaction.push(...batch.inTransaction);
+    }
+    return combined;
   }
 
   /** Adds series sums made elsewhere (another batch, a parsing thread of an import). */
@@ -249,7 +256,7 @@ export class BatchAggregate {
       for (const [minute, delta] of incoming.minutes) {
         const bucket = series.minutes.get(minute);
         if (bucket) addDelta(bucket, delta);
-        else series.minutes.set(minute, delta);
+        else series.minutes.set(minute, copyDelta(delta));
       }
     }
     this.observations += observations;
@@ -267,6 +274,10 @@ export class BatchAggregate {
   get isEmpty(): boolean {
     return this.observations === 0 && this.series.size === 0 && this.inTransaction.length === 0;
   }
+}
+
+function copyDelta(delta: BucketDelta): BucketDelta {
+  return { ...delta, histogram: new Map(delta.histogram), thresholds: new Map(delta.thresholds) };
 }
 
 export function addDelta(into: BucketDelta, from: BucketDelta): void {

@@ -1,5 +1,6 @@
 import type { SloRegistry } from '../definitions/registry.js';
 import type { BucketStore } from '../store/buckets.js';
+import { isStorageFault, type StorageWatch } from '../store/faults.js';
 import { BatchAggregate } from './aggregate.js';
 import type { SeriesLimiter } from './cardinality.js';
 import { acceptedRange, type TimePolicy } from './timeRange.js';
@@ -10,28 +11,48 @@ export class QueueFullError extends Error {
   readonly retryAfterSeconds = 1;
 }
 
-interface Waiter {
+/** One batch holds more observations than the queue ever may: retrying cannot help, splitting it does. */
+export class BatchTooLargeError extends Error {
+  override name = 'BatchTooLargeError';
+  constructor(
+    readonly observations: number,
+    readonly maxObservations: number,
+  ) {
+    super(
+      `the batch holds ${observations} observations, more than the write queue bound of ${maxObservations} (SLOGUARD_MAX_QUEUED_OBSERVATIONS); split it into requests of at most ${maxObservations} lines or spans`,
+    );
+  }
+}
+
+/** No access-log line that counts is shorter: reading this many bytes per observation keeps a batch in bounds. */
+const MIN_LINE_BYTES = 16;
+
+interface Submission {
+  batch: BatchAggregate;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
 /**
- * Group commit: batches submitted while a flush is pending are merged and written in one transaction, then
- * every submitter is answered. A submit resolves only after its data is committed; past `maxQueued`
- * observations waiting, new batches are refused rather than held in memory. Every batch passes the series
- * caps (SeriesLimiter) on its way to the store, whichever source it came from.
+ * Group commit: batches submitted while a flush is pending are written in one transaction, then every
+ * submitter is answered. A submit resolves only after its data is committed; past `maxQueued` observations
+ * waiting, new batches are refused rather than held in memory, and a batch larger than `maxQueued` is refused
+ * for good (BatchTooLargeError). When a group fails for anything but the storage, each batch is written again
+ * on its own, so one bad batch fails only its own submitter. Every batch passes the series caps
+ * (SeriesLimiter) on its way to the store, whichever source it came from.
  */
 export class IngestPipeline {
-  private pending: BatchAggregate | undefined;
-  private waiters: Waiter[] = [];
+  private queue: Submission[] = [];
+  private queued = 0;
   private scheduled = false;
 
   constructor(
     private readonly buckets: BucketStore,
     private readonly registry: () => SloRegistry,
-    private readonly maxQueued: number,
+    readonly maxQueued: number,
     private readonly times: TimePolicy,
     private readonly limiter: SeriesLimiter,
+    private readonly storage?: StorageWatch,
   ) {}
 
   /**
@@ -47,20 +68,30 @@ export class IngestPipeline {
     );
   }
 
+  /** At most `bytes`, and few enough bytes of log lines that one batch of them fills at most half the queue. */
+  chunkBytesAtMost(bytes: number): number {
+    return Math.min(bytes, Math.floor(this.maxQueued / 2) * MIN_LINE_BYTES);
+  }
+
   get queuedObservations(): number {
-    return this.pending?.observations ?? 0;
+    return this.queued;
   }
 
   submit(batch: BatchAggregate): Promise<void> {
     if (batch.isEmpty) return Promise.resolve();
-    if (this.queuedObservations + batch.observations > this.maxQueued) {
-      return Promise.reject(
-        new QueueFullError(`write queue full (${this.queuedObservations} observations waiting)`),
-      );
+    if (batch.observations > this.maxQueued) {
+      return Promise.reject(new BatchTooLargeError(batch.observations, this.maxQueued));
     }
-    if (this.pending) this.pending.merge(batch);
-    else this.pending = batch;
-    const committed = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (this.queued + batch.observations > this.maxQueued) {
+      return Promise.reject(new QueueFullError(`write queue full (${this.queued} observations waiting)`));
+    }
+    try {
+      this.storage?.assertWritable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.queued += batch.observations;
+    const committed = new Promise<void>((resolve, reject) => this.queue.push({ batch, resolve, reject }));
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -71,18 +102,44 @@ export class IngestPipeline {
   /** Writes everything pending now. */
   flush(): void {
     this.scheduled = false;
-    const batch = this.pending;
-    const waiters = this.waiters;
-    this.pending = undefined;
-    this.waiters = [];
-    if (!batch) return;
+    const group = this.queue;
+    this.queue = [];
+    this.queued = 0;
+    if (group.length === 0) return;
+    if (group.length === 1) {
+      this.commitEach(group);
+      return;
+    }
+    try {
+      this.commit(BatchAggregate.combine(group.map((s) => s.batch)));
+    } catch (error) {
+      // A full disk fails every batch alike; anything else may be one batch's fault.
+      if (isStorageFault(error)) for (const submission of group) submission.reject(error);
+      else this.commitEach(group);
+      return;
+    }
+    for (const submission of group) submission.resolve();
+  }
+
+  private commitEach(group: readonly Submission[]): void {
+    for (const { batch, resolve, reject } of group) {
+      try {
+        this.commit(batch);
+        resolve();
+      } catch (error) {
+        reject(error);
+      }
+    }
+  }
+
+  /** Commits one batch through the series caps; a failed commit takes back the series it admitted. */
+  private commit(batch: BatchAggregate): void {
     try {
       this.buckets.commit(this.limiter.fold(batch));
       this.limiter.committed();
-      for (const waiter of waiters) waiter.resolve();
     } catch (error) {
       this.limiter.rolledBack();
-      for (const waiter of waiters) waiter.reject(error);
+      throw error;
     }
   }
 }

@@ -65,6 +65,8 @@ type BucketStatements = ReturnType<typeof bucketStatements>;
 /** Per-minute and per-hour buckets of every series: the only writer, and the window reader. */
 export class BucketStore {
   private readonly seriesIds = new Map<string, number>();
+  /** Keys of series rows inserted by the transaction under way: forgotten from `seriesIds` if it rolls back. */
+  private insertedSeries: string[] = [];
   private readonly statements;
   private readonly cache = new SlotCache({
     slots: (...args) => this.loadSlots(...args),
@@ -110,7 +112,18 @@ export class BucketStore {
         `SELECT ${SERIES_COLUMNS} FROM series WHERE kind = ? AND service = ? AND operation = ?`,
       ),
     };
-    this.commit = db.transaction((batch: BatchAggregate) => this.write(batch));
+    const transaction = db.transaction((batch: BatchAggregate) => this.write(batch));
+    this.commit = (batch) => {
+      try {
+        transaction(batch);
+      } catch (error) {
+        // A rolled back row id cached here would fail every later batch of that series (FOREIGN KEY).
+        for (const key of this.insertedSeries) this.seriesIds.delete(key);
+        throw error;
+      } finally {
+        this.insertedSeries = [];
+      }
+    };
     this.slices = new SliceStore(db, this);
     this.dataVersion = this.readDataVersion();
   }
@@ -145,7 +158,7 @@ export class BucketStore {
     }
   }
 
-  /** Writes a batch in one transaction; when it returns the data is committed. */
+  /** Writes a batch in one transaction; when it returns the data is committed, when it throws nothing is. */
   readonly commit: (batch: BatchAggregate) => void;
 
   private write(batch: BatchAggregate): void {
@@ -210,6 +223,7 @@ export class BucketStore {
       id = this.statements.findSeries.get(...args)?.id;
       if (id === undefined) {
         id = Number(this.statements.insertSeries.run(...args, firstSeenMs, lastSeenMs).lastInsertRowid);
+        this.insertedSeries.push(keyString);
       }
       this.seriesIds.set(keyString, id);
     }

@@ -45,11 +45,12 @@ export const MAX_ACTIVE_CORRECTIONS = 500;
  */
 export class CorrectionStore {
   private readonly statements;
-  private inForce: Correction[] | undefined;
+  /** The corrections in force, and the files' list they were made with (a reload brings another). */
+  private inForce: { files: readonly Correction[]; all: Correction[] } | undefined;
 
   constructor(
     db: Db,
-    private readonly fromFiles: readonly Correction[],
+    private readonly files: () => readonly Correction[],
   ) {
     this.statements = {
       insert: db.prepare<[string, string, string, number]>(
@@ -73,8 +74,10 @@ export class CorrectionStore {
 
   /** Every correction in force: files first, then the API's in the order they were added. */
   all(): readonly Correction[] {
-    this.inForce ??= [...this.fromFiles, ...this.statements.active.all().map(fromRow)];
-    return this.inForce;
+    const files = this.files();
+    if (this.inForce?.files !== files)
+      this.inForce = { files, all: [...files, ...this.statements.active.all().map(fromRow)] };
+    return this.inForce.all;
   }
 
   /** Records a correction (its spec already validated); null when MAX_ACTIVE_CORRECTIONS are in force. */
@@ -88,18 +91,18 @@ export class CorrectionStore {
 
   get(id: string): RecordedCorrection | Correction | undefined {
     const row = this.statements.get.get(id);
-    return row ? fromRow(row) : this.fromFiles.find((c) => c.id === id);
+    return row ? fromRow(row) : this.files().find((c) => c.id === id);
   }
 
   /** The files' corrections and the API's newest first (deleted ones too, with who deleted them). */
   list(): Array<Correction | RecordedCorrection> {
-    return [...this.fromFiles, ...this.statements.all.all().map(fromRow)];
+    return [...this.files(), ...this.statements.all.all().map(fromRow)];
   }
 
   /** Marks an API correction deleted; files' corrections are changed in their files. */
   delete(id: string, by: string, nowMs: number): RecordedCorrection | DeleteRefusal {
     const row = this.statements.get.get(id);
-    if (!row) return this.fromFiles.some((c) => c.id === id) ? 'from-file' : 'unknown';
+    if (!row) return this.files().some((c) => c.id === id) ? 'from-file' : 'unknown';
     if (this.statements.markDeleted.run(nowMs, by, id).changes === 0) return 'already-deleted';
     this.inForce = undefined;
     return fromRow(this.statements.get.get(id)!);

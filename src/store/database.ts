@@ -8,6 +8,11 @@ export type Db = Database.Database;
 /** Application id written into the file header, so a foreign SQLite file is recognised before we touch it. */
 const APPLICATION_ID = 0x534c4f47; // "SLOG"
 
+/** Whether an open SQLite file carries sloguard's application id. */
+export function isSloguardDatabase(db: Db): boolean {
+  return db.pragma('application_id', { simple: true }) === APPLICATION_ID;
+}
+
 export class DatabaseError extends Error {
   override name = 'DatabaseError';
 }

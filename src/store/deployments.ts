@@ -43,6 +43,12 @@ export class DeploymentStore {
          VALUES (@id, @service, @environment, @version, @deployedAtMs, @decisionId, @source)`,
       ),
       dropMarkerOf: db.prepare<[string]>(`DELETE FROM deployments WHERE decision_id = ? AND source = 'gate'`),
+      newestBeyond: db
+        .prepare<[number], number>(
+          `SELECT deployed_at_ms FROM deployments ORDER BY deployed_at_ms DESC LIMIT 1 OFFSET ?`,
+        )
+        .pluck(true),
+      deleteBefore: db.prepare<[number]>(`DELETE FROM deployments WHERE deployed_at_ms < ?`),
       list: db.prepare<{ service: string | null; from: number; to: number; limit: number }, DeploymentRow>(
         `SELECT * FROM deployments
          WHERE (@service IS NULL OR service = @service) AND deployed_at_ms >= @from AND deployed_at_ms < @to
@@ -62,6 +68,13 @@ export class DeploymentStore {
     if (deployment.decisionId) this.statements.dropMarkerOf.run(deployment.decisionId);
     this.statements.insert.run(stored);
     return stored;
+  }
+
+  /** Retention: drops markers older than `beforeMs` and all but the newest `keep`. */
+  prune(beforeMs: number, keep: number): number {
+    const beyondCap = this.statements.newestBeyond.get(keep);
+    const cutoff = beyondCap === undefined ? beforeMs : Math.max(beforeMs, beyondCap + 1);
+    return this.statements.deleteBefore.run(cutoff).changes;
   }
 
   list(query: { service?: string; fromMs?: number; toMs?: number; limit: number }): Deployment[] {

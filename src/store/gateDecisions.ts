@@ -58,6 +58,7 @@ export interface DecisionQuery {
 export class GateDecisionStore {
   private readonly insertAll;
   private readonly query;
+  private readonly pruneAll;
   private pending: GateDecisionRecord[] = [];
   private scheduled = false;
   private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
@@ -88,6 +89,29 @@ export class GateDecisionStore {
         });
       }
       return added;
+    });
+    const newestBeyond = db
+      .prepare<[number], number>(
+        `SELECT decided_at_ms FROM gate_decisions ORDER BY decided_at_ms DESC LIMIT 1 OFFSET ?`,
+      )
+      .pluck(true);
+    const setCutoff = db.prepare<[number]>(`UPDATE gate_audit_cutoff SET cutoff_ms = ?`);
+    const lastInputBefore = db
+      .prepare<[number], number | null>(`SELECT max(inputs_id) FROM gate_decisions WHERE decided_at_ms < ?`)
+      .pluck(true);
+    const deleteBefore = db.prepare<[number]>(`DELETE FROM gate_decisions WHERE decided_at_ms < ?`);
+    const deleteInputs = db.prepare<[number]>(
+      `DELETE FROM gate_inputs WHERE id <= ? AND NOT EXISTS (SELECT 1 FROM gate_decisions WHERE inputs_id = gate_inputs.id)`,
+    );
+    this.pruneAll = db.transaction((beforeMs: number, keep: number) => {
+      const beyondCap = newestBeyond.get(keep);
+      const cutoff = beyondCap === undefined ? beforeMs : Math.max(beforeMs, beyondCap + 1);
+      // The delete trigger lets only rows older than this cutoff go.
+      setCutoff.run(cutoff);
+      const lastInput = lastInputBefore.get(cutoff);
+      const decisions = deleteBefore.run(cutoff).changes;
+      const inputs = lastInput == null ? 0 : deleteInputs.run(lastInput).changes;
+      return { decisions, inputs };
     });
     this.query = db.prepare<{ service: string | null; from: number; to: number; limit: number }, DecisionRow>(
       `SELECT d.*, i.statuses AS inputs FROM gate_decisions d LEFT JOIN gate_inputs i ON i.id = d.inputs_id
@@ -131,6 +155,18 @@ export class GateDecisionStore {
     }
     for (const waiter of waiters) waiter.resolve();
     return undefined;
+  }
+
+  /**
+   * Retention: drops decisions older than `beforeMs` and all but the newest `keep`, and the stored inputs no
+   * decision refers to any more.
+   */
+  prune(beforeMs: number, keep: number): { decisions: number; inputs: number } {
+    this.flush();
+    const removed = this.pruneAll(beforeMs, keep);
+    // The inputs last stored may be gone: the next decision stores its own.
+    this.storedInputs.clear();
+    return removed;
   }
 
   list(query: DecisionQuery): GateDecisionRecord[] {

@@ -210,6 +210,43 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX series_by_service ON series (kind, service, operation);
   `,
   `
+  -- Outbox claims (issue 15): a sender claims a row for a lease before sending it, in one UPDATE that only
+  -- succeeds on an unclaimed or expired row; SQLite serialises writers, so two senders never send one row.
+  ALTER TABLE alert_outbox ADD COLUMN claim_owner TEXT;
+  ALTER TABLE alert_outbox ADD COLUMN claim_until_ms INTEGER;
+
+  -- sloguard import (issue 15): what was committed of each file, in the transaction of the counts, so a re-run
+  -- resumes where an interrupted one stopped and never counts the same bytes twice (unless --force).
+  CREATE TABLE imported_files (
+    head_sha256 TEXT PRIMARY KEY,  -- of the file's first 64 KiB as stored: the same bytes under any name
+    path TEXT NOT NULL,            -- where it was last imported from
+    size INTEGER NOT NULL,         -- bytes on disk then
+    file_id TEXT NOT NULL,         -- dev:inode then
+    offset INTEGER NOT NULL,       -- bytes of (gunzipped) text read and committed, whole lines
+    lines INTEGER NOT NULL,        -- lines committed
+    accepted INTEGER NOT NULL,
+    rejected INTEGER NOT NULL,
+    skipped INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  -- Retention of the gate's audit trail (issue 15): decisions stay append-only, except that retention removes
+  -- rows older than the cutoff it sets here first; inputs go once no decision refers to them.
+  CREATE TABLE gate_audit_cutoff (cutoff_ms INTEGER NOT NULL);
+  INSERT INTO gate_audit_cutoff (cutoff_ms) VALUES (0);
+  DROP TRIGGER gate_decisions_no_delete;
+  CREATE TRIGGER gate_decisions_no_delete BEFORE DELETE ON gate_decisions
+    WHEN old.decided_at_ms >= (SELECT cutoff_ms FROM gate_audit_cutoff)
+    BEGIN SELECT RAISE(ABORT, 'gate_decisions is append-only: retention removes only rows past its cutoff'); END;
+  DROP TRIGGER gate_inputs_no_delete;
+  CREATE TRIGGER gate_inputs_no_delete BEFORE DELETE ON gate_inputs
+    WHEN EXISTS (SELECT 1 FROM gate_decisions WHERE inputs_id = old.id)
+    BEGIN SELECT RAISE(ABORT, 'gate_inputs still referred to by a decision'); END;
+  CREATE INDEX gate_decisions_by_time ON gate_decisions (decided_at_ms);
+  CREATE INDEX gate_decisions_by_inputs ON gate_decisions (inputs_id);
+  CREATE INDEX deployments_by_time ON deployments (deployed_at_ms);
+  `,
+  `
   -- Corrections (issue 17) added through the API: planned downtime and after-the-fact fixes. Rows are never
   -- deleted: a delete records who and when, so the audit trail keeps every correction that ever applied.
   CREATE TABLE corrections (

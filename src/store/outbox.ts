@@ -56,12 +56,20 @@ export class OutboxStore {
       head: db.prepare<[string], OutboxRow>(
         `SELECT * FROM alert_outbox WHERE state = 'pending' AND target = ? ORDER BY id LIMIT 1`,
       ),
-      attempted: db.prepare<[number, string, number]>(
-        `UPDATE alert_outbox SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?`,
+      claim: db.prepare<{ id: number; owner: string; now: number; until: number }, OutboxRow>(
+        `UPDATE alert_outbox SET claim_owner = @owner, claim_until_ms = @until
+         WHERE id = @id AND state = 'pending' AND (claim_owner IS NULL OR claim_until_ms <= @now)
+         RETURNING *`,
       ),
-      finish: db.prepare<[OutboxState, number, string | null, number]>(
-        `UPDATE alert_outbox SET state = ?, attempts = attempts + 1, finished_at_ms = ?, last_error = ?
-         WHERE id = ?`,
+      attempted: db.prepare<[number, string, number, string]>(
+        `UPDATE alert_outbox SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ?,
+         claim_owner = NULL, claim_until_ms = NULL
+         WHERE id = ? AND claim_owner = ?`,
+      ),
+      finish: db.prepare<[OutboxState, number, string | null, number, string]>(
+        `UPDATE alert_outbox SET state = ?, attempts = attempts + 1, finished_at_ms = ?, last_error = ?,
+         claim_owner = NULL, claim_until_ms = NULL
+         WHERE id = ? AND claim_owner = ?`,
       ),
       list: db.prepare<{ state: string | null }, OutboxRow>(
         `SELECT * FROM alert_outbox WHERE (@state IS NULL OR state = @state) ORDER BY id`,
@@ -87,16 +95,26 @@ export class OutboxStore {
     return row ? fromRow(row) : undefined;
   }
 
-  retryLater(id: number, nextAttemptMs: number, error: string): void {
-    this.statements.attempted.run(nextAttemptMs, error, id);
+  /**
+   * Claims a pending message for `owner` until `untilMs`, or undefined when another sender holds an unexpired
+   * claim on it (or it is no longer pending). Only the claim's owner may then record what came of it.
+   */
+  claim(id: number, owner: string, nowMs: number, untilMs: number): OutboxEntry | undefined {
+    const row = this.statements.claim.get({ id, owner, now: nowMs, until: untilMs });
+    return row ? fromRow(row) : undefined;
   }
 
-  delivered(id: number, nowMs: number): void {
-    this.statements.finish.run('delivered', nowMs, null, id);
+  /** The following record what came of a claimed message and release the claim; false if it was lost. */
+  retryLater(id: number, owner: string, nextAttemptMs: number, error: string): boolean {
+    return this.statements.attempted.run(nextAttemptMs, error, id, owner).changes > 0;
   }
 
-  failed(id: number, nowMs: number, error: string): void {
-    this.statements.finish.run('failed', nowMs, error, id);
+  delivered(id: number, owner: string, nowMs: number): boolean {
+    return this.statements.finish.run('delivered', nowMs, null, id, owner).changes > 0;
+  }
+
+  failed(id: number, owner: string, nowMs: number, error: string): boolean {
+    return this.statements.finish.run('failed', nowMs, error, id, owner).changes > 0;
   }
 
   list(state?: OutboxState): OutboxEntry[] {

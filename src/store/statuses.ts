@@ -5,6 +5,7 @@ import type { Db } from './database.js';
 export class StatusStore {
   private readonly upsert;
   private readonly all;
+  private readonly one;
   private readonly remove;
 
   constructor(db: Db) {
@@ -13,6 +14,7 @@ export class StatusStore {
        ON CONFLICT(slo) DO UPDATE SET evaluated_at_ms = excluded.evaluated_at_ms, status = excluded.status`,
     );
     this.all = db.prepare<[], { status: string }>(`SELECT status FROM slo_status`);
+    this.one = db.prepare<[string], { status: string }>(`SELECT status FROM slo_status WHERE slo = ?`);
     this.remove = db.prepare<[string]>(`DELETE FROM slo_status WHERE slo = ?`);
     this.saveAll = db.transaction((statuses: readonly SloStatus[]) => {
       for (const status of statuses)
@@ -24,6 +26,11 @@ export class StatusStore {
 
   loadAll(): SloStatus[] {
     return this.all.all().map((row) => JSON.parse(row.status) as SloStatus);
+  }
+
+  load(name: string): SloStatus | undefined {
+    const row = this.one.get(name);
+    return row && (JSON.parse(row.status) as SloStatus);
   }
 
   forget(name: string): void {

@@ -3,7 +3,6 @@ import type { SloStatus } from '../evaluate/status.js';
 import type { Decision } from '../gate/decide.js';
 import type { SourceKind } from '../ingest/observation.js';
 import type { Sloguard } from '../sloguard.js';
-import { GateFreezeStore } from '../store/gateFreezes.js';
 
 /**
  * sloguard's own figures in the Prometheus text format, on a Registry of its own (never prom-client's global
@@ -29,8 +28,7 @@ export const ALERT_STATE = { none: 0, ticket: 1, page: 2 } as const;
 export function createMetrics(sloguard: Sloguard): SloguardMetrics {
   const registry = new Registry();
   client.collectDefaultMetrics({ register: registry });
-  const { evaluator, gate, pipeline, db, cardinality } = sloguard;
-  const freezes = new GateFreezeStore(db);
+  const { evaluator, gate, pipeline, cardinality } = sloguard;
   const sloLabels = ['slo', 'service'] as const;
 
   /**
@@ -89,9 +87,9 @@ export function createMetrics(sloguard: Sloguard): SloguardMetrics {
     (s, frozen) => (frozen.has(s.service) ? 1 : 0),
     () =>
       new Set(
-        freezes
-          .scopes()
-          .filter((scope) => freezes.isFrozen(scope))
+        gate
+          .freezes()
+          .filter((scope) => scope.frozen)
           .map((scope) => scope.service),
       ),
   );
@@ -119,7 +117,7 @@ export function createMetrics(sloguard: Sloguard): SloguardMetrics {
   });
   const rejected: Counter = new client.Counter({
     name: 'sloguard_ingest_rejected_total',
-    help: 'Lines and spans refused, by source kind and reason: invalid_line, or the API error code of a request refused whole (counted once).',
+    help: 'Lines and spans refused, by source kind and reason: invalid_line, line_too_long (past the line-length limit), or the API error code of a request refused whole (counted once).',
     labelNames: ['source', 'reason'],
     registers: [registry],
   });

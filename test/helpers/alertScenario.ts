@@ -17,7 +17,11 @@ spec:
 `;
 
 /** A real sloguard process with these SLOs and this `notifications` block (YAML, indented two spaces). */
-export async function startAlertingSloguard(notifications: string, slos = SHOP_SLOS) {
+export async function startAlertingSloguard(
+  notifications: string,
+  slos = SHOP_SLOS,
+  env: Record<string, string> = {},
+) {
   const dir = tempDir('sloguard-alerts-');
   const definitions = join(dir.path, 'slos');
   mkdirSync(definitions);
@@ -26,7 +30,7 @@ export async function startAlertingSloguard(notifications: string, slos = SHOP_S
     'sloguard.yaml',
     `publicUrl: https://sloguard.example.com\nnotifications:\n${notifications}`,
   );
-  const service = await SloguardProcess.start({ definitions, env: { SLOGUARD_CONFIG: config } });
+  const service = await SloguardProcess.start({ definitions, env: { ...env, SLOGUARD_CONFIG: config } });
   return {
     service,
     async cleanup() {

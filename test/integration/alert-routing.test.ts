@@ -5,6 +5,7 @@ import { createAlerting } from '../../src/alert/index.js';
 import type { AlertLog } from '../../src/alert/outbox.js';
 import { resolveNotifications } from '../../src/config/notifications.js';
 import { AlertEpisodeStore } from '../../src/store/alertEpisodes.js';
+import { StatusStore } from '../../src/store/statuses.js';
 import { nginxLine, testApp } from '../helpers/app.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -192,24 +193,45 @@ describe('routing, deployments, gate overrides and digests (in process, fetch st
     expect(slack.text).toBe('Gate override created for shop');
   });
 
-  it('drops the open episode of an SLO no longer defined, telling no one', async () => {
+  /** An open page of an SLO that the definitions no longer hold. */
+  function openRemovedEpisode() {
     const episodes = new AlertEpisodeStore(harness.sloguard.db);
-    const removed = {
+    episodes.set('removed-slo', {
       slo: 'removed-slo',
       service: 'shop',
       id: 'removed-slo-1',
-      level: 'critical' as const,
-      notifiedLevel: 'critical' as const,
+      level: 'critical',
+      notifiedLevel: 'critical',
       startedAtMs: Date.now() - 60_000,
       lastNotifiedAtMs: Date.now() - 60_000,
       badEventsAtStart: 0,
-    };
-    episodes.set(removed.slo, removed);
+    });
+    return episodes;
+  }
+
+  // Before reloads, a removed SLO's open episode was dropped unannounced; it now resolves once (issue 16).
+  it('resolves the open episode of an SLO no longer defined once, with its last status', async () => {
+    const [last] = harness.sloguard.evaluator.evaluateAll();
+    new StatusStore(harness.sloguard.db).saveAll([{ ...last!, name: 'removed-slo', service: 'shop' }]);
+    const episodes = openRemovedEpisode();
+    harness.sloguard.evaluator.evaluateAll();
+    harness.sloguard.evaluator.evaluateAll();
+    await alerting.dispatcher.drain();
+    expect(episodes.get('removed-slo')).toBeUndefined();
+    const resolves = sent.filter((message) => JSON.stringify(message.body).includes('removed-slo'));
+    expect(resolves.length).toBeGreaterThan(0);
+    expect(new Set(resolves.map((message) => message.target)).size).toBe(resolves.length);
+    for (const message of resolves)
+      expect(JSON.stringify(message.body)).toContain('[RESOLVED] removed-slo: no longer defined');
+  });
+
+  it('closes the episode of a removed SLO that left no status, telling no one', async () => {
+    const episodes = openRemovedEpisode();
     harness.sloguard.evaluator.evaluateAll();
     await alerting.dispatcher.drain();
     expect(episodes.get('removed-slo')).toBeUndefined();
     expect(sent).toEqual([]);
-    expect(logged.some((line) => line.includes('the SLO is no longer defined'))).toBe(true);
+    expect(logged.some((line) => line.includes('the removed SLO left no status'))).toBe(true);
   });
 
   it('runs digests on their cron schedule once started', async () => {

@@ -213,13 +213,17 @@ describe('POST /api/v2/spans', () => {
     expect(broken.json()).toMatchObject({ error: 'invalid_gzip' });
   });
 
-  it('answers 503 with Retry-After when the write queue is full, and takes later batches', async () => {
+  it('answers 413 with how to split a batch larger than the write queue, and takes smaller batches', async () => {
     const ctx = await app({ maxQueuedObservations: 3 });
     const spans = shopSpans(Date.now() * 1000);
+    // More spans than the whole queue holds: retrying could never help (issue 15, finding 8), so not a 503.
     const full = await post(ctx, JSON.stringify(spans));
-    expect(full.statusCode).toBe(503);
-    expect(full.headers['retry-after']).toBe('1');
-    expect(full.json()).toMatchObject({ error: 'overloaded' });
+    expect(full.statusCode).toBe(413);
+    expect(full.headers['retry-after']).toBeUndefined();
+    expect(full.json()).toMatchObject({
+      error: 'batch_too_large',
+      message: expect.stringContaining('split'),
+    });
     const small = await post(ctx, JSON.stringify(spans.slice(0, 2)));
     expect(small.statusCode).toBe(202);
     expect(statuses(ctx)['shop-availability']).toEqual({ good: 2, valid: 2 });

@@ -35,10 +35,12 @@ const view = (c: Correction | RecordedCorrection) => {
  * Nothing is erased: a delete is recorded with who made it.
  */
 const corrections: FastifyPluginAsyncTypebox = async (app) => {
-  const { corrections: store, registry } = app.sloguard;
+  const { corrections: store } = app.sloguard;
 
   app.post('/api/v1/corrections', { schema: { body: CorrectionSpec } }, async (request, reply) => {
     const { body } = request;
+    // Read at use: a reload replaces the definition set.
+    const { registry } = app.sloguard;
     try {
       correctionWindow(body.window);
     } catch (error) {

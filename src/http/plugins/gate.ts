@@ -5,9 +5,10 @@ import { parseDuration } from '../../config/duration.js';
 import { type GateAnswer, gateAnswer } from '../../gate/answer.js';
 import type { GateRequest } from '../../gate/decide.js';
 import { MAX_EVALUATION_WAIT_MS } from '../../gate/evaluations.js';
-import type { GateDecision } from '../../gate/gate.js';
+import { type GateDecision, unrecordedDecision } from '../../gate/gate.js';
 import { CHANGE_TYPES, type ChangeType } from '../../gate/policy.js';
 import { acceptedRange } from '../../ingest/timeRange.js';
+import { isStorageFault } from '../../store/faults.js';
 import type { GateEvaluation } from '../../store/gateEvaluations.js';
 import { HttpError } from '../errors.js';
 import { serviceRange, serviceRangeQuery } from '../range.js';
@@ -124,9 +125,14 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
   const { gate: deployGate, decisions, evaluations, times } = app.sloguard;
 
   const answer = async (query: Static<typeof GateQuery>, body: GateBody | undefined, reply: FastifyReply) => {
-    const decision: GateDecision = deployGate.decide(gateRequest(query, body));
-    // Answer only what the audit trail holds.
-    await decisions.committed();
+    let decision: GateDecision = deployGate.decide(gateRequest(query, body));
+    // Answer only what the audit trail holds; what it cannot hold is answered by the no-data policy.
+    try {
+      await decisions.committed();
+    } catch (error) {
+      if (!isStorageFault(error)) throw error;
+      decision = unrecordedDecision(decision, error);
+    }
     const code = query.codes === 'body' ? 200 : DECISION_STATUS[decision.decision];
     return reply.code(code).send(gateAnswer(decision));
   };

@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { labelProblem } from '../../ingest/labels.js';
 import { LOG_FORMATS, logFormatNames } from '../../ingest/loadbalancer/formats.js';
-import { ingestLines } from '../../ingest/loadbalancer/lines.js';
-import { decodeBody, takeRawBodies } from '../body.js';
+import { ingestChunks } from '../../ingest/loadbalancer/lines.js';
+import { bodyChunks, takeRawBodies } from '../body.js';
 import { HttpError } from '../errors.js';
 import { submitBatch } from '../submit.js';
 
@@ -49,13 +49,19 @@ const ingest: FastifyPluginAsyncTypebox = async (app) => {
           'service',
         );
       }
-      const text = decodeBody(
+      const body = bodyChunks(
         request.body as Buffer | undefined,
         request.headers['content-encoding'],
         config.maxBodyBytes,
-      ).toString('utf8');
+      );
       const batch = pipeline.newBatch();
-      const summary = ingestLines(text, parse, { source, service, settings, routes, statusFrom }, batch);
+      // In slices, inflating as it goes: a big body never holds the event loop for more than a slice.
+      const summary = await ingestChunks(
+        body,
+        parse,
+        { source, service, settings, routes, statusFrom },
+        batch,
+      );
       await submitBatch(pipeline, batch);
       return reply.code(202).send(summary);
     },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { SpanSummary } from '../../ingest/zipkin/observe.js';
 import { SpansRejected } from '../../ingest/zipkin/span.js';
-import { decodeBody, takeRawBodies } from '../body.js';
+import { isGzip, takeRawBodies } from '../body.js';
 import { HttpError } from '../errors.js';
 import { submitBatch } from '../submit.js';
 
@@ -18,18 +18,18 @@ const spans: FastifyPluginAsync = async (app) => {
   takeRawBodies(app, config.maxBodyBytes);
 
   app.post('/api/v2/spans', { bodyLimit: config.maxBodyBytes }, async (request, reply) => {
-    const body = decodeBody(
-      request.body as Buffer | undefined,
-      request.headers['content-encoding'],
-      config.maxBodyBytes,
-    );
+    const gzip = isGzip(request.headers['content-encoding']);
+    const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
     const protobuf = request.headers['content-type']?.toLowerCase().startsWith(PROTOBUF) === true;
     const batch = pipeline.newBatch();
     let summary: SpanSummary;
     try {
-      summary = await decoder.decode(body, protobuf, batch);
+      // A span list is parsed whole (JSON.parse), at several times its size in memory: inflated, it may be
+      // no bigger than the body limit, where a log body (read in pieces) may inflate MAX_GZIP_RATIO times.
+      summary = await decoder.decode(body, protobuf, gzip ? config.maxBodyBytes : undefined, batch);
     } catch (error) {
-      if (error instanceof SpansRejected) throw new HttpError(400, error.code, error.message, error.path);
+      if (error instanceof SpansRejected)
+        throw new HttpError(error.status, error.code, error.message, error.path);
       throw error;
     }
     await submitBatch(pipeline, batch);

@@ -1,4 +1,10 @@
-import { type AccessLogEntry, CLIENT_CLOSED, LineRejected, parseRequestLine } from './format.js';
+import {
+  type AccessLogEntry,
+  CLIENT_CLOSED,
+  LineRejected,
+  leadingFields,
+  parseRequestLine,
+} from './format.js';
 
 /**
  * HAProxy `option httplog` (the default HTTP log format):
@@ -11,20 +17,51 @@ import { type AccessLogEntry, CLIENT_CLOSED, LineRejected, parseRequestLine } fr
  * zone: it is read as UTC (run HAProxy with TZ=UTC). The first captured request header, when present, is
  * the host for the source's `hosts:` mapping (capture Host first).
  */
-const HEAD =
-  /(?:^|\s)[^\s[]+:\d+ \[(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:\.(\d{3}))?\] (\S+) (\S+) (\S+) (\S+) (\S+) (.*)$/;
+const ACCEPT_DATE = /\[(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:\.(\d{3}))?\] /y;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+function isSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13);
+}
+
+/** Whether line[start, end) is `client:port`: no space or `[`, a colon, then digits to the end. */
+function isClientAddress(line: string, start: number, end: number): boolean {
+  let at = end - 1;
+  while (at > start && line.charCodeAt(at) >= 48 && line.charCodeAt(at) <= 57) at--;
+  if (at === end - 1 || at <= start || line[at] !== ':') return false;
+  for (let i = start; i < at; i++) if (line[i] === '[') return false;
+  return true;
+}
+
+/**
+ * The accept date after the first `client:port [`, whatever syslog prefix comes before: found by scanning
+ * for ` [` and checking the token before it, so a long line costs one pass (an unanchored regex took
+ * seconds on a 512 KB line).
+ */
+function acceptDate(line: string): RegExpExecArray | undefined {
+  for (let bracket = line.indexOf(' [', 1); bracket > 0; bracket = line.indexOf(' [', bracket + 2)) {
+    let start = bracket;
+    while (start > 0 && !isSpace(line.charCodeAt(start - 1))) start--;
+    if (start === bracket || !isClientAddress(line, start, bracket)) continue;
+    ACCEPT_DATE.lastIndex = bracket + 1;
+    const date = ACCEPT_DATE.exec(line);
+    if (date) return date;
+  }
+  return undefined;
+}
+
 export function parseHaproxyLine(line: string): AccessLogEntry {
-  const head = HEAD.exec(line);
-  if (!head)
+  const date = acceptDate(line);
+  const head = date && leadingFields(line, ACCEPT_DATE.lastIndex, 5);
+  if (!date || !head)
     throw new LineRejected('not an HAProxy log line (client:port [date] frontend backend/server ...)');
-  const month = MONTHS.indexOf(head[2]!);
-  if (month < 0) throw new LineRejected(`bad accept date month "${head[2]}"`);
-  const timers = head[10]!.split('/');
+  const [, , timerText, statusText] = head.fields as [string, string, string, string, string];
+  const month = MONTHS.indexOf(date[2]!);
+  if (month < 0) throw new LineRejected(`bad accept date month "${date[2]}"`);
+  const timers = timerText.split('/');
   if (timers.length === 3) throw new LineRejected('TCP-mode line (option tcplog): not an HTTP request', true);
-  if (timers.length !== 5) throw new LineRejected(`bad timers "${head[10]}" (expected TR/Tw/Tc/Tr/Ta)`);
-  const rest = head[13]!;
+  if (timers.length !== 5) throw new LineRejected(`bad timers "${timerText}" (expected TR/Tw/Tc/Tr/Ta)`);
+  const rest = line.slice(head.rest);
   const firstQuote = rest.indexOf('"');
   const lastQuote = rest.lastIndexOf('"');
   if (firstQuote < 0 || lastQuote === firstQuote) throw new LineRejected('no quoted request at the end');
@@ -37,16 +74,15 @@ export function parseHaproxyLine(line: string): AccessLogEntry {
     );
   }
   const { method, path } = parseRequestLine(request);
-  const statusText = head[11]!;
   if (!/^(?:\d{3}|-1)$/.test(statusText)) throw new LineRejected(`bad status "${statusText}"`);
   const timeMs = Date.UTC(
-    Number(head[3]),
+    Number(date[3]),
     month,
-    Number(head[1]),
-    Number(head[4]),
-    Number(head[5]),
-    Number(head[6]),
-    Number(head[7] ?? 0),
+    Number(date[1]),
+    Number(date[4]),
+    Number(date[5]),
+    Number(date[6]),
+    Number(date[7] ?? 0),
   );
   const entry: AccessLogEntry = {
     timeMs,
@@ -56,8 +92,10 @@ export function parseHaproxyLine(line: string): AccessLogEntry {
   };
   const total = timers[4]!;
   if (/^\d+$/.test(total)) entry.durationUs = Number(total) * 1000;
-  const capture = /^\S+ \S+ \S+ \S+ \S+ \{([^}]*)\}/.exec(rest);
-  const host = capture?.[1]?.split('|')[0];
+  // The captured headers follow the five counter fields: `{host|...}`.
+  const open = leadingFields(rest, 0, 5)?.rest ?? -1;
+  const close = open >= 0 && rest[open] === '{' ? rest.indexOf('}', open) : -1;
+  const host = close < 0 ? undefined : rest.slice(open + 1, close).split('|')[0];
   if (host) entry.host = host;
   return entry;
 }

@@ -23,31 +23,54 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
-/** The file (gunzipped when it is gzip) in chunks of whole lines, each without its final newline. */
-async function* lineChunks(path: string, onBytes: (bytes: number) => void): AsyncGenerator<Buffer> {
+/** Whole lines of the file, each chunk without its final newline; `end` is the text offset just past it. */
+interface LineChunk {
+  bytes: Buffer;
+  end: number;
+}
+
+/**
+ * The file (gunzipped when it is gzip) in chunks of whole lines, from text offset `from` (a line start): a
+ * plain file is read from there, a gzip one is inflated and its first `from` bytes dropped.
+ */
+async function* lineChunks(
+  path: string,
+  from: number,
+  chunkBytes: number,
+  onBytes: (bytes: number) => void,
+): AsyncGenerator<LineChunk> {
   const gzip = await isGzip(path);
   // Listeners are attached in the same tick as the stream is made, so no chunk flows past unseen.
-  const raw = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  const raw = createReadStream(path, { highWaterMark: chunkBytes, start: gzip ? 0 : from });
   let input: NodeJS.ReadableStream = raw;
   if (gzip) {
-    const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+    const gunzip = createGunzip({ chunkSize: chunkBytes });
     raw.on('data', (chunk) => onBytes(chunk.length));
     raw.on('error', (error) => gunzip.destroy(error));
     input = raw.pipe(gunzip);
-  }
+  } else onBytes(from);
+  let toDrop = gzip ? from : 0;
   let carry: Buffer = Buffer.alloc(0);
-  for await (const chunk of input as AsyncIterable<Buffer>) {
+  /** Text offset of the first byte of `carry`. */
+  let carryAt = from;
+  for await (let chunk of input as AsyncIterable<Buffer>) {
     if (!gzip) onBytes(chunk.length);
+    if (toDrop > 0) {
+      const dropped = Math.min(toDrop, chunk.length);
+      toDrop -= dropped;
+      chunk = chunk.subarray(dropped);
+    }
     const bytes = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
     const lastNewline = bytes.lastIndexOf(10);
     if (lastNewline < 0) {
       carry = bytes;
       continue;
     }
-    yield bytes.subarray(0, lastNewline);
+    yield { bytes: bytes.subarray(0, lastNewline), end: carryAt + lastNewline + 1 };
     carry = bytes.subarray(lastNewline + 1);
+    carryAt += lastNewline + 1;
   }
-  if (carry.length > 0) yield carry;
+  if (carry.length > 0) yield { bytes: carry, end: carryAt + carry.length };
 }
 
 interface ChunkResult {
@@ -75,32 +98,59 @@ class ParsePool {
   }
 }
 
+/** Where an import stands: text offset and lines committed, and what this run made of its lines. */
+export interface ImportProgress {
+  offset: number;
+  lines: number;
+  summary: LineSummary;
+}
+
+export interface ImportOptions {
+  /** Where an earlier run stopped (a line start), and the lines before it. */
+  from?: { offset: number; lines: number };
+  /** Runs inside each commit's transaction with the progress it commits (the import's record of the file). */
+  committed?: (progress: ImportProgress) => void;
+  /** Progress in bytes as stored on disk. */
+  onBytes?: (bytes: number) => void;
+}
+
 /**
- * Reads a whole access-log file (gzip'ed or not, told by its magic bytes) into the store, committing every
- * BATCH_OBSERVATIONS lines. Files of more than one chunk are parsed on every core; the buckets they
- * produce are merged and committed in this thread. `onBytes` reports progress in bytes as stored on disk.
+ * Reads an access-log file (gzip'ed or not, told by its magic bytes) into the store from `from`, committing
+ * every BATCH_OBSERVATIONS lines (at most half the write queue) with `committed`'s record of how far it got.
+ * Files of more than one chunk are parsed on every core; the buckets they produce are merged and committed
+ * in this thread. Returns what this run made of the lines it read.
  */
 export async function importLogFile(
   path: string,
   format: string,
   context: Omit<LineContext, 'position'>,
   pipeline: IngestPipeline,
-  onBytes: (bytes: number) => void = () => {},
+  options: ImportOptions = {},
 ): Promise<LineSummary> {
+  const { from = { offset: 0, lines: 0 }, committed, onBytes = () => {} } = options;
   const summary = emptySummary();
-  const position = { lines: 0 };
+  const position = { lines: from.lines };
+  let offset = from.offset;
+  // A commit holds at most half the write queue, and one more chunk cannot take it past the whole.
+  const batchObservations = Math.min(BATCH_OBSERVATIONS, Math.floor(pipeline.maxQueued / 2));
+  const chunkBytes = pipeline.chunkBytesAtMost(CHUNK_BYTES);
   let batch = pipeline.newBatch();
-  const commitWhenFull = async () => {
-    if (batch.observations < BATCH_OBSERVATIONS) return;
+  const commit = async () => {
+    const progress: ImportProgress = { offset, lines: position.lines, summary: { ...summary } };
+    if (committed) batch.alsoInTransaction(() => committed(progress));
     await pipeline.submit(batch);
     batch = pipeline.newBatch();
   };
+  const commitWhenFull = async () => {
+    if (batch.observations >= batchObservations) await commit();
+  };
   const { size } = await stat(path);
   const threads = WORKERS_AVAILABLE ? Math.min(availableParallelism(), 4) : 1;
-  if (size <= CHUNK_BYTES || threads < 2) {
+  if (size <= chunkBytes || threads < 2) {
     const parse = LOG_FORMATS[format]!;
-    for await (const chunk of lineChunks(path, onBytes)) {
-      addSummary(summary, ingestLines(chunk.toString('utf8'), parse, { ...context, position }, batch));
+    for await (const chunk of lineChunks(path, from.offset, chunkBytes, onBytes)) {
+      addSummary(summary, ingestLines(chunk.bytes.toString('utf8'), parse, { ...context, position }, batch));
+      offset = chunk.end;
       await commitWhenFull();
     }
   } else {
@@ -121,23 +171,25 @@ export async function importLogFile(
       accepted: batch.accepted,
     });
     try {
-      const inFlight: Array<Promise<ChunkResult>> = [];
-      const take = async (result: ChunkResult) => {
-        batch.mergeSeries(result.series, result.observations);
-        for (const problem of result.summary.problems) problem.line += position.lines;
-        addSummary(summary, result.summary);
-        position.lines += result.lines;
+      const inFlight: Array<{ result: Promise<ChunkResult>; end: number }> = [];
+      const take = async ({ result, end }: (typeof inFlight)[number]) => {
+        const parsed = await result;
+        batch.mergeSeries(parsed.series, parsed.observations);
+        for (const problem of parsed.summary.problems) problem.line += position.lines;
+        addSummary(summary, parsed.summary);
+        position.lines += parsed.lines;
+        offset = end;
         await commitWhenFull();
       };
-      for await (const chunk of lineChunks(path, onBytes)) {
-        inFlight.push(pool.parse(chunk));
-        if (inFlight.length > threads) await take(await inFlight.shift()!);
+      for await (const chunk of lineChunks(path, from.offset, chunkBytes, onBytes)) {
+        inFlight.push({ result: pool.parse(chunk.bytes), end: chunk.end });
+        if (inFlight.length > threads) await take(inFlight.shift()!);
       }
-      for (const result of inFlight) await take(await result);
+      for (const next of inFlight) await take(next);
     } finally {
       await pool.close();
     }
   }
-  await pipeline.submit(batch);
+  await commit();
   return summary;
 }

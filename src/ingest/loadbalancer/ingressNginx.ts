@@ -1,4 +1,10 @@
-import { type AccessLogEntry, LineRejected, lastUpstreamStatus, upstreamMicros } from './format.js';
+import {
+  type AccessLogEntry,
+  LineRejected,
+  lastUpstreamStatus,
+  leadingFields,
+  upstreamMicros,
+} from './format.js';
 import { combinedRestStart, parseCombined, secondsAt } from './nginx.js';
 
 /**
@@ -8,7 +14,28 @@ import { combinedRestStart, parseCombined, secondsAt } from './nginx.js';
  * The four upstream fields are lists when nginx tried several upstreams ("0.100, 0.004"). The upstream name
  * (`default-web-8080`) is the entry's host, for the source's `hosts:` mapping.
  */
-const TAIL = /^ (\d+) (\S+) \[([^\]]*)\] \[[^\]]*\] (.*) (\S+)$/;
+interface UpstreamInfo {
+  requestTime: string;
+  upstreamName: string;
+  /** The four upstream fields, as one text. */
+  upstreams: string;
+}
+
+/** ` $request_length $request_time [name] [alternative] <upstream fields> $req_id`, scanned left to right. */
+function upstreamInfo(rest: string): UpstreamInfo | undefined {
+  const head = rest.startsWith(' ') ? leadingFields(rest, 1, 2) : undefined;
+  if (!head || !/^\d+$/.test(head.fields[0]!) || rest[head.rest] !== '[') return undefined;
+  const nameEnd = rest.indexOf('] [', head.rest);
+  const alternativeEnd = nameEnd < 0 ? -1 : rest.indexOf('] ', nameEnd + 3);
+  const lastSpace = rest.lastIndexOf(' ');
+  if (alternativeEnd < 0 || lastSpace <= alternativeEnd + 1 || lastSpace === rest.length - 1)
+    return undefined;
+  return {
+    requestTime: head.fields[1]!,
+    upstreamName: rest.slice(head.rest + 1, nameEnd),
+    upstreams: rest.slice(alternativeEnd + 2, lastSpace),
+  };
+}
 
 /** Splits "a, b c d, e" into lists: a token ending in "," (or a lone ":") continues the current list. */
 function upstreamLists(text: string): string[] {
@@ -30,18 +57,18 @@ function upstreamLists(text: string): string[] {
 
 export function parseIngressNginxLine(line: string): AccessLogEntry {
   const entry = parseCombined(line, 'ingress-nginx upstreaminfo');
-  const tail = TAIL.exec(line.slice(combinedRestStart));
+  const tail = upstreamInfo(line.slice(combinedRestStart));
   if (!tail) {
     throw new LineRejected(
       'not an ingress-nginx upstreaminfo line (expected $request_length $request_time [upstream] [alternative] upstream fields $req_id after the user agent)',
     );
   }
-  const requestTime = tail[2]!;
+  const { requestTime } = tail;
   const micros = secondsAt(requestTime, 0, requestTime.length);
   if (micros < 0) throw new LineRejected(`bad $request_time "${requestTime.slice(0, 40)}"`);
   entry.durationUs = micros;
-  if (tail[3]) entry.host = tail[3];
-  const lists = upstreamLists(tail[4]!);
+  if (tail.upstreamName) entry.host = tail.upstreamName;
+  const lists = upstreamLists(tail.upstreams);
   if (lists.length !== 4) {
     throw new LineRejected(
       `expected 4 upstream fields (addr, response length, response time, status), found ${lists.length}`,

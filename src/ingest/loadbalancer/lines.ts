@@ -1,3 +1,5 @@
+import { StringDecoder } from 'node:string_decoder';
+import { setImmediate as yieldTurn } from 'node:timers/promises';
 import type { SourceSettings } from '../../config/config.js';
 import type { BatchAggregate } from '../aggregate.js';
 import { LabelRejected } from '../labels.js';
@@ -16,13 +18,11 @@ export interface LineSummary {
   accepted: number;
   rejected: number;
   skipped: number;
-  /** Rejected lines by reason: `time_out_of_range` (see timeRange.ts), else `invalid_line`. */
+  /** Rejected lines by reason: `time_out_of_range` (see timeRange.ts), `line_too_long`, else `invalid_line`. */
   reasons: Record<string, number>;
   /** The first rejected or skipped lines with their reasons (1-based line numbers). */
   problems: LineProblem[];
 }
-
-const INVALID_LINE = 'invalid_line';
 
 export interface LineContext {
   source: string;
@@ -40,6 +40,14 @@ export interface LineContext {
 }
 
 const MAX_PROBLEMS = 20;
+const INVALID_LINE = 'invalid_line';
+const LINE_TOO_LONG = 'line_too_long';
+
+/**
+ * No access-log line of any format is longer (nginx's own limit on a request line is 8 KiB); a longer one is
+ * rejected unread, so the cost of a line is bounded before any parser sees it.
+ */
+export const MAX_LINE_CHARS = 16 * 1024;
 
 /** The service a line belongs to: the request's, else the source's host mapping, else its default. */
 function serviceOf(context: LineContext, host: string | undefined): string | undefined {
@@ -48,9 +56,107 @@ function serviceOf(context: LineContext, host: string | undefined): string | und
   return byHost ?? context.settings?.service;
 }
 
+class LineTooLong extends LineRejected {
+  constructor(length: number) {
+    super(`line of ${length} characters is longer than the limit of ${MAX_LINE_CHARS}`);
+  }
+}
+
+/** Parses lines into a batch, a slice at a time; the summary is shared by every slice. */
+class LineReader {
+  readonly summary = emptySummary();
+  private lineNumber: number;
+  private readonly byTarget: boolean;
+
+  constructor(
+    private readonly parse: LineParser,
+    private readonly context: LineContext,
+    private readonly batch: BatchAggregate,
+  ) {
+    this.lineNumber = context.position?.lines ?? 0;
+    this.byTarget = context.statusFrom === 'target';
+  }
+
+  /**
+   * Reads `text[from, to)` as whole lines until `deadline` (performance.now()); answers where it stopped,
+   * past `to` when done. A line ends at a newline or at `to`.
+   */
+  read(text: string, from: number, to: number, deadline = Number.POSITIVE_INFINITY): number {
+    let start = from;
+    let lines = 0;
+    while (start <= to) {
+      if ((++lines & 255) === 0 && performance.now() > deadline) return start;
+      let end = text.indexOf('\n', start);
+      if (end < 0 || end > to) end = to;
+      this.lineNumber += 1;
+      const length = text.charCodeAt(end - 1) === 13 ? end - 1 - start : end - start;
+      const line = length > MAX_LINE_CHARS || length === 0 ? '' : text.slice(start, start + length);
+      start = end + 1;
+      if (length > MAX_LINE_CHARS) this.refuse(new LineTooLong(length));
+      else if (length > 0 && !(line.charCodeAt(0) <= 32 && line.trim() === '')) this.take(line);
+    }
+    if (this.context.position) this.context.position.lines = this.lineNumber;
+    return start;
+  }
+
+  /** A line longer than the limit that never arrived whole (its start was dropped as it came). */
+  refuseLongLine(length: number): void {
+    this.lineNumber += 1;
+    this.refuse(new LineTooLong(length));
+    if (this.context.position) this.context.position.lines = this.lineNumber;
+  }
+
+  private take(line: string): void {
+    try {
+      const entry = this.parse(line);
+      this.batch.admit(entry.timeMs);
+      const service = serviceOf(this.context, entry.host);
+      if (service === undefined) {
+        throw new LineRejected(`no service for host "${entry.host ?? '-'}": pass service= or map the source`);
+      }
+      const status = this.byTarget ? (entry.targetStatus ?? entry.status) : entry.status;
+      const durationUs = this.byTarget ? (entry.targetDurationUs ?? entry.durationUs) : entry.durationUs;
+      const operation = this.context.routes.route(service, entry.path);
+      const series = this.batch.seriesFor(
+        'loadbalancer',
+        this.context.source,
+        service,
+        operation,
+        entry.method,
+      );
+      this.batch.count(series, entry.timeMs, isServerError(status), durationUs, status, entry.userAgent);
+      this.summary.accepted += 1;
+    } catch (error) {
+      // A name with NUL or broken UTF-8 (LabelRejected) rejects its line like a malformed one.
+      if (
+        !(error instanceof LineRejected || error instanceof TimeOutOfRange || error instanceof LabelRejected)
+      )
+        throw error;
+      this.refuse(error);
+    }
+  }
+
+  private refuse(error: LineRejected | TimeOutOfRange | LabelRejected): void {
+    const { summary } = this;
+    if (error instanceof LineRejected && error.skipped) summary.skipped += 1;
+    else {
+      summary.rejected += 1;
+      const reason =
+        error instanceof TimeOutOfRange
+          ? TIME_OUT_OF_RANGE
+          : error instanceof LineTooLong
+            ? LINE_TOO_LONG
+            : INVALID_LINE;
+      summary.reasons[reason] = (summary.reasons[reason] ?? 0) + 1;
+    }
+    if (summary.problems.length < MAX_PROBLEMS)
+      summary.problems.push({ line: this.lineNumber, reason: error.message });
+  }
+}
+
 /**
  * Parses access-log lines into the batch. A bad line is counted and reported; the good lines of the same
- * batch are kept. Blank lines are ignored.
+ * batch are kept. Blank lines are ignored; lines past MAX_LINE_CHARS are rejected unread.
  */
 export function ingestLines(
   text: string,
@@ -58,48 +164,84 @@ export function ingestLines(
   context: LineContext,
   batch: BatchAggregate,
 ): LineSummary {
-  const summary = emptySummary();
-  const byTarget = context.statusFrom === 'target';
-  let lineNumber = context.position?.lines ?? 0;
-  let start = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    lineNumber += 1;
-    const line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
-    start = end + 1;
-    if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue;
-    try {
-      const entry = parse(line);
-      batch.admit(entry.timeMs);
-      const service = serviceOf(context, entry.host);
-      if (service === undefined) {
-        throw new LineRejected(`no service for host "${entry.host ?? '-'}": pass service= or map the source`);
-      }
-      const status = byTarget ? (entry.targetStatus ?? entry.status) : entry.status;
-      const durationUs = byTarget ? (entry.targetDurationUs ?? entry.durationUs) : entry.durationUs;
-      const operation = context.routes.route(service, entry.path);
-      const series = batch.seriesFor('loadbalancer', context.source, service, operation, entry.method);
-      batch.count(series, entry.timeMs, isServerError(status), durationUs, status, entry.userAgent);
-      summary.accepted += 1;
-    } catch (error) {
-      // A name with NUL or broken UTF-8 (LabelRejected) rejects its line like a malformed one.
-      if (
-        !(error instanceof LineRejected || error instanceof TimeOutOfRange || error instanceof LabelRejected)
-      )
-        throw error;
-      if (error instanceof LineRejected && error.skipped) summary.skipped += 1;
-      else {
-        summary.rejected += 1;
-        const reason = error instanceof TimeOutOfRange ? TIME_OUT_OF_RANGE : INVALID_LINE;
-        summary.reasons[reason] = (summary.reasons[reason] ?? 0) + 1;
-      }
-      if (summary.problems.length < MAX_PROBLEMS)
-        summary.problems.push({ line: lineNumber, reason: error.message });
-    }
+  const reader = new LineReader(parse, context, batch);
+  reader.read(text, 0, text.length);
+  return reader.summary;
+}
+
+/** The event loop is held at most this long at a time by one body's lines. */
+const SLICE_MS = 2;
+
+/** Reads text[0, to] in slices of SLICE_MS, yielding to the event loop between them. */
+async function readSliced(reader: LineReader, text: string, to: number): Promise<void> {
+  let at = 0;
+  while (at <= to) {
+    at = reader.read(text, at, to, performance.now() + SLICE_MS);
+    if (at <= to) await yieldTurn();
   }
-  if (context.position) context.position.lines = lineNumber;
-  return summary;
+}
+
+/** ingestLines in slices of SLICE_MS, for text read on the event loop (a tailed file's new lines). */
+export async function ingestLinesSliced(
+  text: string,
+  parse: LineParser,
+  context: LineContext,
+  batch: BatchAggregate,
+): Promise<LineSummary> {
+  const reader = new LineReader(parse, context, batch);
+  await readSliced(reader, text, text.length);
+  return reader.summary;
+}
+
+/**
+ * ingestLines for text that arrives in chunks (a request body, inflated or not), holding the event loop at
+ * most SLICE_MS at a time: between slices other requests (the gate) are answered. A line split across chunks
+ * is joined; one that grows past MAX_LINE_CHARS is dropped as it arrives, so memory stays bounded too.
+ */
+export async function ingestChunks(
+  chunks: AsyncIterable<Buffer>,
+  parse: LineParser,
+  context: LineContext,
+  batch: BatchAggregate,
+): Promise<LineSummary> {
+  const reader = new LineReader(parse, context, batch);
+  const decoder = new StringDecoder('utf8');
+  let carry = '';
+  /** Characters of an over-long line dropped so far (0: none being dropped). */
+  let dropped = 0;
+  for await (const chunk of chunks) {
+    const decoded = decoder.write(chunk);
+    const newline = decoded.indexOf('\n');
+    if (dropped > 0) {
+      if (newline < 0) {
+        dropped += decoded.length;
+        continue;
+      }
+      reader.refuseLongLine(dropped + newline);
+      dropped = 0;
+      carry = '';
+      const rest = decoded.slice(newline + 1);
+      const last = rest.lastIndexOf('\n');
+      await readSliced(reader, rest, last);
+      carry = rest.slice(last + 1);
+    } else {
+      const text = carry + decoded;
+      const last = newline < 0 ? -1 : text.lastIndexOf('\n');
+      if (last >= 0) await readSliced(reader, text, last);
+      carry = text.slice(last + 1);
+    }
+    if (carry.length > MAX_LINE_CHARS) {
+      dropped = carry.length;
+      carry = '';
+    }
+    await yieldTurn();
+  }
+  if (dropped > 0) reader.refuseLongLine(dropped);
+  else {
+    const text = carry + decoder.end();
+    if (text.length > 0) await readSliced(reader, text, text.length);
+  }
+  return reader.summary;
 }
 
 /** Adds one chunk's summary to a running one (problems stay the first MAX_PROBLEMS). */

@@ -225,14 +225,30 @@ function nextToken(line: string, from: number): boolean {
   return true;
 }
 
-const UPSTREAM_FIELDS = / "([^"]*)" "([^"]*)"\s*$/;
+/**
+ * The last two quoted fields of `rest` (`"$upstream_status" "$upstream_response_time"`), trailing
+ * whitespace allowed: found from the end with lastIndexOf, as an unanchored regex would retry at every quote.
+ */
+function upstreamFields(rest: string): [string, string] | undefined {
+  const text = rest.trimEnd();
+  const fourth = text.length - 1;
+  if (text.charCodeAt(fourth) !== QUOTE) return undefined;
+  const third = text.lastIndexOf('"', fourth - 1);
+  const second = third - 2;
+  if (third < 2 || text.charCodeAt(third - 1) !== SPACE || text.charCodeAt(second) !== QUOTE)
+    return undefined;
+  const first = text.lastIndexOf('"', second - 1);
+  if (first < 1 || text.charCodeAt(first - 1) !== SPACE) return undefined;
+  return [text.slice(first + 1, second), text.slice(third + 1, fourth)];
+}
 
 /**
  * The documented format with nothing unusual in it (no escapes in the path, a plain `$request_time` last),
- * which is nearly every line: one linear regex, no backtracking. Anything else takes the general scanner.
+ * which is nearly every line: one linear regex, anchored at the first `[` (as the scanner reads it), whose
+ * quoted fields are unrolled loops with one way to match each character. Anything else takes the scanner.
  */
 const USUAL =
-  /\[(\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "([A-Z]+) ([^ "\\]+) HTTP\/[\d.]+" (\d{3}) (?:\d+|-) "[^"\\]*(?:\\.[^"\\]*)*" "([^"\\]*(?:\\.[^"\\]*)*)" (\d+(?:\.\d{1,9})?)$/;
+  /^[^[]*\[(\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "([A-Z]+) ([^ "\\]+) HTTP\/[\d.]+" (\d{3}) (?:\d+|-) "[^"\\]*(?:\\.[^"\\]*)*" "([^"\\]*(?:\\.[^"\\]*)*)" (\d+(?:\.\d{1,9})?)$/;
 
 export function parseNginxLine(line: string): AccessLogEntry {
   const usual = USUAL.exec(line);
@@ -262,10 +278,10 @@ export function parseNginxLine(line: string): AccessLogEntry {
     }
   }
   if (tokenEnd < line.length) {
-    const upstream = UPSTREAM_FIELDS.exec(line.slice(tokenEnd));
+    const upstream = upstreamFields(line.slice(tokenEnd));
     if (upstream) {
-      const targetStatus = lastUpstreamStatus(upstream[1]!);
-      const targetDurationUs = upstreamMicros(upstream[2]!);
+      const targetStatus = lastUpstreamStatus(upstream[0]);
+      const targetDurationUs = upstreamMicros(upstream[1]);
       if (targetStatus !== undefined) entry.targetStatus = targetStatus;
       if (targetDurationUs !== undefined) entry.targetDurationUs = targetDurationUs;
     }

@@ -4,7 +4,7 @@ import { glob, isDynamicPattern } from 'tinyglobby';
 import type { SourceSettings } from '../../config/config.js';
 import type { TailOffset, TailOffsetStore } from '../../store/tailOffsets.js';
 import type { LineParser } from '../loadbalancer/format.js';
-import { ingestLines, type LineContext } from '../loadbalancer/lines.js';
+import { ingestLinesSliced, type LineContext } from '../loadbalancer/lines.js';
 import type { IngestPipeline } from '../pipeline.js';
 import { RepeatingJob } from '../repeat.js';
 import type { ServiceRoutes } from '../routes.js';
@@ -217,13 +217,15 @@ export class LogTailer {
       file.head = Buffer.alloc(0);
     }
     let grew = false;
+    // Few enough lines per commit that the write queue takes them (a larger batch is refused for good).
+    const chunkBytes = this.deps.pipeline.chunkBytesAtMost(CHUNK_BYTES);
     while (file.offset < size && !this.schedule.stopped) {
-      const length = Math.min(CHUNK_BYTES, size - file.offset);
+      const length = Math.min(chunkBytes, size - file.offset);
       const buffer = Buffer.allocUnsafe(length);
       const { bytesRead } = await file.handle.read(buffer, 0, length, file.offset);
       let end = buffer.lastIndexOf(10, bytesRead - 1) + 1;
       // A line longer than a chunk cannot be a request line: it is taken whole and rejected by the parser.
-      if (end === 0 && bytesRead === CHUNK_BYTES) end = bytesRead;
+      if (end === 0 && bytesRead === chunkBytes) end = bytesRead;
       if (end === 0) break;
       if (file.head.length < HEAD_BYTES && file.offset === 0) {
         file.head = Buffer.from(buffer.subarray(0, Math.min(HEAD_BYTES, end)));
@@ -236,7 +238,7 @@ export class LogTailer {
 
   private async commit(file: TrackedFile, text: string, nextOffset: number): Promise<boolean> {
     const batch = this.deps.pipeline.newBatch();
-    const summary = ingestLines(text, this.deps.parse, this.context, batch);
+    const summary = await ingestLinesSliced(text, this.deps.parse, this.context, batch);
     const offset: TailOffset = {
       collector: this.name,
       fileId: file.fileId,

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import type { CountingRule } from '../../definitions/eventRules.js';
 import { BatchAggregate, type SeriesDelta } from '../aggregate.js';
 import { ServiceRoutes } from '../routes.js';
@@ -19,20 +20,44 @@ export interface SpanDecodeRequest {
   protobuf: boolean;
   /** The times the request's batch accepts. */
   accepted: TimeRange;
+  /** Inflated by the parsing thread, within this many bytes; undefined when not gzip'ed. */
+  gzipLimit?: number | undefined;
 }
 
 /** A batch's bucket sums, or Zipkin's reason for refusing it whole. */
 export type SpanDecodeAnswer =
   | { summary: SpanSummary; series: Map<string, SeriesDelta>; observations: number }
-  | { rejected: { message: string; path: string; code: SpansRejectedCode } };
+  | { rejected: { message: string; path: string; status: number; code: SpansRejectedCode } };
 
-/** Decodes one request body (JSON_V2 or proto3) and folds its spans into `batch`; throws SpansRejected. */
+/** Undoes gzip within `limit` bytes; a bomb or a bad stream refuses the batch. */
+function inflate(body: Buffer, limit: number): Buffer {
+  try {
+    return gunzipSync(body, { maxOutputLength: limit });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new SpansRejected(
+        `decompressed body exceeds ${limit} bytes; send smaller batches`,
+        '$',
+        413,
+        'body_too_large',
+      );
+    }
+    throw new SpansRejected(`body is not valid gzip: ${(error as Error).message}`, '$', 400, 'invalid_gzip');
+  }
+}
+
+/**
+ * Decodes one request body (JSON_V2 or proto3, gzip'ed when `gzipLimit` is set) and folds its spans into
+ * `batch`; throws SpansRejected.
+ */
 export function decodeSpansInto(
-  body: Buffer,
+  wire: Buffer,
   protobuf: boolean,
+  gzipLimit: number | undefined,
   routes: ServiceRoutes,
   batch: BatchAggregate,
 ): SpanSummary {
+  const body = gzipLimit === undefined ? wire : inflate(wire, gzipLimit);
   const spans = protobuf ? decodeProtoSpans(body) : decodeJsonSpans(body);
   return observeSpans(spans, routes, batch);
 }
@@ -40,15 +65,17 @@ export function decodeSpansInto(
 /** The parsing thread's work: the same decoding, answered as plain data that crosses threads. */
 export function spanDecoderFor(setup: SpanDecodeSetup): (request: SpanDecodeRequest) => SpanDecodeAnswer {
   const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
-  return ({ body, protobuf, accepted }) => {
+  return ({ body, protobuf, accepted, gzipLimit }) => {
     const batch = new BatchAggregate(setup.thresholdsUs, accepted, setup.countingRules);
     try {
       const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-      const summary = decodeSpansInto(bytes, protobuf, routes, batch);
+      const summary = decodeSpansInto(bytes, protobuf, gzipLimit, routes, batch);
       return { summary, series: batch.series, observations: batch.observations };
     } catch (error) {
-      if (error instanceof SpansRejected)
-        return { rejected: { message: error.message, path: error.path, code: error.code } };
+      if (error instanceof SpansRejected) {
+        const { message, path, status, code } = error;
+        return { rejected: { message, path, status, code } };
+      }
       throw error;
     }
   };

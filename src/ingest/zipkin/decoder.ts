@@ -21,34 +21,60 @@ const THREAD_MIN_BYTES = 16 * 1024;
  * per-series bucket sums; the series caps apply when those are committed, on the main thread.
  */
 export class SpanDecoder {
-  private readonly pool: WorkerPool<SpanDecodeRequest, SpanDecodeAnswer> | undefined;
+  private pool: WorkerPool<SpanDecodeRequest, SpanDecodeAnswer> | undefined;
 
   constructor(
     private readonly routes: ServiceRoutes,
     setup: SpanDecodeSetup,
-    threads = Math.min(4, Math.max(1, availableParallelism() - 1)),
+    private readonly threads = Math.min(4, Math.max(1, availableParallelism() - 1)),
   ) {
-    this.pool = WORKERS_AVAILABLE
-      ? new WorkerPool(new URL('./decodeWorker.js', import.meta.url), threads, setup)
+    this.pool = this.newPool(setup);
+  }
+
+  private newPool(setup: SpanDecodeSetup) {
+    return WORKERS_AVAILABLE
+      ? new WorkerPool<SpanDecodeRequest, SpanDecodeAnswer>(
+          new URL('./decodeWorker.js', import.meta.url),
+          this.threads,
+          setup,
+        )
       : undefined;
   }
 
-  /** Adds the body's spans to `batch`; throws SpansRejected when Zipkin would refuse the batch. */
-  async decode(body: Buffer, protobuf: boolean, batch: BatchAggregate): Promise<SpanSummary> {
-    if (!this.pool || body.length < THREAD_MIN_BYTES)
-      return decodeSpansInto(body, protobuf, this.routes, batch);
+  /**
+   * After a reload: new threads with the new templates and thresholds take the next batches; the old ones
+   * finish the batches they hold, then stop.
+   */
+  async reconfigure(setup: SpanDecodeSetup): Promise<void> {
+    const old = this.pool;
+    this.pool = this.newPool(setup);
+    await old?.drain();
+  }
+
+  /**
+   * Adds the body's spans to `batch`; throws SpansRejected when Zipkin would refuse the batch. A gzip'ed
+   * body (inflated within `gzipLimit` bytes) always goes to a thread: however small, it may inflate to a lot.
+   */
+  async decode(
+    body: Buffer,
+    protobuf: boolean,
+    gzipLimit: number | undefined,
+    batch: BatchAggregate,
+  ): Promise<SpanSummary> {
+    if (!this.pool || (gzipLimit === undefined && body.length < THREAD_MIN_BYTES))
+      return decodeSpansInto(body, protobuf, gzipLimit, this.routes, batch);
     // A body that owns its whole memory moves to the thread; one that shares its memory is copied.
     const owned =
       body.buffer instanceof ArrayBuffer &&
       body.byteOffset === 0 &&
       body.byteLength === body.buffer.byteLength;
     const bytes = owned ? body : new Uint8Array(body);
-    const answer = await this.pool.run({ body: bytes, protobuf, accepted: batch.accepted }, [
+    const answer = await this.pool.run({ body: bytes, protobuf, accepted: batch.accepted, gzipLimit }, [
       bytes.buffer as ArrayBuffer,
     ]);
     if ('rejected' in answer) {
-      const { message, path, code } = answer.rejected;
-      throw new SpansRejected(message, path, code);
+      const { message, path, status, code } = answer.rejected;
+      throw new SpansRejected(message, path, status, code);
     }
     batch.mergeSeries(answer.series, answer.observations);
     return answer.summary;

@@ -124,6 +124,7 @@ export function observeSpans(spans: ZipkinSpan[], routes: ServiceRoutes, batch: 
         throw new SpansRejected(
           `span $[${index}]: ${error.message}`,
           `$[${index}].timestamp`,
+          400,
           TIME_OUT_OF_RANGE,
         );
       }

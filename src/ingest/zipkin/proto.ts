@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs';
-import { SpanReader, SpansRejected, type ZipkinSpan } from './span.js';
+import { checkSpanCount, SpanReader, SpansRejected, type ZipkinSpan } from './span.js';
 
 /**
  * zipkin-api's proto3 `ListOfSpans` (package zipkin.proto3), declared with protobufjs' reflection API. Field
@@ -78,10 +78,40 @@ function asJsonSpan(span: ProtoSpan): Record<string, unknown> {
   };
 }
 
+/** The varint at `at`: its value and where it ends; undefined past the end or beyond 2^53. */
+function varintAt(body: Buffer, at: number): [value: number, end: number] | undefined {
+  let value = 0;
+  let scale = 1;
+  for (let i = at; i < body.length && i < at + 8; i++) {
+    const byte = body[i]!;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return [value, i + 1];
+    scale *= 128;
+  }
+  return undefined;
+}
+
+/**
+ * Spans in a ListOfSpans, counted by walking its top-level fields (tag, length, skip) before decoding any;
+ * the walk stops at the first field that is not a span, which the decoder then reports.
+ */
+export function countProtoSpans(body: Buffer): number {
+  let spans = 0;
+  let at = 0;
+  while (at < body.length && body[at] === LIST_TAG) {
+    const length = varintAt(body, at + 1);
+    if (!length) break;
+    spans++;
+    at = length[1] + length[0];
+  }
+  return spans;
+}
+
 /** Decodes a proto3 ListOfSpans body; the same validation as JSON applies to what it holds. */
 export function decodeProtoSpans(body: Buffer): ZipkinSpan[] {
   if (body.length === 0) return [];
   if (body[0] !== LIST_TAG) throw new SpansRejected('Expected a PROTO3 encoded list', '$');
+  checkSpanCount(countProtoSpans(body));
   let spans: ProtoSpan[];
   try {
     const message = ListOfSpans.decode(body);

@@ -19,18 +19,46 @@ export interface ZipkinSpan {
   tags: Record<string, string>;
 }
 
-/** Why a batch is refused: Zipkin's validation, or a span time outside the accepted range (timeRange.ts). */
-export type SpansRejectedCode = 'invalid_spans' | 'time_out_of_range';
+/** Why a batch is refused: Zipkin's validation, a span time outside the accepted range (timeRange.ts), a batch
+ * too big to take, or gzip that does not inflate. */
+export type SpansRejectedCode =
+  | 'invalid_spans'
+  | 'time_out_of_range'
+  | 'too_many_spans'
+  | 'body_too_large'
+  | 'invalid_gzip';
 
-/** The whole batch is refused, as Zipkin refuses it: `path` is the JSON path of the bad value. */
+/**
+ * The whole batch is refused, as Zipkin refuses it: `path` is the JSON path of the bad value. `status` and
+ * `code` are the HTTP answer (400 invalid_spans, unless the batch is too big or its gzip is bad).
+ */
 export class SpansRejected extends Error {
   override name = 'SpansRejected';
   constructor(
     message: string,
     readonly path: string,
+    readonly status = 400,
     readonly code: SpansRejectedCode = 'invalid_spans',
   ) {
     super(message);
+  }
+}
+
+/**
+ * Spans per request body at most. Zipkin and OpenTelemetry reporters send a few hundred to a few thousand per
+ * message; the cap bounds the memory one body's parsed spans take (1M spans took over 1 GB).
+ */
+export const MAX_SPANS_PER_BATCH = 50_000;
+
+/** Refuses a body with more than MAX_SPANS_PER_BATCH spans, before any of them is parsed. */
+export function checkSpanCount(count: number): void {
+  if (count > MAX_SPANS_PER_BATCH) {
+    throw new SpansRejected(
+      `${count} spans in one request; at most ${MAX_SPANS_PER_BATCH} are accepted: split the list into requests of ${MAX_SPANS_PER_BATCH} spans or fewer`,
+      '$',
+      413,
+      'too_many_spans',
+    );
   }
 }
 

@@ -1,0 +1,33 @@
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * Requests one connection may have waiting for their answers. Browsers and HTTP clients do not pipeline (or
+ * keep a few in flight); a client that sends hundreds and never reads its answers pins every queued answer
+ * and its request in memory. Past this many its connection is closed.
+ */
+export const MAX_PENDING_PER_CONNECTION = 64;
+
+/** Closes connections that pipeline more than MAX_PENDING_PER_CONNECTION unanswered requests. */
+export function boundPipelining(app: FastifyInstance): void {
+  const pending = new WeakMap<Socket, number>();
+  app.addHook('onRequest', (request, reply, done) => {
+    const socket = request.raw.socket;
+    const count = (pending.get(socket) ?? 0) + 1;
+    if (count > MAX_PENDING_PER_CONNECTION || socket.destroyed) {
+      // Answered by closing: the requests already read from this connection follow it here, unlogged.
+      if (!socket.destroyed) {
+        request.log.warn(
+          { pending: count - 1 },
+          'connection closed: too many pipelined requests left unread',
+        );
+        socket.destroy();
+      }
+      reply.hijack();
+      return;
+    }
+    pending.set(socket, count);
+    reply.raw.once('close', () => pending.set(socket, (pending.get(socket) ?? 1) - 1));
+    done();
+  });
+}
