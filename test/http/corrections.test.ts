@@ -1,6 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDefinitions } from '../../src/definitions/load.js';
+import { loadDefinitionSet } from '../../src/sloguard.js';
 import { StatusStore } from '../../src/store/statuses.js';
 import { nginxLine } from '../helpers/app.js';
 import { GATE_DEFINITIONS, gateApp, INGEST_TOKEN } from '../helpers/gateFixtures.js';
@@ -266,5 +269,32 @@ spec:
       expect(response.json()).toMatchObject({ error: 'invalid_request', field: `body.${field}` });
     }
     expect((await ctx.app.inject('/api/v1/corrections')).json().corrections).toEqual([]);
+  });
+});
+
+describe('corrections across a definitions reload', () => {
+  it('takes the files corrections of the new set, and keeps the API ones', async () => {
+    ctx = await gateApp();
+    const api = await post({
+      reason: 'maintenance',
+      mode: 'planned',
+      window: { cron: '0 2 * * 0', duration: '1h' },
+      appliesTo: { slos: [SLO] },
+    });
+    expect(api.statusCode).toBe(201);
+    writeFileSync(
+      join(ctx.definitionsDir, 'correction.yaml'),
+      `apiVersion: sloguard/v1
+kind: Correction
+metadata: { name: from-file }
+spec:
+  reason: added by a reload
+  mode: exclude
+  window: { start: "2026-01-01T00:00:00Z", end: "2026-01-01T01:00:00Z" }
+  appliesTo: { services: [web] }
+`,
+    );
+    await ctx.sloguard.replace(loadDefinitionSet(ctx.definitionsDir), ctx.sloguard.config);
+    expect(ctx.sloguard.corrections.all().map((c) => c.id)).toEqual(['from-file', api.json().id]);
   });
 });
