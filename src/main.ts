@@ -10,6 +10,7 @@ import { startTailers } from './ingest/tail/index.js';
 import { Reloader } from './reload.js';
 import { createSloguard, type Sloguard } from './sloguard.js';
 import { lockDatabase } from './store/lock.js';
+import type { SloguardMetrics } from './telemetry/metrics.js';
 import { startTracing, tracingEndpoint } from './telemetry/tracing.js';
 
 export interface RunningService {
@@ -56,6 +57,10 @@ async function listen(app: FastifyInstance, config: Config): Promise<void> {
  * serve stops without touching the database. `close` stops taking requests, commits what is queued, closes
  * the database and releases the lock.
  */
+/** Tailed lines refused (a time out of range, a bad line) are counted in /metrics as HTTP ones are. */
+const rejectedTailLines = (metrics: SloguardMetrics) => (reason: string, lines: number) =>
+  metrics.countRejected('loadbalancer', reason, lines);
+
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const lock = lockDatabase(config.databasePath, 'sloguard serve');
   let sloguard: Sloguard | undefined;
@@ -71,6 +76,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     app = await buildApp(sloguard, { reload: () => reloader.reload('http') });
     const service = sloguard;
     const log = app.log;
+    const { metrics } = app;
     alerting = createAlerting(service, log, { registry: app.metrics.registry });
     reloader = new Reloader({
       sloguard: service,
@@ -81,7 +87,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         alerting.reconfigure(openSloRoutes(service.openslo));
         if (changed.collectors) {
           await tailers.stop();
-          tailers = await startTailers(service, log);
+          tailers = await startTailers(service, log, rejectedTailLines(metrics));
         }
         if (changed.scrapeTargets) {
           await scrapers.stop();
@@ -134,7 +140,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     },
     { noOverlap: true, name: 'retention' },
   );
-  tailers = await startTailers(service, server.log);
+  tailers = await startTailers(service, server.log, rejectedTailLines(server.metrics));
   scrapers = startScrapers(service, server.log);
   // SIGHUP reloads, as for Prometheus; it never stops the process.
   const onHangup = () => void reloader.reload('SIGHUP');

@@ -33,7 +33,7 @@ export const FileConfig = Type.Object(
     watchDefinitions: Type.Optional(Type.Boolean()),
     evaluationInterval: Type.Optional(Type.String()),
     minuteRetentionDays: Type.Optional(Type.Integer({ minimum: 1 })),
-    hourRetentionDays: Type.Optional(Type.Integer({ minimum: 400 })),
+    hourRetentionDays: Type.Optional(Type.Integer({ minimum: 400, maximum: 36_500 })),
     maxClockSkew: Type.Optional(Type.String()),
     maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     maxQueuedObservations: Type.Optional(Type.Integer({ minimum: 1000 })),
@@ -295,7 +295,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       setting('SLOGUARD_MINUTE_RETENTION_DAYS'),
       1,
     ),
-    hourRetentionDays: integer('SLOGUARD_HOUR_RETENTION_DAYS', setting('SLOGUARD_HOUR_RETENTION_DAYS'), 400),
+    // At most a century: the retention is also how far back an incoming time may lie, in safe integer ms.
+    hourRetentionDays: integer(
+      'SLOGUARD_HOUR_RETENTION_DAYS',
+      setting('SLOGUARD_HOUR_RETENTION_DAYS'),
+      400,
+      36_500,
+    ),
     maxClockSkewMs: clockSkew('SLOGUARD_MAX_CLOCK_SKEW', setting('SLOGUARD_MAX_CLOCK_SKEW')),
     maxBodyBytes: integer('SLOGUARD_MAX_BODY_BYTES', setting('SLOGUARD_MAX_BODY_BYTES'), 1024),
     maxQueuedObservations: integer(

@@ -126,21 +126,26 @@ export class SloEvaluator {
     return { ...previous, staleReason: read.failure };
   }
 
-  /** Ticks until stopped; a tick never overlaps the one before, and a failed tick does not stop the next. */
+  /**
+   * Ticks until stopped; a tick never overlaps the one before, and a failed tick does not stop the next. A tick
+   * still running when the evaluator is stopped and started again schedules nothing: only the newest timer does.
+   */
   start(onError: (error: unknown) => void): void {
+    if (this.running) return;
     this.running = true;
     const schedule = () => {
-      this.timer = setTimeout(
+      const timer = setTimeout(
         async () => {
           try {
             await this.tick();
           } catch (error) {
             onError(error);
           }
-          if (this.running) schedule();
+          if (this.running && this.timer === timer) schedule();
         },
         delayToNextTick(Date.now(), this.intervalMs),
       );
+      this.timer = timer;
     };
     schedule();
   }

@@ -23,8 +23,10 @@ export function parseTimeParam(
       field,
     );
   }
-  if (!inRange(ms, range))
-    throw new HttpError(400, 'invalid_query', `${field}: ${outOfRangeReason(ms, range)}`, field);
+  if (!inRange(ms, range)) {
+    const reason = outOfRangeReason(ms, range, `${field} "${text.slice(0, 64)}"`);
+    throw new HttpError(400, 'invalid_query', reason, field);
+  }
   return ms;
 }
 

@@ -41,13 +41,13 @@ function shown(ms: number): string {
   return Number.isFinite(ms) && Math.abs(ms) <= DATE_LIMIT_MS ? new Date(ms).toISOString() : String(ms);
 }
 
-/** Why `ms` is refused; call only when `inRange` is false. */
-export function outOfRangeReason(ms: number, range: TimeRange): string {
+/** Why `ms` is refused, `subject` naming it (`time 2026-…Z`, `to "99999999999999"`); only when not `inRange`. */
+export function outOfRangeReason(ms: number, range: TimeRange, subject = `time ${shown(ms)}`): string {
   if (ms > range.toMs)
-    return `time ${shown(ms)} is ahead of the server clock by more than the allowed skew (latest accepted ${shown(range.toMs)})`;
+    return `${subject} is ahead of the server clock by more than the allowed skew (latest accepted ${shown(range.toMs)})`;
   if (ms < range.fromMs)
-    return `time ${shown(ms)} is before the hour retention (earliest accepted ${shown(range.fromMs)})`;
-  return `time ${shown(ms)} is not a time`;
+    return `${subject} is before the hour retention (earliest accepted ${shown(range.fromMs)})`;
+  return `${subject} is not a time`;
 }
 
 /** An observation whose time lies outside the batch's accepted range; never stored. */

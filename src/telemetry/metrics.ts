@@ -117,7 +117,7 @@ export function createMetrics(sloguard: Sloguard): SloguardMetrics {
   });
   const rejected: Counter = new client.Counter({
     name: 'sloguard_ingest_rejected_total',
-    help: 'Lines and spans refused, by source kind and reason: invalid_line, line_too_long (past the line-length limit), or the API error code of a request refused whole (counted once).',
+    help: 'Lines and spans refused, by source kind and reason: invalid_line, time_out_of_range or line_too_long (past the line-length limit) per line, or the API error code of a request refused whole (counted once).',
     labelNames: ['source', 'reason'],
     registers: [registry],
   });

@@ -23,6 +23,8 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   /** Reuse a database file (restart tests). */
   databasePath?: string;
+  /** The `sloguard` executable to run (default: this checkout's dist/ under this node). */
+  command?: string;
 }
 
 /** A real `sloguard serve` process on a free port, with its own temp database. */
@@ -37,6 +39,7 @@ export class SloguardProcess {
     readonly definitions: string,
     private readonly env: Record<string, string>,
     private readonly dir: ReturnType<typeof tempDir>,
+    private readonly command: string[],
   ) {}
 
   static async start(options: ServiceOptions = {}): Promise<SloguardProcess> {
@@ -49,6 +52,7 @@ export class SloguardProcess {
       definitions,
       options.env ?? {},
       dir,
+      options.command ? [options.command] : [process.execPath, CLI],
     );
     await service.restart();
     return service;
@@ -62,7 +66,8 @@ export class SloguardProcess {
   async restart(): Promise<void> {
     this.port = await freePort();
     this.url = `http://127.0.0.1:${this.port}`;
-    const child = spawn(process.execPath, [CLI, 'serve'], {
+    const [executable, ...args] = this.command;
+    const child = spawn(executable!, [...args, 'serve'], {
       cwd: this.dir.path,
       env: {
         PATH: process.env.PATH,
@@ -102,4 +107,36 @@ export class SloguardProcess {
     const response = await fetch(`${this.url}${path}`, init);
     return { status: response.status, body: (await response.json()) as T };
   }
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs the CLI to its end (killed after `timeoutMs`, which the caller's assertions then see as code null). */
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 15_000): Promise<CliRun> {
+  ensureBuilt();
+  const started = performance.now();
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH, SLOGUARD_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: performance.now() - started });
+    }),
+  );
 }

@@ -3,6 +3,7 @@ import { BatchAggregate } from '../../src/ingest/aggregate.js';
 import { ANY_TIME } from '../../src/ingest/timeRange.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { nginxLine, testApp } from '../helpers/app.js';
+import { fixtureLines } from '../helpers/lbFixtures.js';
 import { protoSpans } from '../helpers/zipkinProto.js';
 
 // Issue 15, findings 1–3: times from a hostile or unlucky sender. Each case failed before the accepted range.
@@ -149,7 +150,11 @@ describe('times that would poison the store (finding 2)', () => {
       payload: { service: 'user-profile', version: 'v1', time: '99999999999999' },
     });
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({ error: 'invalid_query', field: 'time' });
+    expect(response.json()).toMatchObject({
+      error: 'invalid_query',
+      field: 'time',
+      message: expect.stringMatching(/^time "99999999999999" is ahead of the server clock/),
+    });
     expect(ctx.sloguard.deployments.list({ limit: 10 })).toEqual([]);
   });
 
@@ -223,5 +228,28 @@ describe('times ahead of the clock or behind the retention (finding 3)', () => {
     ctx = await testApp({}, { SLOGUARD_MAX_CLOCK_SKEW: '0s' });
     const response = await jsonl(ctx, [line(Date.now() + 60_000)]);
     expect(response.json()).toMatchObject({ accepted: 0, reasons: { time_out_of_range: 1 } });
+  });
+});
+
+describe('every log format goes through the same range', () => {
+  // Real logs from 2000 to 2024 (test/fixtures/lb): all before the default 400-day hour retention.
+  it.each([
+    ['alb', 'aws-alb-access.log', 7],
+    ['envoy', 'envoy-default-access.log', 1],
+    ['gcp', 'gcp-lb-requests.elastic-cdn.jsonl', 3],
+    ['haproxy', 'haproxy-httplog.log', 6],
+    ['ingress-nginx', 'nginx-ingress-upstreaminfo.log', 27],
+    ['traefik', 'traefik-access.json.log', 7],
+    ['traefik', 'traefik-access-common.log', 8],
+    ['nginx', 'nginx-combined.log', 6],
+  ])('format=%s: the lines of %s are rejected as before the retention', async (format, file, lines) => {
+    const ctx = await app();
+    const response = await ctx.app.inject({
+      method: 'POST',
+      url: `/api/v1/ingest/lb?format=${format}&service=web`,
+      payload: fixtureLines(file).join('\n'),
+    });
+    expect(response.json()).toMatchObject({ accepted: 0, reasons: { time_out_of_range: lines } });
+    expect(storedRequests(ctx)).toBe(0);
   });
 });

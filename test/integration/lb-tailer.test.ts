@@ -2,19 +2,16 @@ import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { parseNginxLine } from '../../src/ingest/loadbalancer/nginx.js';
-import { LogTailer } from '../../src/ingest/tail/tailer.js';
 import { createSloguard, type Sloguard } from '../../src/sloguard.js';
-import { TailOffsetStore } from '../../src/store/tailOffsets.js';
 import { nginxLine } from '../helpers/app.js';
 import { ROOT } from '../helpers/service.js';
+import { nginxTailer } from '../helpers/tailer.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
  * The tailer driven poll by poll on real files and a real store: what it reads, what it commits, and what a
  * new tailer (a restarted sloguard) picks up. The end-to-end version with real nginx and HAProxy is lb-tail.
  */
-const silent = { info() {}, warn() {} };
 
 describe('LogTailer', () => {
   let dir: ReturnType<typeof tempDir>;
@@ -36,24 +33,7 @@ describe('LogTailer', () => {
     dir.cleanup();
   });
 
-  const tailer = () =>
-    new LogTailer(
-      {
-        path: logPath,
-        format: 'nginx',
-        source: 'edge',
-        service: 'web',
-        status: 'edge',
-        pollIntervalMs: 60_000,
-      },
-      {
-        pipeline: sloguard.pipeline,
-        routes: sloguard.routes,
-        offsets: new TailOffsetStore(sloguard.db),
-        parse: parseNginxLine,
-        log: silent,
-      },
-    );
+  const tailer = () => nginxTailer(sloguard, logPath);
   const lines = (count: number) =>
     Array.from(
       { length: count },

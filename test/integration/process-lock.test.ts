@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -8,41 +7,9 @@ import { ingest, startAlertingSloguard, ticks } from '../helpers/alertScenario.j
 import { nginxLine } from '../helpers/app.js';
 import { CaptureServer } from '../helpers/capture.js';
 import { freePort } from '../helpers/ports.js';
-import { CLI, ensureBuilt, SloguardProcess } from '../helpers/service.js';
+import { runCli, SloguardProcess } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs the CLI to its end (killed after `timeoutMs`, which the caller's assertions then see as code null). */
-function sloguard(args: string[], env: Record<string, string>, timeoutMs = 15_000): Promise<CliRun> {
-  ensureBuilt();
-  const started = performance.now();
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH, SLOGUARD_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: performance.now() - started });
-    }),
-  );
-}
 
 /** Every row of every table, hashed: equal before and after means nothing was written. */
 function fingerprint(databasePath: string): { rows: number; digest: string } {
@@ -91,11 +58,11 @@ describe('a process that cannot serve exits before it touches the database', () 
     const before = fingerprint(databasePath);
     expect(before.rows).toBeGreaterThan(0);
 
-    const baseline = await sloguard(['validate', earlier.definitions], {});
+    const baseline = await runCli(['validate', earlier.definitions], {});
     takenPort = await freePort();
     blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(takenPort, '127.0.0.1', resolve));
-    const run = await sloguard(['serve'], {
+    const run = await runCli(['serve'], {
       SLOGUARD_PORT: String(takenPort),
       SLOGUARD_DATABASE: databasePath,
       SLOGUARD_DEFINITIONS: earlier.definitions,
@@ -145,8 +112,8 @@ describe('one process per database', () => {
 
   it('a second serve refuses within 10 s naming the database and the PID; the first alerts once', async () => {
     // The CLI's own start (module loading) as a yardstick: on a loaded machine it alone can take seconds.
-    const baseline = await sloguard(['validate'], env);
-    const second = await sloguard(['serve'], { ...env, SLOGUARD_PORT: String(await freePort()) });
+    const baseline = await runCli(['validate'], env);
+    const second = await runCli(['serve'], { ...env, SLOGUARD_PORT: String(await freePort()) });
     expect(second.code).toBe(1);
     expect(second.ms).toBeLessThan(Math.max(10_000, baseline.ms + 5_000));
     expect(second.stderr).toContain(
@@ -161,7 +128,7 @@ describe('one process per database', () => {
     const logs = tempDir('sloguard-import-');
     try {
       const file = logs.file('access.log', '');
-      const run = await sloguard(['import', '--format', 'nginx', '--service', 'shop', file], env);
+      const run = await runCli(['import', '--format', 'nginx', '--service', 'shop', file], env);
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(`(PID ${first.pid} `);
       expect(run.stderr).toContain('/api/v1/ingest/lb');
@@ -171,13 +138,13 @@ describe('one process per database', () => {
   });
 
   it('commands that only read keep working beside the service', async () => {
-    const validate = await sloguard(['validate'], env);
+    const validate = await runCli(['validate'], env);
     expect(validate.stdout).toMatch(/^ok: 1 SLOs in 1 files/);
     expect(validate.code).toBe(0);
-    const status = await sloguard(['status', '--url', first.url], env);
+    const status = await runCli(['status', '--url', first.url], env);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/^shop\s+shop-availability\s+\S+/m);
-    const rules = await sloguard(['rules', '--format', 'prometheus'], env);
+    const rules = await runCli(['rules', '--format', 'prometheus'], env);
     expect(rules.code).toBe(0);
   });
 });

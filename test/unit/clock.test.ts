@@ -89,6 +89,26 @@ describe('evaluation under wall-clock steps (fake clock)', () => {
     expect(errors).toEqual([]);
   });
 
+  it('runs one chain of ticks when stopped and started again while a tick is under way (a reload)', async () => {
+    ctx = await testApp({ evaluationIntervalMs: INTERVAL });
+    const { evaluator } = ctx.sloguard;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'], now: Date.now() });
+    let ticks = 0;
+    evaluator.onEvaluated(() => {
+      ticks += 1;
+    });
+    evaluator.start(() => {});
+    // Fires the first tick's timer; the tick waits on its sources' refresh when the restart comes.
+    vi.advanceTimersByTime(1.5 * INTERVAL);
+    evaluator.stop();
+    evaluator.start(() => {});
+    evaluator.start(() => {});
+    await vi.advanceTimersByTimeAsync(10 * INTERVAL);
+    // The first tick, then one a minute from the restart: 10 or 11, never two chains (about 20).
+    expect(ticks).toBeGreaterThanOrEqual(10);
+    expect(ticks).toBeLessThanOrEqual(12);
+  });
+
   it('judges a status loaded at start (no monotonic time) by the wall clock', async () => {
     ctx = await testApp({ evaluationIntervalMs: INTERVAL });
     const { evaluator } = ctx.sloguard;

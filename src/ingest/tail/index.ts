@@ -7,6 +7,7 @@ import { LogTailer, type TailLog } from './tailer.js';
 export async function startTailers(
   sloguard: Sloguard,
   log: TailLog,
+  countRejected?: (reason: string, lines: number) => void,
 ): Promise<{ tailers: LogTailer[]; stop(): Promise<void> }> {
   const offsets = new TailOffsetStore(sloguard.db);
   const tailers = sloguard.config.collectors.map(
@@ -18,6 +19,7 @@ export async function startTailers(
         parse: LOG_FORMATS[settings.format]!,
         sourceSettings: sloguard.config.sources[settings.source],
         log,
+        ...(countRejected && { countRejected }),
       }),
   );
   await Promise.all(tailers.map((tailer) => tailer.start()));

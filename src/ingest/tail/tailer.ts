@@ -33,6 +33,8 @@ export interface TailerDeps {
   /** The `sources:` mapping of the collector's source, under its own service/hosts. */
   sourceSettings?: SourceSettings;
   log: TailLog;
+  /** Counts committed lines refused, by reason (the service's /metrics). */
+  countRejected?: (reason: string, lines: number) => void;
   now?: () => number;
 }
 
@@ -262,6 +264,7 @@ export class LogTailer {
     this.counts.accepted += summary.accepted;
     this.counts.rejected += summary.rejected;
     this.counts.skipped += summary.skipped;
+    for (const [reason, lines] of Object.entries(summary.reasons)) this.deps.countRejected?.(reason, lines);
     if (summary.rejected > 0) {
       this.deps.log.warn(
         { collector: this.name, path: file.path, rejected: summary.rejected, first: summary.problems[0] },
