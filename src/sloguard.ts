@@ -1,4 +1,5 @@
 import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
+import type { Correction } from './definitions/corrections.js';
 import { loadDefinitions } from './definitions/load.js';
 import type { OpenSloObjects } from './definitions/openslo/load.js';
 import { SloRegistry } from './definitions/registry.js';
@@ -15,6 +16,7 @@ import { SpanDecoder } from './ingest/zipkin/decoder.js';
 import { PrometheusCounts } from './prometheus/source.js';
 import { BucketStore } from './store/buckets.js';
 import { WalCheckpointer } from './store/checkpointer.js';
+import { CorrectionStore } from './store/corrections.js';
 import { type Db, openDatabase } from './store/database.js';
 import { StorageWatch } from './store/faults.js';
 import { StatusStore } from './store/statuses.js';
@@ -32,6 +34,8 @@ export interface DefinitionSet {
   policies: GatePolicies;
   /** The OpenSLO objects read, references resolved: alerting routes by their AlertPolicies. */
   openslo: OpenSloObjects;
+  /** `kind: Correction` documents. */
+  corrections: Correction[];
 }
 
 /** Reads the definitions folder; throws InvalidDefinitionsError (every problem, with file:line:column). */
@@ -44,6 +48,7 @@ export function loadDefinitionSet(path: string): DefinitionSet {
     registry: new SloRegistry(loaded.definitions),
     policies: new GatePolicies(loaded.policies),
     openslo: loaded.openslo,
+    corrections: loaded.corrections,
   };
 }
 
@@ -70,6 +75,8 @@ export interface Sloguard extends GateParts {
   /** Parses Zipkin span batches, big ones on worker threads. */
   spans: SpanDecoder;
   evaluator: SloEvaluator;
+  /** Corrections (planned downtime, after-the-fact fixes) from the files and the API. */
+  corrections: CorrectionStore;
   readonly openslo: OpenSloObjects;
   /**
    * Swaps in a definition set and settings already checked, at once (before it returns): route templates,
@@ -127,6 +134,8 @@ export function createSloguard(config: Config): Sloguard {
   const buckets = new BucketStore(db, config.minuteRetentionDays);
   const evaluator = new SloEvaluator(buckets, new StatusStore(db), registry, config.evaluationIntervalMs);
   evaluator.addSource(new PrometheusCounts());
+  const corrections = new CorrectionStore(db, () => current.corrections);
+  evaluator.useCorrections(() => corrections.all());
   const routes = new ServiceRoutes((service) => [
     ...(config.routeTemplates[service] ?? []),
     ...current.registry.routesOf(service),
@@ -136,6 +145,7 @@ export function createSloguard(config: Config): Sloguard {
     return {
       templates: Object.fromEntries([...services].map((service) => [service, routes.templatesOf(service)])),
       thresholdsUs: current.registry.thresholdsUs,
+      countingRules: current.registry.countingRules,
     };
   };
   const spans = new SpanDecoder(routes, spanSetup());
@@ -183,6 +193,7 @@ export function createSloguard(config: Config): Sloguard {
     times,
     spans,
     evaluator,
+    corrections,
     ...gate,
     replace(definitions, settings) {
       current = definitions;

@@ -181,7 +181,10 @@ function renderComposite(series) {
     );
 }
 
-/** Time markers: computed burn-rate episodes shaded; deployments and the alert episode that went out as lines. */
+/**
+ * Time markers: computed burn-rate episodes and corrections (planned downtime) shaded; deployments and the
+ * alert episode that went out as lines.
+ */
 function markers(series) {
   const to = Date.parse(series.to);
   const alert = series.open_alert;
@@ -199,11 +202,18 @@ function markers(series) {
     });
   }
   return {
-    episodes: series.alert_episodes.map((e) => ({
-      from: Date.parse(e.started_at),
-      to: e.ended_at ? Date.parse(e.ended_at) : to,
-      color: themeColor(e.severity === 'page' ? '--page' : '--ticket'),
-    })),
+    episodes: [
+      ...series.alert_episodes.map((e) => ({
+        from: Date.parse(e.started_at),
+        to: e.ended_at ? Date.parse(e.ended_at) : to,
+        color: themeColor(e.severity === 'page' ? '--page' : '--ticket'),
+      })),
+      ...(series.corrections ?? []).map((c) => ({
+        from: Date.parse(c.start),
+        to: Date.parse(c.end),
+        color: themeColor(c.mode === 'exclude' ? '--nodata' : '--accent'),
+      })),
+    ],
     lines,
   };
 }

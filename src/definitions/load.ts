@@ -8,6 +8,7 @@ import {
   refuseUnsupportedPromQl,
 } from '../prometheus/dataSources.js';
 import { openSloDataSources } from '../prometheus/openslo.js';
+import { type Correction, readCorrection } from './corrections.js';
 import { type PendingComposite, readNativeComposite, readNativeSlo, resolveComposite } from './native.js';
 import { metricSourceRefs, type OpenSloObjects, OpenSloReader } from './openslo/load.js';
 import type { SloDefinition } from './slo.js';
@@ -17,6 +18,8 @@ export interface LoadedDefinitions {
   definitions: SloDefinition[];
   /** `kind: GatePolicy` documents (src/gate/policy.ts), checked against the SLOs. */
   policies: GatePolicy[];
+  /** `kind: Correction` documents: planned downtime and after-the-fact fixes (src/definitions/corrections.ts). */
+  corrections: Correction[];
   /** Every OpenSLO object read, references resolved (alert policies, conditions and targets for alerting). */
   openslo: OpenSloObjects;
   errors: DefinitionError[];
@@ -80,6 +83,7 @@ export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
   const openslo = new OpenSloReader();
   const errors: DefinitionError[] = [...missing];
   const policies: GatePolicy[] = [];
+  const corrections: Correction[] = [];
   const dataSources: LocatedDataSource[] = [];
   for (const file of files) {
     const { documents, errors: syntaxErrors } = parseYamlFile(readFileSync(file, 'utf8'), file);
@@ -103,7 +107,8 @@ export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
           policies.push(readGatePolicy(document));
           continue;
         }
-        if (kind === 'DataSource') dataSources.push(readNativeDataSource(document));
+        if (kind === 'Correction') corrections.push(readCorrection(document));
+        else if (kind === 'DataSource') dataSources.push(readNativeDataSource(document));
         else if (kind === 'CompositeSLO') composites.push(readNativeComposite(document));
         else native.push(readNativeSlo(document));
       } catch (error) {
@@ -142,6 +147,7 @@ export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
   return {
     definitions: all,
     policies: checked.policies,
+    corrections: uniqueCorrections(corrections, errors).filter((c) => namesSlos(c, all, errors)),
     openslo: fromOpenSlo.objects,
     errors: [...errors, ...checked.errors],
     warnings: [...skipped, ...fromOpenSlo.warnings, ...unused.errors],
@@ -169,4 +175,40 @@ function uniqueNames(definitions: readonly SloDefinition[], errors: DefinitionEr
     );
   }
   return [...seen.values()];
+}
+
+/** Correction names are their ids in the API: the second of a name is an error. */
+function uniqueCorrections(corrections: readonly Correction[], errors: DefinitionError[]): Correction[] {
+  const seen = new Map<string, Correction>();
+  for (const correction of corrections) {
+    const previous = seen.get(correction.id);
+    if (!previous) seen.set(correction.id, correction);
+    else
+      errors.push(
+        new DefinitionError(
+          correction.location!,
+          'metadata.name',
+          `duplicate Correction name "${correction.id}" (first defined at ${previous.location?.file}:${previous.location?.line})`,
+          'references',
+        ),
+      );
+  }
+  return [...seen.values()];
+}
+
+/** A correction naming an SLO that does not exist is an error at the correction (a typo would correct nothing). */
+function namesSlos(correction: Correction, definitions: readonly SloDefinition[], errors: DefinitionError[]) {
+  const missing = (correction.appliesTo.slos ?? []).filter(
+    (name) => !definitions.some((d) => d.name === name),
+  );
+  if (missing.length === 0) return true;
+  errors.push(
+    new DefinitionError(
+      correction.slosLocation!,
+      'spec.appliesTo.slos',
+      `no SLO named ${missing.map((n) => `"${n}"`).join(', ')}`,
+      'references',
+    ),
+  );
+  return false;
 }

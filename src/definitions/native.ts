@@ -3,6 +3,18 @@ import type { TLocalizedValidationError } from 'typebox/error';
 import { Value } from 'typebox/value';
 import { parseDuration } from '../config/duration.js';
 import { readPrometheusIndicator } from '../prometheus/definition.js';
+import {
+  complement,
+  DEFAULT_RULES,
+  type EventRules,
+  type Exclusion,
+  type ExclusionSpec,
+  isDefaultRules,
+  RuleError,
+  ruleId,
+  type StatusSpec,
+  statusRanges,
+} from './eventRules.js';
 import { NativeCompositeSlo, NativeSlo } from './schema.js';
 import type { GoodCondition, SloDefinition, WindowSpec } from './slo.js';
 import { describeWindow, isTimeZone, nominalWindowMs } from './window.js';
@@ -200,11 +212,69 @@ function common(
   };
 }
 
+type NativeIndicator = NativeSlo['spec']['indicator'];
+const AVAILABILITY: GoodCondition = { kind: 'availability' };
+
+function ranges(spec: StatusSpec, field: string, fail: Fail) {
+  try {
+    return statusRanges(spec);
+  } catch (error) {
+    if (error instanceof RuleError) fail(field, error.message);
+    throw error;
+  }
+}
+
+function readExclusion(spec: ExclusionSpec, field: string, fail: Fail): Exclusion {
+  return {
+    ...(spec.route !== undefined && { route: spec.route }),
+    ...(spec.method !== undefined && { method: spec.method.toUpperCase() }),
+    ...(spec.userAgent !== undefined && { userAgent: spec.userAgent }),
+    ...(spec.status !== undefined && { status: ranges(spec.status, `${field}.status`, fail) }),
+  };
+}
+
+/** The good condition, and the status rules and exclusions when they differ from the seed's (docs/slo-definitions.md). */
+function readGoodAndRules(
+  indicator: NativeIndicator,
+  fail: Fail,
+): { good: GoodCondition; rules?: EventRules & { id: number } } {
+  const { good, bad, exclude, source } = indicator;
+  const status = good?.status;
+  if (status !== undefined && good?.latency !== undefined)
+    fail('spec.indicator.good', 'give either status or latency, not both');
+  if (status !== undefined && bad) fail('spec.indicator.bad', 'give good.status or bad.status, not both');
+  if (good?.latency !== undefined) {
+    if (bad || exclude)
+      fail(
+        bad ? 'spec.indicator.bad' : 'spec.indicator.exclude',
+        'status rules and exclusions apply to availability indicators, not latency',
+      );
+    return { good: parseGood({ latency: good.latency }, fail) };
+  }
+  if (status === undefined && !bad && !exclude) return { good: AVAILABILITY };
+  const rules: EventRules = {
+    bad:
+      status !== undefined
+        ? complement(ranges(status, 'spec.indicator.good.status', fail))
+        : bad
+          ? ranges(bad.status, 'spec.indicator.bad.status', fail)
+          : DEFAULT_RULES.bad,
+    exclude: (exclude ?? []).map((e, i) => readExclusion(e, `spec.indicator.exclude.${i}`, fail)),
+  };
+  if (isDefaultRules(rules)) return { good: AVAILABILITY };
+  if (source === 'prometheus')
+    fail(
+      'spec.indicator',
+      'status rules and exclusions need source loadbalancer or traces; PromQL says good and bad itself',
+    );
+  return { good: AVAILABILITY, rules: { ...rules, id: ruleId(rules) } };
+}
+
 /** Validates one `apiVersion: sloguard/v1`, `kind: SLO` document into an SloDefinition, or throws the first problem. */
 export function readNativeSlo(document: YamlDocument): SloDefinition {
   const slo = check<NativeSlo>(NativeSlo, document);
   const fail = failer(document);
-  const good = parseGood(slo.spec.indicator.good, fail);
+  const { good, rules } = readGoodAndRules(slo.spec.indicator, fail);
   const method = slo.spec.indicator.select?.method?.toUpperCase();
   const route = slo.spec.indicator.select?.route;
   const spanKinds = slo.spec.indicator.select?.spanKinds;
@@ -221,6 +291,7 @@ export function readNativeSlo(document: YamlDocument): SloDefinition {
         ...(spanKinds !== undefined && { spanKinds }),
       },
       good,
+      ...(rules && { rules }),
       ...(prometheus && { prometheus }),
     },
     ...readBudgeting(slo.spec.budgeting, fail),

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { PromQlQueries } from '../prometheus/definition.js';
+import { ExclusionsSpec, StatusSpec } from './eventRules.js';
 
 /** RFC-1123 label, as Kubernetes and OpenSLO name things. */
 export const RFC1123_NAME = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
@@ -26,11 +27,12 @@ const Selector = Type.Object(
 
 const GoodCondition = Type.Object(
   {
-    status: Type.Optional(Type.String()),
+    status: Type.Optional(StatusSpec),
     latency: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );
+const BadCondition = Type.Object({ status: StatusSpec }, { additionalProperties: false });
 
 const Objective = Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 100 });
 
@@ -100,6 +102,8 @@ export const NativeSlo = Type.Object(
             ]),
             select: Type.Optional(Selector),
             good: Type.Optional(GoodCondition),
+            bad: Type.Optional(BadCondition),
+            exclude: Type.Optional(ExclusionsSpec),
             prometheus: Type.Optional(PromQlQueries),
           },
           { additionalProperties: false },

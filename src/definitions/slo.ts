@@ -1,5 +1,6 @@
 import type { SourceKind } from '../ingest/observation.js';
 import type { PromQlIndicator } from '../prometheus/definition.js';
+import type { EventRules } from './eventRules.js';
 import type { SourceLocation } from './yamlSource.js';
 
 /** What makes an event good. Availability: status < 500 (the seed). Latency: duration ≤ threshold. */
@@ -23,6 +24,11 @@ export interface Indicator {
   source: SourceKind | 'prometheus';
   select: SeriesSelector;
   good: GoodCondition;
+  /**
+   * Availability by other rules than the seed's (status sets, exclusions), under the id ingest counts them by;
+   * absent for the seed's "status < 500, nothing left out".
+   */
+  rules?: EventRules & { id: number };
   prometheus?: PromQlIndicator;
 }
 

@@ -1,8 +1,11 @@
+import type { Correction } from '../definitions/corrections.js';
 import { indicatorsOf, type SloDefinition } from '../definitions/slo.js';
+import { clip } from '../definitions/timeWindows.js';
 import type { BucketStore } from '../store/buckets.js';
 import type { SparseCounts } from '../store/histogram.js';
 import type { TimelineStore } from '../store/timeline.js';
 import { windowRange } from './calendar.js';
+import { type CorrectionIntervals, correctionIntervals } from './corrections.js';
 import { burnWindows } from './math.js';
 import { selectedSeries } from './select.js';
 import { type SloPoint, type StepRange, sloTimeseries } from './timeseries.js';
@@ -11,6 +14,8 @@ export interface SloHistory {
   points: SloPoint[];
   /** Latency SLIs: the latency histogram of the range (of the first indicator); empty otherwise. */
   histogram: SparseCounts;
+  /** Where corrections covered the SLO within the charted range (for shading). */
+  corrections: Pick<CorrectionIntervals, 'exclude' | 'planned'>;
 }
 
 /** Reads what an SLO's charts need from the store (one read per indicator) and evaluates it per step. */
@@ -20,7 +25,12 @@ export class SloHistoryReader {
     private readonly timeline: TimelineStore,
   ) {}
 
-  read(definition: SloDefinition, range: StepRange, nowMs: number): SloHistory {
+  read(
+    definition: SloDefinition,
+    range: StepRange,
+    nowMs: number,
+    corrections: readonly Correction[] = [],
+  ): SloHistory {
     // The earliest point looks back over its SLO window and the longest burn-rate window.
     const readFromMs =
       Math.min(
@@ -36,8 +46,25 @@ export class SloHistoryReader {
         good.kind === 'latency'
           ? { thresholdUs: good.thresholdUs, histogramFromMs: range.fromMs }
           : undefined;
-      return { indicator, ...this.timeline.read(ids, readFromMs, range.toMs, oldestMinuteKept, latency) };
+      return {
+        indicator,
+        ...this.timeline.read(ids, readFromMs, range.toMs, oldestMinuteKept, latency, indicator.rules?.id),
+      };
     });
-    return { points: sloTimeseries(definition, reads, range), histogram: reads[0]!.histogram };
+    const corrected = correctionIntervals(
+      definition,
+      corrections,
+      readFromMs,
+      range.toMs,
+      oldestMinuteKept * 60_000,
+    );
+    return {
+      points: sloTimeseries(definition, reads, range, corrected.exclude),
+      histogram: reads[0]!.histogram,
+      corrections: {
+        exclude: clip(corrected.exclude, range.fromMs, range.toMs),
+        planned: clip(corrected.planned, range.fromMs, range.toMs),
+      },
+    };
   }
 }

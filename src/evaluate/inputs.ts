@@ -1,9 +1,13 @@
+import type { Correction } from '../definitions/corrections.js';
+import { rulesText } from '../definitions/eventRules.js';
 import { type Indicator, indicatorsOf, type SloDefinition } from '../definitions/slo.js';
-import type { BucketStore } from '../store/buckets.js';
+import { clip, type Interval } from '../definitions/timeWindows.js';
+import { type BucketStore, type CountKey, ruleCountKey } from '../store/buckets.js';
 import type { ClosedSlices } from '../store/slices.js';
 import type { BucketSums } from '../store/slotCache.js';
-import { compositeCounts, summariseSlices } from './budgeting.js';
+import { compositeCounts, type SliceSeries, summariseSlices } from './budgeting.js';
 import { windowRange } from './calendar.js';
+import { addEvents, correctionIntervals, NO_EVENTS, withoutEvents } from './corrections.js';
 import { type BurnWindow, burnWindows } from './math.js';
 import { type SeriesSource, selectedSeries } from './select.js';
 import type { EvaluationInput, EventCounts } from './status.js';
@@ -15,8 +19,11 @@ export function indicatorCounts(indicator: Indicator, counts: BucketSums): Event
   return { good: counts.total - counts.errors, valid: counts.total, errorBound: 0 };
 }
 
-const thresholdOf = (indicator: Indicator) =>
-  indicator.good.kind === 'latency' ? indicator.good.thresholdUs : undefined;
+/** What a window read counts for an indicator besides total and errors: its threshold or its counting rule. */
+export const countKeyOf = (indicator: Indicator): CountKey | undefined =>
+  indicator.good.kind === 'latency'
+    ? indicator.good.thresholdUs
+    : indicator.rules && ruleCountKey(indicator.rules.id);
 
 export const NO_SERIES_WARNING = 'selects no series seen so far';
 
@@ -25,7 +32,7 @@ export const NO_SERIES_WARNING = 'selects no series seen so far';
  * under another fingerprint are not reused (the slice target is not part of it: slices keep events, not verdicts).
  */
 export function slicingFingerprint(definition: SloDefinition, sliceMinutes: number): string {
-  const { source, select, good } = definition.indicator;
+  const { source, select, good, rules } = definition.indicator;
   return JSON.stringify({
     source,
     service: select.service ?? definition.service,
@@ -33,9 +40,14 @@ export function slicingFingerprint(definition: SloDefinition, sliceMinutes: numb
     route: select.route,
     method: select.method,
     spanKinds: select.spanKinds && [...select.spanKinds].sort(),
-    good: good.kind === 'latency' ? `<= ${good.thresholdUs}us` : 'status < 500',
+    good: good.kind === 'latency' ? `<= ${good.thresholdUs}us` : rules ? rulesText(rules) : 'status < 500',
     sliceMinutes,
   });
+}
+
+/** Events a good/bad/valid rule could not judge exactly: they were counted before it was declared, or scraped. */
+export function estimatedWarning(events: number): string {
+  return `${events} events of the window were counted before the SLO's good/bad/valid rules were declared (or scraped): they are judged as status < 500 with nothing excluded, an estimate`;
 }
 
 /** Slices left out because their minute rows were gone before they were kept (history of a new SLO). */
@@ -53,28 +65,59 @@ export function storeInput(
   definition: SloDefinition,
   series: SeriesSource,
   nowMs: number,
+  corrections: readonly Correction[] = [],
 ): EvaluationInput {
   const parts = indicatorsOf(definition).map((indicator) => {
     const matching = selectedSeries(definition, series, indicator);
-    return { indicator, matching, ids: matching.map((row) => row.id), threshold: thresholdOf(indicator) };
+    return { indicator, matching, ids: matching.map((row) => row.id), threshold: countKeyOf(indicator) };
   });
-  let effectiveFromMs = nowMs;
-  const count = (fromMs: number): EventCounts => {
-    const each = parts.map((part) => {
-      const sums = buckets.windowCounts(part.ids, fromMs, nowMs, part.threshold);
-      effectiveFromMs = sums.effectiveFromMs;
-      return indicatorCounts(part.indicator, sums);
+  const range = windowRange(definition.windowSpec, nowMs);
+  const windows = burnWindows(definition.windowMs);
+  const longestBurnMs = Math.max(...windows.map(([, ms]) => ms));
+  const corrected = correctionIntervals(
+    definition,
+    corrections,
+    Math.min(range.startMs, nowMs - longestBurnMs),
+    nowMs,
+    buckets.oldestMinuteKept(nowMs) * 60_000,
+  );
+  const partCounts = (fromMs: number, toMs: number) =>
+    parts.map((part) => {
+      const sums = buckets.windowCounts(part.ids, fromMs, toMs, part.threshold);
+      return {
+        counts: indicatorCounts(part.indicator, sums),
+        effectiveFromMs: sums.effectiveFromMs,
+        estimated: sums.estimated,
+      };
     });
-    return definition.composite
+  const combine = (each: EventCounts[]): EventCounts =>
+    definition.composite
       ? compositeCounts(definition.composite.components, each, definition.objective)
       : each[0]!;
+  /** Each part's events over the parts of `intervals` in [fromMs, nowMs). */
+  const within = (intervals: readonly Interval[], fromMs: number): EventCounts[] =>
+    clip(intervals, fromMs, nowMs).reduce(
+      (sums, interval) =>
+        partCounts(interval.startMs, interval.endMs).map(({ counts }, i) => addEvents(sums[i]!, counts)),
+      parts.map(() => NO_EVENTS),
+    );
+  let effectiveFromMs = nowMs;
+  let estimated = 0;
+  // Counts from `fromMs` to now, less the events excluded by corrections.
+  const count = (fromMs: number): EventCounts => {
+    const each = partCounts(fromMs, nowMs);
+    effectiveFromMs = each.at(-1)?.effectiveFromMs ?? nowMs;
+    estimated = each.reduce((sum, part) => sum + part.estimated, 0);
+    const excluded = within(corrected.exclude, effectiveFromMs);
+    return combine(each.map(({ counts }, i) => withoutEvents(counts, excluded[i]!)));
   };
-  const range = windowRange(definition.windowSpec, nowMs);
   const window = count(range.startMs);
+  const windowEstimated = estimated;
   const windowStartMs = definition.windowSpec.kind === 'calendar' ? range.startMs : effectiveFromMs;
   const burnCounts: Record<BurnWindow, EventCounts> = {};
-  for (const [name, ms] of burnWindows(definition.windowMs)) burnCounts[name] = count(nowMs - ms);
+  for (const [name, ms] of windows) burnCounts[name] = count(nowMs - ms);
   const warnings = parts.some((part) => part.matching.length === 0) ? [NO_SERIES_WARNING] : [];
+  if (windowEstimated > 0) warnings.push(estimatedWarning(windowEstimated));
   const lastSeen = parts
     .flatMap((part) => part.matching)
     .reduce((latest, row) => Math.max(latest, row.lastSeenMs), -1);
@@ -87,6 +130,13 @@ export function storeInput(
     ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: range.endMs }),
     warnings,
   };
+  if (corrected.applied.length > 0) {
+    input.corrections = {
+      applied: corrected.applied,
+      excluded: combine(within(corrected.exclude, windowStartMs)),
+      planned: combine(within(corrected.planned, windowStartMs)),
+    };
+  }
   const slices = definition.timeslices;
   if (slices && definition.budgeting !== 'occurrences') {
     // Rolling windows cut slices on multiples of the slice length, calendar windows from the period start.
@@ -107,7 +157,7 @@ export function storeInput(
       events: (sums) => indicatorCounts(part.indicator, sums),
     });
     input.slices = summariseSlices(
-      closed,
+      withoutExcludedSlices(closed, first, slices.sliceMs, corrected.exclude),
       sliceMinutes,
       slices.target,
       (range.endMs - range.startMs) / 60_000,
@@ -115,4 +165,21 @@ export function storeInput(
     if (closed.unjudged > 0) warnings.push(unjudgedWarning(closed));
   }
   return input;
+}
+
+/** Slices that overlap an excluded interval are left out whole, as slices without events are. */
+function withoutExcludedSlices(
+  slices: SliceSeries,
+  firstMs: number,
+  sliceMs: number,
+  exclude: readonly Interval[],
+): SliceSeries {
+  if (exclude.length === 0) return slices;
+  const valid = Float64Array.from(slices.valid);
+  for (const interval of exclude) {
+    const from = Math.max(0, Math.floor((interval.startMs - firstMs) / sliceMs));
+    const to = Math.min(valid.length, Math.ceil((interval.endMs - firstMs) / sliceMs));
+    valid.fill(0, from, Math.max(from, to));
+  }
+  return { good: slices.good, valid };
 }

@@ -1,3 +1,4 @@
+import type { Correction } from '../definitions/corrections.js';
 import type { SloRegistry } from '../definitions/registry.js';
 import type { SloDefinition } from '../definitions/slo.js';
 import type { BucketStore, WindowCounts } from '../store/buckets.js';
@@ -36,6 +37,7 @@ export class SloEvaluator {
   private running = false;
   private readonly external: ExternalCounts[] = [];
   private readonly listeners: Array<(statuses: readonly SloStatus[], durationMs: number) => void> = [];
+  private corrections: () => readonly Correction[] = () => [];
 
   constructor(
     private readonly buckets: BucketStore,
@@ -51,12 +53,14 @@ export class SloEvaluator {
 
   evaluateAll(nowMs = Date.now()): SloStatus[] {
     const startedAt = performance.now();
+    const corrections = this.corrections();
     const results = this.buckets.readPass(() => {
       const series = this.buckets.seriesReader();
       return this.registry().definitions.map((definition) => {
         const external = this.external.find((source) => source.reads(definition));
         if (external) return this.evaluateExternal(definition, external, nowMs);
-        return evaluateSlo(definition, storeInput(this.buckets, definition, series, nowMs), nowMs);
+        const input = storeInput(this.buckets, definition, series, nowMs, corrections);
+        return evaluateSlo(definition, input, nowMs);
       });
     });
     this.statuses.saveAll(results);
@@ -91,6 +95,11 @@ export class SloEvaluator {
     const evaluatedAt = this.evaluatedMonotonic.get(status);
     const ageMs = evaluatedAt === undefined ? nowMs - status.evaluatedAtMs : performance.now() - evaluatedAt;
     return ageMs > 2 * this.intervalMs;
+  }
+
+  /** Where corrections come from (files and the API); every tick applies those in force then. */
+  useCorrections(corrections: () => readonly Correction[]): void {
+    this.corrections = corrections;
   }
 
   /** Adds a source of counts outside the store (a Prometheus-compatible engine) for the SLOs it reads. */

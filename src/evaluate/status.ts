@@ -72,6 +72,18 @@ export interface SloStatus {
   slices?: SliceSummary | null;
   /** Problems worth a look that do not stop the evaluation, e.g. an SLO selecting no series seen so far. */
   warnings?: string[];
+  /** Corrections in force somewhere in the SLO window or a burn-rate window; null when none is. */
+  corrections?: CorrectionsStatus | null;
+}
+
+/** What corrections did to a status (docs/corrections.md). */
+export interface CorrectionsStatus {
+  /** Ids of the corrections applied. */
+  applied: string[];
+  /** Events left out of the SLO window by `exclude` corrections. */
+  excluded: { good: number; valid: number };
+  /** Events of the SLO window in `planned` corrections (they count), and the budget they spent. */
+  planned: { good: number; valid: number; budgetConsumed: number; budgetConsumedRatio: number | null };
 }
 
 export interface EvaluationInput {
@@ -86,6 +98,8 @@ export interface EvaluationInput {
   /** Slice budgeting: the window's slices judged. */
   slices?: SliceSummary;
   warnings?: string[];
+  /** Events the SLO window's corrections cover (already left out of `window` where excluded). */
+  corrections?: { applied: string[]; excluded: EventCounts; planned: EventCounts };
 }
 
 /** Below this many valid events in a tier's long window, the tier reports insufficient data. */
@@ -184,8 +198,31 @@ export function evaluateSlo(
     budgeting: definition.budgeting,
     slices: input.slices ?? null,
     warnings: input.warnings ?? [],
+    // Events the objective allows to fail, whatever the budgeting method counts the budget in.
+    corrections: input.corrections
+      ? correctionsStatus(input.corrections, allowedErrorRatio(objective) * valid)
+      : null,
   };
   return judgedAgainst(status, definition.minValidEvents ?? defaultMinValidEvents(objective));
+}
+
+/** Planned downtime spends the budget: how much, in bad events and as a share of the window's allowance. */
+function correctionsStatus(
+  corrections: NonNullable<EvaluationInput['corrections']>,
+  allowed: number,
+): CorrectionsStatus {
+  const { excluded, planned } = corrections;
+  const budgetConsumed = planned.valid - planned.good;
+  return {
+    applied: corrections.applied,
+    excluded: { good: excluded.good, valid: excluded.valid },
+    planned: {
+      good: planned.good,
+      valid: planned.valid,
+      budgetConsumed,
+      budgetConsumedRatio: allowed > 0 ? budgetConsumed / allowed : null,
+    },
+  };
 }
 
 /** SLI and budget by the budgeting method: events, good slices of all, or the mean slice SLI. */

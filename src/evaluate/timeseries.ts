@@ -1,7 +1,9 @@
 import type { Indicator, SloDefinition } from '../definitions/slo.js';
+import { clip, type Interval } from '../definitions/timeWindows.js';
 import type { TimelineSlots } from '../store/timeline.js';
 import { compositeCounts } from './budgeting.js';
 import { windowRange } from './calendar.js';
+import { withoutEvents } from './corrections.js';
 import { indicatorCounts } from './inputs.js';
 import { type BurnWindow, burnWindows } from './math.js';
 import { type EventCounts, evaluateSlo, type SloStatus } from './status.js';
@@ -105,6 +107,7 @@ class SlotSums {
       timed: this.timed[b]! - this.timed[a]!,
       latencyGood: this.latencyGood[b]! - this.latencyGood[a]!,
       latencyErrorBound: 0,
+      estimated: 0,
       effectiveFromMs: fromMs,
     };
   }
@@ -122,16 +125,25 @@ export interface IndicatorSlots {
  * Windows follow the SLO (rolling, or the calendar period holding the step); composites combine their
  * components by weight as the evaluator does. Slots count whole by their start, so a window reaching into
  * hour rollups is aligned to the hour, as the evaluator's long windows are. Slice budgeting is not
- * re-cut per step: those SLOs chart their event ratio.
+ * re-cut per step: those SLOs chart their event ratio. Events in `exclude` (corrections) are left out, as
+ * the evaluator leaves them out.
  */
 export function sloTimeseries(
   definition: SloDefinition,
   parts: readonly IndicatorSlots[],
   range: StepRange,
+  exclude: readonly Interval[] = [],
 ): SloPoint[] {
   const sums = parts.map((part) => ({ indicator: part.indicator, sums: new SlotSums(part.slots) }));
   const counts = (fromMs: number, toMs: number): EventCounts => {
-    const each = sums.map((part) => indicatorCounts(part.indicator, part.sums.window(fromMs, toMs)));
+    const each = sums.map((part) => {
+      const all = indicatorCounts(part.indicator, part.sums.window(fromMs, toMs));
+      return clip(exclude, fromMs, toMs).reduce(
+        (left, cut) =>
+          withoutEvents(left, indicatorCounts(part.indicator, part.sums.window(cut.startMs, cut.endMs))),
+        all,
+      );
+    });
     return definition.composite
       ? compositeCounts(definition.composite.components, each, definition.objective)
       : each[0]!;

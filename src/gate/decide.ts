@@ -1,6 +1,6 @@
 import { percentText } from '../evaluate/numbers.js';
 import { judgedAgainst, type SloStatus } from '../evaluate/status.js';
-import type { ChangeType, ResolvedPolicy } from './policy.js';
+import type { ActiveChangeFreeze, ChangeType, ResolvedPolicy } from './policy.js';
 
 export type Decision = 'allow' | 'warn' | 'deny' | 'error';
 
@@ -36,6 +36,8 @@ export interface GateInputs {
   /** The freeze remembered for this service and environment before this decision. */
   frozen: boolean;
   override: ActiveOverride | null;
+  /** A calendar change freeze of the policy in force now, or null. */
+  changeFreeze?: ActiveChangeFreeze | null;
 }
 
 export interface GateVerdict {
@@ -88,6 +90,12 @@ function judge(inputs: GateInputs, frozen: boolean): { deny: string[]; warn: str
   const deny: string[] = [];
   const warn: string[] = [];
   const allow: string[] = [];
+  const calendar = inputs.changeFreeze;
+  if (calendar) {
+    deny.push(
+      `change freeze "${calendar.name}" in force from ${new Date(calendar.startMs).toISOString()} until ${new Date(calendar.endMs).toISOString()}${calendar.reason ? ` (${calendar.reason})` : ''}`,
+    );
+  }
   const exhausted = statuses.filter((s) => s.state === 'exhausted');
   deny.push(...exhausted.map(exhaustedReason));
   if (frozen && exhausted.length === 0) {

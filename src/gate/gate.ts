@@ -9,7 +9,7 @@ import { type FreezeScope, type FreezeState, freezeKey, type GateFreezeStore } f
 import type { GateOverride, GateOverrideStore } from '../store/gateOverrides.js';
 import { type Decision, decideGate, type GateRequest, type GateVerdict, nextFreeze } from './decide.js';
 import { timeOrderedId } from './ids.js';
-import type { GatePolicies, ResolvedPolicy } from './policy.js';
+import { activeChangeFreeze, type GatePolicies, type ResolvedPolicy } from './policy.js';
 
 /** A verdict with its identity, as stored in the audit trail and answered to CI. */
 export interface GateDecision extends GateVerdict {
@@ -116,6 +116,7 @@ export class DeployGate {
       staleSlos: new Set(statuses.filter((s) => this.evaluator.isStale(s, nowMs)).map((s) => s.name)),
       frozen,
       override,
+      changeFreeze: activeChangeFreeze(policy.changeFreezes, nowMs),
     });
     const decision: GateDecision = {
       ...verdict,

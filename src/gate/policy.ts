@@ -3,6 +3,13 @@ import { Value } from 'typebox/value';
 import { describe as describeSchemaError, mostUseful as mostUsefulError } from '../definitions/native.js';
 import { RFC1123_NAME } from '../definitions/schema.js';
 import type { SloDefinition } from '../definitions/slo.js';
+import {
+  activeAt,
+  readTimeWindow,
+  type TimeWindow,
+  TimeWindowError,
+  TimeWindowSchema,
+} from '../definitions/timeWindows.js';
 import { DefinitionError, type SourceLocation, type YamlDocument } from '../definitions/yamlSource.js';
 
 export const CHANGE_TYPES = ['feature', 'rollback', 'hotfix', 'security', 'config'] as const;
@@ -32,6 +39,20 @@ const PolicySettings = {
     Type.Object(
       { hotfix: Type.Optional(Type.Boolean()), config: Type.Optional(Type.Boolean()) },
       { additionalProperties: false },
+    ),
+  ),
+  /** Calendar change freezes ("no feature deploys 20 Dec – 3 Jan"): the gate denies in them, exemptions aside. */
+  changeFreezes: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ pattern: RFC1123_NAME }),
+          reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+          window: TimeWindowSchema,
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 100 },
     ),
   ),
 };
@@ -68,7 +89,27 @@ export const GatePolicyDocument = Type.Object(
   { additionalProperties: false },
 );
 type GatePolicyDocument = Static<typeof GatePolicyDocument>;
-type Settings = Partial<Pick<GatePolicyDocument['spec'], keyof typeof PolicySettings>>;
+type Settings = Omit<
+  Partial<Pick<GatePolicyDocument['spec'], keyof typeof PolicySettings>>,
+  'changeFreezes'
+> & {
+  changeFreezes?: ChangeFreeze[];
+};
+
+/** A calendar change freeze of a GatePolicy. */
+export interface ChangeFreeze {
+  name: string;
+  reason?: string;
+  window: TimeWindow;
+}
+
+/** A change freeze in force, and until when. */
+export interface ActiveChangeFreeze {
+  name: string;
+  reason?: string;
+  startMs: number;
+  endMs: number;
+}
 
 /** The rules for one service in one environment, every default filled in. Ratios, not percents. */
 export interface ResolvedPolicy {
@@ -89,6 +130,20 @@ export interface ResolvedPolicy {
   denyOnPageAlert: boolean;
   /** Change types that pass a frozen gate. */
   exempt: ChangeType[];
+  /** Calendar change freezes of this environment (or the policy's defaults). */
+  changeFreezes: ChangeFreeze[];
+}
+
+/** The first calendar change freeze in force at `atMs`, or null. */
+export function activeChangeFreeze(
+  freezes: readonly ChangeFreeze[],
+  atMs: number,
+): ActiveChangeFreeze | null {
+  for (const freeze of freezes) {
+    const interval = activeAt(freeze.window, atMs);
+    if (interval) return { name: freeze.name, ...(freeze.reason && { reason: freeze.reason }), ...interval };
+  }
+  return null;
 }
 
 export interface GatePolicy {
@@ -121,12 +176,33 @@ export function readGatePolicy(document: YamlDocument): GatePolicy {
   }
   const { metadata, spec } = document.value as GatePolicyDocument;
   const { service, slos, environments, ...defaults } = spec;
+  const settings = (raw: typeof defaults, at: string[]): Settings => {
+    const { changeFreezes, ...rest } = raw;
+    if (!changeFreezes) return rest;
+    return {
+      ...rest,
+      changeFreezes: changeFreezes.map(({ window, ...freeze }, index) => {
+        try {
+          return { ...freeze, window: readTimeWindow(window) };
+        } catch (error) {
+          if (!(error instanceof TimeWindowError)) throw error;
+          const path = [...at, 'changeFreezes', index, 'window', error.field];
+          throw new DefinitionError(document.locate(path), path.join('.'), error.reason);
+        }
+      }),
+    };
+  };
   return {
     name: metadata.name,
     service,
     slos: slos ?? 'all',
-    defaults,
-    environments: environments ?? {},
+    defaults: settings(defaults, ['spec']),
+    environments: Object.fromEntries(
+      Object.entries(environments ?? {}).map(([name, raw]) => [
+        name,
+        settings(raw, ['spec', 'environments', name]),
+      ]),
+    ),
     location: document.locate([]),
     fields: { service: document.locate(['spec', 'service']), slos: document.locate(['spec', 'slos']) },
   };
@@ -204,6 +280,7 @@ export class GatePolicies {
         ...ALWAYS_EXEMPT,
         ...(['hotfix', 'config'] as const).filter((type) => exemptions[type] === true),
       ],
+      changeFreezes: settings.changeFreezes ?? [],
     };
   }
 }

@@ -15,6 +15,7 @@ import auth from './auth.js';
 import { installErrorHandling } from './errors.js';
 import limits, { answerClientError } from './limits.js';
 import { boundPipelining } from './pipelining.js';
+import corrections from './plugins/corrections.js';
 import dashboard from './plugins/dashboard.js';
 import gate from './plugins/gate.js';
 import health from './plugins/health.js';
@@ -163,6 +164,7 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
   await app.register(slos);
   await app.register(timeseries);
   await app.register(gate);
+  await app.register(corrections);
   await app.register(ingest);
   await app.register(spans);
   await app.register(dashboard);

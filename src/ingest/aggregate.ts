@@ -1,3 +1,4 @@
+import { badKey, type CountingRule, judgeEvent, validKey } from '../definitions/eventRules.js';
 import { addCounts, addExactCounts, binOf, type SparseCounts } from '../store/histogram.js';
 import { labelValue, methodLabel } from './labels.js';
 import type { Observation, SourceKind } from './observation.js';
@@ -9,6 +10,8 @@ export interface BucketDelta {
   errors: number;
   histogram: SparseCounts;
   thresholds: SparseCounts;
+  /** Exact valid and bad counts of each counting rule of the series (eventRules.ts validKey, badKey). */
+  rules: SparseCounts;
 }
 
 export interface SeriesKey {
@@ -24,6 +27,8 @@ export interface SeriesDelta {
   lastSeenMs: number;
   firstSeenMs: number;
   minutes: Map<number, BucketDelta>;
+  /** The counting rules of SLOs that read this series' service (good/bad/valid rules). */
+  rules: readonly CountingRule[];
 }
 
 export function seriesKeyString(key: SeriesKey): string {
@@ -42,10 +47,24 @@ function child<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V>
   return found;
 }
 
-/** A new bucket holds a zero count for every declared threshold, so "none at or under it" stays exact. */
-export function emptyDelta(thresholdsUs: readonly number[] = []): BucketDelta {
-  return { total: 0, errors: 0, histogram: new Map(), thresholds: new Map(thresholdsUs.map((t) => [t, 0])) };
+/**
+ * A new bucket holds a zero count for every declared threshold and counting rule, so "none at or under it"
+ * and "none bad" stay exact.
+ */
+export function emptyDelta(
+  thresholdsUs: readonly number[] = [],
+  rules: readonly CountingRule[] = [],
+): BucketDelta {
+  return {
+    total: 0,
+    errors: 0,
+    histogram: new Map(),
+    thresholds: new Map(thresholdsUs.map((t) => [t, 0])),
+    rules: new Map(rules.flatMap((rule) => [[validKey(rule.id), 0] as const, [badKey(rule.id), 0] as const])),
+  };
 }
+
+const NO_RULES: readonly CountingRule[] = [];
 
 /**
  * Folds observations into per-series, per-minute deltas before they reach the store, so a batch of 10,000
@@ -59,6 +78,9 @@ export class BatchAggregate {
   readonly inTransaction: Array<() => void> = [];
   /** Latency thresholds (µs) loaded SLOs declare, ascending. */
   readonly thresholdsUs: readonly number[];
+  /** Good/bad/valid rules loaded SLOs declare, each counted for the series of its kind and service. */
+  readonly countingRules: readonly CountingRule[];
+  private readonly rulesByService = new Map<string, CountingRule[]>();
   private readonly index: NestedIndex = new Map();
 
   /**
@@ -68,8 +90,14 @@ export class BatchAggregate {
   constructor(
     thresholdsUs: Iterable<number> = [],
     readonly accepted: TimeRange = ANY_TIME,
+    countingRules: readonly CountingRule[] = [],
   ) {
     this.thresholdsUs = [...new Set(thresholdsUs)].sort((a, b) => a - b);
+    this.countingRules = countingRules;
+    for (const rule of countingRules) {
+      const key = `${rule.kind}\u0000${rule.service}`;
+      this.rulesByService.set(key, [...(this.rulesByService.get(key) ?? []), rule]);
+    }
   }
 
   /** Throws TimeOutOfRange unless `timeMs` is in the accepted range; callers check before making a series. */
@@ -92,6 +120,8 @@ export class BatchAggregate {
       observation.timeMs,
       observation.error,
       observation.durationUs,
+      observation.status,
+      observation.userAgent,
     );
   }
 
@@ -140,21 +170,41 @@ export class BatchAggregate {
       key.method !== method
     )
       return this.seriesFor(kind, key.source, key.service, key.operation, key.method);
-    const series = { key, firstSeenMs: Number.POSITIVE_INFINITY, lastSeenMs: 0, minutes: new Map() };
+    const series = {
+      key,
+      firstSeenMs: Number.POSITIVE_INFINITY,
+      lastSeenMs: 0,
+      minutes: new Map(),
+      rules: this.rulesByService.get(`${kind}\u0000${service}`) ?? NO_RULES,
+    };
     this.series.set(seriesKeyString(key), series);
     return series;
   }
 
-  /** Counts one request into a series. */
-  count(series: SeriesDelta, timeMs: number, error: boolean, durationUs: number | undefined): void {
+  /** Counts one request into a series; status and user agent feed the series' counting rules. */
+  count(
+    series: SeriesDelta,
+    timeMs: number,
+    error: boolean,
+    durationUs: number | undefined,
+    status?: number,
+    userAgent?: string,
+  ): void {
     const minute = this.minuteOf(series, timeMs);
     let bucket = series.minutes.get(minute);
     if (!bucket) {
-      bucket = emptyDelta(this.thresholdsUs);
+      bucket = emptyDelta(this.thresholdsUs, series.rules);
       series.minutes.set(minute, bucket);
     }
     bucket.total += 1;
     if (error) bucket.errors += 1;
+    for (const rule of series.rules) {
+      const { operation, method } = series.key;
+      const verdict = judgeEvent(rule.rules, { operation, method, error, status, userAgent });
+      if (verdict === 'excluded') continue;
+      increment(bucket.rules, validKey(rule.id));
+      if (verdict === 'bad') increment(bucket.rules, badKey(rule.id));
+    }
     if (durationUs !== undefined) {
       const bin = binOf(durationUs);
       bucket.histogram.set(bin, (bucket.histogram.get(bin) ?? 0) + 1);
@@ -235,4 +285,7 @@ export function addDelta(into: BucketDelta, from: BucketDelta): void {
   into.errors += from.errors;
   addCounts(into.histogram, from.histogram);
   addExactCounts(into.thresholds, from.thresholds);
+  addExactCounts(into.rules, from.rules);
 }
+
+const increment = (counts: SparseCounts, key: number) => counts.set(key, (counts.get(key) ?? 0) + 1);

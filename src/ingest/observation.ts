@@ -16,6 +16,8 @@ export interface Observation {
   error: boolean;
   /** Duration in microseconds, when the source measured it. */
   durationUs?: number;
+  /** The client's user agent, when the source records it (exclusion rules read it; never stored). */
+  userAgent?: string;
 }
 
 /** Availability as the seed defines it: 5xx are failures; 2xx, 3xx and 4xx are the application's answers. */

@@ -55,9 +55,17 @@ export class IngestPipeline {
     private readonly storage?: StorageWatch,
   ) {}
 
-  /** A batch that counts the latency thresholds the loaded SLOs declare and takes the times accepted now. */
+  /**
+   * A batch that counts the latency thresholds and good/bad/valid rules the loaded SLOs declare and takes the
+   * times accepted now.
+   */
   newBatch(nowMs = Date.now()): BatchAggregate {
-    return new BatchAggregate(this.registry().thresholdsUs, acceptedRange(this.times, nowMs));
+    const registry = this.registry();
+    return new BatchAggregate(
+      registry.thresholdsUs,
+      acceptedRange(this.times, nowMs),
+      registry.countingRules,
+    );
   }
 
   /** At most `bytes`, and few enough bytes of log lines that one batch of them fills at most half the queue. */

@@ -1,3 +1,4 @@
+import { badKey, validKey } from '../definitions/eventRules.js';
 import type { BatchAggregate, BucketDelta, SeriesKey } from '../ingest/aggregate.js';
 import type { SourceKind } from '../ingest/observation.js';
 import type { Db } from './database.js';
@@ -23,7 +24,15 @@ interface BucketRow {
   errors: number;
   histogram: Buffer | null;
   thresholds: Buffer | null;
+  rule_counts: Buffer | null;
 }
+
+/**
+ * What a window read counts beyond total and errors: a latency threshold (µs, positive), or a counting rule's
+ * valid and bad events (its id, as ruleCountKey makes it: negative).
+ */
+export type CountKey = number;
+export const ruleCountKey = (ruleId: number): CountKey => -ruleId - 1;
 
 const MINUTES_PER_HOUR = 60;
 
@@ -33,10 +42,10 @@ export type SeriesOfService = (kind: SourceKind, service: string, operation?: st
 function bucketStatements(db: Db, table: 'minute_buckets' | 'hour_buckets', column: 'minute' | 'hour') {
   return {
     get: db.prepare<[number, number], BucketRow>(
-      `SELECT total, errors, histogram, thresholds FROM ${table} WHERE series_id = ? AND ${column} = ?`,
+      `SELECT total, errors, histogram, thresholds, rule_counts FROM ${table} WHERE series_id = ? AND ${column} = ?`,
     ),
-    put: db.prepare<[number, number, number, number, Buffer | null, Buffer | null]>(
-      `INSERT OR REPLACE INTO ${table} (series_id, ${column}, total, errors, histogram, thresholds) VALUES (?, ?, ?, ?, ?, ?)`,
+    put: db.prepare<[number, number, number, number, Buffer | null, Buffer | null, Buffer | null]>(
+      `INSERT OR REPLACE INTO ${table} (series_id, ${column}, total, errors, histogram, thresholds, rule_counts) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
     /** Raw rows (slot, total, errors): filling the read cache wants no object per row. */
     slotSums: db
@@ -45,7 +54,7 @@ function bucketStatements(db: Db, table: 'minute_buckets' | 'hour_buckets', colu
       )
       .raw(true),
     slotRows: db.prepare<[number, number, number], BucketRow & { slot: number }>(
-      `SELECT ${column} AS slot, total, errors, histogram, thresholds FROM ${table} WHERE series_id = ? AND ${column} >= ? AND ${column} < ?`,
+      `SELECT ${column} AS slot, total, errors, histogram, thresholds, rule_counts FROM ${table} WHERE series_id = ? AND ${column} >= ? AND ${column} < ?`,
     ),
     deleteBefore: db.prepare<[number]>(`DELETE FROM ${table} WHERE ${column} < ?`),
   };
@@ -184,20 +193,26 @@ export class BucketStore {
     let errors = existing?.errors ?? 0;
     const histogram = decodeCounts(existing?.histogram);
     let thresholds = existing ? decodeCounts(existing.thresholds) : undefined;
+    let rules = existing ? decodeCounts(existing.rule_counts) : undefined;
     for (const delta of deltas) {
       total += delta.total;
       errors += delta.errors;
       addCounts(histogram, delta.histogram);
       if (thresholds) addExactCounts(thresholds, delta.thresholds);
       else thresholds = new Map(delta.thresholds);
+      if (rules) addExactCounts(rules, delta.rules);
+      else rules = new Map(delta.rules);
     }
+    const encoded = (counts: Map<number, number> | undefined) =>
+      counts && counts.size > 0 ? encodeCounts(counts) : null;
     statements.put.run(
       seriesId,
       slot,
       total,
       errors,
-      histogram.size > 0 ? encodeCounts(histogram) : null,
-      thresholds && thresholds.size > 0 ? encodeCounts(thresholds) : null,
+      encoded(histogram),
+      encoded(thresholds),
+      encoded(rules),
     );
   }
 
@@ -245,13 +260,14 @@ export class BucketStore {
 
   /**
    * Sums of the given series over [fromMs, toMs). With a threshold, also the latency counts: a bucket
-   * that holds an exact count for it gives that; others are estimated from their histogram.
+   * that holds an exact count for it gives that; others are estimated from their histogram. With a counting
+   * rule's key, total and errors are the rule's valid and bad events (see BucketSums.estimated).
    */
   windowCounts(
     seriesIds: readonly number[],
     fromMs: number,
     toMs: number,
-    thresholdUs?: number,
+    thresholdUs?: CountKey,
   ): WindowCounts {
     const plan = planWindow(
       Math.floor(fromMs / 60_000),
@@ -278,7 +294,7 @@ export class BucketStore {
     seriesIds: readonly number[],
     from: number,
     to: number,
-    thresholdUs?: number,
+    thresholdUs?: CountKey,
   ): Float64Array {
     const sums = new Float64Array(Math.max(0, to - from) * FIELDS);
     const one = seriesIds.length > 1 ? new Float64Array(sums.length) : sums;
@@ -321,7 +337,12 @@ export class BucketStore {
 }
 
 /** Writes one row's sums at `at` of a cache array: counts and the latency figures at a threshold. */
-function fillSlot(row: BucketRow, thresholdUs: number, into: Float64Array, at: number): void {
+function fillSlot(row: BucketRow, key: CountKey, into: Float64Array, at: number): void {
+  if (key < 0) {
+    fillRuleSlot(row, -key - 1, into, at);
+    return;
+  }
+  const thresholdUs = key;
   into[at] = row.total;
   into[at + 1] = row.errors;
   const histogram = decodeCounts(row.histogram);
@@ -337,4 +358,20 @@ function fillSlot(row: BucketRow, thresholdUs: number, into: Float64Array, at: n
   const estimate = estimateAtOrUnder(histogram, thresholdUs);
   into[at + 3] = estimate.good;
   into[at + 4] = estimate.errorBound;
+}
+
+/** A counting rule's valid and bad events of one row; a row without them (older, or scraped) gives all and 5xx. */
+function fillRuleSlot(row: BucketRow, ruleId: number, into: Float64Array, at: number): void {
+  const counts = decodeCounts(row.rule_counts);
+  const valid = counts.get(validKey(ruleId));
+  const bad = counts.get(badKey(ruleId));
+  if (valid !== undefined && bad !== undefined) {
+    into[at] = valid;
+    into[at + 1] = bad;
+    into[at + 5] = 0;
+    return;
+  }
+  into[at] = row.total;
+  into[at + 1] = row.errors;
+  into[at + 5] = row.total;
 }

@@ -251,4 +251,24 @@ export const MIGRATIONS: readonly string[] = [
   -- for 1,000 SLOs, the lookups 0.2 ms. series_by_service, made for those queries, would only slow inserts.
   DROP INDEX series_by_service;
   `,
+  `
+  -- Corrections (issue 17) added through the API: planned downtime and after-the-fact fixes. Rows are never
+  -- deleted: a delete records who and when, so the audit trail keeps every correction that ever applied.
+  CREATE TABLE corrections (
+    id TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,            -- JSON CorrectionSpec, as sent
+    actor TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    deleted_at_ms INTEGER,
+    deleted_by TEXT
+  );
+  CREATE TRIGGER corrections_no_delete BEFORE DELETE ON corrections
+    BEGIN SELECT RAISE(ABORT, 'corrections are kept for the audit trail'); END;
+  `,
+  `
+  -- Good/bad/valid rules (issue 17): exact valid and bad counts of each declared counting rule, as thresholds
+  -- are kept for latency (sparse counts keyed by src/definitions/eventRules.ts validKey and badKey).
+  ALTER TABLE minute_buckets ADD COLUMN rule_counts BLOB;
+  ALTER TABLE hour_buckets ADD COLUMN rule_counts BLOB;
+  `,
 ];

@@ -6,8 +6,8 @@
  * everything.
  */
 
-/** Fields of one slot: total, errors, timed, latencyGood, latencyErrorBound. */
-export const FIELDS = 5;
+/** Fields of one slot: total, errors, timed, latencyGood, latencyErrorBound, estimated. */
+export const FIELDS = 6;
 
 /** Sums over some buckets of some series; latency figures only when a threshold was asked for. */
 export interface BucketSums {
@@ -19,19 +19,26 @@ export interface BucketSums {
   latencyGood: number;
   /** How many of latencyGood could be on the other side of the threshold (0 when exact). */
   latencyErrorBound: number;
+  /**
+   * Read for a counting rule (good/bad/valid rules), `total` and `errors` are its valid and bad events; these
+   * many of them come from buckets without the rule's counts (written before it was declared, or scraped), where
+   * they are all requests and the 5xx.
+   */
+  estimated: number;
 }
 
 /** The sums of slots [first, last) of an array of FIELDS numbers per slot (as the read cache keeps them). */
 export function bucketSums(slots: Float64Array, first = 0, last = slots.length / FIELDS): BucketSums {
-  let [total, errors, timed, latencyGood, latencyErrorBound] = [0, 0, 0, 0, 0];
+  let [total, errors, timed, latencyGood, latencyErrorBound, estimated] = [0, 0, 0, 0, 0, 0];
   for (let at = first * FIELDS; at < last * FIELDS; at += FIELDS) {
     total += slots[at]!;
     errors += slots[at + 1]!;
     timed += slots[at + 2]!;
     latencyGood += slots[at + 3]!;
     latencyErrorBound += slots[at + 4]!;
+    estimated += slots[at + 5]!;
   }
-  return { total, errors, timed, latencyGood, latencyErrorBound };
+  return { total, errors, timed, latencyGood, latencyErrorBound, estimated };
 }
 
 /** Reads bucket rows for the cache. */

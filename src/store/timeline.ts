@@ -1,3 +1,4 @@
+import { badKey, validKey } from '../definitions/eventRules.js';
 import type { Db } from './database.js';
 import { addCounts, decodeCounts, estimateAtOrUnder, type SparseCounts } from './histogram.js';
 
@@ -29,6 +30,7 @@ interface SlotRow {
 interface LatencyRow extends SlotRow {
   histogram: Buffer | null;
   thresholds: Buffer | null;
+  rule_counts: Buffer | null;
 }
 
 const MINUTE_MS = 60_000;
@@ -51,7 +53,7 @@ export class TimelineStore {
       );
     const rows = (table: string, column: string) =>
       db.prepare<[string, number, number], LatencyRow>(
-        `SELECT ${column} AS slot, total, errors, histogram, thresholds FROM ${table}
+        `SELECT ${column} AS slot, total, errors, histogram, thresholds, rule_counts FROM ${table}
          WHERE series_id IN (SELECT value FROM json_each(?)) AND ${column} >= ? AND ${column} < ?
          ORDER BY ${column}`,
       );
@@ -66,7 +68,8 @@ export class TimelineStore {
   /**
    * Slots of the series in [fromMs, toMs). `oldestMinuteKept` (epoch minutes, hour-aligned) splits hour rows
    * from minute rows. With a threshold (µs), latency counts come from exact counts where the bucket has them
-   * and from the histogram otherwise, as BucketStore.windowCounts does.
+   * and from the histogram otherwise, as BucketStore.windowCounts does. With a counting rule's id, total and
+   * errors are its valid and bad events where the bucket has them (all and 5xx where it has not).
    */
   read(
     seriesIds: readonly number[],
@@ -74,6 +77,7 @@ export class TimelineStore {
     toMs: number,
     oldestMinuteKept: number,
     latency?: { thresholdUs: number; histogramFromMs: number },
+    ruleId?: number,
   ): Timeline {
     const ids = JSON.stringify(seriesIds);
     const fromMinute = Math.floor(fromMs / MINUTE_MS);
@@ -95,7 +99,7 @@ export class TimelineStore {
     const exact: SparseCounts = new Map();
     for (const part of parts) {
       const slotMs = part.hour ? HOUR_MS : MINUTE_MS;
-      if (!latency) {
+      if (!latency && ruleId === undefined) {
         const statement = part.hour ? this.statements.hourSums : this.statements.minuteSums;
         for (const row of statement.iterate(ids, part.from, part.to)) {
           slots.startMs.push(row.slot * slotMs);
@@ -118,6 +122,17 @@ export class TimelineStore {
           slots.latencyGood.push(0);
         }
         // Two scratch maps for all rows: a fresh pair per row would make garbage collection the chart's main cost.
+        if (ruleId !== undefined) {
+          exact.clear();
+          decodeCounts(row.rule_counts, exact);
+          const valid = exact.get(validKey(ruleId));
+          const bad = exact.get(badKey(ruleId));
+          const known = valid !== undefined && bad !== undefined;
+          slots.total[last]! += known ? valid : row.total;
+          slots.errors[last]! += known ? bad : row.errors;
+          continue;
+        }
+        if (!latency) continue;
         bins.clear();
         exact.clear();
         decodeCounts(row.histogram, bins);

@@ -67,6 +67,7 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
   let ctx: Awaited<ReturnType<typeof testApp>>;
   let browser: BrowserHarness;
   let base = '';
+  let correctionWindow = { from: 0, to: 0 };
   const definitions = tempDir('sloguard-browser-defs-');
 
   beforeAll(async () => {
@@ -115,6 +116,22 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
       `${base}/api/v1/gate?service=user-profile&environment=production&version=v2.4.1`,
     );
     expect([200, 423]).toContain(gate.status);
+    // Planned maintenance of checkout three to two hours ago: counted as usual, shaded on its charts.
+    const correction = await fetch(`${base}/api/v1/corrections`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        reason: 'database failover drill',
+        mode: 'planned',
+        window: {
+          start: new Date(nowMs - 180 * MINUTE).toISOString(),
+          end: new Date(nowMs - 120 * MINUTE).toISOString(),
+        },
+        appliesTo: { services: ['checkout'] },
+      }),
+    });
+    expect(correction.status).toBe(201);
+    correctionWindow = { from: nowMs - 180 * MINUTE, to: nowMs - 120 * MINUTE };
     browser = await BrowserHarness.launch();
   });
   afterAll(async () => {
@@ -210,6 +227,31 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
     expect(await page.locator('#alerts tbody tr').count()).toBe(4);
     expect(await page.locator('#deployments tbody').textContent()).toContain('v2.4.0');
     await screenshot(page, 'detail-availability-light');
+    expectClean(log);
+    await context.close();
+  });
+
+  it('shades corrections on every time chart, where the band is drawn', async () => {
+    const { page, context, log } = await browser.page();
+    await page.goto(`${base}/slo/checkout-availability?range=6h`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    const probe = `(() => {
+      const chart = Chart.getChart(document.querySelector('#chart-sli'));
+      const { top } = chart.chartArea;
+      const pixel = (t) => Array.from(chart.ctx.getImageData(Math.round(chart.scales.x.getPixelForValue(t)) * devicePixelRatio, (top + 3) * devicePixelRatio, 1, 1).data);
+      return {
+        episodes: chart.options.plugins.timeMarkers.episodes.map((e) => [e.from, e.to]),
+        inside: pixel(${(correctionWindow.from + correctionWindow.to) / 2}),
+        outside: pixel(${correctionWindow.from - 30 * MINUTE}),
+      };
+    })()`;
+    const drawn = (await page.evaluate(probe)) as {
+      episodes: number[][];
+      inside: number[];
+      outside: number[];
+    };
+    expect(drawn.episodes).toContainEqual([correctionWindow.from, correctionWindow.to]);
+    expect(drawn.inside).not.toEqual(drawn.outside);
     expectClean(log);
     await context.close();
   });

@@ -59,6 +59,7 @@ describe('GatePolicy documents', () => {
       onInsufficientData: 'deny',
       minValidEvents: 50,
       denyOnPageAlert: true,
+      changeFreezes: [],
       exempt: ['rollback', 'security', 'hotfix'],
     });
     expect(policies.resolve('checkout', 'production')).toMatchObject({
@@ -84,6 +85,7 @@ describe('GatePolicy documents', () => {
       onInsufficientData: 'warn',
       minValidEvents: null,
       denyOnPageAlert: true,
+      changeFreezes: [],
       exempt: ['rollback', 'security'],
     });
     expect(policies.resolve('user-profile', 'staging').onNoData).toBe('warn');

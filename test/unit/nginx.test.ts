@@ -18,6 +18,8 @@ describe('nginx combined + $request_time', () => {
       path: '/profile/42?tab=posts',
       status: 503,
       durationUs: 512_000,
+      // Exclusion rules (bots) read it.
+      userAgent: 'curl/8.5.0',
     });
   });
 
@@ -36,6 +38,7 @@ describe('nginx combined + $request_time', () => {
     );
     expect(entry.path).toBe('/q\\"x');
     expect(entry.durationUs).toBe(4_000);
+    expect(entry.userAgent).toBe('Agent \\"quoted\\"');
   });
 
   // Expected values per line of test/fixtures/lb/nginx-combined.log (upstream: elastic/beats).

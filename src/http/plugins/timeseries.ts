@@ -57,7 +57,7 @@ const openAlertView = (episode: AlertEpisode | undefined) =>
 
 /** An SLO over time for the dashboard's charts: SLI, budget, burn rates and traffic per step. */
 const timeseries: FastifyPluginAsyncTypebox = async (app) => {
-  const { registry, buckets, deployments, decisions, db, times } = app.sloguard;
+  const { registry, buckets, deployments, decisions, db, times, corrections } = app.sloguard;
   const history = new SloHistoryReader(buckets, new TimelineStore(db));
   // The open episode the alerting keeps (it stores no closed ones): when the page or ticket really went out.
   const openAlerts = new AlertEpisodeStore(db);
@@ -88,9 +88,17 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
       const problem = stepRangeProblem({ fromMs, toMs, stepMs });
       if (problem !== undefined) throw new HttpError(400, 'invalid_query', problem, 'step');
 
-      const { points, histogram } = definition.indicator.prometheus
-        ? { points: await promQlPoints(definition, { fromMs, toMs, stepMs }), histogram: new Map() }
-        : history.read(definition, { fromMs, toMs, stepMs }, nowMs);
+      const {
+        points,
+        histogram,
+        corrections: corrected,
+      } = definition.indicator.prometheus
+        ? {
+            points: await promQlPoints(definition, { fromMs, toMs, stepMs }),
+            histogram: new Map(),
+            corrections: { exclude: [], planned: [] },
+          }
+        : history.read(definition, { fromMs, toMs, stepMs }, nowMs, corrections.all());
       const { good } = definition.indicator;
 
       const decided = new Map(
@@ -141,6 +149,9 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
           };
         }),
         open_alert: openAlertView(openAlerts.get(definition.name)),
+        corrections: (['exclude', 'planned'] as const).flatMap((mode) =>
+          corrected[mode].map((i) => ({ mode, start: isoTime(i.startMs), end: isoTime(i.endMs) })),
+        ),
         composite: definition.composite
           ? {
               components: definition.composite.components.map((c) => ({

@@ -14,6 +14,8 @@ export interface AccessLogEntry {
   targetDurationUs?: number;
   /** Host header or upstream name, when the format logs one (for the source's service mapping). */
   host?: string;
+  /** The client's user agent, when the format logs it (exclusion rules read it). */
+  userAgent?: string;
 }
 
 /** A line that is not a request the SLI should count: said why, and whether it is an error or expected. */

@@ -167,6 +167,7 @@ export async function importLogFile(
       context: { source, service, settings, statusFrom },
       templates,
       thresholdsUs: batch.thresholdsUs,
+      countingRules: batch.countingRules,
       accepted: batch.accepted,
     });
     try {

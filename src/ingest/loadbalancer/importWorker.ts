@@ -1,4 +1,5 @@
 import { workerData } from 'node:worker_threads';
+import type { CountingRule } from '../../definitions/eventRules.js';
 import { answerRequests } from '../../workers.js';
 import { BatchAggregate } from '../aggregate.js';
 import { ServiceRoutes } from '../routes.js';
@@ -13,6 +14,7 @@ export interface ImportWorkerSetup {
   /** Route templates of every service the lines may name. */
   templates: Record<string, readonly string[]>;
   thresholdsUs: readonly number[];
+  countingRules: readonly CountingRule[];
   /** The times accepted when the import started. */
   accepted: TimeRange;
 }
@@ -32,7 +34,7 @@ const parse = LOG_FORMATS[setup.format]!;
 const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
 answerRequests(({ bytes }: ImportChunk) => {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  const batch = new BatchAggregate(setup.thresholdsUs, setup.accepted);
+  const batch = new BatchAggregate(setup.thresholdsUs, setup.accepted, setup.countingRules);
   const position = { lines: 0 };
   const summary = ingestLines(text, parse, { ...setup.context, routes, position }, batch);
   return { series: batch.series, observations: batch.observations, summary, lines: position.lines };

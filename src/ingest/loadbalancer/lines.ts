@@ -124,7 +124,7 @@ class LineReader {
         operation,
         entry.method,
       );
-      this.batch.count(series, entry.timeMs, isServerError(status), durationUs);
+      this.batch.count(series, entry.timeMs, isServerError(status), durationUs, status, entry.userAgent);
       this.summary.accepted += 1;
     } catch (error) {
       // A name with NUL or broken UTF-8 (LabelRejected) rejects its line like a malformed one.

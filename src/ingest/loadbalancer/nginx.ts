@@ -197,17 +197,19 @@ export function parseCombined(line: string, formatName = 'nginx combined'): Acce
   let at = line.indexOf(' ', statusEnd + 1);
   if (at < 0) at = line.length;
   // Referer and user agent: quoted, or a bare "-" (Traefik).
+  let userAgent: string | undefined;
   for (let field = 0; field < 2 && at < line.length; field++) {
     const start = at + 1;
     if (line.charCodeAt(start) === QUOTE) {
       const end = closingQuote(line, start + 1);
       if (end < 0) break;
+      if (field === 1) userAgent = line.slice(start + 1, end);
       at = end + 1;
     } else if (line.charCodeAt(start) === DASH && line.charCodeAt(start + 1) === SPACE) at = start + 1;
     else break;
   }
   combinedRestStart = at;
-  return { timeMs, method, path, status };
+  return { timeMs, method, path, status, ...(userAgent !== undefined && { userAgent }) };
 }
 
 /** Start and end of the next space-separated token at or after `from`, in module state (no allocation). */
@@ -246,13 +248,13 @@ function upstreamFields(rest: string): [string, string] | undefined {
  * quoted fields are unrolled loops with one way to match each character. Anything else takes the scanner.
  */
 const USUAL =
-  /^[^[]*\[(\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "([A-Z]+) ([^ "\\]+) HTTP\/[\d.]+" (\d{3}) (?:\d+|-) "[^"\\]*(?:\\.[^"\\]*)*" "[^"\\]*(?:\\.[^"\\]*)*" (\d+(?:\.\d{1,9})?)$/;
+  /^[^[]*\[(\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "([A-Z]+) ([^ "\\]+) HTTP\/[\d.]+" (\d{3}) (?:\d+|-) "[^"\\]*(?:\\.[^"\\]*)*" "([^"\\]*(?:\\.[^"\\]*)*)" (\d+(?:\.\d{1,9})?)$/;
 
 export function parseNginxLine(line: string): AccessLogEntry {
   const usual = USUAL.exec(line);
   if (usual) {
     const timeMs = parseTimeLocal(usual[1]!);
-    const seconds = usual[5]!;
+    const seconds = usual[6]!;
     if (timeMs !== undefined) {
       return {
         timeMs,
@@ -260,6 +262,7 @@ export function parseNginxLine(line: string): AccessLogEntry {
         path: usual[3]!,
         status: Number(usual[4]),
         durationUs: secondsAt(seconds, 0, seconds.length),
+        userAgent: usual[5]!,
       };
     }
   }

@@ -166,6 +166,8 @@ export class LbScraper {
       errors: series.errors,
       histogram: spreadOverBins(series.buckets),
       thresholds: exactAtBounds(series.buckets, batch.thresholdsUs),
+      // Scraped counters carry no user agents: buckets with them have no exact counting-rule counts.
+      rules: new Map(),
     };
     this.noteInterpolated(series.buckets, batch.thresholdsUs);
     try {

@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+import type { CountingRule } from '../../definitions/eventRules.js';
 import { BatchAggregate, type SeriesDelta } from '../aggregate.js';
 import { ServiceRoutes } from '../routes.js';
 import type { TimeRange } from '../timeRange.js';
@@ -11,6 +12,7 @@ import { SpansRejected, type SpansRejectedCode } from './span.js';
 export interface SpanDecodeSetup {
   templates: Record<string, readonly string[]>;
   thresholdsUs: readonly number[];
+  countingRules: readonly CountingRule[];
 }
 
 export interface SpanDecodeRequest {
@@ -64,7 +66,7 @@ export function decodeSpansInto(
 export function spanDecoderFor(setup: SpanDecodeSetup): (request: SpanDecodeRequest) => SpanDecodeAnswer {
   const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
   return ({ body, protobuf, accepted, gzipLimit }) => {
-    const batch = new BatchAggregate(setup.thresholdsUs, accepted);
+    const batch = new BatchAggregate(setup.thresholdsUs, accepted, setup.countingRules);
     try {
       const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       const summary = decodeSpansInto(bytes, protobuf, gzipLimit, routes, batch);

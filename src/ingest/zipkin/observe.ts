@@ -95,6 +95,8 @@ export function spanObservation(span: ZipkinSpan, routes: ServiceRoutes): Observ
   };
   if (status !== undefined) observation.status = status;
   if (span.durationUs !== undefined) observation.durationUs = span.durationUs;
+  const userAgent = tags['user_agent.original'] ?? tags['http.user_agent'];
+  if (userAgent !== undefined) observation.userAgent = userAgent;
   return observation;
 }
 

@@ -1,0 +1,135 @@
+import Type, { type Static } from 'typebox';
+import { check } from './native.js';
+import { RFC1123_NAME } from './schema.js';
+import type { SloDefinition } from './slo.js';
+import {
+  readTimeWindow,
+  type TimeWindow,
+  TimeWindowError,
+  type TimeWindowInput,
+  TimeWindowSchema,
+  timeWindowInput,
+} from './timeWindows.js';
+import { DefinitionError, type SourceLocation, type YamlDocument } from './yamlSource.js';
+
+/**
+ * `exclude`: events in the window do not count at all (SLI, budget, burn rates, slices, history), as Datadog's
+ * status corrections. `planned`: they count, and the budget they spent is reported apart (the SRE practice:
+ * planned maintenance spends the budget, but a team wants to see how much).
+ */
+export type CorrectionMode = 'exclude' | 'planned';
+
+/** Which SLOs a correction applies to: every field given must match (names, services: any of the list). */
+export interface CorrectionScope {
+  slos?: string[];
+  services?: string[];
+  labels?: Record<string, string>;
+}
+
+/** A correction, from a file (`kind: Correction`) or from the API. */
+export interface Correction {
+  /** The file's `metadata.name`, or the id the API gave it. */
+  id: string;
+  origin: 'file' | 'api';
+  mode: CorrectionMode;
+  window: TimeWindow;
+  appliesTo: CorrectionScope;
+  reason: string;
+  /** Who added it through the API; null for files (git holds their history). */
+  actor: string | null;
+  createdAtMs: number | null;
+  location?: SourceLocation;
+  /** Where `spec.appliesTo.slos` is written, for unknown-SLO errors. */
+  slosLocation?: SourceLocation;
+}
+
+const NAMES = Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { minItems: 1, maxItems: 200 });
+
+/** What a correction says, in a file's `spec` and in the API's request body alike. */
+export const CorrectionSpec = Type.Object(
+  {
+    reason: Type.String({ minLength: 1, maxLength: 2000 }),
+    mode: Type.Union([Type.Literal('exclude'), Type.Literal('planned')]),
+    window: TimeWindowSchema,
+    appliesTo: Type.Object(
+      {
+        slos: Type.Optional(NAMES),
+        services: Type.Optional(NAMES),
+        labels: Type.Optional(
+          Type.Record(Type.String({ maxLength: 128 }), Type.String({ maxLength: 256 }), {
+            maxProperties: 20,
+          }),
+        ),
+      },
+      { additionalProperties: false, minProperties: 1 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CorrectionSpec = Static<typeof CorrectionSpec>;
+
+const CorrectionDocument = Type.Object(
+  {
+    apiVersion: Type.Literal('sloguard/v1'),
+    kind: Type.Literal('Correction'),
+    metadata: Type.Object({ name: Type.String({ pattern: RFC1123_NAME }) }, { additionalProperties: false }),
+    spec: CorrectionSpec,
+  },
+  { additionalProperties: false },
+);
+type CorrectionDocument = Static<typeof CorrectionDocument>;
+
+/** A spec's window, read; a wrong field throws TimeWindowError naming it under `window.`. */
+export function correctionWindow(window: TimeWindowInput): TimeWindow {
+  try {
+    return readTimeWindow(window);
+  } catch (error) {
+    if (error instanceof TimeWindowError) throw new TimeWindowError(`window.${error.field}`, error.reason);
+    throw error;
+  }
+}
+
+/** Validates one `kind: Correction` document, or throws its first problem at file:line:column. */
+export function readCorrection(document: YamlDocument): Correction {
+  const { metadata, spec } = check<CorrectionDocument>(CorrectionDocument, document);
+  let window: TimeWindow;
+  try {
+    window = correctionWindow(spec.window);
+  } catch (error) {
+    if (!(error instanceof TimeWindowError)) throw error;
+    const path = ['spec', ...error.field.split('.')];
+    throw new DefinitionError(document.locate(path), path.join('.'), error.reason);
+  }
+  return {
+    id: metadata.name,
+    origin: 'file',
+    mode: spec.mode,
+    window,
+    appliesTo: spec.appliesTo,
+    reason: spec.reason,
+    actor: null,
+    createdAtMs: null,
+    location: document.locate([]),
+    slosLocation: document.locate(['spec', 'appliesTo', 'slos']),
+  };
+}
+
+/** Whether a correction covers an SLO. */
+export function covers(correction: Correction, definition: SloDefinition): boolean {
+  const { slos, services, labels } = correction.appliesTo;
+  return (
+    (slos === undefined || slos.includes(definition.name)) &&
+    (services === undefined || services.includes(definition.service)) &&
+    (labels === undefined || Object.entries(labels).every(([k, v]) => definition.labels[k] === v))
+  );
+}
+
+/** The declared form, as the API answers it. */
+export function correctionSpec(correction: Correction): CorrectionSpec {
+  return {
+    reason: correction.reason,
+    mode: correction.mode,
+    window: timeWindowInput(correction.window),
+    appliesTo: correction.appliesTo,
+  };
+}

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { type Correction, type CorrectionSpec, correctionWindow } from '../definitions/corrections.js';
+import type { Db } from './database.js';
+
+interface CorrectionRow {
+  id: string;
+  spec: string;
+  actor: string;
+  created_at_ms: number;
+  deleted_at_ms: number | null;
+  deleted_by: string | null;
+}
+
+/** A correction added through the API, with its audit fields. */
+export interface RecordedCorrection extends Correction {
+  deletedAtMs: number | null;
+  deletedBy: string | null;
+}
+
+/** Why a delete was refused. */
+export type DeleteRefusal = 'unknown' | 'from-file' | 'already-deleted';
+
+const fromRow = (row: CorrectionRow): RecordedCorrection => {
+  const spec = JSON.parse(row.spec) as CorrectionSpec;
+  return {
+    id: row.id,
+    origin: 'api',
+    mode: spec.mode,
+    window: correctionWindow(spec.window),
+    appliesTo: spec.appliesTo,
+    reason: spec.reason,
+    actor: row.actor,
+    createdAtMs: row.created_at_ms,
+    deletedAtMs: row.deleted_at_ms,
+    deletedBy: row.deleted_by,
+  };
+};
+
+/** At most this many corrections in force at once through the API: each costs every evaluation some reads. */
+export const MAX_ACTIVE_CORRECTIONS = 500;
+
+/**
+ * Corrections in force: those the definition files declare, and those added through the API (kept for ever,
+ * a delete only marks them). The evaluator asks on every tick; the list changes only through this store.
+ */
+export class CorrectionStore {
+  private readonly statements;
+  /** The corrections in force, and the files' list they were made with (a reload brings another). */
+  private inForce: { files: readonly Correction[]; all: Correction[] } | undefined;
+
+  constructor(
+    db: Db,
+    private readonly files: () => readonly Correction[],
+  ) {
+    this.statements = {
+      insert: db.prepare<[string, string, string, number]>(
+        'INSERT INTO corrections (id, spec, actor, created_at_ms) VALUES (?, ?, ?, ?)',
+      ),
+      get: db.prepare<[string], CorrectionRow>('SELECT * FROM corrections WHERE id = ?'),
+      active: db.prepare<[], CorrectionRow>(
+        'SELECT * FROM corrections WHERE deleted_at_ms IS NULL ORDER BY created_at_ms, id',
+      ),
+      all: db.prepare<[], CorrectionRow>(
+        'SELECT * FROM corrections ORDER BY created_at_ms DESC, id LIMIT 1000',
+      ),
+      countActive: db
+        .prepare<[], number>('SELECT count(*) FROM corrections WHERE deleted_at_ms IS NULL')
+        .pluck(true),
+      markDeleted: db.prepare<[number, string, string]>(
+        'UPDATE corrections SET deleted_at_ms = ?, deleted_by = ? WHERE id = ? AND deleted_at_ms IS NULL',
+      ),
+    };
+  }
+
+  /** Every correction in force: files first, then the API's in the order they were added. */
+  all(): readonly Correction[] {
+    const files = this.files();
+    if (this.inForce?.files !== files)
+      this.inForce = { files, all: [...files, ...this.statements.active.all().map(fromRow)] };
+    return this.inForce.all;
+  }
+
+  /** Records a correction (its spec already validated); null when MAX_ACTIVE_CORRECTIONS are in force. */
+  create(spec: CorrectionSpec, actor: string, nowMs: number): RecordedCorrection | null {
+    if (this.statements.countActive.get()! >= MAX_ACTIVE_CORRECTIONS) return null;
+    const id = randomUUID();
+    this.statements.insert.run(id, JSON.stringify(spec), actor, nowMs);
+    this.inForce = undefined;
+    return fromRow(this.statements.get.get(id)!);
+  }
+
+  get(id: string): RecordedCorrection | Correction | undefined {
+    const row = this.statements.get.get(id);
+    return row ? fromRow(row) : this.files().find((c) => c.id === id);
+  }
+
+  /** The files' corrections and the API's newest first (deleted ones too, with who deleted them). */
+  list(): Array<Correction | RecordedCorrection> {
+    return [...this.files(), ...this.statements.all.all().map(fromRow)];
+  }
+
+  /** Marks an API correction deleted; files' corrections are changed in their files. */
+  delete(id: string, by: string, nowMs: number): RecordedCorrection | DeleteRefusal {
+    const row = this.statements.get.get(id);
+    if (!row) return this.files().some((c) => c.id === id) ? 'from-file' : 'unknown';
+    if (this.statements.markDeleted.run(nowMs, by, id).changes === 0) return 'already-deleted';
+    this.inForce = undefined;
+    return fromRow(this.statements.get.get(id)!);
+  }
+}
