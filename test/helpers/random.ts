@@ -8,3 +8,13 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
+
+/** The seeded PRNG with the helpers generated-input tests use (fuzzing, the hostile-input suite). */
+export function randomTools(seed: number) {
+  const next = seededRandom(seed);
+  const int = (n: number) => Math.floor(next() * n);
+  const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
+  const hex = (chars: number) => Array.from({ length: chars }, () => '0123456789abcdef'[int(16)]).join('');
+  return { next, int, pick, hex };
+}
+export type RandomTools = ReturnType<typeof randomTools>;

@@ -2,22 +2,7 @@ import { gzipSync } from 'node:zlib';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxLine, testApp } from '../helpers/app.js';
-
-/** Deterministic PRNG (mulberry32) so a failing request can be reproduced from the seed. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
-  return { next, int, pick };
-}
-type Random = ReturnType<typeof random>;
+import { type RandomTools, randomTools } from '../helpers/random.js';
 
 const STRANGE_STRINGS = [
   '',
@@ -70,13 +55,13 @@ function deep(depth: number): string {
   return `${'['.repeat(depth)}${']'.repeat(depth)}`;
 }
 
-function randomBytes(r: Random, max: number): Buffer {
+function randomBytes(r: RandomTools, max: number): Buffer {
   const bytes = Buffer.alloc(r.int(max));
   for (let i = 0; i < bytes.length; i++) bytes[i] = r.int(256);
   return bytes;
 }
 
-function randomJson(r: Random, depth = 0): unknown {
+function randomJson(r: RandomTools, depth = 0): unknown {
   if (depth > 3 || r.next() < 0.4) return r.pick(STRANGE_VALUES);
   if (r.next() < 0.5) return Array.from({ length: r.int(4) }, () => randomJson(r, depth + 1));
   const keys = [
@@ -95,7 +80,7 @@ function randomJson(r: Random, depth = 0): unknown {
 }
 
 /** A body that is malformed in one of the ways the issue lists. */
-function malformedBody(r: Random): { payload: string | Buffer; headers: Record<string, string> } {
+function malformedBody(r: RandomTools): { payload: string | Buffer; headers: Record<string, string> } {
   const json = { 'content-type': 'application/json' };
   switch (r.int(9)) {
     case 0:
@@ -131,13 +116,13 @@ function malformedBody(r: Random): { payload: string | Buffer; headers: Record<s
   }
 }
 
-function query(r: Random, keys: readonly string[]): string {
+function query(r: RandomTools, keys: readonly string[]): string {
   const params = Array.from({ length: r.int(5) }, () => `${r.pick(keys)}=${encode(r.pick(STRANGE_STRINGS))}`);
   if (r.next() < 0.1) params.push('%E0%A4%A=1', 'a=%ff');
   return params.join('&');
 }
 
-function request(r: Random): InjectOptions {
+function request(r: RandomTools): InjectOptions {
   const body = malformedBody(r);
   switch (r.int(7)) {
     case 0: {
@@ -206,7 +191,7 @@ describe('fuzzing: 100,000 malformed requests across ingest, gate and API', () =
     // FUZZ_REQUESTS makes a quicker local loop; CI runs the full 100,000.
     const requests = Number(process.env.FUZZ_REQUESTS ?? 100_000);
     console.log(`fuzz: FUZZ_SEED=${seed}, ${requests} requests`);
-    const r = random(seed);
+    const r = randomTools(seed);
     const statuses = new Map<number, number>();
     for (let i = 0; i < requests; i++) {
       const options = request(r);

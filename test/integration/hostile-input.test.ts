@@ -14,6 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxLine } from '../helpers/app.js';
 import { fixtureLines } from '../helpers/lbFixtures.js';
+import { type RandomTools, randomTools } from '../helpers/random.js';
 import { SloguardProcess } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -21,23 +22,6 @@ import { protoSpans } from '../helpers/zipkinProto.js';
 
 const SEED = Number(process.env.HOSTILE_SEED ?? Date.now() % 1_000_000_007);
 const REQUESTS = Number(process.env.HOSTILE_REQUESTS ?? 1500);
-
-/** Deterministic PRNG (mulberry32). */
-function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
-  const hex = (chars: number) => Array.from({ length: chars }, () => '0123456789abcdef'[int(16)]).join('');
-  return { next, int, pick, hex };
-}
-type Random = ReturnType<typeof random>;
 
 const TARGET_SERVICE = 'hostile-target';
 const TARGET_SPAN_SERVICE = 'hostile-spans';
@@ -61,7 +45,7 @@ spec:
 
 const DAY_MS = 86_400_000;
 /** Times in ms around now: far past and far future, the epoch, beyond Date's range, not numbers at all. */
-function extremeTimeMs(r: Random): number {
+function extremeTimeMs(r: RandomTools): number {
   const now = Date.now();
   return r.pick([
     now,
@@ -117,13 +101,13 @@ const EXTREME_NUMBERS = [
   '1_000',
 ];
 
-function strange(r: Random): string {
+function strange(r: RandomTools): string {
   if (r.next() < 0.2) return r.pick(EXTREME_NUMBERS);
   return r.pick(STRANGE_TEXT);
 }
 
 /** Replaces one whitespace-separated token of a fixture line with something extreme, or breaks the line. */
-function mutateLine(r: Random, line: string): string {
+function mutateLine(r: RandomTools, line: string): string {
   const tokens = line.split(' ');
   switch (r.int(6)) {
     case 0:
@@ -143,7 +127,7 @@ function mutateLine(r: Random, line: string): string {
 }
 
 /** Lines of one format: fixture lines mutated, and generated lines with extreme times and fields. */
-function hostileLines(r: Random, format: string): string[] {
+function hostileLines(r: RandomTools, format: string): string[] {
   const count = 1 + r.int(40);
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -219,7 +203,7 @@ interface HostileSpan {
   tags: Record<string, string>;
 }
 
-function hostileSpan(r: Random): HostileSpan {
+function hostileSpan(r: RandomTools): HostileSpan {
   const timeUs = r.pick([
     Date.now() * 1000,
     extremeTimeMs(r) * 1000,
@@ -248,13 +232,13 @@ function hostileSpan(r: Random): HostileSpan {
 }
 
 /** Times no clock skew or retention admits: the target services' records stamped so must never count. */
-function outOfRangeTimeMs(r: Random): number {
+function outOfRangeTimeMs(r: RandomTools): number {
   const now = Date.now();
   return r.pick([now + DAY_MS, now + 400 * DAY_MS, now - 3 * 365 * DAY_MS, 0, -1, 8.64e15 + 1, 1e300]);
 }
 
 /** Records for the SLOs' own series (GET /ok of the target services) with times out of range. */
-function poisonRequest(r: Random): HostileRequest {
+function poisonRequest(r: RandomTools): HostileRequest {
   const json = { 'content-type': 'application/json' };
   switch (r.int(3)) {
     case 0: {
@@ -330,7 +314,7 @@ function encode(text: string): string {
   }
 }
 
-function hostileQueryValue(r: Random): string {
+function hostileQueryValue(r: RandomTools): string {
   return encode(
     r.next() < 0.5
       ? r.pick(EXTREME_NUMBERS)
@@ -338,7 +322,7 @@ function hostileQueryValue(r: Random): string {
   );
 }
 
-function hostileRequest(r: Random): HostileRequest {
+function hostileRequest(r: RandomTools): HostileRequest {
   const json = { 'content-type': 'application/json' };
   switch (r.int(13)) {
     case 12:
@@ -467,7 +451,7 @@ class ValidTraffic {
   spanGood = 0;
   spanValid = 0;
 
-  constructor(private readonly r: Random) {}
+  constructor(private readonly r: RandomTools) {}
 
   lines(): string {
     const lines: string[] = [];
@@ -525,8 +509,8 @@ describe(`hostile input against a running service (HOSTILE_SEED=${SEED})`, () =>
 
   it('answers every request as documented, never blocks, and counts exactly the valid input', async () => {
     console.log(`hostile-input suite: HOSTILE_SEED=${SEED}, ${REQUESTS} requests`);
-    const r = random(SEED);
-    const valid = new ValidTraffic(random(SEED + 1));
+    const r = randomTools(SEED);
+    const valid = new ValidTraffic(randomTools(SEED + 1));
     const post = (path: string, body: string, contentType: string) =>
       fetch(`${service.url}${path}`, { method: 'POST', body, headers: { 'content-type': contentType } });
 
