@@ -6,6 +6,7 @@ import { databaseIn, gateApp, INGEST_TOKEN } from '../helpers/gateFixtures.js';
 import { NGINX_BINARY, NginxServer, requireBinary } from '../helpers/nginx.js';
 import { tempDir } from '../helpers/tmp.js';
 import { Upstream } from '../helpers/upstream.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** One request of the plan: what nginx is asked, and what the test counts by itself. */
 interface Planned {
@@ -127,7 +128,11 @@ describe.runIf(requireBinary(NGINX_BINARY, 'nginx'))('good, bad and valid rules 
       await response.arrayBuffer();
       expect(response.status).toBe(request.status);
     }
-    const log = nginx.accessLog().trim();
+    // nginx writes a request's line in its log phase, after the client has the answer: wait for the last one.
+    const log = await waitFor('every request in the access log', () => {
+      const text = nginx.accessLog().trim();
+      return text.split('\n').length >= PLAN.length && text;
+    });
     expect(log.split('\n')).toHaveLength(PLAN.length);
 
     const ctx = await gateApp({}, definitions('loadbalancer'));
