@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAPS, DEFAULT_CARDINALITY_LIMITS } from '../../src/ingest/cardinality.js';
 import { nginxLine, testApp } from '../helpers/app.js';
+import { letters } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -29,16 +30,6 @@ afterAll(async () => {
   await ctx?.close();
   await twin?.close();
 });
-
-function letters(i: number): string {
-  let text = '';
-  let n = i;
-  do {
-    text = String.fromCharCode(97 + (n % 26)) + text;
-    n = Math.floor(n / 26);
-  } while (n > 0);
-  return text;
-}
 
 /**
  * Median wall time of 50 runs of `work` in the flooded service and in its twin, samples taken in turn so that

@@ -4,6 +4,7 @@ import type { Config } from '../../src/config/config.js';
 import { DEFAULT_CARDINALITY_LIMITS } from '../../src/ingest/cardinality.js';
 import { OTHER_METHOD, OVERFLOW_LABEL } from '../../src/ingest/labels.js';
 import { nginxLine, testApp } from '../helpers/app.js';
+import { letters } from '../helpers/names.js';
 import { tempDir } from '../helpers/tmp.js';
 
 type Ctx = Awaited<ReturnType<typeof testApp>>;
@@ -21,17 +22,6 @@ async function app(overrides: Partial<Config> = {}): Promise<Ctx> {
 }
 
 const nowMs = () => Date.now() - 1_000;
-
-/** `i` in letters (a, b, ..., z, ba, ...): route segments the normaliser keeps as they are, not `:id`. */
-function letters(i: number): string {
-  let text = '';
-  let n = i;
-  do {
-    text = String.fromCharCode(97 + (n % 26)) + text;
-    n = Math.floor(n / 26);
-  } while (n > 0);
-  return text;
-}
 
 interface SpanFields {
   service: string;

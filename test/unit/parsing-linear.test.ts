@@ -8,6 +8,7 @@ import { parseExposition } from '../../src/ingest/scrape/exposition.js';
 import { countJsonListItems, decodeJsonSpans } from '../../src/ingest/zipkin/json.js';
 import { countProtoSpans, ListOfSpans } from '../../src/ingest/zipkin/proto.js';
 import { MAX_SPANS_PER_BATCH } from '../../src/ingest/zipkin/span.js';
+import { seededRandom } from '../helpers/random.js';
 
 /**
  * Issue #15, finding 5: worst-case inputs per format. Each parse must take time proportional to the line;
@@ -149,22 +150,10 @@ function regexOf(template: string): RegExp {
   return new RegExp(`^${body}/?$`);
 }
 
-/** mulberry32: a failure names its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('route templates match segment-wise (finding 5)', () => {
   it('answers as the regex did on short random templates and paths', () => {
     const seed = 1515;
-    const next = random(seed);
+    const next = seededRandom(seed);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
     const pieces = ['a', 'b', '', '*', ':id', '{slug}', 'a*', '.'];
     const words = ['a', 'b', '', '.', 'x', 'a*'];
