@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { checkPolicies, type GatePolicy, readGatePolicy } from '../gate/policy.js';
+import type { Correction } from '../model/correction.js';
+import type { SloDefinition } from '../model/slo.js';
 import {
   type LocatedDataSource,
   linkDataSources,
@@ -8,10 +10,9 @@ import {
   refuseUnsupportedPromQl,
 } from '../prometheus/dataSources.js';
 import { openSloDataSources } from '../prometheus/openslo.js';
-import { type Correction, readCorrection } from './corrections.js';
+import { readCorrection } from './corrections.js';
 import { type PendingComposite, readNativeComposite, readNativeSlo, resolveComposite } from './native.js';
 import { metricSourceRefs, type OpenSloObjects, OpenSloReader } from './openslo/load.js';
-import type { SloDefinition } from './slo.js';
 import { DefinitionError, parseYamlFile, problemsOf } from './yamlSource.js';
 
 export interface LoadedDefinitions {

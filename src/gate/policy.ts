@@ -2,18 +2,11 @@ import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { describe as describeSchemaError, mostUseful as mostUsefulError } from '../definitions/native.js';
 import { RFC1123_NAME } from '../definitions/schema.js';
-import type { SloDefinition } from '../definitions/slo.js';
-import {
-  activeAt,
-  readTimeWindow,
-  type TimeWindow,
-  TimeWindowError,
-  TimeWindowSchema,
-} from '../definitions/timeWindows.js';
-import { DefinitionError, type SourceLocation, type YamlDocument } from '../definitions/yamlSource.js';
-
-export const CHANGE_TYPES = ['feature', 'rollback', 'hotfix', 'security', 'config'] as const;
-export type ChangeType = (typeof CHANGE_TYPES)[number];
+import { activeAt, readTimeWindow, TimeWindowError, TimeWindowSchema } from '../definitions/timeWindows.js';
+import { DefinitionError, type YamlDocument } from '../definitions/yamlSource.js';
+import type { ActiveChangeFreeze, ChangeFreeze, ChangeType, ResolvedPolicy } from '../model/gate.js';
+import type { SourceLocation } from '../model/location.js';
+import type { SloDefinition } from '../model/slo.js';
 
 /** Change types that always pass a frozen gate: undoing harm and closing holes must never wait for budget. */
 export const ALWAYS_EXEMPT: readonly ChangeType[] = ['rollback', 'security'];
@@ -95,44 +88,6 @@ type Settings = Omit<
 > & {
   changeFreezes?: ChangeFreeze[];
 };
-
-/** A calendar change freeze of a GatePolicy. */
-export interface ChangeFreeze {
-  name: string;
-  reason?: string;
-  window: TimeWindow;
-}
-
-/** A change freeze in force, and until when. */
-export interface ActiveChangeFreeze {
-  name: string;
-  reason?: string;
-  startMs: number;
-  endMs: number;
-}
-
-/** The rules for one service in one environment, every default filled in. Ratios, not percents. */
-export interface ResolvedPolicy {
-  /** The GatePolicy it came from, or null for the documented defaults. */
-  name: string | null;
-  service: string;
-  environment: string | null;
-  /** SLO names that count, or 'all' of the service's. */
-  slos: 'all' | string[];
-  warnBelow: number;
-  recoveryMargin: number;
-  mode: 'enforce' | 'observe';
-  onNoData: 'deny' | 'allow' | 'warn';
-  /** What an SLO whose window holds too few events to judge its budget does to the decision. */
-  onInsufficientData: 'deny' | 'allow' | 'warn';
-  /** Overrides every counted SLO's minimum of valid events (its own, or one allowed bad event); unset keeps them. */
-  minValidEvents: number | null;
-  denyOnPageAlert: boolean;
-  /** Change types that pass a frozen gate. */
-  exempt: ChangeType[];
-  /** Calendar change freezes of this environment (or the policy's defaults). */
-  changeFreezes: ChangeFreeze[];
-}
 
 /** The first calendar change freeze in force at `atMs`, or null. */
 export function activeChangeFreeze(

@@ -1,6 +1,7 @@
-import { type BatchAggregate, type SeriesDelta, type SeriesKey, seriesKeyString } from './aggregate.js';
+import type { SourceKind } from '../model/observation.js';
+import { type SeriesDelta, type SeriesKey, seriesKeyString } from '../model/series.js';
+import type { BatchAggregate } from './aggregate.js';
 import { OTHER_METHOD, OVERFLOW_LABEL } from './labels.js';
-import type { SourceKind } from './observation.js';
 
 /**
  * Caps on the series request data can create. A series is a row read by every evaluation of its service, so

@@ -2,8 +2,8 @@ import { Value } from 'typebox/value';
 import { describe, mostUseful } from '../definitions/native.js';
 import type { OpenSloObject } from '../definitions/openslo/load.js';
 import type { MetricSpec, SliSpec } from '../definitions/openslo/schema.js';
-import type { Indicator } from '../definitions/slo.js';
 import { DefinitionError } from '../definitions/yamlSource.js';
+import type { Indicator } from '../model/slo.js';
 import type { LocatedDataSource } from './dataSources.js';
 import { DataSourceSpec, readDataSource, readPromQlQueries, WINDOW_PLACEHOLDER } from './definition.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchAggregate, type SeriesKey } from '../../src/ingest/aggregate.js';
+import { BatchAggregate } from '../../src/ingest/aggregate.js';
 import {
   type CardinalityLimits,
   type DeclaredLabels,
@@ -15,6 +15,7 @@ import {
   OTHER_METHOD,
   OVERFLOW_LABEL,
 } from '../../src/ingest/labels.js';
+import type { SeriesKey } from '../../src/model/series.js';
 
 const NOW = Date.UTC(2026, 10, 23, 10);
 const LIMITS: CardinalityLimits = { maxSeries: 20, maxSeriesPerService: 5, maxServices: 3 };

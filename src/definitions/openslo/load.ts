@@ -1,8 +1,9 @@
 import type { Static } from 'typebox';
 import { Value } from 'typebox/value';
+import type { SourceLocation } from '../../model/location.js';
+import type { SloDefinition } from '../../model/slo.js';
 import { describe, mostUseful } from '../native.js';
-import type { SloDefinition } from '../slo.js';
-import { DefinitionError, type SourceLocation, type YamlDocument } from '../yamlSource.js';
+import { DefinitionError, type YamlDocument } from '../yamlSource.js';
 import { alertPolicyRules, fieldName, type RuleViolation, sliRules, sloRules } from './rules.js';
 import { OPENSLO_KINDS, type OpenSloKind, SCHEMAS } from './schema.js';
 import { toSloDefinitions } from './toDefinition.js';

@@ -1,6 +1,4 @@
 import { Value } from 'typebox/value';
-import { openSloPromQl } from '../../prometheus/openslo.js';
-import { describe, mostUseful, parseGood } from '../native.js';
 import type {
   BudgetingMethod,
   CalendarUnit,
@@ -10,7 +8,9 @@ import type {
   SloDefinition,
   TimeSlices,
   WindowSpec,
-} from '../slo.js';
+} from '../../model/slo.js';
+import { openSloPromQl } from '../../prometheus/openslo.js';
+import { describe, mostUseful, parseGood } from '../native.js';
 import { describeWindow, NOMINAL_UNIT_MS, nominalWindowMs } from '../window.js';
 import { DefinitionError, type YamlDocument } from '../yamlSource.js';
 import type { IndicatorSource, OpenSloObject } from './load.js';

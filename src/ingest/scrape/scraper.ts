@@ -1,5 +1,5 @@
+import type { BucketDelta } from '../../model/series.js';
 import type { ScrapeCounterStore } from '../../store/scrapeCounters.js';
-import type { BucketDelta } from '../aggregate.js';
 import { LabelRejected } from '../labels.js';
 import type { IngestPipeline } from '../pipeline.js';
 import { RepeatingJob } from '../repeat.js';
