@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { checkPolicies, type GatePolicy, readGatePolicy } from '../gate/policy.js';
 import type { Correction } from '../model/correction.js';
 import type { SloDefinition } from '../model/slo.js';
 import {
@@ -11,6 +10,7 @@ import {
 } from '../prometheus/dataSources.js';
 import { openSloDataSources } from '../prometheus/openslo.js';
 import { readCorrection } from './corrections.js';
+import { checkPolicies, type GatePolicy, readGatePolicy } from './gatePolicy.js';
 import { type PendingComposite, readNativeComposite, readNativeSlo, resolveComposite } from './native.js';
 import { metricSourceRefs, type OpenSloObjects, OpenSloReader } from './openslo/load.js';
 import { DefinitionError, parseYamlFile, problemsOf } from './yamlSource.js';

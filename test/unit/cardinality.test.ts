@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { CardinalityLimits } from '../../src/config/cardinality.js';
 import { BatchAggregate } from '../../src/ingest/aggregate.js';
-import {
-  type CardinalityLimits,
-  type DeclaredLabels,
-  type OverflowWarning,
-  SeriesLimiter,
-} from '../../src/ingest/cardinality.js';
+import { type DeclaredLabels, type OverflowWarning, SeriesLimiter } from '../../src/ingest/cardinality.js';
 import {
   LabelRejected,
   labelProblem,

@@ -1,3 +1,4 @@
+import type { ScrapeSettings } from '../../config/scrape.js';
 import type { BucketDelta } from '../../model/series.js';
 import type { ScrapeCounterStore } from '../../store/scrapeCounters.js';
 import { LabelRejected } from '../labels.js';
@@ -7,7 +8,6 @@ import type { ServiceRoutes } from '../routes.js';
 import { parseExposition } from './exposition.js';
 import { boundsAround, exactAtBounds, type LbBucket, spreadOverBins } from './histogram.js';
 import { ANY, type Counters, INF_BOUND, readCounters } from './kinds.js';
-import type { ScrapeSettings } from './settings.js';
 
 export interface ScrapeLog {
   info(details: object, message: string): void;
