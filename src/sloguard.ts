@@ -13,7 +13,7 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { ServiceRoutes } from './ingest/routes.js';
 import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
 import { SpanDecoder } from './ingest/zipkin/decoder.js';
-import { PrometheusCounts } from './prometheus/source.js';
+import { PrometheusCounts } from './sources/promql/source.js';
 import { BucketStore } from './store/buckets.js';
 import { WalCheckpointer } from './store/checkpointer.js';
 import { CorrectionStore } from './store/corrections.js';

@@ -1,5 +1,4 @@
 import { Value } from 'typebox/value';
-import { openSloPromQl } from '../../prometheus/openslo.js';
 import { describe, mostUseful, parseGood } from '../native.js';
 import type {
   BudgetingMethod,
@@ -14,6 +13,7 @@ import type {
 import { describeWindow, NOMINAL_UNIT_MS, nominalWindowMs } from '../window.js';
 import { DefinitionError, type YamlDocument } from '../yamlSource.js';
 import type { IndicatorSource, OpenSloObject } from './load.js';
+import { openSloPromQl } from './promql.js';
 import { fieldName } from './rules.js';
 import {
   DURATION_SHORTHAND,
