@@ -1,7 +1,7 @@
 import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import type { Correction } from './definitions/corrections.js';
 import { loadDefinitions } from './definitions/load.js';
-import type { OpenSloObjects } from './definitions/openslo/load.js';
+import type { OpenSloObjects } from './definitions/openslo/objects.js';
 import { SloRegistry } from './definitions/registry.js';
 import type { DefinitionError } from './definitions/yamlSource.js';
 import { SloEvaluator } from './evaluate/scheduler.js';

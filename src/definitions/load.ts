@@ -9,7 +9,8 @@ import {
   refuseUnsupportedPromQl,
 } from './dataSources.js';
 import { type PendingComposite, readNativeComposite, readNativeSlo, resolveComposite } from './native.js';
-import { metricSourceRefs, type OpenSloObjects, OpenSloReader } from './openslo/load.js';
+import { metricSourceRefs, OpenSloReader } from './openslo/load.js';
+import type { OpenSloObjects } from './openslo/objects.js';
 import { openSloDataSources } from './openslo/promql.js';
 import type { SloDefinition } from './slo.js';
 import { DefinitionError, parseYamlFile, problemsOf } from './yamlSource.js';

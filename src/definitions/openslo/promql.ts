@@ -4,7 +4,7 @@ import { describe, mostUseful } from '../native.js';
 import { DataSourceSpec, readDataSource, readPromQlQueries, WINDOW_PLACEHOLDER } from '../promqlSource.js';
 import type { Indicator } from '../slo.js';
 import { DefinitionError } from '../yamlSource.js';
-import type { OpenSloObject } from './load.js';
+import type { OpenSloObject } from './objects.js';
 import type { MetricSpec, SliSpec } from './schema.js';
 
 /** OpenSLO's `metricSource.type` (and DataSource `spec.type`) for a Prometheus-compatible engine. */

@@ -12,7 +12,7 @@ import type {
 } from '../slo.js';
 import { describeWindow, NOMINAL_UNIT_MS, nominalWindowMs } from '../window.js';
 import { DefinitionError, type YamlDocument } from '../yamlSource.js';
-import type { IndicatorSource, OpenSloObject } from './load.js';
+import type { IndicatorSource, OpenSloObject } from './objects.js';
 import { openSloPromQl } from './promql.js';
 import { fieldName } from './rules.js';
 import {
