@@ -3,9 +3,7 @@ import type { FastifyReply } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { type GateAnswer, gateAnswer } from '../../gate/answer.js';
 import { evaluationWaitMs, type GateCall, GateCallError, gateRequest } from '../../gate/callers.js';
-import { type GateDecision, unrecordedDecision } from '../../gate/gate.js';
 import { acceptedRange } from '../../ingest/timeRange.js';
-import { isStorageFault } from '../../store/faults.js';
 import type { GateEvaluation } from '../../store/gateEvaluations.js';
 import { HttpError } from '../errors.js';
 import { serviceRange, serviceRangeQuery } from '../range.js';
@@ -51,14 +49,7 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
     body: GateCall | null | undefined,
     reply: FastifyReply,
   ) => {
-    let decision: GateDecision = deployGate.decide(fromCaller(() => gateRequest(query, body)));
-    // Answer only what the audit trail holds; what it cannot hold is answered by the no-data policy.
-    try {
-      await decisions.committed();
-    } catch (error) {
-      if (!isStorageFault(error)) throw error;
-      decision = unrecordedDecision(decision, error);
-    }
+    const decision = await deployGate.decideCommitted(fromCaller(() => gateRequest(query, body)));
     const code = query.codes === 'body' ? 200 : DECISION_STATUS[decision.decision];
     return reply.code(code).send(gateAnswer(decision));
   };
@@ -74,7 +65,7 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { querystring: GateQuery, body: EvaluationBody } },
     async (request, reply) => {
       const { wait, ...body } = request.body;
-      const evaluation = evaluations.start(
+      const evaluation = await evaluations.start(
         fromCaller(() => gateRequest(request.query, body)),
         fromCaller(() => evaluationWaitMs(wait)),
       );
@@ -94,7 +85,7 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/gate/evaluations/:id',
     { schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } },
     async (request) => {
-      const evaluation = evaluations.poll(request.params.id);
+      const evaluation = await evaluations.poll(request.params.id);
       if (!evaluation) throw new HttpError(404, 'not_found', `no evaluation "${request.params.id}"`, 'id');
       return evaluationView(evaluation);
     },
