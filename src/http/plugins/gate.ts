@@ -53,16 +53,20 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
     const code = query.codes === 'body' ? 200 : DECISION_STATUS[decision.decision];
     return reply.code(code).send(gateAnswer(decision));
   };
-  app.get('/api/v1/gate', { schema: { querystring: GateQuery } }, async (request, reply) =>
-    answer(request.query, undefined, reply),
+  app.get(
+    '/api/v1/gate',
+    { config: { access: 'gate' }, schema: { querystring: GateQuery } },
+    async (request, reply) => answer(request.query, undefined, reply),
   );
-  app.post('/api/v1/gate', { schema: { querystring: GateQuery, body: GateBody } }, async (request, reply) =>
-    answer(request.query, request.body, reply),
+  app.post(
+    '/api/v1/gate',
+    { config: { access: 'gate' }, schema: { querystring: GateQuery, body: GateBody } },
+    async (request, reply) => answer(request.query, request.body, reply),
   );
 
   app.post(
     '/api/v1/gate/evaluations',
-    { schema: { querystring: GateQuery, body: EvaluationBody } },
+    { config: { access: 'gate' }, schema: { querystring: GateQuery, body: EvaluationBody } },
     async (request, reply) => {
       const { wait, ...body } = request.body;
       const evaluation = await evaluations.start(
@@ -83,7 +87,7 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
   );
   app.get(
     '/api/v1/gate/evaluations/:id',
-    { schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } },
+    { config: { access: 'gate' }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } },
     async (request) => {
       const evaluation = await evaluations.poll(request.params.id);
       if (!evaluation) throw new HttpError(404, 'not_found', `no evaluation "${request.params.id}"`, 'id');
@@ -91,27 +95,34 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/api/v1/gate/decisions', { schema: { querystring: serviceRangeQuery(1000) } }, async (request) => {
-    const records = decisions.list(serviceRange(request.query, 100, acceptedRange(times, Date.now())));
-    return {
-      decisions: records.map((record) => ({
-        decision_id: record.id,
-        decided_at: isoTime(record.decidedAtMs),
-        service: record.service,
-        environment: record.environment,
-        version: record.version,
-        change_type: record.changeType,
-        decision: record.decision,
-        reason: record.reason,
-        request: record.request,
-        answer: record.answer,
-      })),
-    };
-  });
+  app.get(
+    '/api/v1/gate/decisions',
+    { config: { access: 'read' }, schema: { querystring: serviceRangeQuery(1000) } },
+    async (request) => {
+      const records = decisions.list(serviceRange(request.query, 100, acceptedRange(times, Date.now())));
+      return {
+        decisions: records.map((record) => ({
+          decision_id: record.id,
+          decided_at: isoTime(record.decidedAtMs),
+          service: record.service,
+          environment: record.environment,
+          version: record.version,
+          change_type: record.changeType,
+          decision: record.decision,
+          reason: record.reason,
+          request: record.request,
+          answer: record.answer,
+        })),
+      };
+    },
+  );
 
   app.get(
     '/api/v1/gate/freezes',
-    { schema: { querystring: Type.Object({ service: Type.Optional(Type.String()) }) } },
+    {
+      config: { access: 'read' },
+      schema: { querystring: Type.Object({ service: Type.Optional(Type.String()) }) },
+    },
     async (request) => ({
       freezes: deployGate.freezes(request.query.service).map((f) => ({
         service: f.service,
