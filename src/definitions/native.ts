@@ -5,7 +5,6 @@ import { parseDuration } from '../config/duration.js';
 import type { EventRules, Exclusion } from '../model/eventRules.js';
 import type { SourceLocation } from '../model/location.js';
 import type { GoodCondition, SloDefinition, WindowSpec } from '../model/slo.js';
-import { readPrometheusIndicator } from '../prometheus/definition.js';
 import {
   complement,
   DEFAULT_RULES,
@@ -16,6 +15,7 @@ import {
   type StatusSpec,
   statusRanges,
 } from './eventRules.js';
+import { readPrometheusIndicator } from './promqlSource.js';
 import { NativeCompositeSlo, NativeSlo } from './schema.js';
 import { describeWindow, isTimeZone, nominalWindowMs } from './window.js';
 import { DefinitionError, DocumentErrors, type YamlDocument } from './yamlSource.js';

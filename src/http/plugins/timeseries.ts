@@ -7,8 +7,8 @@ import { acceptedRange } from '../../ingest/timeRange.js';
 import type { AlertEpisode } from '../../model/alert.js';
 import { binUpperBound } from '../../model/histogram.js';
 import type { SloDefinition } from '../../model/slo.js';
-import { PromQlError } from '../../prometheus/client.js';
-import { promQlTimeseries } from '../../prometheus/history.js';
+import { PromQlError } from '../../sources/promql/client.js';
+import { promQlTimeseries } from '../../sources/promql/history.js';
 import { AlertEpisodeStore } from '../../store/alertEpisodes.js';
 import { TimelineStore } from '../../store/timeline.js';
 import { HttpError } from '../errors.js';
@@ -65,6 +65,7 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/v1/slos/:name/timeseries',
     {
+      config: { access: 'read' },
       schema: {
         params: Type.Object({ name: Type.String() }),
         querystring: Type.Object({

@@ -1,9 +1,9 @@
-import { check, failer } from '../definitions/native.js';
-import { DefinitionError, type YamlDocument } from '../definitions/yamlSource.js';
 import type { SourceLocation } from '../model/location.js';
 import type { PrometheusDataSource } from '../model/promql.js';
 import type { SloDefinition } from '../model/slo.js';
-import { NativeDataSource, readDataSource } from './definition.js';
+import { check, failer } from './native.js';
+import { NativeDataSource, readDataSource } from './promqlSource.js';
+import { DefinitionError, type YamlDocument } from './yamlSource.js';
 
 export interface LocatedDataSource {
   dataSource: PrometheusDataSource;
