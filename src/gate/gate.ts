@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { SloRegistry } from '../definitions/registry.js';
 import type { SloEvaluator } from '../evaluate/scheduler.js';
-import type { SloStatus } from '../evaluate/status.js';
+import type { Decision, GateRequest, GateVerdict, ResolvedPolicy } from '../model/gate.js';
+import type { SloStatus } from '../model/status.js';
 import type { DeploymentStore } from '../store/deployments.js';
 import { isStorageFault, type StorageWatch } from '../store/faults.js';
 import type { GateDecisionStore } from '../store/gateDecisions.js';
 import { type FreezeScope, type FreezeState, freezeKey, type GateFreezeStore } from '../store/gateFreezes.js';
 import type { GateOverride, GateOverrideStore } from '../store/gateOverrides.js';
-import { type Decision, decideGate, type GateRequest, type GateVerdict, nextFreeze } from './decide.js';
+import { decideGate, nextFreeze } from './decide.js';
 import { timeOrderedId } from './ids.js';
-import { activeChangeFreeze, type GatePolicies, type ResolvedPolicy } from './policy.js';
+import { activeChangeFreeze, type GatePolicies } from './policy.js';
 
 /** A verdict with its identity, as stored in the audit trail and answered to CI. */
 export interface GateDecision extends GateVerdict {
@@ -133,6 +134,22 @@ export class DeployGate {
       return unrecordedDecision(decision, error);
     }
     this.emit('decision', decision);
+    return decision;
+  }
+
+  /**
+   * A decision answered only once the audit trail holds it, whichever route asks: decisions are committed in
+   * groups after the turn of the event loop, and CI must never act on an answer the audit trail lost. One
+   * that cannot be committed is answered by the no-data policy.
+   */
+  async decideCommitted(request: GateRequest, nowMs = Date.now()): Promise<GateDecision> {
+    const decision = this.decide(request, nowMs);
+    try {
+      await this.stores.decisions.committed();
+    } catch (error) {
+      if (!isStorageFault(error)) throw error;
+      return unrecordedDecision(decision, error);
+    }
     return decision;
   }
 

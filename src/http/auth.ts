@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AuthSettings, PublicArea, Scope } from '../config/auth.js';
 import { tokenDigest } from '../config/auth.js';
@@ -16,7 +16,11 @@ export type RouteAccess = Scope | PublicArea | 'public';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Set by a route to override the default access rule below. */
+    /**
+     * Who may call the route: health is public; ingest routes need `ingest`; the gate and deployment markers
+     * `gate`; corrections, overrides and reload `admin`; other API reads and /docs `read`; pages the dashboard.
+     * Every route declares it: one without fails at registration, so no route is open by accident.
+     */
     access?: RouteAccess;
   }
   interface FastifyRequest {
@@ -25,6 +29,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route with the access it needs, as the auth plugin saw them registered. */
     routeTable: RouteEntry[];
+    /** The access of routes another package's plugin registers in this scope (they cannot declare one). */
+    routesAccess?: RouteAccess;
   }
 }
 
@@ -32,25 +38,6 @@ export interface RouteEntry {
   method: string;
   url: string;
   access: RouteAccess;
-}
-
-const INGEST_PATHS = /^\/api\/(v2\/spans|v1\/spans|v1\/ingest\/)/;
-
-/**
- * The access rule of a route when it does not declare one: health is public; ingest routes need `ingest`;
- * the gate and deployment markers `gate`; overrides and any other write `admin`; reads `read`; pages
- * outside /api are the dashboard. New routes are therefore never open by accident.
- */
-export function defaultAccess(method: string, url: string): RouteAccess {
-  if (url === '/healthz' || url === '/readyz') return 'public';
-  if (url === '/metrics') return 'metrics';
-  if (INGEST_PATHS.test(url)) return 'ingest';
-  const reads = method === 'GET' || method === 'HEAD';
-  if (url === '/api/v1/gate' || url.startsWith('/api/v1/gate/evaluations')) return 'gate';
-  if (url === '/api/v1/deployments' && method === 'POST') return 'gate';
-  if (!reads) return 'admin';
-  if (url.startsWith('/api/') || url.startsWith('/docs')) return 'read';
-  return 'dashboard';
 }
 
 function bearer(header: string | undefined): string | undefined {
@@ -69,6 +56,11 @@ function bodyToken(request: FastifyRequest): string | undefined {
  * against every configured token (no early exit). 401 when the token is missing or unknown, 403 when it
  * lacks the route's scope; `admin` holds every scope.
  */
+/** Gives the routes a plugin of another package registers in `scope` an access, as if they declared it. */
+export function grantAccess(scope: FastifyInstance, access: RouteAccess): void {
+  scope.decorate('routesAccess', access);
+}
+
 export default fp<{ auth: AuthSettings }>(
   async (app, { auth }) => {
     const open = auth.tokens.length === 0;
@@ -106,9 +98,11 @@ export default fp<{ auth: AuthSettings }>(
 
     const routeTable: RouteEntry[] = [];
     app.decorate('routeTable', routeTable);
-    app.addHook('onRoute', (route: RouteOptions) => {
+    app.addHook('onRoute', function declaredAccess(route: RouteOptions) {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
-      const access = route.config?.access ?? defaultAccess(methods[0]!, route.url ?? '');
+      const access = route.config?.access ?? this.routesAccess;
+      if (access === undefined)
+        throw new Error(`route ${methods.join('|')} ${route.url} declares no access (config.access)`);
       route.config = { ...route.config, access };
       for (const method of methods) routeTable.push({ method, url: route.url ?? '', access });
     });
