@@ -12,6 +12,7 @@ import { promQlTimeseries } from '../../sources/promql/history.js';
 import { AlertEpisodeStore } from '../../store/alertEpisodes.js';
 import { TimelineStore } from '../../store/timeline.js';
 import { HttpError } from '../errors.js';
+import { SloTimeseries } from '../schemas/slos.js';
 import { isoTime, parseTimeParam } from '../time.js';
 
 /** Steps a chart may pick by itself: the smallest that keeps the range under MAX_AUTO_POINTS points. */
@@ -73,6 +74,7 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
           to: Type.Optional(Type.String()),
           step: Type.Optional(Type.String()),
         }),
+        response: SloTimeseries,
       },
     },
     async (request) => {
