@@ -4,12 +4,17 @@
  */
 const SRC = '^(?:test/fixtures/layering/)?src/';
 
-/** Top to bottom: a layer may import the layers below it and its own, never one above. */
+/**
+ * Top to bottom: a layer may import the layers below it, never one above. Folders sharing a layer (alert and
+ * gate, schedule and rules) import each other in neither direction, so no two folders form a cycle. http sits
+ * above telemetry: its /metrics route serves telemetry's registry.
+ */
 const LAYERS = [
   ['cli'],
   // The composition root; main.ts, sloguard.ts and reload.ts until they are folded into service.ts.
   ['service.ts', 'main.ts', 'sloguard.ts', 'reload.ts'],
-  ['http', 'telemetry'],
+  ['http'],
+  ['telemetry'],
   ['alert', 'gate'],
   ['schedule', 'rules'],
   ['sources'],
@@ -35,6 +40,16 @@ const layerRules = LAYERS.slice(1).map((layer, index) => ({
   to: { path: under(LAYERS.slice(0, index + 1).flat()) },
 }));
 
+const siblingRules = LAYERS.filter((layer) => layer.length > 1 && !layer.includes('service.ts')).map(
+  (layer) => ({
+    name: `siblings-${layer.join('-')}`,
+    comment: `${layer.join(' and ')} share a layer: neither imports the other`,
+    severity: 'error',
+    from: { path: `${SRC}(${layer.join('|')})/` },
+    to: { path: `${SRC}(?:${layer.join('|')})/`, pathNot: `${SRC}$1/` },
+  }),
+);
+
 module.exports = {
   forbidden: [
     {
@@ -52,6 +67,7 @@ module.exports = {
       to: { circular: true },
     },
     ...layerRules,
+    ...siblingRules,
     {
       name: 'pure-kernels',
       comment:

@@ -27,6 +27,7 @@ describe('the layering check', () => {
         `model-is-a-leaf: ${at}/model/leak.ts → ${at}/store/rows.ts`,
         `no-circular: ${at}/store/cycleA.ts → ${at}/store/cycleB.ts`,
         `pure-kernels: ${at}/evaluate/tick.ts → node_modules/node-cron`,
+        `siblings-alert-gate: ${at}/alert/page.ts → ${at}/gate/verdict.ts`,
       ].sort(),
     );
   }, 60_000);
