@@ -15,7 +15,7 @@ const { loadConfig } = (await import(dist('config/config.js'))) as typeof import
 const { importLogFile } = (await import(
   dist('ingest/loadbalancer/importFile.js')
 )) as typeof import('../src/ingest/loadbalancer/importFile.js');
-const { createSloguard } = (await import(dist('sloguard.js'))) as typeof import('../src/sloguard.js');
+const { createSloguard } = (await import(dist('service.js'))) as typeof import('../src/service.js');
 
 const LINES = Number(process.env.BENCH_LINES ?? 1_000_000);
 /** The time the file covers: one busy hour of a mid-size service. */

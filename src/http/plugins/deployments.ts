@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { PeriodImpact } from '../../gate/deployments.js';
-import { acceptedRange } from '../../ingest/timeRange.js';
+import type { SloRegistry } from '../../definitions/registry.js';
+import type { Deployments, PeriodImpact } from '../../gate/deployments.js';
+import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
 import type { Deployment } from '../../store/deployments.js';
 import { HttpError } from '../errors.js';
 import { serviceRange, serviceRangeQuery } from '../range.js';
@@ -28,8 +29,14 @@ const periodView = (p: PeriodImpact) => ({
 });
 
 /** Deployment markers, each with the error budget burned in the hour and the day after it. */
-const deployments: FastifyPluginAsyncTypebox = async (app) => {
-  const { deployments: service, registry, times } = app.sloguard;
+export interface DeploymentParts {
+  deployments: Deployments;
+  definitions: { readonly registry: SloRegistry };
+  times: TimePolicy;
+}
+
+const deployments: FastifyPluginAsyncTypebox<DeploymentParts> = async (app, options) => {
+  const { deployments: service, definitions, times } = options;
 
   const view = (d: Deployment, nowMs: number) => ({
     id: d.id,
@@ -48,7 +55,7 @@ const deployments: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/api/v1/deployments', { schema: { body: DeploymentBody } }, async (request, reply) => {
     const { body } = request;
-    if (!registry.byService.has(body.service)) {
+    if (!definitions.registry.byService.has(body.service)) {
       throw new HttpError(
         400,
         'invalid_request',

@@ -4,16 +4,18 @@ import Type, { type Static } from 'typebox';
 import { parseDuration } from '../../config/duration.js';
 import { type GateAnswer, gateAnswer } from '../../gate/answer.js';
 import type { GateRequest } from '../../gate/decide.js';
-import { MAX_EVALUATION_WAIT_MS } from '../../gate/evaluations.js';
-import { type GateDecision, unrecordedDecision } from '../../gate/gate.js';
+import { type GateEvaluations, MAX_EVALUATION_WAIT_MS } from '../../gate/evaluations.js';
+import { type DeployGate, type GateDecision, unrecordedDecision } from '../../gate/gate.js';
+import type { GateOverrides } from '../../gate/overrides.js';
 import { CHANGE_TYPES, type ChangeType } from '../../gate/policy.js';
 import { acceptedRange } from '../../ingest/timeRange.js';
 import { isStorageFault } from '../../store/faults.js';
+import type { GateDecisionStore } from '../../store/gateDecisions.js';
 import type { GateEvaluation } from '../../store/gateEvaluations.js';
 import { HttpError } from '../errors.js';
 import { serviceRange, serviceRangeQuery } from '../range.js';
 import { isoTime } from '../time.js';
-import deployments from './deployments.js';
+import deployments, { type DeploymentParts } from './deployments.js';
 import overrides from './gateOverrides.js';
 
 const GateFields = {
@@ -121,8 +123,15 @@ const evaluationView = (evaluation: GateEvaluation) => {
   };
 };
 
-const gate: FastifyPluginAsyncTypebox = async (app) => {
-  const { gate: deployGate, decisions, evaluations, times } = app.sloguard;
+export interface GateRouteParts extends DeploymentParts {
+  gate: DeployGate;
+  decisions: GateDecisionStore;
+  evaluations: GateEvaluations;
+  overrides: GateOverrides;
+}
+
+const gate: FastifyPluginAsyncTypebox<GateRouteParts> = async (app, options) => {
+  const { gate: deployGate, decisions, evaluations, times } = options;
 
   const answer = async (query: Static<typeof GateQuery>, body: GateBody | undefined, reply: FastifyReply) => {
     let decision: GateDecision = deployGate.decide(gateRequest(query, body));
@@ -202,7 +211,11 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
     }),
   );
 
-  await app.register(overrides);
-  await app.register(deployments);
+  await app.register(overrides, { overrides: options.overrides });
+  await app.register(deployments, {
+    deployments: options.deployments,
+    definitions: options.definitions,
+    times,
+  });
 };
 export default gate;

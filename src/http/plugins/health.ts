@@ -1,13 +1,22 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { SloRegistry } from '../../definitions/registry.js';
+import type { SloEvaluator } from '../../evaluate/scheduler.js';
+import type { StorageWatch } from '../../store/faults.js';
+
+export interface HealthParts {
+  storage: StorageWatch;
+  evaluator: SloEvaluator;
+  definitions: { readonly registry: SloRegistry };
+}
 
 /** Liveness and readiness, always public. */
-const health: FastifyPluginAsyncTypebox = async (app) => {
+const health: FastifyPluginAsyncTypebox<HealthParts> = async (app, { storage, evaluator, definitions }) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const lost = app.sloguard.storage.problem();
+    const lost = storage.problem();
     if (lost !== undefined) return reply.code(503).send({ status: 'storage_lost', reason: lost });
-    const evaluated = app.sloguard.evaluator.current().length;
-    const defined = app.sloguard.registry.definitions.length;
+    const evaluated = evaluator.current().length;
+    const defined = definitions.registry.definitions.length;
     if (evaluated < defined) return reply.code(503).send({ status: 'starting', evaluated, defined });
     return { status: 'ready', evaluated, defined };
   });

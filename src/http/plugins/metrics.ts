@@ -1,13 +1,6 @@
 import fp from 'fastify-plugin';
 import type { SourceKind } from '../../ingest/observation.js';
-import { createMetrics, type SloguardMetrics } from '../../telemetry/metrics.js';
-import { startOtelMetrics } from '../../telemetry/otelMetrics.js';
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    metrics: SloguardMetrics;
-  }
-}
+import type { SloguardMetrics } from '../../telemetry/metrics.js';
 
 /** The ingest routes, by the source kind they feed. */
 const INGEST_ROUTES: Record<string, SourceKind> = {
@@ -32,16 +25,8 @@ interface IngestAnswer {
  * `GET /metrics` in the Prometheus text format. Ingest outcomes are counted from the answers the ingest routes
  * give (the documented summaries and error codes), so the routes stay free of metrics code.
  */
-export default fp(
-  async (app) => {
-    const metrics = createMetrics(app.sloguard);
-    app.decorate('metrics', metrics);
-    const { config, evaluator } = app.sloguard;
-    if (config.otelMetricsUrl) {
-      const otel = startOtelMetrics(evaluator, config.otelMetricsUrl, config.evaluationIntervalMs);
-      app.addHook('onClose', () => otel.shutdown());
-    }
-
+export default fp<{ metrics: SloguardMetrics }>(
+  async (app, { metrics }) => {
     app.addHook('preSerialization', async (request, _reply, payload: IngestAnswer) => {
       const source = INGEST_ROUTES[request.routeOptions.url ?? ''];
       if (!source || request.method !== 'POST' || typeof payload !== 'object' || payload === null)
@@ -64,5 +49,5 @@ export default fp(
       return reply.type(metrics.registry.contentType).send(text);
     });
   },
-  { name: 'metrics', dependencies: ['sloguard'] },
+  { name: 'metrics' },
 );
