@@ -1,6 +1,6 @@
 import type { Correction } from './definitions/corrections.js';
 import { loadDefinitions } from './definitions/load.js';
-import type { OpenSloObjects } from './definitions/openslo/load.js';
+import type { OpenSloObjects } from './definitions/openslo/objects.js';
 import { SloRegistry } from './definitions/registry.js';
 import type { DefinitionError } from './definitions/yamlSource.js';
 import { GatePolicies } from './gate/policy.js';

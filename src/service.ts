@@ -3,7 +3,6 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { Alerting } from './alert/alerting.js';
-import { openSloRoutes } from './alert/openslo.js';
 import type { AlertLog, DispatcherOptions } from './alert/outbox.js';
 import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import { CurrentDefinitions, type DefinitionSet, loadDefinitionSet } from './definitionSet.js';
@@ -23,8 +22,8 @@ import { LbScraper } from './ingest/scrape/scraper.js';
 import { LogTailer } from './ingest/tail/tailer.js';
 import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
 import { SpanDecoder } from './ingest/zipkin/decoder.js';
-import { PrometheusCounts } from './prometheus/source.js';
 import { Reloader } from './reload.js';
+import { PrometheusCounts } from './sources/promql/source.js';
 import { AlertEpisodeStore } from './store/alertEpisodes.js';
 import { BucketStore } from './store/buckets.js';
 import { WalCheckpointer } from './store/checkpointer.js';
@@ -328,7 +327,7 @@ export function createAlerting(
       outbox: stores.outbox,
       lastDeployment: (service, atOrBeforeMs) =>
         stores.deployments.list({ service, toMs: atOrBeforeMs + 1, limit: 1 })[0],
-      policyRoutes: openSloRoutes(definitions.openslo),
+      policyRoutes: definitions.openslo.notificationRoutes,
       log,
     },
     {
@@ -634,7 +633,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     metrics: metrics.registry,
     log,
     async applied(changed) {
-      alerting.reconfigure(openSloRoutes(service.openslo));
+      alerting.reconfigure(service.openslo.notificationRoutes);
       if (changed.collectors) await tailing.restart();
       if (changed.scrapeTargets) await scraping.restart();
       // New SLOs get a status, removed ones resolve their alerts, without waiting for the tick.

@@ -2,7 +2,6 @@ import type { TSchema } from 'typebox';
 import type { TLocalizedValidationError } from 'typebox/error';
 import { Value } from 'typebox/value';
 import { parseDuration } from '../config/duration.js';
-import { readPrometheusIndicator } from '../prometheus/definition.js';
 import {
   complement,
   DEFAULT_RULES,
@@ -15,6 +14,7 @@ import {
   type StatusSpec,
   statusRanges,
 } from './eventRules.js';
+import { readPrometheusIndicator } from './promqlSource.js';
 import { NativeCompositeSlo, NativeSlo } from './schema.js';
 import type { GoodCondition, SloDefinition, WindowSpec } from './slo.js';
 import { describeWindow, isTimeZone, nominalWindowMs } from './window.js';

@@ -1,5 +1,4 @@
 import { Value } from 'typebox/value';
-import { openSloPromQl } from '../../prometheus/openslo.js';
 import { describe, mostUseful, parseGood } from '../native.js';
 import type {
   BudgetingMethod,
@@ -13,7 +12,8 @@ import type {
 } from '../slo.js';
 import { describeWindow, NOMINAL_UNIT_MS, nominalWindowMs } from '../window.js';
 import { DefinitionError, type YamlDocument } from '../yamlSource.js';
-import type { IndicatorSource, OpenSloObject } from './load.js';
+import type { IndicatorSource, OpenSloObject } from './objects.js';
+import { openSloPromQl } from './promql.js';
 import { fieldName } from './rules.js';
 import {
   DURATION_SHORTHAND,

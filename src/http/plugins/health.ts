@@ -11,8 +11,8 @@ export interface HealthParts {
 
 /** Liveness and readiness, always public. */
 const health: FastifyPluginAsyncTypebox<HealthParts> = async (app, { storage, evaluator, definitions }) => {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { access: 'public' } }, async (_request, reply) => {
     const lost = storage.problem();
     if (lost !== undefined) return reply.code(503).send({ status: 'storage_lost', reason: lost });
     const evaluated = evaluator.current().length;

@@ -8,8 +8,8 @@ import { SloHistoryReader } from '../../evaluate/history.js';
 import { firingEpisodes, type StepRange, stepRangeProblem } from '../../evaluate/timeseries.js';
 import type { Deployments } from '../../gate/deployments.js';
 import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
-import { PromQlError } from '../../prometheus/client.js';
-import { promQlTimeseries } from '../../prometheus/history.js';
+import { PromQlError } from '../../sources/promql/client.js';
+import { promQlTimeseries } from '../../sources/promql/history.js';
 import type { AlertEpisodeStore } from '../../store/alertEpisodes.js';
 import type { BucketStore } from '../../store/buckets.js';
 import type { CorrectionStore } from '../../store/corrections.js';
@@ -81,6 +81,7 @@ const timeseries: FastifyPluginAsyncTypebox<TimeseriesParts> = async (app, optio
   app.get(
     '/api/v1/slos/:name/timeseries',
     {
+      config: { access: 'read' },
       schema: {
         params: Type.Object({ name: Type.String() }),
         querystring: Type.Object({
