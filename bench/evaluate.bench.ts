@@ -121,7 +121,7 @@ function evaluateSloguard(count: number) {
     const evaluator = new SloEvaluator(
       new BucketStore(db, MINUTE_RETENTION_DAYS),
       new StatusStore(db),
-      () => registry,
+      { registry },
       60_000,
     );
     return { db, evaluator };

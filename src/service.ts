@@ -203,12 +203,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
   const db = openDatabase(config.databasePath);
   const stores = openStores(db, config, definitions);
   const { buckets } = stores;
-  const evaluator = new SloEvaluator(
-    buckets,
-    stores.statuses,
-    () => definitions.registry,
-    config.evaluationIntervalMs,
-  );
+  const evaluator = new SloEvaluator(buckets, stores.statuses, definitions, config.evaluationIntervalMs);
   evaluator.addSource(new PrometheusCounts());
   evaluator.useCorrections(() => stores.corrections.all());
   const routes = new ServiceRoutes((service) => [
@@ -234,7 +229,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
   );
   const pipeline = new IngestPipeline(
     buckets,
-    () => definitions.registry,
+    definitions,
     config.maxQueuedObservations,
     times,
     cardinality,

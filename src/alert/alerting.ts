@@ -1,7 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Config } from '../config/config.js';
 import type { NotificationRoute, NotificationSettings, NotificationTarget } from '../config/notifications.js';
-import type { SloRegistry } from '../definitions/registry.js';
+import type { CurrentRegistry } from '../definitions/registry.js';
 import type { SloStatus } from '../evaluate/status.js';
 import type { AlertEpisodeStore } from '../store/alertEpisodes.js';
 import type { GateOverride } from '../store/gateOverrides.js';
@@ -29,7 +29,7 @@ export type OverrideNotice = Pick<
 export interface AlertingParts {
   config: Pick<Config, 'publicUrl' | 'notifications'>;
   /** The definition set in force (a reload swaps it). */
-  definitions: { readonly registry: SloRegistry };
+  definitions: CurrentRegistry;
   /** The latest status of every SLO, for digests. */
   statuses: () => readonly SloStatus[];
   /** The last status stored for an SLO, defined or not (a removed SLO's alert resolves with it). */

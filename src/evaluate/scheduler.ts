@@ -1,5 +1,5 @@
 import type { Correction } from '../definitions/corrections.js';
-import type { SloRegistry } from '../definitions/registry.js';
+import type { CurrentRegistry } from '../definitions/registry.js';
 import type { SloDefinition } from '../definitions/slo.js';
 import type { BucketStore, WindowCounts } from '../store/buckets.js';
 import type { StatusStore } from '../store/statuses.js';
@@ -43,11 +43,11 @@ export class SloEvaluator {
     private readonly buckets: BucketStore,
     private readonly statuses: StatusStore,
     /** The current SLOs: a reload swaps them, and the next tick evaluates the new set. */
-    private readonly registry: () => SloRegistry,
+    private readonly definitions: CurrentRegistry,
     readonly intervalMs: number,
   ) {
     for (const status of statuses.loadAll()) {
-      if (registry().byName.has(status.name)) this.latest.set(status.name, status);
+      if (definitions.registry.byName.has(status.name)) this.latest.set(status.name, status);
     }
   }
 
@@ -56,7 +56,7 @@ export class SloEvaluator {
     const corrections = this.corrections();
     const results = this.buckets.readPass(() => {
       const series = this.buckets.seriesReader();
-      return this.registry().definitions.map((definition) => {
+      return this.definitions.registry.definitions.map((definition) => {
         const external = this.external.find((source) => source.reads(definition));
         if (external) return this.evaluateExternal(definition, external, nowMs);
         const input = storeInput(this.buckets, definition, series, nowMs, corrections);
@@ -78,7 +78,7 @@ export class SloEvaluator {
 
   /** The latest status of each SLO, in definition order. */
   current(): SloStatus[] {
-    return this.registry().definitions.flatMap((d) => this.latest.get(d.name) ?? []);
+    return this.definitions.registry.definitions.flatMap((d) => this.latest.get(d.name) ?? []);
   }
 
   status(name: string): SloStatus | undefined {
@@ -109,7 +109,9 @@ export class SloEvaluator {
 
   /** One tick: asks external sources (bounded by their timeouts), then evaluates every SLO. */
   async tick(nowMs = Date.now()): Promise<SloStatus[]> {
-    await Promise.all(this.external.map((source) => source.refresh(this.registry().definitions, nowMs)));
+    await Promise.all(
+      this.external.map((source) => source.refresh(this.definitions.registry.definitions, nowMs)),
+    );
     return this.evaluateAll(nowMs);
   }
 

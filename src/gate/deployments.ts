@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SloRegistry } from '../definitions/registry.js';
+import type { CurrentRegistry } from '../definitions/registry.js';
 import type { SloDefinition } from '../definitions/slo.js';
 import { eventCounts, type SloEvaluator } from '../evaluate/scheduler.js';
 import { selectedSeries } from '../evaluate/select.js';
@@ -70,7 +70,7 @@ export class Deployments {
     private readonly buckets: BucketStore,
     private readonly evaluator: SloEvaluator,
     /** The definition set in force (a reload swaps it). */
-    private readonly definitions: { readonly registry: SloRegistry },
+    private readonly definitions: CurrentRegistry,
   ) {}
 
   record(input: DeploymentInput): Deployment {

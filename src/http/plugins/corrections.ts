@@ -6,7 +6,7 @@ import {
   correctionSpec,
   correctionWindow,
 } from '../../definitions/corrections.js';
-import type { SloRegistry } from '../../definitions/registry.js';
+import type { CurrentRegistry } from '../../definitions/registry.js';
 import { TimeWindowError } from '../../definitions/timeWindows.js';
 import {
   type CorrectionStore,
@@ -41,7 +41,7 @@ const view = (c: Correction | RecordedCorrection) => {
  */
 export interface CorrectionParts {
   corrections: CorrectionStore;
-  definitions: { readonly registry: SloRegistry };
+  definitions: CurrentRegistry;
 }
 
 const corrections: FastifyPluginAsyncTypebox<CorrectionParts> = async (app, options) => {

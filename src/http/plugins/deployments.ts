@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { SloRegistry } from '../../definitions/registry.js';
+import type { CurrentRegistry } from '../../definitions/registry.js';
 import type { Deployments, PeriodImpact } from '../../gate/deployments.js';
 import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
 import type { Deployment } from '../../store/deployments.js';
@@ -31,7 +31,7 @@ const periodView = (p: PeriodImpact) => ({
 /** Deployment markers, each with the error budget burned in the hour and the day after it. */
 export interface DeploymentParts {
   deployments: Deployments;
-  definitions: { readonly registry: SloRegistry };
+  definitions: CurrentRegistry;
   times: TimePolicy;
 }
 

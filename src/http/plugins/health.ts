@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { SloRegistry } from '../../definitions/registry.js';
+import type { CurrentRegistry } from '../../definitions/registry.js';
 import type { SloEvaluator } from '../../evaluate/scheduler.js';
 import type { StorageWatch } from '../../store/faults.js';
 
 export interface HealthParts {
   storage: StorageWatch;
   evaluator: SloEvaluator;
-  definitions: { readonly registry: SloRegistry };
+  definitions: CurrentRegistry;
 }
 
 /** Liveness and readiness, always public. */

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { AlertEpisode } from '../../alert/state.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
-import type { SloRegistry } from '../../definitions/registry.js';
+import type { CurrentRegistry } from '../../definitions/registry.js';
 import type { SloDefinition } from '../../definitions/slo.js';
 import { SloHistoryReader } from '../../evaluate/history.js';
 import { firingEpisodes, type StepRange, stepRangeProblem } from '../../evaluate/timeseries.js';
@@ -62,7 +62,7 @@ const openAlertView = (episode: AlertEpisode | undefined) =>
 
 /** An SLO over time for the dashboard's charts: SLI, budget, burn rates and traffic per step. */
 export interface TimeseriesParts {
-  definitions: { readonly registry: SloRegistry };
+  definitions: CurrentRegistry;
   buckets: BucketStore;
   timeline: TimelineStore;
   deployments: Deployments;
