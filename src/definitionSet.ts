@@ -1,9 +1,9 @@
-import type { Correction } from './definitions/corrections.js';
 import { loadDefinitions } from './definitions/load.js';
 import type { OpenSloObjects } from './definitions/openslo/objects.js';
 import { SloRegistry } from './definitions/registry.js';
 import type { DefinitionError } from './definitions/yamlSource.js';
 import { GatePolicies } from './gate/policy.js';
+import type { Correction } from './model/correction.js';
 
 export class InvalidDefinitionsError extends Error {
   constructor(readonly errors: DefinitionError[]) {

@@ -1,13 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import {
-  type Correction,
-  CorrectionSpec,
-  correctionSpec,
-  correctionWindow,
-} from '../../definitions/corrections.js';
+import { CorrectionSpec, correctionSpec, correctionWindow } from '../../definitions/corrections.js';
 import type { CurrentRegistry } from '../../definitions/registry.js';
 import { TimeWindowError } from '../../definitions/timeWindows.js';
+import type { Correction } from '../../model/correction.js';
 import {
   type CorrectionStore,
   MAX_ACTIVE_CORRECTIONS,

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { SourceKind } from '../../ingest/observation.js';
+import type { SourceKind } from '../../model/observation.js';
 import type { SloguardMetrics } from '../../telemetry/metrics.js';
 
 /** The ingest routes, by the source kind they feed. */
