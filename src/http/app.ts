@@ -14,6 +14,7 @@ import type { ReloadResult } from '../reload.js';
 import type { SloguardMetrics } from '../telemetry/metrics.js';
 import { recordRoutes } from '../telemetry/tracing.js';
 import auth from './auth.js';
+import contract from './contract.js';
 import { installErrorHandling } from './errors.js';
 import limits, { answerClientError } from './limits.js';
 import { boundPipelining } from './pipelining.js';
@@ -135,6 +136,7 @@ export async function buildApp(parts: AppParts, options: AppOptions = {}): Promi
   // Auth and limits first: their onRoute hooks must see every route registered after them.
   await app.register(auth, { auth: config.auth });
   await app.register(limits, { limits: config.rateLimits });
+  await app.register(contract, { checkResponses: config.checkResponses === true });
   const securityHeaders = helmet({
     hsts: false,
     // Explicit directives: helmet's defaults add upgrade-insecure-requests, which breaks pages on plain HTTP.

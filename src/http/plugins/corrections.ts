@@ -11,6 +11,12 @@ import {
 } from '../../store/corrections.js';
 import { actorOf } from '../actor.js';
 import { HttpError } from '../errors.js';
+import {
+  CorrectionCreated,
+  CorrectionDeleted,
+  CorrectionList,
+  CorrectionOne,
+} from '../schemas/corrections.js';
 import { isoTime } from '../time.js';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
@@ -45,7 +51,7 @@ const corrections: FastifyPluginAsyncTypebox<CorrectionParts> = async (app, opti
 
   app.post(
     '/api/v1/corrections',
-    { config: { access: 'admin' }, schema: { body: CorrectionSpec } },
+    { config: { access: 'admin' }, schema: { body: CorrectionSpec, response: CorrectionCreated } },
     async (request, reply) => {
       const { body } = request;
       // Read at use: a reload replaces the definition set.
@@ -86,13 +92,17 @@ const corrections: FastifyPluginAsyncTypebox<CorrectionParts> = async (app, opti
     },
   );
 
-  app.get('/api/v1/corrections', { config: { access: 'read' } }, async () => ({
-    corrections: store.list().map(view),
-  }));
+  app.get(
+    '/api/v1/corrections',
+    { config: { access: 'read' }, schema: { response: CorrectionList } },
+    async () => ({
+      corrections: store.list().map(view),
+    }),
+  );
 
   app.get(
     '/api/v1/corrections/:id',
-    { config: { access: 'read' }, schema: { params: IdParams } },
+    { config: { access: 'read' }, schema: { params: IdParams, response: CorrectionOne } },
     async (request) => {
       const found = store.get(request.params.id);
       if (!found) throw new HttpError(404, 'not_found', `no correction "${request.params.id}"`, 'id');
@@ -102,7 +112,7 @@ const corrections: FastifyPluginAsyncTypebox<CorrectionParts> = async (app, opti
 
   app.delete(
     '/api/v1/corrections/:id',
-    { config: { access: 'admin' }, schema: { params: IdParams } },
+    { config: { access: 'admin' }, schema: { params: IdParams, response: CorrectionDeleted } },
     async (request) => {
       const { id } = request.params;
       const result = store.delete(id, actorOf(request), Date.now());

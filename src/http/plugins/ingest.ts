@@ -8,6 +8,7 @@ import type { IngestPipeline } from '../../ingest/pipeline.js';
 import type { ServiceRoutes } from '../../ingest/routes.js';
 import { bodyChunks, takeRawBodies } from '../body.js';
 import { HttpError } from '../errors.js';
+import { IngestErrors, LinesIngested } from '../schemas/ingest.js';
 import { submitBatch } from '../submit.js';
 
 const IngestQuery = Type.Object({
@@ -32,7 +33,11 @@ const ingest: FastifyPluginAsyncTypebox<LogIngestParts> = async (app, { config, 
 
   app.post(
     '/api/v1/ingest/lb',
-    { config: { access: 'ingest' }, schema: { querystring: IngestQuery }, bodyLimit: config.maxBodyBytes },
+    {
+      config: { access: 'ingest' },
+      schema: { querystring: IngestQuery, response: { ...LinesIngested, ...IngestErrors } },
+      bodyLimit: config.maxBodyBytes,
+    },
     async (request, reply) => {
       const { format, service, status: statusFrom } = request.query;
       for (const field of ['source', 'service'] as const) {

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { SourceKind } from '../../model/observation.js';
 import type { SloguardMetrics } from '../../telemetry/metrics.js';
+import { Metrics } from '../schemas/service.js';
 
 /** The ingest routes, by the source kind they feed. */
 const INGEST_ROUTES: Record<string, SourceKind> = {
@@ -44,10 +45,14 @@ export default fp<{ metrics: SloguardMetrics }>(
       return payload;
     });
 
-    app.get('/metrics', { config: { access: 'metrics' } }, async (_request, reply) => {
-      const text = await metrics.registry.metrics();
-      return reply.type(metrics.registry.contentType).send(text);
-    });
+    app.get(
+      '/metrics',
+      { config: { access: 'metrics' }, schema: { response: Metrics } },
+      async (_request, reply) => {
+        const text = await metrics.registry.metrics();
+        return reply.type(metrics.registry.contentType).send(text);
+      },
+    );
   },
   { name: 'metrics' },
 );

@@ -17,6 +17,7 @@ import type { CorrectionStore } from '../../store/corrections.js';
 import type { GateDecisionStore } from '../../store/gateDecisions.js';
 import type { TimelineStore } from '../../store/timeline.js';
 import { HttpError } from '../errors.js';
+import { SloTimeseries } from '../schemas/slos.js';
 import { isoTime, parseTimeParam } from '../time.js';
 
 /** Steps a chart may pick by itself: the smallest that keeps the range under MAX_AUTO_POINTS points. */
@@ -89,6 +90,7 @@ const timeseries: FastifyPluginAsyncTypebox<TimeseriesParts> = async (app, optio
           to: Type.Optional(Type.String()),
           step: Type.Optional(Type.String()),
         }),
+        response: SloTimeseries,
       },
     },
     async (request) => {
