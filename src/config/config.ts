@@ -2,12 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parseDocument } from 'yaml';
-import { type CardinalityLimits, DEFAULT_CARDINALITY_LIMITS } from '../ingest/cardinality.js';
-import { resolveScrapeTargets, ScrapeFile, type ScrapeSettings } from '../ingest/scrape/settings.js';
-import { type CollectorSettings, CollectorsFile, resolveCollectors } from '../ingest/tail/settings.js';
 import { AuthFile, type AuthSettings, isLoopback, resolveAuth } from './auth.js';
+import { type CardinalityLimits, DEFAULT_CARDINALITY_LIMITS } from './cardinality.js';
 import { parseDuration } from './duration.js';
 import { type NotificationSettings, NotificationsFile, resolveNotifications } from './notifications.js';
+import { resolveScrapeTargets, ScrapeFile, type ScrapeSettings } from './scrape.js';
+import { type CollectorSettings, CollectorsFile, resolveCollectors } from './tail.js';
 
 /** Where a source's lines go when the request names no service. */
 const SourceMapping = Type.Object(

@@ -1,12 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import {
-  type Correction,
-  CorrectionSpec,
-  correctionSpec,
-  correctionWindow,
-} from '../../definitions/corrections.js';
+import { CorrectionSpec, correctionSpec, correctionWindow } from '../../definitions/corrections.js';
 import { TimeWindowError } from '../../definitions/timeWindows.js';
+import type { Correction } from '../../model/correction.js';
 import { MAX_ACTIVE_CORRECTIONS, type RecordedCorrection } from '../../store/corrections.js';
 import { actorOf } from '../actor.js';
 import { HttpError } from '../errors.js';

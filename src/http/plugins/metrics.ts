@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { SourceKind } from '../../ingest/observation.js';
+import type { SourceKind } from '../../model/observation.js';
 import { createMetrics, type SloguardMetrics } from '../../telemetry/metrics.js';
 import { startOtelMetrics } from '../../telemetry/otelMetrics.js';
 import { Metrics } from '../schemas/service.js';
