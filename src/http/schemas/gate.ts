@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { CHANGE_TYPES } from '../../gate/policy.js';
+import { CHANGE_TYPES } from '../../model/gate.js';
 import { Answer, ErrorBody, errors, IsoTime, Nullable, OptionalTime } from './common.js';
 import { BurnRates, SloState } from './slos.js';
 
