@@ -80,7 +80,10 @@ const gate: FastifyPluginAsyncTypebox<GateRouteParts> = async (app, options) => 
   );
   app.post(
     '/api/v1/gate',
-    { config: { access: 'gate' }, schema: { querystring: GateQuery, body: GateBody, response: GateAnswers } },
+    {
+      config: { access: 'gate', tokenInBody: true },
+      schema: { querystring: GateQuery, body: GateBody, response: GateAnswers },
+    },
     async (request, reply) => answer(request.query, request.body, reply),
   );
 
