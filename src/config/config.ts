@@ -8,6 +8,7 @@ import { type CollectorSettings, CollectorsFile, resolveCollectors } from '../in
 import { AuthFile, type AuthSettings, isLoopback, resolveAuth } from './auth.js';
 import { parseDuration } from './duration.js';
 import { type NotificationSettings, NotificationsFile, resolveNotifications } from './notifications.js';
+import { pointerField } from './schemaErrors.js';
 
 /** Where a source's lines go when the request names no service. */
 const SourceMapping = Type.Object(
@@ -186,7 +187,7 @@ function readFileConfig(path: string): FileConfig {
   const value: unknown = document.toJS() ?? {};
   const firstError = Value.Errors(FileConfig, value)[0];
   if (firstError) {
-    const field = firstError.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(top level)';
+    const field = pointerField(firstError.instancePath) || '(top level)';
     const extra =
       'additionalProperties' in firstError.params
         ? ` (${String(firstError.params.additionalProperties)})`

@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
-import { check } from './native.js';
 import { RFC1123_NAME } from './schema.js';
+import { check } from './schemaCheck.js';
 import type { SloDefinition } from './slo.js';
 import {
   readTimeWindow,

@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { describe as describeSchemaError, mostUseful as mostUsefulError } from '../definitions/native.js';
+import { describe as describeSchemaError, mostUseful as mostUsefulError } from '../config/schemaErrors.js';
 import { RFC1123_NAME } from '../definitions/schema.js';
 import type { SloDefinition } from '../definitions/slo.js';
 import {

@@ -1,4 +1,4 @@
-import { check, failer } from '../definitions/native.js';
+import { check, failer } from '../definitions/schemaCheck.js';
 import type { SloDefinition } from '../definitions/slo.js';
 import { DefinitionError, type SourceLocation, type YamlDocument } from '../definitions/yamlSource.js';
 import { NativeDataSource, type PrometheusDataSource, readDataSource } from './definition.js';

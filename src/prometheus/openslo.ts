@@ -1,5 +1,5 @@
 import { Value } from 'typebox/value';
-import { describe, mostUseful } from '../definitions/native.js';
+import { describe, mostUseful } from '../config/schemaErrors.js';
 import type { OpenSloObject } from '../definitions/openslo/load.js';
 import type { MetricSpec, SliSpec } from '../definitions/openslo/schema.js';
 import type { Indicator } from '../definitions/slo.js';

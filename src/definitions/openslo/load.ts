@@ -1,6 +1,6 @@
 import type { Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { describe, mostUseful } from '../native.js';
+import { describe, mostUseful } from '../../config/schemaErrors.js';
 import type { SloDefinition } from '../slo.js';
 import { DefinitionError, type SourceLocation, type YamlDocument } from '../yamlSource.js';
 import { alertPolicyRules, fieldName, type RuleViolation, sliRules, sloRules } from './rules.js';

@@ -1,6 +1,7 @@
 import { Value } from 'typebox/value';
+import { describe, mostUseful } from '../../config/schemaErrors.js';
 import { openSloPromQl } from '../../prometheus/openslo.js';
-import { describe, mostUseful, parseGood } from '../native.js';
+import { parseGood } from '../native.js';
 import type {
   BudgetingMethod,
   CalendarUnit,
