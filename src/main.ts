@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import cron from 'node-cron';
 import type { Alerting } from './alert/alerting.js';
 import { createAlerting } from './alert/index.js';
-import { openSloRoutes } from './alert/openslo.js';
 import type { Config } from './config/config.js';
 import { buildApp } from './http/app.js';
 import { startScrapers } from './ingest/scrape/index.js';
@@ -84,7 +83,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       metrics: app.metrics.registry,
       log,
       async applied(changed) {
-        alerting.reconfigure(openSloRoutes(service.openslo));
+        alerting.reconfigure(service.openslo.notificationRoutes);
         if (changed.collectors) {
           await tailers.stop();
           tailers = await startTailers(service, log, rejectedTailLines(metrics));

@@ -1,7 +1,7 @@
 import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import type { Correction } from './definitions/corrections.js';
 import { loadDefinitions } from './definitions/load.js';
-import type { OpenSloObjects } from './definitions/openslo/load.js';
+import type { OpenSloObjects } from './definitions/openslo/objects.js';
 import { SloRegistry } from './definitions/registry.js';
 import type { DefinitionError } from './definitions/yamlSource.js';
 import { SloEvaluator } from './evaluate/scheduler.js';
@@ -13,7 +13,7 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { ServiceRoutes } from './ingest/routes.js';
 import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
 import { SpanDecoder } from './ingest/zipkin/decoder.js';
-import { PrometheusCounts } from './prometheus/source.js';
+import { PrometheusCounts } from './sources/promql/source.js';
 import { BucketStore } from './store/buckets.js';
 import { WalCheckpointer } from './store/checkpointer.js';
 import { CorrectionStore } from './store/corrections.js';

@@ -5,7 +5,6 @@ import { DeploymentStore } from '../store/deployments.js';
 import { OutboxStore } from '../store/outbox.js';
 import { StatusStore } from '../store/statuses.js';
 import { Alerting } from './alerting.js';
-import { openSloRoutes } from './openslo.js';
 import type { AlertLog, DispatcherOptions } from './outbox.js';
 
 /**
@@ -37,7 +36,7 @@ export function createAlerting(
       outbox,
       lastDeployment: (service, atOrBeforeMs) =>
         deployments.list({ service, toMs: atOrBeforeMs + 1, limit: 1 })[0],
-      policyRoutes: openSloRoutes(sloguard.openslo),
+      policyRoutes: sloguard.openslo.notificationRoutes,
       log,
     },
     {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseDuration } from '../config/duration.js';
 import { loadDefinitions } from '../definitions/load.js';
-import { prometheusRules, ruleFileYaml } from '../rules/prometheus.js';
+import { prometheusRules, ruleFileYaml } from '../rules/promqlRules.js';
 import { EXIT } from './exitCodes.js';
 
 export interface RulesOptions {

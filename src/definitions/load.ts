@@ -1,16 +1,17 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { checkPolicies, type GatePolicy, readGatePolicy } from '../gate/policy.js';
+import { type Correction, readCorrection } from './corrections.js';
 import {
   type LocatedDataSource,
   linkDataSources,
   readNativeDataSource,
   refuseUnsupportedPromQl,
-} from '../prometheus/dataSources.js';
-import { openSloDataSources } from '../prometheus/openslo.js';
-import { type Correction, readCorrection } from './corrections.js';
+} from './dataSources.js';
 import { type PendingComposite, readNativeComposite, readNativeSlo, resolveComposite } from './native.js';
-import { metricSourceRefs, type OpenSloObjects, OpenSloReader } from './openslo/load.js';
+import { metricSourceRefs, OpenSloReader } from './openslo/load.js';
+import type { OpenSloObjects } from './openslo/objects.js';
+import { openSloDataSources } from './openslo/promql.js';
 import type { SloDefinition } from './slo.js';
 import { DefinitionError, parseYamlFile, problemsOf } from './yamlSource.js';
 

@@ -1,5 +1,4 @@
 import { parseDuration } from '../config/duration.js';
-import { readPrometheusIndicator } from '../prometheus/definition.js';
 import {
   complement,
   DEFAULT_RULES,
@@ -12,6 +11,7 @@ import {
   type StatusSpec,
   statusRanges,
 } from './eventRules.js';
+import { readPrometheusIndicator } from './promqlSource.js';
 import { NativeCompositeSlo, NativeSlo } from './schema.js';
 import { check, type Fail, failer } from './schemaCheck.js';
 import type { GoodCondition, SloDefinition, WindowSpec } from './slo.js';

@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
-import { PromQlQueries } from '../prometheus/definition.js';
 import { ExclusionsSpec, StatusSpec } from './eventRules.js';
+import { PromQlQueries } from './promqlSource.js';
 
 /** RFC-1123 label, as Kubernetes and OpenSLO name things. */
 export const RFC1123_NAME = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';

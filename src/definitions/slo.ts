@@ -1,6 +1,6 @@
 import type { SourceKind } from '../ingest/observation.js';
-import type { PromQlIndicator } from '../prometheus/definition.js';
 import type { EventRules } from './eventRules.js';
+import type { PromQlIndicator } from './promqlSource.js';
 import type { SourceLocation } from './yamlSource.js';
 
 /** What makes an event good. Availability: status < 500 (the seed). Latency: duration ≤ threshold. */

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinitions } from '../../src/definitions/load.js';
-import { PrometheusCounts } from '../../src/prometheus/source.js';
+import { PrometheusCounts } from '../../src/sources/promql/source.js';
 import { GOOD_RATIO, requestSamples, TestExporter } from '../helpers/exporter.js';
 import { requireBinary } from '../helpers/nginx.js';
 import { freePort } from '../helpers/ports.js';

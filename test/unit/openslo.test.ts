@@ -103,6 +103,13 @@ describe('OpenSLO v1 fixtures get the reference validator verdict (README of tes
     expect(policies[0]!.spec.conditions[0]!.spec.condition.op).toBe('lte');
   });
 
+  it('routes each SLO to the notification targets its alert policies name, referenced or inline', () => {
+    const { loaded } = problems(['OpenSLO__go-sdk/pkg/openslosdk/test_data/inline/inputs/v1_slo.yaml']);
+    expect(loaded.openslo.notificationRoutes).toEqual([
+      { slo: 'my-slo-2', targets: ['devs-email-notification', 'pd-on-call-notification'] },
+    ]);
+  });
+
   it('validates but does not evaluate SLOs on other systems, and says so', () => {
     const { loaded } = problems(['OpenSLO__OpenSLO/examples/budgeting-method/occurences-slo.yaml']);
     expect(loaded.definitions).toEqual([]);

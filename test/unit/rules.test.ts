@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runRules } from '../../src/cli/rules.js';
 import { loadDefinitions } from '../../src/definitions/load.js';
-import { queryWindows } from '../../src/prometheus/source.js';
-import { prometheusRules, ruleFileYaml } from '../../src/rules/prometheus.js';
+import { prometheusRules, ruleFileYaml } from '../../src/rules/promqlRules.js';
+import { queryWindows } from '../../src/sources/promql/source.js';
 import { CLI, ensureBuilt } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 

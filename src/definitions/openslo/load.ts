@@ -1,44 +1,19 @@
-import type { Static } from 'typebox';
 import { Value } from 'typebox/value';
+import type { NotificationRoute } from '../../config/notifications.js';
 import { describe, mostUseful } from '../../config/schemaErrors.js';
 import type { SloDefinition } from '../slo.js';
-import { DefinitionError, type SourceLocation, type YamlDocument } from '../yamlSource.js';
+import { DefinitionError, type YamlDocument } from '../yamlSource.js';
+import type {
+  IndicatorSource,
+  InlinedObject,
+  ObjectOf,
+  OpenSloObject,
+  OpenSloObjects,
+  Path,
+} from './objects.js';
 import { alertPolicyRules, fieldName, type RuleViolation, sliRules, sloRules } from './rules.js';
 import { OPENSLO_KINDS, type OpenSloKind, SCHEMAS } from './schema.js';
 import { toSloDefinitions } from './toDefinition.js';
-
-type Path = Array<string | number>;
-type ObjectOf<K extends OpenSloKind> = Static<(typeof SCHEMAS)[K]>;
-
-/** One decoded, valid OpenSLO object and the place it came from. */
-export interface OpenSloObject<K extends OpenSloKind = OpenSloKind> {
-  kind: K;
-  name: string;
-  value: ObjectOf<K>;
-  /** The object's own document: paths are relative to the object, even inside a list. */
-  document: YamlDocument;
-  location: SourceLocation;
-}
-
-/** An inlined object as go-sdk's reference inliner writes it: kind, metadata, spec (no apiVersion). */
-export interface InlinedObject {
-  kind: string;
-  metadata: ObjectOf<'SLO'>['metadata'];
-  spec: unknown;
-}
-
-/** Everything the OpenSLO files held, references resolved: what the alerts and gate parts may consume. */
-export interface OpenSloObjects {
-  /** SLOs with `indicatorRef`, `alertPolicyRef`, `conditionRef` and `targetRef` replaced by the objects. */
-  slos: Array<OpenSloObject<'SLO'> & { inlined: ObjectOf<'SLO'> }>;
-  slis: OpenSloObject<'SLI'>[];
-  dataSources: OpenSloObject<'DataSource'>[];
-  services: OpenSloObject<'Service'>[];
-  /** Alert policies with their conditions and notification targets inlined. */
-  alertPolicies: Array<OpenSloObject<'AlertPolicy'> & { inlined: InlinedObject }>;
-  alertConditions: OpenSloObject<'AlertCondition'>[];
-  alertNotificationTargets: OpenSloObject<'AlertNotificationTarget'>[];
-}
 
 function scoped(document: YamlDocument, prefix: Path, value: unknown): YamlDocument {
   return {
@@ -189,6 +164,7 @@ export class OpenSloReader {
       alertPolicies,
       alertConditions: all('AlertCondition'),
       alertNotificationTargets: all('AlertNotificationTarget'),
+      notificationRoutes: resolver.routes(),
     };
     return { objects, definitions, errors, warnings };
   }
@@ -210,17 +186,11 @@ export function metricSourceRefs(objects: OpenSloObjects): Set<string> {
   return names;
 }
 
-/** Where an SLO's indicator is written: inline in the SLO, or in an SLI object it references. */
-export interface IndicatorSource {
-  name: string;
-  spec: ObjectOf<'SLI'>['spec'];
-  document: YamlDocument;
-  path: Path;
-}
-
 /** Resolves references by kind and name, recording each one that points nowhere. */
 class References {
   private readonly broken = new Set<string>();
+  /** The notification target names each SLO's alert policies name, in order of appearance. */
+  private readonly targets = new Map<string, Set<string>>();
 
   constructor(
     private readonly byKind: Map<OpenSloKind, Map<string, OpenSloObject>>,
@@ -240,6 +210,13 @@ class References {
       if (owner) this.broken.add(`${owner.kind}/${owner.name}`);
     }
     return found;
+  }
+
+  /** SLOs whose alert policies name targets, routed to those targets (read after every `slo`). */
+  routes(): NotificationRoute[] {
+    return [...this.targets]
+      .filter(([, names]) => names.size > 0)
+      .map(([slo, names]) => ({ slo, targets: [...names] }));
   }
 
   failed(object: OpenSloObject): boolean {
@@ -274,6 +251,12 @@ class References {
       'targetRef',
       'AlertNotificationTarget',
     );
+    if (owner?.kind === 'SLO') {
+      const targets = this.targets.get(owner.name) ?? new Set<string>();
+      for (const target of notificationTargets as Array<{ metadata?: { name?: string } }>)
+        if (target.metadata?.name !== undefined) targets.add(target.metadata.name);
+      this.targets.set(owner.name, targets);
+    }
     const metadata = (value as { metadata?: InlinedObject['metadata'] }).metadata ?? { name: '' };
     return { kind: 'AlertPolicy', metadata, spec: { ...spec, conditions, notificationTargets } };
   }

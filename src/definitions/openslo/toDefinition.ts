@@ -1,6 +1,5 @@
 import { Value } from 'typebox/value';
 import { describe, mostUseful } from '../../config/schemaErrors.js';
-import { openSloPromQl } from '../../prometheus/openslo.js';
 import { parseGood } from '../native.js';
 import type {
   BudgetingMethod,
@@ -14,7 +13,8 @@ import type {
 } from '../slo.js';
 import { describeWindow, NOMINAL_UNIT_MS, nominalWindowMs } from '../window.js';
 import { DefinitionError, type YamlDocument } from '../yamlSource.js';
-import type { IndicatorSource, OpenSloObject } from './load.js';
+import type { IndicatorSource, OpenSloObject } from './objects.js';
+import { openSloPromQl } from './promql.js';
 import { fieldName } from './rules.js';
 import {
   DURATION_SHORTHAND,

@@ -6,8 +6,8 @@ import type { SloDefinition } from '../../definitions/slo.js';
 import { SloHistoryReader } from '../../evaluate/history.js';
 import { firingEpisodes, type StepRange, stepRangeProblem } from '../../evaluate/timeseries.js';
 import { acceptedRange } from '../../ingest/timeRange.js';
-import { PromQlError } from '../../prometheus/client.js';
-import { promQlTimeseries } from '../../prometheus/history.js';
+import { PromQlError } from '../../sources/promql/client.js';
+import { promQlTimeseries } from '../../sources/promql/history.js';
 import { AlertEpisodeStore } from '../../store/alertEpisodes.js';
 import { binUpperBound } from '../../store/histogram.js';
 import { TimelineStore } from '../../store/timeline.js';
@@ -65,6 +65,7 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/v1/slos/:name/timeseries',
     {
+      config: { access: 'read' },
       schema: {
         params: Type.Object({ name: Type.String() }),
         querystring: Type.Object({

@@ -1,7 +1,7 @@
-import { check, failer } from '../definitions/schemaCheck.js';
-import type { SloDefinition } from '../definitions/slo.js';
-import { DefinitionError, type SourceLocation, type YamlDocument } from '../definitions/yamlSource.js';
-import { NativeDataSource, type PrometheusDataSource, readDataSource } from './definition.js';
+import { NativeDataSource, type PrometheusDataSource, readDataSource } from './promqlSource.js';
+import { check, failer } from './schemaCheck.js';
+import type { SloDefinition } from './slo.js';
+import { DefinitionError, type SourceLocation, type YamlDocument } from './yamlSource.js';
 
 export interface LocatedDataSource {
   dataSource: PrometheusDataSource;

@@ -1,11 +1,11 @@
-import { formatDuration } from '../config/duration.js';
-import type { SloDefinition } from '../definitions/slo.js';
-import { type WindowRange, windowRange } from '../evaluate/calendar.js';
-import { type BurnWindow, burnWindows } from '../evaluate/math.js';
-import type { ExternalCounts } from '../evaluate/source.js';
-import type { EvaluationInput, EventCounts } from '../evaluate/status.js';
+import { formatDuration } from '../../config/duration.js';
+import { type PromQlIndicator, withWindow } from '../../definitions/promqlSource.js';
+import type { SloDefinition } from '../../definitions/slo.js';
+import { type WindowRange, windowRange } from '../../evaluate/calendar.js';
+import { type BurnWindow, burnWindows } from '../../evaluate/math.js';
+import type { ExternalCounts } from '../../evaluate/source.js';
+import type { EvaluationInput, EventCounts } from '../../evaluate/status.js';
 import { instantQuery, PromQlError } from './client.js';
-import { type PromQlIndicator, withWindow } from './definition.js';
 
 /** Queries in flight at once per refresh: enough to finish quickly, few enough not to flood the engine. */
 const MAX_IN_FLIGHT = 8;

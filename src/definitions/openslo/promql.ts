@@ -1,11 +1,11 @@
 import { Value } from 'typebox/value';
-import { describe, mostUseful } from '../config/schemaErrors.js';
-import type { OpenSloObject } from '../definitions/openslo/load.js';
-import type { MetricSpec, SliSpec } from '../definitions/openslo/schema.js';
-import type { Indicator } from '../definitions/slo.js';
-import { DefinitionError } from '../definitions/yamlSource.js';
-import type { LocatedDataSource } from './dataSources.js';
-import { DataSourceSpec, readDataSource, readPromQlQueries, WINDOW_PLACEHOLDER } from './definition.js';
+import { describe, mostUseful } from '../../config/schemaErrors.js';
+import type { LocatedDataSource } from '../dataSources.js';
+import { DataSourceSpec, readDataSource, readPromQlQueries, WINDOW_PLACEHOLDER } from '../promqlSource.js';
+import type { Indicator } from '../slo.js';
+import { DefinitionError } from '../yamlSource.js';
+import type { OpenSloObject } from './objects.js';
+import type { MetricSpec, SliSpec } from './schema.js';
 
 /** OpenSLO's `metricSource.type` (and DataSource `spec.type`) for a Prometheus-compatible engine. */
 export const isPrometheusType = (type: string | undefined) => type?.toLowerCase() === 'prometheus';

@@ -1,10 +1,10 @@
-import { formatDuration } from '../config/duration.js';
-import type { SloDefinition } from '../definitions/slo.js';
-import { burnWindows } from '../evaluate/math.js';
-import { type EventCounts, evaluateSlo } from '../evaluate/status.js';
-import { type SloPoint, type StepRange, sloPoint, stepTimes } from '../evaluate/timeseries.js';
+import { formatDuration } from '../../config/duration.js';
+import { withWindow } from '../../definitions/promqlSource.js';
+import type { SloDefinition } from '../../definitions/slo.js';
+import { burnWindows } from '../../evaluate/math.js';
+import { type EventCounts, evaluateSlo } from '../../evaluate/status.js';
+import { type SloPoint, type StepRange, sloPoint, stepTimes } from '../../evaluate/timeseries.js';
 import { rangeQuery } from './client.js';
-import { withWindow } from './definition.js';
 import { countedQuery, promQlEvents } from './source.js';
 
 /**
