@@ -10,7 +10,7 @@ import { GatePolicies } from './gate/policy.js';
 import { type DeclaredLabels, SeriesLimiter } from './ingest/cardinality.js';
 import { logFormatNames } from './ingest/loadbalancer/formats.js';
 import { IngestPipeline } from './ingest/pipeline.js';
-import { ServiceRoutes } from './ingest/routes.js';
+import { ServiceRoutes } from './ingest/routeTemplates.js';
 import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
 import { SpanDecoder } from './ingest/zipkin/decoder.js';
 import { PrometheusCounts } from './sources/promql/source.js';

@@ -4,7 +4,7 @@ import type { SourceSettings } from '../../config/config.js';
 import type { BatchAggregate } from '../aggregate.js';
 import { LabelRejected } from '../labels.js';
 import { isServerError } from '../observation.js';
-import type { ServiceRoutes } from '../routes.js';
+import type { ServiceRoutes } from '../routeTemplates.js';
 import { TIME_OUT_OF_RANGE, TimeOutOfRange } from '../timeRange.js';
 import { type LineParser, LineRejected, type StatusChoice } from './format.js';
 

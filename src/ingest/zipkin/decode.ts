@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import type { CountingRule } from '../../definitions/eventRules.js';
 import { BatchAggregate, type SeriesDelta } from '../aggregate.js';
-import { ServiceRoutes } from '../routes.js';
+import { ServiceRoutes } from '../routeTemplates.js';
 import type { TimeRange } from '../timeRange.js';
 import { decodeJsonSpans } from './json.js';
 import { observeSpans, type SpanSummary } from './observe.js';

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { WORKERS_AVAILABLE, WorkerPool } from '../../workers.js';
 import type { BatchAggregate } from '../aggregate.js';
-import type { ServiceRoutes } from '../routes.js';
+import type { ServiceRoutes } from '../routeTemplates.js';
 import {
   decodeSpansInto,
   type SpanDecodeAnswer,
