@@ -1,7 +1,9 @@
-import { NativeDataSource, type PrometheusDataSource, readDataSource } from './promqlSource.js';
+import type { SourceLocation } from '../model/location.js';
+import type { PrometheusDataSource } from '../model/promql.js';
+import type { SloDefinition } from '../model/slo.js';
+import { NativeDataSource, readDataSource } from './promqlSource.js';
 import { check, failer } from './schemaCheck.js';
-import type { SloDefinition } from './slo.js';
-import { DefinitionError, type SourceLocation, type YamlDocument } from './yamlSource.js';
+import { DefinitionError, type YamlDocument } from './yamlSource.js';
 
 export interface LocatedDataSource {
   dataSource: PrometheusDataSource;

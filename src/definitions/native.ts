@@ -1,9 +1,10 @@
 import { parseDuration } from '../config/duration.js';
+import type { EventRules, Exclusion } from '../model/eventRules.js';
+import type { SourceLocation } from '../model/location.js';
+import type { GoodCondition, SloDefinition, WindowSpec } from '../model/slo.js';
 import {
   complement,
   DEFAULT_RULES,
-  type EventRules,
-  type Exclusion,
   type ExclusionSpec,
   isDefaultRules,
   RuleError,
@@ -14,9 +15,8 @@ import {
 import { readPrometheusIndicator } from './promqlSource.js';
 import { NativeCompositeSlo, NativeSlo } from './schema.js';
 import { check, type Fail, failer } from './schemaCheck.js';
-import type { GoodCondition, SloDefinition, WindowSpec } from './slo.js';
 import { describeWindow, isTimeZone, nominalWindowMs } from './window.js';
-import { DefinitionError, type SourceLocation, type YamlDocument } from './yamlSource.js';
+import { DefinitionError, type YamlDocument } from './yamlSource.js';
 
 const LATENCY = /^\s*(<=|<)\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s)\s*$/;
 const US_PER_UNIT: Record<string, number> = { us: 1, µs: 1, ms: 1_000, s: 1_000_000 };

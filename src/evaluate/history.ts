@@ -1,8 +1,8 @@
-import type { Correction } from '../definitions/corrections.js';
-import { indicatorsOf, type SloDefinition } from '../definitions/slo.js';
 import { clip } from '../definitions/timeWindows.js';
+import type { Correction } from '../model/correction.js';
+import type { SparseCounts } from '../model/histogram.js';
+import { indicatorsOf, type SloDefinition } from '../model/slo.js';
 import type { BucketStore } from '../store/buckets.js';
-import type { SparseCounts } from '../store/histogram.js';
 import type { TimelineStore } from '../store/timeline.js';
 import { windowRange } from './calendar.js';
 import { type CorrectionIntervals, correctionIntervals } from './corrections.js';

@@ -1,16 +1,19 @@
-import type { Correction } from '../definitions/corrections.js';
 import { rulesText } from '../definitions/eventRules.js';
-import { type Indicator, indicatorsOf, type SloDefinition } from '../definitions/slo.js';
-import { clip, type Interval } from '../definitions/timeWindows.js';
+import { clip } from '../definitions/timeWindows.js';
+import type { BurnWindow } from '../model/budget.js';
+import type { Correction } from '../model/correction.js';
+import { type Indicator, indicatorsOf, type SloDefinition } from '../model/slo.js';
+import type { EventCounts } from '../model/status.js';
+import type { Interval } from '../model/timeWindow.js';
 import { type BucketStore, type CountKey, ruleCountKey } from '../store/buckets.js';
 import type { ClosedSlices } from '../store/slices.js';
 import type { BucketSums } from '../store/slotCache.js';
 import { compositeCounts, type SliceSeries, summariseSlices } from './budgeting.js';
 import { windowRange } from './calendar.js';
 import { addEvents, correctionIntervals, NO_EVENTS, withoutEvents } from './corrections.js';
-import { type BurnWindow, burnWindows } from './math.js';
+import { burnWindows } from './math.js';
 import { type SeriesSource, selectedSeries } from './select.js';
-import type { EvaluationInput, EventCounts } from './status.js';
+import type { EvaluationInput } from './status.js';
 
 /** Good and valid events of an indicator from store sums: availability counts requests, latency timed ones. */
 export function indicatorCounts(indicator: Indicator, counts: BucketSums): EventCounts {

@@ -1,11 +1,12 @@
-import type { Correction } from '../definitions/corrections.js';
 import type { SloRegistry } from '../definitions/registry.js';
-import type { SloDefinition } from '../definitions/slo.js';
+import type { Correction } from '../model/correction.js';
+import type { SloDefinition } from '../model/slo.js';
+import type { EventCounts, SloStatus } from '../model/status.js';
 import type { BucketStore, WindowCounts } from '../store/buckets.js';
 import type { StatusStore } from '../store/statuses.js';
 import { indicatorCounts, storeInput } from './inputs.js';
 import { type ExternalCounts, noEvents } from './source.js';
-import { type EventCounts, evaluateSlo, type SloStatus } from './status.js';
+import { evaluateSlo } from './status.js';
 
 export function eventCounts(definition: SloDefinition, counts: WindowCounts): EventCounts {
   return indicatorCounts(definition.indicator, counts);

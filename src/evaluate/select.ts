@@ -1,4 +1,4 @@
-import type { Indicator, SloDefinition } from '../definitions/slo.js';
+import type { Indicator, SloDefinition } from '../model/slo.js';
 import type { SeriesOfService, SeriesRow } from '../store/buckets.js';
 
 /** Trace series carry the span kind as their source; by default only server spans are requests served. */

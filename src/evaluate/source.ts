@@ -1,4 +1,4 @@
-import type { SloDefinition } from '../definitions/slo.js';
+import type { SloDefinition } from '../model/slo.js';
 import { burnWindows } from './math.js';
 import type { EvaluationInput } from './status.js';
 

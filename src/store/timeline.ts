@@ -1,6 +1,6 @@
 import { badKey, validKey } from '../definitions/eventRules.js';
+import { addCounts, decodeCounts, estimateAtOrUnder, type SparseCounts } from '../model/histogram.js';
 import type { Db } from './database.js';
-import { addCounts, decodeCounts, estimateAtOrUnder, type SparseCounts } from './histogram.js';
 
 /**
  * Sums of some series slot by slot (a minute, or an hour where minutes have aged out), as columns: a chart

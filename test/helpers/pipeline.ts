@@ -1,5 +1,6 @@
+import { DEFAULT_CARDINALITY_LIMITS } from '../../src/config/cardinality.js';
 import { SloRegistry } from '../../src/definitions/registry.js';
-import { DEFAULT_CARDINALITY_LIMITS, SeriesLimiter } from '../../src/ingest/cardinality.js';
+import { SeriesLimiter } from '../../src/ingest/cardinality.js';
 import { IngestPipeline } from '../../src/ingest/pipeline.js';
 import { BucketStore } from '../../src/store/buckets.js';
 import { openDatabase } from '../../src/store/database.js';

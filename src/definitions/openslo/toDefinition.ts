@@ -1,6 +1,5 @@
 import { Value } from 'typebox/value';
 import { describe, mostUseful } from '../../config/schemaErrors.js';
-import { parseGood } from '../native.js';
 import type {
   BudgetingMethod,
   CalendarUnit,
@@ -10,7 +9,8 @@ import type {
   SloDefinition,
   TimeSlices,
   WindowSpec,
-} from '../slo.js';
+} from '../../model/slo.js';
+import { parseGood } from '../native.js';
 import { describeWindow, NOMINAL_UNIT_MS, nominalWindowMs } from '../window.js';
 import { DefinitionError, type YamlDocument } from '../yamlSource.js';
 import type { IndicatorSource, OpenSloObject } from './objects.js';

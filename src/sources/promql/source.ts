@@ -1,10 +1,13 @@
 import { formatDuration } from '../../config/duration.js';
-import { type PromQlIndicator, withWindow } from '../../definitions/promqlSource.js';
-import type { SloDefinition } from '../../definitions/slo.js';
+import { withWindow } from '../../definitions/promqlSource.js';
 import { type WindowRange, windowRange } from '../../evaluate/calendar.js';
-import { type BurnWindow, burnWindows } from '../../evaluate/math.js';
+import { burnWindows } from '../../evaluate/math.js';
 import type { ExternalCounts } from '../../evaluate/source.js';
-import type { EvaluationInput, EventCounts } from '../../evaluate/status.js';
+import type { EvaluationInput } from '../../evaluate/status.js';
+import type { BurnWindow } from '../../model/budget.js';
+import type { PromQlIndicator } from '../../model/promql.js';
+import type { SloDefinition } from '../../model/slo.js';
+import type { EventCounts } from '../../model/status.js';
 import { instantQuery, PromQlError } from './client.js';
 
 /** Queries in flight at once per refresh: enough to finish quickly, few enough not to flood the engine. */
