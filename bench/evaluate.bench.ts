@@ -125,7 +125,7 @@ function sloguardRound(count: number) {
     const evaluator = new SloEvaluator(
       new BucketStore(db, MINUTE_RETENTION_DAYS),
       new StatusStore(db),
-      () => registry,
+      { registry },
       60_000,
     );
     const timed = (atMs: number) => {

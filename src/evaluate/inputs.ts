@@ -6,8 +6,8 @@ import { type Indicator, indicatorsOf, type SloDefinition } from '../model/slo.j
 import type { EventCounts } from '../model/status.js';
 import type { Interval } from '../model/timeWindow.js';
 import { type BucketStore, type CountKey, ruleCountKey } from '../store/buckets.js';
-import type { ClosedSlices } from '../store/slices.js';
 import type { BucketSums } from '../store/slotCache.js';
+import type { ClosedSlices } from './budgeting.js';
 import { compositeCounts, type SliceSeries, summariseSlices } from './budgeting.js';
 import { windowRange } from './calendar.js';
 import { addEvents, correctionIntervals, NO_EVENTS, withoutEvents } from './corrections.js';

@@ -1,4 +1,4 @@
-import type { SloRegistry } from '../definitions/registry.js';
+import type { CurrentRegistry } from '../definitions/registry.js';
 import type { Correction } from '../model/correction.js';
 import type { SloDefinition } from '../model/slo.js';
 import type { EventCounts, SloStatus } from '../model/status.js';
@@ -44,11 +44,11 @@ export class SloEvaluator {
     private readonly buckets: BucketStore,
     private readonly statuses: StatusStore,
     /** The current SLOs: a reload swaps them, and the next tick evaluates the new set. */
-    private readonly registry: () => SloRegistry,
+    private readonly definitions: CurrentRegistry,
     readonly intervalMs: number,
   ) {
     for (const status of statuses.loadAll()) {
-      if (registry().byName.has(status.name)) this.latest.set(status.name, status);
+      if (definitions.registry.byName.has(status.name)) this.latest.set(status.name, status);
     }
   }
 
@@ -57,7 +57,7 @@ export class SloEvaluator {
     const corrections = this.corrections();
     const results = this.buckets.readPass(() => {
       const series = this.buckets.seriesReader();
-      return this.registry().definitions.map((definition) => {
+      return this.definitions.registry.definitions.map((definition) => {
         const external = this.external.find((source) => source.reads(definition));
         if (external) return this.evaluateExternal(definition, external, nowMs);
         const input = storeInput(this.buckets, definition, series, nowMs, corrections);
@@ -79,7 +79,7 @@ export class SloEvaluator {
 
   /** The latest status of each SLO, in definition order. */
   current(): SloStatus[] {
-    return this.registry().definitions.flatMap((d) => this.latest.get(d.name) ?? []);
+    return this.definitions.registry.definitions.flatMap((d) => this.latest.get(d.name) ?? []);
   }
 
   status(name: string): SloStatus | undefined {
@@ -110,7 +110,9 @@ export class SloEvaluator {
 
   /** One tick: asks external sources (bounded by their timeouts), then evaluates every SLO. */
   async tick(nowMs = Date.now()): Promise<SloStatus[]> {
-    await Promise.all(this.external.map((source) => source.refresh(this.registry().definitions, nowMs)));
+    await Promise.all(
+      this.external.map((source) => source.refresh(this.definitions.registry.definitions, nowMs)),
+    );
     return this.evaluateAll(nowMs);
   }
 

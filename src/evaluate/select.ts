@@ -1,5 +1,5 @@
+import type { SeriesOfService, SeriesRow } from '../model/series.js';
 import type { Indicator, SloDefinition } from '../model/slo.js';
-import type { SeriesOfService, SeriesRow } from '../store/buckets.js';
 
 /** Trace series carry the span kind as their source; by default only server spans are requests served. */
 const DEFAULT_SPAN_KINDS: readonly string[] = ['server'];

@@ -29,7 +29,7 @@ export function pipelineOf(buckets: BucketStore, maxQueued: number): IngestPipel
   );
   return new IngestPipeline(
     buckets,
-    () => new SloRegistry([]),
+    { registry: new SloRegistry([]) },
     maxQueued,
     { retentionMs: 400 * 86_400_000, maxSkewMs: 300_000 },
     limiter,
