@@ -17,7 +17,7 @@ import { type AppOptions, buildApp } from './http/app.js';
 import { type DeclaredLabels, SeriesLimiter } from './ingest/cardinality.js';
 import { LOG_FORMATS, logFormatNames } from './ingest/loadbalancer/formats.js';
 import { IngestPipeline } from './ingest/pipeline.js';
-import { ServiceRoutes } from './ingest/routes.js';
+import { ServiceRoutes } from './ingest/routeTemplates.js';
 import { LbScraper } from './ingest/scrape/scraper.js';
 import { LogTailer } from './ingest/tail/tailer.js';
 import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
