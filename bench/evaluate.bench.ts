@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MINUTE_RETENTION_DAYS } from '../src/config/config.js';
 import { SloRegistry } from '../src/definitions/registry.js';
 import type { SloDefinition } from '../src/definitions/slo.js';
-import { SloEvaluator } from '../src/evaluate/scheduler.js';
+import { SloEvaluator } from '../src/schedule/scheduler.js';
 import { BucketStore } from '../src/store/buckets.js';
 import { openDatabase } from '../src/store/database.js';
 import { StatusStore } from '../src/store/statuses.js';

@@ -19,6 +19,11 @@ export function indicatorCounts(indicator: Indicator, counts: BucketSums): Event
   return { good: counts.total - counts.errors, valid: counts.total, errorBound: 0 };
 }
 
+/** Good and valid events of an SLO's indicator from store sums. */
+export function eventCounts(definition: SloDefinition, counts: BucketSums): EventCounts {
+  return indicatorCounts(definition.indicator, counts);
+}
+
 /** What a window read counts for an indicator besides total and errors: its threshold or its counting rule. */
 export const countKeyOf = (indicator: Indicator): CountKey | undefined =>
   indicator.good.kind === 'latency'

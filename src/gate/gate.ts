@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SloRegistry } from '../definitions/registry.js';
-import type { SloEvaluator } from '../evaluate/scheduler.js';
 import type { SloStatus } from '../evaluate/status.js';
+import type { SloEvaluator } from '../schedule/scheduler.js';
 import type { DeploymentStore } from '../store/deployments.js';
 import { isStorageFault, type StorageWatch } from '../store/faults.js';
 import type { GateDecisionStore } from '../store/gateDecisions.js';

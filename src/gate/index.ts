@@ -1,6 +1,6 @@
 import type { GateRetention } from '../config/config.js';
 import type { SloRegistry } from '../definitions/registry.js';
-import type { SloEvaluator } from '../evaluate/scheduler.js';
+import type { SloEvaluator } from '../schedule/scheduler.js';
 import type { BucketStore } from '../store/buckets.js';
 import type { Db } from '../store/database.js';
 import { DeploymentStore } from '../store/deployments.js';

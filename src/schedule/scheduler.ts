@@ -1,15 +1,11 @@
 import type { Correction } from '../definitions/corrections.js';
 import type { SloRegistry } from '../definitions/registry.js';
 import type { SloDefinition } from '../definitions/slo.js';
-import type { BucketStore, WindowCounts } from '../store/buckets.js';
+import { storeInput } from '../evaluate/inputs.js';
+import { type ExternalCounts, noEvents } from '../evaluate/source.js';
+import { evaluateSlo, type SloStatus } from '../evaluate/status.js';
+import type { BucketStore } from '../store/buckets.js';
 import type { StatusStore } from '../store/statuses.js';
-import { indicatorCounts, storeInput } from './inputs.js';
-import { type ExternalCounts, noEvents } from './source.js';
-import { type EventCounts, evaluateSlo, type SloStatus } from './status.js';
-
-export function eventCounts(definition: SloDefinition, counts: WindowCounts): EventCounts {
-  return indicatorCounts(definition.indicator, counts);
-}
 
 /**
  * Milliseconds until the next tick: the next multiple of the interval on the wall clock (so ticks land on
