@@ -18,6 +18,7 @@ import { DEFAULT_MINUTE_RETENTION_DAYS } from '../src/config/config.js';
 import { SloRegistry } from '../src/definitions/registry.js';
 import type { SloDefinition } from '../src/definitions/slo.js';
 import { SloEvaluator } from '../src/schedule/scheduler.js';
+import { StoreCounts } from '../src/sources/store/counts.js';
 import { BucketStore } from '../src/store/buckets.js';
 import { openDatabase } from '../src/store/database.js';
 import { StatusStore } from '../src/store/statuses.js';
@@ -119,7 +120,7 @@ function evaluateSloguard(count: number) {
     const db = openDatabase(dbPath);
     const registry = new SloRegistry(definitions(count));
     const evaluator = new SloEvaluator(
-      new BucketStore(db, MINUTE_RETENTION_DAYS),
+      new StoreCounts(new BucketStore(db, MINUTE_RETENTION_DAYS)),
       new StatusStore(db),
       () => registry,
       60_000,

@@ -14,6 +14,7 @@ import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
 import { SpanDecoder } from './ingest/zipkin/decoder.js';
 import { SloEvaluator } from './schedule/scheduler.js';
 import { PrometheusCounts } from './sources/promql/source.js';
+import { StoreCounts } from './sources/store/counts.js';
 import { BucketStore } from './store/buckets.js';
 import { WalCheckpointer } from './store/checkpointer.js';
 import { CorrectionStore } from './store/corrections.js';
@@ -132,7 +133,12 @@ export function createSloguard(config: Config): Sloguard {
   );
   const registry = () => current.registry;
   const buckets = new BucketStore(db, config.minuteRetentionDays);
-  const evaluator = new SloEvaluator(buckets, new StatusStore(db), registry, config.evaluationIntervalMs);
+  const evaluator = new SloEvaluator(
+    new StoreCounts(buckets),
+    new StatusStore(db),
+    registry,
+    config.evaluationIntervalMs,
+  );
   evaluator.addSource(new PrometheusCounts());
   const corrections = new CorrectionStore(db, () => current.corrections);
   evaluator.useCorrections(() => corrections.all());

@@ -1,5 +1,15 @@
 import type { Indicator, SloDefinition } from '../definitions/slo.js';
-import type { SeriesOfService, SeriesRow } from '../store/buckets.js';
+
+/** What selection reads of a series kept in sloguard's store: its key. */
+export interface SelectableSeries {
+  kind: string;
+  source: string;
+  service: string;
+  operation: string;
+  method: string;
+}
+
+type SeriesKind = Exclude<Indicator['source'], 'prometheus'>;
 
 /** Trace series carry the span kind as their source; by default only server spans are requests served. */
 const DEFAULT_SPAN_KINDS: readonly string[] = ['server'];
@@ -10,7 +20,7 @@ const DEFAULT_SPAN_KINDS: readonly string[] = ['server'];
  */
 export function selects(
   definition: SloDefinition,
-  series: SeriesRow,
+  series: SelectableSeries,
   indicator: Indicator = definition.indicator,
 ): boolean {
   const { source, select } = indicator;
@@ -25,14 +35,20 @@ export function selects(
 }
 
 /** Where an evaluation finds series: a list of every series, or the store's reader by service and route. */
-export type SeriesSource = readonly SeriesRow[] | SeriesOfService;
+export type SeriesSource<S extends SelectableSeries> =
+  | readonly S[]
+  | ((kind: SeriesKind, service: string, operation?: string) => readonly S[]);
 
 /** Series lists grouped by kind and service, built once per list (one per tick) and shared by its SLOs. */
-const byService = new WeakMap<readonly SeriesRow[], Map<string, SeriesRow[]>>();
+const byService = new WeakMap<readonly SelectableSeries[], Map<string, SelectableSeries[]>>();
 const serviceKey = (kind: string, service: string) => `${kind}\u0000${service}`;
 
-function candidatesIn(series: readonly SeriesRow[], kind: string, service: string): readonly SeriesRow[] {
-  let groups = byService.get(series);
+function candidatesIn<S extends SelectableSeries>(
+  series: readonly S[],
+  kind: string,
+  service: string,
+): readonly S[] {
+  let groups = byService.get(series) as Map<string, S[]> | undefined;
   if (!groups) {
     groups = new Map();
     for (const row of series) {
@@ -51,11 +67,11 @@ function candidatesIn(series: readonly SeriesRow[], kind: string, service: strin
  * selects one) are tried, so a tick of n SLOs over m series does not call `selects` n × m times, and series
  * of other services or routes (an overflow flood) cost it nothing when read through the store's index.
  */
-export function selectedSeries(
+export function selectedSeries<S extends SelectableSeries>(
   definition: SloDefinition,
-  series: SeriesSource,
+  series: SeriesSource<S>,
   indicator: Indicator = definition.indicator,
-): SeriesRow[] {
+): S[] {
   const service = indicator.select.service ?? definition.service;
   if (indicator.source === 'prometheus') return [];
   const candidates =

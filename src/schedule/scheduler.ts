@@ -1,10 +1,8 @@
 import type { Correction } from '../definitions/corrections.js';
 import type { SloRegistry } from '../definitions/registry.js';
 import type { SloDefinition } from '../definitions/slo.js';
-import { storeInput } from '../evaluate/inputs.js';
-import { type ExternalCounts, noEvents } from '../evaluate/source.js';
 import { evaluateSlo, type SloStatus } from '../evaluate/status.js';
-import type { BucketStore } from '../store/buckets.js';
+import { type CountsRead, type CountsSource, noEvents } from '../sources/counts.js';
 import type { StatusStore } from '../store/statuses.js';
 
 /**
@@ -20,10 +18,11 @@ export function delayToNextTick(nowMs: number, intervalMs: number): number {
 }
 
 /**
- * Runs the pure evaluation for every SLO on each tick: reads window sums from the store, computes each
- * SloStatus, keeps the latest in memory for the gate and the API, and persists them. Each tick evaluates at the
- * wall time it runs; how old a status is comes from the monotonic clock, so wall-clock steps do not make a
- * fresh status stale or an old one fresh (see isStale).
+ * Runs the pure evaluation for every SLO on each tick: asks the count sources (a Prometheus-compatible engine
+ * for the SLOs it reads, the store for the rest), computes each SloStatus, keeps the latest in memory for the
+ * gate and the API, and persists them. Each tick evaluates at the wall time it runs; how old a status is comes
+ * from the monotonic clock, so wall-clock steps do not make a fresh status stale or an old one fresh (see
+ * isStale).
  */
 export class SloEvaluator {
   private latest = new Map<string, SloStatus>();
@@ -31,17 +30,19 @@ export class SloEvaluator {
   private readonly evaluatedMonotonic = new WeakMap<SloStatus, number>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  private readonly external: ExternalCounts[] = [];
+  /** Asked in order: the first that reads an SLO supplies its counts; the store, last, reads every SLO. */
+  private readonly sources: CountsSource[];
   private readonly listeners: Array<(statuses: readonly SloStatus[], durationMs: number) => void> = [];
   private corrections: () => readonly Correction[] = () => [];
 
   constructor(
-    private readonly buckets: BucketStore,
+    store: CountsSource,
     private readonly statuses: StatusStore,
     /** The current SLOs: a reload swaps them, and the next tick evaluates the new set. */
     private readonly registry: () => SloRegistry,
     readonly intervalMs: number,
   ) {
+    this.sources = [store];
     for (const status of statuses.loadAll()) {
       if (registry().byName.has(status.name)) this.latest.set(status.name, status);
     }
@@ -50,15 +51,15 @@ export class SloEvaluator {
   evaluateAll(nowMs = Date.now()): SloStatus[] {
     const startedAt = performance.now();
     const corrections = this.corrections();
-    const results = this.buckets.readPass(() => {
-      const series = this.buckets.seriesReader();
-      return this.registry().definitions.map((definition) => {
-        const external = this.external.find((source) => source.reads(definition));
-        if (external) return this.evaluateExternal(definition, external, nowMs);
-        const input = storeInput(this.buckets, definition, series, nowMs, corrections);
-        return evaluateSlo(definition, input, nowMs);
+    const evaluateEach = () =>
+      this.registry().definitions.map((definition) => {
+        const source = this.sources.find((candidate) => candidate.reads(definition))!;
+        return this.evaluate(definition, source.read(definition, nowMs, corrections), nowMs);
       });
-    });
+    const results = this.sources.reduce<() => SloStatus[]>(
+      (reads, source) => () => source.readPass(reads),
+      evaluateEach,
+    )();
     this.statuses.saveAll(results);
     this.latest = new Map(results.map((status) => [status.name, status]));
     for (const status of results) this.evaluatedMonotonic.set(status, startedAt);
@@ -98,14 +99,14 @@ export class SloEvaluator {
     this.corrections = corrections;
   }
 
-  /** Adds a source of counts outside the store (a Prometheus-compatible engine) for the SLOs it reads. */
-  addSource(source: ExternalCounts): void {
-    this.external.push(source);
+  /** Adds a source of counts outside the store (a Prometheus-compatible engine), asked before the store. */
+  addSource(source: CountsSource): void {
+    this.sources.splice(this.sources.length - 1, 0, source);
   }
 
-  /** One tick: asks external sources (bounded by their timeouts), then evaluates every SLO. */
+  /** One tick: asks the sources for what they need (bounded by their timeouts), then evaluates every SLO. */
   async tick(nowMs = Date.now()): Promise<SloStatus[]> {
-    await Promise.all(this.external.map((source) => source.refresh(this.registry().definitions, nowMs)));
+    await Promise.all(this.sources.map((source) => source.refresh(this.registry().definitions, nowMs)));
     return this.evaluateAll(nowMs);
   }
 
@@ -113,8 +114,7 @@ export class SloEvaluator {
    * An SLO whose source failed keeps its last numbers, marked stale, so the gate applies its no-data policy
    * instead of trusting or blocking on them.
    */
-  private evaluateExternal(definition: SloDefinition, source: ExternalCounts, nowMs: number): SloStatus {
-    const read = source.read(definition);
+  private evaluate(definition: SloDefinition, read: CountsRead, nowMs: number): SloStatus {
     if (!('failure' in read)) return evaluateSlo(definition, read, nowMs);
     const previous =
       this.latest.get(definition.name) ??
