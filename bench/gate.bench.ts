@@ -1,11 +1,13 @@
 /**
- * Deploy gate latency under load: p50/p99 of `GET /api/v1/gate` at 1,000 requests/s (autocannon) against a
- * real `sloguard serve`, while Zipkin spans are posted to the same process at 50,000 spans/s
- * (`POST /api/v2/spans`, 100 batches of 500 per second). Baseline in the same run: a bare fastify route in its
- * own process, hit at the same rate while the span load keeps running; sloguard's own /healthz under the same
- * load (what the gate itself adds); and the gate again without the span load (what ingest costs it). The
- * targets take turns in rounds and each figure is the median of its rounds (every round is printed).
- * Target: gate p99 ≤ 5 ms.
+ * Deploy gate latency: `GET /api/v1/gate` of a real `sloguard serve` at a constant arrival rate (1,000
+ * requests/s, open loop, latency from each request's due time: coordinated omission corrected, bench/paced.ts),
+ * against a bare fastify route in its own process at the same rate in the same round, while Zipkin spans are
+ * posted to sloguard at 50,000 spans/s (100 batches of 500 per second, from a third process), and again
+ * without the span load. sloguard's /healthz under the same load shows what the gate adds to the process's
+ * own floor. Targets take turns in each round and the p99 ratio is taken within the round.
+ * Targets (#23): gate p99 ≤ 1.5× bare fastify's, loaded and quiet; gate p99 ≤ 5 ms.
+ *
+ *   BENCH_ROUNDS=2 BENCH_ROUND_SECONDS=3 npm run bench -- gate
  */
 import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
@@ -16,15 +18,16 @@ import { stopChild } from '../test/helpers/process.js';
 import { SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { waitFor } from '../test/helpers/wait.js';
-import { median, report } from './report.js';
+import { Comparison, envInt, figure, rounds } from './method.js';
+import { type PacedResult, pacedLoad, quantile } from './paced.js';
 
-const GATE_RATE = Number(process.env.BENCH_GATE_RATE ?? 1_000);
-const SPANS_PER_SECOND = Number(process.env.BENCH_SPANS_PER_SECOND ?? 50_000);
+const GATE_RATE = envInt('BENCH_GATE_RATE', 1_000);
+const SPANS_PER_SECOND = envInt('BENCH_SPANS_PER_SECOND', 50_000);
 /** OpenTelemetry's batch span processor exports at most 512 spans per request; Zipkin reporters similar. */
-const SPANS_PER_BATCH = Number(process.env.BENCH_SPANS_PER_BATCH ?? 500);
+const SPANS_PER_BATCH = envInt('BENCH_SPANS_PER_BATCH', 500);
 /** Each target is measured in ROUNDS rounds of ROUND_SECONDS, taking turns. */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 5);
+const ROUNDS = rounds(5);
+const ROUND_SECONDS = envInt('BENCH_ROUND_SECONDS', 5);
 
 /** The bare baseline: the smallest fastify app answering JSON, run as its own process like sloguard. */
 if (process.argv[2] === '--bare-server') {
@@ -121,6 +124,52 @@ async function spanLoad(url: string, seconds: number): Promise<{ finished: Promi
   return { finished };
 }
 
+/** One paced round against `url`; every answer must be a 2xx. */
+async function measure(url: string, seconds = ROUND_SECONDS): Promise<PacedResult> {
+  const result = await pacedLoad(url, GATE_RATE, seconds);
+  if (result.non2xx > 0 || result.errors > 0) {
+    const answer = (await (await fetch(url)).text()).slice(0, 500);
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors: ${answer}`);
+  }
+  return result;
+}
+
+function p99(result: PacedResult): number {
+  return quantile(result.latenciesMs, 0.99);
+}
+
+/**
+ * Rounds in which the targets take turns (the order rotating), each round printing every target's
+ * p50 / p99 / p99.9 / max and the client's own send lag; returns the results by target, round by round.
+ */
+async function takeTurns<T extends string>(
+  title: string,
+  targets: Record<T, string>,
+): Promise<Record<T, PacedResult[]>> {
+  const names = Object.keys(targets) as T[];
+  const results = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<T, PacedResult[]>;
+  for (let round = 0; round < ROUNDS; round++) {
+    const line: string[] = [];
+    for (const name of names.map((_, i) => names[(i + round) % names.length]!)) {
+      const result = await measure(targets[name]);
+      results[name].push(result);
+      const ms = (q: number) => quantile(result.latenciesMs, q).toFixed(2);
+      line.push(
+        `${name} p50 ${ms(0.5)} p99 ${ms(0.99)} p99.9 ${ms(0.999)} max ${ms(1)} (send lag ${result.sendLagMs.toFixed(1)})`,
+      );
+    }
+    process.stdout.write(`  round ${round + 1} ${title} (ms): ${line.join('; ')}\n`);
+  }
+  return results;
+}
+
+/** The within-round p99 ratio of sloguard's `ours` to `baseline`, printed as min / median / max. */
+function compareP99(label: string, ours: PacedResult[], baselineName: string, baseline: PacedResult[]) {
+  const comparison = new Comparison(label, 'ms', baselineName, 'ours/baseline');
+  for (const [i, result] of ours.entries()) comparison.add(p99(result), p99(baseline[i]!));
+  comparison.print();
+}
+
 async function main(): Promise<void> {
   const dir = tempDir('sloguard-bench-gate-');
   dir.file(
@@ -145,16 +194,19 @@ spec:
   const bare = spawn(
     process.execPath,
     ['--import', 'tsx', import.meta.filename, '--bare-server', String(barePort)],
-    {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
+    { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const bareUrl = `http://127.0.0.1:${barePort}/bare`;
   let sloguard: SloguardProcess | undefined;
   try {
     sloguard = await SloguardProcess.start({
       definitions: dir.path,
-      env: { SLOGUARD_CONFIG: config, SLOGUARD_EVALUATION_INTERVAL: '5s', SLOGUARD_LOG_LEVEL: 'info' },
+      env: {
+        SLOGUARD_CONFIG: config,
+        SLOGUARD_EVALUATION_INTERVAL: '5s',
+        SLOGUARD_LOG_LEVEL: 'info',
+        ...(process.env.BENCH_GATE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_GATE_NODE_OPTIONS } : {}),
+      },
     });
     const { url } = sloguard;
     const gateUrl = `${url}/api/v1/gate?service=web&environment=production`;
@@ -164,108 +216,62 @@ spec:
     });
     // Warm up both servers and give the evaluator data to decide on.
     await ingest(url, 6);
-    await run({ url: gateUrl, connections: 10, amount: 2_000 });
-    await run({ url: bareUrl, connections: 10, amount: 2_000 });
+    await measure(gateUrl, 2);
+    await measure(bareUrl, 2);
 
-    const targets = {
+    const spans = await spanLoad(url, ROUNDS * 3 * (ROUND_SECONDS + 1) + 2);
+    const loaded = await takeTurns('under span load', {
       gate: gateUrl,
       'bare fastify': bareUrl,
       'sloguard /healthz': `${url}/healthz`,
-    };
-    type Target = keyof typeof targets;
-    const p99s: Record<Target, number[]> = { gate: [], 'bare fastify': [], 'sloguard /healthz': [] };
-    const p50s: Record<Target, number[]> = { gate: [], 'bare fastify': [], 'sloguard /healthz': [] };
-    const measure = async (name: Target) => {
-      const target = targets[name];
-      const result = await run({
-        url: target,
-        connections: 10,
-        overallRate: GATE_RATE,
-        duration: ROUND_SECONDS,
-      });
-      if (result.non2xx > 0 || result.errors > 0) {
-        const answer = (await (await fetch(target)).text()).slice(0, 500);
-        throw new Error(`${target}: ${result.non2xx} non-2xx, ${result.errors} errors: ${answer}`);
-      }
-      p99s[name].push(result.latency.p99);
-      p50s[name].push(result.latency.p50);
-      return result;
-    };
-    // Rounds take turns under one continuous span load, so a noisy moment of this 2-core machine falls on
-    // every target alike rather than on whichever ran then.
-    const names = Object.keys(targets) as Target[];
-    const spans = await spanLoad(url, ROUNDS * names.length * (ROUND_SECONDS + 1) + 2);
-    let gateRequests = 0;
-    for (let round = 1; round <= ROUNDS; round++) {
-      const line: string[] = [];
-      for (const name of names) {
-        const result = await measure(name);
-        if (name === 'gate') gateRequests += result.requests.total;
-        line.push(`${name} p50 ${result.latency.p50} p99 ${result.latency.p99}`);
-      }
-      process.stdout.write(`round ${round} under span load (ms): ${line.join(', ')}\n`);
-    }
+    });
     const load = await spans.finished;
     if (load.non2xx > 0) throw new Error(`span load: ${load.non2xx} non-2xx answers`);
+    // What the span load costs the gate: the same rounds without it, the bare route taking turns too (an
+    // idle virtual machine wakes more slowly, so no load is not always faster).
+    const quiet = await takeTurns('without span load', { gate: gateUrl, 'bare fastify': bareUrl });
     const decision = (await (await fetch(gateUrl)).json()) as {
       decision: string;
       slos: Array<{ sli: number }>;
     };
-    // What the span load costs the gate: the same rounds without it, the bare route taking turns too (an
-    // idle virtual machine wakes more slowly, so no load is not always faster).
-    const quiet = { gate: [] as number[], bare: [] as number[] };
-    for (let round = 1; round <= ROUNDS; round++) {
-      for (const [name, target] of [
-        ['gate', gateUrl],
-        ['bare', targets['bare fastify']],
-      ] as const) {
-        const result = await run({
-          url: target,
-          connections: 10,
-          overallRate: GATE_RATE,
-          duration: ROUND_SECONDS,
-        });
-        quiet[name].push(result.latency.p99);
-      }
-    }
-    process.stdout.write(
-      `p99 per round without span load (ms): gate ${quiet.gate.join(', ')}; bare fastify ${quiet.bare.join(', ')}\n`,
-    );
 
     process.stdout.write(
-      `gate answered "${decision.decision}" (SLI ${decision.slos[0]?.sli}); ${ROUNDS} rounds of ${ROUND_SECONDS} s at ${GATE_RATE} req/s per target; figures are the median of the rounds\n`,
+      `gate answered "${decision.decision}" (SLI ${decision.slos[0]?.sli}); ${ROUNDS} rounds of ${ROUND_SECONDS} s at ${GATE_RATE} req/s per target, paced, latency from each request's due time\n`,
     );
-    report('span ingest', (load.ok * SPANS_PER_BATCH) / load.duration, 'spans/s', {
-      name: 'target',
-      value: SPANS_PER_SECOND,
-    });
-    report('gate requests', gateRequests / (ROUNDS * ROUND_SECONDS), 'req/s', {
-      name: 'target',
-      value: GATE_RATE,
-    });
-    // autocannon counts whole milliseconds: a baseline of 0 (under 1 ms) has no ratio.
-    const bareP50 = median(p50s['bare fastify']);
-    report(
-      'gate p50',
-      median(p50s.gate),
+    figure('span ingest during the loaded rounds', [(load.ok * SPANS_PER_BATCH) / load.duration], 'spans/s');
+    figure(
+      'gate answers per second, loaded rounds',
+      loaded.gate.map((r) => r.rate),
+      'req/s',
+    );
+    compareP99('gate p99 under span load', loaded.gate, 'bare fastify p99', loaded['bare fastify']);
+    compareP99(
+      'gate p99 under span load',
+      loaded.gate,
+      'sloguard /healthz p99 (same process)',
+      loaded['sloguard /healthz'],
+    );
+    compareP99('gate p99 without span load', quiet.gate, 'bare fastify p99', quiet['bare fastify']);
+    figure(
+      'gate p50 under span load',
+      loaded.gate.map((r) => quantile(r.latenciesMs, 0.5)),
       'ms',
-      bareP50 > 0 ? { name: 'bare fastify p50', value: bareP50 } : undefined,
     );
-    const gateP99 = median(p99s.gate);
-    report('gate p99', gateP99, 'ms', { name: 'bare fastify p99', value: median(p99s['bare fastify']) });
-    report('gate p99', gateP99, 'ms', { name: 'target', value: 5 });
-    report('gate p99', gateP99, 'ms', {
-      name: 'sloguard /healthz p99 (same process, same load)',
-      value: median(p99s['sloguard /healthz']),
-    });
-    report('gate p99 under span load', gateP99, 'ms', {
-      name: 'gate p99 without it',
-      value: median(quiet.gate),
-    });
-    report('gate p99 without span load', median(quiet.gate), 'ms', {
-      name: 'bare fastify p99 without span load',
-      value: median(quiet.bare),
-    });
+    figure(
+      'bare fastify p50 under span load',
+      loaded['bare fastify'].map((r) => quantile(r.latenciesMs, 0.5)),
+      'ms',
+    );
+    figure(
+      'gate p99.9 under span load',
+      loaded.gate.map((r) => quantile(r.latenciesMs, 0.999)),
+      'ms',
+    );
+    figure(
+      'bare fastify p99.9 under span load',
+      loaded['bare fastify'].map((r) => quantile(r.latenciesMs, 0.999)),
+      'ms',
+    );
   } finally {
     await Promise.all([sloguard?.cleanup(), stopChild(bare)]);
     dir.cleanup();

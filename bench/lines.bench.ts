@@ -1,34 +1,60 @@
 /**
- * Lines per second importing a 1M-line nginx access log end to end (read, parse, route normalisation,
- * buckets committed to SQLite), beside mtail (Google's log-to-metrics tool, Debian `mtail`) counting the same
- * file by status and latency bucket with `--one_shot`, in the same run. Target: ≥ 500k lines/s and ≥ 5× mtail.
+ * Log import as whole processes, each timed from spawn to exit (start-up included) on the same generated
+ * nginx access log (1M lines over 2 days and 19 routes by default): `node dist/cli/main.js import` into a
+ * fresh database, against mtail (`--one_shot`, Debian `mtail`) and GoAccess (JSON report, Debian
+ * `goaccess`), taking turns in each round. Every tool's counts (requests and 5xx) must equal the
+ * generator's. Also each tool's start-up (the same command on an empty file) and peak RSS.
+ * Targets (#23): ≥ 5× mtail and ≥ GoAccess, start-up ≤ 300 ms, peak RSS ≤ 150 MB.
+ *
+ *   BENCH_LINES=200000 BENCH_ROUNDS=2 npm run bench -- lines
  */
-import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { report } from './report.js';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { tempDir } from '../test/helpers/tmp.js';
+import { Comparison, envInt, figure, type ProcessRun, rounds, timeProcess } from './method.js';
 
-// The build, as `sloguard import` runs it (npm run bench builds first): its parsing threads load dist/.
-const dist = (path: string) => new URL(`../dist/${path}`, import.meta.url).href;
-const { loadConfig } = (await import(dist('config/config.js'))) as typeof import('../src/config/config.js');
-const { importLogFile } = (await import(
-  dist('ingest/loadbalancer/importFile.js')
-)) as typeof import('../src/ingest/loadbalancer/importFile.js');
-const { createSloguard } = (await import(dist('sloguard.js'))) as typeof import('../src/sloguard.js');
+const LINES = envInt('BENCH_LINES', 1_000_000);
+const ROUNDS = rounds(5);
+const DAYS = 2;
+const HOUR_MS = 3_600_000;
+const cli = join(import.meta.dirname, '../dist/cli/main.js');
+const definitions = join(import.meta.dirname, '../slo-definitions');
 
-const LINES = Number(process.env.BENCH_LINES ?? 1_000_000);
-/** The time the file covers: one busy hour of a mid-size service. */
-const SPAN_MS = 3_600_000;
-const dir = mkdtempSync(join(tmpdir(), 'sloguard-bench-lines-'));
-const logPath = join(dir, 'access.log');
+/** 19 routes of a mid-size service; `:id` becomes a number in the log and a template again in sloguard. */
+const ROUTES = [
+  '/',
+  '/login',
+  '/logout',
+  '/search',
+  '/cart',
+  '/checkout',
+  '/health',
+  '/api/users/:id',
+  '/api/users/:id/orders',
+  '/api/orders/:id',
+  '/api/orders/:id/items',
+  '/api/products/:id',
+  '/api/products/:id/reviews',
+  '/api/categories/:id',
+  '/api/payments/:id',
+  '/api/invoices/:id',
+  '/api/shipments/:id',
+  '/api/sessions',
+  '/api/recommendations',
+];
+const STATUSES = [200, 200, 200, 200, 200, 200, 201, 204, 301, 404, 500, 503];
 
-/** An hour of traffic (about 280 requests/s at 1M lines) over a few routes with ids, a mix of statuses and latencies, in nginx's sloguard format. */
-async function writeLog(): Promise<void> {
-  const out = createWriteStream(logPath);
-  const routes = ['/profile/', '/search?q=', '/api/orders/', '/static/', '/'];
-  const statuses = [200, 200, 200, 200, 201, 204, 301, 404, 500, 503];
-  const start = Date.UTC(2026, 10, 22, 0, 0, 0);
+interface Truth {
+  lines: number;
+  serverErrors: number;
+}
+
+/** Writes the log (seeded, so every run has the same lines) and returns what it holds. */
+async function writeLog(path: string): Promise<Truth> {
+  const out = createWriteStream(path);
+  const end = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+  const start = end - DAYS * 24 * HOUR_MS;
   let seed = 42;
   const random = () => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -36,14 +62,15 @@ async function writeLog(): Promise<void> {
   };
   const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   const pad = (n: number) => String(n).padStart(2, '0');
+  let serverErrors = 0;
   let chunk = '';
   for (let i = 0; i < LINES; i++) {
-    const t = new Date(start + Math.floor((i / LINES) * SPAN_MS));
+    const t = new Date(start + Math.floor((i / LINES) * (end - start)));
     const time = `${pad(t.getUTCDate())}/${months[t.getUTCMonth()]}/${t.getUTCFullYear()}:${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())} +0000`;
-    const route = routes[Math.floor(random() * routes.length)]!;
-    const id = Math.floor(random() * 100_000);
-    const path = route === '/' ? '/' : route === '/static/' ? `/static/app.${id % 40}.js` : `${route}${id}`;
-    const status = statuses[Math.floor(random() * statuses.length)]!;
+    const route = ROUTES[Math.floor(random() * ROUTES.length)]!;
+    const path = route.replaceAll(':id', () => String(1 + Math.floor(random() * 100_000)));
+    const status = STATUSES[Math.floor(random() * STATUSES.length)]!;
+    if (status >= 500) serverErrors += 1;
     const seconds = (random() * random() * 2).toFixed(3);
     chunk += `10.0.${i % 256}.${(i >> 8) % 256} - - [${time}] "GET ${path} HTTP/1.1" ${status} ${Math.floor(random() * 5000)} "-" "Mozilla/5.0 (X11; Linux x86_64) bench" ${seconds}\n`;
     if (chunk.length > 1_000_000) {
@@ -53,33 +80,51 @@ async function writeLog(): Promise<void> {
   }
   out.end(chunk);
   await new Promise<void>((r) => out.once('finish', () => r()));
+  return { lines: LINES, serverErrors };
 }
 
-async function sloguardLinesPerSecond(round: number): Promise<number> {
-  const config = {
-    ...loadConfig({}),
-    databasePath: join(dir, `sloguard-${round}.db`),
-    definitionsPath: resolve(import.meta.dirname, '../slo-definitions'),
-  };
-  const sloguard = createSloguard(config);
-  const started = process.hrtime.bigint();
-  const summary = await importLogFile(
-    logPath,
-    'nginx',
-    { source: 'bench', service: 'user-profile', routes: sloguard.routes },
-    sloguard.pipeline,
-  );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const stored = sloguard.db.prepare('SELECT SUM(total) AS n FROM minute_buckets').get() as { n: number };
-  // The WAL checkpoint thread keeps the process alive until it is stopped.
-  await sloguard.stopThreads();
-  sloguard.close();
-  if (summary.accepted !== LINES || stored.n !== LINES) {
-    throw new Error(
-      `sloguard counted ${summary.accepted} lines, stored ${stored.n}; expected ${LINES}: ${JSON.stringify(summary.problems.slice(0, 3))}`,
-    );
+interface Tool {
+  name: string;
+  /** Runs the tool on a file as a whole process; checks its counts against `truth` when given. */
+  run(file: string, truth?: Truth): ProcessRun;
+}
+
+function check(tool: string, counted: Truth, truth: Truth): void {
+  if (counted.lines !== truth.lines || counted.serverErrors !== truth.serverErrors) {
+    throw new Error(`${tool} counted ${JSON.stringify(counted)}; the file holds ${JSON.stringify(truth)}`);
   }
-  return LINES / seconds;
+}
+
+function sloguard(dir: string): Tool {
+  let runs = 0;
+  return {
+    name: 'sloguard import',
+    run(file, truth) {
+      runs += 1;
+      const database = join(dir, `sloguard-${runs}.db`);
+      const run = timeProcess(
+        process.execPath,
+        [cli, 'import', '--format', 'nginx', '--service', 'shop', file],
+        {
+          ...process.env,
+          SLOGUARD_DATABASE: database,
+          SLOGUARD_DEFINITIONS: definitions,
+        },
+      );
+      if (truth) {
+        const db = new Database(database, { readonly: true });
+        const stored = db
+          .prepare('SELECT SUM(total) AS lines, SUM(errors) AS serverErrors FROM hour_buckets')
+          .get() as Truth;
+        const series = (db.prepare('SELECT COUNT(*) AS n FROM series').get() as { n: number }).n;
+        db.close();
+        check('sloguard', stored, truth);
+        if (series !== ROUTES.length)
+          throw new Error(`sloguard stored ${series} series, not ${ROUTES.length}`);
+      }
+      return run;
+    },
+  };
 }
 
 /** mtail program: requests by status, and a request_time histogram by status. */
@@ -92,62 +137,108 @@ histogram request_seconds by status buckets 0.05, 0.1, 0.25, 0.5, 1, 2.5
 }
 `;
 
-function mtailLinesPerSecond(): number | undefined {
-  if (!existsSync('/usr/bin/mtail')) {
-    console.warn('*** mtail is missing (apt-get install -y mtail): no baseline ***');
-    return undefined;
-  }
+function mtail(dir: string): Tool {
   const progs = join(dir, 'progs');
-  rmSync(progs, { recursive: true, force: true });
-  spawnSync('mkdir', ['-p', progs]);
+  mkdirSync(progs);
   writeFileSync(join(progs, 'nginx.mtail'), MTAIL_PROGRAM);
-  const started = process.hrtime.bigint();
-  const run = spawnSync(
-    '/usr/bin/mtail',
-    [
-      '--one_shot',
-      '--one_shot_format',
-      'prometheus',
-      '--progs',
-      progs,
-      '--logs',
-      logPath,
-      '--address',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--logtostderr',
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const counted = [...run.stdout.matchAll(/^requests_total\{[^}]*\} (\d+)/gm)].reduce(
-    (sum, m) => sum + Number(m[1]),
-    0,
-  );
-  if (counted !== LINES)
-    throw new Error(`mtail counted ${counted} of ${LINES} lines: ${run.stderr.slice(-2000)}`);
-  return LINES / seconds;
+  return {
+    name: 'mtail --one_shot',
+    run(file, truth) {
+      const run = timeProcess('/usr/bin/mtail', [
+        '--one_shot',
+        '--one_shot_format',
+        'prometheus',
+        '--progs',
+        progs,
+        '--logs',
+        file,
+        '--address',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--logtostderr',
+      ]);
+      if (truth) {
+        const counted = { lines: 0, serverErrors: 0 };
+        for (const m of run.stdout.matchAll(/^requests_total\{[^}]*status="(\d+)"[^}]*\} (\d+)/gm)) {
+          counted.lines += Number(m[2]);
+          if (m[1]!.startsWith('5')) counted.serverErrors += Number(m[2]);
+        }
+        check('mtail', counted, truth);
+      }
+      return run;
+    },
+  };
 }
 
-/** Runs per tool, alternating; the best of each is reported (the machine is shared, so the noise is all slowdown). */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+function goaccess(dir: string): Tool {
+  const report = join(dir, 'goaccess.json');
+  return {
+    name: 'GoAccess',
+    run(file, truth) {
+      const run = timeProcess('/usr/bin/goaccess', [
+        file,
+        '--log-format',
+        '%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %T',
+        '--date-format',
+        '%d/%b/%Y',
+        '--time-format',
+        '%H:%M:%S',
+        '--no-global-config',
+        '--no-progress',
+        '-o',
+        report,
+      ]);
+      if (truth) {
+        const json = JSON.parse(readFileSync(report, 'utf8')) as {
+          general: { valid_requests: number };
+          status_codes: { data: Array<{ data: string; hits: { count: number } }> };
+        };
+        const serverErrors = json.status_codes.data
+          .filter((group) => group.data.startsWith('5'))
+          .reduce((sum, group) => sum + group.hits.count, 0);
+        check('GoAccess', { lines: json.general.valid_requests, serverErrors }, truth);
+      }
+      return run;
+    },
+  };
+}
 
+const dir = tempDir('sloguard-bench-lines-');
 try {
-  await writeLog();
-  let mtail: number | undefined;
-  let ours = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    const mtailRun = mtailLinesPerSecond();
-    if (mtailRun !== undefined) mtail = Math.max(mtail ?? 0, mtailRun);
-    ours = Math.max(ours, await sloguardLinesPerSecond(round));
-  }
-  report(
-    `sloguard import, ${LINES.toLocaleString('en-US')}-line nginx file, end to end`,
-    ours,
-    'lines/s',
-    mtail === undefined ? undefined : { name: 'mtail --one_shot', value: mtail },
+  const log = join(dir.path, 'access.log');
+  const empty = dir.file('empty.log', '');
+  const truth = await writeLog(log);
+  const tools = [sloguard(dir.path), mtail(dir.path)];
+  if (existsSync('/usr/bin/goaccess')) tools.push(goaccess(dir.path));
+  else
+    process.stdout.write('*** goaccess is missing (apt-get install -y goaccess): no GoAccess baseline ***\n');
+  if (!existsSync('/usr/bin/mtail')) throw new Error('mtail is missing (apt-get install -y mtail)');
+  const [ours, ...baselines] = tools as [Tool, ...Tool[]];
+  const label = `${LINES.toLocaleString('en-US')}-line ${DAYS}-day ${ROUTES.length}-route nginx file, whole process`;
+  const rates = baselines.map((b) => new Comparison(`import, ${label}`, 'lines/s', b.name, 'ours/baseline'));
+  const startups = baselines.map(
+    (b) => new Comparison('start-up (empty file)', 'ms', b.name, 'ours/baseline'),
   );
+  const peaks = new Map(tools.map((t) => [t.name, [] as number[]]));
+  for (let round = 0; round < ROUNDS; round++) {
+    // Turns rotate so no tool always runs right after the file was written or right after another's teardown.
+    const order = tools.map((_, i) => tools[(i + round) % tools.length]!);
+    const runs = new Map<string, { rate: number; startupMs: number }>();
+    for (const tool of order) {
+      const full = tool.run(log, truth);
+      const start = tool.run(empty);
+      peaks.get(tool.name)!.push(full.peakRssMb);
+      runs.set(tool.name, { rate: LINES / (full.ms / 1000), startupMs: start.ms });
+    }
+    baselines.forEach((b, i) => {
+      rates[i]!.add(runs.get(ours.name)!.rate, runs.get(b.name)!.rate);
+      startups[i]!.add(runs.get(ours.name)!.startupMs, runs.get(b.name)!.startupMs);
+    });
+  }
+  for (const c of [...rates, ...startups]) c.print();
+  for (const [name, values] of peaks) figure(`peak RSS of ${name}, whole file`, values, 'MB');
+  process.stdout.write('every tool counted the lines and 5xx answers the generator wrote, in every round\n');
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  dir.cleanup();
 }

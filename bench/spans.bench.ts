@@ -4,7 +4,9 @@
  * run: a bare fastify route that only JSON.parses the same body and answers 202. Target: ≥ 200k spans/s and
  * ≥ 60% of the baseline. Each server runs in its own process (this file with `serve <kind>`), so the load
  * generator and the server do not share a core; rounds alternate between the two so a burst of load from
- * elsewhere does not fall on one side only.
+ * elsewhere does not fall on one side only, and the ratio is taken within each round (bench/method.ts).
+ *
+ *   BENCH_ROUNDS=2 BENCH_SECONDS=3 npm run bench -- spans
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,16 +19,16 @@ import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import type * as ConfigModule from '../src/config/config.js';
 import type * as MainModule from '../src/main.js';
-import { report } from './report.js';
+import { Comparison, envInt, rounds } from './method.js';
 
 /** The build, as `npm start` runs it: worker threads (span parsing, checkpoints) start only from compiled files. */
 const built = async <T>(path: string) =>
   (await import(pathToFileURL(join(import.meta.dirname, '../dist', path)).href)) as T;
 
 const SPANS_PER_BATCH = 500;
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-/** The machine is shared: both servers are measured in alternating rounds and each keeps its best round. */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = envInt('BENCH_SECONDS', 5);
+/** The machine is shared: both servers are measured in alternating rounds, the ratio taken within each. */
+const ROUNDS = rounds(5);
 const CONNECTIONS = 10;
 
 const SLO = `apiVersion: sloguard/v1
@@ -138,8 +140,6 @@ interface Side {
   dir: string;
   url: string;
   child: ChildProcess;
-  /** Best batches per second of any round. */
-  best: number;
   /** Batches answered in all rounds, warm-up included. */
   answered: number;
 }
@@ -152,17 +152,26 @@ if (process.argv[2] === 'serve') {
   try {
     for (const kind of ['baseline', 'sloguard']) {
       const dir = mkdtempSync(join(tmpdir(), `sloguard-bench-spans-${kind}-`));
-      sides.push({ dir, ...(await startServer(kind, dir)), best: 0, answered: 0 });
+      sides.push({ dir, ...(await startServer(kind, dir)), answered: 0 });
     }
     for (const side of sides) side.answered += await round(side.url, body, 2);
+    const comparison = new Comparison(
+      `POST /api/v2/spans, JSON batches of ${SPANS_PER_BATCH}, ${CONNECTIONS} connections, validated and committed`,
+      'spans/s',
+      'bare fastify route (JSON.parse, 202)',
+      'ours/baseline',
+    );
     for (let i = 0; i < ROUNDS; i++) {
-      for (const side of sides) {
+      // Which side goes first alternates, so neither always follows the other's teardown of a round.
+      const spansPerSecond = new Map<Side, number>();
+      for (const side of i % 2 === 0 ? sides : [...sides].reverse()) {
         const batches = await round(side.url, body, SECONDS);
         side.answered += batches;
-        side.best = Math.max(side.best, batches / SECONDS);
+        spansPerSecond.set(side, (batches / SECONDS) * SPANS_PER_BATCH);
       }
+      comparison.add(spansPerSecond.get(sides[1]!)!, spansPerSecond.get(sides[0]!)!);
     }
-    const [baseline, ours] = sides as [Side, Side];
+    const ours = sides[1]!;
     await stop(ours.child);
     // Every span of every answered batch must be in the committed buckets (autocannon does not count the
     // answers still in flight when a round ends, so a few more may be stored).
@@ -172,12 +181,7 @@ if (process.argv[2] === 'serve') {
     if (stored < ours.answered * SPANS_PER_BATCH) {
       throw new Error(`${stored} spans stored for ${ours.answered} batches of ${SPANS_PER_BATCH}`);
     }
-    report(
-      `POST /api/v2/spans, JSON batches of ${SPANS_PER_BATCH}, ${CONNECTIONS} connections, validated and committed, best of ${ROUNDS} rounds`,
-      ours.best * SPANS_PER_BATCH,
-      'spans/s',
-      { name: 'bare fastify route (JSON.parse, 202)', value: baseline.best * SPANS_PER_BATCH },
-    );
+    comparison.print();
   } finally {
     for (const side of sides) {
       await stop(side.child);

@@ -19,7 +19,7 @@ export function evaluationStatus(
 /**
  * Asynchronous gate evaluations for callers that poll (Spinnaker's webhook stage): created with a wait, the
  * gate is asked again on each poll until it allows or the wait is over, so an override or a recovered budget
- * counts at the next poll. Each ask is a decision in the audit trail, like any other.
+ * counts at the next poll. Each ask is a decision in the audit trail, like any other, answered once committed.
  */
 export class GateEvaluations {
   constructor(
@@ -28,8 +28,8 @@ export class GateEvaluations {
     private readonly answerOf: (decision: GateDecision) => unknown,
   ) {}
 
-  private decide(evaluation: GateEvaluation, nowMs: number): GateEvaluation {
-    const decision = this.gate.decide(evaluation.request as GateRequest, nowMs);
+  private async decide(evaluation: GateEvaluation, nowMs: number): Promise<GateEvaluation> {
+    const decision = await this.gate.decideCommitted(evaluation.request as GateRequest, nowMs);
     return {
       ...evaluation,
       status: evaluationStatus(decision, nowMs, evaluation.deadlineMs),
@@ -38,8 +38,8 @@ export class GateEvaluations {
     };
   }
 
-  start(request: GateRequest, waitMs: number, nowMs = Date.now()): GateEvaluation {
-    const evaluation = this.decide(
+  async start(request: GateRequest, waitMs: number, nowMs = Date.now()): Promise<GateEvaluation> {
+    const evaluation = await this.decide(
       {
         id: randomUUID(),
         request,
@@ -56,10 +56,10 @@ export class GateEvaluations {
   }
 
   /** The evaluation as of now: a running one is decided again. */
-  poll(id: string, nowMs = Date.now()): GateEvaluation | undefined {
+  async poll(id: string, nowMs = Date.now()): Promise<GateEvaluation | undefined> {
     const evaluation = this.store.get(id);
     if (evaluation?.status !== 'RUNNING') return evaluation;
-    const next = this.decide(evaluation, nowMs);
+    const next = await this.decide(evaluation, nowMs);
     this.store.save(next, false);
     return next;
   }

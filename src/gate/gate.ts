@@ -136,6 +136,22 @@ export class DeployGate {
     return decision;
   }
 
+  /**
+   * A decision answered only once the audit trail holds it, whichever route asks: decisions are committed in
+   * groups after the turn of the event loop, and CI must never act on an answer the audit trail lost. One
+   * that cannot be committed is answered by the no-data policy.
+   */
+  async decideCommitted(request: GateRequest, nowMs = Date.now()): Promise<GateDecision> {
+    const decision = this.decide(request, nowMs);
+    try {
+      await this.stores.decisions.committed();
+    } catch (error) {
+      if (!isStorageFault(error)) throw error;
+      return unrecordedDecision(decision, error);
+    }
+    return decision;
+  }
+
   /** Writes a decision's freeze, audit row and release marker. */
   private record(
     decision: GateDecision,

@@ -16,7 +16,11 @@ export type RouteAccess = Scope | PublicArea | 'public';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Set by a route to override the default access rule below. */
+    /**
+     * Who may call the route: health is public; ingest routes need `ingest`; the gate and deployment markers
+     * `gate`; corrections, overrides and reload `admin`; other API reads and /docs `read`; pages the dashboard.
+     * Every route declares it: one without fails at registration, so no route is open by accident.
+     */
     access?: RouteAccess;
   }
   interface FastifyRequest {
@@ -32,25 +36,6 @@ export interface RouteEntry {
   method: string;
   url: string;
   access: RouteAccess;
-}
-
-const INGEST_PATHS = /^\/api\/(v2\/spans|v1\/spans|v1\/ingest\/)/;
-
-/**
- * The access rule of a route when it does not declare one: health is public; ingest routes need `ingest`;
- * the gate and deployment markers `gate`; overrides and any other write `admin`; reads `read`; pages
- * outside /api are the dashboard. New routes are therefore never open by accident.
- */
-export function defaultAccess(method: string, url: string): RouteAccess {
-  if (url === '/healthz' || url === '/readyz') return 'public';
-  if (url === '/metrics') return 'metrics';
-  if (INGEST_PATHS.test(url)) return 'ingest';
-  const reads = method === 'GET' || method === 'HEAD';
-  if (url === '/api/v1/gate' || url.startsWith('/api/v1/gate/evaluations')) return 'gate';
-  if (url === '/api/v1/deployments' && method === 'POST') return 'gate';
-  if (!reads) return 'admin';
-  if (url.startsWith('/api/') || url.startsWith('/docs')) return 'read';
-  return 'dashboard';
 }
 
 function bearer(header: string | undefined): string | undefined {
@@ -108,8 +93,9 @@ export default fp<{ auth: AuthSettings }>(
     app.decorate('routeTable', routeTable);
     app.addHook('onRoute', (route: RouteOptions) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
-      const access = route.config?.access ?? defaultAccess(methods[0]!, route.url ?? '');
-      route.config = { ...route.config, access };
+      const access = route.config?.access;
+      if (access === undefined)
+        throw new Error(`route ${methods.join('|')} ${route.url} declares no access (config.access)`);
       for (const method of methods) routeTable.push({ method, url: route.url ?? '', access });
     });
     app.addHook('onRequest', async (request) => {

@@ -1,4 +1,5 @@
 import type { SloRegistry } from '../definitions/registry.js';
+import { BatchedCommit } from '../store/batchedCommit.js';
 import type { BucketStore } from '../store/buckets.js';
 import { isStorageFault, type StorageWatch } from '../store/faults.js';
 import { BatchAggregate } from './aggregate.js';
@@ -27,24 +28,19 @@ export class BatchTooLargeError extends Error {
 /** No access-log line that counts is shorter: reading this many bytes per observation keeps a batch in bounds. */
 const MIN_LINE_BYTES = 16;
 
-interface Submission {
-  batch: BatchAggregate;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
 /**
- * Group commit: batches submitted while a flush is pending are written in one transaction, then every
- * submitter is answered. A submit resolves only after its data is committed; past `maxQueued` observations
- * waiting, new batches are refused rather than held in memory, and a batch larger than `maxQueued` is refused
- * for good (BatchTooLargeError). When a group fails for anything but the storage, each batch is written again
- * on its own, so one bad batch fails only its own submitter. Every batch passes the series caps
- * (SeriesLimiter) on its way to the store, whichever source it came from.
+ * Batches are written by group commit (BatchedCommit): a submit resolves only after its data is committed;
+ * past `maxQueued` observations waiting, new batches are refused rather than held in memory, and a batch
+ * larger than `maxQueued` is refused for good (BatchTooLargeError). When a group fails for anything but the
+ * storage, each batch is written again on its own, so one bad batch fails only its own submitter. Every batch
+ * passes the series caps (SeriesLimiter) on its way to the store, whichever source it came from.
  */
 export class IngestPipeline {
-  private queue: Submission[] = [];
-  private queued = 0;
-  private scheduled = false;
+  private readonly writer = new BatchedCommit<BatchAggregate>(
+    (batches) => this.commit(batches.length === 1 ? batches[0]! : BatchAggregate.combine(batches)),
+    // A full disk fails every batch alike; anything else may be one batch's fault.
+    (error) => !isStorageFault(error),
+  );
 
   constructor(
     private readonly buckets: BucketStore,
@@ -74,7 +70,7 @@ export class IngestPipeline {
   }
 
   get queuedObservations(): number {
-    return this.queued;
+    return this.writer.waiting;
   }
 
   submit(batch: BatchAggregate): Promise<void> {
@@ -82,54 +78,21 @@ export class IngestPipeline {
     if (batch.observations > this.maxQueued) {
       return Promise.reject(new BatchTooLargeError(batch.observations, this.maxQueued));
     }
-    if (this.queued + batch.observations > this.maxQueued) {
-      return Promise.reject(new QueueFullError(`write queue full (${this.queued} observations waiting)`));
+    const queued = this.writer.waiting;
+    if (queued + batch.observations > this.maxQueued) {
+      return Promise.reject(new QueueFullError(`write queue full (${queued} observations waiting)`));
     }
     try {
       this.storage?.assertWritable();
     } catch (error) {
       return Promise.reject(error);
     }
-    this.queued += batch.observations;
-    const committed = new Promise<void>((resolve, reject) => this.queue.push({ batch, resolve, reject }));
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
-    return committed;
+    return this.writer.submit(batch, batch.observations);
   }
 
   /** Writes everything pending now. */
   flush(): void {
-    this.scheduled = false;
-    const group = this.queue;
-    this.queue = [];
-    this.queued = 0;
-    if (group.length === 0) return;
-    if (group.length === 1) {
-      this.commitEach(group);
-      return;
-    }
-    try {
-      this.commit(BatchAggregate.combine(group.map((s) => s.batch)));
-    } catch (error) {
-      // A full disk fails every batch alike; anything else may be one batch's fault.
-      if (isStorageFault(error)) for (const submission of group) submission.reject(error);
-      else this.commitEach(group);
-      return;
-    }
-    for (const submission of group) submission.resolve();
-  }
-
-  private commitEach(group: readonly Submission[]): void {
-    for (const { batch, resolve, reject } of group) {
-      try {
-        this.commit(batch);
-        resolve();
-      } catch (error) {
-        reject(error);
-      }
-    }
+    this.writer.flush();
   }
 
   /** Commits one batch through the series caps; a failed commit takes back the series it admitted. */

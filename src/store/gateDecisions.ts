@@ -1,4 +1,5 @@
 import type { SloStatus } from '../evaluate/status.js';
+import { BatchedCommit } from './batchedCommit.js';
 import type { Db } from './database.js';
 
 /** One row of the append-only audit trail of gate decisions. */
@@ -56,12 +57,9 @@ export interface DecisionQuery {
  * objects refers to that row.
  */
 export class GateDecisionStore {
-  private readonly insertAll;
   private readonly query;
   private readonly pruneAll;
-  private pending: GateDecisionRecord[] = [];
-  private scheduled = false;
-  private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  private readonly writer: BatchedCommit<GateDecisionRecord>;
   /** The last stored inputs of each list of SLOs, by the identity of the status objects. */
   private readonly storedInputs = new Map<string, StoredInputs>();
 
@@ -71,7 +69,7 @@ export class GateDecisionStore {
        VALUES (@id, @decidedAtMs, @service, @environment, @version, @changeType, @decision, @reason, @request, @answer, @inputsId)`,
     );
     const insertInputs = db.prepare<[string]>(`INSERT INTO gate_inputs (statuses) VALUES (?)`);
-    this.insertAll = db.transaction((records: GateDecisionRecord[]) => {
+    const insertAll = db.transaction((records: readonly GateDecisionRecord[]) => {
       // Kept apart until the commit succeeds: a rolled back row id must not be referred to later.
       const added = new Map<string, StoredInputs>();
       for (const { statuses, ...record } of records) {
@@ -89,6 +87,9 @@ export class GateDecisionStore {
         });
       }
       return added;
+    });
+    this.writer = new BatchedCommit((records) => {
+      for (const [key, inputs] of insertAll(records)) this.storedInputs.set(key, inputs);
     });
     const newestBeyond = db
       .prepare<[number], number>(
@@ -121,40 +122,18 @@ export class GateDecisionStore {
   }
 
   append(record: GateDecisionRecord): void {
-    this.pending.push(record);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      // Callers waiting on committed() hear of a failure; nothing may throw out of the event loop.
-      setImmediate(() => this.commitPending());
-    }
+    this.writer.add(record);
   }
 
   /** Resolves once every decision appended so far is committed. */
   committed(): Promise<void> {
-    if (this.pending.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return this.writer.committed();
   }
 
   /** Commits the decisions not yet written, in one transaction; throws if that fails. */
   flush(): void {
-    const error = this.commitPending();
-    if (error !== undefined) throw error;
-  }
-
-  private commitPending(): unknown {
-    this.scheduled = false;
-    const waiters = this.waiters.splice(0);
-    try {
-      if (this.pending.length > 0) {
-        for (const [key, inputs] of this.insertAll(this.pending.splice(0)))
-          this.storedInputs.set(key, inputs);
-      }
-    } catch (error) {
-      for (const waiter of waiters) waiter.reject(error);
-      return error;
-    }
-    for (const waiter of waiters) waiter.resolve();
-    return undefined;
+    const failure = this.writer.flush();
+    if (failure !== undefined) throw failure;
   }
 
   /**

@@ -37,68 +37,82 @@ const view = (c: Correction | RecordedCorrection) => {
 const corrections: FastifyPluginAsyncTypebox = async (app) => {
   const { corrections: store } = app.sloguard;
 
-  app.post('/api/v1/corrections', { schema: { body: CorrectionSpec } }, async (request, reply) => {
-    const { body } = request;
-    // Read at use: a reload replaces the definition set.
-    const { registry } = app.sloguard;
-    try {
-      correctionWindow(body.window);
-    } catch (error) {
-      if (!(error instanceof TimeWindowError)) throw error;
-      throw new HttpError(400, 'invalid_request', `${error.field}: ${error.reason}`, `body.${error.field}`);
-    }
-    const unknownSlos = (body.appliesTo.slos ?? []).filter((name) => !registry.byName.has(name));
-    if (unknownSlos.length > 0)
-      throw new HttpError(
-        400,
-        'invalid_request',
-        `no SLO named ${unknownSlos.join(', ')}`,
-        'body.appliesTo.slos',
-      );
-    const unknownServices = (body.appliesTo.services ?? []).filter((s) => !registry.byService.has(s));
-    if (unknownServices.length > 0) {
-      throw new HttpError(
-        400,
-        'invalid_request',
-        `no SLO is defined for service ${unknownServices.join(', ')}`,
-        'body.appliesTo.services',
-      );
-    }
-    const created = store.create(body, actorOf(request), Date.now());
-    if (!created) {
-      throw new HttpError(
-        409,
-        'too_many_corrections',
-        `${MAX_ACTIVE_CORRECTIONS} corrections are in force already: delete some first`,
-      );
-    }
-    request.log.info({ correction: created.id, actor: created.actor }, 'correction added');
-    return reply.code(201).header('location', `/api/v1/corrections/${created.id}`).send(view(created));
-  });
+  app.post(
+    '/api/v1/corrections',
+    { config: { access: 'admin' }, schema: { body: CorrectionSpec } },
+    async (request, reply) => {
+      const { body } = request;
+      // Read at use: a reload replaces the definition set.
+      const { registry } = app.sloguard;
+      try {
+        correctionWindow(body.window);
+      } catch (error) {
+        if (!(error instanceof TimeWindowError)) throw error;
+        throw new HttpError(400, 'invalid_request', `${error.field}: ${error.reason}`, `body.${error.field}`);
+      }
+      const unknownSlos = (body.appliesTo.slos ?? []).filter((name) => !registry.byName.has(name));
+      if (unknownSlos.length > 0)
+        throw new HttpError(
+          400,
+          'invalid_request',
+          `no SLO named ${unknownSlos.join(', ')}`,
+          'body.appliesTo.slos',
+        );
+      const unknownServices = (body.appliesTo.services ?? []).filter((s) => !registry.byService.has(s));
+      if (unknownServices.length > 0) {
+        throw new HttpError(
+          400,
+          'invalid_request',
+          `no SLO is defined for service ${unknownServices.join(', ')}`,
+          'body.appliesTo.services',
+        );
+      }
+      const created = store.create(body, actorOf(request), Date.now());
+      if (!created) {
+        throw new HttpError(
+          409,
+          'too_many_corrections',
+          `${MAX_ACTIVE_CORRECTIONS} corrections are in force already: delete some first`,
+        );
+      }
+      request.log.info({ correction: created.id, actor: created.actor }, 'correction added');
+      return reply.code(201).header('location', `/api/v1/corrections/${created.id}`).send(view(created));
+    },
+  );
 
-  app.get('/api/v1/corrections', async () => ({ corrections: store.list().map(view) }));
+  app.get('/api/v1/corrections', { config: { access: 'read' } }, async () => ({
+    corrections: store.list().map(view),
+  }));
 
-  app.get('/api/v1/corrections/:id', { schema: { params: IdParams } }, async (request) => {
-    const found = store.get(request.params.id);
-    if (!found) throw new HttpError(404, 'not_found', `no correction "${request.params.id}"`, 'id');
-    return view(found);
-  });
+  app.get(
+    '/api/v1/corrections/:id',
+    { config: { access: 'read' }, schema: { params: IdParams } },
+    async (request) => {
+      const found = store.get(request.params.id);
+      if (!found) throw new HttpError(404, 'not_found', `no correction "${request.params.id}"`, 'id');
+      return view(found);
+    },
+  );
 
-  app.delete('/api/v1/corrections/:id', { schema: { params: IdParams } }, async (request) => {
-    const { id } = request.params;
-    const result = store.delete(id, actorOf(request), Date.now());
-    if (result === 'unknown') throw new HttpError(404, 'not_found', `no correction "${id}"`, 'id');
-    if (result === 'from-file')
-      throw new HttpError(
-        409,
-        'conflict',
-        `correction "${id}" is declared in a definitions file: remove it there`,
-        'id',
-      );
-    if (result === 'already-deleted')
-      throw new HttpError(409, 'conflict', `correction "${id}" was deleted already`, 'id');
-    request.log.info({ correction: id, actor: result.deletedBy }, 'correction deleted');
-    return view(result);
-  });
+  app.delete(
+    '/api/v1/corrections/:id',
+    { config: { access: 'admin' }, schema: { params: IdParams } },
+    async (request) => {
+      const { id } = request.params;
+      const result = store.delete(id, actorOf(request), Date.now());
+      if (result === 'unknown') throw new HttpError(404, 'not_found', `no correction "${id}"`, 'id');
+      if (result === 'from-file')
+        throw new HttpError(
+          409,
+          'conflict',
+          `correction "${id}" is declared in a definitions file: remove it there`,
+          'id',
+        );
+      if (result === 'already-deleted')
+        throw new HttpError(409, 'conflict', `correction "${id}" was deleted already`, 'id');
+      request.log.info({ correction: id, actor: result.deletedBy }, 'correction deleted');
+      return view(result);
+    },
+  );
 };
 export default corrections;

@@ -50,16 +50,22 @@ function serve(file: StaticFile, request: FastifyRequest, reply: FastifyReply): 
 const dashboard: FastifyPluginAsync = async (app) => {
   const assetsDir = resolve(DASHBOARDS_DIR, 'assets');
   const assets = new Map(readdirSync(assetsDir).map((name) => [name, load(join(assetsDir, name))]));
-  app.get<{ Params: { file: string } }>('/assets/:file', (request, reply) => {
-    const file = assets.get(request.params.file);
-    if (!file) return reply.callNotFound();
-    return serve(file, request, reply);
-  });
+  app.get<{ Params: { file: string } }>(
+    '/assets/:file',
+    { config: { access: 'dashboard' } },
+    (request, reply) => {
+      const file = assets.get(request.params.file);
+      if (!file) return reply.callNotFound();
+      return serve(file, request, reply);
+    },
+  );
   const chartJs = load(join(CHART_JS_DIR, 'chart.umd.min.js'));
-  app.get('/vendor/chart.js/chart.umd.min.js', (request, reply) => serve(chartJs, request, reply));
+  app.get('/vendor/chart.js/chart.umd.min.js', { config: { access: 'dashboard' } }, (request, reply) =>
+    serve(chartJs, request, reply),
+  );
   for (const [url, name] of Object.entries(PAGES)) {
     const page = load(join(DASHBOARDS_DIR, name));
-    app.get(url, (request, reply) => serve(page, request, reply));
+    app.get(url, { config: { access: 'dashboard' } }, (request, reply) => serve(page, request, reply));
   }
 };
 export default dashboard;

@@ -46,31 +46,39 @@ const deployments: FastifyPluginAsyncTypebox = async (app) => {
     })),
   });
 
-  app.post('/api/v1/deployments', { schema: { body: DeploymentBody } }, async (request, reply) => {
-    const { body } = request;
-    if (!registry.byService.has(body.service)) {
-      throw new HttpError(
-        400,
-        'invalid_request',
-        `no SLO is defined for service "${body.service}"`,
-        'service',
-      );
-    }
-    const nowMs = Date.now();
-    const deployment = service.record({
-      service: body.service,
-      ...(body.environment && { environment: body.environment }),
-      version: body.version,
-      deployedAtMs: parseTimeParam('time', body.time, acceptedRange(times, nowMs)) ?? nowMs,
-      ...(body.decision_id && { decisionId: body.decision_id }),
-    });
-    return reply.code(201).send(view(deployment, nowMs));
-  });
+  app.post(
+    '/api/v1/deployments',
+    { config: { access: 'gate' }, schema: { body: DeploymentBody } },
+    async (request, reply) => {
+      const { body } = request;
+      if (!registry.byService.has(body.service)) {
+        throw new HttpError(
+          400,
+          'invalid_request',
+          `no SLO is defined for service "${body.service}"`,
+          'service',
+        );
+      }
+      const nowMs = Date.now();
+      const deployment = service.record({
+        service: body.service,
+        ...(body.environment && { environment: body.environment }),
+        version: body.version,
+        deployedAtMs: parseTimeParam('time', body.time, acceptedRange(times, nowMs)) ?? nowMs,
+        ...(body.decision_id && { decisionId: body.decision_id }),
+      });
+      return reply.code(201).send(view(deployment, nowMs));
+    },
+  );
 
-  app.get('/api/v1/deployments', { schema: { querystring: serviceRangeQuery(500) } }, async (request) => {
-    const nowMs = Date.now();
-    const list = service.list(serviceRange(request.query, 50, acceptedRange(times, nowMs)));
-    return { deployments: list.map((d) => view(d, nowMs)) };
-  });
+  app.get(
+    '/api/v1/deployments',
+    { config: { access: 'read' }, schema: { querystring: serviceRangeQuery(500) } },
+    async (request) => {
+      const nowMs = Date.now();
+      const list = service.list(serviceRange(request.query, 50, acceptedRange(times, nowMs)));
+      return { deployments: list.map((d) => view(d, nowMs)) };
+    },
+  );
 };
 export default deployments;

@@ -61,37 +61,42 @@ function expiryMs(body: { expires_in?: string; expires_at?: string }, nowMs: num
 const overrides: FastifyPluginAsyncTypebox = async (app) => {
   const { overrides: service } = app.sloguard;
 
-  app.post('/api/v1/gate/overrides', { schema: { body: OverrideBody } }, async (request, reply) => {
-    const nowMs = Date.now();
-    const { body } = request;
-    try {
-      const created = service.create(
-        {
-          service: body.service,
-          environment: body.environment,
-          ...(body.sha !== undefined && { sha: body.sha }),
-          reason: body.reason,
-          ticket: body.ticket,
-          expiresAtMs: expiryMs(body, nowMs),
-        },
-        actorOf(request),
-        nowMs,
-      );
-      return reply
-        .code(201)
-        .header('location', `/api/v1/gate/overrides/${created.id}`)
-        .send(view(created, nowMs));
-    } catch (error) {
-      if (!(error instanceof OverrideRejected)) throw error;
-      const field =
-        error.field === 'expires_at' && body.expires_in !== undefined ? 'expires_in' : error.field;
-      throw new HttpError(400, 'invalid_request', error.message, field);
-    }
-  });
+  app.post(
+    '/api/v1/gate/overrides',
+    { config: { access: 'admin' }, schema: { body: OverrideBody } },
+    async (request, reply) => {
+      const nowMs = Date.now();
+      const { body } = request;
+      try {
+        const created = service.create(
+          {
+            service: body.service,
+            environment: body.environment,
+            ...(body.sha !== undefined && { sha: body.sha }),
+            reason: body.reason,
+            ticket: body.ticket,
+            expiresAtMs: expiryMs(body, nowMs),
+          },
+          actorOf(request),
+          nowMs,
+        );
+        return reply
+          .code(201)
+          .header('location', `/api/v1/gate/overrides/${created.id}`)
+          .send(view(created, nowMs));
+      } catch (error) {
+        if (!(error instanceof OverrideRejected)) throw error;
+        const field =
+          error.field === 'expires_at' && body.expires_in !== undefined ? 'expires_in' : error.field;
+        throw new HttpError(400, 'invalid_request', error.message, field);
+      }
+    },
+  );
 
   app.get(
     '/api/v1/gate/overrides',
     {
+      config: { access: 'read' },
       schema: {
         querystring: Type.Object({
           service: Type.Optional(Type.String()),
@@ -110,18 +115,30 @@ const overrides: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/api/v1/gate/overrides/:id', { schema: { params: IdParams } }, async (request) => {
-    const found = service.get(request.params.id);
-    if (!found) throw new HttpError(404, 'not_found', `no override "${request.params.id}"`, 'id');
-    return view(found);
-  });
+  app.get(
+    '/api/v1/gate/overrides/:id',
+    { config: { access: 'read' }, schema: { params: IdParams } },
+    async (request) => {
+      const found = service.get(request.params.id);
+      if (!found) throw new HttpError(404, 'not_found', `no override "${request.params.id}"`, 'id');
+      return view(found);
+    },
+  );
 
   const revoke = async (request: Parameters<typeof actorOf>[0] & { params: { id: string } }) => {
     const revoked = service.revoke(request.params.id, actorOf(request));
     if (!revoked) throw new HttpError(404, 'not_found', `no override "${request.params.id}"`, 'id');
     return view(revoked);
   };
-  app.delete('/api/v1/gate/overrides/:id', { schema: { params: IdParams } }, revoke);
-  app.post('/api/v1/gate/overrides/:id/revoke', { schema: { params: IdParams } }, revoke);
+  app.delete(
+    '/api/v1/gate/overrides/:id',
+    { config: { access: 'admin' }, schema: { params: IdParams } },
+    revoke,
+  );
+  app.post(
+    '/api/v1/gate/overrides/:id/revoke',
+    { config: { access: 'admin' }, schema: { params: IdParams } },
+    revoke,
+  );
 };
 export default overrides;

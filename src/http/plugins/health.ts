@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
 /** Liveness and readiness, always public. */
 const health: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { access: 'public' } }, async (_request, reply) => {
     const lost = app.sloguard.storage.problem();
     if (lost !== undefined) return reply.code(503).send({ status: 'storage_lost', reason: lost });
     const evaluated = app.sloguard.evaluator.current().length;

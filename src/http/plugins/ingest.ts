@@ -23,7 +23,7 @@ const ingest: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/v1/ingest/lb',
-    { schema: { querystring: IngestQuery }, bodyLimit: config.maxBodyBytes },
+    { config: { access: 'ingest' }, schema: { querystring: IngestQuery }, bodyLimit: config.maxBodyBytes },
     async (request, reply) => {
       const { format, service, status: statusFrom } = request.query;
       for (const field of ['source', 'service'] as const) {

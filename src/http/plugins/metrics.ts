@@ -59,7 +59,7 @@ export default fp(
       return payload;
     });
 
-    app.get('/metrics', async (_request, reply) => {
+    app.get('/metrics', { config: { access: 'metrics' } }, async (_request, reply) => {
       const text = await metrics.registry.metrics();
       return reply.type(metrics.registry.contentType).send(text);
     });

@@ -7,7 +7,7 @@ import { HttpError } from '../errors.js';
  * when it was refused (the old set keeps running), naming the first problem with its file:line:column.
  */
 const reload: FastifyPluginAsync<{ reload: () => Promise<ReloadResult> }> = async (app, options) => {
-  app.post('/-/reload', async () => {
+  app.post('/-/reload', { config: { access: 'admin' } }, async () => {
     const result = await options.reload();
     if (!result.ok) {
       const first = result.errors[0] ?? 'unknown problem';

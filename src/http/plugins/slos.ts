@@ -7,13 +7,13 @@ import { statusView } from '../views.js';
 const slos: FastifyPluginAsyncTypebox = async (app) => {
   const { evaluator } = app.sloguard;
 
-  app.get('/api/v1/slos', async () => ({
+  app.get('/api/v1/slos', { config: { access: 'read' } }, async () => ({
     slos: evaluator.current().map((status) => statusView(status, evaluator.isStale(status))),
   }));
 
   app.get(
     '/api/v1/slos/:name',
-    { schema: { params: Type.Object({ name: Type.String() }) } },
+    { config: { access: 'read' }, schema: { params: Type.Object({ name: Type.String() }) } },
     async (request) => {
       const status = evaluator.status(request.params.name);
       if (!status) throw new HttpError(404, 'not_found', `no SLO named "${request.params.name}"`, 'name');

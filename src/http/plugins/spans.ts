@@ -17,23 +17,27 @@ const spans: FastifyPluginAsync = async (app) => {
   // Zipkin reads the raw body whatever the content type says; so do we.
   takeRawBodies(app, config.maxBodyBytes);
 
-  app.post('/api/v2/spans', { bodyLimit: config.maxBodyBytes }, async (request, reply) => {
-    const gzip = isGzip(request.headers['content-encoding']);
-    const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
-    const protobuf = request.headers['content-type']?.toLowerCase().startsWith(PROTOBUF) === true;
-    const batch = pipeline.newBatch();
-    let summary: SpanSummary;
-    try {
-      // A span list is parsed whole (JSON.parse), at several times its size in memory: inflated, it may be
-      // no bigger than the body limit, where a log body (read in pieces) may inflate MAX_GZIP_RATIO times.
-      summary = await decoder.decode(body, protobuf, gzip ? config.maxBodyBytes : undefined, batch);
-    } catch (error) {
-      if (error instanceof SpansRejected)
-        throw new HttpError(error.status, error.code, error.message, error.path);
-      throw error;
-    }
-    await submitBatch(pipeline, batch);
-    return reply.code(202).send(summary);
-  });
+  app.post(
+    '/api/v2/spans',
+    { config: { access: 'ingest' }, bodyLimit: config.maxBodyBytes },
+    async (request, reply) => {
+      const gzip = isGzip(request.headers['content-encoding']);
+      const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+      const protobuf = request.headers['content-type']?.toLowerCase().startsWith(PROTOBUF) === true;
+      const batch = pipeline.newBatch();
+      let summary: SpanSummary;
+      try {
+        // A span list is parsed whole (JSON.parse), at several times its size in memory: inflated, it may be
+        // no bigger than the body limit, where a log body (read in pieces) may inflate MAX_GZIP_RATIO times.
+        summary = await decoder.decode(body, protobuf, gzip ? config.maxBodyBytes : undefined, batch);
+      } catch (error) {
+        if (error instanceof SpansRejected)
+          throw new HttpError(error.status, error.code, error.message, error.path);
+        throw error;
+      }
+      await submitBatch(pipeline, batch);
+      return reply.code(202).send(summary);
+    },
+  );
 };
 export default spans;

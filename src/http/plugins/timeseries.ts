@@ -65,6 +65,7 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/v1/slos/:name/timeseries',
     {
+      config: { access: 'read' },
       schema: {
         params: Type.Object({ name: Type.String() }),
         querystring: Type.Object({

@@ -1,0 +1,88 @@
+/**
+ * Open-loop load at a constant arrival rate, wrk2-style: request i is due at start + i/rate whatever became
+ * of the earlier ones, and its latency runs from that due time to the end of its answer. A server (or
+ * client) stall therefore shows in the latency of every request due during it (coordinated omission
+ * corrected), where a closed-loop tool like autocannon sends each second's requests in a burst and never
+ * counts the ones a stall kept it from sending.
+ */
+import { Pool } from 'undici';
+
+export interface PacedResult {
+  /** Answers per second actually completed. */
+  rate: number;
+  /** Latency from each request's due time, in ms, sorted ascending. */
+  latenciesMs: number[];
+  /** The client's own lag: the largest delay between a request's due time and its sending (ms). */
+  sendLagMs: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** The q-quantile (0 < q ≤ 1) of ascending values, nearest rank. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/**
+ * Sends GET `path` of `origin` at `rate` requests/s for `seconds` over up to `connections` keep-alive
+ * connections (more queue inside the pool, their wait counted), then waits for the last answer
+ * (bounded: a request still unanswered 10 s after the run ends counts as an error).
+ */
+export async function pacedLoad(
+  url: string,
+  rate: number,
+  seconds: number,
+  connections = 32,
+): Promise<PacedResult> {
+  const target = new URL(url);
+  const pool = new Pool(target.origin, {
+    connections,
+    pipelining: 1,
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
+  });
+  const path = `${target.pathname}${target.search}`;
+  const count = Math.round(rate * seconds);
+  const latenciesMs: number[] = [];
+  let non2xx = 0;
+  let errors = 0;
+  let sendLagMs = 0;
+  const inFlight = new Set<Promise<void>>();
+  const send = (dueMs: number) => {
+    sendLagMs = Math.max(sendLagMs, performance.now() - dueMs);
+    const request = pool
+      .request({ method: 'GET', path })
+      .then(async (answer) => {
+        await answer.body.dump();
+        if (answer.statusCode < 200 || answer.statusCode >= 300) non2xx += 1;
+        latenciesMs.push(performance.now() - dueMs);
+      })
+      .catch(() => {
+        errors += 1;
+      })
+      .finally(() => inFlight.delete(request));
+    inFlight.add(request);
+  };
+  const startMs = performance.now();
+  let next = 0;
+  // A 1 ms timer wakes the sender; each wake sends every request already due, so a late wake-up delays
+  // sends but never skips them (and the delay is charged to their latency).
+  await new Promise<void>((done) => {
+    const tick = () => {
+      const now = performance.now();
+      while (next < count && startMs + (next * 1000) / rate <= now) {
+        send(startMs + (next * 1000) / rate);
+        next += 1;
+      }
+      if (next < count) setTimeout(tick, Math.max(0, startMs + (next * 1000) / rate - performance.now()));
+      else done();
+    };
+    tick();
+  });
+  await Promise.all([...inFlight]);
+  const elapsedS = (performance.now() - startMs) / 1000;
+  await pool.close();
+  latenciesMs.sort((a, b) => a - b);
+  return { rate: latenciesMs.length / elapsedS, latenciesMs, sendLagMs, non2xx, errors };
+}

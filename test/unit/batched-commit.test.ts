@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { BatchedCommit } from '../../src/store/batchedCommit.js';
+
+/** A writer that records each group it was given and fails any group holding a "bad" item. */
+function recorder(failsOn = 'bad') {
+  const groups: string[][] = [];
+  const write = (items: readonly string[]) => {
+    if (items.includes(failsOn)) throw new Error(`cannot write ${failsOn}`);
+    groups.push([...items]);
+  };
+  return { groups, write };
+}
+
+describe('BatchedCommit', () => {
+  it('writes the items queued in one turn as one group and answers each caller after that write', async () => {
+    const { groups, write } = recorder();
+    const writer = new BatchedCommit(write);
+    const answered: string[] = [];
+    const calls = ['a', 'b', 'c'].map((item) => writer.submit(item).then(() => answered.push(item)));
+    expect(groups).toEqual([]);
+    await Promise.all(calls);
+    expect(groups).toEqual([['a', 'b', 'c']]);
+    expect(answered).toEqual(['a', 'b', 'c']);
+    await writer.submit('d');
+    expect(groups).toEqual([['a', 'b', 'c'], ['d']]);
+  });
+
+  it('counts the weight waiting and forgets it once the group is written', async () => {
+    const writer = new BatchedCommit(recorder().write);
+    const first = writer.submit('a', 40);
+    const second = writer.submit('b', 2);
+    expect(writer.waiting).toBe(42);
+    await Promise.all([first, second]);
+    expect(writer.waiting).toBe(0);
+  });
+
+  it('when retryAlone says so, writes each item of a failed group alone: only the bad item fails', async () => {
+    const { groups, write } = recorder();
+    const writer = new BatchedCommit(write, () => true);
+    const results = await Promise.allSettled(['a', 'bad', 'c'].map((item) => writer.submit(item)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toEqual(new Error('cannot write bad'));
+    expect(groups).toEqual([['a'], ['c']]);
+  });
+
+  it('without retryAlone a failed group fails all its callers and leaves nothing queued behind', async () => {
+    const { groups, write } = recorder();
+    let asked = 0;
+    const writer = new BatchedCommit(write, () => {
+      asked++;
+      return false;
+    });
+    const results = await Promise.allSettled(['a', 'bad'].map((item) => writer.submit(item)));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(asked).toBe(1);
+    expect(writer.waiting).toBe(0);
+    await writer.submit('c');
+    expect(groups).toEqual([['c']]);
+  });
+
+  it('committed() waits for everything added so far and hears of its failure', async () => {
+    const { groups, write } = recorder();
+    const writer = new BatchedCommit(write);
+    await expect(writer.committed()).resolves.toBeUndefined();
+    writer.add('a');
+    writer.add('b');
+    const both = writer.committed();
+    expect(groups).toEqual([]);
+    await both;
+    expect(groups).toEqual([['a', 'b']]);
+    writer.add('bad');
+    await expect(writer.committed()).rejects.toThrow('cannot write bad');
+    writer.add('c');
+    await expect(writer.committed()).resolves.toBeUndefined();
+    expect(groups).toEqual([['a', 'b'], ['c']]);
+  });
+
+  it('flush() writes at once, returns the first failure instead of throwing, and the later turn finds nothing', async () => {
+    const { groups, write } = recorder();
+    const writer = new BatchedCommit(write);
+    writer.add('a');
+    expect(writer.flush()).toBeUndefined();
+    expect(groups).toEqual([['a']]);
+    writer.add('bad');
+    expect(writer.flush()).toEqual(new Error('cannot write bad'));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(groups).toEqual([['a']]);
+  });
+});
