@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MINUTE_RETENTION_DAYS } from '../src/config/config.js';
 import { SloRegistry } from '../src/definitions/registry.js';
-import type { SloDefinition } from '../src/definitions/slo.js';
+import type { SloDefinition } from '../src/model/slo.js';
 import { SloEvaluator } from '../src/schedule/scheduler.js';
 import { StoreCounts } from '../src/sources/store/counts.js';
 import { BucketStore } from '../src/store/buckets.js';

@@ -4,7 +4,9 @@
  * (the range plus one SLO window of look-back) for an SLO reading 5 series. Baseline in the same run: the
  * same points computed the evaluator's way, its per-window store queries (storeInput) at every step.
  *
- *   npx tsx bench/timeseries.bench.ts [--series 5]
+ * Both are timed in each round and the speed-up is taken within the round (bench/method.ts).
+ *
+ *   BENCH_ROUNDS=3 npx tsx bench/timeseries.bench.ts [--series 5]
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,17 +14,18 @@ import { DEFAULT_MINUTE_RETENTION_DAYS } from '../src/config/config.js';
 import { loadDefinitions } from '../src/definitions/load.js';
 import { evaluateSlo } from '../src/evaluate/status.js';
 import { stepTimes } from '../src/evaluate/timeseries.js';
+import { binOf, encodeCounts } from '../src/model/histogram.js';
 import { storeInput } from '../src/sources/store/counts.js';
 import { SloHistoryReader } from '../src/sources/store/history.js';
 import { BucketStore } from '../src/store/buckets.js';
 import { openDatabase } from '../src/store/database.js';
-import { binOf, encodeCounts } from '../src/store/histogram.js';
 import { TimelineStore } from '../src/store/timeline.js';
 import { tempDir } from '../test/helpers/tmp.js';
-import { median, report } from './report.js';
+import { Comparison, rounds } from './method.js';
 
 const { values } = parseArgs({ options: { series: { type: 'string', default: '5' } } });
 const SERIES = Number(values.series);
+const ROUNDS = rounds(3);
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAYS = 56;
@@ -113,14 +116,10 @@ function backfill() {
   }
 }
 
-function time(runs: number, run: () => unknown): number {
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    run();
-    samples.push(performance.now() - started);
-  }
-  return median(samples);
+function timed(run: () => unknown): number {
+  const started = performance.now();
+  run();
+  return performance.now() - started;
 }
 
 backfill();
@@ -131,18 +130,24 @@ const range = { fromMs: END_MS - 28 * 86_400_000, toMs: END_MS, stepMs: HOUR_MS 
 for (const definition of loaded.definitions) {
   const points = reader.read(definition, range, END_MS).points;
   if (points.length !== 672) throw new Error(`expected 672 points, got ${points.length}`);
-  const ms = time(7, () => reader.read(definition, range, END_MS));
-  // The evaluator's way, once: eight window queries per series at each of the 672 steps.
   const series = buckets.listSeries();
-  const baseline = time(1, () =>
-    stepTimes(range).map((atMs) =>
-      evaluateSlo(definition, storeInput(buckets, definition, series, atMs), atMs),
-    ),
+  const comparison = new Comparison(
+    `${definition.name}: 28 days at 1h steps (672 points, ${SERIES} series)`,
+    'ms',
+    'per-step window queries',
+    'baseline/ours',
   );
-  report(`${definition.name}: 28 days at 1h steps (672 points, ${SERIES} series)`, ms, 'ms', {
-    name: 'per-step window queries',
-    value: baseline,
-  });
+  for (let round = 0; round < ROUNDS; round++) {
+    const ours = timed(() => reader.read(definition, range, END_MS));
+    // The evaluator's way: eight window queries per series at each of the 672 steps.
+    const baseline = timed(() =>
+      stepTimes(range).map((atMs) =>
+        evaluateSlo(definition, storeInput(buckets, definition, series, atMs), atMs),
+      ),
+    );
+    comparison.add(ours, baseline);
+  }
+  comparison.print();
 }
 db.close();
 dir.cleanup();

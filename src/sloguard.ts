@@ -1,5 +1,4 @@
 import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
-import type { Correction } from './definitions/corrections.js';
 import { loadDefinitions } from './definitions/load.js';
 import type { OpenSloObjects } from './definitions/openslo/objects.js';
 import { SloRegistry } from './definitions/registry.js';
@@ -12,6 +11,7 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { ServiceRoutes } from './ingest/routes.js';
 import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
 import { SpanDecoder } from './ingest/zipkin/decoder.js';
+import type { Correction } from './model/correction.js';
 import { SloEvaluator } from './schedule/scheduler.js';
 import { PrometheusCounts } from './sources/promql/source.js';
 import { StoreCounts } from './sources/store/counts.js';

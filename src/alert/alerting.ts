@@ -2,7 +2,8 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Config } from '../config/config.js';
 import type { NotificationRoute, NotificationSettings, NotificationTarget } from '../config/notifications.js';
 import type { SloRegistry } from '../definitions/registry.js';
-import type { SloStatus } from '../evaluate/status.js';
+import type { AlertEpisode } from '../model/alert.js';
+import type { SloStatus } from '../model/status.js';
 import type { AlertEpisodeStore } from '../store/alertEpisodes.js';
 import type { GateOverride } from '../store/gateOverrides.js';
 import type { OutboxStore } from '../store/outbox.js';
@@ -18,7 +19,7 @@ import { PAYLOAD_BUILDERS } from './notifiers/index.js';
 import { type AlertLog, type DispatcherOptions, OutboxDispatcher } from './outbox.js';
 import { targetsFor, targetsForService } from './routing.js';
 import { type Delivery, send } from './send.js';
-import { type AlertEpisode, type AlertEvent, resolution, transition } from './state.js';
+import { type AlertEvent, resolution, transition } from './state.js';
 
 /** A break-glass override as the gate announces it (the fields a notice shows). */
 export type OverrideNotice = Pick<

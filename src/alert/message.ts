@@ -1,7 +1,8 @@
 import { formatDuration } from '../config/duration.js';
 import { percentText } from '../evaluate/numbers.js';
-import type { SloStatus } from '../evaluate/status.js';
-import { type AlertEvent, type AlertLevel, severityOf } from './state.js';
+import type { AlertLevel } from '../model/alert.js';
+import type { SloStatus } from '../model/status.js';
+import { type AlertEvent, severityOf } from './state.js';
 
 /** Colour of a message, mapped by each chat kind onto what it can show. */
 export type Tone = 'critical' | 'warning' | 'resolved' | 'info';

@@ -1,4 +1,4 @@
-import type { OutgoingRequest } from './notifier.js';
+import type { OutgoingRequest } from '../model/notification.js';
 
 /** What one attempt came to: delivered, worth retrying (5xx, 429, 408, network), or refused for good. */
 export type Delivery =

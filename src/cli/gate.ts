@@ -3,7 +3,7 @@ import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { percentText } from '../evaluate/numbers.js';
 import type { GateAnswer } from '../gate/answer.js';
-import { CHANGE_TYPES } from '../gate/policy.js';
+import { CHANGE_TYPES } from '../model/gate.js';
 import { callSloguard } from './client.js';
 import { EXIT, type GATE_FORMATS } from './exitCodes.js';
 

@@ -2,12 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parseDocument } from 'yaml';
-import { type CardinalityLimits, DEFAULT_CARDINALITY_LIMITS } from '../ingest/cardinality.js';
-import { resolveScrapeTargets, ScrapeFile, type ScrapeSettings } from '../ingest/scrape/settings.js';
-import { type CollectorSettings, CollectorsFile, resolveCollectors } from '../ingest/tail/settings.js';
 import { AuthFile, type AuthSettings, isLoopback, resolveAuth } from './auth.js';
+import { type CardinalityLimits, DEFAULT_CARDINALITY_LIMITS } from './cardinality.js';
 import { parseDuration } from './duration.js';
 import { type NotificationSettings, NotificationsFile, resolveNotifications } from './notifications.js';
+import { resolveScrapeTargets, ScrapeFile, type ScrapeSettings } from './scrape.js';
+import { type CollectorSettings, CollectorsFile, resolveCollectors } from './tail.js';
 
 /** Where a source's lines go when the request names no service. */
 const SourceMapping = Type.Object(
@@ -99,6 +99,8 @@ export interface Config {
   tracingUrl?: string;
   /** Bearer token the span exporter sends (SLOGUARD_TRACING_TOKEN only: secrets stay out of files). */
   tracingToken?: string;
+  /** Tests: every JSON answer is checked against its route's response schema (SLOGUARD_CHECK_RESPONSES=1). */
+  checkResponses?: boolean;
   /** OTLP/HTTP metrics endpoint (`http://collector:4318/v1/metrics`) the SLO figures are pushed to; absent means off. */
   otelMetricsUrl?: string;
   sources: Record<string, SourceSettings>;
@@ -346,6 +348,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...tracingUrl(setting('SLOGUARD_TRACING_URL')),
     ...otelMetricsUrl(setting('SLOGUARD_OTEL_METRICS_URL')),
     ...(env.SLOGUARD_TRACING_TOKEN && { tracingToken: env.SLOGUARD_TRACING_TOKEN }),
+    ...(env.SLOGUARD_CHECK_RESPONSES === '1' && { checkResponses: true }),
     sources: file.sources ?? {},
     collectors: resolveCollectors(file.collectors, (field, message) => {
       throw new ConfigError(field, message);

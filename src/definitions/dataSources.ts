@@ -1,7 +1,9 @@
+import type { SourceLocation } from '../model/location.js';
+import type { PrometheusDataSource } from '../model/promql.js';
+import type { SloDefinition } from '../model/slo.js';
 import { check, failer } from './native.js';
-import { NativeDataSource, type PrometheusDataSource, readDataSource } from './promqlSource.js';
-import type { SloDefinition } from './slo.js';
-import { DefinitionError, type SourceLocation, type YamlDocument } from './yamlSource.js';
+import { NativeDataSource, readDataSource } from './promqlSource.js';
+import { DefinitionError, type YamlDocument } from './yamlSource.js';
 
 export interface LocatedDataSource {
   dataSource: PrometheusDataSource;

@@ -1,18 +1,19 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { checkPolicies, type GatePolicy, readGatePolicy } from '../gate/policy.js';
-import { type Correction, readCorrection } from './corrections.js';
+import type { Correction } from '../model/correction.js';
+import type { SloDefinition } from '../model/slo.js';
+import { readCorrection } from './corrections.js';
 import {
   type LocatedDataSource,
   linkDataSources,
   readNativeDataSource,
   refuseUnsupportedPromQl,
 } from './dataSources.js';
+import { checkPolicies, type GatePolicy, readGatePolicy } from './gatePolicy.js';
 import { type PendingComposite, readNativeComposite, readNativeSlo, resolveComposite } from './native.js';
 import { metricSourceRefs, OpenSloReader } from './openslo/load.js';
 import type { OpenSloObjects } from './openslo/objects.js';
 import { openSloDataSources } from './openslo/promql.js';
-import type { SloDefinition } from './slo.js';
 import { DefinitionError, parseYamlFile, problemsOf } from './yamlSource.js';
 
 export interface LoadedDefinitions {

@@ -2,11 +2,12 @@ import type { TSchema } from 'typebox';
 import type { TLocalizedValidationError } from 'typebox/error';
 import { Value } from 'typebox/value';
 import { parseDuration } from '../config/duration.js';
+import type { EventRules, Exclusion } from '../model/eventRules.js';
+import type { SourceLocation } from '../model/location.js';
+import type { GoodCondition, SloDefinition, WindowSpec } from '../model/slo.js';
 import {
   complement,
   DEFAULT_RULES,
-  type EventRules,
-  type Exclusion,
   type ExclusionSpec,
   isDefaultRules,
   RuleError,
@@ -16,9 +17,8 @@ import {
 } from './eventRules.js';
 import { readPrometheusIndicator } from './promqlSource.js';
 import { NativeCompositeSlo, NativeSlo } from './schema.js';
-import type { GoodCondition, SloDefinition, WindowSpec } from './slo.js';
 import { describeWindow, isTimeZone, nominalWindowMs } from './window.js';
-import { DefinitionError, DocumentErrors, type SourceLocation, type YamlDocument } from './yamlSource.js';
+import { DefinitionError, DocumentErrors, type YamlDocument } from './yamlSource.js';
 
 const LATENCY = /^\s*(<=|<)\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s)\s*$/;
 const US_PER_UNIT: Record<string, number> = { us: 1, µs: 1, ms: 1_000, s: 1_000_000 };

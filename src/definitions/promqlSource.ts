@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { parseDuration } from '../config/duration.js';
+import type { PrometheusDataSource, PromQlIndicator } from '../model/promql.js';
 
 /** The placeholder a query uses for its window, spelled as Sloth spells it. */
 export const WINDOW_PLACEHOLDER = '{{.window}}';
@@ -53,23 +54,6 @@ export const PromQlQueries = Type.Object(
   { additionalProperties: false },
 );
 export type PromQlQueries = Static<typeof PromQlQueries>;
-
-/** A resolved engine: where to send queries, with which credentials, and how long to wait. */
-export interface PrometheusDataSource {
-  name: string;
-  url: string;
-  timeoutMs: number;
-  auth?: DataSourceSpec['auth'];
-}
-
-/** An SLI read with PromQL: good or bad events and the total, each with `{{.window}}` for the window. */
-export interface PromQlIndicator {
-  dataSource: PrometheusDataSource;
-  /** Exactly one of good and bad. */
-  good?: string;
-  bad?: string;
-  total: string;
-}
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
 

@@ -1,5 +1,5 @@
-import type { CountingRule } from './eventRules.js';
-import { indicatorsOf, type SloDefinition } from './slo.js';
+import type { CountingRule } from '../model/eventRules.js';
+import { indicatorsOf, type SloDefinition } from '../model/slo.js';
 
 /** The loaded SLOs, indexed the ways the pipeline asks for them. */
 export class SloRegistry {

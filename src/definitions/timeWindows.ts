@@ -2,21 +2,8 @@ import { CronExpressionParser } from 'cron-parser';
 import { DateTime } from 'luxon';
 import Type, { type Static } from 'typebox';
 import { formatDuration, parseDuration } from '../config/duration.js';
+import type { Interval, TimeWindow } from '../model/timeWindow.js';
 import { isTimeZone } from './window.js';
-
-/**
- * Time windows declared by people: corrections (planned downtime) and calendar change freezes. One-off (a start
- * and an end) or recurring (a cron expression in a time zone, each occurrence lasting `duration`).
- */
-export type TimeWindow =
-  | { kind: 'once'; startMs: number; endMs: number }
-  | { kind: 'recurring'; cron: string; timeZone: string; durationMs: number };
-
-/** [startMs, endMs) */
-export interface Interval {
-  startMs: number;
-  endMs: number;
-}
 
 const DAY_MS = 86_400_000;
 /** Longest one-off window and longest occurrence: a year and a day (a year-end freeze fits many times over). */

@@ -1,6 +1,6 @@
 import { IANAZone } from 'luxon';
 import { formatDuration } from '../config/duration.js';
-import type { CalendarUnit, WindowSpec } from './slo.js';
+import type { CalendarUnit, WindowSpec } from '../model/slo.js';
 
 const DAY_MS = 86_400_000;
 

@@ -1,11 +1,5 @@
 import { type Document, isMap, isPair, isScalar, LineCounter, parseAllDocuments, visit } from 'yaml';
-
-/** A place in a definitions file, for messages of the form file:line:column. */
-export interface SourceLocation {
-  file: string;
-  line: number;
-  column: number;
-}
+import type { SourceLocation } from '../model/location.js';
 
 /**
  * `document`: a rule about one object (what the reference validators check). `references`: a rule across

@@ -1,29 +1,15 @@
+import type { ErrorBudget, SliceSummary } from '../model/budget.js';
 /**
  * Time-slice budgeting and composite SLIs. Pure: counts in, counts out; never NaN or Infinity.
  */
-import type { CompositeComponent } from '../definitions/slo.js';
-import { allowedErrorRatio, type ErrorBudget } from './math.js';
-import type { EventCounts } from './status.js';
+import type { CompositeComponent } from '../model/slo.js';
+import type { EventCounts } from '../model/status.js';
+import { allowedErrorRatio } from './math.js';
 
 /** Good and valid events of each closed slice judged, oldest first. */
 export interface SliceSeries {
   good: Float64Array;
   valid: Float64Array;
-}
-
-/** What the closed slices of a window add up to. */
-export interface SliceSummary {
-  sliceSeconds: number;
-  /** Slices that fit in the whole window (the budget is a share of them). */
-  total: number;
-  /** Closed slices judged that have at least one valid event. */
-  valid: number;
-  /** Closed slices whose SLI met the slice target (timeslices). */
-  good: number;
-  /** valid − good. */
-  bad: number;
-  /** Sum of the slices' SLIs (ratio-timeslices). */
-  ratioSum: number;
 }
 
 /**

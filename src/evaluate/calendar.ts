@@ -1,5 +1,5 @@
 import { DateTime, type DurationLikeObject } from 'luxon';
-import type { CalendarUnit, WindowSpec } from '../definitions/slo.js';
+import type { CalendarUnit, WindowSpec } from '../model/slo.js';
 
 /** The SLO window that contains a time: where it starts and where it ends (epoch ms). */
 export interface WindowRange {

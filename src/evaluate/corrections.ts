@@ -1,13 +1,9 @@
-import { type Correction, covers } from '../definitions/corrections.js';
-import type { SloDefinition } from '../definitions/slo.js';
-import {
-  clip,
-  type Interval,
-  mergeIntervals,
-  occurrences,
-  subtractIntervals,
-} from '../definitions/timeWindows.js';
-import type { EventCounts } from './status.js';
+import { covers } from '../definitions/corrections.js';
+import { clip, mergeIntervals, occurrences, subtractIntervals } from '../definitions/timeWindows.js';
+import type { Correction } from '../model/correction.js';
+import type { SloDefinition } from '../model/slo.js';
+import type { EventCounts } from '../model/status.js';
+import type { Interval } from '../model/timeWindow.js';
 
 /** Where an SLO's corrections are in force over a range: exclusions win where both apply. */
 export interface CorrectionIntervals {

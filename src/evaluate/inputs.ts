@@ -1,8 +1,6 @@
 import { rulesText } from '../definitions/eventRules.js';
-import type { Indicator, SloDefinition } from '../definitions/slo.js';
-import type { Interval } from '../definitions/timeWindows.js';
+import type { Indicator, SloDefinition } from '../model/slo.js';
 import type { SliceSeries } from './budgeting.js';
-import type { EventCounts } from './status.js';
 
 /** Request sums over some window, however they were kept: what an indicator's events are made of. */
 export interface RequestSums {
@@ -15,6 +13,9 @@ export interface RequestSums {
   /** How many of latencyGood could be on the other side of the threshold (0 when exact). */
   latencyErrorBound: number;
 }
+
+import type { EventCounts } from '../model/status.js';
+import type { Interval } from '../model/timeWindow.js';
 
 /** Good and valid events of an indicator from store sums: availability counts requests, latency timed ones. */
 export function indicatorCounts(indicator: Indicator, counts: RequestSums): EventCounts {

@@ -1,6 +1,6 @@
 import { formatDuration } from '../config/duration.js';
-import type { SloDefinition } from '../definitions/slo.js';
 import { DefinitionError } from '../definitions/yamlSource.js';
+import type { SloDefinition } from '../model/slo.js';
 import { allowedErrorRatio, burnRateTiers } from './math.js';
 
 const HOUR_MS = 3_600_000;

@@ -1,4 +1,5 @@
 import { formatDuration } from '../config/duration.js';
+import type { BurnWindow, ErrorBudget, TierState } from '../model/budget.js';
 
 /**
  * SLI, error budget and burn-rate arithmetic. Pure: numbers in, numbers out. A ratio that has no meaning
@@ -16,19 +17,6 @@ export function allowedErrorRatio(objective: number): number {
 /** Good over valid events; null without valid events. */
 export function sliRatio(good: number, valid: number): number | null {
   return valid > 0 ? good / valid : null;
-}
-
-export interface ErrorBudget {
-  /** Bad events the objective allows over the window: (1 − objective) × valid. */
-  allowed: number;
-  /** Bad events so far. */
-  consumed: number;
-  /** allowed − consumed; negative when overspent. */
-  remaining: number;
-  /** consumed ÷ allowed (2 = 200%); null without valid events. */
-  consumedRatio: number | null;
-  /** 1 − consumedRatio (−1 = −100%); null without valid events. */
-  remainingRatio: number | null;
 }
 
 export function errorBudget(objective: number, good: number, valid: number): ErrorBudget {
@@ -82,9 +70,6 @@ export const REPORTED_BURN_WINDOWS_MS: Readonly<Record<string, number>> = {
   '1d': DAY_MS,
   '3d': 3 * DAY_MS,
 };
-/** A burn-rate window by its duration spelling (`5m`, `1h30m`). */
-export type BurnWindow = string;
-
 /** One tier of the multi-window multi-burn-rate alert (SRE Workbook ch. 5). */
 export interface BurnRateTier {
   severity: 'page' | 'ticket';
@@ -156,8 +141,6 @@ export function burnWindows(windowMs: number): Array<[BurnWindow, number]> {
 export function detectionMs(tier: BurnRateTier, rate: number): number | null {
   return rate > tier.factor ? (tier.factor / rate) * tier.longWindowMs : null;
 }
-
-export type TierState = 'firing' | 'ok' | 'insufficient-data';
 
 /**
  * A tier fires when both its windows burn faster than its factor (strictly, so a factor of 1 never fires on a

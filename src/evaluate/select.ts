@@ -1,15 +1,6 @@
-import type { Indicator, SloDefinition } from '../definitions/slo.js';
-
-/** What selection reads of a series kept in sloguard's store: its key. */
-export interface SelectableSeries {
-  kind: string;
-  source: string;
-  service: string;
-  operation: string;
-  method: string;
-}
-
-type SeriesKind = Exclude<Indicator['source'], 'prometheus'>;
+import type { SourceKind } from '../model/observation.js';
+import type { SeriesKey } from '../model/series.js';
+import type { Indicator, SloDefinition } from '../model/slo.js';
 
 /** Trace series carry the span kind as their source; by default only server spans are requests served. */
 const DEFAULT_SPAN_KINDS: readonly string[] = ['server'];
@@ -20,7 +11,7 @@ const DEFAULT_SPAN_KINDS: readonly string[] = ['server'];
  */
 export function selects(
   definition: SloDefinition,
-  series: SelectableSeries,
+  series: SeriesKey,
   indicator: Indicator = definition.indicator,
 ): boolean {
   const { source, select } = indicator;
@@ -35,15 +26,15 @@ export function selects(
 }
 
 /** Where an evaluation finds series: a list of every series, or the store's reader by service and route. */
-export type SeriesSource<S extends SelectableSeries> =
+export type SeriesSource<S extends SeriesKey> =
   | readonly S[]
-  | ((kind: SeriesKind, service: string, operation?: string) => readonly S[]);
+  | ((kind: SourceKind, service: string, operation?: string) => readonly S[]);
 
 /** Series lists grouped by kind and service, built once per list (one per tick) and shared by its SLOs. */
-const byService = new WeakMap<readonly SelectableSeries[], Map<string, SelectableSeries[]>>();
+const byService = new WeakMap<readonly SeriesKey[], Map<string, SeriesKey[]>>();
 const serviceKey = (kind: string, service: string) => `${kind}\u0000${service}`;
 
-function candidatesIn<S extends SelectableSeries>(
+function candidatesIn<S extends SeriesKey>(
   series: readonly S[],
   kind: string,
   service: string,
@@ -67,7 +58,7 @@ function candidatesIn<S extends SelectableSeries>(
  * selects one) are tried, so a tick of n SLOs over m series does not call `selects` n × m times, and series
  * of other services or routes (an overflow flood) cost it nothing when read through the store's index.
  */
-export function selectedSeries<S extends SelectableSeries>(
+export function selectedSeries<S extends SeriesKey>(
   definition: SloDefinition,
   series: SeriesSource<S>,
   indicator: Indicator = definition.indicator,

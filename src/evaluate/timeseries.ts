@@ -1,11 +1,14 @@
-import type { Indicator, SloDefinition } from '../definitions/slo.js';
-import { clip, type Interval } from '../definitions/timeWindows.js';
+import { clip } from '../definitions/timeWindows.js';
+import type { BurnWindow } from '../model/budget.js';
+import type { Indicator, SloDefinition } from '../model/slo.js';
+import type { EventCounts, SloStatus } from '../model/status.js';
+import type { Interval } from '../model/timeWindow.js';
 import { compositeCounts } from './budgeting.js';
 import { windowRange } from './calendar.js';
 import { withoutEvents } from './corrections.js';
 import { indicatorCounts } from './inputs.js';
-import { type BurnWindow, burnWindows } from './math.js';
-import { type EventCounts, evaluateSlo, type SloStatus } from './status.js';
+import { burnWindows } from './math.js';
+import { evaluateSlo } from './status.js';
 
 /**
  * Sums of some series slot by slot (a minute, or an hour where minutes have aged out), as columns: a chart

@@ -1,5 +1,5 @@
+import type { ActiveOverride } from '../model/gate.js';
 import type { GateOverride } from '../store/gateOverrides.js';
-import type { ActiveOverride } from './decide.js';
 import { type GateDecision, isAllowed } from './gate.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,7 +1,7 @@
 import { parseDuration } from '../config/duration.js';
-import type { GateRequest } from './decide.js';
+import type { GateRequest } from '../model/gate.js';
+import { CHANGE_TYPES, type ChangeType } from '../model/gate.js';
 import { MAX_EVALUATION_WAIT_MS } from './evaluations.js';
-import { CHANGE_TYPES, type ChangeType } from './policy.js';
 
 /**
  * How each CI caller asks the gate, mapped to one GateRequest: our own fields (query string or JSON body),

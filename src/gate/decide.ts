@@ -1,59 +1,7 @@
 import { percentText } from '../evaluate/numbers.js';
-import { judgedAgainst, type SloStatus } from '../evaluate/status.js';
-import type { ActiveChangeFreeze, ChangeType, ResolvedPolicy } from './policy.js';
-
-export type Decision = 'allow' | 'warn' | 'deny' | 'error';
-
-/** What CI asks: may this service ship now? */
-export interface GateRequest {
-  service: string;
-  environment?: string;
-  version?: string;
-  changeType: ChangeType;
-  runUrl?: string;
-  /** Flagger's canary checksum: the same value again is a repeat of the same rollout. */
-  checksum?: string;
-}
-
-/** A break-glass override in force for the request's scope. */
-export interface ActiveOverride {
-  id: string;
-  actor: string;
-  reason: string;
-  ticket: string;
-  expiresAtMs: number;
-}
-
-/** Everything a decision depends on; the gate gathers it, `decideGate` judges it without I/O. */
-export interface GateInputs {
-  request: GateRequest;
-  policy: ResolvedPolicy;
-  /** How many SLOs the policy counts for the service (statuses may be fewer before the first evaluation). */
-  countedSlos: number;
-  statuses: readonly SloStatus[];
-  /** Names of statuses the evaluator has not refreshed in time. */
-  staleSlos: ReadonlySet<string>;
-  /** The freeze remembered for this service and environment before this decision. */
-  frozen: boolean;
-  override: ActiveOverride | null;
-  /** A calendar change freeze of the policy in force now, or null. */
-  changeFreeze?: ActiveChangeFreeze | null;
-}
-
-export interface GateVerdict {
-  decision: Decision;
-  reason: string;
-  statuses: SloStatus[];
-  stale: boolean;
-  mode: 'enforce' | 'observe';
-  /** The policy itself denies (the answer may still allow: observe mode, an exemption or an override). */
-  wouldBlock: boolean;
-  exemption: ChangeType | null;
-  /** Set only when the override changed the answer. */
-  override: ActiveOverride | null;
-  /** The freeze after this decision: set on an exhausted budget, lifted past the recovery margin. */
-  frozen: boolean;
-}
+import { judgedAgainst } from '../evaluate/status.js';
+import type { GateInputs, GateVerdict } from '../model/gate.js';
+import type { SloStatus } from '../model/status.js';
 
 const lowestRemaining = (statuses: readonly SloStatus[]): number | null =>
   statuses.reduce<number | null>((min, s) => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { GateRequest } from '../model/gate.js';
 import type { EvaluationStatus, GateEvaluation, GateEvaluationStore } from '../store/gateEvaluations.js';
-import type { GateRequest } from './decide.js';
 import { type DeployGate, type GateDecision, isAllowed } from './gate.js';
 
 /** Longest an asynchronous evaluation may keep waiting for the gate to open. */

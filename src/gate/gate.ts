@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { SloRegistry } from '../definitions/registry.js';
-import type { SloStatus } from '../evaluate/status.js';
+import type { Decision, GateRequest, GateVerdict, ResolvedPolicy } from '../model/gate.js';
+import type { SloStatus } from '../model/status.js';
 import type { SloEvaluator } from '../schedule/scheduler.js';
 import type { DeploymentStore } from '../store/deployments.js';
 import { isStorageFault, type StorageWatch } from '../store/faults.js';
 import type { GateDecisionStore } from '../store/gateDecisions.js';
 import { type FreezeScope, type FreezeState, freezeKey, type GateFreezeStore } from '../store/gateFreezes.js';
 import type { GateOverride, GateOverrideStore } from '../store/gateOverrides.js';
-import { type Decision, decideGate, type GateRequest, type GateVerdict, nextFreeze } from './decide.js';
+import { decideGate, nextFreeze } from './decide.js';
 import { timeOrderedId } from './ids.js';
-import { activeChangeFreeze, type GatePolicies, type ResolvedPolicy } from './policy.js';
+import { activeChangeFreeze, type GatePolicies } from './policy.js';
 
 /** A verdict with its identity, as stored in the audit trail and answered to CI. */
 export interface GateDecision extends GateVerdict {

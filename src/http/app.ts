@@ -12,6 +12,7 @@ import type { ReloadResult } from '../reload.js';
 import type { Sloguard } from '../sloguard.js';
 import { recordRoutes } from '../telemetry/tracing.js';
 import auth from './auth.js';
+import contract from './contract.js';
 import { installErrorHandling } from './errors.js';
 import limits, { answerClientError } from './limits.js';
 import { boundPipelining } from './pipelining.js';
@@ -132,6 +133,7 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
   // Auth and limits first: their onRoute hooks must see every route registered after them.
   await app.register(auth, { auth: sloguard.config.auth });
   await app.register(limits, { limits: sloguard.config.rateLimits });
+  await app.register(contract, { checkResponses: sloguard.config.checkResponses === true });
   const securityHeaders = helmet({
     hsts: false,
     // Explicit directives: helmet's defaults add upgrade-insecure-requests, which breaks pages on plain HTTP.

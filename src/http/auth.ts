@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AuthSettings, PublicArea, Scope } from '../config/auth.js';
 import { tokenDigest } from '../config/auth.js';
@@ -29,6 +29,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route with the access it needs, as the auth plugin saw them registered. */
     routeTable: RouteEntry[];
+    /** The access of routes another package's plugin registers in this scope (they cannot declare one). */
+    routesAccess?: RouteAccess;
   }
 }
 
@@ -54,6 +56,11 @@ function bodyToken(request: FastifyRequest): string | undefined {
  * against every configured token (no early exit). 401 when the token is missing or unknown, 403 when it
  * lacks the route's scope; `admin` holds every scope.
  */
+/** Gives the routes a plugin of another package registers in `scope` an access, as if they declared it. */
+export function grantAccess(scope: FastifyInstance, access: RouteAccess): void {
+  scope.decorate('routesAccess', access);
+}
+
 export default fp<{ auth: AuthSettings }>(
   async (app, { auth }) => {
     const open = auth.tokens.length === 0;
@@ -91,11 +98,12 @@ export default fp<{ auth: AuthSettings }>(
 
     const routeTable: RouteEntry[] = [];
     app.decorate('routeTable', routeTable);
-    app.addHook('onRoute', (route: RouteOptions) => {
+    app.addHook('onRoute', function declaredAccess(route: RouteOptions) {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
-      const access = route.config?.access;
+      const access = route.config?.access ?? this.routesAccess;
       if (access === undefined)
         throw new Error(`route ${methods.join('|')} ${route.url} declares no access (config.access)`);
+      route.config = { ...route.config, access };
       for (const method of methods) routeTable.push({ method, url: route.url ?? '', access });
     });
     app.addHook('onRequest', async (request) => {

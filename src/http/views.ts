@@ -1,4 +1,4 @@
-import type { SloStatus } from '../evaluate/status.js';
+import type { SloStatus } from '../model/status.js';
 import { isoTime } from './time.js';
 
 /** An SloStatus as the API shows it (snake_case, ISO times). */

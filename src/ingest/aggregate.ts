@@ -1,39 +1,16 @@
-import { badKey, type CountingRule, judgeEvent, validKey } from '../definitions/eventRules.js';
-import { addCounts, addExactCounts, binOf, type SparseCounts } from '../store/histogram.js';
+import { badKey, judgeEvent, validKey } from '../definitions/eventRules.js';
+import type { CountingRule } from '../model/eventRules.js';
+import { addCounts, addExactCounts, binOf, type SparseCounts } from '../model/histogram.js';
+import type { Observation, SourceKind } from '../model/observation.js';
+import {
+  type BucketBatch,
+  type BucketDelta,
+  type SeriesDelta,
+  type SeriesKey,
+  seriesKeyString,
+} from '../model/series.js';
 import { labelValue, methodLabel } from './labels.js';
-import type { Observation, SourceKind } from './observation.js';
 import { ANY_TIME, inRange, TimeOutOfRange, type TimeRange } from './timeRange.js';
-
-/** Sums of one series over one minute, as a batch adds them. */
-export interface BucketDelta {
-  total: number;
-  errors: number;
-  histogram: SparseCounts;
-  thresholds: SparseCounts;
-  /** Exact valid and bad counts of each counting rule of the series (eventRules.ts validKey, badKey). */
-  rules: SparseCounts;
-}
-
-export interface SeriesKey {
-  kind: SourceKind;
-  source: string;
-  service: string;
-  operation: string;
-  method: string;
-}
-
-export interface SeriesDelta {
-  key: SeriesKey;
-  lastSeenMs: number;
-  firstSeenMs: number;
-  minutes: Map<number, BucketDelta>;
-  /** The counting rules of SLOs that read this series' service (good/bad/valid rules). */
-  rules: readonly CountingRule[];
-}
-
-export function seriesKeyString(key: SeriesKey): string {
-  return `${key.kind}\u0000${key.source}\u0000${key.service}\u0000${key.operation}\u0000${key.method}`;
-}
 
 type NestedIndex = Map<string, Map<string, Map<string, Map<string, Map<string, SeriesDelta>>>>>;
 
@@ -71,7 +48,7 @@ const NO_RULES: readonly CountingRule[] = [];
  * log lines costs a handful of row writes. `thresholdsUs` are the latency thresholds loaded SLOs declare:
  * each gets an exact count of requests at or under it.
  */
-export class BatchAggregate {
+export class BatchAggregate implements BucketBatch {
   readonly series = new Map<string, SeriesDelta>();
   observations = 0;
   /** Writes that ride in the commit transaction (see alsoInTransaction). */

@@ -1,25 +1,8 @@
-import { type BatchAggregate, type SeriesDelta, type SeriesKey, seriesKeyString } from './aggregate.js';
+import type { CardinalityLimits } from '../config/cardinality.js';
+import type { SourceKind } from '../model/observation.js';
+import { type SeriesDelta, type SeriesKey, seriesKeyString } from '../model/series.js';
+import type { BatchAggregate } from './aggregate.js';
 import { OTHER_METHOD, OVERFLOW_LABEL } from './labels.js';
-import type { SourceKind } from './observation.js';
-
-/**
- * Caps on the series request data can create. A series is a row read by every evaluation of its service, so
- * these bound both the store and the cost of a tick whatever clients send. Defaults in docs/security.md.
- */
-export interface CardinalityLimits {
-  /** Series in the store, every kind and service together. */
-  maxSeries: number;
-  /** Series of one service and kind: its sources × operations × methods. */
-  maxSeriesPerService: number;
-  /** Distinct services per kind (loadbalancer, traces). */
-  maxServices: number;
-}
-
-export const DEFAULT_CARDINALITY_LIMITS: CardinalityLimits = {
-  maxSeries: 50_000,
-  maxSeriesPerService: 2_000,
-  maxServices: 1_000,
-};
 
 /**
  * Label values the configuration or the SLOs name. A series made only of them is never folded, so a flood

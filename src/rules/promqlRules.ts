@@ -1,8 +1,9 @@
 import { stringify } from 'yaml';
 import { formatDuration } from '../config/duration.js';
-import { type PromQlIndicator, withWindow } from '../definitions/promqlSource.js';
-import type { SloDefinition } from '../definitions/slo.js';
+import { withWindow } from '../definitions/promqlSource.js';
 import { allowedErrorRatio, type BurnRateTier, burnRateTiers, burnWindows } from '../evaluate/math.js';
+import type { PromQlIndicator } from '../model/promql.js';
+import type { SloDefinition } from '../model/slo.js';
 
 /** A Prometheus rule file (`rule_files:`), as `promtool check rules` reads it. */
 export interface RuleFile {

@@ -1,7 +1,8 @@
-import type { Correction } from '../definitions/corrections.js';
 import type { SloRegistry } from '../definitions/registry.js';
-import type { SloDefinition } from '../definitions/slo.js';
-import { evaluateSlo, type SloStatus } from '../evaluate/status.js';
+import { evaluateSlo } from '../evaluate/status.js';
+import type { Correction } from '../model/correction.js';
+import type { SloDefinition } from '../model/slo.js';
+import type { SloStatus } from '../model/status.js';
 import { type CountsRead, type CountsSource, noEvents } from '../sources/counts.js';
 import type { StatusStore } from '../store/statuses.js';
 

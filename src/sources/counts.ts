@@ -1,7 +1,7 @@
-import type { Correction } from '../definitions/corrections.js';
-import type { SloDefinition } from '../definitions/slo.js';
 import { burnWindows } from '../evaluate/math.js';
 import type { EvaluationInput } from '../evaluate/status.js';
+import type { Correction } from '../model/correction.js';
+import type { SloDefinition } from '../model/slo.js';
 
 /** An SLO's counts as a source read them, or why there are none (the SLO is then stale). */
 export type CountsRead = EvaluationInput | { failure: string };

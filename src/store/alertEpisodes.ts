@@ -1,4 +1,4 @@
-import type { AlertEpisode } from '../alert/state.js';
+import type { AlertEpisode } from '../model/alert.js';
 import type { Db } from './database.js';
 
 /** The open alert episode of each SLO, so a restart neither re-announces nor forgets an alert. */

@@ -1,8 +1,14 @@
 import { badKey, validKey } from '../definitions/eventRules.js';
-import type { BatchAggregate, BucketDelta, SeriesKey } from '../ingest/aggregate.js';
-import type { SourceKind } from '../ingest/observation.js';
+import {
+  addCounts,
+  addExactCounts,
+  decodeCounts,
+  encodeCounts,
+  estimateAtOrUnder,
+} from '../model/histogram.js';
+import type { SourceKind } from '../model/observation.js';
+import type { BucketBatch, BucketDelta, SeriesKey } from '../model/series.js';
 import type { Db } from './database.js';
-import { addCounts, addExactCounts, decodeCounts, encodeCounts, estimateAtOrUnder } from './histogram.js';
 import { SeriesCatalogue } from './seriesCatalogue.js';
 import { SliceStore } from './slices.js';
 import { type BucketSums, bucketSums, FIELDS, SlotCache, type SlotReader } from './slotCache.js';
@@ -109,7 +115,7 @@ export class BucketStore {
         `SELECT id, kind, source, service, operation, method, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs FROM series`,
       ),
     };
-    const transaction = db.transaction((batch: BatchAggregate) => this.write(batch));
+    const transaction = db.transaction((batch: BucketBatch) => this.write(batch));
     this.commit = (batch) => {
       try {
         transaction(batch);
@@ -159,9 +165,9 @@ export class BucketStore {
   }
 
   /** Writes a batch in one transaction; when it returns the data is committed, when it throws nothing is. */
-  readonly commit: (batch: BatchAggregate) => void;
+  readonly commit: (batch: BucketBatch) => void;
 
-  private write(batch: BatchAggregate): void {
+  private write(batch: BucketBatch): void {
     for (const [keyString, series] of batch.series) {
       const seriesId = this.seriesId(keyString, series.key, series.firstSeenMs, series.lastSeenMs);
       const hours = new Map<number, BucketDelta[]>();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Correction, type CorrectionSpec, correctionWindow } from '../definitions/corrections.js';
+import { type CorrectionSpec, correctionWindow } from '../definitions/corrections.js';
+import type { Correction } from '../model/correction.js';
 import type { Db } from './database.js';
 
 interface CorrectionRow {

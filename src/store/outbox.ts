@@ -1,4 +1,4 @@
-import type { OutgoingRequest } from '../alert/notifier.js';
+import type { OutgoingRequest } from '../model/notification.js';
 import type { Db } from './database.js';
 
 export type OutboxState = 'pending' | 'delivered' | 'failed';

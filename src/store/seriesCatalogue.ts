@@ -1,4 +1,4 @@
-import type { SourceKind } from '../ingest/observation.js';
+import type { SourceKind } from '../model/observation.js';
 import type { SeriesRow } from './buckets.js';
 
 const NONE: readonly SeriesRow[] = [];

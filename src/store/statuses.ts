@@ -1,4 +1,4 @@
-import type { SloStatus } from '../evaluate/status.js';
+import type { SloStatus } from '../model/status.js';
 import type { Db } from './database.js';
 
 /** The latest SloStatus of each SLO, kept across restarts. */

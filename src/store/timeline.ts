@@ -1,7 +1,7 @@
 import { badKey, validKey } from '../definitions/eventRules.js';
 import type { TimelineSlots } from '../evaluate/timeseries.js';
+import { addCounts, decodeCounts, estimateAtOrUnder, type SparseCounts } from '../model/histogram.js';
 import type { Db } from './database.js';
-import { addCounts, decodeCounts, estimateAtOrUnder, type SparseCounts } from './histogram.js';
 
 export interface Timeline {
   slots: TimelineSlots;

@@ -1,7 +1,7 @@
 import client, { type Counter, type Histogram, Registry } from 'prom-client';
-import type { SloStatus } from '../evaluate/status.js';
-import type { Decision } from '../gate/decide.js';
-import type { SourceKind } from '../ingest/observation.js';
+import type { Decision } from '../model/gate.js';
+import type { SourceKind } from '../model/observation.js';
+import type { SloStatus } from '../model/status.js';
 import type { Sloguard } from '../sloguard.js';
 
 /**

@@ -1,7 +1,8 @@
-import type { AlertEpisode } from '../../src/alert/state.js';
-import type { SloDefinition } from '../../src/definitions/slo.js';
-import type { BurnWindow } from '../../src/evaluate/math.js';
-import { type EventCounts, evaluateSlo, type SloStatus } from '../../src/evaluate/status.js';
+import { evaluateSlo } from '../../src/evaluate/status.js';
+import type { AlertEpisode } from '../../src/model/alert.js';
+import type { BurnWindow } from '../../src/model/budget.js';
+import type { SloDefinition } from '../../src/model/slo.js';
+import type { EventCounts, SloStatus } from '../../src/model/status.js';
 
 /** A fixed clock for alert tests: 2026-11-23 10:00 UTC. */
 export const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);

@@ -17,7 +17,7 @@ export async function testApp(
   const definitionsPath = join(dir.path, 'slo-definitions');
   cpSync(join(ROOT, 'slo-definitions'), definitionsPath, { recursive: true });
   const config: Config = {
-    ...loadConfig({ SLOGUARD_LOG_LEVEL: 'silent', ...env }),
+    ...loadConfig({ SLOGUARD_LOG_LEVEL: 'silent', SLOGUARD_CHECK_RESPONSES: '1', ...env }),
     databasePath: join(dir.path, 'sloguard.db'),
     definitionsPath,
     ...overrides,

@@ -1,4 +1,4 @@
-import type { AlertLevel } from '../../src/alert/state.js';
+import type { AlertLevel } from '../../src/model/alert.js';
 import { AlertEpisodeStore } from '../../src/store/alertEpisodes.js';
 import type { Db } from '../../src/store/database.js';
 

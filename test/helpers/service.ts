@@ -76,6 +76,8 @@ export class SloguardProcess {
         SLOGUARD_DEFINITIONS: this.definitions,
         SLOGUARD_EVALUATION_INTERVAL: '1s',
         SLOGUARD_LOG_LEVEL: 'warn',
+        // Every answer of the service under test is checked against its route's declared schema.
+        SLOGUARD_CHECK_RESPONSES: '1',
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

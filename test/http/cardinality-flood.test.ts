@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CAPS, DEFAULT_CARDINALITY_LIMITS } from '../../src/ingest/cardinality.js';
+import { DEFAULT_CARDINALITY_LIMITS } from '../../src/config/cardinality.js';
+import { CAPS } from '../../src/ingest/cardinality.js';
 import { nginxLine, testApp } from '../helpers/app.js';
 import { letters } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';

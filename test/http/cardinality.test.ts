@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CARDINALITY_LIMITS } from '../../src/config/cardinality.js';
 import type { Config } from '../../src/config/config.js';
-import { DEFAULT_CARDINALITY_LIMITS } from '../../src/ingest/cardinality.js';
 import { OTHER_METHOD, OVERFLOW_LABEL } from '../../src/ingest/labels.js';
 import { nginxLine, testApp } from '../helpers/app.js';
 import { letters } from '../helpers/names.js';

@@ -1,3 +1,4 @@
+import Type from 'typebox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testApp } from '../helpers/app.js';
 
@@ -13,7 +14,11 @@ describe('access declared on the route', () => {
     expect(() => ctx!.app.get('/api/v1/forgotten', async () => ({ open: true }))).toThrowError(
       /GET \/api\/v1\/forgotten declares no access/,
     );
-    ctx.app.get('/api/v1/declared', { config: { access: 'admin' } }, async () => ({ ok: true }));
+    ctx.app.get(
+      '/api/v1/declared',
+      { config: { access: 'admin' }, schema: { response: { 200: Type.Object({ ok: Type.Boolean() }) } } },
+      async () => ({ ok: true }),
+    );
     expect(ctx.app.routeTable).toContainEqual({ method: 'GET', url: '/api/v1/declared', access: 'admin' });
   });
 

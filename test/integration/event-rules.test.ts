@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimatedWarning } from '../../src/evaluate/inputs.js';
-import type { SloStatus } from '../../src/evaluate/status.js';
+import type { SloStatus } from '../../src/model/status.js';
 import { nginxLine } from '../helpers/app.js';
 import { databaseIn, gateApp, INGEST_TOKEN } from '../helpers/gateFixtures.js';
 import { NGINX_BINARY, NginxServer, requireBinary } from '../helpers/nginx.js';

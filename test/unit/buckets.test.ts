@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BatchAggregate } from '../../src/ingest/aggregate.js';
-import type { Observation } from '../../src/ingest/observation.js';
+import type { Observation } from '../../src/model/observation.js';
 import { BucketStore } from '../../src/store/buckets.js';
 import { DatabaseError, openDatabase } from '../../src/store/database.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import type { WindowSpec } from '../../src/definitions/slo.js';
 import { calendarPeriod } from '../../src/evaluate/calendar.js';
+import type { WindowSpec } from '../../src/model/slo.js';
 
 type Calendar = Extract<WindowSpec, { kind: 'calendar' }>;
 const HOUR = 3_600_000;

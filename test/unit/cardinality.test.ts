@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BatchAggregate, type SeriesKey } from '../../src/ingest/aggregate.js';
-import {
-  type CardinalityLimits,
-  type DeclaredLabels,
-  type OverflowWarning,
-  SeriesLimiter,
-} from '../../src/ingest/cardinality.js';
+import type { CardinalityLimits } from '../../src/config/cardinality.js';
+import { BatchAggregate } from '../../src/ingest/aggregate.js';
+import { type DeclaredLabels, type OverflowWarning, SeriesLimiter } from '../../src/ingest/cardinality.js';
 import {
   LabelRejected,
   labelProblem,
@@ -15,6 +11,7 @@ import {
   OTHER_METHOD,
   OVERFLOW_LABEL,
 } from '../../src/ingest/labels.js';
+import type { SeriesKey } from '../../src/model/series.js';
 
 const NOW = Date.UTC(2026, 10, 23, 10);
 const LIMITS: CardinalityLimits = { maxSeries: 20, maxSeriesPerService: 5, maxServices: 3 };

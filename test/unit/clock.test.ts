@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { SloStatus } from '../../src/evaluate/status.js';
+import type { SloStatus } from '../../src/model/status.js';
 import { delayToNextTick } from '../../src/schedule/scheduler.js';
 import { testApp } from '../helpers/app.js';
 

@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { SloStatus } from '../../src/evaluate/status.js';
-import { type ActiveOverride, decideGate, type GateInputs, nextFreeze } from '../../src/gate/decide.js';
+import { decideGate, nextFreeze } from '../../src/gate/decide.js';
 import { timeOrderedId } from '../../src/gate/ids.js';
-import { CHANGE_TYPES, type ChangeType, GatePolicies, type ResolvedPolicy } from '../../src/gate/policy.js';
+import { GatePolicies } from '../../src/gate/policy.js';
+import {
+  type ActiveOverride,
+  CHANGE_TYPES,
+  type ChangeType,
+  type GateInputs,
+  type ResolvedPolicy,
+} from '../../src/model/gate.js';
+import type { SloStatus } from '../../src/model/status.js';
 
 const NOW = Date.UTC(2026, 10, 23, 12);
 

@@ -8,7 +8,7 @@ import {
   decodeCounts,
   encodeCounts,
   estimateAtOrUnder,
-} from '../../src/store/histogram.js';
+} from '../../src/model/histogram.js';
 
 describe('latency histogram', () => {
   it('has bins no wider than 5% of their lower bound', () => {

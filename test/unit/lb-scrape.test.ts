@@ -3,7 +3,7 @@ import { parseExposition } from '../../src/ingest/scrape/exposition.js';
 import { boundsAround, exactAtBounds, spreadOverBins } from '../../src/ingest/scrape/histogram.js';
 import { counterKey, readCounters } from '../../src/ingest/scrape/kinds.js';
 import { increase } from '../../src/ingest/scrape/scraper.js';
-import { binOf, estimateAtOrUnder } from '../../src/store/histogram.js';
+import { binOf, estimateAtOrUnder } from '../../src/model/histogram.js';
 
 describe('Prometheus text exposition', () => {
   it('reads samples with escaped labels, special values and timestamps', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveScrapeTargets } from '../../src/ingest/scrape/settings.js';
-import { resolveCollectors } from '../../src/ingest/tail/settings.js';
+import { resolveScrapeTargets } from '../../src/config/scrape.js';
+import { resolveCollectors } from '../../src/config/tail.js';
 
 const fail = (field: string, message: string): never => {
   throw new Error(`${field}: ${message}`);

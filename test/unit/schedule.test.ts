@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Correction } from '../../src/definitions/corrections.js';
 import { SloRegistry } from '../../src/definitions/registry.js';
-import type { SloDefinition } from '../../src/definitions/slo.js';
 import { burnWindows } from '../../src/evaluate/math.js';
 import type { EvaluationInput } from '../../src/evaluate/status.js';
+import type { Correction } from '../../src/model/correction.js';
+import type { SloDefinition } from '../../src/model/slo.js';
 import { SloEvaluator } from '../../src/schedule/scheduler.js';
 import type { CountsRead, CountsSource } from '../../src/sources/counts.js';
 import { type Db, openDatabase } from '../../src/store/database.js';

@@ -1,9 +1,10 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CARDINALITY_LIMITS } from '../../src/config/cardinality.js';
 import { SloRegistry } from '../../src/definitions/registry.js';
 import { BatchAggregate } from '../../src/ingest/aggregate.js';
-import { DEFAULT_CARDINALITY_LIMITS, SeriesLimiter } from '../../src/ingest/cardinality.js';
+import { SeriesLimiter } from '../../src/ingest/cardinality.js';
 import { BatchTooLargeError, IngestPipeline, QueueFullError } from '../../src/ingest/pipeline.js';
 import { BucketStore } from '../../src/store/buckets.js';
 import { openDatabase } from '../../src/store/database.js';

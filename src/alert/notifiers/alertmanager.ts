@@ -1,5 +1,6 @@
+import type { OutgoingRequest } from '../../model/notification.js';
 import type { ChatMessage } from '../message.js';
-import type { OutgoingRequest, PayloadContext } from '../notifier.js';
+import type { PayloadContext } from '../notifier.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

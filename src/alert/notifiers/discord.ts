@@ -1,5 +1,6 @@
+import type { OutgoingRequest } from '../../model/notification.js';
 import { type ChatMessage, TONE_HEX } from '../message.js';
-import { type OutgoingRequest, truncate } from '../notifier.js';
+import { truncate } from '../notifier.js';
 
 /** Discord's embed limits (characters, fields). */
 export const DISCORD_LIMITS = {

@@ -1,5 +1,6 @@
+import type { OutgoingRequest } from '../../model/notification.js';
 import { type ChatMessage, TONE_HEX } from '../message.js';
-import { escapeMarkup, type OutgoingRequest } from '../notifier.js';
+import { escapeMarkup } from '../notifier.js';
 
 /**
  * A cardsV2 message. Messages of one alert episode carry its threadKey with

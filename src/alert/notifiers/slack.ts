@@ -1,5 +1,6 @@
+import type { OutgoingRequest } from '../../model/notification.js';
 import { type ChatMessage, TONE_HEX } from '../message.js';
-import { escapeMarkup, type OutgoingRequest, truncate } from '../notifier.js';
+import { escapeMarkup, truncate } from '../notifier.js';
 
 /** Block Kit limits: header 150 characters, section text 3000, field text 2000, 10 fields a section, 50 blocks. */
 const HEADER_MAX = 150;

@@ -1,5 +1,5 @@
+import type { OutgoingRequest } from '../../model/notification.js';
 import type { ChatMessage, Tone } from '../message.js';
-import type { OutgoingRequest } from '../notifier.js';
 
 /** Adaptive Cards name colours by meaning, not by value. */
 const COLOR: Record<Tone, string> = {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { OutgoingRequest } from '../../model/notification.js';
 import type { ChatMessage, MessageAlert } from '../message.js';
-import type { OutgoingRequest, PayloadContext } from '../notifier.js';
+import type { PayloadContext } from '../notifier.js';
 
 /** Alertmanager writes this for a firing alert's endsAt in webhooks: Go's zero time. */
 const ZERO_TIME = '0001-01-01T00:00:00Z';

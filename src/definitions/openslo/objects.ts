@@ -1,6 +1,7 @@
 import type { Static } from 'typebox';
 import type { NotificationRoute } from '../../config/notifications.js';
-import type { SourceLocation, YamlDocument } from '../yamlSource.js';
+import type { SourceLocation } from '../../model/location.js';
+import type { YamlDocument } from '../yamlSource.js';
 import type { OpenSloKind, SCHEMAS } from './schema.js';
 
 /**

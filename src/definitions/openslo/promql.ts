@@ -1,8 +1,8 @@
 import { Value } from 'typebox/value';
+import type { Indicator } from '../../model/slo.js';
 import type { LocatedDataSource } from '../dataSources.js';
 import { describe, mostUseful } from '../native.js';
 import { DataSourceSpec, readDataSource, readPromQlQueries, WINDOW_PLACEHOLDER } from '../promqlSource.js';
-import type { Indicator } from '../slo.js';
 import { DefinitionError } from '../yamlSource.js';
 import type { OpenSloObject } from './objects.js';
 import type { MetricSpec, SliSpec } from './schema.js';

@@ -1,5 +1,4 @@
 import { Value } from 'typebox/value';
-import { describe, mostUseful, parseGood } from '../native.js';
 import type {
   BudgetingMethod,
   CalendarUnit,
@@ -9,7 +8,8 @@ import type {
   SloDefinition,
   TimeSlices,
   WindowSpec,
-} from '../slo.js';
+} from '../../model/slo.js';
+import { describe, mostUseful, parseGood } from '../native.js';
 import { describeWindow, NOMINAL_UNIT_MS, nominalWindowMs } from '../window.js';
 import { DefinitionError, type YamlDocument } from '../yamlSource.js';
 import type { IndicatorSource, OpenSloObject } from './objects.js';

@@ -1,15 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import {
-  type Correction,
-  CorrectionSpec,
-  correctionSpec,
-  correctionWindow,
-} from '../../definitions/corrections.js';
+import { CorrectionSpec, correctionSpec, correctionWindow } from '../../definitions/corrections.js';
 import { TimeWindowError } from '../../definitions/timeWindows.js';
+import type { Correction } from '../../model/correction.js';
 import { MAX_ACTIVE_CORRECTIONS, type RecordedCorrection } from '../../store/corrections.js';
 import { actorOf } from '../actor.js';
 import { HttpError } from '../errors.js';
+import {
+  CorrectionCreated,
+  CorrectionDeleted,
+  CorrectionList,
+  CorrectionOne,
+} from '../schemas/corrections.js';
 import { isoTime } from '../time.js';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
@@ -39,7 +41,7 @@ const corrections: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/v1/corrections',
-    { config: { access: 'admin' }, schema: { body: CorrectionSpec } },
+    { config: { access: 'admin' }, schema: { body: CorrectionSpec, response: CorrectionCreated } },
     async (request, reply) => {
       const { body } = request;
       // Read at use: a reload replaces the definition set.
@@ -80,13 +82,17 @@ const corrections: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/api/v1/corrections', { config: { access: 'read' } }, async () => ({
-    corrections: store.list().map(view),
-  }));
+  app.get(
+    '/api/v1/corrections',
+    { config: { access: 'read' }, schema: { response: CorrectionList } },
+    async () => ({
+      corrections: store.list().map(view),
+    }),
+  );
 
   app.get(
     '/api/v1/corrections/:id',
-    { config: { access: 'read' }, schema: { params: IdParams } },
+    { config: { access: 'read' }, schema: { params: IdParams, response: CorrectionOne } },
     async (request) => {
       const found = store.get(request.params.id);
       if (!found) throw new HttpError(404, 'not_found', `no correction "${request.params.id}"`, 'id');
@@ -96,7 +102,7 @@ const corrections: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete(
     '/api/v1/corrections/:id',
-    { config: { access: 'admin' }, schema: { params: IdParams } },
+    { config: { access: 'admin' }, schema: { params: IdParams, response: CorrectionDeleted } },
     async (request) => {
       const { id } = request.params;
       const result = store.delete(id, actorOf(request), Date.now());

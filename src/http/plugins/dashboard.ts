@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { StaticAnswers } from '../schemas/service.js';
 
 /** dashboards/ at the repository root, the same two levels up from src/http/plugins and dist/http/plugins. */
 export const DASHBOARDS_DIR = resolve(import.meta.dirname, '../../../dashboards');
@@ -52,7 +53,10 @@ const dashboard: FastifyPluginAsync = async (app) => {
   const assets = new Map(readdirSync(assetsDir).map((name) => [name, load(join(assetsDir, name))]));
   app.get<{ Params: { file: string } }>(
     '/assets/:file',
-    { config: { access: 'dashboard' } },
+    {
+      config: { access: 'dashboard' },
+      schema: { response: StaticAnswers('text/javascript, text/css, image/svg+xml') },
+    },
     (request, reply) => {
       const file = assets.get(request.params.file);
       if (!file) return reply.callNotFound();
@@ -60,12 +64,18 @@ const dashboard: FastifyPluginAsync = async (app) => {
     },
   );
   const chartJs = load(join(CHART_JS_DIR, 'chart.umd.min.js'));
-  app.get('/vendor/chart.js/chart.umd.min.js', { config: { access: 'dashboard' } }, (request, reply) =>
-    serve(chartJs, request, reply),
+  app.get(
+    '/vendor/chart.js/chart.umd.min.js',
+    { config: { access: 'dashboard' }, schema: { response: StaticAnswers('text/javascript') } },
+    (request, reply) => serve(chartJs, request, reply),
   );
   for (const [url, name] of Object.entries(PAGES)) {
     const page = load(join(DASHBOARDS_DIR, name));
-    app.get(url, { config: { access: 'dashboard' } }, (request, reply) => serve(page, request, reply));
+    app.get(
+      url,
+      { config: { access: 'dashboard' }, schema: { response: StaticAnswers('text/html') } },
+      (request, reply) => serve(page, request, reply),
+    );
   }
 };
 export default dashboard;

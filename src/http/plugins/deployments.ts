@@ -5,6 +5,7 @@ import { acceptedRange } from '../../ingest/timeRange.js';
 import type { Deployment } from '../../store/deployments.js';
 import { HttpError } from '../errors.js';
 import { serviceRange, serviceRangeQuery } from '../range.js';
+import { DeploymentCreated, DeploymentList } from '../schemas/gate.js';
 import { isoTime, parseTimeParam } from '../time.js';
 
 const DeploymentBody = Type.Object(
@@ -48,7 +49,7 @@ const deployments: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/v1/deployments',
-    { config: { access: 'gate' }, schema: { body: DeploymentBody } },
+    { config: { access: 'gate' }, schema: { body: DeploymentBody, response: DeploymentCreated } },
     async (request, reply) => {
       const { body } = request;
       if (!registry.byService.has(body.service)) {
@@ -73,7 +74,7 @@ const deployments: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/deployments',
-    { config: { access: 'read' }, schema: { querystring: serviceRangeQuery(500) } },
+    { config: { access: 'read' }, schema: { querystring: serviceRangeQuery(500), response: DeploymentList } },
     async (request) => {
       const nowMs = Date.now();
       const list = service.list(serviceRange(request.query, 50, acceptedRange(times, nowMs)));

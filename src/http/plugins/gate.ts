@@ -7,7 +7,16 @@ import { acceptedRange } from '../../ingest/timeRange.js';
 import type { GateEvaluation } from '../../store/gateEvaluations.js';
 import { HttpError } from '../errors.js';
 import { serviceRange, serviceRangeQuery } from '../range.js';
-import { EvaluationBody, GateBody, GateQuery } from '../schemas/gate.js';
+import {
+  DecisionList,
+  EvaluationBody,
+  EvaluationPolled,
+  EvaluationStarted,
+  FreezeList,
+  GateAnswers,
+  GateBody,
+  GateQuery,
+} from '../schemas/gate.js';
 import { isoTime } from '../time.js';
 import deployments from './deployments.js';
 import overrides from './gateOverrides.js';
@@ -55,18 +64,21 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
   };
   app.get(
     '/api/v1/gate',
-    { config: { access: 'gate' }, schema: { querystring: GateQuery } },
+    { config: { access: 'gate' }, schema: { querystring: GateQuery, response: GateAnswers } },
     async (request, reply) => answer(request.query, undefined, reply),
   );
   app.post(
     '/api/v1/gate',
-    { config: { access: 'gate' }, schema: { querystring: GateQuery, body: GateBody } },
+    { config: { access: 'gate' }, schema: { querystring: GateQuery, body: GateBody, response: GateAnswers } },
     async (request, reply) => answer(request.query, request.body, reply),
   );
 
   app.post(
     '/api/v1/gate/evaluations',
-    { config: { access: 'gate' }, schema: { querystring: GateQuery, body: EvaluationBody } },
+    {
+      config: { access: 'gate' },
+      schema: { querystring: GateQuery, body: EvaluationBody, response: EvaluationStarted },
+    },
     async (request, reply) => {
       const { wait, ...body } = request.body;
       const evaluation = await evaluations.start(
@@ -87,7 +99,10 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
   );
   app.get(
     '/api/v1/gate/evaluations/:id',
-    { config: { access: 'gate' }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } },
+    {
+      config: { access: 'gate' },
+      schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: EvaluationPolled },
+    },
     async (request) => {
       const evaluation = await evaluations.poll(request.params.id);
       if (!evaluation) throw new HttpError(404, 'not_found', `no evaluation "${request.params.id}"`, 'id');
@@ -97,7 +112,7 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/gate/decisions',
-    { config: { access: 'read' }, schema: { querystring: serviceRangeQuery(1000) } },
+    { config: { access: 'read' }, schema: { querystring: serviceRangeQuery(1000), response: DecisionList } },
     async (request) => {
       const records = decisions.list(serviceRange(request.query, 100, acceptedRange(times, Date.now())));
       return {
@@ -121,7 +136,7 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/gate/freezes',
     {
       config: { access: 'read' },
-      schema: { querystring: Type.Object({ service: Type.Optional(Type.String()) }) },
+      schema: { querystring: Type.Object({ service: Type.Optional(Type.String()) }), response: FreezeList },
     },
     async (request) => ({
       freezes: deployGate.freezes(request.query.service).map((f) => ({

@@ -7,6 +7,7 @@ import { ANY_TIME } from '../../ingest/timeRange.js';
 import type { GateOverride } from '../../store/gateOverrides.js';
 import { actorOf } from '../actor.js';
 import { HttpError } from '../errors.js';
+import { OverrideCreated, OverrideList, OverrideOne } from '../schemas/gate.js';
 import { isoTime, parseTimeParam } from '../time.js';
 
 const OverrideBody = Type.Object(
@@ -63,7 +64,7 @@ const overrides: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/v1/gate/overrides',
-    { config: { access: 'admin' }, schema: { body: OverrideBody } },
+    { config: { access: 'admin' }, schema: { body: OverrideBody, response: OverrideCreated } },
     async (request, reply) => {
       const nowMs = Date.now();
       const { body } = request;
@@ -102,6 +103,7 @@ const overrides: FastifyPluginAsyncTypebox = async (app) => {
           service: Type.Optional(Type.String()),
           active: Type.Optional(Type.Boolean()),
         }),
+        response: OverrideList,
       },
     },
     async (request) => {
@@ -117,7 +119,7 @@ const overrides: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/gate/overrides/:id',
-    { config: { access: 'read' }, schema: { params: IdParams } },
+    { config: { access: 'read' }, schema: { params: IdParams, response: OverrideOne } },
     async (request) => {
       const found = service.get(request.params.id);
       if (!found) throw new HttpError(404, 'not_found', `no override "${request.params.id}"`, 'id');
@@ -132,12 +134,12 @@ const overrides: FastifyPluginAsyncTypebox = async (app) => {
   };
   app.delete(
     '/api/v1/gate/overrides/:id',
-    { config: { access: 'admin' }, schema: { params: IdParams } },
+    { config: { access: 'admin' }, schema: { params: IdParams, response: OverrideOne } },
     revoke,
   );
   app.post(
     '/api/v1/gate/overrides/:id/revoke',
-    { config: { access: 'admin' }, schema: { params: IdParams } },
+    { config: { access: 'admin' }, schema: { params: IdParams, response: OverrideOne } },
     revoke,
   );
 };

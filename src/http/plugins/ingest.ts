@@ -5,6 +5,7 @@ import { LOG_FORMATS, logFormatNames } from '../../ingest/loadbalancer/formats.j
 import { ingestChunks } from '../../ingest/loadbalancer/lines.js';
 import { bodyChunks, takeRawBodies } from '../body.js';
 import { HttpError } from '../errors.js';
+import { IngestErrors, LinesIngested } from '../schemas/ingest.js';
 import { submitBatch } from '../submit.js';
 
 const IngestQuery = Type.Object({
@@ -23,7 +24,11 @@ const ingest: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/v1/ingest/lb',
-    { config: { access: 'ingest' }, schema: { querystring: IngestQuery }, bodyLimit: config.maxBodyBytes },
+    {
+      config: { access: 'ingest' },
+      schema: { querystring: IngestQuery, response: { ...LinesIngested, ...IngestErrors } },
+      bodyLimit: config.maxBodyBytes,
+    },
     async (request, reply) => {
       const { format, service, status: statusFrom } = request.query;
       for (const field of ['source', 'service'] as const) {

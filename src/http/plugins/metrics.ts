@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin';
-import type { SourceKind } from '../../ingest/observation.js';
+import type { SourceKind } from '../../model/observation.js';
 import { createMetrics, type SloguardMetrics } from '../../telemetry/metrics.js';
 import { startOtelMetrics } from '../../telemetry/otelMetrics.js';
+import { Metrics } from '../schemas/service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -59,10 +60,14 @@ export default fp(
       return payload;
     });
 
-    app.get('/metrics', { config: { access: 'metrics' } }, async (_request, reply) => {
-      const text = await metrics.registry.metrics();
-      return reply.type(metrics.registry.contentType).send(text);
-    });
+    app.get(
+      '/metrics',
+      { config: { access: 'metrics' }, schema: { response: Metrics } },
+      async (_request, reply) => {
+        const text = await metrics.registry.metrics();
+        return reply.type(metrics.registry.contentType).send(text);
+      },
+    );
   },
   { name: 'metrics', dependencies: ['sloguard'] },
 );

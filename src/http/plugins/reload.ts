@@ -1,13 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ReloadResult } from '../../reload.js';
 import { HttpError } from '../errors.js';
+import { Reloaded } from '../schemas/service.js';
 
 /**
  * `POST /-/reload` (admin scope, as any write): Prometheus's reload endpoint. 200 once the new set runs; 422
  * when it was refused (the old set keeps running), naming the first problem with its file:line:column.
  */
 const reload: FastifyPluginAsync<{ reload: () => Promise<ReloadResult> }> = async (app, options) => {
-  app.post('/-/reload', { config: { access: 'admin' } }, async () => {
+  app.post('/-/reload', { config: { access: 'admin' }, schema: { response: Reloaded } }, async () => {
     const result = await options.reload();
     if (!result.ok) {
       const first = result.errors[0] ?? 'unknown problem';

@@ -1,19 +1,23 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { HttpError } from '../errors.js';
+import { SloList, SloOne } from '../schemas/slos.js';
 import { statusView } from '../views.js';
 
 /** The latest SloStatus of every SLO, and of one. */
 const slos: FastifyPluginAsyncTypebox = async (app) => {
   const { evaluator } = app.sloguard;
 
-  app.get('/api/v1/slos', { config: { access: 'read' } }, async () => ({
+  app.get('/api/v1/slos', { config: { access: 'read' }, schema: { response: SloList } }, async () => ({
     slos: evaluator.current().map((status) => statusView(status, evaluator.isStale(status))),
   }));
 
   app.get(
     '/api/v1/slos/:name',
-    { config: { access: 'read' }, schema: { params: Type.Object({ name: Type.String() }) } },
+    {
+      config: { access: 'read' },
+      schema: { params: Type.Object({ name: Type.String() }), response: SloOne },
+    },
     async (request) => {
       const status = evaluator.status(request.params.name);
       if (!status) throw new HttpError(404, 'not_found', `no SLO named "${request.params.name}"`, 'name');

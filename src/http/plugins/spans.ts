@@ -3,6 +3,7 @@ import type { SpanSummary } from '../../ingest/zipkin/observe.js';
 import { SpansRejected } from '../../ingest/zipkin/span.js';
 import { isGzip, takeRawBodies } from '../body.js';
 import { HttpError } from '../errors.js';
+import { IngestErrors, SpansIngested } from '../schemas/ingest.js';
 import { submitBatch } from '../submit.js';
 
 const PROTOBUF = 'application/x-protobuf';
@@ -19,7 +20,11 @@ const spans: FastifyPluginAsync = async (app) => {
 
   app.post(
     '/api/v2/spans',
-    { config: { access: 'ingest' }, bodyLimit: config.maxBodyBytes },
+    {
+      config: { access: 'ingest' },
+      schema: { response: { ...SpansIngested, ...IngestErrors } },
+      bodyLimit: config.maxBodyBytes,
+    },
     async (request, reply) => {
       const gzip = isGzip(request.headers['content-encoding']);
       const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);

@@ -1,17 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { AlertEpisode } from '../../alert/state.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
-import type { SloDefinition } from '../../definitions/slo.js';
 import { firingEpisodes, type StepRange, stepRangeProblem } from '../../evaluate/timeseries.js';
 import { acceptedRange } from '../../ingest/timeRange.js';
+import type { AlertEpisode } from '../../model/alert.js';
+import { binUpperBound } from '../../model/histogram.js';
+import type { SloDefinition } from '../../model/slo.js';
 import { PromQlError } from '../../sources/promql/client.js';
 import { promQlTimeseries } from '../../sources/promql/history.js';
 import { SloHistoryReader } from '../../sources/store/history.js';
 import { AlertEpisodeStore } from '../../store/alertEpisodes.js';
-import { binUpperBound } from '../../store/histogram.js';
 import { TimelineStore } from '../../store/timeline.js';
 import { HttpError } from '../errors.js';
+import { SloTimeseries } from '../schemas/slos.js';
 import { isoTime, parseTimeParam } from '../time.js';
 
 /** Steps a chart may pick by itself: the smallest that keeps the range under MAX_AUTO_POINTS points. */
@@ -73,6 +74,7 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
           to: Type.Optional(Type.String()),
           step: Type.Optional(Type.String()),
         }),
+        response: SloTimeseries,
       },
     },
     async (request) => {

@@ -34,12 +34,6 @@ export class LineRejected extends Error {
 export type LineParser = (line: string) => AccessLogEntry;
 
 /**
- * Which status (and duration) a request is judged by: `edge` is what the load balancer sent the client,
- * `target` what the upstream answered (falling back to the edge status when no target answered).
- */
-export type StatusChoice = 'edge' | 'target';
-
-/**
  * The status recorded when the load balancer sent no response because the client went away (Envoy's
  * response code 0, HAProxy's -1, Traefik's `-`, GCP's 0). nginx logs 499 for the same event, so every
  * format agrees: a valid request, not a server failure.

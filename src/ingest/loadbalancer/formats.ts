@@ -1,3 +1,4 @@
+import { LOG_FORMAT_NAMES, type LogFormatName } from '../../model/accessLog.js';
 import { parseAlbLine } from './alb.js';
 import { parseEnvoyLine } from './envoy.js';
 import type { LineParser } from './format.js';
@@ -9,8 +10,8 @@ import { parseNginxLine } from './nginx.js';
 import { parseNginxJsonLine } from './nginxJson.js';
 import { parseTraefikLine } from './traefik.js';
 
-/** Access-log formats by the name used in `?format=`, `sloguard import --format` and collectors. */
-export const LOG_FORMATS: Record<string, LineParser> = {
+/** The parser of each format the model names (model/accessLog.ts), no more and no fewer. */
+const PARSERS = {
   nginx: parseNginxLine,
   'nginx-json': parseNginxJsonLine,
   'ingress-nginx': parseIngressNginxLine,
@@ -20,8 +21,11 @@ export const LOG_FORMATS: Record<string, LineParser> = {
   envoy: parseEnvoyLine,
   traefik: parseTraefikLine,
   jsonl: parseJsonlLine,
-};
+} satisfies Record<LogFormatName, LineParser>;
+
+/** Looked up by the name a request or a file gives: any string. */
+export const LOG_FORMATS: Record<string, LineParser> = PARSERS;
 
 export function logFormatNames(): string[] {
-  return Object.keys(LOG_FORMATS);
+  return [...LOG_FORMAT_NAMES];
 }

@@ -1,5 +1,5 @@
 import { workerData } from 'node:worker_threads';
-import type { CountingRule } from '../../definitions/eventRules.js';
+import type { CountingRule } from '../../model/eventRules.js';
 import { answerRequests } from '../../workers.js';
 import { BatchAggregate } from '../aggregate.js';
 import { ServiceRoutes } from '../routes.js';

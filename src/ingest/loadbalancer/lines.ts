@@ -1,12 +1,13 @@
 import { StringDecoder } from 'node:string_decoder';
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 import type { SourceSettings } from '../../config/config.js';
+import type { StatusChoice } from '../../model/accessLog.js';
+import { isServerError } from '../../model/observation.js';
 import type { BatchAggregate } from '../aggregate.js';
 import { LabelRejected } from '../labels.js';
-import { isServerError } from '../observation.js';
 import type { ServiceRoutes } from '../routes.js';
 import { TIME_OUT_OF_RANGE, TimeOutOfRange } from '../timeRange.js';
-import { type LineParser, LineRejected, type StatusChoice } from './format.js';
+import { type LineParser, LineRejected } from './format.js';
 
 export interface LineProblem {
   line: number;

@@ -1,4 +1,4 @@
-import { binLowerBound, binOf, binUpperBound, type SparseCounts } from '../../store/histogram.js';
+import { binLowerBound, binOf, binUpperBound, type SparseCounts } from '../../model/histogram.js';
 
 /** One LB histogram bucket's increase: requests in (previous bound, upperUs]. */
 export interface LbBucket {

@@ -1,6 +1,6 @@
+import type { ScrapeKind } from '../../config/scrape.js';
 import { secondsToMicros } from '../loadbalancer/format.js';
 import type { Sample } from './exposition.js';
-import type { ScrapeKind } from './settings.js';
 
 /**
  * What each load balancer's metrics say, as flat cumulative counters keyed by

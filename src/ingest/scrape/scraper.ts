@@ -1,5 +1,6 @@
+import type { ScrapeSettings } from '../../config/scrape.js';
+import type { BucketDelta } from '../../model/series.js';
 import type { ScrapeCounterStore } from '../../store/scrapeCounters.js';
-import type { BucketDelta } from '../aggregate.js';
 import { LabelRejected } from '../labels.js';
 import type { IngestPipeline } from '../pipeline.js';
 import { RepeatingJob } from '../repeat.js';
@@ -7,7 +8,6 @@ import type { ServiceRoutes } from '../routes.js';
 import { parseExposition } from './exposition.js';
 import { boundsAround, exactAtBounds, type LbBucket, spreadOverBins } from './histogram.js';
 import { ANY, type Counters, INF_BOUND, readCounters } from './kinds.js';
-import type { ScrapeSettings } from './settings.js';
 
 export interface ScrapeLog {
   info(details: object, message: string): void;

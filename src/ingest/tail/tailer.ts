@@ -2,13 +2,13 @@ import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import type { SourceSettings } from '../../config/config.js';
+import type { CollectorSettings } from '../../config/tail.js';
 import type { TailOffset, TailOffsetStore } from '../../store/tailOffsets.js';
 import type { LineParser } from '../loadbalancer/format.js';
 import { ingestLinesSliced, type LineContext } from '../loadbalancer/lines.js';
 import type { IngestPipeline } from '../pipeline.js';
 import { RepeatingJob } from '../repeat.js';
 import type { ServiceRoutes } from '../routes.js';
-import type { CollectorSettings } from './settings.js';
 
 /** Bytes read (and committed) at most per step. */
 const CHUNK_BYTES = 4 * 1024 * 1024;

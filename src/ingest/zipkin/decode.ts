@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
-import type { CountingRule } from '../../definitions/eventRules.js';
-import { BatchAggregate, type SeriesDelta } from '../aggregate.js';
+import type { CountingRule } from '../../model/eventRules.js';
+import type { SeriesDelta } from '../../model/series.js';
+import { BatchAggregate } from '../aggregate.js';
 import { ServiceRoutes } from '../routes.js';
 import type { TimeRange } from '../timeRange.js';
 import { decodeJsonSpans } from './json.js';

@@ -1,4 +1,4 @@
-import type { PrometheusDataSource } from '../../definitions/promqlSource.js';
+import type { PrometheusDataSource } from '../../model/promql.js';
 
 /** A query the engine could not answer in time or at all; the SLO goes stale rather than wrong. */
 export class PromQlError extends Error {

@@ -1,9 +1,10 @@
 import { formatDuration } from '../../config/duration.js';
 import { withWindow } from '../../definitions/promqlSource.js';
-import type { SloDefinition } from '../../definitions/slo.js';
 import { burnWindows } from '../../evaluate/math.js';
-import { type EventCounts, evaluateSlo } from '../../evaluate/status.js';
+import { evaluateSlo } from '../../evaluate/status.js';
 import { type SloPoint, type StepRange, sloPoint, stepTimes } from '../../evaluate/timeseries.js';
+import type { SloDefinition } from '../../model/slo.js';
+import type { EventCounts } from '../../model/status.js';
 import { rangeQuery } from './client.js';
 import { countedQuery, promQlEvents } from './source.js';
 

@@ -1,9 +1,11 @@
 import { formatDuration } from '../../config/duration.js';
-import { type PromQlIndicator, withWindow } from '../../definitions/promqlSource.js';
-import type { SloDefinition } from '../../definitions/slo.js';
+import { withWindow } from '../../definitions/promqlSource.js';
 import { type WindowRange, windowRange } from '../../evaluate/calendar.js';
-import { type BurnWindow, burnWindows } from '../../evaluate/math.js';
-import type { EventCounts } from '../../evaluate/status.js';
+import { burnWindows } from '../../evaluate/math.js';
+import type { BurnWindow } from '../../model/budget.js';
+import type { PromQlIndicator } from '../../model/promql.js';
+import type { SloDefinition } from '../../model/slo.js';
+import type { EventCounts } from '../../model/status.js';
 import type { CountsRead, CountsSource } from '../counts.js';
 import { instantQuery, PromQlError } from './client.js';
 

@@ -1,6 +1,4 @@
-import type { Correction } from '../../definitions/corrections.js';
-import { type Indicator, indicatorsOf, type SloDefinition } from '../../definitions/slo.js';
-import { clip, type Interval } from '../../definitions/timeWindows.js';
+import { clip } from '../../definitions/timeWindows.js';
 import { compositeCounts, summariseSlices } from '../../evaluate/budgeting.js';
 import { windowRange } from '../../evaluate/calendar.js';
 import { addEvents, correctionIntervals, NO_EVENTS, withoutEvents } from '../../evaluate/corrections.js';
@@ -12,9 +10,14 @@ import {
   unjudgedWarning,
   withoutExcludedSlices,
 } from '../../evaluate/inputs.js';
-import { type BurnWindow, burnWindows } from '../../evaluate/math.js';
+import { burnWindows } from '../../evaluate/math.js';
 import { type SeriesSource, selectedSeries } from '../../evaluate/select.js';
-import type { EvaluationInput, EventCounts } from '../../evaluate/status.js';
+import type { EvaluationInput } from '../../evaluate/status.js';
+import type { BurnWindow } from '../../model/budget.js';
+import type { Correction } from '../../model/correction.js';
+import { type Indicator, indicatorsOf, type SloDefinition } from '../../model/slo.js';
+import type { EventCounts } from '../../model/status.js';
+import type { Interval } from '../../model/timeWindow.js';
 import {
   type BucketStore,
   type CountKey,

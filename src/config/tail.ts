@@ -1,7 +1,6 @@
 import Type, { type Static } from 'typebox';
-import { parseDuration } from '../../config/duration.js';
-import type { StatusChoice } from '../loadbalancer/format.js';
-import { logFormatNames } from '../loadbalancer/formats.js';
+import { isLogFormatName, LOG_FORMAT_NAMES, type StatusChoice } from '../model/accessLog.js';
+import { parseDuration } from './duration.js';
 
 /** One `collectors:` entry of sloguard.yaml: log files to tail. */
 export const CollectorsFile = Type.Array(
@@ -37,10 +36,10 @@ export function resolveCollectors(
 ): CollectorSettings[] {
   return (file ?? []).map((collector, index) => {
     const field = `collectors.${index}`;
-    if (!logFormatNames().includes(collector.format)) {
+    if (!isLogFormatName(collector.format)) {
       fail(
         `${field}.format`,
-        `unknown format "${collector.format}"; allowed: ${logFormatNames().join(', ')}`,
+        `unknown format "${collector.format}"; allowed: ${LOG_FORMAT_NAMES.join(', ')}`,
       );
     }
     const pollIntervalMs = parseDuration(collector.pollInterval ?? '250ms');

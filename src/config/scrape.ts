@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { parseDuration } from '../../config/duration.js';
+import { parseDuration } from './duration.js';
 
 export type ScrapeKind = 'haproxy' | 'envoy' | 'traefik' | 'ingress-nginx';
 

@@ -1,7 +1,7 @@
-import type { SourceKind } from '../ingest/observation.js';
 import type { EventRules } from './eventRules.js';
-import type { PromQlIndicator } from './promqlSource.js';
-import type { SourceLocation } from './yamlSource.js';
+import type { SourceLocation } from './location.js';
+import type { SourceKind } from './observation.js';
+import type { PromQlIndicator } from './promql.js';
 
 /** What makes an event good. Availability: status < 500 (the seed). Latency: duration ≤ threshold. */
 export type GoodCondition = { kind: 'availability' } | { kind: 'latency'; thresholdUs: number; text: string };

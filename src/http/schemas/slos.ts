@@ -1,0 +1,140 @@
+import Type from 'typebox';
+import { Answer, errors, Nullable, OptionalTime } from './common.js';
+
+const Severity = Type.Union([Type.Literal('page'), Type.Literal('ticket')]);
+/** Burn rate per window name (1h, 5m...); null without valid events in the window. */
+export const BurnRates = Type.Record(Type.String(), Nullable(Type.Number()));
+export const SloState = Type.Enum(['ok', 'warning', 'exhausted', 'insufficient-data', 'no-data']);
+
+/** An SloStatus as the API shows it (http/views.ts statusView). */
+export const SloStatusView = Answer({
+  name: Type.String(),
+  service: Type.String(),
+  indicator: Type.Union([Type.Literal('availability'), Type.Literal('latency')]),
+  objective: Type.Number(),
+  objective_percent: Type.Number(),
+  window: Type.String(),
+  window_start: OptionalTime,
+  window_end: OptionalTime,
+  budgeting: Type.Enum(['occurrences', 'timeslices', 'ratio-timeslices']),
+  slices: Nullable(
+    Answer({
+      slice_seconds: Type.Number(),
+      total: Type.Number(),
+      valid: Type.Number(),
+      good: Type.Number(),
+      bad: Type.Number(),
+      ratio_sum: Type.Number(),
+    }),
+  ),
+  warnings: Type.Array(Type.String()),
+  state: SloState,
+  min_valid_events: Type.Number(),
+  enough_data: Type.Boolean(),
+  sli: Nullable(Type.Number()),
+  sli_error_bound: Type.Number(),
+  good: Type.Number(),
+  valid: Type.Number(),
+  budget: Answer({
+    allowed: Type.Number(),
+    consumed: Type.Number(),
+    remaining: Type.Number(),
+    consumed_ratio: Nullable(Type.Number()),
+    remaining_ratio: Nullable(Type.Number()),
+    allowed_downtime_seconds: Type.Number(),
+  }),
+  burn_rates: BurnRates,
+  alerts: Type.Array(
+    Answer({
+      severity: Severity,
+      long_window: Type.String(),
+      short_window: Type.String(),
+      factor: Type.Number(),
+      long_burn_rate: Nullable(Type.Number()),
+      short_burn_rate: Nullable(Type.Number()),
+      state: Type.String(),
+    }),
+  ),
+  firing: Nullable(Severity),
+  time_to_exhaustion_seconds: Nullable(Type.Number()),
+  last_observation_at: OptionalTime,
+  evaluated_at: OptionalTime,
+  stale: Type.Boolean(),
+  stale_reason: Type.Optional(Type.String()),
+});
+
+export const SloList = { 200: Answer({ slos: Type.Array(SloStatusView) }) };
+export const SloOne = { 200: SloStatusView, ...errors(404) };
+
+const Point = Answer({
+  t: OptionalTime,
+  sli: Nullable(Type.Number()),
+  good: Type.Number(),
+  valid: Type.Number(),
+  budget_remaining: Nullable(Type.Number()),
+  burn_rates: BurnRates,
+  firing: Nullable(Severity),
+  requests_per_second: Type.Number(),
+  errors_per_second: Type.Number(),
+  bad_per_second: Type.Number(),
+});
+
+/** An SLO over time, for the dashboard's charts. */
+export const SloTimeseries = {
+  200: Answer({
+    name: Type.String(),
+    service: Type.String(),
+    indicator: Type.Union([Type.Literal('availability'), Type.Literal('latency')]),
+    objective: Type.Number(),
+    window: Type.String(),
+    from: OptionalTime,
+    to: OptionalTime,
+    step_seconds: Type.Number(),
+    step: Type.String(),
+    points: Type.Array(Point),
+    alert_episodes: Type.Array(
+      Answer({ severity: Severity, started_at: OptionalTime, ended_at: OptionalTime }),
+    ),
+    deployments: Type.Array(
+      Answer({
+        id: Type.String(),
+        version: Type.String(),
+        environment: Type.String(),
+        deployed_at: OptionalTime,
+        decision_id: Nullable(Type.String()),
+        decision: Nullable(Type.String()),
+        budget_burned_1h: Nullable(Type.Number()),
+        budget_burned_1d: Nullable(Type.Number()),
+      }),
+    ),
+    open_alert: Nullable(
+      Answer({
+        id: Type.String(),
+        level: Type.String(),
+        notified_level: Type.String(),
+        started_at: OptionalTime,
+      }),
+    ),
+    corrections: Type.Array(
+      Answer({
+        mode: Type.Union([Type.Literal('exclude'), Type.Literal('planned')]),
+        start: OptionalTime,
+        end: OptionalTime,
+      }),
+    ),
+    composite: Nullable(
+      Answer({
+        components: Type.Array(
+          Answer({ name: Type.String(), weight: Type.Number(), objective: Type.Number() }),
+        ),
+      }),
+    ),
+    latency: Nullable(
+      Answer({
+        threshold_seconds: Type.Number(),
+        bins: Type.Array(Answer({ le_seconds: Type.Number(), count: Type.Number() })),
+      }),
+    ),
+  }),
+  ...errors(404, 503),
+};
