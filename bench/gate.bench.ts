@@ -10,6 +10,7 @@
  *   BENCH_ROUNDS=2 BENCH_ROUND_SECONDS=3 npm run bench -- gate
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
@@ -138,24 +139,45 @@ function p99(result: PacedResult): number {
   return quantile(result.latenciesMs, 0.99);
 }
 
+/** CPU time (user + system, all threads) a process has used, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+interface Target {
+  url: string;
+  /** The serving process, whose CPU time per answer is reported: a figure the machine's load barely moves. */
+  pid: number;
+}
+
+type Measured = PacedResult & { cpuUsPerAnswer: number };
+
 /**
  * Rounds in which the targets take turns (the order rotating), each round printing every target's
- * p50 / p99 / p99.9 / max and the client's own send lag; returns the results by target, round by round.
+ * p50 / p99 / p99.9 / max, the client's own send lag and the server's CPU per answer; returns the results by
+ * target, round by round.
  */
 async function takeTurns<T extends string>(
   title: string,
-  targets: Record<T, string>,
-): Promise<Record<T, PacedResult[]>> {
+  targets: Record<T, Target>,
+): Promise<Record<T, Measured[]>> {
   const names = Object.keys(targets) as T[];
-  const results = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<T, PacedResult[]>;
+  const results = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<T, Measured[]>;
   for (let round = 0; round < ROUNDS; round++) {
     const line: string[] = [];
     for (const name of names.map((_, i) => names[(i + round) % names.length]!)) {
-      const result = await measure(targets[name]);
+      const { url, pid } = targets[name];
+      const cpuBefore = cpuMs(pid);
+      const paced = await measure(url);
+      const result = {
+        ...paced,
+        cpuUsPerAnswer: ((cpuMs(pid) - cpuBefore) * 1000) / paced.latenciesMs.length,
+      };
       results[name].push(result);
       const ms = (q: number) => quantile(result.latenciesMs, q).toFixed(2);
       line.push(
-        `${name} p50 ${ms(0.5)} p99 ${ms(0.99)} p99.9 ${ms(0.999)} max ${ms(1)} (send lag ${result.sendLagMs.toFixed(1)})`,
+        `${name} p50 ${ms(0.5)} p99 ${ms(0.99)} p99.9 ${ms(0.999)} max ${ms(1)} (send lag ${result.sendLagMs.toFixed(1)}, server CPU ${result.cpuUsPerAnswer.toFixed(0)} µs/answer)`,
       );
     }
     process.stdout.write(`  round ${round + 1} ${title} (ms): ${line.join('; ')}\n`);
@@ -164,7 +186,7 @@ async function takeTurns<T extends string>(
 }
 
 /** The within-round p99 ratio of sloguard's `ours` to `baseline`, printed as min / median / max. */
-function compareP99(label: string, ours: PacedResult[], baselineName: string, baseline: PacedResult[]) {
+function compareP99(label: string, ours: Measured[], baselineName: string, baseline: Measured[]) {
   const comparison = new Comparison(label, 'ms', baselineName, 'ours/baseline');
   for (const [i, result] of ours.entries()) comparison.add(p99(result), p99(baseline[i]!));
   comparison.print();
@@ -216,20 +238,26 @@ spec:
     });
     // Warm up both servers and give the evaluator data to decide on.
     await ingest(url, 6);
+    // Until the first evaluation has read those spans the gate answers for missing data (not a 2xx).
+    await waitFor('a gate decision on the spans', async () => (await fetch(gateUrl)).ok, {
+      timeoutMs: 60_000,
+    });
     await measure(gateUrl, 2);
     await measure(bareUrl, 2);
 
     const spans = await spanLoad(url, ROUNDS * 3 * (ROUND_SECONDS + 1) + 2);
+    const service = { url: gateUrl, pid: sloguard.pid! };
+    const baseline = { url: bareUrl, pid: bare.pid! };
     const loaded = await takeTurns('under span load', {
-      gate: gateUrl,
-      'bare fastify': bareUrl,
-      'sloguard /healthz': `${url}/healthz`,
+      gate: service,
+      'bare fastify': baseline,
+      'sloguard /healthz': { url: `${url}/healthz`, pid: sloguard.pid! },
     });
     const load = await spans.finished;
     if (load.non2xx > 0) throw new Error(`span load: ${load.non2xx} non-2xx answers`);
     // What the span load costs the gate: the same rounds without it, the bare route taking turns too (an
     // idle virtual machine wakes more slowly, so no load is not always faster).
-    const quiet = await takeTurns('without span load', { gate: gateUrl, 'bare fastify': bareUrl });
+    const quiet = await takeTurns('without span load', { gate: service, 'bare fastify': baseline });
     const decision = (await (await fetch(gateUrl)).json()) as {
       decision: string;
       slos: Array<{ sli: number }>;

@@ -18,7 +18,7 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import type * as ConfigModule from '../src/config/config.js';
-import type * as MainModule from '../src/main.js';
+import type * as ServiceModule from '../src/service.js';
 import { Comparison, envInt, rounds } from './method.js';
 
 /** The build, as `npm start` runs it: worker threads (span parsing, checkpoints) start only from compiled files. */
@@ -87,7 +87,7 @@ async function serve(kind: string, dir: string): Promise<void> {
   }
   writeFileSync(join(dir, 'catalog.yaml'), SLO);
   const { loadConfig } = await built<typeof ConfigModule>('config/config.js');
-  const { startService } = await built<typeof MainModule>('main.js');
+  const { startService } = await built<typeof ServiceModule>('service.js');
   const service = await startService(
     loadConfig({
       SLOGUARD_PORT: '0',

@@ -1,7 +1,12 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { Gauge, type Registry } from 'prom-client';
-import { type Config, settingsNeedingRestart } from './config/config.js';
-import { InvalidDefinitionsError, loadDefinitionSet, type Sloguard } from './sloguard.js';
+import { type Config, type ReloadableSettings, settingsNeedingRestart } from './config/config.js';
+import {
+  type DefinitionSet,
+  InvalidDefinitionsError,
+  type LoadedDefinitions,
+  loadDefinitionSet,
+} from './definitionSet.js';
 
 /** How long the definitions folder must stay quiet before a change reloads (an editor writes in bursts). */
 export const WATCH_DEBOUNCE_MS = 500;
@@ -16,8 +21,16 @@ export interface ReloadLog {
   error(details: object, message: string): void;
 }
 
+/** What a reload swaps: the definition set and the settings a reload may change. */
+export interface Reloadable {
+  /** The settings in force (the definitions folder among them). */
+  readonly config: Config;
+  /** Swaps in a checked set and settings at once; resolves when the old set's span threads are done. */
+  replace(definitions: DefinitionSet, settings: ReloadableSettings): Promise<void>;
+}
+
 export interface ReloaderParts {
-  sloguard: Sloguard;
+  sloguard: Reloadable;
   /** Reads sloguard.yaml and the environment again; without it, a reload reads the definitions only. */
   rereadConfig?: () => Config;
   /**
@@ -72,7 +85,7 @@ export class Reloader {
 
   private async reloadNow(trigger: ReloadTrigger): Promise<ReloadResult> {
     const { sloguard, log } = this.parts;
-    let definitions: ReturnType<typeof loadDefinitionSet>;
+    let definitions: LoadedDefinitions;
     let config: Config;
     try {
       definitions = loadDefinitionSet(sloguard.config.definitionsPath);
@@ -86,6 +99,7 @@ export class Reloader {
       this.successful.set(0);
       return { ok: false, errors };
     }
+    for (const warning of definitions.warnings) log.warn({ trigger }, warning);
     const restartOnly = settingsNeedingRestart(sloguard.config, config);
     if (restartOnly.length > 0)
       log.warn({ settings: restartOnly }, 'reload: these settings changed and take effect at a restart');

@@ -1,7 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Config } from '../config/config.js';
 import type { NotificationRoute, NotificationSettings, NotificationTarget } from '../config/notifications.js';
-import type { SloRegistry } from '../definitions/registry.js';
+import type { CurrentRegistry } from '../definitions/registry.js';
 import type { AlertEpisode } from '../model/alert.js';
 import type { SloStatus } from '../model/status.js';
 import type { AlertEpisodeStore } from '../store/alertEpisodes.js';
@@ -29,7 +29,8 @@ export type OverrideNotice = Pick<
 
 export interface AlertingParts {
   config: Pick<Config, 'publicUrl' | 'notifications'>;
-  registry: () => SloRegistry;
+  /** The definition set in force (a reload swaps it). */
+  definitions: CurrentRegistry;
   /** The latest status of every SLO, for digests. */
   statuses: () => readonly SloStatus[];
   /** The last status stored for an SLO, defined or not (a removed SLO's alert resolves with it). */
@@ -131,7 +132,7 @@ export class Alerting {
       }
     }
     this.resolveRemovedSlos(nowMs);
-    this.labelsSeen = new Map(this.parts.registry().definitions.map((d) => [d.name, d.labels]));
+    this.labelsSeen = new Map(this.parts.definitions.registry.definitions.map((d) => [d.name, d.labels]));
     this.dispatcher.wake();
   }
 
@@ -140,7 +141,7 @@ export class Alerting {
    * its open episode is resolved once, with the last status it had, and closed in the same transaction.
    */
   private resolveRemovedSlos(nowMs: number): void {
-    const { byName } = this.parts.registry();
+    const { byName } = this.parts.definitions.registry;
     for (const episode of this.parts.episodes.all()) {
       if (byName.has(episode.slo)) continue;
       const last = this.parts.lastStatus(episode.slo);
@@ -174,7 +175,7 @@ export class Alerting {
       const deployment = this.parts.lastDeployment?.(status.service, event.episode.startedAtMs);
       const message = formatAlert(event, {
         publicUrl: this.parts.config.publicUrl,
-        labels: this.parts.registry().byName.get(slo)?.labels ?? this.labelsSeen.get(slo) ?? {},
+        labels: this.parts.definitions.registry.byName.get(slo)?.labels ?? this.labelsSeen.get(slo) ?? {},
         repeatIntervalMs: this.settings.repeatIntervalMs,
         ...(deployment && { deployment }),
       });
@@ -188,7 +189,7 @@ export class Alerting {
 
   /** A notice to the service's targets that a gate override was created. */
   overrideCreated(override: OverrideNotice, nowMs = Date.now()): void {
-    const slos = (this.parts.registry().byService.get(override.service) ?? []).map((d) => d.name);
+    const slos = (this.parts.definitions.registry.byService.get(override.service) ?? []).map((d) => d.name);
     const fields: MessageField[] = [
       { label: 'Service', value: override.service },
       { label: 'Environment', value: override.environment || 'any' },

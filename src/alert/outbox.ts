@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NotificationSettings } from '../config/notifications.js';
+import { RepeatingJob } from '../ingest/repeat.js';
 import type { OutboxEntry, OutboxStore } from '../store/outbox.js';
 import { send } from './send.js';
 
@@ -43,7 +44,7 @@ export type DispatcherSettings = Pick<
  */
 export class OutboxDispatcher {
   private readonly busy = new Map<string, Promise<void>>();
-  private timers: NodeJS.Timeout[] = [];
+  private schedules: RepeatingJob[] = [];
   private stopped = false;
   private readonly now: () => number;
   /** This sender's name on its claims. */
@@ -65,19 +66,22 @@ export class OutboxDispatcher {
     this.settings = settings;
   }
 
+  /** Sends what is due now and every `pollMs` after, and prunes finished messages now and hourly. */
   start(pollMs = 1000): void {
-    this.timers.push(
-      setInterval(() => this.wake(), pollMs),
-      setInterval(() => this.prune(), 3_600_000),
-    );
-    this.prune();
-    this.wake();
+    const failed = (what: string) => (error: unknown) =>
+      this.log.error({ err: error }, `outbox ${what} failed`);
+    this.schedules = [
+      new RepeatingJob(() => this.prune(), 3_600_000, failed('prune')),
+      // A wake per poll, not a drain awaited: a target sending slowly or backing off holds no other target.
+      new RepeatingJob(() => this.wake(), pollMs, failed('poll')),
+    ];
+    for (const schedule of this.schedules) schedule.start();
   }
 
   /** Stops polling and waits for the sends under way. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.timers) clearInterval(timer);
+    await Promise.all(this.schedules.map((schedule) => schedule.stop()));
     await Promise.allSettled(this.busy.values());
   }
 

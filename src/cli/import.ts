@@ -6,8 +6,8 @@ import { LOG_FORMATS, logFormatNames } from '../ingest/loadbalancer/formats.js';
 import { importLogFile } from '../ingest/loadbalancer/importFile.js';
 import { addSummary, emptySummary } from '../ingest/loadbalancer/lines.js';
 import type { StatusChoice } from '../model/accessLog.js';
-import { createSloguard, type Sloguard } from '../sloguard.js';
-import { type ImportedFile, ImportedFileStore } from '../store/importedFiles.js';
+import { createLogger, createSloguard, type Sloguard, walCheckpoints } from '../service.js';
+import type { ImportedFile } from '../store/importedFiles.js';
 import { type DatabaseLock, DatabaseLockedError, lockDatabase } from '../store/lock.js';
 
 export interface ImportOptions {
@@ -86,7 +86,8 @@ export async function runImport(
   }
   let sloguard: Sloguard;
   try {
-    sloguard = createSloguard(config);
+    // stdout carries the import's own report: the log goes to stderr.
+    sloguard = createSloguard(config, createLogger(config.logLevel, process.stderr));
   } catch (error) {
     lock.release();
     throw error;
@@ -96,7 +97,9 @@ export async function runImport(
       `series cap "${cap}" reached (${folded} new series of service "${refused.service}" counted under an overflow series; docs/security.md#cardinality)`,
     ),
   );
-  const imported = new ImportedFileStore(sloguard.db);
+  const checkpoints = walCheckpoints(sloguard);
+  checkpoints.start();
+  const imported = sloguard.stores.importedFiles;
   const totalBytes = identities.reduce((sum, file) => sum + file.size, 0);
   const bar = process.stderr.isTTY
     ? new SingleBar({
@@ -147,6 +150,7 @@ export async function runImport(
     }
   } finally {
     bar?.stop();
+    await checkpoints.stop();
     await sloguard.stopThreads();
     sloguard.close();
     lock.release();

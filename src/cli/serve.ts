@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import closeWithGrace from 'close-with-grace';
 import { loadConfig } from '../config/config.js';
-import { startService } from '../main.js';
+import { startService } from '../service.js';
 
 /** The package's version, from the package.json two folders up from both src/cli and dist/cli. */
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;

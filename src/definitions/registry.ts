@@ -41,3 +41,8 @@ export class SloRegistry {
     return [...(this.selectedRoutes.get(service) ?? [])];
   }
 }
+
+/** The SLOs in force, for parts that outlive a reload: read `registry` at each use, never keep it. */
+export interface CurrentRegistry {
+  readonly registry: SloRegistry;
+}

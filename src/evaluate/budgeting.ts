@@ -1,7 +1,8 @@
-import type { ErrorBudget, SliceSummary } from '../model/budget.js';
 /**
- * Time-slice budgeting and composite SLIs. Pure: counts in, counts out; never NaN or Infinity.
+ * Time-slice budgeting (which closed slices are judged, which are good, the budget in slices) and composite
+ * SLIs. Pure: counts in, counts out; never NaN or Infinity. The store keeps the slices (store/slices.ts).
  */
+import type { ErrorBudget, SliceSummary } from '../model/budget.js';
 import type { CompositeComponent } from '../model/slo.js';
 import type { EventCounts } from '../model/status.js';
 import { allowedErrorRatio } from './math.js';
@@ -10,6 +11,57 @@ import { allowedErrorRatio } from './math.js';
 export interface SliceSeries {
   good: Float64Array;
   valid: Float64Array;
+}
+
+/**
+ * The window's closed slices that could be judged, oldest first, and how many could not. The arrays may be
+ * the store's own: read them before asking again.
+ */
+export interface ClosedSlices {
+  good: Float64Array;
+  valid: Float64Array;
+  unjudged: number;
+  /** Every closed slice from here on is judged (epoch ms): the window's first slice when none was left out. */
+  judgedFromMs: number;
+}
+
+/** The slices of a window as far as they are known, from `base` (epoch minutes) on; NaN where nothing is. */
+export interface HeldSlices {
+  base: number;
+  sliceMinutes: number;
+  good: Float64Array;
+  valid: Float64Array;
+}
+
+/** The judged slices of the first `count` held, and from when on none is missing. */
+export function judgedSlices(held: HeldSlices, count: number): ClosedSlices {
+  let missing = 0;
+  let lastMissing = -1;
+  for (let index = 0; index < count; index++) {
+    if (!Number.isNaN(held.good[index]!)) continue;
+    missing += 1;
+    lastMissing = index;
+  }
+  const judgedFromMs = (held.base + (lastMissing + 1) * held.sliceMinutes) * 60_000;
+  // Usually every slice is judged: the held arrays serve as they are.
+  if (missing === 0) {
+    return {
+      good: held.good.subarray(0, count),
+      valid: held.valid.subarray(0, count),
+      unjudged: 0,
+      judgedFromMs,
+    };
+  }
+  const good = new Float64Array(count - missing);
+  const valid = new Float64Array(count - missing);
+  let at = 0;
+  for (let index = 0; index < count; index++) {
+    if (Number.isNaN(held.good[index]!)) continue;
+    good[at] = held.good[index]!;
+    valid[at] = held.valid[index]!;
+    at += 1;
+  }
+  return { good, valid, unjudged: missing, judgedFromMs };
 }
 
 /**

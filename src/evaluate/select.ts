@@ -1,5 +1,4 @@
-import type { SourceKind } from '../model/observation.js';
-import type { SeriesKey } from '../model/series.js';
+import type { SeriesOfService, SeriesRow } from '../model/series.js';
 import type { Indicator, SloDefinition } from '../model/slo.js';
 
 /** Trace series carry the span kind as their source; by default only server spans are requests served. */
@@ -11,7 +10,7 @@ const DEFAULT_SPAN_KINDS: readonly string[] = ['server'];
  */
 export function selects(
   definition: SloDefinition,
-  series: SeriesKey,
+  series: SeriesRow,
   indicator: Indicator = definition.indicator,
 ): boolean {
   const { source, select } = indicator;
@@ -26,20 +25,14 @@ export function selects(
 }
 
 /** Where an evaluation finds series: a list of every series, or the store's reader by service and route. */
-export type SeriesSource<S extends SeriesKey> =
-  | readonly S[]
-  | ((kind: SourceKind, service: string, operation?: string) => readonly S[]);
+export type SeriesSource = readonly SeriesRow[] | SeriesOfService;
 
 /** Series lists grouped by kind and service, built once per list (one per tick) and shared by its SLOs. */
-const byService = new WeakMap<readonly SeriesKey[], Map<string, SeriesKey[]>>();
+const byService = new WeakMap<readonly SeriesRow[], Map<string, SeriesRow[]>>();
 const serviceKey = (kind: string, service: string) => `${kind}\u0000${service}`;
 
-function candidatesIn<S extends SeriesKey>(
-  series: readonly S[],
-  kind: string,
-  service: string,
-): readonly S[] {
-  let groups = byService.get(series) as Map<string, S[]> | undefined;
+function candidatesIn(series: readonly SeriesRow[], kind: string, service: string): readonly SeriesRow[] {
+  let groups = byService.get(series);
   if (!groups) {
     groups = new Map();
     for (const row of series) {
@@ -58,11 +51,11 @@ function candidatesIn<S extends SeriesKey>(
  * selects one) are tried, so a tick of n SLOs over m series does not call `selects` n × m times, and series
  * of other services or routes (an overflow flood) cost it nothing when read through the store's index.
  */
-export function selectedSeries<S extends SeriesKey>(
+export function selectedSeries(
   definition: SloDefinition,
-  series: SeriesSource<S>,
+  series: SeriesSource,
   indicator: Indicator = definition.indicator,
-): S[] {
+): SeriesRow[] {
   const service = indicator.select.service ?? definition.service;
   if (indicator.source === 'prometheus') return [];
   const candidates =

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SloRegistry } from '../definitions/registry.js';
+import type { CurrentRegistry } from '../definitions/registry.js';
 import { eventCounts } from '../evaluate/inputs.js';
 import { selectedSeries } from '../evaluate/select.js';
 import type { SloDefinition } from '../model/slo.js';
@@ -70,7 +70,8 @@ export class Deployments {
     private readonly store: DeploymentStore,
     private readonly buckets: BucketStore,
     private readonly evaluator: SloEvaluator,
-    private readonly registry: () => SloRegistry,
+    /** The definition set in force (a reload swaps it). */
+    private readonly definitions: CurrentRegistry,
   ) {}
 
   record(input: DeploymentInput): Deployment {
@@ -100,25 +101,27 @@ export class Deployments {
       })
       .filter((d) => d.environment === deployment.environment && d.id !== deployment.id);
     const baselineFromMs = previous ? previous.deployedAtMs : deployment.deployedAtMs - BASELINE_MS;
-    return (this.registry().byService.get(deployment.service) ?? []).map((definition: SloDefinition) => {
-      const ids = selectedSeries(definition, series).map((row) => row.id);
-      const threshold =
-        definition.indicator.good.kind === 'latency' ? definition.indicator.good.thresholdUs : undefined;
-      const allowedBad = this.evaluator.status(definition.name)?.budget.allowed ?? null;
-      const count = (fromMs: number, toMs: number) =>
-        eventCounts(definition, this.buckets.windowCounts(ids, fromMs, toMs, threshold));
-      const before = count(baselineFromMs, deployment.deployedAtMs);
-      const baseline = before.valid > 0 ? (before.valid - before.good) / before.valid : 0;
-      const periods = {} as Record<ImpactPeriod, PeriodImpact>;
-      for (const [name, ms] of Object.entries(IMPACT_PERIODS) as Array<[ImpactPeriod, number]>) {
-        const end = Math.min(deployment.deployedAtMs + ms, nowMs);
-        const counts =
-          end > deployment.deployedAtMs
-            ? count(deployment.deployedAtMs, end)
-            : { good: 0, valid: 0, errorBound: 0 };
-        periods[name] = periodImpact(counts, allowedBad, nowMs >= deployment.deployedAtMs + ms, baseline);
-      }
-      return { slo: definition.name, periods };
-    });
+    return (this.definitions.registry.byService.get(deployment.service) ?? []).map(
+      (definition: SloDefinition) => {
+        const ids = selectedSeries(definition, series).map((row) => row.id);
+        const threshold =
+          definition.indicator.good.kind === 'latency' ? definition.indicator.good.thresholdUs : undefined;
+        const allowedBad = this.evaluator.status(definition.name)?.budget.allowed ?? null;
+        const count = (fromMs: number, toMs: number) =>
+          eventCounts(definition, this.buckets.windowCounts(ids, fromMs, toMs, threshold));
+        const before = count(baselineFromMs, deployment.deployedAtMs);
+        const baseline = before.valid > 0 ? (before.valid - before.good) / before.valid : 0;
+        const periods = {} as Record<ImpactPeriod, PeriodImpact>;
+        for (const [name, ms] of Object.entries(IMPACT_PERIODS) as Array<[ImpactPeriod, number]>) {
+          const end = Math.min(deployment.deployedAtMs + ms, nowMs);
+          const counts =
+            end > deployment.deployedAtMs
+              ? count(deployment.deployedAtMs, end)
+              : { good: 0, valid: 0, errorBound: 0 };
+          periods[name] = periodImpact(counts, allowedBad, nowMs >= deployment.deployedAtMs + ms, baseline);
+        }
+        return { slo: definition.name, periods };
+      },
+    );
   }
 }

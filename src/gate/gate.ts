@@ -41,6 +41,17 @@ const scopeOf = (request: GateRequest): FreezeScope => ({
   environment: request.environment ?? '',
 });
 
+/** The definition set in force, read at every decision (a reload swaps it). */
+export interface GateDefinitions {
+  readonly registry: SloRegistry;
+  readonly policies: GatePolicies;
+}
+
+/** Where a listener's failure is told (never the caller's error). */
+export interface GateLog {
+  warn(details: object, message: string): void;
+}
+
 export interface GateStores {
   decisions: GateDecisionStore;
   freezes: GateFreezeStore;
@@ -77,14 +88,14 @@ export class DeployGate {
 
   constructor(
     private readonly evaluator: SloEvaluator,
-    private readonly registry: () => SloRegistry,
-    private readonly policies: () => GatePolicies,
+    private readonly definitions: GateDefinitions,
     private readonly stores: GateStores,
+    private readonly log: GateLog,
   ) {}
 
   /** The statuses the policy counts for a service, and how many SLOs it counts. */
   private counted(policy: ResolvedPolicy): { statuses: SloStatus[]; count: number } {
-    const defined = this.registry().byService.get(policy.service) ?? [];
+    const defined = this.definitions.registry.byService.get(policy.service) ?? [];
     const names = policy.slos === 'all' ? defined.map((d) => d.name) : policy.slos;
     return { statuses: names.flatMap((name) => this.evaluator.status(name) ?? []), count: names.length };
   }
@@ -100,7 +111,7 @@ export class DeployGate {
   }
 
   decide(request: GateRequest, nowMs = Date.now()): GateDecision {
-    const policy = this.policies().resolve(request.service, request.environment ?? null);
+    const policy = this.definitions.policies.resolve(request.service, request.environment ?? null);
     const { statuses, count } = this.counted(policy);
     const scope = scopeOf(request);
     const known = this.stores.freezes.isFrozen(scope);
@@ -162,7 +173,8 @@ export class DeployGate {
   ): void {
     const { request, policy, decidedAtMs: nowMs } = decision;
     // A service without SLOs has no budget to freeze on: asking about it leaves no scope behind.
-    if (this.registry().byService.has(request.service)) this.setFreeze(scope, known, decision.frozen, nowMs);
+    if (this.definitions.registry.byService.has(request.service))
+      this.setFreeze(scope, known, decision.frozen, nowMs);
     this.stores.decisions.append({
       id: decision.id,
       decidedAtMs: nowMs,
@@ -208,14 +220,15 @@ export class DeployGate {
    */
   refreshFreezes(nowMs = Date.now()): number {
     const scopes = new Map<string, FreezeScope>(this.stores.freezes.scopes().map((s) => [freezeKey(s), s]));
-    for (const service of this.registry().byService.keys()) {
-      for (const environment of this.policies().environmentsOf(service)) {
+    const { registry, policies } = this.definitions;
+    for (const service of registry.byService.keys()) {
+      for (const environment of policies.environmentsOf(service)) {
         const named = { service, environment };
         scopes.set(freezeKey(named), named);
       }
     }
     for (const scope of scopes.values()) {
-      const policy = this.policies().resolve(scope.service, scope.environment || null);
+      const policy = policies.resolve(scope.service, scope.environment || null);
       const { statuses } = this.counted(policy);
       const was = this.stores.freezes.isFrozen(scope);
       this.setFreeze(scope, was, nextFreeze(was ?? false, statuses, policy.recoveryMargin), nowMs);
@@ -236,14 +249,14 @@ export class DeployGate {
     return () => list.splice(list.indexOf(listener), 1);
   }
 
-  /** Listeners are told after the fact; their failures are reported as warnings, never the caller's error. */
+  /** Listeners are told after the fact; their failures are logged as warnings, never the caller's error. */
   emit<E extends keyof GateEvents>(event: E, payload: GateEvents[E]): void {
     const list = (this.listeners.get(event) ?? []) as Array<(payload: GateEvents[E]) => void>;
     for (const listener of list) {
       try {
         listener(payload);
       } catch (error) {
-        process.emitWarning(`gate listener for "${event}" failed: ${(error as Error).message}`);
+        this.log.warn({ err: error, event }, `gate listener for "${event}" failed`);
       }
     }
   }

@@ -1,32 +1,33 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, {
+  type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
   LogController,
 } from 'fastify';
 import helmet from 'helmet';
+import type { Config } from '../config/config.js';
 import { tidyNumbers } from '../evaluate/numbers.js';
 import type { ReloadResult } from '../reload.js';
-import type { Sloguard } from '../sloguard.js';
+import type { SloguardMetrics } from '../telemetry/metrics.js';
 import { recordRoutes } from '../telemetry/tracing.js';
 import auth from './auth.js';
 import contract from './contract.js';
 import { installErrorHandling } from './errors.js';
 import limits, { answerClientError } from './limits.js';
 import { boundPipelining } from './pipelining.js';
-import corrections from './plugins/corrections.js';
+import corrections, { type CorrectionParts } from './plugins/corrections.js';
 import dashboard from './plugins/dashboard.js';
-import gate from './plugins/gate.js';
-import health from './plugins/health.js';
-import ingest from './plugins/ingest.js';
+import gate, { type GateRouteParts } from './plugins/gate.js';
+import health, { type HealthParts } from './plugins/health.js';
+import ingest, { type LogIngestParts } from './plugins/ingest.js';
 import metrics from './plugins/metrics.js';
 import reloadRoute from './plugins/reload.js';
-import sloguardPlugin from './plugins/sloguard.js';
 import slos from './plugins/slos.js';
-import spans from './plugins/spans.js';
-import timeseries from './plugins/timeseries.js';
+import spans, { type SpanIngestParts } from './plugins/spans.js';
+import timeseries, { type TimeseriesParts } from './plugins/timeseries.js';
 
 interface JsonSchema {
   type?: string;
@@ -98,29 +99,31 @@ class RequestLog extends LogController {
 }
 
 export interface AppOptions {
-  logLevel?: string;
   /** What `POST /-/reload` runs; without it the route is absent (an app built for one test). */
   reload?: () => Promise<ReloadResult>;
-  /** Where log lines go (stdout by default). */
-  logStream?: { write(line: string): void };
 }
 
-/** The HTTP API as a fastify instance; `app.inject()` in tests, `listen()` in main. */
-export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Promise<FastifyInstance> {
+/** What the routes use; each plugin is handed its own part of it. */
+export interface AppParts
+  extends HealthParts,
+    TimeseriesParts,
+    GateRouteParts,
+    CorrectionParts,
+    LogIngestParts,
+    SpanIngestParts {
+  config: Config;
+  /** The service's log (made first, with its redaction): fastify writes through it. */
+  log: FastifyBaseLogger;
+  metrics: SloguardMetrics;
+}
+
+/** The HTTP API as a fastify instance; `app.inject()` in tests, `listen()` in the service. */
+export async function buildApp(parts: AppParts, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { config } = parts;
   const app = Fastify({
-    logger: {
-      level: options.logLevel ?? sloguard.config.logLevel,
-      // Webhook URLs are secrets: alerting logs target names only, and these paths catch any slip.
-      redact: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        'target.url',
-        'notifications.targets.*.url',
-      ],
-      ...(options.logStream && { stream: options.logStream }),
-    },
+    loggerInstance: parts.log,
     logController: new RequestLog(),
-    bodyLimit: sloguard.config.maxBodyBytes,
+    bodyLimit: config.maxBodyBytes,
     // Request ids make the log of one CI call easy to follow.
     requestIdHeader: 'x-request-id',
     // A client that trickles its request must not hold a connection for ever.
@@ -129,11 +132,11 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
   }).setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
   boundPipelining(app);
-  if (sloguard.config.tracingUrl) recordRoutes(app);
+  if (config.tracingUrl) recordRoutes(app);
   // Auth and limits first: their onRoute hooks must see every route registered after them.
-  await app.register(auth, { auth: sloguard.config.auth });
-  await app.register(limits, { limits: sloguard.config.rateLimits });
-  await app.register(contract, { checkResponses: sloguard.config.checkResponses === true });
+  await app.register(auth, { auth: config.auth });
+  await app.register(limits, { limits: config.rateLimits });
+  await app.register(contract, { checkResponses: config.checkResponses === true });
   const securityHeaders = helmet({
     hsts: false,
     // Explicit directives: helmet's defaults add upgrade-insecure-requests, which breaks pages on plain HTTP.
@@ -160,15 +163,32 @@ export async function buildApp(sloguard: Sloguard, options: AppOptions = {}): Pr
   });
   // One number formatter at the edge: no JSON answer shows float noise (an objective of 0.9990000000000001).
   app.addHook('preSerialization', (_request, _reply, payload, done) => done(null, tidyNumbers(payload)));
-  await app.register(sloguardPlugin, { sloguard });
-  await app.register(metrics);
-  await app.register(health);
-  await app.register(slos);
-  await app.register(timeseries);
-  await app.register(gate);
-  await app.register(corrections);
-  await app.register(ingest);
-  await app.register(spans);
+  const { definitions, evaluator, pipeline, times, deployments, decisions, corrections: fixes } = parts;
+  await app.register(metrics, { metrics: parts.metrics });
+  await app.register(health, { storage: parts.storage, evaluator, definitions });
+  await app.register(slos, { evaluator });
+  await app.register(timeseries, {
+    definitions,
+    buckets: parts.buckets,
+    timeline: parts.timeline,
+    deployments,
+    decisions,
+    alertEpisodes: parts.alertEpisodes,
+    times,
+    corrections: fixes,
+  });
+  await app.register(gate, {
+    gate: parts.gate,
+    decisions,
+    evaluations: parts.evaluations,
+    overrides: parts.overrides,
+    deployments,
+    definitions,
+    times,
+  });
+  await app.register(corrections, { corrections: fixes, definitions });
+  await app.register(ingest, { config, pipeline, routes: parts.routes });
+  await app.register(spans, { config, pipeline, spans: parts.spans });
   await app.register(dashboard);
   if (options.reload) await app.register(reloadRoute, { reload: options.reload });
   return app;

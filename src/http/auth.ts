@@ -22,6 +22,8 @@ declare module 'fastify' {
      * Every route declares it: one without fails at registration, so no route is open by accident.
      */
     access?: RouteAccess;
+    /** The route may take its token from the body's `metadata.token` (Flagger cannot set headers). */
+    tokenInBody?: boolean;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -108,14 +110,12 @@ export default fp<{ auth: AuthSettings }>(
     });
     app.addHook('onRequest', async (request) => {
       const token = bearer(request.headers.authorization);
-      // The gate's POST may carry Flagger's token in its body: decide once the body is parsed.
-      if (token === undefined && request.method === 'POST' && request.routeOptions.url === '/api/v1/gate')
-        return;
+      // A route may take Flagger's token from its body: decide once the body is parsed.
+      if (token === undefined && request.routeOptions.config.tokenInBody && request.method === 'POST') return;
       authorize(request, token);
     });
     app.addHook('preValidation', async (request) => {
-      if (request.principal || request.method !== 'POST' || request.routeOptions.url !== '/api/v1/gate')
-        return;
+      if (request.principal || request.method !== 'POST' || !request.routeOptions.config.tokenInBody) return;
       authorize(request, bearer(request.headers.authorization) ?? bodyToken(request));
     });
   },

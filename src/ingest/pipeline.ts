@@ -1,4 +1,4 @@
-import type { SloRegistry } from '../definitions/registry.js';
+import type { CurrentRegistry } from '../definitions/registry.js';
 import { BatchedCommit } from '../store/batchedCommit.js';
 import type { BucketStore } from '../store/buckets.js';
 import { isStorageFault, type StorageWatch } from '../store/faults.js';
@@ -44,7 +44,7 @@ export class IngestPipeline {
 
   constructor(
     private readonly buckets: BucketStore,
-    private readonly registry: () => SloRegistry,
+    private readonly definitions: CurrentRegistry,
     readonly maxQueued: number,
     private readonly times: TimePolicy,
     private readonly limiter: SeriesLimiter,
@@ -56,7 +56,7 @@ export class IngestPipeline {
    * times accepted now.
    */
   newBatch(nowMs = Date.now()): BatchAggregate {
-    const registry = this.registry();
+    const { registry } = this.definitions;
     return new BatchAggregate(
       registry.thresholdsUs,
       acceptedRange(this.times, nowMs),

@@ -1,7 +1,11 @@
+/** When a run starts: a fixed pause after the last run ends, or a pause computed then (aligned ticks). */
+export type RepeatDelay = number | (() => number);
+
 /**
- * Runs a job now, then again `intervalMs` after each run ends, until stopped. Runs never overlap (each
- * tailer pass or scrape starts from what the last one committed); a failed run is reported and the next
- * one goes ahead. `stop` waits for the run under way.
+ * The one way sloguard runs periodic work (tailer passes, scrapes, evaluation ticks, outbox polls): a run, then
+ * the next one a delay after it ends, until stopped. Runs never overlap (each starts from what the last one
+ * committed); a failed run is reported and the next one goes ahead. `stop` waits for the run under way. Fixed
+ * wall-clock times (retention at :17, digests) are cron schedules instead.
  */
 export class RepeatingJob {
   private timer: NodeJS.Timeout | undefined;
@@ -9,9 +13,11 @@ export class RepeatingJob {
   private halted = false;
 
   constructor(
-    private readonly job: () => Promise<void>,
-    private readonly intervalMs: number,
+    private readonly job: () => Promise<unknown> | unknown,
+    private readonly delayMs: RepeatDelay,
     private readonly onError: (error: unknown) => void,
+    /** Run at once on `start` (default), or first wait a delay. */
+    private readonly runFirst = true,
   ) {}
 
   /** True once `stop` was called: long runs check it to end early. */
@@ -19,13 +25,20 @@ export class RepeatingJob {
     return this.halted;
   }
 
+  private delay(): number {
+    return typeof this.delayMs === 'number' ? this.delayMs : this.delayMs();
+  }
+
   start(): void {
     const loop = async () => {
-      this.running = this.job().catch(this.onError);
+      this.running = (async () => {
+        await this.job();
+      })().catch(this.onError);
       await this.running;
-      if (!this.halted) this.timer = setTimeout(loop, this.intervalMs);
+      if (!this.halted) this.timer = setTimeout(loop, this.delay());
     };
-    void loop();
+    if (this.runFirst) void loop();
+    else this.timer = setTimeout(loop, this.delay());
   }
 
   async stop(): Promise<void> {

@@ -39,3 +39,13 @@ export interface BucketBatch {
   readonly series: ReadonlyMap<string, SeriesDelta>;
   readonly inTransaction: ReadonlyArray<() => void>;
 }
+
+/** A stored series: its key, its id in the store, and when it was first and last seen. */
+export interface SeriesRow extends SeriesKey {
+  id: number;
+  firstSeenMs: number;
+  lastSeenMs: number;
+}
+
+/** The series of one kind and service, or of one of its operations. */
+export type SeriesOfService = (kind: SourceKind, service: string, operation?: string) => readonly SeriesRow[];

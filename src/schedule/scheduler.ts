@@ -1,4 +1,4 @@
-import type { SloRegistry } from '../definitions/registry.js';
+import type { CurrentRegistry } from '../definitions/registry.js';
 import { evaluateSlo } from '../evaluate/status.js';
 import type { Correction } from '../model/correction.js';
 import type { SloDefinition } from '../model/slo.js';
@@ -40,12 +40,12 @@ export class SloEvaluator {
     store: CountsSource,
     private readonly statuses: StatusStore,
     /** The current SLOs: a reload swaps them, and the next tick evaluates the new set. */
-    private readonly registry: () => SloRegistry,
+    private readonly definitions: CurrentRegistry,
     readonly intervalMs: number,
   ) {
     this.sources = [store];
     for (const status of statuses.loadAll()) {
-      if (registry().byName.has(status.name)) this.latest.set(status.name, status);
+      if (definitions.registry.byName.has(status.name)) this.latest.set(status.name, status);
     }
   }
 
@@ -53,7 +53,7 @@ export class SloEvaluator {
     const startedAt = performance.now();
     const corrections = this.corrections();
     const evaluateEach = () =>
-      this.registry().definitions.map((definition) => {
+      this.definitions.registry.definitions.map((definition) => {
         const source = this.sources.find((candidate) => candidate.reads(definition))!;
         return this.evaluate(definition, source.read(definition, nowMs, corrections), nowMs);
       });
@@ -76,7 +76,7 @@ export class SloEvaluator {
 
   /** The latest status of each SLO, in definition order. */
   current(): SloStatus[] {
-    return this.registry().definitions.flatMap((d) => this.latest.get(d.name) ?? []);
+    return this.definitions.registry.definitions.flatMap((d) => this.latest.get(d.name) ?? []);
   }
 
   status(name: string): SloStatus | undefined {
@@ -107,7 +107,9 @@ export class SloEvaluator {
 
   /** One tick: asks the sources for what they need (bounded by their timeouts), then evaluates every SLO. */
   async tick(nowMs = Date.now()): Promise<SloStatus[]> {
-    await Promise.all(this.sources.map((source) => source.refresh(this.registry().definitions, nowMs)));
+    await Promise.all(
+      this.sources.map((source) => source.refresh(this.definitions.registry.definitions, nowMs)),
+    );
     return this.evaluateAll(nowMs);
   }
 

@@ -7,18 +7,12 @@ import {
   estimateAtOrUnder,
 } from '../model/histogram.js';
 import type { SourceKind } from '../model/observation.js';
-import type { BucketBatch, BucketDelta, SeriesKey } from '../model/series.js';
+import type { BucketBatch, BucketDelta, SeriesKey, SeriesOfService, SeriesRow } from '../model/series.js';
 import type { Db } from './database.js';
 import { SeriesCatalogue } from './seriesCatalogue.js';
 import { SliceStore } from './slices.js';
 import { type BucketSums, bucketSums, FIELDS, SlotCache, type SlotReader } from './slotCache.js';
 import { planWindow } from './windows.js';
-
-export interface SeriesRow extends SeriesKey {
-  id: number;
-  firstSeenMs: number;
-  lastSeenMs: number;
-}
 
 /** Sums over a window, and where the window really started. */
 export interface WindowCounts extends BucketSums {
@@ -41,9 +35,6 @@ export type CountKey = number;
 export const ruleCountKey = (ruleId: number): CountKey => -ruleId - 1;
 
 const MINUTES_PER_HOUR = 60;
-
-/** The series of one kind and service, or of one of its operations. */
-export type SeriesOfService = (kind: SourceKind, service: string, operation?: string) => readonly SeriesRow[];
 
 function bucketStatements(db: Db, table: 'minute_buckets' | 'hour_buckets', column: 'minute' | 'hour') {
   return {

@@ -51,7 +51,8 @@ export class CorrectionStore {
 
   constructor(
     db: Db,
-    private readonly files: () => readonly Correction[],
+    /** The definition set in force: its files' corrections (a reload swaps them). */
+    private readonly definitions: { readonly corrections: readonly Correction[] },
   ) {
     this.statements = {
       insert: db.prepare<[string, string, string, number]>(
@@ -75,7 +76,7 @@ export class CorrectionStore {
 
   /** Every correction in force: files first, then the API's in the order they were added. */
   all(): readonly Correction[] {
-    const files = this.files();
+    const files = this.definitions.corrections;
     if (this.inForce?.files !== files)
       this.inForce = { files, all: [...files, ...this.statements.active.all().map(fromRow)] };
     return this.inForce.all;
@@ -92,18 +93,18 @@ export class CorrectionStore {
 
   get(id: string): RecordedCorrection | Correction | undefined {
     const row = this.statements.get.get(id);
-    return row ? fromRow(row) : this.files().find((c) => c.id === id);
+    return row ? fromRow(row) : this.definitions.corrections.find((c) => c.id === id);
   }
 
   /** The files' corrections and the API's newest first (deleted ones too, with who deleted them). */
   list(): Array<Correction | RecordedCorrection> {
-    return [...this.files(), ...this.statements.all.all().map(fromRow)];
+    return [...this.definitions.corrections, ...this.statements.all.all().map(fromRow)];
   }
 
   /** Marks an API correction deleted; files' corrections are changed in their files. */
   delete(id: string, by: string, nowMs: number): RecordedCorrection | DeleteRefusal {
     const row = this.statements.get.get(id);
-    if (!row) return this.files().some((c) => c.id === id) ? 'from-file' : 'unknown';
+    if (!row) return this.definitions.corrections.some((c) => c.id === id) ? 'from-file' : 'unknown';
     if (this.statements.markDeleted.run(nowMs, by, id).changes === 0) return 'already-deleted';
     this.inForce = undefined;
     return fromRow(this.statements.get.get(id)!);

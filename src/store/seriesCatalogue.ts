@@ -1,5 +1,5 @@
 import type { SourceKind } from '../model/observation.js';
-import type { SeriesRow } from './buckets.js';
+import type { SeriesRow } from '../model/series.js';
 
 const NONE: readonly SeriesRow[] = [];
 const serviceKey = (kind: SourceKind, service: string) => `${kind}\u0000${service}`;

@@ -6,7 +6,7 @@
  * slices inside hours without a request (the history of a new SLO). A slice none of these can give is left
  * out, and the caller is told from when on every slice is judged.
  */
-import type { BucketStore } from './buckets.js';
+import { type ClosedSlices, type HeldSlices, judgedSlices } from '../evaluate/budgeting.js';
 import type { Db } from './database.js';
 import { type BucketSums, bucketSums } from './slotCache.js';
 
@@ -31,28 +31,22 @@ export interface SliceQuery {
   events: (sums: BucketSums) => SliceEvents;
 }
 
-/**
- * The window's closed slices that could be judged, oldest first, and how many could not. The arrays may be
- * the store's own: read them before asking again.
- */
-export interface ClosedSlices {
-  good: Float64Array;
-  valid: Float64Array;
-  unjudged: number;
-  /** Every closed slice from here on is judged (epoch ms): the window's first slice when none was left out. */
-  judgedFromMs: number;
+/** What slices are cut from: the bucket store's minute and hour rows (store/buckets.ts). */
+export interface SliceSource {
+  oldestMinuteKept(nowMs: number): number;
+  slotSeries(
+    table: 'minute' | 'hour',
+    seriesIds: readonly number[],
+    from: number,
+    to: number,
+    thresholdUs?: number,
+  ): Float64Array;
 }
 
 /** The slices of one SLO's window in memory, so a tick reads from SQLite only slices it has not seen. */
-interface Held {
+interface Held extends HeldSlices {
   slicingId: number;
   fingerprint: string;
-  sliceMinutes: number;
-  /** Start of slice 0, epoch minutes. */
-  base: number;
-  /** Per slice; NaN where nothing is known. */
-  good: Float64Array;
-  valid: Float64Array;
   /**
    * Hour rollups were read for the slices older than the minute rows. Once is enough: later slices reach that
    * age already cut from minutes.
@@ -78,7 +72,7 @@ export class SliceStore {
 
   constructor(
     db: Db,
-    private readonly buckets: BucketStore,
+    private readonly buckets: SliceSource,
   ) {
     this.statements = {
       findSlicing: db
@@ -127,7 +121,7 @@ export class SliceStore {
         ),
       );
     }
-    return judged(held, count);
+    return judgedSlices(held, count);
   }
 
   /** The writer added to this series in this hour: slices overlapping it are cut again at the next tick. */
@@ -290,35 +284,4 @@ export class SliceStore {
     }
     return [from, Math.max(from, to)];
   }
-}
-
-/** The judged slices of the first `count` held, and from when on none is missing. */
-function judged(held: Held, count: number): ClosedSlices {
-  let missing = 0;
-  let lastMissing = -1;
-  for (let index = 0; index < count; index++) {
-    if (!Number.isNaN(held.good[index]!)) continue;
-    missing += 1;
-    lastMissing = index;
-  }
-  const judgedFromMs = (held.base + (lastMissing + 1) * held.sliceMinutes) * 60_000;
-  // Usually every slice is judged: the held arrays serve as they are.
-  if (missing === 0) {
-    return {
-      good: held.good.subarray(0, count),
-      valid: held.valid.subarray(0, count),
-      unjudged: 0,
-      judgedFromMs,
-    };
-  }
-  const good = new Float64Array(count - missing);
-  const valid = new Float64Array(count - missing);
-  let at = 0;
-  for (let index = 0; index < count; index++) {
-    if (Number.isNaN(held.good[index]!)) continue;
-    good[at] = held.good[index]!;
-    valid[at] = held.valid[index]!;
-    at += 1;
-  }
-  return { good, valid, unjudged: missing, judgedFromMs };
 }

@@ -1,8 +1,11 @@
 import client, { type Counter, type Histogram, Registry } from 'prom-client';
+import type { DeployGate } from '../gate/gate.js';
+import type { SeriesLimiter } from '../ingest/cardinality.js';
+import type { IngestPipeline } from '../ingest/pipeline.js';
 import type { Decision } from '../model/gate.js';
 import type { SourceKind } from '../model/observation.js';
 import type { SloStatus } from '../model/status.js';
-import type { Sloguard } from '../sloguard.js';
+import type { SloEvaluator } from '../schedule/scheduler.js';
 
 /**
  * sloguard's own figures in the Prometheus text format, on a Registry of its own (never prom-client's global
@@ -25,10 +28,18 @@ export type IngestOutcome = 'accepted' | 'rejected' | 'skipped';
 /** `sloguard_slo_alert_state` values: which burn-rate tier fires. */
 export const ALERT_STATE = { none: 0, ticket: 1, page: 2 } as const;
 
-export function createMetrics(sloguard: Sloguard): SloguardMetrics {
+/** What the figures are read from, at scrape time or as they happen. */
+export interface MeteredParts {
+  evaluator: SloEvaluator;
+  gate: DeployGate;
+  pipeline: IngestPipeline;
+  cardinality: SeriesLimiter;
+}
+
+export function createMetrics(parts: MeteredParts): SloguardMetrics {
   const registry = new Registry();
   client.collectDefaultMetrics({ register: registry });
-  const { evaluator, gate, pipeline, cardinality } = sloguard;
+  const { evaluator, gate, pipeline, cardinality } = parts;
   const sloLabels = ['slo', 'service'] as const;
 
   /**
@@ -175,4 +186,17 @@ export function createMetrics(sloguard: Sloguard): SloguardMetrics {
       if (events > 0) rejected.inc({ source, reason }, events);
     },
   };
+}
+
+/** `sloguard_notifications_total{target, outcome}`: every target's series exist from the start, at 0. */
+export function notificationCounter(registry: Registry, targets: readonly string[]) {
+  const counter = new client.Counter({
+    name: 'sloguard_notifications_total',
+    help: 'Chat notifications by target and outcome: delivered, or given_up (refused, or older than giveUpAfter)',
+    labelNames: ['target', 'outcome'] as const,
+    registers: [registry],
+  });
+  for (const target of targets)
+    for (const outcome of ['delivered', 'given_up']) counter.inc({ target, outcome }, 0);
+  return counter;
 }

@@ -2,8 +2,8 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Config, loadConfig } from '../../src/config/config.js';
-import { type AppOptions, buildApp } from '../../src/http/app.js';
-import { createSloguard, type Sloguard } from '../../src/sloguard.js';
+import type { AppOptions } from '../../src/http/app.js';
+import { createApp, createLogger, createSloguard, type Sloguard } from '../../src/service.js';
 import { ROOT } from './service.js';
 import { tempDir } from './tmp.js';
 
@@ -11,7 +11,7 @@ import { tempDir } from './tmp.js';
 export async function testApp(
   overrides: Partial<Config> = {},
   env: NodeJS.ProcessEnv = {},
-  appOptions: AppOptions = {},
+  appOptions: AppOptions & { logLevel?: string; logStream?: { write(line: string): void } } = {},
 ) {
   const dir = tempDir('sloguard-app-');
   const definitionsPath = join(dir.path, 'slo-definitions');
@@ -22,8 +22,9 @@ export async function testApp(
     definitionsPath,
     ...overrides,
   };
-  const sloguard: Sloguard = createSloguard(config);
-  const app: FastifyInstance = await buildApp(sloguard, appOptions);
+  const { logLevel, logStream, ...options } = appOptions;
+  const sloguard: Sloguard = createSloguard(config, createLogger(logLevel ?? config.logLevel, logStream));
+  const { app }: { app: FastifyInstance } = await createApp(sloguard, options);
   sloguard.evaluator.evaluateAll();
   return {
     app,

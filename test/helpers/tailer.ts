@@ -1,6 +1,6 @@
 import { parseNginxLine } from '../../src/ingest/loadbalancer/nginx.js';
 import { LogTailer, type TailerDeps } from '../../src/ingest/tail/tailer.js';
-import type { Sloguard } from '../../src/sloguard.js';
+import type { Sloguard } from '../../src/service.js';
 import { TailOffsetStore } from '../../src/store/tailOffsets.js';
 
 const silent = { info() {}, warn() {} };

@@ -107,6 +107,11 @@ describe('the OpenAPI document at /docs', () => {
     const headers = { authorization: 'Bearer read-token-0123456789ab' };
     const index = await ctx.app.inject({ url: '/docs', headers });
     expect(index.statusCode).toBe(200);
+    // Inline styles for Swagger UI's pages only; scripts stay files of our own origin.
+    expect(index.headers['content-security-policy']).toContain("script-src 'self';");
+    expect(index.headers['content-security-policy']).toContain("style-src 'self' 'unsafe-inline';");
+    const dashboard = await ctx.app.inject({ url: '/', headers });
+    expect(dashboard.headers['content-security-policy']).toContain("style-src 'self';");
     const assets = [...index.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     expect(assets.length).toBeGreaterThan(3);
     for (const asset of assets) {

@@ -1,9 +1,9 @@
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alerting } from '../../src/alert/alerting.js';
-import { createAlerting } from '../../src/alert/index.js';
 import type { AlertLog } from '../../src/alert/outbox.js';
 import { resolveNotifications } from '../../src/config/notifications.js';
+import { createAlerting } from '../../src/service.js';
 import { AlertEpisodeStore } from '../../src/store/alertEpisodes.js';
 import { StatusStore } from '../../src/store/statuses.js';
 import { nginxLine, testApp } from '../helpers/app.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { createSloguard } from '../../src/sloguard.js';
+import { createSloguard } from '../../src/service.js';
 import { nginxLine } from '../helpers/app.js';
 import { CLI, ensureBuilt, ROOT, runCli, SloguardProcess } from '../helpers/service.js';
 import { nginxTailer } from '../helpers/tailer.js';

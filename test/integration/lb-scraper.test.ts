@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { LbScraper } from '../../src/ingest/scrape/scraper.js';
-import { createSloguard, type Sloguard } from '../../src/sloguard.js';
+import { createSloguard, type Sloguard } from '../../src/service.js';
 import { ScrapeCounterStore } from '../../src/store/scrapeCounters.js';
 import { ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -2,7 +2,7 @@ import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { createSloguard, type Sloguard } from '../../src/sloguard.js';
+import { createSloguard, type Sloguard } from '../../src/service.js';
 import { nginxLine } from '../helpers/app.js';
 import { ROOT } from '../helpers/service.js';
 import { nginxTailer } from '../helpers/tailer.js';

@@ -91,7 +91,7 @@ function evaluatorOf(store: CountsSource, ...others: CountsSource[]) {
   const db = openDatabase(join(dir.path, 'sloguard.db'));
   dbs.push(db);
   const registry = new SloRegistry([slo('checkout'), slo('search')]);
-  const evaluator = new SloEvaluator(store, new StatusStore(db), () => registry, 60_000);
+  const evaluator = new SloEvaluator(store, new StatusStore(db), { registry }, 60_000);
   for (const source of others) evaluator.addSource(source);
   return evaluator;
 }

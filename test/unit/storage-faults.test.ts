@@ -45,7 +45,7 @@ function pipelineOf(buckets: BucketStore, maxQueued: number): IngestPipeline {
   );
   return new IngestPipeline(
     buckets,
-    () => new SloRegistry([]),
+    { registry: new SloRegistry([]) },
     maxQueued,
     { retentionMs: 400 * 86_400_000, maxSkewMs: 300_000 },
     limiter,

@@ -1,9 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { CorrectionSpec, correctionSpec, correctionWindow } from '../../definitions/corrections.js';
+import type { CurrentRegistry } from '../../definitions/registry.js';
 import { TimeWindowError } from '../../definitions/timeWindows.js';
 import type { Correction } from '../../model/correction.js';
-import { MAX_ACTIVE_CORRECTIONS, type RecordedCorrection } from '../../store/corrections.js';
+import {
+  type CorrectionStore,
+  MAX_ACTIVE_CORRECTIONS,
+  type RecordedCorrection,
+} from '../../store/corrections.js';
 import { actorOf } from '../actor.js';
 import { HttpError } from '../errors.js';
 import {
@@ -36,8 +41,13 @@ const view = (c: Correction | RecordedCorrection) => {
  * delete. Writes need the `admin` scope: a correction changes every budget, alert and gate answer it covers.
  * Nothing is erased: a delete is recorded with who made it.
  */
-const corrections: FastifyPluginAsyncTypebox = async (app) => {
-  const { corrections: store } = app.sloguard;
+export interface CorrectionParts {
+  corrections: CorrectionStore;
+  definitions: CurrentRegistry;
+}
+
+const corrections: FastifyPluginAsyncTypebox<CorrectionParts> = async (app, options) => {
+  const { corrections: store, definitions } = options;
 
   app.post(
     '/api/v1/corrections',
@@ -45,7 +55,7 @@ const corrections: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { body } = request;
       // Read at use: a reload replaces the definition set.
-      const { registry } = app.sloguard;
+      const { registry } = definitions;
       try {
         correctionWindow(body.window);
       } catch (error) {

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { PeriodImpact } from '../../gate/deployments.js';
-import { acceptedRange } from '../../ingest/timeRange.js';
+import type { CurrentRegistry } from '../../definitions/registry.js';
+import type { Deployments, PeriodImpact } from '../../gate/deployments.js';
+import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
 import type { Deployment } from '../../store/deployments.js';
 import { HttpError } from '../errors.js';
 import { serviceRange, serviceRangeQuery } from '../range.js';
@@ -29,8 +30,14 @@ const periodView = (p: PeriodImpact) => ({
 });
 
 /** Deployment markers, each with the error budget burned in the hour and the day after it. */
-const deployments: FastifyPluginAsyncTypebox = async (app) => {
-  const { deployments: service, registry, times } = app.sloguard;
+export interface DeploymentParts {
+  deployments: Deployments;
+  definitions: CurrentRegistry;
+  times: TimePolicy;
+}
+
+const deployments: FastifyPluginAsyncTypebox<DeploymentParts> = async (app, options) => {
+  const { deployments: service, definitions, times } = options;
 
   const view = (d: Deployment, nowMs: number) => ({
     id: d.id,
@@ -52,7 +59,7 @@ const deployments: FastifyPluginAsyncTypebox = async (app) => {
     { config: { access: 'gate' }, schema: { body: DeploymentBody, response: DeploymentCreated } },
     async (request, reply) => {
       const { body } = request;
-      if (!registry.byService.has(body.service)) {
+      if (!definitions.registry.byService.has(body.service)) {
         throw new HttpError(
           400,
           'invalid_request',

@@ -3,7 +3,11 @@ import type { FastifyReply } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { type GateAnswer, gateAnswer } from '../../gate/answer.js';
 import { evaluationWaitMs, type GateCall, GateCallError, gateRequest } from '../../gate/callers.js';
+import type { GateEvaluations } from '../../gate/evaluations.js';
+import type { DeployGate } from '../../gate/gate.js';
+import type { GateOverrides } from '../../gate/overrides.js';
 import { acceptedRange } from '../../ingest/timeRange.js';
+import type { GateDecisionStore } from '../../store/gateDecisions.js';
 import type { GateEvaluation } from '../../store/gateEvaluations.js';
 import { HttpError } from '../errors.js';
 import { serviceRange, serviceRangeQuery } from '../range.js';
@@ -18,7 +22,7 @@ import {
   GateQuery,
 } from '../schemas/gate.js';
 import { isoTime } from '../time.js';
-import deployments from './deployments.js';
+import deployments, { type DeploymentParts } from './deployments.js';
 import overrides from './gateOverrides.js';
 
 /** A caller's field that makes no gate request is a 400 naming it. */
@@ -50,8 +54,15 @@ const evaluationView = (evaluation: GateEvaluation) => {
   };
 };
 
-const gate: FastifyPluginAsyncTypebox = async (app) => {
-  const { gate: deployGate, decisions, evaluations, times } = app.sloguard;
+export interface GateRouteParts extends DeploymentParts {
+  gate: DeployGate;
+  decisions: GateDecisionStore;
+  evaluations: GateEvaluations;
+  overrides: GateOverrides;
+}
+
+const gate: FastifyPluginAsyncTypebox<GateRouteParts> = async (app, options) => {
+  const { gate: deployGate, decisions, evaluations, times } = options;
 
   const answer = async (
     query: Static<typeof GateQuery>,
@@ -69,7 +80,10 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
   );
   app.post(
     '/api/v1/gate',
-    { config: { access: 'gate' }, schema: { querystring: GateQuery, body: GateBody, response: GateAnswers } },
+    {
+      config: { access: 'gate', tokenInBody: true },
+      schema: { querystring: GateQuery, body: GateBody, response: GateAnswers },
+    },
     async (request, reply) => answer(request.query, request.body, reply),
   );
 
@@ -148,7 +162,11 @@ const gate: FastifyPluginAsyncTypebox = async (app) => {
     }),
   );
 
-  await app.register(overrides);
-  await app.register(deployments);
+  await app.register(overrides, { overrides: options.overrides });
+  await app.register(deployments, {
+    deployments: options.deployments,
+    definitions: options.definitions,
+    times,
+  });
 };
 export default gate;

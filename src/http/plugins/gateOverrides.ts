@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { parseDuration } from '../../config/duration.js';
 import { overrideView } from '../../gate/answer.js';
-import { OverrideRejected } from '../../gate/overrides.js';
+import { type GateOverrides, OverrideRejected } from '../../gate/overrides.js';
 import { ANY_TIME } from '../../ingest/timeRange.js';
 import type { GateOverride } from '../../store/gateOverrides.js';
 import { actorOf } from '../actor.js';
@@ -59,8 +59,8 @@ function expiryMs(body: { expires_in?: string; expires_at?: string }, nowMs: num
 }
 
 /** Break-glass overrides: granted with a reason, a ticket and an expiry of at most 4h; listed; revocable. */
-const overrides: FastifyPluginAsyncTypebox = async (app) => {
-  const { overrides: service } = app.sloguard;
+const overrides: FastifyPluginAsyncTypebox<{ overrides: GateOverrides }> = async (app, options) => {
+  const { overrides: service } = options;
 
   app.post(
     '/api/v1/gate/overrides',

@@ -1,8 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import type { Config } from '../../config/config.js';
 import { labelProblem } from '../../ingest/labels.js';
 import { LOG_FORMATS, logFormatNames } from '../../ingest/loadbalancer/formats.js';
 import { ingestChunks } from '../../ingest/loadbalancer/lines.js';
+import type { IngestPipeline } from '../../ingest/pipeline.js';
+import type { ServiceRoutes } from '../../ingest/routes.js';
 import { bodyChunks, takeRawBodies } from '../body.js';
 import { HttpError } from '../errors.js';
 import { IngestErrors, LinesIngested } from '../schemas/ingest.js';
@@ -17,8 +20,14 @@ const IngestQuery = Type.Object({
 });
 
 /** `POST /api/v1/ingest/lb`: access-log lines in, 202 once committed, with counts and the lines refused. */
-const ingest: FastifyPluginAsyncTypebox = async (app) => {
-  const { config, pipeline, routes } = app.sloguard;
+export interface LogIngestParts {
+  /** Read at each request: a reload changes the source mappings in place. */
+  config: Pick<Config, 'maxBodyBytes' | 'sources'>;
+  pipeline: IngestPipeline;
+  routes: ServiceRoutes;
+}
+
+const ingest: FastifyPluginAsyncTypebox<LogIngestParts> = async (app, { config, pipeline, routes }) => {
   // Log lines arrive as whatever curl or a shipper sends (text, form-encoded, octet-stream): take raw bytes.
   takeRawBodies(app, config.maxBodyBytes);
 

@@ -1,14 +1,7 @@
 import fp from 'fastify-plugin';
 import type { SourceKind } from '../../model/observation.js';
-import { createMetrics, type SloguardMetrics } from '../../telemetry/metrics.js';
-import { startOtelMetrics } from '../../telemetry/otelMetrics.js';
+import type { SloguardMetrics } from '../../telemetry/metrics.js';
 import { Metrics } from '../schemas/service.js';
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    metrics: SloguardMetrics;
-  }
-}
 
 /** The ingest routes, by the source kind they feed. */
 const INGEST_ROUTES: Record<string, SourceKind> = {
@@ -33,16 +26,8 @@ interface IngestAnswer {
  * `GET /metrics` in the Prometheus text format. Ingest outcomes are counted from the answers the ingest routes
  * give (the documented summaries and error codes), so the routes stay free of metrics code.
  */
-export default fp(
-  async (app) => {
-    const metrics = createMetrics(app.sloguard);
-    app.decorate('metrics', metrics);
-    const { config, evaluator } = app.sloguard;
-    if (config.otelMetricsUrl) {
-      const otel = startOtelMetrics(evaluator, config.otelMetricsUrl, config.evaluationIntervalMs);
-      app.addHook('onClose', () => otel.shutdown());
-    }
-
+export default fp<{ metrics: SloguardMetrics }>(
+  async (app, { metrics }) => {
     app.addHook('preSerialization', async (request, _reply, payload: IngestAnswer) => {
       const source = INGEST_ROUTES[request.routeOptions.url ?? ''];
       if (!source || request.method !== 'POST' || typeof payload !== 'object' || payload === null)
@@ -69,5 +54,5 @@ export default fp(
       },
     );
   },
-  { name: 'metrics', dependencies: ['sloguard'] },
+  { name: 'metrics' },
 );

@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import type { SloEvaluator } from '../../schedule/scheduler.js';
 import { HttpError } from '../errors.js';
 import { SloList, SloOne } from '../schemas/slos.js';
 import { statusView } from '../views.js';
 
 /** The latest SloStatus of every SLO, and of one. */
-const slos: FastifyPluginAsyncTypebox = async (app) => {
-  const { evaluator } = app.sloguard;
-
+const slos: FastifyPluginAsyncTypebox<{ evaluator: SloEvaluator }> = async (app, { evaluator }) => {
   app.get('/api/v1/slos', { config: { access: 'read' }, schema: { response: SloList } }, async () => ({
     slos: evaluator.current().map((status) => statusView(status, evaluator.isStale(status))),
   }));

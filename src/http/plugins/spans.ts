@@ -1,4 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { Config } from '../../config/config.js';
+import type { IngestPipeline } from '../../ingest/pipeline.js';
+import type { SpanDecoder } from '../../ingest/zipkin/decoder.js';
 import type { SpanSummary } from '../../ingest/zipkin/observe.js';
 import { SpansRejected } from '../../ingest/zipkin/span.js';
 import { isGzip, takeRawBodies } from '../body.js';
@@ -13,8 +16,13 @@ const PROTOBUF = 'application/x-protobuf';
  * send text/plain via sendBeacon), proto3 ListOfSpans for application/x-protobuf, gzip for both. The batch is
  * accepted (202, once committed) or refused whole (400 with Zipkin's message).
  */
-const spans: FastifyPluginAsync = async (app) => {
-  const { config, pipeline, spans: decoder } = app.sloguard;
+export interface SpanIngestParts {
+  config: Pick<Config, 'maxBodyBytes'>;
+  pipeline: IngestPipeline;
+  spans: SpanDecoder;
+}
+
+const spans: FastifyPluginAsync<SpanIngestParts> = async (app, { config, pipeline, spans: decoder }) => {
   // Zipkin reads the raw body whatever the content type says; so do we.
   takeRawBodies(app, config.maxBodyBytes);
 

@@ -1,16 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { formatDuration, parseDuration } from '../../config/duration.js';
+import type { CurrentRegistry } from '../../definitions/registry.js';
 import { firingEpisodes, type StepRange, stepRangeProblem } from '../../evaluate/timeseries.js';
-import { acceptedRange } from '../../ingest/timeRange.js';
+import type { Deployments } from '../../gate/deployments.js';
+import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
 import type { AlertEpisode } from '../../model/alert.js';
 import { binUpperBound } from '../../model/histogram.js';
 import type { SloDefinition } from '../../model/slo.js';
 import { PromQlError } from '../../sources/promql/client.js';
 import { promQlTimeseries } from '../../sources/promql/history.js';
 import { SloHistoryReader } from '../../sources/store/history.js';
-import { AlertEpisodeStore } from '../../store/alertEpisodes.js';
-import { TimelineStore } from '../../store/timeline.js';
+import type { AlertEpisodeStore } from '../../store/alertEpisodes.js';
+import type { BucketStore } from '../../store/buckets.js';
+import type { CorrectionStore } from '../../store/corrections.js';
+import type { GateDecisionStore } from '../../store/gateDecisions.js';
+import type { TimelineStore } from '../../store/timeline.js';
 import { HttpError } from '../errors.js';
 import { SloTimeseries } from '../schemas/slos.js';
 import { isoTime, parseTimeParam } from '../time.js';
@@ -57,11 +62,22 @@ const openAlertView = (episode: AlertEpisode | undefined) =>
     : null;
 
 /** An SLO over time for the dashboard's charts: SLI, budget, burn rates and traffic per step. */
-const timeseries: FastifyPluginAsyncTypebox = async (app) => {
-  const { registry, buckets, deployments, decisions, db, times, corrections } = app.sloguard;
-  const history = new SloHistoryReader(buckets, new TimelineStore(db));
-  // The open episode the alerting keeps (it stores no closed ones): when the page or ticket really went out.
-  const openAlerts = new AlertEpisodeStore(db);
+export interface TimeseriesParts {
+  definitions: CurrentRegistry;
+  buckets: BucketStore;
+  timeline: TimelineStore;
+  deployments: Deployments;
+  decisions: GateDecisionStore;
+  /** The open episode the alerting keeps (it stores no closed ones): when the page or ticket really went out. */
+  alertEpisodes: AlertEpisodeStore;
+  times: TimePolicy;
+  corrections: CorrectionStore;
+}
+
+const timeseries: FastifyPluginAsyncTypebox<TimeseriesParts> = async (app, options) => {
+  const { definitions, buckets, timeline, deployments, decisions, alertEpisodes, times, corrections } =
+    options;
+  const history = new SloHistoryReader(buckets, timeline);
 
   app.get(
     '/api/v1/slos/:name/timeseries',
@@ -78,7 +94,7 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const definition = registry.byName.get(request.params.name);
+      const definition = definitions.registry.byName.get(request.params.name);
       if (!definition) throw new HttpError(404, 'not_found', `no SLO named "${request.params.name}"`, 'name');
       const nowMs = Date.now();
       const accepted = acceptedRange(times, nowMs);
@@ -151,7 +167,7 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
             budget_burned_1d: impact?.periods['1d'].budgetBurned ?? null,
           };
         }),
-        open_alert: openAlertView(openAlerts.get(definition.name)),
+        open_alert: openAlertView(alertEpisodes.get(definition.name)),
         corrections: (['exclude', 'planned'] as const).flatMap((mode) =>
           corrected[mode].map((i) => ({ mode, start: isoTime(i.startMs), end: isoTime(i.endMs) })),
         ),

@@ -15,16 +15,11 @@ import { type SeriesSource, selectedSeries } from '../../evaluate/select.js';
 import type { EvaluationInput } from '../../evaluate/status.js';
 import type { BurnWindow } from '../../model/budget.js';
 import type { Correction } from '../../model/correction.js';
+import type { SeriesOfService } from '../../model/series.js';
 import { type Indicator, indicatorsOf, type SloDefinition } from '../../model/slo.js';
 import type { EventCounts } from '../../model/status.js';
 import type { Interval } from '../../model/timeWindow.js';
-import {
-  type BucketStore,
-  type CountKey,
-  ruleCountKey,
-  type SeriesOfService,
-  type SeriesRow,
-} from '../../store/buckets.js';
+import { type BucketStore, type CountKey, ruleCountKey } from '../../store/buckets.js';
 import type { CountsSource } from '../counts.js';
 
 /** What a window read counts for an indicator besides total and errors: its threshold or its counting rule. */
@@ -41,7 +36,7 @@ export const countKeyOf = (indicator: Indicator): CountKey | undefined =>
 export function storeInput(
   buckets: BucketStore,
   definition: SloDefinition,
-  series: SeriesSource<SeriesRow>,
+  series: SeriesSource,
   nowMs: number,
   corrections: readonly Correction[] = [],
 ): EvaluationInput {

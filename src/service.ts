@@ -1,0 +1,672 @@
+import type { FastifyInstance } from 'fastify';
+import cron, { type ScheduledTask } from 'node-cron';
+import { type Logger, pino } from 'pino';
+import type { Registry } from 'prom-client';
+import { Alerting } from './alert/alerting.js';
+import type { AlertLog, DispatcherOptions } from './alert/outbox.js';
+import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
+import { CurrentDefinitions, type DefinitionSet, loadDefinitionSet } from './definitionSet.js';
+import type { SloRegistry } from './definitions/registry.js';
+import { gateAnswer } from './gate/answer.js';
+import { Deployments } from './gate/deployments.js';
+import { GateEvaluations } from './gate/evaluations.js';
+import { DeployGate } from './gate/gate.js';
+import { GateOverrides } from './gate/overrides.js';
+import { type AppOptions, buildApp } from './http/app.js';
+import { type DeclaredLabels, SeriesLimiter } from './ingest/cardinality.js';
+import { LOG_FORMATS, logFormatNames } from './ingest/loadbalancer/formats.js';
+import { IngestPipeline } from './ingest/pipeline.js';
+import { ServiceRoutes } from './ingest/routes.js';
+import { LbScraper } from './ingest/scrape/scraper.js';
+import { LogTailer } from './ingest/tail/tailer.js';
+import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
+import { SpanDecoder } from './ingest/zipkin/decoder.js';
+import { Reloader } from './reload.js';
+import { SloEvaluator } from './schedule/scheduler.js';
+import { PrometheusCounts } from './sources/promql/source.js';
+import { StoreCounts } from './sources/store/counts.js';
+import { AlertEpisodeStore } from './store/alertEpisodes.js';
+import { BucketStore } from './store/buckets.js';
+import { WalCheckpointer } from './store/checkpointer.js';
+import { CorrectionStore } from './store/corrections.js';
+import { type Db, openDatabase } from './store/database.js';
+import { DeploymentStore } from './store/deployments.js';
+import { StorageWatch } from './store/faults.js';
+import { GateDecisionStore } from './store/gateDecisions.js';
+import { GateEvaluationStore } from './store/gateEvaluations.js';
+import { GateFreezeStore } from './store/gateFreezes.js';
+import { GateOverrideStore } from './store/gateOverrides.js';
+import { ImportedFileStore } from './store/importedFiles.js';
+import { lockDatabase } from './store/lock.js';
+import { OutboxStore } from './store/outbox.js';
+import { ScrapeCounterStore } from './store/scrapeCounters.js';
+import { StatusStore } from './store/statuses.js';
+import { TailOffsetStore } from './store/tailOffsets.js';
+import { TimelineStore } from './store/timeline.js';
+import { createMetrics, notificationCounter, type SloguardMetrics } from './telemetry/metrics.js';
+import { startOtelMetrics } from './telemetry/otelMetrics.js';
+import { startTracing, tracingEndpoint } from './telemetry/tracing.js';
+
+/**
+ * The composition root: the logger first, then the store's tables (each opened once), the definition set, the
+ * services over them, the HTTP app (each plugin handed what it uses) and the background jobs, started in order
+ * once the port is bound and stopped in reverse.
+ */
+
+/** Paths pino blanks in every line: tokens, and webhook URLs (secrets; alerting logs target names only). */
+const REDACTED = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'target.url',
+  'notifications.targets.*.url',
+];
+
+/** The process's one log, made before anything else: the core and fastify write through it. */
+export function createLogger(level: string, stream?: { write(line: string): void }): Logger {
+  const options = { level, redact: REDACTED };
+  return stream ? pino(options, stream) : pino(options);
+}
+
+/** Every table class, each built once over the one connection. */
+export interface Stores {
+  buckets: BucketStore;
+  statuses: StatusStore;
+  corrections: CorrectionStore;
+  decisions: GateDecisionStore;
+  evaluations: GateEvaluationStore;
+  freezes: GateFreezeStore;
+  overrides: GateOverrideStore;
+  deployments: DeploymentStore;
+  alertEpisodes: AlertEpisodeStore;
+  outbox: OutboxStore;
+  timeline: TimelineStore;
+  tailOffsets: TailOffsetStore;
+  scrapeCounters: ScrapeCounterStore;
+  importedFiles: ImportedFileStore;
+}
+
+function openStores(db: Db, config: Config, definitions: CurrentDefinitions): Stores {
+  return {
+    buckets: new BucketStore(db, config.minuteRetentionDays),
+    statuses: new StatusStore(db),
+    corrections: new CorrectionStore(db, definitions),
+    decisions: new GateDecisionStore(db),
+    evaluations: new GateEvaluationStore(db),
+    freezes: new GateFreezeStore(db, config.gateRetention.maxEnvironments),
+    overrides: new GateOverrideStore(db),
+    deployments: new DeploymentStore(db),
+    alertEpisodes: new AlertEpisodeStore(db),
+    outbox: new OutboxStore(db),
+    timeline: new TimelineStore(db),
+    tailOffsets: new TailOffsetStore(db),
+    scrapeCounters: new ScrapeCounterStore(db),
+    importedFiles: new ImportedFileStore(db),
+  };
+}
+
+/** What one retention pass of gate state removed. */
+export interface GateStateRemoved {
+  decisions: number;
+  inputs: number;
+  deployments: number;
+  scopes: number;
+}
+
+/**
+ * The parts of a running sloguard, wired once from the config. `registry`, `policies` and `openslo` are the
+ * current definition set (`definitions`): read them at use, never keep them, since a reload replaces them.
+ * The HTTP app and the jobs get narrow parts of this, never the whole.
+ */
+export interface Sloguard {
+  /** One object for the process's life; a reload replaces its reloadable settings in place. */
+  config: Config;
+  log: Logger;
+  db: Db;
+  stores: Stores;
+  definitions: CurrentDefinitions;
+  /** Whether the database file is still the one opened (readiness, ingest, gate). */
+  storage: StorageWatch;
+  readonly registry: SloRegistry;
+  readonly policies: DefinitionSet['policies'];
+  readonly openslo: DefinitionSet['openslo'];
+  buckets: BucketStore;
+  pipeline: IngestPipeline;
+  /** The caps on series every batch passes before its commit. */
+  cardinality: SeriesLimiter;
+  routes: ServiceRoutes;
+  /** The range every time that enters is held to, from the hour retention and the allowed clock skew. */
+  times: TimePolicy;
+  /** Parses Zipkin span batches, big ones on worker threads. */
+  spans: SpanDecoder;
+  evaluator: SloEvaluator;
+  /** Corrections (planned downtime, after-the-fact fixes) from the files and the API. */
+  corrections: CorrectionStore;
+  gate: DeployGate;
+  decisions: GateDecisionStore;
+  overrides: GateOverrides;
+  deployments: Deployments;
+  evaluations: GateEvaluations;
+  /** Drops gate state past its retention or cap (hourly, and at start). */
+  pruneGateState(nowMs: number): GateStateRemoved;
+  /**
+   * Swaps in a definition set and settings already checked, at once (before it returns): route templates,
+   * span parsing and latency thresholds follow; the next evaluation uses the new SLOs. The promise resolves
+   * once the span threads of the old set have finished their batches.
+   */
+  replace(definitions: DefinitionSet, settings: ReloadableSettings): Promise<void>;
+  /** Stops the span threads; call before `close`. */
+  stopThreads(): Promise<void>;
+  close(): void;
+}
+
+/**
+ * What the configuration and the SLOs name: services and sources it maps or selects, routes it templates or
+ * selects. Series made only of these are never folded by the caps. The log formats are the sources of
+ * pushes that name none.
+ */
+function declaredLabels(config: Config, definitions: CurrentDefinitions): DeclaredLabels {
+  const services = new Set(Object.keys(config.routeTemplates));
+  const sources = new Set(logFormatNames());
+  for (const [name, mapping] of Object.entries(config.sources)) {
+    sources.add(name);
+    for (const service of [mapping.service ?? [], Object.values(mapping.hosts ?? {})].flat())
+      services.add(service);
+  }
+  for (const collector of config.collectors) {
+    sources.add(collector.source);
+    if (collector.service) services.add(collector.service);
+  }
+  for (const target of config.scrapeTargets) {
+    sources.add(target.source);
+    for (const service of [target.service ?? [], Object.values(target.services)].flat())
+      services.add(service);
+  }
+  return {
+    service: (service) => services.has(service) || definitions.registry.selectedRoutes.has(service),
+    // A span's source is its kind (server, client, ...): a fixed set.
+    source: (kind, source) => kind === 'traces' || sources.has(source),
+    operation: (service, operation) =>
+      definitions.registry.selectedRoutes.get(service)?.has(operation) === true ||
+      (config.routeTemplates[service]?.includes(operation) ?? false),
+  };
+}
+
+const days = (count: number) => count * 86_400_000;
+
+/**
+ * Loads definitions (refusing invalid ones, as Prometheus refuses bad rules), opens the store, wires the rest.
+ * Starts nothing that runs on its own but the span threads: the jobs are `startService`'s.
+ */
+export function createSloguard(config: Config, log: Logger = createLogger(config.logLevel)): Sloguard {
+  const loaded = loadDefinitionSet(config.definitionsPath);
+  for (const warning of loaded.warnings) log.warn({ path: config.definitionsPath }, warning);
+  const definitions = new CurrentDefinitions(loaded);
+  const db = openDatabase(config.databasePath);
+  const stores = openStores(db, config, definitions);
+  const { buckets } = stores;
+  const evaluator = new SloEvaluator(
+    new StoreCounts(buckets),
+    stores.statuses,
+    definitions,
+    config.evaluationIntervalMs,
+  );
+  evaluator.addSource(new PrometheusCounts());
+  evaluator.useCorrections(() => stores.corrections.all());
+  const routes = new ServiceRoutes((service) => [
+    ...(config.routeTemplates[service] ?? []),
+    ...definitions.registry.routesOf(service),
+  ]);
+  const spanSetup = () => {
+    const { registry } = definitions;
+    const services = new Set([...registry.byService.keys(), ...Object.keys(config.routeTemplates)]);
+    return {
+      templates: Object.fromEntries([...services].map((service) => [service, routes.templatesOf(service)])),
+      thresholdsUs: registry.thresholdsUs,
+      countingRules: registry.countingRules,
+    };
+  };
+  const spans = new SpanDecoder(routes, spanSetup());
+  const storage = new StorageWatch(config.databasePath);
+  const times = timePolicy(config);
+  const cardinality = new SeriesLimiter(
+    config.cardinality,
+    declaredLabels(config, definitions),
+    buckets.listSeries(),
+  );
+  const pipeline = new IngestPipeline(
+    buckets,
+    definitions,
+    config.maxQueuedObservations,
+    times,
+    cardinality,
+    storage,
+  );
+  const gate = new DeployGate(evaluator, definitions, { ...stores, storage }, log);
+  // Freezes follow every evaluation tick.
+  evaluator.onEvaluated(() => gate.refreshFreezes());
+  const retention = config.gateRetention;
+  return {
+    config,
+    log,
+    db,
+    stores,
+    definitions,
+    storage,
+    get registry() {
+      return definitions.registry;
+    },
+    get policies() {
+      return definitions.policies;
+    },
+    get openslo() {
+      return definitions.openslo;
+    },
+    buckets,
+    pipeline,
+    cardinality,
+    routes,
+    times,
+    spans,
+    evaluator,
+    corrections: stores.corrections,
+    gate,
+    decisions: stores.decisions,
+    overrides: new GateOverrides(stores.overrides, gate, (service) =>
+      definitions.registry.byService.has(service),
+    ),
+    deployments: new Deployments(stores.deployments, buckets, evaluator, definitions),
+    evaluations: new GateEvaluations(stores.evaluations, gate, gateAnswer),
+    pruneGateState: (nowMs) => ({
+      ...stores.decisions.prune(nowMs - days(retention.decisionRetentionDays), retention.maxDecisions),
+      deployments: stores.deployments.prune(
+        nowMs - days(retention.deploymentRetentionDays),
+        retention.maxDeployments,
+      ),
+      scopes: stores.freezes.prune(nowMs - days(retention.scopeRetentionDays)),
+    }),
+    replace(set, settings) {
+      definitions.replace(set);
+      Object.assign(config, reloadableSettings(settings));
+      routes.reset();
+      return spans.reconfigure(spanSetup());
+    },
+    stopThreads: () => spans.close(),
+    close() {
+      evaluator.stop();
+      pipeline.flush();
+      stores.decisions.flush();
+      // Fold the WAL into the main file so a stopped service leaves one self-contained file.
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+    },
+  };
+}
+
+/**
+ * Wires alerting into a sloguard: every evaluation feeds the alert episodes, every gate override created is
+ * announced, the last deployment before an episode is looked up from the gate's markers, and OpenSLO alert
+ * policies add routes.
+ */
+export function createAlerting(
+  sloguard: Pick<Sloguard, 'config' | 'definitions' | 'stores' | 'evaluator' | 'gate'>,
+  log: AlertLog,
+  options: DispatcherOptions & { registry?: Registry } = {},
+): Alerting {
+  const { config, definitions, stores, evaluator, gate } = sloguard;
+  const { registry, ...dispatcherOptions } = options;
+  const counted = registry && notificationCounter(registry, [...config.notifications.targets.keys()]);
+  // The service holds the database lock, so no other sender is alive: a killed predecessor's claims would
+  // otherwise hold its messages back for a whole lease after the restart.
+  stores.outbox.releaseClaims();
+  const alerting = new Alerting(
+    {
+      config,
+      definitions,
+      statuses: () => evaluator.current(),
+      lastStatus: (slo) => stores.statuses.load(slo),
+      episodes: stores.alertEpisodes,
+      outbox: stores.outbox,
+      lastDeployment: (service, atOrBeforeMs) =>
+        stores.deployments.list({ service, toMs: atOrBeforeMs + 1, limit: 1 })[0],
+      policyRoutes: definitions.openslo.notificationRoutes,
+      log,
+    },
+    {
+      ...dispatcherOptions,
+      ...(counted && {
+        onDelivered: (target: string) => counted.inc({ target, outcome: 'delivered' }),
+        onGiveUp: (target: string) => counted.inc({ target, outcome: 'given_up' }),
+      }),
+    },
+  );
+  evaluator.onEvaluated((statuses) => alerting.evaluated(statuses));
+  gate.on('override-created', (override) => alerting.overrideCreated(override));
+  return alerting;
+}
+
+/** The HTTP app over a sloguard, each plugin handed the parts it uses; `/metrics` counts what it answers. */
+export async function createApp(
+  sloguard: Sloguard,
+  options: AppOptions = {},
+): Promise<{ app: FastifyInstance; metrics: SloguardMetrics }> {
+  const { config, evaluator } = sloguard;
+  const metrics = createMetrics(sloguard);
+  const app = await buildApp(
+    {
+      ...sloguard,
+      timeline: sloguard.stores.timeline,
+      alertEpisodes: sloguard.stores.alertEpisodes,
+      metrics,
+    },
+    options,
+  );
+  if (config.otelMetricsUrl) {
+    const otel = startOtelMetrics(evaluator, config.otelMetricsUrl, config.evaluationIntervalMs);
+    app.addHook('onClose', () => otel.shutdown());
+  }
+  return { app, metrics };
+}
+
+/** A background job of the service: started in order once it answers, stopped in reverse. */
+export interface BackgroundJob {
+  readonly name: string;
+  start(): void | Promise<void>;
+  stop(): void | Promise<void>;
+}
+
+/** Starts jobs one after another; a job that fails to start stops those already started, in reverse. */
+async function startJobs(jobs: readonly BackgroundJob[]): Promise<() => Promise<void>> {
+  const started: BackgroundJob[] = [];
+  const stopAll = async () => {
+    for (const job of started.reverse()) await job.stop();
+    started.length = 0;
+  };
+  try {
+    for (const job of jobs) {
+      await job.start();
+      started.push(job);
+    }
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return stopAll;
+}
+
+/**
+ * A set of jobs made from the settings (tailers, scrapers) as one job; `restart` makes them again from the
+ * settings in force (after a reload changed them).
+ */
+function restartable(
+  name: string,
+  make: () => BackgroundJob[],
+): BackgroundJob & { restart(): Promise<void> } {
+  let running: BackgroundJob[] = [];
+  const job = {
+    name,
+    async start() {
+      running = make();
+      await Promise.all(running.map((part) => part.start()));
+    },
+    async stop() {
+      await Promise.all(running.map((part) => part.stop()));
+      running = [];
+    },
+    async restart() {
+      await job.stop();
+      await job.start();
+    },
+  };
+  return job;
+}
+
+/** Log files tailed, one job per `collectors:` entry; tailed lines refused are counted in /metrics as HTTP ones. */
+function tailers(sloguard: Sloguard, metrics: SloguardMetrics): BackgroundJob[] {
+  const { config, pipeline, routes, stores, log } = sloguard;
+  return config.collectors.map((settings) => {
+    const tailer = new LogTailer(settings, {
+      pipeline,
+      routes,
+      offsets: stores.tailOffsets,
+      parse: LOG_FORMATS[settings.format]!,
+      sourceSettings: config.sources[settings.source],
+      log,
+      countRejected: (reason, lines) => metrics.countRejected('loadbalancer', reason, lines),
+    });
+    return {
+      name: `tailer ${tailer.name}`,
+      async start() {
+        await tailer.start();
+        log.info({ collector: tailer.name }, 'tailing');
+      },
+      stop: () => tailer.stop(),
+    };
+  });
+}
+
+/** Load-balancer metrics scraped, one job per `scrape:` entry. */
+function scrapers(sloguard: Sloguard): BackgroundJob[] {
+  const { config, pipeline, routes, stores, log } = sloguard;
+  return config.scrapeTargets.map((settings) => {
+    const scraper = new LbScraper(settings, { pipeline, routes, store: stores.scrapeCounters, log });
+    return { name: `scraper ${settings.source}`, start: () => scraper.start(), stop: () => scraper.stop() };
+  });
+}
+
+export interface RunningService {
+  sloguard: Sloguard;
+  url: string;
+  /** Reads definitions and settings again (what SIGHUP and `POST /-/reload` do). */
+  reloader: Reloader;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Reads sloguard.yaml and the environment again on reload; without it a reload reads the definitions only. */
+  rereadConfig?: () => Config;
+}
+
+/** A listen that failed (port taken, address not on this host): the process cannot serve and must stop. */
+export class ListenError extends Error {
+  override name = 'ListenError';
+}
+
+async function listen(app: FastifyInstance, config: Config): Promise<void> {
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const why =
+      code === 'EADDRINUSE'
+        ? 'the port is in use'
+        : code === 'EADDRNOTAVAIL'
+          ? 'no such address here'
+          : message;
+    throw new ListenError(`cannot listen on ${config.host}:${config.port}: ${why} (${code ?? 'error'})`);
+  }
+}
+
+/** The address the server is bound to, as a URL (the port the system chose, when 0 was asked). */
+function boundUrl(app: FastifyInstance, config: Config): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `http://${host}:${port}`;
+}
+
+/** WAL checkpoints on a thread of their own, for a file database when the build can start threads. */
+export function walCheckpoints(sloguard: Pick<Sloguard, 'db' | 'config' | 'log'>): BackgroundJob {
+  let checkpointer: WalCheckpointer | undefined;
+  return {
+    name: 'WAL checkpoints',
+    start() {
+      checkpointer = WalCheckpointer.start(sloguard.db, sloguard.config.databasePath, (error) =>
+        sloguard.log.warn(
+          { err: error },
+          'WAL checkpoint thread failed; commits checkpoint every 1,000 pages',
+        ),
+      );
+    },
+    stop: () => checkpointer?.stop(),
+  };
+}
+
+/**
+ * The service's background work, in start order; `close` stops it in reverse. The last started, self-tracing,
+ * is stopped first, while the server still answers, so the last spans can go to it (`self`).
+ */
+function backgroundJobs(
+  sloguard: Sloguard,
+  parts: {
+    url: string;
+    alerting: Alerting;
+    reloader: Reloader;
+    tailing: BackgroundJob;
+    scraping: BackgroundJob;
+  },
+): BackgroundJob[] {
+  const { config, log, evaluator } = sloguard;
+  const { alerting, reloader } = parts;
+  const logError = (error: unknown) => log.error({ err: error }, 'scheduled job failed');
+  // Gate decisions, deployments and freeze scopes past their retention or cap (docs/storage.md).
+  const pruneGateState = () => {
+    try {
+      log.info({ removed: sloguard.pruneGateState(Date.now()) }, 'gate state retention applied');
+    } catch (error) {
+      logError(error);
+    }
+  };
+  const applyRetention = () => {
+    try {
+      const removed = sloguard.buckets.applyRetention(Date.now(), config.hourRetentionDays);
+      log.info({ removed }, 'retention applied');
+    } catch (error) {
+      logError(error);
+    }
+    pruneGateState();
+  };
+  let retention: ScheduledTask | undefined;
+  let tracing: ReturnType<typeof startTracing> | undefined;
+  // SIGHUP reloads, as for Prometheus; it never stops the process.
+  const onHangup = () => void reloader.reload('SIGHUP');
+  const once = (name: string, run: () => unknown): BackgroundJob => ({
+    name,
+    async start() {
+      await run();
+    },
+    stop() {},
+  });
+  return [
+    walCheckpoints(sloguard),
+    once('gate state retention at start', pruneGateState),
+    once('first evaluation', () => evaluator.tick()),
+    { name: 'alerting', start: () => alerting.start(), stop: () => alerting.stop() },
+    { name: 'evaluation tick', start: () => evaluator.start(logError), stop: () => evaluator.stop() },
+    {
+      name: 'hourly retention',
+      start() {
+        retention = cron.schedule('17 * * * *', applyRetention, { noOverlap: true, name: 'retention' });
+      },
+      stop: () => retention?.stop(),
+    },
+    parts.tailing,
+    parts.scraping,
+    {
+      name: 'reload on SIGHUP and definition changes',
+      start() {
+        process.on('SIGHUP', onHangup);
+        if (config.watchDefinitions) reloader.watch(config.definitionsPath);
+      },
+      async stop() {
+        process.removeListener('SIGHUP', onHangup);
+        await reloader.stop();
+      },
+    },
+    {
+      name: 'self-tracing',
+      start() {
+        if (config.tracingUrl !== undefined)
+          tracing = startTracing(tracingEndpoint(config.tracingUrl, parts.url), config.tracingToken);
+      },
+      stop: () => tracing?.shutdown(),
+    },
+  ];
+}
+
+/**
+ * Starts everything: lock the database → logger, config, store, definitions → HTTP server bound → the
+ * background jobs in order (WAL checkpoints, gate state retention, first evaluation, alerting, the evaluation
+ * tick, tailers, scrapers, reload triggers, self-tracing). Nothing is evaluated, sent or written before the
+ * lock is held and the port bound: a process that cannot serve stops without touching the database. `close`
+ * stops the jobs in reverse, stops taking requests, commits what is queued, closes the database and releases
+ * the lock.
+ */
+export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
+  const lock = lockDatabase(config.databasePath, 'sloguard serve');
+  const log = createLogger(config.logLevel);
+  let sloguard: Sloguard | undefined;
+  let app: FastifyInstance | undefined;
+  // A start that fails leaves nothing behind: no thread, no open database, no lock.
+  const abandon = async (error: unknown): Promise<never> => {
+    await app?.close();
+    await sloguard?.stopThreads();
+    sloguard?.close();
+    lock.release();
+    throw error;
+  };
+  let metrics: SloguardMetrics;
+  let reloader: Reloader;
+  try {
+    sloguard = createSloguard(config, log);
+    // The route calls the reloader made below; it answers only after listen.
+    ({ app, metrics } = await createApp(sloguard, { reload: () => reloader.reload('http') }));
+  } catch (error) {
+    return abandon(error);
+  }
+  const service = sloguard;
+  const server = app;
+  const alerting = createAlerting(service, log, { registry: metrics.registry });
+  const tailing = restartable('tailers', () => tailers(service, metrics));
+  const scraping = restartable('scrapers', () => scrapers(service));
+  reloader = new Reloader({
+    sloguard: service,
+    ...(options.rereadConfig && { rereadConfig: options.rereadConfig }),
+    metrics: metrics.registry,
+    log,
+    async applied(changed) {
+      alerting.reconfigure(service.openslo.notificationRoutes);
+      if (changed.collectors) await tailing.restart();
+      if (changed.scrapeTargets) await scraping.restart();
+      // New SLOs get a status, removed ones resolve their alerts, without waiting for the tick.
+      await service.evaluator.tick();
+    },
+  });
+  service.cardinality.onOverflow(({ cap, refused, foldedInto, folded }) =>
+    log.warn(
+      { cap, service: refused.service, refused, foldedInto, folded },
+      'series cap reached: new series are counted under an overflow series (docs/security.md#cardinality)',
+    ),
+  );
+  let stopJobs: () => Promise<void>;
+  let url: string;
+  try {
+    await listen(server, config);
+    url = boundUrl(server, config);
+    stopJobs = await startJobs(backgroundJobs(service, { url, alerting, reloader, tailing, scraping }));
+  } catch (error) {
+    return abandon(error);
+  }
+  log.info({ slos: service.registry.definitions.length }, `sloguard listening on ${url}`);
+  return {
+    sloguard: service,
+    url,
+    reloader,
+    async close() {
+      await stopJobs();
+      await server.close();
+      await service.stopThreads();
+      service.close();
+      lock.release();
+    },
+  };
+}
