@@ -10,7 +10,8 @@ const SRC = '^(?:test/fixtures/layering/)?src/';
  * above telemetry: its /metrics route serves telemetry's registry.
  */
 const LAYERS = [
-  ['cli'],
+  // The entry points: the `sloguard` command and the demo.
+  ['cli', 'demo'],
   // The composition root and the root files it wires with (the reloader, the definition set).
   ['service.ts', 'reload.ts', 'definitionSet.ts'],
   ['http'],
@@ -19,7 +20,8 @@ const LAYERS = [
   ['schedule', 'rules'],
   ['sources'],
   ['ingest'],
-  ['store'],
+  // workers.ts starts worker threads for ingest and the store's checkpointer.
+  ['store', 'workers.ts'],
   ['evaluate'],
   ['definitions'],
   ['config'],
@@ -40,15 +42,16 @@ const layerRules = LAYERS.slice(1).map((layer, index) => ({
   to: { path: under(LAYERS.slice(0, index + 1).flat()) },
 }));
 
-const siblingRules = LAYERS.filter((layer) => layer.length > 1 && !layer.includes('service.ts')).map(
-  (layer) => ({
+const folders = (layer) => layer.filter((name) => !name.endsWith('.ts'));
+const siblingRules = LAYERS.map(folders)
+  .filter((layer) => layer.length > 1)
+  .map((layer) => ({
     name: `siblings-${layer.join('-')}`,
     comment: `${layer.join(' and ')} share a layer: neither imports the other`,
     severity: 'error',
     from: { path: `${SRC}(${layer.join('|')})/` },
     to: { path: `${SRC}(?:${layer.join('|')})/`, pathNot: `${SRC}$1/` },
-  }),
-);
+  }));
 
 module.exports = {
   forbidden: [

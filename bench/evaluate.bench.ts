@@ -20,8 +20,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MINUTE_RETENTION_DAYS } from '../src/config/config.js';
 import { SloRegistry } from '../src/definitions/registry.js';
-import { SloEvaluator } from '../src/evaluate/scheduler.js';
 import type { SloDefinition } from '../src/model/slo.js';
+import { SloEvaluator } from '../src/schedule/scheduler.js';
+import { StoreCounts } from '../src/sources/store/counts.js';
 import { BucketStore } from '../src/store/buckets.js';
 import { openDatabase } from '../src/store/database.js';
 import { StatusStore } from '../src/store/statuses.js';
@@ -123,7 +124,7 @@ function sloguardRound(count: number) {
   try {
     const registry = new SloRegistry(definitions(count));
     const evaluator = new SloEvaluator(
-      new BucketStore(db, MINUTE_RETENTION_DAYS),
+      new StoreCounts(new BucketStore(db, MINUTE_RETENTION_DAYS)),
       new StatusStore(db),
       { registry },
       60_000,

@@ -7,7 +7,6 @@ import type { AlertLog, DispatcherOptions } from './alert/outbox.js';
 import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import { CurrentDefinitions, type DefinitionSet, loadDefinitionSet } from './definitionSet.js';
 import type { SloRegistry } from './definitions/registry.js';
-import { SloEvaluator } from './evaluate/scheduler.js';
 import { gateAnswer } from './gate/answer.js';
 import { Deployments } from './gate/deployments.js';
 import { GateEvaluations } from './gate/evaluations.js';
@@ -23,7 +22,9 @@ import { LogTailer } from './ingest/tail/tailer.js';
 import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
 import { SpanDecoder } from './ingest/zipkin/decoder.js';
 import { Reloader } from './reload.js';
+import { SloEvaluator } from './schedule/scheduler.js';
 import { PrometheusCounts } from './sources/promql/source.js';
+import { StoreCounts } from './sources/store/counts.js';
 import { AlertEpisodeStore } from './store/alertEpisodes.js';
 import { BucketStore } from './store/buckets.js';
 import { WalCheckpointer } from './store/checkpointer.js';
@@ -203,7 +204,12 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
   const db = openDatabase(config.databasePath);
   const stores = openStores(db, config, definitions);
   const { buckets } = stores;
-  const evaluator = new SloEvaluator(buckets, stores.statuses, definitions, config.evaluationIntervalMs);
+  const evaluator = new SloEvaluator(
+    new StoreCounts(buckets),
+    stores.statuses,
+    definitions,
+    config.evaluationIntervalMs,
+  );
   evaluator.addSource(new PrometheusCounts());
   evaluator.useCorrections(() => stores.corrections.all());
   const routes = new ServiceRoutes((service) => [

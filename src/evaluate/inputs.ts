@@ -1,32 +1,33 @@
 import { rulesText } from '../definitions/eventRules.js';
-import { clip } from '../definitions/timeWindows.js';
-import type { BurnWindow } from '../model/budget.js';
-import type { Correction } from '../model/correction.js';
-import { type Indicator, indicatorsOf, type SloDefinition } from '../model/slo.js';
+import type { Indicator, SloDefinition } from '../model/slo.js';
+import type { SliceSeries } from './budgeting.js';
+
+/** Request sums over some window, however they were kept: what an indicator's events are made of. */
+export interface RequestSums {
+  total: number;
+  errors: number;
+  /** Requests with a measured duration (the valid events of a latency SLI). */
+  timed: number;
+  /** Requests at or under the latency threshold. */
+  latencyGood: number;
+  /** How many of latencyGood could be on the other side of the threshold (0 when exact). */
+  latencyErrorBound: number;
+}
+
 import type { EventCounts } from '../model/status.js';
 import type { Interval } from '../model/timeWindow.js';
-import { type BucketStore, type CountKey, ruleCountKey } from '../store/buckets.js';
-import type { BucketSums } from '../store/slotCache.js';
-import type { ClosedSlices } from './budgeting.js';
-import { compositeCounts, type SliceSeries, summariseSlices } from './budgeting.js';
-import { windowRange } from './calendar.js';
-import { addEvents, correctionIntervals, NO_EVENTS, withoutEvents } from './corrections.js';
-import { burnWindows } from './math.js';
-import { type SeriesSource, selectedSeries } from './select.js';
-import type { EvaluationInput } from './status.js';
 
 /** Good and valid events of an indicator from store sums: availability counts requests, latency timed ones. */
-export function indicatorCounts(indicator: Indicator, counts: BucketSums): EventCounts {
+export function indicatorCounts(indicator: Indicator, counts: RequestSums): EventCounts {
   if (indicator.good.kind === 'latency')
     return { good: counts.latencyGood, valid: counts.timed, errorBound: counts.latencyErrorBound };
   return { good: counts.total - counts.errors, valid: counts.total, errorBound: 0 };
 }
 
-/** What a window read counts for an indicator besides total and errors: its threshold or its counting rule. */
-export const countKeyOf = (indicator: Indicator): CountKey | undefined =>
-  indicator.good.kind === 'latency'
-    ? indicator.good.thresholdUs
-    : indicator.rules && ruleCountKey(indicator.rules.id);
+/** Good and valid events of an SLO's indicator from store sums. */
+export function eventCounts(definition: SloDefinition, counts: RequestSums): EventCounts {
+  return indicatorCounts(definition.indicator, counts);
+}
 
 export const NO_SERIES_WARNING = 'selects no series seen so far';
 
@@ -54,124 +55,12 @@ export function estimatedWarning(events: number): string {
 }
 
 /** Slices left out because their minute rows were gone before they were kept (history of a new SLO). */
-export function unjudgedWarning(slices: ClosedSlices): string {
+export function unjudgedWarning(slices: { judgedFromMs: number; unjudged: number }): string {
   return `time slices are judged from ${new Date(slices.judgedFromMs).toISOString()}: the minute rows of ${slices.unjudged} earlier slices were gone before the slices were kept`;
 }
 
-/**
- * What the pure evaluation needs about one SLO, read from the store: counts over the SLO window (rolling, or
- * the calendar period so far), over each burn-rate window, the slices for slice budgeting, and freshness.
- * Composites read each component and combine them by weight.
- */
-export function storeInput(
-  buckets: BucketStore,
-  definition: SloDefinition,
-  series: SeriesSource,
-  nowMs: number,
-  corrections: readonly Correction[] = [],
-): EvaluationInput {
-  const parts = indicatorsOf(definition).map((indicator) => {
-    const matching = selectedSeries(definition, series, indicator);
-    return { indicator, matching, ids: matching.map((row) => row.id), threshold: countKeyOf(indicator) };
-  });
-  const range = windowRange(definition.windowSpec, nowMs);
-  const windows = burnWindows(definition.windowMs);
-  const longestBurnMs = Math.max(...windows.map(([, ms]) => ms));
-  const corrected = correctionIntervals(
-    definition,
-    corrections,
-    Math.min(range.startMs, nowMs - longestBurnMs),
-    nowMs,
-    buckets.oldestMinuteKept(nowMs) * 60_000,
-  );
-  const partCounts = (fromMs: number, toMs: number) =>
-    parts.map((part) => {
-      const sums = buckets.windowCounts(part.ids, fromMs, toMs, part.threshold);
-      return {
-        counts: indicatorCounts(part.indicator, sums),
-        effectiveFromMs: sums.effectiveFromMs,
-        estimated: sums.estimated,
-      };
-    });
-  const combine = (each: EventCounts[]): EventCounts =>
-    definition.composite
-      ? compositeCounts(definition.composite.components, each, definition.objective)
-      : each[0]!;
-  /** Each part's events over the parts of `intervals` in [fromMs, nowMs). */
-  const within = (intervals: readonly Interval[], fromMs: number): EventCounts[] =>
-    clip(intervals, fromMs, nowMs).reduce(
-      (sums, interval) =>
-        partCounts(interval.startMs, interval.endMs).map(({ counts }, i) => addEvents(sums[i]!, counts)),
-      parts.map(() => NO_EVENTS),
-    );
-  let effectiveFromMs = nowMs;
-  let estimated = 0;
-  // Counts from `fromMs` to now, less the events excluded by corrections.
-  const count = (fromMs: number): EventCounts => {
-    const each = partCounts(fromMs, nowMs);
-    effectiveFromMs = each.at(-1)?.effectiveFromMs ?? nowMs;
-    estimated = each.reduce((sum, part) => sum + part.estimated, 0);
-    const excluded = within(corrected.exclude, effectiveFromMs);
-    return combine(each.map(({ counts }, i) => withoutEvents(counts, excluded[i]!)));
-  };
-  const window = count(range.startMs);
-  const windowEstimated = estimated;
-  const windowStartMs = definition.windowSpec.kind === 'calendar' ? range.startMs : effectiveFromMs;
-  const burnCounts: Record<BurnWindow, EventCounts> = {};
-  for (const [name, ms] of windows) burnCounts[name] = count(nowMs - ms);
-  const warnings = parts.some((part) => part.matching.length === 0) ? [NO_SERIES_WARNING] : [];
-  if (windowEstimated > 0) warnings.push(estimatedWarning(windowEstimated));
-  const lastSeen = parts
-    .flatMap((part) => part.matching)
-    .reduce((latest, row) => Math.max(latest, row.lastSeenMs), -1);
-  const input: EvaluationInput = {
-    window,
-    burnWindows: burnCounts,
-    // A sender's clock may run ahead by the allowed skew (and older versions stored any time): never later than now.
-    lastObservationMs: lastSeen >= 0 ? Math.min(lastSeen, nowMs) : null,
-    windowStartMs,
-    ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: range.endMs }),
-    warnings,
-  };
-  if (corrected.applied.length > 0) {
-    input.corrections = {
-      applied: corrected.applied,
-      excluded: combine(within(corrected.exclude, windowStartMs)),
-      planned: combine(within(corrected.planned, windowStartMs)),
-    };
-  }
-  const slices = definition.timeslices;
-  if (slices && definition.budgeting !== 'occurrences') {
-    // Rolling windows cut slices on multiples of the slice length, calendar windows from the period start.
-    const first =
-      definition.windowSpec.kind === 'calendar'
-        ? range.startMs
-        : Math.ceil(range.startMs / slices.sliceMs) * slices.sliceMs;
-    const part = parts[0]!;
-    const sliceMinutes = slices.sliceMs / 60_000;
-    const closed = buckets.slices.closedSlices({
-      slo: definition.name,
-      fingerprint: slicingFingerprint(definition, sliceMinutes),
-      seriesIds: part.ids,
-      thresholdUs: part.threshold,
-      sliceMinutes,
-      fromMinute: Math.ceil(first / 60_000),
-      nowMs,
-      events: (sums) => indicatorCounts(part.indicator, sums),
-    });
-    input.slices = summariseSlices(
-      withoutExcludedSlices(closed, first, slices.sliceMs, corrected.exclude),
-      sliceMinutes,
-      slices.target,
-      (range.endMs - range.startMs) / 60_000,
-    );
-    if (closed.unjudged > 0) warnings.push(unjudgedWarning(closed));
-  }
-  return input;
-}
-
 /** Slices that overlap an excluded interval are left out whole, as slices without events are. */
-function withoutExcludedSlices(
+export function withoutExcludedSlices(
   slices: SliceSeries,
   firstMs: number,
   sliceMs: number,

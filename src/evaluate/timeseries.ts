@@ -3,13 +3,26 @@ import type { BurnWindow } from '../model/budget.js';
 import type { Indicator, SloDefinition } from '../model/slo.js';
 import type { EventCounts, SloStatus } from '../model/status.js';
 import type { Interval } from '../model/timeWindow.js';
-import type { TimelineSlots } from '../store/timeline.js';
 import { compositeCounts } from './budgeting.js';
 import { windowRange } from './calendar.js';
 import { withoutEvents } from './corrections.js';
 import { indicatorCounts } from './inputs.js';
 import { burnWindows } from './math.js';
 import { evaluateSlo } from './status.js';
+
+/**
+ * Sums of some series slot by slot (a minute, or an hour where minutes have aged out), as columns: a chart
+ * reads tens of thousands of slots, and one object per slot would keep the garbage collector busy.
+ */
+export interface TimelineSlots {
+  /** Ascending; slots without traffic are absent. */
+  startMs: number[];
+  total: number[];
+  errors: number[];
+  /** Latency only: requests with a duration, and those at or under the threshold. */
+  timed: number[];
+  latencyGood: number[];
+}
 
 /** The SLO as it stood at one time, and the traffic of the step that ended then. */
 export interface SloPoint {

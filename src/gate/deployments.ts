@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { CurrentRegistry } from '../definitions/registry.js';
-import { eventCounts, type SloEvaluator } from '../evaluate/scheduler.js';
+import { eventCounts } from '../evaluate/inputs.js';
 import { selectedSeries } from '../evaluate/select.js';
 import type { SloDefinition } from '../model/slo.js';
 import type { EventCounts } from '../model/status.js';
+import type { SloEvaluator } from '../schedule/scheduler.js';
 import type { BucketStore } from '../store/buckets.js';
 import type { Deployment, DeploymentStore } from '../store/deployments.js';
 

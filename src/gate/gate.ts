@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { SloRegistry } from '../definitions/registry.js';
-import type { SloEvaluator } from '../evaluate/scheduler.js';
 import type { Decision, GateDecision, GateRequest, ResolvedPolicy } from '../model/gate.js';
 import type { SloStatus } from '../model/status.js';
+import type { SloEvaluator } from '../schedule/scheduler.js';
 import type { DeploymentStore } from '../store/deployments.js';
 import { isStorageFault, type StorageWatch } from '../store/faults.js';
 import type { GateDecisionStore } from '../store/gateDecisions.js';

@@ -6,19 +6,16 @@
  * everything.
  */
 
+import type { RequestSums } from '../evaluate/inputs.js';
+
 /** Fields of one slot: total, errors, timed, latencyGood, latencyErrorBound, estimated. */
 export const FIELDS = 6;
 
-/** Sums over some buckets of some series; latency figures only when a threshold was asked for. */
-export interface BucketSums {
-  total: number;
-  errors: number;
-  /** Requests with a measured duration (the valid events of a latency SLI). */
-  timed: number;
-  /** Requests at or under the threshold: exact where declared when written, else estimated. */
-  latencyGood: number;
-  /** How many of latencyGood could be on the other side of the threshold (0 when exact). */
-  latencyErrorBound: number;
+/**
+ * Sums over some buckets of some series; latency figures only when a threshold was asked for. latencyGood is
+ * exact where the threshold was declared when the buckets were written, else estimated from the histogram.
+ */
+export interface BucketSums extends RequestSums {
   /**
    * Read for a counting rule (good/bad/valid rules), `total` and `errors` are its valid and bad events; these
    * many of them come from buckets without the rule's counts (written before it was declared, or scraped), where

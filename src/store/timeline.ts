@@ -1,20 +1,7 @@
 import { badKey, validKey } from '../definitions/eventRules.js';
+import type { TimelineSlots } from '../evaluate/timeseries.js';
 import { addCounts, decodeCounts, estimateAtOrUnder, type SparseCounts } from '../model/histogram.js';
 import type { Db } from './database.js';
-
-/**
- * Sums of some series slot by slot (a minute, or an hour where minutes have aged out), as columns: a chart
- * reads tens of thousands of slots, and one object per slot would keep the garbage collector busy.
- */
-export interface TimelineSlots {
-  /** Ascending; slots without traffic are absent. */
-  startMs: number[];
-  total: number[];
-  errors: number[];
-  /** Latency only: requests with a duration, and those at or under the threshold. */
-  timed: number[];
-  latencyGood: number[];
-}
 
 export interface Timeline {
   slots: TimelineSlots;

@@ -1,11 +1,11 @@
 import client, { type Counter, type Histogram, Registry } from 'prom-client';
-import type { SloEvaluator } from '../evaluate/scheduler.js';
 import type { DeployGate } from '../gate/gate.js';
 import type { SeriesLimiter } from '../ingest/cardinality.js';
 import type { IngestPipeline } from '../ingest/pipeline.js';
 import type { Decision } from '../model/gate.js';
 import type { SourceKind } from '../model/observation.js';
 import type { SloStatus } from '../model/status.js';
+import type { SloEvaluator } from '../schedule/scheduler.js';
 
 /**
  * sloguard's own figures in the Prometheus text format, on a Registry of its own (never prom-client's global

@@ -1,8 +1,8 @@
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import type { SloEvaluator } from '../evaluate/scheduler.js';
 import type { SloStatus } from '../model/status.js';
+import type { SloEvaluator } from '../schedule/scheduler.js';
 
 export interface OtelMetrics {
   /** Exports what was observed now (tests, shutdown). */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { delayToNextTick } from '../../src/evaluate/scheduler.js';
 import type { SloStatus } from '../../src/model/status.js';
+import { delayToNextTick } from '../../src/schedule/scheduler.js';
 import { testApp } from '../helpers/app.js';
 
 // Issue 15, finding 9: a wall-clock step back stopped evaluation for as long as the step (the cron schedule

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
-import { delayToNextTick } from '../../src/evaluate/scheduler.js';
+import { delayToNextTick } from '../../src/schedule/scheduler.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const dirs: Array<ReturnType<typeof tempDir>> = [];

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CurrentRegistry } from '../../definitions/registry.js';
-import type { SloEvaluator } from '../../evaluate/scheduler.js';
+import type { SloEvaluator } from '../../schedule/scheduler.js';
 import type { StorageWatch } from '../../store/faults.js';
 import { Health, Readiness } from '../schemas/service.js';
 

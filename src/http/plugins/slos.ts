@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { SloEvaluator } from '../../evaluate/scheduler.js';
+import type { SloEvaluator } from '../../schedule/scheduler.js';
 import { HttpError } from '../errors.js';
 import { SloList, SloOne } from '../schemas/slos.js';
 import { statusView } from '../views.js';

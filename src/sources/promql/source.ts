@@ -2,12 +2,11 @@ import { formatDuration } from '../../config/duration.js';
 import { withWindow } from '../../definitions/promqlSource.js';
 import { type WindowRange, windowRange } from '../../evaluate/calendar.js';
 import { burnWindows } from '../../evaluate/math.js';
-import type { ExternalCounts } from '../../evaluate/source.js';
-import type { EvaluationInput } from '../../evaluate/status.js';
 import type { BurnWindow } from '../../model/budget.js';
 import type { PromQlIndicator } from '../../model/promql.js';
 import type { SloDefinition } from '../../model/slo.js';
 import type { EventCounts } from '../../model/status.js';
+import type { CountsRead, CountsSource } from '../counts.js';
 import { instantQuery, PromQlError } from './client.js';
 
 /** Queries in flight at once per refresh: enough to finish quickly, few enough not to flood the engine. */
@@ -52,8 +51,8 @@ export function queryWindows(
  * the tick's time once (SLOs that share a query share the answer), with the data source's timeout; an SLO
  * whose queries fail keeps no numbers from this tick and is reported stale.
  */
-export class PrometheusCounts implements ExternalCounts {
-  private results = new Map<string, EvaluationInput | { failure: string }>();
+export class PrometheusCounts implements CountsSource {
+  private results = new Map<string, CountsRead>();
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
@@ -99,7 +98,7 @@ export class PrometheusCounts implements ExternalCounts {
       }
       return answer;
     };
-    const results = new Map<string, EvaluationInput | { failure: string }>();
+    const results = new Map<string, CountsRead>();
     await Promise.all(
       definitions
         .filter((d) => this.reads(d))
@@ -127,7 +126,13 @@ export class PrometheusCounts implements ExternalCounts {
     this.results = results;
   }
 
-  read(definition: SloDefinition): EvaluationInput | { failure: string } {
+  /** What the last refresh found; corrections are not applied to engine counts. */
+  read(definition: SloDefinition): CountsRead {
     return this.results.get(definition.name) ?? { failure: 'not read from the engine yet' };
+  }
+
+  /** The answers are in memory: a pass needs nothing held open. */
+  readPass<T>(reads: () => T): T {
+    return reads();
   }
 }

@@ -1,16 +1,10 @@
 import type { CurrentRegistry } from '../definitions/registry.js';
+import { evaluateSlo } from '../evaluate/status.js';
 import type { Correction } from '../model/correction.js';
 import type { SloDefinition } from '../model/slo.js';
-import type { EventCounts, SloStatus } from '../model/status.js';
-import type { BucketStore, WindowCounts } from '../store/buckets.js';
+import type { SloStatus } from '../model/status.js';
+import { type CountsRead, type CountsSource, noEvents } from '../sources/counts.js';
 import type { StatusStore } from '../store/statuses.js';
-import { indicatorCounts, storeInput } from './inputs.js';
-import { type ExternalCounts, noEvents } from './source.js';
-import { evaluateSlo } from './status.js';
-
-export function eventCounts(definition: SloDefinition, counts: WindowCounts): EventCounts {
-  return indicatorCounts(definition.indicator, counts);
-}
 
 /**
  * Milliseconds until the next tick: the next multiple of the interval on the wall clock (so ticks land on
@@ -25,10 +19,11 @@ export function delayToNextTick(nowMs: number, intervalMs: number): number {
 }
 
 /**
- * Runs the pure evaluation for every SLO on each tick: reads window sums from the store, computes each
- * SloStatus, keeps the latest in memory for the gate and the API, and persists them. Each tick evaluates at the
- * wall time it runs; how old a status is comes from the monotonic clock, so wall-clock steps do not make a
- * fresh status stale or an old one fresh (see isStale).
+ * Runs the pure evaluation for every SLO on each tick: asks the count sources (a Prometheus-compatible engine
+ * for the SLOs it reads, the store for the rest), computes each SloStatus, keeps the latest in memory for the
+ * gate and the API, and persists them. Each tick evaluates at the wall time it runs; how old a status is comes
+ * from the monotonic clock, so wall-clock steps do not make a fresh status stale or an old one fresh (see
+ * isStale).
  */
 export class SloEvaluator {
   private latest = new Map<string, SloStatus>();
@@ -36,17 +31,19 @@ export class SloEvaluator {
   private readonly evaluatedMonotonic = new WeakMap<SloStatus, number>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  private readonly external: ExternalCounts[] = [];
+  /** Asked in order: the first that reads an SLO supplies its counts; the store, last, reads every SLO. */
+  private readonly sources: CountsSource[];
   private readonly listeners: Array<(statuses: readonly SloStatus[], durationMs: number) => void> = [];
   private corrections: () => readonly Correction[] = () => [];
 
   constructor(
-    private readonly buckets: BucketStore,
+    store: CountsSource,
     private readonly statuses: StatusStore,
     /** The current SLOs: a reload swaps them, and the next tick evaluates the new set. */
     private readonly definitions: CurrentRegistry,
     readonly intervalMs: number,
   ) {
+    this.sources = [store];
     for (const status of statuses.loadAll()) {
       if (definitions.registry.byName.has(status.name)) this.latest.set(status.name, status);
     }
@@ -55,15 +52,15 @@ export class SloEvaluator {
   evaluateAll(nowMs = Date.now()): SloStatus[] {
     const startedAt = performance.now();
     const corrections = this.corrections();
-    const results = this.buckets.readPass(() => {
-      const series = this.buckets.seriesReader();
-      return this.definitions.registry.definitions.map((definition) => {
-        const external = this.external.find((source) => source.reads(definition));
-        if (external) return this.evaluateExternal(definition, external, nowMs);
-        const input = storeInput(this.buckets, definition, series, nowMs, corrections);
-        return evaluateSlo(definition, input, nowMs);
+    const evaluateEach = () =>
+      this.definitions.registry.definitions.map((definition) => {
+        const source = this.sources.find((candidate) => candidate.reads(definition))!;
+        return this.evaluate(definition, source.read(definition, nowMs, corrections), nowMs);
       });
-    });
+    const results = this.sources.reduce<() => SloStatus[]>(
+      (reads, source) => () => source.readPass(reads),
+      evaluateEach,
+    )();
     this.statuses.saveAll(results);
     this.latest = new Map(results.map((status) => [status.name, status]));
     for (const status of results) this.evaluatedMonotonic.set(status, startedAt);
@@ -103,15 +100,15 @@ export class SloEvaluator {
     this.corrections = corrections;
   }
 
-  /** Adds a source of counts outside the store (a Prometheus-compatible engine) for the SLOs it reads. */
-  addSource(source: ExternalCounts): void {
-    this.external.push(source);
+  /** Adds a source of counts outside the store (a Prometheus-compatible engine), asked before the store. */
+  addSource(source: CountsSource): void {
+    this.sources.splice(this.sources.length - 1, 0, source);
   }
 
-  /** One tick: asks external sources (bounded by their timeouts), then evaluates every SLO. */
+  /** One tick: asks the sources for what they need (bounded by their timeouts), then evaluates every SLO. */
   async tick(nowMs = Date.now()): Promise<SloStatus[]> {
     await Promise.all(
-      this.external.map((source) => source.refresh(this.definitions.registry.definitions, nowMs)),
+      this.sources.map((source) => source.refresh(this.definitions.registry.definitions, nowMs)),
     );
     return this.evaluateAll(nowMs);
   }
@@ -120,8 +117,7 @@ export class SloEvaluator {
    * An SLO whose source failed keeps its last numbers, marked stale, so the gate applies its no-data policy
    * instead of trusting or blocking on them.
    */
-  private evaluateExternal(definition: SloDefinition, source: ExternalCounts, nowMs: number): SloStatus {
-    const read = source.read(definition);
+  private evaluate(definition: SloDefinition, read: CountsRead, nowMs: number): SloStatus {
     if (!('failure' in read)) return evaluateSlo(definition, read, nowMs);
     const previous =
       this.latest.get(definition.name) ??

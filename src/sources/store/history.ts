@@ -1,14 +1,14 @@
-import { clip } from '../definitions/timeWindows.js';
-import type { Correction } from '../model/correction.js';
-import type { SparseCounts } from '../model/histogram.js';
-import { indicatorsOf, type SloDefinition } from '../model/slo.js';
-import type { BucketStore } from '../store/buckets.js';
-import type { TimelineStore } from '../store/timeline.js';
-import { windowRange } from './calendar.js';
-import { type CorrectionIntervals, correctionIntervals } from './corrections.js';
-import { burnWindows } from './math.js';
-import { selectedSeries } from './select.js';
-import { type SloPoint, type StepRange, sloTimeseries } from './timeseries.js';
+import { clip } from '../../definitions/timeWindows.js';
+import { windowRange } from '../../evaluate/calendar.js';
+import { type CorrectionIntervals, correctionIntervals } from '../../evaluate/corrections.js';
+import { burnWindows } from '../../evaluate/math.js';
+import { selectedSeries } from '../../evaluate/select.js';
+import { type SloPoint, type StepRange, sloTimeseries } from '../../evaluate/timeseries.js';
+import type { Correction } from '../../model/correction.js';
+import type { SparseCounts } from '../../model/histogram.js';
+import { indicatorsOf, type SloDefinition } from '../../model/slo.js';
+import type { BucketStore } from '../../store/buckets.js';
+import type { TimelineStore } from '../../store/timeline.js';
 
 export interface SloHistory {
   points: SloPoint[];

@@ -1,0 +1,139 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SloRegistry } from '../../src/definitions/registry.js';
+import { burnWindows } from '../../src/evaluate/math.js';
+import type { EvaluationInput } from '../../src/evaluate/status.js';
+import type { Correction } from '../../src/model/correction.js';
+import type { SloDefinition } from '../../src/model/slo.js';
+import { SloEvaluator } from '../../src/schedule/scheduler.js';
+import type { CountsRead, CountsSource } from '../../src/sources/counts.js';
+import { type Db, openDatabase } from '../../src/store/database.js';
+import { StatusStore } from '../../src/store/statuses.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const NOW = Date.UTC(2026, 10, 23, 10, 0, 0);
+const DAY = 86_400_000;
+
+function slo(name: string): SloDefinition {
+  return {
+    name,
+    service: 'shop',
+    labels: {},
+    indicator: { source: 'loadbalancer', select: {}, good: { kind: 'availability' } },
+    objective: 0.99,
+    objectivePercent: 99,
+    windowMs: 28 * DAY,
+    window: '28d',
+    windowSpec: { kind: 'rolling', ms: 28 * DAY },
+    budgeting: 'occurrences',
+    format: 'native',
+    location: { file: 'test', line: 1, column: 1 },
+  };
+}
+
+/** The same good and valid events in every window. */
+function counted(good: number, valid: number): EvaluationInput {
+  const counts = { good, valid, errorBound: 0 };
+  return {
+    window: counts,
+    burnWindows: Object.fromEntries(burnWindows(28 * DAY).map(([name]) => [name, counts])),
+    lastObservationMs: NOW,
+    windowStartMs: NOW - 28 * DAY,
+  };
+}
+
+/** A source that answers from a table and records how it was asked. */
+class RecordingSource implements CountsSource {
+  readonly asked: Array<{ slo: string; corrections: readonly Correction[]; inPass: boolean }> = [];
+  readonly refreshed: string[][] = [];
+  passes = 0;
+  private inPass = false;
+
+  constructor(
+    private readonly answers: Map<string, CountsRead> | ((name: string) => CountsRead),
+    private readonly readsAll = false,
+  ) {}
+
+  reads(definition: SloDefinition): boolean {
+    return this.readsAll || (this.answers instanceof Map && this.answers.has(definition.name));
+  }
+
+  async refresh(definitions: readonly SloDefinition[]): Promise<void> {
+    this.refreshed.push(definitions.map((d) => d.name));
+  }
+
+  read(definition: SloDefinition, _nowMs: number, corrections: readonly Correction[]): CountsRead {
+    this.asked.push({ slo: definition.name, corrections, inPass: this.inPass });
+    return this.answers instanceof Map ? this.answers.get(definition.name)! : this.answers(definition.name);
+  }
+
+  readPass<T>(reads: () => T): T {
+    this.passes += 1;
+    this.inPass = true;
+    try {
+      return reads();
+    } finally {
+      this.inPass = false;
+    }
+  }
+}
+
+const dbs: Db[] = [];
+const dirs: Array<ReturnType<typeof tempDir>> = [];
+afterEach(() => {
+  for (const db of dbs.splice(0)) db.close();
+  for (const dir of dirs.splice(0)) dir.cleanup();
+});
+
+function evaluatorOf(store: CountsSource, ...others: CountsSource[]) {
+  const dir = tempDir();
+  dirs.push(dir);
+  const db = openDatabase(join(dir.path, 'sloguard.db'));
+  dbs.push(db);
+  const registry = new SloRegistry([slo('checkout'), slo('search')]);
+  const evaluator = new SloEvaluator(store, new StatusStore(db), { registry }, 60_000);
+  for (const source of others) evaluator.addSource(source);
+  return evaluator;
+}
+
+describe('the scheduler asks the count sources', () => {
+  it('reads each SLO from the first source that reads it and the rest from the store, inside every pass', () => {
+    const store = new RecordingSource(() => counted(999, 1000), true);
+    const engine = new RecordingSource(new Map([['checkout', counted(90, 100)]]));
+    const evaluator = evaluatorOf(store, engine);
+    const planned: Correction[] = [];
+    evaluator.useCorrections(() => planned);
+    const statuses = evaluator.evaluateAll(NOW);
+    expect(statuses.map((s) => [s.name, s.sli])).toEqual([
+      ['checkout', 0.9],
+      ['search', 0.999],
+    ]);
+    expect(engine.asked.map((r) => r.slo)).toEqual(['checkout']);
+    expect(store.asked.map((r) => r.slo)).toEqual(['search']);
+    expect([...engine.asked, ...store.asked].every((r) => r.inPass)).toBe(true);
+    expect([engine.passes, store.passes]).toEqual([1, 1]);
+    expect(store.asked[0]!.corrections).toBe(planned);
+  });
+
+  it('refreshes every source with the SLOs before a tick reads them', async () => {
+    const store = new RecordingSource(() => counted(1, 1), true);
+    const engine = new RecordingSource(new Map([['checkout', counted(1, 1)]]));
+    await evaluatorOf(store, engine).tick(NOW);
+    expect(engine.refreshed).toEqual([['checkout', 'search']]);
+    expect(store.refreshed).toEqual([['checkout', 'search']]);
+  });
+
+  it('keeps the last numbers of an SLO whose source failed, marked stale with the reason', () => {
+    const answers = new Map<string, CountsRead>([['checkout', counted(95, 100)]]);
+    const evaluator = evaluatorOf(
+      new RecordingSource(() => counted(1, 1), true),
+      new RecordingSource(answers),
+    );
+    evaluator.evaluateAll(NOW);
+    answers.set('checkout', { failure: 'engine: no answer within 5000 ms' });
+    const [checkout] = evaluator.evaluateAll(NOW + 60_000);
+    expect(checkout!.sli).toBe(0.95);
+    expect(checkout!.staleReason).toBe('engine: no answer within 5000 ms');
+    expect(evaluator.isStale(checkout!, NOW + 60_000)).toBe(true);
+  });
+});
