@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import type { AppOptions } from '../../src/http/app.js';
 import { createApp, createLogger, createSloguard, type Sloguard } from '../../src/service.js';
-import { ROOT } from './service.js';
+import { CHECK_RESPONSES, ROOT } from './service.js';
 import { tempDir } from './tmp.js';
 
 /** An in-process app on a temp database and a copy of the example SLOs, for `app.inject()` tests. */
@@ -17,7 +17,7 @@ export async function testApp(
   const definitionsPath = join(dir.path, 'slo-definitions');
   cpSync(join(ROOT, 'slo-definitions'), definitionsPath, { recursive: true });
   const config: Config = {
-    ...loadConfig({ SLOGUARD_LOG_LEVEL: 'silent', SLOGUARD_CHECK_RESPONSES: '1', ...env }),
+    ...loadConfig({ SLOGUARD_LOG_LEVEL: 'silent', SLOGUARD_CHECK_RESPONSES: CHECK_RESPONSES, ...env }),
     databasePath: join(dir.path, 'sloguard.db'),
     definitionsPath,
     ...overrides,

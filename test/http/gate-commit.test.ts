@@ -23,10 +23,30 @@ const ROUTES = [
   },
 ] as const;
 
+type GateContext = Awaited<ReturnType<typeof gateApp>>;
+
+/** Each route that decides, with the traffic it is asked on, the decision expected and how to ask it. */
+const CASES = [
+  { ...ROUTES[0], bad: 0, expected: 'allow', ask: async () => ROUTES[0] },
+  { ...ROUTES[1], bad: 0, expected: 'allow', ask: async () => ROUTES[1] },
+  {
+    name: 'GET /api/v1/gate/evaluations/:id (a poll of a running evaluation)',
+    bad: 100,
+    expected: 'deny',
+    ask: async (gate: GateContext) => {
+      const payload = { service: 'web', environment: 'production', wait: '1h' };
+      const started = await gate.app.inject({ method: 'POST', url: '/api/v1/gate/evaluations', payload });
+      expect(started.json()).toMatchObject({ status: 'RUNNING' });
+      return { method: 'GET', url: `/api/v1/gate/evaluations/${started.json().id}` } as const;
+    },
+  },
+];
+
 describe('every gate decision is answered only once committed', () => {
-  it.each(ROUTES)('$name waits for the audit trail to hold its decision', async (route) => {
+  it.each(CASES)('$name waits for the audit trail to hold its decision', async ({ bad, expected, ask }) => {
     ctx = await gateApp();
-    await ctx.traffic(100, 0);
+    await ctx.traffic(100 - bad, bad);
+    const request = await ask(ctx);
     const { decisions } = ctx.sloguard;
     // A store whose commit is held back until the test lets it go.
     const commit = decisions.committed.bind(decisions);
@@ -41,7 +61,7 @@ describe('every gate decision is answered only once committed', () => {
       return commit();
     };
     let answered = false;
-    const pending = ctx.app.inject(route).then((response) => {
+    const pending = ctx.app.inject(request).then((response) => {
       answered = true;
       return response;
     });
@@ -49,14 +69,14 @@ describe('every gate decision is answered only once committed', () => {
     expect(answered, 'answered before its decision was committed').toBe(false);
     release();
     const response = await pending;
-    expect([200, 202]).toContain(response.statusCode);
+    expect([200, 202, 423]).toContain(response.statusCode);
     const id = decisionIdOf(response.json());
     expect(id).toBeTypeOf('string');
     // Another connection, as an auditor would read it: the row is there once the answer is.
     const reader = new Database(ctx.sloguard.config.databasePath, { readonly: true });
     try {
       const row = reader.prepare('SELECT decision FROM gate_decisions WHERE id = ?').get(id);
-      expect(row).toEqual({ decision: 'allow' });
+      expect(row).toEqual({ decision: expected });
     } finally {
       reader.close();
     }
