@@ -11,8 +11,8 @@ const SRC = '^(?:test/fixtures/layering/)?src/';
  */
 const LAYERS = [
   ['cli'],
-  // The composition root; main.ts, sloguard.ts and reload.ts until they are folded into service.ts.
-  ['service.ts', 'main.ts', 'sloguard.ts', 'reload.ts'],
+  // The composition root and the root files it wires with (the reloader, the definition set).
+  ['service.ts', 'reload.ts', 'definitionSet.ts'],
   ['http'],
   ['telemetry'],
   ['alert', 'gate'],

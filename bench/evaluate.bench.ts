@@ -30,7 +30,7 @@ import { freePort } from '../test/helpers/ports.js';
 import { SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { waitFor } from '../test/helpers/wait.js';
-import { Comparison, figure, loadText, rounds } from './method.js';
+import { AS_IN_PRODUCTION, Comparison, figure, loadText, rounds } from './method.js';
 
 const { values } = parseArgs({
   options: {
@@ -313,6 +313,7 @@ spec:
     definitions: folder,
     databasePath: dbPath,
     env: {
+      ...AS_IN_PRODUCTION,
       SLOGUARD_EVALUATION_INTERVAL: '5s',
       SLOGUARD_MINUTE_RETENTION_DAYS: String(MINUTE_RETENTION_DAYS),
     },

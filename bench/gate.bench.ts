@@ -19,7 +19,7 @@ import { stopChild } from '../test/helpers/process.js';
 import { SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { waitFor } from '../test/helpers/wait.js';
-import { Comparison, envInt, figure, rounds } from './method.js';
+import { AS_IN_PRODUCTION, Comparison, envInt, figure, rounds } from './method.js';
 import { type PacedResult, pacedLoad, quantile } from './paced.js';
 
 const GATE_RATE = envInt('BENCH_GATE_RATE', 1_000);
@@ -224,6 +224,7 @@ spec:
     sloguard = await SloguardProcess.start({
       definitions: dir.path,
       env: {
+        ...AS_IN_PRODUCTION,
         SLOGUARD_CONFIG: config,
         SLOGUARD_EVALUATION_INTERVAL: '5s',
         SLOGUARD_LOG_LEVEL: 'info',

@@ -9,6 +9,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * Settings for a `sloguard serve` under measurement that the tests' helper (test/helpers/service.ts) sets
+ * otherwise: it checks every answer against its schema, which production does not.
+ */
+export const AS_IN_PRODUCTION = { SLOGUARD_CHECK_RESPONSES: '0' } as const;
+
 /** A whole number from the environment (BENCH_ROUNDS=2 for a short run), or the fallback. */
 export function envInt(name: string, fallback: number, min = 1): number {
   const text = process.env[name];

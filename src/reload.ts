@@ -7,13 +7,12 @@ import {
   type LoadedDefinitions,
   loadDefinitionSet,
 } from './definitionSet.js';
+import type { ReloadResult } from './http/plugins/reload.js';
 
 /** How long the definitions folder must stay quiet before a change reloads (an editor writes in bursts). */
 export const WATCH_DEBOUNCE_MS = 500;
 
 export type ReloadTrigger = 'SIGHUP' | 'http' | 'file change';
-
-export type ReloadResult = { ok: true; slos: number } | { ok: false; errors: string[] };
 
 export interface ReloadLog {
   info(details: object, message: string): void;

@@ -16,7 +16,7 @@ import { type AppOptions, buildApp } from './http/app.js';
 import { type DeclaredLabels, SeriesLimiter } from './ingest/cardinality.js';
 import { LOG_FORMATS, logFormatNames } from './ingest/loadbalancer/formats.js';
 import { IngestPipeline } from './ingest/pipeline.js';
-import { ServiceRoutes } from './ingest/routes.js';
+import { ServiceRoutes } from './ingest/routeTemplates.js';
 import { LbScraper } from './ingest/scrape/scraper.js';
 import { LogTailer } from './ingest/tail/tailer.js';
 import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
@@ -367,28 +367,45 @@ export async function createApp(
   return { app, metrics };
 }
 
-/** A background job of the service: started in order once it answers, stopped in reverse. */
+/**
+ * A background job of the service: started in order once it answers, stopped in reverse. `stop` must be safe
+ * whether `start` finished, failed half-way or never ran.
+ */
 export interface BackgroundJob {
   readonly name: string;
   start(): void | Promise<void>;
   stop(): void | Promise<void>;
 }
 
-/** Starts jobs one after another; a job that fails to start stops those already started, in reverse. */
-async function startJobs(jobs: readonly BackgroundJob[]): Promise<() => Promise<void>> {
+/**
+ * Starts jobs one after another; a job that fails to start stops itself and those already started, in
+ * reverse (every job's stop is safe before or after a partial start). The stop
+ * returned stops every started job in reverse, each in turn even when one before it fails (that is logged).
+ */
+export async function startJobs(
+  jobs: readonly BackgroundJob[],
+  log: { error(details: object, message: string): void },
+): Promise<() => Promise<void>> {
   const started: BackgroundJob[] = [];
   const stopAll = async () => {
-    for (const job of started.reverse()) await job.stop();
-    started.length = 0;
-  };
-  try {
-    for (const job of jobs) {
-      await job.start();
-      started.push(job);
+    for (const job of started.splice(0).reverse()) {
+      try {
+        await job.stop();
+      } catch (error) {
+        log.error({ err: error, job: job.name }, 'background job failed to stop');
+      }
     }
-  } catch (error) {
-    await stopAll();
-    throw error;
+  };
+  for (const job of jobs) {
+    // Counted as started before it is: a job that fails half-way (one tailer of three) is stopped too.
+    started.push(job);
+    try {
+      await job.start();
+    } catch (error) {
+      log.error({ err: error, job: job.name }, 'background job failed to start; stopping the service');
+      await stopAll();
+      throw error;
+    }
   }
   return stopAll;
 }
@@ -652,7 +669,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   try {
     await listen(server, config);
     url = boundUrl(server, config);
-    stopJobs = await startJobs(backgroundJobs(service, { url, alerting, reloader, tailing, scraping }));
+    stopJobs = await startJobs(backgroundJobs(service, { url, alerting, reloader, tailing, scraping }), log);
   } catch (error) {
     return abandon(error);
   }

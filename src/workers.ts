@@ -1,13 +1,31 @@
 import { execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { parentPort, type TransferListItem, Worker } from 'node:worker_threads';
+import { parentPort, type TransferListItem, Worker, type WorkerOptions } from 'node:worker_threads';
+
+/** Loaded from the .ts sources (tsx, vitest) rather than from the build. */
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
 
 /**
- * Worker threads load the build's .js files: run from the .ts sources (tsx, vitest), callers keep the work
- * on their own thread.
+ * Whether work goes to threads when the caller does not say: from the build, yes. From the sources each thread
+ * first loads tsx to compile its entry (a few hundred milliseconds and tens of MB), which every test app would
+ * pay for nothing, so there the work stays on the caller's thread unless it asks for threads (the tests of the
+ * thread paths do).
  */
-export const WORKERS_AVAILABLE = !import.meta.url.endsWith('.ts');
+export const THREADS_BY_DEFAULT = !FROM_SOURCES;
+
+/**
+ * Starts a thread on an entry module named by its build file (`new URL('./decodeWorker.js', import.meta.url)`).
+ * From the sources it starts the .ts file of that name instead, through a bootstrap that registers tsx in the
+ * thread first: on Node 20 a thread does not inherit its parent's loader hooks, nor honours `--import tsx`.
+ */
+export function startWorker(entry: URL, options: WorkerOptions = {}): Worker {
+  if (!FROM_SOURCES || !entry.pathname.endsWith('.js')) return new Worker(entry, options);
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const source = JSON.stringify(entry.href.replace(/\.js$/, '.ts'));
+  const bootstrap = `import(${tsx}).then(({ register }) => { register(); return import(${source}); });`;
+  return new Worker(bootstrap, { ...options, eval: true });
+}
 
 /** Nice value of background threads: CFS then gives the event loop about ten times their share. */
 const BACKGROUND_NICE = 10;
@@ -51,7 +69,7 @@ export class WorkerPool<Request, Answer> {
 
   private spawn(): Thread {
     const thread: Thread = {
-      worker: new Worker(this.url, { workerData: this.workerData }),
+      worker: startWorker(this.url, { workerData: this.workerData }),
       inFlight: new Set(),
     };
     thread.worker.unref();

@@ -15,7 +15,7 @@ import {
   formatNotice,
   type MessageField,
 } from './message.js';
-import { PAYLOAD_BUILDERS } from './notifiers/index.js';
+import { PAYLOAD_BUILDERS } from './notifiers/payloadBuilders.js';
 import { type AlertLog, type DispatcherOptions, OutboxDispatcher } from './outbox.js';
 import { targetsFor, targetsForService } from './routing.js';
 import { type Delivery, send } from './send.js';

@@ -1,5 +1,5 @@
 import { formatDuration } from '../config/duration.js';
-import { percentText } from '../evaluate/numbers.js';
+import { burnRateText, percentText } from '../evaluate/numbers.js';
 import type { AlertLevel } from '../model/alert.js';
 import type { SloStatus } from '../model/status.js';
 import { type AlertEvent, severityOf } from './state.js';
@@ -60,7 +60,6 @@ export interface AlertContext {
   repeatIntervalMs: number;
 }
 
-const times = (rate: number | null): string => (rate === null ? 'n/a' : `${rate.toFixed(2)}×`);
 const utc = (ms: number): string => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /** Durations as people read them: whole minutes past one minute (`3h20m`), seconds below. */
@@ -81,11 +80,11 @@ const HEADLINE: Record<Exclude<AlertLevel, 'ok'>, string> = {
 /** The firing tiers' windows and rates, e.g. `1h 20.00× and 5m 18.30× (page above 14×)`. */
 function firingWindows(status: SloStatus): string {
   const firing = status.alerts.filter((tier) => tier.state === 'firing');
-  if (firing.length === 0) return `none firing (1h ${times(status.burnRates['1h'] ?? null)})`;
+  if (firing.length === 0) return `none firing (1h ${burnRateText(status.burnRates['1h'])})`;
   return firing
     .map(
       (tier) =>
-        `${tier.longWindow} ${times(tier.longBurnRate)} and ${tier.shortWindow} ${times(tier.shortBurnRate)} ` +
+        `${tier.longWindow} ${burnRateText(tier.longBurnRate)} and ${tier.shortWindow} ${burnRateText(tier.shortBurnRate)} ` +
         `(${tier.severity} above ${tier.factor}×)`,
     )
     .join('; ');
@@ -240,8 +239,8 @@ export function formatDigest(
     label: `${status.name} (${status.service})`,
     value:
       `${status.state}; SLI ${percentText(status.sli, 3)} of ${percentText(status.objective, 3)}; ` +
-      `budget ${percentText(status.budget.remainingRatio, 1)} left; burn 1d ${times(status.burnRates['1d'] ?? null)}, ` +
-      `3d ${times(status.burnRates['3d'] ?? null)}: ${trend(status)}`,
+      `budget ${percentText(status.budget.remainingRatio, 1)} left; burn 1d ${burnRateText(status.burnRates['1d'])}, ` +
+      `3d ${burnRateText(status.burnRates['3d'])}: ${trend(status)}`,
   }));
   return {
     title,

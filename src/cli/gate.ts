@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { percentText } from '../evaluate/numbers.js';
+import { fixedText, percentText } from '../evaluate/numbers.js';
 import type { GateAnswer } from '../gate/answer.js';
 import { CHANGE_TYPES } from '../model/gate.js';
 import { callSloguard } from './client.js';
@@ -65,7 +65,7 @@ export function markdown(answer: GateAnswer): string {
     '|---|---|---|---|---|---|',
     ...answer.slos.map(
       (s) =>
-        `| ${cell(s.name)} | ${s.state} | ${percentText(s.sli, 3)} | ${percentText(s.objective, 3)} | ${percentText(s.budget_remaining, 1)} | ${s.burn_rates['1h']?.toFixed(2) ?? 'n/a'} |`,
+        `| ${cell(s.name)} | ${s.state} | ${percentText(s.sli, 3)} | ${percentText(s.objective, 3)} | ${percentText(s.budget_remaining, 1)} | ${fixedText(s.burn_rates['1h'], 2)} |`,
     ),
     '',
     `mode ${answer.mode}${answer.exemption ? `, exempt (${answer.exemption})` : ''}${answer.override ? `, override ${answer.override.id} by ${cell(answer.override.actor)} (${cell(answer.override.ticket)})` : ''} · decision \`${answer.decision_id}\``,

@@ -1,5 +1,5 @@
 import { loadDefinitions } from '../definitions/load.js';
-import { lintDefinitions } from '../evaluate/lints.js';
+import { lintDefinitions } from '../evaluate/definitionLints.js';
 import { EXIT } from './exitCodes.js';
 
 /** `sloguard validate`: exit 0 when every SLO file is valid, 1 with file:line:column messages otherwise. */

@@ -6,6 +6,7 @@ import { AuthFile, type AuthSettings, isLoopback, resolveAuth } from './auth.js'
 import { type CardinalityLimits, DEFAULT_CARDINALITY_LIMITS } from './cardinality.js';
 import { parseDuration } from './duration.js';
 import { type NotificationSettings, NotificationsFile, resolveNotifications } from './notifications.js';
+import { pointerField } from './schemaErrors.js';
 import { resolveScrapeTargets, ScrapeFile, type ScrapeSettings } from './scrape.js';
 import { type CollectorSettings, CollectorsFile, resolveCollectors } from './tail.js';
 
@@ -188,7 +189,7 @@ function readFileConfig(path: string): FileConfig {
   const value: unknown = document.toJS() ?? {};
   const firstError = Value.Errors(FileConfig, value)[0];
   if (firstError) {
-    const field = firstError.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(top level)';
+    const field = pointerField(firstError.instancePath) || '(top level)';
     const extra =
       'additionalProperties' in firstError.params
         ? ` (${String(firstError.params.additionalProperties)})`

@@ -2,8 +2,8 @@ import Type, { type Static } from 'typebox';
 import type { Correction } from '../model/correction.js';
 import type { SloDefinition } from '../model/slo.js';
 import type { TimeWindow } from '../model/timeWindow.js';
-import { check } from './native.js';
 import { RFC1123_NAME } from './schema.js';
+import { check } from './schemaCheck.js';
 import {
   readTimeWindow,
   TimeWindowError,

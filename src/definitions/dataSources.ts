@@ -1,8 +1,8 @@
 import type { SourceLocation } from '../model/location.js';
 import type { PrometheusDataSource } from '../model/promql.js';
 import type { SloDefinition } from '../model/slo.js';
-import { check, failer } from './native.js';
 import { NativeDataSource, readDataSource } from './promqlSource.js';
+import { check, failer } from './schemaCheck.js';
 import { DefinitionError, type YamlDocument } from './yamlSource.js';
 
 export interface LocatedDataSource {

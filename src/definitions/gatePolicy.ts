@@ -1,9 +1,9 @@
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { describe as describeSchemaError, mostUseful as mostUsefulError } from '../config/schemaErrors.js';
 import type { ChangeFreeze } from '../model/gate.js';
 import type { SourceLocation } from '../model/location.js';
 import type { SloDefinition } from '../model/slo.js';
-import { describe as describeSchemaError, mostUseful as mostUsefulError } from './native.js';
 import { RFC1123_NAME } from './schema.js';
 import { readTimeWindow, TimeWindowError, TimeWindowSchema } from './timeWindows.js';
 import { DefinitionError, type YamlDocument } from './yamlSource.js';

@@ -1,6 +1,3 @@
-import type { TSchema } from 'typebox';
-import type { TLocalizedValidationError } from 'typebox/error';
-import { Value } from 'typebox/value';
 import { parseDuration } from '../config/duration.js';
 import type { EventRules, Exclusion } from '../model/eventRules.js';
 import type { SourceLocation } from '../model/location.js';
@@ -17,39 +14,12 @@ import {
 } from './eventRules.js';
 import { readPrometheusIndicator } from './promqlSource.js';
 import { NativeCompositeSlo, NativeSlo } from './schema.js';
+import { check, type Fail, failer } from './schemaCheck.js';
 import { describeWindow, isTimeZone, nominalWindowMs } from './window.js';
-import { DefinitionError, DocumentErrors, type YamlDocument } from './yamlSource.js';
+import { DefinitionError, type YamlDocument } from './yamlSource.js';
 
 const LATENCY = /^\s*(<=|<)\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s)\s*$/;
 const US_PER_UNIT: Record<string, number> = { us: 1, µs: 1, ms: 1_000, s: 1_000_000 };
-
-/** Turns a schema error into the field it names and a sentence a person can act on. */
-export function describe(error: TLocalizedValidationError): {
-  path: string[];
-  atKey: boolean;
-  reason: string;
-} {
-  const path = error.instancePath.split('/').slice(1);
-  const params = error.params as Record<string, unknown>;
-  if (error.keyword === 'additionalProperties') {
-    const extra = (params.additionalProperties as string[])[0]!;
-    return { path: [...path, extra], atKey: true, reason: `unknown field "${extra}"` };
-  }
-  if (error.keyword === 'required') {
-    const missing = (params.requiredProperties as string[] | undefined)?.[0];
-    return { path, atKey: true, reason: missing ? `missing required field "${missing}"` : error.message };
-  }
-  if (error.keyword === 'const')
-    return { path, atKey: false, reason: `must be "${String(params.allowedValue)}"` };
-  if (error.keyword === 'pattern' && path.at(-1) === 'name') {
-    return {
-      path,
-      atKey: false,
-      reason: 'must be an RFC-1123 name: lower-case letters, digits and "-", at most 63',
-    };
-  }
-  return { path, atKey: false, reason: error.message };
-}
 
 export function parseGood(
   good: { status?: string; latency?: string } | undefined,
@@ -70,81 +40,6 @@ export function parseGood(
     fail('spec.indicator.good.status', `only "< 500" is supported (5xx are failures), got "${good.status}"`);
   }
   return { kind: 'availability' };
-}
-
-/**
- * Of all schema errors, the one a person should fix first: an unknown field (usually a typo, which also
- * makes the intended field "missing"), then the deepest path, which is the most specific.
- */
-export function mostUseful(errors: TLocalizedValidationError[]): TLocalizedValidationError | undefined {
-  const rank = (e: TLocalizedValidationError) =>
-    (e.keyword === 'additionalProperties' ? 1000 : 0) +
-    e.instancePath.split('/').length -
-    (e.keyword === 'boolean' ? 2000 : 0);
-  return errors.reduce<TLocalizedValidationError | undefined>(
-    (best, e) => (!best || rank(e) > rank(best) ? e : best),
-    undefined,
-  );
-}
-
-/** Keywords a union reports at its own path when the problem is deeper in one of its alternatives. */
-const UNION_KEYWORDS = new Set(['anyOf', 'oneOf', 'type', 'const']);
-
-type Described = ReturnType<typeof describe>;
-
-/** A schema error as the problems it names: an unknown-fields error names each field. */
-function described(error: TLocalizedValidationError): Described[] {
-  if (error.keyword === 'boolean') return []; // the per-field echo of `additionalProperties: false`
-  if (error.keyword !== 'additionalProperties') return [describe(error)];
-  const parent = error.instancePath.split('/').slice(1);
-  return (error.params as { additionalProperties: string[] }).additionalProperties.map((extra) => ({
-    path: [...parent, extra],
-    atKey: true,
-    reason: `unknown field "${extra}"`,
-  }));
-}
-
-/**
- * Checks a document against a schema, throwing every problem at its field's file:line:column: per field the
- * most useful error, less what a deeper error explains (a union's verdict on its alternatives, a field
- * "missing" beside an unknown one, which is usually its typo).
- */
-export function check<T>(schema: TSchema, document: YamlDocument): T {
-  const byPath = new Map<string, Array<{ error: TLocalizedValidationError; problem: Described }>>();
-  const unknownUnder = new Set<string>();
-  for (const error of Value.Errors(schema, document.value)) {
-    if (error.keyword === 'additionalProperties') unknownUnder.add(error.instancePath.slice(1));
-    for (const problem of described(error)) {
-      const path = problem.path.join('/');
-      byPath.set(path, [...(byPath.get(path) ?? []), { error, problem }]);
-    }
-  }
-  const paths = [...byPath.keys()];
-  const problems: DefinitionError[] = [];
-  for (const [path, found] of byPath) {
-    const deeper = paths.some((other) => other !== path && (path === '' || other.startsWith(`${path}/`)));
-    const kept = found.filter(
-      ({ error }) =>
-        !(deeper && UNION_KEYWORDS.has(error.keyword)) &&
-        !(error.keyword === 'required' && unknownUnder.has(path)),
-    );
-    const best = mostUseful(kept.map((k) => k.error));
-    if (!best) continue;
-    const { path: field, atKey, reason } = kept.find((k) => k.error === best)!.problem;
-    problems.push(new DefinitionError(document.locate(field, atKey), field.join('.'), reason));
-  }
-  problems.sort((a, b) => a.location.line - b.location.line || a.location.column - b.location.column);
-  const [first, ...rest] = problems;
-  if (first) throw new DocumentErrors([first, ...rest]);
-  return document.value as T;
-}
-
-type Fail = (field: string, reason: string) => never;
-
-export function failer(document: YamlDocument): Fail {
-  return (field, reason) => {
-    throw new DefinitionError(document.locate(field.split('.')), field, reason);
-  };
 }
 
 function readWindow(window: NativeSlo['spec']['window'], fail: Fail): WindowSpec {

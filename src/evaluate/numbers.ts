@@ -23,7 +23,25 @@ export function tidyNumbers(value: unknown, depth = 32): unknown {
   return tidied;
 }
 
-/** A ratio as a percent with fixed decimals (0.9995 → `99.950%`), `n/a` without one: CLI and gate reasons. */
-export function percentText(ratio: number | null | undefined, digits = 1): string {
-  return ratio === null || ratio === undefined ? 'n/a' : `${(ratio * 100).toFixed(digits)}%`;
+/**
+ * A number with fixed decimals and its unit (`14.40×`), `missing` without one: the one way the CLI, gate
+ * reasons, chat messages and the demo print figures for people.
+ */
+export function fixedText(
+  value: number | null | undefined,
+  digits: number,
+  unit = '',
+  missing = 'n/a',
+): string {
+  return value === null || value === undefined ? missing : `${value.toFixed(digits)}${unit}`;
+}
+
+/** A ratio as a percent with fixed decimals (0.9995 → `99.950%`), `n/a` without one. */
+export function percentText(ratio: number | null | undefined, digits = 1, missing = 'n/a'): string {
+  return fixedText(ratio === null || ratio === undefined ? ratio : ratio * 100, digits, '%', missing);
+}
+
+/** A burn rate as a multiple of the budget's even pace (`14.40×`), `n/a` without one. */
+export function burnRateText(rate: number | null | undefined, digits = 2, missing = 'n/a'): string {
+  return fixedText(rate, digits, '×', missing);
 }

@@ -1,6 +1,6 @@
-import type { ActiveOverride } from '../model/gate.js';
+import type { ActiveOverride, GateDecision } from '../model/gate.js';
 import type { GateOverride } from '../store/gateOverrides.js';
-import { type GateDecision, isAllowed } from './gate.js';
+import { isAllowed } from './gate.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

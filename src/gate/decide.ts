@@ -1,4 +1,4 @@
-import { percentText } from '../evaluate/numbers.js';
+import { fixedText, percentText } from '../evaluate/numbers.js';
 import { judgedAgainst } from '../evaluate/status.js';
 import type { GateInputs, GateVerdict } from '../model/gate.js';
 import type { SloStatus } from '../model/status.js';
@@ -27,7 +27,7 @@ function exhaustedReason(status: SloStatus): string {
 function firingReason(status: SloStatus, severity: 'page' | 'ticket'): string {
   const tier = status.alerts.find((t) => t.state === 'firing' && t.severity === severity);
   const burn = tier
-    ? ` (burn rate ${tier.longBurnRate?.toFixed(1)} over ${tier.longWindow} and ${tier.shortBurnRate?.toFixed(1)} over ${tier.shortWindow}, threshold ${tier.factor.toFixed(1)})`
+    ? ` (burn rate ${fixedText(tier.longBurnRate, 1)} over ${tier.longWindow} and ${fixedText(tier.shortBurnRate, 1)} over ${tier.shortWindow}, threshold ${fixedText(tier.factor, 1)})`
     : '';
   return `${status.name} is burning its budget fast: ${severity}-tier alert firing${burn}`;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { GateRequest } from '../model/gate.js';
+import type { GateDecision, GateRequest } from '../model/gate.js';
 import type { EvaluationStatus, GateEvaluation, GateEvaluationStore } from '../store/gateEvaluations.js';
-import { type DeployGate, type GateDecision, isAllowed } from './gate.js';
+import { type DeployGate, isAllowed } from './gate.js';
 
 /** Longest an asynchronous evaluation may keep waiting for the gate to open. */
 export const MAX_EVALUATION_WAIT_MS = 6 * 3_600_000;

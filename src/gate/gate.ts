@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SloRegistry } from '../definitions/registry.js';
-import type { Decision, GateRequest, GateVerdict, ResolvedPolicy } from '../model/gate.js';
+import type { Decision, GateDecision, GateRequest, ResolvedPolicy } from '../model/gate.js';
 import type { SloStatus } from '../model/status.js';
 import type { SloEvaluator } from '../schedule/scheduler.js';
 import type { DeploymentStore } from '../store/deployments.js';
@@ -11,14 +11,6 @@ import type { GateOverride, GateOverrideStore } from '../store/gateOverrides.js'
 import { decideGate, nextFreeze } from './decide.js';
 import { timeOrderedId } from './ids.js';
 import { activeChangeFreeze, type GatePolicies } from './policy.js';
-
-/** A verdict with its identity, as stored in the audit trail and answered to CI. */
-export interface GateDecision extends GateVerdict {
-  id: string;
-  decidedAtMs: number;
-  request: GateRequest;
-  policy: ResolvedPolicy;
-}
 
 /**
  * What the gate announces. Listeners (chat notifications of the alerting part, for one) subscribe with

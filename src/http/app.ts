@@ -10,7 +10,6 @@ import Fastify, {
 import helmet from 'helmet';
 import type { Config } from '../config/config.js';
 import { tidyNumbers } from '../evaluate/numbers.js';
-import type { ReloadResult } from '../reload.js';
 import type { SloguardMetrics } from '../telemetry/metrics.js';
 import { recordRoutes } from '../telemetry/tracing.js';
 import auth from './auth.js';
@@ -24,7 +23,7 @@ import gate, { type GateRouteParts } from './plugins/gate.js';
 import health, { type HealthParts } from './plugins/health.js';
 import ingest, { type LogIngestParts } from './plugins/ingest.js';
 import metrics from './plugins/metrics.js';
-import reloadRoute from './plugins/reload.js';
+import reloadRoute, { type ReloadResult } from './plugins/reload.js';
 import slos from './plugins/slos.js';
 import spans, { type SpanIngestParts } from './plugins/spans.js';
 import timeseries, { type TimeseriesParts } from './plugins/timeseries.js';

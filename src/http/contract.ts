@@ -33,17 +33,27 @@ type Responses = Record<string, TSchema & { content?: Record<string, { schema: T
 
 const validators = new WeakMap<object, Validator>();
 
-/** Why `payload` is not what the route declares for `status`, or undefined when it is. */
-export function responseProblem(responses: Responses, status: number, payload: unknown): string | undefined {
-  const declared = responses[status] ?? responses[`${Math.floor(status / 100)}xx`] ?? responses.default;
-  if (declared === undefined) return `status ${status} is not among the declared ${Object.keys(responses)}`;
-  const schema = declared.content ? declared.content['application/json']?.schema : declared;
-  if (schema === undefined) return `status ${status} is declared without a JSON schema`;
+/** The JSON schema of one declared answer (pages and /metrics have none). */
+const jsonSchema = (declared: Responses[string]): TSchema | undefined =>
+  declared.content ? declared.content['application/json']?.schema : declared;
+
+/** Compiled once per schema, at registration: compiling costs milliseconds a request must not wait for. */
+function validatorOf(schema: TSchema): Validator {
   let validator = validators.get(schema);
   if (validator === undefined) {
     validator = Compile(schema);
     validators.set(schema, validator);
   }
+  return validator;
+}
+
+/** Why `payload` is not what the route declares for `status`, or undefined when it is. */
+export function responseProblem(responses: Responses, status: number, payload: unknown): string | undefined {
+  const declared = responses[status] ?? responses[`${Math.floor(status / 100)}xx`] ?? responses.default;
+  if (declared === undefined) return `status ${status} is not among the declared ${Object.keys(responses)}`;
+  const schema = jsonSchema(declared);
+  if (schema === undefined) return `status ${status} is declared without a JSON schema`;
+  const validator = validatorOf(schema);
   if (validator.Check(payload)) return undefined;
   return validator
     .Errors(payload)
@@ -93,9 +103,16 @@ export default fp<ContractOptions>(
       const implied = Object.fromEntries(impliedErrors(route).map((code) => [code, ErrorBody]));
       const access = route.config?.access;
       // A copy: routes share their response maps.
+      const response: Responses = { ...implied, ...(schema.response as Responses) };
+      if (options.checkResponses) {
+        for (const declared of Object.values(response)) {
+          const json = jsonSchema(declared);
+          if (json) validatorOf(json);
+        }
+      }
       route.schema = {
         ...schema,
-        response: { ...implied, ...(schema.response as object) },
+        response,
         security: access === 'public' ? [] : [{ bearer: [] }],
         description:
           access === 'public' ? 'Public.' : `Needs a token with the \`${access}\` scope (or \`admin\`).`,

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { pointerField } from '../config/schemaErrors.js';
 import { isStorageFault, STORAGE_RETRY_AFTER_SECONDS, StorageUnavailableError } from '../store/faults.js';
 
 /** The one error shape of the API: `{"error": code, "message": what and why, "field": where}`. */
@@ -40,7 +41,7 @@ function validationBody(error: FastifyError): ErrorBody {
     (params.requiredProperties as string[] | undefined)?.[0] ?? (params.missingProperty as string);
   const extra =
     (params.additionalProperties as string[] | undefined)?.[0] ?? (params.additionalProperty as string);
-  const path = (first?.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
+  const path = pointerField(first?.instancePath ?? '');
   const name = missing ?? extra ?? path;
   const field = name ? `${context}.${name}` : context;
   let message = `${field} ${first?.message ?? 'is invalid'}`;

@@ -1,6 +1,5 @@
+/** Good, bad and valid rules of an availability indicator; definitions/eventRules.ts reads and judges them. */
 import type { SourceKind } from './observation.js';
-
-/** Good, bad and valid rules of an availability indicator (definitions/eventRules.ts reads and judges them). */
 
 /** An inclusive range of HTTP statuses. */
 export interface StatusRange {

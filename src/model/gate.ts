@@ -94,3 +94,11 @@ export interface GateVerdict {
   /** The freeze after this decision: set on an exhausted budget, lifted past the recovery margin. */
   frozen: boolean;
 }
+
+/** A verdict with its identity, as stored in the audit trail and answered to CI. */
+export interface GateDecision extends GateVerdict {
+  id: string;
+  decidedAtMs: number;
+  request: GateRequest;
+  policy: ResolvedPolicy;
+}

@@ -1,5 +1,5 @@
-import { Worker } from 'node:worker_threads';
-import { WORKERS_AVAILABLE } from '../workers.js';
+import type { Worker } from 'node:worker_threads';
+import { startWorker, THREADS_BY_DEFAULT } from '../workers.js';
 import type { CheckpointSetup } from './checkpointWorker.js';
 import type { Db } from './database.js';
 
@@ -22,7 +22,7 @@ export class WalCheckpointer {
   private readonly worker: Worker;
 
   private constructor(db: Db, path: string, onFailure: (error: unknown) => void) {
-    this.worker = new Worker(new URL('./checkpointWorker.js', import.meta.url), {
+    this.worker = startWorker(new URL('./checkpointWorker.js', import.meta.url), {
       workerData: { path, intervalMs: INTERVAL_MS } satisfies CheckpointSetup,
     });
     this.worker.unref();
@@ -33,9 +33,14 @@ export class WalCheckpointer {
     });
   }
 
-  /** A checkpointing thread for a file database when the build can start threads; otherwise none. */
-  static start(db: Db, path: string, onFailure: (error: unknown) => void): WalCheckpointer | undefined {
-    if (!WORKERS_AVAILABLE || path === ':memory:') return undefined;
+  /** A checkpointing thread for a file database when threads are used (THREADS_BY_DEFAULT); otherwise none. */
+  static start(
+    db: Db,
+    path: string,
+    onFailure: (error: unknown) => void,
+    threads = THREADS_BY_DEFAULT,
+  ): WalCheckpointer | undefined {
+    if (!threads || path === ':memory:') return undefined;
     return new WalCheckpointer(db, path, onFailure);
   }
 

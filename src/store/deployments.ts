@@ -1,3 +1,4 @@
+import { retentionCutoff, type TrailQuery, trailParams } from './auditTrail.js';
 import type { Db } from './database.js';
 
 /** A release marker: what went out, where, when, and on which gate decision. */
@@ -72,19 +73,11 @@ export class DeploymentStore {
 
   /** Retention: drops markers older than `beforeMs` and all but the newest `keep`. */
   prune(beforeMs: number, keep: number): number {
-    const beyondCap = this.statements.newestBeyond.get(keep);
-    const cutoff = beyondCap === undefined ? beforeMs : Math.max(beforeMs, beyondCap + 1);
+    const cutoff = retentionCutoff(beforeMs, this.statements.newestBeyond.get(keep));
     return this.statements.deleteBefore.run(cutoff).changes;
   }
 
-  list(query: { service?: string; fromMs?: number; toMs?: number; limit: number }): Deployment[] {
-    return this.statements.list
-      .all({
-        service: query.service ?? null,
-        from: query.fromMs ?? 0,
-        to: query.toMs ?? Number.MAX_SAFE_INTEGER,
-        limit: query.limit,
-      })
-      .map(fromRow);
+  list(query: TrailQuery): Deployment[] {
+    return this.statements.list.all(trailParams(query)).map(fromRow);
   }
 }

@@ -1,4 +1,5 @@
 import type { SloStatus } from '../model/status.js';
+import { retentionCutoff, type TrailQuery, trailParams } from './auditTrail.js';
 import { BatchedCommit } from './batchedCommit.js';
 import type { Db } from './database.js';
 
@@ -38,13 +39,6 @@ interface DecisionRow {
   answer: string;
   /** Null for decisions stored before migration 6, whose answer holds their statuses. */
   inputs: string | null;
-}
-
-export interface DecisionQuery {
-  service?: string;
-  fromMs?: number;
-  toMs?: number;
-  limit: number;
 }
 
 /**
@@ -105,8 +99,7 @@ export class GateDecisionStore {
       `DELETE FROM gate_inputs WHERE id <= ? AND NOT EXISTS (SELECT 1 FROM gate_decisions WHERE inputs_id = gate_inputs.id)`,
     );
     this.pruneAll = db.transaction((beforeMs: number, keep: number) => {
-      const beyondCap = newestBeyond.get(keep);
-      const cutoff = beyondCap === undefined ? beforeMs : Math.max(beforeMs, beyondCap + 1);
+      const cutoff = retentionCutoff(beforeMs, newestBeyond.get(keep));
       // The delete trigger lets only rows older than this cutoff go.
       setCutoff.run(cutoff);
       const lastInput = lastInputBefore.get(cutoff);
@@ -148,14 +141,9 @@ export class GateDecisionStore {
     return removed;
   }
 
-  list(query: DecisionQuery): GateDecisionRecord[] {
+  list(query: TrailQuery): GateDecisionRecord[] {
     this.flush();
-    const rows = this.query.all({
-      service: query.service ?? null,
-      from: query.fromMs ?? 0,
-      to: query.toMs ?? Number.MAX_SAFE_INTEGER,
-      limit: query.limit,
-    });
+    const rows = this.query.all(trailParams(query));
     // Decisions on the same evaluation share their statuses: parse them once.
     const parsed = new Map<string, unknown>();
     return rows.map((row) => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { type AccessLogEntry, type LineParser, LineRejected } from '../../src/ingest/loadbalancer/format.js';
-import { normalisePath } from '../../src/ingest/routes.js';
+import { normalisePath } from '../../src/ingest/routeTemplates.js';
 
 /** What a fixture line must become: fields of the entry (plus its route template), or a refusal with its reason. */
 export type Expected = (Partial<AccessLogEntry> & { route?: string; time?: string }) | Refusal;

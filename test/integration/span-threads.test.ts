@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SloguardProcess } from '../helpers/service.js';
-import { SHOP_TRACE_SLOS } from '../helpers/shopSlos.js';
+import { CLIENT_SPANS, ONE_BATCH, SERVER_SPANS, SHOP_TRACE_SLOS, shopSpans } from '../helpers/shopSlos.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { protoSpans } from '../helpers/zipkinProto.js';
@@ -11,51 +11,6 @@ import { protoSpans } from '../helpers/zipkinProto.js';
  * The built service parses big span batches (≥ 16 KiB) on worker threads. These batches go through that
  * path and must count exactly what the batch says, including route templates only the SLO files know.
  */
-const SERVER_SPANS = 2_000;
-const CLIENT_SPANS = 500;
-
-/**
- * Server spans: every 40th answers 503; durations 10–190 ms in steps of 20 (five of ten within 100 ms); half
- * carry `http.route`, half only a path such as `/items/sku-7`, which automatic normalisation keeps as it is
- * and only the SLO's route template turns into `/items/:id`. Client spans: every 50th failed.
- */
-function batch(nowUs: number) {
-  const hex = (n: number) => n.toString(16).padStart(16, '0');
-  const server = Array.from({ length: SERVER_SPANS }, (_, i) => ({
-    traceId: hex(0x10000 + i),
-    id: hex(0x20000 + i),
-    kind: 'SERVER',
-    name: 'get',
-    timestamp: nowUs - i * 1_000,
-    duration: 10_000 + (i % 10) * 20_000,
-    localEndpoint: { serviceName: 'shop' },
-    tags: {
-      'http.method': 'GET',
-      'http.status_code': i % 40 === 0 ? '503' : '200',
-      ...(i % 2 === 0 ? { 'http.route': '/items/:id' } : { 'http.path': `/items/sku-${i}` }),
-    },
-  }));
-  const client = Array.from({ length: CLIENT_SPANS }, (_, i) => ({
-    traceId: hex(0x10000 + i),
-    parentId: hex(0x20000 + i),
-    id: hex(0x30000 + i),
-    kind: 'CLIENT',
-    name: 'get',
-    timestamp: nowUs - i * 1_000,
-    duration: 5_000,
-    localEndpoint: { serviceName: 'shop' },
-    tags: { 'http.method': 'GET', 'http.path': '/stock', ...(i % 50 === 0 && { error: 'timeout' }) },
-  }));
-  return [...server, ...client];
-}
-
-/** Good and valid events of one copy of the batch, per SLO. */
-const ONE_BATCH = {
-  'shop-availability': { good: SERVER_SPANS - SERVER_SPANS / 40, valid: SERVER_SPANS },
-  'shop-item-latency': { good: SERVER_SPANS / 2, valid: SERVER_SPANS },
-  'shop-outbound': { good: CLIENT_SPANS - CLIENT_SPANS / 50, valid: CLIENT_SPANS },
-};
-
 const dir = tempDir('sloguard-span-threads-');
 let service: SloguardProcess;
 
@@ -96,7 +51,7 @@ async function expectCounted(copies: number): Promise<void> {
 
 describe('span batches parsed on worker threads (built service)', () => {
   it('counts big JSON, gzip JSON and proto3 batches exactly, with the SLO files’ route templates', async () => {
-    const spans = batch(Date.now() * 1000);
+    const spans = shopSpans(Date.now() * 1000);
     const json = Buffer.from(JSON.stringify(spans));
     const proto = protoSpans(spans);
     expect(json.length).toBeGreaterThan(16 * 1024);
@@ -131,7 +86,7 @@ describe('span batches parsed on worker threads (built service)', () => {
   });
 
   it("refuses a big batch whole with Zipkin's message when one span deep inside is invalid", async () => {
-    const spans: object[] = batch(Date.now() * 1000);
+    const spans: object[] = shopSpans(Date.now() * 1000);
     spans.splice(1_500, 0, { traceId: '1', id: '2', timestamp: 1.5 });
     const response = await post(Buffer.from(JSON.stringify(spans)), { 'content-type': 'application/json' });
     expect(response.status).toBe(400);

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { type ChatMessage, formatAlert, formatNotice } from '../../src/alert/message.js';
-import { PAYLOAD_BUILDERS } from '../../src/alert/notifiers/index.js';
+import { PAYLOAD_BUILDERS } from '../../src/alert/notifiers/payloadBuilders.js';
 import { send } from '../../src/alert/send.js';
 import { transition } from '../../src/alert/state.js';
 import type { TargetKind } from '../../src/config/notifications.js';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDefinitions } from '../../src/definitions/load.js';
-import { lintDefinitions } from '../../src/evaluate/lints.js';
+import { lintDefinitions } from '../../src/evaluate/definitionLints.js';
 import { tempFolders } from '../helpers/tmp.js';
 
 const folders = tempFolders();

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cruise, type IViolation } from 'dependency-cruiser';
 import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcruise-options';
 import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
@@ -33,7 +33,9 @@ describe('the layering check', () => {
   }, 60_000);
 
   it('finds no violation in src/ beyond the known ones of parts still moving', async () => {
-    const known = JSON.parse(readFileSync('.dependency-cruiser-known-violations.json', 'utf8')) as Array<{
+    // The baseline goes once every part has moved; from then on nothing is let through.
+    const baseline = '.dependency-cruiser-known-violations.json';
+    const known = (existsSync(baseline) ? JSON.parse(readFileSync(baseline, 'utf8')) : []) as Array<{
       from: string;
       to: string;
       rule: { name: string };

@@ -3,7 +3,7 @@ import { BatchAggregate } from '../../src/ingest/aggregate.js';
 import { LOG_FORMATS } from '../../src/ingest/loadbalancer/formats.js';
 import { ingestLines } from '../../src/ingest/loadbalancer/lines.js';
 import { parseNginxLine } from '../../src/ingest/loadbalancer/nginx.js';
-import { ServiceRoutes } from '../../src/ingest/routes.js';
+import { ServiceRoutes } from '../../src/ingest/routeTemplates.js';
 import { fixtureLines } from '../helpers/lbFixtures.js';
 
 function totals(batch: BatchAggregate) {

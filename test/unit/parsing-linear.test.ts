@@ -3,7 +3,7 @@ import { BatchAggregate } from '../../src/ingest/aggregate.js';
 import { LineRejected, upstreamValues } from '../../src/ingest/loadbalancer/format.js';
 import { LOG_FORMATS } from '../../src/ingest/loadbalancer/formats.js';
 import { ingestChunks, ingestLines, MAX_LINE_CHARS } from '../../src/ingest/loadbalancer/lines.js';
-import { RouteNormalizer, ServiceRoutes } from '../../src/ingest/routes.js';
+import { RouteNormalizer, ServiceRoutes } from '../../src/ingest/routeTemplates.js';
 import { parseExposition } from '../../src/ingest/scrape/exposition.js';
 import { countJsonListItems, decodeJsonSpans } from '../../src/ingest/zipkin/json.js';
 import { countProtoSpans, ListOfSpans } from '../../src/ingest/zipkin/proto.js';

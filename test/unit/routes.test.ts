@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalisePath, RouteNormalizer } from '../../src/ingest/routes.js';
+import { normalisePath, RouteNormalizer } from '../../src/ingest/routeTemplates.js';
 
 describe('route templates', () => {
   it('normalises id-like segments and drops query strings', () => {

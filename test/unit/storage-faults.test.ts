@@ -1,14 +1,11 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_CARDINALITY_LIMITS } from '../../src/config/cardinality.js';
-import { SloRegistry } from '../../src/definitions/registry.js';
 import { BatchAggregate } from '../../src/ingest/aggregate.js';
-import { SeriesLimiter } from '../../src/ingest/cardinality.js';
-import { BatchTooLargeError, IngestPipeline, QueueFullError } from '../../src/ingest/pipeline.js';
-import { BucketStore } from '../../src/store/buckets.js';
+import { BatchTooLargeError, QueueFullError } from '../../src/ingest/pipeline.js';
 import { openDatabase } from '../../src/store/database.js';
 import { isStorageFault, StorageWatch } from '../../src/store/faults.js';
+import { memoryStore, pipelineOf } from '../helpers/pipeline.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const dirs: Array<ReturnType<typeof tempDir>> = [];
@@ -36,22 +33,6 @@ function batchOf(service: string, count: number): BatchAggregate {
   return batch;
 }
 
-/** A pipeline as the service wires it: any time accepted, the default series caps. */
-function pipelineOf(buckets: BucketStore, maxQueued: number): IngestPipeline {
-  const limiter = new SeriesLimiter(
-    DEFAULT_CARDINALITY_LIMITS,
-    { service: () => false, source: () => false, operation: () => false },
-    [],
-  );
-  return new IngestPipeline(
-    buckets,
-    { registry: new SloRegistry([]) },
-    maxQueued,
-    { retentionMs: 400 * 86_400_000, maxSkewMs: 300_000 },
-    limiter,
-  );
-}
-
 /** A batch whose commit fails inside its transaction, after its series rows were inserted. */
 function failingBatch(service: string): BatchAggregate {
   const batch = batchOf(service, 3);
@@ -61,30 +42,16 @@ function failingBatch(service: string): BatchAggregate {
   return batch;
 }
 
-function store() {
-  const db = openDatabase(':memory:');
-  const buckets = new BucketStore(db, 3);
-  const total = (service: string) =>
-    (
-      db
-        .prepare(
-          'SELECT coalesce(sum(total), 0) AS n FROM minute_buckets JOIN series ON series.id = series_id WHERE service = ?',
-        )
-        .get(service) as { n: number }
-    ).n;
-  return { db, buckets, total };
-}
-
 describe('a failed transaction leaves no cached state', () => {
   it('a series inserted by a rolled back commit is inserted again by the next one (no FOREIGN KEY failure)', () => {
-    const { buckets, total } = store();
+    const { buckets, total } = memoryStore();
     expect(() => buckets.commit(failingBatch('checkout'))).toThrow('constraint failed');
     expect(() => buckets.commit(batchOf('checkout', 5))).not.toThrow();
     expect(total('checkout')).toBe(5);
   });
 
   it('a good batch committed in the same group as a failing one is committed on its own', async () => {
-    const { buckets, total } = store();
+    const { buckets, total } = memoryStore();
     const pipeline = pipelineOf(buckets, 1000);
     const good = pipeline.submit(batchOf('checkout', 4));
     const bad = pipeline.submit(failingBatch('user-profile'));
@@ -97,7 +64,7 @@ describe('a failed transaction leaves no cached state', () => {
   });
 
   it('a full database (SQLITE_FULL) fails the group as a storage fault and the same batches commit once there is room', async () => {
-    const { db, buckets, total } = store();
+    const { db, buckets, total } = memoryStore();
     const pipeline = pipelineOf(buckets, 100_000);
     db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
     const batches = Array.from({ length: 200 }, (_, i) => batchOf(`service-${i}`, 1));
@@ -113,7 +80,7 @@ describe('a failed transaction leaves no cached state', () => {
 
 describe('the write queue bound', () => {
   it('refuses a batch larger than the whole queue as too large (not retryable), even with the queue empty', async () => {
-    const { buckets } = store();
+    const { buckets } = memoryStore();
     const pipeline = pipelineOf(buckets, 1000);
     const refused = pipeline.submit(batchOf('checkout', 1001));
     await expect(refused).rejects.toBeInstanceOf(BatchTooLargeError);
@@ -122,7 +89,7 @@ describe('the write queue bound', () => {
   });
 
   it('refuses a batch that fits the queue but not what is waiting as retryable (QueueFullError)', async () => {
-    const { buckets } = store();
+    const { buckets } = memoryStore();
     const pipeline = pipelineOf(buckets, 1000);
     const waiting = pipeline.submit(batchOf('checkout', 600));
     await expect(pipeline.submit(batchOf('checkout', 600))).rejects.toBeInstanceOf(QueueFullError);

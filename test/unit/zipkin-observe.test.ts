@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchAggregate } from '../../src/ingest/aggregate.js';
-import { ServiceRoutes } from '../../src/ingest/routes.js';
+import { ServiceRoutes } from '../../src/ingest/routeTemplates.js';
 import { observeSpans, spanObservation } from '../../src/ingest/zipkin/observe.js';
 import type { ZipkinSpan } from '../../src/ingest/zipkin/span.js';
 

@@ -1,7 +1,7 @@
 import { Value } from 'typebox/value';
 import type { NotificationRoute } from '../../config/notifications.js';
+import { describe, mostUseful } from '../../config/schemaErrors.js';
 import type { SloDefinition } from '../../model/slo.js';
-import { describe, mostUseful } from '../native.js';
 import { DefinitionError, type YamlDocument } from '../yamlSource.js';
 import type {
   IndicatorSource,

@@ -1,7 +1,7 @@
 import { Value } from 'typebox/value';
+import { describe, mostUseful } from '../../config/schemaErrors.js';
 import type { Indicator } from '../../model/slo.js';
 import type { LocatedDataSource } from '../dataSources.js';
-import { describe, mostUseful } from '../native.js';
 import { DataSourceSpec, readDataSource, readPromQlQueries, WINDOW_PLACEHOLDER } from '../promqlSource.js';
 import { DefinitionError } from '../yamlSource.js';
 import type { OpenSloObject } from './objects.js';

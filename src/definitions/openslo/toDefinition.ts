@@ -1,4 +1,5 @@
 import { Value } from 'typebox/value';
+import { describe, mostUseful } from '../../config/schemaErrors.js';
 import type {
   BudgetingMethod,
   CalendarUnit,
@@ -9,7 +10,7 @@ import type {
   TimeSlices,
   WindowSpec,
 } from '../../model/slo.js';
-import { describe, mostUseful, parseGood } from '../native.js';
+import { parseGood } from '../native.js';
 import { describeWindow, NOMINAL_UNIT_MS, nominalWindowMs } from '../window.js';
 import { DefinitionError, type YamlDocument } from '../yamlSource.js';
 import type { IndicatorSource, OpenSloObject } from './objects.js';

@@ -5,7 +5,7 @@ import { labelProblem } from '../../ingest/labels.js';
 import { LOG_FORMATS, logFormatNames } from '../../ingest/loadbalancer/formats.js';
 import { ingestChunks } from '../../ingest/loadbalancer/lines.js';
 import type { IngestPipeline } from '../../ingest/pipeline.js';
-import type { ServiceRoutes } from '../../ingest/routes.js';
+import type { ServiceRoutes } from '../../ingest/routeTemplates.js';
 import { bodyChunks, takeRawBodies } from '../body.js';
 import { HttpError } from '../errors.js';
 import { IngestErrors, LinesIngested } from '../schemas/ingest.js';

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { ReloadResult } from '../../reload.js';
 import { HttpError } from '../errors.js';
 import { Reloaded } from '../schemas/service.js';
+
+/** What a reload came to: the route answers it (the service's Reloader makes it). */
+export type ReloadResult = { ok: true; slos: number } | { ok: false; errors: string[] };
 
 /**
  * `POST /-/reload` (admin scope, as any write): Prometheus's reload endpoint. 200 once the new set runs; 422

@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { createGunzip } from 'node:zlib';
 import type { SeriesDelta } from '../../model/series.js';
-import { WORKERS_AVAILABLE, WorkerPool } from '../../workers.js';
+import { THREADS_BY_DEFAULT, WorkerPool } from '../../workers.js';
 import type { IngestPipeline } from '../pipeline.js';
 import { LOG_FORMATS } from './formats.js';
 import type { ImportChunk, ImportWorkerSetup } from './importWorker.js';
@@ -112,6 +112,8 @@ export interface ImportOptions {
   committed?: (progress: ImportProgress) => void;
   /** Progress in bytes as stored on disk. */
   onBytes?: (bytes: number) => void;
+  /** Parsing threads for a file of more than one chunk; fewer than two parse on this thread. */
+  threads?: number;
 }
 
 /**
@@ -127,7 +129,12 @@ export async function importLogFile(
   pipeline: IngestPipeline,
   options: ImportOptions = {},
 ): Promise<LineSummary> {
-  const { from = { offset: 0, lines: 0 }, committed, onBytes = () => {} } = options;
+  const {
+    from = { offset: 0, lines: 0 },
+    committed,
+    onBytes = () => {},
+    threads = THREADS_BY_DEFAULT ? Math.min(availableParallelism(), 4) : 1,
+  } = options;
   const summary = emptySummary();
   const position = { lines: from.lines };
   let offset = from.offset;
@@ -145,7 +152,6 @@ export async function importLogFile(
     if (batch.observations >= batchObservations) await commit();
   };
   const { size } = await stat(path);
-  const threads = WORKERS_AVAILABLE ? Math.min(availableParallelism(), 4) : 1;
   if (size <= chunkBytes || threads < 2) {
     const parse = LOG_FORMATS[format]!;
     for await (const chunk of lineChunks(path, from.offset, chunkBytes, onBytes)) {

@@ -2,7 +2,7 @@ import { workerData } from 'node:worker_threads';
 import type { CountingRule } from '../../model/eventRules.js';
 import { answerRequests } from '../../workers.js';
 import { BatchAggregate } from '../aggregate.js';
-import { ServiceRoutes } from '../routes.js';
+import { ServiceRoutes } from '../routeTemplates.js';
 import type { TimeRange } from '../timeRange.js';
 import { LOG_FORMATS } from './formats.js';
 import { ingestLines, type LineContext } from './lines.js';

@@ -5,7 +5,7 @@ import type { StatusChoice } from '../../model/accessLog.js';
 import { isServerError } from '../../model/observation.js';
 import type { BatchAggregate } from '../aggregate.js';
 import { LabelRejected } from '../labels.js';
-import type { ServiceRoutes } from '../routes.js';
+import type { ServiceRoutes } from '../routeTemplates.js';
 import { TIME_OUT_OF_RANGE, TimeOutOfRange } from '../timeRange.js';
 import { type LineParser, LineRejected } from './format.js';
 

@@ -4,7 +4,7 @@ import type { ScrapeCounterStore } from '../../store/scrapeCounters.js';
 import { LabelRejected } from '../labels.js';
 import type { IngestPipeline } from '../pipeline.js';
 import { RepeatingJob } from '../repeat.js';
-import type { ServiceRoutes } from '../routes.js';
+import type { ServiceRoutes } from '../routeTemplates.js';
 import { parseExposition } from './exposition.js';
 import { boundsAround, exactAtBounds, type LbBucket, spreadOverBins } from './histogram.js';
 import { ANY, type Counters, INF_BOUND, readCounters } from './kinds.js';

@@ -8,7 +8,7 @@ import type { LineParser } from '../loadbalancer/format.js';
 import { ingestLinesSliced, type LineContext } from '../loadbalancer/lines.js';
 import type { IngestPipeline } from '../pipeline.js';
 import { RepeatingJob } from '../repeat.js';
-import type { ServiceRoutes } from '../routes.js';
+import type { ServiceRoutes } from '../routeTemplates.js';
 
 /** Bytes read (and committed) at most per step. */
 const CHUNK_BYTES = 4 * 1024 * 1024;

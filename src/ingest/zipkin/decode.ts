@@ -2,7 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import type { CountingRule } from '../../model/eventRules.js';
 import type { SeriesDelta } from '../../model/series.js';
 import { BatchAggregate } from '../aggregate.js';
-import { ServiceRoutes } from '../routes.js';
+import { ServiceRoutes } from '../routeTemplates.js';
 import type { TimeRange } from '../timeRange.js';
 import { decodeJsonSpans } from './json.js';
 import { observeSpans, type SpanSummary } from './observe.js';

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { WORKERS_AVAILABLE, WorkerPool } from '../../workers.js';
+import { THREADS_BY_DEFAULT, WorkerPool } from '../../workers.js';
 import type { BatchAggregate } from '../aggregate.js';
-import type { ServiceRoutes } from '../routes.js';
+import type { ServiceRoutes } from '../routeTemplates.js';
 import {
   decodeSpansInto,
   type SpanDecodeAnswer,
@@ -26,13 +26,14 @@ export class SpanDecoder {
   constructor(
     private readonly routes: ServiceRoutes,
     setup: SpanDecodeSetup,
-    private readonly threads = Math.min(4, Math.max(1, availableParallelism() - 1)),
+    /** Parsing threads; none parses every batch on the event loop. */
+    private readonly threads = THREADS_BY_DEFAULT ? Math.min(4, Math.max(1, availableParallelism() - 1)) : 0,
   ) {
     this.pool = this.newPool(setup);
   }
 
   private newPool(setup: SpanDecodeSetup) {
-    return WORKERS_AVAILABLE
+    return this.threads > 0
       ? new WorkerPool<SpanDecodeRequest, SpanDecodeAnswer>(
           new URL('./decodeWorker.js', import.meta.url),
           this.threads,

@@ -1,7 +1,7 @@
 import { isServerError, type Observation } from '../../model/observation.js';
 import type { BatchAggregate } from '../aggregate.js';
 import { LabelRejected } from '../labels.js';
-import type { ServiceRoutes } from '../routes.js';
+import type { ServiceRoutes } from '../routeTemplates.js';
 import { TIME_OUT_OF_RANGE, TimeOutOfRange } from '../timeRange.js';
 import { SpansRejected, type ZipkinSpan } from './span.js';
 

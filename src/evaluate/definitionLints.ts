@@ -2,6 +2,7 @@ import { formatDuration } from '../config/duration.js';
 import { DefinitionError } from '../definitions/yamlSource.js';
 import type { SloDefinition } from '../model/slo.js';
 import { allowedErrorRatio, burnRateTiers } from './math.js';
+import { fixedText } from './numbers.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -23,7 +24,7 @@ export function lintDefinitions(definitions: readonly SloDefinition[]): Definiti
         warn(
           definition,
           'objective',
-          `the ${tier.severity} tier over ${tier.longWindow} can never fire: burn rate ${tier.factor.toFixed(3)} × allowed error ${allowed} needs more than 100% errors`,
+          `the ${tier.severity} tier over ${tier.longWindow} can never fire: burn rate ${fixedText(tier.factor, 3)} × allowed error ${allowed} needs more than 100% errors`,
         );
       }
     }

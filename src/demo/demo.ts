@@ -14,6 +14,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { burnRateText, percentText } from '../evaluate/numbers.js';
 import { latency, nginxLine, type Request, random, zipkinSpan } from './traffic.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -26,8 +27,8 @@ const DEPLOY_AT = 45;
 const SECOND_RELEASE_AT = 130;
 const ROLLBACK_AT = 180;
 
-const times = (rate: number | null | undefined) =>
-  rate === null || rate === undefined ? '—' : `${rate.toFixed(1)}×`;
+/** Figures as the other outputs print them, with a dash where there is none yet. */
+const times = (rate: number | null | undefined) => burnRateText(rate, 1, '—');
 const say = (text: string) => console.log(`${new Date().toISOString().slice(11, 19)}  ${text}`);
 
 interface ServiceTraffic {
@@ -284,8 +285,7 @@ async function watchCheckout(
   };
   if (Date.parse(status.evaluated_at) < sinceMs) return;
   if (status.firing !== last.firing || status.state !== last.state) {
-    const budget =
-      status.budget.remaining_ratio === null ? '—' : `${(status.budget.remaining_ratio * 100).toFixed(1)}%`;
+    const budget = percentText(status.budget.remaining_ratio, 1, '—');
     say(
       `slo   checkout-availability: ${status.state}, alert ${status.firing ?? 'none'}, budget ${budget}, burn 5m ${times(status.burn_rates['5m'])} 1h ${times(status.burn_rates['1h'])}`,
     );

@@ -1,0 +1,57 @@
+import { createServer, type Server } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Comparison, spread } from '../../bench/method.js';
+import { pacedLoad, quantile } from '../../bench/paced.js';
+
+describe('bench method', () => {
+  it('takes each ratio within its round, not best over best', () => {
+    const throughput = new Comparison('t', 'ops/s', 'base', 'ours/baseline');
+    // Best over best would be 100 / 100 = 1.00; within the rounds the ratios are 0.5 and 2.
+    throughput.add(50, 100);
+    throughput.add(100, 50);
+    expect(throughput.summary().ratio).toEqual({ min: 0.5, median: 1.25, max: 2 });
+    const speedUp = new Comparison('s', 'ms', 'base', 'baseline/ours');
+    speedUp.add(10, 300);
+    expect(speedUp.summary().ratio.median).toBe(30);
+  });
+
+  it('reports min / median / max and nearest-rank quantiles', () => {
+    expect(spread([3, 1, 2, 10])).toEqual({ min: 1, median: 2.5, max: 10 });
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(quantile(values, 0.99)).toBe(99);
+    expect(quantile(values, 1)).toBe(100);
+    expect(quantile(values, 0.5)).toBe(50);
+  });
+});
+
+describe('paced load', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    server = undefined;
+  });
+
+  it('charges a server stall to every request due during it (coordinated omission corrected)', async () => {
+    let stalled = false;
+    server = createServer((_request, response) => {
+      if (!stalled) {
+        stalled = true;
+        // One answer blocks the whole process for a second: requests due meanwhile wait, unsent or unanswered.
+        const until = performance.now() + 1000;
+        while (performance.now() < until);
+      }
+      response.end('ok');
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    // Client and server share this event loop, as the stall then also delays sending: still charged.
+    const result = await pacedLoad(`http://127.0.0.1:${port}/`, 50, 3);
+    expect(result.non2xx + result.errors).toBe(0);
+    expect(result.latenciesMs).toHaveLength(150);
+    // 50 requests fall due during the second, 25 in its first half: timed from their due times each of those
+    // waited over 500 ms. Timed from when the client could send them (after the stall, in one burst of
+    // cheap answers), only the request that stalled would have.
+    expect(result.latenciesMs.filter((ms) => ms > 500).length).toBeGreaterThanOrEqual(20);
+  });
+});
