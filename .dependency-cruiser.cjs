@@ -12,8 +12,9 @@ const SRC = '^(?:test/fixtures/layering/)?src/';
 const LAYERS = [
   // The entry points: the `sloguard` command and the demo.
   ['cli', 'demo'],
-  // The composition root and the root files it wires with (the reloader, the definition set).
-  ['service.ts', 'reload.ts', 'definitionSet.ts'],
+  // The composition root and the root files it wires with (the reloader, the definition set, the ingest core
+  // that `sloguard import` uses alone).
+  ['service.ts', 'reload.ts', 'definitionSet.ts', 'ingestCore.ts'],
   ['http'],
   ['telemetry'],
   ['alert', 'gate'],

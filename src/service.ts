@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import cron, { type ScheduledTask } from 'node-cron';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Alerting } from './alert/alerting.js';
 import type { AlertLog, DispatcherOptions } from './alert/outbox.js';
 import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
-import { CurrentDefinitions, type DefinitionSet, loadDefinitionSet } from './definitionSet.js';
+import type { CurrentDefinitions, DefinitionSet } from './definitionSet.js';
 import type { SloRegistry } from './definitions/registry.js';
 import { gateAnswer } from './gate/answer.js';
 import { Deployments } from './gate/deployments.js';
@@ -13,25 +13,25 @@ import { GateEvaluations } from './gate/evaluations.js';
 import { DeployGate } from './gate/gate.js';
 import { GateOverrides } from './gate/overrides.js';
 import { type AppOptions, buildApp } from './http/app.js';
-import { type DeclaredLabels, SeriesLimiter } from './ingest/cardinality.js';
-import { LOG_FORMATS, logFormatNames } from './ingest/loadbalancer/formats.js';
-import { IngestPipeline } from './ingest/pipeline.js';
-import { ServiceRoutes } from './ingest/routeTemplates.js';
+import type { SeriesLimiter } from './ingest/cardinality.js';
+import { LOG_FORMATS } from './ingest/loadbalancer/formats.js';
+import type { IngestPipeline } from './ingest/pipeline.js';
+import type { ServiceRoutes } from './ingest/routeTemplates.js';
 import { LbScraper } from './ingest/scrape/scraper.js';
 import { LogTailer } from './ingest/tail/tailer.js';
-import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
+import type { TimePolicy } from './ingest/timeRange.js';
 import { SpanDecoder } from './ingest/zipkin/decoder.js';
+import { createLogger, openIngestCore, walCheckpoints } from './ingestCore.js';
 import { Reloader } from './reload.js';
 import { SloEvaluator } from './schedule/scheduler.js';
 import { PrometheusCounts } from './sources/promql/source.js';
 import { StoreCounts } from './sources/store/counts.js';
 import { AlertEpisodeStore } from './store/alertEpisodes.js';
-import { BucketStore } from './store/buckets.js';
-import { WalCheckpointer } from './store/checkpointer.js';
+import type { BucketStore } from './store/buckets.js';
 import { CorrectionStore } from './store/corrections.js';
-import { type Db, openDatabase } from './store/database.js';
+import type { Db } from './store/database.js';
 import { DeploymentStore } from './store/deployments.js';
-import { StorageWatch } from './store/faults.js';
+import type { StorageWatch } from './store/faults.js';
 import { GateDecisionStore } from './store/gateDecisions.js';
 import { GateEvaluationStore } from './store/gateEvaluations.js';
 import { GateFreezeStore } from './store/gateFreezes.js';
@@ -53,20 +53,6 @@ import { startTracing, tracingEndpoint } from './telemetry/tracing.js';
  * once the port is bound and stopped in reverse.
  */
 
-/** Paths pino blanks in every line: tokens, and webhook URLs (secrets; alerting logs target names only). */
-const REDACTED = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'target.url',
-  'notifications.targets.*.url',
-];
-
-/** The process's one log, made before anything else: the core and fastify write through it. */
-export function createLogger(level: string, stream?: { write(line: string): void }): Logger {
-  const options = { level, redact: REDACTED };
-  return stream ? pino(options, stream) : pino(options);
-}
-
 /** Every table class, each built once over the one connection. */
 export interface Stores {
   buckets: BucketStore;
@@ -85,9 +71,9 @@ export interface Stores {
   importedFiles: ImportedFileStore;
 }
 
-function openStores(db: Db, config: Config, definitions: CurrentDefinitions): Stores {
+function openStores(db: Db, config: Config, definitions: CurrentDefinitions, buckets: BucketStore): Stores {
   return {
-    buckets: new BucketStore(db, config.minuteRetentionDays),
+    buckets,
     statuses: new StatusStore(db),
     corrections: new CorrectionStore(db, definitions),
     decisions: new GateDecisionStore(db),
@@ -159,38 +145,6 @@ export interface Sloguard {
   close(): void;
 }
 
-/**
- * What the configuration and the SLOs name: services and sources it maps or selects, routes it templates or
- * selects. Series made only of these are never folded by the caps. The log formats are the sources of
- * pushes that name none.
- */
-function declaredLabels(config: Config, definitions: CurrentDefinitions): DeclaredLabels {
-  const services = new Set(Object.keys(config.routeTemplates));
-  const sources = new Set(logFormatNames());
-  for (const [name, mapping] of Object.entries(config.sources)) {
-    sources.add(name);
-    for (const service of [mapping.service ?? [], Object.values(mapping.hosts ?? {})].flat())
-      services.add(service);
-  }
-  for (const collector of config.collectors) {
-    sources.add(collector.source);
-    if (collector.service) services.add(collector.service);
-  }
-  for (const target of config.scrapeTargets) {
-    sources.add(target.source);
-    for (const service of [target.service ?? [], Object.values(target.services)].flat())
-      services.add(service);
-  }
-  return {
-    service: (service) => services.has(service) || definitions.registry.selectedRoutes.has(service),
-    // A span's source is its kind (server, client, ...): a fixed set.
-    source: (kind, source) => kind === 'traces' || sources.has(source),
-    operation: (service, operation) =>
-      definitions.registry.selectedRoutes.get(service)?.has(operation) === true ||
-      (config.routeTemplates[service]?.includes(operation) ?? false),
-  };
-}
-
 const days = (count: number) => count * 86_400_000;
 
 /**
@@ -198,12 +152,9 @@ const days = (count: number) => count * 86_400_000;
  * Starts nothing that runs on its own but the span threads: the jobs are `startService`'s.
  */
 export function createSloguard(config: Config, log: Logger = createLogger(config.logLevel)): Sloguard {
-  const loaded = loadDefinitionSet(config.definitionsPath);
-  for (const warning of loaded.warnings) log.warn({ path: config.definitionsPath }, warning);
-  const definitions = new CurrentDefinitions(loaded);
-  const db = openDatabase(config.databasePath);
-  const stores = openStores(db, config, definitions);
-  const { buckets } = stores;
+  const core = openIngestCore(config, log);
+  const { db, definitions, buckets, routes, storage, times, cardinality, pipeline } = core;
+  const stores = openStores(db, config, definitions, buckets);
   const evaluator = new SloEvaluator(
     new StoreCounts(buckets),
     stores.statuses,
@@ -212,10 +163,6 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
   );
   evaluator.addSource(new PrometheusCounts());
   evaluator.useCorrections(() => stores.corrections.all());
-  const routes = new ServiceRoutes((service) => [
-    ...(config.routeTemplates[service] ?? []),
-    ...definitions.registry.routesOf(service),
-  ]);
   const spanSetup = () => {
     const { registry } = definitions;
     const services = new Set([...registry.byService.keys(), ...Object.keys(config.routeTemplates)]);
@@ -226,21 +173,6 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     };
   };
   const spans = new SpanDecoder(routes, spanSetup());
-  const storage = new StorageWatch(config.databasePath);
-  const times = timePolicy(config);
-  const cardinality = new SeriesLimiter(
-    config.cardinality,
-    declaredLabels(config, definitions),
-    buckets.listSeries(),
-  );
-  const pipeline = new IngestPipeline(
-    buckets,
-    definitions,
-    config.maxQueuedObservations,
-    times,
-    cardinality,
-    storage,
-  );
   const gate = new DeployGate(evaluator, definitions, { ...stores, storage }, log);
   // Freezes follow every evaluation tick.
   evaluator.onEvaluated(() => gate.refreshFreezes());
@@ -293,11 +225,8 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     stopThreads: () => spans.close(),
     close() {
       evaluator.stop();
-      pipeline.flush();
       stores.decisions.flush();
-      // Fold the WAL into the main file so a stopped service leaves one self-contained file.
-      db.pragma('wal_checkpoint(TRUNCATE)');
-      db.close();
+      core.close();
     },
   };
 }
@@ -509,23 +438,6 @@ function boundUrl(app: FastifyInstance, config: Config): string {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return `http://${host}:${port}`;
-}
-
-/** WAL checkpoints on a thread of their own, for a file database when the build can start threads. */
-export function walCheckpoints(sloguard: Pick<Sloguard, 'db' | 'config' | 'log'>): BackgroundJob {
-  let checkpointer: WalCheckpointer | undefined;
-  return {
-    name: 'WAL checkpoints',
-    start() {
-      checkpointer = WalCheckpointer.start(sloguard.db, sloguard.config.databasePath, (error) =>
-        sloguard.log.warn(
-          { err: error },
-          'WAL checkpoint thread failed; commits checkpoint every 1,000 pages',
-        ),
-      );
-    },
-    stop: () => checkpointer?.stop(),
-  };
 }
 
 /**

@@ -5,9 +5,9 @@ import type { Config } from '../config/config.js';
 import { LOG_FORMATS, logFormatNames } from '../ingest/loadbalancer/formats.js';
 import { importLogFile } from '../ingest/loadbalancer/importFile.js';
 import { addSummary, emptySummary } from '../ingest/loadbalancer/lines.js';
+import { createLogger, type IngestCore, openIngestCore, walCheckpoints } from '../ingestCore.js';
 import type { StatusChoice } from '../model/accessLog.js';
-import { createLogger, createSloguard, type Sloguard, walCheckpoints } from '../service.js';
-import type { ImportedFile } from '../store/importedFiles.js';
+import { type ImportedFile, ImportedFileStore } from '../store/importedFiles.js';
 import { type DatabaseLock, DatabaseLockedError, lockDatabase } from '../store/lock.js';
 
 export interface ImportOptions {
@@ -84,22 +84,23 @@ export async function runImport(
     err(`${error.message}; to add logs to a running service, POST them to its /api/v1/ingest/lb`);
     return 1;
   }
-  let sloguard: Sloguard;
+  // Only what writing observations needs: no HTTP server, scheduler, span threads or OpenTelemetry.
+  let core: IngestCore;
   try {
     // stdout carries the import's own report: the log goes to stderr.
-    sloguard = createSloguard(config, createLogger(config.logLevel, process.stderr));
+    core = openIngestCore(config, createLogger(config.logLevel, process.stderr));
   } catch (error) {
     lock.release();
     throw error;
   }
-  sloguard.cardinality.onOverflow(({ cap, refused, folded }) =>
+  core.cardinality.onOverflow(({ cap, refused, folded }) =>
     err(
       `series cap "${cap}" reached (${folded} new series of service "${refused.service}" counted under an overflow series; docs/security.md#cardinality)`,
     ),
   );
-  const checkpoints = walCheckpoints(sloguard);
+  const checkpoints = walCheckpoints(core);
   checkpoints.start();
-  const imported = sloguard.stores.importedFiles;
+  const imported = new ImportedFileStore(core.db);
   const totalBytes = identities.reduce((sum, file) => sum + file.size, 0);
   const bar = process.stderr.isTTY
     ? new SingleBar({
@@ -115,13 +116,13 @@ export async function runImport(
         source,
         service: options.service,
         settings,
-        routes: sloguard.routes,
+        routes: core.routes,
         statusFrom: options.status,
       };
       const earlier = resumeFrom(imported.get(file.headSha256), file, options.force === true);
       const base = earlier ?? { offset: 0, lines: 0, accepted: 0, rejected: 0, skipped: 0 };
       let record: ImportedFile | undefined;
-      const fileSummary = await importLogFile(file.path, options.format, context, sloguard.pipeline, {
+      const fileSummary = await importLogFile(file.path, options.format, context, core.pipeline, {
         from: base,
         onBytes: (bytes) => bar?.increment(bytes),
         committed: (progress) => {
@@ -151,8 +152,7 @@ export async function runImport(
   } finally {
     bar?.stop();
     await checkpoints.stop();
-    await sloguard.stopThreads();
-    sloguard.close();
+    core.close();
     lock.release();
   }
   out(

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import type { AppOptions } from '../../src/http/app.js';
-import { createApp, createLogger, createSloguard, type Sloguard } from '../../src/service.js';
+import { createLogger } from '../../src/ingestCore.js';
+import { createApp, createSloguard, type Sloguard } from '../../src/service.js';
 import { CHECK_RESPONSES, ROOT } from './service.js';
 import { tempDir } from './tmp.js';
 
