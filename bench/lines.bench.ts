@@ -8,80 +8,18 @@
  *
  *   BENCH_LINES=200000 BENCH_ROUNDS=2 npm run bench -- lines
  */
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { tempDir } from '../test/helpers/tmp.js';
 import { Comparison, envInt, figure, type ProcessRun, rounds, timeProcess } from './method.js';
+import { ROUTES, type Truth, writeNginxLog } from './nginxLog.js';
 
 const LINES = envInt('BENCH_LINES', 1_000_000);
 const ROUNDS = rounds(5);
 const DAYS = 2;
-const HOUR_MS = 3_600_000;
 const cli = join(import.meta.dirname, '../dist/cli/main.js');
 const definitions = join(import.meta.dirname, '../slo-definitions');
-
-/** 19 routes of a mid-size service; `:id` becomes a number in the log and a template again in sloguard. */
-const ROUTES = [
-  '/',
-  '/login',
-  '/logout',
-  '/search',
-  '/cart',
-  '/checkout',
-  '/health',
-  '/api/users/:id',
-  '/api/users/:id/orders',
-  '/api/orders/:id',
-  '/api/orders/:id/items',
-  '/api/products/:id',
-  '/api/products/:id/reviews',
-  '/api/categories/:id',
-  '/api/payments/:id',
-  '/api/invoices/:id',
-  '/api/shipments/:id',
-  '/api/sessions',
-  '/api/recommendations',
-];
-const STATUSES = [200, 200, 200, 200, 200, 200, 201, 204, 301, 404, 500, 503];
-
-interface Truth {
-  lines: number;
-  serverErrors: number;
-}
-
-/** Writes the log (seeded, so every run has the same lines) and returns what it holds. */
-async function writeLog(path: string): Promise<Truth> {
-  const out = createWriteStream(path);
-  const end = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
-  const start = end - DAYS * 24 * HOUR_MS;
-  let seed = 42;
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const pad = (n: number) => String(n).padStart(2, '0');
-  let serverErrors = 0;
-  let chunk = '';
-  for (let i = 0; i < LINES; i++) {
-    const t = new Date(start + Math.floor((i / LINES) * (end - start)));
-    const time = `${pad(t.getUTCDate())}/${months[t.getUTCMonth()]}/${t.getUTCFullYear()}:${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())} +0000`;
-    const route = ROUTES[Math.floor(random() * ROUTES.length)]!;
-    const path = route.replaceAll(':id', () => String(1 + Math.floor(random() * 100_000)));
-    const status = STATUSES[Math.floor(random() * STATUSES.length)]!;
-    if (status >= 500) serverErrors += 1;
-    const seconds = (random() * random() * 2).toFixed(3);
-    chunk += `10.0.${i % 256}.${(i >> 8) % 256} - - [${time}] "GET ${path} HTTP/1.1" ${status} ${Math.floor(random() * 5000)} "-" "Mozilla/5.0 (X11; Linux x86_64) bench" ${seconds}\n`;
-    if (chunk.length > 1_000_000) {
-      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-      chunk = '';
-    }
-  }
-  out.end(chunk);
-  await new Promise<void>((r) => out.once('finish', () => r()));
-  return { lines: LINES, serverErrors };
-}
 
 interface Tool {
   name: string;
@@ -208,7 +146,7 @@ const dir = tempDir('sloguard-bench-lines-');
 try {
   const log = join(dir.path, 'access.log');
   const empty = dir.file('empty.log', '');
-  const truth = await writeLog(log);
+  const truth = await writeNginxLog(log, LINES, DAYS);
   const tools = [sloguard(dir.path), mtail(dir.path)];
   if (existsSync('/usr/bin/goaccess')) tools.push(goaccess(dir.path));
   else

@@ -17,6 +17,8 @@ export interface ImportOptions {
   status: StatusChoice;
   /** Count the files again even where an earlier import committed them. */
   force?: boolean;
+  /** Parsing threads; importLogFile's default when absent. */
+  threads?: number;
 }
 
 /** Bytes of a file's start that name it (its content, whatever it is called). */
@@ -125,6 +127,7 @@ export async function runImport(
       const fileSummary = await importLogFile(file.path, options.format, context, core.pipeline, {
         from: base,
         onBytes: (bytes) => bar?.increment(bytes),
+        threads: options.threads,
         committed: (progress) => {
           record = {
             ...file,

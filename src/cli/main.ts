@@ -20,6 +20,12 @@ function duration(text: string): number {
   if (ms === undefined) throw new InvalidArgumentError('expected a duration like 30s or 15m');
   return ms;
 }
+/** A count of parsing threads, 1 to 16. */
+function threadCount(text: string): number {
+  const count = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(count >= 1 && count <= 16)) throw new InvalidArgumentError('expected a whole number from 1 to 16');
+  return count;
+}
 /** Defaults print as durations (`30s`), the way they are written, not as milliseconds. */
 const durationOption = (flags: string, description: string, fallbackMs: number) =>
   new Option(flags, description).argParser(duration).default(fallbackMs, formatDuration(fallbackMs));
@@ -112,6 +118,12 @@ program
     new Option('--status <which>', 'which status counts').choices(['edge', 'target']).default('edge'),
   )
   .option('--force', 'count files again that an earlier import already committed')
+  .addOption(
+    new Option(
+      '--threads <count>',
+      'parsing threads (default: the cores but one, at most 4); below 2 the import parses on its own thread',
+    ).argParser(threadCount),
+  )
   .argument('<files...>', 'log files')
   .action(async (files: string[], options) => {
     const { runImport } = await import('./import.js');

@@ -29,7 +29,7 @@ describe('times out of range from files', () => {
     const dir = tempDir('sloguard-time-import-');
     dirs.push(dir);
     const t = Date.now() - 120_000;
-    // Several 4 MB chunks, so the lines are parsed on worker threads with the range of the import's start.
+    // Several 1 MiB chunks and --threads 2: the lines are parsed on worker threads with the import's start range.
     const lines = Array.from({ length: 60_000 }, (_, i) =>
       nginxLine(t + i, 'GET', `/profile/${i}`, 200, 0.01),
     );
@@ -38,7 +38,19 @@ describe('times out of range from files', () => {
     const file = dir.file('access.log', `${lines.join('\n')}\n`);
     const result = spawnSync(
       process.execPath,
-      [CLI, 'import', '--format', 'nginx', '--source', 'edge', '--service', 'user-profile', file],
+      [
+        CLI,
+        'import',
+        '--format',
+        'nginx',
+        '--source',
+        'edge',
+        '--service',
+        'user-profile',
+        '--threads',
+        '2',
+        file,
+      ],
       {
         encoding: 'utf8',
         env: {

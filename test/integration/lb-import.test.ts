@@ -75,7 +75,9 @@ describe('sloguard import (the real CLI)', () => {
     );
     lines[44_999] = 'not a log line';
     const big = dir.file('big.log', `${lines.join('\n')}\n`);
-    const result = run('--format', 'nginx', '--source', 'edge-big', '--service', 'user-profile', big);
+    const result = run(
+      ...['--format', 'nginx', '--source', 'edge-big', '--service', 'user-profile', '--threads', '2', big],
+    );
     expect(result.stderr).toContain(`${big}:45000: not an nginx combined line`);
     expect(result.stdout).toContain('imported 59999 lines (1 rejected, 0 skipped) from 1 files');
     expect(stored(databasePath, 'edge-big')).toEqual({ total: 59_999, errors: 3000 });

@@ -27,7 +27,7 @@ export interface ImportChunk {
 /**
  * A parsing thread of `sloguard import`: turns chunks of lines into per-series bucket sums and sends them
  * back; the importing thread merges them in file order and commits. Parsing is the cost of an import, so
- * it runs on every core.
+ * it runs on the cores beside the importing thread.
  */
 const setup = workerData as ImportWorkerSetup;
 const parse = LOG_FORMATS[setup.format]!;
