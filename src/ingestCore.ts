@@ -7,7 +7,6 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { ServiceRoutes } from './ingest/routeTemplates.js';
 import { type TimePolicy, timePolicy } from './ingest/timeRange.js';
 import { BucketStore } from './store/buckets.js';
-import { WalCheckpointer } from './store/checkpointer.js';
 import { type Db, openDatabase } from './store/database.js';
 import { StorageWatch } from './store/faults.js';
 
@@ -125,19 +124,5 @@ export function openIngestCore(config: Config, log: Logger): IngestCore {
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();
     },
-  };
-}
-
-/** WAL checkpoints on a thread of their own, for a file database when the build can start threads. */
-export function walCheckpoints(core: Pick<IngestCore, 'db' | 'config' | 'log'>) {
-  let checkpointer: WalCheckpointer | undefined;
-  return {
-    name: 'WAL checkpoints',
-    start() {
-      checkpointer = WalCheckpointer.start(core.db, core.config.databasePath, (error) =>
-        core.log.warn({ err: error }, 'WAL checkpoint thread failed; commits checkpoint every 1,000 pages'),
-      );
-    },
-    stop: () => checkpointer?.stop(),
   };
 }

@@ -21,13 +21,14 @@ import { LbScraper } from './ingest/scrape/scraper.js';
 import { LogTailer } from './ingest/tail/tailer.js';
 import type { TimePolicy } from './ingest/timeRange.js';
 import { SpanDecoder } from './ingest/zipkin/decoder.js';
-import { createLogger, openIngestCore, walCheckpoints } from './ingestCore.js';
+import { createLogger, openIngestCore } from './ingestCore.js';
 import { Reloader } from './reload.js';
 import { SloEvaluator } from './schedule/scheduler.js';
 import { PrometheusCounts } from './sources/promql/source.js';
 import { StoreCounts } from './sources/store/counts.js';
 import { AlertEpisodeStore } from './store/alertEpisodes.js';
 import type { BucketStore } from './store/buckets.js';
+import { WalCheckpointer } from './store/checkpointer.js';
 import { CorrectionStore } from './store/corrections.js';
 import type { Db } from './store/database.js';
 import { DeploymentStore } from './store/deployments.js';
@@ -438,6 +439,23 @@ function boundUrl(app: FastifyInstance, config: Config): string {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return `http://${host}:${port}`;
+}
+
+/** WAL checkpoints on a thread of their own, for a file database when the build can start threads. */
+export function walCheckpoints(sloguard: Pick<Sloguard, 'db' | 'config' | 'log'>): BackgroundJob {
+  let checkpointer: WalCheckpointer | undefined;
+  return {
+    name: 'WAL checkpoints',
+    start() {
+      checkpointer = WalCheckpointer.start(sloguard.db, sloguard.config.databasePath, (error) =>
+        sloguard.log.warn(
+          { err: error },
+          'WAL checkpoint thread failed; commits checkpoint every 1,000 pages',
+        ),
+      );
+    },
+    stop: () => checkpointer?.stop(),
+  };
 }
 
 /**

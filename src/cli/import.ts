@@ -5,7 +5,7 @@ import type { Config } from '../config/config.js';
 import { LOG_FORMATS, logFormatNames } from '../ingest/loadbalancer/formats.js';
 import { importLogFile } from '../ingest/loadbalancer/importFile.js';
 import { addSummary, emptySummary } from '../ingest/loadbalancer/lines.js';
-import { createLogger, type IngestCore, openIngestCore, walCheckpoints } from '../ingestCore.js';
+import { createLogger, type IngestCore, openIngestCore } from '../ingestCore.js';
 import type { StatusChoice } from '../model/accessLog.js';
 import { type ImportedFile, ImportedFileStore } from '../store/importedFiles.js';
 import { type DatabaseLock, DatabaseLockedError, lockDatabase } from '../store/lock.js';
@@ -86,7 +86,8 @@ export async function runImport(
     err(`${error.message}; to add logs to a running service, POST them to its /api/v1/ingest/lb`);
     return 1;
   }
-  // Only what writing observations needs: no HTTP server, scheduler, span threads or OpenTelemetry.
+  // Only what writing observations needs: no HTTP server, scheduler, span threads or OpenTelemetry, and no
+  // WAL checkpoint thread (nothing waits on a commit here; SQLite checkpoints inside every 1,000th page).
   let core: IngestCore;
   try {
     // stdout carries the import's own report: the log goes to stderr.
@@ -100,8 +101,6 @@ export async function runImport(
       `series cap "${cap}" reached (${folded} new series of service "${refused.service}" counted under an overflow series; docs/security.md#cardinality)`,
     ),
   );
-  const checkpoints = walCheckpoints(core);
-  checkpoints.start();
   const imported = new ImportedFileStore(core.db);
   const totalBytes = identities.reduce((sum, file) => sum + file.size, 0);
   const bar = process.stderr.isTTY
@@ -154,7 +153,6 @@ export async function runImport(
     }
   } finally {
     bar?.stop();
-    await checkpoints.stop();
     core.close();
     lock.release();
   }
