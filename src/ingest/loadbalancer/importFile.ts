@@ -27,15 +27,61 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
-/** Whole lines of the file, each chunk without its final newline; `end` is the text offset just past it. */
+/**
+ * Whole lines of the file, each chunk without its final newline; `end` is the text offset just past it.
+ * `bytes` lies in a buffer the next chunk reuses: copy what is kept before asking for the next.
+ */
 interface LineChunk {
   bytes: Buffer;
   end: number;
 }
 
+/** A plain file's bytes from `from`, read into one buffer again and again (no garbage per read). */
+async function* plainBytes(
+  path: string,
+  from: number,
+  chunkBytes: number,
+  onBytes: (bytes: number) => void,
+): AsyncGenerator<Buffer> {
+  onBytes(from);
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(chunkBytes);
+    for (let position = from; ; ) {
+      const { bytesRead } = await file.read(buffer, 0, chunkBytes, position);
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      onBytes(bytesRead);
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+/** A gzip file's text from text offset `from`: inflated from its start, the first `from` bytes dropped. */
+async function* gunzippedBytes(
+  path: string,
+  from: number,
+  chunkBytes: number,
+  onBytes: (bytes: number) => void,
+): AsyncGenerator<Buffer> {
+  // Listeners are attached in the same tick as the stream is made, so no chunk flows past unseen.
+  const raw = createReadStream(path, { highWaterMark: chunkBytes });
+  const gunzip = createGunzip({ chunkSize: chunkBytes });
+  raw.on('data', (chunk) => onBytes(chunk.length));
+  raw.on('error', (error) => gunzip.destroy(error));
+  let toDrop = from;
+  for await (const chunk of raw.pipe(gunzip) as AsyncIterable<Buffer>) {
+    const dropped = Math.min(toDrop, chunk.length);
+    toDrop -= dropped;
+    if (dropped < chunk.length) yield chunk.subarray(dropped);
+  }
+}
+
 /**
- * The file (gunzipped when it is gzip) in chunks of whole lines, from text offset `from` (a line start): a
- * plain file is read from there, a gzip one is inflated and its first `from` bytes dropped.
+ * The file (gunzipped when it is gzip) in chunks of whole lines, from text offset `from` (a line start). The
+ * lines are gathered in one buffer, which grows only for a line longer than it.
  */
 async function* lineChunks(
   path: string,
@@ -43,38 +89,29 @@ async function* lineChunks(
   chunkBytes: number,
   onBytes: (bytes: number) => void,
 ): AsyncGenerator<LineChunk> {
-  const gzip = await isGzip(path);
-  // Listeners are attached in the same tick as the stream is made, so no chunk flows past unseen.
-  const raw = createReadStream(path, { highWaterMark: chunkBytes, start: gzip ? 0 : from });
-  let input: NodeJS.ReadableStream = raw;
-  if (gzip) {
-    const gunzip = createGunzip({ chunkSize: chunkBytes });
-    raw.on('data', (chunk) => onBytes(chunk.length));
-    raw.on('error', (error) => gunzip.destroy(error));
-    input = raw.pipe(gunzip);
-  } else onBytes(from);
-  let toDrop = gzip ? from : 0;
-  let carry: Buffer = Buffer.alloc(0);
-  /** Text offset of the first byte of `carry`. */
+  const pieces = (await isGzip(path)) ? gunzippedBytes : plainBytes;
+  let buffer = Buffer.allocUnsafe(2 * chunkBytes);
+  /** Bytes of an unfinished line at the buffer's start, and the text offset of its first byte. */
+  let carried = 0;
   let carryAt = from;
-  for await (let chunk of input as AsyncIterable<Buffer>) {
-    if (!gzip) onBytes(chunk.length);
-    if (toDrop > 0) {
-      const dropped = Math.min(toDrop, chunk.length);
-      toDrop -= dropped;
-      chunk = chunk.subarray(dropped);
+  for await (const piece of pieces(path, from, chunkBytes, onBytes)) {
+    if (carried + piece.length > buffer.length) {
+      const bigger = Buffer.allocUnsafe(2 * (carried + piece.length));
+      buffer.copy(bigger, 0, 0, carried);
+      buffer = bigger;
     }
-    const bytes = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
-    const lastNewline = bytes.lastIndexOf(10);
+    piece.copy(buffer, carried);
+    const filled = carried + piece.length;
+    const lastNewline = buffer.lastIndexOf(10, filled - 1);
     if (lastNewline < 0) {
-      carry = bytes;
+      carried = filled;
       continue;
     }
-    yield { bytes: bytes.subarray(0, lastNewline), end: carryAt + lastNewline + 1 };
-    carry = bytes.subarray(lastNewline + 1);
+    yield { bytes: buffer.subarray(0, lastNewline), end: carryAt + lastNewline + 1 };
+    carried = buffer.copy(buffer, 0, lastNewline + 1, filled);
     carryAt += lastNewline + 1;
   }
-  if (carry.length > 0) yield { bytes: carry, end: carryAt + carry.length };
+  if (carried > 0) yield { bytes: buffer.subarray(0, carried), end: carryAt + carried };
 }
 
 interface ChunkResult {
@@ -93,6 +130,7 @@ class ParsePool {
   }
 
   parse(chunk: Buffer): Promise<ChunkResult> {
+    // A copy, moved to the thread: the chunk's buffer is read into again.
     const bytes = new Uint8Array(chunk);
     return this.pool.run({ bytes }, [bytes.buffer]);
   }
