@@ -153,6 +153,7 @@ export class StoreCounts implements CountsSource {
     return true;
   }
 
+  /** Nothing to fetch ahead: the buckets are read during the evaluation itself. */
   async refresh(): Promise<void> {}
 
   read(definition: SloDefinition, nowMs: number, corrections: readonly Correction[]): EvaluationInput {
