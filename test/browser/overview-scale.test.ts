@@ -40,7 +40,8 @@ spec:
   return documents.join('\n---\n');
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 function overviewAt(services: number, linesPerRoute: number, setupBudgetMs: number) {
   const slos = services * PER_SERVICE;
