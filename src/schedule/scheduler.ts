@@ -1,5 +1,6 @@
 import type { CurrentRegistry } from '../definitions/registry.js';
 import { evaluateSlo } from '../evaluate/status.js';
+import { RepeatingJob } from '../ingest/repeat.js';
 import type { Correction } from '../model/correction.js';
 import type { SloDefinition } from '../model/slo.js';
 import type { SloStatus } from '../model/status.js';
@@ -29,8 +30,7 @@ export class SloEvaluator {
   private latest = new Map<string, SloStatus>();
   /** performance.now() when each status of this process was evaluated. */
   private readonly evaluatedMonotonic = new WeakMap<SloStatus, number>();
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private ticking: RepeatingJob | undefined;
   /** Asked in order: the first that reads an SLO supplies its counts; the store, last, reads every SLO. */
   private readonly sources: CountsSource[];
   private readonly listeners: Array<(statuses: readonly SloStatus[], durationMs: number) => void> = [];
@@ -126,31 +126,25 @@ export class SloEvaluator {
   }
 
   /**
-   * Ticks until stopped; a tick never overlaps the one before, and a failed tick does not stop the next. A tick
-   * still running when the evaluator is stopped and started again schedules nothing: only the newest timer does.
+   * Ticks until stopped, on the service's one periodic runner; a tick never overlaps the one before, and a failed
+   * tick does not stop the next. A tick still running when the evaluator is stopped and started again schedules
+   * nothing: each start has a runner of its own, and a stopped one schedules no more.
    */
   start(onError: (error: unknown) => void): void {
-    if (this.running) return;
-    this.running = true;
-    const schedule = () => {
-      const timer = setTimeout(
-        async () => {
-          try {
-            await this.tick();
-          } catch (error) {
-            onError(error);
-          }
-          if (this.running && this.timer === timer) schedule();
-        },
-        delayToNextTick(Date.now(), this.intervalMs),
-      );
-      this.timer = timer;
-    };
-    schedule();
+    if (this.ticking) return;
+    this.ticking = new RepeatingJob(
+      () => this.tick(),
+      () => delayToNextTick(Date.now(), this.intervalMs),
+      onError,
+      false,
+    );
+    this.ticking.start();
   }
 
-  stop(): void {
-    this.running = false;
-    clearTimeout(this.timer);
+  /** Stops ticking; the promise resolves once a tick under way has finished. */
+  stop(): Promise<void> {
+    const ticking = this.ticking;
+    this.ticking = undefined;
+    return ticking?.stop() ?? Promise.resolve();
   }
 }
