@@ -15,7 +15,8 @@ const view = {
   state: params.get('state') ?? '',
   sort: params.get('sort') ?? 'budget',
   dir: params.get('dir') ?? 'ascending',
-  offset: Math.max(0, Number.parseInt(params.get('offset') ?? '0', 10) || 0),
+  // Within the API's offset range (docs/api.md#slo-list), so an edited URL still shows a page.
+  offset: Math.min(1_000_000, Math.max(0, Number.parseInt(params.get('offset') ?? '0', 10) || 0)),
 };
 let answer = { slos: [], total: 0, states: {}, services: [] };
 let gates = new Map();
