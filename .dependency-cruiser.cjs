@@ -20,8 +20,9 @@ const LAYERS = [
   ['schedule', 'rules'],
   ['sources'],
   ['ingest'],
-  // workers.ts starts worker threads for ingest and the store's checkpointer.
-  ['store', 'workers.ts'],
+  // workers.ts starts worker threads for ingest and the store's checkpointer; repeatingJob.ts runs the periodic
+  // work of tailers, scrapers, the outbox and the evaluation tick.
+  ['store', 'workers.ts', 'repeatingJob.ts'],
   ['evaluate'],
   ['definitions'],
   ['config'],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NotificationSettings } from '../config/notifications.js';
-import { RepeatingJob } from '../ingest/repeat.js';
+import { RepeatingJob } from '../repeatingJob.js';
 import type { OutboxEntry, OutboxStore } from '../store/outbox.js';
 import { send } from './send.js';
 

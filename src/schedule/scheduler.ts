@@ -1,9 +1,9 @@
 import type { CurrentRegistry } from '../definitions/registry.js';
 import { evaluateSlo } from '../evaluate/status.js';
-import { RepeatingJob } from '../ingest/repeat.js';
 import type { Correction } from '../model/correction.js';
 import type { SloDefinition } from '../model/slo.js';
 import type { SloStatus } from '../model/status.js';
+import { RepeatingJob } from '../repeatingJob.js';
 import { type CountsRead, type CountsSource, noEvents } from '../sources/counts.js';
 import type { StatusStore } from '../store/statuses.js';
 

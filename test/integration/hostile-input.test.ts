@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOG_FORMAT_NAMES } from '../../src/model/accessLog.js';
 import { nginxLine } from '../helpers/app.js';
 import { fixtureLines } from '../helpers/lbFixtures.js';
 import { type RandomTools, randomTools } from '../helpers/random.js';
@@ -179,17 +180,6 @@ const FIXTURES: Record<string, string[]> = {
   envoy: fixtureLines('envoy-default-access.log'),
   traefik: [...fixtureLines('traefik-access-common.log'), ...fixtureLines('traefik-access.json.log')],
 };
-const FORMATS = [
-  'nginx',
-  'nginx-json',
-  'ingress-nginx',
-  'alb',
-  'gcp',
-  'haproxy',
-  'envoy',
-  'traefik',
-  'jsonl',
-];
 
 interface HostileSpan {
   traceId: string;
@@ -330,7 +320,7 @@ function hostileRequest(r: RandomTools): HostileRequest {
     case 0:
     case 1:
     case 2: {
-      const format = r.pick(FORMATS);
+      const format = r.pick(LOG_FORMAT_NAMES);
       const body = hostileLines(r, format).join('\n');
       const service = r.next() < 0.9 ? encode(strange(r).slice(0, 200) || 'svc') : hostileQueryValue(r);
       const gzip = r.next() < 0.2;

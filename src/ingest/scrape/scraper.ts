@@ -1,9 +1,9 @@
 import type { ScrapeSettings } from '../../config/scrape.js';
 import type { BucketDelta } from '../../model/series.js';
+import { RepeatingJob } from '../../repeatingJob.js';
 import type { ScrapeCounterStore } from '../../store/scrapeCounters.js';
 import { LabelRejected } from '../labels.js';
 import type { IngestPipeline } from '../pipeline.js';
-import { RepeatingJob } from '../repeat.js';
 import type { ServiceRoutes } from '../routeTemplates.js';
 import { parseExposition } from './exposition.js';
 import { boundsAround, exactAtBounds, type LbBucket, spreadOverBins } from './histogram.js';

@@ -3,11 +3,11 @@ import { dirname, join } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import type { SourceSettings } from '../../config/config.js';
 import type { CollectorSettings } from '../../config/tail.js';
+import { RepeatingJob } from '../../repeatingJob.js';
 import type { TailOffset, TailOffsetStore } from '../../store/tailOffsets.js';
 import type { LineParser } from '../loadbalancer/format.js';
 import { ingestLinesSliced, type LineContext } from '../loadbalancer/lines.js';
 import type { IngestPipeline } from '../pipeline.js';
-import { RepeatingJob } from '../repeat.js';
 import type { ServiceRoutes } from '../routeTemplates.js';
 
 /** Bytes read (and committed) at most per step. */
