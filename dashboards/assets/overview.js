@@ -1,9 +1,12 @@
-// The overview: every SLO in one sortable, filterable table; filters and sort live in the URL.
+// The overview: one page of SLOs at a time, filtered, sorted and paged by the server (GET /api/v1/slos), so the
+// browser holds at most PAGE_SIZE rows whatever the SLO count; filters, sort and page live in the URL.
 import { ago, badge, budgetBar, getJson, h, markNav, pageLoader, percent, rate } from './common.js';
 import { loadGateStates } from './gatestate.js';
 
 const REFRESH_MS = 30_000;
-const STATE_RANK = { exhausted: 0, warning: 1, 'insufficient-data': 2, 'no-data': 3, ok: 4 };
+const PAGE_SIZE = 100;
+/** Typing in the name filter asks the server once the typing pauses, not per key. */
+const SEARCH_PAUSE_MS = 200;
 
 const params = new URLSearchParams(location.search);
 const view = {
@@ -12,42 +15,24 @@ const view = {
   state: params.get('state') ?? '',
   sort: params.get('sort') ?? 'budget',
   dir: params.get('dir') ?? 'ascending',
+  // Within the API's offset range (docs/api.md#slo-list), so an edited URL still shows a page.
+  offset: Math.min(1_000_000, Math.max(0, Number.parseInt(params.get('offset') ?? '0', 10) || 0)),
 };
-let rows = [];
+let answer = { slos: [], total: 0, states: {}, services: [] };
 let gates = new Map();
+/** Only the latest request's answer is drawn; an older one arriving late is dropped. */
+let latestRequest = 0;
+let pendingChange;
 
-/** The value a column sorts by; nulls (no data) sort last either way. */
-const SORT_KEYS = {
-  service: (s) => s.service,
-  name: (s) => s.name,
-  objective: (s) => s.objective,
-  window: (s) => s.window,
-  sli: (s) => s.sli,
-  budget: (s) => s.budget.remaining_ratio,
-  burn1h: (s) => s.burn_rates['1h'],
-  burn6h: (s) => s.burn_rates['6h'],
-  burn1d: (s) => s.burn_rates['1d'],
-  state: (s) => STATE_RANK[s.state],
-  alert: (s) => (s.firing === 'page' ? 0 : s.firing === 'ticket' ? 1 : 2),
-  gate: (s) => (gates.get(s.service)?.frozen ? 0 : 1),
-  fresh: (s) => (s.last_observation_at ? -Date.parse(s.last_observation_at) : null),
-};
-
-function compare(a, b) {
-  const key = SORT_KEYS[view.sort] ?? SORT_KEYS.budget;
-  const x = key(a);
-  const y = key(b);
-  if (x === y) return a.name.localeCompare(b.name);
-  if (x === null || x === undefined) return 1;
-  if (y === null || y === undefined) return -1;
-  const order = typeof x === 'string' ? x.localeCompare(y) : x < y ? -1 : 1;
-  return view.dir === 'descending' ? -order : order;
-}
-
-function matches(status) {
-  if (view.service && status.service !== view.service) return false;
-  if (view.state && status.state !== view.state) return false;
-  return !view.q || status.name.toLowerCase().includes(view.q.toLowerCase());
+function query() {
+  const query = new URLSearchParams({
+    limit: String(PAGE_SIZE),
+    offset: String(view.offset),
+    sort: view.sort,
+    order: view.dir === 'descending' ? 'desc' : 'asc',
+  });
+  for (const key of ['service', 'state', 'q']) if (view[key]) query.set(key, view[key]);
+  return `/api/v1/slos?${query}`;
 }
 
 /** The gate is open unless it holds a freeze for the service (in any environment). */
@@ -92,29 +77,33 @@ function row(status) {
 }
 
 function renderSummary() {
-  const counts = { ok: 0, warning: 0, exhausted: 0, 'insufficient-data': 0, 'no-data': 0 };
-  for (const status of rows) counts[status.state] = (counts[status.state] ?? 0) + 1;
+  const counts = answer.states;
+  const all = Object.values(counts).reduce((sum, n) => sum + n, 0);
   const frozen = [...gates.values()].filter((g) => g.frozen).length;
   const card = (label, value, className) =>
     h('div', { class: `count ${className}` }, h('b', {}, value), label);
   document
     .getElementById('summary')
     .replaceChildren(
-      card('SLOs', rows.length, ''),
-      card('ok', counts.ok, 'state-ok'),
-      card('burning', counts.warning, 'state-warning'),
-      card('exhausted', counts.exhausted, 'state-exhausted'),
-      card('too few events', counts['insufficient-data'], 'state-insufficient-data'),
-      card('no data', counts['no-data'], 'state-no-data'),
+      card('SLOs', all, ''),
+      card('ok', counts.ok ?? 0, 'state-ok'),
+      card('burning', counts.warning ?? 0, 'state-warning'),
+      card('exhausted', counts.exhausted ?? 0, 'state-exhausted'),
+      card('too few events', counts['insufficient-data'] ?? 0, 'state-insufficient-data'),
+      card('no data', counts['no-data'] ?? 0, 'state-no-data'),
       card('frozen services', frozen, frozen > 0 ? 'gate-frozen' : ''),
     );
 }
 
 function renderTable() {
-  const shown = rows.filter(matches).sort(compare);
-  const body = document.querySelector('#slos tbody');
-  body.replaceChildren(...shown.map(row));
-  document.getElementById('shown').textContent = `${shown.length} of ${rows.length}`;
+  const table = document.getElementById('slos');
+  table.querySelector('tbody').replaceChildren(...answer.slos.map(row));
+  table.removeAttribute('aria-busy');
+  const first = answer.slos.length > 0 ? view.offset + 1 : 0;
+  const last = view.offset + answer.slos.length;
+  document.getElementById('shown').textContent = `${first}–${last} of ${answer.total}`;
+  document.getElementById('previous').disabled = view.offset === 0;
+  document.getElementById('next').disabled = last >= answer.total;
   for (const th of document.querySelectorAll('th[data-sort]')) {
     if (th.dataset.sort === view.sort) th.setAttribute('aria-sort', view.dir);
     else th.removeAttribute('aria-sort');
@@ -123,10 +112,9 @@ function renderTable() {
 
 function renderServices() {
   const select = document.getElementById('service');
-  const services = [...new Set(rows.map((s) => s.service))].sort();
   select.replaceChildren(
     h('option', { value: '' }, 'All services'),
-    ...services.map((service) =>
+    ...answer.services.map((service) =>
       h('option', { value: service, selected: service === view.service }, service),
     ),
   );
@@ -134,43 +122,81 @@ function renderServices() {
 
 function saveView() {
   const query = new URLSearchParams();
-  for (const [key, value] of Object.entries(view)) if (value) query.set(key, value);
+  for (const [key, value] of Object.entries(view)) if (value) query.set(key, String(value));
   history.replaceState(null, '', query.size > 0 ? `?${query}` : location.pathname);
 }
 
+/** Asks the server for the current view's page; a page past the end (SLOs removed) falls back to the last. */
+async function loadPage() {
+  const request = ++latestRequest;
+  document.getElementById('slos').setAttribute('aria-busy', 'true');
+  try {
+    let page = await getJson(query());
+    if (page.slos.length === 0 && page.total > 0 && view.offset > 0) {
+      view.offset = Math.floor((page.total - 1) / PAGE_SIZE) * PAGE_SIZE;
+      saveView();
+      page = await getJson(query());
+    }
+    if (request !== latestRequest) return false;
+    answer = page;
+    return true;
+  } catch (error) {
+    if (request === latestRequest) document.getElementById('slos').removeAttribute('aria-busy');
+    throw error;
+  }
+}
+
 const refresh = pageLoader(async () => {
-  const [slos, gateStates] = await Promise.all([getJson('/api/v1/slos'), loadGateStates()]);
-  rows = slos.slos;
+  const [fresh, gateStates] = await Promise.all([loadPage(), loadGateStates()]);
   gates = gateStates;
+  if (!fresh) return;
   renderServices();
   renderSummary();
   renderTable();
 });
 
+/** A changed view: saved in the URL, the table marked busy at once (what tests wait on), then asked for. */
+function change(resetOffset, delayMs = 0) {
+  if (resetOffset) view.offset = 0;
+  saveView();
+  document.getElementById('slos').setAttribute('aria-busy', 'true');
+  clearTimeout(pendingChange);
+  pendingChange = setTimeout(refresh, delayMs);
+}
+
 function bindControls() {
+  const sortable = [...document.querySelectorAll('th[data-sort]')].map((th) => th.dataset.sort);
+  if (!sortable.includes(view.sort)) view.sort = 'budget';
+  if (view.dir !== 'descending') view.dir = 'ascending';
   const search = document.getElementById('search');
   const service = document.getElementById('service');
   const state = document.getElementById('state');
   search.value = view.q;
   state.value = view.state;
-  const update = () => {
+  const update = (delayMs) => () => {
     view.q = search.value;
     view.service = service.value;
     view.state = state.value;
-    saveView();
-    renderTable();
+    change(true, delayMs);
   };
-  search.addEventListener('input', update);
-  service.addEventListener('change', update);
-  state.addEventListener('change', update);
+  search.addEventListener('input', update(SEARCH_PAUSE_MS));
+  service.addEventListener('change', update(0));
+  state.addEventListener('change', update(0));
   for (const th of document.querySelectorAll('th[data-sort]')) {
     th.addEventListener('click', () => {
       view.dir = view.sort === th.dataset.sort && view.dir === 'ascending' ? 'descending' : 'ascending';
       view.sort = th.dataset.sort;
-      saveView();
-      renderTable();
+      change(true);
     });
   }
+  document.getElementById('previous').addEventListener('click', () => {
+    view.offset = Math.max(0, view.offset - PAGE_SIZE);
+    change(false);
+  });
+  document.getElementById('next').addEventListener('click', () => {
+    view.offset += PAGE_SIZE;
+    change(false);
+  });
   let timer = setInterval(refresh, REFRESH_MS);
   document.getElementById('auto').addEventListener('change', (event) => {
     clearInterval(timer);

@@ -185,25 +185,35 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
     await page.goto(`${base}/`);
     await page.waitForSelector('body[data-loaded="true"]');
     const rows = page.locator('#slos tbody tr');
+    // Each control asks the server; the table is aria-busy until that answer is drawn.
+    const settled = () => page.waitForSelector('#slos:not([aria-busy])');
     await page.selectOption('#service', 'checkout');
+    await settled();
     expect(await rows.count()).toBe(2);
     expect(
       new Set(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-service')))),
     ).toEqual(new Set(['checkout']));
     expect(page.url()).toContain('service=checkout');
     await page.selectOption('#service', '');
+    await settled();
     await page.selectOption('#state', 'ok');
+    await settled();
     const states = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-state')));
     expect(states.length).toBeGreaterThan(0);
     expect(new Set(states)).toEqual(new Set(['ok']));
     await page.selectOption('#state', '');
+    await settled();
     await page.fill('#search', 'latency');
+    await settled();
     expect(await rows.count()).toBe(2);
     await page.fill('#search', '');
+    await settled();
     await page.click('th[data-sort="name"]');
+    await settled();
     const sorted = await page.locator('#slos tbody tr td:nth-child(2)').allTextContents();
     expect(sorted).toEqual([...sorted].sort());
     await page.click('th[data-sort="name"]');
+    await settled();
     const reversed = await page.locator('#slos tbody tr td:nth-child(2)').allTextContents();
     expect(reversed).toEqual([...sorted].reverse());
     expectClean(log);

@@ -10,13 +10,19 @@ const canRun = chromiumInstalled() || Boolean(process.env.CI);
 if (!canRun)
   console.warn('\n*** SKIPPING browser tests: /usr/bin/chromium is missing (apt-get install chromium) ***\n');
 
-const SERVICES = 50;
+/** Rows the overview draws at most (dashboards/assets/overview.js PAGE_SIZE). */
+const PAGE_SIZE = 100;
 const PER_SERVICE = 10;
+/**
+ * First paint target at 10,000 SLOs is 1 s (issue #23); asserted with room for a loaded 2-core machine
+ * running other suites, and printed so docs/benchmarks.md can quote the real figure.
+ */
+const FIRST_PAINT_LIMIT_MS = 3000;
 
-/** 500 SLOs: 50 services with 10 routes each, half availability and half latency. */
-function definitions(): string {
+/** `services` × 10 SLOs: 10 routes each, half availability and half latency. */
+function definitions(services: number): string {
   const documents: string[] = [];
-  for (let s = 0; s < SERVICES; s++) {
+  for (let s = 0; s < services; s++) {
     for (let r = 0; r < PER_SERVICE; r++) {
       const latency = r % 2 === 1;
       documents.push(`apiVersion: sloguard/v1
@@ -34,72 +40,126 @@ spec:
   return documents.join('\n---\n');
 }
 
-describe.skipIf(!canRun)('overview with 500 SLOs', () => {
-  const dir = tempDir('sloguard-500-');
-  let ctx: Awaited<ReturnType<typeof testApp>>;
-  let browser: BrowserHarness;
-  let base = '';
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
-  beforeAll(async () => {
-    dir.file('many.yaml', definitions());
-    ctx = await testApp({ definitionsPath: dir.path });
-    await ctx.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
-    const nowMs = Date.now() - 60_000;
-    for (let s = 0; s < SERVICES; s++) {
-      const lines: string[] = [];
-      for (let r = 0; r < PER_SERVICE; r++) {
-        for (let i = 0; i < 40; i++) {
-          const failed = s % 7 === 0 && i % 9 === 0;
-          lines.push(
-            nginxLine(nowMs - i * 30_000, 'GET', `/r${r}/${i}`, failed ? 503 : 200, 0.05 + (i % 8) * 0.05),
-          );
+function overviewAt(services: number, linesPerRoute: number, setupBudgetMs: number) {
+  const slos = services * PER_SERVICE;
+  describe.skipIf(!canRun)(`overview with ${slos} SLOs`, () => {
+    const dir = tempDir(`sloguard-${slos}-`);
+    let ctx: Awaited<ReturnType<typeof testApp>>;
+    let browser: BrowserHarness;
+    let base = '';
+    let setup = '';
+
+    beforeAll(async () => {
+      const started = Date.now();
+      dir.file('many.yaml', definitions(services));
+      ctx = await testApp({ definitionsPath: dir.path });
+      const loadedMs = Date.now() - started;
+      await ctx.app.listen({ host: '127.0.0.1', port: 0 });
+      base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
+      const nowMs = Date.now() - 60_000;
+      for (let s = 0; s < services; s++) {
+        const lines: string[] = [];
+        for (let r = 0; r < PER_SERVICE; r++) {
+          for (let i = 0; i < linesPerRoute; i++) {
+            const failed = s % 7 === 0 && i % 9 === 0;
+            lines.push(
+              nginxLine(nowMs - i * 30_000, 'GET', `/r${r}/${i}`, failed ? 503 : 200, 0.05 + (i % 8) * 0.05),
+            );
+          }
         }
+        const response = await ctx.app.inject({
+          method: 'POST',
+          url: `/api/v1/ingest/lb?format=nginx&service=svc${s}`,
+          payload: lines.join('\n'),
+          headers: { 'content-type': 'text/plain' },
+        });
+        expect(response.statusCode, response.body).toBe(202);
       }
-      await ctx.app.inject({
-        method: 'POST',
-        url: `/api/v1/ingest/lb?format=nginx&service=svc${s}`,
-        payload: lines.join('\n'),
-        headers: { 'content-type': 'text/plain' },
-      });
-    }
-    ctx.sloguard.pipeline.flush();
-    expect(ctx.sloguard.evaluator.evaluateAll()).toHaveLength(SERVICES * PER_SERVICE);
-    browser = await BrowserHarness.launch();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await ctx?.close();
-    dir.cleanup();
-  });
+      ctx.sloguard.pipeline.flush();
+      const evaluateStarted = Date.now();
+      expect(ctx.sloguard.evaluator.evaluateAll()).toHaveLength(slos);
+      const evaluateMs = Date.now() - evaluateStarted;
+      setup = `setup: definitions loaded and first evaluation ${loadedMs} ms, ingest ${evaluateStarted - started - loadedMs} ms, evaluation with data ${evaluateMs} ms`;
+      expect(Date.now() - started).toBeLessThan(setupBudgetMs);
+      browser = await BrowserHarness.launch();
+    }, setupBudgetMs + 30_000);
+    afterAll(async () => {
+      await browser?.close();
+      await ctx?.close();
+      dir.cleanup();
+    });
 
-  it('loads and renders every row, filters instantly, and reports the time it took', async () => {
-    const { page, context, log } = await browser.page();
-    const started = Date.now();
-    await page.goto(`${base}/`);
-    await page.waitForSelector('body[data-loaded="true"]');
-    const loadedMs = Date.now() - started;
-    // From navigation start to the table rendered, as the browser itself measured it.
-    const inPageMs = Number(await page.evaluate('performance.now()'));
-    expect(await page.locator('#slos tbody tr').count()).toBe(SERVICES * PER_SERVICE);
-    const filterStarted = Date.now();
-    await page.selectOption('#service', 'svc7');
-    expect(await page.locator('#slos tbody tr').count()).toBe(PER_SERVICE);
-    const filterMs = Date.now() - filterStarted;
-    // Again with a warm browser, as someone who keeps the dashboard open sees it.
-    const reloadStarted = Date.now();
-    await page.goto(`${base}/`);
-    await page.waitForSelector('body[data-loaded="true"]');
-    const warmMs = Date.now() - reloadStarted;
-    expect(await page.locator('#slos tbody tr').count()).toBe(SERVICES * PER_SERVICE);
-    const summary = `overview with ${SERVICES * PER_SERVICE} SLOs: first load rendered ${loadedMs} ms after goto (${Math.round(inPageMs)} ms from navigation start, in the page); warm reload ${warmMs} ms; service filter ${filterMs} ms`;
-    console.log(summary);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    writeFileSync(join(ARTIFACTS, 'overview-500.txt'), `${summary}\n`);
-    await screenshot(page, 'overview-500');
-    expect(log.consoleErrors).toEqual([]);
-    expect(log.pageErrors).toEqual([]);
-    expect(log.offHostRequests).toEqual([]);
-    await context.close();
+    it('paints the first page within the target, keeps the DOM to one page, and asks the server for filters and pages', async () => {
+      const { page, context, log } = await browser.page();
+      const rows = page.locator('#slos tbody tr');
+      const settled = () => page.waitForSelector('#slos:not([aria-busy])');
+      const started = Date.now();
+      await page.goto(`${base}/`);
+      await page.waitForSelector('body[data-loaded="true"]');
+      const loadedMs = Date.now() - started;
+      // From navigation start to the table rendered, as the browser itself measured it.
+      const inPageMs = Number(await page.evaluate('performance.now()'));
+      expect(await rows.count()).toBe(Math.min(PAGE_SIZE, slos));
+      expect(await page.textContent('#shown')).toBe(`1–${Math.min(PAGE_SIZE, slos)} of ${slos}`);
+      expect(await page.textContent('#summary .count b')).toBe(String(slos));
+      const firstPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.children[1]?.textContent));
+
+      const nextStarted = Date.now();
+      await page.click('#next');
+      await settled();
+      const nextMs = Date.now() - nextStarted;
+      const secondPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.children[1]?.textContent));
+      expect(secondPage).toHaveLength(Math.min(PAGE_SIZE, slos - PAGE_SIZE));
+      expect(secondPage.filter((name) => firstPage.includes(name))).toEqual([]);
+
+      const filterStarted = Date.now();
+      await page.selectOption('#service', 'svc7');
+      await settled();
+      const filterMs = Date.now() - filterStarted;
+      expect(await rows.count()).toBe(PER_SERVICE);
+      expect(await page.textContent('#shown')).toBe(`1–${PER_SERVICE} of ${PER_SERVICE}`);
+
+      // Again with a warm browser, as someone who keeps the dashboard open sees it.
+      const reloadStarted = Date.now();
+      await page.goto(`${base}/`);
+      await page.waitForSelector('body[data-loaded="true"]');
+      const warmMs = Date.now() - reloadStarted;
+      expect(await rows.count()).toBe(Math.min(PAGE_SIZE, slos));
+      const elements = Number(await page.evaluate('document.getElementsByTagName("*").length'));
+
+      // A link to a page past the end (SLOs removed since) shows the last page instead of an empty table.
+      await page.goto(`${base}/?sort=name&dir=descending&offset=999900`);
+      await page.waitForSelector('body[data-loaded="true"]');
+      const lastStart = Math.floor((slos - 1) / PAGE_SIZE) * PAGE_SIZE;
+      expect(await page.textContent('#shown')).toBe(`${lastStart + 1}–${slos} of ${slos}`);
+      expect(page.url()).toContain(`offset=${lastStart}`);
+
+      // The API's answer time for one page, over real HTTP, median of 9.
+      const apiMs: number[] = [];
+      for (let i = 0; i < 9; i++) {
+        const apiStarted = performance.now();
+        const response = await fetch(`${base}/api/v1/slos?limit=${PAGE_SIZE}&offset=${i * 10}&sort=budget`);
+        const body = (await response.json()) as { slos: unknown[]; total: number };
+        apiMs.push(performance.now() - apiStarted);
+        expect(body.total).toBe(slos);
+      }
+
+      const summary = `overview with ${slos} SLOs: first load rendered ${loadedMs} ms after goto (${Math.round(inPageMs)} ms from navigation start, in the page); warm reload ${warmMs} ms; next page ${nextMs} ms; service filter ${filterMs} ms; ${elements} DOM elements; API page of ${PAGE_SIZE} sorted by budget ${median(apiMs).toFixed(1)} ms median of 9; ${setup}`;
+      console.log(summary);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      writeFileSync(join(ARTIFACTS, `overview-${slos}.txt`), `${summary}\n`);
+      await screenshot(page, `overview-${slos}`);
+      expect(inPageMs).toBeLessThan(FIRST_PAINT_LIMIT_MS);
+      expect(log.consoleErrors).toEqual([]);
+      expect(log.pageErrors).toEqual([]);
+      expect(log.offHostRequests).toEqual([]);
+      await context.close();
+    });
   });
-});
+}
+
+overviewAt(50, 40, 30_000);
+overviewAt(1000, 4, 60_000);

@@ -1,15 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { sloPage } from '../../evaluate/sloPage.js';
 import type { SloEvaluator } from '../../schedule/scheduler.js';
 import { HttpError } from '../errors.js';
-import { SloList, SloOne } from '../schemas/slos.js';
+import { SloList, SloListQuery, SloOne } from '../schemas/slos.js';
 import { statusView } from '../views.js';
 
-/** The latest SloStatus of every SLO, and of one. */
+/** The latest SloStatus of every SLO (or a filtered, sorted page of them), and of one. */
 const slos: FastifyPluginAsyncTypebox<{ evaluator: SloEvaluator }> = async (app, { evaluator }) => {
-  app.get('/api/v1/slos', { config: { access: 'read' }, schema: { response: SloList } }, async () => ({
-    slos: evaluator.current().map((status) => statusView(status, evaluator.isStale(status))),
-  }));
+  app.get(
+    '/api/v1/slos',
+    { config: { access: 'read' }, schema: { querystring: SloListQuery, response: SloList } },
+    async (request) => {
+      const page = sloPage(evaluator.current(), request.query);
+      return { ...page, slos: page.slos.map((status) => statusView(status, evaluator.isStale(status))) };
+    },
+  );
 
   app.get(
     '/api/v1/slos/:name',

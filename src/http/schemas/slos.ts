@@ -1,10 +1,11 @@
 import Type from 'typebox';
+import { SLO_SORT_FIELDS, SLO_STATES } from '../../evaluate/sloPage.js';
 import { Answer, errors, Nullable, OptionalTime } from './common.js';
 
 const Severity = Type.Union([Type.Literal('page'), Type.Literal('ticket')]);
 /** Burn rate per window name (1h, 5m...); null without valid events in the window. */
 export const BurnRates = Type.Record(Type.String(), Nullable(Type.Number()));
-export const SloState = Type.Enum(['ok', 'warning', 'exhausted', 'insufficient-data', 'no-data']);
+export const SloState = Type.Enum([...SLO_STATES]);
 
 /** An SloStatus as the API shows it (http/views.ts statusView). */
 export const SloStatusView = Answer({
@@ -63,7 +64,43 @@ export const SloStatusView = Answer({
   stale_reason: Type.Optional(Type.String()),
 });
 
-export const SloList = { 200: Answer({ slos: Type.Array(SloStatusView) }) };
+/** The most SLOs one page holds (docs/api.md#slo-list). */
+export const MAX_PAGE = 1000;
+/** Far past any real SLO count, so an offset cannot be a number the arithmetic mishandles. */
+const MAX_OFFSET = 1_000_000;
+
+/** Paging, filters and sort of the SLO list; without any, every SLO in definition order as always. */
+export const SloListQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: 'SLOs per page' })),
+  offset: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: MAX_OFFSET, description: 'matching SLOs to skip' }),
+  ),
+  sort: Type.Optional(Type.Enum([...SLO_SORT_FIELDS], { description: 'column; nulls sort last' })),
+  order: Type.Optional(Type.Enum(['asc', 'desc'], { description: 'default asc' })),
+  service: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'exact service' })),
+  state: Type.Optional(SloState),
+  q: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 200, description: 'case-insensitive substring of the name' }),
+  ),
+});
+
+export const SloList = {
+  200: Answer({
+    slos: Type.Array(SloStatusView),
+    total: Type.Integer({ description: 'SLOs matching the filters, before offset and limit' }),
+    states: Answer(
+      {
+        ok: Type.Integer(),
+        warning: Type.Integer(),
+        exhausted: Type.Integer(),
+        'insufficient-data': Type.Integer(),
+        'no-data': Type.Integer(),
+      },
+      'SLOs per state over all SLOs, whatever the filters',
+    ),
+    services: Type.Array(Type.String(), { description: 'every service with an SLO, sorted' }),
+  }),
+};
 export const SloOne = { 200: SloStatusView, ...errors(404) };
 
 const Point = Answer({
