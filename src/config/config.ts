@@ -350,7 +350,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...otelMetricsUrl(setting('SLOGUARD_OTEL_METRICS_URL')),
     ...(env.SLOGUARD_TRACING_TOKEN && { tracingToken: env.SLOGUARD_TRACING_TOKEN }),
     ...(env.SLOGUARD_CHECK_RESPONSES === '1' && { checkResponses: true }),
-    sources: file.sources ?? {},
+    // Looked up by the `source` a request names: without a prototype, `constructor` names no source.
+    sources: Object.assign(Object.create(null), file.sources),
     collectors: resolveCollectors(file.collectors, (field, message) => {
       throw new ConfigError(field, message);
     }),

@@ -79,6 +79,22 @@ describe('ingest API', () => {
     });
   });
 
+  it('refuses names an object inherits as formats and sources, storing nothing', async () => {
+    for (const format of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const response = await ingest(`format=${format}&service=x`, nginxLine(now(), 'GET', '/', 200, 0.01));
+      expect(response.statusCode, format).toBe(400);
+      expect(response.json(), format).toMatchObject({ error: 'invalid_query', field: 'format' });
+    }
+    for (const source of ['constructor', '__proto__', 'toString']) {
+      const response = await ingest(`format=nginx&source=${source}`, nginxLine(now(), 'GET', '/', 200, 0.01));
+      expect(response.statusCode, source).toBe(400);
+      expect(response.json(), source).toMatchObject({ error: 'invalid_query', field: 'service' });
+    }
+    const stored = new Database(ctx.sloguard.config.databasePath, { readonly: true });
+    expect(stored.prepare('SELECT count(*) AS n FROM series').get()).toEqual({ n: 0 });
+    stored.close();
+  });
+
   it('asks for a service when neither the request nor the config names one', async () => {
     const response = await ingest('format=nginx&source=unmapped', nginxLine(now(), 'GET', '/', 200, 0.1));
     expect(response.statusCode).toBe(400);

@@ -23,8 +23,11 @@ const PARSERS = {
   jsonl: parseJsonlLine,
 } satisfies Record<LogFormatName, LineParser>;
 
-/** Looked up by the name a request or a file gives: any string. */
-export const LOG_FORMATS: Record<string, LineParser> = PARSERS;
+/**
+ * Looked up by the name a request or a file gives: any string. Without a prototype, so `constructor` or
+ * `__proto__` find nothing rather than Object's own members.
+ */
+export const LOG_FORMATS: Record<string, LineParser> = Object.assign(Object.create(null), PARSERS);
 
 export function logFormatNames(): string[] {
   return [...LOG_FORMAT_NAMES];
