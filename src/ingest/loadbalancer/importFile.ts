@@ -7,7 +7,14 @@ import { THREADS_BY_DEFAULT, WorkerPool } from '../../workers.js';
 import type { IngestPipeline } from '../pipeline.js';
 import { LOG_FORMATS } from './formats.js';
 import type { ImportChunk, ImportWorkerSetup } from './importWorker.js';
-import { addSummary, emptySummary, ingestLines, type LineContext, type LineSummary } from './lines.js';
+import {
+  addSummary,
+  emptySummary,
+  ingestLines,
+  type LineContext,
+  type LineSummary,
+  MAX_LINE_CHARS,
+} from './lines.js';
 
 /**
  * Observations per committed batch: big enough that commits are rare, small enough to bound memory. A 1M-line
@@ -83,10 +90,17 @@ async function* gunzippedBytes(
 }
 
 /**
- * The file (gunzipped when it is gzip) in chunks of whole lines, from text offset `from` (a line start). The
- * lines are gathered in one buffer, which grows only for a line longer than it.
+ * Bytes of a line kept when it runs past a whole chunk without ending: enough for the parser to see it is
+ * longer than MAX_LINE_CHARS (and refuse it once, as line_too_long); the rest is skipped, so a file with no
+ * newline cannot grow the buffer without bound.
  */
-async function* lineChunks(
+const LONG_LINE_KEPT_BYTES = 4 * MAX_LINE_CHARS + 4;
+
+/**
+ * The file (gunzipped when it is gzip) in chunks of whole lines, from text offset `from` (a line start). The
+ * lines are gathered in one buffer, which grows only for a line longer than it, up to a bound.
+ */
+export async function* lineChunks(
   path: string,
   from: number,
   chunkBytes: number,
@@ -97,6 +111,8 @@ async function* lineChunks(
   /** Bytes of an unfinished line at the buffer's start, and the text offset of its first byte. */
   let carried = 0;
   let carryAt = from;
+  /** Bytes of the unfinished line skipped past LONG_LINE_KEPT_BYTES; they still count in the text offset. */
+  let skipped = 0;
   for await (const piece of pieces(path, from, chunkBytes, onBytes)) {
     if (carried + piece.length > buffer.length) {
       const bigger = Buffer.allocUnsafe(2 * (carried + piece.length));
@@ -107,14 +123,17 @@ async function* lineChunks(
     const filled = carried + piece.length;
     const lastNewline = buffer.lastIndexOf(10, filled - 1);
     if (lastNewline < 0) {
-      carried = filled;
+      carried = Math.min(filled, Math.max(chunkBytes, LONG_LINE_KEPT_BYTES));
+      skipped += filled - carried;
       continue;
     }
+    carryAt += skipped;
+    skipped = 0;
     yield { bytes: buffer.subarray(0, lastNewline), end: carryAt + lastNewline + 1 };
     carried = buffer.copy(buffer, 0, lastNewline + 1, filled);
     carryAt += lastNewline + 1;
   }
-  if (carried > 0) yield { bytes: buffer.subarray(0, carried), end: carryAt + carried };
+  if (carried > 0) yield { bytes: buffer.subarray(0, carried), end: carryAt + skipped + carried };
 }
 
 interface ChunkResult {
