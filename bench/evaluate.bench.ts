@@ -154,6 +154,16 @@ interface Prometheus {
   /** Both sums over the 28 days, timed from request to the last answer, and the SLIs they give. */
   ask(): Promise<{ ms: number; sli: Map<number, number> }>;
   stop(): Promise<void>;
+  /** Bytes of its compacted blocks: the request and error counts, no latency. */
+  blockBytes: number;
+}
+
+/** Bytes of the files under a folder. */
+function folderBytes(path: string): number {
+  let bytes = 0;
+  for (const entry of readdirSync(path, { withFileTypes: true, recursive: true }))
+    if (entry.isFile()) bytes += statSync(join(entry.parentPath, entry.name)).size;
+  return bytes;
 }
 
 /** A counter of Prometheus's own /metrics (its TSDB's compaction counters), 0 when absent. */
@@ -163,11 +173,12 @@ async function prometheusCounter(base: string, name: string): Promise<number> {
   return line === undefined ? 0 : Number(line.slice(name.length + 1));
 }
 
-/** Blocks in a TSDB folder (each block is a folder holding meta.json). */
-const blockCount = (data: string) =>
-  readdirSync(data, { withFileTypes: true }).filter(
-    (entry) => entry.isDirectory() && existsSync(join(data, entry.name, 'meta.json')),
-  ).length;
+/** The blocks of a TSDB folder (each block is a folder holding meta.json). */
+const blocks = (data: string) =>
+  readdirSync(data, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(data, entry.name, 'meta.json')))
+    .map((entry) => join(data, entry.name));
+const blockCount = (data: string) => blocks(data).length;
 
 /**
  * Prometheus over the first `count` series, backfilled and then left to compact until it is in its steady
@@ -279,7 +290,9 @@ async function startPrometheus(count: number): Promise<Prometheus | string> {
     process.stdout.write(
       `prometheus compacted ${backfilled} backfilled blocks into ${blockCount(data)} and settled in ${((performance.now() - compacting) / 1000).toFixed(0)} s (${seen.compactions} compactions; ${loadText()})\n`,
     );
+    const blockBytes = blocks(data).reduce((sum, block) => sum + folderBytes(block), 0);
     return {
+      blockBytes,
       async ask() {
         const t0 = performance.now();
         const [requests, failures] = await Promise.all([
@@ -394,7 +407,13 @@ try {
     first.print();
     warm.print();
   }
-  figure('database holding 28 days', [dbBytes / 1e6], 'MB');
+  figure('database holding 28 days, with latency histograms', [dbBytes / 1e6], 'MB');
+  if (typeof prometheus === 'object')
+    figure(
+      `Prometheus blocks holding the same ${PROM_SERIES} series' counts (no latency)`,
+      [prometheus.blockBytes / 1e6],
+      'MB',
+    );
   figure(
     `service RSS with the ${SERIES.toLocaleString('en-US')} SLOs evaluated`,
     [(await serviceRss()) / 1e6],
