@@ -45,7 +45,8 @@ describe('sloguard import loads and holds only what it uses', () => {
     // The CLI is bundled (scripts/bundleCli.mjs): what each file of the build was made of is in its source map.
     const built = modules.filter((url) => url.startsWith(`${dist}/`));
     const sources = built.flatMap(
-      (url) => (JSON.parse(readFileSync(`${fileURLToPath(url)}.map`, 'utf8')) as { sources: string[] }).sources,
+      (url) =>
+        (JSON.parse(readFileSync(`${fileURLToPath(url)}.map`, 'utf8')) as { sources: string[] }).sources,
     );
     // The trace saw the command's own code, so an absent module is absent, not unseen.
     expect(sources.some((source) => source.endsWith('src/cli/import.ts'))).toBe(true);
