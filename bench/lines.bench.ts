@@ -155,27 +155,40 @@ try {
   const [ours, ...baselines] = tools as [Tool, ...Tool[]];
   const label = `${LINES.toLocaleString('en-US')}-line ${DAYS}-day ${ROUTES.length}-route nginx file, whole process`;
   const rates = baselines.map((b) => new Comparison(`import, ${label}`, 'lines/s', b.name, 'ours/baseline'));
+  // CPU time per line (all threads): what the rates above cost, steadier than wall time on a loaded machine.
+  const cpuRates = baselines.map(
+    (b) => new Comparison(`import, lines per CPU second, ${label}`, 'lines/CPU s', b.name, 'ours/baseline'),
+  );
   const startups = baselines.map(
     (b) => new Comparison('start-up (empty file)', 'ms', b.name, 'ours/baseline'),
   );
   const peaks = new Map(tools.map((t) => [t.name, [] as number[]]));
+  /** Start-up's CPU time, which a loaded machine does not stretch (/usr/bin/time counts in 10 ms steps). */
+  const startupCpus = new Map(tools.map((t) => [t.name, [] as number[]]));
   for (let round = 0; round < ROUNDS; round++) {
     // Turns rotate so no tool always runs right after the file was written or right after another's teardown.
     const order = tools.map((_, i) => tools[(i + round) % tools.length]!);
-    const runs = new Map<string, { rate: number; startupMs: number }>();
+    const runs = new Map<string, { rate: number; cpuRate: number; startupMs: number }>();
     for (const tool of order) {
       const full = tool.run(log, truth);
       const start = tool.run(empty);
       peaks.get(tool.name)!.push(full.peakRssMb);
-      runs.set(tool.name, { rate: LINES / (full.ms / 1000), startupMs: start.ms });
+      runs.set(tool.name, {
+        rate: LINES / (full.ms / 1000),
+        cpuRate: LINES / (full.cpuMs / 1000),
+        startupMs: start.ms,
+      });
+      startupCpus.get(tool.name)!.push(start.cpuMs);
     }
     baselines.forEach((b, i) => {
       rates[i]!.add(runs.get(ours.name)!.rate, runs.get(b.name)!.rate);
+      cpuRates[i]!.add(runs.get(ours.name)!.cpuRate, runs.get(b.name)!.cpuRate);
       startups[i]!.add(runs.get(ours.name)!.startupMs, runs.get(b.name)!.startupMs);
     });
   }
-  for (const c of [...rates, ...startups]) c.print();
+  for (const c of [...rates, ...cpuRates, ...startups]) c.print();
   for (const [name, values] of peaks) figure(`peak RSS of ${name}, whole file`, values, 'MB');
+  for (const [name, values] of startupCpus) figure(`start-up CPU time of ${name} (empty file)`, values, 'ms');
   process.stdout.write('every tool counted the lines and 5xx answers the generator wrote, in every round\n');
 } finally {
   dir.cleanup();

@@ -127,6 +127,8 @@ export interface ProcessRun {
   ms: number;
   /** Peak resident set (the kernel's maxrss of the process, by /usr/bin/time). */
   peakRssMb: number;
+  /** CPU time of the process, all its threads, user and system: steadier than `ms` on a loaded machine. */
+  cpuMs: number;
   stdout: string;
   stderr: string;
 }
@@ -141,7 +143,7 @@ export function timeProcess(command: string, args: readonly string[], env?: Node
   try {
     const rssFile = join(dir, 'rss');
     const started = process.hrtime.bigint();
-    const run = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, command, ...args], {
+    const run = spawnSync('/usr/bin/time', ['-f', '%U %S %M', '-o', rssFile, command, ...args], {
       encoding: 'utf8',
       env: env ?? process.env,
       maxBuffer: 256 * 1024 * 1024,
@@ -153,8 +155,19 @@ export function timeProcess(command: string, args: readonly string[], env?: Node
         `${command} ${args.join(' ')} exited ${run.status ?? run.signal}: ${run.stderr.slice(-2000)}`,
       );
     }
-    const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1));
-    return { ms, peakRssMb: kb / 1024, stdout: run.stdout, stderr: run.stderr };
+    const [user, system, kb] = readFileSync(rssFile, 'utf8')
+      .trim()
+      .split('\n')
+      .at(-1)!
+      .split(' ')
+      .map(Number);
+    return {
+      ms,
+      peakRssMb: kb! / 1024,
+      cpuMs: (user! + system!) * 1000,
+      stdout: run.stdout,
+      stderr: run.stderr,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -34,6 +34,12 @@ export class LineRejected extends Error {
 export type LineParser = (line: string) => AccessLogEntry;
 
 /**
+ * Reads the usual line of a format straight from bytes[start, end) (UTF-8, no newline), without making it a
+ * string; undefined for any other line, whose text then goes to the format's LineParser. Never throws.
+ */
+export type BytesParser = (bytes: Buffer, start: number, end: number) => AccessLogEntry | undefined;
+
+/**
  * The status recorded when the load balancer sent no response because the client went away (Envoy's
  * response code 0, HAProxy's -1, Traefik's `-`, GCP's 0). nginx logs 499 for the same event, so every
  * format agrees: a valid request, not a server failure.

@@ -1,12 +1,13 @@
 import { LOG_FORMAT_NAMES, type LogFormatName } from '../../model/accessLog.js';
 import { parseAlbLine } from './alb.js';
 import { parseEnvoyLine } from './envoy.js';
-import type { LineParser } from './format.js';
+import type { BytesParser, LineParser } from './format.js';
 import { parseGcpLine } from './gcp.js';
 import { parseHaproxyLine } from './haproxy.js';
 import { parseIngressNginxLine } from './ingressNginx.js';
 import { parseJsonlLine } from './jsonl.js';
 import { parseNginxLine } from './nginx.js';
+import { parseNginxBytes } from './nginxBytes.js';
 import { parseNginxJsonLine } from './nginxJson.js';
 import { parseTraefikLine } from './traefik.js';
 
@@ -28,6 +29,11 @@ const PARSERS = {
  * `__proto__` find nothing rather than Object's own members.
  */
 export const LOG_FORMATS: Record<string, LineParser> = Object.assign(Object.create(null), PARSERS);
+
+/** Formats whose usual lines `sloguard import` reads from bytes (the others are decoded and parsed as text). */
+export const BYTES_PARSERS: Record<string, BytesParser> = Object.assign(Object.create(null), {
+  nginx: parseNginxBytes,
+});
 
 export function logFormatNames(): string[] {
   return [...LOG_FORMAT_NAMES];

@@ -5,12 +5,12 @@ import { createGunzip } from 'node:zlib';
 import type { SeriesDelta } from '../../model/series.js';
 import { THREADS_BY_DEFAULT, WorkerPool } from '../../workers.js';
 import type { IngestPipeline } from '../pipeline.js';
-import { LOG_FORMATS } from './formats.js';
+import { BYTES_PARSERS, LOG_FORMATS } from './formats.js';
 import type { ImportChunk, ImportWorkerSetup } from './importWorker.js';
 import {
   addSummary,
   emptySummary,
-  ingestLines,
+  ingestBytes,
   type LineContext,
   type LineSummary,
   MAX_LINE_CHARS,
@@ -226,8 +226,9 @@ export async function importLogFile(
   const { size } = await stat(path);
   if (size <= chunkBytes || threads < 2) {
     const parse = LOG_FORMATS[format]!;
+    const fast = BYTES_PARSERS[format];
     for await (const chunk of lineChunks(path, from.offset, chunkBytes, onBytes)) {
-      addSummary(summary, ingestLines(chunk.bytes.toString('utf8'), parse, { ...context, position }, batch));
+      addSummary(summary, ingestBytes(chunk.bytes, parse, fast, { ...context, position }, batch));
       offset = chunk.end;
       await commitWhenFull();
     }

@@ -4,8 +4,8 @@ import { answerRequests } from '../../workers.js';
 import { BatchAggregate } from '../aggregate.js';
 import { ServiceRoutes } from '../routeTemplates.js';
 import type { TimeRange } from '../timeRange.js';
-import { LOG_FORMATS } from './formats.js';
-import { ingestLines, type LineContext } from './lines.js';
+import { BYTES_PARSERS, LOG_FORMATS } from './formats.js';
+import { ingestBytes, type LineContext } from './lines.js';
 
 /** What the importing thread tells a parsing worker once. */
 export interface ImportWorkerSetup {
@@ -31,11 +31,12 @@ export interface ImportChunk {
  */
 const setup = workerData as ImportWorkerSetup;
 const parse = LOG_FORMATS[setup.format]!;
+const fast = BYTES_PARSERS[setup.format];
 const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
 answerRequests(({ bytes }: ImportChunk) => {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const batch = new BatchAggregate(setup.thresholdsUs, setup.accepted, setup.countingRules);
   const position = { lines: 0 };
-  const summary = ingestLines(text, parse, { ...setup.context, routes, position }, batch);
+  const summary = ingestBytes(chunk, parse, fast, { ...setup.context, routes, position }, batch);
   return { series: batch.series, observations: batch.observations, summary, lines: position.lines };
 });

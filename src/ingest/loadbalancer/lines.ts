@@ -7,7 +7,7 @@ import type { BatchAggregate } from '../aggregate.js';
 import { LabelRejected } from '../labels.js';
 import type { ServiceRoutes } from '../routeTemplates.js';
 import { TIME_OUT_OF_RANGE, TimeOutOfRange } from '../timeRange.js';
-import { type LineParser, LineRejected } from './format.js';
+import { type AccessLogEntry, type BytesParser, type LineParser, LineRejected } from './format.js';
 
 export interface LineProblem {
   line: number;
@@ -107,9 +107,45 @@ class LineReader {
     if (this.context.position) this.context.position.lines = this.lineNumber;
   }
 
+  /**
+   * read() for the bytes of whole lines (UTF-8): the lines `fast` reads are never made into text; blank,
+   * over-long and unusual ones are decoded and read as read() reads them.
+   */
+  readBytes(bytes: Buffer, fast: BytesParser): void {
+    const to = bytes.length;
+    let start = 0;
+    while (start <= to) {
+      let end = bytes.indexOf(10, start);
+      if (end < 0) end = to;
+      const length = end > start && bytes[end - 1] === 13 ? end - 1 - start : end - start;
+      if (length === 0) this.lineNumber += 1;
+      else if (length > MAX_LINE_CHARS || bytes[start]! <= 32) {
+        const text = bytes.toString('utf8', start, end);
+        this.read(text, 0, text.length);
+      } else {
+        this.lineNumber += 1;
+        const entry = fast(bytes, start, start + length);
+        if (entry) this.count(entry);
+        else this.take(bytes.toString('utf8', start, start + length));
+      }
+      start = end + 1;
+    }
+    if (this.context.position) this.context.position.lines = this.lineNumber;
+  }
+
   private take(line: string): void {
+    let entry: AccessLogEntry;
     try {
-      const entry = this.parse(line);
+      entry = this.parse(line);
+    } catch (error) {
+      this.refuseOrThrow(error);
+      return;
+    }
+    this.count(entry);
+  }
+
+  private count(entry: AccessLogEntry): void {
+    try {
       this.batch.admit(entry.timeMs);
       const service = serviceOf(this.context, entry.host);
       if (service === undefined) {
@@ -128,13 +164,16 @@ class LineReader {
       this.batch.count(series, entry.timeMs, isServerError(status), durationUs, status, entry.userAgent);
       this.summary.accepted += 1;
     } catch (error) {
-      // A name with NUL or broken UTF-8 (LabelRejected) rejects its line like a malformed one.
-      if (
-        !(error instanceof LineRejected || error instanceof TimeOutOfRange || error instanceof LabelRejected)
-      )
-        throw error;
-      this.refuse(error);
+      this.refuseOrThrow(error);
     }
+  }
+
+  /** A bad line is counted and reported; anything else is a fault and goes on up. */
+  private refuseOrThrow(error: unknown): void {
+    // A name with NUL or broken UTF-8 (LabelRejected) rejects its line like a malformed one.
+    if (!(error instanceof LineRejected || error instanceof TimeOutOfRange || error instanceof LabelRejected))
+      throw error;
+    this.refuse(error);
   }
 
   private refuse(error: LineRejected | TimeOutOfRange | LabelRejected): void {
@@ -167,6 +206,23 @@ export function ingestLines(
 ): LineSummary {
   const reader = new LineReader(parse, context, batch);
   reader.read(text, 0, text.length);
+  return reader.summary;
+}
+
+/**
+ * ingestLines for the bytes of whole lines (UTF-8, as `sloguard import` reads a file): with a BytesParser the
+ * usual lines are read without being decoded.
+ */
+export function ingestBytes(
+  bytes: Buffer,
+  parse: LineParser,
+  fast: BytesParser | undefined,
+  context: LineContext,
+  batch: BatchAggregate,
+): LineSummary {
+  if (!fast) return ingestLines(bytes.toString('utf8'), parse, context, batch);
+  const reader = new LineReader(parse, context, batch);
+  reader.readBytes(bytes, fast);
   return reader.summary;
 }
 
