@@ -7,7 +7,8 @@
  * every 50 ms: its slowest answer shows the evaluation yields to the event loop.
  *
  * Target: start to `/readyz` ≤ 5 s. `BENCH_ROUNDS` (default 5), `--series N` (default 10,000),
- * `BENCH_STARTUP_FIXTURE=DIR` reuses a fixture built before (`npx tsx bench/startupFixture.ts DIR`).
+ * `BENCH_STARTUP_FIXTURE=DIR` reuses a fixture built before (`npx tsx bench/startupFixture.ts DIR`),
+ * `--cli PATH` times another build.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -20,7 +21,13 @@ import { tempDir } from '../test/helpers/tmp.js';
 import { AS_IN_PRODUCTION, Comparison, figure, formatNumber, loadText, rounds } from './method.js';
 import { buildStartupFixture, type StartupFixture } from './startupFixture.js';
 
-const { values } = parseArgs({ options: { series: { type: 'string', default: '10000' } } });
+const { values } = parseArgs({
+  options: {
+    series: { type: 'string', default: '10000' },
+    /** Another build's dist/cli/main.js, for a before/after (one from before #23 has no `statuses`). */
+    cli: { type: 'string', default: CLI },
+  },
+});
 const SERIES = Number(values.series);
 const ROUNDS = rounds(5);
 const POLL_MS = 10;
@@ -44,7 +51,7 @@ async function spawnOn(args: string[], env: NodeJS.ProcessEnv): Promise<Started>
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PORT: String(port), SLOGUARD_PORT: String(port), ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: 'ignore',
   });
   return { child, url: `http://127.0.0.1:${port}`, startedAt };
 }
@@ -95,7 +102,7 @@ async function gateWhile(url: string, stop: Promise<unknown>): Promise<{ asked: 
 }
 
 async function sloguardStart(fixture: StartupFixture) {
-  const started = await spawnOn([CLI, 'serve'], {
+  const started = await spawnOn([values.cli, 'serve'], {
     ...AS_IN_PRODUCTION,
     SLOGUARD_DATABASE: fixture.databasePath,
     SLOGUARD_DEFINITIONS: fixture.definitionsPath,
@@ -104,7 +111,8 @@ async function sloguardStart(fixture: StartupFixture) {
   });
   try {
     const readyMs = await until(started, () => true);
-    const evaluating = until(started, (body) => body.statuses === 'evaluated');
+    // A build from before #23 has no `statuses`: it was ready only once it had evaluated.
+    const evaluating = until(started, (body) => (body.statuses ?? 'evaluated') === 'evaluated');
     const gate = await gateWhile(started.url, evaluating);
     return { readyMs, evaluatedMs: await evaluating, gate };
   } finally {
