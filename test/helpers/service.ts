@@ -17,7 +17,7 @@ export const CHECK_RESPONSES = process.env.VITEST ? '1' : '0';
 /** Builds dist/ once per test run when it is missing (npm test builds it before vitest). */
 export function ensureBuilt(): void {
   if (existsSync(CLI)) return;
-  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('build failed');
 }
 
