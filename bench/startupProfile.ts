@@ -109,6 +109,7 @@ try {
   await waitFor(
     'the first evaluation',
     async () => {
+      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}`);
       const response = await fetch(`http://127.0.0.1:${port}/readyz`);
       const body = (await response.json()) as { statuses?: string };
       // A build from before #23 has no `statuses`: it was ready only once it had evaluated.
