@@ -172,3 +172,9 @@ export function timeProcess(command: string, args: readonly string[], env?: Node
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** CPU time (user + system, all threads) a live process has used, from /proc (clock ticks of 10 ms). */
+export function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}

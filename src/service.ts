@@ -45,8 +45,7 @@ import { StatusStore } from './store/statuses.js';
 import { TailOffsetStore } from './store/tailOffsets.js';
 import { TimelineStore } from './store/timeline.js';
 import { createMetrics, notificationCounter, type SloguardMetrics } from './telemetry/metrics.js';
-import { startOtelMetrics } from './telemetry/otelMetrics.js';
-import { startTracing, tracingEndpoint } from './telemetry/tracing.js';
+import { startTracing, type Tracing, tracingEndpoint } from './telemetry/tracing.js';
 
 /**
  * The composition root: the logger first, then the store's tables (each opened once), the definition set, the
@@ -291,6 +290,8 @@ export async function createApp(
     options,
   );
   if (config.otelMetricsUrl) {
+    // The OpenTelemetry SDK loads only when it is configured (start-up, issue #23).
+    const { startOtelMetrics } = await import('./telemetry/otelMetrics.js');
     const otel = startOtelMetrics(evaluator, config.otelMetricsUrl, config.evaluationIntervalMs);
     app.addHook('onClose', () => otel.shutdown());
   }
@@ -517,7 +518,7 @@ function backgroundJobs(
     pruneGateState();
   };
   let retention: ScheduledTask | undefined;
-  let tracing: ReturnType<typeof startTracing> | undefined;
+  let tracing: Tracing | undefined;
   // SIGHUP reloads, as for Prometheus; it never stops the process.
   const onHangup = () => void reloader.reload('SIGHUP');
   const once = (name: string, run: () => unknown): BackgroundJob => ({
@@ -555,9 +556,9 @@ function backgroundJobs(
     },
     {
       name: 'self-tracing',
-      start() {
-        if (config.tracingUrl !== undefined)
-          tracing = startTracing(tracingEndpoint(config.tracingUrl, parts.url), config.tracingToken);
+      async start() {
+        if (config.tracingUrl === undefined) return;
+        tracing = await startTracing(tracingEndpoint(config.tracingUrl, parts.url), config.tracingToken);
       },
       stop: () => tracing?.shutdown(),
     },

@@ -1,4 +1,5 @@
 import type { TSchema } from 'typebox';
+import { Compile, type Validator } from 'typebox/compile';
 import type { TLocalizedValidationError } from 'typebox/error';
 import { Value } from 'typebox/value';
 import { describe, mostUseful, pointerKeys, type SchemaProblem } from '../config/schemaErrors.js';
@@ -23,12 +24,26 @@ function described(error: TLocalizedValidationError): SchemaProblem[] {
   }));
 }
 
+/** Each schema compiled once: a valid document (nearly all of them) costs one compiled check. */
+const validators = new WeakMap<TSchema, Validator>();
+
+function validatorOf(schema: TSchema): Validator {
+  let validator = validators.get(schema);
+  if (!validator) {
+    validator = Compile(schema);
+    validators.set(schema, validator);
+  }
+  return validator;
+}
+
 /**
  * Checks a document against a schema, throwing every problem at its field's file:line:column: per field the
  * most useful error, less what a deeper error explains (a union's verdict on its alternatives, a field
  * "missing" beside an unknown one, which is usually its typo).
  */
 export function check<T>(schema: TSchema, document: YamlDocument): T {
+  // Listing the errors walks the whole schema (a tenth of a millisecond per SLO): only for a document that fails.
+  if (validatorOf(schema).Check(document.value)) return document.value as T;
   const byPath = new Map<string, Array<{ error: TLocalizedValidationError; problem: SchemaProblem }>>();
   const unknownUnder = new Set<string>();
   for (const error of Value.Errors(schema, document.value)) {

@@ -1,9 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { trace } from '@opentelemetry/api';
-import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -29,7 +26,17 @@ export function tracingEndpoint(setting: string, serviceUrl: string): string {
  * Traces sloguard's HTTP handling with the OpenTelemetry Node SDK and exports the spans as Zipkin JSON.
  * Only traces: the SDK's default OTLP metric and log exporters stay off, so nothing else leaves the host.
  */
-export function startTracing(endpoint: string, token?: string, serviceName = 'sloguard'): Tracing {
+export async function startTracing(
+  endpoint: string,
+  token?: string,
+  serviceName = 'sloguard',
+): Promise<Tracing> {
+  // Loaded only when tracing is on: the SDK was most of the service's module loading at start (issue #23).
+  const [{ NodeSDK }, { ZipkinExporter }, { HttpInstrumentation }] = await Promise.all([
+    import('@opentelemetry/sdk-node'),
+    import('@opentelemetry/exporter-zipkin'),
+    import('@opentelemetry/instrumentation-http'),
+  ]);
   const headers: Record<string, string> = { [SELF_EXPORT_HEADER]: '1' };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const sdk = new NodeSDK({

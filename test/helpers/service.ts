@@ -96,16 +96,22 @@ export class SloguardProcess {
     this.child = child;
     child.stdout?.on('data', (chunk) => this.logs.push(String(chunk)));
     child.stderr?.on('data', (chunk) => this.logs.push(String(chunk)));
-    await waitFor(
-      `sloguard on ${this.url} (log: ${this.logs.join('').slice(-500)})`,
-      async () => {
-        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${this.logs.join('')}`);
-        const readyz = await fetch(`${this.url}/readyz`);
-        const body = (await readyz.json()) as { statuses?: string };
-        return readyz.ok && (until === 'ready' || body.statuses === 'evaluated');
-      },
-      { timeoutMs: 20_000 },
-    );
+    try {
+      await waitFor(
+        `sloguard on ${this.url} (log: ${this.logs.join('').slice(-500)})`,
+        async () => {
+          if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${this.logs.join('')}`);
+          const readyz = await fetch(`${this.url}/readyz`);
+          const body = (await readyz.json()) as { statuses?: string };
+          return readyz.ok && (until === 'ready' || body.statuses === 'evaluated');
+        },
+        { timeoutMs: 20_000 },
+      );
+    } catch (error) {
+      // A start that never got ready leaves no process behind (the caller has no handle to stop it).
+      await stopChild(child, 'SIGKILL');
+      throw error;
+    }
   }
 
   /** Stops the process: SIGTERM (graceful) by default, SIGKILL for crash tests; says how it ended. */
