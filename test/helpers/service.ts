@@ -26,6 +26,8 @@ export interface ServiceOptions {
   definitions?: string;
   /** Extra SLOGUARD_* variables. */
   env?: Record<string, string>;
+  /** How long a start may take (default 20 s; a benchmark's 10,000 SLOs on a loaded machine take longer). */
+  readyTimeoutMs?: number;
   /** Reuse a database file (restart tests). */
   databasePath?: string;
   /** The `sloguard` executable to run (default: this checkout's dist/ under this node). */
@@ -38,6 +40,7 @@ export class SloguardProcess {
   readonly logs: string[] = [];
   url = '';
   port = 0;
+  readyTimeoutMs = 20_000;
 
   private constructor(
     readonly databasePath: string,
@@ -59,6 +62,7 @@ export class SloguardProcess {
       dir,
       options.command ? [options.command] : [process.execPath, CLI],
     );
+    service.readyTimeoutMs = options.readyTimeoutMs ?? service.readyTimeoutMs;
     await service.restart();
     return service;
   }
@@ -95,7 +99,7 @@ export class SloguardProcess {
         if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${this.logs.join('')}`);
         return (await fetch(`${this.url}/readyz`)).ok;
       },
-      { timeoutMs: 20_000 },
+      { timeoutMs: this.readyTimeoutMs },
     );
   }
 
