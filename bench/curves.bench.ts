@@ -19,6 +19,7 @@
  *   npm run bench -- curves
  *   BENCH_CURVES_SLOS=100,1000 BENCH_CURVES_SERIES=1000,10000 BENCH_CURVES_GATE_SECONDS=10 BENCH_ROUNDS=2 npm run bench -- curves
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MINUTE_RETENTION_DAYS } from '../src/config/config.js';
@@ -30,6 +31,8 @@ import { StoreCounts } from '../src/sources/store/counts.js';
 import { BucketStore } from '../src/store/buckets.js';
 import { openDatabase } from '../src/store/database.js';
 import { StatusStore } from '../src/store/statuses.js';
+import { freePort } from '../test/helpers/ports.js';
+import { stopChild } from '../test/helpers/process.js';
 import { SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { waitFor } from '../test/helpers/wait.js';
@@ -87,6 +90,8 @@ export interface PointResult extends CurvePoint {
   peakRssMb: number;
   rssMb: number;
   gateP99Ms: number;
+  /** The bare fastify route's p99, paced in the same window. */
+  bareP99Ms: number;
   gateMaxMs: number;
   gateSendLagMs: number;
   overviewMs: number;
@@ -136,6 +141,22 @@ function evaluateInProcess(
   }
 }
 
+/** bench/gate.bench.ts's bare fastify route in a process of its own. */
+async function startBareServer(): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'gate.bench.ts'), '--bare-server', String(port)],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const url = `http://127.0.0.1:${port}/bare`;
+  await waitFor('the bare fastify route', async () => {
+    if (child.exitCode !== null) throw new Error(`bare server exited with ${child.exitCode}`);
+    return (await fetch(url).catch(() => undefined))?.ok;
+  });
+  return { url, child };
+}
+
 /** Resolves at the wall time `atMs`. */
 const until = (atMs: number) => new Promise((done) => setTimeout(done, Math.max(0, atMs - Date.now())));
 
@@ -143,6 +164,7 @@ async function measureService(dir: string, dbPath: string, definitionsPath: stri
   // The per-client limit would refuse a load test from one address (as in bench/gate.bench.ts).
   const config = join(dir, 'sloguard.yaml');
   writeFileSync(config, 'rateLimits: { gatePerMinute: 10000000 }\n');
+  const bareServer = await startBareServer();
   const started = performance.now();
   const service = await SloguardProcess.start({
     definitions: definitionsPath,
@@ -189,11 +211,18 @@ async function measureService(dir: string, dbPath: string, definitionsPath: stri
     await until(tickAt - intervalMs / 3);
     const before = await evaluationMetric(service.url);
     const gateUrl = `${service.url}/api/v1/gate?service=${serviceOf(point, 0)}&environment=production`;
-    const gate = await pacedLoad(gateUrl, GATE_RATE, GATE_SECONDS);
+    // The baseline, paced in the same window: a bare fastify route in its own process (bench/gate.bench.ts's),
+    // so a stall of this shared machine shows on both sides and a stall of sloguard's own on one.
+    const [gate, bare] = await Promise.all([
+      pacedLoad(gateUrl, GATE_RATE, GATE_SECONDS),
+      pacedLoad(bareServer.url, GATE_RATE, GATE_SECONDS),
+    ]);
     if (gate.non2xx > 0 || gate.errors > 0) {
       const answer = (await (await fetch(gateUrl)).text()).slice(0, 500);
       throw new Error(`gate: ${gate.non2xx} non-2xx answers, ${gate.errors} errors: ${answer}`);
     }
+    if (bare.non2xx > 0 || bare.errors > 0)
+      throw new Error(`bare route: ${bare.non2xx + bare.errors} failed`);
     const after = await evaluationMetric(service.url);
     const ticks = after.count - before.count;
     if (GATE_SECONDS >= INTERVAL_S && ticks < 1)
@@ -206,6 +235,7 @@ async function measureService(dir: string, dbPath: string, definitionsPath: stri
       serviceTickMs: ticks > 0 ? [((after.sum - before.sum) * 1000) / ticks] : [],
       overviewMs: median(overview),
       gateP99Ms: quantile(gate.latenciesMs, 0.99),
+      bareP99Ms: quantile(bare.latenciesMs, 0.99),
       gateMaxMs: gate.latenciesMs.at(-1)!,
       gateSendLagMs: gate.sendLagMs,
       peakRssMb: (kb('VmHWM') * 1024) / 1e6,
@@ -213,6 +243,7 @@ async function measureService(dir: string, dbPath: string, definitionsPath: stri
     };
   } finally {
     await service.cleanup();
+    await stopChild(bareServer.child);
   }
 }
 
@@ -268,7 +299,7 @@ for (const point of points.values()) {
   const result = await measurePoint(point);
   results.set(key(point), result);
   process.stdout.write(
-    `  service: ready in ${formatNumber(result.readyMs)} ms, first tick ${formatNumber(result.serviceFirstMs)} ms; gate p99 ${formatNumber(result.gateP99Ms)} ms (max ${formatNumber(result.gateMaxMs)}, client send lag ${formatNumber(result.gateSendLagMs)}) at ${GATE_RATE}/s over ${GATE_SECONDS} s, its tick ${result.serviceTickMs.map(formatNumber).join(', ') || '-'} ms; overview ${formatNumber(result.overviewMs)} ms; RSS ${formatNumber(result.rssMb)} MB (peak ${formatNumber(result.peakRssMb)})\n`,
+    `  service: ready in ${formatNumber(result.readyMs)} ms, first tick ${formatNumber(result.serviceFirstMs)} ms; gate p99 ${formatNumber(result.gateP99Ms)} ms against bare fastify's ${formatNumber(result.bareP99Ms)} ms (gate max ${formatNumber(result.gateMaxMs)}, client send lag ${formatNumber(result.gateSendLagMs)}) at ${GATE_RATE}/s over ${GATE_SECONDS} s, its tick ${result.serviceTickMs.map(formatNumber).join(', ') || '-'} ms; overview ${formatNumber(result.overviewMs)} ms; RSS ${formatNumber(result.rssMb)} MB (peak ${formatNumber(result.peakRssMb)})\n`,
   );
 }
 
@@ -298,6 +329,8 @@ const METRICS: readonly Metric[] = [
   { name: 'peak RSS (service)', unit: 'MB', of: (r) => r.peakRssMb, target: 400 },
   { name: 'database', unit: 'MB', of: (r) => r.dbMb, target: 1000 },
   { name: 'gate p99 (paced)', unit: 'ms', of: (r) => r.gateP99Ms },
+  { name: 'bare fastify p99, same window', unit: 'ms', of: (r) => r.bareP99Ms },
+  { name: 'gate p99 ÷ bare p99, same window', unit: '×', of: (r) => r.gateP99Ms / r.bareP99Ms },
   { name: 'overview API, page of 100 by budget', unit: 'ms', of: (r) => r.overviewMs },
 ];
 
