@@ -160,6 +160,11 @@ export class BucketStore {
     }
   }
 
+  /** Drops from the read cache what no read asked for since the last call (once a tick: see SlotCache.sweep). */
+  forgetUnread(): void {
+    this.cache.sweep();
+  }
+
   /** Writes a batch in one transaction; when it returns the data is committed, when it throws nothing is. */
   readonly commit: (batch: BucketBatch) => void;
 

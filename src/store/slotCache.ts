@@ -69,18 +69,22 @@ interface Entry {
   minutes: Map<number, MinuteHour>;
   /** Hours written since they were read. */
   dirty: Set<number>;
+  /** The read pass that last asked for this series and threshold. */
+  usedIn: number;
 }
 
 /** The minute sums of one hour (60 × FIELDS), read from minute `readFrom` of the hour on. */
 interface MinuteHour {
   sums: Float64Array;
   readFrom: number;
+  usedIn: number;
 }
 
 interface HourRange {
   from: number;
   to: number;
   sums: Float64Array;
+  usedIn: number;
 }
 
 const MINUTE_HOURS_KEPT = 48;
@@ -105,6 +109,8 @@ const SPARE_HOURS = 24;
 
 export class SlotCache {
   private readonly entries = new Map<number, Map<string, Entry>>();
+  /** Sweeps so far: what is read is marked with it, and what the next sweep finds unmarked goes. */
+  private pass = 0;
 
   constructor(private readonly reader: SlotReader) {}
 
@@ -115,6 +121,37 @@ export class SlotCache {
 
   clear(): void {
     this.entries.clear();
+  }
+
+  /** Hours of minute sums held, over every series and threshold (what the sweep bounds). */
+  minuteHoursHeld(): number {
+    let held = 0;
+    for (const bySeries of this.entries.values())
+      for (const entry of bySeries.values()) held += entry.minutes.size;
+    return held;
+  }
+
+  /**
+   * Drops what no read asked for since the last sweep (called once a tick, so what a whole evaluation did not
+   * ask for). Window edges only move forward, so a minute hour an edge has left or a range a window has moved
+   * past is not asked for again; kept until the least recently used fell out, they held up to 48 hours of
+   * minutes per series, about 1.4 GB at 10,000 series (docs/benchmarks.md, cost curves). Series no SLO reads
+   * any more go whole.
+   */
+  sweep(): void {
+    for (const [seriesId, bySeries] of this.entries) {
+      for (const [key, entry] of bySeries) {
+        if (entry.usedIn !== this.pass) {
+          bySeries.delete(key);
+          continue;
+        }
+        for (const [hour, minutes] of entry.minutes)
+          if (minutes.usedIn !== this.pass) entry.minutes.delete(hour);
+        for (const [range, sums] of entry.ranges) if (sums.usedIn !== this.pass) entry.ranges.delete(range);
+      }
+      if (bySeries.size === 0) this.entries.delete(seriesId);
+    }
+    this.pass++;
   }
 
   private entry(seriesId: number, thresholdUs: number | undefined, fromHour: number): Entry {
@@ -133,9 +170,11 @@ export class SlotCache {
         ranges: new Map(),
         minutes: new Map(),
         dirty: new Set(),
+        usedIn: this.pass,
       };
       bySeries.set(key, entry);
     }
+    entry.usedIn = this.pass;
     return entry;
   }
 
@@ -184,9 +223,10 @@ export class SlotCache {
     const key = `${from}:${to}`;
     let range = entry.ranges.get(key);
     if (!range) {
-      range = { from, to, sums: new Float64Array(FIELDS) };
+      range = { from, to, sums: new Float64Array(FIELDS), usedIn: this.pass };
       this.reader.countHours(seriesId, from, to, range.sums);
     }
+    range.usedIn = this.pass;
     use(entry.ranges, key, range, RANGES_KEPT);
     addSlots(range.sums, 0, 1, into);
   }
@@ -247,7 +287,12 @@ export class SlotCache {
     this.refresh(entry, seriesId, thresholdUs);
     for (let hour = Math.floor(from / 60); hour * 60 < to; hour++) {
       const first = Math.max(from, hour * 60) - hour * 60;
-      const minutes = entry.minutes.get(hour) ?? { sums: new Float64Array(60 * FIELDS), readFrom: 60 };
+      const minutes = entry.minutes.get(hour) ?? {
+        sums: new Float64Array(60 * FIELDS),
+        readFrom: 60,
+        usedIn: this.pass,
+      };
+      minutes.usedIn = this.pass;
       // Window edges move forward: the minutes before the earliest asked for are read only when asked for.
       if (first < minutes.readFrom) {
         const at = hour * 60;
