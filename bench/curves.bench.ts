@@ -20,7 +20,7 @@
  *   BENCH_CURVES_SLOS=100,1000 BENCH_CURVES_SERIES=1000,10000 BENCH_CURVES_GATE_SECONDS=10 BENCH_ROUNDS=2 npm run bench -- curves
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MINUTE_RETENTION_DAYS } from '../src/config/config.js';
 import { loadDefinitions } from '../src/definitions/load.js';
@@ -387,6 +387,7 @@ const figures = {
     ]),
   ),
 };
+mkdirSync(OUT, { recursive: true });
 writeFileSync(join(OUT, 'curves.json'), `${JSON.stringify(figures, null, 2)}\n`);
 const charts = await drawCurves(join(OUT, 'curves.json'), OUT);
 process.stdout.write(`\ncharts: ${charts.join(', ')}\n`);
