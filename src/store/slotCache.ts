@@ -40,7 +40,10 @@ export function bucketSums(slots: Float64Array, first = 0, last = slots.length /
 
 /** Reads bucket rows for the cache. */
 export interface SlotReader {
-  /** Writes the sums of slots [from, to) of one series into `into`, slot `base` at index 0 (FIELDS numbers each). */
+  /**
+   * Writes the sums of slots [from, to) of one series into `into`, slot `base` at index 0, `stride` numbers
+   * each: FIELDS, or without a threshold COUNTED_FIELDS (total and errors).
+   */
   slots(
     table: 'minute' | 'hour',
     seriesId: number,
@@ -49,6 +52,7 @@ export interface SlotReader {
     thresholdUs: number | undefined,
     into: Float64Array,
     base: number,
+    stride: number,
   ): void;
   /** Adds total and errors of hours [from, to) of one series into into[0] and into[1]. */
   countHours(seriesId: number, from: number, to: number, into: Float64Array): void;
@@ -73,7 +77,7 @@ interface Entry {
   usedIn: number;
 }
 
-/** The minute sums of one hour (60 × FIELDS), read from minute `readFrom` of the hour on. */
+/** The minute sums of one hour (60 slots of FIELDS, or COUNTED_FIELDS without a threshold), read from minute `readFrom` of the hour on. */
 interface MinuteHour {
   sums: Float64Array;
   readFrom: number;
@@ -91,12 +95,25 @@ const MINUTE_HOURS_KEPT = 48;
 /** Hour ranges kept per series: an SLO window and the burn-rate windows of a few SLOs on the same series. */
 const RANGES_KEPT = 32;
 
-/** Adds slots [first, last) of `data` into `into`, field by field. */
-function addSlots(data: Float64Array, first: number, last: number, into: Float64Array): void {
-  for (let at = first * FIELDS, stop = last * FIELDS; at < stop; at += FIELDS) {
-    for (let f = 0; f < FIELDS; f++) into[f]! += data[at + f]!;
+/** Adds slots [first, last) of `data` (`stride` fields a slot) into `into`, field by field. */
+function addSlots(
+  data: Float64Array,
+  first: number,
+  last: number,
+  into: Float64Array,
+  stride = FIELDS,
+): void {
+  for (let at = first * stride, stop = last * stride; at < stop; at += stride) {
+    for (let f = 0; f < stride; f++) into[f]! += data[at + f]!;
   }
 }
+
+/**
+ * Fields a minute the cache keeps without a threshold: total and errors, the rest being zero. Minute sums are
+ * most of what it holds (docs/benchmarks.md, cost curves).
+ */
+export const COUNTED_FIELDS = 2;
+const strideOf = (thresholdUs: number | undefined) => (thresholdUs === undefined ? COUNTED_FIELDS : FIELDS);
 
 /** Moves `key` to the most recently used end of `map`, dropping the least recently used beyond `kept`. */
 function use<K, V>(map: Map<K, V>, key: K, value: V, kept: number): void {
@@ -190,7 +207,7 @@ export class SlotCache {
       if (hour < entry.hourBase || hour >= end) continue;
       const at = (hour - entry.hourBase) * FIELDS;
       entry.hours.fill(0, at, at + FIELDS);
-      this.reader.slots('hour', seriesId, hour, hour + 1, thresholdUs, entry.hours, entry.hourBase);
+      this.reader.slots('hour', seriesId, hour, hour + 1, thresholdUs, entry.hours, entry.hourBase, FIELDS);
     }
     entry.dirty.clear();
   }
@@ -265,7 +282,7 @@ export class SlotCache {
     const hours = new Float64Array((end - base) * FIELDS);
     const keptFrom = Math.max(entry.hourBase, base);
     const read = (from: number, to: number) =>
-      this.reader.slots('hour', seriesId, from, to, thresholdUs, hours, base);
+      this.reader.slots('hour', seriesId, from, to, thresholdUs, hours, base, FIELDS);
     if (keptFrom < oldEnd) {
       hours.set(entry.hours.subarray((keptFrom - entry.hourBase) * FIELDS), (keptFrom - base) * FIELDS);
       if (base < entry.hourBase) read(base, entry.hourBase);
@@ -285,10 +302,11 @@ export class SlotCache {
   ): void {
     const entry = this.entry(seriesId, thresholdUs, Math.floor(from / 60));
     this.refresh(entry, seriesId, thresholdUs);
+    const stride = strideOf(thresholdUs);
     for (let hour = Math.floor(from / 60); hour * 60 < to; hour++) {
       const first = Math.max(from, hour * 60) - hour * 60;
       const minutes = entry.minutes.get(hour) ?? {
-        sums: new Float64Array(60 * FIELDS),
+        sums: new Float64Array(60 * stride),
         readFrom: 60,
         usedIn: this.pass,
       };
@@ -304,11 +322,12 @@ export class SlotCache {
           thresholdUs,
           minutes.sums,
           at,
+          stride,
         );
         minutes.readFrom = first;
       }
       use(entry.minutes, hour, minutes, MINUTE_HOURS_KEPT);
-      addSlots(minutes.sums, first, Math.min(to, hour * 60 + 60) - hour * 60, into);
+      addSlots(minutes.sums, first, Math.min(to, hour * 60 + 60) - hour * 60, into, stride);
     }
   }
 }

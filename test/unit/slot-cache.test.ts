@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { FIELDS, SlotCache } from '../../src/store/slotCache.js';
+import { COUNTED_FIELDS, FIELDS, SlotCache } from '../../src/store/slotCache.js';
 
 /** A reader whose every minute holds one request: the sums say how many minutes a window covered. */
 function countingReader() {
   const reads = { minutes: 0 };
   const cache = new SlotCache({
-    slots: (_table, _series, from, to, _threshold, into, base) => {
+    slots: (_table, _series, from, to, _threshold, into, base, stride) => {
       reads.minutes += to - from;
-      for (let slot = from; slot < to; slot++) into[(slot - base) * FIELDS] = 1;
+      for (let slot = from; slot < to; slot++) into[(slot - base) * stride] = 1;
     },
     countHours: () => {},
   });
@@ -41,6 +41,28 @@ describe('slot cache', () => {
     }
     // Still a cache: each minute read about once, not once a tick (600 ticks × ~90 minutes × 3 series).
     expect(reads.minutes).toBeLessThan(3 * (600 + 2 * 60 * 11));
+  });
+
+  it('keeps two fields a minute for counts (total, errors) and all of them for a latency threshold', () => {
+    const seen: number[] = [];
+    const cache = new SlotCache({
+      slots: (_table, _series, from, to, _threshold, into, base, stride) => {
+        seen.push(into.length / 60, stride);
+        for (let slot = from; slot < to; slot++) {
+          into[(slot - base) * stride] = 3;
+          into[(slot - base) * stride + 1] = 1;
+          if (stride === FIELDS) into[(slot - base) * stride + 3] = 2;
+        }
+      },
+      countHours: () => {},
+    });
+    const counted = new Float64Array(FIELDS);
+    cache.addMinutes(1, undefined, 600, 610, counted);
+    expect([...counted]).toEqual([30, 10, 0, 0, 0, 0]);
+    const latency = new Float64Array(FIELDS);
+    cache.addMinutes(1, 250_000, 600, 610, latency);
+    expect([...latency]).toEqual([30, 10, 0, 20, 0, 0]);
+    expect(seen).toEqual([COUNTED_FIELDS, COUNTED_FIELDS, FIELDS, FIELDS]);
   });
 
   it('drops the series no read asked for since the last sweep', () => {
