@@ -19,18 +19,23 @@
  *   npm run bench -- curves
  *   BENCH_CURVES_SLOS=100,1000 BENCH_CURVES_SERIES=1000,10000 BENCH_CURVES_GATE_SECONDS=10 BENCH_ROUNDS=2 npm run bench -- curves
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MINUTE_RETENTION_DAYS } from '../src/config/config.js';
 import { loadDefinitions } from '../src/definitions/load.js';
 import { SloRegistry } from '../src/definitions/registry.js';
+import type { SloDefinition } from '../src/model/slo.js';
 import { SloEvaluator } from '../src/schedule/scheduler.js';
 import { StoreCounts } from '../src/sources/store/counts.js';
 import { BucketStore } from '../src/store/buckets.js';
 import { openDatabase } from '../src/store/database.js';
 import { StatusStore } from '../src/store/statuses.js';
+import { freePort } from '../test/helpers/ports.js';
+import { stopChild } from '../test/helpers/process.js';
 import { SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
+import { waitFor } from '../test/helpers/wait.js';
 import { drawCurves } from './curvesChart.js';
 import { buildDatabase, type CurvePoint, expectedSli, serviceOf, writeDefinitions } from './curvesData.js';
 import { growthSteps } from './curvesMath.js';
@@ -85,6 +90,8 @@ export interface PointResult extends CurvePoint {
   peakRssMb: number;
   rssMb: number;
   gateP99Ms: number;
+  /** The bare fastify route's p99, paced in the same window. */
+  bareP99Ms: number;
   gateMaxMs: number;
   gateSendLagMs: number;
   overviewMs: number;
@@ -100,15 +107,18 @@ async function evaluationMetric(url: string): Promise<{ count: number; sum: numb
 }
 
 /** In process: the store opened afresh and every SLO evaluated at `atMs` (first), then again (warm). */
-function evaluateInProcess(dbPath: string, definitionsPath: string, atMs: number, point: CurvePoint) {
-  const loaded = loadDefinitions([definitionsPath]);
-  if (loaded.errors.length > 0) throw new Error(`definitions: ${loaded.errors[0]!.message}`);
+function evaluateInProcess(
+  dbPath: string,
+  definitions: readonly SloDefinition[],
+  atMs: number,
+  point: CurvePoint,
+) {
   const db = openDatabase(dbPath);
   try {
     const evaluator = new SloEvaluator(
       new StoreCounts(new BucketStore(db, MINUTE_RETENTION_DAYS)),
       new StatusStore(db),
-      { registry: new SloRegistry(loaded.definitions) },
+      { registry: new SloRegistry(definitions) },
       INTERVAL_S * 1000,
     );
     const timed = () => {
@@ -131,6 +141,22 @@ function evaluateInProcess(dbPath: string, definitionsPath: string, atMs: number
   }
 }
 
+/** bench/gate.bench.ts's bare fastify route in a process of its own. */
+async function startBareServer(): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'gate.bench.ts'), '--bare-server', String(port)],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const url = `http://127.0.0.1:${port}/bare`;
+  await waitFor('the bare fastify route', async () => {
+    if (child.exitCode !== null) throw new Error(`bare server exited with ${child.exitCode}`);
+    return (await fetch(url).catch(() => undefined))?.ok;
+  });
+  return { url, child };
+}
+
 /** Resolves at the wall time `atMs`. */
 const until = (atMs: number) => new Promise((done) => setTimeout(done, Math.max(0, atMs - Date.now())));
 
@@ -138,10 +164,12 @@ async function measureService(dir: string, dbPath: string, definitionsPath: stri
   // The per-client limit would refuse a load test from one address (as in bench/gate.bench.ts).
   const config = join(dir, 'sloguard.yaml');
   writeFileSync(config, 'rateLimits: { gatePerMinute: 10000000 }\n');
+  const bareServer = await startBareServer();
   const started = performance.now();
   const service = await SloguardProcess.start({
     definitions: definitionsPath,
     databasePath: dbPath,
+    readyTimeoutMs: 300_000,
     env: {
       ...AS_IN_PRODUCTION,
       SLOGUARD_CONFIG: config,
@@ -154,8 +182,17 @@ async function measureService(dir: string, dbPath: string, definitionsPath: stri
   try {
     const readyMs = performance.now() - started;
     const evaluatorStartedMs = Date.now();
-    const first = await evaluationMetric(service.url);
-    if (first.count !== 1) throw new Error(`expected one evaluation at readiness, saw ${first.count}`);
+    // The first evaluation: at readiness, or soon after where the service answers from stored statuses first.
+    let first = { count: 0, sum: 0 };
+    await waitFor(
+      'the first evaluation',
+      async () => {
+        first = await evaluationMetric(service.url);
+        return first.count >= 1;
+      },
+      { timeoutMs: 120_000, intervalMs: 100 },
+    );
+    if (first.count !== 1) throw new Error(`expected the first evaluation alone, saw ${first.count}`);
     // The overview API: one page of 100 sorted by remaining budget.
     const overview: number[] = [];
     for (let call = 0; call < OVERVIEW_CALLS; call++) {
@@ -174,11 +211,18 @@ async function measureService(dir: string, dbPath: string, definitionsPath: stri
     await until(tickAt - intervalMs / 3);
     const before = await evaluationMetric(service.url);
     const gateUrl = `${service.url}/api/v1/gate?service=${serviceOf(point, 0)}&environment=production`;
-    const gate = await pacedLoad(gateUrl, GATE_RATE, GATE_SECONDS);
+    // The baseline, paced in the same window: a bare fastify route in its own process (bench/gate.bench.ts's),
+    // so a stall of this shared machine shows on both sides and a stall of sloguard's own on one.
+    const [gate, bare] = await Promise.all([
+      pacedLoad(gateUrl, GATE_RATE, GATE_SECONDS),
+      pacedLoad(bareServer.url, GATE_RATE, GATE_SECONDS),
+    ]);
     if (gate.non2xx > 0 || gate.errors > 0) {
       const answer = (await (await fetch(gateUrl)).text()).slice(0, 500);
       throw new Error(`gate: ${gate.non2xx} non-2xx answers, ${gate.errors} errors: ${answer}`);
     }
+    if (bare.non2xx > 0 || bare.errors > 0)
+      throw new Error(`bare route: ${bare.non2xx + bare.errors} failed`);
     const after = await evaluationMetric(service.url);
     const ticks = after.count - before.count;
     if (GATE_SECONDS >= INTERVAL_S && ticks < 1)
@@ -191,6 +235,7 @@ async function measureService(dir: string, dbPath: string, definitionsPath: stri
       serviceTickMs: ticks > 0 ? [((after.sum - before.sum) * 1000) / ticks] : [],
       overviewMs: median(overview),
       gateP99Ms: quantile(gate.latenciesMs, 0.99),
+      bareP99Ms: quantile(bare.latenciesMs, 0.99),
       gateMaxMs: gate.latenciesMs.at(-1)!,
       gateSendLagMs: gate.sendLagMs,
       peakRssMb: (kb('VmHWM') * 1024) / 1e6,
@@ -198,6 +243,7 @@ async function measureService(dir: string, dbPath: string, definitionsPath: stri
     };
   } finally {
     await service.cleanup();
+    await stopChild(bareServer.child);
   }
 }
 
@@ -218,8 +264,10 @@ async function measurePoint(point: CurvePoint): Promise<PointResult> {
     const load: number[] = [];
     const evalFirstMs: number[] = [];
     const evalWarmMs: number[] = [];
+    const loaded = loadDefinitions([definitionsPath]);
+    if (loaded.errors.length > 0) throw new Error(`definitions: ${loaded.errors[0]!.message}`);
     for (let round = 0; round < ROUNDS; round++) {
-      const ran = evaluateInProcess(dbPath, definitionsPath, endMinute * 60_000, point);
+      const ran = evaluateInProcess(dbPath, loaded.definitions, endMinute * 60_000, point);
       evalFirstMs.push(ran.firstMs);
       evalWarmMs.push(ran.warmMs);
       load.push(loadNow());
@@ -251,7 +299,7 @@ for (const point of points.values()) {
   const result = await measurePoint(point);
   results.set(key(point), result);
   process.stdout.write(
-    `  service: ready in ${formatNumber(result.readyMs)} ms, first tick ${formatNumber(result.serviceFirstMs)} ms; gate p99 ${formatNumber(result.gateP99Ms)} ms (max ${formatNumber(result.gateMaxMs)}, client send lag ${formatNumber(result.gateSendLagMs)}) at ${GATE_RATE}/s over ${GATE_SECONDS} s, its tick ${result.serviceTickMs.map(formatNumber).join(', ') || '-'} ms; overview ${formatNumber(result.overviewMs)} ms; RSS ${formatNumber(result.rssMb)} MB (peak ${formatNumber(result.peakRssMb)})\n`,
+    `  service: ready in ${formatNumber(result.readyMs)} ms, first tick ${formatNumber(result.serviceFirstMs)} ms; gate p99 ${formatNumber(result.gateP99Ms)} ms against bare fastify's ${formatNumber(result.bareP99Ms)} ms (gate max ${formatNumber(result.gateMaxMs)}, client send lag ${formatNumber(result.gateSendLagMs)}) at ${GATE_RATE}/s over ${GATE_SECONDS} s, its tick ${result.serviceTickMs.map(formatNumber).join(', ') || '-'} ms; overview ${formatNumber(result.overviewMs)} ms; RSS ${formatNumber(result.rssMb)} MB (peak ${formatNumber(result.peakRssMb)})\n`,
   );
 }
 
@@ -281,6 +329,8 @@ const METRICS: readonly Metric[] = [
   { name: 'peak RSS (service)', unit: 'MB', of: (r) => r.peakRssMb, target: 400 },
   { name: 'database', unit: 'MB', of: (r) => r.dbMb, target: 1000 },
   { name: 'gate p99 (paced)', unit: 'ms', of: (r) => r.gateP99Ms },
+  { name: 'bare fastify p99, same window', unit: 'ms', of: (r) => r.bareP99Ms },
+  { name: 'gate p99 ÷ bare p99, same window', unit: '×', of: (r) => r.gateP99Ms / r.bareP99Ms },
   { name: 'overview API, page of 100 by budget', unit: 'ms', of: (r) => r.overviewMs },
 ];
 
@@ -337,6 +387,7 @@ const figures = {
     ]),
   ),
 };
+mkdirSync(OUT, { recursive: true });
 writeFileSync(join(OUT, 'curves.json'), `${JSON.stringify(figures, null, 2)}\n`);
 const charts = await drawCurves(join(OUT, 'curves.json'), OUT);
 process.stdout.write(`\ncharts: ${charts.join(', ')}\n`);

@@ -160,6 +160,11 @@ export class BucketStore {
     }
   }
 
+  /** Drops from the read cache what no read asked for since the last call (once a tick: see SlotCache.sweep). */
+  forgetUnread(): void {
+    this.cache.sweep();
+  }
+
   /** Writes a batch in one transaction; when it returns the data is committed, when it throws nothing is. */
   readonly commit: (batch: BucketBatch) => void;
 
@@ -302,15 +307,18 @@ export class BucketStore {
     const one = seriesIds.length > 1 ? new Float64Array(sums.length) : sums;
     for (const seriesId of seriesIds) {
       if (one !== sums) one.fill(0);
-      this.loadSlots(table, seriesId, from, to, thresholdUs, one, from);
+      this.loadSlots(table, seriesId, from, to, thresholdUs, one, from, FIELDS);
       if (one !== sums) for (let i = 0; i < sums.length; i++) sums[i]! += one[i]!;
     }
     return sums;
   }
 
-  /** Writes the sums of slots [from, to) of one series into a cache array (slot `base` at index 0). */
+  /**
+   * Writes the sums of slots [from, to) of one series into a cache array (slot `base` at index 0, `stride`
+   * numbers a slot; with a threshold always FIELDS).
+   */
   private loadSlots(
-    ...[table, seriesId, from, to, thresholdUs, into, base]: Parameters<SlotReader['slots']>
+    ...[table, seriesId, from, to, thresholdUs, into, base, stride]: Parameters<SlotReader['slots']>
   ): void {
     const statements = this.statements[table];
     if (thresholdUs !== undefined) {
@@ -319,8 +327,8 @@ export class BucketStore {
       return;
     }
     for (const [slot, total, errors] of statements.slotSums.all(seriesId, from, to)) {
-      into[(slot - base) * FIELDS] = total;
-      into[(slot - base) * FIELDS + 1] = errors;
+      into[(slot - base) * stride] = total;
+      into[(slot - base) * stride + 1] = errors;
     }
   }
 

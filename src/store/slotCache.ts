@@ -40,7 +40,10 @@ export function bucketSums(slots: Float64Array, first = 0, last = slots.length /
 
 /** Reads bucket rows for the cache. */
 export interface SlotReader {
-  /** Writes the sums of slots [from, to) of one series into `into`, slot `base` at index 0 (FIELDS numbers each). */
+  /**
+   * Writes the sums of slots [from, to) of one series into `into`, slot `base` at index 0, `stride` numbers
+   * each: FIELDS, or without a threshold COUNTED_FIELDS (total and errors).
+   */
   slots(
     table: 'minute' | 'hour',
     seriesId: number,
@@ -49,6 +52,7 @@ export interface SlotReader {
     thresholdUs: number | undefined,
     into: Float64Array,
     base: number,
+    stride: number,
   ): void;
   /** Adds total and errors of hours [from, to) of one series into into[0] and into[1]. */
   countHours(seriesId: number, from: number, to: number, into: Float64Array): void;
@@ -69,30 +73,47 @@ interface Entry {
   minutes: Map<number, MinuteHour>;
   /** Hours written since they were read. */
   dirty: Set<number>;
+  /** The read pass that last asked for this series and threshold. */
+  usedIn: number;
 }
 
-/** The minute sums of one hour (60 × FIELDS), read from minute `readFrom` of the hour on. */
+/** The minute sums of one hour (60 slots of FIELDS, or COUNTED_FIELDS without a threshold), read from minute `readFrom` of the hour on. */
 interface MinuteHour {
   sums: Float64Array;
   readFrom: number;
+  usedIn: number;
 }
 
 interface HourRange {
   from: number;
   to: number;
   sums: Float64Array;
+  usedIn: number;
 }
 
 const MINUTE_HOURS_KEPT = 48;
 /** Hour ranges kept per series: an SLO window and the burn-rate windows of a few SLOs on the same series. */
 const RANGES_KEPT = 32;
 
-/** Adds slots [first, last) of `data` into `into`, field by field. */
-function addSlots(data: Float64Array, first: number, last: number, into: Float64Array): void {
-  for (let at = first * FIELDS, stop = last * FIELDS; at < stop; at += FIELDS) {
-    for (let f = 0; f < FIELDS; f++) into[f]! += data[at + f]!;
+/** Adds slots [first, last) of `data` (`stride` fields a slot) into `into`, field by field. */
+function addSlots(
+  data: Float64Array,
+  first: number,
+  last: number,
+  into: Float64Array,
+  stride = FIELDS,
+): void {
+  for (let at = first * stride, stop = last * stride; at < stop; at += stride) {
+    for (let f = 0; f < stride; f++) into[f]! += data[at + f]!;
   }
 }
+
+/**
+ * Fields a minute the cache keeps without a threshold: total and errors, the rest being zero. Minute sums are
+ * most of what it holds (docs/benchmarks.md, cost curves).
+ */
+export const COUNTED_FIELDS = 2;
+const strideOf = (thresholdUs: number | undefined) => (thresholdUs === undefined ? COUNTED_FIELDS : FIELDS);
 
 /** Moves `key` to the most recently used end of `map`, dropping the least recently used beyond `kept`. */
 function use<K, V>(map: Map<K, V>, key: K, value: V, kept: number): void {
@@ -105,6 +126,8 @@ const SPARE_HOURS = 24;
 
 export class SlotCache {
   private readonly entries = new Map<number, Map<string, Entry>>();
+  /** Sweeps so far: what is read is marked with it, and what the next sweep finds unmarked goes. */
+  private pass = 0;
 
   constructor(private readonly reader: SlotReader) {}
 
@@ -115,6 +138,37 @@ export class SlotCache {
 
   clear(): void {
     this.entries.clear();
+  }
+
+  /** Hours of minute sums held, over every series and threshold (what the sweep bounds). */
+  minuteHoursHeld(): number {
+    let held = 0;
+    for (const bySeries of this.entries.values())
+      for (const entry of bySeries.values()) held += entry.minutes.size;
+    return held;
+  }
+
+  /**
+   * Drops what no read asked for since the last sweep (called once a tick, so what a whole evaluation did not
+   * ask for). Window edges only move forward, so a minute hour an edge has left or a range a window has moved
+   * past is not asked for again; kept until the least recently used fell out, they held up to 48 hours of
+   * minutes per series, about 1.4 GB at 10,000 series (docs/benchmarks.md, cost curves). Series no SLO reads
+   * any more go whole.
+   */
+  sweep(): void {
+    for (const [seriesId, bySeries] of this.entries) {
+      for (const [key, entry] of bySeries) {
+        if (entry.usedIn !== this.pass) {
+          bySeries.delete(key);
+          continue;
+        }
+        for (const [hour, minutes] of entry.minutes)
+          if (minutes.usedIn !== this.pass) entry.minutes.delete(hour);
+        for (const [range, sums] of entry.ranges) if (sums.usedIn !== this.pass) entry.ranges.delete(range);
+      }
+      if (bySeries.size === 0) this.entries.delete(seriesId);
+    }
+    this.pass++;
   }
 
   private entry(seriesId: number, thresholdUs: number | undefined, fromHour: number): Entry {
@@ -133,9 +187,11 @@ export class SlotCache {
         ranges: new Map(),
         minutes: new Map(),
         dirty: new Set(),
+        usedIn: this.pass,
       };
       bySeries.set(key, entry);
     }
+    entry.usedIn = this.pass;
     return entry;
   }
 
@@ -151,7 +207,7 @@ export class SlotCache {
       if (hour < entry.hourBase || hour >= end) continue;
       const at = (hour - entry.hourBase) * FIELDS;
       entry.hours.fill(0, at, at + FIELDS);
-      this.reader.slots('hour', seriesId, hour, hour + 1, thresholdUs, entry.hours, entry.hourBase);
+      this.reader.slots('hour', seriesId, hour, hour + 1, thresholdUs, entry.hours, entry.hourBase, FIELDS);
     }
     entry.dirty.clear();
   }
@@ -184,9 +240,10 @@ export class SlotCache {
     const key = `${from}:${to}`;
     let range = entry.ranges.get(key);
     if (!range) {
-      range = { from, to, sums: new Float64Array(FIELDS) };
+      range = { from, to, sums: new Float64Array(FIELDS), usedIn: this.pass };
       this.reader.countHours(seriesId, from, to, range.sums);
     }
+    range.usedIn = this.pass;
     use(entry.ranges, key, range, RANGES_KEPT);
     addSlots(range.sums, 0, 1, into);
   }
@@ -225,7 +282,7 @@ export class SlotCache {
     const hours = new Float64Array((end - base) * FIELDS);
     const keptFrom = Math.max(entry.hourBase, base);
     const read = (from: number, to: number) =>
-      this.reader.slots('hour', seriesId, from, to, thresholdUs, hours, base);
+      this.reader.slots('hour', seriesId, from, to, thresholdUs, hours, base, FIELDS);
     if (keptFrom < oldEnd) {
       hours.set(entry.hours.subarray((keptFrom - entry.hourBase) * FIELDS), (keptFrom - base) * FIELDS);
       if (base < entry.hourBase) read(base, entry.hourBase);
@@ -245,9 +302,15 @@ export class SlotCache {
   ): void {
     const entry = this.entry(seriesId, thresholdUs, Math.floor(from / 60));
     this.refresh(entry, seriesId, thresholdUs);
+    const stride = strideOf(thresholdUs);
     for (let hour = Math.floor(from / 60); hour * 60 < to; hour++) {
       const first = Math.max(from, hour * 60) - hour * 60;
-      const minutes = entry.minutes.get(hour) ?? { sums: new Float64Array(60 * FIELDS), readFrom: 60 };
+      const minutes = entry.minutes.get(hour) ?? {
+        sums: new Float64Array(60 * stride),
+        readFrom: 60,
+        usedIn: this.pass,
+      };
+      minutes.usedIn = this.pass;
       // Window edges move forward: the minutes before the earliest asked for are read only when asked for.
       if (first < minutes.readFrom) {
         const at = hour * 60;
@@ -259,11 +322,12 @@ export class SlotCache {
           thresholdUs,
           minutes.sums,
           at,
+          stride,
         );
         minutes.readFrom = first;
       }
       use(entry.minutes, hour, minutes, MINUTE_HOURS_KEPT);
-      addSlots(minutes.sums, first, Math.min(to, hour * 60 + 60) - hour * 60, into);
+      addSlots(minutes.sums, first, Math.min(to, hour * 60 + 60) - hour * 60, into, stride);
     }
   }
 }

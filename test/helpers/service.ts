@@ -26,6 +26,8 @@ export interface ServiceOptions {
   definitions?: string;
   /** Extra SLOGUARD_* variables. */
   env?: Record<string, string>;
+  /** How long a start may take (default 20 s; a benchmark's 10,000 SLOs on a loaded machine take longer). */
+  readyTimeoutMs?: number;
   /** Reuse a database file (restart tests). */
   databasePath?: string;
   /** The `sloguard` executable to run (default: this checkout's dist/ under this node). */
@@ -45,6 +47,7 @@ export class SloguardProcess {
   readonly logs: string[] = [];
   url = '';
   port = 0;
+  readyTimeoutMs = 20_000;
 
   private constructor(
     readonly databasePath: string,
@@ -66,6 +69,7 @@ export class SloguardProcess {
       dir,
       options.command ? [options.command] : [process.execPath, CLI],
     );
+    service.readyTimeoutMs = options.readyTimeoutMs ?? service.readyTimeoutMs;
     await service.restart(options.until);
     return service;
   }
@@ -105,7 +109,7 @@ export class SloguardProcess {
           const body = (await readyz.json()) as { statuses?: string };
           return readyz.ok && (until === 'ready' || body.statuses === 'evaluated');
         },
-        { timeoutMs: 20_000 },
+        { timeoutMs: this.readyTimeoutMs },
       );
     } catch (error) {
       // A start that never got ready leaves no process behind (the caller has no handle to stop it).

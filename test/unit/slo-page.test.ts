@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sloPage } from '../../src/evaluate/sloPage.js';
+import { SloPages, sloPage } from '../../src/evaluate/sloPage.js';
 import type { SloState, SloStatus } from '../../src/model/status.js';
 
 /** Only the fields the overview filters and sorts by; the rest do not matter to the paging math. */
@@ -95,5 +95,45 @@ describe('sloPage', () => {
     expect(page.total).toBe(many.filter((s) => s.name.includes('slo1')).length);
     console.log(`sloPage over 10,000 statuses: ${ms.toFixed(1)} ms`);
     expect(ms).toBeLessThan(1000);
+  });
+
+  it("sorts a tick's statuses once for every page asked of them, and again once the next tick replaces them", () => {
+    let budgetReads = 0;
+    const counted = (statuses: readonly SloStatus[]) =>
+      statuses.map((s) => {
+        const copy = { ...s };
+        Object.defineProperty(copy, 'budget', {
+          get: () => {
+            budgetReads++;
+            return s.budget;
+          },
+        });
+        return copy;
+      });
+    const pages = new SloPages();
+    const tick = counted(STATUSES);
+    expect(names(pages.page(tick, { sort: 'budget', limit: 2 }))).toEqual([
+      'home-availability',
+      'checkout-availability',
+    ]);
+    const readsForOneSort = budgetReads;
+    expect(readsForOneSort).toBe(STATUSES.length);
+    // The same statuses in a new list (the evaluator hands out a fresh array per request): no second sort.
+    const next = pages.page([...tick], { sort: 'budget', offset: 2, limit: 2, service: 'home' });
+    expect(names(next)).toEqual([]);
+    expect(pages.page([...tick], { sort: 'budget', offset: 2, limit: 2 }).slos.map((s) => s.name)).toEqual([
+      'checkout-latency',
+      'home-latency',
+    ]);
+    expect(budgetReads).toBe(readsForOneSort);
+    // The next tick: checkout-latency's budget is now the lowest, and the order follows.
+    const later = counted(
+      STATUSES.map((s) =>
+        s.name === 'checkout-latency' ? { ...s, budget: { ...s.budget, remainingRatio: -1 } } : s,
+      ),
+    );
+    expect(names(pages.page(later, { sort: 'budget', limit: 1 }))).toEqual(['checkout-latency']);
+    expect(budgetReads).toBe(2 * readsForOneSort);
+    expect(pages.page(later, { sort: 'budget', order: 'desc' }).states).toEqual(sloPage(later, {}).states);
   });
 });

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { sloPage } from '../../evaluate/sloPage.js';
+import { SloPages } from '../../evaluate/sloPage.js';
 import type { SloEvaluator } from '../../schedule/scheduler.js';
 import { HttpError } from '../errors.js';
 import { SloList, SloListQuery, SloOne } from '../schemas/slos.js';
@@ -8,11 +8,12 @@ import { statusView } from '../views.js';
 
 /** The latest SloStatus of every SLO (or a filtered, sorted page of them), and of one. */
 const slos: FastifyPluginAsyncTypebox<{ evaluator: SloEvaluator }> = async (app, { evaluator }) => {
+  const pages = new SloPages();
   app.get(
     '/api/v1/slos',
     { config: { access: 'read' }, schema: { querystring: SloListQuery, response: SloList } },
     async (request) => {
-      const page = sloPage(evaluator.current(), request.query);
+      const page = pages.page(evaluator.current(), request.query);
       return { ...page, slos: page.slos.map((status) => statusView(status, evaluator.isStale(status))) };
     },
   );

@@ -153,8 +153,13 @@ export class StoreCounts implements CountsSource {
     return true;
   }
 
-  /** Nothing to fetch ahead: the buckets are read during the evaluation itself. */
-  async refresh(): Promise<void> {}
+  /**
+   * Nothing to fetch ahead (the buckets are read during the evaluation itself); once a tick, the read cache
+   * lets go of what the last tick did not read.
+   */
+  async refresh(): Promise<void> {
+    this.buckets.forgetUnread();
+  }
 
   read(definition: SloDefinition, nowMs: number, corrections: readonly Correction[]): EvaluationInput {
     return storeInput(
