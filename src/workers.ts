@@ -27,6 +27,15 @@ export function startWorker(entry: URL, options: WorkerOptions = {}): Worker {
   return new Worker(bootstrap, { ...options, eval: true });
 }
 
+/**
+ * The thread holding a request stopped (crashed, ran out of memory, was terminated) before answering. The
+ * request did nothing the caller can see, and the pool has started a thread in its place: the request may be
+ * sent again.
+ */
+export class WorkerLost extends Error {
+  override name = 'WorkerLost';
+}
+
 /** Nice value of background threads: CFS then gives the event loop about ten times their share. */
 const BACKGROUND_NICE = 10;
 
@@ -84,8 +93,8 @@ export class WorkerPool<Request, Answer> {
       const at = this.threads.indexOf(thread);
       if (at >= 0 && !this.closed) this.threads[at] = this.spawn();
     };
-    thread.worker.once('error', died);
-    thread.worker.once('exit', (code) => died(new Error(`worker thread exited with code ${code}`)));
+    thread.worker.once('error', (error) => died(new WorkerLost(`worker thread failed: ${error.message}`)));
+    thread.worker.once('exit', (code) => died(new WorkerLost(`worker thread exited with code ${code}`)));
     return thread;
   }
 

@@ -4,6 +4,7 @@ import type { IngestPipeline } from '../../ingest/pipeline.js';
 import type { SpanDecoder } from '../../ingest/zipkin/decoder.js';
 import type { SpanSummary } from '../../ingest/zipkin/observe.js';
 import { SpansRejected } from '../../ingest/zipkin/span.js';
+import { WorkerLost } from '../../workers.js';
 import { isGzip, takeRawBodies } from '../body.js';
 import { HttpError } from '../errors.js';
 import { IngestErrors, SpansIngested } from '../schemas/ingest.js';
@@ -46,6 +47,16 @@ const spans: FastifyPluginAsync<SpanIngestParts> = async (app, { config, pipelin
       } catch (error) {
         if (error instanceof SpansRejected)
           throw new HttpError(error.status, error.code, error.message, error.path);
+        // Nothing of the batch was counted and a new thread has started: the reporter may send it again.
+        if (error instanceof WorkerLost) {
+          throw new HttpError(
+            503,
+            'parser_restarted',
+            `the thread parsing this batch stopped (${error.message}); nothing of it was stored, send it again`,
+            undefined,
+            { 'retry-after': '1' },
+          );
+        }
         throw error;
       }
       await submitBatch(pipeline, batch);

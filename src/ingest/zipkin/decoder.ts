@@ -30,17 +30,15 @@ export class SpanDecoder {
     setup: SpanDecodeSetup,
     /** Parsing threads; none parses every batch on the event loop. */
     private readonly threads = THREADS_BY_DEFAULT ? Math.min(4, availableParallelism()) : 0,
+    /** The threads' entry module (tests start one that can fail on cue). */
+    private readonly entry = new URL('./decodeWorker.js', import.meta.url),
   ) {
     this.pool = this.newPool(setup);
   }
 
   private newPool(setup: SpanDecodeSetup) {
     return this.threads > 0
-      ? new WorkerPool<SpanDecodeRequest, SpanDecodeAnswer>(
-          new URL('./decodeWorker.js', import.meta.url),
-          this.threads,
-          setup,
-        )
+      ? new WorkerPool<SpanDecodeRequest, SpanDecodeAnswer>(this.entry, this.threads, setup)
       : undefined;
   }
 
@@ -55,8 +53,10 @@ export class SpanDecoder {
   }
 
   /**
-   * Adds the body's spans to `batch`; throws SpansRejected when Zipkin would refuse the batch. A gzip'ed
-   * body (inflated within `gzipLimit` bytes) always goes to a thread: however small, it may inflate to a lot.
+   * Adds the body's spans to `batch`; throws SpansRejected when Zipkin would refuse the batch, WorkerLost when
+   * the thread parsing it stopped first (nothing of the batch is counted; a new thread takes its place). A
+   * gzip'ed body (inflated within `gzipLimit` bytes) always goes to a thread: however small, it may inflate to
+   * a lot.
    */
   async decode(
     body: Buffer,
