@@ -83,8 +83,9 @@ export interface GateService {
  * `sloguard serve` as in production (its default log level, answers not checked against their schemas), the
  * per-client rate limits lifted (they would refuse a load test from one address), with spans ingested until
  * the gate decides on them (before the first evaluation it answers for missing data, not a 2xx).
+ * `command` (BENCH_GATE_COMMAND) runs another build, e.g. an older commit's, for a before/after figure.
  */
-export async function startGateService(command?: string): Promise<GateService> {
+export async function startGateService(command = process.env.BENCH_GATE_COMMAND): Promise<GateService> {
   const dir = tempDir('sloguard-bench-gate-');
   dir.file(
     'web.yaml',
