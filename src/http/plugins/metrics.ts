@@ -53,7 +53,8 @@ export default fp<{ metrics: SloguardMetrics }>(
     };
     app.addHook('onRoute', (route: RouteOptions) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
-      if (route.url === undefined || !(route.url in INGEST_ROUTES) || !methods.includes('POST')) return;
+      if (route.url === undefined || !Object.hasOwn(INGEST_ROUTES, route.url) || !methods.includes('POST'))
+        return;
       addRouteHook(route, 'preSerialization', count);
     });
 
