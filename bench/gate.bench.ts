@@ -1,7 +1,8 @@
 /**
  * Deploy gate latency: `GET /api/v1/gate` of a real `sloguard serve` at a constant arrival rate (1,000
  * requests/s, open loop, latency from each request's due time: coordinated omission corrected, bench/paced.ts),
- * against a bare fastify route in its own process at the same rate in the same round, while Zipkin spans are
+ * against bare fastify (bench/bareFastify.mjs: default settings, one JSON route answering the gate's own answer,
+ * run by plain node) in its own process at the same rate in the same round by the same client, while Zipkin spans are
  * posted to sloguard at 50,000 spans/s (100 batches of 500 per second, from a third process), and again
  * without the span load. sloguard's /healthz under the same load shows what the gate adds to the process's
  * own floor. Targets take turns in each round and the p99 ratio is taken within the round.
@@ -10,33 +11,26 @@
  *   BENCH_ROUNDS=2 BENCH_ROUND_SECONDS=3 npm run bench -- gate
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import autocannon from 'autocannon';
-import Fastify from 'fastify';
-import { freePort } from '../test/helpers/ports.js';
-import { stopChild } from '../test/helpers/process.js';
-import { SloguardProcess } from '../test/helpers/service.js';
-import { tempDir } from '../test/helpers/tmp.js';
-import { waitFor } from '../test/helpers/wait.js';
-import { AS_IN_PRODUCTION, Comparison, envInt, figure, rounds } from './method.js';
+import {
+  cpuMs,
+  ingestSpans,
+  SPANS_PER_BATCH,
+  startBareFastify,
+  startGateService,
+  type Target,
+} from './gateTargets.js';
+import { Comparison, envInt, figure, rounds } from './method.js';
 import { type PacedResult, pacedLoad, quantile } from './paced.js';
 
 const GATE_RATE = envInt('BENCH_GATE_RATE', 1_000);
 const SPANS_PER_SECOND = envInt('BENCH_SPANS_PER_SECOND', 50_000);
-/** OpenTelemetry's batch span processor exports at most 512 spans per request; Zipkin reporters similar. */
-const SPANS_PER_BATCH = envInt('BENCH_SPANS_PER_BATCH', 500);
 /** Each target is measured in ROUNDS rounds of ROUND_SECONDS, taking turns. */
 const ROUNDS = rounds(5);
 const ROUND_SECONDS = envInt('BENCH_ROUND_SECONDS', 5);
 
-/** The bare baseline: the smallest fastify app answering JSON, run as its own process like sloguard. */
-if (process.argv[2] === '--bare-server') {
-  const app = Fastify();
-  app.get('/bare', async () => ({ allowed: true, decision: 'allow' }));
-  await app.listen({ host: '127.0.0.1', port: Number(process.argv[3]) });
-} else if (process.argv[2] === '--span-load') {
-  const loading = ingest(process.argv[3]!, Number(process.argv[4]));
+if (process.argv[2] === '--span-load') {
+  const loading = ingestSpans(process.argv[3]!, Number(process.argv[4]), SPANS_PER_SECOND);
   process.stdout.write('started\n');
   const result = await loading;
   process.stdout.write(
@@ -44,45 +38,6 @@ if (process.argv[2] === '--bare-server') {
   );
 } else {
   await main();
-}
-
-/** One batch of spans of the gated service, JSON v2, server spans with HTTP status tags (0.5% errors). */
-function spanBatch(): string {
-  const now = Date.now() * 1000;
-  return JSON.stringify(
-    Array.from({ length: SPANS_PER_BATCH }, (_, i) => ({
-      traceId: (0x1000000000 + i).toString(16).padStart(16, '0'),
-      id: (0x2000000000 + i).toString(16).padStart(16, '0'),
-      kind: 'SERVER',
-      name: 'get /home',
-      timestamp: now - i * 100,
-      duration: 2_000 + (i % 50) * 1_000,
-      localEndpoint: { serviceName: 'web' },
-      tags: {
-        'http.method': 'GET',
-        'http.route': '/home',
-        'http.status_code': i % 200 === 0 ? '503' : '200',
-      },
-    })),
-  );
-}
-
-function run(options: autocannon.Options): Promise<autocannon.Result> {
-  return new Promise((done, fail) => {
-    autocannon(options, (error, result) => (error ? fail(error) : done(result)));
-  });
-}
-
-function ingest(url: string, seconds: number): Promise<autocannon.Result> {
-  return run({
-    url: `${url}/api/v2/spans`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: spanBatch(),
-    connections: 4,
-    overallRate: SPANS_PER_SECOND / SPANS_PER_BATCH,
-    duration: seconds,
-  });
 }
 
 interface SpanLoad {
@@ -139,18 +94,6 @@ function p99(result: PacedResult): number {
   return quantile(result.latenciesMs, 0.99);
 }
 
-/** CPU time (user + system, all threads) a process has used, from /proc (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
-interface Target {
-  url: string;
-  /** The serving process, whose CPU time per answer is reported: a figure the machine's load barely moves. */
-  pid: number;
-}
-
 type Measured = PacedResult & { cpuUsPerAnswer: number };
 
 /**
@@ -193,72 +136,29 @@ function compareP99(label: string, ours: Measured[], baselineName: string, basel
 }
 
 async function main(): Promise<void> {
-  const dir = tempDir('sloguard-bench-gate-');
-  dir.file(
-    'web.yaml',
-    `apiVersion: sloguard/v1
-kind: SLO
-metadata: { name: web-availability, service: web }
-spec:
-  indicator: { source: traces }
-  objective: 99
-  window: 28d
-`,
-  );
-  // The per-client limits would refuse a load test from one address: lift them for this run. The log level is
-  // the service's default (the tests' helper starts it at warn).
-  const settings = tempDir('sloguard-bench-gate-config-');
-  const config = settings.file(
-    'sloguard.yaml',
-    'rateLimits: { gatePerMinute: 10000000, ingestPerMinute: 10000000 }\n',
-  );
-  const barePort = await freePort();
-  const bare = spawn(
-    process.execPath,
-    ['--import', 'tsx', import.meta.filename, '--bare-server', String(barePort)],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  const bareUrl = `http://127.0.0.1:${barePort}/bare`;
-  let sloguard: SloguardProcess | undefined;
+  const service = await startGateService();
+  let bare: Awaited<ReturnType<typeof startBareFastify>> | undefined;
   try {
-    sloguard = await SloguardProcess.start({
-      definitions: dir.path,
-      env: {
-        ...AS_IN_PRODUCTION,
-        SLOGUARD_CONFIG: config,
-        SLOGUARD_EVALUATION_INTERVAL: '5s',
-        SLOGUARD_LOG_LEVEL: 'info',
-        ...(process.env.BENCH_GATE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_GATE_NODE_OPTIONS } : {}),
-      },
-    });
-    const { url } = sloguard;
-    const gateUrl = `${url}/api/v1/gate?service=web&environment=production`;
-    await waitFor('bare fastify', async () => {
-      if (bare.exitCode !== null) throw new Error(`bare server exited with ${bare.exitCode}`);
-      return (await fetch(bareUrl)).ok;
-    });
-    // Warm up both servers and give the evaluator data to decide on.
-    await ingest(url, 6);
-    // Until the first evaluation has read those spans the gate answers for missing data (not a 2xx).
-    await waitFor('a gate decision on the spans', async () => (await fetch(gateUrl)).ok, {
-      timeoutMs: 60_000,
-    });
+    const { url } = service.sloguard;
+    // The baseline answers the gate's own answer, so both sides write the same bytes.
+    bare = await startBareFastify(await (await fetch(service.gate.url)).json());
+    const gateUrl = service.gate.url;
+    const bareUrl = bare.url;
     await measure(gateUrl, 2);
     await measure(bareUrl, 2);
 
     const spans = await spanLoad(url, ROUNDS * 3 * (ROUND_SECONDS + 1) + 2);
-    const service = { url: gateUrl, pid: sloguard.pid! };
-    const baseline = { url: bareUrl, pid: bare.pid! };
+    const baseline: Target = bare;
     const loaded = await takeTurns('under span load', {
-      gate: service,
+      gate: service.gate,
       'bare fastify': baseline,
-      'sloguard /healthz': { url: `${url}/healthz`, pid: sloguard.pid! },
+      'sloguard /healthz': service.healthz,
     });
     const load = await spans.finished;
     if (load.non2xx > 0) throw new Error(`span load: ${load.non2xx} non-2xx answers`);
     // What the span load costs the gate: the same rounds without it, the bare route taking turns too (an
     // idle virtual machine wakes more slowly, so no load is not always faster).
-    const quiet = await takeTurns('without span load', { gate: service, 'bare fastify': baseline });
+    const quiet = await takeTurns('without span load', { gate: service.gate, 'bare fastify': baseline });
     const decision = (await (await fetch(gateUrl)).json()) as {
       decision: string;
       slos: Array<{ sli: number }>;
@@ -302,8 +202,6 @@ spec:
       'ms',
     );
   } finally {
-    await Promise.all([sloguard?.cleanup(), stopChild(bare)]);
-    dir.cleanup();
-    settings.cleanup();
+    await Promise.all([service.cleanup(), bare?.stop()]);
   }
 }

@@ -1,8 +1,22 @@
 // The gate page: per-service gate state, overrides in force and the decision audit, from the gate's JSON API.
+// Services are shown a page at a time, each with its lowest budget asked of the paged SLO list (GET
+// /api/v1/slos), so the page fetches a few rows whatever the SLO count, never the whole list.
 import { ago, badge, getJson, getOptionalJson, h, markNav, pageLoader, percent } from './common.js';
 import { loadGateStates } from './gatestate.js';
 
 const REFRESH_MS = 30_000;
+const SERVICES_PER_PAGE = 25;
+/** Typing in the filter redraws once the typing pauses, not per key. */
+const FILTER_PAUSE_MS = 200;
+
+const params = new URLSearchParams(location.search);
+const view = {
+  filter: params.get('service') ?? '',
+  offset: Math.max(0, Number.parseInt(params.get('offset') ?? '0', 10) || 0),
+};
+let pendingChange;
+/** Only the latest refresh draws; an older one finishing late (a filter typed meanwhile) is dropped. */
+let latestRefresh = 0;
 
 const decisionBadge = (decision) =>
   badge(
@@ -24,37 +38,59 @@ function latestDecisions(body) {
   return latest;
 }
 
-function renderServices(slos, gates, decisions) {
-  const lowest = new Map();
-  for (const status of slos) {
-    const current = lowest.get(status.service);
-    const remaining = status.budget.remaining_ratio;
-    if (remaining !== null && (current === undefined || remaining < current))
-      lowest.set(status.service, remaining);
-  }
+/** Every service with an SLO (the SLO list names them all in any page of it, here a page of one SLO). */
+async function loadServices() {
+  const { services } = await getJson('/api/v1/slos?limit=1');
+  const filter = view.filter.toLowerCase();
+  return filter ? services.filter((service) => service.toLowerCase().includes(filter)) : services;
+}
+
+/** The lowest budget left among a service's SLOs: the first of its SLOs sorted by budget (no data sorts last). */
+async function lowestBudget(service) {
+  const query = new URLSearchParams({ service, sort: 'budget', order: 'asc', limit: '1' });
+  const { slos } = await getJson(`/api/v1/slos?${query}`);
+  return slos[0]?.budget.remaining_ratio ?? null;
+}
+
+/** The page of services in view, each with its lowest budget; a page past the end shows the last one. */
+async function loadServicePage() {
+  const services = await loadServices();
+  if (view.offset >= services.length && services.length > 0)
+    view.offset = Math.floor((services.length - 1) / SERVICES_PER_PAGE) * SERVICES_PER_PAGE;
+  const shown = services.slice(view.offset, view.offset + SERVICES_PER_PAGE);
+  const budgets = await Promise.all(shown.map(lowestBudget));
+  return { total: services.length, rows: shown.map((service, i) => ({ service, lowest: budgets[i] })) };
+}
+
+function renderServices(page, gates, decisions) {
   const latest = latestDecisions(decisions);
-  const services = [...new Set(slos.map((s) => s.service))].sort();
-  document.querySelector('#services tbody').replaceChildren(
-    ...services.map((service) => {
-      const gate = gates.get(service);
-      const decision = latest.get(service);
-      return h(
-        'tr',
-        { 'data-service': service },
-        h('td', {}, service),
-        h(
-          'td',
-          {},
-          gate?.frozen
-            ? badge(`frozen: ${gate.environments.join(', ')}`, 'gate-frozen')
-            : badge('open', 'gate-open'),
-        ),
-        h('td', {}, decision ? decisionBadge(decision.decision) : h('span', { class: 'muted' }, 'none yet')),
-        h('td', { class: 'hide-narrow muted' }, decision ? ago(decision.decided_at) : '—'),
-        h('td', { class: 'num' }, percent(lowest.get(service) ?? null, 1)),
-      );
-    }),
-  );
+  const rows = page.rows.map(({ service, lowest }) => {
+    const gate = gates.get(service);
+    const decision = latest.get(service);
+    return h(
+      'tr',
+      { 'data-service': service },
+      h('td', {}, service),
+      h(
+        'td',
+        {},
+        gate?.frozen
+          ? badge(`frozen: ${gate.environments.join(', ')}`, 'gate-frozen')
+          : badge('open', 'gate-open'),
+      ),
+      h('td', {}, decision ? decisionBadge(decision.decision) : h('span', { class: 'muted' }, 'none yet')),
+      h('td', { class: 'hide-narrow muted' }, decision ? ago(decision.decided_at) : '—'),
+      h('td', { class: 'num' }, percent(lowest, 1)),
+    );
+  });
+  document
+    .querySelector('#services tbody')
+    .replaceChildren(...(rows.length > 0 ? rows : [empty(5, 'No service has an SLO.')]));
+  const last = view.offset + page.rows.length;
+  document.getElementById('shown').textContent =
+    `${page.rows.length > 0 ? view.offset + 1 : 0}–${last} of ${page.total}`;
+  document.getElementById('previous').disabled = view.offset === 0;
+  document.getElementById('next').disabled = last >= page.total;
 }
 
 function renderOverrides(body) {
@@ -97,17 +133,48 @@ function renderDecisions(body) {
 }
 
 const refresh = pageLoader(async () => {
-  const [slos, gates, overrides, decisions] = await Promise.all([
-    getJson('/api/v1/slos'),
+  const request = ++latestRefresh;
+  const [services, gates, overrides, decisions] = await Promise.all([
+    loadServicePage(),
     loadGateStates(),
     getOptionalJson('/api/v1/gate/overrides?active=true'),
     getJson('/api/v1/gate/decisions?limit=100'),
   ]);
-  renderServices(slos.slos, gates, decisions);
+  if (request !== latestRefresh) return;
+  renderServices(services, gates, decisions);
   renderOverrides(overrides);
   renderDecisions(decisions);
 });
 
+/** A changed view: kept in the URL (a link shows the same page), then drawn. */
+function change(delayMs = 0) {
+  const query = new URLSearchParams();
+  if (view.filter) query.set('service', view.filter);
+  if (view.offset > 0) query.set('offset', String(view.offset));
+  history.replaceState(null, '', query.size > 0 ? `?${query}` : location.pathname);
+  clearTimeout(pendingChange);
+  pendingChange = setTimeout(refresh, delayMs);
+}
+
+function bindControls() {
+  const filter = document.getElementById('service-filter');
+  filter.value = view.filter;
+  filter.addEventListener('input', () => {
+    view.filter = filter.value;
+    view.offset = 0;
+    change(FILTER_PAUSE_MS);
+  });
+  document.getElementById('previous').addEventListener('click', () => {
+    view.offset = Math.max(0, view.offset - SERVICES_PER_PAGE);
+    change();
+  });
+  document.getElementById('next').addEventListener('click', () => {
+    view.offset += SERVICES_PER_PAGE;
+    change();
+  });
+}
+
 markNav('/gate');
+bindControls();
 refresh();
 setInterval(refresh, REFRESH_MS);

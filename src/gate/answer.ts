@@ -1,4 +1,6 @@
+import { tidyNumber } from '../evaluate/numbers.js';
 import type { ActiveOverride, GateDecision } from '../model/gate.js';
+import type { SloStatus } from '../model/status.js';
 import type { GateOverride } from '../store/gateOverrides.js';
 import { isAllowed } from './gate.js';
 
@@ -12,7 +14,38 @@ export const overrideView = (o: ActiveOverride | GateOverride) => ({
   expires_at: iso(o.expiresAtMs),
 });
 
-/** The gate's answer, in the contract's shape (DESIGN.md): every caller reads this same JSON. */
+const tidyOrNull = (value: number | null) => (value === null ? null : tidyNumber(value));
+
+/**
+ * One SLO of a gate answer, its numbers tidied here (the answer's only fractions): built once per status, as
+ * the evaluator publishes new status objects and never changes them, where the gate answers many times.
+ */
+const sloViews = new WeakMap<SloStatus, ReturnType<typeof buildSloView>>();
+const buildSloView = (s: SloStatus) => ({
+  name: s.name,
+  window: s.window,
+  objective: tidyNumber(s.objective),
+  sli: tidyOrNull(s.sli),
+  budget_remaining: tidyOrNull(s.budget.remainingRatio),
+  burn_rates: Object.fromEntries(
+    Object.entries(s.burnRates).map(([window, rate]) => [window, tidyOrNull(rate)]),
+  ),
+  firing: s.firing,
+  state: s.state,
+});
+function sloView(status: SloStatus) {
+  let view = sloViews.get(status);
+  if (view === undefined) {
+    view = buildSloView(status);
+    sloViews.set(status, view);
+  }
+  return view;
+}
+
+/**
+ * The gate's answer, in the contract's shape (DESIGN.md): every caller reads this same JSON. Its numbers are
+ * tidied as it is built, so its routes skip the edge's tidying pass (`numbersTidied`).
+ */
 export function gateAnswer(decision: GateDecision) {
   const oldest = decision.statuses.reduce((min, s) => Math.min(min, s.evaluatedAtMs), decision.decidedAtMs);
   return {
@@ -25,16 +58,7 @@ export function gateAnswer(decision: GateDecision) {
     environment: decision.request.environment ?? null,
     version: decision.request.version ?? null,
     change_type: decision.request.changeType,
-    slos: decision.statuses.map((s) => ({
-      name: s.name,
-      window: s.window,
-      objective: s.objective,
-      sli: s.sli,
-      budget_remaining: s.budget.remainingRatio,
-      burn_rates: s.burnRates,
-      firing: s.firing,
-      state: s.state,
-    })),
+    slos: decision.statuses.map(sloView),
     override: decision.override && overrideView(decision.override),
     exemption: decision.exemption,
     frozen: decision.frozen,

@@ -6,6 +6,8 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
   LogController,
+  type preSerializationHookHandler,
+  type RouteOptions,
 } from 'fastify';
 import helmet from 'helmet';
 import type { Config } from '../config/config.js';
@@ -27,6 +29,7 @@ import reloadRoute, { type ReloadResult } from './plugins/reload.js';
 import slos from './plugins/slos.js';
 import spans, { type SpanIngestParts } from './plugins/spans.js';
 import timeseries, { type TimeseriesParts } from './plugins/timeseries.js';
+import { addRouteHook } from './routeHooks.js';
 
 interface JsonSchema {
   type?: string;
@@ -97,6 +100,29 @@ class RequestLog extends LogController {
   }
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route's JSON answers hold only numbers already tidied where they are built (the gate's answer): the
+     * edge's tidying pass, a copy of the whole answer, is skipped.
+     */
+    numbersTidied?: boolean;
+  }
+}
+
+const tidy: preSerializationHookHandler<unknown> = (_request, _reply, payload, done) =>
+  done(null, tidyNumbers(payload));
+
+/**
+ * One number formatter at the edge: no JSON answer shows float noise (an objective of 0.9990000000000001).
+ * A hook of each route that does not tidy its numbers itself; register before the routes.
+ */
+function tidyAnswers(app: FastifyInstance): void {
+  app.addHook('onRoute', (route: RouteOptions) => {
+    if (!route.config?.numbersTidied) addRouteHook(route, 'preSerialization', tidy);
+  });
+}
+
 export interface AppOptions {
   /** What `POST /-/reload` runs; without it the route is absent (an app built for one test). */
   reload?: () => Promise<ReloadResult>;
@@ -160,8 +186,7 @@ export async function buildApp(parts: AppParts, options: AppOptions = {}): Promi
     reply.headers(headers);
     done();
   });
-  // One number formatter at the edge: no JSON answer shows float noise (an objective of 0.9990000000000001).
-  app.addHook('preSerialization', (_request, _reply, payload, done) => done(null, tidyNumbers(payload)));
+  tidyAnswers(app);
   const { definitions, evaluator, pipeline, times, deployments, decisions, corrections: fixes } = parts;
   await app.register(metrics, { metrics: parts.metrics });
   await app.register(health, { storage: parts.storage, evaluator, definitions });

@@ -1,9 +1,16 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyRequest,
+  onRequestHookHandler,
+  preValidationHookHandler,
+  RouteOptions,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import type { AuthSettings, PublicArea, Scope } from '../config/auth.js';
 import { tokenDigest } from '../config/auth.js';
 import { HttpError } from './errors.js';
+import { addRouteHook } from './routeHooks.js';
 
 export interface Principal {
   /** The token's name, or "anonymous" when the service runs open on loopback. */
@@ -78,9 +85,9 @@ export default fp<{ auth: AuthSettings }>(
       return found;
     };
 
+    /** Runs only on routes that need a scope (see the onRoute hook below). */
     const authorize = (request: FastifyRequest, token: string | undefined) => {
-      const access = request.routeOptions.config.access;
-      if (access === undefined || access === 'public' || publicAreas.has(access)) return;
+      const access = request.routeOptions.config.access as Exclude<RouteAccess, 'public'>;
       if (open) {
         request.principal = { name: 'anonymous', scopes: ['admin'] };
         return;
@@ -100,6 +107,29 @@ export default fp<{ auth: AuthSettings }>(
 
     const routeTable: RouteEntry[] = [];
     app.decorate('routeTable', routeTable);
+    // Route-level hooks, on the routes that need a token only: public routes (health, a public area) pay
+    // nothing, and the others a plain callback (no promise per request).
+    const checkHeader: onRequestHookHandler = (request, _reply, done) => {
+      const token = bearer(request.headers.authorization);
+      // A route may take Flagger's token from its body: decide once the body is parsed.
+      if (token === undefined && request.routeOptions.config.tokenInBody && request.method === 'POST')
+        return done();
+      try {
+        authorize(request, token);
+      } catch (error) {
+        return done(error as Error);
+      }
+      done();
+    };
+    const checkBody: preValidationHookHandler = (request, _reply, done) => {
+      if (request.principal || request.method !== 'POST') return done();
+      try {
+        authorize(request, bearer(request.headers.authorization) ?? bodyToken(request));
+      } catch (error) {
+        return done(error as Error);
+      }
+      done();
+    };
     app.addHook('onRoute', function declaredAccess(route: RouteOptions) {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       const access = route.config?.access ?? this.routesAccess;
@@ -107,16 +137,10 @@ export default fp<{ auth: AuthSettings }>(
         throw new Error(`route ${methods.join('|')} ${route.url} declares no access (config.access)`);
       route.config = { ...route.config, access };
       for (const method of methods) routeTable.push({ method, url: route.url ?? '', access });
-    });
-    app.addHook('onRequest', async (request) => {
-      const token = bearer(request.headers.authorization);
-      // A route may take Flagger's token from its body: decide once the body is parsed.
-      if (token === undefined && request.routeOptions.config.tokenInBody && request.method === 'POST') return;
-      authorize(request, token);
-    });
-    app.addHook('preValidation', async (request) => {
-      if (request.principal || request.method !== 'POST' || !request.routeOptions.config.tokenInBody) return;
-      authorize(request, bearer(request.headers.authorization) ?? bodyToken(request));
+      if (access === 'public' || publicAreas.has(access)) return;
+      // First among the route's hooks: the rate limit keys on the principal it sets.
+      addRouteHook(route, 'onRequest', checkHeader, true);
+      if (route.config.tokenInBody) addRouteHook(route, 'preValidation', checkBody, true);
     });
   },
   { name: 'sloguard-auth' },

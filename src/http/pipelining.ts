@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 
@@ -27,7 +28,13 @@ export function boundPipelining(app: FastifyInstance): void {
       return;
     }
     pending.set(socket, count);
-    reply.raw.once('close', () => pending.set(socket, (pending.get(socket) ?? 1) - 1));
+    reply.raw.on('close', answered);
     done();
   });
+  // One listener for every response (a closure per request cost the floor of every answer); a response
+  // closes once, and its request keeps the socket it came on.
+  function answered(this: ServerResponse) {
+    const socket = this.req.socket;
+    pending.set(socket, (pending.get(socket) ?? 1) - 1);
+  }
 }

@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tokenDigest } from '../../src/config/auth.js';
 import { testApp } from '../helpers/app.js';
 
 const open: Array<Awaited<ReturnType<typeof testApp>>> = [];
@@ -42,6 +43,31 @@ describe('limits', () => {
     expect(last!.json()).toMatchObject({ error: 'rate_limited' });
     // Reads are not limited.
     expect((await fastify.inject('/api/v1/slos')).statusCode).toBe(200);
+  });
+
+  it('counts the gate limit per token: auth runs before the limit and names whose budget a request spends', async () => {
+    const tokens = ['gate-token-one-0123456789', 'gate-token-two-0123456789'];
+    const { app: fastify } = await app({
+      rateLimits: { gatePerMinute: 2, ingestPerMinute: 0 },
+      auth: {
+        tokens: tokens.map((token, i) => ({
+          name: `deployer-${i}`,
+          digest: tokenDigest(token),
+          scopes: ['gate'],
+        })),
+        public: [],
+      },
+    });
+    const ask = (token: string) =>
+      fastify.inject({ url: '/api/v1/gate?service=checkout', headers: { authorization: `Bearer ${token}` } });
+    const first: number[] = [];
+    for (let i = 0; i < 3; i++) first.push((await ask(tokens[0]!)).statusCode);
+    expect(first.slice(0, 2).every((code) => code !== 429)).toBe(true);
+    expect(first[2]).toBe(429);
+    // The second token has its own budget, from the same address.
+    expect((await ask(tokens[1]!)).statusCode).not.toBe(429);
+    // Refused by auth before the limit: an unknown token neither spends a budget nor gets a 429.
+    expect((await ask('not-a-known-token-012345')).statusCode).toBe(401);
   });
 
   it('sets strict security headers, a CSP without inline script among them', async () => {

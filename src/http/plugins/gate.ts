@@ -75,13 +75,16 @@ const gate: FastifyPluginAsyncTypebox<GateRouteParts> = async (app, options) => 
   };
   app.get(
     '/api/v1/gate',
-    { config: { access: 'gate' }, schema: { querystring: GateQuery, response: GateAnswers } },
+    {
+      config: { access: 'gate', numbersTidied: true },
+      schema: { querystring: GateQuery, response: GateAnswers },
+    },
     async (request, reply) => answer(request.query, undefined, reply),
   );
   app.post(
     '/api/v1/gate',
     {
-      config: { access: 'gate', tokenInBody: true },
+      config: { access: 'gate', tokenInBody: true, numbersTidied: true },
       schema: { querystring: GateQuery, body: GateBody, response: GateAnswers },
     },
     async (request, reply) => answer(request.query, request.body, reply),

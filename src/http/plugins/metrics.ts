@@ -1,6 +1,8 @@
+import type { preSerializationHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { SourceKind } from '../../model/observation.js';
 import type { SloguardMetrics } from '../../telemetry/metrics.js';
+import { addRouteHook } from '../routeHooks.js';
 import { Metrics } from '../schemas/service.js';
 
 /** The ingest routes, by the source kind they feed. */
@@ -22,27 +24,38 @@ interface IngestAnswer {
   error?: string;
 }
 
+/** Counts what one ingest answer says became of its lines or spans. */
+function countAnswer(metrics: SloguardMetrics, source: SourceKind, payload: IngestAnswer): void {
+  if (payload.error !== undefined) {
+    metrics.countIngest(source, 'rejected', 1);
+    metrics.countRejected(source, payload.error, 1);
+    return;
+  }
+  metrics.countIngest(source, 'accepted', payload.accepted ?? payload.received ?? 0);
+  metrics.countIngest(source, 'rejected', payload.rejected ?? 0);
+  metrics.countIngest(source, 'skipped', payload.skipped ?? 0);
+  for (const [reason, lines] of Object.entries(payload.reasons ?? {}))
+    metrics.countRejected(source, reason, lines);
+}
+
 /**
  * `GET /metrics` in the Prometheus text format. Ingest outcomes are counted from the answers the ingest routes
  * give (the documented summaries and error codes), so the routes stay free of metrics code.
  */
 export default fp<{ metrics: SloguardMetrics }>(
   async (app, { metrics }) => {
-    app.addHook('preSerialization', async (request, _reply, payload: IngestAnswer) => {
+    // A hook of the ingest routes only: the other routes' answers are not counted, and pay nothing.
+    const count: preSerializationHookHandler<unknown> = (request, _reply, payload, done) => {
       const source = INGEST_ROUTES[request.routeOptions.url ?? ''];
-      if (!source || request.method !== 'POST' || typeof payload !== 'object' || payload === null)
-        return payload;
-      if (payload.error !== undefined) {
-        metrics.countIngest(source, 'rejected', 1);
-        metrics.countRejected(source, payload.error, 1);
-        return payload;
-      }
-      metrics.countIngest(source, 'accepted', payload.accepted ?? payload.received ?? 0);
-      metrics.countIngest(source, 'rejected', payload.rejected ?? 0);
-      metrics.countIngest(source, 'skipped', payload.skipped ?? 0);
-      for (const [reason, lines] of Object.entries(payload.reasons ?? {}))
-        metrics.countRejected(source, reason, lines);
-      return payload;
+      if (source && typeof payload === 'object' && payload !== null)
+        countAnswer(metrics, source, payload as IngestAnswer);
+      done(null, payload);
+    };
+    app.addHook('onRoute', (route: RouteOptions) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      if (route.url === undefined || !Object.hasOwn(INGEST_ROUTES, route.url) || !methods.includes('POST'))
+        return;
+      addRouteHook(route, 'preSerialization', count);
     });
 
     app.get(

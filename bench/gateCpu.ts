@@ -1,0 +1,50 @@
+/**
+ * CPU per answer of the gate's targets: the serving process's CPU time (all threads, from /proc) over paced
+ * requests, divided by the answers. Steadier than latency on a loaded machine: a process waiting for a core
+ * uses none. Targets take turns in each round; the ratios to bare fastify are taken within the round.
+ *
+ *   BENCH_ROUNDS=5 BENCH_CPU_REQUESTS=20000 npx tsx bench/gateCpu.ts
+ */
+
+import { cpuMs, startBareFastify, startGateService, type Target } from './gateTargets.js';
+import { envInt, figure, loadText, rounds } from './method.js';
+import { pacedLoad } from './paced.js';
+
+const ROUNDS = rounds(5);
+const REQUESTS = envInt('BENCH_CPU_REQUESTS', 20_000);
+const RATE = envInt('BENCH_GATE_RATE', 2_000);
+
+/** µs of the process's CPU per answer over REQUESTS paced requests. */
+async function cpuPerAnswer({ url, pid }: Target): Promise<number> {
+  const before = cpuMs(pid);
+  const result = await pacedLoad(url, RATE, REQUESTS / RATE);
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return ((cpuMs(pid) - before) * 1000) / result.latenciesMs.length;
+}
+
+const service = await startGateService();
+const answer = await (await fetch(service.gate.url)).json();
+const bare = await startBareFastify(answer);
+try {
+  const targets: Record<string, Target> = { bare: bare, healthz: service.healthz, gate: service.gate };
+  const names = Object.keys(targets);
+  const results: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
+  for (const name of names) await pacedLoad(targets[name]!.url, RATE, 2);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of names.map((_, i) => names[(i + round) % names.length]!))
+      results[name]!.push(await cpuPerAnswer(targets[name]!));
+    process.stdout.write(
+      `  round ${round + 1}: ${names.map((name) => `${name} ${results[name]!.at(-1)!.toFixed(1)}`).join(', ')} µs/answer (${loadText()})\n`,
+    );
+  }
+  for (const name of names) figure(`${name} CPU per answer`, results[name]!, 'µs');
+  for (const name of ['healthz', 'gate'])
+    figure(
+      `${name} / bare CPU per answer, within rounds`,
+      results[name]!.map((value, i) => value / results.bare![i]!),
+      '×',
+    );
+} finally {
+  await Promise.all([service.cleanup(), bare.stop()]);
+}
