@@ -38,6 +38,7 @@ import { GateEvaluationStore } from './store/gateEvaluations.js';
 import { GateFreezeStore } from './store/gateFreezes.js';
 import { GateOverrideStore } from './store/gateOverrides.js';
 import { ImportedFileStore } from './store/importedFiles.js';
+import { IncidentStore } from './store/incidents.js';
 import { lockDatabase } from './store/lock.js';
 import { OutboxStore } from './store/outbox.js';
 import { ScrapeCounterStore } from './store/scrapeCounters.js';
@@ -65,6 +66,7 @@ export interface Stores {
   overrides: GateOverrideStore;
   deployments: DeploymentStore;
   alertEpisodes: AlertEpisodeStore;
+  incidents: IncidentStore;
   outbox: OutboxStore;
   timeline: TimelineStore;
   tailOffsets: TailOffsetStore;
@@ -83,6 +85,7 @@ function openStores(db: Db, config: Config, definitions: CurrentDefinitions, buc
     overrides: new GateOverrideStore(db),
     deployments: new DeploymentStore(db),
     alertEpisodes: new AlertEpisodeStore(db),
+    incidents: new IncidentStore(db),
     outbox: new OutboxStore(db),
     timeline: new TimelineStore(db),
     tailOffsets: new TailOffsetStore(db),
@@ -255,6 +258,7 @@ export function createAlerting(
       statuses: () => evaluator.current(),
       lastStatus: (slo) => stores.statuses.load(slo),
       episodes: stores.alertEpisodes,
+      incidents: stores.incidents,
       outbox: stores.outbox,
       lastDeployment: (service, atOrBeforeMs) =>
         stores.deployments.list({ service, toMs: atOrBeforeMs + 1, limit: 1 })[0],
@@ -486,7 +490,8 @@ function backgroundJobs(
   const applyRetention = () => {
     try {
       const removed = sloguard.buckets.applyRetention(Date.now(), config.hourRetentionDays);
-      log.info({ removed }, 'retention applied');
+      const incidents = sloguard.stores.incidents.prune(Date.now() - config.hourRetentionDays * 86_400_000);
+      log.info({ removed, incidents }, 'retention applied');
     } catch (error) {
       logError(error);
     }

@@ -200,6 +200,8 @@ export class DeployGate {
         version: release,
         deployedAtMs: nowMs,
         decisionId: decision.id,
+        changeType: request.changeType,
+        commitAtMs: request.commitAtMs ?? null,
       });
     }
   }
