@@ -3,6 +3,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Alerting } from './alert/alerting.js';
+import { IncidentHistory } from './alert/history.js';
 import type { AlertLog, DispatcherOptions } from './alert/outbox.js';
 import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import type { CurrentDefinitions, DefinitionSet } from './definitionSet.js';
@@ -136,6 +137,8 @@ export interface Sloguard {
   overrides: GateOverrides;
   deployments: Deployments;
   evaluations: GateEvaluations;
+  /** Incidents, reliability figures and DORA keys, read from the episode history (alert/history.ts). */
+  history: IncidentHistory;
   /** Drops gate state past its retention or cap (hourly, and at start). */
   pruneGateState(nowMs: number): GateStateRemoved;
   /**
@@ -212,6 +215,12 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     ),
     deployments: new Deployments(stores.deployments, buckets, evaluator, definitions),
     evaluations: new GateEvaluations(stores.evaluations, gate, gateAnswer),
+    history: new IncidentHistory({
+      incidents: stores.incidents,
+      deployments: stores.deployments,
+      definitions,
+      policyOf: (service) => definitions.policies.incidentPolicy(service),
+    }),
     pruneGateState: (nowMs) => ({
       ...stores.decisions.prune(nowMs - days(retention.decisionRetentionDays), retention.maxDecisions),
       deployments: stores.deployments.prune(
@@ -273,7 +282,8 @@ export function createAlerting(
       }),
     },
   );
-  evaluator.onEvaluated((statuses) => alerting.evaluated(statuses));
+  // Episodes are timed by the evaluation that saw them (a tick's time), as the burn it measured.
+  evaluator.onEvaluated((statuses) => alerting.evaluated(statuses, statuses[0]?.evaluatedAtMs ?? Date.now()));
   gate.on('override-created', (override) => alerting.overrideCreated(override));
   return alerting;
 }

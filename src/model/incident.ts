@@ -65,3 +65,11 @@ export interface Ownership {
   runbook: string | null;
   owner: string | null;
 }
+
+/** What a service's policy says about its incidents and deployments, every default filled in. */
+export interface IncidentPolicy extends Ownership {
+  /** Share of the budget (0..1) an incident spends that calls for a postmortem. */
+  postmortemThreshold: number;
+  /** How soon after a deployment an incident of its service marks it failed. */
+  failureWindowMs: number;
+}
