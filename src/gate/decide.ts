@@ -1,6 +1,7 @@
 import { fixedText, percentText } from '../evaluate/numbers.js';
 import { judgedAgainst } from '../evaluate/status.js';
 import type { GateInputs, GateVerdict } from '../model/gate.js';
+import type { Ownership } from '../model/incident.js';
 import type { SloStatus } from '../model/status.js';
 
 const lowestRemaining = (statuses: readonly SloStatus[]): number | null =>
@@ -93,6 +94,14 @@ function judge(inputs: GateInputs, frozen: boolean): { deny: string[]; warn: str
  * The error-budget policy: while budget remains, ship; when it is gone (or a page-tier burn fires), stop
  * feature releases, with the exceptions the team agreed on. Pure: inputs in, verdict out.
  */
+/** `; runbook https://… (owner team-x)`, or nothing when the service names neither. */
+function ownershipNote(ownership: Ownership | undefined): string {
+  if (!ownership?.runbook && !ownership?.owner) return '';
+  const runbook = ownership.runbook ? `runbook ${ownership.runbook}` : '';
+  const owner = ownership.owner ? `owner ${ownership.owner}` : '';
+  return `; ${runbook && owner ? `${runbook} (${owner})` : runbook || owner}`;
+}
+
 export function decideGate(given: GateInputs): GateVerdict {
   const { minValidEvents } = given.policy;
   const inputs =
@@ -144,7 +153,7 @@ export function decideGate(given: GateInputs): GateVerdict {
     if (policy.mode === 'observe') {
       return { ...blocked, decision: 'allow', reason: `observe mode: the policy would deny: ${why}` };
     }
-    return { ...blocked, decision: 'deny', reason: why };
+    return { ...blocked, decision: 'deny', reason: `${why}${ownershipNote(inputs.ownership)}` };
   }
   if (found.warn.length > 0) return { ...base, decision: 'warn', reason: found.warn.join('; ') };
   const note = found.allow.length > 0 ? `; ${found.allow.join('; ')}` : '';

@@ -145,6 +145,12 @@ describe('incident history', () => {
     const resolved = outbox.find((body) => body.includes('RESOLVED'));
     // 100 bad events of the 500 the budget allows: before the fix it said 0.0%, counted from the alert.
     expect(resolved).toContain('the episode spent 20.0% of the error budget');
+    // Every message names the runbook and owner: the SLO names none, so its service's GatePolicy's.
+    for (const body of outbox) {
+      expect(body).toContain('https://runbooks.example.com/user-profile');
+      expect(body).toContain('team-profiles');
+    }
+    expect(outbox).toHaveLength(2);
     const { incidents } = await get<{ incidents: Array<{ budget_consumed: number }> }>(
       '/api/v1/incidents?service=user-profile',
     );
