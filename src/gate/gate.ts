@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SloRegistry } from '../definitions/registry.js';
 import type { Decision, GateDecision, GateRequest, ResolvedPolicy } from '../model/gate.js';
-import type { Ownership } from '../model/incident.js';
+import type { Ownership } from '../model/slo.js';
 import type { SloStatus } from '../model/status.js';
 import type { SloEvaluator } from '../schedule/scheduler.js';
 import type { DeploymentStore } from '../store/deployments.js';
@@ -122,12 +122,18 @@ export class DeployGate {
       ? (this.stores.overrides.active(request.service, request.environment, request.version ?? null, nowMs) ??
         null)
       : null;
+    // The last run's statuses are judged on their numbers while they are recent enough to trust.
+    const lastRun = statuses.filter((s) => this.evaluator.isFromLastRun(s));
+    const stale = statuses.filter((s) =>
+      lastRun.includes(s) ? !this.evaluator.isTrustedFromLastRun(s, nowMs) : this.evaluator.isStale(s, nowMs),
+    );
     const verdict = decideGate({
       request,
       policy,
       countedSlos: count,
       statuses,
-      staleSlos: new Set(statuses.filter((s) => this.evaluator.isStale(s, nowMs)).map((s) => s.name)),
+      staleSlos: new Set(stale.map((s) => s.name)),
+      lastRunSlos: new Set(lastRun.map((s) => s.name)),
       frozen,
       override,
       changeFreeze: activeChangeFreeze(policy.changeFreezes, nowMs),
@@ -198,6 +204,7 @@ export class DeployGate {
         frozen_before: frozen,
         frozen: decision.frozen,
         stale: decision.stale,
+        from_last_run: decision.fromLastRun,
         policy,
       },
       statuses: decision.statuses,

@@ -1,4 +1,4 @@
-import type { Ownership } from './incident.js';
+import type { Ownership } from './slo.js';
 import type { SloStatus } from './status.js';
 import type { TimeWindow } from './timeWindow.js';
 
@@ -76,6 +76,11 @@ export interface GateInputs {
   statuses: readonly SloStatus[];
   /** Names of statuses the evaluator has not refreshed in time. */
   staleSlos: ReadonlySet<string>;
+  /**
+   * Names of statuses the last run stored, judged on their numbers until this process has evaluated (the
+   * answer is marked stale and `from_last_run`).
+   */
+  lastRunSlos?: ReadonlySet<string>;
   /** The freeze remembered for this service and environment before this decision. */
   frozen: boolean;
   override: ActiveOverride | null;
@@ -90,6 +95,8 @@ export interface GateVerdict {
   reason: string;
   statuses: SloStatus[];
   stale: boolean;
+  /** Some statuses are the last run's, loaded at start: this process has not finished an evaluation yet. */
+  fromLastRun: boolean;
   mode: 'enforce' | 'observe';
   /** The policy itself denies (the answer may still allow: observe mode, an exemption or an override). */
   wouldBlock: boolean;
