@@ -77,6 +77,8 @@ export class Alerting {
   private readonly burns = new Map<string, BurnStart>();
   /** Bad events in each SLO's window at its last evaluation without a burn: the baseline a burn starts from. */
   private readonly calm = new Map<string, number>();
+  /** Each open episode's history record as last written, so an unchanged one is not written again. */
+  private readonly saved = new Map<string, string>();
   private started = false;
 
   constructor(
@@ -147,7 +149,7 @@ export class Alerting {
     }
     this.resolveRemovedSlos(nowMs);
     const { byName, definitions } = this.parts.definitions.registry;
-    for (const watched of [this.burns, this.calm])
+    for (const watched of [this.burns, this.calm, this.saved])
       for (const slo of watched.keys()) if (!byName.has(slo)) watched.delete(slo);
     this.labelsSeen = new Map(definitions.map((d) => [d.name, d.labels]));
     this.dispatcher.wake();
@@ -198,7 +200,13 @@ export class Alerting {
     const burn = this.burnOf(status, nowMs);
     const { episode, event } = transition(open, status, nowMs, this.settings.repeatIntervalMs, burn);
     if (!event && !episode) return;
+    // An open episode whose alert and history record stand as they were needs no write this tick.
+    const history = episode && JSON.stringify(incidentEpisode(episode, status, null));
+    if (!event && JSON.stringify(episode) === JSON.stringify(open) && history === this.saved.get(status.name))
+      return;
     this.record(status.name, episode, event, status, nowMs);
+    if (history) this.saved.set(status.name, history);
+    else this.saved.delete(status.name);
   }
 
   /**
