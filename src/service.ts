@@ -283,8 +283,12 @@ export function createAlerting(
       }),
     },
   );
-  // Episodes are timed by the evaluation that saw them (a tick's time), as the burn it measured.
-  evaluator.onEvaluated((statuses) => alerting.evaluated(statuses, statuses[0]?.evaluatedAtMs ?? Date.now()));
+  // Episodes are timed by the evaluation that saw them (the tick's time), as the burn it measured; a stale
+  // status keeps the time of its last good read, so only fresh ones say when the tick was.
+  evaluator.onEvaluated((statuses) => {
+    const fresh = statuses.filter((s) => s.staleReason === undefined).map((s) => s.evaluatedAtMs);
+    alerting.evaluated(statuses, fresh.length > 0 ? Math.max(...fresh) : Date.now());
+  });
   gate.on('override-created', (override) => alerting.overrideCreated(override));
   return alerting;
 }
