@@ -27,7 +27,7 @@ import { Reloader } from './reload.js';
 import { SloEvaluator } from './schedule/scheduler.js';
 import { PrometheusCounts } from './sources/promql/source.js';
 import { StoreCounts } from './sources/store/counts.js';
-import { AlertEpisodeStore } from './store/alertEpisodes.js';
+import { AlertBurnStore, AlertEpisodeStore } from './store/alertEpisodes.js';
 import type { BucketStore } from './store/buckets.js';
 import { WalCheckpointer } from './store/checkpointer.js';
 import { CorrectionStore } from './store/corrections.js';
@@ -68,6 +68,7 @@ export interface Stores {
   overrides: GateOverrideStore;
   deployments: DeploymentStore;
   alertEpisodes: AlertEpisodeStore;
+  alertBurns: AlertBurnStore;
   incidents: IncidentStore;
   outbox: OutboxStore;
   timeline: TimelineStore;
@@ -87,6 +88,7 @@ function openStores(db: Db, config: Config, definitions: CurrentDefinitions, buc
     overrides: new GateOverrideStore(db),
     deployments: new DeploymentStore(db),
     alertEpisodes: new AlertEpisodeStore(db),
+    alertBurns: new AlertBurnStore(db),
     incidents: new IncidentStore(db),
     outbox: new OutboxStore(db),
     timeline: new TimelineStore(db),
@@ -269,6 +271,7 @@ export function createAlerting(
       lastStatus: (slo) => stores.statuses.load(slo),
       episodes: stores.alertEpisodes,
       incidents: stores.incidents,
+      burns: stores.alertBurns,
       outbox: stores.outbox,
       lastDeployment: (service, atOrBeforeMs) =>
         stores.deployments.list({ service, toMs: atOrBeforeMs + 1, limit: 1 })[0],

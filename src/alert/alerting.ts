@@ -4,7 +4,7 @@ import type { NotificationRoute, NotificationSettings, NotificationTarget } from
 import type { CurrentRegistry } from '../definitions/registry.js';
 import type { AlertEpisode } from '../model/alert.js';
 import type { SloStatus } from '../model/status.js';
-import type { AlertEpisodeStore } from '../store/alertEpisodes.js';
+import type { AlertBurnStore, AlertEpisodeStore } from '../store/alertEpisodes.js';
 import type { GateOverride } from '../store/gateOverrides.js';
 import type { IncidentStore } from '../store/incidents.js';
 import type { OutboxStore } from '../store/outbox.js';
@@ -46,6 +46,8 @@ export interface AlertingParts {
   episodes: AlertEpisodeStore;
   /** The incident history: every episode, kept after it resolves. */
   incidents: IncidentStore;
+  /** Burns in progress, kept across restarts. */
+  burns: AlertBurnStore;
   outbox: OutboxStore;
   /** The last release of a service at or before a time, when deployments are recorded. */
   lastDeployment?: (service: string, atOrBeforeMs: number) => DeploymentNote | undefined;
@@ -74,7 +76,7 @@ export class Alerting {
    */
   private labelsSeen = new Map<string, Record<string, string>>();
   /** Burns seen before their alert opened, per SLO (issue 19: the episode's spend counts from here). */
-  private readonly burns = new Map<string, BurnStart>();
+  private readonly burns: Map<string, BurnStart>;
   /** Bad events in each SLO's window at its last evaluation without a burn: the baseline a burn starts from. */
   private readonly calm = new Map<string, number>();
   /** Each open episode's history record as last written, so an unchanged one is not written again. */
@@ -92,6 +94,7 @@ export class Alerting {
       dispatcherOptions,
     );
     this.routing = this.routingWith(parts.policyRoutes ?? []);
+    this.burns = parts.burns.all();
   }
 
   private routingWith(policyRoutes: readonly NotificationRoute[]) {
@@ -149,6 +152,7 @@ export class Alerting {
     }
     this.resolveRemovedSlos(nowMs);
     const { byName, definitions } = this.parts.definitions.registry;
+    for (const slo of this.burns.keys()) if (!byName.has(slo)) this.parts.burns.set(slo, undefined);
     for (const watched of [this.burns, this.calm, this.saved])
       for (const slo of watched.keys()) if (!byName.has(slo)) watched.delete(slo);
     this.labelsSeen = new Map(definitions.map((d) => [d.name, d.labels]));
@@ -183,22 +187,32 @@ export class Alerting {
    */
   private burnOf(status: SloStatus, nowMs: number): BurnStart | undefined {
     if (!isBurning(status)) {
-      this.calm.set(status.name, status.budget.consumed);
-      this.burns.delete(status.name);
+      this.burnEnded(status);
       return undefined;
     }
     let burn = this.burns.get(status.name);
     if (!burn) {
       burn = { startedAtMs: nowMs, badEventsBefore: this.calm.get(status.name) ?? status.budget.consumed };
       this.burns.set(status.name, burn);
+      this.parts.burns.set(status.name, burn);
     }
     return burn;
+  }
+
+  /**
+   * A burn is over when the budget stops burning or its episode resolves (a burn still going then starts a
+   * new one): the next burn counts from the bad events now.
+   */
+  private burnEnded(status: SloStatus): void {
+    this.calm.set(status.name, status.budget.consumed);
+    if (this.burns.delete(status.name)) this.parts.burns.set(status.name, undefined);
   }
 
   private evaluatedOne(status: SloStatus, nowMs: number): void {
     const open = this.parts.episodes.get(status.name);
     const burn = this.burnOf(status, nowMs);
     const { episode, event } = transition(open, status, nowMs, this.settings.repeatIntervalMs, burn);
+    if (event?.kind === 'resolved') this.burnEnded(status);
     if (!event && !episode) return;
     // An open episode whose alert and history record stand as they were needs no write this tick.
     const history = episode && JSON.stringify(incidentEpisode(episode, status, null));

@@ -309,4 +309,13 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE deployments ADD COLUMN change_type TEXT NOT NULL DEFAULT 'feature';
   ALTER TABLE deployments ADD COLUMN commit_at_ms INTEGER;
   `,
+  `
+  -- Burns seen before their alert opened (issue 19), so a restart between a burn's start and its alert still
+  -- counts the episode's spend from the burn: one row per SLO while its fastest tier burns above 1×.
+  CREATE TABLE alert_burns (
+    slo TEXT PRIMARY KEY,
+    started_at_ms INTEGER NOT NULL,
+    bad_events_before REAL NOT NULL  -- bad events in the SLO window at the last evaluation before the burn
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -389,6 +389,29 @@ describe('incident history', () => {
     expect(future.json()).toMatchObject({ field: 'commit_at' });
   });
 
+  it('counts a burn that began before a restart, from its start, when its alert opens after it', async () => {
+    tick(B, [BURNS.calm, 200], [BURNS.calm, 100]);
+    tick(B + MIN, [SMOULDERING, 230], [BURNS.calm, 100]); // the burn starts; no tier fires yet
+    const databasePath = harness.app.sloguard.config.databasePath;
+    await harness.alerting.stop();
+    await harness.app.app.close();
+    harness.app.sloguard.close();
+    stopped.push(harness.app.dir);
+    harness = await start(definitions, databasePath);
+    tick(B + 3 * MIN, [BURNS.page, 300], [BURNS.calm, 100]);
+    tick(B + 9 * MIN, [BURNS.calm, 300], [BURNS.calm, 100]);
+    const { incidents } = await get<{ incidents: Array<Record<string, unknown>> }>(
+      '/api/v1/incidents?service=user-profile',
+    );
+    expect(incidents).toMatchObject([
+      {
+        started_at: new Date(B + MIN).toISOString(),
+        detected_at: new Date(B + 3 * MIN).toISOString(),
+        budget_consumed: 0.2, // (300 − 200) / 500, from the evaluation before the burn
+      },
+    ]);
+  });
+
   it('keeps incidents across a restart, and a restart during an open episode does not duplicate it', async () => {
     tick(B, [BURNS.calm, 200], [BURNS.calm, 100]);
     tick(B + MIN, [BURNS.page, 300], [BURNS.calm, 100]);
