@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingest, SHOP_SLOS, startAlertingSloguard, ticks } from '../helpers/alertScenario.js';
 import { CaptureServer } from '../helpers/capture.js';
+import { runCli } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** shop-availability with a runbook and an owner of its own. */
@@ -82,5 +83,30 @@ describe('incidents from ingested traffic in a real sloguard, across a kill and 
       owner: 'team-shop',
     });
     expect(resolve.alerts.at(-1)!.annotations.description).toContain('spent 81.0% of the error budget');
+
+    // The CLI passes the commit time to the gate; the release marker keeps it for the lead time.
+    const gate = await runCli(
+      [
+        'gate',
+        '--service',
+        'shop',
+        '--env',
+        'production',
+        '--sha',
+        'abc123',
+        '--commit-at',
+        '2026-11-23T09:00:00Z',
+        '--format',
+        'json',
+      ],
+      { SLOGUARD_URL: service.url },
+    );
+    expect(gate.code, gate.stderr).toBe(0); // 19% of the budget left: a warn, which passes
+    const { deployments } = (
+      await service.json<{ deployments: Array<{ version: string; commit_at: string | null }> }>(
+        '/api/v1/deployments?service=shop',
+      )
+    ).body;
+    expect(deployments).toMatchObject([{ version: 'abc123', commit_at: '2026-11-23T09:00:00.000Z' }]);
   }, 90_000);
 });
