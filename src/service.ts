@@ -3,6 +3,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Alerting } from './alert/alerting.js';
+import { IncidentHistory } from './alert/history.js';
 import type { AlertLog, DispatcherOptions } from './alert/outbox.js';
 import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import type { CurrentDefinitions, DefinitionSet } from './definitionSet.js';
@@ -26,7 +27,7 @@ import { Reloader } from './reload.js';
 import { SloEvaluator } from './schedule/scheduler.js';
 import { PrometheusCounts } from './sources/promql/source.js';
 import { StoreCounts } from './sources/store/counts.js';
-import { AlertEpisodeStore } from './store/alertEpisodes.js';
+import { AlertBurnStore, AlertEpisodeStore } from './store/alertEpisodes.js';
 import type { BucketStore } from './store/buckets.js';
 import { WalCheckpointer } from './store/checkpointer.js';
 import { CorrectionStore } from './store/corrections.js';
@@ -38,12 +39,14 @@ import { GateEvaluationStore } from './store/gateEvaluations.js';
 import { GateFreezeStore } from './store/gateFreezes.js';
 import { GateOverrideStore } from './store/gateOverrides.js';
 import { ImportedFileStore } from './store/importedFiles.js';
+import { IncidentStore } from './store/incidents.js';
 import { lockDatabase } from './store/lock.js';
 import { OutboxStore } from './store/outbox.js';
 import { ScrapeCounterStore } from './store/scrapeCounters.js';
 import { StatusStore } from './store/statuses.js';
 import { TailOffsetStore } from './store/tailOffsets.js';
 import { TimelineStore } from './store/timeline.js';
+import { registerIncidentGauges } from './telemetry/incidentMetrics.js';
 import { createMetrics, notificationCounter, type SloguardMetrics } from './telemetry/metrics.js';
 import { startTracing, type Tracing, tracingEndpoint } from './telemetry/tracing.js';
 
@@ -64,6 +67,8 @@ export interface Stores {
   overrides: GateOverrideStore;
   deployments: DeploymentStore;
   alertEpisodes: AlertEpisodeStore;
+  alertBurns: AlertBurnStore;
+  incidents: IncidentStore;
   outbox: OutboxStore;
   timeline: TimelineStore;
   tailOffsets: TailOffsetStore;
@@ -82,6 +87,8 @@ function openStores(db: Db, config: Config, definitions: CurrentDefinitions, buc
     overrides: new GateOverrideStore(db),
     deployments: new DeploymentStore(db),
     alertEpisodes: new AlertEpisodeStore(db),
+    alertBurns: new AlertBurnStore(db),
+    incidents: new IncidentStore(db),
     outbox: new OutboxStore(db),
     timeline: new TimelineStore(db),
     tailOffsets: new TailOffsetStore(db),
@@ -132,6 +139,8 @@ export interface Sloguard {
   overrides: GateOverrides;
   deployments: Deployments;
   evaluations: GateEvaluations;
+  /** Incidents, reliability figures and DORA keys, read from the episode history (alert/history.ts). */
+  history: IncidentHistory;
   /** Drops gate state past its retention or cap (hourly, and at start). */
   pruneGateState(nowMs: number): GateStateRemoved;
   /**
@@ -208,6 +217,12 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     ),
     deployments: new Deployments(stores.deployments, buckets, evaluator, definitions),
     evaluations: new GateEvaluations(stores.evaluations, gate, gateAnswer),
+    history: new IncidentHistory({
+      incidents: stores.incidents,
+      deployments: stores.deployments,
+      definitions,
+      policyOf: (service) => definitions.policies.incidentPolicy(service),
+    }),
     pruneGateState: (nowMs) => ({
       ...stores.decisions.prune(nowMs - days(retention.decisionRetentionDays), retention.maxDecisions),
       deployments: stores.deployments.prune(
@@ -254,6 +269,8 @@ export function createAlerting(
       statuses: () => evaluator.current(),
       lastStatus: (slo) => stores.statuses.load(slo),
       episodes: stores.alertEpisodes,
+      incidents: stores.incidents,
+      burns: stores.alertBurns,
       outbox: stores.outbox,
       lastDeployment: (service, atOrBeforeMs) =>
         stores.deployments.list({ service, toMs: atOrBeforeMs + 1, limit: 1 })[0],
@@ -268,7 +285,12 @@ export function createAlerting(
       }),
     },
   );
-  evaluator.onEvaluated((statuses) => alerting.evaluated(statuses));
+  // Episodes are timed by the evaluation that saw them (the tick's time), as the burn it measured; a stale
+  // status keeps the time of its last good read, so only fresh ones say when the tick was.
+  evaluator.onEvaluated((statuses) => {
+    const fresh = statuses.filter((s) => s.staleReason === undefined).map((s) => s.evaluatedAtMs);
+    alerting.evaluated(statuses, fresh.length > 0 ? Math.max(...fresh) : Date.now());
+  });
   gate.on('override-created', (override) => alerting.overrideCreated(override));
   return alerting;
 }
@@ -280,6 +302,7 @@ export async function createApp(
 ): Promise<{ app: FastifyInstance; metrics: SloguardMetrics }> {
   const { config, evaluator } = sloguard;
   const metrics = createMetrics(sloguard);
+  registerIncidentGauges(metrics.registry, sloguard.history, sloguard.definitions);
   const app = await buildApp(
     {
       ...sloguard,
@@ -511,7 +534,8 @@ function backgroundJobs(
   const applyRetention = () => {
     try {
       const removed = sloguard.buckets.applyRetention(Date.now(), config.hourRetentionDays);
-      log.info({ removed }, 'retention applied');
+      const incidents = sloguard.stores.incidents.prune(Date.now() - config.hourRetentionDays * 86_400_000);
+      log.info({ removed, incidents }, 'retention applied');
     } catch (error) {
       logError(error);
     }

@@ -4,8 +4,9 @@ import type { NotificationRoute, NotificationSettings, NotificationTarget } from
 import type { CurrentRegistry } from '../definitions/registry.js';
 import type { AlertEpisode } from '../model/alert.js';
 import type { SloStatus } from '../model/status.js';
-import type { AlertEpisodeStore } from '../store/alertEpisodes.js';
+import type { AlertBurnStore, AlertEpisodeStore } from '../store/alertEpisodes.js';
 import type { GateOverride } from '../store/gateOverrides.js';
+import type { IncidentStore } from '../store/incidents.js';
 import type { OutboxStore } from '../store/outbox.js';
 import {
   type ChatMessage,
@@ -19,7 +20,14 @@ import { PAYLOAD_BUILDERS } from './notifiers/payloadBuilders.js';
 import { type AlertLog, type DispatcherOptions, OutboxDispatcher } from './outbox.js';
 import { targetsFor, targetsForService } from './routing.js';
 import { type Delivery, send } from './send.js';
-import { type AlertEvent, resolution, transition } from './state.js';
+import {
+  type AlertEvent,
+  type BurnStart,
+  incidentEpisode,
+  isBurning,
+  resolution,
+  transition,
+} from './state.js';
 
 /** A break-glass override as the gate announces it (the fields a notice shows). */
 export type OverrideNotice = Pick<
@@ -36,6 +44,10 @@ export interface AlertingParts {
   /** The last status stored for an SLO, defined or not (a removed SLO's alert resolves with it). */
   lastStatus: (slo: string) => SloStatus | undefined;
   episodes: AlertEpisodeStore;
+  /** The incident history: every episode, kept after it resolves. */
+  incidents: IncidentStore;
+  /** Burns in progress, kept across restarts. */
+  burns: AlertBurnStore;
   outbox: OutboxStore;
   /** The last release of a service at or before a time, when deployments are recorded. */
   lastDeployment?: (service: string, atOrBeforeMs: number) => DeploymentNote | undefined;
@@ -63,6 +75,12 @@ export class Alerting {
    * Alertmanager matches it to the same alert.
    */
   private labelsSeen = new Map<string, Record<string, string>>();
+  /** Burns seen before their alert opened, per SLO (issue 19: the episode's spend counts from here). */
+  private readonly burns: Map<string, BurnStart>;
+  /** Bad events in each SLO's window at its last evaluation without a burn: the baseline a burn starts from. */
+  private readonly calm = new Map<string, number>();
+  /** Each open episode's history record as last written, so an unchanged one is not written again. */
+  private readonly saved = new Map<string, string>();
   private started = false;
 
   constructor(
@@ -76,6 +94,7 @@ export class Alerting {
       dispatcherOptions,
     );
     this.routing = this.routingWith(parts.policyRoutes ?? []);
+    this.burns = parts.burns.all();
   }
 
   private routingWith(policyRoutes: readonly NotificationRoute[]) {
@@ -132,7 +151,11 @@ export class Alerting {
       }
     }
     this.resolveRemovedSlos(nowMs);
-    this.labelsSeen = new Map(this.parts.definitions.registry.definitions.map((d) => [d.name, d.labels]));
+    const { byName, definitions } = this.parts.definitions.registry;
+    for (const slo of this.burns.keys()) if (!byName.has(slo)) this.parts.burns.set(slo, undefined);
+    for (const watched of [this.burns, this.calm, this.saved])
+      for (const slo of watched.keys()) if (!byName.has(slo)) watched.delete(slo);
+    this.labelsSeen = new Map(definitions.map((d) => [d.name, d.labels]));
     this.dispatcher.wake();
   }
 
@@ -146,36 +169,84 @@ export class Alerting {
       if (byName.has(episode.slo)) continue;
       const last = this.parts.lastStatus(episode.slo);
       if (!last) {
-        this.parts.episodes.set(episode.slo, undefined);
+        this.parts.episodes.atomically(() => {
+          this.parts.episodes.set(episode.slo, undefined);
+          this.parts.incidents.resolve(episode.id, nowMs);
+        });
         this.parts.log.warn({ slo: episode.slo }, 'alert closed unannounced: the removed SLO left no status');
         continue;
       }
-      this.record(episode.slo, undefined, { ...resolution(episode, last, nowMs), removed: true }, nowMs);
+      const event = { ...resolution(episode, last, nowMs), removed: true };
+      this.record(episode.slo, undefined, event, last, nowMs);
     }
+  }
+
+  /**
+   * Where the current burn of an SLO began: its first evaluation burning above 1×, with the bad events of the
+   * evaluation before it (the burn's data may arrive all at once, in the tick that also opens the alert).
+   */
+  private burnOf(status: SloStatus, nowMs: number): BurnStart | undefined {
+    if (!isBurning(status)) {
+      this.burnEnded(status);
+      return undefined;
+    }
+    let burn = this.burns.get(status.name);
+    if (!burn) {
+      burn = { startedAtMs: nowMs, badEventsBefore: this.calm.get(status.name) ?? status.budget.consumed };
+      this.burns.set(status.name, burn);
+      this.parts.burns.set(status.name, burn);
+    }
+    return burn;
+  }
+
+  /**
+   * A burn is over when the budget stops burning or its episode resolves (a burn still going then starts a
+   * new one): the next burn counts from the bad events now.
+   */
+  private burnEnded(status: SloStatus): void {
+    this.calm.set(status.name, status.budget.consumed);
+    if (this.burns.delete(status.name)) this.parts.burns.set(status.name, undefined);
   }
 
   private evaluatedOne(status: SloStatus, nowMs: number): void {
     const open = this.parts.episodes.get(status.name);
-    const { episode, event } = transition(open, status, nowMs, this.settings.repeatIntervalMs);
-    if (!event && JSON.stringify(episode) === JSON.stringify(open)) return;
-    this.record(status.name, episode, event, nowMs);
+    const burn = this.burnOf(status, nowMs);
+    const { episode, event } = transition(open, status, nowMs, this.settings.repeatIntervalMs, burn);
+    if (event?.kind === 'resolved') this.burnEnded(status);
+    if (!event && !episode) return;
+    // An open episode whose alert and history record stand as they were needs no write this tick.
+    const history = episode && JSON.stringify(incidentEpisode(episode, status, null));
+    if (!event && JSON.stringify(episode) === JSON.stringify(open) && history === this.saved.get(status.name))
+      return;
+    this.record(status.name, episode, event, status, nowMs);
+    if (history) this.saved.set(status.name, history);
+    else this.saved.delete(status.name);
   }
 
-  /** Stores an SLO's episode and, in the same transaction, the messages its event calls for. */
+  /**
+   * Stores an SLO's episode, its record in the incident history and, in the same transaction, the messages
+   * its event calls for.
+   */
   private record(
     slo: string,
     episode: AlertEpisode | undefined,
     event: AlertEvent | undefined,
+    status: SloStatus,
     nowMs: number,
   ) {
     this.parts.episodes.atomically(() => {
       this.parts.episodes.set(slo, episode);
+      if (episode) this.parts.incidents.save(incidentEpisode(episode, status, null));
+      else if (event?.kind === 'resolved')
+        this.parts.incidents.save(incidentEpisode(event.episode, status, nowMs));
       if (!event) return;
-      const { status } = event;
       const deployment = this.parts.lastDeployment?.(status.service, event.episode.startedAtMs);
+      const definition = this.parts.definitions.registry.byName.get(slo);
       const message = formatAlert(event, {
         publicUrl: this.parts.config.publicUrl,
-        labels: this.parts.definitions.registry.byName.get(slo)?.labels ?? this.labelsSeen.get(slo) ?? {},
+        labels: definition?.labels ?? this.labelsSeen.get(slo) ?? {},
+        ...(definition?.runbook && { runbook: definition.runbook }),
+        ...(definition?.owner && { owner: definition.owner }),
         repeatIntervalMs: this.settings.repeatIntervalMs,
         ...(deployment && { deployment }),
       });

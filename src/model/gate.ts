@@ -1,3 +1,4 @@
+import type { Ownership } from './slo.js';
 import type { SloStatus } from './status.js';
 import type { TimeWindow } from './timeWindow.js';
 
@@ -53,6 +54,8 @@ export interface GateRequest {
   runUrl?: string;
   /** Flagger's canary checksum: the same value again is a repeat of the same rollout. */
   checksum?: string;
+  /** When the change was committed (`commit_at`): the release marker keeps it for the lead time. */
+  commitAtMs?: number;
 }
 
 /** A break-glass override in force for the request's scope. */
@@ -83,6 +86,8 @@ export interface GateInputs {
   override: ActiveOverride | null;
   /** A calendar change freeze of the policy in force now, or null. */
   changeFreeze?: ActiveChangeFreeze | null;
+  /** The runbook and owner of the service's SLOs: a deny names them, so whoever is blocked knows where to go. */
+  ownership?: Ownership;
 }
 
 export interface GateVerdict {

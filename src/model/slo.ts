@@ -59,6 +59,12 @@ export interface CompositeComponent {
   objective: number;
 }
 
+/** What an SLO or its service names as the way to act on an alert. */
+export interface Ownership {
+  runbook: string | null;
+  owner: string | null;
+}
+
 /** A validated SLO, whatever file format it came from. */
 export interface SloDefinition {
   name: string;
@@ -66,6 +72,9 @@ export interface SloDefinition {
   displayName?: string;
   description?: string;
   labels: Record<string, string>;
+  /** Runbook or playbook URL and owning team (the SLO's own, else its service's GatePolicy's); every alert carries them. */
+  runbook?: string;
+  owner?: string;
   /** For a composite, the first component's indicator (what the SLO is mostly about); see `composite`. */
   indicator: Indicator;
   /** Target as a ratio (0.9995), and as written (99.95). */

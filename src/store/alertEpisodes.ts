@@ -37,3 +37,40 @@ export class AlertEpisodeStore {
     this.db.transaction(work)();
   }
 }
+
+/** A burn that began before its alert opened, as the store keeps it (see `BurnStart` in alert/state.ts). */
+export interface StoredBurn {
+  startedAtMs: number;
+  badEventsBefore: number;
+}
+
+/** Each SLO's burn in progress, so a restart before its alert opens still counts the spend from its start. */
+export class AlertBurnStore {
+  private readonly statements;
+
+  constructor(db: Db) {
+    this.statements = {
+      all: db.prepare<[], { slo: string; started_at_ms: number; bad_events_before: number }>(
+        `SELECT slo, started_at_ms, bad_events_before FROM alert_burns`,
+      ),
+      put: db.prepare<[string, number, number]>(
+        `INSERT OR REPLACE INTO alert_burns (slo, started_at_ms, bad_events_before) VALUES (?, ?, ?)`,
+      ),
+      remove: db.prepare<[string]>(`DELETE FROM alert_burns WHERE slo = ?`),
+    };
+  }
+
+  all(): Map<string, StoredBurn> {
+    return new Map(
+      this.statements.all
+        .all()
+        .map((row) => [row.slo, { startedAtMs: row.started_at_ms, badEventsBefore: row.bad_events_before }]),
+    );
+  }
+
+  /** Keeps `burn` for `slo`, or forgets the SLO's burn when undefined (it ended). */
+  set(slo: string, burn: StoredBurn | undefined): void {
+    if (burn) this.statements.put.run(slo, burn.startedAtMs, burn.badEventsBefore);
+    else this.statements.remove.run(slo);
+  }
+}
