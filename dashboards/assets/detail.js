@@ -10,6 +10,7 @@ import {
   markNav,
   pageLoader,
   percent,
+  rangeButtons,
   rate,
   themeColor,
 } from './common.js';
@@ -366,25 +367,15 @@ function renderLatency(status, series) {
 }
 
 function renderRangeButtons() {
-  const group = document.getElementById('range');
-  group.replaceChildren(
-    h('legend', { class: 'muted' }, 'Range'),
-    ...Object.keys(RANGES).map((key) => {
-      const button = h(
-        'button',
-        { type: 'button', 'aria-pressed': key === range ? 'true' : 'false', 'data-range': key },
-        key === 'window' ? 'SLO window' : key,
-      );
-      button.addEventListener('click', () => {
-        range = key;
-        const query = new URLSearchParams(location.search);
-        query.set('range', key);
-        history.replaceState(null, '', `?${query}`);
-        renderRangeButtons();
-        refresh();
-      });
-      return button;
-    }),
+  rangeButtons(
+    document.getElementById('range'),
+    Object.keys(RANGES),
+    range,
+    (key) => {
+      range = key;
+      refresh();
+    },
+    { window: 'SLO window' },
   );
 }
 
