@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Alerting } from './alert/alerting.js';
 import type { AlertLog, DispatcherOptions } from './alert/outbox.js';
+import type { WeeklyReportSources } from './alert/weeklyReport.js';
 import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import type { CurrentDefinitions, DefinitionSet } from './definitionSet.js';
 import type { SloRegistry } from './definitions/registry.js';
@@ -240,10 +241,10 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
 export function createAlerting(
   sloguard: Pick<Sloguard, 'config' | 'definitions' | 'stores' | 'evaluator' | 'gate'>,
   log: AlertLog,
-  options: DispatcherOptions & { registry?: Registry } = {},
+  options: DispatcherOptions & { registry?: Registry; reportSources?: WeeklyReportSources } = {},
 ): Alerting {
   const { config, definitions, stores, evaluator, gate } = sloguard;
-  const { registry, ...dispatcherOptions } = options;
+  const { registry, reportSources, ...dispatcherOptions } = options;
   const counted = registry && notificationCounter(registry, [...config.notifications.targets.keys()]);
   // The service holds the database lock, so no other sender is alive: a killed predecessor's claims would
   // otherwise hold its messages back for a whole lease after the restart.
@@ -259,6 +260,7 @@ export function createAlerting(
       lastDeployment: (service, atOrBeforeMs) =>
         stores.deployments.list({ service, toMs: atOrBeforeMs + 1, limit: 1 })[0],
       policyRoutes: definitions.openslo.notificationRoutes,
+      ...(reportSources && { reportSources }),
       log,
     },
     {

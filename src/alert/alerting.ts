@@ -20,6 +20,7 @@ import { type AlertLog, type DispatcherOptions, OutboxDispatcher } from './outbo
 import { targetsFor, targetsForService } from './routing.js';
 import { type Delivery, send } from './send.js';
 import { type AlertEvent, resolution, transition } from './state.js';
+import { WeeklyReport, type WeeklyReportSources } from './weeklyReport.js';
 
 /** A break-glass override as the gate announces it (the fields a notice shows). */
 export type OverrideNotice = Pick<
@@ -41,6 +42,8 @@ export interface AlertingParts {
   lastDeployment?: (service: string, atOrBeforeMs: number) => DeploymentNote | undefined;
   /** Routes from OpenSLO AlertPolicies, on top of sloguard.yaml's. */
   policyRoutes?: NotificationRoute[];
+  /** The figures of the weekly report (`notifications.weeklyReport`), the API's own. */
+  reportSources?: WeeklyReportSources;
   log: AlertLog;
 }
 
@@ -56,6 +59,7 @@ function payloadFor(target: NotificationTarget, message: ChatMessage, publicUrl:
 export class Alerting {
   readonly dispatcher: OutboxDispatcher;
   private readonly digests: ScheduledTask[] = [];
+  private weeklyReport: WeeklyReport | undefined;
   /** Targets and every route, sloguard.yaml's and OpenSLO's; names no target defines are dropped. */
   private routing: Pick<NotificationSettings, 'targets' | 'routes'>;
   /**
@@ -120,6 +124,12 @@ export class Alerting {
           nowMs,
         );
     }
+  }
+
+  /** Writes a message (a report) to the named targets' outbox in one transaction and wakes the sender. */
+  announce(targets: readonly string[], subject: string, message: ChatMessage, nowMs = Date.now()): void {
+    this.parts.episodes.atomically(() => this.enqueue(targets, subject, message, nowMs));
+    this.dispatcher.wake();
   }
 
   /** The evaluator's listener: one transition per SLO; an SLO that fails is logged and the rest go on. */
@@ -207,15 +217,12 @@ export class Alerting {
       this.parts.config.publicUrl,
       nowMs,
     );
-    this.parts.episodes.atomically(() =>
-      this.enqueue(
-        targetsForService(this.routing, override.service, slos),
-        `override ${override.service}`,
-        message,
-        nowMs,
-      ),
+    this.announce(
+      targetsForService(this.routing, override.service, slos),
+      `override ${override.service}`,
+      message,
+      nowMs,
     );
-    this.dispatcher.wake();
   }
 
   /** Writes one target's report of every SLO routed to it. */
@@ -239,6 +246,17 @@ export class Alerting {
   }
 
   private startDigests(): void {
+    const { weeklyReport } = this.settings;
+    if (weeklyReport && this.parts.reportSources) {
+      this.weeklyReport = new WeeklyReport({
+        settings: weeklyReport,
+        publicUrl: this.parts.config.publicUrl,
+        sources: this.parts.reportSources,
+        announce: (targets, subject, message, nowMs) => this.announce(targets, subject, message, nowMs),
+        log: this.parts.log,
+      });
+      this.weeklyReport.start();
+    }
     for (const target of this.settings.targets.values()) {
       if (!target.digest) continue;
       this.digests.push(
@@ -253,6 +271,8 @@ export class Alerting {
 
   private stopDigests(): void {
     for (const task of this.digests.splice(0)) task.stop();
+    this.weeklyReport?.stop();
+    this.weeklyReport = undefined;
   }
 
   start(pollMs?: number): void {

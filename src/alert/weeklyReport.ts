@@ -1,0 +1,185 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { WeeklyReportSettings } from '../config/weeklyReport.js';
+import { percentText } from '../evaluate/numbers.js';
+import type { SloStatus } from '../model/status.js';
+import { type ChatMessage, humanDuration, type MessageField, noticeAlert, utc } from './message.js';
+import type { AlertLog } from './outbox.js';
+
+const WEEK_MS = 7 * 86_400_000;
+/** Incidents listed per service; a bad week says how many more, the dashboard has them all. */
+const MAX_INCIDENT_LINES = 5;
+
+/** An incident as `GET /api/v1/incidents` answers it: the fields the report shows. */
+export interface ReportIncident {
+  id: string;
+  started_at: string;
+  resolved_at: string | null;
+  duration_seconds: number | null;
+  severity: 'page' | 'ticket';
+  budget_consumed: number | null;
+  postmortem_required: boolean;
+}
+
+/** A service's figures as `GET /api/v1/services/:name/reliability` answers them. */
+export interface ReportReliability {
+  incident_count: number;
+  mttr_seconds: { from_detection: number | null; from_start: number | null };
+}
+
+/** One row of `GET /api/v1/delivery`. */
+export interface ReportDelivery {
+  environment: string | null;
+  deployments: number;
+  failed_deployments: number;
+  change_failure_rate: number | null;
+}
+
+/**
+ * Where the report's numbers come from: the functions behind the API's routes, so the report says what
+ * the API says for the same week.
+ */
+export interface WeeklyReportSources {
+  /** The latest status of every SLO (attainment and budget left). */
+  statuses: () => readonly SloStatus[];
+  incidents: (service: string, fromMs: number, toMs: number) => readonly ReportIncident[];
+  reliability: (service: string, fromMs: number, toMs: number) => ReportReliability;
+  delivery: (service: string, fromMs: number, toMs: number) => readonly ReportDelivery[];
+}
+
+/** One service's week, as the report lays it out. */
+export interface ServiceWeek {
+  service: string;
+  statuses: readonly SloStatus[];
+  incidents: readonly ReportIncident[];
+  reliability: ReportReliability;
+  delivery: readonly ReportDelivery[];
+}
+
+/** How long a human takes to read it: the SLO lines, then incidents with their time to restore, then deploys. */
+function serviceText(week: ServiceWeek): string {
+  const slos = week.statuses.map((status) => {
+    const met = status.sli === null ? 'no data' : status.sli >= status.objective ? 'met' : 'missed';
+    return (
+      `${status.name}: ${percentText(status.sli, 3)} of ${percentText(status.objective, 3)} (${met}), ` +
+      `budget ${percentText(status.budget.remainingRatio, 1)} left`
+    );
+  });
+  const { mttr_seconds: mttr } = week.reliability;
+  const restore = (seconds: number | null) => (seconds === null ? 'n/a' : humanDuration(seconds * 1000));
+  const incidents = week.incidents.slice(0, MAX_INCIDENT_LINES).map((incident) => {
+    const lasted =
+      incident.duration_seconds === null ? 'still open' : `restored in ${restore(incident.duration_seconds)}`;
+    const postmortem = incident.postmortem_required ? ', postmortem required' : '';
+    return (
+      `${incident.severity} at ${utc(Date.parse(incident.started_at))}, ${lasted}, ` +
+      `${percentText(incident.budget_consumed, 1)} of the budget${postmortem}`
+    );
+  });
+  const deploys = week.delivery.map(
+    (row) =>
+      `${row.deployments} deploys to ${row.environment || 'no environment'}, change failure rate ` +
+      `${percentText(row.change_failure_rate, 1)} (${row.failed_deployments} failed)`,
+  );
+  return [
+    ...slos,
+    `Incidents: ${week.reliability.incident_count}; MTTR ${restore(mttr.from_detection)} from detection, ` +
+      `${restore(mttr.from_start)} from start`,
+    ...incidents.map((line) => `- ${line}`),
+    ...(week.incidents.length > MAX_INCIDENT_LINES
+      ? [`- and ${week.incidents.length - MAX_INCIDENT_LINES} more`]
+      : []),
+    ...(deploys.length > 0 ? deploys : ['No deploys']),
+  ].join('\n');
+}
+
+/** The weekly reliability report: per service, SLO attainment, budget left, incidents, deploys and failures. */
+export function formatWeeklyReport(
+  weeks: readonly ServiceWeek[],
+  range: { fromMs: number; toMs: number },
+  publicUrl: string,
+): ChatMessage {
+  const incidents = weeks.reduce((sum, week) => sum + week.reliability.incident_count, 0);
+  const deploys = weeks.reduce(
+    (sum, week) => sum + week.delivery.reduce((rows, row) => rows + row.deployments, 0),
+    0,
+  );
+  const missed = weeks.some((week) =>
+    week.statuses.some((status) => status.sli !== null && status.sli < status.objective),
+  );
+  const title = 'Weekly reliability report';
+  const text =
+    `${weeks.length} services, ${incidents} incidents and ${deploys} deploys from ${utc(range.fromMs)} ` +
+    `to ${utc(range.toMs)}.`;
+  const fields: MessageField[] = weeks.map((week) => ({ label: week.service, value: serviceText(week) }));
+  return {
+    title,
+    text,
+    tone: missed || incidents > 0 ? 'warning' : 'info',
+    fields,
+    link: { label: 'Open incidents', url: `${publicUrl}/incidents?range=7d` },
+    atMs: range.toMs,
+    alerts: [noticeAlert('SLOWeeklyReport', title, text, fields, range.toMs)],
+  };
+}
+
+export interface WeeklyReportParts {
+  settings: WeeklyReportSettings;
+  publicUrl: string;
+  sources: WeeklyReportSources;
+  /** Writes the message to the targets' outbox in one transaction; the alerting's sender delivers it. */
+  announce: (targets: readonly string[], subject: string, message: ChatMessage, nowMs: number) => void;
+  log: AlertLog;
+}
+
+/** The report job: node-cron on the configured day and time in its time zone, through the outbox. */
+export class WeeklyReport {
+  private task: ScheduledTask | undefined;
+
+  constructor(private readonly parts: WeeklyReportParts) {}
+
+  /** The report of the week ending `nowMs`, one ServiceWeek per service with an SLO, by service name. */
+  weeks(nowMs: number): ServiceWeek[] {
+    const { sources } = this.parts;
+    const fromMs = nowMs - WEEK_MS;
+    const byService = new Map<string, SloStatus[]>();
+    for (const status of sources.statuses()) {
+      const list = byService.get(status.service) ?? [];
+      list.push(status);
+      byService.set(status.service, list);
+    }
+    return [...byService.keys()].sort().map((service) => ({
+      service,
+      statuses: byService.get(service) ?? [],
+      incidents: sources.incidents(service, fromMs, nowMs),
+      reliability: sources.reliability(service, fromMs, nowMs),
+      delivery: sources.delivery(service, fromMs, nowMs),
+    }));
+  }
+
+  /** Writes the report of the week ending `nowMs` to every report target. */
+  send(nowMs = Date.now()): void {
+    const range = { fromMs: nowMs - WEEK_MS, toMs: nowMs };
+    const message = formatWeeklyReport(this.weeks(nowMs), range, this.parts.publicUrl);
+    this.parts.announce(this.parts.settings.targets, 'weekly reliability report', message, nowMs);
+  }
+
+  start(): void {
+    const { settings, log } = this.parts;
+    this.task = cron.schedule(
+      settings.cron,
+      () => {
+        try {
+          this.send();
+        } catch (error) {
+          log.error({ err: error }, 'weekly report failed');
+        }
+      },
+      { name: 'weekly-report', noOverlap: true, timezone: settings.timeZone },
+    );
+  }
+
+  stop(): void {
+    this.task?.stop();
+    this.task = undefined;
+  }
+}
