@@ -4,11 +4,14 @@
  * run: a bare single-threaded fastify route that only JSON.parses the same body and answers 202. Targets:
  * ≥ 200k spans/s and (#23) ≥ 1.0× the baseline within each round. Each server runs in its own process (`sloguard serve`; this file with `serve`), so the load
  * generator and the server do not share a core; rounds alternate between the two so a burst of load from
- * elsewhere does not fall on one side only, and the ratio is taken within each round (bench/method.ts).
+ * elsewhere does not fall on one side only, and the ratio is taken within each round (bench/method.ts). Each
+ * round also prints where each server's CPU went (/proc, per thread): its event loop's busy share and CPU per
+ * batch, and the CPU per batch of its other threads (span parsing threads, V8's helpers, the WAL checkpoint).
  *
  *   BENCH_ROUNDS=2 BENCH_SECONDS=3 npm run bench -- spans
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
@@ -17,7 +20,7 @@ import Fastify from 'fastify';
 import { stopChild } from '../test/helpers/process.js';
 import { SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
-import { AS_IN_PRODUCTION, Comparison, envInt, rounds } from './method.js';
+import { AS_IN_PRODUCTION, Comparison, envInt, formatSpread, rounds, spread } from './method.js';
 
 const SPANS_PER_BATCH = 500;
 const SECONDS = envInt('BENCH_SECONDS', 5);
@@ -89,20 +92,75 @@ async function startBaseline(): Promise<Side> {
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`baseline server exited ${code}`)));
   });
-  return { url, answered: 0, stop: async () => void (await stopChild(child)) };
+  return { url, pid: child.pid!, answered: 0, cpu: [], stop: async () => void (await stopChild(child)) };
 }
 
-/** `sloguard serve` as it runs in production, with one trace SLO and no evaluation during the run. */
-async function startSloguard(dir: ReturnType<typeof tempDir>): Promise<Side> {
-  dir.file('catalog.yaml', SLO);
+/**
+ * `sloguard serve` as it runs in production, with one trace SLO and no evaluation during the run. The database
+ * lies beside the definitions folder, not in it: the folder is watched for reloads, and every write to a
+ * database inside it would wake the watch (Node's recursive watch on Linux rescans the folder on each event).
+ */
+async function startSloguard(
+  dir: ReturnType<typeof tempDir>,
+  definitions: ReturnType<typeof tempDir>,
+): Promise<Side> {
+  definitions.file('catalog.yaml', SLO);
   const service = await SloguardProcess.start({
-    definitions: dir.path,
+    definitions: definitions.path,
     databasePath: join(dir.path, 'sloguard.db'),
     // The figure is ingest alone.
     env: { ...AS_IN_PRODUCTION, SLOGUARD_EVALUATION_INTERVAL: '1h' },
   });
-  return { url: service.url, answered: 0, stop: () => service.cleanup() };
+  return { url: service.url, pid: service.pid!, answered: 0, cpu: [], stop: () => service.cleanup() };
 }
+
+/** CPU seconds each thread of a process has used so far (Linux /proc), by thread id. */
+function threadCpuSeconds(pid: number): Map<number, number> {
+  const seconds = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 Hz).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      seconds.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return seconds;
+}
+
+/** One round's CPU of a server: its event loop (the main thread) and every other thread, per batch answered. */
+interface RoundCpu {
+  /** Share of the round's wall time the event loop was on a CPU. */
+  eventLoopBusy: number;
+  eventLoopMsPerBatch: number;
+  otherThreadsMsPerBatch: number;
+}
+
+function roundCpu(
+  pid: number,
+  before: Map<number, number>,
+  after: Map<number, number>,
+  seconds: number,
+  batches: number,
+): RoundCpu {
+  let eventLoop = 0;
+  let others = 0;
+  for (const [tid, total] of after) {
+    const used = total - (before.get(tid) ?? 0);
+    if (tid === pid) eventLoop += used;
+    else others += used;
+  }
+  return {
+    eventLoopBusy: eventLoop / seconds,
+    eventLoopMsPerBatch: (eventLoop * 1000) / batches,
+    otherThreadsMsPerBatch: (others * 1000) / batches,
+  };
+}
+
+const cpuText = (cpu: RoundCpu) =>
+  `event loop ${(cpu.eventLoopBusy * 100).toFixed(0)}% busy, ${cpu.eventLoopMsPerBatch.toFixed(3)} ms CPU per batch; other threads ${cpu.otherThreadsMsPerBatch.toFixed(3)} ms per batch`;
 
 /** One round at 10 connections: the batches answered; every answer must be 202. */
 async function round(url: string, body: string, seconds: number): Promise<number> {
@@ -122,6 +180,9 @@ async function round(url: string, body: string, seconds: number): Promise<number
 
 interface Side {
   url: string;
+  pid: number;
+  /** CPU of each measured round. */
+  cpu: RoundCpu[];
   /** Batches answered in all rounds, warm-up included. */
   answered: number;
   stop(): Promise<void>;
@@ -133,8 +194,9 @@ if (process.argv[2] === 'serve') {
   const body = spanBatch(Date.now() * 1000);
   const sides: Side[] = [];
   const dir = tempDir('sloguard-bench-spans-');
+  const definitions = tempDir('sloguard-bench-spans-definitions-');
   try {
-    sides.push(await startBaseline(), await startSloguard(dir));
+    sides.push(await startBaseline(), await startSloguard(dir, definitions));
     for (const side of sides) side.answered += await round(side.url, body, 2);
     const comparison = new Comparison(
       `POST /api/v2/spans, JSON batches of ${SPANS_PER_BATCH}, ${CONNECTIONS} connections, validated and committed`,
@@ -146,11 +208,18 @@ if (process.argv[2] === 'serve') {
       // Which side goes first alternates, so neither always follows the other's teardown of a round.
       const spansPerSecond = new Map<Side, number>();
       for (const side of i % 2 === 0 ? sides : [...sides].reverse()) {
+        const before = threadCpuSeconds(side.pid);
         const batches = await round(side.url, body, SECONDS);
+        side.cpu.push(roundCpu(side.pid, before, threadCpuSeconds(side.pid), SECONDS, batches));
         side.answered += batches;
         spansPerSecond.set(side, (batches / SECONDS) * SPANS_PER_BATCH);
       }
       comparison.add(spansPerSecond.get(sides[1]!)!, spansPerSecond.get(sides[0]!)!);
+      for (const [side, name] of [
+        [sides[1]!, 'sloguard'],
+        [sides[0]!, 'bare route'],
+      ] as const)
+        process.stdout.write(`    ${name}: ${cpuText(side.cpu.at(-1)!)}\n`);
     }
     const ours = sides[1]!;
     await ours.stop();
@@ -163,8 +232,18 @@ if (process.argv[2] === 'serve') {
       throw new Error(`${stored} spans stored for ${ours.answered} batches of ${SPANS_PER_BATCH}`);
     }
     comparison.print();
+    for (const [side, name] of [
+      [sides[1]!, 'sloguard'],
+      [sides[0]!, 'bare route'],
+    ] as const) {
+      const of = (pick: (cpu: RoundCpu) => number) => formatSpread(spread(side.cpu.map(pick)));
+      process.stdout.write(
+        `  ${name}: event loop busy ${of((cpu) => cpu.eventLoopBusy * 100)} %, ${of((cpu) => cpu.eventLoopMsPerBatch)} ms CPU per batch on the event loop, ${of((cpu) => cpu.otherThreadsMsPerBatch)} ms on other threads\n`,
+      );
+    }
   } finally {
     for (const side of sides) await side.stop();
     dir.cleanup();
+    definitions.cleanup();
   }
 }

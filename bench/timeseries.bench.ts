@@ -14,7 +14,7 @@ import { DEFAULT_MINUTE_RETENTION_DAYS } from '../src/config/config.js';
 import { loadDefinitions } from '../src/definitions/load.js';
 import { evaluateSlo } from '../src/evaluate/status.js';
 import { stepTimes } from '../src/evaluate/timeseries.js';
-import { binOf, encodeCounts } from '../src/model/histogram.js';
+import { binOf, encodeCounts, encodeHistogram } from '../src/model/histogram.js';
 import { storeInput } from '../src/sources/store/counts.js';
 import { SloHistoryReader } from '../src/sources/store/history.js';
 import { BucketStore } from '../src/store/buckets.js';
@@ -94,7 +94,7 @@ function backfill() {
             FIRST_MINUTE + m,
             total,
             errors,
-            encodeCounts(bins(total)),
+            encodeHistogram(bins(total)),
             encodeCounts(new Map([[300_000, total - 1]])),
           );
         }
@@ -105,7 +105,7 @@ function backfill() {
             h,
             hourTotal,
             hourErrors,
-            encodeCounts(bins(hourTotal)),
+            encodeHistogram(bins(hourTotal)),
             encodeCounts(new Map([[300_000, hourTotal - 60]])),
           );
           hourTotal = 0;

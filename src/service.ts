@@ -461,6 +461,30 @@ export function walCheckpoints(sloguard: Pick<Sloguard, 'db' | 'config' | 'log'>
 }
 
 /**
+ * The first evaluation, in the background: the service answers meanwhile, the gate from the statuses the last
+ * run stored (marked `from_last_run`), and `/readyz` once those cover every SLO. A failure is logged; the tick
+ * tries again.
+ */
+function firstEvaluation(evaluator: SloEvaluator, log: Logger): BackgroundJob {
+  let running: Promise<void> | undefined;
+  return {
+    name: 'first evaluation',
+    start() {
+      const startedAt = performance.now();
+      running = evaluator.tick().then(
+        (statuses) =>
+          log.info(
+            { slos: statuses.length, durationMs: Math.round(performance.now() - startedAt) },
+            'first evaluation done',
+          ),
+        (error: unknown) => log.error({ err: error }, 'first evaluation failed; the next tick tries again'),
+      );
+    },
+    stop: () => running,
+  };
+}
+
+/**
  * The service's background work, in start order; `close` stops it in reverse. The last started, self-tracing,
  * is stopped first, while the server still answers, so the last spans can go to it (`self`).
  */
@@ -508,7 +532,7 @@ function backgroundJobs(
   return [
     walCheckpoints(sloguard),
     once('gate state retention at start', pruneGateState),
-    once('first evaluation', () => evaluator.tick()),
+    firstEvaluation(evaluator, log),
     { name: 'alerting', start: () => alerting.start(), stop: () => alerting.stop() },
     { name: 'evaluation tick', start: () => evaluator.start(logError), stop: () => evaluator.stop() },
     {

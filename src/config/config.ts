@@ -142,10 +142,11 @@ export class ConfigError extends Error {
 
 /**
  * Days of per-minute buckets. Long windows read hour rollups and slices are kept as they close, so minutes serve
- * window edges, recent slices and charts: 3 days keeps the longest burn-rate window (3d) in minutes, and a
- * day more of 1,000 busy series is about 46 MB.
+ * window edges, recent slices and charts: 1 day keeps windows up to a day exact to the minute (the 3d burn-rate
+ * window starts at its oldest hour) and 28 days of 1,000 series with latency under 200 MB; a day more of 1,000
+ * busy series with latency is about 66 MB (docs/storage.md).
  */
-export const DEFAULT_MINUTE_RETENTION_DAYS = 3;
+export const DEFAULT_MINUTE_RETENTION_DAYS = 1;
 
 /** Every environment variable the service reads, with its file key and default (docs/configuration.md lists them). */
 export const ENVIRONMENT = {

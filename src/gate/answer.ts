@@ -43,6 +43,7 @@ export function gateAnswer(decision: GateDecision) {
     decided_at: iso(decision.decidedAtMs),
     evaluated_at: iso(oldest),
     stale: decision.stale,
+    from_last_run: decision.fromLastRun,
   };
 }
 export type GateAnswer = ReturnType<typeof gateAnswer>;

@@ -91,9 +91,23 @@ function judge(inputs: GateInputs, frozen: boolean): { deny: string[]; warn: str
 
 /**
  * The error-budget policy: while budget remains, ship; when it is gone (or a page-tier burn fires), stop
- * feature releases, with the exceptions the team agreed on. Pure: inputs in, verdict out.
+ * feature releases, with the exceptions the team agreed on. Pure: inputs in, verdict out. A verdict on
+ * statuses the last run stored (before this process's first evaluation ends) is marked stale and says so.
  */
 export function decideGate(given: GateInputs): GateVerdict {
+  const verdict = judgeVerdict(given);
+  const lastRun = verdict.statuses.filter((s) => given.lastRunSlos?.has(s.name));
+  if (lastRun.length === 0) return verdict;
+  const oldest = Math.min(...lastRun.map((s) => s.evaluatedAtMs));
+  return {
+    ...verdict,
+    stale: true,
+    fromLastRun: true,
+    reason: `${verdict.reason}; statuses from the last run at ${new Date(oldest).toISOString()} (the first evaluation since the start is under way)`,
+  };
+}
+
+function judgeVerdict(given: GateInputs): GateVerdict {
   const { minValidEvents } = given.policy;
   const inputs =
     minValidEvents === null
@@ -105,6 +119,7 @@ export function decideGate(given: GateInputs): GateVerdict {
   const base = {
     statuses: [...statuses],
     stale,
+    fromLastRun: false,
     mode: policy.mode,
     wouldBlock: false,
     exemption: null,

@@ -112,12 +112,18 @@ export class DeployGate {
       ? (this.stores.overrides.active(request.service, request.environment, request.version ?? null, nowMs) ??
         null)
       : null;
+    // The last run's statuses are judged on their numbers while they are recent enough to trust.
+    const lastRun = statuses.filter((s) => this.evaluator.isFromLastRun(s));
+    const stale = statuses.filter((s) =>
+      lastRun.includes(s) ? !this.evaluator.isTrustedFromLastRun(s, nowMs) : this.evaluator.isStale(s, nowMs),
+    );
     const verdict = decideGate({
       request,
       policy,
       countedSlos: count,
       statuses,
-      staleSlos: new Set(statuses.filter((s) => this.evaluator.isStale(s, nowMs)).map((s) => s.name)),
+      staleSlos: new Set(stale.map((s) => s.name)),
+      lastRunSlos: new Set(lastRun.map((s) => s.name)),
       frozen,
       override,
       changeFreeze: activeChangeFreeze(policy.changeFreezes, nowMs),
@@ -187,6 +193,7 @@ export class DeployGate {
         frozen_before: frozen,
         frozen: decision.frozen,
         stale: decision.stale,
+        from_last_run: decision.fromLastRun,
         policy,
       },
       statuses: decision.statuses,

@@ -73,6 +73,11 @@ export interface GateInputs {
   statuses: readonly SloStatus[];
   /** Names of statuses the evaluator has not refreshed in time. */
   staleSlos: ReadonlySet<string>;
+  /**
+   * Names of statuses the last run stored, judged on their numbers until this process has evaluated (the
+   * answer is marked stale and `from_last_run`).
+   */
+  lastRunSlos?: ReadonlySet<string>;
   /** The freeze remembered for this service and environment before this decision. */
   frozen: boolean;
   override: ActiveOverride | null;
@@ -85,6 +90,8 @@ export interface GateVerdict {
   reason: string;
   statuses: SloStatus[];
   stale: boolean;
+  /** Some statuses are the last run's, loaded at start: this process has not finished an evaluation yet. */
+  fromLastRun: boolean;
   mode: 'enforce' | 'observe';
   /** The policy itself denies (the answer may still allow: observe mode, an exemption or an override). */
   wouldBlock: boolean;

@@ -71,22 +71,104 @@ export function decodeCounts(
   into: SparseCounts = new Map(),
 ): SparseCounts {
   if (!blob) return into;
-  let offset = 0;
+  const reader = new VarintReader(blob);
   let key = 0;
-  const read = (): number => {
+  while (!reader.done()) {
+    key += reader.next();
+    const count = reader.next();
+    into.set(key, (into.get(key) ?? 0) + count);
+  }
+  return into;
+}
+
+/** Reads varints of a stored blob; a blob cut short or a varint past 2^56 fails instead of reading on. */
+class VarintReader {
+  offset = 0;
+  constructor(private readonly blob: Uint8Array) {}
+
+  done(): boolean {
+    return this.offset >= this.blob.length;
+  }
+
+  byte(): number {
+    if (this.offset >= this.blob.length) throw new RangeError('stored counts end in the middle of a value');
+    return this.blob[this.offset++]!;
+  }
+
+  next(): number {
     let value = 0;
     let scale = 1;
-    for (;;) {
-      const byte = blob[offset++]!;
+    for (let i = 0; i < 8; i++) {
+      const byte = this.byte();
       value += (byte & 0x7f) * scale;
       if (byte < 0x80) return value;
       scale *= 128;
     }
-  };
-  while (offset < blob.length) {
-    key += read();
-    const count = read();
-    into.set(key, (into.get(key) ?? 0) + count);
+    throw new RangeError('stored count longer than 8 bytes');
+  }
+}
+
+/**
+ * Latency histograms as stored (the `histogram` column): one byte for each non-zero bin in the two common
+ * shapes, bins ascending, each bin's gap counted from the one before (the first from bin −1):
+ *
+ *   0ccccccc            the next bin (gap 1) holds c (1–127): an hour's histogram, dense with counts of tens
+ *   10gggggc            gap 2–33, count 1–2: a minute's, a dozen requests spread over a hundred bins
+ *   11gggggg count      gap 2–64 (gggggg < 63), count as a varint
+ *   11111111 gap count  anything else, both as varints
+ *
+ * An hour of 900 requests takes ~115 bytes instead of ~220 (pairs of varints, encodeCounts); a minute of
+ * 15 takes ~15 instead of ~28. Counts stay exact, so merging and every estimate are unchanged.
+ */
+export function encodeHistogram(histogram: SparseCounts): Buffer {
+  const bins = [...histogram.keys()].filter((bin) => histogram.get(bin)! > 0).sort((a, b) => a - b);
+  const bytes: number[] = [];
+  let previous = -1;
+  for (const bin of bins) {
+    const gap = bin - previous;
+    const count = histogram.get(bin)!;
+    previous = bin;
+    if (gap === 1 && count < 128) bytes.push(count);
+    else if (gap >= 2 && gap <= 33 && count <= 2) bytes.push(0x80 | ((gap - 2) << 1) | (count - 1));
+    else if (gap >= 2 && gap <= 64) {
+      bytes.push(0xc0 | (gap - 2));
+      writeVarint(bytes, count);
+    } else {
+      bytes.push(0xff);
+      writeVarint(bytes, gap);
+      writeVarint(bytes, count);
+    }
+  }
+  return Buffer.from(bytes);
+}
+
+/** Adds a stored histogram (encodeHistogram) into `into`; fails on a blob that is not one. */
+export function decodeHistogram(
+  blob: Uint8Array | null | undefined,
+  into: SparseCounts = new Map(),
+): SparseCounts {
+  if (!blob) return into;
+  const reader = new VarintReader(blob);
+  let bin = -1;
+  while (!reader.done()) {
+    const tag = reader.byte();
+    let count: number;
+    if (tag < 0x80) {
+      bin += 1;
+      count = tag;
+    } else if (tag < 0xc0) {
+      bin += ((tag >> 1) & 0x1f) + 2;
+      count = (tag & 1) + 1;
+    } else if (tag < 0xff) {
+      bin += (tag & 0x3f) + 2;
+      count = reader.next();
+    } else {
+      bin += reader.next();
+      count = reader.next();
+    }
+    if (bin >= BIN_COUNT)
+      throw new RangeError(`stored histogram names bin ${bin}, past the last (${BIN_COUNT - 1})`);
+    into.set(bin, (into.get(bin) ?? 0) + count);
   }
   return into;
 }

@@ -19,18 +19,33 @@ export function delayToNextTick(nowMs: number, intervalMs: number): number {
   return half + intervalMs - (((from % intervalMs) + intervalMs) % intervalMs);
 }
 
+/** How long one slice of an evaluation may hold the event loop before it yields (the gate answers between). */
+export const EVALUATION_SLICE_MS = 10;
+
+/**
+ * The oldest a status the last run stored may be and still be judged on its numbers until this process has
+ * evaluated (or two evaluation intervals, when longer): a restart takes seconds, an outage of the service
+ * longer than this has missed too much to trust what it saw last.
+ */
+export const LAST_RUN_TRUSTED_MS = 3_600_000;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Runs the pure evaluation for every SLO on each tick: asks the count sources (a Prometheus-compatible engine
  * for the SLOs it reads, the store for the rest), computes each SloStatus, keeps the latest in memory for the
  * gate and the API, and persists them. Each tick evaluates at the wall time it runs; how old a status is comes
  * from the monotonic clock, so wall-clock steps do not make a fresh status stale or an old one fresh (see
- * isStale).
+ * isStale). Until the first evaluation of this process ends, the statuses the last run stored stand in.
  */
 export class SloEvaluator {
   private latest = new Map<string, SloStatus>();
-  /** performance.now() when each status of this process was evaluated. */
+  /** performance.now() when each status of this process was evaluated; statuses loaded at start have none. */
   private readonly evaluatedMonotonic = new WeakMap<SloStatus, number>();
   private ticking: RepeatingJob | undefined;
+  /** Ticks run one after another: a tick yields between slices, and a reload's tick must not interleave. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private evaluatedOnce = false;
   /** Asked in order: the first that reads an SLO supplies its counts; the store, last, reads every SLO. */
   private readonly sources: CountsSource[];
   private readonly listeners: Array<(statuses: readonly SloStatus[], durationMs: number) => void> = [];
@@ -49,21 +64,48 @@ export class SloEvaluator {
     }
   }
 
+  /** Evaluates every SLO at once, holding the event loop (tests, benches); the service ticks in slices. */
   evaluateAll(nowMs = Date.now()): SloStatus[] {
     const startedAt = performance.now();
-    const corrections = this.corrections();
-    const evaluateEach = () =>
-      this.definitions.registry.definitions.map((definition) => {
+    const definitions = this.definitions.registry.definitions;
+    const results: SloStatus[] = [];
+    if (definitions.length > 0)
+      this.evaluateSlice(definitions, 0, nowMs, this.corrections(), results, Number.POSITIVE_INFINITY);
+    return this.publish(results, startedAt);
+  }
+
+  /**
+   * Evaluates definitions from `from` on, into `results`, until the slice's time is up (at least one);
+   * returns where the next slice starts. Every source's pass wraps the slice.
+   */
+  private evaluateSlice(
+    definitions: readonly SloDefinition[],
+    from: number,
+    nowMs: number,
+    corrections: readonly Correction[],
+    results: SloStatus[],
+    sliceMs: number,
+  ): number {
+    const endsAt = performance.now() + sliceMs;
+    const evaluateEach = () => {
+      let next = from;
+      do {
+        const definition = definitions[next]!;
         const source = this.sources.find((candidate) => candidate.reads(definition))!;
-        return this.evaluate(definition, source.read(definition, nowMs, corrections), nowMs);
-      });
-    const results = this.sources.reduce<() => SloStatus[]>(
-      (reads, source) => () => source.readPass(reads),
-      evaluateEach,
-    )();
+        results.push(this.evaluate(definition, source.read(definition, nowMs, corrections), nowMs));
+        next += 1;
+      } while (next < definitions.length && performance.now() < endsAt);
+      return next;
+    };
+    return this.sources.reduce<() => number>((reads, source) => () => source.readPass(reads), evaluateEach)();
+  }
+
+  /** Saves an evaluation's statuses, makes them the latest and tells the listeners. */
+  private publish(results: SloStatus[], startedAt: number): SloStatus[] {
     this.statuses.saveAll(results);
     this.latest = new Map(results.map((status) => [status.name, status]));
     for (const status of results) this.evaluatedMonotonic.set(status, startedAt);
+    this.evaluatedOnce = true;
     const durationMs = performance.now() - startedAt;
     for (const listener of this.listeners) listener(results, durationMs);
     return results;
@@ -105,12 +147,54 @@ export class SloEvaluator {
     this.sources.splice(this.sources.length - 1, 0, source);
   }
 
-  /** One tick: asks the sources for what they need (bounded by their timeouts), then evaluates every SLO. */
-  async tick(nowMs = Date.now()): Promise<SloStatus[]> {
-    await Promise.all(
-      this.sources.map((source) => source.refresh(this.definitions.registry.definitions, nowMs)),
+  /** Whether this process has finished an evaluation (until then, the statuses are the last run's). */
+  get hasEvaluated(): boolean {
+    return this.evaluatedOnce;
+  }
+
+  /** A status the last run stored, loaded at start and not yet replaced by an evaluation of this process. */
+  isFromLastRun(status: SloStatus): boolean {
+    return !this.evaluatedMonotonic.has(status);
+  }
+
+  /**
+   * Whether the gate may judge a status of the last run on its numbers: its source had not failed, it is not
+   * from the future, and it is no older than LAST_RUN_TRUSTED_MS (or two intervals). Otherwise it is stale.
+   */
+  isTrustedFromLastRun(status: SloStatus, nowMs = Date.now()): boolean {
+    const ageMs = nowMs - status.evaluatedAtMs;
+    return (
+      this.isFromLastRun(status) &&
+      status.staleReason === undefined &&
+      ageMs >= 0 &&
+      ageMs <= Math.max(LAST_RUN_TRUSTED_MS, 2 * this.intervalMs)
     );
-    return this.evaluateAll(nowMs);
+  }
+
+  /**
+   * One tick: asks the sources for what they need (bounded by their timeouts), then evaluates every SLO in
+   * slices of EVALUATION_SLICE_MS, yielding to the event loop between them, so the gate and ingest keep
+   * answering during a 10,000-SLO evaluation. The statuses change at once when the last slice is done. Ticks
+   * queue behind one under way; `nowMs` (default: when the tick begins) is the time evaluated.
+   */
+  tick(nowMs?: number): Promise<SloStatus[]> {
+    const run = this.queue.then(() => this.tickNow(nowMs ?? Date.now()));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async tickNow(nowMs: number): Promise<SloStatus[]> {
+    const definitions = this.definitions.registry.definitions;
+    await Promise.all(this.sources.map((source) => source.refresh(definitions, nowMs)));
+    const startedAt = performance.now();
+    const corrections = this.corrections();
+    const results: SloStatus[] = [];
+    let next = 0;
+    while (next < definitions.length) {
+      if (next > 0) await nextTurn();
+      next = this.evaluateSlice(definitions, next, nowMs, corrections, results, EVALUATION_SLICE_MS);
+    }
+    return this.publish(results, startedAt);
   }
 
   /**

@@ -3,7 +3,9 @@ import {
   addCounts,
   addExactCounts,
   decodeCounts,
+  decodeHistogram,
   encodeCounts,
+  encodeHistogram,
   estimateAtOrUnder,
 } from '../model/histogram.js';
 import type { SourceKind } from '../model/observation.js';
@@ -53,7 +55,10 @@ function bucketStatements(db: Db, table: 'minute_buckets' | 'hour_buckets', colu
     slotRows: db.prepare<[number, number, number], BucketRow & { slot: number }>(
       `SELECT ${column} AS slot, total, errors, histogram, thresholds, rule_counts FROM ${table} WHERE series_id = ? AND ${column} >= ? AND ${column} < ?`,
     ),
-    deleteBefore: db.prepare<[number]>(`DELETE FROM ${table} WHERE ${column} < ?`),
+    /** Through the primary key, one range per series: no index by time to keep. */
+    deleteBefore: db.prepare<[number]>(
+      `DELETE FROM ${table} WHERE series_id IN (SELECT id FROM series) AND ${column} < ?`,
+    ),
   };
 }
 type BucketStatements = ReturnType<typeof bucketStatements>;
@@ -188,7 +193,7 @@ export class BucketStore {
     const existing = statements.get.get(seriesId, slot);
     let total = existing?.total ?? 0;
     let errors = existing?.errors ?? 0;
-    const histogram = decodeCounts(existing?.histogram);
+    const histogram = decodeHistogram(existing?.histogram);
     let thresholds = existing ? decodeCounts(existing.thresholds) : undefined;
     let rules = existing ? decodeCounts(existing.rule_counts) : undefined;
     for (const delta of deltas) {
@@ -207,7 +212,7 @@ export class BucketStore {
       slot,
       total,
       errors,
-      encoded(histogram),
+      histogram.size > 0 ? encodeHistogram(histogram) : null,
       encoded(thresholds),
       encoded(rules),
     );
@@ -342,7 +347,7 @@ function fillSlot(row: BucketRow, key: CountKey, into: Float64Array, at: number)
   const thresholdUs = key;
   into[at] = row.total;
   into[at + 1] = row.errors;
-  const histogram = decodeCounts(row.histogram);
+  const histogram = decodeHistogram(row.histogram);
   let timed = 0;
   for (const count of histogram.values()) timed += count;
   into[at + 2] = timed;

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { decodeCounts, encodeHistogram } from '../model/histogram.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
@@ -48,6 +49,10 @@ export function openDatabase(path: string): Db {
       `${path} has schema version ${userVersion}, newer than this sloguard knows (${MIGRATIONS.length})`,
     );
   }
+  // Used by the migration that recodes stored histograms (pairs of varints before it).
+  db.function('recode_histogram', { deterministic: true }, (blob: unknown) =>
+    blob instanceof Uint8Array ? encodeHistogram(decodeCounts(blob)) : blob,
+  );
   db.transaction(() => {
     for (let version = userVersion; version < MIGRATIONS.length; version++) {
       db.exec(MIGRATIONS[version]!);

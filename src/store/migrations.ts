@@ -271,4 +271,14 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE minute_buckets ADD COLUMN rule_counts BLOB;
   ALTER TABLE hour_buckets ADD COLUMN rule_counts BLOB;
   `,
+  `
+  -- Disk with latency (issue 23): histograms take one byte per non-zero bin (model/histogram.ts
+  -- encodeHistogram) instead of a pair of varints: recode_histogram, registered by store/database.ts, rewrites
+  -- every stored one with the same counts. Retention deletes through the primary key, series by series, so
+  -- the indexes by time (11% of a 28-day database) go.
+  UPDATE minute_buckets SET histogram = recode_histogram(histogram) WHERE histogram IS NOT NULL;
+  UPDATE hour_buckets SET histogram = recode_histogram(histogram) WHERE histogram IS NOT NULL;
+  DROP INDEX minute_buckets_by_time;
+  DROP INDEX hour_buckets_by_time;
+  `,
 ];

@@ -1,6 +1,12 @@
 import { badKey, validKey } from '../definitions/eventRules.js';
 import type { TimelineSlots } from '../evaluate/timeseries.js';
-import { addCounts, decodeCounts, estimateAtOrUnder, type SparseCounts } from '../model/histogram.js';
+import {
+  addCounts,
+  decodeCounts,
+  decodeHistogram,
+  estimateAtOrUnder,
+  type SparseCounts,
+} from '../model/histogram.js';
 import type { Db } from './database.js';
 
 export interface Timeline {
@@ -122,7 +128,7 @@ export class TimelineStore {
         if (!latency) continue;
         bins.clear();
         exact.clear();
-        decodeCounts(row.histogram, bins);
+        decodeHistogram(row.histogram, bins);
         decodeCounts(row.thresholds, exact);
         let timed = 0;
         for (const count of bins.values()) timed += count;

@@ -12,7 +12,12 @@ import { tempDir } from './tmp.js';
 export async function testApp(
   overrides: Partial<Config> = {},
   env: NodeJS.ProcessEnv = {},
-  appOptions: AppOptions & { logLevel?: string; logStream?: { write(line: string): void } } = {},
+  appOptions: AppOptions & {
+    logLevel?: string;
+    logStream?: { write(line: string): void };
+    /** false: leave the statuses the last run stored, as a service does until its first evaluation ends. */
+    evaluate?: boolean;
+  } = {},
 ) {
   const dir = tempDir('sloguard-app-');
   const definitionsPath = join(dir.path, 'slo-definitions');
@@ -23,10 +28,10 @@ export async function testApp(
     definitionsPath,
     ...overrides,
   };
-  const { logLevel, logStream, ...options } = appOptions;
+  const { logLevel, logStream, evaluate = true, ...options } = appOptions;
   const sloguard: Sloguard = createSloguard(config, createLogger(logLevel ?? config.logLevel, logStream));
   const { app }: { app: FastifyInstance } = await createApp(sloguard, options);
-  sloguard.evaluator.evaluateAll();
+  if (evaluate) sloguard.evaluator.evaluateAll();
   return {
     app,
     sloguard,

@@ -30,10 +30,14 @@ spec:
 export const INGEST_TOKEN = 'ingest-token-0123456789';
 
 /** An in-process app over GATE_DEFINITIONS (or others), on its own (or a given) database. */
-export async function gateApp(overrides: Partial<Config> = {}, definitions = GATE_DEFINITIONS) {
+export async function gateApp(
+  overrides: Partial<Config> = {},
+  definitions = GATE_DEFINITIONS,
+  appOptions: Parameters<typeof testApp>[2] = {},
+) {
   const dir = tempDir('sloguard-gate-defs-');
   dir.file('web.yaml', definitions);
-  const ctx = await testApp({ definitionsPath: dir.path, ...overrides });
+  const ctx = await testApp({ definitionsPath: dir.path, ...overrides }, {}, appOptions);
   return {
     ...ctx,
     definitionsDir: dir.path,

@@ -17,7 +17,7 @@ export const CHECK_RESPONSES = process.env.VITEST ? '1' : '0';
 /** Builds dist/ once per test run when it is missing (npm test builds it before vitest). */
 export function ensureBuilt(): void {
   if (existsSync(CLI)) return;
-  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('build failed');
 }
 
@@ -30,7 +30,14 @@ export interface ServiceOptions {
   databasePath?: string;
   /** The `sloguard` executable to run (default: this checkout's dist/ under this node). */
   command?: string;
+  /**
+   * What a start waits for: `evaluated` (default), ready after this process's first evaluation; `ready`,
+   * `/readyz` 200, which may stand on the statuses the last run stored (docs/operations.md#start-up).
+   */
+  until?: StartedWhen;
 }
+
+export type StartedWhen = 'ready' | 'evaluated';
 
 /** A real `sloguard serve` process on a free port, with its own temp database. */
 export class SloguardProcess {
@@ -59,7 +66,7 @@ export class SloguardProcess {
       dir,
       options.command ? [options.command] : [process.execPath, CLI],
     );
-    await service.restart();
+    await service.restart(options.until);
     return service;
   }
 
@@ -68,7 +75,7 @@ export class SloguardProcess {
   }
 
   /** Starts (again) on a new free port with the same database. */
-  async restart(): Promise<void> {
+  async restart(until: StartedWhen = 'evaluated'): Promise<void> {
     this.port = await freePort();
     this.url = `http://127.0.0.1:${this.port}`;
     const [executable, ...args] = this.command;
@@ -93,7 +100,9 @@ export class SloguardProcess {
       `sloguard on ${this.url} (log: ${this.logs.join('').slice(-500)})`,
       async () => {
         if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${this.logs.join('')}`);
-        return (await fetch(`${this.url}/readyz`)).ok;
+        const readyz = await fetch(`${this.url}/readyz`);
+        const body = (await readyz.json()) as { statuses?: string };
+        return readyz.ok && (until === 'ready' || body.statuses === 'evaluated');
       },
       { timeoutMs: 20_000 },
     );

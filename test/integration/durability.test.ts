@@ -96,7 +96,7 @@ describe('durability', () => {
       acknowledged += result.acknowledged;
       sent += result.sent;
       await service.restart();
-      // The first evaluation runs before the service reports ready, so this reads the restarted store.
+      // The restart waits for the first evaluation (not the last run's statuses), so this reads the restarted store.
       const total = await counted();
       expect(total, `run ${run}: acknowledged observations lost`).toBeGreaterThanOrEqual(acknowledged);
       // Only batches in flight at the kill may be committed unacknowledged, and only whole.

@@ -17,7 +17,7 @@ describe('config', () => {
       databasePath: './data/sloguard.db',
       definitionsPath: './slo-definitions',
       evaluationIntervalMs: 60_000,
-      minuteRetentionDays: 3,
+      minuteRetentionDays: 1,
       hourRetentionDays: 400,
     });
   });

@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
+  addCounts,
   addExactCounts,
   BIN_COUNT,
   binLowerBound,
   binOf,
   binUpperBound,
   decodeCounts,
+  decodeHistogram,
   encodeCounts,
+  encodeHistogram,
   estimateAtOrUnder,
+  type SparseCounts,
 } from '../../src/model/histogram.js';
 
 describe('latency histogram', () => {
@@ -60,5 +64,81 @@ describe('latency histogram', () => {
     ]);
     addExactCounts(into, new Map([[500_000, 2]]));
     expect(into).toEqual(new Map([[500_000, 5]]));
+  });
+
+  describe('stored encoding', () => {
+    /** A seeded histogram of `requests` nginx-like latencies ($request_time in ms, random()·random()·2 s). */
+    function drawn(requests: number, seed: number): SparseCounts {
+      let state = seed;
+      const histogram: SparseCounts = new Map();
+      for (let r = 0; r < requests; r++) {
+        state = (state * 1103515245 + 12345) % 2147483648;
+        const a = state / 2147483648;
+        state = (state * 1103515245 + 12345) % 2147483648;
+        const bin = binOf(Math.round(a * (state / 2147483648) * 2000) * 1000);
+        histogram.set(bin, (histogram.get(bin) ?? 0) + 1);
+      }
+      return histogram;
+    }
+
+    it('round-trips every shape: neighbours, gaps of every width, small and huge counts', () => {
+      const counts = new Map([
+        [0, 1],
+        [1, 127],
+        [2, 128],
+        [4, 1],
+        [35, 2],
+        [37, 3],
+        [101, 1],
+        [102, 4_000_000_000],
+        [170, 2 ** 53 - 1],
+        [BIN_COUNT - 1, 2],
+      ]);
+      expect(decodeHistogram(encodeHistogram(counts))).toEqual(counts);
+      for (let gap = 1; gap <= 70; gap++)
+        for (const count of [1, 2, 3, 127, 128, 300]) {
+          const one = new Map([
+            [5, 1],
+            [5 + gap, count],
+          ]);
+          expect(decodeHistogram(encodeHistogram(one))).toEqual(one);
+        }
+      expect(decodeHistogram(null).size).toBe(0);
+      expect(encodeHistogram(new Map()).length).toBe(0);
+      expect(decodeHistogram(encodeHistogram(new Map([[7, 0]]))).size).toBe(0);
+    });
+
+    it('takes about a byte per non-zero bin for a minute and for an hour, half of the pairs of varints', () => {
+      const minute = drawn(15, 7);
+      const hour = drawn(900, 11);
+      expect(encodeHistogram(minute).length).toBeLessThanOrEqual(minute.size + 3);
+      expect(encodeHistogram(hour).length).toBeLessThanOrEqual(hour.size + 12);
+      expect(encodeHistogram(hour).length).toBeLessThan(0.6 * encodeCounts(hour).length);
+      expect(decodeHistogram(encodeHistogram(hour))).toEqual(hour);
+    });
+
+    it('merges: decoding into a histogram adds, and the sum re-encodes to the same counts', () => {
+      const a = drawn(15, 1);
+      const b = drawn(15, 2);
+      const sum = decodeHistogram(encodeHistogram(b), decodeHistogram(encodeHistogram(a)));
+      const expected = new Map(a);
+      addCounts(expected, b);
+      expect(sum).toEqual(expected);
+      expect(decodeHistogram(encodeHistogram(sum))).toEqual(expected);
+      let requests = 0;
+      for (const count of sum.values()) requests += count;
+      expect(requests).toBe(30);
+    });
+
+    it('refuses a blob cut short or naming a bin past the last, instead of reading on', () => {
+      const blob = encodeHistogram(new Map([[200, 1_000_000]]));
+      expect(() => decodeHistogram(blob.subarray(0, blob.length - 1))).toThrow(RangeError);
+      expect(() => decodeHistogram(Buffer.from([0xff, 0x80]))).toThrow(RangeError);
+      expect(() => decodeHistogram(Buffer.from([0xff, ...Array(9).fill(0xff)]))).toThrow(RangeError);
+      // The escape form's gap and count as varints: the gap from bin −1 lands one past the last bin.
+      const pastLast = Buffer.concat([Buffer.from([0xff]), encodeCounts(new Map([[BIN_COUNT + 1, 1]]))]);
+      expect(() => decodeHistogram(pastLast)).toThrow(/past the last/);
+      expect(() => decodeCounts(Buffer.from([0x05, 0x80]))).toThrow(RangeError);
+    });
   });
 });

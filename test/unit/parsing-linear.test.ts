@@ -249,4 +249,21 @@ describe('span counts before parsing', () => {
       expect.objectContaining({ status: 413, code: 'too_many_spans' }),
     );
   });
+
+  it('counts a body over 1 MiB before parsing it, so a huge list of tiny items is refused unparsed', () => {
+    // Over the cap and over 1 MiB, and not JSON at its end: only the count can refuse it with 413, since
+    // JSON.parse would refuse it as malformed (400).
+    const items = Array(MAX_SPANS_PER_BATCH + 1).fill(`{}${' '.repeat(20)}`);
+    const body = Buffer.from(`[${items.join(',')}`);
+    expect(body.length).toBeGreaterThan(1024 * 1024);
+    expect(() => decodeJsonSpans(body)).toThrow(
+      expect.objectContaining({ status: 413, code: 'too_many_spans' }),
+    );
+  });
+
+  it('refuses an unterminated list under 1 MiB as Zipkin does, malformed', () => {
+    expect(() => decodeJsonSpans(Buffer.from('[{"traceId":"1","id":"2"}'))).toThrow(
+      expect.objectContaining({ status: 400, message: 'Malformed reading List<Span> from json' }),
+    );
+  });
 });

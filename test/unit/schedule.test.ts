@@ -5,7 +5,7 @@ import { burnWindows } from '../../src/evaluate/math.js';
 import type { EvaluationInput } from '../../src/evaluate/status.js';
 import type { Correction } from '../../src/model/correction.js';
 import type { SloDefinition } from '../../src/model/slo.js';
-import { SloEvaluator } from '../../src/schedule/scheduler.js';
+import { EVALUATION_SLICE_MS, SloEvaluator } from '../../src/schedule/scheduler.js';
 import type { CountsRead, CountsSource } from '../../src/sources/counts.js';
 import { type Db, openDatabase } from '../../src/store/database.js';
 import { StatusStore } from '../../src/store/statuses.js';
@@ -86,11 +86,15 @@ afterEach(() => {
 });
 
 function evaluatorOf(store: CountsSource, ...others: CountsSource[]) {
+  return evaluatorOver([slo('checkout'), slo('search')], store, ...others);
+}
+
+function evaluatorOver(definitions: SloDefinition[], store: CountsSource, ...others: CountsSource[]) {
   const dir = tempDir();
   dirs.push(dir);
   const db = openDatabase(join(dir.path, 'sloguard.db'));
   dbs.push(db);
-  const registry = new SloRegistry([slo('checkout'), slo('search')]);
+  const registry = new SloRegistry(definitions);
   const evaluator = new SloEvaluator(store, new StatusStore(db), { registry }, 60_000);
   for (const source of others) evaluator.addSource(source);
   return evaluator;
@@ -135,5 +139,59 @@ describe('the scheduler asks the count sources', () => {
     expect(checkout!.sli).toBe(0.95);
     expect(checkout!.staleReason).toBe('engine: no answer within 5000 ms');
     expect(evaluator.isStale(checkout!, NOW + 60_000)).toBe(true);
+  });
+});
+
+/** Holds the thread for `ms` of CPU work, as a read of a large store does. */
+function busy(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+describe('a tick over many SLOs', () => {
+  const many = Array.from({ length: 40 }, (_, i) => slo(`slo-${i}`));
+
+  it('evaluates in slices that yield to the event loop, and publishes the statuses together at the end', async () => {
+    const evaluator = evaluatorOver(
+      many,
+      new RecordingSource(() => {
+        busy(2);
+        return counted(999, 1000);
+      }, true),
+    );
+    // What other work (the gate) sees while the tick runs: how many turns it got, and the statuses then.
+    const seen: number[] = [];
+    let done = false;
+    const turn = () => {
+      seen.push(evaluator.current().length);
+      if (!done) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const tick = evaluator.tick(NOW).then((statuses) => {
+      done = true;
+      return statuses;
+    });
+    expect(await tick).toHaveLength(40);
+    // 80 ms of reads in slices of EVALUATION_SLICE_MS: other work ran between them, and never saw half a tick.
+    expect(seen.length).toBeGreaterThanOrEqual(80 / EVALUATION_SLICE_MS / 2);
+    expect(seen.every((count) => count === 0)).toBe(true);
+    expect(evaluator.current()).toHaveLength(40);
+    expect(evaluator.hasEvaluated).toBe(true);
+  });
+
+  it('runs ticks one after another: a second tick asked during the first reads only after it is published', async () => {
+    const order: string[] = [];
+    const evaluator = evaluatorOver(
+      many,
+      new RecordingSource((name) => {
+        busy(1);
+        order.push(name);
+        return counted(999, 1000);
+      }, true),
+    );
+    evaluator.onEvaluated((statuses) => order.push(`published ${statuses[0]!.evaluatedAtMs - NOW}`));
+    await Promise.all([evaluator.tick(NOW), evaluator.tick(NOW + 60_000)]);
+    const names = many.map((d) => d.name);
+    expect(order).toEqual([...names, 'published 0', ...names, 'published 60000']);
   });
 });

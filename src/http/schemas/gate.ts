@@ -71,6 +71,8 @@ export const GateAnswer = Answer({
   decided_at: IsoTime,
   evaluated_at: IsoTime,
   stale: Type.Boolean(),
+  /** The statuses are those the last run stored (this process's first evaluation is under way); stale too. */
+  from_last_run: Type.Boolean(),
 });
 
 /** 200 allow or warn, 423 deny, 503 when the gate cannot decide; `?codes=body` answers 200 whatever it decided. */

@@ -3,8 +3,16 @@ import { Answer, content, errors } from './common.js';
 
 export const Health = { 200: Answer({ status: Type.Literal('ok') }) };
 
-const Counts = { evaluated: Type.Number(), defined: Type.Number() };
-/** Ready once every SLO is evaluated; 503 while starting or once the database is lost. */
+const Counts = {
+  /** `last_run`: the statuses stored by the last run, until this process's first evaluation ends. */
+  statuses: Type.Union([Type.Literal('evaluated'), Type.Literal('last_run')]),
+  evaluated: Type.Number(),
+  defined: Type.Number(),
+};
+/**
+ * Ready once this process has evaluated, or the last run's stored statuses cover every SLO; 503 while
+ * starting or once the database is lost.
+ */
 export const Readiness = {
   200: Answer({ status: Type.Literal('ready'), ...Counts }),
   503: Type.Union([

@@ -16,9 +16,11 @@ const THREAD_MIN_BYTES = 16 * 1024;
 
 /**
  * Span batches of hundreds of spans take a millisecond or more to parse; on the event loop that time is
- * added to every gate answer waiting behind them. Big batches are therefore parsed on worker threads (one
- * core is left to the event loop, and the threads run at a lower priority), which send back only their
- * per-series bucket sums; the series caps apply when those are committed, on the main thread.
+ * added to every gate answer waiting behind them. Big batches are therefore parsed on worker threads, which
+ * send back only their per-series bucket sums; the series caps apply when those are committed, on the main
+ * thread. There is a thread per core: the event loop needs a fraction of a core per batch (answer and
+ * commit), so with one thread fewer a core idles while the other parses; the threads run at a lower priority,
+ * so the event loop still gets a core the moment it has work.
  */
 export class SpanDecoder {
   private pool: WorkerPool<SpanDecodeRequest, SpanDecodeAnswer> | undefined;
@@ -27,7 +29,7 @@ export class SpanDecoder {
     private readonly routes: ServiceRoutes,
     setup: SpanDecodeSetup,
     /** Parsing threads; none parses every batch on the event loop. */
-    private readonly threads = THREADS_BY_DEFAULT ? Math.min(4, Math.max(1, availableParallelism() - 1)) : 0,
+    private readonly threads = THREADS_BY_DEFAULT ? Math.min(4, availableParallelism()) : 0,
   ) {
     this.pool = this.newPool(setup);
   }

@@ -64,7 +64,8 @@ export function checkSpanCount(count: number): void {
 
 const KINDS = new Set<string>(['CLIENT', 'SERVER', 'PRODUCER', 'CONSUMER']);
 const LOWER_HEX = /^[0-9a-f]+$/;
-const ALL_ZEROS = /^0+$/;
+/** Lower-hex text that is not all zeros holds one of these. */
+const NON_ZERO = /[1-9a-f]/;
 const INTEGER_TEXT = /^-?\d+$/;
 
 type Json = Record<string, unknown>;
@@ -174,7 +175,7 @@ export class SpanReader {
     if (length === 0) this.fail('traceId is empty', 'traceId');
     if (length > 32) this.fail('traceId.length > 32', 'traceId');
     this.hex(traceId, 'traceId');
-    if (ALL_ZEROS.test(traceId)) this.fail('traceId is all zeros', 'traceId');
+    if (!NON_ZERO.test(traceId)) this.fail('traceId is all zeros', 'traceId');
     if (length === 32) return traceId.startsWith('0000000000000000') ? traceId.slice(16) : traceId;
     if (length === 16) return traceId;
     return traceId.padStart(length < 16 ? 16 : 32, '0');
@@ -185,7 +186,7 @@ export class SpanReader {
     if (id.length === 0) this.fail(`${field} is empty`, field);
     if (id.length > 16) this.fail(`${field}.length > 16`, field);
     this.hex(id, field);
-    if (ALL_ZEROS.test(id)) {
+    if (!NON_ZERO.test(id)) {
       if (field === 'id') this.fail('id is all zeros', field);
       return undefined;
     }
