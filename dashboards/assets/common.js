@@ -220,3 +220,45 @@ export function trendBuckets(fromMs, toMs) {
 }
 
 export const iso = (ms) => new Date(ms).toISOString();
+
+/**
+ * A page's range and filters as the URL gives them: `range` one of `ranges` (else `fallback`), each filter
+ * a string ('' for all).
+ */
+export function urlState(ranges, fallback, filterIds) {
+  const params = new URLSearchParams(location.search);
+  const state = { range: params.get('range') in ranges ? params.get('range') : fallback };
+  for (const id of filterIds) state[id] = params.get(id) ?? '';
+  return state;
+}
+
+/**
+ * Wires a page's range buttons (#range) and filter selects (ids as in `state`), each change kept in the URL
+ * and followed by `refresh`, marks its nav link and loads it.
+ */
+export function startFilteredPage(path, ranges, state, filterIds, refresh) {
+  for (const id of filterIds) {
+    document.getElementById(id).addEventListener('change', (event) => {
+      state[id] = event.target.value;
+      setQuery({ [id]: state[id] });
+      refresh();
+    });
+  }
+  rangeButtons(document.getElementById('range'), Object.keys(ranges), state.range, (key) => {
+    state.range = key;
+    refresh();
+  });
+  markNav(path);
+  refresh();
+}
+
+/** A status tile: label, big value, a line of detail. */
+export function tile(label, value, detail, className = '') {
+  return h(
+    'div',
+    { class: 'tile' },
+    h('div', { class: 'label' }, label),
+    h('div', { class: `value ${className}` }, value),
+    h('div', { class: 'detail' }, detail),
+  );
+}

@@ -8,13 +8,13 @@ import {
   getJson,
   h,
   iso,
-  markNav,
   pageLoader,
   percent,
-  rangeButtons,
-  setQuery,
+  startFilteredPage,
   themeColor,
+  tile,
   trendBuckets,
+  urlState,
 } from './common.js';
 
 const DAY = 86_400_000;
@@ -33,29 +33,16 @@ const SERIES = [
   '--series-7',
 ];
 
-const params = new URLSearchParams(location.search);
-let range = params.get('range') in RANGES ? params.get('range') : '28d';
-let service = params.get('service') ?? '';
-let environment = params.get('environment') ?? '';
+const state = urlState(RANGES, '28d', ['service', 'environment']);
 
 const colorOf = (index) => themeColor(SERIES[index % SERIES.length]);
 const keyOf = (row) => `${row.service} ${row.environment || '(none)'}`;
 
 function deliveryPath(fromMs, toMs) {
   const query = new URLSearchParams({ from: iso(fromMs), to: iso(toMs) });
-  if (service) query.set('service', service);
-  if (environment) query.set('environment', environment);
+  if (state.service) query.set('service', state.service);
+  if (state.environment) query.set('environment', state.environment);
   return `/api/v1/delivery?${query}`;
-}
-
-function tile(label, value, detail) {
-  return h(
-    'div',
-    { class: 'tile' },
-    h('div', { class: 'label' }, label),
-    h('div', { class: 'value' }, value),
-    h('div', { class: 'detail' }, detail),
-  );
 }
 
 function renderTiles(rows, days) {
@@ -70,7 +57,7 @@ function renderTiles(rows, days) {
         deployments === 0 ? '—' : percent(failed / deployments, 1),
         `${count(failed)} failed`,
       ),
-      tile('Services', count(new Set(rows.map((row) => row.service)).size), `over ${range}`),
+      tile('Services', count(new Set(rows.map((row) => row.service)).size), `over ${state.range}`),
     );
 }
 
@@ -154,13 +141,13 @@ function renderFailureTrend(steps, rows, period) {
 }
 
 const refresh = pageLoader(async () => {
-  const period = { from: Date.now() - RANGES[range], to: Date.now() };
+  const period = { from: Date.now() - RANGES[state.range], to: Date.now() };
   const deploymentsQuery = new URLSearchParams({
     from: iso(period.from),
     to: iso(period.to),
     limit: String(DEPLOYMENT_LIMIT),
   });
-  if (service) deploymentsQuery.set('service', service);
+  if (state.service) deploymentsQuery.set('service', state.service);
   const buckets = trendBuckets(period.from, period.to);
   const [catalogue, answer, deployed, ...trend] = await Promise.all([
     getJson('/api/v1/slos?limit=1'),
@@ -168,14 +155,14 @@ const refresh = pageLoader(async () => {
     getJson(`/api/v1/deployments?${deploymentsQuery}`),
     ...buckets.map((bucket) => getJson(deliveryPath(bucket.from, bucket.to))),
   ]);
-  fillSelect(document.getElementById('service'), 'All services', catalogue.services, service);
+  fillSelect(document.getElementById('service'), 'All services', catalogue.services, state.service);
   const environments = [...new Set(answer.services.map((row) => row.environment).filter(Boolean))].sort();
-  if (environment && !environments.includes(environment)) environments.push(environment);
-  fillSelect(document.getElementById('environment'), 'All environments', environments, environment);
+  if (state.environment && !environments.includes(state.environment)) environments.push(state.environment);
+  fillSelect(document.getElementById('environment'), 'All environments', environments, state.environment);
   const deployments = deployed.deployments.filter(
-    (d) => !environment || (d.environment ?? '') === environment,
+    (d) => !state.environment || (d.environment ?? '') === state.environment,
   );
-  renderTiles(answer.services, RANGES[range] / DAY);
+  renderTiles(answer.services, RANGES[state.range] / DAY);
   renderTable(answer.services);
   renderDeploysPerDay(deployments, period);
   renderFailureTrend(
@@ -185,20 +172,5 @@ const refresh = pageLoader(async () => {
   );
 });
 
-for (const [id, set] of [
-  ['service', (value) => (service = value)],
-  ['environment', (value) => (environment = value)],
-]) {
-  document.getElementById(id).addEventListener('change', (event) => {
-    set(event.target.value);
-    setQuery({ [id]: event.target.value });
-    refresh();
-  });
-}
-markNav('/delivery');
 applyTheme();
-rangeButtons(document.getElementById('range'), Object.keys(RANGES), range, (key) => {
-  range = key;
-  refresh();
-});
-refresh();
+startFilteredPage('/delivery', RANGES, state, ['service', 'environment'], refresh);

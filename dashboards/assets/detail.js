@@ -13,6 +13,7 @@ import {
   rangeButtons,
   rate,
   themeColor,
+  tile,
 } from './common.js';
 
 const REFRESH_MS = 60_000;
@@ -35,16 +36,6 @@ const BURN_LINES = [
 const name = decodeURIComponent(location.pathname.replace(/^\/slo\//, ''));
 const params = new URLSearchParams(location.search);
 let range = params.get('range') in RANGES ? params.get('range') : 'window';
-
-function tile(label, value, detail, className = '') {
-  return h(
-    'div',
-    { class: 'tile' },
-    h('div', { class: 'label' }, label),
-    h('div', { class: `value ${className}` }, value),
-    h('div', { class: 'detail' }, detail),
-  );
-}
 
 function renderHeader(status) {
   document.title = `${status.name} · sloguard`;

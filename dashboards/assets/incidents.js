@@ -9,15 +9,14 @@ import {
   getJson,
   h,
   iso,
-  markNav,
   pageLoader,
   percent,
-  rangeButtons,
   rate,
-  setQuery,
+  startFilteredPage,
   themeColor,
   timeLabel,
   trendBuckets,
+  urlState,
 } from './common.js';
 
 const DAY = 86_400_000;
@@ -27,9 +26,7 @@ const LIMIT = 500;
 /** Lanes and reliability rows drawn at most: one request per service. */
 const MAX_SERVICES = 30;
 
-const params = new URLSearchParams(location.search);
-let range = params.get('range') in RANGES ? params.get('range') : '28d';
-let service = params.get('service') ?? '';
+const state = urlState(RANGES, '28d', ['service']);
 
 /** Left offset and width, in percent of the range, of [fromMs, toMs]. */
 function span(fromMs, toMs, period) {
@@ -224,19 +221,19 @@ function renderTrend(incidents, period) {
 }
 
 const refresh = pageLoader(async () => {
-  const period = { from: Date.now() - RANGES[range], to: Date.now() };
+  const period = { from: Date.now() - RANGES[state.range], to: Date.now() };
   const query = new URLSearchParams({ from: iso(period.from), to: iso(period.to), limit: String(LIMIT) });
-  if (service) query.set('service', service);
+  if (state.service) query.set('service', state.service);
   const [catalogue, answer, deployed] = await Promise.all([
     getJson('/api/v1/slos?limit=1'),
     getJson(`/api/v1/incidents?${query}`),
     getJson(`/api/v1/deployments?${query}`),
   ]);
-  fillSelect(document.getElementById('service'), 'All services', catalogue.services, service);
+  fillSelect(document.getElementById('service'), 'All services', catalogue.services, state.service);
   const { incidents } = answer;
   const deployments = deployed.deployments;
-  const shown = service
-    ? [service]
+  const shown = state.service
+    ? [state.service]
     : [...new Set([...incidents.map((i) => i.service), ...deployments.map((d) => d.service)])]
         .sort()
         .slice(0, MAX_SERVICES);
@@ -253,15 +250,5 @@ const refresh = pageLoader(async () => {
   renderList(incidents, answer.total);
 });
 
-document.getElementById('service').addEventListener('change', (event) => {
-  service = event.target.value;
-  setQuery({ service });
-  refresh();
-});
-markNav('/incidents');
 applyTheme();
-rangeButtons(document.getElementById('range'), Object.keys(RANGES), range, (key) => {
-  range = key;
-  refresh();
-});
-refresh();
+startFilteredPage('/incidents', RANGES, state, ['service'], refresh);

@@ -6,7 +6,7 @@ import {
   BrowserHarness,
   chromiumInstalled,
   drawnCanvases,
-  type PageLog,
+  expectClean,
   screenshot,
 } from '../helpers/browser.js';
 import {
@@ -19,13 +19,6 @@ import {
 const canRun = chromiumInstalled() || Boolean(process.env.CI);
 if (!canRun)
   console.warn('\n*** SKIPPING browser tests: /usr/bin/chromium is missing (apt-get install chromium) ***\n');
-
-function expectClean(log: PageLog) {
-  expect(log.consoleErrors).toEqual([]);
-  expect(log.pageErrors).toEqual([]);
-  expect(log.offHostRequests).toEqual([]);
-  expect(log.failedRequests).toEqual([]);
-}
 
 /**
  * The #19 routes answered in the contract's shapes (the core lands them on its own branch); everything
