@@ -9,50 +9,46 @@ const WEEK_MS = 7 * 86_400_000;
 /** Incidents listed per service; a bad week says how many more, the dashboard has them all. */
 const MAX_INCIDENT_LINES = 5;
 
-/** An incident as `GET /api/v1/incidents` answers it: the fields the report shows. */
+/** An incident of the week: the fields the report shows of the history's service incident. */
 export interface ReportIncident {
   id: string;
-  started_at: string;
-  resolved_at: string | null;
-  duration_seconds: number | null;
+  startedAtMs: number;
+  resolvedAtMs: number | null;
   severity: 'page' | 'ticket';
-  budget_consumed: number | null;
-  postmortem_required: boolean;
+  budgetConsumed: number | null;
+  postmortemRequired: boolean;
 }
 
-/** A service's figures as `GET /api/v1/services/:name/reliability` answers them. */
-export interface ReportReliability {
-  incident_count: number;
-  mttr_seconds: { from_detection: number | null; from_start: number | null };
-}
-
-/** One row of `GET /api/v1/delivery`. */
-export interface ReportDelivery {
-  environment: string | null;
-  deployments: number;
-  failed_deployments: number;
-  change_failure_rate: number | null;
+/** A service's week as the incident history gives it to the API, the CLI's report and this report. */
+export interface ServiceFigures {
+  reliability: {
+    incidentCount: number;
+    mttrSeconds: { fromDetection: number | null; fromStart: number | null };
+  };
+  /** One row per environment deployed to. */
+  delivery: ReadonlyArray<{
+    environment: string;
+    deployments: number;
+    failedDeployments: number;
+    changeFailureRate: number | null;
+  }>;
+  incidents: readonly ReportIncident[];
 }
 
 /**
- * Where the report's numbers come from: the functions behind the API's routes, so the report says what
- * the API says for the same week.
+ * Where the report's numbers come from: the latest statuses, and the incident history's service report, the
+ * function behind the API's reliability, delivery and incidents answers, so the report says what the API
+ * says for the same week.
  */
 export interface WeeklyReportSources {
-  /** The latest status of every SLO (attainment and budget left). */
   statuses: () => readonly SloStatus[];
-  incidents: (service: string, fromMs: number, toMs: number) => readonly ReportIncident[];
-  reliability: (service: string, fromMs: number, toMs: number) => ReportReliability;
-  delivery: (service: string, fromMs: number, toMs: number) => readonly ReportDelivery[];
+  serviceReport: (service: string, fromMs: number, toMs: number, nowMs: number) => ServiceFigures;
 }
 
 /** One service's week, as the report lays it out. */
-export interface ServiceWeek {
+export interface ServiceWeek extends ServiceFigures {
   service: string;
   statuses: readonly SloStatus[];
-  incidents: readonly ReportIncident[];
-  reliability: ReportReliability;
-  delivery: readonly ReportDelivery[];
 }
 
 /** How long a human takes to read it: the SLO lines, then incidents with their time to restore, then deploys. */
@@ -64,26 +60,28 @@ function serviceText(week: ServiceWeek): string {
       `budget ${percentText(status.budget.remainingRatio, 1)} left`
     );
   });
-  const { mttr_seconds: mttr } = week.reliability;
+  const { mttrSeconds: mttr } = week.reliability;
   const restore = (seconds: number | null) => (seconds === null ? 'n/a' : humanDuration(seconds * 1000));
   const incidents = week.incidents.slice(0, MAX_INCIDENT_LINES).map((incident) => {
     const lasted =
-      incident.duration_seconds === null ? 'still open' : `restored in ${restore(incident.duration_seconds)}`;
-    const postmortem = incident.postmortem_required ? ', postmortem required' : '';
+      incident.resolvedAtMs === null
+        ? 'still open'
+        : `restored in ${restore((incident.resolvedAtMs - incident.startedAtMs) / 1000)}`;
+    const postmortem = incident.postmortemRequired ? ', postmortem required' : '';
     return (
-      `${incident.severity} at ${utc(Date.parse(incident.started_at))}, ${lasted}, ` +
-      `${percentText(incident.budget_consumed, 1)} of the budget${postmortem}`
+      `${incident.severity} at ${utc(incident.startedAtMs)}, ${lasted}, ` +
+      `${percentText(incident.budgetConsumed, 1)} of the budget${postmortem}`
     );
   });
   const deploys = week.delivery.map(
     (row) =>
       `${row.deployments} deploys to ${row.environment || 'no environment'}, change failure rate ` +
-      `${percentText(row.change_failure_rate, 1)} (${row.failed_deployments} failed)`,
+      `${percentText(row.changeFailureRate, 1)} (${row.failedDeployments} failed)`,
   );
   return [
     ...slos,
-    `Incidents: ${week.reliability.incident_count}; MTTR ${restore(mttr.from_detection)} from detection, ` +
-      `${restore(mttr.from_start)} from start`,
+    `Incidents: ${week.reliability.incidentCount}; MTTR ${restore(mttr.fromDetection)} from detection, ` +
+      `${restore(mttr.fromStart)} from start`,
     ...incidents.map((line) => `- ${line}`),
     ...(week.incidents.length > MAX_INCIDENT_LINES
       ? [`- and ${week.incidents.length - MAX_INCIDENT_LINES} more`]
@@ -98,7 +96,7 @@ export function formatWeeklyReport(
   range: { fromMs: number; toMs: number },
   publicUrl: string,
 ): ChatMessage {
-  const incidents = weeks.reduce((sum, week) => sum + week.reliability.incident_count, 0);
+  const incidents = weeks.reduce((sum, week) => sum + week.reliability.incidentCount, 0);
   const deploys = weeks.reduce(
     (sum, week) => sum + week.delivery.reduce((rows, row) => rows + row.deployments, 0),
     0,
@@ -150,9 +148,7 @@ export class WeeklyReport {
     return [...byService.keys()].sort().map((service) => ({
       service,
       statuses: byService.get(service) ?? [],
-      incidents: sources.incidents(service, fromMs, nowMs),
-      reliability: sources.reliability(service, fromMs, nowMs),
-      delivery: sources.delivery(service, fromMs, nowMs),
+      ...sources.serviceReport(service, fromMs, nowMs, nowMs),
     }));
   }
 

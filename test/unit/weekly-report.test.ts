@@ -17,27 +17,23 @@ function profileWeek(): ServiceWeek {
     incidents: [
       {
         id: 'inc-1',
-        started_at: new Date(T0 - 2 * 86_400_000).toISOString(),
-        resolved_at: new Date(T0 - 2 * 86_400_000 + 3_000_000).toISOString(),
-        duration_seconds: 3000,
+        startedAtMs: T0 - 2 * 86_400_000,
+        resolvedAtMs: T0 - 2 * 86_400_000 + 3_000_000,
         severity: 'page',
-        budget_consumed: 0.25,
-        postmortem_required: true,
+        budgetConsumed: 0.25,
+        postmortemRequired: true,
       },
       {
         id: 'inc-2',
-        started_at: new Date(T0 - 3_600_000).toISOString(),
-        resolved_at: null,
-        duration_seconds: null,
+        startedAtMs: T0 - 3_600_000,
+        resolvedAtMs: null,
         severity: 'ticket',
-        budget_consumed: 0.02,
-        postmortem_required: false,
+        budgetConsumed: 0.02,
+        postmortemRequired: false,
       },
     ],
-    reliability: { incident_count: 2, mttr_seconds: { from_detection: 2700, from_start: 3000 } },
-    delivery: [
-      { environment: 'production', deployments: 4, failed_deployments: 1, change_failure_rate: 0.25 },
-    ],
+    reliability: { incidentCount: 2, mttrSeconds: { fromDetection: 2700, fromStart: 3000 } },
+    delivery: [{ environment: 'production', deployments: 4, failedDeployments: 1, changeFailureRate: 0.25 }],
   };
 }
 
@@ -55,7 +51,7 @@ describe('the weekly report message', () => {
       service: 'search',
       statuses: [],
       incidents: [],
-      reliability: { incident_count: 0, mttr_seconds: { from_detection: null, from_start: null } },
+      reliability: { incidentCount: 0, mttrSeconds: { fromDetection: null, fromStart: null } },
       delivery: [],
     };
     const message = formatWeeklyReport([quiet, profileWeek()], { fromMs: T0 - WEEK, toMs: T0 }, PUBLIC_URL);
