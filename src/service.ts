@@ -3,8 +3,8 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Alerting } from './alert/alerting.js';
+import { IncidentHistory } from './alert/history.js';
 import type { AlertLog, DispatcherOptions } from './alert/outbox.js';
-import type { WeeklyReportSources } from './alert/weeklyReport.js';
 import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import type { CurrentDefinitions, DefinitionSet } from './definitionSet.js';
 import type { SloRegistry } from './definitions/registry.js';
@@ -39,6 +39,7 @@ import { GateEvaluationStore } from './store/gateEvaluations.js';
 import { GateFreezeStore } from './store/gateFreezes.js';
 import { GateOverrideStore } from './store/gateOverrides.js';
 import { ImportedFileStore } from './store/importedFiles.js';
+import { IncidentStore } from './store/incidents.js';
 import { lockDatabase } from './store/lock.js';
 import { OutboxStore } from './store/outbox.js';
 import { ScrapeCounterStore } from './store/scrapeCounters.js';
@@ -66,6 +67,7 @@ export interface Stores {
   overrides: GateOverrideStore;
   deployments: DeploymentStore;
   alertEpisodes: AlertEpisodeStore;
+  incidents: IncidentStore;
   outbox: OutboxStore;
   timeline: TimelineStore;
   tailOffsets: TailOffsetStore;
@@ -84,6 +86,7 @@ function openStores(db: Db, config: Config, definitions: CurrentDefinitions, buc
     overrides: new GateOverrideStore(db),
     deployments: new DeploymentStore(db),
     alertEpisodes: new AlertEpisodeStore(db),
+    incidents: new IncidentStore(db),
     outbox: new OutboxStore(db),
     timeline: new TimelineStore(db),
     tailOffsets: new TailOffsetStore(db),
@@ -134,6 +137,8 @@ export interface Sloguard {
   overrides: GateOverrides;
   deployments: Deployments;
   evaluations: GateEvaluations;
+  /** Incidents, reliability figures and DORA keys, read from the episode history (alert/history.ts). */
+  history: IncidentHistory;
   /** Drops gate state past its retention or cap (hourly, and at start). */
   pruneGateState(nowMs: number): GateStateRemoved;
   /**
@@ -210,6 +215,12 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     ),
     deployments: new Deployments(stores.deployments, buckets, evaluator, definitions),
     evaluations: new GateEvaluations(stores.evaluations, gate, gateAnswer),
+    history: new IncidentHistory({
+      incidents: stores.incidents,
+      deployments: stores.deployments,
+      definitions,
+      policyOf: (service) => definitions.policies.incidentPolicy(service),
+    }),
     pruneGateState: (nowMs) => ({
       ...stores.decisions.prune(nowMs - days(retention.decisionRetentionDays), retention.maxDecisions),
       deployments: stores.deployments.prune(
@@ -239,12 +250,12 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
  * policies add routes.
  */
 export function createAlerting(
-  sloguard: Pick<Sloguard, 'config' | 'definitions' | 'stores' | 'evaluator' | 'gate'>,
+  sloguard: Pick<Sloguard, 'config' | 'definitions' | 'stores' | 'evaluator' | 'gate' | 'history'>,
   log: AlertLog,
-  options: DispatcherOptions & { registry?: Registry; reportSources?: WeeklyReportSources } = {},
+  options: DispatcherOptions & { registry?: Registry } = {},
 ): Alerting {
-  const { config, definitions, stores, evaluator, gate } = sloguard;
-  const { registry, reportSources, ...dispatcherOptions } = options;
+  const { config, definitions, stores, evaluator, gate, history } = sloguard;
+  const { registry, ...dispatcherOptions } = options;
   const counted = registry && notificationCounter(registry, [...config.notifications.targets.keys()]);
   // The service holds the database lock, so no other sender is alive: a killed predecessor's claims would
   // otherwise hold its messages back for a whole lease after the restart.
@@ -256,11 +267,12 @@ export function createAlerting(
       statuses: () => evaluator.current(),
       lastStatus: (slo) => stores.statuses.load(slo),
       episodes: stores.alertEpisodes,
+      incidents: stores.incidents,
       outbox: stores.outbox,
       lastDeployment: (service, atOrBeforeMs) =>
         stores.deployments.list({ service, toMs: atOrBeforeMs + 1, limit: 1 })[0],
       policyRoutes: definitions.openslo.notificationRoutes,
-      ...(reportSources && { reportSources }),
+      serviceReport: (service, fromMs, toMs, nowMs) => history.serviceReport(service, fromMs, toMs, nowMs),
       log,
     },
     {
@@ -271,7 +283,8 @@ export function createAlerting(
       }),
     },
   );
-  evaluator.onEvaluated((statuses) => alerting.evaluated(statuses));
+  // Episodes are timed by the evaluation that saw them (a tick's time), as the burn it measured.
+  evaluator.onEvaluated((statuses) => alerting.evaluated(statuses, statuses[0]?.evaluatedAtMs ?? Date.now()));
   gate.on('override-created', (override) => alerting.overrideCreated(override));
   return alerting;
 }
@@ -512,7 +525,8 @@ function backgroundJobs(
   const applyRetention = () => {
     try {
       const removed = sloguard.buckets.applyRetention(Date.now(), config.hourRetentionDays);
-      log.info({ removed }, 'retention applied');
+      const incidents = sloguard.stores.incidents.prune(Date.now() - config.hourRetentionDays * 86_400_000);
+      log.info({ removed, incidents }, 'retention applied');
     } catch (error) {
       logError(error);
     }

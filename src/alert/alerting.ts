@@ -6,6 +6,7 @@ import type { AlertEpisode } from '../model/alert.js';
 import type { SloStatus } from '../model/status.js';
 import type { AlertEpisodeStore } from '../store/alertEpisodes.js';
 import type { GateOverride } from '../store/gateOverrides.js';
+import type { IncidentStore } from '../store/incidents.js';
 import type { OutboxStore } from '../store/outbox.js';
 import {
   type ChatMessage,
@@ -19,7 +20,14 @@ import { PAYLOAD_BUILDERS } from './notifiers/payloadBuilders.js';
 import { type AlertLog, type DispatcherOptions, OutboxDispatcher } from './outbox.js';
 import { targetsFor, targetsForService } from './routing.js';
 import { type Delivery, send } from './send.js';
-import { type AlertEvent, resolution, transition } from './state.js';
+import {
+  type AlertEvent,
+  type BurnStart,
+  incidentEpisode,
+  isBurning,
+  resolution,
+  transition,
+} from './state.js';
 import { WeeklyReport, type WeeklyReportSources } from './weeklyReport.js';
 
 /** A break-glass override as the gate announces it (the fields a notice shows). */
@@ -37,13 +45,15 @@ export interface AlertingParts {
   /** The last status stored for an SLO, defined or not (a removed SLO's alert resolves with it). */
   lastStatus: (slo: string) => SloStatus | undefined;
   episodes: AlertEpisodeStore;
+  /** The incident history: every episode, kept after it resolves. */
+  incidents: IncidentStore;
   outbox: OutboxStore;
   /** The last release of a service at or before a time, when deployments are recorded. */
   lastDeployment?: (service: string, atOrBeforeMs: number) => DeploymentNote | undefined;
   /** Routes from OpenSLO AlertPolicies, on top of sloguard.yaml's. */
   policyRoutes?: NotificationRoute[];
-  /** The figures of the weekly report (`notifications.weeklyReport`), the API's own. */
-  reportSources?: WeeklyReportSources;
+  /** A service's week for the weekly report (`notifications.weeklyReport`): the incident history's, as the API's. */
+  serviceReport?: WeeklyReportSources['serviceReport'];
   log: AlertLog;
 }
 
@@ -67,6 +77,10 @@ export class Alerting {
    * Alertmanager matches it to the same alert.
    */
   private labelsSeen = new Map<string, Record<string, string>>();
+  /** Burns seen before their alert opened, per SLO (issue 19: the episode's spend counts from here). */
+  private readonly burns = new Map<string, BurnStart>();
+  /** Bad events in each SLO's window at its last evaluation without a burn: the baseline a burn starts from. */
+  private readonly calm = new Map<string, number>();
   private started = false;
 
   constructor(
@@ -142,7 +156,10 @@ export class Alerting {
       }
     }
     this.resolveRemovedSlos(nowMs);
-    this.labelsSeen = new Map(this.parts.definitions.registry.definitions.map((d) => [d.name, d.labels]));
+    const { byName, definitions } = this.parts.definitions.registry;
+    for (const watched of [this.burns, this.calm])
+      for (const slo of watched.keys()) if (!byName.has(slo)) watched.delete(slo);
+    this.labelsSeen = new Map(definitions.map((d) => [d.name, d.labels]));
     this.dispatcher.wake();
   }
 
@@ -156,32 +173,61 @@ export class Alerting {
       if (byName.has(episode.slo)) continue;
       const last = this.parts.lastStatus(episode.slo);
       if (!last) {
-        this.parts.episodes.set(episode.slo, undefined);
+        this.parts.episodes.atomically(() => {
+          this.parts.episodes.set(episode.slo, undefined);
+          this.parts.incidents.resolve(episode.id, nowMs);
+        });
         this.parts.log.warn({ slo: episode.slo }, 'alert closed unannounced: the removed SLO left no status');
         continue;
       }
-      this.record(episode.slo, undefined, { ...resolution(episode, last, nowMs), removed: true }, nowMs);
+      const event = { ...resolution(episode, last, nowMs), removed: true };
+      this.record(episode.slo, undefined, event, last, nowMs);
     }
+  }
+
+  /**
+   * Where the current burn of an SLO began: its first evaluation burning above 1×, with the bad events of the
+   * evaluation before it (the burn's data may arrive all at once, in the tick that also opens the alert).
+   */
+  private burnOf(status: SloStatus, nowMs: number): BurnStart | undefined {
+    if (!isBurning(status)) {
+      this.calm.set(status.name, status.budget.consumed);
+      this.burns.delete(status.name);
+      return undefined;
+    }
+    let burn = this.burns.get(status.name);
+    if (!burn) {
+      burn = { startedAtMs: nowMs, badEventsBefore: this.calm.get(status.name) ?? status.budget.consumed };
+      this.burns.set(status.name, burn);
+    }
+    return burn;
   }
 
   private evaluatedOne(status: SloStatus, nowMs: number): void {
     const open = this.parts.episodes.get(status.name);
-    const { episode, event } = transition(open, status, nowMs, this.settings.repeatIntervalMs);
-    if (!event && JSON.stringify(episode) === JSON.stringify(open)) return;
-    this.record(status.name, episode, event, nowMs);
+    const burn = this.burnOf(status, nowMs);
+    const { episode, event } = transition(open, status, nowMs, this.settings.repeatIntervalMs, burn);
+    if (!event && !episode) return;
+    this.record(status.name, episode, event, status, nowMs);
   }
 
-  /** Stores an SLO's episode and, in the same transaction, the messages its event calls for. */
+  /**
+   * Stores an SLO's episode, its record in the incident history and, in the same transaction, the messages
+   * its event calls for.
+   */
   private record(
     slo: string,
     episode: AlertEpisode | undefined,
     event: AlertEvent | undefined,
+    status: SloStatus,
     nowMs: number,
   ) {
     this.parts.episodes.atomically(() => {
       this.parts.episodes.set(slo, episode);
+      if (episode) this.parts.incidents.save(incidentEpisode(episode, status, null));
+      else if (event?.kind === 'resolved')
+        this.parts.incidents.save(incidentEpisode(event.episode, status, nowMs));
       if (!event) return;
-      const { status } = event;
       const deployment = this.parts.lastDeployment?.(status.service, event.episode.startedAtMs);
       const message = formatAlert(event, {
         publicUrl: this.parts.config.publicUrl,
@@ -247,11 +293,12 @@ export class Alerting {
 
   private startDigests(): void {
     const { weeklyReport } = this.settings;
-    if (weeklyReport && this.parts.reportSources) {
+    const { serviceReport, statuses } = this.parts;
+    if (weeklyReport && serviceReport) {
       this.weeklyReport = new WeeklyReport({
         settings: weeklyReport,
         publicUrl: this.parts.config.publicUrl,
-        sources: this.parts.reportSources,
+        sources: { statuses, serviceReport },
         announce: (targets, subject, message, nowMs) => this.announce(targets, subject, message, nowMs),
         log: this.parts.log,
       });

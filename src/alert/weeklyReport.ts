@@ -1,6 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { WeeklyReportSettings } from '../config/weeklyReport.js';
 import { percentText } from '../evaluate/numbers.js';
+import type { ServiceIncident } from '../model/incident.js';
 import type { SloStatus } from '../model/status.js';
 import { type ChatMessage, humanDuration, type MessageField, noticeAlert, utc } from './message.js';
 import type { AlertLog } from './outbox.js';
@@ -10,14 +11,10 @@ const WEEK_MS = 7 * 86_400_000;
 const MAX_INCIDENT_LINES = 5;
 
 /** An incident of the week: the fields the report shows of the history's service incident. */
-export interface ReportIncident {
-  id: string;
-  startedAtMs: number;
-  resolvedAtMs: number | null;
-  severity: 'page' | 'ticket';
-  budgetConsumed: number | null;
-  postmortemRequired: boolean;
-}
+export type ReportIncident = Pick<
+  ServiceIncident,
+  'id' | 'startedAtMs' | 'resolvedAtMs' | 'severity' | 'budgetConsumed' | 'postmortemRequired'
+>;
 
 /** A service's week as the incident history gives it to the API, the CLI's report and this report. */
 export interface ServiceFigures {

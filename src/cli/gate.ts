@@ -14,6 +14,8 @@ export interface GateOptions {
   version?: string;
   changeType: string;
   runUrl?: string;
+  /** When the change was committed (lead time for changes). */
+  commitAt?: string;
   failOn: 'deny' | 'warn';
   onError: 'deny' | 'allow';
   format: (typeof GATE_FORMATS)[number];
@@ -116,6 +118,7 @@ async function askOnce(options: GateOptions): Promise<Attempt> {
     ...(options.version && { version: options.version }),
     ...(options.sha && { sha: options.sha }),
     ...(options.runUrl && { run_url: options.runUrl }),
+    ...(options.commitAt && { commit_at: options.commitAt }),
   };
   const reply = await callSloguard(url, {
     method: 'POST',

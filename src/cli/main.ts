@@ -66,6 +66,7 @@ program
   .option('--version <version>', 'version being released')
   .addOption(new Option('--change-type <type>', 'kind of change').default('feature'))
   .option('--run-url <url>', 'link to the CI run, kept in the audit trail')
+  .option('--commit-at <time>', 'when the change was committed (RFC 3339 or Unix seconds), for lead time')
   .addOption(
     new Option('--fail-on <decision>', 'lowest decision that fails')
       .choices(['deny', 'warn'])

@@ -1,12 +1,16 @@
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { parseDuration } from '../config/duration.js';
 import { describe as describeSchemaError, mostUseful as mostUsefulError } from '../config/schemaErrors.js';
 import type { ChangeFreeze } from '../model/gate.js';
 import type { SourceLocation } from '../model/location.js';
 import type { SloDefinition } from '../model/slo.js';
-import { RFC1123_NAME } from './schema.js';
+import { OwnershipFields, RFC1123_NAME } from './schema.js';
 import { readTimeWindow, TimeWindowError, TimeWindowSchema } from './timeWindows.js';
 import { DefinitionError, type YamlDocument } from './yamlSource.js';
+
+/** The longest failure window a policy may set: DORA's change failures show within hours, not weeks. */
+const MAX_FAILURE_WINDOW_MS = 7 * 86_400_000;
 
 /** Fields with a fixed set of values, named in full when a file spells one wrong. */
 const CHOICES: Record<string, readonly string[]> = {
@@ -66,6 +70,17 @@ export const GatePolicyDocument = Type.Object(
           Type.Union([Type.Literal('all'), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
         ),
         ...PolicySettings,
+        ...OwnershipFields,
+        /** The incident policy of the service (docs/incidents.md). */
+        incidents: Type.Optional(
+          Type.Object(
+            {
+              postmortemBudget: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })),
+              failureWindow: Type.Optional(Type.String({ maxLength: 16 })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
         environments: Type.Optional(
           Type.Record(
             Type.String({ minLength: 1 }),
@@ -93,6 +108,13 @@ export interface GatePolicy {
   slos: 'all' | string[];
   defaults: GatePolicySettings;
   environments: Record<string, GatePolicySettings>;
+  /** The service's runbook and owner: the default of its SLOs that name none. */
+  runbook?: string;
+  owner?: string;
+  /** Share of the budget (0..1) an incident spends that calls for a postmortem; unset: the default. */
+  postmortemThreshold?: number;
+  /** How soon after a deployment an incident counts it as failed; unset: the default. */
+  failureWindowMs?: number;
   location: SourceLocation;
   /** Where `spec.service` and `spec.slos` are, for cross-file errors. */
   fields: { service: SourceLocation; slos: SourceLocation };
@@ -108,7 +130,20 @@ export function readGatePolicy(document: YamlDocument): GatePolicy {
     throw new DefinitionError(document.locate(path, atKey), path.join('.'), why);
   }
   const { metadata, spec } = document.value as GatePolicyDocument;
-  const { service, slos, environments, ...defaults } = spec;
+  const { service, slos, environments, runbook, owner, incidents, ...defaults } = spec;
+  const failureWindow = incidents?.failureWindow;
+  const failureWindowMs = failureWindow === undefined ? undefined : parseDuration(failureWindow);
+  if (
+    failureWindow !== undefined &&
+    (failureWindowMs === undefined || failureWindowMs > MAX_FAILURE_WINDOW_MS)
+  ) {
+    const path = ['spec', 'incidents', 'failureWindow'];
+    throw new DefinitionError(
+      document.locate(path),
+      path.join('.'),
+      `expected a duration up to 7d, got "${failureWindow}"`,
+    );
+  }
   const settings = (raw: typeof defaults, at: string[]): GatePolicySettings => {
     const { changeFreezes, ...rest } = raw;
     if (!changeFreezes) return rest;
@@ -136,6 +171,12 @@ export function readGatePolicy(document: YamlDocument): GatePolicy {
         settings(raw, ['spec', 'environments', name]),
       ]),
     ),
+    ...(runbook !== undefined && { runbook }),
+    ...(owner !== undefined && { owner }),
+    ...(incidents?.postmortemBudget !== undefined && {
+      postmortemThreshold: incidents.postmortemBudget / 100,
+    }),
+    ...(failureWindowMs !== undefined && { failureWindowMs }),
     location: document.locate([]),
     fields: { service: document.locate(['spec', 'service']), slos: document.locate(['spec', 'slos']) },
   };
@@ -175,4 +216,23 @@ export function checkPolicies(policies: readonly GatePolicy[], definitions: read
     valid.push(policy);
   }
   return { policies: valid, errors };
+}
+
+/** SLOs that name no runbook or owner take their service's, from its GatePolicy. */
+export function withServiceOwnership(
+  definitions: readonly SloDefinition[],
+  policies: readonly GatePolicy[],
+): SloDefinition[] {
+  const byService = new Map(policies.map((p) => [p.service, p]));
+  return definitions.map((definition) => {
+    const policy = byService.get(definition.service);
+    const runbook = definition.runbook ?? policy?.runbook;
+    const owner = definition.owner ?? policy?.owner;
+    if (runbook === definition.runbook && owner === definition.owner) return definition;
+    return {
+      ...definition,
+      ...(runbook !== undefined && { runbook }),
+      ...(owner !== undefined && { owner }),
+    };
+  });
 }

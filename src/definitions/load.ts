@@ -9,7 +9,7 @@ import {
   readNativeDataSource,
   refuseUnsupportedPromQl,
 } from './dataSources.js';
-import { checkPolicies, type GatePolicy, readGatePolicy } from './gatePolicy.js';
+import { checkPolicies, type GatePolicy, readGatePolicy, withServiceOwnership } from './gatePolicy.js';
 import { type PendingComposite, readNativeComposite, readNativeSlo, resolveComposite } from './native.js';
 import { metricSourceRefs, OpenSloReader } from './openslo/load.js';
 import type { OpenSloObjects } from './openslo/objects.js';
@@ -144,8 +144,9 @@ export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
       else throw error;
     }
   }
-  const all = refuseUnsupportedPromQl(uniqueNames([...definitions, ...resolved], errors), errors);
-  const checked = checkPolicies(policies, all);
+  const named = refuseUnsupportedPromQl(uniqueNames([...definitions, ...resolved], errors), errors);
+  const checked = checkPolicies(policies, named);
+  const all = withServiceOwnership(named, checked.policies);
   return {
     definitions: all,
     policies: checked.policies,

@@ -79,6 +79,8 @@ function common(
     objective: number;
     window: NativeSlo['spec']['window'];
     minValidEvents?: number;
+    runbook?: string;
+    owner?: string;
   },
   document: YamlDocument,
   fail: Fail,
@@ -93,6 +95,8 @@ function common(
     objective: spec.objective / 100,
     objectivePercent: spec.objective,
     ...(spec.minValidEvents !== undefined && { minValidEvents: spec.minValidEvents }),
+    ...(spec.runbook !== undefined && { runbook: spec.runbook }),
+    ...(spec.owner !== undefined && { owner: spec.owner }),
     windowMs: nominalWindowMs(windowSpec),
     window: describeWindow(windowSpec),
     windowSpec,

@@ -71,6 +71,12 @@ const Budgeting = Type.Union([
   ),
 ]);
 
+/** Where to act on an alert: a runbook or playbook URL and the team that owns the SLO (docs/incidents.md). */
+export const OwnershipFields = {
+  runbook: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 2048 })),
+  owner: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+};
+
 /** Valid events (or slices) a window needs before its budget is judged; see docs/slo-definitions.md. */
 const MinValidEvents = Type.Integer({ minimum: 1, maximum: 1_000_000_000 });
 
@@ -112,6 +118,7 @@ export const NativeSlo = Type.Object(
         window: Window,
         budgeting: Type.Optional(Budgeting),
         minValidEvents: Type.Optional(MinValidEvents),
+        ...OwnershipFields,
       },
       { additionalProperties: false },
     ),
@@ -133,6 +140,7 @@ export const NativeCompositeSlo = Type.Object(
         window: Window,
         budgeting: Type.Optional(Type.Literal('occurrences')),
         minValidEvents: Type.Optional(MinValidEvents),
+        ...OwnershipFields,
         components: Type.Array(
           Type.Object(
             {

@@ -16,6 +16,7 @@ export interface GateFields {
   sha?: string;
   change_type?: string;
   run_url?: string;
+  commit_at?: string;
 }
 
 /** Flagger's webhook payload (name, namespace, phase, checksum, metadata). */
@@ -56,6 +57,7 @@ function flaggerFields(body: GateCall): Fields {
     version: metadata.version ?? metadata.sha,
     change_type: metadata.change_type,
     run_url: metadata.run_url,
+    commit_at: metadata.commit_at,
   };
 }
 
@@ -84,7 +86,22 @@ export function gateRequest(query: GateFields, body: GateCall | null | undefined
   if (version) request.version = version;
   if (fields.run_url) request.runUrl = fields.run_url;
   if (fields.checksum) request.checksum = fields.checksum;
+  if (fields.commit_at) request.commitAtMs = commitTime(fields.commit_at);
   return request;
+}
+
+/** Commit times sloguard accepts: from 2000 to 2100, so a lead time is never a typo's millennia. */
+export const COMMIT_RANGE_MS = [Date.UTC(2000, 0, 1), Date.UTC(2100, 0, 1)] as const;
+
+/** `commit_at`: RFC 3339 or Unix seconds, as the other times of the API. */
+export function commitTime(text: string): number {
+  const ms = Math.round(/^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : Date.parse(text));
+  if (!Number.isFinite(ms) || ms < COMMIT_RANGE_MS[0] || ms >= COMMIT_RANGE_MS[1])
+    throw new GateCallError(
+      'commit_at',
+      `commit_at must be an RFC 3339 time or Unix seconds between 2000 and 2100, got "${text.slice(0, 64)}"`,
+    );
+  return ms;
 }
 
 /** Spinnaker's `wait`: how long an asynchronous evaluation keeps asking (0 when absent), at most 6h. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CurrentRegistry } from '../definitions/registry.js';
 import { eventCounts } from '../evaluate/inputs.js';
 import { selectedSeries } from '../evaluate/select.js';
+import type { ChangeType } from '../model/gate.js';
 import type { SloDefinition } from '../model/slo.js';
 import type { EventCounts } from '../model/status.js';
 import type { SloEvaluator } from '../schedule/scheduler.js';
@@ -62,6 +63,8 @@ export interface DeploymentInput {
   version: string;
   deployedAtMs: number;
   decisionId?: string;
+  changeType?: ChangeType;
+  commitAtMs?: number;
 }
 
 /** Deployment markers and what each cost: the budget burned in the hour and the day after it. */
@@ -82,6 +85,8 @@ export class Deployments {
       version: input.version,
       deployedAtMs: input.deployedAtMs,
       decisionId: input.decisionId ?? null,
+      changeType: input.changeType ?? 'feature',
+      commitAtMs: input.commitAtMs ?? null,
     });
   }
 

@@ -207,6 +207,8 @@ export class DeployGate {
         version: release,
         deployedAtMs: nowMs,
         decisionId: decision.id,
+        changeType: request.changeType,
+        commitAtMs: request.commitAtMs ?? null,
       });
     }
   }

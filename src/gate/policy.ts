@@ -1,6 +1,9 @@
 import type { GatePolicy, GatePolicySettings } from '../definitions/gatePolicy.js';
 import { activeAt } from '../definitions/timeWindows.js';
+import { DEFAULT_FAILURE_WINDOW_MS } from '../evaluate/delivery.js';
+import { DEFAULT_POSTMORTEM_THRESHOLD } from '../evaluate/reliability.js';
 import type { ActiveChangeFreeze, ChangeFreeze, ChangeType, ResolvedPolicy } from '../model/gate.js';
+import type { IncidentPolicy } from '../model/incident.js';
 
 /** Change types that always pass a frozen gate: undoing harm and closing holes must never wait for budget. */
 export const ALWAYS_EXEMPT: readonly ChangeType[] = ['rollback', 'security'];
@@ -36,6 +39,17 @@ export class GatePolicies {
   /** Environments a policy names for a service (the gate keeps freeze state for each). */
   environmentsOf(service: string): string[] {
     return Object.keys(this.byService.get(service)?.environments ?? {});
+  }
+
+  /** The service's incident policy and its runbook and owner (docs/incidents.md). */
+  incidentPolicy(service: string): IncidentPolicy {
+    const policy = this.byService.get(service);
+    return {
+      postmortemThreshold: policy?.postmortemThreshold ?? DEFAULT_POSTMORTEM_THRESHOLD,
+      failureWindowMs: policy?.failureWindowMs ?? DEFAULT_FAILURE_WINDOW_MS,
+      runbook: policy?.runbook ?? null,
+      owner: policy?.owner ?? null,
+    };
   }
 
   resolve(service: string, environment: string | null): ResolvedPolicy {

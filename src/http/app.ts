@@ -21,6 +21,7 @@ import corrections, { type CorrectionParts } from './plugins/corrections.js';
 import dashboard from './plugins/dashboard.js';
 import gate, { type GateRouteParts } from './plugins/gate.js';
 import health, { type HealthParts } from './plugins/health.js';
+import incidents, { type IncidentParts } from './plugins/incidents.js';
 import ingest, { type LogIngestParts } from './plugins/ingest.js';
 import metrics from './plugins/metrics.js';
 import reloadRoute, { type ReloadResult } from './plugins/reload.js';
@@ -109,7 +110,8 @@ export interface AppParts
     GateRouteParts,
     CorrectionParts,
     LogIngestParts,
-    SpanIngestParts {
+    SpanIngestParts,
+    Omit<IncidentParts, 'definitions' | 'times'> {
   config: Config;
   /** The service's log (made first, with its redaction): fastify writes through it. */
   log: FastifyBaseLogger;
@@ -186,6 +188,7 @@ export async function buildApp(parts: AppParts, options: AppOptions = {}): Promi
     times,
   });
   await app.register(corrections, { corrections: fixes, definitions });
+  await app.register(incidents, { history: parts.history, definitions, times });
   await app.register(ingest, { config, pipeline, routes: parts.routes });
   await app.register(spans, { config, pipeline, spans: parts.spans });
   await app.register(dashboard);

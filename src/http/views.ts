@@ -1,4 +1,5 @@
 import type { SloStatus } from '../model/status.js';
+import type { Deployment } from '../store/deployments.js';
 import { isoTime } from './time.js';
 
 /** An SloStatus as the API shows it (snake_case, ISO times). */
@@ -59,5 +60,20 @@ export function statusView(status: SloStatus, stale: boolean) {
     stale,
     /** Why the SLO's source could not be read (a Prometheus engine down or slow), when that is the cause. */
     ...(status.staleReason !== undefined && { stale_reason: status.staleReason }),
+  };
+}
+
+/** A release marker as the API shows it (deployments, incidents). */
+export function deploymentView(d: Deployment) {
+  return {
+    id: d.id,
+    service: d.service,
+    environment: d.environment || null,
+    version: d.version,
+    deployed_at: isoTime(d.deployedAtMs),
+    decision_id: d.decisionId,
+    source: d.source,
+    change_type: d.changeType,
+    commit_at: isoTime(d.commitAtMs),
   };
 }

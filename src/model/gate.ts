@@ -53,6 +53,8 @@ export interface GateRequest {
   runUrl?: string;
   /** Flagger's canary checksum: the same value again is a repeat of the same rollout. */
   checksum?: string;
+  /** When the change was committed (`commit_at`): the release marker keeps it for the lead time. */
+  commitAtMs?: number;
 }
 
 /** A break-glass override in force for the request's scope. */

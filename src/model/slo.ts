@@ -66,6 +66,9 @@ export interface SloDefinition {
   displayName?: string;
   description?: string;
   labels: Record<string, string>;
+  /** Runbook or playbook URL and owning team (the SLO's own, else its service's GatePolicy's); every alert carries them. */
+  runbook?: string;
+  owner?: string;
   /** For a composite, the first component's indicator (what the SLO is mostly about); see `composite`. */
   indicator: Indicator;
   /** Target as a ratio (0.9995), and as written (99.95). */

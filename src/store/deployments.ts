@@ -1,3 +1,4 @@
+import type { ChangeType } from '../model/gate.js';
 import { retentionCutoff, type TrailQuery, trailParams } from './auditTrail.js';
 import type { Db } from './database.js';
 
@@ -11,7 +12,14 @@ export interface Deployment {
   deployedAtMs: number;
   decisionId: string | null;
   source: 'api' | 'gate';
+  changeType: ChangeType;
+  /** When the change was committed, if the caller said (lead time for changes). */
+  commitAtMs: number | null;
 }
+
+/** A deployment as a caller reports it: the kind of change defaults to feature, the commit time to unknown. */
+export type NewDeployment = Omit<Deployment, 'source' | 'changeType' | 'commitAtMs'> &
+  Partial<Pick<Deployment, 'changeType' | 'commitAtMs'>>;
 
 interface DeploymentRow {
   id: string;
@@ -21,6 +29,8 @@ interface DeploymentRow {
   deployed_at_ms: number;
   decision_id: string | null;
   source: 'api' | 'gate';
+  change_type: ChangeType;
+  commit_at_ms: number | null;
 }
 
 const fromRow = (row: DeploymentRow): Deployment => ({
@@ -31,6 +41,15 @@ const fromRow = (row: DeploymentRow): Deployment => ({
   deployedAtMs: row.deployed_at_ms,
   decisionId: row.decision_id,
   source: row.source,
+  changeType: row.change_type,
+  commitAtMs: row.commit_at_ms,
+});
+
+const complete = (deployment: NewDeployment, source: Deployment['source']): Deployment => ({
+  ...deployment,
+  source,
+  changeType: deployment.changeType ?? 'feature',
+  commitAtMs: deployment.commitAtMs ?? null,
 });
 
 export class DeploymentStore {
@@ -40,8 +59,9 @@ export class DeploymentStore {
     this.statements = {
       // OR IGNORE: a repeated gate call for the same release keeps its first marker (partial unique index).
       insert: db.prepare(
-        `INSERT OR IGNORE INTO deployments (id, service, environment, version, deployed_at_ms, decision_id, source)
-         VALUES (@id, @service, @environment, @version, @deployedAtMs, @decisionId, @source)`,
+        `INSERT OR IGNORE INTO deployments (id, service, environment, version, deployed_at_ms, decision_id, source,
+           change_type, commit_at_ms)
+         VALUES (@id, @service, @environment, @version, @deployedAtMs, @decisionId, @source, @changeType, @commitAtMs)`,
       ),
       dropMarkerOf: db.prepare<[string]>(`DELETE FROM deployments WHERE decision_id = ? AND source = 'gate'`),
       newestBeyond: db
@@ -59,13 +79,13 @@ export class DeploymentStore {
   }
 
   /** An automatic marker from an allowed gate call; false when this release already has one. */
-  mark(deployment: Omit<Deployment, 'source'>): boolean {
-    return this.statements.insert.run({ ...deployment, source: 'gate' }).changes > 0;
+  mark(deployment: NewDeployment): boolean {
+    return this.statements.insert.run(complete(deployment, 'gate')).changes > 0;
   }
 
   /** A deployment reported by CI; it replaces the automatic marker of the same decision. */
-  record(deployment: Omit<Deployment, 'source'>): Deployment {
-    const stored: Deployment = { ...deployment, source: 'api' };
+  record(deployment: NewDeployment): Deployment {
+    const stored = complete(deployment, 'api');
     if (deployment.decisionId) this.statements.dropMarkerOf.run(deployment.decisionId);
     this.statements.insert.run(stored);
     return stored;

@@ -281,4 +281,32 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX minute_buckets_by_time;
   DROP INDEX hour_buckets_by_time;
   `,
+  `
+  -- Incidents (issue 19): every alert episode, kept after it resolves (for the hour-bucket retention), from the
+  -- start of its burn to its resolution; overlapping episodes of a service are grouped into incidents on read.
+  CREATE TABLE incident_episodes (
+    id TEXT PRIMARY KEY,           -- the alert episode's id: a restart during an episode updates the same row
+    slo TEXT NOT NULL,
+    service TEXT NOT NULL,
+    severity TEXT NOT NULL,        -- page | ticket: the highest reached
+    burn_started_at_ms INTEGER NOT NULL,
+    detected_at_ms INTEGER NOT NULL,
+    resolved_at_ms INTEGER,        -- NULL while open
+    peak_burn_rate REAL,
+    budget_consumed REAL,          -- share of the SLO's error budget spent since the burn started
+    escalations TEXT NOT NULL      -- JSON [{severity, atMs}]
+  ) WITHOUT ROWID;
+  CREATE INDEX incident_episodes_by_service ON incident_episodes (service, burn_started_at_ms);
+  CREATE INDEX incident_episodes_by_start ON incident_episodes (burn_started_at_ms);
+  -- Backfill: the episodes open at upgrade (resolved ones were not kept before).
+  INSERT OR IGNORE INTO incident_episodes
+    SELECT json_extract(episode, '$.id'), slo, json_extract(episode, '$.service'),
+      CASE json_extract(episode, '$.level') WHEN 'critical' THEN 'page' ELSE 'ticket' END,
+      json_extract(episode, '$.startedAtMs'), json_extract(episode, '$.startedAtMs'), NULL, NULL, NULL, '[]'
+    FROM alert_episodes;
+
+  -- DORA keys (issue 19): what kind of change a deployment was, and when it was committed (lead time).
+  ALTER TABLE deployments ADD COLUMN change_type TEXT NOT NULL DEFAULT 'feature';
+  ALTER TABLE deployments ADD COLUMN commit_at_ms INTEGER;
+  `,
 ];

@@ -75,6 +75,11 @@ export function episode(overrides: Partial<AlertEpisode> = {}): AlertEpisode {
     startedAtMs: T0,
     lastNotifiedAtMs: T0,
     badEventsAtStart: 200,
+    burnStartedAtMs: T0,
+    badEventsAtBurnStart: 200,
+    severity: 'page',
+    escalations: [],
+    peakBurnRate: BURNS.page['1h'],
     ...overrides,
   };
 }

@@ -1,62 +1,68 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Alerting } from '../../src/alert/alerting.js';
+import { humanDuration } from '../../src/alert/message.js';
 import type { AlertLog } from '../../src/alert/outbox.js';
-import type { WeeklyReportSources } from '../../src/alert/weeklyReport.js';
 import { resolveNotifications } from '../../src/config/notifications.js';
+import { percentText } from '../../src/evaluate/numbers.js';
+import type { IncidentEpisode } from '../../src/model/incident.js';
 import { createAlerting } from '../../src/service.js';
 import { testApp } from '../helpers/app.js';
 import { CaptureServer } from '../helpers/capture.js';
-import { deliveryAnswer, incidentsAnswer, reliabilityAnswer } from '../helpers/incidentFixtures.js';
 
-/** Monday 30 November 2026, 08:58:30 in Berlin (CET, UTC+1): a minute and a half before the report is due. */
-const START = Date.parse('2026-11-30T07:58:30Z');
-const FIRST = Date.parse('2026-11-30T08:00:00Z');
-const WEEK = 7 * 86_400_000;
+const MIN = 60_000;
+const DAY = 86_400_000;
+const WEEK = 7 * DAY;
+/** Monday 1 January 2024, 03:30 UTC: 09:00 in Kolkata (UTC+05:30, no daylight saving). */
+const A_MONDAY_0900_KOLKATA = Date.UTC(2024, 0, 1, 3, 30);
+/** The first report: the latest Monday 09:00 Kolkata at least eight days ago, so both sends lie in the past. */
+const FIRST =
+  A_MONDAY_0900_KOLKATA + Math.floor((Date.now() - 8 * DAY - A_MONDAY_0900_KOLKATA) / WEEK) * WEEK;
+/** The clock starts a minute and a half before it. */
+const START = FIRST - 90_000;
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const log: AlertLog = { info: () => {}, warn: () => {}, error: () => {} };
 
-/** The contract's answers for the report's week in the history's terms, recorded per call. */
-function contractSources(statuses: WeeklyReportSources['statuses'], asked: string[]): WeeklyReportSources {
+function episode(
+  id: string,
+  slo: string,
+  service: string,
+  startMs: number,
+  minutes: { detected: number; resolved: number | null },
+  severity: 'page' | 'ticket',
+  budgetConsumed: number,
+): IncidentEpisode {
   return {
-    statuses,
-    serviceReport: (service, fromMs, toMs, nowMs) => {
-      asked.push(`${service} ${iso(fromMs)} ${iso(toMs)} ${iso(nowMs)}`);
-      const reliability = reliabilityAnswer(service, iso(fromMs), iso(toMs));
-      return {
-        reliability: {
-          incidentCount: reliability.incident_count,
-          mttrSeconds: {
-            fromDetection: reliability.mttr_seconds.from_detection,
-            fromStart: reliability.mttr_seconds.from_start,
-          },
-        },
-        delivery: deliveryAnswer(iso(fromMs), iso(toMs), service).services.map((row) => ({
-          environment: row.environment,
-          deployments: row.deployments,
-          failedDeployments: row.failed_deployments,
-          changeFailureRate: row.change_failure_rate,
-        })),
-        incidents: incidentsAnswer(toMs)
-          .incidents.filter((incident) => incident.service === service)
-          .map((incident) => ({
-            id: incident.id,
-            startedAtMs: Date.parse(incident.started_at),
-            resolvedAtMs: incident.resolved_at === null ? null : Date.parse(incident.resolved_at),
-            severity: incident.severity,
-            budgetConsumed: incident.budget_consumed,
-            postmortemRequired: incident.postmortem_required,
-          })),
-      };
-    },
+    id,
+    slo,
+    service,
+    severity,
+    burnStartedAtMs: startMs,
+    detectedAtMs: startMs + minutes.detected * MIN,
+    escalations: [{ severity, atMs: startMs + minutes.detected * MIN }],
+    resolvedAtMs: minutes.resolved === null ? null : startMs + minutes.resolved * MIN,
+    peakBurnRate: severity === 'page' ? 20 : 3,
+    budgetConsumed,
   };
+}
+
+interface Reliability {
+  incident_count: number;
+  mttr_seconds: { from_detection: number | null; from_start: number | null };
+}
+interface Delivery {
+  services: Array<{
+    environment: string;
+    deployments: number;
+    failed_deployments: number;
+    change_failure_rate: number | null;
+  }>;
 }
 
 describe('the weekly report on its schedule', () => {
   let harness: Awaited<ReturnType<typeof testApp>>;
   let capture: CaptureServer;
-  let alerting: Alerting;
-  const asked: string[] = [];
-  const log: AlertLog = { info: () => {}, warn: () => {}, error: () => {} };
+  let alerting: Alerting | undefined;
 
   beforeEach(async () => {
     capture = await CaptureServer.start();
@@ -70,7 +76,7 @@ describe('the weekly report on its schedule', () => {
         weeklyReport: {
           day: 'monday',
           time: '09:00',
-          timeZone: 'Europe/Berlin',
+          timeZone: 'Asia/Kolkata',
           targets: ['ops-slack', 'ops-hook'],
         },
       },
@@ -80,48 +86,101 @@ describe('the weekly report on its schedule', () => {
       },
     );
     harness = await testApp({ publicUrl: 'https://sloguard.example.com', notifications });
-    asked.length = 0;
   });
-
-  /**
-   * The alerting on a fake clock from START: node-cron reads Date and setTimeout, and the outbox takes its
-   * clock when built, so it is built after the clock is faked.
-   */
-  function startOnFakeClock(): void {
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-      now: START,
-    });
-    alerting = createAlerting(harness.sloguard, log, {
-      reportSources: contractSources(() => harness.sloguard.evaluator.current(), asked),
-    });
-    // The outbox polls once an hour here: what goes out is what the report wrote and woke it for.
-    alerting.start(3_600_000);
-  }
   afterEach(async () => {
     vi.useRealTimers();
     await alerting?.stop();
+    alerting = undefined;
     await harness.close();
     await capture.stop();
   });
 
-  it('reaches the chat targets once per week, Monday 09:00 in Berlin, with the API numbers', async () => {
+  /**
+   * The week before the first report: checkout ships v2.0.0, which burns (a page episode of its availability
+   * overlapping a ticket of its latency: one incident) until the rollback to v1.9.0 ends it; user-profile has
+   * a ticket still open, with no deploy. Deployments go through the API, episodes into the history's store.
+   */
+  async function scriptWeek(): Promise<void> {
+    const deploys: Array<[number, string, string]> = [
+      [FIRST - 5 * DAY, 'v1.9.0', 'feature'],
+      [FIRST - 3 * DAY, 'v2.0.0', 'feature'],
+      [FIRST - 3 * DAY + 60 * MIN, 'v1.9.0', 'rollback'],
+    ];
+    for (const [atMs, version, changeType] of deploys) {
+      const response = await harness.app.inject({
+        method: 'POST',
+        url: '/api/v1/deployments',
+        payload: {
+          service: 'checkout',
+          environment: 'production',
+          version,
+          change_type: changeType,
+          time: iso(atMs),
+          commit_at: iso(atMs - 2 * 60 * MIN),
+        },
+      });
+      expect(response.statusCode, response.body).toBe(201);
+    }
+    const incidents = harness.sloguard.stores.incidents;
+    const burn = FIRST - 3 * DAY + 10 * MIN;
+    incidents.save(
+      episode('ep-a', 'checkout-availability', 'checkout', burn, { detected: 5, resolved: 60 }, 'page', 0.3),
+    );
+    incidents.save(
+      episode(
+        'ep-b',
+        'checkout-submit-latency',
+        'checkout',
+        burn + 20 * MIN,
+        { detected: 25, resolved: 30 },
+        'ticket',
+        0.05,
+      ),
+    );
+    incidents.save(
+      episode(
+        'ep-c',
+        'profile-availability',
+        'user-profile',
+        FIRST - DAY,
+        { detected: 20, resolved: null },
+        'ticket',
+        0.04,
+      ),
+    );
+  }
+
+  /** The alerting on a fake clock from START: node-cron reads Date and setTimeout, the outbox its clock when built. */
+  function startOnFakeClock(): Alerting {
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+      now: START,
+    });
+    alerting = createAlerting(harness.sloguard, log);
+    // The outbox polls once an hour here: what goes out is what the report wrote and woke it for.
+    alerting.start(3_600_000);
+    return alerting;
+  }
+
+  async function api<T>(url: string): Promise<T> {
+    const response = await harness.app.inject({ method: 'GET', url });
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json() as T;
+  }
+
+  it('reaches the chat targets once per week, Monday 09:00 in its zone, with the numbers of the API', async () => {
+    await scriptWeek();
     startOnFakeClock();
     await vi.advanceTimersByTimeAsync(60_000);
     expect(capture.requests).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(60_000);
     await vi.waitFor(() => expect(capture.accepted()).toHaveLength(2), { timeout: 10_000 });
-    // The week ending at the send time, asked of the API's functions per service with an SLO.
-    expect(asked).toEqual([
-      `checkout ${iso(FIRST - WEEK)} ${iso(FIRST)} ${iso(FIRST)}`,
-      `user-profile ${iso(FIRST - WEEK)} ${iso(FIRST)} ${iso(FIRST)}`,
-    ]);
-
-    // Nothing more until the next Monday at 09:00 Berlin time, then exactly one more to each target.
+    // Nothing more until the next Monday 09:00 in Kolkata, then exactly one more to each report target.
     await vi.advanceTimersByTimeAsync(WEEK - 2 * 60_000);
     expect(capture.requests).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(2 * 60_000);
     await vi.waitFor(() => expect(capture.accepted()).toHaveLength(4), { timeout: 10_000 });
+    vi.useRealTimers();
     expect(capture.requests.map((request) => request.path).sort()).toEqual([
       '/hook',
       '/hook',
@@ -133,35 +192,49 @@ describe('the weekly report on its schedule', () => {
       hooks.map((request) => (request.body as { alerts: Array<{ startsAt: string }> }).alerts[0]!.startsAt),
     ).toEqual([iso(FIRST), iso(FIRST + WEEK)]);
 
-    // The Slack message carries, per service, the figures the API answers for that week.
+    // The first Slack message: per service, what the API answers for the week it covers.
     const slack = capture.requests.find((request) => request.path === '/slack')!.body as {
       text: string;
       attachments: Array<{ blocks: Array<{ type: string; fields?: Array<{ text: string }> }> }>;
     };
     expect(slack.text).toBe('Weekly reliability report');
     const fields = slack.attachments[0]!.blocks.flatMap((block) => block.fields ?? []).map((f) => f.text);
+    const week = `from=${iso(FIRST - WEEK)}&to=${iso(FIRST)}`;
+    const reliability = await api<Reliability>(`/api/v1/services/checkout/reliability?${week}`);
+    const [delivery] = (await api<Delivery>(`/api/v1/delivery?service=checkout&${week}`)).services;
+    // The API's figures are the hand-computed ones: one incident (the overlapping pair) restored 55 minutes
+    // after detection, an hour after the burn began; three deploys, v2.0.0 failed (an incident within the
+    // hour after, and rolled back).
+    expect(reliability.incident_count).toBe(1);
+    expect(reliability.mttr_seconds).toEqual({ from_detection: 55 * 60, from_start: 60 * 60 });
+    expect(delivery).toMatchObject({ environment: 'production', deployments: 3, failed_deployments: 1 });
     const checkout = fields.find((text) => text.startsWith('*checkout*'))!;
-    const reliability = reliabilityAnswer('checkout', iso(FIRST - WEEK), iso(FIRST));
-    expect(reliability.mttr_seconds).toEqual({ from_detection: 2700, from_start: 3000 });
-    expect(checkout).toContain('Incidents: 1; MTTR 45m from detection, 50m from start');
-    const [incident] = incidentsAnswer(FIRST).incidents.filter((i) => i.service === 'checkout');
+    const mttr = reliability.mttr_seconds;
     expect(checkout).toContain(
-      `- page at ${incident!.started_at.slice(0, 16).replace('T', ' ')} UTC, restored in 50m, 31.0% of the budget, postmortem required`,
+      `Incidents: ${reliability.incident_count}; MTTR ${humanDuration(mttr.from_detection! * 1000)} from detection, ` +
+        `${humanDuration(mttr.from_start! * 1000)} from start`,
+    );
+    expect(checkout).toContain(
+      `${delivery!.deployments} deploys to production, change failure rate ` +
+        `${percentText(delivery!.change_failure_rate, 1)} (${delivery!.failed_deployments} failed)`,
     );
     expect(checkout).toContain('3 deploys to production, change failure rate 33.3% (1 failed)');
+    const burn = FIRST - 3 * DAY + 10 * MIN;
+    expect(checkout).toContain(
+      `- page at ${iso(burn).slice(0, 16).replace('T', ' ')} UTC, restored in 1h, 30.0% of the budget, postmortem required`,
+    );
     expect(checkout).toMatch(
       /checkout-availability: (n\/a|[\d.]+%) of 99\.900% \((met|missed|no data)\), budget/,
     );
     const profile = fields.find((text) => text.startsWith('*user-profile*'))!;
-    expect(profile).toContain('- ticket at');
-    expect(profile).toContain('still open');
+    expect(profile).toContain('Incidents: 1; MTTR n/a from detection, n/a from start');
+    expect(profile).toContain('still open, 4.0% of the budget');
+    expect(profile).toContain('No deploys');
   });
 
   it('stops with the alerting and sends nothing after', async () => {
-    startOnFakeClock();
-    await alerting.stop();
+    await startOnFakeClock().stop();
     await vi.advanceTimersByTimeAsync(WEEK);
-    expect(asked).toEqual([]);
     expect(capture.requests).toEqual([]);
   });
 });

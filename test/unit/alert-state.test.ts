@@ -36,12 +36,20 @@ describe('alertLevel', () => {
 describe('transition', () => {
   it('opens an episode with a firing event when an SLO starts burning', () => {
     const { episode: opened, event } = transition(undefined, sloStatus({ burns: BURNS.ticket }), T0, REPEAT);
-    expect(opened).toEqual(episode({ level: 'warning', notifiedLevel: 'warning' }));
+    // The history's fields: a ticket whose 1h burn (the fastest tier's long window) peaks at 3.4×.
+    expect(opened).toEqual(
+      episode({ level: 'warning', notifiedLevel: 'warning', severity: 'ticket', peakBurnRate: 3.4 }),
+    );
     expect(event).toMatchObject({ kind: 'firing', level: 'warning', previousLevel: 'ok', atMs: T0 });
   });
 
   it('says nothing while the level holds and the repeat interval has not passed', () => {
-    const open = episode({ level: 'warning', notifiedLevel: 'warning' });
+    const open = episode({
+      level: 'warning',
+      notifiedLevel: 'warning',
+      severity: 'ticket',
+      peakBurnRate: 3.4,
+    });
     const { episode: next, event } = transition(
       open,
       sloStatus({ burns: BURNS.ticket }),

@@ -216,6 +216,24 @@ function labelsOf(labels: Record<string, string | string[]> | undefined): Record
 }
 
 /**
+ * OpenSLO has no runbook or owner field: sloguard reads the annotations `sloguard.dev/runbook` (or the
+ * Prometheus habit `runbook_url`) and `sloguard.dev/owner`, else the label `owner`, else `team`.
+ */
+function ownershipOf(metadata: {
+  labels?: Record<string, string | string[]>;
+  annotations?: Record<string, string>;
+}): { runbook?: string; owner?: string } {
+  const annotations = metadata.annotations ?? {};
+  const labels = labelsOf(metadata.labels);
+  const runbook = annotations['sloguard.dev/runbook'] ?? annotations.runbook_url;
+  const owner = annotations['sloguard.dev/owner'] ?? labels.owner ?? labels.team;
+  return {
+    ...(runbook !== undefined && /^https?:\/\//.test(runbook) && { runbook }),
+    ...(owner !== undefined && owner !== '' && { owner }),
+  };
+}
+
+/**
  * Maps one resolved OpenSLO SLO to SloDefinitions: one per objective (named `<slo>-<n>` when there are
  * several), or one composite whose components are the objectives weighted by `compositeWeight`. SLOs that
  * read other systems' metrics give a warning instead.
@@ -232,6 +250,7 @@ export function toSloDefinitions(
     ...(metadata.displayName !== undefined && { displayName: metadata.displayName }),
     ...(spec.description !== undefined && { description: spec.description }),
     labels: labelsOf(metadata.labels),
+    ...ownershipOf(metadata),
     windowMs: nominalWindowMs(windowSpec),
     window: describeWindow(windowSpec),
     windowSpec,

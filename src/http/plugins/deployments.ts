@@ -1,13 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { CurrentRegistry } from '../../definitions/registry.js';
+import { COMMIT_RANGE_MS } from '../../gate/callers.js';
 import type { Deployments, PeriodImpact } from '../../gate/deployments.js';
 import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
+import { CHANGE_TYPES } from '../../model/gate.js';
 import type { Deployment } from '../../store/deployments.js';
 import { HttpError } from '../errors.js';
 import { serviceRange, serviceRangeQuery } from '../range.js';
 import { DeploymentCreated, DeploymentList } from '../schemas/gate.js';
-import { isoTime, parseTimeParam } from '../time.js';
+import { parseTimeParam } from '../time.js';
+import { deploymentView } from '../views.js';
 
 const DeploymentBody = Type.Object(
   {
@@ -16,6 +19,10 @@ const DeploymentBody = Type.Object(
     version: Type.String({ minLength: 1, maxLength: 256 }),
     time: Type.Optional(Type.String({ maxLength: 64 })),
     decision_id: Type.Optional(Type.String({ maxLength: 64 })),
+    change_type: Type.Optional(Type.Enum(CHANGE_TYPES)),
+    commit_at: Type.Optional(
+      Type.String({ maxLength: 64, description: 'when the change was committed (RFC 3339 or Unix seconds)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -40,13 +47,7 @@ const deployments: FastifyPluginAsyncTypebox<DeploymentParts> = async (app, opti
   const { deployments: service, definitions, times } = options;
 
   const view = (d: Deployment, nowMs: number) => ({
-    id: d.id,
-    service: d.service,
-    environment: d.environment || null,
-    version: d.version,
-    deployed_at: isoTime(d.deployedAtMs),
-    decision_id: d.decisionId,
-    source: d.source,
+    ...deploymentView(d),
     impact: service.impact(d, nowMs).map((i) => ({
       slo: i.slo,
       hour_after: periodView(i.periods['1h']),
@@ -68,12 +69,20 @@ const deployments: FastifyPluginAsyncTypebox<DeploymentParts> = async (app, opti
         );
       }
       const nowMs = Date.now();
+      const deployedAtMs = parseTimeParam('time', body.time, acceptedRange(times, nowMs)) ?? nowMs;
+      // A commit comes before its deployment: a later one would make the lead time negative.
+      const commitAtMs = parseTimeParam('commit_at', body.commit_at, {
+        fromMs: COMMIT_RANGE_MS[0],
+        toMs: deployedAtMs,
+      });
       const deployment = service.record({
         service: body.service,
         ...(body.environment && { environment: body.environment }),
         version: body.version,
-        deployedAtMs: parseTimeParam('time', body.time, acceptedRange(times, nowMs)) ?? nowMs,
+        deployedAtMs,
         ...(body.decision_id && { decisionId: body.decision_id }),
+        ...(body.change_type && { changeType: body.change_type }),
+        ...(commitAtMs !== undefined && { commitAtMs }),
       });
       return reply.code(201).send(view(deployment, nowMs));
     },

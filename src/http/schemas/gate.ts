@@ -11,6 +11,9 @@ const GateFields = {
   sha: Type.Optional(Type.String({ maxLength: 256 })),
   change_type: Type.Optional(Type.String()),
   run_url: Type.Optional(Type.String({ maxLength: 2048 })),
+  commit_at: Type.Optional(
+    Type.String({ maxLength: 64, description: 'when the change was committed (RFC 3339 or Unix seconds)' }),
+  ),
 };
 export const GateQuery = Type.Object({ ...GateFields, codes: Type.Optional(Type.Literal('body')) });
 /** Our fields, or Flagger's webhook payload unchanged (name, namespace, phase, checksum, metadata). */
@@ -155,7 +158,8 @@ const Period = Answer({
   complete: Type.Boolean(),
 });
 /** A deployment marker with the error budget burned in the hour and the day after it. */
-const Deployment = Answer({
+/** A release marker's own fields (http/views.ts `deploymentView`). */
+export const DeploymentFields = {
   id: Type.String(),
   service: Type.String(),
   environment: Nullable(Type.String()),
@@ -163,6 +167,11 @@ const Deployment = Answer({
   deployed_at: OptionalTime,
   decision_id: Nullable(Type.String()),
   source: Type.Union([Type.Literal('api'), Type.Literal('gate')]),
+  change_type: ChangeType,
+  commit_at: Nullable(IsoTime),
+};
+const Deployment = Answer({
+  ...DeploymentFields,
   impact: Type.Array(Answer({ slo: Type.String(), hour_after: Period, day_after: Period })),
 });
 export const DeploymentCreated = { 201: Deployment };
