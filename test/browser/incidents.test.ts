@@ -1,4 +1,6 @@
+import { cpSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testApp } from '../helpers/app.js';
@@ -9,43 +11,23 @@ import {
   expectClean,
   screenshot,
 } from '../helpers/browser.js';
-import {
-  deliveryAnswer,
-  incidentsAnswer,
-  reliabilityAnswer,
-  scriptedDeployments,
-} from '../helpers/incidentFixtures.js';
+import { CHECKOUT_POLICY, scriptHistory } from '../helpers/incidentHistory.js';
+import { ROOT } from '../helpers/service.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const canRun = chromiumInstalled() || Boolean(process.env.CI);
 if (!canRun)
   console.warn('\n*** SKIPPING browser tests: /usr/bin/chromium is missing (apt-get install chromium) ***\n');
 
-/**
- * The #19 routes answered in the contract's shapes (the core lands them on its own branch); everything
- * else, the pages, assets, SLO list and deployments, comes from the real app. Returns the URLs asked.
- */
-async function contractRoutes(page: Page, nowMs: number): Promise<URL[]> {
+const DAY = 86_400_000;
+
+/** The API calls a page makes, as URLs, for the checks on what it asked. */
+function apiCalls(page: Page): URL[] {
   const asked: URL[] = [];
-  await page.route(
-    (url) => /^\/api\/v1\/(incidents|delivery|services\/[^/]+\/reliability)$/.test(url.pathname),
-    (route) => {
-      const url = new URL(route.request().url());
-      asked.push(url);
-      const from = url.searchParams.get('from') ?? '';
-      const to = url.searchParams.get('to') ?? '';
-      const service = url.searchParams.get('service') ?? undefined;
-      const reliability = /^\/api\/v1\/services\/([^/]+)\/reliability$/.exec(url.pathname);
-      let body: unknown;
-      if (reliability) body = reliabilityAnswer(decodeURIComponent(reliability[1]!), from, to);
-      else if (url.pathname === '/api/v1/delivery') body = deliveryAnswer(from, to, service);
-      else {
-        const all = incidentsAnswer(nowMs);
-        const incidents = all.incidents.filter((i) => !service || i.service === service);
-        body = { incidents, total: incidents.length };
-      }
-      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
-    },
-  );
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith('/api/')) asked.push(url);
+  });
   return asked;
 }
 
@@ -53,35 +35,27 @@ describe.skipIf(!canRun)('incidents and delivery pages in chromium', () => {
   let ctx: Awaited<ReturnType<typeof testApp>>;
   let browser: BrowserHarness;
   let base = '';
-  const nowMs = Date.now();
+  const definitions = tempDir('sloguard-incidents-defs-');
 
   beforeAll(async () => {
-    ctx = await testApp();
+    cpSync(join(ROOT, 'slo-definitions'), definitions.path, { recursive: true });
+    definitions.file('checkout-policy.yaml', CHECKOUT_POLICY);
+    ctx = await testApp({ definitionsPath: definitions.path });
     await ctx.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
-    for (const d of scriptedDeployments(nowMs)) {
-      const response = await fetch(`${base}/api/v1/deployments`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          service: d.service,
-          environment: d.environment,
-          version: d.version,
-          time: new Date(d.deployedAtMs).toISOString(),
-        }),
-      });
-      expect(response.status).toBe(201);
-    }
+    // checkout's v2.0.0 two days ago burns until its rollback; user-profile has a ticket open since a day.
+    const nowMs = Date.now();
+    await scriptHistory(ctx.app, ctx.sloguard.stores.incidents, nowMs - 2 * DAY, nowMs - DAY);
     browser = await BrowserHarness.launch();
   });
   afterAll(async () => {
     await browser?.close();
     await ctx?.close();
+    definitions.cleanup();
   });
 
   it('draws the timeline, reliability figures, MTTR trend and incident list', async () => {
     const { page, context, log } = await browser.page();
-    await contractRoutes(page, nowMs);
     await page.goto(`${base}/incidents`);
     await page.waitForSelector('body[data-loaded="true"]');
     const lanes = await page
@@ -91,6 +65,7 @@ describe.skipIf(!canRun)('incidents and delivery pages in chromium', () => {
     const checkout = page.locator('#timeline .lane[data-service="checkout"]');
     expect(await checkout.locator('.bar.sev-page.postmortem').count()).toBe(1);
     expect(await checkout.locator('.deploy').count()).toBe(3);
+    expect(await checkout.locator('.deploy.rollback').count()).toBe(1);
     const profile = page.locator('#timeline .lane[data-service="user-profile"]');
     expect(await profile.locator('.bar.sev-ticket.open').count()).toBe(1);
     expect(await profile.locator('.deploy').count()).toBe(0);
@@ -101,31 +76,49 @@ describe.skipIf(!canRun)('incidents and delivery pages in chromium', () => {
     })()`);
     expect(reach as number).toBeCloseTo(100, 0);
 
-    const reliability = page.locator('#reliability tbody tr[data-service="checkout"] td');
-    expect(await reliability.allTextContents()).toEqual([
+    // The figures by hand (helpers/incidentHistory.ts) over 28 days: one checkout incident down an hour
+    // (MTTF 28d less that hour, MTBF 28d), detected after 5 minutes; user-profile's open one down a day and
+    // the seconds since the script ran, so its MTTF is a little under 27d.
+    const reliability = (service: string) =>
+      page.locator(`#reliability tbody tr[data-service="${service}"] td`).allTextContents();
+    expect(await reliability('checkout')).toEqual([
       'checkout',
       '1',
-      '45m',
-      '50m',
-      '2d',
-      '—',
+      '55m',
+      '1h',
+      '27d 23h',
+      '28d',
       '5m',
       '31%',
       '1',
     ]);
+    expect(await reliability('user-profile')).toEqual([
+      'user-profile',
+      '1',
+      '—',
+      '—',
+      '26d 23h',
+      '28d',
+      '20m',
+      '4%',
+      '0',
+    ]);
 
     const rows = page.locator('#incidents tbody tr');
     expect(await rows.count()).toBe(2);
-    const row = page.locator('#incident-inc-checkout');
+    const row = page.locator('#incident-ep-a');
     expect(await row.locator('td').nth(2).textContent()).toBe(
       'checkout-availability, checkout-submit-latency',
     );
-    expect(await row.locator('td').nth(4).textContent()).toBe('50m');
+    expect(await row.locator('td').nth(3).textContent()).toBe('page');
+    expect(await row.locator('td').nth(4).textContent()).toBe('1h');
+    expect(await row.locator('td').nth(5).textContent()).toBe('21.5×');
+    expect(await row.locator('td').nth(6).textContent()).toBe('31%');
     expect(await row.locator('td').nth(7).textContent()).toBe('required');
-    expect(await row.locator('td').nth(8).textContent()).toBe('v1.1.0');
+    expect(await row.locator('td').nth(8).textContent()).toBe('v2.0.0');
     expect(await row.locator('a[href="https://runbooks.example.com/checkout"]').count()).toBe(1);
     expect(await row.locator('td').nth(10).textContent()).toBe('payments-team');
-    expect(await page.locator('#incident-inc-profile td').nth(4).textContent()).toBe('open');
+    expect(await page.locator('#incident-ep-c td').nth(4).textContent()).toBe('open');
 
     const canvases = await drawnCanvases(page);
     expect(canvases['chart-mttr']).toBeGreaterThan(500);
@@ -136,7 +129,7 @@ describe.skipIf(!canRun)('incidents and delivery pages in chromium', () => {
 
   it('keeps the range and the service in the URL and asks the API for them', async () => {
     const { page, context, log } = await browser.page();
-    const asked = await contractRoutes(page, nowMs);
+    const asked = apiCalls(page);
     await page.goto(`${base}/incidents?range=7d&service=checkout`);
     await page.waitForSelector('body[data-loaded="true"]');
     expect(await page.locator('#range button[aria-pressed="true"]').textContent()).toBe('7d');
@@ -162,7 +155,6 @@ describe.skipIf(!canRun)('incidents and delivery pages in chromium', () => {
 
   it('is usable at a phone width: nothing wider than the screen but the scrolling tables', async () => {
     const { page, context, log } = await browser.page({ width: 390, height: 844 });
-    await contractRoutes(page, nowMs);
     for (const path of ['/incidents', '/delivery']) {
       await page.goto(`${base}${path}`);
       await page.waitForSelector('body[data-loaded="true"]');
@@ -178,21 +170,20 @@ describe.skipIf(!canRun)('incidents and delivery pages in chromium', () => {
 
   it('shows the four keys per service and environment, deployments per day and the failure-rate trend', async () => {
     const { page, context, log } = await browser.page({ colorScheme: 'dark' });
-    const asked = await contractRoutes(page, nowMs);
+    const asked = apiCalls(page);
     await page.goto(`${base}/delivery?range=7d`);
     await page.waitForSelector('body[data-loaded="true"]');
     const cells = await page.locator('#delivery tbody tr[data-service="checkout"] td').allTextContents();
-    expect(cells).toEqual(['checkout', 'production', '3', '0.11', '3h', '3h', '33.3%', '1', '45m']);
-    expect(
-      await page.locator('#delivery tbody tr[data-service="user-profile"] td').nth(6).textContent(),
-    ).toBe('—');
+    // Three deploys in seven days, each two hours after its commit; v2.0.0 failed; restored 55m after detection.
+    expect(cells).toEqual(['checkout', 'production', '3', '0.43', '2h', '2h', '33.3%', '1', '55m']);
+    expect(await page.locator('#delivery tbody tr').count()).toBe(1);
     expect(await page.locator('#tiles .tile').first().textContent()).toContain('3');
     // One delivery request for the range and one per day of the 7-day trend.
     expect(asked.filter((url) => url.pathname === '/api/v1/delivery')).toHaveLength(8);
     const canvases = await drawnCanvases(page);
     expect(canvases['chart-deploys']).toBeGreaterThan(500);
     expect(canvases['chart-cfr']).toBeGreaterThan(500);
-    // The real deployments list: three checkout deployments in the last seven days, on two days.
+    // The deployments list: three checkout deployments in the last seven days.
     const perDay = await page.evaluate(`(() => {
       const chart = Chart.getChart(document.querySelector('#chart-deploys'));
       return chart.data.datasets.map((d) => [d.label, d.data.reduce((a, b) => a + b, 0)]);
