@@ -229,9 +229,12 @@ export class Alerting {
         this.parts.incidents.save(incidentEpisode(event.episode, status, nowMs));
       if (!event) return;
       const deployment = this.parts.lastDeployment?.(status.service, event.episode.startedAtMs);
+      const definition = this.parts.definitions.registry.byName.get(slo);
       const message = formatAlert(event, {
         publicUrl: this.parts.config.publicUrl,
-        labels: this.parts.definitions.registry.byName.get(slo)?.labels ?? this.labelsSeen.get(slo) ?? {},
+        labels: definition?.labels ?? this.labelsSeen.get(slo) ?? {},
+        ...(definition?.runbook && { runbook: definition.runbook }),
+        ...(definition?.owner && { owner: definition.owner }),
         repeatIntervalMs: this.settings.repeatIntervalMs,
         ...(deployment && { deployment }),
       });

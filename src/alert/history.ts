@@ -6,7 +6,8 @@ import {
   reliabilityFigures,
   serviceIncidents,
 } from '../evaluate/reliability.js';
-import type { IncidentPolicy, Ownership, ServiceIncident } from '../model/incident.js';
+import type { IncidentPolicy, ServiceIncident } from '../model/incident.js';
+import type { Ownership } from '../model/slo.js';
 import type { Deployment, DeploymentStore } from '../store/deployments.js';
 import type { EpisodeQuery, IncidentStore } from '../store/incidents.js';
 

@@ -58,6 +58,9 @@ export interface AlertContext {
   labels: Record<string, string>;
   deployment?: DeploymentNote;
   repeatIntervalMs: number;
+  /** Where to act and who owns the SLO (its own, else its service's): every alert message names them. */
+  runbook?: string;
+  owner?: string;
 }
 
 /** `2026-11-23 09:50 UTC`: times in messages, read the same in every chat. */
@@ -134,7 +137,14 @@ function alertOf(
       severity: severityOf(level),
       condition: level,
     },
-    annotations: { summary, description, dashboard: dashboardUrl(context.publicUrl, event.status.name) },
+    annotations: {
+      summary,
+      description,
+      dashboard: dashboardUrl(context.publicUrl, event.status.name),
+      // Alertmanager's templates and Grafana know `runbook_url`.
+      ...(context.runbook && { runbook_url: context.runbook }),
+      ...(context.owner && { owner: context.owner }),
+    },
     startsAtMs: event.episode.startedAtMs,
     // A firing alert lapses in Alertmanager unless repeated; our repeat renews it well before then.
     endsAtMs: resolved ? event.atMs : event.atMs + 2 * context.repeatIntervalMs,
@@ -182,6 +192,8 @@ export function formatAlert(event: AlertEvent, context: AlertContext): ChatMessa
       value: `${version}${environment ? ` to ${environment}` : ''} at ${utc(deployedAtMs)}`,
     });
   }
+  if (context.runbook) fields.push({ label: 'Runbook', value: context.runbook });
+  if (context.owner) fields.push({ label: 'Owner', value: context.owner });
   const alerts: MessageAlert[] = [];
   const previous = event.previousLevel;
   if (!resolved && previous !== 'ok' && previous !== announced) {

@@ -36,3 +36,34 @@ export async function callSloguard(url: URL, options: CallOptions): Promise<Repl
     return { failure: unreachable(url, error, options.timeoutMs) };
   }
 }
+
+/**
+ * GETs a JSON answer of the read API for command `command`: the body, or why not (unreachable, an HTTP
+ * error with a hint for a missing token, not JSON), ready for stderr.
+ */
+export async function readJson<T>(
+  command: string,
+  url: URL,
+  options: { token?: string; timeoutMs: number },
+): Promise<{ body: T } | { failure: string }> {
+  const reply = await callSloguard(url, {
+    ...(options.token && { token: options.token }),
+    timeoutMs: options.timeoutMs,
+  });
+  if ('failure' in reply) return { failure: `sloguard ${command}: ${reply.failure}` };
+  const text = await reply.response.text();
+  if (!reply.response.ok) {
+    const hint =
+      reply.response.status === 401 ? ' (pass a token with the read scope: --token or $SLOGUARD_TOKEN)' : '';
+    return {
+      failure: `sloguard ${command}: ${url.href} answered HTTP ${reply.response.status}${hint}: ${text.slice(0, 500)}`,
+    };
+  }
+  try {
+    return { body: JSON.parse(text) as T };
+  } catch {
+    return {
+      failure: `sloguard ${command}: ${url.href} answered with a body that is not JSON (is it sloguard?)`,
+    };
+  }
+}

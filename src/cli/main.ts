@@ -3,7 +3,7 @@
 // `--help` and usage errors answer without loading the service (fastify, SQLite, OpenTelemetry).
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { formatDuration, parseDuration } from '../config/duration.js';
-import { EXIT, GATE_FORMATS } from './exitCodes.js';
+import { EXIT, GATE_FORMATS, INCIDENT_FORMATS, REPORT_FORMATS } from './exitCodes.js';
 import { STATUS_FORMATS } from './status.js';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
@@ -168,6 +168,51 @@ program
         format: options.format,
         timeoutMs: options.timeout,
       },
+      io,
+    );
+  });
+
+/** The read options `incidents` and `report` share. */
+const readOptions = (options: { url?: string; token?: string; timeout: number; range: number }) => ({
+  url: options.url ?? defaultUrl(),
+  token: options.token ?? process.env.SLOGUARD_TOKEN,
+  timeoutMs: options.timeout,
+  rangeMs: options.range,
+});
+
+program
+  .command('incidents')
+  .description(
+    'list service incidents (overlapping alert episodes) with their deployments; exit 1 when sloguard cannot be reached',
+  )
+  .option('--service <name>', 'only this service')
+  .option('--slo <name>', 'only incidents with an episode of this SLO')
+  .addOption(durationOption('--range <duration>', 'how far back from now', 28 * 86_400_000))
+  .addOption(urlOption())
+  .addOption(tokenOption('read'))
+  .addOption(new Option('--format <format>', 'output').choices(INCIDENT_FORMATS).default('table'))
+  .addOption(durationOption('--timeout <duration>', 'how long to wait for an answer', 30_000))
+  .action(async (options) => {
+    const { runIncidents } = await import('./incidents.js');
+    process.exitCode = await runIncidents(
+      { ...readOptions(options), service: options.service, slo: options.slo, format: options.format },
+      io,
+    );
+  });
+
+program
+  .command('report')
+  .description("a service's reliability (MTTR, MTTF, time to detect), DORA keys and incidents over a range")
+  .requiredOption('--service <name>', 'the service')
+  .addOption(durationOption('--range <duration>', 'how far back from now', 28 * 86_400_000))
+  .addOption(urlOption())
+  .addOption(tokenOption('read'))
+  .addOption(new Option('--format <format>', 'output').choices(REPORT_FORMATS).default('table'))
+  .addOption(durationOption('--timeout <duration>', 'how long to wait for an answer', 30_000))
+  .action(async (options) => {
+    const { runReport } = await import('./incidents.js');
+    process.exitCode = await runReport(
+      { ...readOptions(options), service: options.service, format: options.format },
       io,
     );
   });

@@ -1,5 +1,5 @@
 import { percentText } from '../evaluate/numbers.js';
-import { callSloguard } from './client.js';
+import { readJson } from './client.js';
 import { EXIT } from './exitCodes.js';
 
 export const STATUS_FORMATS = ['table', 'json'] as const;
@@ -20,9 +20,19 @@ interface SloRow {
   budget: { remaining_ratio: number | null };
 }
 
-/** Columns padded to their widest cell, as `kubectl get` prints them. */
+/** Columns padded to their widest cell, as `kubectl get` prints them; the first row is the header. */
+export function columns(rows: readonly string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
 function table(slos: SloRow[]): string[] {
-  const rows = [
+  return columns([
     ['SERVICE', 'SLO', 'STATE', 'SLI', 'OBJECTIVE', 'BUDGET LEFT'],
     ...slos.map((s) => [
       s.service,
@@ -32,14 +42,7 @@ function table(slos: SloRow[]): string[] {
       percentText(s.objective, 3),
       percentText(s.budget.remaining_ratio, 1),
     ]),
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) =>
-    row
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd(),
-  );
+  ]);
 }
 
 /**
@@ -50,31 +53,12 @@ export async function runStatus(
   options: StatusOptions,
   io: { out: (text: string) => void; err: (text: string) => void },
 ): Promise<number> {
-  const url = new URL('/api/v1/slos', options.url);
-  const reply = await callSloguard(url, {
-    ...(options.token && { token: options.token }),
-    timeoutMs: options.timeoutMs,
-  });
-  if ('failure' in reply) {
-    io.err(`sloguard status: ${reply.failure}`);
+  const read = await readJson<{ slos: SloRow[] }>('status', new URL('/api/v1/slos', options.url), options);
+  if ('failure' in read) {
+    io.err(read.failure);
     return EXIT.invalid;
   }
-  const text = await reply.response.text();
-  if (!reply.response.ok) {
-    const hint =
-      reply.response.status === 401 ? ' (pass a token with the read scope: --token or $SLOGUARD_TOKEN)' : '';
-    io.err(
-      `sloguard status: ${url.href} answered HTTP ${reply.response.status}${hint}: ${text.slice(0, 500)}`,
-    );
-    return EXIT.invalid;
-  }
-  let body: { slos: SloRow[] };
-  try {
-    body = JSON.parse(text) as { slos: SloRow[] };
-  } catch {
-    io.err(`sloguard status: ${url.href} answered with a body that is not JSON (is it sloguard?)`);
-    return EXIT.invalid;
-  }
+  const { body } = read;
   if (options.format === 'json') io.out(JSON.stringify(body, null, 2));
   else for (const line of table(body.slos)) io.out(line);
   return EXIT.ok;

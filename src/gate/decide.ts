@@ -1,6 +1,7 @@
 import { fixedText, percentText } from '../evaluate/numbers.js';
 import { judgedAgainst } from '../evaluate/status.js';
 import type { GateInputs, GateVerdict } from '../model/gate.js';
+import type { Ownership } from '../model/slo.js';
 import type { SloStatus } from '../model/status.js';
 
 const lowestRemaining = (statuses: readonly SloStatus[]): number | null =>
@@ -94,6 +95,14 @@ function judge(inputs: GateInputs, frozen: boolean): { deny: string[]; warn: str
  * feature releases, with the exceptions the team agreed on. Pure: inputs in, verdict out. A verdict on
  * statuses the last run stored (before this process's first evaluation ends) is marked stale and says so.
  */
+/** `; runbook https://… (owner team-x)`, or nothing when the service names neither. */
+function ownershipNote(ownership: Ownership | undefined): string {
+  if (!ownership?.runbook && !ownership?.owner) return '';
+  const runbook = ownership.runbook ? `runbook ${ownership.runbook}` : '';
+  const owner = ownership.owner ? `owner ${ownership.owner}` : '';
+  return `; ${runbook && owner ? `${runbook} (${owner})` : runbook || owner}`;
+}
+
 export function decideGate(given: GateInputs): GateVerdict {
   const verdict = judgeVerdict(given);
   const lastRun = verdict.statuses.filter((s) => given.lastRunSlos?.has(s.name));
@@ -159,7 +168,7 @@ function judgeVerdict(given: GateInputs): GateVerdict {
     if (policy.mode === 'observe') {
       return { ...blocked, decision: 'allow', reason: `observe mode: the policy would deny: ${why}` };
     }
-    return { ...blocked, decision: 'deny', reason: why };
+    return { ...blocked, decision: 'deny', reason: `${why}${ownershipNote(inputs.ownership)}` };
   }
   if (found.warn.length > 0) return { ...base, decision: 'warn', reason: found.warn.join('; ') };
   const note = found.allow.length > 0 ? `; ${found.allow.join('; ')}` : '';

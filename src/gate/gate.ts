@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SloRegistry } from '../definitions/registry.js';
 import type { Decision, GateDecision, GateRequest, ResolvedPolicy } from '../model/gate.js';
+import type { Ownership } from '../model/slo.js';
 import type { SloStatus } from '../model/status.js';
 import type { SloEvaluator } from '../schedule/scheduler.js';
 import type { DeploymentStore } from '../store/deployments.js';
@@ -102,6 +103,15 @@ export class DeployGate {
     if ((was ?? false) !== frozen) this.emit('freeze-changed', { ...scope, frozen, atMs: nowMs });
   }
 
+  /** The first runbook and owner the service's SLOs name (each has its service's default when it names none). */
+  private ownershipOf(service: string): Ownership {
+    const definitions = this.definitions.registry.byService.get(service) ?? [];
+    return {
+      runbook: definitions.find((d) => d.runbook)?.runbook ?? null,
+      owner: definitions.find((d) => d.owner)?.owner ?? null,
+    };
+  }
+
   decide(request: GateRequest, nowMs = Date.now()): GateDecision {
     const policy = this.definitions.policies.resolve(request.service, request.environment ?? null);
     const { statuses, count } = this.counted(policy);
@@ -127,6 +137,7 @@ export class DeployGate {
       frozen,
       override,
       changeFreeze: activeChangeFreeze(policy.changeFreezes, nowMs),
+      ownership: this.ownershipOf(request.service),
     });
     const decision: GateDecision = {
       ...verdict,

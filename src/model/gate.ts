@@ -1,3 +1,4 @@
+import type { Ownership } from './slo.js';
 import type { SloStatus } from './status.js';
 import type { TimeWindow } from './timeWindow.js';
 
@@ -85,6 +86,8 @@ export interface GateInputs {
   override: ActiveOverride | null;
   /** A calendar change freeze of the policy in force now, or null. */
   changeFreeze?: ActiveChangeFreeze | null;
+  /** The runbook and owner of the service's SLOs: a deny names them, so whoever is blocked knows where to go. */
+  ownership?: Ownership;
 }
 
 export interface GateVerdict {

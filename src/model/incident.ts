@@ -1,4 +1,5 @@
 import type { ChangeType } from './gate.js';
+import type { Ownership } from './slo.js';
 
 /** How loud an alert got: a page wakes someone, a ticket waits for working hours. */
 export type Severity = 'page' | 'ticket';
@@ -58,12 +59,6 @@ export interface Release {
   changeType: ChangeType;
   /** When the change was committed, if CI said: lead time is deployment minus commit. */
   commitAtMs: number | null;
-}
-
-/** What an SLO or its service names as the way to act on an alert. */
-export interface Ownership {
-  runbook: string | null;
-  owner: string | null;
 }
 
 /** What a service's policy says about its incidents and deployments, every default filled in. */

@@ -59,6 +59,12 @@ export interface CompositeComponent {
   objective: number;
 }
 
+/** What an SLO or its service names as the way to act on an alert. */
+export interface Ownership {
+  runbook: string | null;
+  owner: string | null;
+}
+
 /** A validated SLO, whatever file format it came from. */
 export interface SloDefinition {
   name: string;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alerting } from '../../src/alert/alerting.js';
 import type { AlertLog } from '../../src/alert/outbox.js';
+import { runIncidents, runReport } from '../../src/cli/incidents.js';
 import { resolveNotifications } from '../../src/config/notifications.js';
 import type { BurnWindow } from '../../src/model/budget.js';
 import type { SloStatus } from '../../src/model/status.js';
@@ -145,6 +146,12 @@ describe('incident history', () => {
     const resolved = outbox.find((body) => body.includes('RESOLVED'));
     // 100 bad events of the 500 the budget allows: before the fix it said 0.0%, counted from the alert.
     expect(resolved).toContain('the episode spent 20.0% of the error budget');
+    // Every message names the runbook and owner: the SLO names none, so its service's GatePolicy's.
+    for (const body of outbox) {
+      expect(body).toContain('https://runbooks.example.com/user-profile');
+      expect(body).toContain('team-profiles');
+    }
+    expect(outbox).toHaveLength(2);
     const { incidents } = await get<{ incidents: Array<{ budget_consumed: number }> }>(
       '/api/v1/incidents?service=user-profile',
     );
@@ -287,6 +294,38 @@ describe('incident history', () => {
         time_to_restore_seconds: ((38 + 30) / 2) * 60,
       },
     ]);
+  });
+
+  it('prints the same figures in `sloguard report` and `sloguard incidents`, as Markdown, a table and JSON', async () => {
+    const D = B + 3 * 1440 * MIN; // an hour ago
+    await deploy(D - 30 * MIN, 'v7', 'feature', D - 90 * MIN);
+    tick(D - 20 * MIN, [BURNS.calm, 200], [BURNS.calm, 100]);
+    tick(D - 19 * MIN, [BURNS.page, 300], [BURNS.calm, 100]);
+    tick(D - 10 * MIN, [BURNS.calm, 300], [BURNS.calm, 100]);
+    const url = await harness.app.app.listen({ host: '127.0.0.1', port: 0 });
+    const run = async (command: typeof runReport | typeof runIncidents, format: string) => {
+      const out: string[] = [];
+      const code = await command(
+        { url, timeoutMs: 10_000, rangeMs: 86_400_000, service: 'user-profile', format: format as 'json' },
+        { out: (text) => out.push(text), err: (text) => out.push(`ERR ${text}`) },
+      );
+      expect(code, out.join('\n')).toBe(0);
+      return out.join('\n');
+    };
+    const json = JSON.parse(await run(runReport, 'json')) as {
+      reliability: { incident_count: number; mttr_seconds: { from_detection: number } };
+      delivery: { services: Array<{ change_failure_rate: number }> };
+    };
+    expect(json.reliability).toMatchObject({ incident_count: 1, mttr_seconds: { from_detection: 9 * 60 } });
+    expect(json.delivery.services).toMatchObject([{ change_failure_rate: 1 }]);
+    const markdown = await run(runReport, 'markdown');
+    expect(markdown).toContain('| MTTR (from detection) | 9m |');
+    expect(markdown).toContain('| Change failure rate (production) | 100.0% (1 failed) |');
+    expect(markdown).toContain('| page | 9m | 20.0% | required | profile-availability | v7 |');
+    expect(await run(runReport, 'table')).toMatch(/MTTR \(from detection\):\s+9m/);
+    expect((await run(runIncidents, 'table')).split('\n')[1]).toMatch(
+      /^\S+ \S+\s+user-profile\s+page\s+9m\s+20\.0%\s+required\s+profile-availability\s+v7$/,
+    );
   });
 
   it('keeps incidents across a restart, and a restart during an open episode does not duplicate it', async () => {

@@ -21,6 +21,8 @@ const FIELDS: Array<[string, string]> = [
   ['Burn rates', '1h 20.00× and 5m 18.50× (page above 14×); 4d 1.20× and 6h 4.00× (ticket above 1×)'],
   ['Time to exhaustion', '20h10m'],
   ['Last deployment', 'v2.4.1 to production at 2026-11-23 09:50 UTC'],
+  ['Runbook', 'https://runbooks.example.com/profile'],
+  ['Owner', 'team-profiles'],
 ];
 const LABELS = {
   team: 'profiles',
@@ -28,7 +30,13 @@ const LABELS = {
   slo: 'profile-availability',
   service: 'user-profile',
 };
-const ANNOTATIONS = { summary: TITLE, description: TEXT, dashboard: DASHBOARD };
+const ANNOTATIONS = {
+  summary: TITLE,
+  description: TEXT,
+  dashboard: DASHBOARD,
+  runbook_url: 'https://runbooks.example.com/profile',
+  owner: 'team-profiles',
+};
 
 /** The escalation of profile-availability from ticket to page, ten minutes into its episode. */
 function escalation(): ChatMessage {
@@ -43,6 +51,8 @@ function escalation(): ChatMessage {
     labels: { team: 'profiles' },
     repeatIntervalMs: 4 * 3_600_000,
     deployment: { version: 'v2.4.1', environment: 'production', deployedAtMs: T0 - 600_000 },
+    runbook: 'https://runbooks.example.com/profile',
+    owner: 'team-profiles',
   });
 }
 

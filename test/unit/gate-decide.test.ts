@@ -234,6 +234,18 @@ describe('gate policy details', () => {
     expect(decideGate(base({ countedSlos: 2, policy: policy({ mode: 'observe' }) })).decision).toBe('error');
   });
 
+  it("names the service's runbook and owner in a deny, and only in a deny", () => {
+    const firing = [status('checkout-availability', { remaining: 0.7, firing: 'page' })];
+    const ownership = { runbook: 'https://runbooks.example.com/checkout', owner: 'payments' };
+    const denied = decideGate(base({ statuses: firing, ownership }));
+    expect(denied.decision).toBe('deny');
+    expect(denied.reason).toMatch(/; runbook https:\/\/runbooks\.example\.com\/checkout \(owner payments\)$/);
+    const observed = decideGate(base({ statuses: firing, ownership, policy: policy({ mode: 'observe' }) }));
+    expect(observed.reason).not.toContain('runbook');
+    const ownerOnly = decideGate(base({ statuses: firing, ownership: { runbook: null, owner: 'payments' } }));
+    expect(ownerOnly.reason).toMatch(/; owner payments$/);
+  });
+
   it('does not deny on a page alert when denyOnPageAlert is off: it warns', () => {
     const firing = [status('checkout-availability', { remaining: 0.7, firing: 'page' })];
     expect(
