@@ -189,6 +189,12 @@ describe.skipIf(!canRun)('incidents and delivery pages in chromium', () => {
       return chart.data.datasets.map((d) => [d.label, d.data.reduce((a, b) => a + b, 0)]);
     })()`);
     expect(perDay).toEqual([['checkout', 3]]);
+    // The failure-rate axis reads in whole percents: 10% is not cut to "1%".
+    const ticks = await page.evaluate(
+      `Chart.getChart(document.querySelector('#chart-cfr')).scales.y.ticks.map((tick) => tick.label)`,
+    );
+    expect(ticks).toContain('10%');
+    expect(ticks).toContain('100%');
 
     await page.selectOption('#environment', 'production');
     await page.waitForFunction(`new URL(location.href).searchParams.get('environment') === 'production'`);
