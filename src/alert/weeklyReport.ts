@@ -49,7 +49,7 @@ export interface ServiceWeek extends ServiceFigures {
   statuses: readonly SloStatus[];
 }
 
-/** How long a human takes to read it: the SLO lines, then incidents with their time to restore, then deploys. */
+/** One service's field: its SLOs' attainment and budget, the incidents with their time to restore, the deploys. */
 function serviceText(week: ServiceWeek): string {
   const slos = week.statuses.map((status) => {
     const met = status.sli === null ? 'no data' : status.sli >= status.objective ? 'met' : 'missed';
