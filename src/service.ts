@@ -46,6 +46,7 @@ import { ScrapeCounterStore } from './store/scrapeCounters.js';
 import { StatusStore } from './store/statuses.js';
 import { TailOffsetStore } from './store/tailOffsets.js';
 import { TimelineStore } from './store/timeline.js';
+import { registerIncidentGauges } from './telemetry/incidentMetrics.js';
 import { createMetrics, notificationCounter, type SloguardMetrics } from './telemetry/metrics.js';
 import { startOtelMetrics } from './telemetry/otelMetrics.js';
 import { startTracing, tracingEndpoint } from './telemetry/tracing.js';
@@ -296,6 +297,7 @@ export async function createApp(
 ): Promise<{ app: FastifyInstance; metrics: SloguardMetrics }> {
   const { config, evaluator } = sloguard;
   const metrics = createMetrics(sloguard);
+  registerIncidentGauges(metrics.registry, sloguard.history, sloguard.definitions);
   const app = await buildApp(
     {
       ...sloguard,

@@ -33,16 +33,15 @@ export function quantile(sorted: readonly number[], p: number): number | null {
 
 /**
  * Whether a release failed: an incident of its service started within `failureWindowMs` after it, or the next
- * release of the same service and environment rolled it back. `later` are that service and environment's
- * releases after it, oldest first.
+ * release of the same service and environment (`next`) rolled it back.
  */
 export function releaseFailed(
   release: Release,
-  later: readonly Release[],
+  next: Release | undefined,
   incidents: readonly ServiceIncident[],
   failureWindowMs: number,
 ): boolean {
-  if (later[0]?.changeType === 'rollback') return true;
+  if (next?.changeType === 'rollback') return true;
   return incidents.some(
     (i) =>
       i.service === release.service &&
@@ -65,7 +64,9 @@ export function deliveryFigures(
   const groups = new Map<string, Release[]>();
   for (const release of [...releases].sort((a, b) => a.deployedAtMs - b.deployedAtMs)) {
     const key = `${release.service}\u0000${release.environment}`;
-    groups.set(key, [...(groups.get(key) ?? []), release]);
+    const group = groups.get(key);
+    if (group) group.push(release);
+    else groups.set(key, [release]);
   }
   const figures: DeliveryFigures[] = [];
   for (const all of groups.values()) {
@@ -73,8 +74,12 @@ export function deliveryFigures(
     if (inRange.length === 0) continue;
     const { service, environment } = inRange[0]!;
     const window = failureWindowMs(service);
-    const failed = inRange.filter((r) =>
-      releaseFailed(r, all.slice(all.indexOf(r) + 1), incidents, window),
+    const ofService = incidents.filter((i) => i.service === service);
+    const failed = all.filter(
+      (r, index) =>
+        r.deployedAtMs >= fromMs &&
+        r.deployedAtMs < toMs &&
+        releaseFailed(r, all[index + 1], ofService, window),
     ).length;
     const leadTimes = inRange
       .filter((r) => r.commitAtMs !== null && r.commitAtMs <= r.deployedAtMs)

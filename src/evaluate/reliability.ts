@@ -41,8 +41,9 @@ export function serviceIncidents(
     ) {
       current.episodes.push(episode);
       current.detectedAtMs = Math.min(current.detectedAtMs, episode.detectedAtMs);
+      // Open while any of its episodes is.
       current.resolvedAtMs =
-        episode.resolvedAtMs === null ? null : Math.max(current.resolvedAtMs ?? 0, episode.resolvedAtMs);
+        open || episode.resolvedAtMs === null ? null : Math.max(current.resolvedAtMs!, episode.resolvedAtMs);
       if (SEVERITY_RANK[episode.severity] > SEVERITY_RANK[current.severity])
         current.severity = episode.severity;
       current.peakBurnRate = maxOf(current.peakBurnRate, episode.peakBurnRate);

@@ -294,6 +294,14 @@ describe('incident history', () => {
         time_to_restore_seconds: ((38 + 30) / 2) * 60,
       },
     ]);
+
+    // The same figures on /metrics: MTTR over the longest SLO window (28 days), the change failure rate over 28.
+    const metrics = (await harness.app.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain('sloguard_service_mttr_seconds{service="user-profile"} 2040\n');
+    expect(metrics).toMatch(
+      /sloguard_change_failure_ratio\{service="user-profile",environment="production"\} 0\.333/,
+    );
+    expect(metrics).toContain('sloguard_incidents_open{service="user-profile"} 0\n');
   });
 
   it('prints the same figures in `sloguard report` and `sloguard incidents`, as Markdown, a table and JSON', async () => {
@@ -344,6 +352,8 @@ describe('incident history', () => {
       );
     const id = `profile-availability-${B + MIN}`;
     expect((await list()).incidents).toMatchObject([{ id, resolved_at: null }]);
+    const metrics = (await harness.app.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain('sloguard_incidents_open{service="user-profile"} 1\n');
     // Still paging after the restart, then resolved: the same episode, not a second one.
     tick(B + 2 * MIN, [BURNS.page, 350], [BURNS.calm, 100]);
     tick(B + 9 * MIN, [BURNS.calm, 350], [BURNS.calm, 100]);
