@@ -136,7 +136,11 @@ function deploymentList(deployments) {
   if (deployments.length === 0) return h('span', { class: 'muted' }, 'none');
   return deployments.flatMap((d, index) => [
     index > 0 ? ', ' : '',
-    h('span', { class: 'mono', title: new Date(d.deployed_at).toLocaleString() }, d.version),
+    h(
+      'span',
+      { class: 'mono', title: new Date(d.deployed_at).toLocaleString() },
+      d.change_type === 'rollback' ? `${d.version} (rollback)` : d.version,
+    ),
   ]);
 }
 
@@ -172,12 +176,13 @@ function renderList(incidents, total) {
           : h('span', { class: 'muted' }, 'no'),
       ),
       h('td', { class: 'hide-narrow' }, deploymentList(incident.suspected_deployments)),
+      h('td', { class: 'hide-narrow' }, deploymentList(incident.following_deployments)),
       h('td', {}, externalLink(incident.runbook, 'runbook')),
       h('td', { class: 'hide-narrow' }, incident.owner ?? '—'),
     );
   });
   if (rows.length === 0)
-    rows.push(h('tr', {}, h('td', { colspan: 11, class: 'muted' }, 'No incidents in this range.')));
+    rows.push(h('tr', {}, h('td', { colspan: 12, class: 'muted' }, 'No incidents in this range.')));
   document.querySelector('#incidents tbody').replaceChildren(...rows);
   document.getElementById('shown').textContent =
     total > incidents.length ? `(latest ${incidents.length} of ${total})` : `(${total})`;

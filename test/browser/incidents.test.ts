@@ -116,8 +116,9 @@ describe.skipIf(!canRun)('incidents and delivery pages in chromium', () => {
     expect(await row.locator('td').nth(6).textContent()).toBe('31%');
     expect(await row.locator('td').nth(7).textContent()).toBe('required');
     expect(await row.locator('td').nth(8).textContent()).toBe('v2.0.0');
+    expect(await row.locator('td').nth(9).textContent()).toBe('v1.9.0 (rollback)');
     expect(await row.locator('a[href="https://runbooks.example.com/checkout"]').count()).toBe(1);
-    expect(await row.locator('td').nth(10).textContent()).toBe('payments-team');
+    expect(await row.locator('td').nth(11).textContent()).toBe('payments-team');
     expect(await page.locator('#incident-ep-c td').nth(4).textContent()).toBe('open');
 
     const canvases = await drawnCanvases(page);
