@@ -105,6 +105,58 @@ describe('GatePolicy documents', () => {
     );
   });
 
+  it("gives SLOs without a runbook or owner their service's, and reads its incident policy", () => {
+    const withIncidents = policyFile.replace(
+      '  warnBelow: 30\n',
+      '  warnBelow: 30\n  runbook: https://runbooks.example.com/checkout\n  owner: payments\n' +
+        '  incidents: { postmortemBudget: 10, failureWindow: 2h }\n',
+    );
+    const own = slo('checkout-latency').replace(
+      '  window: 28d\n',
+      '  window: 28d\n  runbook: https://runbooks.example.com/latency\n',
+    );
+    const loaded = load({
+      'slo.yaml': `${slo('checkout-availability')}---\n${own}`,
+      'gate.yaml': withIncidents,
+    });
+    expect(loaded.errors).toEqual([]);
+    expect(loaded.definitions.map((d) => [d.name, d.runbook, d.owner])).toEqual([
+      ['checkout-availability', 'https://runbooks.example.com/checkout', 'payments'],
+      ['checkout-latency', 'https://runbooks.example.com/latency', 'payments'],
+    ]);
+    expect(new GatePolicies(loaded.policies).incidentPolicy('checkout')).toEqual({
+      postmortemThreshold: 0.1,
+      failureWindowMs: 7_200_000,
+      runbook: 'https://runbooks.example.com/checkout',
+      owner: 'payments',
+    });
+    expect(new GatePolicies().incidentPolicy('checkout')).toEqual({
+      postmortemThreshold: 0.2,
+      failureWindowMs: 3_600_000,
+      runbook: null,
+      owner: null,
+    });
+    const bad = load({
+      'slo.yaml': slo('checkout-availability'),
+      'gate.yaml': policyFile.replace(
+        '  warnBelow: 30\n',
+        '  warnBelow: 30\n  incidents: { failureWindow: 9d }\n',
+      ),
+    });
+    expect(bad.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(
+        /gate\.yaml:\d+:\d+: spec\.incidents\.failureWindow: expected a duration up to 7d, got "9d"/,
+      ),
+    ]);
+    const notUrl = load({
+      'slo.yaml': slo('checkout-availability').replace(
+        '  window: 28d\n',
+        '  window: 28d\n  runbook: wiki page\n',
+      ),
+    });
+    expect(notUrl.errors[0]!.message).toMatch(/spec\.runbook/);
+  });
+
   it('refuses SLOs of another service, unknown SLOs and a second policy for the same service', () => {
     const loaded = load({
       'a.yaml': `${slo('checkout-availability')}---\n${slo('profile-availability', 'user-profile')}`,

@@ -321,3 +321,45 @@ spec:
     ]);
   });
 });
+
+describe('OpenSLO runbook and owner (docs/incidents.md)', () => {
+  const dirs = tempFolders();
+  afterEach(() => dirs.cleanup());
+  const slo = (metadata: string) => `apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: search-availability
+${metadata}
+spec:
+  service: play-store
+  indicator:
+    metadata: { name: search-ok }
+    spec:
+      ratioMetric:
+        counter: true
+        good: { metricSource: { type: sloguard, spec: { source: loadbalancer, good: { status: "< 500" } } } }
+        total: { metricSource: { type: sloguard, spec: { source: loadbalancer } } }
+  timeWindow: [{ duration: 28d, isRolling: true }]
+  budgetingMethod: Occurrences
+  objectives: [{ target: 0.999 }]
+`;
+  const read = (metadata: string) => {
+    const loaded = loadDefinitions([dirs.write({ 'slo.yaml': slo(metadata) })]);
+    expect(loaded.errors).toEqual([]);
+    const [definition] = loaded.definitions;
+    return [definition!.runbook, definition!.owner];
+  };
+
+  it('takes them from annotations, the owner else from the owner or team label', () => {
+    expect(
+      read(
+        '  annotations: { sloguard.dev/runbook: "https://runbooks.example.com/search", sloguard.dev/owner: search }\n  labels: { team: other }',
+      ),
+    ).toEqual(['https://runbooks.example.com/search', 'search']);
+    expect(
+      read('  annotations: { runbook_url: "https://wiki.example.com/rb" }\n  labels: { team: discovery }'),
+    ).toEqual(['https://wiki.example.com/rb', 'discovery']);
+    // Not a URL: no runbook rather than a link nobody can follow.
+    expect(read('  annotations: { sloguard.dev/runbook: "ask Bob" }')).toEqual([undefined, undefined]);
+  });
+});
