@@ -242,12 +242,16 @@ const refresh = pageLoader(async () => {
     : [...new Set([...incidents.map((i) => i.service), ...deployments.map((d) => d.service)])]
         .sort()
         .slice(0, MAX_SERVICES);
+  // A service whose SLOs were removed keeps its history (a lane) but has no reliability answer.
+  const defined = new Set(catalogue.services);
   const figures = await Promise.all(
-    shown.map((name) =>
-      getJson(
-        `/api/v1/services/${encodeURIComponent(name)}/reliability?from=${iso(period.from)}&to=${iso(period.to)}`,
+    shown
+      .filter((name) => defined.has(name))
+      .map((name) =>
+        getJson(
+          `/api/v1/services/${encodeURIComponent(name)}/reliability?from=${iso(period.from)}&to=${iso(period.to)}`,
+        ),
       ),
-    ),
   );
   renderTimeline(shown, incidents, deployments, period);
   renderReliability(figures);

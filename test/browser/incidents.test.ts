@@ -206,4 +206,32 @@ describe.skipIf(!canRun)('incidents and delivery pages in chromium', () => {
     expectClean(log);
     await context.close();
   });
+
+  // Last: it adds to the history the tests above count.
+  it('keeps the history of a service whose SLOs were removed without breaking the page', async () => {
+    const startMs = Date.now() - 3 * DAY;
+    ctx.sloguard.stores.incidents.save({
+      id: 'ep-retired',
+      slo: 'legacy-availability',
+      service: 'legacy-search',
+      severity: 'ticket',
+      burnStartedAtMs: startMs,
+      detectedAtMs: startMs + 60_000,
+      escalations: [{ severity: 'ticket', atMs: startMs + 60_000 }],
+      resolvedAtMs: startMs + 600_000,
+      peakBurnRate: 2,
+      budgetConsumed: 0.01,
+    });
+    const { page, context, log } = await browser.page();
+    await page.goto(`${base}/incidents`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    expect(await page.locator('#timeline .lane[data-service="legacy-search"] .bar').count()).toBe(1);
+    expect(await page.locator('#incident-ep-retired').count()).toBe(1);
+    expect(await page.locator('#reliability tbody tr[data-service]').evaluateAll((rows) => rows.length)).toBe(
+      2,
+    );
+    expect(await page.locator('#error').textContent()).toBe('');
+    expectClean(log);
+    await context.close();
+  });
 });
