@@ -234,7 +234,7 @@ export function urlState(ranges, fallback, filterIds) {
 
 /**
  * Wires a page's range buttons (#range) and filter selects (ids as in `state`), each change kept in the URL
- * and followed by `refresh`, marks its nav link and loads it.
+ * and followed by `refresh`, marks its nav link, loads it and refreshes it every minute.
  */
 export function startFilteredPage(path, ranges, state, filterIds, refresh) {
   for (const id of filterIds) {
@@ -250,6 +250,7 @@ export function startFilteredPage(path, ranges, state, filterIds, refresh) {
   });
   markNav(path);
   refresh();
+  setInterval(refresh, 60_000);
 }
 
 /** A status tile: label, big value, a line of detail. */
