@@ -85,8 +85,8 @@ export class Deployments {
       version: input.version,
       deployedAtMs: input.deployedAtMs,
       decisionId: input.decisionId ?? null,
-      changeType: input.changeType ?? 'feature',
-      commitAtMs: input.commitAtMs ?? null,
+      ...(input.changeType && { changeType: input.changeType }),
+      ...(input.commitAtMs !== undefined && { commitAtMs: input.commitAtMs }),
     });
   }
 

@@ -64,6 +64,9 @@ export class DeploymentStore {
          VALUES (@id, @service, @environment, @version, @deployedAtMs, @decisionId, @source, @changeType, @commitAtMs)`,
       ),
       dropMarkerOf: db.prepare<[string]>(`DELETE FROM deployments WHERE decision_id = ? AND source = 'gate'`),
+      markerOf: db.prepare<[string], Pick<DeploymentRow, 'change_type' | 'commit_at_ms'>>(
+        `SELECT change_type, commit_at_ms FROM deployments WHERE decision_id = ? AND source = 'gate'`,
+      ),
       newestBeyond: db
         .prepare<[number], number>(
           `SELECT deployed_at_ms FROM deployments ORDER BY deployed_at_ms DESC LIMIT 1 OFFSET ?`,
@@ -83,9 +86,21 @@ export class DeploymentStore {
     return this.statements.insert.run(complete(deployment, 'gate')).changes > 0;
   }
 
-  /** A deployment reported by CI; it replaces the automatic marker of the same decision. */
+  /**
+   * A deployment reported by CI; it replaces the automatic marker of the same decision, keeping the marker's
+   * change type and commit time when the report names none.
+   */
   record(deployment: NewDeployment): Deployment {
-    const stored = complete(deployment, 'api');
+    // The gate's marker knew the kind of change and the commit time: the report keeps them unless it says.
+    const marker = deployment.decisionId ? this.statements.markerOf.get(deployment.decisionId) : undefined;
+    const stored = complete(
+      {
+        ...deployment,
+        changeType: deployment.changeType ?? marker?.change_type,
+        commitAtMs: deployment.commitAtMs ?? marker?.commit_at_ms,
+      },
+      'api',
+    );
     if (deployment.decisionId) this.statements.dropMarkerOf.run(deployment.decisionId);
     this.statements.insert.run(stored);
     return stored;

@@ -336,6 +336,59 @@ describe('incident history', () => {
     );
   });
 
+  it('keeps the change type and commit time of a gate call on its marker and on the deployment CI reports', async () => {
+    const commitAt = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, '.000Z');
+    const gate = await harness.app.app.inject({
+      method: 'POST',
+      url: '/api/v1/gate',
+      payload: {
+        service: 'user-profile',
+        environment: 'staging',
+        version: 'v9',
+        change_type: 'rollback',
+        commit_at: commitAt,
+      },
+    });
+    expect(gate.statusCode, gate.body).toBe(200);
+    const markers = await get<{ deployments: Array<Record<string, unknown>> }>(
+      '/api/v1/deployments?service=user-profile',
+    );
+    expect(markers.deployments).toMatchObject([
+      { source: 'gate', change_type: 'rollback', commit_at: commitAt },
+    ]);
+    const reported = await harness.app.app.inject({
+      method: 'POST',
+      url: '/api/v1/deployments',
+      payload: {
+        service: 'user-profile',
+        environment: 'staging',
+        version: 'v9',
+        decision_id: gate.json().decision_id,
+      },
+    });
+    expect(reported.statusCode, reported.body).toBe(201);
+    expect(reported.json()).toMatchObject({ source: 'api', change_type: 'rollback', commit_at: commitAt });
+    const wrong = await harness.app.app.inject({
+      method: 'GET',
+      url: '/api/v1/gate?service=user-profile&commit_at=yesterday',
+    });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json()).toMatchObject({ field: 'commit_at' });
+    const future = await harness.app.app.inject({
+      method: 'POST',
+      url: '/api/v1/deployments',
+      payload: {
+        service: 'user-profile',
+        version: 'v10',
+        time: commitAt,
+        commit_at: new Date().toISOString(),
+      },
+    });
+    // A commit after its deployment would make a negative lead time.
+    expect(future.statusCode).toBe(400);
+    expect(future.json()).toMatchObject({ field: 'commit_at' });
+  });
+
   it('keeps incidents across a restart, and a restart during an open episode does not duplicate it', async () => {
     tick(B, [BURNS.calm, 200], [BURNS.calm, 100]);
     tick(B + MIN, [BURNS.page, 300], [BURNS.calm, 100]);
