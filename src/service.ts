@@ -252,11 +252,11 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
  * policies add routes.
  */
 export function createAlerting(
-  sloguard: Pick<Sloguard, 'config' | 'definitions' | 'stores' | 'evaluator' | 'gate'>,
+  sloguard: Pick<Sloguard, 'config' | 'definitions' | 'stores' | 'evaluator' | 'gate' | 'history'>,
   log: AlertLog,
   options: DispatcherOptions & { registry?: Registry } = {},
 ): Alerting {
-  const { config, definitions, stores, evaluator, gate } = sloguard;
+  const { config, definitions, stores, evaluator, gate, history } = sloguard;
   const { registry, ...dispatcherOptions } = options;
   const counted = registry && notificationCounter(registry, [...config.notifications.targets.keys()]);
   // The service holds the database lock, so no other sender is alive: a killed predecessor's claims would
@@ -275,6 +275,7 @@ export function createAlerting(
       lastDeployment: (service, atOrBeforeMs) =>
         stores.deployments.list({ service, toMs: atOrBeforeMs + 1, limit: 1 })[0],
       policyRoutes: definitions.openslo.notificationRoutes,
+      serviceReport: (service, fromMs, toMs, nowMs) => history.serviceReport(service, fromMs, toMs, nowMs),
       log,
     },
     {

@@ -40,7 +40,9 @@ export function h(tag, attributes = {}, ...children) {
 /** 0.99953 → "99.953%": enough digits to tell 99.9 from 99.95. */
 export function percent(ratio, digits = 3) {
   if (ratio === null || ratio === undefined) return '—';
-  return `${(ratio * 100).toFixed(digits).replace(/\.?0+$/, '')}%`;
+  const text = (ratio * 100).toFixed(digits);
+  // Trailing zeros go only after a decimal point: 10% stays 10%.
+  return `${digits > 0 ? text.replace(/\.?0+$/, '') : text}%`;
 }
 
 export function rate(value) {
@@ -149,4 +151,115 @@ export function pageLoader(load) {
       showError(errors, error);
     }
   };
+}
+
+/**
+ * The range buttons of a page (`?range=` in the URL): pressed state, and on click the URL updated in place
+ * and `onChange(key)` called.
+ */
+export function rangeButtons(group, keys, current, onChange, labels = {}) {
+  group.replaceChildren(
+    h('legend', { class: 'muted' }, 'Range'),
+    ...keys.map((key) => {
+      const button = h(
+        'button',
+        { type: 'button', 'aria-pressed': key === current ? 'true' : 'false', 'data-range': key },
+        labels[key] ?? key,
+      );
+      button.addEventListener('click', () => {
+        setQuery({ range: key });
+        rangeButtons(group, keys, key, onChange, labels);
+        onChange(key);
+      });
+      return button;
+    }),
+  );
+}
+
+/** Sets (or, for an empty value, removes) query parameters in the URL without reloading. */
+export function setQuery(values) {
+  const query = new URLSearchParams(location.search);
+  for (const [name, value] of Object.entries(values)) {
+    if (value) query.set(name, value);
+    else query.delete(name);
+  }
+  const text = query.toString();
+  history.replaceState(null, '', text ? `?${text}` : location.pathname);
+}
+
+/** Fills a <select> with "All …" and the given values, keeping `current` chosen. */
+export function fillSelect(select, allLabel, values, current) {
+  select.replaceChildren(
+    h('option', { value: '' }, allLabel),
+    ...values.map((value) => h('option', { value, selected: value === current }, value)),
+  );
+}
+
+/** A link that opens outside the dashboard (runbooks), or plain text when the value is not an http(s) URL. */
+export function externalLink(url, text = url) {
+  if (!url) return h('span', { class: 'muted' }, '—');
+  if (!/^https?:\/\//i.test(url)) return h('span', {}, url);
+  return h('a', { href: url, rel: 'noopener noreferrer', target: '_blank' }, text);
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * Trend buckets over [fromMs, toMs]: 4-hour steps for a day, days up to a week, weeks beyond (at most 13
+ * for 90 days), so a trend is a handful of points and never a request per hour.
+ */
+export function trendBuckets(fromMs, toMs) {
+  const span = toMs - fromMs;
+  const step = span <= DAY_MS ? 4 * HOUR_MS : span <= 7 * DAY_MS ? DAY_MS : 7 * DAY_MS;
+  const buckets = [];
+  for (let end = toMs; end > fromMs && buckets.length < 100; end -= step) {
+    buckets.unshift({ from: Math.max(fromMs, end - step), to: end });
+  }
+  return buckets;
+}
+
+export const iso = (ms) => new Date(ms).toISOString();
+
+/**
+ * A page's range and filters as the URL gives them: `range` one of `ranges` (else `fallback`), each filter
+ * a string ('' for all).
+ */
+export function urlState(ranges, fallback, filterIds) {
+  const params = new URLSearchParams(location.search);
+  const state = { range: params.get('range') in ranges ? params.get('range') : fallback };
+  for (const id of filterIds) state[id] = params.get(id) ?? '';
+  return state;
+}
+
+/**
+ * Wires a page's range buttons (#range) and filter selects (ids as in `state`), each change kept in the URL
+ * and followed by `refresh`, marks its nav link, loads it and refreshes it every minute.
+ */
+export function startFilteredPage(path, ranges, state, filterIds, refresh) {
+  for (const id of filterIds) {
+    document.getElementById(id).addEventListener('change', (event) => {
+      state[id] = event.target.value;
+      setQuery({ [id]: state[id] });
+      refresh();
+    });
+  }
+  rangeButtons(document.getElementById('range'), Object.keys(ranges), state.range, (key) => {
+    state.range = key;
+    refresh();
+  });
+  markNav(path);
+  refresh();
+  setInterval(refresh, 60_000);
+}
+
+/** A status tile: label, big value, a line of detail. */
+export function tile(label, value, detail, className = '') {
+  return h(
+    'div',
+    { class: 'tile' },
+    h('div', { class: 'label' }, label),
+    h('div', { class: `value ${className}` }, value),
+    h('div', { class: 'detail' }, detail),
+  );
 }

@@ -10,8 +10,10 @@ import {
   markNav,
   pageLoader,
   percent,
+  rangeButtons,
   rate,
   themeColor,
+  tile,
 } from './common.js';
 
 const REFRESH_MS = 60_000;
@@ -34,16 +36,6 @@ const BURN_LINES = [
 const name = decodeURIComponent(location.pathname.replace(/^\/slo\//, ''));
 const params = new URLSearchParams(location.search);
 let range = params.get('range') in RANGES ? params.get('range') : 'window';
-
-function tile(label, value, detail, className = '') {
-  return h(
-    'div',
-    { class: 'tile' },
-    h('div', { class: 'label' }, label),
-    h('div', { class: `value ${className}` }, value),
-    h('div', { class: 'detail' }, detail),
-  );
-}
 
 function renderHeader(status) {
   document.title = `${status.name} · sloguard`;
@@ -366,25 +358,15 @@ function renderLatency(status, series) {
 }
 
 function renderRangeButtons() {
-  const group = document.getElementById('range');
-  group.replaceChildren(
-    h('legend', { class: 'muted' }, 'Range'),
-    ...Object.keys(RANGES).map((key) => {
-      const button = h(
-        'button',
-        { type: 'button', 'aria-pressed': key === range ? 'true' : 'false', 'data-range': key },
-        key === 'window' ? 'SLO window' : key,
-      );
-      button.addEventListener('click', () => {
-        range = key;
-        const query = new URLSearchParams(location.search);
-        query.set('range', key);
-        history.replaceState(null, '', `?${query}`);
-        renderRangeButtons();
-        refresh();
-      });
-      return button;
-    }),
+  rangeButtons(
+    document.getElementById('range'),
+    Object.keys(RANGES),
+    range,
+    (key) => {
+      range = key;
+      refresh();
+    },
+    { window: 'SLO window' },
   );
 }
 

@@ -28,6 +28,7 @@ import {
   resolution,
   transition,
 } from './state.js';
+import { WeeklyReport, type WeeklyReportSources } from './weeklyReport.js';
 
 /** A break-glass override as the gate announces it (the fields a notice shows). */
 export type OverrideNotice = Pick<
@@ -53,6 +54,8 @@ export interface AlertingParts {
   lastDeployment?: (service: string, atOrBeforeMs: number) => DeploymentNote | undefined;
   /** Routes from OpenSLO AlertPolicies, on top of sloguard.yaml's. */
   policyRoutes?: NotificationRoute[];
+  /** A service's week for the weekly report (`notifications.weeklyReport`): the incident history's, as the API's. */
+  serviceReport?: WeeklyReportSources['serviceReport'];
   log: AlertLog;
 }
 
@@ -68,6 +71,7 @@ function payloadFor(target: NotificationTarget, message: ChatMessage, publicUrl:
 export class Alerting {
   readonly dispatcher: OutboxDispatcher;
   private readonly digests: ScheduledTask[] = [];
+  private weeklyReport: WeeklyReport | undefined;
   /** Targets and every route, sloguard.yaml's and OpenSLO's; names no target defines are dropped. */
   private routing: Pick<NotificationSettings, 'targets' | 'routes'>;
   /**
@@ -139,6 +143,12 @@ export class Alerting {
           nowMs,
         );
     }
+  }
+
+  /** Writes a message (a report) to the named targets' outbox in one transaction and wakes the sender. */
+  announce(targets: readonly string[], subject: string, message: ChatMessage, nowMs = Date.now()): void {
+    this.parts.episodes.atomically(() => this.enqueue(targets, subject, message, nowMs));
+    this.dispatcher.wake();
   }
 
   /** The evaluator's listener: one transition per SLO; an SLO that fails is logged and the rest go on. */
@@ -278,15 +288,12 @@ export class Alerting {
       this.parts.config.publicUrl,
       nowMs,
     );
-    this.parts.episodes.atomically(() =>
-      this.enqueue(
-        targetsForService(this.routing, override.service, slos),
-        `override ${override.service}`,
-        message,
-        nowMs,
-      ),
+    this.announce(
+      targetsForService(this.routing, override.service, slos),
+      `override ${override.service}`,
+      message,
+      nowMs,
     );
-    this.dispatcher.wake();
   }
 
   /** Writes one target's report of every SLO routed to it. */
@@ -310,6 +317,18 @@ export class Alerting {
   }
 
   private startDigests(): void {
+    const { weeklyReport } = this.settings;
+    const { serviceReport, statuses } = this.parts;
+    if (weeklyReport && serviceReport) {
+      this.weeklyReport = new WeeklyReport({
+        settings: weeklyReport,
+        publicUrl: this.parts.config.publicUrl,
+        sources: { statuses, serviceReport },
+        announce: (targets, subject, message, nowMs) => this.announce(targets, subject, message, nowMs),
+        log: this.parts.log,
+      });
+      this.weeklyReport.start();
+    }
     for (const target of this.settings.targets.values()) {
       if (!target.digest) continue;
       this.digests.push(
@@ -324,6 +343,8 @@ export class Alerting {
 
   private stopDigests(): void {
     for (const task of this.digests.splice(0)) task.stop();
+    this.weeklyReport?.stop();
+    this.weeklyReport = undefined;
   }
 
   start(pollMs?: number): void {

@@ -63,7 +63,8 @@ export interface AlertContext {
   owner?: string;
 }
 
-const utc = (ms: number): string => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+/** `2026-11-23 09:50 UTC`: times in messages, read the same in every chat. */
+export const utc = (ms: number): string => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /** Durations as people read them: whole minutes past one minute (`3h20m`), seconds below. */
 export function humanDuration(ms: number): string {
@@ -214,7 +215,13 @@ export function formatAlert(event: AlertEvent, context: AlertContext): ChatMessa
 /** How long an informational alert (report, notice) stays up in Alertmanager. */
 const NOTICE_TTL_MS = 5 * 60_000;
 
-function noticeAlert(alertname: string, title: string, text: string, fields: MessageField[], atMs: number) {
+export function noticeAlert(
+  alertname: string,
+  title: string,
+  text: string,
+  fields: MessageField[],
+  atMs: number,
+) {
   return {
     status: 'firing' as const,
     labels: { alertname, severity: 'info' },

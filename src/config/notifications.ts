@@ -1,6 +1,7 @@
 import cron from 'node-cron';
 import Type, { type Static } from 'typebox';
 import { parseDuration } from './duration.js';
+import { resolveWeeklyReport, WeeklyReportFile, type WeeklyReportSettings } from './weeklyReport.js';
 
 export const TARGET_KINDS = ['slack', 'teams', 'googlechat', 'discord', 'webhook', 'alertmanager'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
@@ -37,6 +38,7 @@ export const NotificationsFile = Type.Object(
     maxRetryBackoff: Type.Optional(Type.String()),
     targets: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), Target)),
     routes: Type.Optional(Type.Array(Route)),
+    weeklyReport: Type.Optional(WeeklyReportFile),
   },
   { additionalProperties: false },
 );
@@ -65,6 +67,8 @@ export interface NotificationSettings {
   targets: Map<string, NotificationTarget>;
   /** Empty: every target hears about every SLO. */
   routes: NotificationRoute[];
+  /** The weekly reliability report; off when absent. */
+  weeklyReport?: WeeklyReportSettings;
 }
 
 const DIGESTS = {
@@ -116,5 +120,8 @@ export function resolveNotifications(
     maxRetryBackoffMs: duration('maxRetryBackoff', file.maxRetryBackoff, '10m'),
     targets,
     routes,
+    ...(file.weeklyReport && {
+      weeklyReport: resolveWeeklyReport(file.weeklyReport, [...targets.keys()], fail),
+    }),
   };
 }

@@ -7,7 +7,7 @@ import {
   BrowserHarness,
   chromiumInstalled,
   drawnCanvases,
-  type PageLog,
+  expectClean,
   screenshot,
 } from '../helpers/browser.js';
 import { openAlert, storeSpans } from '../helpers/dashboardFixtures.js';
@@ -54,13 +54,6 @@ function history(nowMs: number) {
     }
   }
   return { profile, checkout };
-}
-
-function expectClean(log: PageLog) {
-  expect(log.consoleErrors).toEqual([]);
-  expect(log.pageErrors).toEqual([]);
-  expect(log.offHostRequests).toEqual([]);
-  expect(log.failedRequests).toEqual([]);
 }
 
 describe.skipIf(!canRun)('dashboard in chromium', () => {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { ROOT } from './service.js';
 
 /** Debian's chromium (`apt-get install chromium`, done by .ci/run); never a downloaded browser. */
@@ -28,6 +29,14 @@ export interface PageLog {
   pageErrors: string[];
   offHostRequests: string[];
   failedRequests: string[];
+}
+
+/** A page that logged no console or page error, asked nothing off 127.0.0.1 and had every request answered. */
+export function expectClean(log: PageLog): void {
+  expect(log.consoleErrors).toEqual([]);
+  expect(log.pageErrors).toEqual([]);
+  expect(log.offHostRequests).toEqual([]);
+  expect(log.failedRequests).toEqual([]);
 }
 
 /** One chromium per test file; each test gets a fresh context with the network fenced to 127.0.0.1. */

@@ -10,7 +10,13 @@ export const DASHBOARDS_DIR = resolve(import.meta.dirname, '../../../dashboards'
 /** chart.js's own dist folder, wherever npm put the package: pages load it from us, never from a CDN. */
 const CHART_JS_DIR = dirname(createRequire(import.meta.url).resolve('chart.js'));
 
-const PAGES = { '/': 'overview.html', '/slo/:name': 'detail.html', '/gate': 'gate.html' } as const;
+const PAGES = {
+  '/': 'overview.html',
+  '/slo/:name': 'detail.html',
+  '/gate': 'gate.html',
+  '/incidents': 'incidents.html',
+  '/delivery': 'delivery.html',
+} as const;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
