@@ -42,7 +42,7 @@ describe('sloguard import loads and holds only what it uses', () => {
     expect(run.code).toBe(0);
     const modules = [...new Set(readFileSync(trace, 'utf8').trim().split('\n'))];
     const dist = pathToFileURL(join(ROOT, 'dist')).href;
-    // The CLI is bundled (scripts/bundleCli.mjs): what each file of the build was made of is in its source map.
+    // The CLI is bundled (esbuild.config.mjs): what each file of the build was made of is in its source map.
     const built = modules.filter((url) => url.startsWith(`${dist}/`));
     const sources = built.flatMap(
       (url) =>

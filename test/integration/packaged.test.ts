@@ -177,7 +177,7 @@ describe('the packed tarball installed with production dependencies only', () =>
 
   it('--help loads no service code: the static imports of the CLI reach no command module', () => {
     // Static imports run before `--help` answers; command modules come in through import() when they run. The
-    // CLI is bundled (scripts/bundleCli.mjs): main.js and the shared chunks it imports, while each command's
+    // CLI is bundled (esbuild.config.mjs): main.js and the shared chunks it imports, while each command's
     // own chunk (main-<command>-HASH.js, or serve.js unbundled) is loaded by import().
     const dist = join(prefix, 'lib/node_modules/sloguard/dist');
     const reached = new Set<string>();
