@@ -5,6 +5,7 @@ import {
   badge,
   count,
   duration,
+  externalLink,
   getJson,
   h,
   markNav,
@@ -51,6 +52,9 @@ function renderHeader(status) {
         : '',
       status.firing ? ' ' : '',
       status.firing ? badge(`${status.firing} alert firing`, `sev-${status.firing}`) : '',
+      ...(status.runbook || status.owner
+        ? [' · runbook ', externalLink(status.runbook, 'open'), ' · owner ', status.owner ?? '—']
+        : []),
     );
 }
 

@@ -192,7 +192,7 @@ export async function buildApp(parts: AppParts, options: AppOptions = {}): Promi
   const { definitions, evaluator, pipeline, times, deployments, decisions, corrections: fixes } = parts;
   await app.register(metrics, { metrics: parts.metrics });
   await app.register(health, { storage: parts.storage, evaluator, definitions });
-  await app.register(slos, { evaluator });
+  await app.register(slos, { evaluator, definitions });
   await app.register(timeseries, {
     definitions,
     buckets: parts.buckets,

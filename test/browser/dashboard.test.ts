@@ -229,6 +229,11 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
     expect(await page.locator('#tiles').textContent()).toMatch(/good of/);
     expect(await page.locator('#alerts tbody tr').count()).toBe(4);
     expect(await page.locator('#deployments tbody').textContent()).toContain('v2.4.0');
+    // The example SLO names its runbook and owner: the page links the one and names the other.
+    expect(await page.locator('#subtitle a').getAttribute('href')).toBe(
+      'https://runbooks.example.com/user-profile/availability',
+    );
+    expect(await page.locator('#subtitle').textContent()).toContain('owner team-profiles');
     await screenshot(page, 'detail-availability-light');
     expectClean(log);
     await context.close();

@@ -133,6 +133,23 @@ describe('incident history', () => {
     return response.json() as T;
   }
 
+  it("names each SLO's runbook and owner on its own page's answer: its own, else its service's", async () => {
+    const own = await harness.app.app.inject({ method: 'GET', url: '/api/v1/slos/profile-latency' });
+    expect(own.statusCode).toBe(200);
+    expect(own.json()).toMatchObject({
+      runbook: 'https://runbooks.example.com/profile-latency',
+      owner: 'team-profiles',
+    });
+    const inherited = await harness.app.app.inject({
+      method: 'GET',
+      url: '/api/v1/slos/profile-availability',
+    });
+    expect(inherited.json()).toMatchObject({
+      runbook: 'https://runbooks.example.com/user-profile',
+      owner: 'team-profiles',
+    });
+  });
+
   it('counts the budget an episode spent from the start of its burn, not from the alert', async () => {
     // The burn's data arrives all at once: the tick that first sees it also opens the alert.
     tick(B, [BURNS.calm, 200], [BURNS.calm, 100]);

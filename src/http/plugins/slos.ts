@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import type { CurrentRegistry } from '../../definitions/registry.js';
 import { SloPages } from '../../evaluate/sloPage.js';
 import type { SloEvaluator } from '../../schedule/scheduler.js';
 import { HttpError } from '../errors.js';
@@ -7,7 +8,10 @@ import { SloList, SloListQuery, SloOne } from '../schemas/slos.js';
 import { statusView } from '../views.js';
 
 /** The latest SloStatus of every SLO (or a filtered, sorted page of them), and of one. */
-const slos: FastifyPluginAsyncTypebox<{ evaluator: SloEvaluator }> = async (app, { evaluator }) => {
+const slos: FastifyPluginAsyncTypebox<{ evaluator: SloEvaluator; definitions: CurrentRegistry }> = async (
+  app,
+  { evaluator, definitions },
+) => {
   const pages = new SloPages();
   app.get(
     '/api/v1/slos',
@@ -27,7 +31,13 @@ const slos: FastifyPluginAsyncTypebox<{ evaluator: SloEvaluator }> = async (app,
     async (request) => {
       const status = evaluator.status(request.params.name);
       if (!status) throw new HttpError(404, 'not_found', `no SLO named "${request.params.name}"`, 'name');
-      return statusView(status, evaluator.isStale(status));
+      // Who to call and what to do, on the SLO's own page (the list leaves them out to stay small).
+      const definition = definitions.registry.byName.get(status.name);
+      return {
+        ...statusView(status, evaluator.isStale(status)),
+        runbook: definition?.runbook ?? null,
+        owner: definition?.owner ?? null,
+      };
     },
   );
 };

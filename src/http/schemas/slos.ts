@@ -8,7 +8,7 @@ export const BurnRates = Type.Record(Type.String(), Nullable(Type.Number()));
 export const SloState = Type.Enum([...SLO_STATES]);
 
 /** An SloStatus as the API shows it (http/views.ts statusView). */
-export const SloStatusView = Answer({
+const sloStatusFields = {
   name: Type.String(),
   service: Type.String(),
   indicator: Type.Union([Type.Literal('availability'), Type.Literal('latency')]),
@@ -62,7 +62,8 @@ export const SloStatusView = Answer({
   evaluated_at: OptionalTime,
   stale: Type.Boolean(),
   stale_reason: Type.Optional(Type.String()),
-});
+};
+export const SloStatusView = Answer(sloStatusFields);
 
 /** The most SLOs one page holds (docs/api.md#slo-list). */
 export const MAX_PAGE = 1000;
@@ -101,7 +102,16 @@ export const SloList = {
     services: Type.Array(Type.String(), { description: 'every service with an SLO, sorted' }),
   }),
 };
-export const SloOne = { 200: SloStatusView, ...errors(404) };
+export const SloOne = {
+  200: Answer({
+    ...sloStatusFields,
+    runbook: Nullable(
+      Type.String({ description: "runbook or playbook URL: the SLO's own, else its service's" }),
+    ),
+    owner: Nullable(Type.String({ description: "owning team: the SLO's own, else its service's" })),
+  }),
+  ...errors(404),
+};
 
 const Point = Answer({
   t: OptionalTime,
