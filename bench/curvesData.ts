@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../src/store/database.js';
+import { errors, expectedSli as generatedSli, total } from './latencyHistory.js';
 
 export const DAYS = 28;
 export const MINUTES = DAYS * 24 * 60;
@@ -32,20 +33,8 @@ export const serviceName = (index: number) => `svc-${index}`;
 /** Series i (0-based) is route /r/i of service i mod services; SLO i selects series i. */
 export const serviceOf = (point: CurvePoint, i: number) => serviceName(i % servicesOf(point));
 
-/** Requests of an SLO's series i in minute m of the 28 days: 10–20 a minute, now and then a few 5xx. */
-export const total = (i: number, m: number) => 10 + ((i * 7 + m * 13) % 11);
-export const errors = (i: number, m: number) => ((i * 31 + m) % 97 === 0 ? 1 + (m % 3) : 0);
-
 /** The exact SLI of SLO i over the whole 28 days. */
-export function expectedSli(i: number): number {
-  let t = 0;
-  let e = 0;
-  for (let m = 0; m < MINUTES; m++) {
-    t += total(i, m);
-    e += errors(i, m);
-  }
-  return (t - e) / t;
-}
+export const expectedSli = (i: number) => generatedSli(i, MINUTES);
 
 /** One native SLO document per SLO, availability over 28 days at 99.5% (its series spend about a quarter of that). */
 export function writeDefinitions(folder: string, point: CurvePoint): void {

@@ -42,7 +42,7 @@ import { freePort } from '../test/helpers/ports.js';
 import { SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { waitFor } from '../test/helpers/wait.js';
-import { errors, total, writeHistory } from './latencyHistory.js';
+import { errors, expectedSli as generatedSli, total, writeHistory } from './latencyHistory.js';
 import { AS_IN_PRODUCTION, Comparison, figure, loadText, rounds } from './method.js';
 
 const { values } = parseArgs({
@@ -140,15 +140,7 @@ function sloguardRound(count: number) {
   }
 }
 
-function expectedSli(i: number): number {
-  let t = 0;
-  let e = 0;
-  for (let m = 0; m < MINUTES; m++) {
-    t += total(i, m);
-    e += errors(i, m);
-  }
-  return (t - e) / t;
-}
+const expectedSli = (i: number) => generatedSli(i, MINUTES);
 
 interface Prometheus {
   /** Both sums over the 28 days, timed from request to the last answer, and the SLIs they give. */

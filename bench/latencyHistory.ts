@@ -29,6 +29,17 @@ const HOUR_RETENTION_DAYS = 400;
 export const total = (i: number, m: number) => 10 + ((i * 7 + m * 13) % 11);
 export const errors = (i: number, m: number) => ((i * 31 + m) % 97 === 0 ? 1 + (m % 3) : 0);
 
+/** The exact SLI of series i over its first `minutes` minutes of the generated history. */
+export function expectedSli(i: number, minutes: number): number {
+  let t = 0;
+  let e = 0;
+  for (let m = 0; m < minutes; m++) {
+    t += total(i, m);
+    e += errors(i, m);
+  }
+  return (t - e) / t;
+}
+
 /** The seeded generator of bench/nginxLog.ts. */
 function seeded(seed: number) {
   let state = seed;
