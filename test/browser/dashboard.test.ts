@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxLine, testApp } from '../helpers/app.js';
 import {
   BrowserHarness,
-  chromiumInstalled,
+  browserTestsCanRun,
   drawnCanvases,
   expectClean,
   screenshot,
@@ -14,10 +14,7 @@ import { openAlert, storeSpans } from '../helpers/dashboardFixtures.js';
 import { ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 
-// CI installs chromium (.ci/run); a developer machine without it skips loudly, CI never does.
-const canRun = chromiumInstalled() || Boolean(process.env.CI);
-if (!canRun)
-  console.warn('\n*** SKIPPING browser tests: /usr/bin/chromium is missing (apt-get install chromium) ***\n');
+const canRun = browserTestsCanRun();
 
 const MINUTE = 60_000;
 const HOURS = 6;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testApp } from '../helpers/app.js';
 import {
   BrowserHarness,
-  chromiumInstalled,
+  browserTestsCanRun,
   drawnCanvases,
   expectClean,
   screenshot,
@@ -15,9 +15,7 @@ import { CHECKOUT_POLICY, scriptHistory } from '../helpers/incidentHistory.js';
 import { ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const canRun = chromiumInstalled() || Boolean(process.env.CI);
-if (!canRun)
-  console.warn('\n*** SKIPPING browser tests: /usr/bin/chromium is missing (apt-get install chromium) ***\n');
+const canRun = browserTestsCanRun();
 
 const DAY = 86_400_000;
 

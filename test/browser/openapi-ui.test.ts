@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrowserHarness, chromiumInstalled } from '../helpers/browser.js';
+import { BrowserHarness, browserTestsCanRun } from '../helpers/browser.js';
 import { SloguardProcess } from '../helpers/service.js';
 
-const canRun = chromiumInstalled() || Boolean(process.env.CI);
+const canRun = browserTestsCanRun();
 
 describe.skipIf(!canRun)('the OpenAPI UI at /docs', () => {
   let service: SloguardProcess;

@@ -3,12 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxLine, testApp } from '../helpers/app.js';
-import { ARTIFACTS, BrowserHarness, chromiumInstalled, screenshot } from '../helpers/browser.js';
+import { ARTIFACTS, BrowserHarness, browserTestsCanRun, screenshot } from '../helpers/browser.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const canRun = chromiumInstalled() || Boolean(process.env.CI);
-if (!canRun)
-  console.warn('\n*** SKIPPING browser tests: /usr/bin/chromium is missing (apt-get install chromium) ***\n');
+const canRun = browserTestsCanRun();
 
 /** Rows the overview draws at most (dashboards/assets/overview.js PAGE_SIZE). */
 const PAGE_SIZE = 100;

@@ -1,10 +1,10 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrowserHarness, chromiumInstalled } from '../helpers/browser.js';
+import { BrowserHarness, browserTestsCanRun } from '../helpers/browser.js';
 import { SloguardProcess } from '../helpers/service.js';
 
-const canRun = chromiumInstalled() || Boolean(process.env.CI);
+const canRun = browserTestsCanRun();
 
 /** The overview's poll (dashboards/assets/overview.js), run on the page's fake clock. */
 const REFRESH_MS = 30_000;

@@ -23,6 +23,19 @@ export function chromiumInstalled(): boolean {
   return existsSync(CHROMIUM);
 }
 
+/**
+ * Whether browser tests run here: CI installs chromium (.ci/run) and never skips; a developer machine without
+ * it skips, and says so loudly once per test file.
+ */
+export function browserTestsCanRun(): boolean {
+  const canRun = chromiumInstalled() || Boolean(process.env.CI);
+  if (!canRun)
+    console.warn(
+      '\n*** SKIPPING browser tests: /usr/bin/chromium is missing (apt-get install chromium) ***\n',
+    );
+  return canRun;
+}
+
 /** What a page did that a test may assert on: console errors, failed loads, and requests off 127.0.0.1. */
 export interface PageLog {
   consoleErrors: string[];
