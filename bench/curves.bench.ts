@@ -20,7 +20,7 @@
  *   BENCH_CURVES_SLOS=100,1000 BENCH_CURVES_SERIES=1000,10000 BENCH_CURVES_GATE_SECONDS=10 BENCH_ROUNDS=2 npm run bench -- curves
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MINUTE_RETENTION_DAYS } from '../src/config/config.js';
 import { loadDefinitions } from '../src/definitions/load.js';
@@ -46,6 +46,7 @@ import {
   loadNow,
   loadText,
   median,
+  processMemoryBytes,
   rounds,
   spread,
 } from './method.js';
@@ -227,8 +228,6 @@ async function measureService(dir: string, dbPath: string, definitionsPath: stri
     const ticks = after.count - before.count;
     if (GATE_SECONDS >= INTERVAL_S && ticks < 1)
       throw new Error('no evaluation tick fell within the gate window');
-    const status = readFileSync(`/proc/${service.pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]);
     return {
       readyMs,
       serviceFirstMs: first.sum * 1000,
@@ -238,8 +237,8 @@ async function measureService(dir: string, dbPath: string, definitionsPath: stri
       bareP99Ms: quantile(bare.latenciesMs, 0.99),
       gateMaxMs: gate.latenciesMs.at(-1)!,
       gateSendLagMs: gate.sendLagMs,
-      peakRssMb: (kb('VmHWM') * 1024) / 1e6,
-      rssMb: (kb('VmRSS') * 1024) / 1e6,
+      peakRssMb: processMemoryBytes(service.pid!, 'VmHWM') / 1e6,
+      rssMb: processMemoryBytes(service.pid!, 'VmRSS') / 1e6,
     };
   } finally {
     await service.cleanup();

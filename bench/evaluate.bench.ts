@@ -22,7 +22,6 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -43,7 +42,7 @@ import { SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { errors, expectedSli as generatedSli, total, writeHistory } from './latencyHistory.js';
-import { AS_IN_PRODUCTION, Comparison, figure, loadText, rounds } from './method.js';
+import { AS_IN_PRODUCTION, Comparison, figure, loadText, processMemoryBytes, rounds } from './method.js';
 
 const { values } = parseArgs({
   options: {
@@ -335,8 +334,7 @@ spec:
       },
       { timeoutMs: 120_000, intervalMs: 500 },
     );
-    const status = readFileSync(`/proc/${service.pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) * 1024;
+    return processMemoryBytes(service.pid!, 'VmRSS');
   } finally {
     await service.stop();
   }

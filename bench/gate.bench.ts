@@ -13,14 +13,13 @@
 import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 import {
-  cpuMs,
   ingestSpans,
   SPANS_PER_BATCH,
   startBareFastify,
   startGateService,
   type Target,
 } from './gateTargets.js';
-import { Comparison, envInt, figure, rounds } from './method.js';
+import { Comparison, processCpuMs as cpuMs, envInt, figure, rounds } from './method.js';
 import { type PacedResult, pacedLoad, quantile } from './paced.js';
 
 const GATE_RATE = envInt('BENCH_GATE_RATE', 1_000);

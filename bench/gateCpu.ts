@@ -6,8 +6,8 @@
  *   BENCH_ROUNDS=5 BENCH_CPU_REQUESTS=20000 npx tsx bench/gateCpu.ts
  */
 
-import { cpuMs, startBareFastify, startGateService, type Target } from './gateTargets.js';
-import { envInt, figure, loadText, rounds } from './method.js';
+import { startBareFastify, startGateService, type Target } from './gateTargets.js';
+import { processCpuMs as cpuMs, envInt, figure, loadText, rounds } from './method.js';
 import { pacedLoad } from './paced.js';
 
 const ROUNDS = rounds(5);

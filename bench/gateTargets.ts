@@ -3,7 +3,6 @@
  * spans, and the bare fastify baseline (bench/bareFastify.mjs) in its own process answering the same JSON.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { freePort } from '../test/helpers/ports.js';
@@ -57,12 +56,6 @@ export function ingestSpans(
       (error, result) => (error ? fail(error) : done(result)),
     );
   });
-}
-
-/** CPU time (user + system, all threads) a process has used, from /proc (clock ticks of 10 ms). */
-export function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 /** A serving process under measurement. */

@@ -3,11 +3,11 @@
  * calls for N minutes. Every minute it prints the process RSS and the gate's p50/p99 (autocannon) so a leak or a
  * slowing gate shows as a trend. Load goes to 127.0.0.1 only and stops by itself.
  */
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { nginxLine } from '../test/helpers/app.js';
 import { SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
+import { processMemoryBytes } from './method.js';
 
 const minutes = Number(process.argv[process.argv.indexOf('--minutes') + 1] || 30);
 const SPANS_PER_SECOND = 10_000;
@@ -83,10 +83,7 @@ const service = await SloguardProcess.start({
   env: { SLOGUARD_EVALUATION_INTERVAL: '5s' },
 });
 const pid = service.pid!;
-const rssMb = () => {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-};
+const rssMb = () => processMemoryBytes(pid, 'VmRSS') / 1024 / 1024;
 
 const spans = steady(SPANS_PER_SECOND / SPAN_BATCH, () =>
   fetch(`${service.url}/api/v2/spans`, {
