@@ -19,7 +19,6 @@
  *   npm run bench -- curves
  *   BENCH_CURVES_SLOS=100,1000 BENCH_CURVES_SERIES=1000,10000 BENCH_CURVES_GATE_SECONDS=10 BENCH_ROUNDS=2 npm run bench -- curves
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MINUTE_RETENTION_DAYS } from '../src/config/config.js';
@@ -31,14 +30,13 @@ import { StoreCounts } from '../src/sources/store/counts.js';
 import { BucketStore } from '../src/store/buckets.js';
 import { openDatabase } from '../src/store/database.js';
 import { StatusStore } from '../src/store/statuses.js';
-import { freePort } from '../test/helpers/ports.js';
-import { stopChild } from '../test/helpers/process.js';
 import { SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { drawCurves } from './curvesChart.js';
 import { buildDatabase, type CurvePoint, expectedSli, serviceOf, writeDefinitions } from './curvesData.js';
 import { growthSteps } from './curvesMath.js';
+import { type BareServer, startBareFastify } from './gateTargets.js';
 import {
   AS_IN_PRODUCTION,
   envInt,
@@ -70,6 +68,8 @@ const GATE_RATE = envInt('BENCH_CURVES_GATE_RATE', 200);
 /** The service's evaluation interval (its default, 1 minute); the gate is paced over one whole interval. */
 const INTERVAL_S = envInt('BENCH_CURVES_INTERVAL_SECONDS', 60);
 const GATE_SECONDS = envInt('BENCH_CURVES_GATE_SECONDS', INTERVAL_S);
+/** Room before the gate window for the baseline to start (it answers the gate's own answer, asked first). */
+const BARE_START_MS = 5_000;
 const OVERVIEW_CALLS = 9;
 const MINUTE_RETENTION_DAYS = DEFAULT_MINUTE_RETENTION_DAYS;
 /** Where curves.json and the charts go: a short run may write elsewhere than the figures docs/benchmarks.md shows. */
@@ -142,22 +142,6 @@ function evaluateInProcess(
   }
 }
 
-/** bench/gate.bench.ts's bare fastify route in a process of its own. */
-async function startBareServer(): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'gate.bench.ts'), '--bare-server', String(port)],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  const url = `http://127.0.0.1:${port}/bare`;
-  await waitFor('the bare fastify route', async () => {
-    if (child.exitCode !== null) throw new Error(`bare server exited with ${child.exitCode}`);
-    return (await fetch(url).catch(() => undefined))?.ok;
-  });
-  return { url, child };
-}
-
 /** Resolves at the wall time `atMs`. */
 const until = (atMs: number) => new Promise((done) => setTimeout(done, Math.max(0, atMs - Date.now())));
 
@@ -165,7 +149,6 @@ async function measureService(dir: string, dbPath: string, definitionsPath: stri
   // The per-client limit would refuse a load test from one address (as in bench/gate.bench.ts).
   const config = join(dir, 'sloguard.yaml');
   writeFileSync(config, 'rateLimits: { gatePerMinute: 10000000 }\n');
-  const bareServer = await startBareServer();
   const started = performance.now();
   const service = await SloguardProcess.start({
     definitions: definitionsPath,
@@ -180,6 +163,7 @@ async function measureService(dir: string, dbPath: string, definitionsPath: stri
       SLOGUARD_MINUTE_RETENTION_DAYS: String(MINUTE_RETENTION_DAYS),
     },
   });
+  let bareServer: BareServer | undefined;
   try {
     const readyMs = performance.now() - started;
     const evaluatorStartedMs = Date.now();
@@ -208,12 +192,14 @@ async function measureService(dir: string, dbPath: string, definitionsPath: stri
     // window starts a third of an interval before such a tick, so it holds that tick and no other.
     const intervalMs = INTERVAL_S * 1000;
     let tickAt = Math.ceil((evaluatorStartedMs + intervalMs / 2) / intervalMs) * intervalMs;
-    while (tickAt - intervalMs / 3 < Date.now()) tickAt += intervalMs;
+    while (tickAt - intervalMs / 3 < Date.now() + BARE_START_MS) tickAt += intervalMs;
+    const gateUrl = `${service.url}/api/v1/gate?service=${serviceOf(point, 0)}&environment=production`;
+    // The baseline, paced in the same window: bare fastify in its own process answering the gate's own bytes
+    // (bench/gateTargets.ts, as the gate bench), so a stall of this shared machine shows on both sides and a
+    // stall of sloguard's own on one.
+    bareServer = await startBareFastify(await (await fetch(gateUrl)).json());
     await until(tickAt - intervalMs / 3);
     const before = await evaluationMetric(service.url);
-    const gateUrl = `${service.url}/api/v1/gate?service=${serviceOf(point, 0)}&environment=production`;
-    // The baseline, paced in the same window: a bare fastify route in its own process (bench/gate.bench.ts's),
-    // so a stall of this shared machine shows on both sides and a stall of sloguard's own on one.
     const [gate, bare] = await Promise.all([
       pacedLoad(gateUrl, GATE_RATE, GATE_SECONDS),
       pacedLoad(bareServer.url, GATE_RATE, GATE_SECONDS),
@@ -242,7 +228,7 @@ async function measureService(dir: string, dbPath: string, definitionsPath: stri
     };
   } finally {
     await service.cleanup();
-    await stopChild(bareServer.child);
+    await bareServer?.stop();
   }
 }
 
