@@ -66,6 +66,17 @@ export class IncidentHistory {
       .map((incident) => this.report(incident, query.nowMs));
   }
 
+  /**
+   * Open service incidents per service overlapping the range. A gauge asks this at every scrape, so the
+   * episodes are grouped once and no deployments are joined (`incidents` looks up two lists per incident).
+   */
+  openIncidents(fromMs: number, toMs: number): Map<string, number> {
+    const open = new Map<string, number>();
+    for (const incident of serviceIncidents(this.parts.incidents.list({ fromMs, toMs }), this.threshold))
+      if (incident.resolvedAtMs === null) open.set(incident.service, (open.get(incident.service) ?? 0) + 1);
+    return open;
+  }
+
   private report(incident: ServiceIncident, nowMs: number): IncidentReport {
     const around = (fromMs: number, toMs: number) =>
       this.parts.deployments

@@ -24,9 +24,8 @@ export function registerIncidentGauges(
     collect() {
       this.reset();
       const nowMs = Date.now();
-      const open = history.incidents({ fromMs: nowMs - DEFAULT_RANGE_MS, toMs: nowMs + 1, nowMs });
-      for (const service of services())
-        this.set({ service }, open.filter((i) => i.service === service && i.resolvedAtMs === null).length);
+      const open = history.openIncidents(nowMs - DEFAULT_RANGE_MS, nowMs + 1);
+      for (const service of services()) this.set({ service }, open.get(service) ?? 0);
     },
   });
   new client.Gauge({
