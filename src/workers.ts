@@ -72,13 +72,15 @@ export class WorkerPool<Request, Answer> {
     private readonly url: URL,
     size: number,
     private readonly workerData: unknown,
+    /** Options of every thread beside its data (resourceLimits, say). */
+    private readonly options: Omit<WorkerOptions, 'workerData'> = {},
   ) {
     for (let i = 0; i < size; i++) this.threads.push(this.spawn());
   }
 
   private spawn(): Thread {
     const thread: Thread = {
-      worker: startWorker(this.url, { workerData: this.workerData }),
+      worker: startWorker(this.url, { ...this.options, workerData: this.workerData }),
       inFlight: new Set(),
     };
     thread.worker.unref();
