@@ -34,7 +34,8 @@ describe('ingest commits under a stream of batches', () => {
     const commit = vi.spyOn(buckets, 'commit');
     const pipeline = pipelineOf(buckets, 100_000);
     const stored: string[] = [];
-    const submit = (service: string) => pipeline.submit(batchOf(service, 10)).then(() => stored.push(service));
+    const submit = (service: string) =>
+      pipeline.submit(batchOf(service, 10)).then(() => stored.push(service));
 
     // A batch after a quiet spell commits on the next turn.
     void submit('first');
