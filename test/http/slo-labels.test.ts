@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testApp } from '../helpers/app.js';
+import { labelledTraffic, writeLabelledSlos } from '../helpers/labelFixtures.js';
+import { tempDir } from '../helpers/tmp.js';
+
+interface Item {
+  name: string;
+  display_name: string | null;
+  description: string | null;
+  labels: Record<string, string>;
+  owner: string | null;
+  runbook: string | null;
+}
+interface ListAnswer {
+  slos: Item[];
+  total: number;
+  firing: { page: number; ticket: number };
+  label_values: Record<string, string[]>;
+  groups?: { value: string | null; count: number }[];
+}
+
+const definitions = tempDir('sloguard-labels-');
+let ctx: Awaited<ReturnType<typeof testApp>>;
+const get = async (url: string) => {
+  const response = await ctx.app.inject(url);
+  return { status: response.statusCode, body: response.json() };
+};
+const names = (answer: ListAnswer) => answer.slos.map((s) => s.name);
+
+beforeAll(async () => {
+  writeLabelledSlos(definitions.path);
+  ctx = await testApp({ definitionsPath: definitions.path });
+  for (const [service, lines] of Object.entries(labelledTraffic(Date.now()))) {
+    const response = await ctx.app.inject({
+      method: 'POST',
+      url: `/api/v1/ingest/lb?format=nginx&service=${service}`,
+      payload: lines.join('\n'),
+    });
+    expect(response.statusCode).toBe(202);
+  }
+  ctx.sloguard.pipeline.flush();
+  ctx.sloguard.evaluator.evaluateAll();
+});
+afterAll(async () => {
+  await ctx.close();
+  definitions.cleanup();
+});
+
+describe('labels, display names and owners in the SLO API', () => {
+  it('lists each SLO with its display name, description, labels, runbook and owner', async () => {
+    const { status, body } = await get('/api/v1/slos');
+    expect(status).toBe(200);
+    const games = (body as ListAnswer).slos.find((s) => s.name === 'games-availability');
+    expect(games).toMatchObject({
+      display_name: 'Games load without server errors',
+      description: 'Every game page answers without a 5xx.',
+      labels: { team: 'games', tier: '1' },
+      runbook: 'https://runbooks.example.com/games',
+      owner: 'team-games',
+    });
+    const search = (body as ListAnswer).slos.find((s) => s.name === 'search-availability');
+    expect(search).toMatchObject({
+      display_name: null,
+      description: null,
+      labels: { team: 'search:core' },
+      runbook: null,
+      owner: null,
+    });
+    const one = await get('/api/v1/slos/games-availability');
+    expect(one.body).toMatchObject({
+      display_name: 'Games load without server errors',
+      labels: { tier: '1' },
+    });
+    expect(one.body.components).toBeNull();
+  });
+
+  it('filters by one or more labels, all of which must match, and a value may hold colons', async () => {
+    expect(names((await get('/api/v1/slos?label=team:games')).body)).toEqual([
+      'games-availability',
+      'games-latency',
+    ]);
+    const both = (await get('/api/v1/slos?label=team:payments&label=tier:1')).body as ListAnswer;
+    expect(names(both)).toEqual(['cart-availability']);
+    expect(both.total).toBe(1);
+    expect(names((await get('/api/v1/slos?label=team:search:core')).body)).toEqual(['search-availability']);
+    const none = (await get('/api/v1/slos?label=team:nobody&limit=5')).body as ListAnswer;
+    expect(none).toMatchObject({ slos: [], total: 0 });
+    // The summary is over every SLO, whatever the filter: the overview's label choices stay complete.
+    expect(none.label_values).toEqual({
+      team: ['games', 'payments', 'search:core'],
+      tier: ['1', '2'],
+    });
+  });
+
+  it('groups by a label key: sections in value order, SLOs without the label last, with counts', async () => {
+    const answer = (await get('/api/v1/slos?group=tier&sort=name')).body as ListAnswer;
+    expect(names(answer)).toEqual([
+      'cart-availability',
+      'games-availability',
+      'games-latency',
+      'search-availability',
+      'shop-browse',
+    ]);
+    expect(answer.groups).toEqual([
+      { value: '1', count: 2 },
+      { value: '2', count: 1 },
+      { value: null, count: 2 },
+    ]);
+    // Counts are over every matching SLO, not only the page.
+    const paged = (await get('/api/v1/slos?group=team&label=tier:1&limit=1')).body as ListAnswer;
+    expect(names(paged)).toEqual(['games-availability']);
+    expect(paged.groups).toEqual([
+      { value: 'games', count: 1 },
+      { value: 'payments', count: 1 },
+    ]);
+    expect((await get('/api/v1/slos')).body.groups).toBeUndefined();
+  });
+
+  it('counts the SLOs paging beside the states', async () => {
+    const { body } = await get('/api/v1/slos?limit=1');
+    // games-availability burns 500× (page); cart-availability 2× (the 3-day ticket tier).
+    expect(body.firing).toEqual({ page: 1, ticket: 1 });
+    const paging = (await get('/api/v1/slos?sort=alert&limit=1')).body as ListAnswer;
+    expect(names(paging)).toEqual(['games-availability']);
+  });
+
+  it("lists a composite's components with their own SLI, budget, weight and state", async () => {
+    const { status, body } = await get('/api/v1/slos/shop-browse');
+    expect(status).toBe(200);
+    const cart = (await get('/api/v1/slos/cart-availability')).body;
+    expect(body.components).toEqual([
+      {
+        name: 'cart-availability',
+        display_name: 'Cart answers',
+        weight: 0.25,
+        objective: 0.99,
+        sli: cart.sli,
+        budget_remaining: cart.budget.remaining_ratio,
+        state: 'exhausted',
+      },
+      {
+        name: 'search-availability',
+        display_name: null,
+        weight: 0.75,
+        objective: 0.99,
+        sli: 1,
+        budget_remaining: 1,
+        state: 'ok',
+      },
+    ]);
+    expect(cart.budget.remaining_ratio).toBeLessThan(0);
+  });
+
+  it.each([
+    ['label=team', 'querystring.label'],
+    ['label=:games', 'querystring.label'],
+    [`label=team:${'x'.repeat(400)}`, 'querystring.label'],
+    [Array.from({ length: 11 }, (_, i) => `label=k${i}:v`).join('&'), 'querystring.label'],
+    ['group=', 'querystring.group'],
+    [`group=${'g'.repeat(201)}`, 'querystring.group'],
+  ])('refuses %s with a 400 naming %s', async (query, field) => {
+    const { status, body } = await get(`/api/v1/slos?${query}`);
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ error: 'invalid_request' });
+    expect(body.field).toContain(field);
+    expect(body.message).toContain(field);
+  });
+});
