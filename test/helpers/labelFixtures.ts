@@ -69,6 +69,14 @@ spec:
   components:
     - { slo: cart-availability, weight: 1 }
     - { slo: search-availability, weight: 3 }
+---
+apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: news-availability, service: news }
+spec:
+  indicator: { source: loadbalancer, select: { route: /news } }
+  objective: 99
+  window: 28d
 `;
 
 export function writeLabelledSlos(dir: string): void {
@@ -79,18 +87,20 @@ const MINUTE = 60_000;
 
 /**
  * An hour of traffic ending at `nowMs`: /play fails every other request (games-availability exhausted, its
- * page tier firing), /cart fails one in fifty (2%: its 1% budget overspent), /search never fails.
+ * page tier firing), /cart fails one in fifty (2%: its 1% budget overspent), /search and /news never fail.
  */
-export function labelledTraffic(nowMs: number): Record<'games' | 'shop', string[]> {
+export function labelledTraffic(nowMs: number): Record<'games' | 'shop' | 'news', string[]> {
   const games: string[] = [];
   const shop: string[] = [];
+  const news: string[] = [];
   for (let minute = 60; minute > 0; minute--) {
     for (let i = 0; i < 30; i++) {
       const at = nowMs - minute * MINUTE + i * 2_000;
       games.push(nginxLine(at, 'GET', '/play', i % 2 === 0 ? 503 : 200, 0.1));
       shop.push(nginxLine(at, 'GET', '/cart', (minute * 30 + i) % 50 === 0 ? 503 : 200, 0.05));
       shop.push(nginxLine(at, 'GET', '/search', 200, 0.05));
+      news.push(nginxLine(at, 'GET', '/news', 200, 0.05));
     }
   }
-  return { games, shop };
+  return { games, shop, news };
 }

@@ -98,13 +98,14 @@ describe('labels, display names and owners in the SLO API', () => {
       'cart-availability',
       'games-availability',
       'games-latency',
+      'news-availability',
       'search-availability',
       'shop-browse',
     ]);
     expect(answer.groups).toEqual([
       { value: '1', count: 2 },
       { value: '2', count: 1 },
-      { value: null, count: 2 },
+      { value: null, count: 3 },
     ]);
     // Counts are over every matching SLO, not only the page.
     const paged = (await get('/api/v1/slos?group=team&label=tier:1&limit=1')).body as ListAnswer;
@@ -149,6 +150,17 @@ describe('labels, display names and owners in the SLO API', () => {
       },
     ]);
     expect(cart.budget.remaining_ratio).toBeLessThan(0);
+  });
+
+  it('freezes the gate of a service whose budget is spent at the evaluation, before anyone asks the gate', async () => {
+    // No GatePolicy names an environment for these services and no test asked the gate.
+    const { body } = await get('/api/v1/gate/freezes');
+    expect(body.freezes).toEqual([
+      { service: 'games', environment: null, frozen: true, changed_at: expect.any(String) },
+      { service: 'shop', environment: null, frozen: true, changed_at: expect.any(String) },
+    ]);
+    // A healthy service is not remembered at all: the freeze list stays as small as before.
+    expect(body.freezes.some((f: { service: string }) => f.service === 'news')).toBe(false);
   });
 
   it.each([
