@@ -1,10 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testApp } from '../helpers/app.js';
 import { BrowserHarness, browserTestsCanRun, expectClean, screenshot } from '../helpers/browser.js';
-import { labelledTraffic, writeLabelledSlos } from '../helpers/labelFixtures.js';
-import { tempDir } from '../helpers/tmp.js';
+import { labelledApp } from '../helpers/labelFixtures.js';
 
 const canRun = browserTestsCanRun();
 const PHONE = { width: 390, height: 844 };
@@ -49,26 +47,14 @@ const shownSlos = (page: Page) =>
 describe.skipIf(!canRun)(
   'labels, owners, overview truth, composites and the phone layout in chromium',
   () => {
-    let ctx: Awaited<ReturnType<typeof testApp>>;
+    let ctx: Awaited<ReturnType<typeof labelledApp>>;
     let browser: BrowserHarness;
     let base = '';
-    const definitions = tempDir('sloguard-labels-browser-');
 
     beforeAll(async () => {
-      writeLabelledSlos(definitions.path);
-      ctx = await testApp({ definitionsPath: definitions.path });
+      ctx = await labelledApp();
       await ctx.app.listen({ host: '127.0.0.1', port: 0 });
       base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
-      for (const [service, lines] of Object.entries(labelledTraffic(Date.now()))) {
-        const response = await fetch(`${base}/api/v1/ingest/lb?format=nginx&service=${service}`, {
-          method: 'POST',
-          headers: { 'content-type': 'text/plain' },
-          body: lines.join('\n'),
-        });
-        expect(response.status).toBe(202);
-      }
-      ctx.sloguard.pipeline.flush();
-      ctx.sloguard.evaluator.evaluateAll();
       // One gate decision, for games only: shop's freeze must come from the evaluation alone.
       const gate = await fetch(`${base}/api/v1/gate?service=games&environment=production&version=v9.1.0`);
       expect(gate.status).toBe(423);
@@ -77,13 +63,18 @@ describe.skipIf(!canRun)(
     afterAll(async () => {
       await browser?.close();
       await ctx?.close();
-      definitions.cleanup();
     });
 
+    /** A fenced page (helpers/browser.ts) on `path`, once the page says it has loaded. */
+    async function open(path: string, options: { width?: number; height?: number } = {}) {
+      const opened = await browser.page(options);
+      await opened.page.goto(`${base}${path}`);
+      await opened.page.waitForSelector('body[data-loaded="true"]');
+      return opened;
+    }
+
     it('shows display names beside names, labels as chips, the paging count, frozen gates and overspent budgets in red', async () => {
-      const { page, context, log } = await browser.page();
-      await page.goto(`${base}/`);
-      await page.waitForSelector('body[data-loaded="true"]');
+      const { page, context, log } = await open('/');
       const games = page.locator('#slos tbody tr[data-slo="games-availability"]');
       expect(await games.locator('.slo-title a').textContent()).toBe('Games load without server errors');
       expect(await games.locator('.slo-id').textContent()).toBe('games-availability');
@@ -126,9 +117,7 @@ describe.skipIf(!canRun)(
     });
 
     it('filters by a clicked label chip and groups by a label key, kept in the URL and restored on reload', async () => {
-      const { page, context, log } = await browser.page();
-      await page.goto(`${base}/`);
-      await page.waitForSelector('body[data-loaded="true"]');
+      const { page, context, log } = await open('/');
       const settled = () => page.waitForSelector('#slos:not([aria-busy])');
 
       await page.click('#slos tbody tr[data-slo="cart-availability"] .chip[data-label="team:payments"]');
@@ -189,9 +178,7 @@ describe.skipIf(!canRun)(
     });
 
     it('heads the SLO page with the display name, the name, labels, description, runbook and owner', async () => {
-      const { page, context, log } = await browser.page();
-      await page.goto(`${base}/slo/games-availability?range=1h`);
-      await page.waitForSelector('body[data-loaded="true"]');
+      const { page, context, log } = await open('/slo/games-availability?range=1h');
       expect(await page.textContent('#title')).toBe('Games load without server errors');
       expect(await page.title()).toBe('Games load without server errors · sloguard');
       expect(await page.textContent('#slo-meta .slo-id')).toBe('games-availability');
@@ -207,9 +194,7 @@ describe.skipIf(!canRun)(
     });
 
     it("lists a composite's components with their own state, budget, SLI, weight and a link to each", async () => {
-      const { page, context, log } = await browser.page();
-      await page.goto(`${base}/slo/shop-browse?range=1h`);
-      await page.waitForSelector('body[data-loaded="true"]');
+      const { page, context, log } = await open('/slo/shop-browse?range=1h');
       expect(await page.locator('#composite-panel').isVisible()).toBe(true);
       const api = (await (await fetch(`${base}/api/v1/slos/cart-availability`)).json()) as {
         sli: number;
@@ -258,9 +243,7 @@ describe.skipIf(!canRun)(
     });
 
     it('at 390 px shows state and budget without scrolling sideways on the overview, SLO and gate pages', async () => {
-      const { page, context, log } = await browser.page(PHONE);
-      await page.goto(`${base}/`);
-      await page.waitForSelector('body[data-loaded="true"]');
+      const { page, context, log } = await open('/', PHONE);
       await screenshot(page, 'labels-overview-phone');
       expect(await scrollWidth(page)).toBeLessThanOrEqual(PHONE.width);
       await expectInViewport(page, '#slos tbody tr td.col-state .badge');
@@ -292,9 +275,7 @@ describe.skipIf(!canRun)(
     });
 
     it('names the SLO with the lowest budget, with its labels, per service on the gate page', async () => {
-      const { page, context, log } = await browser.page();
-      await page.goto(`${base}/gate`);
-      await page.waitForSelector('body[data-loaded="true"]');
+      const { page, context, log } = await open('/gate');
       const shop = page.locator('#services tbody tr[data-service="shop"]');
       expect(await shop.locator('.slo-title a').textContent()).toBe('Cart answers');
       expect(await shop.locator('.slo-id').textContent()).toBe('cart-availability');

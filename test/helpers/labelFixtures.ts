@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nginxLine } from './app.js';
+import { expect } from 'vitest';
+import { nginxLine, testApp } from './app.js';
+import { tempDir } from './tmp.js';
 
 /**
  * SLOs with labels, display names, owners and runbooks over two services, and a composite of two of them:
@@ -79,10 +81,6 @@ spec:
   window: 28d
 `;
 
-export function writeLabelledSlos(dir: string): void {
-  writeFileSync(join(dir, 'labelled.yaml'), LABELLED_SLOS);
-}
-
 const MINUTE = 60_000;
 
 /**
@@ -103,4 +101,31 @@ export function labelledTraffic(nowMs: number): Record<'games' | 'shop' | 'news'
     }
   }
   return { games, shop, news };
+}
+
+/**
+ * The service over LABELLED_SLOS with labelledTraffic ingested and evaluated (the evaluation's listeners ran:
+ * freezes follow it). `close` stops it and removes its definitions.
+ */
+export async function labelledApp() {
+  const definitions = tempDir('sloguard-labels-');
+  writeFileSync(join(definitions.path, 'labelled.yaml'), LABELLED_SLOS);
+  const ctx = await testApp({ definitionsPath: definitions.path });
+  for (const [service, lines] of Object.entries(labelledTraffic(Date.now()))) {
+    const response = await ctx.app.inject({
+      method: 'POST',
+      url: `/api/v1/ingest/lb?format=nginx&service=${service}`,
+      payload: lines.join('\n'),
+    });
+    expect(response.statusCode).toBe(202);
+  }
+  ctx.sloguard.pipeline.flush();
+  ctx.sloguard.evaluator.evaluateAll();
+  return {
+    ...ctx,
+    close: async () => {
+      await ctx.close();
+      definitions.cleanup();
+    },
+  };
 }

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testApp } from '../helpers/app.js';
-import { labelledTraffic, writeLabelledSlos } from '../helpers/labelFixtures.js';
-import { tempDir } from '../helpers/tmp.js';
+import { labelledApp } from '../helpers/labelFixtures.js';
 
 interface Item {
   name: string;
@@ -19,8 +17,7 @@ interface ListAnswer {
   groups?: { value: string | null; count: number }[];
 }
 
-const definitions = tempDir('sloguard-labels-');
-let ctx: Awaited<ReturnType<typeof testApp>>;
+let ctx: Awaited<ReturnType<typeof labelledApp>>;
 const get = async (url: string) => {
   const response = await ctx.app.inject(url);
   return { status: response.statusCode, body: response.json() };
@@ -28,22 +25,10 @@ const get = async (url: string) => {
 const names = (answer: ListAnswer) => answer.slos.map((s) => s.name);
 
 beforeAll(async () => {
-  writeLabelledSlos(definitions.path);
-  ctx = await testApp({ definitionsPath: definitions.path });
-  for (const [service, lines] of Object.entries(labelledTraffic(Date.now()))) {
-    const response = await ctx.app.inject({
-      method: 'POST',
-      url: `/api/v1/ingest/lb?format=nginx&service=${service}`,
-      payload: lines.join('\n'),
-    });
-    expect(response.statusCode).toBe(202);
-  }
-  ctx.sloguard.pipeline.flush();
-  ctx.sloguard.evaluator.evaluateAll();
+  ctx = await labelledApp();
 });
 afterAll(async () => {
   await ctx.close();
-  definitions.cleanup();
 });
 
 describe('labels, display names and owners in the SLO API', () => {
