@@ -29,7 +29,7 @@ const STATUSES = [
   status('d', null),
   status('e', 0.2, 'page'),
 ];
-const LABELS: LabelsByName = new Map([
+const LABELS: LabelsByName = new Map<string, { labels: Record<string, string> }>([
   ['a', { labels: { team: 'games', tier: '1' } }],
   ['b', { labels: { team: 'shop', tier: '1' } }],
   ['c', { labels: { team: 'games' } }],
