@@ -1,6 +1,7 @@
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runStatus } from '../../src/cli/status.js';
 import { nginxLine, testApp } from '../helpers/app.js';
 import { storeSpans } from '../helpers/dashboardFixtures.js';
 import { ROOT } from '../helpers/service.js';
@@ -224,5 +225,33 @@ describe('GET /api/v1/slos/:name/breakdown', () => {
       expect(answer.body.error).toEqual(expect.any(String));
       expect(answer.body.message).toEqual(expect.any(String));
     }
+  });
+
+  it('prints through `sloguard status --breakdown` as a table and as the JSON of the API', async () => {
+    const url = await ctx.app.listen({ host: '127.0.0.1', port: 0 });
+    const run = async (format: 'table' | 'json', extra: { limit?: string } = {}) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runStatus(
+        { url, format, timeoutMs: 10_000, breakdown: 'checkout-availability', from, to, ...extra },
+        { out: (line) => out.push(line), err: (line) => err.push(line) },
+      );
+      return { code, out, err };
+    };
+    const table = await run('table');
+    expect(table.code).toBe(0);
+    expect(table.out[2]).toBe('50 bad of 2000 valid, budget spent 2500.0%, 3 series');
+    expect(table.out[3]).toMatch(/^ROUTE +METHOD +SOURCE +VALID +BAD +SLI +BAD SHARE +BUDGET SHARE +TREND$/);
+    expect(table.out[4]).toMatch(
+      /^\/api\/cart +GET +nginx +1000 +30 +97\.000% +60\.0% +1500\.0% +[·▁]+█[·▁]+$/,
+    );
+    expect(table.out[5]).toMatch(/^\/api\/orders +POST +nginx +500 +20 +96\.000% +40\.0% +1000\.0% /);
+    const json = await run('json');
+    expect(JSON.parse(json.out.join('\n'))).toEqual(
+      (await get('checkout-availability', `from=${from}&to=${to}`)).body,
+    );
+    const refused = await run('table', { limit: '0' });
+    expect(refused.code).toBe(1);
+    expect(refused.err.join('\n')).toContain('querystring.limit');
   });
 });
