@@ -38,6 +38,8 @@ export interface BreakdownRow extends BreakdownKey {
 /** One SLO's series, or a composite component's. */
 export interface BreakdownGroup {
   component: { name: string; weight: number } | null;
+  /** What the group's series were read for (the component's, in a composite). */
+  indicator: Indicator;
   objective: number;
   valid: number;
   bad: number;
@@ -103,7 +105,7 @@ export function rankGroup(
   objective: number,
   slices: boolean,
   options: BreakdownOptions,
-): Omit<BreakdownGroup, 'component'> {
+): Omit<BreakdownGroup, 'component' | 'indicator'> {
   const active = counted.filter((series) => series.valid > 0);
   const valid = active.reduce((sum, series) => sum + series.valid, 0);
   const bad = active.reduce((sum, series) => sum + series.bad, 0);
@@ -166,6 +168,6 @@ export function budgetBreakdown(
         sums.get(row.id) ?? [],
       ),
     );
-    return { component, ...rankGroup(counted, objective, slices, options) };
+    return { component, indicator, ...rankGroup(counted, objective, slices, options) };
   });
 }

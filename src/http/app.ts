@@ -134,7 +134,7 @@ export interface AppOptions {
 export interface AppParts
   extends HealthParts,
     TimeseriesParts,
-    BreakdownParts,
+    Omit<BreakdownParts, 'links'>,
     GateRouteParts,
     CorrectionParts,
     LogIngestParts,
@@ -210,6 +210,7 @@ export async function buildApp(parts: AppParts, options: AppOptions = {}): Promi
     buckets: parts.buckets,
     seriesBreakdown: parts.seriesBreakdown,
     times,
+    links: config.links,
   });
   await app.register(gate, {
     gate: parts.gate,

@@ -21,6 +21,11 @@ interface Series {
   bad_share: number | null;
   budget_share: number | null;
   sparkline: Array<number | null>;
+  links: Links;
+}
+interface Links {
+  traces: string | null;
+  logs: string | null;
 }
 interface Group {
   component: { name: string; weight: number } | null;
@@ -30,6 +35,7 @@ interface Group {
   allowed_bad: number;
   budget_spent: number | null;
   series_count: number;
+  links: Links;
   series: Series[];
 }
 interface Breakdown {
@@ -56,6 +62,9 @@ spec:
   objective: 99
   window: 28d
 `;
+
+const LOGS =
+  'https://kibana.example.com/app/discover#/?from={from}&to={to}&q=service:{service} and path:{route}';
 
 /**
  * Checkout traffic over the hour before `nowMs`, 100 requests a minute for 20 minutes (2,000), in three series
@@ -93,7 +102,14 @@ describe('GET /api/v1/slos/:name/breakdown', () => {
     cpSync(join(ROOT, 'slo-definitions'), definitions.path, { recursive: true });
     cpSync(join(ROOT, 'src/demo/play-store.yaml'), join(definitions.path, 'play-store.yaml'));
     writeFileSync(join(definitions.path, 'engine.yaml'), PROMQL_SLO);
-    ctx = await testApp({ definitionsPath: definitions.path }, {}, { evaluate: false });
+    ctx = await testApp(
+      {
+        definitionsPath: definitions.path,
+        links: { zipkin: '/zipkin/', services: { checkout: { logs: LOGS } } },
+      },
+      {},
+      { evaluate: false },
+    );
     const ingest = await ctx.app.inject({
       method: 'POST',
       url: '/api/v1/ingest/lb?format=nginx&service=checkout',
@@ -253,5 +269,43 @@ describe('GET /api/v1/slos/:name/breakdown', () => {
     const refused = await run('table', { limit: '0' });
     expect(refused.code).toBe(1);
     expect(refused.err.join('\n')).toContain('querystring.limit');
+  });
+
+  it('links a minute of 5xx of a trace SLO to the Zipkin search of that service, span, minute and status tag', async () => {
+    // /search failed in the 4 minutes before now; the minute from 2 to 1 minutes ago is one of them.
+    const fromMs = nowMs - 2 * MINUTE;
+    const toMs = nowMs - MINUTE;
+    const range = `from=${new Date(fromMs).toISOString()}&to=${new Date(toMs).toISOString()}`;
+    const { body } = await get('search-availability', range);
+    const [group] = (body as Breakdown).groups;
+    expect(group).toMatchObject({ valid: 1, bad: 1 });
+    const link = new URL(group!.series[0]!.links.traces!, 'http://127.0.0.1');
+    expect(link.pathname).toBe('/zipkin/');
+    expect(Object.fromEntries(link.searchParams)).toEqual({
+      serviceName: 'play-store',
+      spanName: 'get /search',
+      annotationQuery: 'http.status_code and error',
+      lookback: 'range',
+      startTs: String(fromMs),
+      endTs: String(toMs),
+      limit: '100',
+    });
+    // The SLO's own link (its selector names the route but no method) leaves the span name out.
+    const own = new URL(group!.links.traces!, 'http://127.0.0.1');
+    expect(own.searchParams.get('spanName')).toBeNull();
+    expect(own.searchParams.get('startTs')).toBe(String(fromMs));
+    expect(group!.links.logs).toBeNull();
+  });
+
+  it("fills the service's log template for each row, and gives load-balancer SLOs no default trace link", async () => {
+    const { body } = await get('checkout-availability');
+    const [group] = (body as Breakdown).groups;
+    const { from: fromText, to: toText } = body as unknown as { from: string; to: string };
+    expect(group!.series[0]!.links).toEqual({
+      traces: null,
+      logs: `https://kibana.example.com/app/discover#/?from=${encodeURIComponent(fromText)}&to=${encodeURIComponent(toText)}&q=service:checkout and path:%2Fapi%2Fcart`,
+    });
+    // The SLO selects every route: its own link leaves the route empty.
+    expect(group!.links.logs).toMatch(/service:checkout and path:$/);
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { type LinkSettings, sloLinks } from '../../config/links.js';
 import type { CurrentRegistry } from '../../definitions/registry.js';
 import { budgetBreakdown } from '../../evaluate/breakdown.js';
 import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
@@ -20,11 +21,12 @@ export interface BreakdownParts {
   buckets: BucketStore;
   seriesBreakdown: SeriesBreakdownStore;
   times: TimePolicy;
+  links: LinkSettings;
 }
 
 /** `GET /api/v1/slos/:name/breakdown`: which series spent an SLO's budget over a range, ranked. */
 const breakdown: FastifyPluginAsyncTypebox<BreakdownParts> = async (app, options) => {
-  const { definitions, buckets, seriesBreakdown, times } = options;
+  const { definitions, buckets, seriesBreakdown, times, links } = options;
   app.get(
     '/api/v1/slos/:name/breakdown',
     {
@@ -85,6 +87,7 @@ const breakdown: FastifyPluginAsyncTypebox<BreakdownParts> = async (app, options
           allowed_bad: group.allowedBad,
           budget_spent: group.budgetSpent,
           series_count: group.seriesCount,
+          links: sloLinks(links, definition, { fromMs, toMs }, group.indicator),
           series: group.rows.map((row) => ({
             kind: row.kind,
             source: row.source,
@@ -97,6 +100,7 @@ const breakdown: FastifyPluginAsyncTypebox<BreakdownParts> = async (app, options
             bad_share: row.badShare,
             budget_share: row.budgetShare,
             sparkline: row.sparkline,
+            links: sloLinks(links, definition, { fromMs, toMs }, group.indicator, row),
           })),
         })),
       };

@@ -29,6 +29,12 @@ const Counts = {
   sli: Nullable(Type.Number()),
 };
 
+/** Where to look next: the traces and log lines of the range (docs/dashboard.md#links-to-traces-and-logs). */
+const Links = Answer({
+  traces: Nullable(Type.String({ description: 'a trace search (the Zipkin UI by default for trace SLOs)' })),
+  logs: Nullable(Type.String({ description: 'a log search, from a configured template' })),
+});
+
 const Series = Answer({
   kind: Type.String({ description: 'loadbalancer or traces' }),
   source: Type.String({ description: 'collector (load balancer) or span kind (traces)' }),
@@ -40,6 +46,7 @@ const Series = Answer({
     Type.Number({ description: 'of the budget the range allowed; null for slice budgeting' }),
   ),
   sparkline: Type.Array(Nullable(Type.Number()), { description: 'SLI per step; null without events' }),
+  links: Links,
 });
 
 const Group = Answer({
@@ -49,6 +56,7 @@ const Group = Answer({
   allowed_bad: Type.Number(),
   budget_spent: Nullable(Type.Number({ description: 'bad ÷ allowed bad; null for slice budgeting' })),
   series_count: Type.Integer(),
+  links: Links,
   series: Type.Array(Series),
 });
 
