@@ -21,7 +21,7 @@ export interface WindowCounts extends BucketSums {
   effectiveFromMs: number;
 }
 
-interface BucketRow {
+export interface BucketRow {
   total: number;
   errors: number;
   histogram: Buffer | null;
@@ -346,7 +346,7 @@ export class BucketStore {
 }
 
 /** Writes one row's sums at `at` of a cache array: counts and the latency figures at a threshold. */
-function fillSlot(row: BucketRow, key: CountKey, into: Float64Array, at: number): void {
+export function fillSlot(row: BucketRow, key: CountKey, into: Float64Array, at: number): void {
   if (key < 0) {
     fillRuleSlot(row, -key - 1, into, at);
     return;
