@@ -16,6 +16,7 @@ import {
   trendBuckets,
   urlState,
 } from './common.js';
+import { TimeNav } from './timenav.js';
 
 const DAY = 86_400_000;
 const RANGES = { '7d': 7 * DAY, '28d': 28 * DAY, '90d': 90 * DAY };
@@ -33,7 +34,12 @@ const SERIES = [
   '--series-7',
 ];
 
-const state = urlState(RANGES, '28d', ['service', 'environment']);
+const state = urlState(['service', 'environment']);
+const nav = new TimeNav(document.getElementById('range'), {
+  presets: RANGES,
+  fallback: '28d',
+  onChange: () => refresh(),
+});
 
 const colorOf = (index) => themeColor(SERIES[index % SERIES.length]);
 const keyOf = (row) => `${row.service} ${row.environment || '(none)'}`;
@@ -45,7 +51,8 @@ function deliveryPath(fromMs, toMs) {
   return `/api/v1/delivery?${query}`;
 }
 
-function renderTiles(rows, days) {
+function renderTiles(rows, period) {
+  const days = (period.to - period.from) / DAY;
   const deployments = rows.reduce((sum, row) => sum + row.deployments, 0);
   const failed = rows.reduce((sum, row) => sum + row.failed_deployments, 0);
   document
@@ -57,7 +64,11 @@ function renderTiles(rows, days) {
         deployments === 0 ? '—' : percent(failed / deployments, 1),
         `${count(failed)} failed`,
       ),
-      tile('Services', count(new Set(rows.map((row) => row.service)).size), `over ${state.range}`),
+      tile(
+        'Services',
+        count(new Set(rows.map((row) => row.service)).size),
+        `over ${duration((period.to - period.from) / 1000)}`,
+      ),
     );
 }
 
@@ -136,12 +147,18 @@ function renderFailureTrend(steps, rows, period) {
   draw(document.getElementById('chart-cfr'), {
     type: 'line',
     data: { datasets },
-    options: timeOptions(period, {}, { min: 0, max: 1, ticks: { callback: (value) => percent(value, 0) } }),
+    options: timeOptions(
+      period,
+      {},
+      { min: 0, max: 1, ticks: { callback: (value) => percent(value, 0) } },
+      (from, to) => nav.zoom(from, to),
+    ),
   });
 }
 
 const refresh = pageLoader(async () => {
-  const period = { from: Date.now() - RANGES[state.range], to: Date.now() };
+  const period = nav.period();
+  nav.show(period);
   const deploymentsQuery = new URLSearchParams({
     from: iso(period.from),
     to: iso(period.to),
@@ -162,7 +179,7 @@ const refresh = pageLoader(async () => {
   const deployments = deployed.deployments.filter(
     (d) => !state.environment || (d.environment ?? '') === state.environment,
   );
-  renderTiles(answer.services, RANGES[state.range] / DAY);
+  renderTiles(answer.services, period);
   renderTable(answer.services);
   renderDeploysPerDay(deployments, period);
   renderFailureTrend(
@@ -173,4 +190,4 @@ const refresh = pageLoader(async () => {
 });
 
 applyTheme();
-startFilteredPage('/delivery', RANGES, state, ['service', 'environment'], refresh);
+startFilteredPage('/delivery', state, ['service', 'environment'], refresh);

@@ -14,10 +14,11 @@ import {
   rate,
   startFilteredPage,
   themeColor,
-  timeLabel,
   trendBuckets,
   urlState,
 } from './common.js';
+import { roundTicks, tickLabel } from './timeaxis.js';
+import { TimeNav } from './timenav.js';
 
 const DAY = 86_400_000;
 const RANGES = { '1d': DAY, '7d': 7 * DAY, '28d': 28 * DAY, '90d': 90 * DAY };
@@ -26,7 +27,12 @@ const LIMIT = 500;
 /** Lanes and reliability rows drawn at most: one request per service. */
 const MAX_SERVICES = 30;
 
-const state = urlState(RANGES, '28d', ['service']);
+const state = urlState(['service']);
+const nav = new TimeNav(document.getElementById('range'), {
+  presets: RANGES,
+  fallback: '28d',
+  onChange: () => refresh(),
+});
 
 /** Left offset and width, in percent of the range, of [fromMs, toMs]. */
 function span(fromMs, toMs, period) {
@@ -90,7 +96,7 @@ function renderTimeline(services, incidents, deployments, period) {
       ),
     ),
   );
-  const spanMs = period.to - period.from;
+  const { stepMs, ticks } = roundTicks(period.from, period.to, 6);
   const axis = h(
     'div',
     { class: 'lane axis' },
@@ -98,9 +104,9 @@ function renderTimeline(services, incidents, deployments, period) {
     h(
       'div',
       { class: 'track' },
-      ...[0, 0.25, 0.5, 0.75, 1].map((share) =>
-        place(h('span', { class: 'tick' }, timeLabel(period.from + share * spanMs, spanMs)), {
-          left: share * 100,
+      ...ticks.map((at) =>
+        place(h('span', { class: 'tick', 'data-at': at }, tickLabel(at, stepMs)), {
+          left: span(at, at, period).left,
         }),
       ),
     ),
@@ -221,12 +227,18 @@ function renderTrend(incidents, period) {
         ),
       ],
     },
-    options: timeOptions(period, {}, { beginAtZero: true, title: { display: true, text: 'minutes' } }),
+    options: timeOptions(
+      period,
+      {},
+      { beginAtZero: true, title: { display: true, text: 'minutes' } },
+      (from, to) => nav.zoom(from, to),
+    ),
   });
 }
 
 const refresh = pageLoader(async () => {
-  const period = { from: Date.now() - RANGES[state.range], to: Date.now() };
+  const period = nav.period();
+  nav.show(period);
   const query = new URLSearchParams({ from: iso(period.from), to: iso(period.to), limit: String(LIMIT) });
   if (state.service) query.set('service', state.service);
   const [catalogue, answer, deployed] = await Promise.all([
@@ -260,4 +272,4 @@ const refresh = pageLoader(async () => {
 });
 
 applyTheme();
-startFilteredPage('/incidents', RANGES, state, ['service'], refresh);
+startFilteredPage('/incidents', state, ['service'], refresh);
