@@ -150,6 +150,7 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
     };
     await drawnAfterZoom();
     expect(await page.locator('#range-reset').isVisible()).toBe(true);
+    await page.waitForLoadState('networkidle');
 
     await page.reload();
     await page.waitForSelector('body[data-loaded="true"]');
@@ -269,6 +270,12 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
       await dragAcross(page, chart, 0.2, 0.6);
       await until(page, `new URL(location.href).searchParams.has('from')`);
       const zoomed = urlRange(page);
+      // The zoomed range drawn, and nothing left in flight that the reload would cancel.
+      await until(
+        page,
+        `Chart.getChart(document.getElementById('${chart}')).scales.x.min === ${zoomed.from}`,
+      );
+      await page.waitForLoadState('networkidle');
       expect(zoomed.to - zoomed.from).toBeGreaterThan(2 * 86_400_000);
       expect(zoomed.to - zoomed.from).toBeLessThan(3.5 * 86_400_000);
       const asked: URL[] = [];
