@@ -236,6 +236,50 @@ function renderTrend(incidents, period) {
   });
 }
 
+/** The period the timeline shows, for turning a drag on it into times. */
+let shownPeriod = null;
+
+/**
+ * Drag across the timeline to zoom, as on the charts: a band while dragging, then the span as the range. The
+ * pointer is captured only once the drag passes 5 px, so a click on a bar still follows its link.
+ */
+function timelineZoom(timeline) {
+  let drag = null;
+  /** The dragged span in percent of the track, from the drag's start to `x`. */
+  const band = (dragged, x) => {
+    const share = (at) => Math.min(1, Math.max(0, (at - dragged.box.left) / dragged.box.width));
+    const [a, b] = [share(dragged.start), share(x)].sort((p, q) => p - q);
+    return { left: a * 100, width: (b - a) * 100 };
+  };
+  timeline.addEventListener('dragstart', (event) => event.preventDefault());
+  timeline.addEventListener('pointerdown', (event) => {
+    const track = event.target.closest('.track');
+    if (!track || event.button !== 0 || !shownPeriod) return;
+    drag = { track, box: track.getBoundingClientRect(), start: event.clientX, band: null };
+  });
+  timeline.addEventListener('pointermove', (event) => {
+    if (!drag || (!drag.band && Math.abs(event.clientX - drag.start) < 5)) return;
+    if (!drag.band) {
+      drag.band = h('div', { class: 'zoom-band' });
+      drag.track.append(drag.band);
+      timeline.setPointerCapture(event.pointerId);
+    }
+    place(drag.band, band(drag, event.clientX));
+  });
+  const finish = (event, cancelled) => {
+    const done = drag;
+    drag = null;
+    if (!done?.band) return;
+    done.band.remove();
+    if (cancelled) return;
+    const { left, width } = band(done, event.clientX);
+    const span = shownPeriod.to - shownPeriod.from;
+    nav.zoom(shownPeriod.from + (left / 100) * span, shownPeriod.from + ((left + width) / 100) * span);
+  };
+  timeline.addEventListener('pointerup', (event) => finish(event, false));
+  timeline.addEventListener('pointercancel', (event) => finish(event, true));
+}
+
 const refresh = pageLoader(async () => {
   const period = nav.period();
   nav.show(period);
@@ -266,10 +310,12 @@ const refresh = pageLoader(async () => {
       ),
   );
   renderTimeline(shown, incidents, deployments, period);
+  shownPeriod = period;
   renderReliability(figures);
   renderTrend(incidents, period);
   renderList(incidents, answer.total);
 });
 
 applyTheme();
+timelineZoom(document.getElementById('timeline'));
 startFilteredPage('/incidents', state, ['service'], refresh);

@@ -259,6 +259,34 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
     await context.close();
   });
 
+  it('zooms the incidents timeline by dragging across it, and a click on it zooms nothing', async () => {
+    const { page, context, log } = await browser.page();
+    await page.goto(`${base}/incidents?range=7d`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    const track = await page.locator('#timeline .lane[data-service="user-profile"] .track').boundingBox();
+    const y = track!.y + track!.height / 2;
+    await page.mouse.click(track!.x + track!.width * 0.3, y);
+    expect(new URL(page.url()).searchParams.get('range')).toBe('7d');
+    // From 40% of the way to past the right edge (the releases are there): the band stops at the edge.
+    await page.mouse.move(track!.x + track!.width * 0.4, y);
+    await page.mouse.down();
+    await page.mouse.move(track!.x + track!.width + 30, y, { steps: 6 });
+    expect(await page.locator('#timeline .zoom-band').count()).toBe(1);
+    await page.mouse.up();
+    await until(page, `new URL(location.href).searchParams.has('from')`);
+    const zoomed = urlRange(page);
+    // The last 60% of seven days, give or take the pixels.
+    expect((zoomed.to - zoomed.from) / 86_400_000).toBeCloseTo(0.6 * 7, 1);
+    await until(
+      page,
+      `document.querySelector('#timeline .tick') !== null && Number(document.querySelector('#timeline .tick').dataset.at) >= ${zoomed.from}`,
+    );
+    await page.waitForLoadState('networkidle');
+    expect(await page.locator('#timeline .zoom-band').count()).toBe(0);
+    expectClean(log);
+    await context.close();
+  });
+
   it('zooms the incidents and delivery charts into a range kept in the URL that reaches the API', async () => {
     for (const [path, chart, api] of [
       ['/incidents', 'chart-mttr', '/api/v1/incidents'],
