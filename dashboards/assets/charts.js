@@ -2,42 +2,12 @@
 // zone, time markers (deployments as lines, alert episodes as shaded spans) and drag-to-zoom, drawn by small
 // plugins of ours (no date adapter, no zoom plugin: a linear axis and a pointer handler are all they need).
 import { themeColor } from './common.js';
-import { browserOffset, roundTicks, tickLabel, zoneLabel } from './timeaxis.js';
+import { browserOffset, LABEL_HEIGHT, placeLabels, roundTicks, tickLabel, zoneLabel } from './timeaxis.js';
 
 const { Chart } = globalThis;
 
-/** Marker label rows under the chart's top edge; a label that finds no free row shows on hover. */
-const LABEL_ROWS = 3;
-const LABEL_HEIGHT = 13;
-const LABEL_GAP = 4;
 /** How near (px) the pointer must come to a marker line to show its label. */
 const HOVER_PX = 5;
-
-/**
- * Places marker labels so none overlap: by time, each label right of its line (left of it near the right
- * edge) in the first row where it clears the labels already there. Pure: `width(text)` measures.
- */
-export function placeLabels(lines, chartArea, width) {
-  const rowsRight = new Array(LABEL_ROWS).fill(Number.NEGATIVE_INFINITY);
-  const placed = [];
-  for (const line of [...lines].sort((a, b) => a.x - b.x)) {
-    const w = width(line.label);
-    const left = line.x + 3 + w > chartArea.right ? line.x - 3 - w : line.x + 3;
-    const row = rowsRight.findIndex((right) => right + LABEL_GAP <= left);
-    if (row < 0 || left < chartArea.left) {
-      placed.push({ ...line, hidden: true });
-      continue;
-    }
-    rowsRight[row] = left + w;
-    const top = chartArea.top + 2 + row * LABEL_HEIGHT;
-    placed.push({
-      ...line,
-      hidden: false,
-      box: { left, top, right: left + w, bottom: top + LABEL_HEIGHT - 2 },
-    });
-  }
-  return placed;
-}
 
 function drawLabel(ctx, marker, box, background) {
   if (background) {

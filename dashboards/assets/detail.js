@@ -202,6 +202,7 @@ function markers(series) {
       at: Date.parse(alert.started_at),
       label: page ? 'paged' : `alert: ${alert.level}`,
       color: themeColor(page ? '--page' : '--ticket'),
+      priority: 1,
     });
   }
   return {

@@ -77,3 +77,33 @@ export function zoneLabel(offsetMinutes, zoneName) {
   if (zoneName === 'UTC' || zoneName === 'Etc/UTC') return offsetMinutes === 0 ? 'UTC' : offset;
   return zoneName ? `${offset} ${zoneName}` : offset;
 }
+
+/** Marker label rows under the chart's top edge; a label that finds no free row is left to hover. */
+const LABEL_ROWS = 3;
+/** A label row's height (px). */
+export const LABEL_HEIGHT = 13;
+const LABEL_GAP = 4;
+
+/**
+ * Places marker labels (`{ x, label, priority? }`, x in px) so none overlap: higher `priority` first (an
+ * alert before deployments), then by time; each right of its line (left of it near the right edge), in the
+ * first row where it clears every label already there. Returns the lines with `hidden`, and `box` where
+ * shown. `width(text)` measures a label.
+ */
+export function placeLabels(lines, chartArea, width) {
+  const rows = Array.from({ length: LABEL_ROWS }, () => []);
+  const order = [...lines].sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || a.x - b.x);
+  return order.map((line) => {
+    const w = width(line.label);
+    const left = line.x + 3 + w > chartArea.right ? line.x - 3 - w : line.x + 3;
+    const right = left + w;
+    const row = rows.findIndex((taken) =>
+      taken.every((box) => right + LABEL_GAP <= box.left || box.right + LABEL_GAP <= left),
+    );
+    if (row < 0 || left < chartArea.left) return { ...line, hidden: true };
+    const top = chartArea.top + 2 + row * LABEL_HEIGHT;
+    const box = { left, top, right, bottom: top + LABEL_HEIGHT - 2 };
+    rows[row].push(box);
+    return { ...line, hidden: false, box };
+  });
+}

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../helpers/random.js';
 import { ROOT } from '../helpers/service.js';
 
 type OffsetAt = (ms: number) => number;
@@ -14,6 +15,22 @@ interface TimeAxis {
   ): { stepMs: number; ticks: number[] };
   tickLabel(ms: number, stepMs: number, offsetAt: OffsetAt): string;
   zoneLabel(offsetMinutes: number, zoneName: string): string;
+  placeLabels(
+    lines: Marker[],
+    area: { left: number; right: number; top: number },
+    width: (text: string) => number,
+  ): Array<Marker & { hidden: boolean; box?: Box }>;
+}
+interface Marker {
+  x: number;
+  label: string;
+  priority?: number;
+}
+interface Box {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
 }
 const axis = (await import(pathToFileURL(join(ROOT, 'dashboards/assets/timeaxis.js')).href)) as TimeAxis;
 
@@ -82,5 +99,43 @@ describe('round time-axis ticks', () => {
     expect(axis.roundTicks(0, 100 * 365 * DAY, 1e9, kolkata).ticks.length).toBeLessThanOrEqual(50);
     expect(axis.roundTicks(0, 100 * 365 * DAY, 8, kolkata).ticks.length).toBeLessThanOrEqual(50);
     expect(axis.roundTicks(5, 5, 8, kolkata).ticks.length).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('marker label placement', () => {
+  const area = { left: 40, right: 640, top: 10 };
+  /** 6 px a character, as a small system font measures about. */
+  const width = (text: string) => text.length * 6;
+  const overlaps = (a: Box, b: Box) =>
+    a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+
+  it('never overlaps, whatever the lines, and keeps every box inside the plot', () => {
+    const random = seededRandom(20);
+    for (let round = 0; round < 200; round++) {
+      const lines = Array.from({ length: 1 + Math.floor(random() * 30) }, (_, i) => ({
+        x: area.left + random() * (area.right - area.left),
+        label: `v${i}.${'0'.repeat(Math.floor(random() * 6))}`,
+      }));
+      const boxes = axis
+        .placeLabels(lines, area, width)
+        .flatMap((placed) => (placed.box ? [placed.box] : []));
+      expect(boxes.length).toBeGreaterThan(0);
+      for (const [i, a] of boxes.entries()) {
+        expect(a.left).toBeGreaterThanOrEqual(area.left);
+        expect(a.right).toBeLessThanOrEqual(area.right);
+        for (const b of boxes.slice(i + 1)) expect(overlaps(a, b)).toBe(false);
+      }
+    }
+  });
+
+  it('stacks close labels in rows, hides what has no room and places the alert first', () => {
+    const releases = [0, 1, 2, 3, 4, 5].map((i) => ({ x: 300 + i * 4, label: `v3.1.${i}` }));
+    const placed = axis.placeLabels([...releases, { x: 320, label: 'paged', priority: 1 }], area, width);
+    expect(placed.find((p) => p.label === 'paged')!.box!.top).toBe(area.top + 2);
+    expect(placed.filter((p) => !p.hidden)).toHaveLength(3);
+    expect(placed.filter((p) => p.hidden)).toHaveLength(4);
+    // Near the right edge a label goes left of its line.
+    const [edge] = axis.placeLabels([{ x: area.right - 2, label: 'v9.9.9' }], area, width);
+    expect(edge!.box!.right).toBeLessThan(area.right - 2);
   });
 });
