@@ -157,6 +157,7 @@ function renderFailureTrend(steps, rows, period) {
 }
 
 const refresh = pageLoader(async () => {
+  const range = nav.range;
   const period = nav.period();
   nav.show(period);
   const deploymentsQuery = new URLSearchParams({
@@ -172,6 +173,8 @@ const refresh = pageLoader(async () => {
     getJson(`/api/v1/deployments?${deploymentsQuery}`),
     ...buckets.map((bucket) => getJson(deliveryPath(bucket.from, bucket.to))),
   ]);
+  // A zoom or Back while this load ran: the load for the newer range draws.
+  if (range !== nav.range) return;
   fillSelect(document.getElementById('service'), 'All services', catalogue.services, state.service);
   const environments = [...new Set(answer.services.map((row) => row.environment).filter(Boolean))].sort();
   if (state.environment && !environments.includes(state.environment)) environments.push(state.environment);

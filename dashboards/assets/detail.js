@@ -402,8 +402,11 @@ async function loadSeries() {
 }
 
 const refresh = pageLoader(async () => {
+  const range = nav.range;
   const status = await getJson(`/api/v1/slos/${encodeURIComponent(name)}`);
   const series = await loadSeries();
+  // A zoom or Back while this load ran: the load for the newer range draws.
+  if (range !== nav.range) return;
   nav.show({ from: Date.parse(series.from), to: Date.parse(series.to) });
   renderHeader(status);
   renderTiles(status);

@@ -281,6 +281,7 @@ function timelineZoom(timeline) {
 }
 
 const refresh = pageLoader(async () => {
+  const range = nav.range;
   const period = nav.period();
   nav.show(period);
   const query = new URLSearchParams({ from: iso(period.from), to: iso(period.to), limit: String(LIMIT) });
@@ -309,6 +310,8 @@ const refresh = pageLoader(async () => {
         ),
       ),
   );
+  // A zoom or Back while this load ran: the load for the newer range draws.
+  if (range !== nav.range) return;
   renderTimeline(shown, incidents, deployments, period);
   shownPeriod = period;
   renderReliability(figures);
