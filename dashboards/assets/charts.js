@@ -60,7 +60,7 @@ const timeMarkers = {
     const placed = placeLabels(lines, chartArea, (text) => ctx.measureText(text).width);
     for (const marker of placed) if (!marker.hidden) drawLabel(ctx, marker, marker.box);
     chart.$markerLabels = placed.filter((m) => !m.hidden).map((m) => ({ label: m.label, ...m.box }));
-    const hovered = placed.find((m) => m.at === chart.$hoverAt);
+    const hovered = placed.find((m) => m.hidden && m.at === chart.$hoverAt);
     if (hovered) {
       const w = ctx.measureText(hovered.label).width;
       const left = Math.min(hovered.x + 3, chartArea.right - w);
