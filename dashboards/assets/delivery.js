@@ -102,11 +102,20 @@ const dayLabel = (ms) => {
 /** Recorded deployments per calendar day, stacked per service. */
 function renderDeploysPerDay(deployments, period) {
   const labels = [];
-  for (let day = new Date(period.from); day.getTime() <= period.to && labels.length < 100; ) {
+  /** Where each bar's day starts in the range: the range's start, then local midnights. */
+  const starts = [];
+  for (let day = new Date(period.from); day.getTime() < period.to && labels.length < 100; ) {
+    starts.push(day.getTime());
     labels.push(dayLabel(day.getTime()));
     day.setDate(day.getDate() + 1);
     day.setHours(0, 0, 0, 0);
   }
+  // A drag over the bars zooms to the whole days it covers (the category axis gives bar indexes).
+  const dayAt = (index) => Math.min(labels.length - 1, Math.max(0, Math.round(index)));
+  const zoomDays = (a, b) => {
+    const [first, last] = [dayAt(a), dayAt(b)].sort((x, y) => x - y);
+    nav.zoom(starts[first], starts[last + 1] ?? period.to);
+  };
   const services = [...new Set(deployments.map((d) => d.service))].sort();
   const datasets = services.map((name, index) => {
     const perDay = new Array(labels.length).fill(0);
@@ -121,7 +130,7 @@ function renderDeploysPerDay(deployments, period) {
     data: { labels, datasets },
     options: {
       scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
-      plugins: { legend: { labels: { boxWidth: 12 } } },
+      plugins: { legend: { labels: { boxWidth: 12 } }, dragZoom: { onZoom: zoomDays } },
     },
   });
   document.getElementById('deploys-note').textContent =

@@ -287,6 +287,30 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
     await context.close();
   });
 
+  it('zooms the deployments-per-day bars to the whole days dragged over', async () => {
+    const { page, context, log } = await browser.page();
+    await page.goto(`${base}/delivery?range=7d`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    const starts = (await page.evaluate(`(() => {
+      const chart = Chart.getChart(document.getElementById('chart-deploys'));
+      return chart.data.labels.length;
+    })()`)) as number;
+    expect(starts).toBeGreaterThanOrEqual(7);
+    // From the middle of the third bar to the middle of the fifth: the third, fourth and fifth days.
+    const share = (bar: number) => (bar + 0.5) / starts;
+    await dragAcross(page, 'chart-deploys', share(2), share(4));
+    await until(page, `new URL(location.href).searchParams.has('from')`);
+    const zoomed = urlRange(page);
+    const hours = (zoomed.to - zoomed.from) / HOUR;
+    // Three local days (a DST change may make one 23 or 25 hours).
+    expect(hours).toBeGreaterThanOrEqual(71);
+    expect(hours).toBeLessThanOrEqual(73);
+    await until(page, `Chart.getChart(document.getElementById('chart-deploys')).data.labels.length === 3`);
+    await page.waitForLoadState('networkidle');
+    expectClean(log);
+    await context.close();
+  });
+
   it('zooms the incidents and delivery charts into a range kept in the URL that reaches the API', async () => {
     for (const [path, chart, api] of [
       ['/incidents', 'chart-mttr', '/api/v1/incidents'],
