@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import type { CountingRule } from '../../model/eventRules.js';
 import type { SeriesDelta } from '../../model/series.js';
 import { BatchAggregate } from '../aggregate.js';
+import { observeOtlpTraces } from '../otlp/decode.js';
 import { ServiceRoutes } from '../routeTemplates.js';
 import type { TimeRange } from '../timeRange.js';
 import { decodeJsonSpans } from './json.js';
@@ -23,6 +24,8 @@ export interface SpanDecodeRequest {
   accepted: TimeRange;
   /** Inflated by the parsing thread, within this many bytes; undefined when not gzip'ed. */
   gzipLimit?: number | undefined;
+  /** An OTLP ExportTraceServiceRequest rather than a Zipkin list (otlp/decode.ts). */
+  otlp?: boolean | undefined;
 }
 
 /** A batch's bucket sums, or Zipkin's reason for refusing it whole. */
@@ -49,7 +52,8 @@ function inflate(body: Buffer, limit: number): Buffer {
 
 /**
  * Decodes one request body (JSON_V2 or proto3, gzip'ed when `gzipLimit` is set) and folds its spans into
- * `batch`; throws SpansRejected.
+ * `batch`; throws SpansRejected. With `otlp`, the body is an OTLP export whose invalid spans are refused one by
+ * one (counted in the summary).
  */
 export function decodeSpansInto(
   wire: Buffer,
@@ -57,8 +61,10 @@ export function decodeSpansInto(
   gzipLimit: number | undefined,
   routes: ServiceRoutes,
   batch: BatchAggregate,
+  otlp = false,
 ): SpanSummary {
   const body = gzipLimit === undefined ? wire : inflate(wire, gzipLimit);
+  if (otlp) return observeOtlpTraces(body, protobuf, routes, batch);
   const spans = protobuf ? decodeProtoSpans(body) : decodeJsonSpans(body);
   return observeSpans(spans, routes, batch);
 }
@@ -66,11 +72,11 @@ export function decodeSpansInto(
 /** The parsing thread's work: the same decoding, answered as plain data that crosses threads. */
 export function spanDecoderFor(setup: SpanDecodeSetup): (request: SpanDecodeRequest) => SpanDecodeAnswer {
   const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
-  return ({ body, protobuf, accepted, gzipLimit }) => {
+  return ({ body, protobuf, accepted, gzipLimit, otlp }) => {
     const batch = new BatchAggregate(setup.thresholdsUs, accepted, setup.countingRules);
     try {
       const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-      const summary = decodeSpansInto(bytes, protobuf, gzipLimit, routes, batch);
+      const summary = decodeSpansInto(bytes, protobuf, gzipLimit, routes, batch, otlp);
       return { summary, series: batch.series, observations: batch.observations };
     } catch (error) {
       if (error instanceof SpansRejected) {
