@@ -214,4 +214,39 @@ describe('POST /v1/traces (OTLP/HTTP)', () => {
     expect(badGzip.statusCode).toBe(400);
     expect(badGzip.json()).toMatchObject({ error: 'invalid_gzip' });
   });
+
+  it('bodies that would build millions of values are refused before they are decoded (413)', async () => {
+    const varint = (n: number) => {
+      const bytes: number[] = [];
+      for (; n > 127; n = Math.floor(n / 128)) bytes.push((n & 127) | 128);
+      return Buffer.from([...bytes, n]);
+    };
+    const field = (tag: number, content: Buffer) =>
+      Buffer.concat([Buffer.from([tag]), varint(content.length), content]);
+    const request = (spans: Buffer) => field(0x0a, field(0x12, spans));
+    // 50,001 empty spans, and one span of 1,000,001 empty attributes (field 9).
+    const emptySpans = request(Buffer.alloc(50_001 * 2).map((_, i) => (i % 2 === 0 ? 0x12 : 0)));
+    const attributes = request(
+      field(
+        0x12,
+        Buffer.alloc(1_000_001 * 2).map((_, i) => (i % 2 === 0 ? 0x4a : 0)),
+      ),
+    );
+    const spans = await post(emptySpans, { 'content-type': PROTOBUF });
+    expect(spans.statusCode).toBe(413);
+    expect(RpcStatus.toObject(RpcStatus.decode(spans.rawPayload)).message).toMatch(
+      /^too_many_spans: 50001 spans/,
+    );
+    const values = await post(attributes, { 'content-type': PROTOBUF });
+    expect(values.statusCode).toBe(413);
+    expect(RpcStatus.toObject(RpcStatus.decode(values.rawPayload)).message).toMatch(
+      /^too_many_values: 1000001 attributes/,
+    );
+    // OTLP/JSON: 1,000,001 empty objects in a 3 MB body.
+    const objects = `{"resourceSpans":[{"scopeSpans":[{"spans":[${Array(1_000_000).fill('{}').join(',')}]}]}]}`;
+    const json = await post(objects, { 'content-type': 'application/json' });
+    expect(json.statusCode).toBe(413);
+    expect(json.json()).toMatchObject({ code: 3, error: 'too_many_values' });
+    expect(json.json().message).toMatch(/^1000003 JSON objects/);
+  });
 });

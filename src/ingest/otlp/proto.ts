@@ -147,15 +147,14 @@ const LENGTH_DELIMITED = 2;
 const FIXED32 = 5;
 
 /**
- * Calls `visit` with the byte range of each length-delimited field `field` between `start` and `end`, skipping
- * the others; stops at the first field it cannot read (the decoder reports it).
+ * Calls `visit` with the number and byte range of each length-delimited field between `start` and `end`,
+ * skipping the others; stops at the first field it cannot read (the decoder reports it).
  */
 function eachField(
   body: Uint8Array,
   start: number,
   end: number,
-  field: number,
-  visit: (from: number, to: number) => void,
+  visit: (field: number, from: number, to: number) => void,
 ): void {
   let at = start;
   while (at < end) {
@@ -172,24 +171,39 @@ function eachField(
     else if (wireType === LENGTH_DELIMITED) {
       const length = varintAt(body, at, end);
       if (!length || length[1] + length[0] > end) return;
-      if (Math.floor(tag[0] / 8) === field) visit(length[1], length[1] + length[0]);
+      visit(Math.floor(tag[0] / 8), length[1], length[1] + length[0]);
       at = length[1] + length[0];
     } else return;
   }
 }
 
+/** What an export would build: its spans, and its attributes (of resources and spans). */
+export interface ProtoCounts {
+  spans: number;
+  attributes: number;
+}
+
 /**
- * Spans in an ExportTraceServiceRequest (resource_spans = 1 → scope_spans = 2 → spans = 2), counted by walking
- * tags and lengths before anything is decoded, so a body of millions of empty spans is refused unbuilt.
+ * Spans and attributes in an ExportTraceServiceRequest (resource_spans = 1 → resource = 1 → attributes = 1, and
+ * → scope_spans = 2 → spans = 2 → attributes = 9), counted by walking tags and lengths before anything is
+ * decoded, so a body of millions of empty spans or attributes is refused unbuilt.
  */
-export function countProtoSpans(body: Uint8Array): number {
-  let spans = 0;
-  eachField(body, 0, body.length, 1, (resourceFrom, resourceTo) =>
-    eachField(body, resourceFrom, resourceTo, 2, (scopeFrom, scopeTo) =>
-      eachField(body, scopeFrom, scopeTo, 2, () => {
-        spans++;
-      }),
-    ),
-  );
-  return spans;
+export function countProtoValues(body: Uint8Array): ProtoCounts {
+  const counts = { spans: 0, attributes: 0 };
+  const attribute = () => {
+    counts.attributes++;
+  };
+  eachField(body, 0, body.length, (field, from, to) => {
+    if (field !== 1) return;
+    eachField(body, from, to, (resourceField, resourceFrom, resourceTo) => {
+      if (resourceField === 1) eachField(body, resourceFrom, resourceTo, (f) => f === 1 && attribute());
+      else if (resourceField === 2)
+        eachField(body, resourceFrom, resourceTo, (scopeField, spanFrom, spanTo) => {
+          if (scopeField !== 2) return;
+          counts.spans++;
+          eachField(body, spanFrom, spanTo, (f) => f === 9 && attribute());
+        });
+    });
+  });
+  return counts;
 }

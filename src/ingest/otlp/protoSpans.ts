@@ -1,6 +1,6 @@
 import { checkSpanCount, SpansRejected } from '../zipkin/span.js';
 import {
-  countProtoSpans,
+  countProtoValues,
   ExportTraceServiceRequest,
   type WireKeyValue,
   type WireLong,
@@ -8,6 +8,7 @@ import {
   type WireTraceRequest,
 } from './proto.js';
 import {
+  checkAttributeCount,
   checkIdentity,
   type Nanos,
   nanosOfBits,
@@ -81,7 +82,9 @@ function readSpan(span: WireSpan): OtlpSpanParts | string {
 
 /** Reads an OTLP/protobuf ExportTraceServiceRequest into `sink`; throws SpansRejected when it cannot be read. */
 export function readProtoTraces(body: Buffer, sink: OtlpSpanSink): void {
-  checkSpanCount(countProtoSpans(body));
+  const counts = countProtoValues(body);
+  checkSpanCount(counts.spans);
+  checkAttributeCount(counts.attributes);
   let request: WireTraceRequest;
   try {
     request = ExportTraceServiceRequest.decode(body) as unknown as WireTraceRequest;

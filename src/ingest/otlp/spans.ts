@@ -3,7 +3,7 @@ import { LabelRejected } from '../labels.js';
 import type { ServiceRoutes } from '../routeTemplates.js';
 import { TimeOutOfRange } from '../timeRange.js';
 import { type SpanSummary, spanObservation } from '../zipkin/observe.js';
-import type { SpanKind, ZipkinSpan } from '../zipkin/span.js';
+import { type SpanKind, SpansRejected, type ZipkinSpan } from '../zipkin/span.js';
 
 /**
  * OTLP spans become observations by the Zipkin rules (zipkin/observe.ts): each span is first put in the shape
@@ -204,5 +204,27 @@ export class OtlpSpanSink {
     if (this.rejected > 0)
       summary.rejection = `${this.rejected} of ${this.received} spans rejected; ${this.reasons.join('; ')}`;
     return summary;
+  }
+}
+
+/**
+ * Attributes (of resources and spans) per export at most. Real exports of a full body (16 MiB) carry a few
+ * hundred thousand; the cap bounds what a body of millions of empty attributes would build (1M built from
+ * protobuf take about 60 MB), as MAX_SPANS_PER_BATCH bounds spans.
+ */
+export const MAX_ATTRIBUTES_PER_EXPORT = 1_000_000;
+
+/**
+ * Refuses an export with more than MAX_ATTRIBUTES_PER_EXPORT attributes (OTLP/JSON: objects, two per attribute,
+ * about 95 bytes each once parsed), before any is built.
+ */
+export function checkAttributeCount(count: number, what = 'attributes'): void {
+  if (count > MAX_ATTRIBUTES_PER_EXPORT) {
+    throw new SpansRejected(
+      `${count} ${what} in one request; at most ${MAX_ATTRIBUTES_PER_EXPORT} are accepted: export fewer spans per request`,
+      '$',
+      413,
+      'too_many_values',
+    );
   }
 }
