@@ -221,17 +221,14 @@ describe('POST /v1/traces (OTLP/HTTP)', () => {
       for (; n > 127; n = Math.floor(n / 128)) bytes.push((n & 127) | 128);
       return Buffer.from([...bytes, n]);
     };
+    /** `count` empty fields of one tag. */
+    const empties = (tag: number, count: number) => Buffer.from(new Uint16Array(count).fill(tag).buffer);
     const field = (tag: number, content: Buffer) =>
       Buffer.concat([Buffer.from([tag]), varint(content.length), content]);
     const request = (spans: Buffer) => field(0x0a, field(0x12, spans));
     // 50,001 empty spans, and one span of 1,000,001 empty attributes (field 9).
-    const emptySpans = request(Buffer.alloc(50_001 * 2).map((_, i) => (i % 2 === 0 ? 0x12 : 0)));
-    const attributes = request(
-      field(
-        0x12,
-        Buffer.alloc(1_000_001 * 2).map((_, i) => (i % 2 === 0 ? 0x4a : 0)),
-      ),
-    );
+    const emptySpans = request(empties(0x12, 50_001));
+    const attributes = request(field(0x12, empties(0x4a, 1_000_001)));
     const spans = await post(emptySpans, { 'content-type': PROTOBUF });
     expect(spans.statusCode).toBe(413);
     expect(RpcStatus.toObject(RpcStatus.decode(spans.rawPayload)).message).toMatch(
