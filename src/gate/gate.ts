@@ -243,7 +243,8 @@ export class DeployGate {
     const scopes = new Map<string, FreezeScope>(this.stores.freezes.scopes().map((s) => [freezeKey(s), s]));
     const { registry, policies } = this.definitions;
     for (const service of registry.byService.keys()) {
-      for (const environment of policies.environmentsOf(service)) {
+      const environments = policies.environmentsOf(service);
+      for (const environment of environments.length > 0 ? environments : ['']) {
         const named = { service, environment };
         scopes.set(freezeKey(named), named);
       }
@@ -252,7 +253,11 @@ export class DeployGate {
       const policy = policies.resolve(scope.service, scope.environment || null);
       const { statuses } = this.counted(policy);
       const was = this.stores.freezes.isFrozen(scope);
-      this.setFreeze(scope, was, nextFreeze(was ?? false, statuses, policy.recoveryMargin), nowMs);
+      const frozen = nextFreeze(was ?? false, statuses, policy.recoveryMargin);
+      // A service whose policy names no environment is followed in its '' scope, remembered once it freezes:
+      // the overview shows it frozen at once, not only after someone asks the gate.
+      if (was === undefined && !frozen && scope.environment === '') continue;
+      this.setFreeze(scope, was, frozen, nowMs);
     }
     return scopes.size;
   }
