@@ -277,7 +277,7 @@ export async function importLogFile(
       const inFlight: Array<{ result: Promise<ChunkSums> | ChunkSums; end: number; done: boolean }> = [];
       const take = async ({ result, end }: (typeof inFlight)[number]) => {
         const parsed = await result;
-        batch.mergeSeries(parsed.series, parsed.observations);
+        batch.mergeSeries(parsed.series, parsed.observations, true);
         for (const problem of parsed.summary.problems) problem.line += position.lines;
         addSummary(summary, parsed.summary);
         position.lines += parsed.lines;
