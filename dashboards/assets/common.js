@@ -99,18 +99,18 @@ export function badge(text, className) {
   return h('span', { class: `badge ${className}` }, text);
 }
 
-/** The budget-remaining bar: green, amber under 25%, red when spent; the fill's width set through CSSOM (CSP-safe). */
+/**
+ * The budget-remaining bar: green, amber under 25%; spent or overspent, the whole bar and the number red, never
+ * the grey of no data (a dashed bar and a dash). The fill's width is set through CSSOM (CSP-safe).
+ */
 export function budgetBar(ratio) {
   const fill = h('div', { class: 'fill' });
-  const shown = ratio === null || ratio === undefined ? 0 : Math.max(0, Math.min(1, ratio));
-  fill.style.width = `${(shown * 100).toFixed(1)}%`;
-  if (ratio !== null && ratio !== undefined) {
-    if (ratio <= 0) fill.classList.add('spent');
-    else if (ratio < 0.25) fill.classList.add('low');
-  }
+  const known = ratio !== null && ratio !== undefined;
+  fill.style.width = `${((known ? Math.max(0, Math.min(1, ratio)) : 0) * 100).toFixed(1)}%`;
+  if (known && ratio > 0 && ratio < 0.25) fill.classList.add('low');
   return h(
     'div',
-    { class: 'budget' },
+    { class: `budget${!known ? ' no-data' : ratio <= 0 ? ' spent' : ''}` },
     h('div', { class: 'bar' }, fill),
     h('span', { class: 'value' }, percent(ratio, 1)),
   );

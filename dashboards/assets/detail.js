@@ -1,5 +1,6 @@
 // One SLO: status tiles, the four charts (SLI, budget, burn rate, traffic) plus latency for latency SLIs,
 // deployments and alert episodes on the time axis, the burn-rate alert table and a composite's components.
+import { renderBreakdown } from './breakdown.js';
 import { applyTheme, draw, level, line, timeOptions } from './charts.js';
 import {
   badge,
@@ -16,6 +17,8 @@ import {
   themeColor,
   tile,
 } from './common.js';
+import { renderComponents } from './components.js';
+import { renderSloMeta } from './labels.js';
 
 const REFRESH_MS = 60_000;
 const RANGES = {
@@ -39,8 +42,9 @@ const params = new URLSearchParams(location.search);
 let range = params.get('range') in RANGES ? params.get('range') : 'window';
 
 function renderHeader(status) {
-  document.title = `${status.name} · sloguard`;
-  document.getElementById('title').textContent = status.name;
+  document.title = `${status.display_name ?? status.name} · sloguard`;
+  document.getElementById('title').textContent = status.display_name ?? status.name;
+  renderSloMeta(document.getElementById('slo-meta'), status);
   document.getElementById('crumb-service').textContent = status.service;
   document
     .getElementById('subtitle')
@@ -156,25 +160,6 @@ function renderDeployments(series) {
   if (rows.length === 0)
     rows.push(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No deployments recorded in this range.')));
   document.querySelector('#deployments tbody').replaceChildren(...rows);
-}
-
-function renderComposite(series) {
-  const panel = document.getElementById('composite-panel');
-  panel.hidden = !series.composite;
-  if (!series.composite) return;
-  document
-    .querySelector('#components tbody')
-    .replaceChildren(
-      ...series.composite.components.map((c) =>
-        h(
-          'tr',
-          {},
-          h('td', {}, c.name),
-          h('td', { class: 'num' }, percent(c.weight, 1)),
-          h('td', { class: 'num' }, percent(c.objective)),
-        ),
-      ),
-    );
 }
 
 /**
@@ -384,7 +369,8 @@ const refresh = pageLoader(async () => {
   renderCharts(status, series);
   renderAlerts(status);
   renderDeployments(series);
-  renderComposite(series);
+  renderComponents(status);
+  await renderBreakdown(name, series.from, series.to);
 });
 
 markNav('');

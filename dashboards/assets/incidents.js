@@ -18,6 +18,7 @@ import {
   trendBuckets,
   urlState,
 } from './common.js';
+import { labelChips, sloTitle } from './labels.js';
 
 const DAY = 86_400_000;
 const RANGES = { '1d': DAY, '7d': 7 * DAY, '28d': 28 * DAY, '90d': 90 * DAY };
@@ -146,7 +147,8 @@ function deploymentList(deployments) {
 
 function renderList(incidents, total) {
   const rows = incidents.map((incident) => {
-    const slos = [...new Set(incident.episodes.map((e) => e.slo))];
+    // One entry per SLO, as each page names it: display name, name beside it, labels as chips.
+    const slos = [...new Map(incident.episodes.map((e) => [e.slo, e])).values()];
     return h(
       'tr',
       { id: `incident-${incident.id}`, 'data-service': incident.service },
@@ -155,10 +157,14 @@ function renderList(incidents, total) {
       h(
         'td',
         {},
-        slos.flatMap((slo, index) => [
-          index > 0 ? ', ' : '',
-          h('a', { href: `/slo/${encodeURIComponent(slo)}` }, slo),
-        ]),
+        slos.map((e) =>
+          h(
+            'div',
+            { class: 'incident-slo' },
+            sloTitle({ name: e.slo, display_name: e.slo_display_name }),
+            labelChips(e.slo_labels),
+          ),
+        ),
       ),
       h('td', {}, badge(incident.severity, `sev-${incident.severity}`)),
       h(

@@ -159,6 +159,10 @@ program
   .addOption(tokenOption('read'))
   .addOption(new Option('--format <format>', 'output').choices(STATUS_FORMATS).default('table'))
   .addOption(durationOption('--timeout <duration>', 'how long to wait for an answer', 30_000))
+  .option('--breakdown <slo>', "rank the SLO's series (route, method, source) by the budget they spent")
+  .option('--from <time>', 'breakdown range start: RFC 3339 or Unix seconds (default: the SLO window back)')
+  .option('--to <time>', 'breakdown range end (default: now)')
+  .option('--limit <count>', 'breakdown series per group, 1-100 (default 10)')
   .action(async (options) => {
     const { runStatus } = await import('./status.js');
     process.exitCode = await runStatus(
@@ -167,6 +171,10 @@ program
         token: options.token ?? process.env.SLOGUARD_TOKEN,
         format: options.format,
         timeoutMs: options.timeout,
+        breakdown: options.breakdown,
+        from: options.from,
+        to: options.to,
+        limit: options.limit,
       },
       io,
     );
