@@ -173,6 +173,10 @@ describe.skipIf(!canRun)(
       ]);
       expect(order.at(-2)).toBe('# ');
       expect(order.at(-1)).toBe('news-availability');
+      // An edited URL naming an object property groups everything under "no … label".
+      await page.goto(`${base}/?group=constructor`);
+      await page.waitForSelector('body[data-loaded="true"]');
+      expect(await sections()).toEqual(['no constructor label · 6 SLOs']);
       expectClean(log);
       await context.close();
     });
