@@ -1,5 +1,6 @@
 // One SLO: status tiles, the four charts (SLI, budget, burn rate, traffic) plus latency for latency SLIs,
 // deployments and alert episodes on the time axis, the burn-rate alert table and a composite's components.
+import { renderBreakdown } from './breakdown.js';
 import { applyTheme, draw, level, line, timeOptions } from './charts.js';
 import {
   badge,
@@ -369,6 +370,7 @@ const refresh = pageLoader(async () => {
   renderAlerts(status);
   renderDeployments(series);
   renderComponents(status);
+  await renderBreakdown(name, series.from, series.to);
 });
 
 markNav('');
