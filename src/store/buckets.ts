@@ -73,10 +73,9 @@ export class BucketStore {
   private readonly statements;
   private readonly cache = new SlotCache({
     slots: (...args) => this.loadSlots(...args),
-    countHours: (seriesId, from, to, into) => {
+    countHours: (seriesId, from, to) => {
       const [total, errors] = this.statements.countHours.get(seriesId, from, to)!;
-      into[0]! += total ?? 0;
-      into[1]! += errors ?? 0;
+      return [total ?? 0, errors ?? 0];
     },
   });
   /** SQLite's data_version as last seen: it moves when another connection commits (then the cache is cleared). */

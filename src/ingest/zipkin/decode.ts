@@ -1,11 +1,12 @@
 import { gunzipSync } from 'node:zlib';
 import type { CountingRule } from '../../model/eventRules.js';
-import type { SeriesDelta } from '../../model/series.js';
 import { BatchAggregate } from '../aggregate.js';
+import { observeOtlpTraces } from '../otlp/decode.js';
 import { ServiceRoutes } from '../routeTemplates.js';
 import type { TimeRange } from '../timeRange.js';
 import { decodeJsonSpans } from './json.js';
 import { observeSpans, type SpanSummary } from './observe.js';
+import { type PackedSeries, packSeries } from './packed.js';
 import { decodeProtoSpans } from './proto.js';
 import { SpansRejected, type SpansRejectedCode } from './span.js';
 
@@ -23,12 +24,19 @@ export interface SpanDecodeRequest {
   accepted: TimeRange;
   /** Inflated by the parsing thread, within this many bytes; undefined when not gzip'ed. */
   gzipLimit?: number | undefined;
+  /** An OTLP ExportTraceServiceRequest rather than a Zipkin list (otlp/decode.ts). */
+  otlp?: boolean | undefined;
 }
 
-/** A batch's bucket sums, or Zipkin's reason for refusing it whole. */
+/** A batch's bucket sums, packed (its memory transferred), or Zipkin's reason for refusing it whole. */
 export type SpanDecodeAnswer =
-  | { summary: SpanSummary; series: Map<string, SeriesDelta>; observations: number }
+  | { summary: SpanSummary; packed: PackedSeries }
   | { rejected: { message: string; path: string; status: number; code: SpansRejectedCode } };
+
+/** The memory an answer moves to the event loop rather than copies: its packed sums. */
+export function memoryOfAnswer(answer: SpanDecodeAnswer): ArrayBuffer[] {
+  return 'packed' in answer ? [answer.packed.sums.buffer] : [];
+}
 
 /** Undoes gzip within `limit` bytes; a bomb or a bad stream refuses the batch. */
 function inflate(body: Buffer, limit: number): Buffer {
@@ -49,7 +57,8 @@ function inflate(body: Buffer, limit: number): Buffer {
 
 /**
  * Decodes one request body (JSON_V2 or proto3, gzip'ed when `gzipLimit` is set) and folds its spans into
- * `batch`; throws SpansRejected.
+ * `batch`; throws SpansRejected. With `otlp`, the body is an OTLP export whose invalid spans are refused one by
+ * one (counted in the summary).
  */
 export function decodeSpansInto(
   wire: Buffer,
@@ -57,8 +66,10 @@ export function decodeSpansInto(
   gzipLimit: number | undefined,
   routes: ServiceRoutes,
   batch: BatchAggregate,
+  otlp = false,
 ): SpanSummary {
   const body = gzipLimit === undefined ? wire : inflate(wire, gzipLimit);
+  if (otlp) return observeOtlpTraces(body, protobuf, routes, batch);
   const spans = protobuf ? decodeProtoSpans(body) : decodeJsonSpans(body);
   return observeSpans(spans, routes, batch);
 }
@@ -66,12 +77,12 @@ export function decodeSpansInto(
 /** The parsing thread's work: the same decoding, answered as plain data that crosses threads. */
 export function spanDecoderFor(setup: SpanDecodeSetup): (request: SpanDecodeRequest) => SpanDecodeAnswer {
   const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
-  return ({ body, protobuf, accepted, gzipLimit }) => {
+  return ({ body, protobuf, accepted, gzipLimit, otlp }) => {
     const batch = new BatchAggregate(setup.thresholdsUs, accepted, setup.countingRules);
     try {
       const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-      const summary = decodeSpansInto(bytes, protobuf, gzipLimit, routes, batch);
-      return { summary, series: batch.series, observations: batch.observations };
+      const summary = decodeSpansInto(bytes, protobuf, gzipLimit, routes, batch, otlp);
+      return { summary, packed: packSeries(batch.series, batch.observations) };
     } catch (error) {
       if (error instanceof SpansRejected) {
         const { message, path, status, code } = error;
