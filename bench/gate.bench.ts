@@ -19,6 +19,7 @@ import {
   startGateService,
   type Target,
 } from './gateTargets.js';
+import { HOLD_BOUNDS_MS, holdsText, LoopHoldProbe, type LoopHolds } from './loopHolds.js';
 import { Comparison, processCpuMs as cpuMs, envInt, figure, rounds } from './method.js';
 import { type PacedResult, pacedLoad, quantile } from './paced.js';
 
@@ -93,16 +94,18 @@ function p99(result: PacedResult): number {
   return quantile(result.latenciesMs, 0.99);
 }
 
-type Measured = PacedResult & { cpuUsPerAnswer: number };
+type Measured = PacedResult & { cpuUsPerAnswer: number; holds?: LoopHolds };
 
 /**
  * Rounds in which the targets take turns (the order rotating), each round printing every target's
- * p50 / p99 / p99.9 / max, the client's own send lag and the server's CPU per answer; returns the results by
- * target, round by round.
+ * p50 / p99 / p99.9 / max, the client's own send lag and the server's CPU per answer, and for the gate how long
+ * sloguard's event loop was held in one piece (bench/loopHolds.ts); returns the results by target, round by
+ * round.
  */
 async function takeTurns<T extends string>(
   title: string,
   targets: Record<T, Target>,
+  probe: LoopHoldProbe,
 ): Promise<Record<T, Measured[]>> {
   const names = Object.keys(targets) as T[];
   const results = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<T, Measured[]>;
@@ -111,10 +114,14 @@ async function takeTurns<T extends string>(
     for (const name of names.map((_, i) => names[(i + round) % names.length]!)) {
       const { url, pid } = targets[name];
       const cpuBefore = cpuMs(pid);
-      const paced = await measure(url);
+      const { result: paced, holds } =
+        name === 'gate'
+          ? await probe.take(() => measure(url))
+          : { result: await measure(url), holds: undefined };
       const result = {
         ...paced,
         cpuUsPerAnswer: ((cpuMs(pid) - cpuBefore) * 1000) / paced.latenciesMs.length,
+        ...(holds && { holds }),
       };
       results[name].push(result);
       const ms = (q: number) => quantile(result.latenciesMs, q).toFixed(2);
@@ -123,6 +130,9 @@ async function takeTurns<T extends string>(
       );
     }
     process.stdout.write(`  round ${round + 1} ${title} (ms): ${line.join('; ')}\n`);
+    const holds = (results as Record<string, Measured[]>).gate?.[round]?.holds;
+    if (holds)
+      process.stdout.write(`    sloguard's event loop during the gate's turn: ${holdsText(holds)}\n`);
   }
   return results;
 }
@@ -136,6 +146,7 @@ function compareP99(label: string, ours: Measured[], baselineName: string, basel
 
 async function main(): Promise<void> {
   const service = await startGateService();
+  const probe = new LoopHoldProbe(service.sloguard.pid!);
   let bare: Awaited<ReturnType<typeof startBareFastify>> | undefined;
   try {
     const { url } = service.sloguard;
@@ -148,16 +159,20 @@ async function main(): Promise<void> {
 
     const spans = await spanLoad(url, ROUNDS * 3 * (ROUND_SECONDS + 1) + 2);
     const baseline: Target = bare;
-    const loaded = await takeTurns('under span load', {
-      gate: service.gate,
-      'bare fastify': baseline,
-      'sloguard /healthz': service.healthz,
-    });
+    const loaded = await takeTurns(
+      'under span load',
+      { gate: service.gate, 'bare fastify': baseline, 'sloguard /healthz': service.healthz },
+      probe,
+    );
     const load = await spans.finished;
     if (load.non2xx > 0) throw new Error(`span load: ${load.non2xx} non-2xx answers`);
     // What the span load costs the gate: the same rounds without it, the bare route taking turns too (an
     // idle virtual machine wakes more slowly, so no load is not always faster).
-    const quiet = await takeTurns('without span load', { gate: service.gate, 'bare fastify': baseline });
+    const quiet = await takeTurns(
+      'without span load',
+      { gate: service.gate, 'bare fastify': baseline },
+      probe,
+    );
     const decision = (await (await fetch(gateUrl)).json()) as {
       decision: string;
       slos: Array<{ sli: number }>;
@@ -180,6 +195,27 @@ async function main(): Promise<void> {
       loaded['sloguard /healthz'],
     );
     compareP99('gate p99 without span load', quiet.gate, 'bare fastify p99', quiet['bare fastify']);
+    for (const [when, rounds] of [
+      ['under span load', loaded.gate],
+      ['without span load', quiet.gate],
+    ] as const) {
+      const holds = rounds.map((r) => r.holds!);
+      figure(
+        `longest event-loop hold, ${when}`,
+        holds.map((h) => h.longest[0]?.cpuMs ?? 0),
+        'ms of CPU',
+      );
+      figure(
+        `event-loop holds of ${HOLD_BOUNDS_MS[2]} ms of CPU or more per round, ${when}`,
+        holds.map((h) => h.counts.slice(2).reduce((a, b) => a + b, 0)),
+        '',
+      );
+      figure(
+        `sloguard's loop waiting for a core, ${when}`,
+        holds.map((h) => h.waitMsPerSecond),
+        'ms/s',
+      );
+    }
     figure(
       'gate p50 under span load',
       loaded.gate.map((r) => quantile(r.latenciesMs, 0.5)),
@@ -201,6 +237,6 @@ async function main(): Promise<void> {
       'ms',
     );
   } finally {
-    await Promise.all([service.cleanup(), bare?.stop()]);
+    await Promise.all([service.cleanup(), bare?.stop(), probe.stop()]);
   }
 }

@@ -4,6 +4,10 @@
  * uses none. Targets take turns in each round; the ratios to bare fastify are taken within the round.
  *
  *   BENCH_ROUNDS=5 BENCH_CPU_REQUESTS=20000 npx tsx bench/gateCpu.ts
+ *
+ * BENCH_GATE_BEFORE_COMMAND (another `sloguard` executable, e.g. an older commit's build) adds its gate as a
+ * fourth target in the same rounds, and the within-round ratio of the gate to it: a before/after figure that
+ * the machine's load moves no more than the two sides alike.
  */
 
 import { startBareFastify, startGateService, type Target } from './gateTargets.js';
@@ -23,11 +27,19 @@ async function cpuPerAnswer({ url, pid }: Target): Promise<number> {
   return ((cpuMs(pid) - before) * 1000) / result.latenciesMs.length;
 }
 
+const BEFORE_COMMAND = process.env.BENCH_GATE_BEFORE_COMMAND;
+
 const service = await startGateService();
+const before = BEFORE_COMMAND ? await startGateService(BEFORE_COMMAND) : undefined;
 const answer = await (await fetch(service.gate.url)).json();
 const bare = await startBareFastify(answer);
 try {
-  const targets: Record<string, Target> = { bare: bare, healthz: service.healthz, gate: service.gate };
+  const targets: Record<string, Target> = {
+    bare: bare,
+    healthz: service.healthz,
+    gate: service.gate,
+    ...(before && { 'gate before': before.gate }),
+  };
   const names = Object.keys(targets);
   const results: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
   for (const name of names) await pacedLoad(targets[name]!.url, RATE, 2);
@@ -39,12 +51,18 @@ try {
     );
   }
   for (const name of names) figure(`${name} CPU per answer`, results[name]!, 'µs');
-  for (const name of ['healthz', 'gate'])
+  for (const name of ['healthz', 'gate', ...(before ? ['gate before'] : [])])
     figure(
       `${name} / bare CPU per answer, within rounds`,
       results[name]!.map((value, i) => value / results.bare![i]!),
       '×',
     );
+  if (before)
+    figure(
+      'gate / gate before CPU per answer, within rounds',
+      results.gate!.map((value, i) => value / results['gate before']![i]!),
+      '×',
+    );
 } finally {
-  await Promise.all([service.cleanup(), bare.stop()]);
+  await Promise.all([service.cleanup(), before?.cleanup(), bare.stop()]);
 }

@@ -43,6 +43,7 @@ import { IncidentStore } from './store/incidents.js';
 import { lockDatabase } from './store/lock.js';
 import { OutboxStore } from './store/outbox.js';
 import { ScrapeCounterStore } from './store/scrapeCounters.js';
+import { SeriesBreakdownStore } from './store/seriesBreakdown.js';
 import { StatusStore } from './store/statuses.js';
 import { TailOffsetStore } from './store/tailOffsets.js';
 import { TimelineStore } from './store/timeline.js';
@@ -71,6 +72,7 @@ export interface Stores {
   incidents: IncidentStore;
   outbox: OutboxStore;
   timeline: TimelineStore;
+  seriesBreakdown: SeriesBreakdownStore;
   tailOffsets: TailOffsetStore;
   scrapeCounters: ScrapeCounterStore;
   importedFiles: ImportedFileStore;
@@ -91,6 +93,7 @@ function openStores(db: Db, config: Config, definitions: CurrentDefinitions, buc
     incidents: new IncidentStore(db),
     outbox: new OutboxStore(db),
     timeline: new TimelineStore(db),
+    seriesBreakdown: new SeriesBreakdownStore(db),
     tailOffsets: new TailOffsetStore(db),
     scrapeCounters: new ScrapeCounterStore(db),
     importedFiles: new ImportedFileStore(db),
@@ -308,6 +311,7 @@ export async function createApp(
     {
       ...sloguard,
       timeline: sloguard.stores.timeline,
+      seriesBreakdown: sloguard.stores.seriesBreakdown,
       alertEpisodes: sloguard.stores.alertEpisodes,
       metrics,
     },

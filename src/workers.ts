@@ -72,13 +72,15 @@ export class WorkerPool<Request, Answer> {
     private readonly url: URL,
     size: number,
     private readonly workerData: unknown,
+    /** Options of every thread beside its data (resourceLimits, say). */
+    private readonly options: Omit<WorkerOptions, 'workerData'> = {},
   ) {
     for (let i = 0; i < size; i++) this.threads.push(this.spawn());
   }
 
   private spawn(): Thread {
     const thread: Thread = {
-      worker: startWorker(this.url, { workerData: this.workerData }),
+      worker: startWorker(this.url, { ...this.options, workerData: this.workerData }),
       inFlight: new Set(),
     };
     thread.worker.unref();
@@ -137,18 +139,27 @@ export class WorkerPool<Request, Answer> {
   }
 }
 
-/** The thread side of a WorkerPool: answers each request with `handle`'s answer, or its error's message. */
-export function answerRequests<Request, Answer>(handle: (request: Request) => Answer): void {
+/**
+ * The thread side of a WorkerPool: answers each request with `handle`'s answer, or its error's message. The
+ * memory `transfer` names in an answer moves to the caller instead of being copied.
+ */
+export function answerRequests<Request, Answer>(
+  handle: (request: Request) => Answer,
+  transfer: (answer: Answer) => TransferListItem[] = () => [],
+): void {
   const port = parentPort;
   if (!port) return;
   port.on('message', ({ id, request }: Envelope<Request>) => {
     let reply: Reply<Answer>;
+    let moved: TransferListItem[] = [];
     try {
-      reply = { id, answer: handle(request) };
+      const answer = handle(request);
+      reply = { id, answer };
+      moved = transfer(answer);
     } catch (error) {
       reply = { id, failure: error instanceof Error ? error.message : String(error) };
     }
-    port.postMessage(reply);
+    port.postMessage(reply, moved);
   });
 }
 

@@ -87,30 +87,22 @@ export function count(value) {
   return value.toFixed(1);
 }
 
-export function timeLabel(ms, spanMs) {
-  const date = new Date(ms);
-  const pad = (n) => String(n).padStart(2, '0');
-  const hm = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-  if (spanMs <= 86_400_000) return hm;
-  return `${date.getMonth() + 1}/${date.getDate()} ${spanMs > 7 * 86_400_000 ? '' : hm}`.trim();
-}
-
 export function badge(text, className) {
   return h('span', { class: `badge ${className}` }, text);
 }
 
-/** The budget-remaining bar: green, amber under 25%, red when spent; the fill's width set through CSSOM (CSP-safe). */
+/**
+ * The budget-remaining bar: green, amber under 25%; spent or overspent, the whole bar and the number red, never
+ * the grey of no data (a dashed bar and a dash). The fill's width is set through CSSOM (CSP-safe).
+ */
 export function budgetBar(ratio) {
   const fill = h('div', { class: 'fill' });
-  const shown = ratio === null || ratio === undefined ? 0 : Math.max(0, Math.min(1, ratio));
-  fill.style.width = `${(shown * 100).toFixed(1)}%`;
-  if (ratio !== null && ratio !== undefined) {
-    if (ratio <= 0) fill.classList.add('spent');
-    else if (ratio < 0.25) fill.classList.add('low');
-  }
+  const known = ratio !== null && ratio !== undefined;
+  fill.style.width = `${((known ? Math.max(0, Math.min(1, ratio)) : 0) * 100).toFixed(1)}%`;
+  if (known && ratio > 0 && ratio < 0.25) fill.classList.add('low');
   return h(
     'div',
-    { class: 'budget' },
+    { class: `budget${!known ? ' no-data' : ratio <= 0 ? ' spent' : ''}` },
     h('div', { class: 'bar' }, fill),
     h('span', { class: 'value' }, percent(ratio, 1)),
   );
@@ -151,29 +143,6 @@ export function pageLoader(load) {
       showError(errors, error);
     }
   };
-}
-
-/**
- * The range buttons of a page (`?range=` in the URL): pressed state, and on click the URL updated in place
- * and `onChange(key)` called.
- */
-export function rangeButtons(group, keys, current, onChange, labels = {}) {
-  group.replaceChildren(
-    h('legend', { class: 'muted' }, 'Range'),
-    ...keys.map((key) => {
-      const button = h(
-        'button',
-        { type: 'button', 'aria-pressed': key === current ? 'true' : 'false', 'data-range': key },
-        labels[key] ?? key,
-      );
-      button.addEventListener('click', () => {
-        setQuery({ range: key });
-        rangeButtons(group, keys, key, onChange, labels);
-        onChange(key);
-      });
-      return button;
-    }),
-  );
 }
 
 /** Sets (or, for an empty value, removes) query parameters in the URL without reloading. */
@@ -221,22 +190,17 @@ export function trendBuckets(fromMs, toMs) {
 
 export const iso = (ms) => new Date(ms).toISOString();
 
-/**
- * A page's range and filters as the URL gives them: `range` one of `ranges` (else `fallback`), each filter
- * a string ('' for all).
- */
-export function urlState(ranges, fallback, filterIds) {
+/** A page's filters as the URL gives them: each a string ('' for all). */
+export function urlState(filterIds) {
   const params = new URLSearchParams(location.search);
-  const state = { range: params.get('range') in ranges ? params.get('range') : fallback };
-  for (const id of filterIds) state[id] = params.get(id) ?? '';
-  return state;
+  return Object.fromEntries(filterIds.map((id) => [id, params.get(id) ?? '']));
 }
 
 /**
- * Wires a page's range buttons (#range) and filter selects (ids as in `state`), each change kept in the URL
- * and followed by `refresh`, marks its nav link, loads it and refreshes it every minute.
+ * Wires a page's filter selects (ids as in `state`), each change kept in the URL and followed by `refresh`,
+ * marks its nav link, loads it and refreshes it every minute. (The range is its TimeNav's.)
  */
-export function startFilteredPage(path, ranges, state, filterIds, refresh) {
+export function startFilteredPage(path, state, filterIds, refresh) {
   for (const id of filterIds) {
     document.getElementById(id).addEventListener('change', (event) => {
       state[id] = event.target.value;
@@ -244,10 +208,6 @@ export function startFilteredPage(path, ranges, state, filterIds, refresh) {
       refresh();
     });
   }
-  rangeButtons(document.getElementById('range'), Object.keys(ranges), state.range, (key) => {
-    state.range = key;
-    refresh();
-  });
   markNav(path);
   refresh();
   setInterval(refresh, 60_000);

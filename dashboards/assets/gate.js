@@ -1,8 +1,9 @@
 // The gate page: per-service gate state, overrides in force and the decision audit, from the gate's JSON API.
 // Services are shown a page at a time, each with its lowest budget asked of the paged SLO list (GET
 // /api/v1/slos), so the page fetches a few rows whatever the SLO count, never the whole list.
-import { ago, badge, getJson, getOptionalJson, h, markNav, pageLoader, percent } from './common.js';
+import { ago, badge, budgetBar, getJson, getOptionalJson, h, markNav, pageLoader } from './common.js';
 import { loadGateStates } from './gatestate.js';
+import { labelChips, sloTitle } from './labels.js';
 
 const REFRESH_MS = 30_000;
 const SERVICES_PER_PAGE = 25;
@@ -45,11 +46,11 @@ async function loadServices() {
   return filter ? services.filter((service) => service.toLowerCase().includes(filter)) : services;
 }
 
-/** The lowest budget left among a service's SLOs: the first of its SLOs sorted by budget (no data sorts last). */
-async function lowestBudget(service) {
+/** The SLO with the lowest budget left among a service's: the first sorted by budget (no data sorts last). */
+async function lowestSlo(service) {
   const query = new URLSearchParams({ service, sort: 'budget', order: 'asc', limit: '1' });
   const { slos } = await getJson(`/api/v1/slos?${query}`);
-  return slos[0]?.budget.remaining_ratio ?? null;
+  return slos[0] ?? null;
 }
 
 /** The page of services in view, each with its lowest budget; a page past the end shows the last one. */
@@ -58,8 +59,8 @@ async function loadServicePage() {
   if (view.offset >= services.length && services.length > 0)
     view.offset = Math.floor((services.length - 1) / SERVICES_PER_PAGE) * SERVICES_PER_PAGE;
   const shown = services.slice(view.offset, view.offset + SERVICES_PER_PAGE);
-  const budgets = await Promise.all(shown.map(lowestBudget));
-  return { total: services.length, rows: shown.map((service, i) => ({ service, lowest: budgets[i] })) };
+  const lowest = await Promise.all(shown.map(lowestSlo));
+  return { total: services.length, rows: shown.map((service, i) => ({ service, lowest: lowest[i] })) };
 }
 
 function renderServices(page, gates, decisions) {
@@ -67,25 +68,30 @@ function renderServices(page, gates, decisions) {
   const rows = page.rows.map(({ service, lowest }) => {
     const gate = gates.get(service);
     const decision = latest.get(service);
+    // Gate state and budget first: on a phone they are what shows without scrolling the table sideways.
     return h(
       'tr',
       { 'data-service': service },
-      h('td', {}, service),
       h(
         'td',
-        {},
+        { class: 'col-state' },
         gate?.frozen
-          ? badge(`frozen: ${gate.environments.join(', ')}`, 'gate-frozen')
+          ? badge(
+              gate.environments.length > 0 ? `frozen: ${gate.environments.join(', ')}` : 'frozen',
+              'gate-frozen',
+            )
           : badge('open', 'gate-open'),
       ),
+      h('td', { class: 'col-budget' }, budgetBar(lowest?.budget.remaining_ratio)),
+      h('td', {}, service),
+      h('td', { class: 'col-slo hide-narrow' }, lowest ? [sloTitle(lowest), labelChips(lowest.labels)] : '—'),
       h('td', {}, decision ? decisionBadge(decision.decision) : h('span', { class: 'muted' }, 'none yet')),
       h('td', { class: 'hide-narrow muted' }, decision ? ago(decision.decided_at) : '—'),
-      h('td', { class: 'num' }, percent(lowest, 1)),
     );
   });
   document
     .querySelector('#services tbody')
-    .replaceChildren(...(rows.length > 0 ? rows : [empty(5, 'No service has an SLO.')]));
+    .replaceChildren(...(rows.length > 0 ? rows : [empty(6, 'No service has an SLO.')]));
   const last = view.offset + page.rows.length;
   document.getElementById('shown').textContent =
     `${page.rows.length > 0 ? view.offset + 1 : 0}–${last} of ${page.total}`;
@@ -113,18 +119,19 @@ function renderOverrides(body) {
     .replaceChildren(...(rows.length > 0 ? rows : [empty(6, 'No override in force.')]));
 }
 
+/** The decision first: on a phone each row is a compact card (style.css `table.cards`), the reason clamped. */
 function renderDecisions(body) {
   const rows = (body?.decisions ?? []).map((d) =>
     h(
       'tr',
-      {},
+      { 'data-decision': d.decision },
+      h('td', { class: 'col-decision' }, decisionBadge(d.decision)),
       h('td', {}, new Date(d.decided_at).toLocaleString()),
       h('td', {}, d.service),
       h('td', { class: 'hide-narrow' }, d.environment ?? '—'),
       h('td', { class: 'mono' }, d.version ?? '—'),
       h('td', { class: 'hide-narrow' }, d.change_type),
-      h('td', {}, decisionBadge(d.decision)),
-      h('td', { class: 'reason' }, d.reason),
+      h('td', { class: 'reason', title: d.reason }, d.reason),
     ),
   );
   document

@@ -20,10 +20,10 @@ function duration(text: string): number {
   if (ms === undefined) throw new InvalidArgumentError('expected a duration like 30s or 15m');
   return ms;
 }
-/** A count of parsing threads, 1 to 16. */
+/** A count of parsing threads, 0 (none: the importing thread parses) to 16. */
 function threadCount(text: string): number {
   const count = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(count >= 1 && count <= 16)) throw new InvalidArgumentError('expected a whole number from 1 to 16');
+  if (!(count >= 0 && count <= 16)) throw new InvalidArgumentError('expected a whole number from 0 to 16');
   return count;
 }
 /** Defaults print as durations (`30s`), the way they are written, not as milliseconds. */
@@ -122,7 +122,7 @@ program
   .addOption(
     new Option(
       '--threads <count>',
-      'parsing threads (default: the cores but one, at most 4); below 2 the import parses on its own thread',
+      'parsing threads (default: the cores but one, at most 4); with 0 the import parses on its own thread',
     ).argParser(threadCount),
   )
   .argument('<files...>', 'log files')
@@ -159,6 +159,10 @@ program
   .addOption(tokenOption('read'))
   .addOption(new Option('--format <format>', 'output').choices(STATUS_FORMATS).default('table'))
   .addOption(durationOption('--timeout <duration>', 'how long to wait for an answer', 30_000))
+  .option('--breakdown <slo>', "rank the SLO's series (route, method, source) by the budget they spent")
+  .option('--from <time>', 'breakdown range start: RFC 3339 or Unix seconds (default: the SLO window back)')
+  .option('--to <time>', 'breakdown range end (default: now)')
+  .option('--limit <count>', 'breakdown series per group, 1-100 (default 10)')
   .action(async (options) => {
     const { runStatus } = await import('./status.js');
     process.exitCode = await runStatus(
@@ -167,6 +171,10 @@ program
         token: options.token ?? process.env.SLOGUARD_TOKEN,
         format: options.format,
         timeoutMs: options.timeout,
+        breakdown: options.breakdown,
+        from: options.from,
+        to: options.to,
+        limit: options.limit,
       },
       io,
     );

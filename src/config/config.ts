@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import { AuthFile, type AuthSettings, isLoopback, resolveAuth } from './auth.js';
 import { type CardinalityLimits, DEFAULT_CARDINALITY_LIMITS } from './cardinality.js';
 import { parseDuration } from './duration.js';
+import { type LinkSettings, LinksFile, resolveLinks } from './links.js';
 import { type NotificationSettings, NotificationsFile, resolveNotifications } from './notifications.js';
 import { pointerField } from './schemaErrors.js';
 import { resolveScrapeTargets, ScrapeFile, type ScrapeSettings } from './scrape.js';
@@ -56,6 +57,7 @@ export const FileConfig = Type.Object(
     services: Type.Optional(Type.Record(Type.String(), ServiceSettings)),
     publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
     notifications: Type.Optional(NotificationsFile),
+    links: Type.Optional(LinksFile),
     auth: Type.Optional(AuthFile),
     rateLimits: Type.Optional(
       Type.Object(
@@ -114,6 +116,8 @@ export interface Config {
   /** Where people reach the dashboard; alert links point here (`<publicUrl>/slo/<name>`). */
   publicUrl: string;
   notifications: NotificationSettings;
+  /** Links from SLOs to their traces and logs (docs/dashboard.md#links-to-traces-and-logs). */
+  links: LinkSettings;
   auth: AuthSettings;
   /** Requests per minute per token (or per client address when open); 0 turns a limit off. */
   rateLimits: { gatePerMinute: number; ingestPerMinute: number };
@@ -366,6 +370,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auth,
     rateLimits: { gatePerMinute: 1_200, ingestPerMinute: 60_000, ...file.rateLimits },
     notifications: resolveNotifications(file.notifications ?? {}, env, (field, message) => {
+      throw new ConfigError(field, message);
+    }),
+    links: resolveLinks(file.links, (field, message) => {
       throw new ConfigError(field, message);
     }),
   };

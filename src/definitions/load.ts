@@ -14,7 +14,7 @@ import { type PendingComposite, readNativeComposite, readNativeSlo, resolveCompo
 import { metricSourceRefs, OpenSloReader } from './openslo/load.js';
 import type { OpenSloObjects } from './openslo/objects.js';
 import { openSloDataSources } from './openslo/promql.js';
-import { DefinitionError, parseYamlFile, problemsOf } from './yamlSource.js';
+import { DefinitionError, problemsOf, yamlDocuments } from './yamlSource.js';
 
 export interface LoadedDefinitions {
   definitions: SloDefinition[];
@@ -88,13 +88,18 @@ export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
   const corrections: Correction[] = [];
   const dataSources: LocatedDataSource[] = [];
   for (const file of files) {
-    const { documents, errors: syntaxErrors } = parseYamlFile(readFileSync(file, 'utf8'), file);
-    errors.push(...syntaxErrors);
-    for (const document of documents) {
+    // A file's syntax errors come before its documents' problems, as when it was parsed whole.
+    const syntaxErrors: DefinitionError[] = [];
+    const documentErrors: DefinitionError[] = [];
+    for (const document of yamlDocuments(readFileSync(file, 'utf8'), file)) {
+      if (Array.isArray(document)) {
+        syntaxErrors.push(...document);
+        continue;
+      }
       try {
         const apiVersion = (document.value as { apiVersion?: unknown } | null)?.apiVersion;
         if (apiVersion === 'openslo/v1' || Array.isArray(document.value)) {
-          errors.push(...openslo.add(document));
+          documentErrors.push(...openslo.add(document));
           continue;
         }
         if (apiVersion !== 'sloguard/v1') {
@@ -114,10 +119,11 @@ export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
         else if (kind === 'CompositeSLO') composites.push(readNativeComposite(document));
         else native.push(readNativeSlo(document));
       } catch (error) {
-        if (error instanceof DefinitionError) errors.push(...problemsOf(error));
+        if (error instanceof DefinitionError) documentErrors.push(...problemsOf(error));
         else throw error;
       }
     }
+    errors.push(...syntaxErrors, ...documentErrors);
   }
   const fromOpenSlo = openslo.finish();
   errors.push(...fromOpenSlo.errors);

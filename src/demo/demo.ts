@@ -6,7 +6,8 @@
  *     at a local webhook sink printed here), the gate freezes and denies the next feature release, and a
  *     rollback (exempt from the freeze) ends the incident;
  *   - play-store's "Browse" composite combines four span-measured SLOs with weights.
- * Three days of history are backfilled first so budgets have a past. Ctrl-C stops everything.
+ * 28 days of history (history.ts) are sent first through the ingest routes, so budgets have a past and every
+ * range shows a month's shape. Ctrl-C stops everything.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,12 +16,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { burnRateText, percentText } from '../evaluate/numbers.js';
-import { latency, nginxLine, type Request, random, zipkinSpan } from './traffic.js';
+import { HISTORY_DAYS, historyChunks, RELEASES } from './history.js';
+import { CHECKOUT, PROFILE, rand, storeSpans } from './services.js';
+import { nginxLine } from './traffic.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const MINUTE = 60_000;
-const HISTORY_DAYS = 3;
-const rand = random(8);
 
 /** The story's beats, in seconds after live traffic starts (wall time, however slow the machine). */
 const DEPLOY_AT = 45;
@@ -30,74 +30,6 @@ const ROLLBACK_AT = 180;
 /** Figures as the other outputs print them, with a dash where there is none yet. */
 const times = (rate: number | null | undefined) => burnRateText(rate, 1, '—');
 const say = (text: string) => console.log(`${new Date().toISOString().slice(11, 19)}  ${text}`);
-
-interface ServiceTraffic {
-  service: string;
-  /** Requests per second. */
-  rate: number;
-  /** `quiet`: no background errors (the start of the history, while budgets have few events to spread them over). */
-  request(atMs: number, incident: boolean, quiet?: boolean): Request;
-}
-
-const PROFILE: ServiceTraffic = {
-  service: 'user-profile',
-  rate: 12,
-  request: (atMs, _incident, quiet) => {
-    const roll = rand();
-    return {
-      atMs,
-      method: 'GET',
-      path: `/profile/${1000 + Math.floor(rand() * 9000)}${roll < 0.1 ? '?tab=games' : ''}`,
-      status: roll < 0.03 ? 404 : roll < 0.0303 && !quiet ? 502 : 200,
-      seconds: latency(rand, 0.09),
-    };
-  },
-};
-
-const CHECKOUT: ServiceTraffic = {
-  service: 'checkout',
-  rate: 10,
-  request: (atMs, incident, quiet) => {
-    const roll = rand();
-    const order = roll < 0.3;
-    return {
-      atMs,
-      method: order ? 'POST' : 'GET',
-      path: order ? '/api/orders' : roll < 0.7 ? '/api/cart' : `/api/orders/${Math.floor(rand() * 1e6)}`,
-      // The bad release: one request in twenty fails and everything slows down.
-      status: incident ? (rand() < 0.05 ? 503 : 200) : rand() < 0.0001 && !quiet ? 500 : 200,
-      seconds: latency(rand, incident ? 0.3 : 0.15),
-    };
-  },
-};
-
-/** The composite's components: the seed's "Browse" of a store app, reported as Zipkin server spans. */
-const STORE_ROUTES = [
-  { route: '/', path: () => '/' },
-  {
-    route: '/search',
-    path: () => `/search?q=${['chess', 'maps', 'notes', 'music'][Math.floor(rand() * 4)]}`,
-  },
-  {
-    route: '/category/:name',
-    path: () => `/category/${['games', 'tools', 'social'][Math.floor(rand() * 3)]}`,
-  },
-  { route: '/apps/:id', path: () => `/apps/${Math.floor(rand() * 1e5)}` },
-] as const;
-
-function storeSpans(atMs: number, count: number, quiet = false) {
-  return Array.from({ length: count }, (_, i) => {
-    const { route, path } = STORE_ROUTES[i % STORE_ROUTES.length]!;
-    const request = {
-      atMs: atMs + Math.floor(rand() * 1000),
-      method: 'GET',
-      path: path(),
-      status: rand() < 0.0003 && !quiet ? 503 : 200,
-      seconds: latency(rand, route === '/search' ? 0.2 : 0.07),
-    };
-    return zipkinSpan('play-store', route, request);
-  });
-}
 
 class Sloguard {
   constructor(
@@ -223,45 +155,32 @@ async function startSloguard(dir: string, sinkUrl: string): Promise<Sloguard> {
   }
 }
 
-/**
- * Three days of the same traffic at a lower rate, with a small checkout blip two days ago. The first day has
- * no background errors: the evaluator runs during the backfill, and one error among the first few hundred
- * events would exhaust a budget and page for history that is still arriving.
- */
-async function backfill(sloguard: Sloguard, nowMs: number) {
-  const start = nowMs - HISTORY_DAYS * 24 * 60 * MINUTE;
-  const blip = nowMs - 2 * 24 * 60 * MINUTE;
-  for (let hour = start; hour < nowMs - MINUTE; hour += 60 * MINUTE) {
-    const batches = new Map<string, string[]>([
-      ['user-profile', []],
-      ['checkout', []],
-    ]);
-    const spans: unknown[] = [];
-    for (let minute = hour; minute < Math.min(hour + 60 * MINUTE, nowMs - MINUTE); minute += MINUTE) {
-      const inBlip = minute >= blip && minute < blip + 6 * MINUTE;
-      const quiet = minute < start + 24 * 60 * MINUTE;
-      for (const traffic of [PROFILE, CHECKOUT]) {
-        for (let i = 0; i < 8; i++) {
-          const request = traffic.request(
-            minute + Math.floor(rand() * MINUTE),
-            inBlip && rand() < 0.2,
-            quiet,
-          );
-          batches.get(traffic.service)!.push(nginxLine(request, rand));
-        }
-      }
-      spans.push(...storeSpans(minute, 8, quiet));
+/** The month of history (history.ts) through the public ingest routes, and its releases as deployment markers. */
+async function backfill(sloguard: Sloguard, nowMs: number): Promise<number> {
+  let events = 0;
+  for (const chunk of historyChunks(nowMs)) {
+    for (const [service, lines] of chunk.lines) {
+      await sloguard.lines(service, lines);
+      events += lines.length;
     }
-    for (const [service, lines] of batches) await sloguard.lines(service, lines);
-    await sloguard.spans(spans);
+    await sloguard.spans(chunk.spans);
+    events += chunk.spans.length;
   }
+  for (const release of RELEASES) {
+    const time = new Date(nowMs - release.daysAgo * 86_400_000).toISOString();
+    const body = { service: release.service, environment: 'production', version: release.version, time };
+    await sloguard.post('/api/v1/deployments', JSON.stringify(body), 'application/json');
+  }
+  return events;
 }
 
 async function liveSecond(sloguard: Sloguard, atMs: number, checkoutIncident: boolean) {
   for (const traffic of [PROFILE, CHECKOUT]) {
     const lines = Array.from({ length: traffic.rate }, () =>
       nginxLine(
-        traffic.request(atMs + Math.floor(rand() * 1000), traffic === CHECKOUT && checkoutIncident),
+        traffic.request(atMs + Math.floor(rand() * 1000), {
+          errors: traffic === CHECKOUT && checkoutIncident ? 0.05 : 0,
+        }),
         rand,
       ),
     );
@@ -318,7 +237,11 @@ async function main() {
 
   say(`sloguard on ${sloguard.url} (database in ${dir}); alerts go to the sink on ${sinkUrl}`);
   say(`backfilling ${HISTORY_DAYS} days of history…`);
-  await backfill(sloguard, Date.now());
+  const backfillStartedAt = Date.now();
+  const events = await backfill(sloguard, backfillStartedAt);
+  say(
+    `${events.toLocaleString('en-US')} events of history in ${((Date.now() - backfillStartedAt) / 1000).toFixed(1)} s`,
+  );
   say('live traffic started. Open:');
   say(`  ${sloguard.url}/                                   overview`);
   say(`  ${sloguard.url}/slo/checkout-availability?range=15m  the incident`);

@@ -6,6 +6,13 @@ import { isAllowed } from './gate.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The answers' `evaluated_at` changes once per evaluation, where the gate answers many times on it. */
+let evaluatedAt = { ms: Number.NaN, text: '' };
+function evaluatedAtText(ms: number): string {
+  if (ms !== evaluatedAt.ms) evaluatedAt = { ms, text: iso(ms) };
+  return evaluatedAt.text;
+}
+
 export const overrideView = (o: ActiveOverride | GateOverride) => ({
   id: o.id,
   actor: o.actor,
@@ -65,7 +72,7 @@ export function gateAnswer(decision: GateDecision) {
     policy: decision.policy.name,
     decision_id: decision.id,
     decided_at: iso(decision.decidedAtMs),
-    evaluated_at: iso(oldest),
+    evaluated_at: evaluatedAtText(oldest),
     stale: decision.stale,
     from_last_run: decision.fromLastRun,
   };

@@ -88,9 +88,14 @@ export class DeployGate {
 
   /** The statuses the policy counts for a service, and how many SLOs it counts. */
   private counted(policy: ResolvedPolicy): { statuses: SloStatus[]; count: number } {
-    const defined = this.definitions.registry.byService.get(policy.service) ?? [];
-    const names = policy.slos === 'all' ? defined.map((d) => d.name) : policy.slos;
-    return { statuses: names.flatMap((name) => this.evaluator.status(name) ?? []), count: names.length };
+    const names =
+      policy.slos === 'all' ? (this.definitions.registry.byService.get(policy.service) ?? []) : policy.slos;
+    const statuses: SloStatus[] = [];
+    for (const slo of names) {
+      const status = this.evaluator.status(typeof slo === 'string' ? slo : slo.name);
+      if (status !== undefined) statuses.push(status);
+    }
+    return { statuses, count: names.length };
   }
 
   /**
@@ -123,17 +128,21 @@ export class DeployGate {
         null)
       : null;
     // The last run's statuses are judged on their numbers while they are recent enough to trust.
-    const lastRun = statuses.filter((s) => this.evaluator.isFromLastRun(s));
-    const stale = statuses.filter((s) =>
-      lastRun.includes(s) ? !this.evaluator.isTrustedFromLastRun(s, nowMs) : this.evaluator.isStale(s, nowMs),
-    );
+    const staleSlos = new Set<string>();
+    const lastRunSlos = new Set<string>();
+    for (const s of statuses) {
+      const fromLastRun = this.evaluator.isFromLastRun(s);
+      if (fromLastRun) lastRunSlos.add(s.name);
+      if (fromLastRun ? !this.evaluator.isTrustedFromLastRun(s, nowMs) : this.evaluator.isStale(s, nowMs))
+        staleSlos.add(s.name);
+    }
     const verdict = decideGate({
       request,
       policy,
       countedSlos: count,
       statuses,
-      staleSlos: new Set(stale.map((s) => s.name)),
-      lastRunSlos: new Set(lastRun.map((s) => s.name)),
+      staleSlos,
+      lastRunSlos,
       frozen,
       override,
       changeFreeze: activeChangeFreeze(policy.changeFreezes, nowMs),
@@ -234,7 +243,8 @@ export class DeployGate {
     const scopes = new Map<string, FreezeScope>(this.stores.freezes.scopes().map((s) => [freezeKey(s), s]));
     const { registry, policies } = this.definitions;
     for (const service of registry.byService.keys()) {
-      for (const environment of policies.environmentsOf(service)) {
+      const environments = policies.environmentsOf(service);
+      for (const environment of environments.length > 0 ? environments : ['']) {
         const named = { service, environment };
         scopes.set(freezeKey(named), named);
       }
@@ -243,7 +253,11 @@ export class DeployGate {
       const policy = policies.resolve(scope.service, scope.environment || null);
       const { statuses } = this.counted(policy);
       const was = this.stores.freezes.isFrozen(scope);
-      this.setFreeze(scope, was, nextFreeze(was ?? false, statuses, policy.recoveryMargin), nowMs);
+      const frozen = nextFreeze(was ?? false, statuses, policy.recoveryMargin);
+      // A service whose policy names no environment is followed in its '' scope, remembered once it freezes:
+      // the overview shows it frozen at once, not only after someone asks the gate.
+      if (was === undefined && !frozen && scope.environment === '') continue;
+      this.setFreeze(scope, was, frozen, nowMs);
     }
     return scopes.size;
   }

@@ -19,6 +19,7 @@ import contract from './contract.js';
 import { installErrorHandling } from './errors.js';
 import limits, { answerClientError } from './limits.js';
 import { boundPipelining } from './pipelining.js';
+import breakdown, { type BreakdownParts } from './plugins/breakdown.js';
 import corrections, { type CorrectionParts } from './plugins/corrections.js';
 import dashboard from './plugins/dashboard.js';
 import gate, { type GateRouteParts } from './plugins/gate.js';
@@ -134,6 +135,7 @@ export interface AppOptions {
 export interface AppParts
   extends HealthParts,
     TimeseriesParts,
+    Omit<BreakdownParts, 'links'>,
     GateRouteParts,
     CorrectionParts,
     LogIngestParts,
@@ -203,6 +205,13 @@ export async function buildApp(parts: AppParts, options: AppOptions = {}): Promi
     alertEpisodes: parts.alertEpisodes,
     times,
     corrections: fixes,
+  });
+  await app.register(breakdown, {
+    definitions,
+    buckets: parts.buckets,
+    seriesBreakdown: parts.seriesBreakdown,
+    times,
+    links: config.links,
   });
   await app.register(gate, {
     gate: parts.gate,

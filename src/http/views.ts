@@ -1,3 +1,4 @@
+import type { SloDefinition } from '../model/slo.js';
 import type { SloStatus } from '../model/status.js';
 import type { Deployment } from '../store/deployments.js';
 import { isoTime } from './time.js';
@@ -61,6 +62,41 @@ export function statusView(status: SloStatus, stale: boolean) {
     /** Why the SLO's source could not be read (a Prometheus engine down or slow), when that is the cause. */
     ...(status.staleReason !== undefined && { stale_reason: status.staleReason }),
   };
+}
+
+/**
+ * What an SLO's definition says about it, beside its status: how people name it, its labels, and who to call
+ * (runbook and owner: the SLO's own, else its service's GatePolicy's). Null or empty for an SLO not loaded.
+ */
+export function sloInfoView(definition: SloDefinition | undefined) {
+  return {
+    display_name: definition?.displayName ?? null,
+    description: definition?.description ?? null,
+    labels: definition?.labels ?? {},
+    runbook: definition?.runbook ?? null,
+    owner: definition?.owner ?? null,
+  };
+}
+
+/** A composite's components, each with its weight (a share) and its own SLO's latest status, if it has one. */
+export function componentsView(
+  definition: SloDefinition | undefined,
+  statusOf: (name: string) => SloStatus | undefined,
+  definitionOf: (name: string) => SloDefinition | undefined,
+) {
+  if (!definition?.composite) return null;
+  return definition.composite.components.map((component) => {
+    const status = statusOf(component.name);
+    return {
+      name: component.name,
+      display_name: definitionOf(component.name)?.displayName ?? null,
+      weight: component.weight,
+      objective: component.objective,
+      sli: status?.sli ?? null,
+      budget_remaining: status?.budget.remainingRatio ?? null,
+      state: status?.state ?? null,
+    };
+  });
 }
 
 /** A release marker as the API shows it (deployments, incidents). */

@@ -17,9 +17,10 @@ function isLetter(code: number): boolean {
 /**
  * Whether path[start, end) is id-like: all digits; a UUID; 8+ hex characters with a digit; or 20+ of
  * [A-Za-z0-9_-] mixing letters and digits. Scanned by character code: this runs for every logged request
- * whose path is not cached, so it must not allocate or backtrack.
+ * whose path is not cached, so it must not allocate or backtrack. A path's UTF-8 bytes (`sloguard import`)
+ * classify as its text does: every character an id may hold is ASCII.
  */
-function isIdAt(path: string, start: number, end: number): boolean {
+export function isIdAt(path: string | Uint8Array, start: number, end: number): boolean {
   const length = end - start;
   if (length === 0) return false;
   let digits = 0;
@@ -28,7 +29,7 @@ function isIdAt(path: string, start: number, end: number): boolean {
   let others = 0;
   let uuidShaped = length === 36;
   for (let i = start; i < end; i++) {
-    const code = path.charCodeAt(i);
+    const code = typeof path === 'string' ? path.charCodeAt(i) : path[i]!;
     const offset = i - start;
     const dashSlot = offset === 8 || offset === 13 || offset === 18 || offset === 23;
     if (isDigit(code)) digits += 1;

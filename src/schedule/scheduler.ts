@@ -19,8 +19,12 @@ export function delayToNextTick(nowMs: number, intervalMs: number): number {
   return half + intervalMs - (((from % intervalMs) + intervalMs) % intervalMs);
 }
 
-/** How long one slice of an evaluation may hold the event loop before it yields (the gate answers between). */
-export const EVALUATION_SLICE_MS = 10;
+/**
+ * How long one slice of a tick (evaluating, then saving the statuses) may hold the event loop before it
+ * yields: a gate request that lands in a slice waits for its end, so the slice bounds what a tick adds to the
+ * gate's tail. At 10 ms a tick of 10,000 SLOs put the gate's p99 at 7× bare fastify's (docs/benchmarks.md).
+ */
+export const EVALUATION_SLICE_MS = 1;
 
 /**
  * The oldest a status the last run stored may be and still be judged on its numbers until this process has
@@ -71,6 +75,7 @@ export class SloEvaluator {
     const results: SloStatus[] = [];
     if (definitions.length > 0)
       this.evaluateSlice(definitions, 0, nowMs, this.corrections(), results, Number.POSITIVE_INFINITY);
+    this.statuses.saveAll(results);
     return this.publish(results, startedAt);
   }
 
@@ -100,9 +105,8 @@ export class SloEvaluator {
     return this.sources.reduce<() => number>((reads, source) => () => source.readPass(reads), evaluateEach)();
   }
 
-  /** Saves an evaluation's statuses, makes them the latest and tells the listeners. */
+  /** Makes an evaluation's statuses (saved) the latest and tells the listeners. */
   private publish(results: SloStatus[], startedAt: number): SloStatus[] {
-    this.statuses.saveAll(results);
     this.latest = new Map(results.map((status) => [status.name, status]));
     for (const status of results) this.evaluatedMonotonic.set(status, startedAt);
     this.evaluatedOnce = true;
@@ -172,9 +176,9 @@ export class SloEvaluator {
   }
 
   /**
-   * One tick: asks the sources for what they need (bounded by their timeouts), then evaluates every SLO in
-   * slices of EVALUATION_SLICE_MS, yielding to the event loop between them, so the gate and ingest keep
-   * answering during a 10,000-SLO evaluation. The statuses change at once when the last slice is done. Ticks
+   * One tick: asks the sources for what they need (bounded by their timeouts), then evaluates every SLO and
+   * saves the statuses in slices of EVALUATION_SLICE_MS, yielding to the event loop between them, so the gate
+   * and ingest keep answering during a 10,000-SLO evaluation. The statuses change at once when the last slice is done. Ticks
    * queue behind one under way; `nowMs` (default: when the tick begins) is the time evaluated.
    */
   tick(nowMs?: number): Promise<SloStatus[]> {
@@ -193,6 +197,13 @@ export class SloEvaluator {
     while (next < definitions.length) {
       if (next > 0) await nextTurn();
       next = this.evaluateSlice(definitions, next, nowMs, corrections, results, EVALUATION_SLICE_MS);
+    }
+    // Saved in slices too: 10,000 statuses in one transaction held the loop for 200–400 ms. A restart during
+    // the save finds some statuses of this tick and some of the last, each whole.
+    let saved = 0;
+    while (saved < results.length) {
+      await nextTurn();
+      saved = this.statuses.saveFrom(results, saved, performance.now() + EVALUATION_SLICE_MS);
     }
     return this.publish(results, startedAt);
   }

@@ -18,7 +18,9 @@ const COMMITTED: Outcome = { committed: true };
 /**
  * Group commit: items queued in one turn of the event loop are written together by `write` (one transaction)
  * on the next turn, and each caller is answered only after that commit, so an acknowledged write is on disk
- * while one transaction per item would cost more than the work itself. A failed group fails only the callers
+ * while one transaction per item would cost more than the work itself. With `spacingMs`, a group that follows
+ * the last commit sooner than that waits out the rest of it, gathering the items of several turns: under a
+ * steady stream of items a commit carries many (a lone item still commits on the next turn). A failed group fails only the callers
  * of its items; when `retryAlone(error)` says the fault may be one item's, each item of the group is written
  * again on its own so the others still commit. Nothing queued is kept after a flush, committed or not: a
  * failure leaves no stale state behind, and a caller who wants the item written again submits it again.
@@ -29,10 +31,14 @@ export class BatchedCommit<T> {
   private waiters: Waiter[] = [];
   private weight = 0;
   private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** performance.now() at the end of the last commit. */
+  private lastCommitMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly write: (items: readonly T[]) => void,
     private readonly retryAlone: (error: unknown) => boolean = () => false,
+    private readonly spacingMs = 0,
   ) {}
 
   /** The summed weight of the items waiting for the next commit (e.g. observations). */
@@ -59,12 +65,15 @@ export class BatchedCommit<T> {
   /** Commits everything queued now and answers its callers; returns the first failure, undefined if none. */
   flush(): unknown {
     this.scheduled = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const queue = this.queue;
     const waiters = this.waiters;
     this.queue = [];
     this.waiters = [];
     this.weight = 0;
     const outcomes = this.commit(queue.map((queued) => queued.item));
+    if (queue.length > 0) this.lastCommitMs = performance.now();
     let failure: Outcome = COMMITTED;
     for (const [index, { caller }] of queue.entries()) {
       const outcome = outcomes[index]!;
@@ -87,7 +96,9 @@ export class BatchedCommit<T> {
     if (!this.scheduled) {
       this.scheduled = true;
       // flush() answers every caller and never throws: nothing may throw out of the event loop.
-      setImmediate(() => this.flush());
+      const wait = this.lastCommitMs + this.spacingMs - performance.now();
+      if (wait >= 1) this.timer = setTimeout(() => this.flush(), wait);
+      else setImmediate(() => this.flush());
     }
   }
 

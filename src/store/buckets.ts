@@ -21,7 +21,7 @@ export interface WindowCounts extends BucketSums {
   effectiveFromMs: number;
 }
 
-interface BucketRow {
+export interface BucketRow {
   total: number;
   errors: number;
   histogram: Buffer | null;
@@ -73,10 +73,9 @@ export class BucketStore {
   private readonly statements;
   private readonly cache = new SlotCache({
     slots: (...args) => this.loadSlots(...args),
-    countHours: (seriesId, from, to, into) => {
+    countHours: (seriesId, from, to) => {
       const [total, errors] = this.statements.countHours.get(seriesId, from, to)!;
-      into[0]! += total ?? 0;
-      into[1]! += errors ?? 0;
+      return [total ?? 0, errors ?? 0];
     },
   });
   /** SQLite's data_version as last seen: it moves when another connection commits (then the cache is cleared). */
@@ -347,7 +346,7 @@ export class BucketStore {
 }
 
 /** Writes one row's sums at `at` of a cache array: counts and the latency figures at a threshold. */
-function fillSlot(row: BucketRow, key: CountKey, into: Float64Array, at: number): void {
+export function fillSlot(row: BucketRow, key: CountKey, into: Float64Array, at: number): void {
   if (key < 0) {
     fillRuleSlot(row, -key - 1, into, at);
     return;

@@ -51,34 +51,51 @@ interface DecisionRow {
  * objects refers to that row.
  */
 export class GateDecisionStore {
-  private readonly query;
+  private readonly queryAll;
+  private readonly queryService;
   private readonly pruneAll;
   private readonly writer: BatchedCommit<GateDecisionRecord>;
   /** The last stored inputs of each list of SLOs, by the identity of the status objects. */
   private readonly storedInputs = new Map<string, StoredInputs>();
 
   constructor(db: Db) {
-    const insert = db.prepare(
+    const insert = db.prepare<
+      [string, number, string, string | null, string | null, string, string, string, string, string, number]
+    >(
       `INSERT INTO gate_decisions (id, decided_at_ms, service, environment, version, change_type, decision, reason, request, answer, inputs_id)
-       VALUES (@id, @decidedAtMs, @service, @environment, @version, @changeType, @decision, @reason, @request, @answer, @inputsId)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertInputs = db.prepare<[string]>(`INSERT INTO gate_inputs (statuses) VALUES (?)`);
     const insertAll = db.transaction((records: readonly GateDecisionRecord[]) => {
       // Kept apart until the commit succeeds: a rolled back row id must not be referred to later.
       const added = new Map<string, StoredInputs>();
-      for (const { statuses, ...record } of records) {
-        const key = statuses.map((s) => s.name).join('\u0000');
-        let inputs = added.get(key) ?? this.storedInputs.get(key);
-        if (inputs === undefined || !sameStatuses(inputs.statuses, statuses)) {
-          inputs = { statuses, id: Number(insertInputs.run(JSON.stringify(statuses)).lastInsertRowid) };
-          added.set(key, inputs);
+      let last: StoredInputs | undefined;
+      for (const record of records) {
+        const { statuses } = record;
+        // Most decisions in a row are made on the statuses of the one before.
+        let inputs = last !== undefined && sameStatuses(last.statuses, statuses) ? last : undefined;
+        if (inputs === undefined) {
+          const key = statuses.map((s) => s.name).join('\u0000');
+          inputs = added.get(key) ?? this.storedInputs.get(key);
+          if (inputs === undefined || !sameStatuses(inputs.statuses, statuses)) {
+            inputs = { statuses, id: Number(insertInputs.run(JSON.stringify(statuses)).lastInsertRowid) };
+            added.set(key, inputs);
+          }
         }
-        insert.run({
-          ...record,
-          request: JSON.stringify(record.request),
-          answer: JSON.stringify(record.answer),
-          inputsId: inputs.id,
-        });
+        last = inputs;
+        insert.run(
+          record.id,
+          record.decidedAtMs,
+          record.service,
+          record.environment,
+          record.version,
+          record.changeType,
+          record.decision,
+          record.reason,
+          JSON.stringify(record.request),
+          JSON.stringify(record.answer),
+          inputs.id,
+        );
       }
       return added;
     });
@@ -91,27 +108,34 @@ export class GateDecisionStore {
       )
       .pluck(true);
     const setCutoff = db.prepare<[number]>(`UPDATE gate_audit_cutoff SET cutoff_ms = ?`);
-    const lastInputBefore = db
-      .prepare<[number], number | null>(`SELECT max(inputs_id) FROM gate_decisions WHERE decided_at_ms < ?`)
-      .pluck(true);
     const deleteBefore = db.prepare<[number]>(`DELETE FROM gate_decisions WHERE decided_at_ms < ?`);
-    const deleteInputs = db.prepare<[number]>(
-      `DELETE FROM gate_inputs WHERE id <= ? AND NOT EXISTS (SELECT 1 FROM gate_decisions WHERE inputs_id = gate_inputs.id)`,
-    );
+    // The oldest inputs a kept decision refers to, never past the newest inputs, so that new ones are numbered
+    // above it (gate_inputs reuses the highest id + 1). Scans the kept decisions: at most `keep` of them.
+    const oldestReferred = db
+      .prepare<[], number | null>(
+        `SELECT min(coalesce((SELECT min(inputs_id) FROM gate_decisions), max(id)), max(id)) FROM gate_inputs`,
+      )
+      .pluck(true);
+    const setInputsCutoff = db.prepare<[number]>(`UPDATE gate_audit_cutoff SET inputs_cutoff = ?`);
+    const deleteInputs = db.prepare<[number]>(`DELETE FROM gate_inputs WHERE id < ?`);
     this.pruneAll = db.transaction((beforeMs: number, keep: number) => {
       const cutoff = retentionCutoff(beforeMs, newestBeyond.get(keep));
-      // The delete trigger lets only rows older than this cutoff go.
+      // The delete triggers let only rows older than these cutoffs go.
       setCutoff.run(cutoff);
-      const lastInput = lastInputBefore.get(cutoff);
       const decisions = deleteBefore.run(cutoff).changes;
-      const inputs = lastInput == null ? 0 : deleteInputs.run(lastInput).changes;
-      return { decisions, inputs };
+      const inputsCutoff = oldestReferred.get() ?? 0;
+      setInputsCutoff.run(inputsCutoff);
+      return { decisions, inputs: deleteInputs.run(inputsCutoff).changes };
     });
-    this.query = db.prepare<{ service: string | null; from: number; to: number; limit: number }, DecisionRow>(
-      `SELECT d.*, i.statuses AS inputs FROM gate_decisions d LEFT JOIN gate_inputs i ON i.id = d.inputs_id
-       WHERE (@service IS NULL OR service = @service) AND decided_at_ms >= @from AND decided_at_ms < @to
-       ORDER BY decided_at_ms DESC, d.id DESC LIMIT @limit`,
-    );
+    // One statement for all services and one for a service, so that the latter reads by_service.
+    const listing = (services: string) =>
+      db.prepare<ReturnType<typeof trailParams>, DecisionRow>(
+        `SELECT d.*, i.statuses AS inputs FROM gate_decisions d LEFT JOIN gate_inputs i ON i.id = d.inputs_id
+         WHERE ${services} AND decided_at_ms >= @from AND decided_at_ms < @to
+         ORDER BY decided_at_ms DESC, d.id DESC LIMIT @limit`,
+      );
+    this.queryAll = listing('@service IS NULL');
+    this.queryService = listing('service = @service');
   }
 
   append(record: GateDecisionRecord): void {
@@ -130,8 +154,8 @@ export class GateDecisionStore {
   }
 
   /**
-   * Retention: drops decisions older than `beforeMs` and all but the newest `keep`, and the stored inputs no
-   * decision refers to any more.
+   * Retention: drops decisions older than `beforeMs` and all but the newest `keep`, and the stored inputs older
+   * than the oldest a kept decision refers to (inputs of a later evaluation outlive their decisions until then).
    */
   prune(beforeMs: number, keep: number): { decisions: number; inputs: number } {
     this.flush();
@@ -143,7 +167,8 @@ export class GateDecisionStore {
 
   list(query: TrailQuery): GateDecisionRecord[] {
     this.flush();
-    const rows = this.query.all(trailParams(query));
+    const params = trailParams(query);
+    const rows = (params.service === null ? this.queryAll : this.queryService).all(params);
     // Decisions on the same evaluation share their statuses: parse them once.
     const parsed = new Map<string, unknown>();
     return rows.map((row) => {

@@ -54,8 +54,8 @@ export interface SlotReader {
     base: number,
     stride: number,
   ): void;
-  /** Adds total and errors of hours [from, to) of one series into into[0] and into[1]. */
-  countHours(seriesId: number, from: number, to: number, into: Float64Array): void;
+  /** Total and errors of hours [from, to) of one series. */
+  countHours(seriesId: number, from: number, to: number): readonly [total: number, errors: number];
 }
 
 interface Entry {
@@ -77,17 +77,23 @@ interface Entry {
   usedIn: number;
 }
 
-/** The minute sums of one hour (60 slots of FIELDS, or COUNTED_FIELDS without a threshold), read from minute `readFrom` of the hour on. */
+/**
+ * The minute sums of one hour from its minute `readFrom` on (slots of FIELDS, or COUNTED_FIELDS without a
+ * threshold): a window's left edge moves forward, so the minutes before it are neither read nor kept (half
+ * an hour a series on average, of the minute sums that are most of the cache).
+ */
 interface MinuteHour {
   sums: Float64Array;
   readFrom: number;
   usedIn: number;
 }
 
+/** Total and errors of a range of hours, as plain numbers: an array each took three objects. */
 interface HourRange {
   from: number;
   to: number;
-  sums: Float64Array;
+  total: number;
+  errors: number;
   usedIn: number;
 }
 
@@ -123,6 +129,7 @@ function use<K, V>(map: Map<K, V>, key: K, value: V, kept: number): void {
 }
 
 const SPARE_HOURS = 24;
+const NO_MINUTES = new Float64Array(0);
 
 export class SlotCache {
   private readonly entries = new Map<number, Map<string, Entry>>();
@@ -240,12 +247,13 @@ export class SlotCache {
     const key = `${from}:${to}`;
     let range = entry.ranges.get(key);
     if (!range) {
-      range = { from, to, sums: new Float64Array(FIELDS), usedIn: this.pass };
-      this.reader.countHours(seriesId, from, to, range.sums);
+      const [total, errors] = this.reader.countHours(seriesId, from, to);
+      range = { from, to, total, errors, usedIn: this.pass };
     }
     range.usedIn = this.pass;
     use(entry.ranges, key, range, RANGES_KEPT);
-    addSlots(range.sums, 0, 1, into);
+    into[0]! += range.total;
+    into[1]! += range.errors;
   }
 
   /**
@@ -305,29 +313,29 @@ export class SlotCache {
     const stride = strideOf(thresholdUs);
     for (let hour = Math.floor(from / 60); hour * 60 < to; hour++) {
       const first = Math.max(from, hour * 60) - hour * 60;
-      const minutes = entry.minutes.get(hour) ?? {
-        sums: new Float64Array(60 * stride),
-        readFrom: 60,
-        usedIn: this.pass,
-      };
+      const minutes = entry.minutes.get(hour) ?? { sums: NO_MINUTES, readFrom: 60, usedIn: this.pass };
       minutes.usedIn = this.pass;
       // Window edges move forward: the minutes before the earliest asked for are read only when asked for.
       if (first < minutes.readFrom) {
         const at = hour * 60;
+        const sums = new Float64Array((60 - first) * stride);
+        sums.set(minutes.sums, (minutes.readFrom - first) * stride);
         this.reader.slots(
           'minute',
           seriesId,
           at + first,
           at + minutes.readFrom,
           thresholdUs,
-          minutes.sums,
-          at,
+          sums,
+          at + first,
           stride,
         );
+        minutes.sums = sums;
         minutes.readFrom = first;
       }
       use(entry.minutes, hour, minutes, MINUTE_HOURS_KEPT);
-      addSlots(minutes.sums, first, Math.min(to, hour * 60 + 60) - hour * 60, into, stride);
+      const last = Math.min(to, hour * 60 + 60) - hour * 60;
+      addSlots(minutes.sums, first - minutes.readFrom, last - minutes.readFrom, into, stride);
     }
   }
 }

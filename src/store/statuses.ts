@@ -7,6 +7,7 @@ export class StatusStore {
   private readonly all;
   private readonly one;
   private readonly remove;
+  private readonly saveSlice;
 
   constructor(db: Db) {
     this.upsert = db.prepare<[string, number, string]>(
@@ -16,13 +17,28 @@ export class StatusStore {
     this.all = db.prepare<[], { status: string }>(`SELECT status FROM slo_status`);
     this.one = db.prepare<[string], { status: string }>(`SELECT status FROM slo_status WHERE slo = ?`);
     this.remove = db.prepare<[string]>(`DELETE FROM slo_status WHERE slo = ?`);
-    this.saveAll = db.transaction((statuses: readonly SloStatus[]) => {
-      for (const status of statuses)
+    this.saveSlice = db.transaction((statuses: readonly SloStatus[], from: number, untilMs: number) => {
+      let next = from;
+      while (next < statuses.length) {
+        const status = statuses[next++]!;
         this.upsert.run(status.name, status.evaluatedAtMs, JSON.stringify(status));
+        if (performance.now() >= untilMs) break;
+      }
+      return next;
     });
   }
 
-  readonly saveAll: (statuses: readonly SloStatus[]) => void;
+  /**
+   * Saves statuses from index `from` on, in one transaction, until performance.now() reaches `untilMs` (at
+   * least one): returns the index of the first not saved.
+   */
+  saveFrom(statuses: readonly SloStatus[], from: number, untilMs: number): number {
+    return this.saveSlice(statuses, from, untilMs);
+  }
+
+  saveAll(statuses: readonly SloStatus[]): void {
+    this.saveFrom(statuses, 0, Number.POSITIVE_INFINITY);
+  }
 
   loadAll(): SloStatus[] {
     return this.all.all().map((row) => JSON.parse(row.status) as SloStatus);

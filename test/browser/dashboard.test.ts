@@ -134,7 +134,9 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
     const { page, context, log } = await browser.page();
     await page.goto(`${base}/`);
     await page.waitForSelector('body[data-loaded="true"]');
-    const names = await page.locator('#slos tbody tr td:nth-child(2)').allTextContents();
+    const names = await page
+      .locator('#slos tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-slo')));
     expect(names.sort()).toEqual(
       [
         'checkout-availability',
@@ -151,19 +153,16 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
     const first = await page.locator('#slos tbody tr').first().getAttribute('data-service');
     expect(first).toBe('user-profile');
     const sli = await page
-      .locator('#slos tbody tr[data-service="checkout"] td:nth-child(5)')
+      .locator('#slos tbody tr[data-service="checkout"] td.col-sli')
       .first()
       .textContent();
     expect(sli).toMatch(/^\d+(\.\d+)?%$/);
     // The gate call after the incident froze user-profile; checkout was never frozen.
     expect(
-      await page
-        .locator('#slos tbody tr[data-service="user-profile"] td:nth-child(12)')
-        .first()
-        .textContent(),
+      await page.locator('#slos tbody tr[data-service="user-profile"] td.col-gate').first().textContent(),
     ).toBe('frozen');
     expect(
-      await page.locator('#slos tbody tr[data-service="checkout"] td:nth-child(12)').first().textContent(),
+      await page.locator('#slos tbody tr[data-service="checkout"] td.col-gate').first().textContent(),
     ).toBe('open');
     await screenshot(page, 'overview-light');
     expectClean(log);
@@ -200,11 +199,13 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
     await settled();
     await page.click('th[data-sort="name"]');
     await settled();
-    const sorted = await page.locator('#slos tbody tr td:nth-child(2)').allTextContents();
+    const sloNames = () =>
+      page.locator('#slos tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-slo')));
+    const sorted = await sloNames();
     expect(sorted).toEqual([...sorted].sort());
     await page.click('th[data-sort="name"]');
     await settled();
-    const reversed = await page.locator('#slos tbody tr td:nth-child(2)').allTextContents();
+    const reversed = await sloNames();
     expect(reversed).toEqual([...sorted].reverse());
     expectClean(log);
     await context.close();
@@ -283,12 +284,21 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
     await page.goto(`${base}/slo/store-browse?range=6h`);
     await page.waitForSelector('body[data-loaded="true"]');
     expect(await page.locator('#composite-panel').isVisible()).toBe(true);
-    const components = await page.locator('#components tbody tr').allTextContents();
+    // Each row: its SLO (linked), then its own SLI, objective and weight (test/browser/labels.test.ts checks the rest).
+    const components = await page
+      .locator('#components tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [
+          tr.getAttribute('data-slo'),
+          tr.querySelector('a')?.getAttribute('href'),
+          ...[...tr.querySelectorAll('td.num')].slice(1).map((td) => td.textContent),
+        ]),
+      );
     expect(components).toEqual([
-      'home-availability16.7%99.9%',
-      'search-availability33.3%99.9%',
-      'category-availability16.7%99.9%',
-      'app-details-availability33.3%99.9%',
+      ['home-availability', '/slo/home-availability', '99.9%', '16.7%'],
+      ['search-availability', '/slo/search-availability', '99.9%', '33.3%'],
+      ['category-availability', '/slo/category-availability', '99.9%', '16.7%'],
+      ['app-details-availability', '/slo/app-details-availability', '99.9%', '33.3%'],
     ]);
     for (const [id, painted] of Object.entries(await drawnCanvases(page)))
       expect(painted, id).toBeGreaterThan(500);

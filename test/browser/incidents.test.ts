@@ -105,9 +105,19 @@ describe.skipIf(!canRun)('incidents and delivery pages in chromium', () => {
     const rows = page.locator('#incidents tbody tr');
     expect(await rows.count()).toBe(2);
     const row = page.locator('#incident-ep-a');
-    expect(await row.locator('td').nth(2).textContent()).toBe(
-      'checkout-availability, checkout-submit-latency',
-    );
+    // Each SLO as every page names it: display name (else the name), the name beside it, labels as chips.
+    const sloCell = row.locator('td').nth(2);
+    expect(
+      await sloCell.locator('.slo-title').evaluateAll((els) => els.map((el) => el.getAttribute('data-slo'))),
+    ).toEqual(['checkout-availability', 'checkout-submit-latency']);
+    expect(await sloCell.locator('.chip').allTextContents()).toEqual([
+      'team: payments',
+      'tier: 1',
+      'team: payments',
+    ]);
+    const profileSlo = page.locator('#incident-ep-c td').nth(2);
+    expect(await profileSlo.locator('a').textContent()).toBe('Profile pages load without server errors');
+    expect(await profileSlo.locator('.slo-id').textContent()).toBe('profile-availability');
     expect(await row.locator('td').nth(3).textContent()).toBe('page');
     expect(await row.locator('td').nth(4).textContent()).toBe('1h');
     expect(await row.locator('td').nth(5).textContent()).toBe('21.5×');

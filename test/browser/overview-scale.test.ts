@@ -105,13 +105,13 @@ function overviewAt(services: number, linesPerRoute: number, setupBudgetMs: numb
       expect(await rows.count()).toBe(Math.min(PAGE_SIZE, slos));
       expect(await page.textContent('#shown')).toBe(`1–${Math.min(PAGE_SIZE, slos)} of ${slos}`);
       expect(await page.textContent('#summary .count b')).toBe(String(slos));
-      const firstPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.children[1]?.textContent));
+      const firstPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-slo')));
 
       const nextStarted = Date.now();
       await page.click('#next');
       await settled();
       const nextMs = Date.now() - nextStarted;
-      const secondPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.children[1]?.textContent));
+      const secondPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-slo')));
       expect(secondPage).toHaveLength(Math.min(PAGE_SIZE, slos - PAGE_SIZE));
       expect(secondPage.filter((name) => firstPage.includes(name))).toEqual([]);
 
@@ -187,7 +187,7 @@ function overviewAt(services: number, linesPerRoute: number, setupBudgetMs: numb
       const filtered = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-service')));
       expect(filtered.length).toBeGreaterThan(0);
       for (const service of filtered) expect(service).toContain('svc7');
-      expect(await page.textContent('#services tbody tr[data-service="svc7"] td.num')).toBe(
+      expect(await page.textContent('#services tbody tr[data-service="svc7"] td.col-budget .value')).toBe(
         `${(lowest * 100).toFixed(1).replace(/\.?0+$/, '')}%`,
       );
 

@@ -223,6 +223,10 @@ describe('incident history', () => {
       {
         id: `profile-availability-${D2 + 12 * MIN}`,
         slo: 'profile-availability',
+        // Added for the dashboard (issue #20): how the SLO is named and labelled.
+        // (this test's SLOs have neither; test/browser/incidents.test.ts shows them drawn)
+        slo_display_name: null,
+        slo_labels: {},
         severity: 'page',
         burn_started_at: iso(D2 + 10 * MIN),
         detected_at: iso(D2 + 12 * MIN),
@@ -234,6 +238,8 @@ describe('incident history', () => {
       {
         id: `profile-latency-${D2 + 15 * MIN}`,
         slo: 'profile-latency',
+        slo_display_name: null,
+        slo_labels: {},
         severity: 'page',
         burn_started_at: iso(D2 + 12 * MIN),
         detected_at: iso(D2 + 15 * MIN),

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BatchedCommit } from '../../src/store/batchedCommit.js';
 
 /** A writer that records each group it was given and fails any group holding a "bad" item. */
@@ -85,5 +85,40 @@ describe('BatchedCommit', () => {
     expect(writer.flush()).toEqual(new Error('cannot write bad'));
     await new Promise<void>((resolve) => setImmediate(resolve));
     expect(groups).toEqual([['a']]);
+  });
+
+  it('with spacingMs, a group that follows a commit closely waits out the spacing and carries several turns', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+    try {
+      const { groups, write } = recorder();
+      const writer = new BatchedCommit(write, undefined, 50);
+      const answered: string[] = [];
+      const submit = (item: string) => writer.submit(item).then(() => answered.push(item));
+      void submit('a');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(groups).toEqual([['a']]);
+      void submit('b');
+      await vi.advanceTimersByTimeAsync(20);
+      void submit('c');
+      await vi.advanceTimersByTimeAsync(29);
+      expect(groups).toEqual([['a']]);
+      expect(answered).toEqual(['a']);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(groups).toEqual([['a'], ['b', 'c']]);
+      expect(answered).toEqual(['a', 'b', 'c']);
+      // After a quiet spell longer than the spacing, an item commits on the next turn.
+      await vi.advanceTimersByTimeAsync(100);
+      void submit('d');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(groups).toEqual([['a'], ['b', 'c'], ['d']]);
+      // flush() still writes at once, and the spacing's timer it replaces finds nothing later.
+      void submit('e');
+      expect(writer.flush()).toBeUndefined();
+      expect(groups.at(-1)).toEqual(['e']);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(groups).toHaveLength(4);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,7 +1,9 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Document, parseAllDocuments } from 'yaml';
 import { loadDefinitions } from '../../src/definitions/load.js';
+import { type DefinitionError, yamlDocuments } from '../../src/definitions/yamlSource.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const dirs: Array<ReturnType<typeof tempDir>> = [];
@@ -131,6 +133,26 @@ describe('native SLO definitions', () => {
     const { errors } = loadDefinitions([file]);
     expect(errors.length).toBeGreaterThan(0);
     expect(errors[0]!.message).toMatch(new RegExp(`^${file.replaceAll('/', '\\/')}:\\d+:\\d+: `));
+  });
+
+  it('reads a file one document at a time, syntax errors worded as before and listed before the problems', () => {
+    const broken = 'apiVersion: sloguard/v1\nkind: [SLO\n';
+    const text = [valid, broken, valid.replace('objective: 90', 'objective: 150')].join('---\n');
+    const read = [...yamlDocuments(text, 'mixed.yaml')];
+    expect(read.map((each) => (Array.isArray(each) ? 'errors' : 'document'))).toEqual([
+      'document',
+      'errors',
+      'document',
+    ]);
+    // The yaml library's own wording of a whole file's parse, with the line and a pointer to it.
+    const whole = parseAllDocuments(text) as Document[];
+    expect((read[1] as DefinitionError[]).map((error) => error.reason)).toEqual(
+      whole[1]!.errors.map((error) => error.message),
+    );
+    expect((read[1] as DefinitionError[])[0]!.reason).toMatch(/ at line 16, column 1:\n/);
+    const { errors, definitions } = loadDefinitions([folder().file('mixed.yaml', text)]);
+    expect(definitions.map((d) => d.name)).toEqual(['profile-latency']);
+    expect(errors.map((error) => error.location.line)).toEqual([...whole[1]!.errors.map(() => 16), 27]);
   });
 
   it('refuses custom tags rather than building objects', () => {

@@ -71,8 +71,9 @@ describe('GET /metrics', () => {
     );
     // 60× burn over 5m and 1h: the page tier fires.
     expect(value(families.get('sloguard_slo_alert_state'), slo)).toBe('2');
-    expect(value(families.get('sloguard_slo_gate_frozen'), slo)).toBe('0');
-    // The exhausted budget freezes the service at its next gate decision.
+    // The exhausted budget freezes the service at the evaluation (issue #20: it waited for a gate decision),
+    // and a gate decision keeps it frozen.
+    expect(value(families.get('sloguard_slo_gate_frozen'), slo)).toBe('1');
     await ctx.app.inject({ method: 'GET', url: '/api/v1/gate?service=user-profile&environment=production' });
     expect(value((await scrape()).families.get('sloguard_slo_gate_frozen'), slo)).toBe('1');
     expect(families.get('sloguard_slo_burn_rate')?.metrics).toHaveLength(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchAggregate } from '../../src/ingest/aggregate.js';
-import { LineRejected } from '../../src/ingest/loadbalancer/format.js';
+import { type AccessLogEntry, LineRejected } from '../../src/ingest/loadbalancer/format.js';
 import { ingestBytes, ingestLines } from '../../src/ingest/loadbalancer/lines.js';
 import { parseNginxLine } from '../../src/ingest/loadbalancer/nginx.js';
 import { parseNginxBytes } from '../../src/ingest/loadbalancer/nginxBytes.js';
@@ -35,9 +35,17 @@ function inChunk(line: Buffer): { chunk: Buffer; start: number; end: number } {
   };
 }
 
+/** parseNginxBytes' entry with its path decoded (it leaves the path in the bytes for the route cache). */
+function entryOfBytes(chunk: Buffer, start: number, end: number): AccessLogEntry | undefined {
+  const entry = parseNginxBytes(chunk, start, end);
+  if (!entry) return undefined;
+  const { pathStart, pathEnd, ...fields } = entry;
+  return { ...fields, path: chunk.toString('utf8', pathStart, pathEnd) };
+}
+
 function viaBytes(line: Buffer): unknown {
   const { chunk, start, end } = inChunk(line);
-  return outcome(() => parseNginxBytes(chunk, start, end) ?? parseNginxLine(line.toString('utf8')));
+  return outcome(() => entryOfBytes(chunk, start, end) ?? parseNginxLine(line.toString('utf8')));
 }
 
 const viaText = (line: Buffer) => outcome(() => parseNginxLine(line.toString('utf8')));

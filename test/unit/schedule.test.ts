@@ -5,6 +5,7 @@ import { burnWindows } from '../../src/evaluate/math.js';
 import type { EvaluationInput } from '../../src/evaluate/status.js';
 import type { Correction } from '../../src/model/correction.js';
 import type { SloDefinition } from '../../src/model/slo.js';
+import type { SloStatus } from '../../src/model/status.js';
 import { EVALUATION_SLICE_MS, SloEvaluator } from '../../src/schedule/scheduler.js';
 import type { CountsRead, CountsSource } from '../../src/sources/counts.js';
 import { type Db, openDatabase } from '../../src/store/database.js';
@@ -89,13 +90,17 @@ function evaluatorOf(store: CountsSource, ...others: CountsSource[]) {
   return evaluatorOver([slo('checkout'), slo('search')], store, ...others);
 }
 
-function evaluatorOver(definitions: SloDefinition[], store: CountsSource, ...others: CountsSource[]) {
+function freshDb(): Db {
   const dir = tempDir();
   dirs.push(dir);
   const db = openDatabase(join(dir.path, 'sloguard.db'));
   dbs.push(db);
+  return db;
+}
+
+function evaluatorOver(definitions: SloDefinition[], store: CountsSource, ...others: CountsSource[]) {
   const registry = new SloRegistry(definitions);
-  const evaluator = new SloEvaluator(store, new StatusStore(db), { registry }, 60_000);
+  const evaluator = new SloEvaluator(store, new StatusStore(freshDb()), { registry }, 60_000);
   for (const source of others) evaluator.addSource(source);
   return evaluator;
 }
@@ -177,6 +182,45 @@ describe('a tick over many SLOs', () => {
     expect(seen.every((count) => count === 0)).toBe(true);
     expect(evaluator.current()).toHaveLength(40);
     expect(evaluator.hasEvaluated).toBe(true);
+  });
+
+  it('saves the statuses in slices too, yielding between them, and publishes them only once all are saved', async () => {
+    const db = freshDb();
+    /** A store whose every save slice holds the thread 2 ms (a large status, a slow disk) and saves one status. */
+    class SlowStatusStore extends StatusStore {
+      override saveFrom(statuses: readonly SloStatus[], from: number, untilMs: number): number {
+        busy(2);
+        return super.saveFrom(statuses, from, untilMs);
+      }
+    }
+    let read = 0;
+    const source = new RecordingSource(() => {
+      read += 1;
+      return counted(999, 1000);
+    }, true);
+    const evaluator = new SloEvaluator(
+      source,
+      new SlowStatusStore(db),
+      { registry: new SloRegistry(many) },
+      60_000,
+    );
+    // The turns other work got once every SLO was read, and what it saw of the statuses then.
+    const seenWhileSaving: number[] = [];
+    let done = false;
+    const turn = () => {
+      if (read === many.length) seenWhileSaving.push(evaluator.current().length);
+      if (!done) setImmediate(turn);
+    };
+    setImmediate(turn);
+    await evaluator.tick(NOW);
+    done = true;
+    // 40 saves of at least 2 ms, each in a slice of its own: the loop turned between them.
+    expect(seenWhileSaving.length).toBeGreaterThanOrEqual(many.length / 2);
+    expect(seenWhileSaving.every((count) => count === 0)).toBe(true);
+    expect(evaluator.current()).toHaveLength(many.length);
+    const saved = new StatusStore(db).loadAll();
+    expect(saved.map((status) => status.name).sort()).toEqual(many.map((d) => d.name).sort());
+    expect(saved.every((status) => status.evaluatedAtMs === NOW)).toBe(true);
   });
 
   it('runs ticks one after another: a second tick asked during the first reads only after it is published', async () => {

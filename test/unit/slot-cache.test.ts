@@ -9,7 +9,7 @@ function countingReader() {
       reads.minutes += to - from;
       for (let slot = from; slot < to; slot++) into[(slot - base) * stride] = 1;
     },
-    countHours: () => {},
+    countHours: () => [0, 0],
   });
   return { cache, reads };
 }
@@ -54,7 +54,7 @@ describe('slot cache', () => {
           if (stride === FIELDS) into[(slot - base) * stride + 3] = 2;
         }
       },
-      countHours: () => {},
+      countHours: () => [0, 0],
     });
     const counted = new Float64Array(FIELDS);
     cache.addMinutes(1, undefined, 600, 610, counted);
@@ -63,6 +63,35 @@ describe('slot cache', () => {
     cache.addMinutes(1, 250_000, 600, 610, latency);
     expect([...latency]).toEqual([30, 10, 0, 20, 0, 0]);
     expect(seen).toEqual([COUNTED_FIELDS, COUNTED_FIELDS, FIELDS, FIELDS]);
+  });
+
+  it("keeps an hour's minutes from the earliest edge asked for on, and reads only the earlier ones when asked", () => {
+    const reads: Array<{ from: number; to: number; held: number }> = [];
+    const cache = new SlotCache({
+      slots: (_table, _series, from, to, _threshold, into, base, stride) => {
+        reads.push({ from, to, held: into.length / stride });
+        for (let slot = from; slot < to; slot++) into[(slot - base) * stride] = slot;
+      },
+      countHours: () => [0, 0],
+    });
+    const sum = (from: number, to: number) => {
+      const into = new Float64Array(FIELDS);
+      cache.addMinutes(1, undefined, from, to, into);
+      return into[0]!;
+    };
+    const minutes = (from: number, to: number) => ((from + to - 1) * (to - from)) / 2;
+    // A left edge at minute 45 of hour 10: 15 minutes held, not 60.
+    expect(sum(645, 660)).toBe(minutes(645, 660));
+    expect(reads).toEqual([{ from: 645, to: 660, held: 15 }]);
+    // The edge moved on: nothing read.
+    expect(sum(646, 660)).toBe(minutes(646, 660));
+    // An earlier edge in the same hour (another SLO's window): only minutes 630–644 are read, the rest kept.
+    expect(sum(630, 660)).toBe(minutes(630, 660));
+    expect(sum(650, 655)).toBe(minutes(650, 655));
+    expect(reads).toEqual([
+      { from: 645, to: 660, held: 15 },
+      { from: 630, to: 645, held: 30 },
+    ]);
   });
 
   it('drops the series no read asked for since the last sweep', () => {

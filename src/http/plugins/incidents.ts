@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DEFAULT_RANGE_MS, type IncidentHistory, type IncidentReport } from '../../alert/history.js';
-import type { CurrentRegistry } from '../../definitions/registry.js';
+import type { CurrentRegistry, SloRegistry } from '../../definitions/registry.js';
 import type { DeliveryFigures } from '../../evaluate/delivery.js';
 import type { ReliabilityFigures } from '../../evaluate/reliability.js';
 import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
@@ -24,9 +24,12 @@ export interface IncidentParts {
   times: TimePolicy;
 }
 
-const episodeView = (e: IncidentEpisode) => ({
+/** How people name the SLO and its labels, from the loaded definitions (an SLO since removed has neither). */
+const episodeView = (e: IncidentEpisode, registry: SloRegistry) => ({
   id: e.id,
   slo: e.slo,
+  slo_display_name: registry.byName.get(e.slo)?.displayName ?? null,
+  slo_labels: registry.byName.get(e.slo)?.labels ?? {},
   severity: e.severity,
   burn_started_at: isoTime(e.burnStartedAtMs)!,
   detected_at: isoTime(e.detectedAtMs)!,
@@ -37,7 +40,7 @@ const episodeView = (e: IncidentEpisode) => ({
 });
 
 /** An incident as the API shows it (the contract of docs/incidents.md). */
-export const incidentView = (i: IncidentReport) => ({
+export const incidentView = (i: IncidentReport, registry: SloRegistry) => ({
   id: i.id,
   service: i.service,
   started_at: isoTime(i.startedAtMs)!,
@@ -50,7 +53,7 @@ export const incidentView = (i: IncidentReport) => ({
   postmortem_required: i.postmortemRequired,
   runbook: i.runbook,
   owner: i.owner,
-  episodes: i.episodes.map(episodeView),
+  episodes: i.episodes.map((e) => episodeView(e, registry)),
   suspected_deployments: i.suspectedDeployments.map(deploymentView),
   following_deployments: i.followingDeployments.map(deploymentView),
 });
@@ -102,7 +105,11 @@ const incidents: FastifyPluginAsyncTypebox<IncidentParts> = async (app, { histor
         toMs,
         nowMs,
       });
-      return { incidents: all.slice(offset, offset + limit).map(incidentView), total: all.length };
+      const { registry } = definitions;
+      return {
+        incidents: all.slice(offset, offset + limit).map((i) => incidentView(i, registry)),
+        total: all.length,
+      };
     },
   );
 

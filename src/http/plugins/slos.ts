@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { CurrentRegistry } from '../../definitions/registry.js';
-import { SloPages } from '../../evaluate/sloPage.js';
+import { type LabelMatch, parseLabelMatch, SloPages } from '../../evaluate/sloPage.js';
 import type { SloEvaluator } from '../../schedule/scheduler.js';
 import { HttpError } from '../errors.js';
 import { SloList, SloListQuery, SloOne } from '../schemas/slos.js';
-import { statusView } from '../views.js';
+import { componentsView, sloInfoView, statusView } from '../views.js';
 
 /** The latest SloStatus of every SLO (or a filtered, sorted page of them), and of one. */
 const slos: FastifyPluginAsyncTypebox<{ evaluator: SloEvaluator; definitions: CurrentRegistry }> = async (
@@ -17,8 +17,19 @@ const slos: FastifyPluginAsyncTypebox<{ evaluator: SloEvaluator; definitions: Cu
     '/api/v1/slos',
     { config: { access: 'read' }, schema: { querystring: SloListQuery, response: SloList } },
     async (request) => {
-      const page = pages.page(evaluator.current(), request.query);
-      return { ...page, slos: page.slos.map((status) => statusView(status, evaluator.isStale(status))) };
+      const { label, ...query } = request.query;
+      // The schema holds each to `key:value`, so every one parses.
+      const labels = (label ?? []).map(parseLabelMatch).filter((m): m is LabelMatch => m !== null);
+      const { byName } = definitions.registry;
+      const { labelValues, ...page } = pages.page(evaluator.current(), { ...query, labels }, byName);
+      return {
+        ...page,
+        label_values: labelValues,
+        slos: page.slos.map((status) => ({
+          ...statusView(status, evaluator.isStale(status)),
+          ...sloInfoView(byName.get(status.name)),
+        })),
+      };
     },
   );
 
@@ -31,12 +42,16 @@ const slos: FastifyPluginAsyncTypebox<{ evaluator: SloEvaluator; definitions: Cu
     async (request) => {
       const status = evaluator.status(request.params.name);
       if (!status) throw new HttpError(404, 'not_found', `no SLO named "${request.params.name}"`, 'name');
-      // Who to call and what to do, on the SLO's own page (the list leaves them out to stay small).
-      const definition = definitions.registry.byName.get(status.name);
+      const { byName } = definitions.registry;
+      const definition = byName.get(status.name);
       return {
         ...statusView(status, evaluator.isStale(status)),
-        runbook: definition?.runbook ?? null,
-        owner: definition?.owner ?? null,
+        ...sloInfoView(definition),
+        components: componentsView(
+          definition,
+          (name) => evaluator.status(name),
+          (name) => byName.get(name),
+        ),
       };
     },
   );

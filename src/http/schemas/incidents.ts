@@ -21,6 +21,8 @@ const Deployment = Answer(DeploymentFields);
 const Episode = Answer({
   id: Type.String(),
   slo: Type.String(),
+  slo_display_name: Nullable(Type.String({ description: "the SLO's displayName; null when it has none" })),
+  slo_labels: Type.Record(Type.String(), Type.String(), { description: "the SLO's labels, {} when none" }),
   severity: Severity,
   burn_started_at: IsoTime,
   detected_at: IsoTime,

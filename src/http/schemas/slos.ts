@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { SLO_SORT_FIELDS, SLO_STATES } from '../../evaluate/sloPage.js';
+import { MAX_LABEL_KEYS, SLO_SORT_FIELDS, SLO_STATES } from '../../evaluate/sloPage.js';
 import { Answer, errors, Nullable, OptionalTime } from './common.js';
 
 const Severity = Type.Union([Type.Literal('page'), Type.Literal('ticket')]);
@@ -62,6 +62,14 @@ const sloStatusFields = {
   evaluated_at: OptionalTime,
   stale: Type.Boolean(),
   stale_reason: Type.Optional(Type.String()),
+  // What the SLO's definition says about it (http/views.ts sloInfoView).
+  display_name: Nullable(Type.String({ description: 'metadata.displayName; null when the SLO names none' })),
+  description: Nullable(Type.String({ description: 'spec.description; null when the SLO has none' })),
+  labels: Type.Record(Type.String(), Type.String(), { description: 'metadata.labels, {} when none' }),
+  runbook: Nullable(
+    Type.String({ description: "runbook or playbook URL: the SLO's own, else its service's" }),
+  ),
+  owner: Nullable(Type.String({ description: "owning team: the SLO's own, else its service's" })),
 };
 export const SloStatusView = Answer(sloStatusFields);
 
@@ -69,6 +77,9 @@ export const SloStatusView = Answer(sloStatusFields);
 export const MAX_PAGE = 1000;
 /** Far past any real SLO count, so an offset cannot be a number the arithmetic mishandles. */
 const MAX_OFFSET = 1_000_000;
+/** Labels one list request may filter by, and the length of each `key:value`. */
+const MAX_LABEL_FILTERS = 10;
+const MAX_LABEL_LENGTH = 400;
 
 /** Paging, filters and sort of the SLO list; without any, every SLO in definition order as always. */
 export const SloListQuery = Type.Object({
@@ -82,6 +93,20 @@ export const SloListQuery = Type.Object({
   state: Type.Optional(SloState),
   q: Type.Optional(
     Type.String({ minLength: 1, maxLength: 200, description: 'case-insensitive substring of the name' }),
+  ),
+  label: Type.Optional(
+    Type.Array(
+      Type.String({
+        // A key without colons, then the value (which may hold colons); linear to match.
+        pattern: '^[^:]+:',
+        maxLength: MAX_LABEL_LENGTH,
+        description: '`key:value`; repeat for more labels, all must match',
+      }),
+      { minItems: 1, maxItems: MAX_LABEL_FILTERS },
+    ),
+  ),
+  group: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 200, description: 'a label key: SLOs grouped by its value' }),
   ),
 });
 
@@ -100,15 +125,38 @@ export const SloList = {
       'SLOs per state over all SLOs, whatever the filters',
     ),
     services: Type.Array(Type.String(), { description: 'every service with an SLO, sorted' }),
+    firing: Answer(
+      { page: Type.Integer(), ticket: Type.Integer() },
+      'SLOs whose highest firing burn-rate tier is a page, or a ticket, over all SLOs',
+    ),
+    label_values: Type.Record(Type.String(), Type.Array(Type.String()), {
+      description: `every label key with its values, sorted (at most ${MAX_LABEL_KEYS} keys)`,
+    }),
+    groups: Type.Optional(
+      Type.Array(Answer({ value: Nullable(Type.String()), count: Type.Integer() }), {
+        description:
+          'with `group`: the groups of the matching SLOs in the order listed (null: without the label)',
+      }),
+    ),
   }),
 };
 export const SloOne = {
   200: Answer({
     ...sloStatusFields,
-    runbook: Nullable(
-      Type.String({ description: "runbook or playbook URL: the SLO's own, else its service's" }),
+    components: Nullable(
+      Type.Array(
+        Answer({
+          name: Type.String(),
+          display_name: Nullable(Type.String()),
+          weight: Type.Number({ description: 'share of the composite, weights summing to 1' }),
+          objective: Type.Number(),
+          sli: Nullable(Type.Number()),
+          budget_remaining: Nullable(Type.Number()),
+          state: Nullable(SloState),
+        }),
+        { description: "a composite's components, each with its own SLO's status; null for other SLOs" },
+      ),
     ),
-    owner: Nullable(Type.String({ description: "owning team: the SLO's own, else its service's" })),
   }),
   ...errors(404),
 };
@@ -124,6 +172,12 @@ const Point = Answer({
   requests_per_second: Type.Number(),
   errors_per_second: Type.Number(),
   bad_per_second: Type.Number(),
+  coverage: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    description:
+      'share of the step its counts cover: below 1 for a step ending in a minute that is not over (the *_per_second figures divide the covered events by the whole step)',
+  }),
 });
 
 /** An SLO over time, for the dashboard's charts. */

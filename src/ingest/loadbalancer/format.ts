@@ -33,11 +33,17 @@ export class LineRejected extends Error {
 /** Parses one line or throws LineRejected. */
 export type LineParser = (line: string) => AccessLogEntry;
 
+/** An entry read from a line's bytes: its path stays in them, at [pathStart, pathEnd), until it is routed. */
+export interface BytesEntry extends Omit<AccessLogEntry, 'path'> {
+  pathStart: number;
+  pathEnd: number;
+}
+
 /**
  * Reads the usual line of a format straight from bytes[start, end) (UTF-8, no newline), without making it a
  * string; undefined for any other line, whose text then goes to the format's LineParser. Never throws.
  */
-export type BytesParser = (bytes: Buffer, start: number, end: number) => AccessLogEntry | undefined;
+export type BytesParser = (bytes: Buffer, start: number, end: number) => BytesEntry | undefined;
 
 /**
  * The status recorded when the load balancer sent no response because the client went away (Envoy's

@@ -2,9 +2,9 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { createGunzip } from 'node:zlib';
-import type { SeriesDelta } from '../../model/series.js';
 import { THREADS_BY_DEFAULT, WorkerPool } from '../../workers.js';
 import type { IngestPipeline } from '../pipeline.js';
+import { type ChunkReader, type ChunkSums, sumChunk } from './chunkSums.js';
 import { BYTES_PARSERS, LOG_FORMATS } from './formats.js';
 import type { ImportChunk, ImportWorkerSetup } from './importWorker.js';
 import {
@@ -15,6 +15,7 @@ import {
   type LineSummary,
   MAX_LINE_CHARS,
 } from './lines.js';
+import { PathRoutes } from './pathRoutes.js';
 
 /**
  * Observations per committed batch: big enough that commits are rare, small enough to bound memory. A 1M-line
@@ -136,22 +137,36 @@ export async function* lineChunks(
   if (carried > 0) yield { bytes: buffer.subarray(0, carried), end: carryAt + skipped + carried };
 }
 
-interface ChunkResult {
-  series: Map<string, SeriesDelta>;
-  observations: number;
-  summary: LineSummary;
-  lines: number;
-}
+/**
+ * A parsing thread's young generation: V8's default (up to 48 MB, kept once grown) is most of what a thread
+ * adds to an import's peak RSS; a chunk's garbage fits in much less (#23, RSS ≤ 150 MB).
+ */
+const THREAD_YOUNG_GENERATION_MB = 8;
+
+/**
+ * Chunks sent to each parsing thread before the oldest is awaited: enough that a thread still has work while
+ * this thread commits a batch (with one, each waited on the other about a third of the time), few enough to
+ * bound memory (a chunk is a CHUNK_BYTES copy).
+ */
+const IN_FLIGHT_PER_THREAD = 4;
+/**
+ * Chunks summed on this thread while the oldest sent is not back, before it is awaited: the importing
+ * thread parses too when the threads fall behind (its own work, merging and committing, is a third of theirs;
+ * on a busy machine a thread may get little of a core). Each holds only its sums, not its bytes.
+ */
+const SUMMED_HERE_AT_MOST = 8;
 
 /** Parsing threads: chunks go out to the least busy and come back in file order. */
 class ParsePool {
-  private readonly pool: WorkerPool<ImportChunk, ChunkResult>;
+  private readonly pool: WorkerPool<ImportChunk, ChunkSums>;
 
   constructor(count: number, setup: ImportWorkerSetup) {
-    this.pool = new WorkerPool(new URL('./importWorker.js', import.meta.url), count, setup);
+    this.pool = new WorkerPool(new URL('./importWorker.js', import.meta.url), count, setup, {
+      resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB },
+    });
   }
 
-  parse(chunk: Buffer): Promise<ChunkResult> {
+  parse(chunk: Buffer): Promise<ChunkSums> {
     // A copy, moved to the thread: the chunk's buffer is read into again.
     const bytes = new Uint8Array(chunk);
     return this.pool.run({ bytes }, [bytes.buffer]);
@@ -163,10 +178,9 @@ class ParsePool {
 }
 
 /**
- * Parsing threads beside the importing thread, which reads, merges and commits on a core of its own: with
- * fewer than two cores to spare the import parses on its own thread. On 2 cores two parsing threads made it
- * slower (2.3-3.2 s against 1.5-1.7 s for 300k lines) and 90 MB bigger (an isolate each, and the series maps
- * they send back), #23.
+ * Parsing threads: one per core beside the importing thread, which reads, merges and commits. On 2 cores two
+ * parsing threads made it slower (2.3-3.2 s against 1.5-1.7 s for 300k lines) and 90 MB bigger (an isolate
+ * each, and the series maps they send back); one uses the second core (#23). None on a single core.
  */
 const parsingThreads = () => Math.min(availableParallelism() - 1, 4);
 
@@ -184,7 +198,7 @@ export interface ImportOptions {
   committed?: (progress: ImportProgress) => void;
   /** Progress in bytes as stored on disk. */
   onBytes?: (bytes: number) => void;
-  /** Parsing threads for a file of more than one chunk; fewer than two parse on this thread. */
+  /** Parsing threads for a file of more than one chunk; with 0 the file is parsed on this thread. */
   threads?: number;
 }
 
@@ -197,7 +211,7 @@ export interface ImportOptions {
 export async function importLogFile(
   path: string,
   format: string,
-  context: Omit<LineContext, 'position'>,
+  context: Omit<LineContext, 'position' | 'pathRoutes'>,
   pipeline: IngestPipeline,
   options: ImportOptions = {},
 ): Promise<LineSummary> {
@@ -205,7 +219,7 @@ export async function importLogFile(
     from = { offset: 0, lines: 0 },
     committed,
     onBytes = () => {},
-    threads = THREADS_BY_DEFAULT ? parsingThreads() : 1,
+    threads = THREADS_BY_DEFAULT ? parsingThreads() : 0,
   } = options;
   const summary = emptySummary();
   const position = { lines: from.lines };
@@ -224,15 +238,24 @@ export async function importLogFile(
     if (batch.observations >= batchObservations) await commit();
   };
   const { size } = await stat(path);
-  if (size <= chunkBytes || threads < 2) {
-    const parse = LOG_FORMATS[format]!;
-    const fast = BYTES_PARSERS[format];
+  const parse = LOG_FORMATS[format]!;
+  const fast = BYTES_PARSERS[format];
+  const pathRoutes = new PathRoutes(context.routes);
+  if (size <= chunkBytes || threads < 1) {
     for await (const chunk of lineChunks(path, from.offset, chunkBytes, onBytes)) {
-      addSummary(summary, ingestBytes(chunk.bytes, parse, fast, { ...context, position }, batch));
+      addSummary(summary, ingestBytes(chunk.bytes, parse, fast, { ...context, pathRoutes, position }, batch));
       offset = chunk.end;
       await commitWhenFull();
     }
   } else {
+    const reader: ChunkReader = {
+      parse,
+      fast,
+      context: { ...context, pathRoutes },
+      thresholdsUs: batch.thresholdsUs,
+      countingRules: batch.countingRules,
+      accepted: batch.accepted,
+    };
     const services = [
       context.service,
       context.settings?.service,
@@ -250,7 +273,8 @@ export async function importLogFile(
       accepted: batch.accepted,
     });
     try {
-      const inFlight: Array<{ result: Promise<ChunkResult>; end: number }> = [];
+      /** Chunks in file order, summed or being summed; `done` once their sums are here. */
+      const inFlight: Array<{ result: Promise<ChunkSums> | ChunkSums; end: number; done: boolean }> = [];
       const take = async ({ result, end }: (typeof inFlight)[number]) => {
         const parsed = await result;
         batch.mergeSeries(parsed.series, parsed.observations);
@@ -260,9 +284,22 @@ export async function importLogFile(
         offset = end;
         await commitWhenFull();
       };
+      const sent = IN_FLIGHT_PER_THREAD * threads;
       for await (const chunk of lineChunks(path, from.offset, chunkBytes, onBytes)) {
-        inFlight.push({ result: pool.parse(chunk.bytes), end: chunk.end });
-        if (inFlight.length > threads) await take(inFlight.shift()!);
+        while (inFlight[0]?.done) await take(inFlight.shift()!);
+        if (inFlight.length >= sent && inFlight.length < sent + SUMMED_HERE_AT_MOST) {
+          inFlight.push({ result: sumChunk(chunk.bytes, reader), end: chunk.end, done: true });
+          continue;
+        }
+        if (inFlight.length >= sent) await take(inFlight.shift()!);
+        const pending = { result: pool.parse(chunk.bytes), end: chunk.end, done: false };
+        pending.result.then(
+          () => {
+            pending.done = true;
+          },
+          () => {},
+        );
+        inFlight.push(pending);
       }
       for (const next of inFlight) await take(next);
     } finally {

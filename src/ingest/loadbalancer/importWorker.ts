@@ -1,16 +1,17 @@
 import { workerData } from 'node:worker_threads';
 import type { CountingRule } from '../../model/eventRules.js';
 import { answerRequests } from '../../workers.js';
-import { BatchAggregate } from '../aggregate.js';
 import { ServiceRoutes } from '../routeTemplates.js';
 import type { TimeRange } from '../timeRange.js';
+import { type ChunkReader, sumChunk } from './chunkSums.js';
 import { BYTES_PARSERS, LOG_FORMATS } from './formats.js';
-import { ingestBytes, type LineContext } from './lines.js';
+import type { LineContext } from './lines.js';
+import { PathRoutes } from './pathRoutes.js';
 
 /** What the importing thread tells a parsing worker once. */
 export interface ImportWorkerSetup {
   format: string;
-  context: Omit<LineContext, 'routes' | 'position'>;
+  context: Omit<LineContext, 'routes' | 'pathRoutes' | 'position'>;
   /** Route templates of every service the lines may name. */
   templates: Record<string, readonly string[]>;
   thresholdsUs: readonly number[];
@@ -30,13 +31,15 @@ export interface ImportChunk {
  * it runs on the cores beside the importing thread.
  */
 const setup = workerData as ImportWorkerSetup;
-const parse = LOG_FORMATS[setup.format]!;
-const fast = BYTES_PARSERS[setup.format];
 const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
-answerRequests(({ bytes }: ImportChunk) => {
-  const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const batch = new BatchAggregate(setup.thresholdsUs, setup.accepted, setup.countingRules);
-  const position = { lines: 0 };
-  const summary = ingestBytes(chunk, parse, fast, { ...setup.context, routes, position }, batch);
-  return { series: batch.series, observations: batch.observations, summary, lines: position.lines };
-});
+const reader: ChunkReader = {
+  parse: LOG_FORMATS[setup.format]!,
+  fast: BYTES_PARSERS[setup.format],
+  context: { ...setup.context, routes, pathRoutes: new PathRoutes(routes) },
+  thresholdsUs: setup.thresholdsUs,
+  countingRules: setup.countingRules,
+  accepted: setup.accepted,
+};
+answerRequests(({ bytes }: ImportChunk) =>
+  sumChunk(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), reader),
+);

@@ -7,7 +7,14 @@ import type { BatchAggregate } from '../aggregate.js';
 import { LabelRejected } from '../labels.js';
 import type { ServiceRoutes } from '../routeTemplates.js';
 import { TIME_OUT_OF_RANGE, TimeOutOfRange } from '../timeRange.js';
-import { type AccessLogEntry, type BytesParser, type LineParser, LineRejected } from './format.js';
+import {
+  type AccessLogEntry,
+  type BytesEntry,
+  type BytesParser,
+  type LineParser,
+  LineRejected,
+} from './format.js';
+import { PathRoutes } from './pathRoutes.js';
 
 export interface LineProblem {
   line: number;
@@ -31,6 +38,8 @@ export interface LineContext {
   service?: string;
   settings?: SourceSettings;
   routes: ServiceRoutes;
+  /** Routes of paths left in a file's bytes, kept across its chunks (made per call when absent). */
+  pathRoutes?: PathRoutes;
   /** Which status (and duration) counts; `edge` unless configured. */
   statusFrom?: StatusChoice;
   /**
@@ -112,6 +121,7 @@ class LineReader {
    * over-long and unusual ones are decoded and read as read() reads them.
    */
   readBytes(bytes: Buffer, fast: BytesParser): void {
+    const pathRoutes = this.context.pathRoutes ?? new PathRoutes(this.context.routes);
     const to = bytes.length;
     let start = 0;
     while (start <= to) {
@@ -125,7 +135,8 @@ class LineReader {
       } else {
         this.lineNumber += 1;
         const entry = fast(bytes, start, start + length);
-        if (entry) this.count(entry);
+        if (entry)
+          this.count(entry, (service) => pathRoutes.route(service, bytes, entry.pathStart, entry.pathEnd));
         else this.take(bytes.toString('utf8', start, start + length));
       }
       start = end + 1;
@@ -141,10 +152,11 @@ class LineReader {
       this.refuseOrThrow(error);
       return;
     }
-    this.count(entry);
+    this.count(entry, (service) => this.context.routes.route(service, entry.path));
   }
 
-  private count(entry: AccessLogEntry): void {
+  /** Counts a parsed line; `operationOf` routes its path (kept as text, or in the file's bytes). */
+  private count(entry: AccessLogEntry | BytesEntry, operationOf: (service: string) => string): void {
     try {
       this.batch.admit(entry.timeMs);
       const service = serviceOf(this.context, entry.host);
@@ -153,7 +165,7 @@ class LineReader {
       }
       const status = this.byTarget ? (entry.targetStatus ?? entry.status) : entry.status;
       const durationUs = this.byTarget ? (entry.targetDurationUs ?? entry.durationUs) : entry.durationUs;
-      const operation = this.context.routes.route(service, entry.path);
+      const operation = operationOf(service);
       const series = this.batch.seriesFor(
         'loadbalancer',
         this.context.source,

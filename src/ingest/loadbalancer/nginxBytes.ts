@@ -1,11 +1,11 @@
-import type { AccessLogEntry } from './format.js';
+import type { BytesEntry } from './format.js';
 import { parseTimeLocal } from './nginx.js';
 
 /**
  * The usual nginx line (nginx.ts's USUAL: the documented format with no escape in it and a plain
  * `$request_time` last) read straight from the file's bytes, for `sloguard import`: no string of the line, no
- * regex match and its captures; only the path (and a user agent unlike the last line's) is decoded. Any
- * other line answers undefined and goes to parseNginxLine as text, which says what is wrong with it, so
+ * regex match and its captures; only a user agent unlike the last line's is decoded, and the path is left
+ * in the bytes (pathRoutes.ts routes most paths without decoding them). Any other line answers undefined and goes to parseNginxLine as text, which says what is wrong with it, so
  * both give the same entry or the same rejection for every line (test/unit/nginx-bytes.test.ts).
  *
  * Bytes that structure the line (`[`, `]`, `"`, space, `\`) are ASCII, which no byte of a multi-byte UTF-8
@@ -132,7 +132,7 @@ function fieldEnd(bytes: Buffer, at: number, end: number, stop: number): number 
  * anything else (parse its text with parseNginxLine). Each check reads on from the last, and the byte at `end`
  * (a newline, a CR or none) matches none of them, so nothing past the line is taken for part of it.
  */
-export function parseNginxBytes(bytes: Buffer, start: number, end: number): AccessLogEntry | undefined {
+export function parseNginxBytes(bytes: Buffer, start: number, end: number): BytesEntry | undefined {
   let open = start;
   while (open < end && bytes[open] !== OPEN) open++;
   if (open + TIME_BYTES + 4 > end) return undefined;
@@ -177,7 +177,8 @@ export function parseNginxBytes(bytes: Buffer, start: number, end: number): Acce
   return {
     timeMs,
     method,
-    path: bytes.toString('utf8', pathStart, pathEnd),
+    pathStart,
+    pathEnd,
     status: a * 100 + b * 10 + c,
     durationUs,
     userAgent: agentAt(bytes, agentStart, at),

@@ -1,12 +1,12 @@
 import { gunzipSync } from 'node:zlib';
 import type { CountingRule } from '../../model/eventRules.js';
-import type { SeriesDelta } from '../../model/series.js';
 import { BatchAggregate } from '../aggregate.js';
 import { observeOtlpTraces } from '../otlp/decode.js';
 import { ServiceRoutes } from '../routeTemplates.js';
 import type { TimeRange } from '../timeRange.js';
 import { decodeJsonSpans } from './json.js';
 import { observeSpans, type SpanSummary } from './observe.js';
+import { type PackedSeries, packSeries } from './packed.js';
 import { decodeProtoSpans } from './proto.js';
 import { SpansRejected, type SpansRejectedCode } from './span.js';
 
@@ -28,10 +28,15 @@ export interface SpanDecodeRequest {
   otlp?: boolean | undefined;
 }
 
-/** A batch's bucket sums, or Zipkin's reason for refusing it whole. */
+/** A batch's bucket sums, packed (its memory transferred), or Zipkin's reason for refusing it whole. */
 export type SpanDecodeAnswer =
-  | { summary: SpanSummary; series: Map<string, SeriesDelta>; observations: number }
+  | { summary: SpanSummary; packed: PackedSeries }
   | { rejected: { message: string; path: string; status: number; code: SpansRejectedCode } };
+
+/** The memory an answer moves to the event loop rather than copies: its packed sums. */
+export function memoryOfAnswer(answer: SpanDecodeAnswer): ArrayBuffer[] {
+  return 'packed' in answer ? [answer.packed.sums.buffer] : [];
+}
 
 /** Undoes gzip within `limit` bytes; a bomb or a bad stream refuses the batch. */
 function inflate(body: Buffer, limit: number): Buffer {
@@ -77,7 +82,7 @@ export function spanDecoderFor(setup: SpanDecodeSetup): (request: SpanDecodeRequ
     try {
       const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       const summary = decodeSpansInto(bytes, protobuf, gzipLimit, routes, batch, otlp);
-      return { summary, series: batch.series, observations: batch.observations };
+      return { summary, packed: packSeries(batch.series, batch.observations) };
     } catch (error) {
       if (error instanceof SpansRejected) {
         const { message, path, status, code } = error;

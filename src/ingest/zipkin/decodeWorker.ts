@@ -1,7 +1,7 @@
 import { workerData } from 'node:worker_threads';
 import { answerRequests, yieldToEventLoop } from '../../workers.js';
-import { type SpanDecodeSetup, spanDecoderFor } from './decode.js';
+import { memoryOfAnswer, type SpanDecodeSetup, spanDecoderFor } from './decode.js';
 
 /** A span-parsing thread of the collector (see SpanDecoder). */
 yieldToEventLoop();
-answerRequests(spanDecoderFor(workerData as SpanDecodeSetup));
+answerRequests(spanDecoderFor(workerData as SpanDecodeSetup), memoryOfAnswer);

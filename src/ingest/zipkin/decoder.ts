@@ -10,6 +10,7 @@ import {
   type SpanDecodeSetup,
 } from './decode.js';
 import type { SpanSummary } from './observe.js';
+import { mergePacked } from './packed.js';
 import { SpansRejected } from './span.js';
 
 /** Smaller bodies (a few dozen spans) cost less to parse here than to hand to a thread. */
@@ -81,7 +82,7 @@ export class SpanDecoder {
       const { message, path, status, code } = answer.rejected;
       throw new SpansRejected(message, path, status, code);
     }
-    batch.mergeSeries(answer.series, answer.observations);
+    mergePacked(batch, answer.packed);
     return answer.summary;
   }
 

@@ -1,0 +1,110 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { type LinkSettings, sloLinks } from '../../config/links.js';
+import type { CurrentRegistry } from '../../definitions/registry.js';
+import { budgetBreakdown } from '../../evaluate/breakdown.js';
+import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
+import { indicatorsOf } from '../../model/slo.js';
+import { countKeyOf } from '../../sources/store/counts.js';
+import type { BucketStore } from '../../store/buckets.js';
+import type { SeriesBreakdownStore } from '../../store/seriesBreakdown.js';
+import { HttpError } from '../errors.js';
+import { BreakdownQuery, SloBreakdown } from '../schemas/breakdown.js';
+import { isoTime, parseTimeParam } from '../time.js';
+
+const MINUTE_MS = 60_000;
+/** The longest range a breakdown reads: a quarter, past any SLO window. */
+const MAX_RANGE_MS = 92 * 86_400_000;
+
+export interface BreakdownParts {
+  definitions: CurrentRegistry;
+  buckets: BucketStore;
+  seriesBreakdown: SeriesBreakdownStore;
+  times: TimePolicy;
+  links: LinkSettings;
+}
+
+/** `GET /api/v1/slos/:name/breakdown`: which series spent an SLO's budget over a range, ranked. */
+const breakdown: FastifyPluginAsyncTypebox<BreakdownParts> = async (app, options) => {
+  const { definitions, buckets, seriesBreakdown, times, links } = options;
+  app.get(
+    '/api/v1/slos/:name/breakdown',
+    {
+      config: { access: 'read' },
+      schema: {
+        params: Type.Object({ name: Type.String() }),
+        querystring: BreakdownQuery,
+        response: SloBreakdown,
+      },
+    },
+    async (request) => {
+      const { query } = request;
+      const definition = definitions.registry.byName.get(request.params.name);
+      if (!definition) throw new HttpError(404, 'not_found', `no SLO named "${request.params.name}"`, 'name');
+      if (indicatorsOf(definition).some((indicator) => indicator.source === 'prometheus')) {
+        throw new HttpError(
+          422,
+          'breakdown_unavailable',
+          `"${definition.name}" is read with PromQL from its engine, which keeps its series: break it down there`,
+          'name',
+        );
+      }
+      const nowMs = Date.now();
+      const accepted = acceptedRange(times, nowMs);
+      const toMs = parseTimeParam('to', query.to, accepted) ?? nowMs;
+      const fromMs =
+        parseTimeParam('from', query.from, accepted) ?? Math.max(accepted.fromMs, toMs - definition.windowMs);
+      if (fromMs >= toMs) throw new HttpError(400, 'invalid_query', 'from must be before to', 'from');
+      if (toMs - fromMs > MAX_RANGE_MS)
+        throw new HttpError(400, 'invalid_query', 'the range may span at most 92 days', 'from');
+      const steps = query.steps ?? 24;
+      const stepMs = Math.ceil((toMs - fromMs) / steps / MINUTE_MS) * MINUTE_MS;
+      const sort = query.sort ?? 'bad';
+      const oldestMinuteKept = buckets.oldestMinuteKept(nowMs);
+      const groups = budgetBreakdown(
+        definition,
+        buckets.seriesReader(),
+        (ids, indicator) =>
+          seriesBreakdown.read(ids, { fromMs, toMs, stepMs }, oldestMinuteKept, countKeyOf(indicator)),
+        { limit: query.limit ?? 10, sort },
+      );
+      return {
+        name: definition.name,
+        service: definition.service,
+        indicator: definition.indicator.good.kind,
+        budgeting: definition.budgeting,
+        from: isoTime(fromMs),
+        to: isoTime(toMs),
+        step_seconds: stepMs / 1000,
+        sort,
+        groups: groups.map((group) => ({
+          component: group.component,
+          objective: group.objective,
+          valid: group.valid,
+          bad: group.bad,
+          error_bound: group.errorBound,
+          sli: group.sli,
+          allowed_bad: group.allowedBad,
+          budget_spent: group.budgetSpent,
+          series_count: group.seriesCount,
+          links: sloLinks(links, definition, { fromMs, toMs }, group.indicator),
+          series: group.rows.map((row) => ({
+            kind: row.kind,
+            source: row.source,
+            route: row.operation,
+            method: row.method,
+            valid: row.valid,
+            bad: row.bad,
+            error_bound: row.errorBound,
+            sli: row.sli,
+            bad_share: row.badShare,
+            budget_share: row.budgetShare,
+            sparkline: row.sparkline,
+            links: sloLinks(links, definition, { fromMs, toMs }, group.indicator, row),
+          })),
+        })),
+      };
+    },
+  );
+};
+export default breakdown;

@@ -1,0 +1,139 @@
+import { cpSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nginxLine, testApp } from '../helpers/app.js';
+import { BrowserHarness, browserTestsCanRun, expectClean, screenshot } from '../helpers/browser.js';
+import { storeSpans } from '../helpers/dashboardFixtures.js';
+import { ROOT } from '../helpers/service.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const canRun = browserTestsCanRun();
+const MINUTE = 60_000;
+
+/**
+ * Twenty minutes of checkout traffic, 100 requests a minute, in three series made bad with known counts:
+ * GET /api/cart 1,000 requests of which 30 fail, POST /api/orders 500 of which 20 fail, GET /api/orders/:id 500.
+ */
+function checkoutLines(nowMs: number): string[] {
+  const lines: string[] = [];
+  for (let minute = 20; minute >= 1; minute--) {
+    const t = nowMs - minute * MINUTE;
+    for (let i = 0; i < 100; i++) {
+      const at = t + i * 500;
+      if (i < 50) lines.push(nginxLine(at, 'GET', '/api/cart', minute === 10 && i < 30 ? 503 : 200, 0.05));
+      else if (i < 75)
+        lines.push(nginxLine(at, 'POST', '/api/orders', minute <= 4 && i < 55 ? 500 : 201, 0.2));
+      else lines.push(nginxLine(at, 'GET', `/api/orders/${i}`, 200, 0.1));
+    }
+  }
+  return lines;
+}
+
+describe.skipIf(!canRun)('budget breakdown in chromium', () => {
+  let ctx: Awaited<ReturnType<typeof testApp>>;
+  let browser: BrowserHarness;
+  let base = '';
+  const definitions = tempDir('sloguard-breakdown-browser-');
+
+  beforeAll(async () => {
+    cpSync(join(ROOT, 'slo-definitions'), definitions.path, { recursive: true });
+    cpSync(join(ROOT, 'src/demo/play-store.yaml'), join(definitions.path, 'play-store.yaml'));
+    ctx = await testApp({ definitionsPath: definitions.path });
+    await ctx.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
+    const nowMs = Date.now();
+    const lines = await fetch(`${base}/api/v1/ingest/lb?format=nginx&service=checkout`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: checkoutLines(nowMs).join('\n'),
+    });
+    expect(lines.status).toBe(202);
+    const spans = await fetch(`${base}/api/v2/spans`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(
+        storeSpans(nowMs, 30, (route, minutesAgo) => route === '/search' && minutesAgo === 3),
+      ),
+    });
+    expect(spans.status).toBe(202);
+    ctx.sloguard.pipeline.flush();
+    ctx.sloguard.evaluator.evaluateAll();
+    browser = await BrowserHarness.launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await ctx?.close();
+    definitions.cleanup();
+  });
+
+  it('opens "What burns the budget" into the URL, ranks the bad series with their shares, and reloads open', async () => {
+    const { page, context, log } = await browser.page();
+    await page.goto(`${base}/slo/checkout-availability?range=1h`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    expect(await page.locator('#breakdown').getAttribute('open')).toBeNull();
+    await page.click('#breakdown > summary');
+    await page.waitForSelector('#breakdown[data-loaded="true"] tbody tr');
+    expect(new URL(page.url()).searchParams.get('breakdown')).toBe('bad');
+
+    const rows = async () =>
+      page
+        .locator('#breakdown tbody tr')
+        .evaluateAll((trs) =>
+          trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 8).map((td) => td.textContent?.trim())),
+        );
+    // 50 of 2,000 requests failed where 99.9% allows 2: the cart's 30 spent 15 times the range's budget.
+    expect(await rows()).toEqual([
+      ['/api/cart', 'GET', 'nginx', '30', '1,000', '97%', '60%', '1500%'],
+      ['/api/orders', 'POST', 'nginx', '20', '500', '96%', '40%', '1000%'],
+      ['/api/orders/:id', 'GET', 'nginx', '0', '500', '100%', '0%', '0%'],
+    ]);
+    expect(await page.locator('#breakdown .breakdown-summary').textContent()).toContain(
+      "50 bad of 2,000 events, 2500% of the range's budget spent",
+    );
+    // Each row draws its own SLI per step; the cart's bad minute is marked below the objective.
+    expect(
+      await page.locator('#breakdown tbody tr').first().locator('svg.sparkline circle.miss').count(),
+    ).toBe(1);
+
+    await page.selectOption('#breakdown-sort', 'sli');
+    // Strings, not functions: the test project is typed without the DOM library.
+    await page.waitForFunction("new URL(location.href).searchParams.get('breakdown') === 'sli'");
+    await page.waitForFunction(
+      "document.querySelector('#breakdown tbody tr td')?.textContent === '/api/orders'",
+    );
+    await page.reload();
+    await page.waitForSelector('#breakdown[data-loaded="true"] tbody tr');
+    expect(await page.locator('#breakdown').getAttribute('open')).not.toBeNull();
+    expect(await page.locator('#breakdown-sort').inputValue()).toBe('sli');
+    expect((await rows()).map((row) => row[0])).toEqual(['/api/orders', '/api/cart', '/api/orders/:id']);
+    await screenshot(page, 'breakdown-checkout');
+    expectClean(log);
+    await context.close();
+  });
+
+  it('links a trace SLO row to the Zipkin search of its service, span, range and status tag', async () => {
+    const { page, context, log } = await browser.page();
+    await page.goto(`${base}/slo/search-availability?range=15m&breakdown=bad`);
+    await page.waitForSelector('#breakdown[data-loaded="true"] tbody tr');
+    const href = await page.locator('#breakdown tbody tr a.link-out.traces').getAttribute('href');
+    const link = new URL(href!, base);
+    expect(link.pathname).toBe('/zipkin/');
+    const query = Object.fromEntries(link.searchParams);
+    expect(query).toMatchObject({
+      serviceName: 'play-store',
+      spanName: 'get /search',
+      annotationQuery: 'http.status_code and error',
+      lookback: 'range',
+      limit: '100',
+    });
+    // The range of the charts: the last 15 minutes, which hold the minute of 5xx.
+    const spanMs = Number(query.endTs) - Number(query.startTs);
+    expect(spanMs).toBeGreaterThanOrEqual(15 * MINUTE);
+    expect(spanMs).toBeLessThan(16 * MINUTE);
+    expect(Math.abs(Number(query.endTs) - Date.now())).toBeLessThan(5 * MINUTE);
+    expect(await page.locator('#breakdown tbody tr td').nth(3).textContent()).toBe('1');
+    expectClean(log);
+    await context.close();
+  });
+});

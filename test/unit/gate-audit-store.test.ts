@@ -1,0 +1,193 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SloStatus } from '../../src/model/status.js';
+import { openDatabase } from '../../src/store/database.js';
+import { type GateDecisionRecord, GateDecisionStore } from '../../src/store/gateDecisions.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const dirs: Array<ReturnType<typeof tempDir>> = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) dir.cleanup();
+});
+
+function databasePath(): string {
+  const dir = tempDir();
+  dirs.push(dir);
+  return join(dir.path, 'sloguard.db');
+}
+
+/** Status objects as the evaluator publishes them: only their identity and JSON matter to the audit trail. */
+const statusesOf = (...names: string[]) =>
+  names.map((name) => ({ name, sli: 0.999 }) as unknown as SloStatus);
+
+const DAY_MS = 86_400_000;
+const NOW = Date.UTC(2026, 11, 3, 12);
+
+/** A decision as the gate records it: an answer of about 600 bytes, with the resolved policy. */
+function decision(id: string, decidedAtMs: number, service: string, statuses: readonly SloStatus[]) {
+  return {
+    id,
+    decidedAtMs,
+    service,
+    environment: 'production',
+    version: 'v1',
+    changeType: 'feature',
+    decision: 'allow',
+    reason: `all ${statuses.length} SLOs within budget`,
+    request: { service, environment: 'production', version: 'v1', changeType: 'feature' },
+    answer: {
+      decision: 'allow',
+      reason: `all ${statuses.length} SLOs within budget`,
+      mode: 'enforce',
+      would_block: false,
+      exemption: null,
+      override: null,
+      frozen_before: false,
+      frozen: false,
+      stale: false,
+      from_last_run: false,
+      policy: {
+        name: null,
+        service,
+        environment: 'production',
+        slos: 'all',
+        warnBelow: 0.25,
+        recoveryMargin: 0.1,
+        mode: 'enforce',
+        onNoData: 'deny',
+        onInsufficientData: 'warn',
+        minValidEvents: null,
+        denyOnPageAlert: true,
+        exempt: ['rollback', 'security'],
+        changeFreezes: [],
+      },
+    },
+    statuses,
+  } satisfies GateDecisionRecord;
+}
+
+/** The indexes SQLite keeps for gate_decisions, its own (a PRIMARY KEY's or UNIQUE's) included. */
+const indexesOf = (db: Database.Database) =>
+  db.prepare(`SELECT name FROM pragma_index_list('gate_decisions') ORDER BY name`).pluck().all() as string[];
+
+describe('gate decisions audit trail', () => {
+  it('moves the decisions of the five-b-tree trail into the new table, each listed with its statuses', () => {
+    const path = databasePath();
+    const moving = MIGRATIONS.findIndex((migration) => migration.includes('gate_decisions_kept'));
+    expect(moving).toBeGreaterThan(0);
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    // The histogram recoding migration finds no rows to recode here.
+    old.function('recode_histogram', (blob: unknown) => blob);
+    for (const migration of MIGRATIONS.slice(0, moving)) old.exec(migration);
+    old.pragma(`user_version = ${moving}`);
+    old.pragma(`application_id = ${0x534c4f47}`);
+    expect(indexesOf(old)).toHaveLength(4);
+    old.exec(`INSERT INTO gate_inputs (id, statuses) VALUES (7, '[{"name":"web-availability"}]')`);
+    const put = old.prepare(
+      `INSERT INTO gate_decisions (id, decided_at_ms, service, change_type, decision, reason, request, answer, inputs_id)
+       VALUES (?, ?, ?, 'feature', ?, 'r', '{"service":"web"}', ?, ?)`,
+    );
+    // Before migration 6 the statuses were part of the answer.
+    put.run(
+      'before-inputs',
+      NOW - 3000,
+      'web',
+      'deny',
+      '{"decision":"deny","statuses":[{"name":"kept"}]}',
+      null,
+    );
+    put.run('with-inputs', NOW - 2000, 'web', 'allow', '{"decision":"allow"}', 7);
+    put.run('other-service', NOW - 1000, 'api', 'warn', '{"decision":"warn"}', 7);
+    old.close();
+
+    const db = openDatabase(path);
+    try {
+      expect(indexesOf(db)).toEqual(['gate_decisions_by_service', 'gate_decisions_by_time']);
+      const store = new GateDecisionStore(db);
+      const listed = store.list({ limit: 10 });
+      expect(listed.map((d) => [d.id, d.decision, d.service])).toEqual([
+        ['other-service', 'warn', 'api'],
+        ['with-inputs', 'allow', 'web'],
+        ['before-inputs', 'deny', 'web'],
+      ]);
+      expect(listed.map((d) => d.answer.statuses)).toEqual([
+        [{ name: 'web-availability' }],
+        [{ name: 'web-availability' }],
+        [{ name: 'kept' }],
+      ]);
+      expect(store.list({ service: 'web', limit: 1 }).map((d) => d.id)).toEqual(['with-inputs']);
+      // Still append-only, and the inputs a decision refers to cannot go before the first retention pass.
+      expect(() => db.prepare(`UPDATE gate_decisions SET decision = 'allow'`).run()).toThrow('append-only');
+      expect(() => db.prepare('DELETE FROM gate_decisions').run()).toThrow('append-only');
+      expect(() => db.prepare('DELETE FROM gate_inputs').run()).toThrow('referred to');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('writes at most four WAL pages per decision committed alone, as at a thousand decisions a second', () => {
+    const path = databasePath();
+    const db = openDatabase(path);
+    try {
+      // Nothing copied back while counting: the WAL's growth is what the commits wrote.
+      db.pragma('wal_autocheckpoint = 0');
+      const store = new GateDecisionStore(db);
+      const statuses = statusesOf('web-availability', 'web-latency');
+      const commitOne = (i: number) => {
+        store.append(decision(`d-${i}`, NOW + i, i % 3 === 0 ? 'web' : 'api', statuses));
+        store.flush();
+      };
+      for (let i = 0; i < 100; i++) commitOne(i);
+      const walBytes = () => statSync(`${path}-wal`).size;
+      const before = walBytes();
+      const COMMITS = 600;
+      for (let i = 100; i < 100 + COMMITS; i++) commitOne(i);
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
+      const pagesPerCommit = (walBytes() - before) / (pageSize + 24) / COMMITS;
+      // Five b-trees (the table, the id's primary key, by service, by time, by inputs) wrote 5.9.
+      expect(pagesPerCommit).toBeLessThanOrEqual(4);
+      expect(store.list({ limit: 1000 })).toHaveLength(100 + COMMITS);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps the inputs of every kept decision through retention, and drops those older than all of them', () => {
+    const db = openDatabase(':memory:');
+    try {
+      const store = new GateDecisionStore(db);
+      const storedInputs = () => db.prepare('SELECT count(*) FROM gate_inputs').pluck().get() as number;
+      const [first, second, third] = [statusesOf('a'), statusesOf('a'), statusesOf('a')];
+      store.append(decision('old-1', NOW - 3 * DAY_MS, 'web', first!));
+      store.append(decision('old-2', NOW - 2 * DAY_MS, 'web', second!));
+      store.append(decision('kept-1', NOW - 1000, 'web', third!));
+      store.flush();
+      expect(storedInputs()).toBe(3);
+
+      expect(store.prune(NOW - DAY_MS, 1000)).toEqual({ decisions: 2, inputs: 2 });
+      expect(storedInputs()).toBe(1);
+      // The inputs left are the kept decision's own, and cannot be deleted under it.
+      expect(() => db.prepare('DELETE FROM gate_inputs').run()).toThrow('referred to');
+      store.append(decision('kept-2', NOW, 'web', third!));
+      store.flush();
+      expect(store.list({ limit: 10 }).map((d) => [d.id, d.answer.statuses])).toEqual([
+        ['kept-2', [{ name: 'a', sli: 0.999 }]],
+        ['kept-1', [{ name: 'a', sli: 0.999 }]],
+      ]);
+
+      // Past every decision, the newest inputs stay (new ones are numbered above them) and nothing breaks.
+      expect(store.prune(NOW + 1, 0)).toEqual({ decisions: 2, inputs: 1 });
+      expect(storedInputs()).toBe(1);
+      store.append(decision('after', NOW + 2, 'web', statusesOf('a')));
+      store.flush();
+      expect(storedInputs()).toBe(2);
+      expect(store.list({ limit: 10 }).map((d) => d.id)).toEqual(['after']);
+    } finally {
+      db.close();
+    }
+  });
+});
