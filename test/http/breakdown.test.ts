@@ -1,7 +1,9 @@
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Static } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStatus } from '../../src/cli/status.js';
+import type { SloBreakdown } from '../../src/http/schemas/breakdown.js';
 import { testApp } from '../helpers/app.js';
 import { checkoutLines, storeSpans } from '../helpers/dashboardFixtures.js';
 import { ROOT } from '../helpers/service.js';
@@ -9,40 +11,7 @@ import { tempDir } from '../helpers/tmp.js';
 
 const MINUTE = 60_000;
 
-interface Series {
-  kind: string;
-  source: string;
-  route: string;
-  method: string;
-  valid: number;
-  bad: number;
-  error_bound: number;
-  sli: number | null;
-  bad_share: number | null;
-  budget_share: number | null;
-  sparkline: Array<number | null>;
-  links: Links;
-}
-interface Links {
-  traces: string | null;
-  logs: string | null;
-}
-interface Group {
-  component: { name: string; weight: number } | null;
-  objective: number;
-  valid: number;
-  bad: number;
-  allowed_bad: number;
-  budget_spent: number | null;
-  series_count: number;
-  links: Links;
-  series: Series[];
-}
-interface Breakdown {
-  step_seconds: number;
-  sort: string;
-  groups: Group[];
-}
+type Breakdown = Static<(typeof SloBreakdown)[200]>;
 
 const PROMQL_SLO = `apiVersion: sloguard/v1
 kind: DataSource
@@ -274,11 +243,11 @@ describe('GET /api/v1/slos/:name/breakdown', () => {
 
   it("fills the service's log template for each row, and gives load-balancer SLOs no default trace link", async () => {
     const { body } = await get('checkout-availability');
-    const [group] = (body as Breakdown).groups;
-    const { from: fromText, to: toText } = body as unknown as { from: string; to: string };
+    const { groups, from: fromText, to: toText } = body as Breakdown;
+    const [group] = groups;
     expect(group!.series[0]!.links).toEqual({
       traces: null,
-      logs: `https://kibana.example.com/app/discover#/?from=${encodeURIComponent(fromText)}&to=${encodeURIComponent(toText)}&q=service:checkout and path:%2Fapi%2Fcart`,
+      logs: `https://kibana.example.com/app/discover#/?from=${encodeURIComponent(fromText!)}&to=${encodeURIComponent(toText!)}&q=service:checkout and path:%2Fapi%2Fcart`,
     });
     // The SLO selects every route: its own link leaves the route empty.
     expect(group!.links.logs).toMatch(/service:checkout and path:$/);
