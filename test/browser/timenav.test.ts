@@ -35,6 +35,8 @@ const axisOf = (page: Page, id: string) =>
 
 /** Drags across a chart's plot area from one share of its width to another (0–1). */
 async function dragAcross(page: Page, id: string, fromShare: number, toShare: number) {
+  // The mouse reaches only what is in the viewport.
+  await page.locator(`#${id}`).scrollIntoViewIfNeeded();
   const area = (await page.evaluate(`(() => {
     const chart = Chart.getChart(document.getElementById('${id}'));
     const box = chart.canvas.getBoundingClientRect();
