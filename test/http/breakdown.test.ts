@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Static } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStatus } from '../../src/cli/status.js';
+import { loadDefinitionSet } from '../../src/definitionSet.js';
 import type { SloBreakdown } from '../../src/http/schemas/breakdown.js';
 import { testApp } from '../helpers/app.js';
 import { checkoutLines, storeSpans } from '../helpers/dashboardFixtures.js';
@@ -251,5 +252,31 @@ describe('GET /api/v1/slos/:name/breakdown', () => {
     });
     // The SLO selects every route: its own link leaves the route empty.
     expect(group!.links.logs).toMatch(/service:checkout and path:$/);
+  });
+
+  it('bounds a latency SLO declared after its data by the same histogram error bound its SLI reports', async () => {
+    // The cart's requests all took 50 ms; a threshold of 51 ms declared now cuts through their histogram bin.
+    writeFileSync(
+      join(definitions.path, 'cart-latency.yaml'),
+      `apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: cart-latency, service: checkout }
+spec:
+  indicator: { source: loadbalancer, select: { route: /api/cart }, good: { latency: "<= 51ms" } }
+  objective: 99
+  window: 28d
+`,
+    );
+    await ctx.sloguard.replace(loadDefinitionSet(definitions.path), ctx.sloguard.config);
+    ctx.sloguard.evaluator.evaluateAll();
+    const status = (await ctx.app.inject({ method: 'GET', url: '/api/v1/slos/cart-latency' })).json();
+    const [group] = ((await get('cart-latency', '')).body as Breakdown).groups;
+    expect(group!.valid).toBe(1000);
+    expect(group!.error_bound).toBeGreaterThan(0);
+    // The estimate the evaluator makes, to the 12 significant digits answers keep.
+    expect(group!.valid).toBe(status.valid);
+    expect(group!.bad).toBeCloseTo(status.valid - status.good, 9);
+    expect(group!.error_bound / group!.valid).toBeCloseTo(status.sli_error_bound, 12);
+    expect(group!.series[0]!.error_bound).toBe(group!.error_bound);
   });
 });
