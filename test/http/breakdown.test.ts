@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStatus } from '../../src/cli/status.js';
 import { loadDefinitionSet } from '../../src/definitionSet.js';
 import type { SloBreakdown } from '../../src/http/schemas/breakdown.js';
+import { breakdownView } from '../../src/http/views.js';
 import { testApp } from '../helpers/app.js';
 import { checkoutLines, storeSpans } from '../helpers/dashboardFixtures.js';
 import { ROOT } from '../helpers/service.js';
@@ -186,6 +187,13 @@ describe('GET /api/v1/slos/:name/breakdown', () => {
       expect(answer.body.error).toEqual(expect.any(String));
       expect(answer.body.message).toEqual(expect.any(String));
     }
+    // The SLO's own answer says so beforehand, so the dashboard asks only where it can (the engine SLO has no
+    // status here, its engine being unreachable, so its view is read directly).
+    ctx.sloguard.evaluator.evaluateAll();
+    const checkout = await ctx.app.inject({ method: 'GET', url: '/api/v1/slos/checkout-availability' });
+    expect(checkout.json()).toMatchObject({ breakdown_available: true });
+    const engine = ctx.sloguard.definitions.registry.byName.get('engine-availability');
+    expect(breakdownView(engine)).toEqual({ breakdown_available: false });
   });
 
   it('prints through `sloguard status --breakdown` as a table and as the JSON of the API', async () => {
