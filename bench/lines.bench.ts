@@ -3,7 +3,9 @@
  * nginx access log (1M lines over 2 days and 19 routes by default): `node dist/cli/main.js import` into a
  * fresh database, against mtail (`--one_shot`, Debian `mtail`) and GoAccess (JSON report, Debian
  * `goaccess`), taking turns in each round. Every tool's counts (requests and 5xx) must equal the
- * generator's. Also each tool's start-up (the same command on an empty file) and peak RSS.
+ * generator's. Also each tool's start-up (the same command on an empty file) and peak RSS. The import with
+ * `--threads 1` (one parsing thread, which the default starts only from 3 cores) runs as one more baseline, so
+ * each round shows what a parsing thread gains or costs.
  * Targets (#23): ≥ 5× mtail and ≥ GoAccess, start-up ≤ 300 ms, peak RSS ≤ 150 MB.
  *
  *   BENCH_LINES=200000 BENCH_ROUNDS=2 npm run bench -- lines
@@ -33,16 +35,18 @@ function check(tool: string, counted: Truth, truth: Truth): void {
   }
 }
 
-function sloguard(dir: string): Tool {
+/** `sloguard import` with its default parsing threads, or with `threads` of them. */
+function sloguard(dir: string, threads?: number): Tool {
   let runs = 0;
+  const options = threads === undefined ? [] : ['--threads', String(threads)];
   return {
-    name: 'sloguard import',
+    name: ['sloguard import', ...options].join(' '),
     run(file, truth) {
       runs += 1;
-      const database = join(dir, `sloguard-${runs}.db`);
+      const database = join(dir, `sloguard-${threads ?? 'default'}-${runs}.db`);
       const run = timeProcess(
         process.execPath,
-        [cli, 'import', '--format', 'nginx', '--service', 'shop', file],
+        [cli, 'import', '--format', 'nginx', '--service', 'shop', ...options, file],
         {
           ...process.env,
           SLOGUARD_DATABASE: database,
@@ -147,7 +151,8 @@ try {
   const log = join(dir.path, 'access.log');
   const empty = dir.file('empty.log', '');
   const truth = await writeNginxLog(log, LINES, DAYS);
-  const tools = [sloguard(dir.path), mtail(dir.path)];
+  // The import with one parsing thread is a baseline too: what the thread gains or costs, within each round.
+  const tools = [sloguard(dir.path), sloguard(dir.path, 1), mtail(dir.path)];
   if (existsSync('/usr/bin/goaccess')) tools.push(goaccess(dir.path));
   else
     process.stdout.write('*** goaccess is missing (apt-get install -y goaccess): no GoAccess baseline ***\n');

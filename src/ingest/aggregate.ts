@@ -223,8 +223,11 @@ export class BatchAggregate implements BucketBatch {
     return combined;
   }
 
-  /** Adds series sums made elsewhere (another batch, a parsing thread of an import). */
-  mergeSeries(incomingSeries: Map<string, SeriesDelta>, observations: number): void {
+  /**
+   * Adds series sums made elsewhere (another batch, a parsing thread of an import). With `adopt` their buckets
+   * are taken as they are rather than copied: sums made for this merge alone, which nothing else holds.
+   */
+  mergeSeries(incomingSeries: Map<string, SeriesDelta>, observations: number, adopt = false): void {
     for (const incoming of incomingSeries.values()) {
       const { kind, source, service, operation, method } = incoming.key;
       const series = this.seriesFor(kind, source, service, operation, method);
@@ -233,7 +236,7 @@ export class BatchAggregate implements BucketBatch {
       for (const [minute, delta] of incoming.minutes) {
         const bucket = series.minutes.get(minute);
         if (bucket) addDelta(bucket, delta);
-        else series.minutes.set(minute, copyDelta(delta));
+        else series.minutes.set(minute, adopt ? delta : copyDelta(delta));
       }
     }
     this.observations += observations;

@@ -178,11 +178,15 @@ class ParsePool {
 }
 
 /**
- * Parsing threads: one per core beside the importing thread, which reads, merges and commits. On 2 cores two
- * parsing threads made it slower (2.3-3.2 s against 1.5-1.7 s for 300k lines) and 90 MB bigger (an isolate
- * each, and the series maps they send back); one uses the second core (#23). None on a single core.
+ * Parsing threads: one per core beside the importing thread, which reads, merges and commits; none below 3
+ * cores. On 2 cores one thread cost 157-183 MB of peak RSS against 127-145 MB (the target is 150), a quarter
+ * more CPU per line, and 0.46 / 0.75 / 1.23x the lines per second at load 13-19 (`npm run bench -- lines`,
+ * docs/benchmarks.md): it gains only with a core to spare, so there it is asked for (`--threads 1`), #23.
  */
-const parsingThreads = () => Math.min(availableParallelism() - 1, 4);
+const parsingThreads = () => {
+  const cores = availableParallelism();
+  return cores < 3 ? 0 : Math.min(cores - 1, 4);
+};
 
 /** Where an import stands: text offset and lines committed, and what this run made of its lines. */
 export interface ImportProgress {
@@ -277,7 +281,7 @@ export async function importLogFile(
       const inFlight: Array<{ result: Promise<ChunkSums> | ChunkSums; end: number; done: boolean }> = [];
       const take = async ({ result, end }: (typeof inFlight)[number]) => {
         const parsed = await result;
-        batch.mergeSeries(parsed.series, parsed.observations);
+        batch.mergeSeries(parsed.series, parsed.observations, true);
         for (const problem of parsed.summary.problems) problem.line += position.lines;
         addSummary(summary, parsed.summary);
         position.lines += parsed.lines;

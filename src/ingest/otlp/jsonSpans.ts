@@ -1,7 +1,9 @@
 import { checkSpanCount, SpansRejected } from '../zipkin/span.js';
 import {
+  COUNT_FIRST_BYTES,
   checkAttributeCount,
   checkIdentity,
+  hexId,
   nanosOfJson,
   type OtlpSpanParts,
   type OtlpSpanSink,
@@ -38,7 +40,7 @@ const SCALARS = ['stringValue', 'intValue', 'boolValue', 'doubleValue'] as const
 
 /** Scalar attributes as string tags; array, map and bytes values are left out, as in the protobuf reader. */
 function tagsOf(attributes: unknown): Record<string, string> {
-  const tags: Record<string, string> = Object.create(null);
+  const tags: Record<string, string> = {};
   if (!Array.isArray(attributes)) return tags;
   for (const attribute of attributes) {
     if (!isObject(attribute) || typeof attribute.key !== 'string' || !isObject(attribute.value)) continue;
@@ -78,16 +80,18 @@ function readSpan(raw: unknown): OtlpSpanParts | string {
   const end = nanosOfJson(raw.endTimeUnixNano ?? '0');
   if (!start || !end) return 'startTimeUnixNano and endTimeUnixNano must be integers of nanoseconds';
   const checked = checkIdentity({
-    traceId: traceId.toLowerCase(),
-    spanId: spanId.toLowerCase(),
-    parentSpanId: parentSpanId.toLowerCase(),
+    traceId: hexId(traceId),
+    spanId: hexId(spanId),
+    parentSpanId: hexId(parentSpanId),
     start,
     end,
   });
   if (typeof checked === 'string') return checked;
   const status = isObject(raw.status) ? raw.status.code : undefined;
   return {
-    ...checked,
+    timestampUs: checked.timestampUs,
+    durationUs: checked.durationUs,
+    parentSpanId: checked.child ? parentSpanId.toLowerCase() : undefined,
     name,
     kind: zipkinKind(raw.kind),
     tags: tagsOf(raw.attributes),
@@ -113,12 +117,6 @@ export function countJsonObjects(body: Buffer): number {
   }
   return objects;
 }
-
-/**
- * Bodies past this size have their objects counted before they are parsed: a body of millions of `{}` parses
- * into about 95 bytes per object. Smaller ones parse into 35 MB at most.
- */
-const COUNT_FIRST_BYTES = 1024 * 1024;
 
 /** Reads an OTLP/JSON ExportTraceServiceRequest into `sink`; throws SpansRejected when it cannot be read. */
 export function readJsonTraces(body: Buffer, sink: OtlpSpanSink): void {

@@ -5,29 +5,16 @@ import protobuf from 'protobufjs';
  * opentelemetry-proto v1.5.0: `collector/trace/v1/trace_service.proto`, `trace/v1/trace.proto`,
  * `common/v1/common.proto`, `resource/v1/resource.proto`, and googleapis' `google/rpc/status.proto`. Field
  * numbers and types are the wire contract. Only what the receiver reads is declared: undeclared fields (events,
- * links, trace state, array and map attribute values) are skipped on the wire, never built.
+ * links, trace state) are skipped on the wire, never built. Attributes (common.proto's KeyValue) are declared
+ * as the bytes they are on the wire and read by `scalarAttributes` with protobufjs' Reader, which builds only
+ * their text: decoded as messages (a KeyValue, an AnyValue and a Long each), they took most of the decoding.
  */
-const { Enum, Field, OneOf, Root, Type } = protobuf;
+const { Enum, Field, Reader, Root, Type } = protobuf;
 
 const root = new Root();
-const common = root.define('opentelemetry.proto.common.v1');
-common.add(
-  new Type('AnyValue')
-    .add(new OneOf('value', ['stringValue', 'boolValue', 'intValue', 'doubleValue']))
-    .add(new Field('stringValue', 1, 'string'))
-    .add(new Field('boolValue', 2, 'bool'))
-    .add(new Field('intValue', 3, 'int64'))
-    .add(new Field('doubleValue', 4, 'double')),
-);
-common.add(new Type('KeyValue').add(new Field('key', 1, 'string')).add(new Field('value', 2, 'AnyValue')));
-
 root
   .define('opentelemetry.proto.resource.v1')
-  .add(
-    new Type('Resource').add(
-      new Field('attributes', 1, 'opentelemetry.proto.common.v1.KeyValue', 'repeated'),
-    ),
-  );
+  .add(new Type('Resource').add(new Field('attributes', 1, 'bytes', 'repeated')));
 
 const trace = root.define('opentelemetry.proto.trace.v1');
 trace.add(
@@ -55,7 +42,7 @@ trace.add(
     .add(new Field('kind', 6, 'SpanKind'))
     .add(new Field('startTimeUnixNano', 7, 'fixed64'))
     .add(new Field('endTimeUnixNano', 8, 'fixed64'))
-    .add(new Field('attributes', 9, 'opentelemetry.proto.common.v1.KeyValue', 'repeated'))
+    .add(new Field('attributes', 9, 'bytes', 'repeated'))
     .add(new Field('status', 15, 'Status')),
 );
 trace.add(new Type('ScopeSpans').add(new Field('spans', 2, 'Span', 'repeated')));
@@ -95,17 +82,6 @@ export const RpcStatus = root.lookupType('google.rpc.Status');
 /** A 64-bit integer as protobufjs reads it (long.js), or as a number where it fits. */
 export type WireLong = number | { low: number; high: number; unsigned?: boolean };
 
-export interface WireKeyValue {
-  key: string;
-  value?: {
-    stringValue?: string;
-    boolValue?: boolean;
-    intValue?: WireLong;
-    doubleValue?: number;
-    value?: string;
-  };
-}
-
 export interface WireSpan {
   traceId: Uint8Array;
   spanId: Uint8Array;
@@ -114,18 +90,117 @@ export interface WireSpan {
   kind: number;
   startTimeUnixNano: WireLong;
   endTimeUnixNano: WireLong;
-  attributes: WireKeyValue[];
-  status?: { code: number };
+  /** KeyValue messages, undecoded (see scalarAttributes). */
+  attributes: Uint8Array[];
+  status: { code: number } | null;
 }
 
 export interface WireResourceSpans {
-  resource?: { attributes: WireKeyValue[] };
+  resource: { attributes: Uint8Array[] } | null;
   scopeSpans: { spans: WireSpan[] }[];
 }
 
 /** What `ExportTraceServiceRequest.decode` builds (messages with proto3 defaults). */
 export interface WireTraceRequest {
   resourceSpans: WireResourceSpans[];
+}
+
+/** An int64 as the text the Zipkin exporter writes for it. */
+function intText(value: WireLong): string {
+  if (typeof value === 'number') return String(value);
+  // Small values (every status code) need no 64-bit arithmetic.
+  if ((value.high === 0 && value.low >= 0) || (value.high === -1 && value.low < 0)) return String(value.low);
+  return String(value);
+}
+
+/** AnyValue's scalar fields as tag bytes: 1 string_value, 2 bool_value, 3 int_value, 4 double_value. */
+const STRING_VALUE = 0x0a;
+const BOOL_VALUE = 0x10;
+const INT_VALUE = 0x18;
+const DOUBLE_VALUE = 0x21;
+/** KeyValue's fields as tag bytes: 1 key, 2 value. */
+const KEY = 0x0a;
+const VALUE = 0x12;
+
+/** The text of the AnyValue from the reader's position to `end`; undefined for array, map and bytes values. */
+function anyValueText(reader: protobuf.Reader, end: number): string | undefined {
+  let text: string | undefined;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    if (tag === STRING_VALUE) text = reader.string();
+    else if (tag === BOOL_VALUE) text = String(reader.bool());
+    else if (tag === INT_VALUE) text = intText(reader.int64() as WireLong);
+    else if (tag === DOUBLE_VALUE) text = String(reader.double());
+    else {
+      // The value is a oneof: a later member replaces an earlier one.
+      text = undefined;
+      reader.skipType(tag & 7);
+    }
+  }
+  if (reader.pos !== end) throw new RangeError('an attribute value overruns its length');
+  return text;
+}
+
+/**
+ * Attribute names compared as bytes, before any is turned into text: an export's attributes are mostly ones no
+ * counting rule reads (`url.scheme`, `server.address`...), which are skipped unread.
+ */
+export class AttributeNames {
+  private readonly byLength = new Map<number, Array<[bytes: Buffer, name: string]>>();
+
+  constructor(names: readonly string[]) {
+    for (const name of names) {
+      const bytes = Buffer.from(name, 'utf8');
+      const same = this.byLength.get(bytes.length) ?? [];
+      same.push([bytes, name]);
+      this.byLength.set(bytes.length, same);
+    }
+  }
+
+  /** The name held in `buf` from `start` for `length` bytes, if it is one of these. */
+  find(buf: Uint8Array, start: number, length: number): string | undefined {
+    const candidates = this.byLength.get(length);
+    if (candidates === undefined) return undefined;
+    for (const [bytes, name] of candidates) {
+      let i = 0;
+      while (i < length && buf[start + i] === bytes[i]) i++;
+      if (i === length) return name;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Adds those of the attributes named in `names` with a string, int, double or bool value to `tags`, as text
+ * (as the Zipkin exporter writes them); throws when a KeyValue is not valid protobuf.
+ */
+export function scalarAttributes(
+  list: readonly Uint8Array[],
+  names: AttributeNames,
+  tags: Record<string, string>,
+): Record<string, string> {
+  for (const bytes of list) {
+    const reader = Reader.create(bytes);
+    let key: string | undefined;
+    let text: string | undefined;
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      if (tag === KEY) {
+        const length = reader.uint32();
+        if (reader.pos + length > reader.len) throw new RangeError('an attribute name overruns its KeyValue');
+        key = names.find(reader.buf, reader.pos, length);
+        // An attribute not read: its value is not turned into text.
+        if (key === undefined) break;
+        reader.pos += length;
+      } else if (tag === VALUE) {
+        const end = reader.uint32() + reader.pos;
+        if (end > reader.len) throw new RangeError('an attribute value overruns its KeyValue');
+        text = anyValueText(reader, end);
+      } else reader.skipType(tag & 7);
+    }
+    if (key !== undefined && text !== undefined) tags[key] = text;
+  }
+  return tags;
 }
 
 /** The varint at `at`: its value and where it ends; undefined past `end` or beyond 2^56. */

@@ -74,52 +74,66 @@ function spanTimes(start: Nanos, end: Nanos): { timestampUs: number; durationUs:
   return { timestampUs: start.micros, durationUs: Math.ceil(nanos / 1000) };
 }
 
+/** An id as a reader sees it: its length in bytes (NaN when its text is not hex) and whether it is all zeros. */
+export interface IdShape {
+  bytes: number;
+  zero: boolean;
+}
+
+const HEX = /^[0-9a-fA-F]*$/;
 const ALL_ZEROS = /^0*$/;
 
-/** Why a trace or span id (lower hex, as OTLP/JSON writes ids) is refused, or undefined when it is valid. */
-function idProblem(field: string, hex: string, bytes: number): string | undefined {
-  if (hex.length !== bytes * 2) return `${field} must be ${bytes} bytes (${bytes * 2} hex digits)`;
-  if (ALL_ZEROS.test(hex)) return `${field} is all zeros`;
+/** An id as OTLP/JSON writes it, in hex. */
+export function hexId(hex: string): IdShape {
+  return HEX.test(hex) && hex.length % 2 === 0
+    ? { bytes: hex.length / 2, zero: ALL_ZEROS.test(hex) }
+    : { bytes: Number.NaN, zero: false };
+}
+
+/** An id as protobuf carries it. */
+export function bytesId(bytes: Uint8Array): IdShape {
+  let zero = true;
+  for (let i = 0; i < bytes.length && zero; i++) zero = bytes[i] === 0;
+  return { bytes: bytes.length, zero };
+}
+
+function idProblem(field: string, id: IdShape, bytes: number): string | undefined {
+  if (Number.isNaN(id.bytes)) return `${field} is not hex`;
+  if (id.bytes !== bytes) return `${field} must be ${bytes} bytes (${bytes * 2} hex digits)`;
+  if (id.zero) return `${field} is all zeros`;
   return undefined;
 }
 
-/** What both encodings carry the same way once read: ids as lower hex, times split (see Nanos). */
+/** What both encodings carry the same way once read: the shape of the ids, times split (see Nanos). */
 export interface SpanIdentity {
-  traceId: string;
-  spanId: string;
-  /** Empty for a root span. */
-  parentSpanId: string;
+  traceId: IdShape;
+  spanId: IdShape;
+  /** Empty (or all zeros) for a root span. */
+  parentSpanId: IdShape;
   start: Nanos;
   end: Nanos;
 }
 
-type Checked = Pick<OtlpSpanParts, 'traceId' | 'spanId' | 'parentSpanId' | 'timestampUs' | 'durationUs'>;
+/** Times in microseconds, and whether the span has a parent. */
+type Checked = Pick<OtlpSpanParts, 'timestampUs' | 'durationUs'> & { child: boolean };
 
 /** A span's ids and times checked as OTLP requires (an all-zero parent is none), or why it is refused. */
 export function checkIdentity(span: SpanIdentity): Checked | string {
-  const { traceId, spanId, parentSpanId } = span;
+  const { parentSpanId } = span;
+  const child = parentSpanId.bytes !== 0 && !parentSpanId.zero;
   const idWrong =
-    idProblem('traceId', traceId, 16) ??
-    idProblem('spanId', spanId, 8) ??
-    (parentSpanId === '' || ALL_ZEROS.test(parentSpanId)
-      ? undefined
-      : idProblem('parentSpanId', parentSpanId, 8));
+    idProblem('traceId', span.traceId, 16) ??
+    idProblem('spanId', span.spanId, 8) ??
+    (child ? idProblem('parentSpanId', parentSpanId, 8) : undefined);
   if (idWrong) return idWrong;
   const times = spanTimes(span.start, span.end);
   if (typeof times === 'string') return times;
-  return {
-    traceId,
-    spanId,
-    parentSpanId: parentSpanId === '' || ALL_ZEROS.test(parentSpanId) ? undefined : parentSpanId,
-    ...times,
-  };
+  return { child, timestampUs: times.timestampUs, durationUs: times.durationUs };
 }
 
 /** The parts of a span the readers of both encodings produce. */
 export interface OtlpSpanParts {
-  traceId: string;
-  spanId: string;
-  /** Absent for a root span. */
+  /** The parent span id in hex; absent for a root span. */
   parentSpanId: string | undefined;
   name: string;
   kind: SpanKind | undefined;
@@ -167,9 +181,10 @@ export class OtlpSpanSink {
   }
 
   private add(at: SpanAt, service: string | undefined, parts: OtlpSpanParts): void {
+    // Ids are checked by the readers and read by no counting rule: they are not turned into text.
     const span: ZipkinSpan = {
-      traceId: parts.traceId,
-      id: parts.spanId,
+      traceId: '',
+      id: '',
       name: parts.name.toLowerCase(),
       timestampUs: parts.timestampUs,
       durationUs: parts.durationUs,
@@ -206,6 +221,12 @@ export class OtlpSpanSink {
     return summary;
   }
 }
+
+/**
+ * Bodies past this size have their spans and attributes counted before they are decoded or parsed; smaller
+ * ones build tens of MB at most whatever they hold (a span or an attribute takes at least two bytes).
+ */
+export const COUNT_FIRST_BYTES = 1024 * 1024;
 
 /**
  * Attributes (of resources and spans) per export at most. Real exports of a full body (16 MiB) carry a few
