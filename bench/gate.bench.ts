@@ -98,14 +98,14 @@ type Measured = PacedResult & { cpuUsPerAnswer: number; holds?: LoopHolds };
 
 /**
  * Rounds in which the targets take turns (the order rotating), each round printing every target's
- * p50 / p99 / p99.9 / max, the client's own send lag and the server's CPU per answer, and for the gate how long
- * sloguard's event loop was held in one piece (bench/loopHolds.ts); returns the results by target, round by
- * round.
+ * p50 / p99 / p99.9 / max, the client's own send lag and the server's CPU per answer, and for each target with a
+ * probe how long its event loop was held in one piece and waited for a core (bench/loopHolds.ts); returns the
+ * results by target, round by round.
  */
 async function takeTurns<T extends string>(
   title: string,
   targets: Record<T, Target>,
-  probe: LoopHoldProbe,
+  probes: Partial<Record<T, LoopHoldProbe>>,
 ): Promise<Record<T, Measured[]>> {
   const names = Object.keys(targets) as T[];
   const results = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<T, Measured[]>;
@@ -114,10 +114,10 @@ async function takeTurns<T extends string>(
     for (const name of names.map((_, i) => names[(i + round) % names.length]!)) {
       const { url, pid } = targets[name];
       const cpuBefore = cpuMs(pid);
-      const { result: paced, holds } =
-        name === 'gate'
-          ? await probe.take(() => measure(url))
-          : { result: await measure(url), holds: undefined };
+      const probe = probes[name];
+      const { result: paced, holds } = probe
+        ? await probe.take(() => measure(url))
+        : { result: await measure(url), holds: undefined };
       const result = {
         ...paced,
         cpuUsPerAnswer: ((cpuMs(pid) - cpuBefore) * 1000) / paced.latenciesMs.length,
@@ -130,9 +130,10 @@ async function takeTurns<T extends string>(
       );
     }
     process.stdout.write(`  round ${round + 1} ${title} (ms): ${line.join('; ')}\n`);
-    const holds = (results as Record<string, Measured[]>).gate?.[round]?.holds;
-    if (holds)
-      process.stdout.write(`    sloguard's event loop during the gate's turn: ${holdsText(holds)}\n`);
+    for (const name of names) {
+      const holds = results[name][round]?.holds;
+      if (holds) process.stdout.write(`    ${name}'s event loop in its turn: ${holdsText(holds)}\n`);
+    }
   }
   return results;
 }
@@ -146,12 +147,15 @@ function compareP99(label: string, ours: Measured[], baselineName: string, basel
 
 async function main(): Promise<void> {
   const service = await startGateService();
-  const probe = new LoopHoldProbe(service.sloguard.pid!);
+  const gateProbe = new LoopHoldProbe(service.sloguard.pid!);
   let bare: Awaited<ReturnType<typeof startBareFastify>> | undefined;
+  let bareProbe: LoopHoldProbe | undefined;
   try {
     const { url } = service.sloguard;
     // The baseline answers the gate's own answer, so both sides write the same bytes.
     bare = await startBareFastify(await (await fetch(service.gate.url)).json());
+    bareProbe = new LoopHoldProbe(bare.pid);
+    const probes = { gate: gateProbe, 'bare fastify': bareProbe };
     const gateUrl = service.gate.url;
     const bareUrl = bare.url;
     await measure(gateUrl, 2);
@@ -162,7 +166,7 @@ async function main(): Promise<void> {
     const loaded = await takeTurns(
       'under span load',
       { gate: service.gate, 'bare fastify': baseline, 'sloguard /healthz': service.healthz },
-      probe,
+      probes,
     );
     const load = await spans.finished;
     if (load.non2xx > 0) throw new Error(`span load: ${load.non2xx} non-2xx answers`);
@@ -171,7 +175,7 @@ async function main(): Promise<void> {
     const quiet = await takeTurns(
       'without span load',
       { gate: service.gate, 'bare fastify': baseline },
-      probe,
+      probes,
     );
     const decision = (await (await fetch(gateUrl)).json()) as {
       decision: string;
@@ -195,9 +199,9 @@ async function main(): Promise<void> {
       loaded['sloguard /healthz'],
     );
     compareP99('gate p99 without span load', quiet.gate, 'bare fastify p99', quiet['bare fastify']);
-    for (const [when, rounds] of [
-      ['under span load', loaded.gate],
-      ['without span load', quiet.gate],
+    for (const [when, rounds, bareRounds] of [
+      ['under span load', loaded.gate, loaded['bare fastify']],
+      ['without span load', quiet.gate, quiet['bare fastify']],
     ] as const) {
       const holds = rounds.map((r) => r.holds!);
       figure(
@@ -213,6 +217,11 @@ async function main(): Promise<void> {
       figure(
         `sloguard's loop waiting for a core, ${when}`,
         holds.map((h) => h.waitMsPerSecond),
+        'ms/s',
+      );
+      figure(
+        `bare fastify's loop waiting for a core, ${when}`,
+        bareRounds.map((r) => r.holds!.waitMsPerSecond),
         'ms/s',
       );
     }
@@ -237,6 +246,6 @@ async function main(): Promise<void> {
       'ms',
     );
   } finally {
-    await Promise.all([service.cleanup(), bare?.stop(), probe.stop()]);
+    await Promise.all([service.cleanup(), bare?.stop(), gateProbe.stop(), bareProbe?.stop()]);
   }
 }

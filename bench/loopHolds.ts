@@ -70,7 +70,7 @@ export function holdsOf(polls: ReadonlyArray<readonly [number, number, number]>)
 }
 
 export const holdsText = (h: LoopHolds) =>
-  `holds by CPU ${HOLD_BOUNDS_MS.map((low, i) => `≥${low} ms: ${h.counts[i]}`).join(', ')}; longest ${h.longest.map((l) => `${l.cpuMs.toFixed(1)} (${l.wallMs.toFixed(1)} wall)`).join(', ') || '-'} ms; loop CPU ${h.cpuMsPerSecond.toFixed(0)} ms/s, waiting for a core ${h.waitMsPerSecond.toFixed(0)} ms/s`;
+  `holds by CPU ${HOLD_BOUNDS_MS.map((low, i) => `${HOLD_BOUNDS_MS[i + 1] ? `${low}–${HOLD_BOUNDS_MS[i + 1]}` : `≥${low}`} ms: ${h.counts[i]}`).join(', ')}; longest ${h.longest.map((l) => `${l.cpuMs.toFixed(1)} (${l.wallMs.toFixed(1)} wall)`).join(', ') || '-'} ms; loop CPU ${h.cpuMsPerSecond.toFixed(0)} ms/s, waiting for a core ${h.waitMsPerSecond.toFixed(0)} ms/s`;
 
 /**
  * The poller, plain JavaScript (a worker does not get the TypeScript loader): between 'start' and 'stop' it

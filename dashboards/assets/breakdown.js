@@ -60,7 +60,12 @@ function shareBar(share) {
   const fill = h('div', { class: 'fill' });
   fill.style.width = `${Math.min(100, Math.max(0, (share ?? 0) * 100)).toFixed(1)}%`;
   if (share !== null && share > 1) fill.classList.add('over');
-  return h('div', { class: 'share' }, h('div', { class: 'bar' }, fill), h('span', {}, percent(share, 1)));
+  return h(
+    'div',
+    { class: 'share' },
+    h('div', { class: 'share-bar' }, fill),
+    h('span', {}, percent(share, 1)),
+  );
 }
 
 function groupTable(group) {

@@ -87,14 +87,6 @@ export function count(value) {
   return value.toFixed(1);
 }
 
-export function timeLabel(ms, spanMs) {
-  const date = new Date(ms);
-  const pad = (n) => String(n).padStart(2, '0');
-  const hm = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-  if (spanMs <= 86_400_000) return hm;
-  return `${date.getMonth() + 1}/${date.getDate()} ${spanMs > 7 * 86_400_000 ? '' : hm}`.trim();
-}
-
 export function badge(text, className) {
   return h('span', { class: `badge ${className}` }, text);
 }
@@ -153,29 +145,6 @@ export function pageLoader(load) {
   };
 }
 
-/**
- * The range buttons of a page (`?range=` in the URL): pressed state, and on click the URL updated in place
- * and `onChange(key)` called.
- */
-export function rangeButtons(group, keys, current, onChange, labels = {}) {
-  group.replaceChildren(
-    h('legend', { class: 'muted' }, 'Range'),
-    ...keys.map((key) => {
-      const button = h(
-        'button',
-        { type: 'button', 'aria-pressed': key === current ? 'true' : 'false', 'data-range': key },
-        labels[key] ?? key,
-      );
-      button.addEventListener('click', () => {
-        setQuery({ range: key });
-        rangeButtons(group, keys, key, onChange, labels);
-        onChange(key);
-      });
-      return button;
-    }),
-  );
-}
-
 /** Sets (or, for an empty value, removes) query parameters in the URL without reloading. */
 export function setQuery(values) {
   const query = new URLSearchParams(location.search);
@@ -221,22 +190,17 @@ export function trendBuckets(fromMs, toMs) {
 
 export const iso = (ms) => new Date(ms).toISOString();
 
-/**
- * A page's range and filters as the URL gives them: `range` one of `ranges` (else `fallback`), each filter
- * a string ('' for all).
- */
-export function urlState(ranges, fallback, filterIds) {
+/** A page's filters as the URL gives them: each a string ('' for all). */
+export function urlState(filterIds) {
   const params = new URLSearchParams(location.search);
-  const state = { range: params.get('range') in ranges ? params.get('range') : fallback };
-  for (const id of filterIds) state[id] = params.get(id) ?? '';
-  return state;
+  return Object.fromEntries(filterIds.map((id) => [id, params.get(id) ?? '']));
 }
 
 /**
- * Wires a page's range buttons (#range) and filter selects (ids as in `state`), each change kept in the URL
- * and followed by `refresh`, marks its nav link, loads it and refreshes it every minute.
+ * Wires a page's filter selects (ids as in `state`), each change kept in the URL and followed by `refresh`,
+ * marks its nav link, loads it and refreshes it every minute. (The range is its TimeNav's.)
  */
-export function startFilteredPage(path, ranges, state, filterIds, refresh) {
+export function startFilteredPage(path, state, filterIds, refresh) {
   for (const id of filterIds) {
     document.getElementById(id).addEventListener('change', (event) => {
       state[id] = event.target.value;
@@ -244,10 +208,6 @@ export function startFilteredPage(path, ranges, state, filterIds, refresh) {
       refresh();
     });
   }
-  rangeButtons(document.getElementById('range'), Object.keys(ranges), state.range, (key) => {
-    state.range = key;
-    refresh();
-  });
   markNav(path);
   refresh();
   setInterval(refresh, 60_000);

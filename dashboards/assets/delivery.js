@@ -16,6 +16,7 @@ import {
   trendBuckets,
   urlState,
 } from './common.js';
+import { TimeNav } from './timenav.js';
 
 const DAY = 86_400_000;
 const RANGES = { '7d': 7 * DAY, '28d': 28 * DAY, '90d': 90 * DAY };
@@ -33,7 +34,12 @@ const SERIES = [
   '--series-7',
 ];
 
-const state = urlState(RANGES, '28d', ['service', 'environment']);
+const state = urlState(['service', 'environment']);
+const nav = new TimeNav(document.getElementById('range'), {
+  presets: RANGES,
+  fallback: '28d',
+  onChange: () => refresh(),
+});
 
 const colorOf = (index) => themeColor(SERIES[index % SERIES.length]);
 const keyOf = (row) => `${row.service} ${row.environment || '(none)'}`;
@@ -45,7 +51,8 @@ function deliveryPath(fromMs, toMs) {
   return `/api/v1/delivery?${query}`;
 }
 
-function renderTiles(rows, days) {
+function renderTiles(rows, period) {
+  const days = (period.to - period.from) / DAY;
   const deployments = rows.reduce((sum, row) => sum + row.deployments, 0);
   const failed = rows.reduce((sum, row) => sum + row.failed_deployments, 0);
   document
@@ -57,7 +64,11 @@ function renderTiles(rows, days) {
         deployments === 0 ? '—' : percent(failed / deployments, 1),
         `${count(failed)} failed`,
       ),
-      tile('Services', count(new Set(rows.map((row) => row.service)).size), `over ${state.range}`),
+      tile(
+        'Services',
+        count(new Set(rows.map((row) => row.service)).size),
+        `over ${duration((period.to - period.from) / 1000)}`,
+      ),
     );
 }
 
@@ -91,11 +102,20 @@ const dayLabel = (ms) => {
 /** Recorded deployments per calendar day, stacked per service. */
 function renderDeploysPerDay(deployments, period) {
   const labels = [];
-  for (let day = new Date(period.from); day.getTime() <= period.to && labels.length < 100; ) {
+  /** Where each bar's day starts in the range: the range's start, then local midnights. */
+  const starts = [];
+  for (let day = new Date(period.from); day.getTime() < period.to && labels.length < 100; ) {
+    starts.push(day.getTime());
     labels.push(dayLabel(day.getTime()));
     day.setDate(day.getDate() + 1);
     day.setHours(0, 0, 0, 0);
   }
+  // A drag over the bars zooms to the whole days it covers (the category axis gives bar indexes).
+  const dayAt = (index) => Math.min(labels.length - 1, Math.max(0, Math.round(index)));
+  const zoomDays = (a, b) => {
+    const [first, last] = [dayAt(a), dayAt(b)].sort((x, y) => x - y);
+    nav.zoom(starts[first], starts[last + 1] ?? period.to);
+  };
   const services = [...new Set(deployments.map((d) => d.service))].sort();
   const datasets = services.map((name, index) => {
     const perDay = new Array(labels.length).fill(0);
@@ -110,7 +130,7 @@ function renderDeploysPerDay(deployments, period) {
     data: { labels, datasets },
     options: {
       scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
-      plugins: { legend: { labels: { boxWidth: 12 } } },
+      plugins: { legend: { labels: { boxWidth: 12 } }, dragZoom: { onZoom: zoomDays } },
     },
   });
   document.getElementById('deploys-note').textContent =
@@ -136,12 +156,19 @@ function renderFailureTrend(steps, rows, period) {
   draw(document.getElementById('chart-cfr'), {
     type: 'line',
     data: { datasets },
-    options: timeOptions(period, {}, { min: 0, max: 1, ticks: { callback: (value) => percent(value, 0) } }),
+    options: timeOptions(
+      period,
+      {},
+      { min: 0, max: 1, ticks: { callback: (value) => percent(value, 0) } },
+      (from, to) => nav.zoom(from, to),
+    ),
   });
 }
 
 const refresh = pageLoader(async () => {
-  const period = { from: Date.now() - RANGES[state.range], to: Date.now() };
+  const range = nav.range;
+  const period = nav.period();
+  nav.show(period);
   const deploymentsQuery = new URLSearchParams({
     from: iso(period.from),
     to: iso(period.to),
@@ -155,6 +182,8 @@ const refresh = pageLoader(async () => {
     getJson(`/api/v1/deployments?${deploymentsQuery}`),
     ...buckets.map((bucket) => getJson(deliveryPath(bucket.from, bucket.to))),
   ]);
+  // A zoom or Back while this load ran: the load for the newer range draws.
+  if (range !== nav.range) return;
   fillSelect(document.getElementById('service'), 'All services', catalogue.services, state.service);
   const environments = [...new Set(answer.services.map((row) => row.environment).filter(Boolean))].sort();
   if (state.environment && !environments.includes(state.environment)) environments.push(state.environment);
@@ -162,7 +191,7 @@ const refresh = pageLoader(async () => {
   const deployments = deployed.deployments.filter(
     (d) => !state.environment || (d.environment ?? '') === state.environment,
   );
-  renderTiles(answer.services, RANGES[state.range] / DAY);
+  renderTiles(answer.services, period);
   renderTable(answer.services);
   renderDeploysPerDay(deployments, period);
   renderFailureTrend(
@@ -173,4 +202,4 @@ const refresh = pageLoader(async () => {
 });
 
 applyTheme();
-startFilteredPage('/delivery', RANGES, state, ['service', 'environment'], refresh);
+startFilteredPage('/delivery', state, ['service', 'environment'], refresh);

@@ -1,7 +1,7 @@
 // One SLO: status tiles, the four charts (SLI, budget, burn rate, traffic) plus latency for latency SLIs,
 // deployments and alert episodes on the time axis, the burn-rate alert table and a composite's components.
 import { renderBreakdown } from './breakdown.js';
-import { applyTheme, draw, level, line, timeOptions } from './charts.js';
+import { applyTheme, draw, level, line, partialSegments, timeOptions } from './charts.js';
 import {
   badge,
   count,
@@ -9,16 +9,17 @@ import {
   externalLink,
   getJson,
   h,
+  iso,
   markNav,
   pageLoader,
   percent,
-  rangeButtons,
   rate,
   themeColor,
   tile,
 } from './common.js';
 import { renderComponents } from './components.js';
 import { renderSloMeta } from './labels.js';
+import { fittedFrom, TimeNav } from './timenav.js';
 
 const REFRESH_MS = 60_000;
 const RANGES = {
@@ -28,6 +29,7 @@ const RANGES = {
   '1d': 86_400_000,
   '7d': 604_800_000,
   window: null,
+  fit: null,
 };
 const BURN_LINES = [
   ['5m', '--series-6'],
@@ -38,8 +40,13 @@ const BURN_LINES = [
 ];
 
 const name = decodeURIComponent(location.pathname.replace(/^\/slo\//, ''));
-const params = new URLSearchParams(location.search);
-let range = params.get('range') in RANGES ? params.get('range') : 'window';
+const nav = new TimeNav(document.getElementById('range'), {
+  presets: RANGES,
+  fallback: 'fit',
+  labels: { window: 'SLO window', fit: 'fit data' },
+  onChange: () => refresh(),
+});
+const zoom = (from, to) => nav.zoom(from, to);
 
 function renderHeader(status) {
   document.title = `${status.display_name ?? status.name} · sloguard`;
@@ -180,6 +187,7 @@ function markers(series) {
       at: Date.parse(alert.started_at),
       label: page ? 'paged' : `alert: ${alert.level}`,
       color: themeColor(page ? '--page' : '--ticket'),
+      priority: 1,
     });
   }
   return {
@@ -199,11 +207,24 @@ function markers(series) {
   };
 }
 
+/** A partial step (its minute not over) drawn dashed, its rates over the time it covers, its coverage in the tooltip. */
+function partialStep(points, series, options) {
+  options.plugins.tooltip.callbacks.footer = (items) => {
+    const coverage = points[items[0].dataIndex]?.coverage ?? 1;
+    return coverage < 1 ? `partial step: ${duration(coverage * series.step_seconds)} of ${series.step}` : '';
+  };
+  return options;
+}
+
 function renderCharts(status, series) {
   const points = series.points.map((p) => ({ ...p, x: Date.parse(p.t) }));
   const span = { from: Date.parse(series.from), to: Date.parse(series.to) };
   const marks = markers(series);
   const pick = (field) => points.map((p) => ({ x: p.x, y: p[field] === null ? null : p[field] * 100 }));
+  const partial = partialSegments((index) => points[index]?.coverage < 1);
+  const perSecond = (field) =>
+    points.map((p) => ({ x: p.x, y: p.coverage > 0 ? p[field] / p.coverage : null }));
+  const options = (yOptions) => partialStep(points, series, timeOptions(span, marks, yOptions, zoom));
 
   const sliValues = points.map((p) => p.sli).filter((v) => v !== null);
   const lowest = Math.min(status.objective, ...sliValues);
@@ -212,11 +233,11 @@ function renderCharts(status, series) {
     type: 'line',
     data: {
       datasets: [
-        line('SLI', pick('sli'), themeColor('--series-1')),
+        line('SLI', pick('sli'), themeColor('--series-1'), partial),
         level(`objective ${status.objective_percent}%`, status.objective * 100, span, themeColor('--bad')),
       ],
     },
-    options: timeOptions(span, marks, {
+    options: options({
       suggestedMin: floor,
       max: 100,
       ticks: { callback: (v) => `${Number(v.toFixed(3))}%` },
@@ -229,11 +250,12 @@ function renderCharts(status, series) {
       datasets: [
         line('budget remaining', pick('budget_remaining'), themeColor('--series-4'), {
           fill: { target: { value: 0 }, above: `${themeColor('--ok')}33`, below: `${themeColor('--bad')}44` },
+          ...partial,
         }),
         level('spent', 0, span, themeColor('--bad')),
       ],
     },
-    options: timeOptions(span, marks, {
+    options: options({
       suggestedMin: 0,
       suggestedMax: 100,
       ticks: { callback: (v) => `${v}%` },
@@ -253,13 +275,14 @@ function renderCharts(status, series) {
             window,
             points.map((p) => ({ x: p.x, y: p.burn_rates[window] })),
             themeColor(color),
+            partial,
           ),
         ),
         level('1×', 1, span, themeColor('--ok')),
         level(`${rate(pageFactor)} page`, pageFactor, span, themeColor('--page')),
       ],
     },
-    options: timeOptions(span, marks, {
+    options: options({
       min: 0,
       suggestedMax: pageFactor * 1.2,
       ticks: { callback: (v) => `${v}×` },
@@ -270,21 +293,20 @@ function renderCharts(status, series) {
     type: 'line',
     data: {
       datasets: [
-        line(
-          'requests/s',
-          points.map((p) => ({ x: p.x, y: p.requests_per_second })),
-          themeColor('--series-1'),
-          { fill: 'origin', backgroundColor: `${themeColor('--series-1')}22` },
-        ),
+        line('requests/s', perSecond('requests_per_second'), themeColor('--series-1'), {
+          fill: 'origin',
+          backgroundColor: `${themeColor('--series-1')}22`,
+          ...partial,
+        }),
         line(
           status.indicator === 'latency' ? 'slow/s' : 'errors/s',
-          points.map((p) => ({ x: p.x, y: p.bad_per_second })),
+          perSecond('bad_per_second'),
           themeColor('--series-2'),
-          { fill: 'origin', backgroundColor: `${themeColor('--series-2')}33` },
+          { fill: 'origin', backgroundColor: `${themeColor('--series-2')}33`, ...partial },
         ),
       ],
     },
-    options: timeOptions(span, marks, { min: 0 }),
+    options: options({ min: 0 }),
   });
 
   renderLatency(status, series);
@@ -346,24 +368,31 @@ function renderLatency(status, series) {
   });
 }
 
-function renderRangeButtons() {
-  rangeButtons(
-    document.getElementById('range'),
-    Object.keys(RANGES),
-    range,
-    (key) => {
-      range = key;
-      refresh();
-    },
-    { window: 'SLO window' },
+/** The chart's series: the range in the URL, else the SLO window, fitted to the data by default. */
+async function loadSeries() {
+  const path = `/api/v1/slos/${encodeURIComponent(name)}/timeseries`;
+  const { range } = nav;
+  if (range.preset === undefined) return getJson(`${path}?from=${iso(range.from)}&to=${iso(range.to)}`);
+  const spanMs = RANGES[range.preset];
+  if (spanMs) return getJson(`${path}?from=${iso(Date.now() - spanMs)}`);
+  const whole = await getJson(path);
+  if (range.preset !== 'fit') return whole;
+  const from = fittedFrom(
+    whole.points,
+    whole.step_seconds * 1000,
+    Date.parse(whole.from),
+    Date.parse(whole.to),
   );
+  return from === null ? whole : getJson(`${path}?from=${iso(from)}`);
 }
 
 const refresh = pageLoader(async () => {
+  const range = nav.range;
   const status = await getJson(`/api/v1/slos/${encodeURIComponent(name)}`);
-  const spanMs = RANGES[range];
-  const query = spanMs ? `?from=${new Date(Date.now() - spanMs).toISOString()}` : '';
-  const series = await getJson(`/api/v1/slos/${encodeURIComponent(name)}/timeseries${query}`);
+  const series = await loadSeries();
+  // A zoom or Back while this load ran: the load for the newer range draws.
+  if (range !== nav.range) return;
+  nav.show({ from: Date.parse(series.from), to: Date.parse(series.to) });
   renderHeader(status);
   renderTiles(status);
   renderCharts(status, series);
@@ -375,6 +404,5 @@ const refresh = pageLoader(async () => {
 
 markNav('');
 applyTheme();
-renderRangeButtons();
 refresh();
 setInterval(refresh, REFRESH_MS);

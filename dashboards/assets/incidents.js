@@ -14,11 +14,12 @@ import {
   rate,
   startFilteredPage,
   themeColor,
-  timeLabel,
   trendBuckets,
   urlState,
 } from './common.js';
 import { labelChips, sloTitle } from './labels.js';
+import { roundTicks, tickLabel } from './timeaxis.js';
+import { TimeNav } from './timenav.js';
 
 const DAY = 86_400_000;
 const RANGES = { '1d': DAY, '7d': 7 * DAY, '28d': 28 * DAY, '90d': 90 * DAY };
@@ -27,7 +28,12 @@ const LIMIT = 500;
 /** Lanes and reliability rows drawn at most: one request per service. */
 const MAX_SERVICES = 30;
 
-const state = urlState(RANGES, '28d', ['service']);
+const state = urlState(['service']);
+const nav = new TimeNav(document.getElementById('range'), {
+  presets: RANGES,
+  fallback: '28d',
+  onChange: () => refresh(),
+});
 
 /** Left offset and width, in percent of the range, of [fromMs, toMs]. */
 function span(fromMs, toMs, period) {
@@ -91,7 +97,7 @@ function renderTimeline(services, incidents, deployments, period) {
       ),
     ),
   );
-  const spanMs = period.to - period.from;
+  const { stepMs, ticks } = roundTicks(period.from, period.to, 6);
   const axis = h(
     'div',
     { class: 'lane axis' },
@@ -99,9 +105,9 @@ function renderTimeline(services, incidents, deployments, period) {
     h(
       'div',
       { class: 'track' },
-      ...[0, 0.25, 0.5, 0.75, 1].map((share) =>
-        place(h('span', { class: 'tick' }, timeLabel(period.from + share * spanMs, spanMs)), {
-          left: share * 100,
+      ...ticks.map((at) =>
+        place(h('span', { class: 'tick', 'data-at': at }, tickLabel(at, stepMs)), {
+          left: span(at, at, period).left,
         }),
       ),
     ),
@@ -227,12 +233,63 @@ function renderTrend(incidents, period) {
         ),
       ],
     },
-    options: timeOptions(period, {}, { beginAtZero: true, title: { display: true, text: 'minutes' } }),
+    options: timeOptions(
+      period,
+      {},
+      { beginAtZero: true, title: { display: true, text: 'minutes' } },
+      (from, to) => nav.zoom(from, to),
+    ),
   });
 }
 
+/** The period the timeline shows, for turning a drag on it into times. */
+let shownPeriod = null;
+
+/**
+ * Drag across the timeline to zoom, as on the charts: a band while dragging, then the span as the range. The
+ * pointer is captured only once the drag passes 5 px, so a click on a bar still follows its link.
+ */
+function timelineZoom(timeline) {
+  let drag = null;
+  /** The dragged span in percent of the track, from the drag's start to `x`. */
+  const band = (dragged, x) => {
+    const share = (at) => Math.min(1, Math.max(0, (at - dragged.box.left) / dragged.box.width));
+    const [a, b] = [share(dragged.start), share(x)].sort((p, q) => p - q);
+    return { left: a * 100, width: (b - a) * 100 };
+  };
+  timeline.addEventListener('dragstart', (event) => event.preventDefault());
+  timeline.addEventListener('pointerdown', (event) => {
+    const track = event.target.closest('.track');
+    if (!track || event.button !== 0 || !shownPeriod) return;
+    drag = { track, box: track.getBoundingClientRect(), start: event.clientX, band: null };
+  });
+  timeline.addEventListener('pointermove', (event) => {
+    if (!drag || (!drag.band && Math.abs(event.clientX - drag.start) < 5)) return;
+    if (!drag.band) {
+      drag.band = h('div', { class: 'zoom-band' });
+      drag.track.append(drag.band);
+      timeline.setPointerCapture(event.pointerId);
+    }
+    place(drag.band, band(drag, event.clientX));
+  });
+  const finish = (event, cancelled) => {
+    const done = drag;
+    drag = null;
+    if (!done?.band) return;
+    done.band.remove();
+    if (cancelled) return;
+    const { left, width } = band(done, event.clientX);
+    const span = shownPeriod.to - shownPeriod.from;
+    nav.zoom(shownPeriod.from + (left / 100) * span, shownPeriod.from + ((left + width) / 100) * span);
+  };
+  timeline.addEventListener('pointerup', (event) => finish(event, false));
+  timeline.addEventListener('pointercancel', (event) => finish(event, true));
+}
+
 const refresh = pageLoader(async () => {
-  const period = { from: Date.now() - RANGES[state.range], to: Date.now() };
+  const range = nav.range;
+  const period = nav.period();
+  nav.show(period);
   const query = new URLSearchParams({ from: iso(period.from), to: iso(period.to), limit: String(LIMIT) });
   if (state.service) query.set('service', state.service);
   const [catalogue, answer, deployed] = await Promise.all([
@@ -259,11 +316,15 @@ const refresh = pageLoader(async () => {
         ),
       ),
   );
+  // A zoom or Back while this load ran: the load for the newer range draws.
+  if (range !== nav.range) return;
   renderTimeline(shown, incidents, deployments, period);
+  shownPeriod = period;
   renderReliability(figures);
   renderTrend(incidents, period);
   renderList(incidents, answer.total);
 });
 
 applyTheme();
-startFilteredPage('/incidents', RANGES, state, ['service'], refresh);
+timelineZoom(document.getElementById('timeline'));
+startFilteredPage('/incidents', state, ['service'], refresh);

@@ -8,13 +8,15 @@ export const labelText = (key, value) => `${key}: ${value}`;
  * The SLO's display name linked to its page, with its name beside it (or the name alone when it has none);
  * `data-slo` carries the name for whoever reads the row.
  */
-export function sloTitle(slo, { link = true } = {}) {
+export function sloTitle(slo) {
   const href = `/slo/${encodeURIComponent(slo.name)}`;
   const main = slo.display_name ?? slo.name;
+  // The description and owner on hover, where a row has no room for them.
+  const hint = [slo.description, slo.owner && `owner ${slo.owner}`].filter(Boolean).join(' · ') || undefined;
   return h(
     'span',
     { class: 'slo-title', 'data-slo': slo.name },
-    link ? h('a', { href }, main) : h('span', {}, main),
+    h('a', { href, title: hint }, main),
     slo.display_name ? h('span', { class: 'slo-id mono muted' }, slo.name) : null,
   );
 }

@@ -141,7 +141,8 @@ function tableRows() {
   const rows = [];
   let previous;
   for (const status of answer.slos) {
-    const value = status.labels[view.group] ?? null;
+    // Own labels only, as the server groups them: `?group=constructor` is a label no SLO has.
+    const value = Object.hasOwn(status.labels, view.group) ? status.labels[view.group] : null;
     if (rows.length === 0 || value !== previous) rows.push(groupRow(value));
     previous = value;
     rows.push(row(status));

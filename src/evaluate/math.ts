@@ -97,6 +97,32 @@ const TIERS_AT_ANCHOR: ReadonlyArray<{
   { severity: 'ticket', longMs: 4 * DAY_MS, shortMs: 21_600_000, factor: 1 },
 ];
 
+/** SLO window lengths a process remembers the derived windows of: definitions use a handful. */
+const WINDOW_LENGTHS_KEPT = 64;
+
+/**
+ * `derive` remembered per window length, its answer frozen (shared by every caller): a tick asked for the
+ * same few windows once per SLO, a tenth of its garbage at 10,000 SLOs.
+ */
+function byWindowLength<T extends object>(derive: (windowMs: number) => T): (windowMs: number) => T {
+  const known = new Map<number, T>();
+  return (windowMs) => {
+    let derived = known.get(windowMs);
+    if (derived === undefined) {
+      if (known.size >= WINDOW_LENGTHS_KEPT) known.clear();
+      derived = deepFreeze(derive(windowMs));
+      known.set(windowMs, derived);
+    }
+    return derived;
+  };
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value))
+    if (typeof child === 'object' && child !== null) deepFreeze(child);
+  return Object.freeze(value);
+}
+
 /** A window scaled from 28 days to the SLO window, in whole minutes (the bucket size), at least one. */
 function scaledWindowMs(msAtAnchor: number, windowMs: number): number {
   return Math.max(MINUTE_MS, Math.round((msAtAnchor * windowMs) / ANCHOR_WINDOW_MS / MINUTE_MS) * MINUTE_MS);
@@ -108,8 +134,8 @@ function scaledWindowMs(msAtAnchor: number, windowMs: number): number {
  * does, so each tier spends the same share of the budget before it fires whatever the window (28 days:
  * 1h/5m, 6h/30m, 1d/2h, 4d/6h). Calendar windows use their nominal length (a month is 30 days).
  */
-export function burnRateTiers(windowMs: number): BurnRateTier[] {
-  return TIERS_AT_ANCHOR.map((tier) => {
+export const burnRateTiers = byWindowLength((windowMs): readonly BurnRateTier[] =>
+  TIERS_AT_ANCHOR.map((tier) => {
     const longWindowMs = scaledWindowMs(tier.longMs, windowMs);
     const shortWindowMs = scaledWindowMs(tier.shortMs, windowMs);
     return {
@@ -121,18 +147,18 @@ export function burnRateTiers(windowMs: number): BurnRateTier[] {
       factor: tier.factor,
       budgetShare: (tier.factor * longWindowMs) / windowMs,
     };
-  });
-}
+  }),
+);
 
 /** Every window an SLO needs a burn rate over, shortest first: the reported ones and its tiers' own. */
-export function burnWindows(windowMs: number): Array<[BurnWindow, number]> {
+export const burnWindows = byWindowLength((windowMs): ReadonlyArray<readonly [BurnWindow, number]> => {
   const windows = new Map(Object.entries(REPORTED_BURN_WINDOWS_MS));
   for (const tier of burnRateTiers(windowMs)) {
     windows.set(tier.longWindow, tier.longWindowMs);
     windows.set(tier.shortWindow, tier.shortWindowMs);
   }
   return [...windows].sort((a, b) => a[1] - b[1]);
-}
+});
 
 /**
  * How long a sudden burn at `rate` takes to fire a tier from a clean history: the long window's rate

@@ -122,6 +122,12 @@ type Summary = Pick<SloPage, 'states' | 'services' | 'firing' | 'labelValues'>;
 const NO_LABELS: Readonly<Record<string, string>> = {};
 const UNLABELLED: LabelsByName = new Map();
 
+/** The SLO's value of a label; own keys only, so `constructor` or `__proto__` in a query is just absent. */
+function labelValue(labels: LabelsByName, name: string, key: string): string | null {
+  const own = labels.get(name)?.labels;
+  return own !== undefined && Object.hasOwn(own, key) ? (own[key] ?? null) : null;
+}
+
 /** Every label key and its values, capped so that SLOs with unique labels cannot grow the answer unbounded. */
 function labelValuesOf(statuses: readonly SloStatus[], labels: LabelsByName): Record<string, string[]> {
   const values = new Map<string, Set<string>>();
@@ -162,7 +168,7 @@ function summarise(statuses: readonly SloStatus[], labels: LabelsByName): Summar
 /** Stable: within a group the order stays the asked one; SLOs without the label come last. */
 function grouped(statuses: readonly SloStatus[], key: string, labels: LabelsByName): SloStatus[] {
   return statuses
-    .map((status) => ({ status, value: labels.get(status.name)?.labels[key] ?? null }))
+    .map((status) => ({ status, value: labelValue(labels, status.name, key) }))
     .sort((a, b) =>
       a.value === b.value ? 0 : a.value === null ? 1 : b.value === null ? -1 : byCodePoint(a.value, b.value),
     )
@@ -173,7 +179,7 @@ function grouped(statuses: readonly SloStatus[], key: string, labels: LabelsByNa
 function groupCounts(statuses: readonly SloStatus[], key: string, labels: LabelsByName): SloPage['groups'] {
   const groups: NonNullable<SloPage['groups']> = [];
   for (const status of statuses) {
-    const value = labels.get(status.name)?.labels[key] ?? null;
+    const value = labelValue(labels, status.name, key);
     const last = groups.at(-1);
     if (last && last.value === value) last.count++;
     else groups.push({ value, count: 1 });
@@ -181,11 +187,8 @@ function groupCounts(statuses: readonly SloStatus[], key: string, labels: Labels
   return groups;
 }
 
-function carriesAll(
-  labels: Readonly<Record<string, string>> | undefined,
-  matches: readonly LabelMatch[],
-): boolean {
-  return matches.every((match) => labels?.[match.key] === match.value);
+function carriesAll(labels: LabelsByName, name: string, matches: readonly LabelMatch[]): boolean {
+  return matches.every((match) => labelValue(labels, name, match.key) === match.value);
 }
 
 function sorted(statuses: readonly SloStatus[], field: SloSortField, descending: boolean): SloStatus[] {
@@ -245,7 +248,7 @@ export class SloPages {
         (query.service === undefined || status.service === query.service) &&
         (query.state === undefined || status.state === query.state) &&
         (!needle || status.name.toLowerCase().includes(needle)) &&
-        (matches.length === 0 || carriesAll(labels.get(status.name)?.labels, matches)),
+        (matches.length === 0 || carriesAll(labels, status.name, matches)),
     );
     const offset = query.offset ?? 0;
     const end = query.limit === undefined ? undefined : offset + query.limit;

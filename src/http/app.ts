@@ -27,6 +27,7 @@ import health, { type HealthParts } from './plugins/health.js';
 import incidents, { type IncidentParts } from './plugins/incidents.js';
 import ingest, { type LogIngestParts } from './plugins/ingest.js';
 import metrics from './plugins/metrics.js';
+import otlp from './plugins/otlp.js';
 import reloadRoute, { type ReloadResult } from './plugins/reload.js';
 import slos from './plugins/slos.js';
 import spans, { type SpanIngestParts } from './plugins/spans.js';
@@ -225,6 +226,7 @@ export async function buildApp(parts: AppParts, options: AppOptions = {}): Promi
   await app.register(incidents, { history: parts.history, definitions, times });
   await app.register(ingest, { config, pipeline, routes: parts.routes });
   await app.register(spans, { config, pipeline, spans: parts.spans });
+  await app.register(otlp, { config, pipeline, spans: parts.spans, metrics: parts.metrics });
   await app.register(dashboard);
   if (options.reload) await app.register(reloadRoute, { reload: options.reload });
   return app;

@@ -2,33 +2,14 @@ import { cpSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nginxLine, testApp } from '../helpers/app.js';
+import { testApp } from '../helpers/app.js';
 import { BrowserHarness, browserTestsCanRun, expectClean, screenshot } from '../helpers/browser.js';
-import { storeSpans } from '../helpers/dashboardFixtures.js';
+import { checkoutLines, storeSpans } from '../helpers/dashboardFixtures.js';
 import { ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const canRun = browserTestsCanRun();
 const MINUTE = 60_000;
-
-/**
- * Twenty minutes of checkout traffic, 100 requests a minute, in three series made bad with known counts:
- * GET /api/cart 1,000 requests of which 30 fail, POST /api/orders 500 of which 20 fail, GET /api/orders/:id 500.
- */
-function checkoutLines(nowMs: number): string[] {
-  const lines: string[] = [];
-  for (let minute = 20; minute >= 1; minute--) {
-    const t = nowMs - minute * MINUTE;
-    for (let i = 0; i < 100; i++) {
-      const at = t + i * 500;
-      if (i < 50) lines.push(nginxLine(at, 'GET', '/api/cart', minute === 10 && i < 30 ? 503 : 200, 0.05));
-      else if (i < 75)
-        lines.push(nginxLine(at, 'POST', '/api/orders', minute <= 4 && i < 55 ? 500 : 201, 0.2));
-      else lines.push(nginxLine(at, 'GET', `/api/orders/${i}`, 200, 0.1));
-    }
-  }
-  return lines;
-}
 
 describe.skipIf(!canRun)('budget breakdown in chromium', () => {
   let ctx: Awaited<ReturnType<typeof testApp>>;

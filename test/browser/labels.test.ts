@@ -78,6 +78,9 @@ describe.skipIf(!canRun)(
       const games = page.locator('#slos tbody tr[data-slo="games-availability"]');
       expect(await games.locator('.slo-title a').textContent()).toBe('Games load without server errors');
       expect(await games.locator('.slo-id').textContent()).toBe('games-availability');
+      expect(await games.locator('.slo-title a').getAttribute('title')).toBe(
+        'Every game page answers without a 5xx. · owner team-games',
+      );
       expect(await games.locator('.chip').allTextContents()).toEqual(['team: games', 'tier: 1']);
       // Without a display name the name is the title, shown once.
       const search = page.locator('#slos tbody tr[data-slo="search-availability"]');
@@ -173,6 +176,10 @@ describe.skipIf(!canRun)(
       ]);
       expect(order.at(-2)).toBe('# ');
       expect(order.at(-1)).toBe('news-availability');
+      // An edited URL naming an object property groups everything under "no … label".
+      await page.goto(`${base}/?group=constructor`);
+      await page.waitForSelector('body[data-loaded="true"]');
+      expect(await sections()).toEqual(['no constructor label · 6 SLOs']);
       expectClean(log);
       await context.close();
     });

@@ -66,11 +66,18 @@ export class BrowserHarness {
    * CDN reference fails the test instead of quietly working on a developer's laptop.
    */
   async page(
-    options: { width?: number; height?: number; colorScheme?: 'light' | 'dark' } = {},
+    options: {
+      width?: number;
+      height?: number;
+      colorScheme?: 'light' | 'dark';
+      /** The viewer's time zone (IANA name); the machine's when not given. */
+      timezoneId?: string;
+    } = {},
   ): Promise<{ page: Page; context: BrowserContext; log: PageLog }> {
     const context = await this.browser.newContext({
       viewport: { width: options.width ?? 1400, height: options.height ?? 900 },
       colorScheme: options.colorScheme ?? 'light',
+      ...(options.timezoneId && { timezoneId: options.timezoneId }),
     });
     const log: PageLog = { consoleErrors: [], pageErrors: [], offHostRequests: [], failedRequests: [] };
     await context.route('**/*', (route) => {

@@ -100,6 +100,11 @@ describe('labels, display names and owners in the SLO API', () => {
       { value: 'payments', count: 1 },
     ]);
     expect((await get('/api/v1/slos')).body.groups).toBeUndefined();
+    // A key naming an object property is a label no SLO has, not a crash or a function in the answer.
+    const proto = await get('/api/v1/slos?group=constructor&label=__proto__:x');
+    expect(proto.status).toBe(200);
+    expect(proto.body).toMatchObject({ slos: [], total: 0, groups: [] });
+    expect((await get('/api/v1/slos?group=toString')).body.groups).toEqual([{ value: null, count: 6 }]);
   });
 
   it('counts the SLOs paging beside the states', async () => {

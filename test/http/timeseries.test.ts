@@ -1,6 +1,6 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { nginxLine, testApp } from '../helpers/app.js';
 import { openAlert, storeSpans } from '../helpers/dashboardFixtures.js';
 import { ROOT } from '../helpers/service.js';
@@ -17,6 +17,7 @@ interface Point {
   firing: string | null;
   requests_per_second: number;
   bad_per_second: number;
+  coverage: number;
 }
 interface Series {
   step_seconds: number;
@@ -169,6 +170,23 @@ describe('GET /api/v1/slos/:name/timeseries', () => {
     expect(series.points).toHaveLength(673);
     expect(Date.parse(series.points[671]!.t) % 3_600_000).toBe(0);
     expect(series.points.at(-1)!.t).toBe(end);
+  });
+
+  it('says how much of a step ending in the minute that is not over its counts cover', async () => {
+    // "Now" twenty seconds into a minute: the last step counts that minute's first twenty seconds only.
+    const clockMs = nowMs + 4 * MINUTE + 20_000;
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(clockMs);
+    try {
+      const from = new Date(clockMs - 10 * MINUTE).toISOString();
+      const { status, body } = await get('profile-availability', `from=${from}&step=1m`);
+      expect(status).toBe(200);
+      const points = (body as Series).points;
+      expect(points.at(-1)!.t).toBe(new Date(clockMs).toISOString());
+      expect(points.at(-1)!.coverage).toBeCloseTo(20 / 60, 6);
+      expect(points.slice(0, -1).map((p) => p.coverage)).toEqual(points.slice(0, -1).map(() => 1));
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('answers bad input with a 4xx naming the field', async () => {

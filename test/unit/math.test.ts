@@ -3,6 +3,7 @@ import {
   allowedDowntimeMs,
   burnRate,
   burnRateTiers,
+  burnWindows,
   errorBudget,
   sliRatio,
   tierState,
@@ -64,5 +65,18 @@ describe('multi-window multi-burn-rate tiers', () => {
     expect(tierState(page!, { rate: 1000, valid: 2 }, { rate: 1000 }, 10)).toBe('insufficient-data');
     // Exactly at the factor is not past it.
     expect(tierState(page!, { rate: 14, valid: 1000 }, { rate: 14 }, 10)).toBe('ok');
+  });
+});
+
+describe('burn windows remembered per SLO window length', () => {
+  it('answers the same frozen windows and tiers for the same length, so no caller can change them for another', () => {
+    const day = 86_400_000;
+    const windows = burnWindows(28 * day);
+    expect(burnWindows(28 * day)).toBe(windows);
+    expect(burnRateTiers(28 * day)).toBe(burnRateTiers(28 * day));
+    expect(burnWindows(7 * day)).not.toEqual(windows);
+    expect(Object.isFrozen(windows) && windows.every((window) => Object.isFrozen(window))).toBe(true);
+    expect(burnRateTiers(28 * day).every((tier) => Object.isFrozen(tier))).toBe(true);
+    expect(() => (windows as Array<[string, number]>).push(['1m', 60_000])).toThrow(TypeError);
   });
 });

@@ -75,6 +75,14 @@ describe('sloPage labels', () => {
     expect(cut).toMatchObject({ total: 2, groups: [{ value: 'shop', count: 2 }] });
   });
 
+  it('reads only the labels an SLO has: a key naming an object property matches nothing', () => {
+    for (const key of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const page = sloPage(STATUSES, { group: key, labels: [{ key, value: '' }] }, LABELS);
+      expect(page).toMatchObject({ slos: [], total: 0, groups: [] });
+      expect(sloPage(STATUSES, { group: key }, LABELS).groups).toEqual([{ value: null, count: 5 }]);
+    }
+  });
+
   it('counts firing tiers and lists label values over every SLO, whatever the filters', () => {
     const page = sloPage(STATUSES, { labels: [{ key: 'team', value: 'games' }] }, LABELS);
     expect(page.firing).toEqual({ page: 2, ticket: 1 });

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import type { CurrentRegistry } from '../../definitions/registry.js';
+import { stepCoverage } from '../../evaluate/stepCoverage.js';
 import { firingEpisodes, type StepRange, stepRangeProblem } from '../../evaluate/timeseries.js';
 import type { Deployments } from '../../gate/deployments.js';
 import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
@@ -148,6 +149,8 @@ const timeseries: FastifyPluginAsyncTypebox<TimeseriesParts> = async (app, optio
           requests_per_second: p.requestsPerSecond,
           errors_per_second: p.errorsPerSecond,
           bad_per_second: p.badPerSecond,
+          // PromQL points are the engine's rates over finished samples; stored steps may end in an open minute.
+          coverage: definition.indicator.prometheus ? 1 : stepCoverage(p.atMs, stepMs, nowMs),
         })),
         alert_episodes: firingEpisodes(points, stepMs).map((e) => ({
           severity: e.severity,

@@ -172,6 +172,12 @@ const Point = Answer({
   requests_per_second: Type.Number(),
   errors_per_second: Type.Number(),
   bad_per_second: Type.Number(),
+  coverage: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    description:
+      'share of the step its counts cover: below 1 for a step ending in a minute that is not over (the *_per_second figures divide the covered events by the whole step)',
+  }),
 });
 
 /** An SLO over time, for the dashboard's charts. */

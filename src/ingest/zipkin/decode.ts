@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import type { CountingRule } from '../../model/eventRules.js';
 import { BatchAggregate } from '../aggregate.js';
+import { observeOtlpTraces } from '../otlp/decode.js';
 import { ServiceRoutes } from '../routeTemplates.js';
 import type { TimeRange } from '../timeRange.js';
 import { decodeJsonSpans } from './json.js';
@@ -23,6 +24,8 @@ export interface SpanDecodeRequest {
   accepted: TimeRange;
   /** Inflated by the parsing thread, within this many bytes; undefined when not gzip'ed. */
   gzipLimit?: number | undefined;
+  /** An OTLP ExportTraceServiceRequest rather than a Zipkin list (otlp/decode.ts). */
+  otlp?: boolean | undefined;
 }
 
 /** A batch's bucket sums, packed (its memory transferred), or Zipkin's reason for refusing it whole. */
@@ -54,7 +57,8 @@ function inflate(body: Buffer, limit: number): Buffer {
 
 /**
  * Decodes one request body (JSON_V2 or proto3, gzip'ed when `gzipLimit` is set) and folds its spans into
- * `batch`; throws SpansRejected.
+ * `batch`; throws SpansRejected. With `otlp`, the body is an OTLP export whose invalid spans are refused one by
+ * one (counted in the summary).
  */
 export function decodeSpansInto(
   wire: Buffer,
@@ -62,8 +66,10 @@ export function decodeSpansInto(
   gzipLimit: number | undefined,
   routes: ServiceRoutes,
   batch: BatchAggregate,
+  otlp = false,
 ): SpanSummary {
   const body = gzipLimit === undefined ? wire : inflate(wire, gzipLimit);
+  if (otlp) return observeOtlpTraces(body, protobuf, routes, batch);
   const spans = protobuf ? decodeProtoSpans(body) : decodeJsonSpans(body);
   return observeSpans(spans, routes, batch);
 }
@@ -71,11 +77,11 @@ export function decodeSpansInto(
 /** The parsing thread's work: the same decoding, answered as plain data that crosses threads. */
 export function spanDecoderFor(setup: SpanDecodeSetup): (request: SpanDecodeRequest) => SpanDecodeAnswer {
   const routes = new ServiceRoutes((service) => setup.templates[service] ?? []);
-  return ({ body, protobuf, accepted, gzipLimit }) => {
+  return ({ body, protobuf, accepted, gzipLimit, otlp }) => {
     const batch = new BatchAggregate(setup.thresholdsUs, accepted, setup.countingRules);
     try {
       const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-      const summary = decodeSpansInto(bytes, protobuf, gzipLimit, routes, batch);
+      const summary = decodeSpansInto(bytes, protobuf, gzipLimit, routes, batch, otlp);
       return { summary, packed: packSeries(batch.series, batch.observations) };
     } catch (error) {
       if (error instanceof SpansRejected) {

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { THREADS_BY_DEFAULT, WorkerPool } from '../../workers.js';
 import type { BatchAggregate } from '../aggregate.js';
+import type { OtlpTraceSummary } from '../otlp/spans.js';
 import type { ServiceRoutes } from '../routeTemplates.js';
 import {
   decodeSpansInto,
@@ -64,16 +65,17 @@ export class SpanDecoder {
     protobuf: boolean,
     gzipLimit: number | undefined,
     batch: BatchAggregate,
+    otlp = false,
   ): Promise<SpanSummary> {
     if (!this.pool || (gzipLimit === undefined && body.length < THREAD_MIN_BYTES))
-      return decodeSpansInto(body, protobuf, gzipLimit, this.routes, batch);
+      return decodeSpansInto(body, protobuf, gzipLimit, this.routes, batch, otlp);
     // A body that owns its whole memory moves to the thread; one that shares its memory is copied.
     const owned =
       body.buffer instanceof ArrayBuffer &&
       body.byteOffset === 0 &&
       body.byteLength === body.buffer.byteLength;
     const bytes = owned ? body : new Uint8Array(body);
-    const answer = await this.pool.run({ body: bytes, protobuf, accepted: batch.accepted, gzipLimit }, [
+    const answer = await this.pool.run({ body: bytes, protobuf, accepted: batch.accepted, gzipLimit, otlp }, [
       bytes.buffer as ArrayBuffer,
     ]);
     if ('rejected' in answer) {
@@ -82,6 +84,16 @@ export class SpanDecoder {
     }
     mergePacked(batch, answer.packed);
     return answer.summary;
+  }
+
+  /** The same for an OTLP export (otlp/decode.ts), on the same threads; its summary counts refused spans. */
+  async decodeOtlp(
+    body: Buffer,
+    protobuf: boolean,
+    gzipLimit: number | undefined,
+    batch: BatchAggregate,
+  ): Promise<OtlpTraceSummary> {
+    return (await this.decode(body, protobuf, gzipLimit, batch, true)) as OtlpTraceSummary;
   }
 
   async close(): Promise<void> {

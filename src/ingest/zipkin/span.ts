@@ -20,11 +20,13 @@ export interface ZipkinSpan {
 }
 
 /** Why a batch is refused: Zipkin's validation, a span time outside the accepted range (timeRange.ts), a batch
- * too big to take, or gzip that does not inflate. */
+ * too big to take (too many spans, or for OTLP too many attributes or JSON objects), or gzip that does not
+ * inflate. */
 export type SpansRejectedCode =
   | 'invalid_spans'
   | 'time_out_of_range'
   | 'too_many_spans'
+  | 'too_many_values'
   | 'body_too_large'
   | 'invalid_gzip';
 
