@@ -212,9 +212,16 @@ function create() {
   return details;
 }
 
-/** Shows (or refreshes, when open) the breakdown of SLO `name` over [from, to] (ISO times, as the charts read). */
-export async function renderBreakdown(name, from, to) {
+/** Shows (or refreshes, when open) the breakdown of an SLO (its `GET /api/v1/slos/:name` answer) over [from, to]. */
+export async function renderBreakdown(status, from, to) {
+  const { name } = status;
+  // An SLO read with PromQL keeps its series in its engine: nothing here to rank (and no 422 to log).
+  if (!status.breakdown_available) {
+    if (section) section.hidden = true;
+    return;
+  }
   section ??= create();
+  section.hidden = false;
   current = { name, from, to };
   if (section.open) await load();
 }

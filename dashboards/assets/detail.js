@@ -399,7 +399,7 @@ const refresh = pageLoader(async () => {
   renderAlerts(status);
   renderDeployments(series);
   renderComponents(status);
-  await renderBreakdown(name, series.from, series.to);
+  await renderBreakdown(status, series.from, series.to);
 });
 
 markNav('');

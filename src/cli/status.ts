@@ -1,4 +1,6 @@
+import type { Static } from 'typebox';
 import { percentText } from '../evaluate/numbers.js';
+import type { SloBreakdown } from '../http/schemas/breakdown.js';
 import { readJson } from './client.js';
 import { EXIT } from './exitCodes.js';
 
@@ -51,34 +53,8 @@ function table(slos: SloRow[]): string[] {
   ]);
 }
 
-interface BreakdownSeries {
-  source: string;
-  route: string;
-  method: string;
-  valid: number;
-  bad: number;
-  error_bound: number;
-  sli: number | null;
-  bad_share: number | null;
-  budget_share: number | null;
-  sparkline: Array<number | null>;
-}
-interface BreakdownGroup {
-  component: { name: string; weight: number } | null;
-  objective: number;
-  valid: number;
-  bad: number;
-  budget_spent: number | null;
-  series_count: number;
-  series: BreakdownSeries[];
-}
-interface Breakdown {
-  name: string;
-  service: string;
-  from: string;
-  to: string;
-  groups: BreakdownGroup[];
-}
+/** The breakdown's answer, as its route declares it. */
+type Breakdown = Static<(typeof SloBreakdown)[200]>;
 
 /** Steps of a sparkline as one character each: met the objective, missed it, or had no events. */
 const trend = (sparkline: Array<number | null>, objective: number) =>

@@ -1,4 +1,4 @@
-import type { SloDefinition } from '../model/slo.js';
+import { type SloDefinition, seriesKeptLocally } from '../model/slo.js';
 import type { SloStatus } from '../model/status.js';
 import type { Deployment } from '../store/deployments.js';
 import { isoTime } from './time.js';
@@ -76,6 +76,11 @@ export function sloInfoView(definition: SloDefinition | undefined) {
     runbook: definition?.runbook ?? null,
     owner: definition?.owner ?? null,
   };
+}
+
+/** Whether `GET /api/v1/slos/:name/breakdown` can rank the SLO's series (not for SLOs read with PromQL). */
+export function breakdownView(definition: SloDefinition | undefined) {
+  return { breakdown_available: definition !== undefined && seriesKeptLocally(definition) };
 }
 
 /** A composite's components, each with its weight (a share) and its own SLO's latest status, if it has one. */

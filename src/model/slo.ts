@@ -106,3 +106,8 @@ export function indicatorsOf(definition: SloDefinition): Indicator[] {
     ? definition.composite.components.map((c) => c.indicator)
     : [definition.indicator];
 }
+
+/** Whether sloguard keeps the SLO's series itself; an engine read with PromQL keeps them there instead. */
+export function seriesKeptLocally(definition: SloDefinition): boolean {
+  return indicatorsOf(definition).every((indicator) => indicator.source !== 'prometheus');
+}

@@ -3,7 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testApp } from '../helpers/app.js';
-import { BrowserHarness, browserTestsCanRun, expectClean, screenshot } from '../helpers/browser.js';
+import {
+  BrowserHarness,
+  browserTestsCanRun,
+  expectClean,
+  screenshot,
+  untilTrue,
+} from '../helpers/browser.js';
 import { checkoutLines, storeSpans } from '../helpers/dashboardFixtures.js';
 import { ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -79,10 +85,8 @@ describe.skipIf(!canRun)('budget breakdown in chromium', () => {
 
     await page.selectOption('#breakdown-sort', 'sli');
     // Strings, not functions: the test project is typed without the DOM library.
-    await page.waitForFunction("new URL(location.href).searchParams.get('breakdown') === 'sli'");
-    await page.waitForFunction(
-      "document.querySelector('#breakdown tbody tr td')?.textContent === '/api/orders'",
-    );
+    await untilTrue(page, "new URL(location.href).searchParams.get('breakdown') === 'sli'");
+    await untilTrue(page, "document.querySelector('#breakdown tbody tr td')?.textContent === '/api/orders'");
     await page.reload();
     await page.waitForSelector('#breakdown[data-loaded="true"] tbody tr');
     expect(await page.locator('#breakdown').getAttribute('open')).not.toBeNull();

@@ -10,6 +10,7 @@ import {
   drawnCanvases,
   expectClean,
   screenshot,
+  untilTrue,
 } from '../helpers/browser.js';
 import { CHECKOUT_POLICY, scriptHistory } from '../helpers/incidentHistory.js';
 import { ROOT } from '../helpers/service.js';
@@ -151,12 +152,12 @@ describe.skipIf(!canRun)('incidents and delivery pages in chromium', () => {
 
     asked.length = 0;
     await page.click('#range button[data-range="1d"]');
-    await page.waitForFunction(`new URL(location.href).searchParams.get('range') === '1d'`);
+    await untilTrue(page, `new URL(location.href).searchParams.get('range') === '1d'`);
     await page.waitForSelector('#incidents tbody tr');
     await expect.poll(() => asked.some((url) => url.pathname === '/api/v1/incidents')).toBe(true);
     expect(new URL(page.url()).searchParams.get('service')).toBe('checkout');
     await page.selectOption('#service', '');
-    await page.waitForFunction(`!new URL(location.href).searchParams.has('service')`);
+    await untilTrue(page, `!new URL(location.href).searchParams.has('service')`);
     await page.waitForSelector('#timeline .lane[data-service="user-profile"]');
     expectClean(log);
     await context.close();
@@ -206,7 +207,7 @@ describe.skipIf(!canRun)('incidents and delivery pages in chromium', () => {
     expect(ticks).toContain('100%');
 
     await page.selectOption('#environment', 'production');
-    await page.waitForFunction(`new URL(location.href).searchParams.get('environment') === 'production'`);
+    await untilTrue(page, `new URL(location.href).searchParams.get('environment') === 'production'`);
     await expect
       .poll(() => asked.some((url) => url.searchParams.get('environment') === 'production'))
       .toBe(true);

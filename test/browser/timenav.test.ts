@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxLine, testApp } from '../helpers/app.js';
-import { BrowserHarness, browserTestsCanRun, expectClean, screenshot } from '../helpers/browser.js';
+import {
+  BrowserHarness,
+  browserTestsCanRun,
+  expectClean,
+  screenshot,
+  untilTrue,
+} from '../helpers/browser.js';
 import { openAlert } from '../helpers/dashboardFixtures.js';
 import { ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -48,13 +54,6 @@ async function dragAcross(page: Page, id: string, fromShare: number, toShare: nu
   await page.mouse.move(area.left + area.width * toShare, area.y, { steps: 6 });
   await page.mouse.up();
 }
-
-/**
- * Polls an expression in the page until it is true (waitForFunction polls with eval, which the dashboard's
- * CSP refuses).
- */
-const until = (page: Page, expression: string) =>
-  expect.poll(() => page.evaluate(expression), { timeout: 10_000, interval: 50 }).toBe(true);
 
 const urlRange = (page: Page) => {
   const params = new URL(page.url()).searchParams;
@@ -133,14 +132,14 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
     await page.waitForSelector('body[data-loaded="true"]');
     const before = await axisOf(page, 'chart-traffic');
     await dragAcross(page, 'chart-traffic', 0.5, 0.75);
-    await until(page, `new URL(location.href).searchParams.has('from')`);
+    await untilTrue(page, `new URL(location.href).searchParams.has('from')`);
     const zoomed = urlRange(page);
     const span = before.max - before.min;
     expect(zoomed.from).toBeGreaterThan(before.min + span * 0.45);
     expect(zoomed.to).toBeLessThan(before.min + span * 0.8);
     expect(new URL(page.url()).searchParams.has('range')).toBe(false);
     const drawnAfterZoom = async () => {
-      await until(
+      await untilTrue(
         page,
         `Chart.getChart(document.getElementById('chart-sli')).scales.x.min === ${zoomed.from}`,
       );
@@ -160,8 +159,8 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
     expect(urlRange(page)).toEqual(zoomed);
 
     await page.goBack();
-    await until(page, `new URL(location.href).searchParams.get('range') === '6h'`);
-    await until(
+    await untilTrue(page, `new URL(location.href).searchParams.get('range') === '6h'`);
+    await untilTrue(
       page,
       `Chart.getChart(document.getElementById('chart-sli')).scales.x.max - Chart.getChart(document.getElementById('chart-sli')).scales.x.min > ${5 * HOUR}`,
     );
@@ -193,7 +192,7 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
     await page.fill('#range-from', '2026-12-01T10:00');
     await page.fill('#range-to', '2026-12-01T16:30');
     await page.click('#range-apply');
-    await until(page, `new URL(location.href).searchParams.has('from')`);
+    await untilTrue(page, `new URL(location.href).searchParams.has('from')`);
     expect(new URL(page.url()).searchParams.get('from')).toBe('2026-12-01T04:30:00Z');
     expect(new URL(page.url()).searchParams.get('to')).toBe('2026-12-01T11:00:00Z');
     await screenshot(page, 'timenav-kolkata');
@@ -230,7 +229,7 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
     })()`)) as { at: number; x: number; y: number } | null;
     if (hidden) {
       await page.mouse.move(hidden.x, hidden.y);
-      await until(page, `Chart.getChart(document.getElementById('chart-sli')).$hoverAt === ${hidden.at}`);
+      await untilTrue(page, `Chart.getChart(document.getElementById('chart-sli')).$hoverAt === ${hidden.at}`);
     }
     await screenshot(page, 'timenav-markers');
     expectClean(log);
@@ -275,11 +274,11 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
     await page.mouse.move(track!.x + track!.width + 30, y, { steps: 6 });
     expect(await page.locator('#timeline .zoom-band').count()).toBe(1);
     await page.mouse.up();
-    await until(page, `new URL(location.href).searchParams.has('from')`);
+    await untilTrue(page, `new URL(location.href).searchParams.has('from')`);
     const zoomed = urlRange(page);
     // The last 60% of seven days, give or take the pixels.
     expect((zoomed.to - zoomed.from) / 86_400_000).toBeCloseTo(0.6 * 7, 1);
-    await until(
+    await untilTrue(
       page,
       `document.querySelector('#timeline .tick') !== null && Number(document.querySelector('#timeline .tick').dataset.at) >= ${zoomed.from}`,
     );
@@ -301,13 +300,16 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
     // From the middle of the third bar to the middle of the fifth: the third, fourth and fifth days.
     const share = (bar: number) => (bar + 0.5) / starts;
     await dragAcross(page, 'chart-deploys', share(2), share(4));
-    await until(page, `new URL(location.href).searchParams.has('from')`);
+    await untilTrue(page, `new URL(location.href).searchParams.has('from')`);
     const zoomed = urlRange(page);
     const hours = (zoomed.to - zoomed.from) / HOUR;
     // Three local days (a DST change may make one 23 or 25 hours).
     expect(hours).toBeGreaterThanOrEqual(71);
     expect(hours).toBeLessThanOrEqual(73);
-    await until(page, `Chart.getChart(document.getElementById('chart-deploys')).data.labels.length === 3`);
+    await untilTrue(
+      page,
+      `Chart.getChart(document.getElementById('chart-deploys')).data.labels.length === 3`,
+    );
     await page.waitForLoadState('networkidle');
     expectClean(log);
     await context.close();
@@ -322,10 +324,10 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
       await page.goto(`${base}${path}?range=7d`);
       await page.waitForSelector('body[data-loaded="true"]');
       await dragAcross(page, chart, 0.2, 0.6);
-      await until(page, `new URL(location.href).searchParams.has('from')`);
+      await untilTrue(page, `new URL(location.href).searchParams.has('from')`);
       const zoomed = urlRange(page);
       // The zoomed range drawn, and nothing left in flight that the reload would cancel.
-      await until(
+      await untilTrue(
         page,
         `Chart.getChart(document.getElementById('${chart}')).scales.x.min === ${zoomed.from}`,
       );

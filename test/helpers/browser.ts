@@ -52,6 +52,14 @@ export function expectClean(log: PageLog): void {
   expect(log.failedRequests).toEqual([]);
 }
 
+/**
+ * Waits until an expression (a string: the test project is typed without the DOM library) is true in the page.
+ * Not `page.waitForFunction`: past its first check it polls with eval, which the dashboard's CSP refuses.
+ */
+export async function untilTrue(page: Page, expression: string): Promise<void> {
+  await expect.poll(() => page.evaluate(expression), { timeout: 10_000, interval: 50 }).toBe(true);
+}
+
 /** One chromium per test file; each test gets a fresh context with the network fenced to 127.0.0.1. */
 export class BrowserHarness {
   private constructor(private readonly browser: Browser) {}

@@ -1,7 +1,11 @@
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Static } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStatus } from '../../src/cli/status.js';
+import { loadDefinitionSet } from '../../src/definitionSet.js';
+import type { SloBreakdown } from '../../src/http/schemas/breakdown.js';
+import { breakdownView } from '../../src/http/views.js';
 import { testApp } from '../helpers/app.js';
 import { checkoutLines, storeSpans } from '../helpers/dashboardFixtures.js';
 import { ROOT } from '../helpers/service.js';
@@ -9,40 +13,7 @@ import { tempDir } from '../helpers/tmp.js';
 
 const MINUTE = 60_000;
 
-interface Series {
-  kind: string;
-  source: string;
-  route: string;
-  method: string;
-  valid: number;
-  bad: number;
-  error_bound: number;
-  sli: number | null;
-  bad_share: number | null;
-  budget_share: number | null;
-  sparkline: Array<number | null>;
-  links: Links;
-}
-interface Links {
-  traces: string | null;
-  logs: string | null;
-}
-interface Group {
-  component: { name: string; weight: number } | null;
-  objective: number;
-  valid: number;
-  bad: number;
-  allowed_bad: number;
-  budget_spent: number | null;
-  series_count: number;
-  links: Links;
-  series: Series[];
-}
-interface Breakdown {
-  step_seconds: number;
-  sort: string;
-  groups: Group[];
-}
+type Breakdown = Static<(typeof SloBreakdown)[200]>;
 
 const PROMQL_SLO = `apiVersion: sloguard/v1
 kind: DataSource
@@ -216,6 +187,13 @@ describe('GET /api/v1/slos/:name/breakdown', () => {
       expect(answer.body.error).toEqual(expect.any(String));
       expect(answer.body.message).toEqual(expect.any(String));
     }
+    // The SLO's own answer says so beforehand, so the dashboard asks only where it can (the engine SLO has no
+    // status here, its engine being unreachable, so its view is read directly).
+    ctx.sloguard.evaluator.evaluateAll();
+    const checkout = await ctx.app.inject({ method: 'GET', url: '/api/v1/slos/checkout-availability' });
+    expect(checkout.json()).toMatchObject({ breakdown_available: true });
+    const engine = ctx.sloguard.definitions.registry.byName.get('engine-availability');
+    expect(breakdownView(engine)).toEqual({ breakdown_available: false });
   });
 
   it('prints through `sloguard status --breakdown` as a table and as the JSON of the API', async () => {
@@ -274,13 +252,39 @@ describe('GET /api/v1/slos/:name/breakdown', () => {
 
   it("fills the service's log template for each row, and gives load-balancer SLOs no default trace link", async () => {
     const { body } = await get('checkout-availability');
-    const [group] = (body as Breakdown).groups;
-    const { from: fromText, to: toText } = body as unknown as { from: string; to: string };
+    const { groups, from: fromText, to: toText } = body as Breakdown;
+    const [group] = groups;
     expect(group!.series[0]!.links).toEqual({
       traces: null,
-      logs: `https://kibana.example.com/app/discover#/?from=${encodeURIComponent(fromText)}&to=${encodeURIComponent(toText)}&q=service:checkout and path:%2Fapi%2Fcart`,
+      logs: `https://kibana.example.com/app/discover#/?from=${encodeURIComponent(fromText!)}&to=${encodeURIComponent(toText!)}&q=service:checkout and path:%2Fapi%2Fcart`,
     });
     // The SLO selects every route: its own link leaves the route empty.
     expect(group!.links.logs).toMatch(/service:checkout and path:$/);
+  });
+
+  it('bounds a latency SLO declared after its data by the same histogram error bound its SLI reports', async () => {
+    // The cart's requests all took 50 ms; a threshold of 51 ms declared now cuts through their histogram bin.
+    writeFileSync(
+      join(definitions.path, 'cart-latency.yaml'),
+      `apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: cart-latency, service: checkout }
+spec:
+  indicator: { source: loadbalancer, select: { route: /api/cart }, good: { latency: "<= 51ms" } }
+  objective: 99
+  window: 28d
+`,
+    );
+    await ctx.sloguard.replace(loadDefinitionSet(definitions.path), ctx.sloguard.config);
+    ctx.sloguard.evaluator.evaluateAll();
+    const status = (await ctx.app.inject({ method: 'GET', url: '/api/v1/slos/cart-latency' })).json();
+    const [group] = ((await get('cart-latency', '')).body as Breakdown).groups;
+    expect(group!.valid).toBe(1000);
+    expect(group!.error_bound).toBeGreaterThan(0);
+    // The estimate the evaluator makes, to the 12 significant digits answers keep.
+    expect(group!.valid).toBe(status.valid);
+    expect(group!.bad).toBeCloseTo(status.valid - status.good, 9);
+    expect(group!.error_bound / group!.valid).toBeCloseTo(status.sli_error_bound, 12);
+    expect(group!.series[0]!.error_bound).toBe(group!.error_bound);
   });
 });

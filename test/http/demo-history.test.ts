@@ -101,6 +101,22 @@ describe("the demo's 28 days of history", () => {
     expect(budget).toBeLessThan(0.9);
   });
 
+  it("breaks the month down: checkout's slow burn and incident, play-store's components", async () => {
+    const started = process.hrtime.bigint();
+    const answer = await ctx.app.inject({
+      method: 'GET',
+      url: '/api/v1/slos/checkout-availability/breakdown',
+    });
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    console.log(`demo history: 28-day breakdown of checkout-availability in ${ms.toFixed(0)} ms`);
+    expect(answer.statusCode).toBe(200);
+    const [group] = answer.json().groups as Array<{ valid: number; bad: number; series_count: number }>;
+    expect(group!.series_count).toBe(3);
+    expect(group!.bad).toBeGreaterThan(0);
+    const browse = await ctx.app.inject({ method: 'GET', url: '/api/v1/slos/store-browse/breakdown' });
+    expect(browse.json().groups).toHaveLength(4);
+  });
+
   it('marks the releases of the month on the charts', async () => {
     const answer = await ctx.app.inject({ method: 'GET', url: '/api/v1/deployments?service=checkout' });
     expect(answer.statusCode).toBe(200);

@@ -4,7 +4,7 @@ import { type LinkSettings, sloLinks } from '../../config/links.js';
 import type { CurrentRegistry } from '../../definitions/registry.js';
 import { budgetBreakdown } from '../../evaluate/breakdown.js';
 import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
-import { indicatorsOf } from '../../model/slo.js';
+import { seriesKeptLocally } from '../../model/slo.js';
 import { countKeyOf } from '../../sources/store/counts.js';
 import type { BucketStore } from '../../store/buckets.js';
 import type { SeriesBreakdownStore } from '../../store/seriesBreakdown.js';
@@ -41,7 +41,7 @@ const breakdown: FastifyPluginAsyncTypebox<BreakdownParts> = async (app, options
       const { query } = request;
       const definition = definitions.registry.byName.get(request.params.name);
       if (!definition) throw new HttpError(404, 'not_found', `no SLO named "${request.params.name}"`, 'name');
-      if (indicatorsOf(definition).some((indicator) => indicator.source === 'prometheus')) {
+      if (!seriesKeptLocally(definition)) {
         throw new HttpError(
           422,
           'breakdown_unavailable',

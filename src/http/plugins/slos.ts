@@ -5,7 +5,7 @@ import { type LabelMatch, parseLabelMatch, SloPages } from '../../evaluate/sloPa
 import type { SloEvaluator } from '../../schedule/scheduler.js';
 import { HttpError } from '../errors.js';
 import { SloList, SloListQuery, SloOne } from '../schemas/slos.js';
-import { componentsView, sloInfoView, statusView } from '../views.js';
+import { breakdownView, componentsView, sloInfoView, statusView } from '../views.js';
 
 /** The latest SloStatus of every SLO (or a filtered, sorted page of them), and of one. */
 const slos: FastifyPluginAsyncTypebox<{ evaluator: SloEvaluator; definitions: CurrentRegistry }> = async (
@@ -47,6 +47,7 @@ const slos: FastifyPluginAsyncTypebox<{ evaluator: SloEvaluator; definitions: Cu
       return {
         ...statusView(status, evaluator.isStale(status)),
         ...sloInfoView(definition),
+        ...breakdownView(definition),
         components: componentsView(
           definition,
           (name) => evaluator.status(name),

@@ -143,6 +143,10 @@ export const SloList = {
 export const SloOne = {
   200: Answer({
     ...sloStatusFields,
+    breakdown_available: Type.Boolean({
+      description:
+        'whether `/breakdown` ranks its series (false when the SLO is read with PromQL from an engine)',
+    }),
     components: Nullable(
       Type.Array(
         Answer({
