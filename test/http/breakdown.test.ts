@@ -8,31 +8,13 @@ import type { SloBreakdown } from '../../src/http/schemas/breakdown.js';
 import { breakdownView } from '../../src/http/views.js';
 import { testApp } from '../helpers/app.js';
 import { checkoutLines, storeSpans } from '../helpers/dashboardFixtures.js';
+import { engineSlo } from '../helpers/heldEngine.js';
 import { ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const MINUTE = 60_000;
 
 type Breakdown = Static<(typeof SloBreakdown)[200]>;
-
-const PROMQL_SLO = `apiVersion: sloguard/v1
-kind: DataSource
-metadata: { name: engine }
-spec: { type: prometheus, url: "http://127.0.0.1:9" }
----
-apiVersion: sloguard/v1
-kind: SLO
-metadata: { name: engine-availability, service: engine }
-spec:
-  indicator:
-    source: prometheus
-    prometheus:
-      dataSource: engine
-      bad: sum(increase(errors_total[{{.window}}]))
-      total: sum(increase(requests_total[{{.window}}]))
-  objective: 99
-  window: 28d
-`;
 
 const LOGS =
   'https://kibana.example.com/app/discover#/?from={from}&to={to}&q=service:{service} and path:{route}';
@@ -47,7 +29,7 @@ describe('GET /api/v1/slos/:name/breakdown', () => {
   beforeAll(async () => {
     cpSync(join(ROOT, 'slo-definitions'), definitions.path, { recursive: true });
     cpSync(join(ROOT, 'src/demo/play-store.yaml'), join(definitions.path, 'play-store.yaml'));
-    writeFileSync(join(definitions.path, 'engine.yaml'), PROMQL_SLO);
+    writeFileSync(join(definitions.path, 'engine.yaml'), engineSlo('http://127.0.0.1:9'));
     ctx = await testApp(
       {
         definitionsPath: definitions.path,
