@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { GatePolicies } from '../../src/gate/policy.js';
 import type { SloStatus } from '../../src/model/status.js';
 import { openDatabase } from '../../src/store/database.js';
 import { type GateDecisionRecord, GateDecisionStore } from '../../src/store/gateDecisions.js';
@@ -49,21 +50,7 @@ function decision(id: string, decidedAtMs: number, service: string, statuses: re
       frozen: false,
       stale: false,
       from_last_run: false,
-      policy: {
-        name: null,
-        service,
-        environment: 'production',
-        slos: 'all',
-        warnBelow: 0.25,
-        recoveryMargin: 0.1,
-        mode: 'enforce',
-        onNoData: 'deny',
-        onInsufficientData: 'warn',
-        minValidEvents: null,
-        denyOnPageAlert: true,
-        exempt: ['rollback', 'security'],
-        changeFreezes: [],
-      },
+      policy: new GatePolicies().resolve(service, 'production'),
     },
     statuses,
   } satisfies GateDecisionRecord;
