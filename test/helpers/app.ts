@@ -1,6 +1,7 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import type { AppOptions } from '../../src/http/app.js';
 import { createLogger } from '../../src/ingestCore.js';
@@ -42,6 +43,23 @@ export async function testApp(
       dir.cleanup();
     },
   };
+}
+
+/** Ingests nginx lines per service through the ingest route (each answered 202), then commits and evaluates. */
+export async function ingestAndEvaluate(
+  ctx: Awaited<ReturnType<typeof testApp>>,
+  linesByService: Record<string, readonly string[]>,
+): Promise<void> {
+  for (const [service, lines] of Object.entries(linesByService)) {
+    const response = await ctx.app.inject({
+      method: 'POST',
+      url: `/api/v1/ingest/lb?format=nginx&service=${service}`,
+      payload: lines.join('\n'),
+    });
+    expect(response.statusCode).toBe(202);
+  }
+  ctx.sloguard.pipeline.flush();
+  ctx.sloguard.evaluator.evaluateAll();
 }
 
 /** nginx lines in the documented format, stamped `timeMs`. */
