@@ -21,20 +21,15 @@ describe.skipIf(!canRun)('budget breakdown in chromium', () => {
     ctx = await listeningApp({ prefix: 'sloguard-breakdown-browser-', playStore: true });
     base = ctx.base;
     const nowMs = Date.now();
-    const lines = await fetch(`${base}/api/v1/ingest/lb?format=nginx&service=checkout`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain' },
-      body: checkoutLines(nowMs).join('\n'),
-    });
-    expect(lines.status).toBe(202);
-    const spans = await fetch(`${base}/api/v2/spans`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(
+    expect(
+      await ctx.post('/api/v1/ingest/lb?format=nginx&service=checkout', checkoutLines(nowMs).join('\n')),
+    ).toBe(202);
+    expect(
+      await ctx.post(
+        '/api/v2/spans',
         storeSpans(nowMs, 30, (route, minutesAgo) => route === '/search' && minutesAgo === 3),
       ),
-    });
-    expect(spans.status).toBe(202);
+    ).toBe(202);
     ctx.sloguard.pipeline.flush();
     ctx.sloguard.evaluator.evaluateAll();
     browser = await BrowserHarness.launch();

@@ -64,32 +64,22 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
       ['user-profile', profile],
       ['checkout', checkout],
     ] as const) {
-      const response = await fetch(`${base}/api/v1/ingest/lb?format=nginx&service=${service}`, {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain' },
-        body: lines.join('\n'),
-      });
-      expect(response.status).toBe(202);
+      expect(await ctx.post(`/api/v1/ingest/lb?format=nginx&service=${service}`, lines.join('\n'))).toBe(202);
     }
-    const spans = await fetch(`${base}/api/v2/spans`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(
+    expect(
+      await ctx.post(
+        '/api/v2/spans',
         storeSpans(nowMs, 120, (route, minutesAgo) => route === '/search' && minutesAgo === 20),
       ),
-    });
-    expect(spans.status).toBe(202);
-    const deployment = await fetch(`${base}/api/v1/deployments`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
+    ).toBe(202);
+    expect(
+      await ctx.post('/api/v1/deployments', {
         service: 'user-profile',
         environment: 'production',
         version: 'v2.4.0',
         time: new Date(nowMs - 51 * MINUTE).toISOString(),
       }),
-    });
-    expect(deployment.status).toBe(201);
+    ).toBe(201);
     ctx.sloguard.pipeline.flush();
     ctx.sloguard.evaluator.evaluateAll();
     // The page the alerting sent (this in-process app runs no alerting): drawn as a line on the detail charts.
@@ -99,10 +89,8 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
     );
     expect([200, 423]).toContain(gate.status);
     // Planned maintenance of checkout three to two hours ago: counted as usual, shaded on its charts.
-    const correction = await fetch(`${base}/api/v1/corrections`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
+    expect(
+      await ctx.post('/api/v1/corrections', {
         reason: 'database failover drill',
         mode: 'planned',
         window: {
@@ -111,8 +99,7 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
         },
         appliesTo: { services: ['checkout'] },
       }),
-    });
-    expect(correction.status).toBe(201);
+    ).toBe(201);
     correctionWindow = { from: nowMs - 180 * MINUTE, to: nowMs - 120 * MINUTE };
     browser = await BrowserHarness.launch();
   });

@@ -74,24 +74,16 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
         lines.push(nginxLine(t + i * 5_000, 'GET', `/profile/${i}`, failed ? 503 : 200, 0.05));
       }
     }
-    const ingest = await fetch(`${base}/api/v1/ingest/lb?format=nginx&service=user-profile`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain' },
-      body: lines.join('\n'),
-    });
-    expect(ingest.status).toBe(202);
+    expect(await ctx.post('/api/v1/ingest/lb?format=nginx&service=user-profile', lines.join('\n'))).toBe(202);
     for (const [index, version] of RELEASES.entries()) {
-      const deployed = await fetch(`${base}/api/v1/deployments`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
+      expect(
+        await ctx.post('/api/v1/deployments', {
           service: 'user-profile',
           environment: 'production',
           version,
           time: new Date(nowMs - (80 - index) * MINUTE).toISOString(),
         }),
-      });
-      expect(deployed.status).toBe(201);
+      ).toBe(201);
     }
     ctx.sloguard.pipeline.flush();
     ctx.sloguard.evaluator.evaluateAll();

@@ -23,10 +23,21 @@ export async function listeningApp(
   for (const [name, text] of Object.entries(options.files ?? {})) definitions.file(name, text);
   const ctx = await testApp({ definitionsPath: definitions.path, ...overrides }, env, appOptions);
   await ctx.app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
   return {
     ...ctx,
-    base: `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`,
+    base,
     definitions,
+    /** POSTs `body` to `path` over HTTP (a string as text, anything else as JSON); resolves with the status. */
+    async post(path: string, body: unknown): Promise<number> {
+      const text = typeof body === 'string';
+      const response = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': text ? 'text/plain' : 'application/json' },
+        body: text ? body : JSON.stringify(body),
+      });
+      return response.status;
+    },
     async close() {
       await ctx.close();
       definitions.cleanup();
