@@ -7,18 +7,12 @@ import type { SloStatus } from '../../src/model/status.js';
 import { openDatabase } from '../../src/store/database.js';
 import { type GateDecisionRecord, GateDecisionStore } from '../../src/store/gateDecisions.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-import { tempDir } from '../helpers/tmp.js';
+import { tempFolders } from '../helpers/tmp.js';
 
-const dirs: Array<ReturnType<typeof tempDir>> = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) dir.cleanup();
-});
+const folders = tempFolders();
+afterEach(() => folders.cleanup());
 
-function databasePath(): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  return join(dir.path, 'sloguard.db');
-}
+const databasePath = () => join(folders.write({}), 'sloguard.db');
 
 /** Status objects as the evaluator publishes them: only their identity and JSON matter to the audit trail. */
 const statusesOf = (...names: string[]) =>
