@@ -97,10 +97,12 @@ describe('a log import parsed on worker threads', () => {
       const summary = await importLogFile(file, 'nginx', context, pipeline, { threads });
       return { summary, stored: stored(store.db), total: store.total('shop') };
     };
-    const alone = await importWith(1);
+    const alone = await importWith(0);
     expect(runs).not.toHaveBeenCalled();
     const threaded = await importWith(2);
-    expect(runs.mock.calls.length).toBeGreaterThan(10);
+    // The first 2 × 4 chunks go to the threads; later ones too, unless the importing thread, finding the
+    // threads behind, sums them itself (importFile.ts).
+    expect(runs.mock.calls.length).toBeGreaterThanOrEqual(8);
     expect(alone.total).toBe(9_999);
     expect(alone.summary).toMatchObject({ accepted: 9_999, rejected: 1 });
     expect(threaded).toEqual(alone);
