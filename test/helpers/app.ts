@@ -9,6 +9,22 @@ import { createApp, createSloguard, type Sloguard } from '../../src/service.js';
 import { CHECK_RESPONSES, ROOT } from './service.js';
 import { tempDir } from './tmp.js';
 
+/**
+ * A temp copy of the example SLOs, with the demo's play-store SLOs and Browse composite when asked, and `files`
+ * (name: YAML) beside them; `cleanup` removes it.
+ */
+export function exampleDefinitions(
+  prefix: string,
+  options: { playStore?: boolean; files?: Record<string, string> } = {},
+) {
+  const definitions = tempDir(prefix);
+  cpSync(join(ROOT, 'slo-definitions'), definitions.path, { recursive: true });
+  if (options.playStore)
+    cpSync(join(ROOT, 'src/demo/play-store.yaml'), join(definitions.path, 'play-store.yaml'));
+  for (const [name, text] of Object.entries(options.files ?? {})) definitions.file(name, text);
+  return definitions;
+}
+
 /** An in-process app on a temp database and a copy of the example SLOs, for `app.inject()` tests. */
 export async function testApp(
   overrides: Partial<Config> = {},

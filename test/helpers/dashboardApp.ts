@@ -1,26 +1,17 @@
-import { cpSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { testApp } from './app.js';
+import { exampleDefinitions, testApp } from './app.js';
 import type { BrowserHarness, PageLog } from './browser.js';
-import { ROOT } from './service.js';
-import { tempDir } from './tmp.js';
 
 /**
- * testApp on a copy of the example SLOs (with the demo's play-store SLOs and Browse composite when asked, and
- * any further definition files), listening on a free 127.0.0.1 port: `base` is its URL. `close` also removes
+ * testApp on exampleDefinitions, listening on a free 127.0.0.1 port: `base` is its URL. `close` also removes
  * the copy.
  */
 export async function listeningApp(
   options: { prefix: string; playStore?: boolean; files?: Record<string, string> },
   ...[overrides, env, appOptions]: Parameters<typeof testApp>
 ) {
-  const definitions = tempDir(options.prefix);
-  cpSync(join(ROOT, 'slo-definitions'), definitions.path, { recursive: true });
-  if (options.playStore)
-    cpSync(join(ROOT, 'src/demo/play-store.yaml'), join(definitions.path, 'play-store.yaml'));
-  for (const [name, text] of Object.entries(options.files ?? {})) definitions.file(name, text);
+  const definitions = exampleDefinitions(options.prefix, options);
   const ctx = await testApp({ definitionsPath: definitions.path, ...overrides }, env, appOptions);
   await ctx.app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
