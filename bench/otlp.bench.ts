@@ -9,9 +9,7 @@
  *
  *   BENCH_ROUNDS=3 BENCH_SECONDS=3 npm run bench -- otlp
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -25,9 +23,9 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { ExportTraceServiceRequest } from '../src/ingest/otlp/proto.js';
-import { stopChild } from '../test/helpers/process.js';
 import { SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
+import { serveBare, startBare } from './bareBaseline.js';
 import {
   AS_IN_PRODUCTION,
   Comparison,
@@ -136,9 +134,7 @@ async function serveBaseline(): Promise<void> {
     done(null, ExportTraceServiceRequest.decode(body as Buffer)),
   );
   app.post('/v1/traces', async (_request, reply) => reply.code(200).type(PROTOBUF).send(Buffer.alloc(0)));
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  process.stdout.write(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}\n`);
+  await serveBare(app);
 }
 
 interface Side {
@@ -152,18 +148,6 @@ interface Side {
   answered: number;
   /** Process CPU per batch in each measured round (all threads, ms). */
   cpuMsPerBatch: number[];
-}
-
-async function startBaseline() {
-  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, 'serve'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`baseline server exited ${code}`)));
-  });
-  return { url, pid: child.pid!, stop: async () => void (await stopChild(child)) };
 }
 
 /** One run of a side: batches answered; every answer must be 2xx. */
@@ -193,7 +177,7 @@ if (process.argv[2] === 'serve') {
   definitions.file('catalog.yaml', SLO);
   const stops: Array<() => Promise<void>> = [];
   try {
-    const baseline = await startBaseline();
+    const baseline = await startBare(import.meta.filename);
     stops.push(baseline.stop);
     // The database beside the watched definitions folder, not in it (see spans.bench.ts); no evaluation.
     const service = await SloguardProcess.start({

@@ -10,16 +10,14 @@
  *
  *   BENCH_ROUNDS=2 BENCH_SECONDS=3 npm run bench -- spans
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
-import { stopChild } from '../test/helpers/process.js';
 import { SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
+import { serveBare, startBare } from './bareBaseline.js';
 import { AS_IN_PRODUCTION, Comparison, envInt, formatSpread, rounds, spread } from './method.js';
 
 const SPANS_PER_BATCH = 500;
@@ -77,22 +75,12 @@ async function serveBaseline(): Promise<void> {
       done(null, JSON.parse(body as string)),
     );
     app.post('/api/v2/spans', async (_request, reply) => reply.code(202).send());
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    process.stdout.write(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}\n`);
+    await serveBare(app);
   }
 }
 
 async function startBaseline(): Promise<Side> {
-  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, 'serve'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`baseline server exited ${code}`)));
-  });
-  return { url, pid: child.pid!, answered: 0, cpu: [], stop: async () => void (await stopChild(child)) };
+  return { ...(await startBare(import.meta.filename)), answered: 0, cpu: [] };
 }
 
 /**

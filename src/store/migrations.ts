@@ -2,6 +2,19 @@
  * Versioned schema, applied in order; PRAGMA user_version records how many have run. Never edit a released
  * migration: append a new one.
  */
+/**
+ * A gate decision's fields from its time to the caller's inputs, as migration 1 declares them; the table that
+ * later keeps the audit trail declares them again to the letter.
+ */
+const GATE_DECISION_FIELDS = `decided_at_ms INTEGER NOT NULL,
+    service TEXT NOT NULL,
+    environment TEXT,
+    version TEXT,
+    change_type TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    request TEXT NOT NULL,         -- JSON of the caller's inputs`;
+
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE series (
@@ -47,14 +60,7 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE TABLE gate_decisions (
     id TEXT PRIMARY KEY,
-    decided_at_ms INTEGER NOT NULL,
-    service TEXT NOT NULL,
-    environment TEXT,
-    version TEXT,
-    change_type TEXT NOT NULL,
-    decision TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    request TEXT NOT NULL,         -- JSON of the caller's inputs
+    ${GATE_DECISION_FIELDS}
     answer TEXT NOT NULL           -- JSON answer, with the statuses it was based on
   );
   CREATE INDEX gate_decisions_by_service ON gate_decisions (service, decided_at_ms);
@@ -327,14 +333,7 @@ export const MIGRATIONS: readonly string[] = [
   -- cutoff that retention moves, where an index by inputs served the check of each referring decision.
   CREATE TABLE gate_decisions_kept (
     id TEXT NOT NULL,              -- UUIDv7 (gate/ids.ts): the time, then random bits
-    decided_at_ms INTEGER NOT NULL,
-    service TEXT NOT NULL,
-    environment TEXT,
-    version TEXT,
-    change_type TEXT NOT NULL,
-    decision TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    request TEXT NOT NULL,         -- JSON of the caller's inputs
+    ${GATE_DECISION_FIELDS}
     answer TEXT NOT NULL,          -- JSON answer; before migration 6 with the statuses it was based on
     inputs_id INTEGER              -- gate_inputs.id, kept while any decision at or after it is kept
   );

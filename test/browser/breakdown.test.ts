@@ -1,8 +1,4 @@
-import { cpSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testApp } from '../helpers/app.js';
 import {
   BrowserHarness,
   browserTestsCanRun,
@@ -10,40 +6,30 @@ import {
   screenshot,
   untilTrue,
 } from '../helpers/browser.js';
+import { listeningApp, openPage } from '../helpers/dashboardApp.js';
 import { checkoutLines, storeSpans } from '../helpers/dashboardFixtures.js';
-import { ROOT } from '../helpers/service.js';
-import { tempDir } from '../helpers/tmp.js';
 
 const canRun = browserTestsCanRun();
 const MINUTE = 60_000;
 
 describe.skipIf(!canRun)('budget breakdown in chromium', () => {
-  let ctx: Awaited<ReturnType<typeof testApp>>;
+  let ctx: Awaited<ReturnType<typeof listeningApp>>;
   let browser: BrowserHarness;
   let base = '';
-  const definitions = tempDir('sloguard-breakdown-browser-');
 
   beforeAll(async () => {
-    cpSync(join(ROOT, 'slo-definitions'), definitions.path, { recursive: true });
-    cpSync(join(ROOT, 'src/demo/play-store.yaml'), join(definitions.path, 'play-store.yaml'));
-    ctx = await testApp({ definitionsPath: definitions.path });
-    await ctx.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
+    ctx = await listeningApp({ prefix: 'sloguard-breakdown-browser-', playStore: true });
+    base = ctx.base;
     const nowMs = Date.now();
-    const lines = await fetch(`${base}/api/v1/ingest/lb?format=nginx&service=checkout`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain' },
-      body: checkoutLines(nowMs).join('\n'),
-    });
-    expect(lines.status).toBe(202);
-    const spans = await fetch(`${base}/api/v2/spans`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(
+    expect(
+      await ctx.post('/api/v1/ingest/lb?format=nginx&service=checkout', checkoutLines(nowMs).join('\n')),
+    ).toBe(202);
+    expect(
+      await ctx.post(
+        '/api/v2/spans',
         storeSpans(nowMs, 30, (route, minutesAgo) => route === '/search' && minutesAgo === 3),
       ),
-    });
-    expect(spans.status).toBe(202);
+    ).toBe(202);
     ctx.sloguard.pipeline.flush();
     ctx.sloguard.evaluator.evaluateAll();
     browser = await BrowserHarness.launch();
@@ -51,13 +37,10 @@ describe.skipIf(!canRun)('budget breakdown in chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await ctx?.close();
-    definitions.cleanup();
   });
 
   it('opens "What burns the budget" into the URL, ranks the bad series with their shares, and reloads open', async () => {
-    const { page, context, log } = await browser.page();
-    await page.goto(`${base}/slo/checkout-availability?range=1h`);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const { page, context, log } = await openPage(browser, `${base}/slo/checkout-availability?range=1h`);
     expect(await page.locator('#breakdown').getAttribute('open')).toBeNull();
     await page.click('#breakdown > summary');
     await page.waitForSelector('#breakdown[data-loaded="true"] tbody tr');

@@ -1,8 +1,5 @@
-import { cpSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nginxLine, testApp } from '../helpers/app.js';
+import { nginxLine } from '../helpers/app.js';
 import {
   BrowserHarness,
   browserTestsCanRun,
@@ -10,9 +7,8 @@ import {
   expectClean,
   screenshot,
 } from '../helpers/browser.js';
+import { listeningApp, openPage } from '../helpers/dashboardApp.js';
 import { openAlert, storeSpans } from '../helpers/dashboardFixtures.js';
-import { ROOT } from '../helpers/service.js';
-import { tempDir } from '../helpers/tmp.js';
 
 const canRun = browserTestsCanRun();
 
@@ -54,50 +50,36 @@ function history(nowMs: number) {
 }
 
 describe.skipIf(!canRun)('dashboard in chromium', () => {
-  let ctx: Awaited<ReturnType<typeof testApp>>;
+  let ctx: Awaited<ReturnType<typeof listeningApp>>;
   let browser: BrowserHarness;
   let base = '';
   let correctionWindow = { from: 0, to: 0 };
-  const definitions = tempDir('sloguard-browser-defs-');
 
   beforeAll(async () => {
-    cpSync(join(ROOT, 'slo-definitions'), definitions.path, { recursive: true });
-    cpSync(join(ROOT, 'src/demo/play-store.yaml'), join(definitions.path, 'play-store.yaml'));
-    ctx = await testApp({ definitionsPath: definitions.path });
-    await ctx.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
+    ctx = await listeningApp({ prefix: 'sloguard-browser-defs-', playStore: true });
+    base = ctx.base;
     const nowMs = Date.now();
     const { profile, checkout } = history(nowMs);
     for (const [service, lines] of [
       ['user-profile', profile],
       ['checkout', checkout],
     ] as const) {
-      const response = await fetch(`${base}/api/v1/ingest/lb?format=nginx&service=${service}`, {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain' },
-        body: lines.join('\n'),
-      });
-      expect(response.status).toBe(202);
+      expect(await ctx.post(`/api/v1/ingest/lb?format=nginx&service=${service}`, lines.join('\n'))).toBe(202);
     }
-    const spans = await fetch(`${base}/api/v2/spans`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(
+    expect(
+      await ctx.post(
+        '/api/v2/spans',
         storeSpans(nowMs, 120, (route, minutesAgo) => route === '/search' && minutesAgo === 20),
       ),
-    });
-    expect(spans.status).toBe(202);
-    const deployment = await fetch(`${base}/api/v1/deployments`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
+    ).toBe(202);
+    expect(
+      await ctx.post('/api/v1/deployments', {
         service: 'user-profile',
         environment: 'production',
         version: 'v2.4.0',
         time: new Date(nowMs - 51 * MINUTE).toISOString(),
       }),
-    });
-    expect(deployment.status).toBe(201);
+    ).toBe(201);
     ctx.sloguard.pipeline.flush();
     ctx.sloguard.evaluator.evaluateAll();
     // The page the alerting sent (this in-process app runs no alerting): drawn as a line on the detail charts.
@@ -107,10 +89,8 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
     );
     expect([200, 423]).toContain(gate.status);
     // Planned maintenance of checkout three to two hours ago: counted as usual, shaded on its charts.
-    const correction = await fetch(`${base}/api/v1/corrections`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
+    expect(
+      await ctx.post('/api/v1/corrections', {
         reason: 'database failover drill',
         mode: 'planned',
         window: {
@@ -119,21 +99,17 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
         },
         appliesTo: { services: ['checkout'] },
       }),
-    });
-    expect(correction.status).toBe(201);
+    ).toBe(201);
     correctionWindow = { from: nowMs - 180 * MINUTE, to: nowMs - 120 * MINUTE };
     browser = await BrowserHarness.launch();
   });
   afterAll(async () => {
     await browser?.close();
     await ctx?.close();
-    definitions.cleanup();
   });
 
   it('renders the overview from ingested traffic, sorted worst budget first', async () => {
-    const { page, context, log } = await browser.page();
-    await page.goto(`${base}/`);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const { page, context, log } = await openPage(browser, `${base}/`);
     const names = await page
       .locator('#slos tbody tr')
       .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-slo')));
@@ -170,9 +146,7 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
   });
 
   it('filters the overview by service, state and name, and sorts by a clicked column', async () => {
-    const { page, context, log } = await browser.page();
-    await page.goto(`${base}/`);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const { page, context, log } = await openPage(browser, `${base}/`);
     const rows = page.locator('#slos tbody tr');
     // Each control asks the server; the table is aria-busy until that answer is drawn.
     const settled = () => page.waitForSelector('#slos:not([aria-busy])');
@@ -212,9 +186,7 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
   });
 
   it('draws every chart of an availability SLO with the incident, the deploy marker and the alert table', async () => {
-    const { page, context, log } = await browser.page();
-    await page.goto(`${base}/slo/profile-availability?range=6h`);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const { page, context, log } = await openPage(browser, `${base}/slo/profile-availability?range=6h`);
     const canvases = await drawnCanvases(page);
     expect(Object.keys(canvases).sort()).toEqual([
       'chart-budget',
@@ -238,9 +210,7 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
   });
 
   it('shades corrections on every time chart, where the band is drawn', async () => {
-    const { page, context, log } = await browser.page();
-    await page.goto(`${base}/slo/checkout-availability?range=6h`);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const { page, context, log } = await openPage(browser, `${base}/slo/checkout-availability?range=6h`);
     const probe = `(() => {
       const chart = Chart.getChart(document.querySelector('#chart-sli'));
       const { top } = chart.chartArea;
@@ -263,9 +233,11 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
   });
 
   it('shows the latency distribution of a latency SLI, in the dark theme and on a phone', async () => {
-    const { page, context, log } = await browser.page({ width: 390, height: 844, colorScheme: 'dark' });
-    await page.goto(`${base}/slo/profile-latency?range=1d`);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const { page, context, log } = await openPage(browser, `${base}/slo/profile-latency?range=1d`, {
+      width: 390,
+      height: 844,
+      colorScheme: 'dark',
+    });
     expect(await page.locator('#latency-panel').isVisible()).toBe(true);
     const canvases = await drawnCanvases(page);
     expect(Object.keys(canvases)).toContain('chart-latency');
@@ -280,9 +252,7 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
   });
 
   it('shows a composite with its components and weights, and draws its charts', async () => {
-    const { page, context, log } = await browser.page();
-    await page.goto(`${base}/slo/store-browse?range=6h`);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const { page, context, log } = await openPage(browser, `${base}/slo/store-browse?range=6h`);
     expect(await page.locator('#composite-panel').isVisible()).toBe(true);
     // Each row: its SLO (linked), then its own SLI, objective and weight (test/browser/labels.test.ts checks the rest).
     const components = await page
@@ -308,9 +278,7 @@ describe.skipIf(!canRun)('dashboard in chromium', () => {
   });
 
   it('shows gate decisions with their reasons on the gate page', async () => {
-    const { page, context, log } = await browser.page();
-    await page.goto(`${base}/gate`);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const { page, context, log } = await openPage(browser, `${base}/gate`);
     expect(await page.locator('#decisions tbody').textContent()).toContain('v2.4.1');
     expect(await page.locator('#services tbody tr').count()).toBe(3);
     expect(await page.locator('#services tbody tr[data-service="user-profile"]').textContent()).toContain(

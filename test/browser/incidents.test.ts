@@ -1,9 +1,5 @@
-import { cpSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testApp } from '../helpers/app.js';
 import {
   BrowserHarness,
   browserTestsCanRun,
@@ -12,9 +8,8 @@ import {
   screenshot,
   untilTrue,
 } from '../helpers/browser.js';
+import { listeningApp, openPage } from '../helpers/dashboardApp.js';
 import { CHECKOUT_POLICY, scriptHistory } from '../helpers/incidentHistory.js';
-import { ROOT } from '../helpers/service.js';
-import { tempDir } from '../helpers/tmp.js';
 
 const canRun = browserTestsCanRun();
 
@@ -31,17 +26,16 @@ function apiCalls(page: Page): URL[] {
 }
 
 describe.skipIf(!canRun)('incidents and delivery pages in chromium', () => {
-  let ctx: Awaited<ReturnType<typeof testApp>>;
+  let ctx: Awaited<ReturnType<typeof listeningApp>>;
   let browser: BrowserHarness;
   let base = '';
-  const definitions = tempDir('sloguard-incidents-defs-');
 
   beforeAll(async () => {
-    cpSync(join(ROOT, 'slo-definitions'), definitions.path, { recursive: true });
-    definitions.file('checkout-policy.yaml', CHECKOUT_POLICY);
-    ctx = await testApp({ definitionsPath: definitions.path });
-    await ctx.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
+    ctx = await listeningApp({
+      prefix: 'sloguard-incidents-defs-',
+      files: { 'checkout-policy.yaml': CHECKOUT_POLICY },
+    });
+    base = ctx.base;
     // checkout's v2.0.0 two days ago burns until its rollback; user-profile has a ticket open since a day.
     const nowMs = Date.now();
     await scriptHistory(ctx.app, ctx.sloguard.stores.incidents, nowMs - 2 * DAY, nowMs - DAY);
@@ -50,13 +44,10 @@ describe.skipIf(!canRun)('incidents and delivery pages in chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await ctx?.close();
-    definitions.cleanup();
   });
 
   it('draws the timeline, reliability figures, MTTR trend and incident list', async () => {
-    const { page, context, log } = await browser.page();
-    await page.goto(`${base}/incidents`);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const { page, context, log } = await openPage(browser, `${base}/incidents`);
     const lanes = await page
       .locator('#timeline .lane[data-service]')
       .evaluateAll((els) => els.map((el) => el.getAttribute('data-service')));
@@ -231,9 +222,7 @@ describe.skipIf(!canRun)('incidents and delivery pages in chromium', () => {
       peakBurnRate: 2,
       budgetConsumed: 0.01,
     });
-    const { page, context, log } = await browser.page();
-    await page.goto(`${base}/incidents`);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const { page, context, log } = await openPage(browser, `${base}/incidents`);
     expect(await page.locator('#timeline .lane[data-service="legacy-search"] .bar').count()).toBe(1);
     expect(await page.locator('#incident-ep-retired').count()).toBe(1);
     expect(await page.locator('#reliability tbody tr[data-service]').evaluateAll((rows) => rows.length)).toBe(

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserHarness, browserTestsCanRun, expectClean, screenshot } from '../helpers/browser.js';
+import { openPage } from '../helpers/dashboardApp.js';
 import { labelledApp } from '../helpers/labelFixtures.js';
 
 const canRun = browserTestsCanRun();
@@ -65,13 +66,8 @@ describe.skipIf(!canRun)(
       await ctx?.close();
     });
 
-    /** A fenced page (helpers/browser.ts) on `path`, once the page says it has loaded. */
-    async function open(path: string, options: { width?: number; height?: number } = {}) {
-      const opened = await browser.page(options);
-      await opened.page.goto(`${base}${path}`);
-      await opened.page.waitForSelector('body[data-loaded="true"]');
-      return opened;
-    }
+    const open = (path: string, options: { width?: number; height?: number } = {}) =>
+      openPage(browser, `${base}${path}`, options);
 
     it('shows display names beside names, labels as chips, the paging count, frozen gates and overspent budgets in red', async () => {
       const { page, context, log } = await open('/');

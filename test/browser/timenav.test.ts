@@ -1,9 +1,6 @@
-import { cpSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nginxLine, testApp } from '../helpers/app.js';
+import { nginxLine } from '../helpers/app.js';
 import {
   BrowserHarness,
   browserTestsCanRun,
@@ -11,9 +8,8 @@ import {
   screenshot,
   untilTrue,
 } from '../helpers/browser.js';
+import { listeningApp, openPage } from '../helpers/dashboardApp.js';
 import { openAlert } from '../helpers/dashboardFixtures.js';
-import { ROOT } from '../helpers/service.js';
-import { tempDir } from '../helpers/tmp.js';
 
 const canRun = browserTestsCanRun();
 
@@ -61,17 +57,14 @@ const urlRange = (page: Page) => {
 };
 
 describe.skipIf(!canRun)('time navigation in chromium', () => {
-  let ctx: Awaited<ReturnType<typeof testApp>>;
+  let ctx: Awaited<ReturnType<typeof listeningApp>>;
   let browser: BrowserHarness;
   let base = '';
   let nowMs = 0;
-  const definitions = tempDir('sloguard-timenav-defs-');
 
   beforeAll(async () => {
-    cpSync(join(ROOT, 'slo-definitions'), definitions.path, { recursive: true });
-    ctx = await testApp({ definitionsPath: definitions.path });
-    await ctx.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
+    ctx = await listeningApp({ prefix: 'sloguard-timenav-defs-' });
+    base = ctx.base;
     nowMs = Date.now();
     const lines: string[] = [];
     for (let minute = HOURS * 60; minute >= 1; minute--) {
@@ -81,24 +74,16 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
         lines.push(nginxLine(t + i * 5_000, 'GET', `/profile/${i}`, failed ? 503 : 200, 0.05));
       }
     }
-    const ingest = await fetch(`${base}/api/v1/ingest/lb?format=nginx&service=user-profile`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain' },
-      body: lines.join('\n'),
-    });
-    expect(ingest.status).toBe(202);
+    expect(await ctx.post('/api/v1/ingest/lb?format=nginx&service=user-profile', lines.join('\n'))).toBe(202);
     for (const [index, version] of RELEASES.entries()) {
-      const deployed = await fetch(`${base}/api/v1/deployments`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
+      expect(
+        await ctx.post('/api/v1/deployments', {
           service: 'user-profile',
           environment: 'production',
           version,
           time: new Date(nowMs - (80 - index) * MINUTE).toISOString(),
         }),
-      });
-      expect(deployed.status).toBe(201);
+      ).toBe(201);
     }
     ctx.sloguard.pipeline.flush();
     ctx.sloguard.evaluator.evaluateAll();
@@ -108,13 +93,10 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await ctx?.close();
-    definitions.cleanup();
   });
 
   it('fits the default range to a few hours of data instead of the 28-day window', async () => {
-    const { page, context, log } = await browser.page();
-    await page.goto(`${base}/slo/profile-availability`);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const { page, context, log } = await openPage(browser, `${base}/slo/profile-availability`);
     expect(await page.locator('#range button[aria-pressed="true"]').getAttribute('data-range')).toBe('fit');
     const axis = await axisOf(page, 'chart-sli');
     // The data starts five hours ago: the axis starts a little before that, nowhere near 28 days back.
@@ -127,9 +109,7 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
   });
 
   it('zooms by dragging, keeps the range in the URL, restores it on reload and goes back', async () => {
-    const { page, context, log } = await browser.page();
-    await page.goto(`${base}/slo/profile-availability?range=6h`);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const { page, context, log } = await openPage(browser, `${base}/slo/profile-availability?range=6h`);
     const before = await axisOf(page, 'chart-traffic');
     await dragAcross(page, 'chart-traffic', 0.5, 0.75);
     await untilTrue(page, `new URL(location.href).searchParams.has('from')`);
@@ -201,9 +181,9 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
   });
 
   it('places deploy and alert labels so that none overlap', async () => {
-    const { page, context, log } = await browser.page({ width: 900 });
-    await page.goto(`${base}/slo/profile-availability?range=6h`);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const { page, context, log } = await openPage(browser, `${base}/slo/profile-availability?range=6h`, {
+      width: 900,
+    });
     type Box = { label: string; left: number; top: number; right: number; bottom: number };
     for (const id of ['chart-sli', 'chart-budget', 'chart-burn', 'chart-traffic']) {
       const boxes = (await page.evaluate(
@@ -261,9 +241,7 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
   });
 
   it('zooms the incidents timeline by dragging across it, and a click on it zooms nothing', async () => {
-    const { page, context, log } = await browser.page();
-    await page.goto(`${base}/incidents?range=7d`);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const { page, context, log } = await openPage(browser, `${base}/incidents?range=7d`);
     const track = await page.locator('#timeline .lane[data-service="user-profile"] .track').boundingBox();
     const y = track!.y + track!.height / 2;
     await page.mouse.click(track!.x + track!.width * 0.3, y);
@@ -289,9 +267,7 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
   });
 
   it('zooms the deployments-per-day bars to the whole days dragged over', async () => {
-    const { page, context, log } = await browser.page();
-    await page.goto(`${base}/delivery?range=7d`);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const { page, context, log } = await openPage(browser, `${base}/delivery?range=7d`);
     const starts = (await page.evaluate(`(() => {
       const chart = Chart.getChart(document.getElementById('chart-deploys'));
       return chart.data.labels.length;
@@ -320,9 +296,7 @@ describe.skipIf(!canRun)('time navigation in chromium', () => {
       ['/incidents', 'chart-mttr', '/api/v1/incidents'],
       ['/delivery', 'chart-cfr', '/api/v1/delivery'],
     ] as const) {
-      const { page, context, log } = await browser.page();
-      await page.goto(`${base}${path}?range=7d`);
-      await page.waitForSelector('body[data-loaded="true"]');
+      const { page, context, log } = await openPage(browser, `${base}${path}?range=7d`);
       await dragAcross(page, chart, 0.2, 0.6);
       await untilTrue(page, `new URL(location.href).searchParams.has('from')`);
       const zoomed = urlRange(page);

@@ -1,12 +1,29 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import type { AppOptions } from '../../src/http/app.js';
 import { createLogger } from '../../src/ingestCore.js';
 import { createApp, createSloguard, type Sloguard } from '../../src/service.js';
 import { CHECK_RESPONSES, ROOT } from './service.js';
 import { tempDir } from './tmp.js';
+
+/**
+ * A temp copy of the example SLOs, with the demo's play-store SLOs and Browse composite when asked, and `files`
+ * (name: YAML) beside them; `cleanup` removes it.
+ */
+export function exampleDefinitions(
+  prefix: string,
+  options: { playStore?: boolean; files?: Record<string, string> } = {},
+) {
+  const definitions = tempDir(prefix);
+  cpSync(join(ROOT, 'slo-definitions'), definitions.path, { recursive: true });
+  if (options.playStore)
+    cpSync(join(ROOT, 'src/demo/play-store.yaml'), join(definitions.path, 'play-store.yaml'));
+  for (const [name, text] of Object.entries(options.files ?? {})) definitions.file(name, text);
+  return definitions;
+}
 
 /** An in-process app on a temp database and a copy of the example SLOs, for `app.inject()` tests. */
 export async function testApp(
@@ -42,6 +59,23 @@ export async function testApp(
       dir.cleanup();
     },
   };
+}
+
+/** Ingests nginx lines per service through the ingest route (each answered 202), then commits and evaluates. */
+export async function ingestAndEvaluate(
+  ctx: Awaited<ReturnType<typeof testApp>>,
+  linesByService: Record<string, readonly string[]>,
+): Promise<void> {
+  for (const [service, lines] of Object.entries(linesByService)) {
+    const response = await ctx.app.inject({
+      method: 'POST',
+      url: `/api/v1/ingest/lb?format=nginx&service=${service}`,
+      payload: lines.join('\n'),
+    });
+    expect(response.statusCode).toBe(202);
+  }
+  ctx.sloguard.pipeline.flush();
+  ctx.sloguard.evaluator.evaluateAll();
 }
 
 /** nginx lines in the documented format, stamped `timeMs`. */

@@ -60,3 +60,28 @@ export class HeldEngine {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
+
+/**
+ * engine-availability, an SLO of the service `engine` read with PromQL (error and request counters) from the
+ * data source `engine` at `url`, as YAML documents for a definitions folder.
+ */
+export function engineSlo(url: string, timeout?: string): string {
+  return `apiVersion: sloguard/v1
+kind: DataSource
+metadata: { name: engine }
+spec: { type: prometheus, url: "${url}"${timeout ? `, timeout: ${timeout}` : ''} }
+---
+apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: engine-availability, service: engine }
+spec:
+  indicator:
+    source: prometheus
+    prometheus:
+      dataSource: engine
+      bad: sum(increase(errors_total[{{.window}}]))
+      total: sum(increase(requests_total[{{.window}}]))
+  objective: 99
+  window: 28d
+`;
+}

@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect } from 'vitest';
-import { nginxLine, testApp } from './app.js';
+import { ingestAndEvaluate, nginxLine, testApp } from './app.js';
 import { tempDir } from './tmp.js';
 
 /**
@@ -111,16 +110,7 @@ export async function labelledApp() {
   const definitions = tempDir('sloguard-labels-');
   writeFileSync(join(definitions.path, 'labelled.yaml'), LABELLED_SLOS);
   const ctx = await testApp({ definitionsPath: definitions.path });
-  for (const [service, lines] of Object.entries(labelledTraffic(Date.now()))) {
-    const response = await ctx.app.inject({
-      method: 'POST',
-      url: `/api/v1/ingest/lb?format=nginx&service=${service}`,
-      payload: lines.join('\n'),
-    });
-    expect(response.statusCode).toBe(202);
-  }
-  ctx.sloguard.pipeline.flush();
-  ctx.sloguard.evaluator.evaluateAll();
+  await ingestAndEvaluate(ctx, labelledTraffic(Date.now()));
   return {
     ...ctx,
     close: async () => {

@@ -1,4 +1,4 @@
-import { cpSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Static } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,48 +6,28 @@ import { runStatus } from '../../src/cli/status.js';
 import { loadDefinitionSet } from '../../src/definitionSet.js';
 import type { SloBreakdown } from '../../src/http/schemas/breakdown.js';
 import { breakdownView } from '../../src/http/views.js';
-import { testApp } from '../helpers/app.js';
+import { exampleDefinitions, testApp } from '../helpers/app.js';
 import { checkoutLines, storeSpans } from '../helpers/dashboardFixtures.js';
-import { ROOT } from '../helpers/service.js';
-import { tempDir } from '../helpers/tmp.js';
+import { engineSlo } from '../helpers/heldEngine.js';
 
 const MINUTE = 60_000;
 
 type Breakdown = Static<(typeof SloBreakdown)[200]>;
-
-const PROMQL_SLO = `apiVersion: sloguard/v1
-kind: DataSource
-metadata: { name: engine }
-spec: { type: prometheus, url: "http://127.0.0.1:9" }
----
-apiVersion: sloguard/v1
-kind: SLO
-metadata: { name: engine-availability, service: engine }
-spec:
-  indicator:
-    source: prometheus
-    prometheus:
-      dataSource: engine
-      bad: sum(increase(errors_total[{{.window}}]))
-      total: sum(increase(requests_total[{{.window}}]))
-  objective: 99
-  window: 28d
-`;
 
 const LOGS =
   'https://kibana.example.com/app/discover#/?from={from}&to={to}&q=service:{service} and path:{route}';
 
 describe('GET /api/v1/slos/:name/breakdown', () => {
   let ctx: Awaited<ReturnType<typeof testApp>>;
-  const definitions = tempDir('sloguard-breakdown-defs-');
+  const definitions = exampleDefinitions('sloguard-breakdown-defs-', {
+    playStore: true,
+    files: { 'engine.yaml': engineSlo('http://127.0.0.1:9') },
+  });
   const nowMs = Math.floor(Date.now() / MINUTE) * MINUTE;
   const from = new Date(nowMs - 30 * MINUTE).toISOString();
   const to = new Date(nowMs).toISOString();
 
   beforeAll(async () => {
-    cpSync(join(ROOT, 'slo-definitions'), definitions.path, { recursive: true });
-    cpSync(join(ROOT, 'src/demo/play-store.yaml'), join(definitions.path, 'play-store.yaml'));
-    writeFileSync(join(definitions.path, 'engine.yaml'), PROMQL_SLO);
     ctx = await testApp(
       {
         definitionsPath: definitions.path,

@@ -1,10 +1,6 @@
-import { cpSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HISTORY_DAYS, historyChunks, RELEASES } from '../../src/demo/history.js';
-import { testApp } from '../helpers/app.js';
-import { ROOT } from '../helpers/service.js';
-import { tempDir } from '../helpers/tmp.js';
+import { exampleDefinitions, testApp } from '../helpers/app.js';
 
 const DAY = 86_400_000;
 
@@ -19,7 +15,7 @@ interface Point {
 /** The demo's month of history, sent through the public ingest routes of an in-process app as the demo sends it. */
 describe("the demo's 28 days of history", () => {
   let ctx: Awaited<ReturnType<typeof testApp>>;
-  const definitions = tempDir('sloguard-demo-history-');
+  const definitions = exampleDefinitions('sloguard-demo-history-', { playStore: true });
   const nowMs = Date.now();
   let events = 0;
   let chunks = 0;
@@ -27,8 +23,6 @@ describe("the demo's 28 days of history", () => {
   let seconds = 0;
 
   beforeAll(async () => {
-    cpSync(join(ROOT, 'slo-definitions'), definitions.path, { recursive: true });
-    cpSync(join(ROOT, 'src/demo/play-store.yaml'), join(definitions.path, 'play-store.yaml'));
     ctx = await testApp({ definitionsPath: definitions.path }, {}, { evaluate: false });
     const started = process.hrtime.bigint();
     for (const chunk of historyChunks(nowMs)) {

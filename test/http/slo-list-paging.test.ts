@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nginxLine, testApp } from '../helpers/app.js';
+import { ingestAndEvaluate, nginxLine, testApp } from '../helpers/app.js';
 
 interface ListAnswer {
   slos: { name: string; service: string; state: string; budget: { remaining_ratio: number | null } }[];
@@ -25,19 +25,7 @@ beforeAll(async () => {
   const profile = Array.from({ length: 3000 }, (_, i) =>
     nginxLine(t - (i % 600) * 1000, 'GET', `/profile/${i}`, i % 20 === 0 ? 503 : 200, 0.05),
   );
-  for (const [service, payload] of [
-    ['checkout', lines],
-    ['user-profile', profile],
-  ] as const) {
-    const response = await ctx.app.inject({
-      method: 'POST',
-      url: `/api/v1/ingest/lb?format=nginx&service=${service}`,
-      payload: payload.join('\n'),
-    });
-    expect(response.statusCode).toBe(202);
-  }
-  ctx.sloguard.pipeline.flush();
-  ctx.sloguard.evaluator.evaluateAll();
+  await ingestAndEvaluate(ctx, { checkout: lines, 'user-profile': profile });
 });
 afterAll(async () => {
   await ctx.close();

@@ -1,10 +1,6 @@
-import { cpSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { nginxLine, testApp } from '../helpers/app.js';
+import { exampleDefinitions, nginxLine, testApp } from '../helpers/app.js';
 import { openAlert, storeSpans } from '../helpers/dashboardFixtures.js';
-import { ROOT } from '../helpers/service.js';
-import { tempDir } from '../helpers/tmp.js';
 
 const MINUTE = 60_000;
 
@@ -31,13 +27,11 @@ interface Series {
 
 describe('GET /api/v1/slos/:name/timeseries', () => {
   let ctx: Awaited<ReturnType<typeof testApp>>;
-  const definitions = tempDir('sloguard-ts-defs-');
+  const definitions = exampleDefinitions('sloguard-ts-defs-', { playStore: true });
   // A multiple of five minutes, so 5m and 1m step ends fall exactly on "now" and the evaluator reads the same minutes.
   const nowMs = Math.floor(Date.now() / (5 * MINUTE)) * 5 * MINUTE - 5 * MINUTE;
 
   beforeAll(async () => {
-    cpSync(join(ROOT, 'slo-definitions'), definitions.path, { recursive: true });
-    cpSync(join(ROOT, 'src/demo/play-store.yaml'), join(definitions.path, 'play-store.yaml'));
     ctx = await testApp({ definitionsPath: definitions.path });
     // Four hours of profile traffic, 20 requests a minute; one in four fails between -90m and -60m.
     const lines: string[] = [];

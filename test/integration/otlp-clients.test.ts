@@ -1,13 +1,11 @@
 import { type HrTime, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SloguardProcess } from '../helpers/service.js';
-import { tempDir } from '../helpers/tmp.js';
-import { waitFor } from '../helpers/wait.js';
+import type { SloguardProcess } from '../helpers/service.js';
+import { serviceWithSlos, settled, tracerProvider } from '../helpers/traceClients.js';
 
 /** Per exporter, a service with an availability SLO and a latency SLO of its GET route. */
 const slos = (service: string) => `
@@ -30,30 +28,14 @@ spec:
 
 const SERVICES = ['orders-proto', 'orders-json', 'orders-env-proto', 'orders-env-json'];
 
-interface SloView {
-  good: number;
-  valid: number;
-}
-
+let clients: Awaited<ReturnType<typeof serviceWithSlos>>;
 let service: SloguardProcess;
-const definitions = tempDir('sloguard-otlp-clients-');
 
 beforeAll(async () => {
-  definitions.file('slos.yaml', SERVICES.map(slos).join('---\n'));
-  service = await SloguardProcess.start({ definitions: definitions.path });
+  clients = await serviceWithSlos('sloguard-otlp-clients-', SERVICES.map(slos).join('---\n'));
+  service = clients.service;
 });
-afterAll(async () => {
-  await service?.cleanup();
-  definitions.cleanup();
-});
-
-/** Polls until the evaluator has seen `valid` events, then returns good and valid. */
-async function settled(name: string, valid: number): Promise<SloView> {
-  const sli = async () => (await service.json<SloView>(`/api/v1/slos/${name}`)).body;
-  await waitFor(`${name} to count ${valid} events`, async () => (await sli()).valid >= valid);
-  const { good, valid: seen } = await sli();
-  return { good, valid: seen };
-}
+afterAll(() => clients?.cleanup());
 
 /**
  * Sends a known mix with `tracer`, then `flush`es: GET /orders/:id answered 200 in 50 ms, in exactly 100 ms, in
@@ -109,10 +91,7 @@ async function sendMix(tracer: Tracer, flush: () => Promise<void>): Promise<void
 
 /** The mix through a tracer provider of service `name` exporting with `exporter`. */
 async function exportMix(name: string, exporter: SpanExporter): Promise<void> {
-  const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': name }),
-    spanProcessors: [new BatchSpanProcessor(exporter)],
-  });
+  const provider = tracerProvider(name, exporter);
   await sendMix(provider.getTracer('otlp-clients'), () => provider.shutdown());
 }
 
@@ -124,14 +103,14 @@ const LATENCY = { good: 3, valid: 5 };
 describe('OpenTelemetry JS SDK OTLP exporters against a running sloguard', () => {
   it('@opentelemetry/exporter-trace-otlp-proto (protobuf)', async () => {
     await exportMix('orders-proto', new ProtoExporter({ url: `${service.url}/v1/traces` }));
-    expect(await settled('orders-proto-availability', 7)).toEqual(AVAILABILITY);
-    expect(await settled('orders-proto-latency', 5)).toEqual(LATENCY);
+    expect(await settled(service, 'orders-proto-availability', 7)).toEqual(AVAILABILITY);
+    expect(await settled(service, 'orders-proto-latency', 5)).toEqual(LATENCY);
   });
 
   it('@opentelemetry/exporter-trace-otlp-http (OTLP/JSON)', async () => {
     await exportMix('orders-json', new JsonExporter({ url: `${service.url}/v1/traces` }));
-    expect(await settled('orders-json-availability', 7)).toEqual(AVAILABILITY);
-    expect(await settled('orders-json-latency', 5)).toEqual(LATENCY);
+    expect(await settled(service, 'orders-json-availability', 7)).toEqual(AVAILABILITY);
+    expect(await settled(service, 'orders-json-latency', 5)).toEqual(LATENCY);
   });
 
   it.each([
@@ -156,7 +135,7 @@ describe('OpenTelemetry JS SDK OTLP exporters against a running sloguard', () =>
       trace.disable();
       process.env = saved;
     }
-    expect(await settled(`${name}-availability`, 7)).toEqual(AVAILABILITY);
-    expect(await settled(`${name}-latency`, 5)).toEqual(LATENCY);
+    expect(await settled(service, `${name}-availability`, 7)).toEqual(AVAILABILITY);
+    expect(await settled(service, `${name}-latency`, 5)).toEqual(LATENCY);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATE_DEFINITIONS, webLines } from '../helpers/gateFixtures.js';
-import { HeldEngine } from '../helpers/heldEngine.js';
+import { engineSlo, HeldEngine } from '../helpers/heldEngine.js';
 import { SloguardProcess } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -19,24 +19,7 @@ beforeAll(async () => {
   dir.file(
     'slos.yaml',
     `${GATE_DEFINITIONS}---
-apiVersion: sloguard/v1
-kind: DataSource
-metadata: { name: slow-engine }
-spec: { type: prometheus, url: "${engine.url}", timeout: 60s }
----
-apiVersion: sloguard/v1
-kind: SLO
-metadata: { name: engine-availability, service: engine }
-spec:
-  indicator:
-    source: prometheus
-    prometheus:
-      dataSource: slow-engine
-      bad: sum(increase(errors_total[{{.window}}]))
-      total: sum(increase(requests_total[{{.window}}]))
-  objective: 99
-  window: 28d
-`,
+${engineSlo(engine.url, '60s')}`,
   );
 });
 

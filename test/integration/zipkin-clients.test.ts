@@ -2,14 +2,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchRecorder, ExplicitContext, Instrumentation, jsonEncoder, option, Tracer } from 'zipkin';
 import { HttpLogger } from 'zipkin-transport-http';
-import { SloguardProcess } from '../helpers/service.js';
-import { tempDir } from '../helpers/tmp.js';
-import { waitFor } from '../helpers/wait.js';
+import type { SloguardProcess } from '../helpers/service.js';
+import { serviceWithSlos, settled, tracerProvider } from '../helpers/traceClients.js';
 
 /** Trace SLOs of two services, one per client library. */
 const SLOS = `
@@ -45,38 +42,21 @@ metadata: { name: inventory-latency, service: inventory }
 spec: { indicator: { source: traces, good: { latency: "<= 200ms" } }, objective: 90, window: 28d }
 `;
 
-interface SloView {
-  good: number;
-  valid: number;
-}
-
+let clients: Awaited<ReturnType<typeof serviceWithSlos>>;
 let service: SloguardProcess;
-const definitions = tempDir('sloguard-zipkin-clients-');
 
 beforeAll(async () => {
-  definitions.file('slos.yaml', SLOS);
-  service = await SloguardProcess.start({ definitions: definitions.path });
+  clients = await serviceWithSlos('sloguard-zipkin-clients-', SLOS);
+  service = clients.service;
 });
-afterAll(async () => {
-  await service?.cleanup();
-  definitions.cleanup();
-});
-
-const sli = async (name: string) => (await service.json<SloView>(`/api/v1/slos/${name}`)).body;
-
-/** Polls until the evaluator (1 s tick in tests) has seen `valid` events, then returns good and valid. */
-async function settled(name: string, valid: number): Promise<SloView> {
-  await waitFor(`${name} to count ${valid} events`, async () => (await sli(name)).valid >= valid);
-  const { good, valid: seen } = await sli(name);
-  return { good, valid: seen };
-}
+afterAll(() => clients?.cleanup());
 
 describe('real Zipkin clients against a running sloguard', () => {
   it('OpenTelemetry SDK with @opentelemetry/exporter-zipkin (default settings but the URL)', async () => {
-    const provider = new NodeTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': 'checkout-api' }),
-      spanProcessors: [new BatchSpanProcessor(new ZipkinExporter({ url: `${service.url}/api/v2/spans` }))],
-    });
+    const provider = tracerProvider(
+      'checkout-api',
+      new ZipkinExporter({ url: `${service.url}/api/v2/spans` }),
+    );
     const tracer = provider.getTracer('checkout');
     const t0 = Date.now() - 10_000;
     const request = (
@@ -119,10 +99,10 @@ describe('real Zipkin clients against a running sloguard', () => {
     await provider.shutdown();
 
     // 200, 200, 200, 404 good; 500 and the errored payment bad. Client and internal spans do not count.
-    expect(await settled('checkout-availability', 6)).toEqual({ good: 4, valid: 6 });
+    expect(await settled(service, 'checkout-availability', 6)).toEqual({ good: 4, valid: 6 });
     // GET /orders/:id took 50, 80, 300 and 10 ms against a 100 ms threshold.
-    expect(await settled('checkout-order-latency', 4)).toEqual({ good: 3, valid: 4 });
-    expect(await settled('checkout-dependencies', 1)).toEqual({ good: 0, valid: 1 });
+    expect(await settled(service, 'checkout-order-latency', 4)).toEqual({ good: 3, valid: 4 });
+    expect(await settled(service, 'checkout-dependencies', 1)).toEqual({ good: 0, valid: 1 });
   });
 
   it('zipkin-js HttpServer instrumentation with zipkin-transport-http (JSON_V2 to /api/v2/spans)', async () => {
@@ -170,7 +150,7 @@ describe('real Zipkin clients against a running sloguard', () => {
       await new Promise((resolve) => server?.close(resolve));
     }
     // zipkin-js tags the 404 and the 500 with `error`; the status decides: only the 500 is bad.
-    expect(await settled('inventory-availability', 5)).toEqual({ good: 4, valid: 5 });
-    expect(await settled('inventory-latency', 5)).toEqual({ good: 4, valid: 5 });
+    expect(await settled(service, 'inventory-availability', 5)).toEqual({ good: 4, valid: 5 });
+    expect(await settled(service, 'inventory-latency', 5)).toEqual({ good: 4, valid: 5 });
   });
 });

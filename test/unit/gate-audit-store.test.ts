@@ -2,22 +2,17 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { GatePolicies } from '../../src/gate/policy.js';
 import type { SloStatus } from '../../src/model/status.js';
 import { openDatabase } from '../../src/store/database.js';
 import { type GateDecisionRecord, GateDecisionStore } from '../../src/store/gateDecisions.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-import { tempDir } from '../helpers/tmp.js';
+import { tempFolders } from '../helpers/tmp.js';
 
-const dirs: Array<ReturnType<typeof tempDir>> = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) dir.cleanup();
-});
+const folders = tempFolders();
+afterEach(() => folders.cleanup());
 
-function databasePath(): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  return join(dir.path, 'sloguard.db');
-}
+const databasePath = () => join(folders.write({}), 'sloguard.db');
 
 /** Status objects as the evaluator publishes them: only their identity and JSON matter to the audit trail. */
 const statusesOf = (...names: string[]) =>
@@ -49,21 +44,7 @@ function decision(id: string, decidedAtMs: number, service: string, statuses: re
       frozen: false,
       stale: false,
       from_last_run: false,
-      policy: {
-        name: null,
-        service,
-        environment: 'production',
-        slos: 'all',
-        warnBelow: 0.25,
-        recoveryMargin: 0.1,
-        mode: 'enforce',
-        onNoData: 'deny',
-        onInsufficientData: 'warn',
-        minValidEvents: null,
-        denyOnPageAlert: true,
-        exempt: ['rollback', 'security'],
-        changeFreezes: [],
-      },
+      policy: new GatePolicies().resolve(service, 'production'),
     },
     statuses,
   } satisfies GateDecisionRecord;

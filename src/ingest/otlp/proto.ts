@@ -1,4 +1,5 @@
 import protobuf from 'protobufjs';
+import { varintAt } from '../protobufWire.js';
 
 /**
  * The OTLP messages the trace receiver reads and answers, declared with protobufjs' reflection API from
@@ -201,19 +202,6 @@ export function scalarAttributes(
     if (key !== undefined && text !== undefined) tags[key] = text;
   }
   return tags;
-}
-
-/** The varint at `at`: its value and where it ends; undefined past `end` or beyond 2^56. */
-function varintAt(body: Uint8Array, at: number, end: number): [value: number, next: number] | undefined {
-  let value = 0;
-  let scale = 1;
-  for (let i = at; i < end && i < at + 8; i++) {
-    const byte = body[i]!;
-    value += (byte & 0x7f) * scale;
-    if (byte < 0x80) return [value, i + 1];
-    scale *= 128;
-  }
-  return undefined;
 }
 
 const VARINT = 0;

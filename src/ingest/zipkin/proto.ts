@@ -1,4 +1,5 @@
 import protobuf from 'protobufjs';
+import { varintAt } from '../protobufWire.js';
 import { checkSpanCount, SpanReader, SpansRejected, type ZipkinSpan } from './span.js';
 
 /**
@@ -76,19 +77,6 @@ function asJsonSpan(span: ProtoSpan): Record<string, unknown> {
     localEndpoint: span.localEndpoint && { serviceName: span.localEndpoint.serviceName },
     tags: span.tags,
   };
-}
-
-/** The varint at `at`: its value and where it ends; undefined past the end or beyond 2^53. */
-function varintAt(body: Buffer, at: number): [value: number, end: number] | undefined {
-  let value = 0;
-  let scale = 1;
-  for (let i = at; i < body.length && i < at + 8; i++) {
-    const byte = body[i]!;
-    value += (byte & 0x7f) * scale;
-    if (byte < 0x80) return [value, i + 1];
-    scale *= 128;
-  }
-  return undefined;
 }
 
 /**
