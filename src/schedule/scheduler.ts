@@ -199,8 +199,9 @@ export class SloEvaluator {
       next = this.evaluateSlice(definitions, next, nowMs, corrections, results, EVALUATION_SLICE_MS);
     }
     // Saved in slices too: 10,000 statuses in one transaction held the loop for 200–400 ms. A restart during
-    // the save finds some statuses of this tick and some of the last, each whole.
-    let saved = 0;
+    // the save finds some statuses of this tick and some of the last, each whole. Like the evaluation, it
+    // yields only between slices: a tick that fits in one slice completes in the turn it began.
+    let saved = this.statuses.saveFrom(results, 0, performance.now() + EVALUATION_SLICE_MS);
     while (saved < results.length) {
       await nextTurn();
       saved = this.statuses.saveFrom(results, saved, performance.now() + EVALUATION_SLICE_MS);
