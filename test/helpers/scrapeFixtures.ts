@@ -2,7 +2,7 @@ import type { SloStatus } from '../../src/model/status.js';
 import type { MeteredParts } from '../../src/telemetry/metrics.js';
 
 /** The burn-rate windows a status reports: the defaults and the tier windows. */
-const WINDOWS = ['5m', '30m', '1h', '6h', '1d', '3d'];
+const WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'];
 
 /**
  * The parts `createMetrics` reads, around `count` synthetic SLO statuses (as after an evaluation at that
@@ -21,7 +21,7 @@ export function meteredParts(count: number): MeteredParts {
         budget: { remainingRatio: 1 - (i % 17) / 10 },
         firing: i % 5 === 0 ? 'page' : null,
         burnRates: Object.fromEntries(
-          WINDOWS.map((w, k) => [w, k === 5 && i % 3 === 0 ? null : (i % 7) * k]),
+          WINDOWS.map((w, k) => [w, k === 6 && i % 3 === 0 ? null : (i % 7) * k]),
         ),
       }) as unknown as SloStatus,
   );
