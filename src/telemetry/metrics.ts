@@ -6,6 +6,7 @@ import type { Decision } from '../model/gate.js';
 import type { SourceKind } from '../model/observation.js';
 import type { SloStatus } from '../model/status.js';
 import type { SloEvaluator } from '../schedule/scheduler.js';
+import { forEachInSlices, sharedExposition } from './exposition.js';
 
 /**
  * sloguard's own figures in the Prometheus text format, on a Registry of its own (never prom-client's global
@@ -16,6 +17,8 @@ import type { SloEvaluator } from '../schedule/scheduler.js';
  */
 export interface SloguardMetrics {
   registry: Registry;
+  /** The text exposition, built in slices that yield to the event loop; concurrent scrapes share one build. */
+  exposition(): Promise<string>;
   /** Counts what one ingest request did with its lines or spans. */
   countIngest(source: SourceKind, outcome: IngestOutcome, events: number): void;
   /** Counts events refused, by a reason from a fixed set (the API's error codes, or `invalid_line`). */
@@ -57,13 +60,13 @@ export function createMetrics(parts: MeteredParts): SloguardMetrics {
       help,
       labelNames: sloLabels,
       registers: [registry],
-      collect() {
+      async collect() {
         this.reset();
         const prepared = prepare();
-        for (const status of evaluator.current()) {
+        await forEachInSlices(evaluator.current(), (status) => {
           const figure = value(status, prepared);
           if (figure !== null) this.set({ slo: status.name, service: status.service }, figure);
-        }
+        });
       },
     });
 
@@ -110,13 +113,13 @@ export function createMetrics(parts: MeteredParts): SloguardMetrics {
     help: 'Error rate over the burn-rate window divided by the allowed error rate (1 spends the budget exactly).',
     labelNames: [...sloLabels, 'window'],
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
-      for (const status of evaluator.current()) {
+      await forEachInSlices(evaluator.current(), (status) => {
         for (const [window, rate] of Object.entries(status.burnRates)) {
           if (rate !== null) this.set({ slo: status.name, service: status.service, window }, rate);
         }
-      }
+      });
     },
   });
 
@@ -178,6 +181,7 @@ export function createMetrics(parts: MeteredParts): SloguardMetrics {
 
   return {
     registry,
+    exposition: sharedExposition(registry),
     evaluationSeconds,
     countIngest(source, outcome, events) {
       if (events > 0) ingested.inc({ source, outcome }, events);

@@ -62,7 +62,7 @@ export default fp<{ metrics: SloguardMetrics }>(
       '/metrics',
       { config: { access: 'metrics' }, schema: { response: Metrics } },
       async (_request, reply) => {
-        const text = await metrics.registry.metrics();
+        const text = await metrics.exposition();
         return reply.type(metrics.registry.contentType).send(text);
       },
     );
