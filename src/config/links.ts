@@ -68,7 +68,7 @@ function templateProblem(template: string): string | undefined {
   if (!/^(https?:\/\/[^/{]|\/)/.test(template))
     return `expected an http(s) URL or a path starting with /, got "${template.slice(0, 80)}"`;
   for (const [, name] of template.matchAll(PLACEHOLDER)) {
-    if (!(name! in PLACEHOLDERS))
+    if (!Object.hasOwn(PLACEHOLDERS, name!))
       return `unknown placeholder {${name}}; known: ${Object.keys(PLACEHOLDERS)
         .map((key) => `{${key}}`)
         .join(', ')}`;

@@ -60,6 +60,12 @@ describe('links to traces and logs', () => {
       field: 'links.services.checkout.logs',
       message: expect.stringContaining('unknown placeholder {svc}'),
     });
+    // Names every object has are no placeholders either: rendering {__proto__} would throw on each request.
+    for (const name of ['__proto__', 'constructor'])
+      expect(refused(`links:\n  logs: "https://k/?q={${name}}"\n`)).toMatchObject({
+        field: 'links.logs',
+        message: expect.stringContaining(`unknown placeholder {${name}}`),
+      });
     expect(refused('links:\n  traces: "javascript:alert(1)"\n')).toMatchObject({ field: 'links.traces' });
     expect(refused('links:\n  zipkin: "ftp://zipkin"\n')).toMatchObject({ field: 'links.zipkin' });
     expect(refused('links:\n  tracez: "https://x"\n').field).toContain('links');
