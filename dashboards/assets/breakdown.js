@@ -169,7 +169,7 @@ async function fetchBreakdown() {
   const query = new URLSearchParams({
     from: current.from,
     to: current.to,
-    sort: sort in SORTS ? sort : 'bad',
+    sort: Object.hasOwn(SORTS, sort) ? sort : 'bad',
   });
   const body = section.querySelector('.breakdown-body');
   try {
@@ -198,7 +198,7 @@ function create() {
   const chosen = new URLSearchParams(location.search).get('breakdown');
   if (chosen !== null) {
     details.open = true;
-    sort.value = chosen in SORTS ? chosen : 'bad';
+    sort.value = Object.hasOwn(SORTS, chosen) ? chosen : 'bad';
   }
   details.addEventListener('toggle', () => {
     setQuery({ breakdown: details.open ? sort.value : '' });
