@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserHarness, browserTestsCanRun } from '../helpers/browser.js';
 import { SloguardProcess } from '../helpers/service.js';
+import { WAIT_MS } from '../helpers/wait.js';
 
 const canRun = browserTestsCanRun();
 
@@ -11,7 +12,7 @@ describe.skipIf(!canRun)('the OpenAPI UI at /docs', () => {
   beforeAll(async () => {
     service = await SloguardProcess.start();
     browser = await BrowserHarness.launch();
-  }, 60_000);
+  });
   afterAll(async () => {
     await browser?.close();
     await service?.cleanup();
@@ -26,7 +27,7 @@ describe.skipIf(!canRun)('the OpenAPI UI at /docs', () => {
     await page.goto(`${service.url}/docs`);
     // Swagger UI renders one block per operation once it has read /docs/json.
     const operations = page.locator('.opblock');
-    await expect.poll(() => operations.count(), { timeout: 15_000 }).toBeGreaterThan(20);
+    await expect.poll(() => operations.count(), { timeout: WAIT_MS }).toBeGreaterThan(20);
     expect(await page.getByText('/api/v1/gate/evaluations', { exact: true }).count()).toBeGreaterThan(0);
     expect(log.offHostRequests).toEqual([]);
     expect(log.failedRequests).toEqual([]);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserHarness, browserTestsCanRun } from '../helpers/browser.js';
 import { SloguardProcess } from '../helpers/service.js';
+import { WAIT_MS } from '../helpers/wait.js';
 
 const canRun = browserTestsCanRun();
 
@@ -16,7 +17,7 @@ describe.skipIf(!canRun)('the overview follows a reload without a page reload', 
   beforeAll(async () => {
     service = await SloguardProcess.start({ env: { SLOGUARD_WATCH_DEFINITIONS: 'false' } });
     browser = await BrowserHarness.launch();
-  }, 60_000);
+  });
   afterAll(async () => {
     await browser?.close();
     await service?.cleanup();
@@ -27,7 +28,7 @@ describe.skipIf(!canRun)('the overview follows a reload without a page reload', 
     await page.clock.install();
     await page.goto(`${service.url}/`);
     const rows = page.locator('tbody tr');
-    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => rows.count(), { timeout: WAIT_MS }).toBeGreaterThan(0);
     const initial = await rows.count();
     let loads = 0;
     page.on('load', () => {
@@ -49,16 +50,16 @@ spec:
     expect((await fetch(`${service.url}/-/reload`, { method: 'POST' })).status).toBe(200);
     await page.clock.fastForward(REFRESH_MS);
     await expect
-      .poll(() => page.getByText('added-by-reload').count(), { timeout: 10_000 })
+      .poll(() => page.getByText('added-by-reload').count(), { timeout: WAIT_MS })
       .toBeGreaterThan(0);
     expect(await rows.count()).toBe(initial + 1);
 
     rmSync(file);
     expect((await fetch(`${service.url}/-/reload`, { method: 'POST' })).status).toBe(200);
     await page.clock.fastForward(REFRESH_MS);
-    await expect.poll(() => page.getByText('added-by-reload').count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => page.getByText('added-by-reload').count(), { timeout: WAIT_MS }).toBe(0);
     expect(await rows.count()).toBe(initial);
     expect(loads).toBe(0);
     expect(log.pageErrors).toEqual([]);
-  }, 60_000);
+  });
 });

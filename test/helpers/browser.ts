@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { ROOT } from './service.js';
+import { WAIT_MS } from './wait.js';
 
 /** Debian's chromium (`apt-get install chromium`, done by .ci/run); never a downloaded browser. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -57,7 +58,7 @@ export function expectClean(log: PageLog): void {
  * Not `page.waitForFunction`: past its first check it polls with eval, which the dashboard's CSP refuses.
  */
 export async function untilTrue(page: Page, expression: string): Promise<void> {
-  await expect.poll(() => page.evaluate(expression), { timeout: 10_000, interval: 50 }).toBe(true);
+  await expect.poll(() => page.evaluate(expression), { timeout: WAIT_MS, interval: 50 }).toBe(true);
 }
 
 /** One chromium per test file; each test gets a fresh context with the network fenced to 127.0.0.1. */

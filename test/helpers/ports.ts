@@ -13,3 +13,9 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** How many free ports a server start tries before it gives up. */
+export const PORT_ATTEMPTS = 5;
+
+/** A start that failed because its chosen port was taken before the server bound it. */
+export class PortTaken extends Error {}

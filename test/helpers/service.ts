@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { freePort } from './ports.js';
+import { freePort, PORT_ATTEMPTS, PortTaken } from './ports.js';
 import { type ChildExit, stopChild } from './process.js';
 import { tempDir } from './tmp.js';
-import { waitFor } from './wait.js';
+import { WAIT_MS, waitFor } from './wait.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
@@ -26,7 +26,7 @@ export interface ServiceOptions {
   definitions?: string;
   /** Extra SLOGUARD_* variables. */
   env?: Record<string, string>;
-  /** How long a start may take (default 20 s; a benchmark's 10,000 SLOs on a loaded machine take longer). */
+  /** How long a start may take (default WAIT_MS; a benchmark's 10,000 SLOs on a loaded machine take longer). */
   readyTimeoutMs?: number;
   /** Reuse a database file (restart tests). */
   databasePath?: string;
@@ -47,7 +47,7 @@ export class SloguardProcess {
   readonly logs: string[] = [];
   url = '';
   port = 0;
-  readyTimeoutMs = 20_000;
+  readyTimeoutMs = WAIT_MS;
 
   private constructor(
     readonly databasePath: string,
@@ -78,8 +78,21 @@ export class SloguardProcess {
     return this.child?.pid;
   }
 
-  /** Starts (again) on a new free port with the same database. */
+  /**
+   * Starts (again) on a new free port with the same database. The port is free when chosen and bound a moment
+   * later, so another test's server can take it in between: a start that lost its port starts again on another.
+   */
   async restart(until: StartedWhen = 'evaluated'): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce(until);
+      } catch (error) {
+        if (!(error instanceof PortTaken) || attempt >= PORT_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async startOnce(until: StartedWhen): Promise<void> {
     this.port = await freePort();
     this.url = `http://127.0.0.1:${this.port}`;
     const [executable, ...args] = this.command;
@@ -98,23 +111,33 @@ export class SloguardProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    const logged = this.logs.length;
+    const output = () => this.logs.slice(logged).join('');
     child.stdout?.on('data', (chunk) => this.logs.push(String(chunk)));
     child.stderr?.on('data', (chunk) => this.logs.push(String(chunk)));
+    // Its own start line, written once it listens: until then an answer on the port may be another server's.
+    const serving = ` serving ${this.url}/ `;
+    let started: 'exited' | 'ready';
     try {
-      await waitFor(
-        `sloguard on ${this.url} (log: ${this.logs.join('').slice(-500)})`,
+      started = await waitFor(
+        `sloguard on ${this.url}`,
         async () => {
-          if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${this.logs.join('')}`);
+          if (child.exitCode !== null) return 'exited';
+          if (!output().includes(serving)) return false;
           const readyz = await fetch(`${this.url}/readyz`);
           const body = (await readyz.json()) as { statuses?: string };
-          return readyz.ok && (until === 'ready' || body.statuses === 'evaluated');
+          return readyz.ok && (until === 'ready' || body.statuses === 'evaluated') && 'ready';
         },
         { timeoutMs: this.readyTimeoutMs },
       );
     } catch (error) {
       // A start that never got ready leaves no process behind (the caller has no handle to stop it).
       await stopChild(child, 'SIGKILL');
-      throw error;
+      throw new Error(`${(error as Error).message} (log: ${output().slice(-500)})`);
+    }
+    if (started === 'exited') {
+      const exited = `sloguard exited ${child.exitCode}: ${output()}`;
+      throw output().includes('EADDRINUSE') ? new PortTaken(exited) : new Error(exited);
     }
   }
 
@@ -142,7 +165,7 @@ export interface CliRun {
 }
 
 /** Runs the CLI to its end (killed after `timeoutMs`, which the caller's assertions then see as code null). */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 15_000): Promise<CliRun> {
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = WAIT_MS): Promise<CliRun> {
   ensureBuilt();
   const started = performance.now();
   const child = spawn(process.execPath, [CLI, ...args], {

@@ -1,8 +1,15 @@
-/** Polls `check` until it returns a value other than undefined/false, or fails after the deadline. */
+/**
+ * The default deadline of a wait: a CI machine's two cores run two test files, their servers and threads at
+ * once, so what takes a second alone can take tens of seconds there; a long deadline costs time only when the
+ * wait fails.
+ */
+export const WAIT_MS = 60_000;
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function waitFor<T>(
   what: string,
   check: () => T | undefined | false | Promise<T | undefined | false>,
-  { timeoutMs = 15_000, intervalMs = 50 } = {},
+  { timeoutMs = WAIT_MS, intervalMs = 50 } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

@@ -3,6 +3,7 @@ import { BatchAggregate } from '../../src/ingest/aggregate.js';
 import { ANY_TIME } from '../../src/ingest/timeRange.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { nginxLine, testApp } from '../helpers/app.js';
+import { cpuTimedAsync } from '../helpers/cpu.js';
 import { fixtureLines } from '../helpers/lbFixtures.js';
 import { protoSpans } from '../helpers/zipkinProto.js';
 
@@ -59,9 +60,11 @@ describe('query ranges (finding 1)', () => {
     ['from=0', 'from'],
   ])('answers 400 naming the field, at once: %s', async (query, field) => {
     const ctx = await app();
-    const started = performance.now();
-    const response = await ctx.app.inject({ url: `/api/v1/slos/profile-availability/timeseries?${query}` });
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // CPU time: a busy machine does not stretch it.
+    const { result: response, ms } = await cpuTimedAsync(() =>
+      ctx.app.inject({ url: `/api/v1/slos/profile-availability/timeseries?${query}` }),
+    );
+    expect(ms).toBeLessThan(1_000);
     expect(response.statusCode, response.body).toBe(400);
     expect(response.json()).toMatchObject({ error: 'invalid_query', field });
   });

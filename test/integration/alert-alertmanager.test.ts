@@ -104,7 +104,7 @@ describe.runIf(hasAlertmanager())('sloguard → a real Alertmanager → its webh
     );
     expect(bySeverity(resolved, 'page')).toEqual(['shop-availability resolved', 'shop-reads resolved']);
     expect(notifications().filter((n) => n.status === 'resolved')).toHaveLength(1);
-  }, 90_000);
+  });
 
   it("writes sloguard's own webhook target in the shape Alertmanager really sends", () => {
     const real = notifications()[0] as unknown as Record<string, unknown> & { alerts: object[] };

@@ -109,7 +109,7 @@ describe('durability', () => {
       acknowledged = total;
     }
     expect(acknowledged).toBeGreaterThan(10 * BATCH);
-  }, 120_000);
+  }, 300_000);
 
   it('SIGTERM drains in-flight requests: each one either answered 202 and counted, or refused', async () => {
     const before = await counted();
@@ -136,7 +136,7 @@ describe('a database file that is not ours', () => {
     const result = spawnSync(process.execPath, [CLI, 'serve'], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, SLOGUARD_DATABASE: database, SLOGUARD_PORT: '0' },
-      timeout: 20_000,
+      timeout: 60_000,
     });
     dir.cleanup();
     expect(result.status).toBe(1);

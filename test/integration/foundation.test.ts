@@ -47,6 +47,15 @@ function oversizedUpload(url: string): Promise<{ status: number; error: string }
   });
 }
 
+/**
+ * How many of these access-log lines nginx timed at `ms` or less ($request_time, the last field). The plan's
+ * fast requests take 5 ms, but on a CI machine whose cores are busy nginx can time one of them past a latency
+ * threshold: the SLO is judged on what was logged, so the expected count is read from the log too.
+ */
+function timedWithin(lines: string[], ms: number): number {
+  return lines.filter((line) => Number(line.slice(line.lastIndexOf(' ') + 1)) * 1000 <= ms).length;
+}
+
 describe.skipIf(!requireBinary(NGINX_BINARY, 'nginx'))('nginx → sloguard → gate', () => {
   let upstream: Upstream;
   let nginx: NginxServer;
@@ -82,7 +91,7 @@ describe.skipIf(!requireBinary(NGINX_BINARY, 'nginx'))('nginx → sloguard → g
     upstream = await Upstream.start();
     nginx = await NginxServer.start({ upstreamPort: upstream.port });
     sloguard = await SloguardProcess.start({ definitions: definitions.path });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     definitions.cleanup();
@@ -92,6 +101,8 @@ describe.skipIf(!requireBinary(NGINX_BINARY, 'nginx'))('nginx → sloguard → g
   });
 
   const slo = async (name: string) => (await sloguard.json<SloBody>(`/api/v1/slos/${name}`)).body;
+  /** Profile requests nginx logged within the 500 ms of profile-latency. */
+  let profileFast = 0;
   const gateCli = (service: string, url = sloguard.url) =>
     spawnSync(process.execPath, [CLI, 'gate', '--service', service, '--url', url], { encoding: 'utf8' });
 
@@ -104,11 +115,11 @@ describe.skipIf(!requireBinary(NGINX_BINARY, 'nginx'))('nginx → sloguard → g
       const log = nginx.accessLog().trim().split('\n').filter(Boolean);
       return log.length === profilePlan.length + checkoutPlan.length && log;
     });
-    const profileLines = lines.filter((line) => line.includes('/profile/')).join('\n');
-    const checkoutLines = lines.filter((line) => line.includes('/api/orders')).join('\n');
+    const profileLines = lines.filter((line) => line.includes('/profile/'));
+    const checkoutLines = lines.filter((line) => line.includes('/api/orders'));
     for (const [service, body] of [
-      ['user-profile', profileLines],
-      ['checkout', checkoutLines],
+      ['user-profile', profileLines.join('\n')],
+      ['checkout', checkoutLines.join('\n')],
     ] as const) {
       const response = await fetch(
         `${sloguard.url}/api/v1/ingest/lb?format=nginx&source=edge&service=${service}`,
@@ -136,10 +147,13 @@ describe.skipIf(!requireBinary(NGINX_BINARY, 'nginx'))('nginx → sloguard → g
     expect(availability.budget.remaining_ratio).toBeCloseTo(1 - failures / (0.0005 * profilePlan.length), 9);
     expect(availability.state).toBe('exhausted');
 
+    // The 30 slow requests (700 ms) are past 500 ms however busy the machine; on an idle one, nothing else is.
+    profileFast = timedWithin(profileLines, 500);
+    expect(profileFast).toBeLessThanOrEqual(profilePlan.length - slow);
     const latency = await slo('profile-latency');
     expect(latency.valid).toBe(profilePlan.length);
-    expect(latency.good).toBe(profilePlan.length - slow);
-    expect(latency.sli).toBeCloseTo(0.85, 12);
+    expect(latency.good).toBe(profileFast);
+    expect(latency.sli).toBeCloseTo(profileFast / profilePlan.length, 12);
     expect(latency.state).toBe('exhausted');
 
     const checkout = await waitFor('checkout data', async () => {
@@ -148,11 +162,9 @@ describe.skipIf(!requireBinary(NGINX_BINARY, 'nginx'))('nginx → sloguard → g
     });
     expect(checkout).toMatchObject({ good: checkoutPlan.length, sli: 1, state: 'ok' });
     const submit = await slo('checkout-submit-latency');
-    expect(submit).toMatchObject({
-      valid: checkoutPlan.length / 2,
-      good: checkoutPlan.length / 2,
-      state: 'ok',
-    });
+    const submits = checkoutLines.filter((line) => line.includes('"POST /api/orders?'));
+    expect(submits).toHaveLength(checkoutPlan.length / 2);
+    expect(submit).toMatchObject({ valid: submits.length, good: timedWithin(submits, 800) });
   });
 
   it('denies the exhausted service (HTTP 423, CLI exit 2) and allows the healthy one (200, exit 0)', async () => {
@@ -233,6 +245,6 @@ describe.skipIf(!requireBinary(NGINX_BINARY, 'nginx'))('nginx → sloguard → g
       valid: before.valid,
       state: before.state,
     });
-    expect((await slo('profile-latency')).good).toBe(profilePlan.length - 30);
+    expect((await slo('profile-latency')).good).toBe(profileFast);
   });
 });

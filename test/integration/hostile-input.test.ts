@@ -497,7 +497,7 @@ describe(`hostile input against a running service (HOSTILE_SEED=${SEED})`, () =>
       definitions,
       env: { SLOGUARD_CONFIG: settings, SLOGUARD_CHECK_RESPONSES: '0' },
     });
-  }, 60_000);
+  });
   afterAll(async () => {
     await service?.cleanup();
     dir.cleanup();
@@ -557,7 +557,7 @@ describe(`hostile input against a running service (HOSTILE_SEED=${SEED})`, () =>
           method: request.method,
           body: request.body,
           headers: request.headers,
-          signal: AbortSignal.timeout(30_000),
+          signal: AbortSignal.timeout(60_000),
         });
         const text = await response.text();
         const tookMs = performance.now() - started;
@@ -567,8 +567,9 @@ describe(`hostile input against a running service (HOSTILE_SEED=${SEED})`, () =>
           what: `${request.method} ${request.path.slice(0, 100)} (${request.body?.length ?? 0} bytes)`,
         });
         slowest.sort((x, y) => y.tookMs - x.tookMs).splice(5);
-        // A hang guard; event-loop blocking itself is read from the service's own gauge below.
-        expect(tookMs, `${where} took ${Math.round(tookMs)} ms`).toBeLessThan(10_000);
+        // A hang guard, with room for a CI machine whose cores are busy (13 s seen at a load of 10 per core);
+        // event-loop blocking itself is read from the service's own gauge below.
+        expect(tookMs, `${where} took ${Math.round(tookMs)} ms`).toBeLessThan(30_000);
         const isJson = String(response.headers.get('content-type')).startsWith('application/json');
         if (response.status >= 400 || isJson) {
           let body: Record<string, unknown>;

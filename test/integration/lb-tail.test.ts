@@ -98,7 +98,7 @@ scrape:
       await waitFor('the first scrape of HAProxy', () =>
         sloguard.logs.join('').includes('first scrape of this target'),
       );
-    }, 60_000);
+    });
 
     afterAll(async () => {
       await sloguard?.cleanup();

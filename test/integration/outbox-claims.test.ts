@@ -29,7 +29,8 @@ function sender(path: string, capture: CaptureServer) {
     store,
     { targets, giveUpAfterMs: 3_600_000, retryBackoffMs: 10, maxRetryBackoffMs: 50 },
     quiet,
-    { timeoutMs: 2_000 },
+    // A send cut short after the receiver took it would be sent again: room for a busy machine.
+    { timeoutMs: 30_000 },
   );
   cleanups.push(() => {
     db.close();

@@ -362,7 +362,7 @@ describe('docs/ci examples run as written', () => {
       env: { SLOGUARD_CONFIG: join(prefix, 'lib/node_modules/sloguard/deploy/sloguard.yaml'), ...TOKENS },
     });
     target = service.url;
-  }, 60_000);
+  });
   afterAll(async () => {
     await service?.cleanup();
   });

@@ -78,7 +78,7 @@ describe('a process that cannot serve exits before it touches the database', () 
     const again = await SloguardProcess.start({ databasePath, definitions: earlier.definitions });
     await again.stop();
     await earlier.cleanup();
-  }, 60_000);
+  });
 });
 
 describe('one process per database', () => {
@@ -103,7 +103,7 @@ describe('one process per database', () => {
     };
     await ingest(first, 96, 4);
     await waitFor('the ticket', () => capture.accepted().length === 1);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await cleanup();
@@ -122,7 +122,7 @@ describe('one process per database', () => {
     await ticks(first, 3);
     expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
     expect(capture.accepted()).toHaveLength(1);
-  }, 60_000);
+  });
 
   it('import refuses a held database and says how to send the lines instead', async () => {
     const logs = tempDir('sloguard-import-');

@@ -144,7 +144,7 @@ describe.runIf(installed)('SLIs from real Prometheus and VictoriaMetrics', () =>
         { job: 'sloguard', target: `127.0.0.1:${sloguard.port}` },
       ],
     });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await sloguard?.cleanup();
@@ -311,7 +311,7 @@ describe.runIf(installed)('an engine that never answers', () => {
       ].join('---'),
     );
     sloguard = await SloguardProcess.start({ definitions: dir.path });
-  }, 30_000);
+  });
 
   afterAll(async () => {
     await sloguard?.cleanup();
@@ -382,7 +382,7 @@ describe.runIf(installed)('an engine behind basic auth', () => {
       definitions: dir.path,
       env: { PROM_PASSWORD: TEST_PASSWORD, WRONG_PASSWORD: 'not-the-password' },
     });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await sloguard?.cleanup();

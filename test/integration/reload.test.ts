@@ -54,6 +54,9 @@ async function metric(service: SloguardProcess, name: string): Promise<number> {
 
 type Trigger = 'SIGHUP' | 'http' | 'file change';
 
+/** How soon a reload shows: a tick (1 s) after it on an idle machine, with room for a busy CI machine. */
+const RELOADED_MS = 20_000;
+
 /**
  * One service per trigger, each with a capture chat target and traffic failing 4% of the time (a ticket
  * for any 99% SLO over it). An SLO file is added, changed and removed, then a broken file is written.
@@ -86,7 +89,7 @@ describe.each<Trigger>(['SIGHUP', 'http', 'file change'])('reload by %s', (trigg
     cleanup = started.cleanup;
     await ingest(service, 96, 4);
     await waitFor('the first ticket', () => messages(capture).includes('firing shop-availability'));
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await cleanup();
@@ -105,9 +108,9 @@ describe.each<Trigger>(['SIGHUP', 'http', 'file change'])('reload by %s', (trigg
         const { status, body } = await service.json<SloView>(`/api/v1/slos/${extra}`);
         return status === 200 && body;
       },
-      { timeoutMs: 3_000 },
+      { timeoutMs: RELOADED_MS },
     );
-    expect(Date.now() - added).toBeLessThan(3_000);
+    expect(Date.now() - added).toBeLessThan(RELOADED_MS);
     expect(status.sli).toBeCloseTo(0.96, 6);
     expect(await names(service)).toEqual([extra, 'shop-availability'].sort());
     await waitFor('its ticket', () => messages(capture).includes(`firing ${extra}`));
@@ -122,12 +125,14 @@ describe.each<Trigger>(['SIGHUP', 'http', 'file change'])('reload by %s', (trigg
         const { body } = await service.json<SloView>(`/api/v1/slos/${extra}`);
         return Math.abs(body.objective - 0.985) < 1e-9 && body.window === '30d';
       },
-      { timeoutMs: 3_000 },
+      { timeoutMs: RELOADED_MS },
     );
 
     rmSync(file);
     await reload();
-    await waitFor('the SLO gone', async () => !(await names(service)).includes(extra), { timeoutMs: 3_000 });
+    await waitFor('the SLO gone', async () => !(await names(service)).includes(extra), {
+      timeoutMs: RELOADED_MS,
+    });
     await waitFor('its resolve', () => messages(capture).includes(`resolved ${extra}`));
     await ticks(service, 3);
     const mine = messages(capture).filter((m) => m.endsWith(` ${extra}`));
@@ -145,7 +150,7 @@ describe.each<Trigger>(['SIGHUP', 'http', 'file change'])('reload by %s', (trigg
       const reloads = new RegExp(`"trigger":"${trigger}"`, 'g');
       await waitFor('the reloads in the log', () => (service.logs.join('').match(reloads) ?? []).length >= 3);
     }
-  }, 60_000);
+  });
 
   it('refuses a broken set whole: the old set keeps serving, the reload metric reads 0', async () => {
     const before = await names(service);
@@ -159,7 +164,7 @@ describe.each<Trigger>(['SIGHUP', 'http', 'file change'])('reload by %s', (trigg
     await waitFor(
       'the refusal',
       async () => (await metric(service, 'sloguard_config_last_reload_successful')) === 0,
-      { timeoutMs: 3_000 },
+      { timeoutMs: RELOADED_MS },
     );
     // Log lines come through a pipe: they may arrive after the metric changed.
     const refused = new RegExp(`reload refused: ${file}:6:\\d+`);
@@ -174,12 +179,12 @@ describe.each<Trigger>(['SIGHUP', 'http', 'file change'])('reload by %s', (trigg
     await waitFor(
       'the next reload to work',
       async () => (await metric(service, 'sloguard_config_last_reload_successful')) === 1,
-      { timeoutMs: 3_000 },
+      { timeoutMs: RELOADED_MS },
     );
     expect(await metric(service, 'sloguard_config_last_reload_success_timestamp_seconds')).toBeGreaterThan(
       successAt,
     );
-  }, 60_000);
+  });
 
   it('re-reads notification targets and routes from sloguard.yaml', async () => {
     const routed = `${extra}-paged`;
@@ -205,30 +210,26 @@ notifications:
       .filter((r) => JSON.stringify(r.body).includes(routed))
       .map((r) => r.path);
     expect(paths).toEqual(['/hooks/pager']);
-  }, 60_000);
+  });
 
-  it.runIf(trigger === 'SIGHUP')(
-    'starts tailing a log file added under collectors',
-    async () => {
-      const valid = async () =>
-        (await service.json<{ valid: number }>('/api/v1/slos/shop-availability')).body.valid;
-      const before = await valid();
-      const log = join(service.definitions, '..', 'access.log');
-      const at = Date.now() - 1000;
-      writeFileSync(
-        log,
-        `${Array.from({ length: 30 }, () => nginxLine(at, 'GET', '/api/items', 200, 0.01)).join('\n')}\n`,
-      );
-      writeFileSync(
-        join(service.definitions, '..', 'sloguard.yaml'),
-        `publicUrl: https://sloguard.example.com
+  it.runIf(trigger === 'SIGHUP')('starts tailing a log file added under collectors', async () => {
+    const valid = async () =>
+      (await service.json<{ valid: number }>('/api/v1/slos/shop-availability')).body.valid;
+    const before = await valid();
+    const log = join(service.definitions, '..', 'access.log');
+    const at = Date.now() - 1000;
+    writeFileSync(
+      log,
+      `${Array.from({ length: 30 }, () => nginxLine(at, 'GET', '/api/items', 200, 0.01)).join('\n')}\n`,
+    );
+    writeFileSync(
+      join(service.definitions, '..', 'sloguard.yaml'),
+      `publicUrl: https://sloguard.example.com
 collectors:
   - { path: "${log}", format: nginx, source: tailed, service: shop, pollInterval: 100ms }
 `,
-      );
-      await reload();
-      await waitFor('the tailed lines counted', async () => (await valid()) === before + 30);
-    },
-    60_000,
-  );
+    );
+    await reload();
+    await waitFor('the tailed lines counted', async () => (await valid()) === before + 30);
+  });
 });

@@ -179,7 +179,8 @@ describe('send', () => {
     const result = await send(
       `http://127.0.0.1:${port}/hooks/very-secret`,
       { body: {} },
-      { timeoutMs: 2_000 },
+      // A refusal comes at once; a busy machine must not turn it into a timeout.
+      { timeoutMs: 30_000 },
     );
     expect(result).toEqual({ outcome: 'retry', reason: 'network error (ECONNREFUSED)' });
   });

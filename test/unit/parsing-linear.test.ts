@@ -8,6 +8,7 @@ import { parseExposition } from '../../src/ingest/scrape/exposition.js';
 import { countJsonListItems, decodeJsonSpans } from '../../src/ingest/zipkin/json.js';
 import { countProtoSpans, ListOfSpans } from '../../src/ingest/zipkin/proto.js';
 import { MAX_SPANS_PER_BATCH } from '../../src/ingest/zipkin/span.js';
+import { cpuMs } from '../helpers/cpu.js';
 import { seededRandom } from '../helpers/random.js';
 
 /**
@@ -18,13 +19,6 @@ import { seededRandom } from '../helpers/random.js';
  */
 const BOUND_MS = 250;
 const KB = 1024;
-
-function cpuMs(run: () => void): number {
-  const start = process.cpuUsage();
-  run();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1000;
-}
 
 /** Parses a line, counting a refusal as an answer: only the time matters here. */
 function parseTime(format: string, line: string): number {
