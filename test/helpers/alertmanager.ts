@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { requireBinary } from './nginx.js';
-import { freePort } from './ports.js';
+import { exitedError, freePort, onFreePorts } from './ports.js';
 import { stopChild } from './process.js';
 import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
@@ -34,7 +34,11 @@ export class AlertmanagerServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(options: AlertmanagerOptions): Promise<AlertmanagerServer> {
+  static start(options: AlertmanagerOptions): Promise<AlertmanagerServer> {
+    return onFreePorts(() => AlertmanagerServer.startOnce(options));
+  }
+
+  private static async startOnce(options: AlertmanagerOptions): Promise<AlertmanagerServer> {
     const dir = tempDir('sloguard-alertmanager-');
     const port = await freePort();
     const config = dir.file(
@@ -67,10 +71,15 @@ receivers:
     const server = new AlertmanagerServer(child, dir, port);
     child.stdout?.on('data', (chunk) => server.logs.push(String(chunk)));
     child.stderr?.on('data', (chunk) => server.logs.push(String(chunk)));
-    await waitFor(`alertmanager on ${server.url}`, async () => {
-      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${server.logs.join('')}`);
-      return (await fetch(`${server.url}/-/ready`)).ok;
+    // It listens before it loads anything and exits when the port is taken.
+    const started = await waitFor(`alertmanager on ${server.url}`, async () => {
+      if (child.exitCode !== null) return 'exited';
+      return (await fetch(`${server.url}/-/ready`)).ok && 'ready';
     });
+    if (started === 'exited') {
+      dir.cleanup();
+      throw exitedError('alertmanager', child.exitCode, server.logs.join(''));
+    }
     return server;
   }
 

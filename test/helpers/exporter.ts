@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import client, { Registry } from 'prom-client';
-import { freePort } from './ports.js';
 
 /** Requests each scrape adds, by status code: 97.5% are good (status < 500), 2.5% are server errors. */
 export const REQUESTS_PER_STEP = { '200': 900, '404': 75, '500': 25 } as const;
@@ -39,7 +38,6 @@ export class TestExporter {
       labelNames: ['code'],
       registers: [registry],
     });
-    const port = await freePort();
     let exporter: TestExporter | undefined;
     const server = createServer(async (request, response) => {
       if (request.url !== '/metrics') {
@@ -50,8 +48,10 @@ export class TestExporter {
       exporter!.steps += 1;
       response.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
     });
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    exporter = new TestExporter(server, port);
+    // Port 0: the OS picks a free port as it binds, so no other process can take it in between.
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    exporter = new TestExporter(server, typeof address === 'object' && address ? address.port : 0);
     return exporter;
   }
 

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, openSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { canConnect } from './nginx.js';
-import { freePort } from './ports.js';
+import { exitedError, freePort, onFreePorts } from './ports.js';
 import { stopChild } from './process.js';
 import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
@@ -39,7 +39,11 @@ export class HaproxyServer {
     return `http://127.0.0.1:${this.statsPort}/metrics`;
   }
 
-  static async start(options: HaproxyOptions): Promise<HaproxyServer> {
+  static start(options: HaproxyOptions): Promise<HaproxyServer> {
+    return onFreePorts(() => HaproxyServer.startOnce(options));
+  }
+
+  private static async startOnce(options: HaproxyOptions): Promise<HaproxyServer> {
     const dir = tempDir('sloguard-haproxy-');
     const port = await freePort();
     const statsPort = await freePort();
@@ -76,10 +80,15 @@ frontend stats
     const stderr: string[] = [];
     child.stderr?.on('data', (chunk) => stderr.push(String(chunk)));
     const server = new HaproxyServer(child, dir, port, statsPort, logPath, stderr);
-    await waitFor(`haproxy on 127.0.0.1:${port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${stderr.join('')}`);
-      return (await canConnect(port)) && (await canConnect(statsPort));
+    // HAProxy binds every listener before it serves, and exits when one is taken.
+    const started = await waitFor(`haproxy on 127.0.0.1:${port}`, async () => {
+      if (child.exitCode !== null) return 'exited';
+      return (await canConnect(port)) && (await canConnect(statsPort)) && 'ready';
     });
+    if (started === 'exited') {
+      dir.cleanup();
+      throw exitedError('haproxy', child.exitCode, stderr.join(''));
+    }
     return server;
   }
 

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { freePort } from './ports.js';
+import { exitedError, freePort, onFreePorts } from './ports.js';
 import { stopChild } from './process.js';
 import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
@@ -48,17 +48,22 @@ export class NginxServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(options: NginxOptions): Promise<NginxServer> {
+  static start(options: NginxOptions): Promise<NginxServer> {
+    return onFreePorts(() => NginxServer.startOnce(options));
+  }
+
+  private static async startOnce(options: NginxOptions): Promise<NginxServer> {
     const dir = tempDir('sloguard-nginx-');
     const port = await freePort();
     const accessLogPath = join(dir.path, 'access.log');
     const errorLogPath = join(dir.path, 'error.log');
+    const pidPath = join(dir.path, 'nginx.pid');
     for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir.path, sub));
     const conf = `
 ${process.getuid?.() === 0 ? 'user root;' : ''}
 daemon off;
 worker_processes 1;
-pid ${join(dir.path, 'nginx.pid')};
+pid ${pidPath};
 error_log ${errorLogPath} warn;
 events { worker_connections 256; }
 http {
@@ -82,11 +87,17 @@ http {
       stdio: 'ignore',
     });
     const server = new NginxServer(child, dir, port, accessLogPath, errorLogPath);
+    // nginx writes its PID file once it has bound its port: until then a connection may reach another server.
     // A TCP connect, not a request: a probe request would add a line to the access log under test.
-    await waitFor(`nginx on 127.0.0.1:${port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${server.errorLog()}`);
-      return canConnect(port);
+    const started = await waitFor(`nginx on 127.0.0.1:${port}`, async () => {
+      if (child.exitCode !== null) return 'exited';
+      return existsSync(pidPath) && (await canConnect(port)) && 'ready';
     });
+    if (started === 'exited') {
+      const error = exitedError('nginx', child.exitCode, server.errorLog());
+      dir.cleanup();
+      throw error;
+    }
     return server;
   }
 

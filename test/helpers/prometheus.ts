@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort } from './ports.js';
+import { exitedError, freePort, onFreePorts } from './ports.js';
 import { stopChild } from './process.js';
 import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
@@ -58,17 +58,26 @@ export class EngineProcess {
     port?: number,
     headers: Record<string, string> = {},
   ): Promise<{ child: ChildProcess; dir: ReturnType<typeof tempDir>; port: number; logs: string[] }> {
-    const dir = tempDir('sloguard-engine-');
-    const listen = port ?? (await freePort());
-    const child = spawn(binary, args(dir, listen), { stdio: ['ignore', 'pipe', 'pipe'] });
-    const logs: string[] = [];
-    child.stdout?.on('data', (chunk) => logs.push(String(chunk)));
-    child.stderr?.on('data', (chunk) => logs.push(String(chunk)));
-    await waitFor(`${binary} on port ${listen}`, async () => {
-      if (child.exitCode !== null) throw new Error(`${binary} exited ${child.exitCode}: ${logs.join('')}`);
-      return (await fetch(`http://127.0.0.1:${listen}${readyPath}`, { headers })).ok;
-    });
-    return { child, dir, port: listen, logs };
+    // A port the caller chose stays as given; one chosen here is chosen again if another process took it.
+    const once = async () => {
+      const dir = tempDir('sloguard-engine-');
+      const listen = port ?? (await freePort());
+      const child = spawn(binary, args(dir, listen), { stdio: ['ignore', 'pipe', 'pipe'] });
+      const logs: string[] = [];
+      child.stdout?.on('data', (chunk) => logs.push(String(chunk)));
+      child.stderr?.on('data', (chunk) => logs.push(String(chunk)));
+      const started = await waitFor(`${binary} on port ${listen}`, async () => {
+        if (child.exitCode !== null) return 'exited';
+        return (await fetch(`http://127.0.0.1:${listen}${readyPath}`, { headers })).ok && 'ready';
+      });
+      if (started === 'exited') {
+        dir.cleanup();
+        const error = exitedError(binary, child.exitCode, logs.join(''));
+        throw port === undefined ? error : new Error(error.message);
+      }
+      return { child, dir, port: listen, logs };
+    };
+    return onFreePorts(once);
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { freePort, PORT_ATTEMPTS, PortTaken } from './ports.js';
+import { exitedError, freePort, onFreePorts } from './ports.js';
 import { type ChildExit, stopChild } from './process.js';
 import { tempDir } from './tmp.js';
 import { WAIT_MS, waitFor } from './wait.js';
@@ -83,13 +83,7 @@ export class SloguardProcess {
    * later, so another test's server can take it in between: a start that lost its port starts again on another.
    */
   async restart(until: StartedWhen = 'evaluated'): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.startOnce(until);
-      } catch (error) {
-        if (!(error instanceof PortTaken) || attempt >= PORT_ATTEMPTS) throw error;
-      }
-    }
+    await onFreePorts(() => this.startOnce(until));
   }
 
   private async startOnce(until: StartedWhen): Promise<void> {
@@ -135,10 +129,7 @@ export class SloguardProcess {
       await stopChild(child, 'SIGKILL');
       throw new Error(`${(error as Error).message} (log: ${output().slice(-500)})`);
     }
-    if (started === 'exited') {
-      const exited = `sloguard exited ${child.exitCode}: ${output()}`;
-      throw output().includes('EADDRINUSE') ? new PortTaken(exited) : new Error(exited);
-    }
+    if (started === 'exited') throw exitedError('sloguard', child.exitCode, output());
   }
 
   /** Stops the process: SIGTERM (graceful) by default, SIGKILL for crash tests; says how it ended. */
