@@ -220,6 +220,6 @@ describe('fuzzing: 100,000 malformed requests across ingest, gate and API', () =
     // The run must have exercised errors and successes alike.
     expect(statuses.get(400)).toBeGreaterThan(requests / 100);
     expect([...statuses.keys()].some((status) => status < 300)).toBe(true);
-    // A loaded 2-core machine took more than 300 s for the full run.
-  }, 900_000);
+    // A loaded 2-core machine took more than 300 s for the full run, and 650 s with two CPU hogs beside it.
+  }, 1_800_000);
 });

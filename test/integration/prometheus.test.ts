@@ -262,12 +262,11 @@ describe.runIf(installed)('SLIs from real Prometheus and VictoriaMetrics', () =>
       'shop-vm-availability to go stale',
       async () => (await status('shop-vm-availability')).stale,
       {
-        timeoutMs: 10_000,
         intervalMs: 100,
       },
     );
-    // One tick (1 s) plus the query timeout (1 s), with room for a busy machine.
-    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+    // One tick (1 s) plus the query timeout (1 s), with room for a busy CI machine.
+    expect(Date.now() - stoppedAt).toBeLessThan(15_000);
     const asked = Date.now();
     const gate = await sloguard.json<{ decision: string; reason: string; stale: boolean }>(
       '/api/v1/gate?service=shop-vm&environment=staging',
@@ -347,8 +346,9 @@ describe.runIf(installed)('an engine that never answers', () => {
     const counts = new PrometheusCounts();
     const started = Date.now();
     await counts.refresh(definitions, Date.now());
-    // 320 distinct queries, 8 at a time: waiting out each would take 40 s; the first timeout fails the rest.
-    expect(Date.now() - started).toBeLessThan(3_000);
+    // 320 distinct queries, 8 at a time: waiting out each would take 40 s; the first timeout (1 s) fails the
+    // rest. The bound leaves room for a busy CI machine.
+    expect(Date.now() - started).toBeLessThan(10_000);
     for (const definition of definitions)
       expect(counts.read(definition)).toEqual({ failure: 'slow: no answer within 1000 ms' });
   });
