@@ -32,10 +32,17 @@ export async function settled(service: SloguardProcess, name: string, valid: num
   return { good, valid: seen };
 }
 
+/**
+ * How long an exporter waits for sloguard's answer. A batch whose answer is late is dropped, never sent again
+ * (the SDKs' 10 s and 30 s defaults), and the test would then wait for counts that never come: on a busy CI
+ * machine the answer gets room.
+ */
+export const EXPORT_TIMEOUT_MS = 60_000;
+
 /** An OpenTelemetry SDK tracer provider of service `name`, batching its spans to `exporter`. */
 export function tracerProvider(name: string, exporter: SpanExporter): NodeTracerProvider {
   return new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': name }),
-    spanProcessors: [new BatchSpanProcessor(exporter)],
+    spanProcessors: [new BatchSpanProcessor(exporter, { exportTimeoutMillis: EXPORT_TIMEOUT_MS })],
   });
 }

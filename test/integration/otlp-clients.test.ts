@@ -5,7 +5,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SloguardProcess } from '../helpers/service.js';
-import { serviceWithSlos, settled, tracerProvider } from '../helpers/traceClients.js';
+import { EXPORT_TIMEOUT_MS, serviceWithSlos, settled, tracerProvider } from '../helpers/traceClients.js';
 
 /** Per exporter, a service with an availability SLO and a latency SLO of its GET route. */
 const slos = (service: string) => `
@@ -102,13 +102,19 @@ const LATENCY = { good: 3, valid: 5 };
 
 describe('OpenTelemetry JS SDK OTLP exporters against a running sloguard', () => {
   it('@opentelemetry/exporter-trace-otlp-proto (protobuf)', async () => {
-    await exportMix('orders-proto', new ProtoExporter({ url: `${service.url}/v1/traces` }));
+    await exportMix(
+      'orders-proto',
+      new ProtoExporter({ url: `${service.url}/v1/traces`, timeoutMillis: EXPORT_TIMEOUT_MS }),
+    );
     expect(await settled(service, 'orders-proto-availability', 7)).toEqual(AVAILABILITY);
     expect(await settled(service, 'orders-proto-latency', 5)).toEqual(LATENCY);
   });
 
   it('@opentelemetry/exporter-trace-otlp-http (OTLP/JSON)', async () => {
-    await exportMix('orders-json', new JsonExporter({ url: `${service.url}/v1/traces` }));
+    await exportMix(
+      'orders-json',
+      new JsonExporter({ url: `${service.url}/v1/traces`, timeoutMillis: EXPORT_TIMEOUT_MS }),
+    );
     expect(await settled(service, 'orders-json-availability', 7)).toEqual(AVAILABILITY);
     expect(await settled(service, 'orders-json-latency', 5)).toEqual(LATENCY);
   });
@@ -124,6 +130,8 @@ describe('OpenTelemetry JS SDK OTLP exporters against a running sloguard', () =>
       OTEL_EXPORTER_OTLP_ENDPOINT: service.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
       OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_EXPORTER_OTLP_TIMEOUT: String(EXPORT_TIMEOUT_MS),
+      OTEL_BSP_EXPORT_TIMEOUT: String(EXPORT_TIMEOUT_MS),
       OTEL_METRICS_EXPORTER: 'none',
       OTEL_LOGS_EXPORTER: 'none',
     });
