@@ -63,10 +63,8 @@ describe.runIf(hasAlertmanager())('sloguard → a real Alertmanager → its webh
 
   it('delivers both SLOs as one group, escalates ticket → page, then resolves them', async () => {
     await ingest(sloguard.service, 96, 4); // 4% errors: both SLOs open a ticket
-    const ticket = await waitFor(
-      'a grouped ticket',
-      () => notifications().find((n) => n.status === 'firing' && n.alerts.length === 2),
-      { timeoutMs: 30_000 },
+    const ticket = await waitFor('a grouped ticket', () =>
+      notifications().find((n) => n.status === 'firing' && n.alerts.length === 2),
     );
     expect(ticket.version).toBe('4');
     expect(ticket.groupLabels).toEqual({ service: 'shop' });
@@ -81,10 +79,8 @@ describe.runIf(hasAlertmanager())('sloguard → a real Alertmanager → its webh
     ]);
 
     await ingest(sloguard.service, 70, 30); // 17% errors: both escalate to a page
-    const page = await waitFor(
-      'the escalation',
-      () => notifications().find((n) => bySeverity(n, 'page').length === 2),
-      { timeoutMs: 30_000 },
+    const page = await waitFor('the escalation', () =>
+      notifications().find((n) => bySeverity(n, 'page').length === 2),
     );
     expect(bySeverity(page, 'page')).toEqual(['shop-availability firing', 'shop-reads firing']);
     expect(bySeverity(page, 'ticket')).toEqual(['shop-availability resolved', 'shop-reads resolved']);
@@ -97,10 +93,8 @@ describe.runIf(hasAlertmanager())('sloguard → a real Alertmanager → its webh
     ).toEqual(['page', 'page']);
 
     await ingest(sloguard.service, 20_000, 0); // 34 of 20,200 fail: well within the objective again
-    const resolved = await waitFor(
-      'the resolved notification',
-      () => notifications().find((n) => n.status === 'resolved'),
-      { timeoutMs: 30_000 },
+    const resolved = await waitFor('the resolved notification', () =>
+      notifications().find((n) => n.status === 'resolved'),
     );
     expect(bySeverity(resolved, 'page')).toEqual(['shop-availability resolved', 'shop-reads resolved']);
     expect(notifications().filter((n) => n.status === 'resolved')).toHaveLength(1);

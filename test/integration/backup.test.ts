@@ -78,7 +78,7 @@ describe('sloguard backup', () => {
           await fetch(`${source.url}/api/v1/gate?service=user-profile&sha=s${i}`);
       };
       const load = Promise.all([ingestLoop(), ingestLoop(), gateLoop()]);
-      await waitFor('ingest under way', () => acknowledged >= 20 * BATCH, { timeoutMs: 30_000 });
+      await waitFor('ingest under way', () => acknowledged >= 20 * BATCH);
 
       const file = join(dir.path, 'copy.db');
       const before = acknowledged;

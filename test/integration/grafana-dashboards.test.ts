@@ -94,7 +94,6 @@ describe.skipIf(!hasPrometheus)(
       await waitFor(
         'two scrapes of sloguard',
         async () => (await prometheus.query('rate(sloguard_ingest_events_total[1m])')).length > 0,
-        { timeoutMs: 20_000 },
       );
     });
     afterAll(async () => {

@@ -124,7 +124,7 @@ scrape:
           if (current.good === good && current.valid === valid) return current;
           throw new Error(`now good=${current.good} valid=${current.valid}`);
         },
-        { timeoutMs: 30_000, intervalMs: 200 },
+        { intervalMs: 200 },
       );
       await waitFor(`${name} to be evaluated twice more`, async () => {
         const later = await status(name);

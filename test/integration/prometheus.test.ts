@@ -163,7 +163,7 @@ describe.runIf(installed)('SLIs from real Prometheus and VictoriaMetrics', () =>
         const s = await status('shop-availability');
         return s.valid > 0 && s.burn_rates['5m'] !== null && !s.stale && s;
       },
-      { timeoutMs: 20_000, intervalMs: 250 },
+      { intervalMs: 250 },
     );
     expect(view.state).toBe('exhausted');
     expect(view.sli).toBeCloseTo(GOOD_RATIO, 12);
@@ -220,7 +220,7 @@ describe.runIf(installed)('SLIs from real Prometheus and VictoriaMetrics', () =>
         const result = await prometheus.query('slo:sli_error:ratio_rate5m{sloth_slo="shop-availability"}');
         return result.length > 0 && result;
       },
-      { timeoutMs: 20_000, intervalMs: 250 },
+      { intervalMs: 250 },
     );
     expect(recorded!.metric).toMatchObject({ sloth_service: 'shop', sloth_window: '5m' });
     const own = await status('shop-availability');
@@ -239,7 +239,7 @@ describe.runIf(installed)('SLIs from real Prometheus and VictoriaMetrics', () =>
       'the sloguard target to be scraped',
       async () =>
         (await prometheus.targets()).find((t) => t.labels.job === 'sloguard' && t.health !== 'unknown'),
-      { timeoutMs: 20_000, intervalMs: 250 },
+      { intervalMs: 250 },
     );
     expect(target).toMatchObject({ health: 'up', lastError: '' });
     const [sli] = await waitFor('sloguard_slo_sli_ratio in Prometheus', async () => {
@@ -398,7 +398,7 @@ describe.runIf(installed)('an engine behind basic auth', () => {
         const s = (await sloguard.json<SloView>('/api/v1/slos/secured-availability')).body;
         return s.valid > 0 && s;
       },
-      { timeoutMs: 20_000, intervalMs: 250 },
+      { intervalMs: 250 },
     );
     expect(secured.sli).toBeCloseTo(GOOD_RATIO, 12);
     const wrong = (await sloguard.json<SloView>('/api/v1/slos/wrong-availability')).body;
