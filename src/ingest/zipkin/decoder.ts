@@ -13,6 +13,14 @@ import type { SpanSummary } from './observe.js';
 import { mergePacked } from './packed.js';
 import { SpansRejected } from './span.js';
 
+/**
+ * How long a batch may wait for a parsing thread's answer. The threads run in the idle class, so on a machine
+ * kept busy by other processes they may get no CPU for a long time; past this the batch is answered 503 with
+ * Retry-After (a reporter that retries sends it again, one that does not would have timed out anyway: the
+ * OpenTelemetry OTLP exporter gives up after 10 s) instead of holding the request without bound.
+ */
+export const SPAN_PARSE_MAX_WAIT_MS = 10_000;
+
 /** Smaller bodies (a few dozen spans) cost less to parse here than to hand to a thread. */
 const THREAD_MIN_BYTES = 16 * 1024;
 
@@ -34,6 +42,7 @@ export class SpanDecoder {
     private readonly threads = THREADS_BY_DEFAULT ? Math.min(4, availableParallelism()) : 0,
     /** The threads' entry module (tests start one that can fail on cue). */
     private readonly entry = new URL('./decodeWorker.js', import.meta.url),
+    private readonly maxWaitMs = SPAN_PARSE_MAX_WAIT_MS,
   ) {
     this.pool = this.newPool(setup);
   }
@@ -56,7 +65,8 @@ export class SpanDecoder {
 
   /**
    * Adds the body's spans to `batch`; throws SpansRejected when Zipkin would refuse the batch, WorkerLost when
-   * the thread parsing it stopped first (nothing of the batch is counted; a new thread takes its place). A
+   * the thread parsing it stopped first (nothing of the batch is counted; a new thread takes its place),
+   * WorkerTimedOut when no thread answered within `maxWaitMs` (nothing of it is counted either). A
    * gzip'ed body (inflated within `gzipLimit` bytes) always goes to a thread: however small, it may inflate to
    * a lot.
    */
@@ -75,9 +85,11 @@ export class SpanDecoder {
       body.byteOffset === 0 &&
       body.byteLength === body.buffer.byteLength;
     const bytes = owned ? body : new Uint8Array(body);
-    const answer = await this.pool.run({ body: bytes, protobuf, accepted: batch.accepted, gzipLimit, otlp }, [
-      bytes.buffer as ArrayBuffer,
-    ]);
+    const answer = await this.pool.run(
+      { body: bytes, protobuf, accepted: batch.accepted, gzipLimit, otlp },
+      [bytes.buffer as ArrayBuffer],
+      this.maxWaitMs,
+    );
     if ('rejected' in answer) {
       const { message, path, status, code } = answer.rejected;
       throw new SpansRejected(message, path, status, code);
