@@ -33,7 +33,7 @@ const decode = spanDecoderFor(workerData);
 const pause = new Int32Array(new SharedArrayBuffer(4));
 answerRequests((request) => {
   appendFileSync(${JSON.stringify(parsed)}, 'x');
-  if (Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength).includes(${JSON.stringify(HOLD)}))
+  if (Buffer.concat(request.body).includes(${JSON.stringify(HOLD)}))
     for (let i = 0; i < 1200 && !existsSync(${JSON.stringify(release)}); i++) Atomics.wait(pause, 0, 0, 50);
   return decode(request);
 });

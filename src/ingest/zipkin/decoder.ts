@@ -24,6 +24,23 @@ export const SPAN_PARSE_MAX_WAIT_MS = 10_000;
 /** Smaller bodies (a few dozen spans) cost less to parse here than to hand to a thread. */
 const THREAD_MIN_BYTES = 16 * 1024;
 
+/** The pieces as one buffer (the piece itself when there is one). */
+function whole(pieces: readonly Buffer[], length: number): Buffer {
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, length);
+}
+
+/**
+ * A piece whose memory can move to a thread: the piece itself when it owns its whole memory (the socket's
+ * reads do), else a copy (a piece sharing its memory with others, e.g. a slice of a pooled buffer).
+ */
+function movable(piece: Buffer): Uint8Array {
+  const owned =
+    piece.buffer instanceof ArrayBuffer &&
+    piece.byteOffset === 0 &&
+    piece.byteLength === piece.buffer.byteLength;
+  return owned ? piece : new Uint8Array(piece);
+}
+
 /**
  * Span batches of hundreds of spans take a millisecond or more to parse; on the event loop that time is
  * added to every gate answer waiting behind them. Big batches are therefore parsed on worker threads, which
@@ -71,23 +88,20 @@ export class SpanDecoder {
    * a lot.
    */
   async decode(
-    body: Buffer,
+    body: Buffer | readonly Buffer[],
     protobuf: boolean,
     gzipLimit: number | undefined,
     batch: BatchAggregate,
     otlp = false,
   ): Promise<SpanSummary> {
-    if (!this.pool || (gzipLimit === undefined && body.length < THREAD_MIN_BYTES))
-      return decodeSpansInto(body, protobuf, gzipLimit, this.routes, batch, otlp);
-    // A body that owns its whole memory moves to the thread; one that shares its memory is copied.
-    const owned =
-      body.buffer instanceof ArrayBuffer &&
-      body.byteOffset === 0 &&
-      body.byteLength === body.buffer.byteLength;
-    const bytes = owned ? body : new Uint8Array(body);
+    const pieces = Buffer.isBuffer(body) ? [body] : body;
+    const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+    if (!this.pool || (gzipLimit === undefined && length < THREAD_MIN_BYTES))
+      return decodeSpansInto(whole(pieces, length), protobuf, gzipLimit, this.routes, batch, otlp);
+    const moved = pieces.map(movable);
     const answer = await this.pool.run(
-      { body: bytes, protobuf, accepted: batch.accepted, gzipLimit, otlp },
-      [bytes.buffer as ArrayBuffer],
+      { body: moved, protobuf, accepted: batch.accepted, gzipLimit, otlp },
+      moved.map((piece) => piece.buffer as ArrayBuffer),
       this.maxWaitMs,
     );
     if ('rejected' in answer) {
