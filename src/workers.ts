@@ -36,15 +36,29 @@ export class WorkerLost extends Error {
   override name = 'WorkerLost';
 }
 
+/**
+ * The request waited longer than its bound for a thread's answer (the threads are starved of CPU: they run in
+ * the idle class, and the machine is busy). Its answer, if it ever comes, is dropped: the request did nothing
+ * the caller can see and may be sent again.
+ */
+export class WorkerTimedOut extends Error {
+  override name = 'WorkerTimedOut';
+}
+
 /** Nice value of background threads: CFS then gives the event loop about ten times their share. */
 const BACKGROUND_NICE = 10;
 
 interface Envelope<Request> {
   id: number;
   request: Request;
+  /** Date.now() past which the caller no longer waits: the thread skips the request. */
+  expiresAtMs?: number;
 }
 
 type Reply<Answer> = { id: number; answer: Answer } | { id: number; failure: string };
+
+/** The failure a thread answers for a request its caller stopped waiting for. */
+const EXPIRED = 'expired before a thread took it';
 
 interface Thread {
   worker: Worker;
@@ -55,6 +69,7 @@ interface Waiter<Answer> {
   resolve(answer: Answer): void;
   reject(error: unknown): void;
   thread: Thread;
+  timer?: NodeJS.Timeout;
 }
 
 /**
@@ -104,21 +119,37 @@ export class WorkerPool<Request, Answer> {
     const waiter = this.waiting.get(id);
     if (!waiter) return undefined;
     this.waiting.delete(id);
+    clearTimeout(waiter.timer);
     waiter.thread.inFlight.delete(id);
     // Only threads with work keep the process alive (an import waiting on its last chunks).
     if (waiter.thread.inFlight.size === 0) waiter.thread.worker.unref();
     return waiter;
   }
 
-  run(request: Request, transfer: readonly TransferListItem[] = []): Promise<Answer> {
+  /**
+   * Sends `request` to the thread with the fewest in flight. With `maxWaitMs`, rejects with WorkerTimedOut once
+   * that long has passed without an answer; the request stays counted against its thread until the thread
+   * answers or skips it (a thread skips a request whose caller stopped waiting before it was taken).
+   */
+  run(request: Request, transfer: readonly TransferListItem[] = [], maxWaitMs?: number): Promise<Answer> {
     if (this.closed) return Promise.reject(new Error('worker pool is closed'));
     const thread = this.threads.reduce((least, t) => (t.inFlight.size < least.inFlight.size ? t : least));
     const id = this.nextId++;
     const answer = new Promise<Answer>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, thread });
+      const waiter: Waiter<Answer> = { resolve, reject, thread };
+      const envelope: Envelope<Request> = { id, request };
+      if (maxWaitMs !== undefined) {
+        envelope.expiresAtMs = Date.now() + maxWaitMs;
+        waiter.timer = setTimeout(() => {
+          // The reject settles the caller; the thread's late answer then resolves nothing.
+          waiter.reject(new WorkerTimedOut(`no worker thread answered within ${maxWaitMs} ms`));
+        }, maxWaitMs);
+        waiter.timer.unref();
+      }
+      this.waiting.set(id, waiter);
       thread.inFlight.add(id);
       thread.worker.ref();
-      thread.worker.postMessage({ id, request } satisfies Envelope<Request>, transfer);
+      thread.worker.postMessage(envelope, transfer);
     });
     const settled = () => this.running.delete(answer);
     this.running.add(answer);
@@ -149,9 +180,13 @@ export function answerRequests<Request, Answer>(
 ): void {
   const port = parentPort;
   if (!port) return;
-  port.on('message', ({ id, request }: Envelope<Request>) => {
+  port.on('message', ({ id, request, expiresAtMs }: Envelope<Request>) => {
     let reply: Reply<Answer>;
     let moved: TransferListItem[] = [];
+    if (expiresAtMs !== undefined && Date.now() > expiresAtMs) {
+      port.postMessage({ id, failure: EXPIRED } satisfies Reply<Answer>);
+      return;
+    }
     try {
       const answer = handle(request);
       reply = { id, answer };

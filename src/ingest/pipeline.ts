@@ -32,11 +32,19 @@ export class BatchTooLargeError extends Error {
  */
 const COMMIT_SPACING_MS = 5;
 
+/**
+ * A backlog of batches (after a stall, or a burst from many reporters) commits in transactions of about this
+ * long each, whole batches in each, the event loop turning between them: a gate answer waits for one slice at
+ * most, not for the whole backlog.
+ */
+const COMMIT_SLICE_MS = 1;
+
 /** No access-log line that counts is shorter: reading this many bytes per observation keeps a batch in bounds. */
 const MIN_LINE_BYTES = 16;
 
 /**
- * Batches are written by group commit (BatchedCommit): a submit resolves only after its data is committed;
+ * Batches are written by group commit (BatchedCommit): a submit resolves only after its data is committed, each
+ * batch whole in one transaction (a crash never leaves half of an acknowledged batch counted);
  * past `maxQueued` observations waiting, new batches are refused rather than held in memory, and a batch
  * larger than `maxQueued` is refused for good (BatchTooLargeError). When a group fails for anything but the
  * storage, each batch is written again on its own, so one bad batch fails only its own submitter. Every batch
@@ -48,6 +56,7 @@ export class IngestPipeline {
     // A full disk fails every batch alike; anything else may be one batch's fault.
     (error) => !isStorageFault(error),
     COMMIT_SPACING_MS,
+    COMMIT_SLICE_MS,
   );
 
   constructor(

@@ -88,7 +88,9 @@ describe('BatchedCommit', () => {
   });
 
   it('with spacingMs, a group that follows a commit closely waits out the spacing and carries several turns', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance'],
+    });
     try {
       const { groups, write } = recorder();
       const writer = new BatchedCommit(write, undefined, 50);
@@ -120,5 +122,70 @@ describe('BatchedCommit', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  describe('with sliceMs', () => {
+    /** A writer whose every item costs `msPerItem` of the event loop's time. */
+    function costly(msPerItem: number) {
+      const groups: string[][] = [];
+      const write = (items: readonly string[]) => {
+        const until = performance.now() + msPerItem * items.length;
+        while (performance.now() < until);
+        if (items.includes('bad')) throw new Error('cannot write bad');
+        groups.push([...items]);
+      };
+      return { groups, write };
+    }
+
+    it('commits a backlog of costly items in transactions of whole items, the event loop turning between them', async () => {
+      const { groups, write } = costly(2);
+      const writer = new BatchedCommit(write, () => true, 0, 1);
+      const answered: string[] = [];
+      const calls = ['a', 'b', 'bad', 'd'].map((item) =>
+        writer.submit(item, 10).then(
+          () => answered.push(item),
+          () => answered.push(`${item} failed`),
+        ),
+      );
+      const all = writer.committed();
+      // Runs right after the first slice: the other items still wait, and their weight still counts.
+      const betweenSlices = new Promise<[number, number]>((resolve) =>
+        setImmediate(() => resolve([groups.length, writer.waiting])),
+      );
+      expect(await betweenSlices).toEqual([1, 30]);
+      // Submitted during the backlog: committed after it, in the next group.
+      const late = writer.submit('e', 10).then(() => answered.push('e'));
+      await expect(all).rejects.toThrow('cannot write bad');
+      await Promise.all([...calls, late]);
+      // Each costs more than a slice, so each is its own transaction; the bad one fails only its caller.
+      expect(groups).toEqual([['a'], ['b'], ['d'], ['e']]);
+      expect(answered).toEqual(['a', 'b', 'bad failed', 'd', 'e']);
+      expect(writer.waiting).toBe(0);
+    });
+
+    it('gathers cheap items into one transaction once it knows their cost', async () => {
+      const { groups, write } = costly(0);
+      const writer = new BatchedCommit(write, undefined, 0, 1_000);
+      await Promise.all(['a', 'b', 'c', 'd'].map((item) => writer.submit(item)));
+      // The first slice holds one item (no cost known yet); the rest fit in one slice.
+      expect(groups).toEqual([['a'], ['b', 'c', 'd']]);
+      await Promise.all(['e', 'f', 'g'].map((item) => writer.submit(item)));
+      expect(groups.at(-1)).toEqual(['e', 'f', 'g']);
+    });
+
+    it('flush() commits the rest of a backlog at once, and the slices it replaces find nothing later', async () => {
+      const { groups, write } = costly(2);
+      const writer = new BatchedCommit(write, undefined, 0, 1);
+      const calls = ['a', 'b', 'c'].map((item) => writer.submit(item));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(groups).toEqual([['a']]);
+      writer.add('d');
+      expect(writer.flush()).toBeUndefined();
+      expect(groups).toEqual([['a'], ['b', 'c'], ['d']]);
+      await Promise.all(calls);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(groups).toHaveLength(3);
+      expect(writer.waiting).toBe(0);
+    });
   });
 });

@@ -23,7 +23,7 @@ import { answerRequests } from ${JSON.stringify(pathToFileURL(join(dist, 'worker
 import { spanDecoderFor } from ${JSON.stringify(pathToFileURL(join(dist, 'ingest/zipkin/decode.js')).href)};
 const decode = spanDecoderFor(workerData);
 answerRequests((request) => {
-  if (Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength).includes(${JSON.stringify(STOP)}))
+  if (Buffer.concat(request.body).includes(${JSON.stringify(STOP)}))
     process.exit(7);
   return decode(request);
 });

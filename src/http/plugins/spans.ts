@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../../config/config.js';
 import type { IngestPipeline } from '../../ingest/pipeline.js';
 import type { SpanDecoder } from '../../ingest/zipkin/decoder.js';
-import { isGzip, takeRawBodies } from '../body.js';
+import { isGzip, takeRawChunks } from '../body.js';
 import { IngestErrors, SpansIngested } from '../schemas/ingest.js';
 import { decodedSpans } from '../spanDecoding.js';
 import { submitBatch } from '../submit.js';
@@ -21,8 +21,8 @@ export interface SpanIngestParts {
 }
 
 const spans: FastifyPluginAsync<SpanIngestParts> = async (app, { config, pipeline, spans: decoder }) => {
-  // Zipkin reads the raw body whatever the content type says; so do we.
-  takeRawBodies(app, config.maxBodyBytes);
+  // Zipkin reads the raw body whatever the content type says; so do we, in the pieces read from the socket.
+  takeRawChunks(app, config.maxBodyBytes);
 
   app.post(
     '/api/v2/spans',
@@ -33,7 +33,7 @@ const spans: FastifyPluginAsync<SpanIngestParts> = async (app, { config, pipelin
     },
     async (request, reply) => {
       const gzip = isGzip(request.headers['content-encoding']);
-      const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+      const body = (request.body as Buffer[] | undefined) ?? [];
       const protobuf = request.headers['content-type']?.toLowerCase().startsWith(PROTOBUF) === true;
       const batch = pipeline.newBatch();
       // A span list is parsed whole (JSON.parse), at several times its size in memory: inflated, it may be

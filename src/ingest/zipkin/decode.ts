@@ -18,7 +18,8 @@ export interface SpanDecodeSetup {
 }
 
 export interface SpanDecodeRequest {
-  body: Uint8Array;
+  /** The body in the pieces it was read in (their memory moved here), joined by the thread. */
+  body: Uint8Array[];
   protobuf: boolean;
   /** The times the request's batch accepts. */
   accepted: TimeRange;
@@ -80,7 +81,10 @@ export function spanDecoderFor(setup: SpanDecodeSetup): (request: SpanDecodeRequ
   return ({ body, protobuf, accepted, gzipLimit, otlp }) => {
     const batch = new BatchAggregate(setup.thresholdsUs, accepted, setup.countingRules);
     try {
-      const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+      const bytes =
+        body.length === 1
+          ? Buffer.from(body[0]!.buffer, body[0]!.byteOffset, body[0]!.byteLength)
+          : Buffer.concat(body);
       const summary = decodeSpansInto(bytes, protobuf, gzipLimit, routes, batch, otlp);
       return { summary, packed: packSeries(batch.series, batch.observations) };
     } catch (error) {
