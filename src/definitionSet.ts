@@ -1,3 +1,4 @@
+import { DefinitionFileCache } from './definitions/fileCache.js';
 import { loadDefinitions } from './definitions/load.js';
 import type { OpenSloObjects } from './definitions/openslo/objects.js';
 import { SloRegistry } from './definitions/registry.js';
@@ -27,9 +28,18 @@ export interface LoadedDefinitions extends DefinitionSet {
   readonly warnings: string[];
 }
 
-/** Reads the definitions folder; throws InvalidDefinitionsError (every problem, with file:line:column). */
-export function loadDefinitionSet(path: string): LoadedDefinitions {
-  const loaded = loadDefinitions([path]);
+/**
+ * The files the service read at start and at its last reload: a reload parses only those that changed. One
+ * per process, as the service reads one folder; reading another folder only replaces what it keeps.
+ */
+const definitionFiles = new DefinitionFileCache();
+
+/**
+ * Reads the definitions folder; throws InvalidDefinitionsError (every problem, with file:line:column). Files
+ * unchanged since the last call are not parsed again.
+ */
+export function loadDefinitionSet(path: string, cache = definitionFiles): LoadedDefinitions {
+  const loaded = loadDefinitions([path], cache);
   if (loaded.errors.length > 0) throw new InvalidDefinitionsError(loaded.errors);
   return {
     warnings: loaded.warnings.map((warning) => warning.message),

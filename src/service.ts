@@ -13,6 +13,7 @@ import { Deployments } from './gate/deployments.js';
 import { GateEvaluations } from './gate/evaluations.js';
 import { DeployGate } from './gate/gate.js';
 import { GateOverrides } from './gate/overrides.js';
+import { limitHeapGrowth } from './heapGrowth.js';
 import { type AppOptions, buildApp } from './http/app.js';
 import type { SeriesLimiter } from './ingest/cardinality.js';
 import { LOG_FORMATS } from './ingest/loadbalancer/formats.js';
@@ -603,6 +604,7 @@ function backgroundJobs(
  * the lock.
  */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
+  limitHeapGrowth();
   const lock = lockDatabase(config.databasePath, 'sloguard serve');
   const log = createLogger(config.logLevel);
   let sloguard: Sloguard | undefined;

@@ -1,20 +1,15 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Correction } from '../model/correction.js';
 import type { SloDefinition } from '../model/slo.js';
-import { readCorrection } from './corrections.js';
-import {
-  type LocatedDataSource,
-  linkDataSources,
-  readNativeDataSource,
-  refuseUnsupportedPromQl,
-} from './dataSources.js';
-import { checkPolicies, type GatePolicy, readGatePolicy, withServiceOwnership } from './gatePolicy.js';
-import { type PendingComposite, readNativeComposite, readNativeSlo, resolveComposite } from './native.js';
+import { linkDataSources, refuseUnsupportedPromQl } from './dataSources.js';
+import { DefinitionFileCache } from './fileCache.js';
+import { checkPolicies, type GatePolicy, withServiceOwnership } from './gatePolicy.js';
+import { resolveComposite } from './native.js';
 import { metricSourceRefs, OpenSloReader } from './openslo/load.js';
 import type { OpenSloObjects } from './openslo/objects.js';
 import { openSloDataSources } from './openslo/promql.js';
-import { DefinitionError, problemsOf, yamlDocuments } from './yamlSource.js';
+import { DefinitionError } from './yamlSource.js';
 
 export interface LoadedDefinitions {
   definitions: SloDefinition[];
@@ -76,55 +71,22 @@ export function definitionFiles(paths: readonly string[]): {
  * Reads every document of every file and keeps what is valid; each problem is reported with file:line:column.
  * Native (`sloguard/v1`) and OpenSLO (`openslo/v1`, single objects or lists) documents may be mixed; OpenSLO
  * references and native composites are resolved across all files. A name defined twice is an error at its
- * second place.
+ * second place. A file whose bytes `cache` has read before at the same path is not parsed again.
  */
-export function loadDefinitions(paths: readonly string[]): LoadedDefinitions {
+export function loadDefinitions(
+  paths: readonly string[],
+  cache: DefinitionFileCache = new DefinitionFileCache(),
+): LoadedDefinitions {
   const { files, skipped, missing } = definitionFiles(paths);
-  const native: SloDefinition[] = [];
-  const composites: PendingComposite[] = [];
   const openslo = new OpenSloReader();
   const errors: DefinitionError[] = [...missing];
-  const policies: GatePolicy[] = [];
-  const corrections: Correction[] = [];
-  const dataSources: LocatedDataSource[] = [];
-  for (const file of files) {
-    // A file's syntax errors come before its documents' problems, as when it was parsed whole.
-    const syntaxErrors: DefinitionError[] = [];
-    const documentErrors: DefinitionError[] = [];
-    for (const document of yamlDocuments(readFileSync(file, 'utf8'), file)) {
-      if (Array.isArray(document)) {
-        syntaxErrors.push(...document);
-        continue;
-      }
-      try {
-        const apiVersion = (document.value as { apiVersion?: unknown } | null)?.apiVersion;
-        if (apiVersion === 'openslo/v1' || Array.isArray(document.value)) {
-          documentErrors.push(...openslo.add(document));
-          continue;
-        }
-        if (apiVersion !== 'sloguard/v1') {
-          throw new DefinitionError(
-            document.locate(['apiVersion']),
-            'apiVersion',
-            `unsupported apiVersion ${JSON.stringify(apiVersion ?? null)}; expected "sloguard/v1" or "openslo/v1"`,
-          );
-        }
-        const kind = (document.value as { kind?: unknown }).kind;
-        if (kind === 'GatePolicy') {
-          policies.push(readGatePolicy(document));
-          continue;
-        }
-        if (kind === 'Correction') corrections.push(readCorrection(document));
-        else if (kind === 'DataSource') dataSources.push(readNativeDataSource(document));
-        else if (kind === 'CompositeSLO') composites.push(readNativeComposite(document));
-        else native.push(readNativeSlo(document));
-      } catch (error) {
-        if (error instanceof DefinitionError) documentErrors.push(...problemsOf(error));
-        else throw error;
-      }
-    }
-    errors.push(...syntaxErrors, ...documentErrors);
-  }
+  const reads = cache.readAll(files, openslo);
+  const native = reads.flatMap((read) => read.native);
+  const composites = reads.flatMap((read) => read.composites);
+  const policies = reads.flatMap((read) => read.policies);
+  const corrections = reads.flatMap((read) => read.corrections);
+  const dataSources = reads.flatMap((read) => read.dataSources);
+  for (const read of reads) errors.push(...read.errors);
   const fromOpenSlo = openslo.finish();
   errors.push(...fromOpenSlo.errors);
   // A DataSource sloguard cannot connect to is still valid OpenSLO (connectionDetails is opaque there): an

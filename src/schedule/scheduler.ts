@@ -33,7 +33,19 @@ export const EVALUATION_SLICE_MS = 1;
  */
 export const LAST_RUN_TRUSTED_MS = 3_600_000;
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const afterImmediates = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Yields between two slices for a whole turn of the event loop. A request read during a turn queues its answer
+ * with setImmediate (the gate's decision commit), behind the next slice when the tick yields once: each gate
+ * request during a tick then waited for the slice under way and the next. Yielding twice runs what the turn
+ * queued before the next slice: a request that came during a slice is read in the turn between the two yields,
+ * and waits for that slice only (issue #23, gate p99 during a tick; test/unit/schedule.test.ts).
+ */
+const nextTurn = async (): Promise<void> => {
+  await afterImmediates();
+  await afterImmediates();
+};
 
 /**
  * Runs the pure evaluation for every SLO on each tick: asks the count sources (a Prometheus-compatible engine

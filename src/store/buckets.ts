@@ -13,8 +13,8 @@ import type { BucketBatch, BucketDelta, SeriesKey, SeriesOfService, SeriesRow } 
 import type { Db } from './database.js';
 import { SeriesCatalogue } from './seriesCatalogue.js';
 import { SliceStore } from './slices.js';
-import { type BucketSums, bucketSums, FIELDS, SlotCache, type SlotReader } from './slotCache.js';
-import { planWindow } from './windows.js';
+import { type BucketSums, FIELDS, SlotCache, type SlotReader } from './slotCache.js';
+import { WindowPlans } from './windows.js';
 
 /** Sums over a window, and where the window really started. */
 export interface WindowCounts extends BucketSums {
@@ -83,6 +83,8 @@ export class BucketStore {
   private inReadPass = false;
   /** windowCounts' sums, reused: a new array per window was a quarter of a tick's garbage. */
   private readonly windowSums = new Float64Array(FIELDS);
+  /** A tick asks every SLO for the same few windows: each plan is made once (a new one per read was a tenth of its garbage). */
+  private readonly plans = new WindowPlans();
   /** The closed time slices of slice-budgeted SLOs, kept as they close; retention follows the hour rollups. */
   readonly slices: SliceStore;
 
@@ -277,7 +279,7 @@ export class BucketStore {
     toMs: number,
     thresholdUs?: CountKey,
   ): WindowCounts {
-    const plan = planWindow(
+    const plan = this.plans.plan(
       Math.floor(fromMs / 60_000),
       Math.ceil(toMs / 60_000),
       this.oldestMinuteKept(toMs),
@@ -290,7 +292,16 @@ export class BucketStore {
       if (plan.hourRange)
         this.cache.addHours(seriesId, thresholdUs, plan.hourRange[0], plan.hourRange[1], sums);
     }
-    return { ...bucketSums(sums), effectiveFromMs: plan.effectiveFromMinute * 60_000 };
+    // One object a window, read off the reused sums (bucketSums and a spread of it made two).
+    return {
+      total: sums[0]!,
+      errors: sums[1]!,
+      timed: sums[2]!,
+      latencyGood: sums[3]!,
+      latencyErrorBound: sums[4]!,
+      estimated: sums[5]!,
+      effectiveFromMs: plan.effectiveFromMinute * 60_000,
+    };
   }
 
   /**

@@ -30,3 +30,32 @@ export function planWindow(fromMinute: number, toMinute: number, oldestMinuteKep
   if (endWholeHour * 60 < toMinute) minuteRanges.push([endWholeHour * 60, toMinute]);
   return { minuteRanges, hourRange: [hourStart, endWholeHour], effectiveFromMinute };
 }
+
+/** How many plans WindowPlans keeps: the SLO window and the burn-rate windows of a few window lengths. */
+const PLANS_KEPT = 32;
+
+/**
+ * The plans of the windows last asked for, made once each: a tick reads the same windows (to the same minute)
+ * for every SLO. Plans are shared, never changed; the oldest is replaced when more are asked for.
+ */
+export class WindowPlans {
+  private readonly keys = new Float64Array(PLANS_KEPT * 3).fill(Number.NaN);
+  private readonly plans: WindowPlan[] = [];
+  private next = 0;
+
+  plan(fromMinute: number, toMinute: number, oldestMinuteKept: number): WindowPlan {
+    const keys = this.keys;
+    for (let i = 0; i < this.plans.length; i++) {
+      if (keys[i * 3] === fromMinute && keys[i * 3 + 1] === toMinute && keys[i * 3 + 2] === oldestMinuteKept)
+        return this.plans[i]!;
+    }
+    const plan = planWindow(fromMinute, toMinute, oldestMinuteKept);
+    const at = this.next;
+    this.next = (at + 1) % PLANS_KEPT;
+    keys[at * 3] = fromMinute;
+    keys[at * 3 + 1] = toMinute;
+    keys[at * 3 + 2] = oldestMinuteKept;
+    this.plans[at] = plan;
+    return plan;
+  }
+}

@@ -186,6 +186,34 @@ describe('a tick over many SLOs', () => {
     expect(evaluator.hasEvaluated).toBe(true);
   });
 
+  it('answers what a turn queued before the next slice: a gate request rarely waits for more than the slice under way', async () => {
+    let read = 0;
+    const evaluator = evaluatorOver(
+      many,
+      new RecordingSource(() => {
+        read += 1;
+        busy(2);
+        return counted(999, 1000);
+      }, true),
+    );
+    // A request read in a turn (a timer here, as a socket read in the poll phase) queues its answer with
+    // setImmediate, as the gate's decision commit does: how many SLOs were read between the two.
+    const readBetween: number[] = [];
+    let done = false;
+    const request = () => {
+      const at = read;
+      setImmediate(() => readBetween.push(read - at));
+      if (!done) setTimeout(request, 0);
+    };
+    setTimeout(request, 0);
+    await evaluator.tick(NOW);
+    done = true;
+    expect(readBetween.length).toBeGreaterThanOrEqual(many.length / 2);
+    // Yielding once, nine in ten waited for the next slice too; now only one read in the turn the slice starts.
+    const waited = readBetween.filter((between) => between > 0);
+    expect(waited.length).toBeLessThan(readBetween.length / 3);
+  });
+
   it('saves the statuses in slices too, yielding between them, and publishes them only once all are saved', async () => {
     const db = freshDb();
     /** A store whose every save slice holds the thread 2 ms (a large status, a slow disk) and saves one status. */
