@@ -15,6 +15,7 @@ import {
   type LineSummary,
   MAX_LINE_CHARS,
 } from './lines.js';
+import { MinuteTable } from './minuteTable.js';
 import { PathRoutes } from './pathRoutes.js';
 
 /**
@@ -232,14 +233,16 @@ export async function importLogFile(
   const batchObservations = Math.min(BATCH_OBSERVATIONS, Math.floor(pipeline.maxQueued / 2));
   const chunkBytes = pipeline.chunkBytesAtMost(CHUNK_BYTES);
   let batch = pipeline.newBatch();
+  const minuteTable = new MinuteTable(context.source, batch.thresholdsUs);
   const commit = async () => {
+    minuteTable.flushInto(batch);
     const progress: ImportProgress = { offset, lines: position.lines, summary: { ...summary } };
     if (committed) batch.alsoInTransaction(() => committed(progress));
     await pipeline.submit(batch);
     batch = pipeline.newBatch();
   };
   const commitWhenFull = async () => {
-    if (batch.observations >= batchObservations) await commit();
+    if (batch.observations + minuteTable.observations >= batchObservations) await commit();
   };
   const { size } = await stat(path);
   const parse = LOG_FORMATS[format]!;
@@ -247,7 +250,8 @@ export async function importLogFile(
   const pathRoutes = new PathRoutes(context.routes);
   if (size <= chunkBytes || threads < 1) {
     for await (const chunk of lineChunks(path, from.offset, chunkBytes, onBytes)) {
-      addSummary(summary, ingestBytes(chunk.bytes, parse, fast, { ...context, pathRoutes, position }, batch));
+      const lineContext = { ...context, pathRoutes, minuteTable, position };
+      addSummary(summary, ingestBytes(chunk.bytes, parse, fast, lineContext, batch));
       offset = chunk.end;
       await commitWhenFull();
     }
