@@ -48,23 +48,29 @@ interface LineChunk {
   end: number;
 }
 
-/** A plain file's bytes from `from`, read into one buffer again and again (no garbage per read). */
+/** Where the next bytes read go: lineChunks' buffer, after the unfinished line it carries. */
+interface ReadWindow {
+  buffer: Buffer;
+  at: number;
+}
+
+/** A plain file's bytes from `from`, read straight into the window (no copy, no garbage per read); yields how many. */
 async function* plainBytes(
   path: string,
   from: number,
   chunkBytes: number,
   onBytes: (bytes: number) => void,
-): AsyncGenerator<Buffer> {
+  window: ReadWindow,
+): AsyncGenerator<number> {
   onBytes(from);
   const file = await open(path, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(chunkBytes);
     for (let position = from; ; ) {
-      const { bytesRead } = await file.read(buffer, 0, chunkBytes, position);
+      const { bytesRead } = await file.read(window.buffer, window.at, chunkBytes, position);
       if (bytesRead === 0) return;
       position += bytesRead;
       onBytes(bytesRead);
-      yield buffer.subarray(0, bytesRead);
+      yield bytesRead;
     }
   } finally {
     await file.close();
@@ -77,7 +83,8 @@ async function* gunzippedBytes(
   from: number,
   chunkBytes: number,
   onBytes: (bytes: number) => void,
-): AsyncGenerator<Buffer> {
+  window: ReadWindow,
+): AsyncGenerator<number> {
   // Listeners are attached in the same tick as the stream is made, so no chunk flows past unseen.
   const raw = createReadStream(path, { highWaterMark: chunkBytes });
   const gunzip = createGunzip({ chunkSize: chunkBytes });
@@ -87,7 +94,10 @@ async function* gunzippedBytes(
   for await (const chunk of raw.pipe(gunzip) as AsyncIterable<Buffer>) {
     const dropped = Math.min(toDrop, chunk.length);
     toDrop -= dropped;
-    if (dropped < chunk.length) yield chunk.subarray(dropped);
+    // The window has room for chunkBytes at a time.
+    for (let at = dropped; at < chunk.length; at += chunkBytes) {
+      yield chunk.copy(window.buffer, window.at, at, Math.min(chunk.length, at + chunkBytes));
+    }
   }
 }
 
@@ -109,32 +119,34 @@ export async function* lineChunks(
   onBytes: (bytes: number) => void,
 ): AsyncGenerator<LineChunk> {
   const pieces = (await isGzip(path)) ? gunzippedBytes : plainBytes;
-  let buffer = Buffer.allocUnsafe(2 * chunkBytes);
   /** Bytes of an unfinished line at the buffer's start, and the text offset of its first byte. */
   let carried = 0;
   let carryAt = from;
   /** Bytes of the unfinished line skipped past LONG_LINE_KEPT_BYTES; they still count in the text offset. */
   let skipped = 0;
-  for await (const piece of pieces(path, from, chunkBytes, onBytes)) {
-    if (carried + piece.length > buffer.length) {
-      const bigger = Buffer.allocUnsafe(2 * (carried + piece.length));
-      buffer.copy(bigger, 0, 0, carried);
-      buffer = bigger;
-    }
-    piece.copy(buffer, carried);
-    const filled = carried + piece.length;
+  const window: ReadWindow = { buffer: Buffer.allocUnsafe(2 * chunkBytes), at: 0 };
+  for await (const read of pieces(path, from, chunkBytes, onBytes, window)) {
+    const { buffer } = window;
+    const filled = carried + read;
     const lastNewline = buffer.lastIndexOf(10, filled - 1);
     if (lastNewline < 0) {
       carried = Math.min(filled, Math.max(chunkBytes, LONG_LINE_KEPT_BYTES));
       skipped += filled - carried;
-      continue;
+    } else {
+      carryAt += skipped;
+      skipped = 0;
+      yield { bytes: buffer.subarray(0, lastNewline), end: carryAt + lastNewline + 1 };
+      carried = buffer.copy(buffer, 0, lastNewline + 1, filled);
+      carryAt += lastNewline + 1;
     }
-    carryAt += skipped;
-    skipped = 0;
-    yield { bytes: buffer.subarray(0, lastNewline), end: carryAt + lastNewline + 1 };
-    carried = buffer.copy(buffer, 0, lastNewline + 1, filled);
-    carryAt += lastNewline + 1;
+    // The next read goes after the carried bytes, with room for a whole chunk.
+    if (carried + chunkBytes > buffer.length) {
+      window.buffer = Buffer.allocUnsafe(2 * (carried + chunkBytes));
+      buffer.copy(window.buffer, 0, 0, carried);
+    }
+    window.at = carried;
   }
+  const { buffer } = window;
   if (carried > 0) yield { bytes: buffer.subarray(0, carried), end: carryAt + skipped + carried };
 }
 

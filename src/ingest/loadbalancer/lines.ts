@@ -180,7 +180,14 @@ class LineReader {
         !table.count(this.batch, service, operation, method, timeMs, error, durationUs)
       ) {
         const series = this.batch.seriesFor('loadbalancer', this.context.source, service, operation, method);
-        this.batch.count(series, timeMs, error, durationUs, status, entry.userAgent);
+        // Only a counting rule reads the agent: one left in the bytes is decoded for that alone.
+        const userAgent =
+          'path' in entry
+            ? entry.userAgent
+            : series.rules.length > 0 && entry.agentStart >= 0
+              ? bytes!.toString('utf8', entry.agentStart, entry.agentEnd)
+              : undefined;
+        this.batch.count(series, timeMs, error, durationUs, status, userAgent);
       }
       this.summary.accepted += 1;
     } catch (error) {
