@@ -9,6 +9,9 @@ import type { BatchAggregate } from '../aggregate.js';
  */
 const MAX_ROWS = 4096;
 
+/** Whole-millisecond durations up to a minute have their bin kept (120 KB). */
+const MS_BINS_KEPT = 60_000;
+
 /** A series as the table counts it: its rows by minute, the last one used kept at hand. */
 interface Slot {
   key: SeriesKey;
@@ -40,6 +43,8 @@ export class MinuteTable {
   private rowCount = 0;
   private readonly slots: Slot[] = [];
   private readonly byService = new Map<string, Map<string, Map<string, Slot>>>();
+  /** The bin of each whole-millisecond duration met (-1: not yet): logs' usual resolution, and binOf takes a logarithm. */
+  private readonly binOfMs = new Int16Array(MS_BINS_KEPT + 1).fill(-1);
   /** Lines counted since the last flush. */
   observations = 0;
 
@@ -78,7 +83,12 @@ export class MinuteTable {
     if (error) counts[at + 1]! += 1;
     for (let i = 0; i < thresholdsUs.length; i++)
       if (durationUs <= thresholdsUs[i]!) counts[at + 2 + i]! += 1;
-    const bin = binOf(durationUs);
+    const ms = durationUs / 1000;
+    let bin: number;
+    if (ms <= MS_BINS_KEPT && ms === Math.floor(ms)) {
+      bin = this.binOfMs[ms]!;
+      if (bin < 0) bin = this.binOfMs[ms] = binOf(durationUs);
+    } else bin = binOf(durationUs);
     counts[at + this.binsAt + bin]! += 1;
     const range = slot.row * 2;
     if (bin < this.binRange[range]!) this.binRange[range] = bin;
