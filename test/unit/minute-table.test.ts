@@ -114,6 +114,22 @@ describe('MinuteTable', () => {
     expect(valid).toBeLessThan(total);
   });
 
+  it('holds at most 10,000 series whatever names the lines bring, and still counts every line', () => {
+    const letters = (i: number) =>
+      [0, 1, 2, 3].map((k) => String.fromCharCode(65 + (Math.floor(i / 26 ** k) % 26))).join('');
+    const lines = Array.from(
+      { length: 12_000 },
+      (_, i) =>
+        `10.0.0.1 - - [${timeLocal(START + i * 1000)}] "${letters(i)} /r${i % 7} HTTP/1.1" 200 1 "-" "-" 0.1`,
+    );
+    const manyNames = Buffer.from(lines.join('\n'), 'utf8');
+    const table = new MinuteTable('edge', THRESHOLDS);
+    const byTable = ingest(manyNames, 'web', table);
+    expect(table.seriesHeld).toBeLessThanOrEqual(10_000);
+    expect(byTable).toEqual(ingest(manyNames, 'web'));
+    expect(byTable.observations).toBe(12_000);
+  });
+
   it('starts empty after a flush, so the next batch holds only what came after', () => {
     const table = new MinuteTable('edge', THRESHOLDS);
     ingest(bytes, 'web', table);

@@ -9,6 +9,9 @@ import type { BatchAggregate } from '../aggregate.js';
  */
 const MAX_ROWS = 4096;
 
+/** Series (names as the lines give them) the table keeps at most. */
+const MAX_SLOTS = 10_000;
+
 /** Whole-millisecond durations up to a minute have their bin kept (120 KB). */
 const MS_BINS_KEPT = 60_000;
 
@@ -47,6 +50,11 @@ export class MinuteTable {
   private readonly binOfMs = new Int16Array(MS_BINS_KEPT + 1).fill(-1);
   /** Lines counted since the last flush. */
   observations = 0;
+
+  /** Series the table holds now (at most MAX_SLOTS). */
+  get seriesHeld(): number {
+    return this.slots.length;
+  }
 
   constructor(
     private readonly source: string,
@@ -109,6 +117,14 @@ export class MinuteTable {
       byOperation.set(operation, byMethod);
     }
     let slot = byMethod.get(method);
+    if (!slot && this.slots.length >= MAX_SLOTS) {
+      // A file of ever new names (routes, methods) holds no more than this: the rows go to the batch (whose
+      // series caps apply at its commit) and the table starts again.
+      this.flushInto(batch);
+      this.slots.length = 0;
+      this.byService.clear();
+      return this.slotOf(batch, service, operation, method);
+    }
     if (!slot) {
       // The batch checks (and folds) the labels once per series, as it does for every line it counts.
       const series = batch.seriesFor('loadbalancer', this.source, service, operation, method);
