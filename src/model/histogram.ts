@@ -55,15 +55,16 @@ export function addExactCounts(into: SparseCounts, from: SparseCounts): void {
  * small counts, so most pairs take two or three bytes.
  */
 export function encodeCounts(counts: SparseCounts): Buffer {
-  const keys = [...counts.keys()].sort((a, b) => a - b);
-  const bytes: number[] = [];
+  const keys = sortedKeys(counts, false);
+  const bytes = scratchFor(keys.length);
+  let length = 0;
   let previous = 0;
   for (const key of keys) {
-    writeVarint(bytes, key - previous);
-    writeVarint(bytes, counts.get(key)!);
+    length = writeVarint(bytes, length, key - previous);
+    length = writeVarint(bytes, length, counts.get(key)!);
     previous = key;
   }
-  return Buffer.from(bytes);
+  return copied(bytes, length);
 }
 
 export function decodeCounts(
@@ -121,25 +122,61 @@ class VarintReader {
  * 15 takes ~15 instead of ~28. Counts stay exact, so merging and every estimate are unchanged.
  */
 export function encodeHistogram(histogram: SparseCounts): Buffer {
-  const bins = [...histogram.keys()].filter((bin) => histogram.get(bin)! > 0).sort((a, b) => a - b);
-  const bytes: number[] = [];
+  const bins = sortedKeys(histogram, true);
+  const bytes = scratchFor(bins.length);
+  let length = 0;
   let previous = -1;
   for (const bin of bins) {
     const gap = bin - previous;
     const count = histogram.get(bin)!;
     previous = bin;
-    if (gap === 1 && count < 128) bytes.push(count);
-    else if (gap >= 2 && gap <= 33 && count <= 2) bytes.push(0x80 | ((gap - 2) << 1) | (count - 1));
+    if (gap === 1 && count < 128) bytes[length++] = count;
+    else if (gap >= 2 && gap <= 33 && count <= 2) bytes[length++] = 0x80 | ((gap - 2) << 1) | (count - 1);
     else if (gap >= 2 && gap <= 64) {
-      bytes.push(0xc0 | (gap - 2));
-      writeVarint(bytes, count);
+      bytes[length++] = 0xc0 | (gap - 2);
+      length = writeVarint(bytes, length, count);
     } else {
-      bytes.push(0xff);
-      writeVarint(bytes, gap);
-      writeVarint(bytes, count);
+      bytes[length++] = 0xff;
+      length = writeVarint(bytes, length, gap);
+      length = writeVarint(bytes, length, count);
     }
   }
-  return Buffer.from(bytes);
+  return copied(bytes, length);
+}
+
+/**
+ * The encoders' keys ascending, in one array reused from call to call (every stored row is encoded: a new
+ * spread, filter and sort per row were garbage). Valid until the next call.
+ */
+const keysScratch: number[] = [];
+
+function sortedKeys(counts: SparseCounts, positiveOnly: boolean): number[] {
+  keysScratch.length = 0;
+  let sorted = true;
+  for (const [key, count] of counts) {
+    if (positiveOnly && !(count > 0)) continue;
+    if (keysScratch.length > 0 && key < keysScratch[keysScratch.length - 1]!) sorted = false;
+    keysScratch.push(key);
+  }
+  if (!sorted) keysScratch.sort((a, b) => a - b);
+  return keysScratch;
+}
+
+/** A varint takes at most 8 bytes (values below 2^56): a key or gap, a tag and a count take at most 17. */
+const MAX_BYTES_PER_KEY = 17;
+let bytesScratch = new Uint8Array(64 * MAX_BYTES_PER_KEY);
+
+function scratchFor(keys: number): Uint8Array {
+  if (bytesScratch.length < keys * MAX_BYTES_PER_KEY)
+    bytesScratch = new Uint8Array(keys * MAX_BYTES_PER_KEY * 2);
+  return bytesScratch;
+}
+
+/** The first `length` bytes as a Buffer of their own (small ones from Node's buffer pool). */
+function copied(bytes: Uint8Array, length: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  out.set(bytes.subarray(0, length));
+  return out;
 }
 
 /** Adds a stored histogram (encodeHistogram) into `into`; fails on a blob that is not one. */
@@ -173,14 +210,16 @@ export function decodeHistogram(
   return into;
 }
 
-// Arithmetic rather than bit operations: counts may pass 2^31.
-function writeVarint(bytes: number[], value: number): void {
+// Arithmetic rather than bit operations: counts may pass 2^31. Answers the position after the varint.
+function writeVarint(bytes: Uint8Array, at: number, value: number): number {
   let rest = value;
+  let length = at;
   while (rest >= 128) {
-    bytes.push((rest % 128) | 0x80);
+    bytes[length++] = (rest % 128) | 0x80;
     rest = Math.floor(rest / 128);
   }
-  bytes.push(rest);
+  bytes[length++] = rest;
+  return length;
 }
 
 /** Requests at or under a threshold estimated from a histogram, and how far off the estimate can be. */

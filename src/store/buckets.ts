@@ -199,6 +199,15 @@ export class BucketStore {
     deltas: BucketDelta[],
   ): void {
     const existing = statements.get.get(seriesId, slot);
+    const encoded = (counts: Map<number, number> | undefined) =>
+      counts && counts.size > 0 ? encodeCounts(counts) : null;
+    if (!existing && deltas.length === 1) {
+      // A new row of one delta (each minute of an import): its counts are the row, nothing to merge or copy.
+      const [{ total, errors, histogram, thresholds, rules }] = deltas as [BucketDelta];
+      const bins = histogram.size > 0 ? encodeHistogram(histogram) : null;
+      statements.put.run(seriesId, slot, total, errors, bins, encoded(thresholds), encoded(rules));
+      return;
+    }
     let total = existing?.total ?? 0;
     let errors = existing?.errors ?? 0;
     const histogram = decodeHistogram(existing?.histogram);
@@ -213,8 +222,6 @@ export class BucketStore {
       if (rules) addExactCounts(rules, delta.rules);
       else rules = new Map(delta.rules);
     }
-    const encoded = (counts: Map<number, number> | undefined) =>
-      counts && counts.size > 0 ? encodeCounts(counts) : null;
     statements.put.run(
       seriesId,
       slot,

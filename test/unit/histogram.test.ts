@@ -108,6 +108,34 @@ describe('latency histogram', () => {
       expect(decodeHistogram(encodeHistogram(new Map([[7, 0]]))).size).toBe(0);
     });
 
+    it('writes the documented bytes, bins ascending whatever order the map holds them in', () => {
+      // Bin 100 first, bins 0 and 1 after it, a zero count in between: the stored bytes do not depend on it.
+      const counts = new Map([
+        [100, 200],
+        [4, 1],
+        [9, 0],
+        [0, 3],
+        [1, 5],
+      ]);
+      expect([...encodeHistogram(counts)]).toEqual([0x03, 0x05, 0x82, 0xff, 0x60, 0xc8, 0x01]);
+      // Pairs of varints (key delta, count), keys ascending; a zero count is kept.
+      expect([
+        ...encodeCounts(
+          new Map([
+            [300, 2],
+            [100, 0],
+            [2 ** 40, 129],
+          ]),
+        ),
+      ]).toEqual([0x64, 0x00, 0xc8, 0x01, 0x02, 0xd4, 0xfd, 0xff, 0xff, 0xff, 0x1f, 0x81, 0x01]);
+      // A histogram longer than the encoders' first scratch (64 keys) round-trips too.
+      const wide = new Map(
+        Array.from({ length: BIN_COUNT }, (_, bin) => [BIN_COUNT - 1 - bin, 1 + bin * 1000]),
+      );
+      expect(decodeHistogram(encodeHistogram(wide))).toEqual(wide);
+      expect(decodeCounts(encodeCounts(wide))).toEqual(wide);
+    });
+
     it('takes about a byte per non-zero bin for a minute and for an hour, half of the pairs of varints', () => {
       const minute = drawn(15, 7);
       const hour = drawn(900, 11);

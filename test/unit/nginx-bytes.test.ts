@@ -35,12 +35,16 @@ function inChunk(line: Buffer): { chunk: Buffer; start: number; end: number } {
   };
 }
 
-/** parseNginxBytes' entry with its path decoded (it leaves the path in the bytes for the route cache). */
+/** parseNginxBytes' entry with its path and agent decoded (it leaves them in the bytes until needed). */
 function entryOfBytes(chunk: Buffer, start: number, end: number): AccessLogEntry | undefined {
   const entry = parseNginxBytes(chunk, start, end);
   if (!entry) return undefined;
-  const { pathStart, pathEnd, ...fields } = entry;
-  return { ...fields, path: chunk.toString('utf8', pathStart, pathEnd) };
+  const { pathStart, pathEnd, agentStart, agentEnd, ...fields } = entry;
+  return {
+    ...fields,
+    path: chunk.toString('utf8', pathStart, pathEnd),
+    userAgent: chunk.toString('utf8', agentStart, agentEnd),
+  };
 }
 
 function viaBytes(line: Buffer): unknown {

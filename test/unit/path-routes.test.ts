@@ -35,6 +35,9 @@ const PATHS = [
   '/v2/99999',
   '/orders/550e8400-e29b-41d4-a716-446655440000/items',
   '/orders/550e8400-e29b-41d4-a716-446655440000/itemz',
+  // UUID-shaped with no digit: still an id (the one id shape a segment without a digit can have).
+  '/orders/abcdefab-abcd-abcd-abcd-abcdefabcdef/items',
+  '/orders/abcdefab-abcd-abcd-abcd-abcdefabcdeg/items',
   '/sessions/9f86d081884c7d65',
   '/tokens/abcdefghijklmnopqrst1234',
   '/tokens/abcdefghijklmnopqrst',
@@ -44,6 +47,8 @@ const PATHS = [
   '/a-b_c/x_1',
   '?only=query',
   `/long/${'a'.repeat(600)}/42`,
+  `/${'b'.repeat(509)}/1`,
+  `/${'b'.repeat(510)}/1`,
 ];
 
 describe('routes of paths read from bytes', () => {

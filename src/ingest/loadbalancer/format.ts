@@ -33,15 +33,21 @@ export class LineRejected extends Error {
 /** Parses one line or throws LineRejected. */
 export type LineParser = (line: string) => AccessLogEntry;
 
-/** An entry read from a line's bytes: its path stays in them, at [pathStart, pathEnd), until it is routed. */
-export interface BytesEntry extends Omit<AccessLogEntry, 'path'> {
+/**
+ * An entry read from a line's bytes: its path stays in them, at [pathStart, pathEnd), until it is routed, and
+ * its user agent at [agentStart, agentEnd) until a counting rule reads it (agentStart -1: none logged).
+ */
+export interface BytesEntry extends Omit<AccessLogEntry, 'path' | 'userAgent'> {
   pathStart: number;
   pathEnd: number;
+  agentStart: number;
+  agentEnd: number;
 }
 
 /**
  * Reads the usual line of a format straight from bytes[start, end) (UTF-8, no newline), without making it a
- * string; undefined for any other line, whose text then goes to the format's LineParser. Never throws.
+ * string; undefined for any other line, whose text then goes to the format's LineParser. Never throws. The
+ * entry is the parser's own, valid until its next call (no object per line).
  */
 export type BytesParser = (bytes: Buffer, start: number, end: number) => BytesEntry | undefined;
 

@@ -14,6 +14,7 @@ import {
   type LineParser,
   LineRejected,
 } from './format.js';
+import type { MinuteTable } from './minuteTable.js';
 import { PathRoutes } from './pathRoutes.js';
 
 export interface LineProblem {
@@ -40,6 +41,8 @@ export interface LineContext {
   routes: ServiceRoutes;
   /** Routes of paths left in a file's bytes, kept across its chunks (made per call when absent). */
   pathRoutes?: PathRoutes;
+  /** Where an import counts the lines read from bytes (see minuteTable.ts); the batch when absent. */
+  minuteTable?: MinuteTable;
   /** Which status (and duration) counts; `edge` unless configured. */
   statusFrom?: StatusChoice;
   /**
@@ -135,8 +138,7 @@ class LineReader {
       } else {
         this.lineNumber += 1;
         const entry = fast(bytes, start, start + length);
-        if (entry)
-          this.count(entry, (service) => pathRoutes.route(service, bytes, entry.pathStart, entry.pathEnd));
+        if (entry) this.count(entry, bytes, pathRoutes);
         else this.take(bytes.toString('utf8', start, start + length));
       }
       start = end + 1;
@@ -152,11 +154,11 @@ class LineReader {
       this.refuseOrThrow(error);
       return;
     }
-    this.count(entry, (service) => this.context.routes.route(service, entry.path));
+    this.count(entry);
   }
 
-  /** Counts a parsed line; `operationOf` routes its path (kept as text, or in the file's bytes). */
-  private count(entry: AccessLogEntry | BytesEntry, operationOf: (service: string) => string): void {
+  /** Counts a parsed line, its path kept as text or left in the file's `bytes` (routed by `pathRoutes`). */
+  private count(entry: AccessLogEntry | BytesEntry, bytes?: Buffer, pathRoutes?: PathRoutes): void {
     try {
       this.batch.admit(entry.timeMs);
       const service = serviceOf(this.context, entry.host);
@@ -165,15 +167,28 @@ class LineReader {
       }
       const status = this.byTarget ? (entry.targetStatus ?? entry.status) : entry.status;
       const durationUs = this.byTarget ? (entry.targetDurationUs ?? entry.durationUs) : entry.durationUs;
-      const operation = operationOf(service);
-      const series = this.batch.seriesFor(
-        'loadbalancer',
-        this.context.source,
-        service,
-        operation,
-        entry.method,
-      );
-      this.batch.count(series, entry.timeMs, isServerError(status), durationUs, status, entry.userAgent);
+      const operation =
+        'path' in entry
+          ? this.context.routes.route(service, entry.path)
+          : pathRoutes!.route(service, bytes!, entry.pathStart, entry.pathEnd);
+      const table = this.context.minuteTable;
+      const error = isServerError(status);
+      const { timeMs, method } = entry;
+      if (
+        !table ||
+        durationUs === undefined ||
+        !table.count(this.batch, service, operation, method, timeMs, error, durationUs)
+      ) {
+        const series = this.batch.seriesFor('loadbalancer', this.context.source, service, operation, method);
+        // Only a counting rule reads the agent: one left in the bytes is decoded for that alone.
+        const userAgent =
+          'path' in entry
+            ? entry.userAgent
+            : series.rules.length > 0 && entry.agentStart >= 0
+              ? bytes!.toString('utf8', entry.agentStart, entry.agentEnd)
+              : undefined;
+        this.batch.count(series, timeMs, error, durationUs, status, userAgent);
+      }
       this.summary.accepted += 1;
     } catch (error) {
       this.refuseOrThrow(error);

@@ -4,8 +4,8 @@ import { parseTimeLocal } from './nginx.js';
 /**
  * The usual nginx line (nginx.ts's USUAL: the documented format with no escape in it and a plain
  * `$request_time` last) read straight from the file's bytes, for `sloguard import`: no string of the line, no
- * regex match and its captures; only a user agent unlike the last line's is decoded, and the path is left
- * in the bytes (pathRoutes.ts routes most paths without decoding them). Any other line answers undefined and goes to parseNginxLine as text, which says what is wrong with it, so
+ * regex match and its captures; the path and the user agent are left in the bytes (pathRoutes.ts routes most
+ * paths without decoding them; the agent is decoded only for a counting rule). Any other line answers undefined and goes to parseNginxLine as text, which says what is wrong with it, so
  * both give the same entry or the same rejection for every line (test/unit/nginx-bytes.test.ts).
  *
  * Bytes that structure the line (`[`, `]`, `"`, space, `\`) are ASCII, which no byte of a multi-byte UTF-8
@@ -48,21 +48,44 @@ function timeShaped(bytes: Buffer, at: number): boolean {
 
 /** Whether bytes[at, at + expected.length) are `expected`'s (a loop: shorter than a call into Buffer.compare). */
 function sameBytes(bytes: Buffer, at: number, expected: Uint8Array): boolean {
-  for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
+  return sameRange(bytes, at, expected, 0, expected.length);
+}
+
+/** Whether bytes[at + from, at + to) are expected[from, to). */
+function sameRange(bytes: Buffer, at: number, expected: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[at + i] !== expected[i]) return false;
   return true;
 }
 
-/** The last time field read and its epoch ms: consecutive lines nearly always share their second. */
+/** Offsets in a time field of its seconds (`ss` of `dd/Mmm/yyyy:hh:mm:ss ±hhmm`). */
+const SECONDS_AT = 18;
+const ZONE_AT = 20;
+
+/**
+ * The last time field parsed and its epoch ms less its seconds: consecutive lines nearly always share their
+ * minute (and zone), so only their seconds are read.
+ */
 const lastTime = Buffer.alloc(TIME_BYTES);
-let lastTimeMs: number | undefined;
+let lastMinuteMs: number | undefined;
 
 function timeAt(bytes: Buffer, at: number): number | undefined {
-  if (lastTimeMs !== undefined && sameBytes(bytes, at, lastTime)) return lastTimeMs;
+  if (
+    lastMinuteMs !== undefined &&
+    sameRange(bytes, at, lastTime, 0, SECONDS_AT) &&
+    sameRange(bytes, at, lastTime, ZONE_AT, TIME_BYTES)
+  ) {
+    // As parseTimeLocal reads them: two digits, at most 60 (a leap second).
+    const tens = bytes[at + SECONDS_AT]! - 48;
+    const ones = bytes[at + SECONDS_AT + 1]! - 48;
+    const seconds = tens * 10 + ones;
+    if (tens < 0 || tens > 9 || ones < 0 || ones > 9 || seconds > 60) return undefined;
+    return lastMinuteMs + seconds * 1000;
+  }
   if (!timeShaped(bytes, at)) return undefined;
   const ms = parseTimeLocal(bytes.toString('latin1', at, at + TIME_BYTES));
   if (ms !== undefined) {
     bytes.copy(lastTime, 0, at, at + TIME_BYTES);
-    lastTimeMs = ms;
+    lastMinuteMs = ms - ((bytes[at + SECONDS_AT]! - 48) * 10 + bytes[at + SECONDS_AT + 1]! - 48) * 1000;
   }
   return ms;
 }
@@ -82,18 +105,6 @@ function methodAt(bytes: Buffer, start: number, end: number): string | undefined
     if (method.bytes.length === end - start && sameBytes(bytes, start, method.bytes)) return method.name;
   }
   return bytes.toString('latin1', start, end);
-}
-
-/** The last user agent decoded, kept while lines repeat it (most of a file's lines share a few). */
-let lastAgentBytes = Buffer.alloc(0);
-let lastAgent = '';
-
-function agentAt(bytes: Buffer, start: number, end: number): string {
-  if (end - start !== lastAgentBytes.length || !sameBytes(bytes, start, lastAgentBytes)) {
-    lastAgent = bytes.toString('utf8', start, end);
-    lastAgentBytes = Buffer.from(bytes.subarray(start, end));
-  }
-  return lastAgent;
 }
 
 /** `\d+(\.\d{1,9})?` filling bytes[start, end) as microseconds (as nginx.ts's secondsAt), or -1. */
@@ -126,6 +137,18 @@ function fieldEnd(bytes: Buffer, at: number, end: number, stop: number): number 
   }
   return -1;
 }
+
+/** The entry parseNginxBytes answers, filled again by each call. */
+const entry: BytesEntry = {
+  timeMs: 0,
+  method: '',
+  pathStart: 0,
+  pathEnd: 0,
+  status: 0,
+  durationUs: 0,
+  agentStart: -1,
+  agentEnd: -1,
+};
 
 /**
  * The entry of the usual line in bytes[start, end) (no newline or trailing CR), or undefined when the line is
@@ -174,13 +197,13 @@ export function parseNginxBytes(bytes: Buffer, start: number, end: number): Byte
   if (at < 0 || bytes[at + 1] !== SPACE) return undefined;
   const durationUs = microsAt(bytes, at + 2, end);
   if (durationUs < 0) return undefined;
-  return {
-    timeMs,
-    method,
-    pathStart,
-    pathEnd,
-    status: a * 100 + b * 10 + c,
-    durationUs,
-    userAgent: agentAt(bytes, agentStart, at),
-  };
+  entry.timeMs = timeMs;
+  entry.method = method;
+  entry.pathStart = pathStart;
+  entry.pathEnd = pathEnd;
+  entry.status = a * 100 + b * 10 + c;
+  entry.durationUs = durationUs;
+  entry.agentStart = agentStart;
+  entry.agentEnd = at;
+  return entry;
 }

@@ -13,6 +13,8 @@ const QUERY = 63;
 const FRAGMENT = 35;
 /** Stands for an id segment in a shape: never a byte of an ASCII path, and shapes are made of ASCII paths only. */
 const ID = 0xff;
+/** A UUID's characters: the one id shape (routeTemplates.ts isIdAt) that may hold no digit. */
+const UUID_LENGTH = 36;
 /** Longer paths, and those with non-ASCII bytes, are decoded and routed as text. */
 const MAX_SHAPE_BYTES = 512;
 /** Shapes remembered per service: past it the cache starts again, so a flood of odd paths holds no memory. */
@@ -63,30 +65,43 @@ export class PathRoutes {
     return cache;
   }
 
-  /** Writes the path's shape into scratch and answers its hash; undefined for a path routed as text. */
+  /**
+   * Writes the path's shape into scratch and answers its hash; undefined for a path routed as text. One pass:
+   * a segment is written as it is read, and replaced by ID when it proves id-like (only one with a digit, or
+   * UUID-long, can be).
+   */
   private shapeOf(bytes: Buffer, start: number, end: number): number | undefined {
+    const { scratch } = this;
     let hash = 0x811c9dc5;
     let length = 0;
     let segment = start;
+    let segmentHash = hash;
+    let segmentLength = 0;
+    let digit = false;
     for (let i = start; ; i++) {
       const byte = i < end ? bytes[i]! : SLASH;
       if (byte >= 0x80) return undefined;
       const last = i >= end || byte === QUERY || byte === FRAGMENT;
-      if (byte !== SLASH && !last) continue;
-      if (length + (i - segment) + 1 > MAX_SHAPE_BYTES) return undefined;
-      if (isIdAt(bytes, segment, i)) {
-        this.scratch[length++] = ID;
-        hash = Math.imul(hash ^ ID, 0x01000193);
-      } else {
-        for (let j = segment; j < i; j++) {
-          this.scratch[length++] = bytes[j]!;
-          hash = Math.imul(hash ^ bytes[j]!, 0x01000193);
-        }
+      if (byte !== SLASH && !last) {
+        // Past the bound the writes fall off the array; the segment's end answers undefined.
+        scratch[length++] = byte;
+        hash = Math.imul(hash ^ byte, 0x01000193);
+        if (byte >= 48 && byte <= 57) digit = true;
+        continue;
+      }
+      if (length + 1 > MAX_SHAPE_BYTES) return undefined;
+      if ((digit || i - segment === UUID_LENGTH) && isIdAt(bytes, segment, i)) {
+        length = segmentLength;
+        scratch[length++] = ID;
+        hash = Math.imul(segmentHash ^ ID, 0x01000193);
       }
       if (last) break;
-      this.scratch[length++] = SLASH;
+      scratch[length++] = SLASH;
       hash = Math.imul(hash ^ SLASH, 0x01000193);
       segment = i + 1;
+      segmentHash = hash;
+      segmentLength = length;
+      digit = false;
     }
     this.shapeLength = length;
     return hash;

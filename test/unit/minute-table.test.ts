@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { validKey } from '../../src/definitions/eventRules.js';
+import { BatchAggregate } from '../../src/ingest/aggregate.js';
+import { ingestBytes, ingestLines, type LineContext } from '../../src/ingest/loadbalancer/lines.js';
+import { MinuteTable } from '../../src/ingest/loadbalancer/minuteTable.js';
+import { parseNginxLine } from '../../src/ingest/loadbalancer/nginx.js';
+import { parseNginxBytes } from '../../src/ingest/loadbalancer/nginxBytes.js';
+import { ServiceRoutes } from '../../src/ingest/routeTemplates.js';
+import type { CountingRule } from '../../src/model/eventRules.js';
+
+/**
+ * `sloguard import` counts lines into a MinuteTable and hands its rows to the batch before each commit: the
+ * batch must end up with exactly the buckets it would have counted itself, line by line.
+ */
+
+const THRESHOLDS = [100_000, 500_000];
+const ACCEPTED = { fromMs: Date.UTC(2000, 0, 1), toMs: Date.UTC(2030, 0, 1) };
+const RULES: CountingRule[] = [
+  {
+    id: 7,
+    kind: 'loadbalancer',
+    service: 'ruled',
+    rules: { bad: [{ from: 500, to: 599 }], exclude: [{ userAgent: '*bot*' }] },
+  },
+];
+const START = Date.UTC(2026, 11, 2, 3, 0, 0);
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function timeLocal(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+}
+
+/** A deterministic pseudo-random sequence, so a failure shows the same lines again. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/**
+ * 60 routes over 120 minutes in no order (7,200 series-minutes, past the table's 4,096 rows), durations over
+ * most latency bins, some 5xx, a path with a NUL (its label is refused) and a line only the text parser reads.
+ */
+function logLines(count: number): Buffer {
+  const next = random(23);
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const ms = START + Math.floor(next() * 120) * 60_000 + Math.floor(next() * 60_000);
+    const route = Math.floor(next() * 60);
+    const method = next() < 0.8 ? 'GET' : 'POST';
+    const status = next() < 0.1 ? 503 : 200;
+    const seconds = (10 ** (next() * 7 - 4)).toFixed(3);
+    lines.push(
+      `10.0.0.1 - - [${timeLocal(ms)}] "${method} /r${route}/${i} HTTP/1.1" ${status} 12 "-" "${next() < 0.1 ? 'a-bot' : 'agent'}" ${seconds}`,
+    );
+  }
+  lines.push(`10.0.0.1 - - [${timeLocal(START)}] "GET /nul\u0000 HTTP/1.1" 200 1 "-" "-" 0.1`);
+  lines.push(`10.0.0.1 - - [${timeLocal(START)}] "GET /escaped\\"q HTTP/1.1" 200 1 "-" "-" 0.2`);
+  return Buffer.from(lines.join('\n'), 'utf8');
+}
+
+/** What a batch holds after the lines, read from bytes into `table` or the batch, or read as text. */
+function ingest(bytes: Buffer, service: string, table?: MinuteTable | 'text') {
+  const batch = new BatchAggregate(THRESHOLDS, ACCEPTED, RULES);
+  const context: LineContext = {
+    source: 'edge',
+    service,
+    routes: new ServiceRoutes(() => []),
+    position: { lines: 0 },
+    minuteTable: table === 'text' ? undefined : table,
+  };
+  // Two calls, as an import reads two chunks: the table's rows carry over between them.
+  const half = bytes.lastIndexOf(10, bytes.length >> 1);
+  const read = (part: Buffer) =>
+    table === 'text'
+      ? ingestLines(part.toString('utf8'), parseNginxLine, context, batch)
+      : ingestBytes(part, parseNginxLine, parseNginxBytes, context, batch);
+  const first = read(bytes.subarray(0, half));
+  const second = read(bytes.subarray(half + 1));
+  if (table instanceof MinuteTable) table.flushInto(batch);
+  return { first, second, observations: batch.observations, series: batch.series };
+}
+
+describe('MinuteTable', () => {
+  const bytes = logLines(20_000);
+
+  it('hands the batch the buckets the batch counts line by line, rows past its bound included', () => {
+    const byBatch = ingest(bytes, 'web');
+    const table = new MinuteTable('edge', THRESHOLDS);
+    const byTable = ingest(bytes, 'web', table);
+    expect(byTable).toEqual(byBatch);
+    expect(byTable).toEqual(ingest(bytes, 'web', 'text'));
+    expect(byBatch.first.rejected + byBatch.second.rejected).toBe(1);
+    expect(byBatch.observations).toBe(20_001);
+    expect(table.observations).toBe(0);
+    const rows = [...byBatch.series.values()].reduce((sum, series) => sum + series.minutes.size, 0);
+    expect(rows).toBeGreaterThan(4096);
+  });
+
+  it('leaves series with counting rules to the batch, which judges each line', () => {
+    const table = new MinuteTable('edge', THRESHOLDS);
+    const byTable = ingest(bytes, 'ruled', table);
+    expect(byTable).toEqual(ingest(bytes, 'ruled'));
+    // The agents the bytes parser left in the bytes are decoded for the rule, as the text parser reads them.
+    expect(byTable).toEqual(ingest(bytes, 'ruled', 'text'));
+    const counted = [...byTable.series.values()].flatMap((series) => [...series.minutes.values()]);
+    const valid = counted.reduce((sum, delta) => sum + (delta.rules.get(validKey(7)) ?? 0), 0);
+    const total = counted.reduce((sum, delta) => sum + delta.total, 0);
+    expect(valid).toBeGreaterThan(0);
+    expect(valid).toBeLessThan(total);
+  });
+
+  it('holds at most 10,000 series whatever names the lines bring, and still counts every line', () => {
+    const letters = (i: number) =>
+      [0, 1, 2, 3].map((k) => String.fromCharCode(65 + (Math.floor(i / 26 ** k) % 26))).join('');
+    const lines = Array.from(
+      { length: 12_000 },
+      (_, i) =>
+        `10.0.0.1 - - [${timeLocal(START + i * 1000)}] "${letters(i)} /r${i % 7} HTTP/1.1" 200 1 "-" "-" 0.1`,
+    );
+    const manyNames = Buffer.from(lines.join('\n'), 'utf8');
+    const table = new MinuteTable('edge', THRESHOLDS);
+    const byTable = ingest(manyNames, 'web', table);
+    expect(table.seriesHeld).toBeLessThanOrEqual(10_000);
+    expect(byTable).toEqual(ingest(manyNames, 'web'));
+    expect(byTable.observations).toBe(12_000);
+  });
+
+  it('starts empty after a flush, so the next batch holds only what came after', () => {
+    const table = new MinuteTable('edge', THRESHOLDS);
+    ingest(bytes, 'web', table);
+    const batch = new BatchAggregate(THRESHOLDS, ACCEPTED, RULES);
+    table.flushInto(batch);
+    expect(batch.series.size).toBe(0);
+    expect(batch.observations).toBe(0);
+  });
+});
