@@ -20,3 +20,25 @@ export const TracesExported = {
   },
   ...errors(400, 413, 415, 503),
 };
+
+const MetricsPartialSuccess = Answer({
+  rejectedDataPoints: Type.String({
+    description: 'data points refused (an int64, as OTLP/JSON writes them)',
+  }),
+  errorMessage: Type.String({ description: 'how many data points were refused and why the first was' }),
+});
+
+/**
+ * `POST /v1/metrics`: an ExportMetricsServiceResponse in the request's encoding, with `partialSuccess` when some
+ * data points were refused.
+ */
+export const MetricsExported = {
+  200: {
+    description: 'the data points were counted, but for those counted in partialSuccess',
+    content: {
+      'application/json': { schema: Answer({ partialSuccess: Type.Optional(MetricsPartialSuccess) }) },
+      'application/x-protobuf': { schema: Type.String({ description: 'ExportMetricsServiceResponse' }) },
+    },
+  },
+  ...errors(400, 413, 415, 503),
+};

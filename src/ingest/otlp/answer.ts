@@ -1,3 +1,5 @@
+import type { OtlpMetricSummary } from './metrics.js';
+import { ExportMetricsServiceResponse } from './metricsProto.js';
 import { ExportTraceServiceResponse, RpcStatus } from './proto.js';
 import type { OtlpTraceSummary } from './spans.js';
 
@@ -26,6 +28,37 @@ export function encodeTraceAnswer(answer: TraceAnswerJson): Buffer {
     : {};
   return Buffer.from(
     ExportTraceServiceResponse.encode(ExportTraceServiceResponse.fromObject(message)).finish(),
+  );
+}
+
+/** OTLP/JSON's ExportMetricsServiceResponse: empty when every data point was taken. */
+export interface MetricsAnswerJson {
+  partialSuccess?: { rejectedDataPoints: string; errorMessage: string };
+}
+
+/** The answer to a metrics export: partial success only when data points were refused. */
+export function metricsAnswer(summary: OtlpMetricSummary): MetricsAnswerJson {
+  if (summary.rejected === 0) return {};
+  return {
+    partialSuccess: {
+      rejectedDataPoints: String(summary.rejected),
+      errorMessage: summary.rejection ?? '',
+    },
+  };
+}
+
+/** The same answer in protobuf. */
+export function encodeMetricsAnswer(answer: MetricsAnswerJson): Buffer {
+  const message = answer.partialSuccess
+    ? {
+        partialSuccess: {
+          rejectedDataPoints: Number(answer.partialSuccess.rejectedDataPoints),
+          errorMessage: answer.partialSuccess.errorMessage,
+        },
+      }
+    : {};
+  return Buffer.from(
+    ExportMetricsServiceResponse.encode(ExportMetricsServiceResponse.fromObject(message)).finish(),
   );
 }
 
