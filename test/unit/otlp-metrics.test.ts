@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadDefinitions } from '../../src/definitions/load.js';
 import { BatchAggregate } from '../../src/ingest/aggregate.js';
 import {
   type ExplicitBuckets,
@@ -12,6 +13,7 @@ import { MetricStreams } from '../../src/ingest/otlp/metricStreams.js';
 import { OtlpMetricSink, observeOtlpMetrics, placeMs } from '../../src/ingest/otlp/metrics.js';
 import { ServiceRoutes } from '../../src/ingest/routeTemplates.js';
 import { estimateAtOrUnder } from '../../src/model/histogram.js';
+import { tempFolders } from '../helpers/tmp.js';
 
 const S = 1_000_000_000n;
 /** A fixed time to start from: 2026-12-01T00:00:00Z, in ns. */
@@ -316,5 +318,61 @@ describe('OTLP metrics export into a batch', () => {
   it('refuses a body that is not an export whole', () => {
     expect(() => observe(Buffer.from('{"resourceMetrics": 3}'), [])).toThrow(/must be a list/);
     expect(() => observe(Buffer.from('not json'), [])).toThrow(/not JSON/);
+  });
+});
+
+describe('SLOs on OTLP metrics', () => {
+  const folders = tempFolders();
+  afterEach(() => folders.cleanup());
+
+  it('are selected with source: otlp-metrics, natively and from OpenSLO (metricSource.type: sloguard)', () => {
+    const path = folders.write({
+      'native.yaml': `apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: orders-fast, service: shop }
+spec:
+  indicator:
+    source: otlp-metrics
+    select: { route: "/orders/:id", method: get }
+    good: { latency: "<= 250ms" }
+  objective: 99
+  window: 28d
+`,
+      'openslo.yaml': `apiVersion: openslo/v1
+kind: SLO
+metadata: { name: orders-ok }
+spec:
+  service: shop
+  indicator:
+    metadata: { name: orders-ok }
+    spec:
+      ratioMetric:
+        counter: true
+        good:
+          metricSource:
+            type: sloguard
+            spec: { source: otlp-metrics, operation: "/orders/:id", good: { status: "< 500" } }
+        total:
+          metricSource:
+            type: sloguard
+            spec: { source: otlp-metrics, operation: "/orders/:id" }
+  timeWindow: [{ duration: 28d, isRolling: true }]
+  budgetingMethod: Occurrences
+  objectives: [{ target: 0.99 }]
+`,
+    });
+    const { definitions, errors } = loadDefinitions([path]);
+    expect(errors).toEqual([]);
+    const byName = Object.fromEntries(definitions.map((d) => [d.name, d.indicator]));
+    expect(byName['orders-fast']).toMatchObject({
+      source: 'otlp-metrics',
+      select: { route: '/orders/:id', method: 'GET' },
+      good: { kind: 'latency', thresholdUs: 250_000 },
+    });
+    expect(byName['orders-ok']).toMatchObject({
+      source: 'otlp-metrics',
+      select: { route: '/orders/:id' },
+      good: { kind: 'availability' },
+    });
   });
 });
