@@ -184,6 +184,34 @@ describe('POST /v1/metrics (OTLP/HTTP)', () => {
     ]);
   });
 
+  it('a batch the store refuses (503) leaves the streams as they were: the retry counts it once', async () => {
+    const db = ctx.sloguard.db;
+    const full = () => db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
+    full();
+    let refused: { service: string; body: Buffer } | undefined;
+    try {
+      // New services until one needs a page the full database cannot give.
+      for (let i = 0; i < 500 && refused === undefined; i++) {
+        const meter = sdkMeter(`shop-full-${i}`);
+        for (let k = 0; k < 20; k++) meter.record(0.02, 200, 'GET', `/page/${i}/${k}`);
+        const body = await protobufExport(meter);
+        const response = await post(body, { 'content-type': PROTOBUF });
+        if (response.statusCode !== 200) {
+          expect(response.statusCode).toBe(503);
+          expect(response.headers['retry-after']).toBeDefined();
+          refused = { service: `shop-full-${i}`, body };
+        }
+      }
+    } finally {
+      db.pragma('max_page_count = 1073741823');
+    }
+    expect(refused).toBeDefined();
+    expect(stored(refused!.service)).toEqual([]);
+    const retry = await post(refused!.body, { 'content-type': PROTOBUF });
+    expect(retry.statusCode).toBe(200);
+    expect(stored(refused!.service).reduce((sum, row) => sum + row.total, 0)).toBe(20);
+  });
+
   it('a body that is not an ExportMetricsServiceRequest: 400 with a google.rpc.Status in the request encoding', async () => {
     const proto = await post(Buffer.from([0x0a, 0xff, 0xff]), { 'content-type': PROTOBUF });
     expect(proto.statusCode).toBe(400);
