@@ -1,12 +1,12 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
 import {
-  encodeMetricsAnswer,
+  encodeExportAnswer,
   encodeRpcStatus,
-  encodeTraceAnswer,
-  metricsAnswer,
+  exportAnswer,
+  type Refused,
   rpcCode,
-  traceAnswer,
+  type Signal,
 } from '../../ingest/otlp/answer.js';
 import { MetricsRejected } from '../../ingest/otlp/metricReading.js';
 import { MetricStreams } from '../../ingest/otlp/metricStreams.js';
@@ -15,6 +15,7 @@ import type { IngestPipeline } from '../../ingest/pipeline.js';
 import type { ServiceRoutes } from '../../ingest/routeTemplates.js';
 import type { SpanDecoder } from '../../ingest/zipkin/decoder.js';
 import { SpansRejected } from '../../ingest/zipkin/span.js';
+import type { SourceKind } from '../../model/observation.js';
 import type { SloguardMetrics } from '../../telemetry/metrics.js';
 import { bodyChunks, isGzip, takeRawBodies } from '../body.js';
 import { type ErrorBody, HttpError } from '../errors.js';
@@ -36,7 +37,7 @@ export interface OtlpIngestParts {
 
 const contentType = (request: FastifyRequest) => request.headers['content-type']?.toLowerCase() ?? '';
 const isProtobuf = (request: FastifyRequest) => contentType(request).startsWith(PROTOBUF);
-const sourceOf = (request: FastifyRequest) =>
+const sourceOf = (request: FastifyRequest): SourceKind =>
   request.routeOptions.url === METRICS_ROUTE ? 'otlp-metrics' : 'traces';
 
 /** Whether the body is protobuf (true) or OTLP/JSON (false); any other type is refused (415). */
@@ -72,6 +73,12 @@ async function inflatedBody(request: FastifyRequest, maxBytes: number): Promise<
   return Buffer.concat(chunks);
 }
 
+/** The export's answer in the request's encoding. */
+function answer(reply: FastifyReply, protobuf: boolean, signal: Signal, refused: Refused) {
+  if (protobuf) return reply.type(PROTOBUF).send(encodeExportAnswer(signal, refused));
+  return reply.type(JSON_TYPE).send(exportAnswer(signal, refused));
+}
+
 /**
  * OTLP/HTTP receivers (opentelemetry-specification, protocol/otlp.md) on the Zipkin listener: `POST /v1/traces`
  * takes an ExportTraceServiceRequest and `POST /v1/metrics` an ExportMetricsServiceRequest, in protobuf or
@@ -86,6 +93,12 @@ const otlp: FastifyPluginAsync<OtlpIngestParts> = async (
 ) => {
   takeRawBodies(app, config.maxBodyBytes);
   const streams = new MetricStreams();
+  /** Counts what an export took and refused one by one. */
+  const countExport = (source: SourceKind, summary: Refused & { received: number }, reason: string) => {
+    metrics.countIngest(source, 'accepted', summary.received - summary.rejected);
+    metrics.countIngest(source, 'rejected', summary.rejected);
+    metrics.countRejected(source, reason, summary.rejected);
+  };
   /** Thresholds already logged as falling inside an OTLP bucket. */
   const interpolated = new Set<number>();
 
@@ -120,12 +133,8 @@ const otlp: FastifyPluginAsync<OtlpIngestParts> = async (
       const gzipLimit = gzip ? config.maxBodyBytes : undefined;
       const summary = await decodedSpans(() => spans.decodeOtlp(body, protobuf, gzipLimit, batch));
       await submitBatch(pipeline, batch);
-      metrics.countIngest('traces', 'accepted', summary.received - summary.rejected);
-      metrics.countIngest('traces', 'rejected', summary.rejected);
-      metrics.countRejected('traces', 'invalid_span', summary.rejected);
-      const answer = traceAnswer(summary);
-      if (protobuf) return reply.type(PROTOBUF).send(encodeTraceAnswer(answer));
-      return reply.type(JSON_TYPE).send(answer);
+      countExport('traces', summary, 'invalid_span');
+      return answer(reply, protobuf, 'traces', summary);
     },
   );
 
@@ -167,12 +176,8 @@ const otlp: FastifyPluginAsync<OtlpIngestParts> = async (
           'latency threshold inside an OTLP histogram bucket: estimated by linear interpolation inside it',
         );
       }
-      metrics.countIngest('otlp-metrics', 'accepted', summary.received - summary.rejected);
-      metrics.countIngest('otlp-metrics', 'rejected', summary.rejected);
-      metrics.countRejected('otlp-metrics', 'invalid_data_point', summary.rejected);
-      const answer = metricsAnswer(summary);
-      if (protobuf) return reply.type(PROTOBUF).send(encodeMetricsAnswer(answer));
-      return reply.type(JSON_TYPE).send(answer);
+      countExport('otlp-metrics', summary, 'invalid_data_point');
+      return answer(reply, protobuf, 'metrics', summary);
     },
   );
 };
