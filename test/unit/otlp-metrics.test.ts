@@ -41,7 +41,8 @@ function point(over: Partial<HistogramPoint> & { buckets: HistogramPoint['bucket
 }
 
 /** A stream table that started before T0, so streams starting at T0 count from their start. */
-const freshStreams = () => new MetricStreams({ maxStreams: 100, idleMs: 3_600_000 }, T0 - S);
+const freshStreams = () =>
+  new MetricStreams({ maxStreams: 100, maxBuckets: 10_000, idleMs: 3_600_000 }, T0 - S);
 
 /** Judges and takes a point, as the sink does; the requests it adds (undefined when it adds nothing). */
 function feed(streams: MetricStreams, p: HistogramPoint, nowMs = 0): number[] | string | undefined {
@@ -127,7 +128,7 @@ describe('OTLP metric streams', () => {
   });
 
   it('takes a stream that started before this receiver as a baseline, unless its exporter was seen before', () => {
-    const streams = new MetricStreams({ maxStreams: 100, idleMs: 3_600_000 }, T0 + S);
+    const streams = new MetricStreams({ maxStreams: 100, maxBuckets: 10_000, idleMs: 3_600_000 }, T0 + S);
     expect(feed(streams, point({ buckets: explicit([5, 0, 0]) }))).toBeUndefined();
     expect(feed(streams, point({ timeNs: T0 + 120n * S, buckets: explicit([6, 0, 0]) }))).toEqual([1, 0, 0]);
     // A stream of the same exporter first sent at a later export is new since the last one.
@@ -136,7 +137,7 @@ describe('OTLP metric streams', () => {
   });
 
   it('after forgetting a stream, counts none of that exporter’s streams whole again', () => {
-    const streams = new MetricStreams({ maxStreams: 1, idleMs: 3_600_000 }, T0 - S);
+    const streams = new MetricStreams({ maxStreams: 1, maxBuckets: 10_000, idleMs: 3_600_000 }, T0 - S);
     feed(streams, point({ buckets: explicit([1, 0, 0]) }));
     feed(streams, point({ stream: 'stream-b', buckets: explicit([1, 0, 0]) }));
     streams.evict(0);
@@ -144,6 +145,17 @@ describe('OTLP metric streams', () => {
     const again = point({ timeNs: T0 + 120n * S, buckets: explicit([2, 0, 0]) });
     expect(feed(streams, again)).toBeUndefined();
     expect(feed(streams, point({ timeNs: T0 + 180n * S, buckets: explicit([3, 0, 0]) }))).toEqual([1, 0, 0]);
+  });
+
+  it('forgets the least recently updated streams past the bucket budget', () => {
+    const streams = new MetricStreams({ maxStreams: 100, maxBuckets: 6, idleMs: 3_600_000 }, T0 - S);
+    for (const stream of ['a', 'b', 'c']) feed(streams, point({ stream, buckets: explicit([1, 0, 0]) }));
+    streams.evict(0);
+    expect(streams.size).toBe(2);
+    // Stream a went first: its next point is a baseline, not counted whole.
+    expect(
+      feed(streams, point({ stream: 'a', timeNs: T0 + 120n * S, buckets: explicit([2, 0, 0]) })),
+    ).toBeUndefined();
   });
 
   it('forgets idle streams', () => {

@@ -8,16 +8,25 @@ import { type HistogramPoint, type PointBuckets, subtractBuckets } from './metri
  * stream seen for the first time counts whole only when nothing of it can have been counted before (see
  * `countsWhole`); otherwise it is a baseline, as the Collector's cumulativetodelta processor does.
  *
- * The state is in memory and bounded: at most `maxStreams` streams, each dropped after `idleMs` without a
- * point, the least recently updated first when the table is full.
+ * The state is in memory and bounded: at most `maxStreams` streams holding at most `maxBuckets` bucket counts
+ * together, each dropped after `idleMs` without a point, the least recently updated first when the table is full.
  */
 
 export interface StreamLimits {
   maxStreams: number;
+  /** Bucket counts kept for cumulative streams, all together (8 bytes each). */
+  maxBuckets: number;
   idleMs: number;
 }
 
-export const DEFAULT_STREAM_LIMITS: StreamLimits = { maxStreams: 50_000, idleMs: 60 * 60_000 };
+/** 50,000 streams of the SDK's 16 explicit buckets, or 12,500 of its 160 exponential ones: about 16 MB. */
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  maxStreams: 50_000,
+  maxBuckets: 2_000_000,
+  idleMs: 60 * 60_000,
+};
+
+const bucketsOf = (state: StreamState | undefined) => state?.buckets?.counts.length ?? 0;
 
 interface StreamState {
   producer: string;
@@ -51,6 +60,7 @@ export interface Judged {
 export class MetricStreams {
   private readonly streams = new Map<string, StreamState>();
   private readonly producers = new Map<string, ProducerState>();
+  private bucketsHeld = 0;
   /** Streams that started before this may have been counted and forgotten (evicted). */
   private forgottenBeforeNs: bigint;
 
@@ -119,6 +129,7 @@ export class MetricStreams {
     const previous = this.streams.get(point.stream);
     this.streams.delete(point.stream);
     this.streams.set(point.stream, next);
+    this.bucketsHeld += bucketsOf(next) - bucketsOf(previous);
     const producer = this.producers.get(point.producer);
     this.producers.delete(point.producer);
     this.producers.set(point.producer, {
@@ -128,6 +139,7 @@ export class MetricStreams {
     });
     return () => {
       if (this.streams.get(point.stream) !== next) return;
+      this.bucketsHeld += bucketsOf(previous) - bucketsOf(next);
       if (previous) this.streams.set(point.stream, previous);
       else this.streams.delete(point.stream);
     };
@@ -137,8 +149,10 @@ export class MetricStreams {
   evict(nowMs: number): void {
     const idleBefore = nowMs - this.limits.idleMs;
     for (const [key, stream] of this.streams) {
-      if (stream.seenMs >= idleBefore && this.streams.size <= this.limits.maxStreams) break;
+      const full = this.streams.size > this.limits.maxStreams || this.bucketsHeld > this.limits.maxBuckets;
+      if (stream.seenMs >= idleBefore && !full) break;
       this.streams.delete(key);
+      this.bucketsHeld -= bucketsOf(stream);
       if (stream.timeNs > this.forgottenBeforeNs) this.forgottenBeforeNs = stream.timeNs;
       const producer = this.producers.get(stream.producer);
       if (producer) producer.lossy = true;
