@@ -212,6 +212,71 @@ describe('POST /v1/metrics (OTLP/HTTP)', () => {
     expect(stored(refused!.service).reduce((sum, row) => sum + row.total, 0)).toBe(20);
   });
 
+  it('hostile points are refused one by one, and an export of too many points whole (413)', async () => {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const point = (fields: object) => ({
+      attributes: [{ key: 'http.response.status_code', value: { intValue: '200' } }],
+      startTimeUnixNano: String(now - 60_000_000_000n),
+      timeUnixNano: String(now),
+      ...fields,
+    });
+    const exponential = (fields: object) => point({ count: '1', zeroCount: '0', ...fields });
+    const request = (points: object[], exponentialPoints: object[]) => ({
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shop-hostile' } }] },
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'http.server.request.duration',
+                  histogram: { aggregationTemporality: 1, dataPoints: points },
+                },
+                {
+                  name: 'http.server.request.duration',
+                  exponentialHistogram: { aggregationTemporality: 1, dataPoints: exponentialPoints },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const body = request(
+      [
+        point({ count: '1', explicitBounds: ['NaN'], bucketCounts: ['1', '0'] }),
+        point({ count: '1', explicitBounds: [0.5, 0.1], bucketCounts: ['1', '0', '0'] }),
+        point({ count: '99999999999999999999', bucketCounts: ['99999999999999999999'] }),
+        point({ count: '1', bucketCounts: ['1'], timeUnixNano: String(now + 86_400_000_000_000n) }),
+        point({ count: '1', bucketCounts: ['1'], startTimeUnixNano: String(now + 1n) }),
+        point({ count: '2', bucketCounts: new Array(2000).fill('0').concat(['2']) }),
+      ],
+      [
+        exponential({ scale: 100, positive: { offset: 0, bucketCounts: ['1'] } }),
+        // Bounds past any double and under any microsecond: taken, counted at +Inf and at zero.
+        exponential({ scale: -10, positive: { offset: 2 ** 31 - 2, bucketCounts: ['1'] } }),
+        exponential({
+          attributes: [{ key: 'http.response.status_code', value: { intValue: '201' } }],
+          scale: 20,
+          positive: { offset: -(2 ** 31), bucketCounts: ['1'] },
+        }),
+      ],
+    );
+    const response = await post(JSON.stringify(body), { 'content-type': 'application/json' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      partialSuccess: { rejectedDataPoints: '7', errorMessage: expect.stringMatching(/^7 of 9 data points/) },
+    });
+    expect(stored('shop-hostile')).toEqual([{ operation: '*', method: '*', total: 2, errors: 0 }]);
+    const many = request(new Array(20_001).fill({}), []);
+    const tooMany = await post(JSON.stringify(many), { 'content-type': 'application/json' });
+    expect(tooMany.statusCode).toBe(413);
+    expect(tooMany.json()).toMatchObject({
+      error: 'too_many_values',
+      message: expect.stringContaining('20001 data points'),
+    });
+  });
+
   it('a body that is not an ExportMetricsServiceRequest: 400 with a google.rpc.Status in the request encoding', async () => {
     const proto = await post(Buffer.from([0x0a, 0xff, 0xff]), { 'content-type': PROTOBUF });
     expect(proto.statusCode).toBe(400);
