@@ -2,8 +2,9 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SloguardProcess } from '../helpers/service.js';
-import { ROOT } from '../helpers/service.js';
+import { freePort } from '../helpers/ports.js';
+import { ROOT, SloguardProcess } from '../helpers/service.js';
+import { tempDir } from '../helpers/tmp.js';
 import { serviceWithSlos, settled } from '../helpers/traceClients.js';
 
 const APP = join(ROOT, 'test/fixtures/otlp/otlp-metrics-app.cjs');
@@ -133,5 +134,38 @@ describe('OpenTelemetry JS SDK metrics exporters with an instrumented HTTP serve
     expect(counts.between.valid).toBe(2 * FAST.valid);
     expect(counts.between.good).toBeGreaterThanOrEqual(2 * FAST.good);
     expect(counts.between.good).toBeLessThanOrEqual(2 * (FAST.good + IN_BUCKET));
+  });
+});
+
+describe('the OTLP listener (SLOGUARD_OTLP_PORT)', () => {
+  it('serves both OTLP routes on a port of their own, and nothing else of the API', async () => {
+    const port = await freePort();
+    const definitions = tempDir('sloguard-otlp-port-');
+    definitions.file('slos.yaml', slos('shop-port'));
+    const own = await SloguardProcess.start({
+      definitions: definitions.path,
+      env: { SLOGUARD_OTLP_PORT: String(port) },
+    });
+    try {
+      const otlpUrl = `http://127.0.0.1:${port}`;
+      await runApp('shop-port', {
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${otlpUrl}/v1/metrics`,
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf',
+      });
+      expect(await settled(own, 'shop-port-availability', RUN.valid)).toEqual(RUN);
+      const traces = await fetch(`${otlpUrl}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"resourceSpans": []}',
+      });
+      expect(traces.status).toBe(200);
+      expect(await traces.json()).toEqual({});
+      const api = await fetch(`${otlpUrl}/api/v1/slos`);
+      expect(api.status).toBe(404);
+      expect(await api.json()).toMatchObject({ error: 'not_found' });
+    } finally {
+      await own.cleanup();
+      definitions.cleanup();
+    }
   });
 });
