@@ -215,7 +215,7 @@ const attributes = (status: number) => [
 describe('OTLP metrics export into a batch', () => {
   const nowNs = BigInt(Date.now()) * 1_000_000n;
 
-  function observe(body: Buffer, thresholdsUs: number[]) {
+  async function observe(body: Buffer, thresholdsUs: number[]) {
     const batch = new BatchAggregate(thresholdsUs);
     const sink = new OtlpMetricSink(
       new MetricStreams(undefined, nowNs - 120n * S),
@@ -223,10 +223,10 @@ describe('OTLP metrics export into a batch', () => {
       batch,
       0,
     );
-    return { batch, summary: observeOtlpMetrics(body, false, sink) };
+    return { batch, summary: await observeOtlpMetrics(body, false, sink) };
   }
 
-  it('counts valid and 5xx requests, exact at a bucket bound, and refuses bad points alone', () => {
+  it('counts valid and 5xx requests, exact at a bucket bound, and refuses bad points alone', async () => {
     const start = String(nowNs - 60n * S);
     const time = String(nowNs);
     const body = jsonExport(2, [
@@ -255,7 +255,7 @@ describe('OTLP metrics export into a batch', () => {
         bucketCounts: ['1', '1', '1'],
       },
     ]);
-    const { batch, summary } = observe(body, [100_000, 250_000]);
+    const { batch, summary } = await observe(body, [100_000, 250_000]);
     expect(summary).toMatchObject({ received: 3, counted: 2, rejected: 1 });
     expect(summary.rejection).toMatch(/dataPoints\[2\]: count 5 is not the sum of the bucket counts/);
     const [series] = [...batch.series.values()];
@@ -279,7 +279,7 @@ describe('OTLP metrics export into a batch', () => {
     expect(estimate.good).toBeLessThanOrEqual(5);
   });
 
-  it('reads exponential histograms of the older convention (milliseconds)', () => {
+  it('reads exponential histograms of the older convention (milliseconds)', async () => {
     const body = Buffer.from(
       JSON.stringify({
         resourceMetrics: [
@@ -318,7 +318,7 @@ describe('OTLP metrics export into a batch', () => {
       }),
     );
     // Scale 0: index 6 is (64, 128] ms and index 7 (128, 256] ms; 128 ms is a bound, exact.
-    const { batch, summary } = observe(body, [128_000]);
+    const { batch, summary } = await observe(body, [128_000]);
     expect(summary).toMatchObject({ received: 1, counted: 1, rejected: 0 });
     const [series] = [...batch.series.values()];
     expect(series!.key).toMatchObject({ operation: '/orders/:id', method: 'GET' });
@@ -327,9 +327,9 @@ describe('OTLP metrics export into a batch', () => {
     expect(bucket!.thresholds.get(128_000)).toBe(2);
   });
 
-  it('refuses a body that is not an export whole', () => {
-    expect(() => observe(Buffer.from('{"resourceMetrics": 3}'), [])).toThrow(/must be a list/);
-    expect(() => observe(Buffer.from('not json'), [])).toThrow(/not JSON/);
+  it('refuses a body that is not an export whole', async () => {
+    await expect(observe(Buffer.from('{"resourceMetrics": 3}'), [])).rejects.toThrow(/must be a list/);
+    await expect(observe(Buffer.from('not json'), [])).rejects.toThrow(/not JSON/);
   });
 });
 

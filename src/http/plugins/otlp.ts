@@ -152,9 +152,9 @@ const otlp: FastifyPluginAsync<OtlpIngestParts> = async (
       const nowMs = Date.now();
       streams.evict(nowMs);
       const sink = new OtlpMetricSink(streams, routes, batch, nowMs);
-      let summary: ReturnType<typeof observeOtlpMetrics>;
+      let summary: Awaited<ReturnType<typeof observeOtlpMetrics>>;
       try {
-        summary = observeOtlpMetrics(body, protobuf, sink);
+        summary = await observeOtlpMetrics(body, protobuf, sink);
       } catch (error) {
         sink.undo();
         if (error instanceof MetricsRejected || error instanceof SpansRejected)

@@ -1,3 +1,4 @@
+import { setImmediate as yieldTurn } from 'node:timers/promises';
 import { badKey, judgeEvent, validKey } from '../../definitions/eventRules.js';
 import type { BucketDelta } from '../../model/series.js';
 import type { BatchAggregate } from '../aggregate.js';
@@ -26,6 +27,8 @@ const ANY = '*';
 const UNKNOWN_SERVICE = 'unknown_service';
 /** An increase is put in the middle of the interval it covers, at most this far back from the point's time. */
 const PLACE_WITHIN_MS = 60_000;
+/** Points are counted in slices of this much event-loop time, other requests (the gate) answered between. */
+const SLICE_MS = 2;
 
 /** What became of an export's data points: those refused one by one are counted, with the first reason. */
 export interface OtlpMetricSummary {
@@ -55,6 +58,7 @@ export class OtlpMetricSink implements PointSink {
   private rejected = 0;
   private reason: string | undefined;
   private readonly undos: Array<() => void> = [];
+  private readonly read: Array<[PointAt, HistogramPoint | string]> = [];
   private readonly interpolated = new Map<number, [number, number]>();
 
   constructor(
@@ -64,7 +68,26 @@ export class OtlpMetricSink implements PointSink {
     private readonly nowMs: number,
   ) {}
 
+  /** A point as a reader gives it: counted later, by `count`. */
   take(at: PointAt, point: HistogramPoint | string): void {
+    this.read.push([at, point]);
+  }
+
+  /** Counts the points read, SLICE_MS of event-loop time at a time. */
+  async countAll(): Promise<void> {
+    let next = 0;
+    while (next < this.read.length) {
+      const end = performance.now() + SLICE_MS;
+      do {
+        const [at, point] = this.read[next++]!;
+        this.countPoint(at, point);
+      } while (next < this.read.length && performance.now() < end);
+      if (next < this.read.length) await yieldTurn();
+    }
+    this.read.length = 0;
+  }
+
+  private countPoint(at: PointAt, point: HistogramPoint | string): void {
     this.received++;
     const problem = this.problemTaking(point);
     if (problem === undefined) return;
@@ -160,8 +183,13 @@ export class OtlpMetricSink implements PointSink {
  * Invalid points are refused one by one; a body that cannot be read throws MetricsRejected (or SpansRejected
  * for too many values).
  */
-export function observeOtlpMetrics(body: Buffer, protobuf: boolean, sink: OtlpMetricSink): OtlpMetricSummary {
+export async function observeOtlpMetrics(
+  body: Buffer,
+  protobuf: boolean,
+  sink: OtlpMetricSink,
+): Promise<OtlpMetricSummary> {
   if (protobuf) readProtoMetrics(body, sink);
   else readJsonMetrics(body, sink);
+  await sink.countAll();
   return sink.summary();
 }
