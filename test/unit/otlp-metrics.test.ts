@@ -9,8 +9,10 @@ import {
   STABLE_METRIC,
   subtractBuckets,
 } from '../../src/ingest/otlp/metricPoints.js';
+import { MetricsRejected } from '../../src/ingest/otlp/metricReading.js';
 import { MetricStreams } from '../../src/ingest/otlp/metricStreams.js';
-import { OtlpMetricSink, observeOtlpMetrics, placeMs } from '../../src/ingest/otlp/metrics.js';
+import { OtlpMetricSink, placeMs } from '../../src/ingest/otlp/metrics.js';
+import { MetricDecoder, readMetrics } from '../../src/ingest/otlp/metricsDecoder.js';
 import { ServiceRoutes } from '../../src/ingest/routeTemplates.js';
 import { estimateAtOrUnder } from '../../src/model/histogram.js';
 import { tempFolders } from '../helpers/tmp.js';
@@ -223,7 +225,7 @@ describe('OTLP metrics export into a batch', () => {
       batch,
       0,
     );
-    return { batch, summary: await observeOtlpMetrics(body, false, sink) };
+    return { batch, summary: await sink.countAll(readMetrics(body, false)) };
   }
 
   it('counts valid and 5xx requests, exact at a bucket bound, and refuses bad points alone', async () => {
@@ -330,6 +332,32 @@ describe('OTLP metrics export into a batch', () => {
   it('refuses a body that is not an export whole', async () => {
     await expect(observe(Buffer.from('{"resourceMetrics": 3}'), [])).rejects.toThrow(/must be a list/);
     await expect(observe(Buffer.from('not json'), [])).rejects.toThrow(/not JSON/);
+  });
+});
+
+describe('OTLP metric exports read on a thread', () => {
+  it('gives the points the event loop would read, and refuses what it would refuse', async () => {
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const points = Array.from({ length: 200 }, (_, i) => ({
+      attributes: [{ key: 'http.route', value: { stringValue: `/route/${i}` } }],
+      startTimeUnixNano: String(nowNs - 60n * S),
+      timeUnixNano: String(nowNs),
+      count: '1',
+      explicitBounds: [0.1],
+      bucketCounts: ['1', '0'],
+    }));
+    const body = jsonExport(1, points);
+    expect(body.length).toBeGreaterThan(16 * 1024);
+    const decoder = new MetricDecoder(1);
+    try {
+      expect(await decoder.read(body, false)).toEqual(readMetrics(body, false));
+      const notAList = Buffer.from(`{"resourceMetrics": 3, "padding": "${'x'.repeat(20_000)}"}`);
+      const refused = await decoder.read(notAList, false).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(MetricsRejected);
+      expect(refused).toMatchObject({ status: 400, path: '$.resourceMetrics' });
+    } finally {
+      await decoder.close();
+    }
   });
 });
 

@@ -10,11 +10,11 @@ import {
 } from '../../ingest/otlp/answer.js';
 import { MetricsRejected } from '../../ingest/otlp/metricReading.js';
 import { MetricStreams } from '../../ingest/otlp/metricStreams.js';
-import { OtlpMetricSink, observeOtlpMetrics } from '../../ingest/otlp/metrics.js';
+import { OtlpMetricSink } from '../../ingest/otlp/metrics.js';
+import { MetricDecoder, type ReadPoints } from '../../ingest/otlp/metricsDecoder.js';
 import type { IngestPipeline } from '../../ingest/pipeline.js';
 import type { ServiceRoutes } from '../../ingest/routeTemplates.js';
 import type { SpanDecoder } from '../../ingest/zipkin/decoder.js';
-import { SpansRejected } from '../../ingest/zipkin/span.js';
 import type { SourceKind } from '../../model/observation.js';
 import type { SloguardMetrics } from '../../telemetry/metrics.js';
 import { bodyChunks, isGzip, takeRawBodies } from '../body.js';
@@ -93,6 +93,8 @@ const otlp: FastifyPluginAsync<OtlpIngestParts> = async (
 ) => {
   takeRawBodies(app, config.maxBodyBytes);
   const streams = new MetricStreams();
+  const reader = new MetricDecoder();
+  app.addHook('onClose', () => reader.close());
   /** Counts what an export took and refused one by one. */
   const countExport = (source: SourceKind, summary: Refused & { received: number }, reason: string) => {
     metrics.countIngest(source, 'accepted', summary.received - summary.rejected);
@@ -148,20 +150,21 @@ const otlp: FastifyPluginAsync<OtlpIngestParts> = async (
     async (request, reply) => {
       const protobuf = protobufBody(request);
       const body = await inflatedBody(request, config.maxBodyBytes);
+      let points: ReadPoints;
+      try {
+        points = await decodedSpans(() => reader.read(body, protobuf));
+      } catch (error) {
+        if (error instanceof MetricsRejected)
+          throw new HttpError(error.status, error.code, error.message, error.path);
+        throw error;
+      }
       const batch = pipeline.newBatch();
       const nowMs = Date.now();
       streams.evict(nowMs);
       const sink = new OtlpMetricSink(streams, routes, batch, nowMs);
-      let summary: Awaited<ReturnType<typeof observeOtlpMetrics>>;
+      let summary: Awaited<ReturnType<OtlpMetricSink['countAll']>>;
       try {
-        summary = await observeOtlpMetrics(body, protobuf, sink);
-      } catch (error) {
-        sink.undo();
-        if (error instanceof MetricsRejected || error instanceof SpansRejected)
-          throw new HttpError(error.status, error.code, error.message, error.path);
-        throw error;
-      }
-      try {
+        summary = await sink.countAll(points);
         await submitBatch(pipeline, batch);
       } catch (error) {
         // Nothing of the export was stored: the streams are as before it, so a retry counts it once.

@@ -96,9 +96,9 @@ export function checkedPoint(context: MetricContext, raw: RawPoint): HistogramPo
 }
 
 /**
- * Data points per export at most. An export is decoded and read on the event loop in one piece (about 12 µs a
- * point here), so this bounds how long one holds it; the SDKs send at most 2,000 points per instrument, and the
- * Collector's batch processor 8,192 by default.
+ * Data points per export at most: it bounds the memory and the time one export takes to read and count (about
+ * 12 µs a point here); the SDKs send at most 2,000 points per instrument, the Collector's batch processor 8,192
+ * by default.
  */
 export const MAX_POINTS_PER_EXPORT = 10_000;
 

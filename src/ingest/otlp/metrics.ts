@@ -6,11 +6,10 @@ import { LabelRejected } from '../labels.js';
 import type { ServiceRoutes } from '../routeTemplates.js';
 import { boundsAround, exactAtBounds, spreadOverBins } from '../scrape/histogram.js';
 import { TimeOutOfRange } from '../timeRange.js';
-import { readJsonMetrics } from './jsonMetrics.js';
 import { bucketTotal, type HistogramPoint, lbBuckets, type PointBuckets } from './metricPoints.js';
-import type { PointAt, PointSink } from './metricReading.js';
+import type { PointAt } from './metricReading.js';
 import type { MetricStreams, PointVerdict } from './metricStreams.js';
-import { readProtoMetrics } from './protoMetrics.js';
+import type { ReadPoints } from './metricsDecoder.js';
 
 /**
  * HTTP server duration histograms (`http.server.request.duration`, `http.server.duration`) become
@@ -52,13 +51,13 @@ export function placeMs(fromNs: bigint, timeNs: bigint): number {
 }
 
 /** Takes the points of one export into a batch, refusing each invalid one alone (OTLP's partial success). */
-export class OtlpMetricSink implements PointSink {
+export class OtlpMetricSink {
   private received = 0;
   private counted = 0;
   private rejected = 0;
   private reason: string | undefined;
   private readonly undos: Array<() => void> = [];
-  private readonly read: Array<[PointAt, HistogramPoint | string]> = [];
+
   private readonly interpolated = new Map<number, [number, number]>();
 
   constructor(
@@ -68,23 +67,18 @@ export class OtlpMetricSink implements PointSink {
     private readonly nowMs: number,
   ) {}
 
-  /** A point as a reader gives it: counted later, by `count`. */
-  take(at: PointAt, point: HistogramPoint | string): void {
-    this.read.push([at, point]);
-  }
-
-  /** Counts the points read, SLICE_MS of event-loop time at a time. */
-  async countAll(): Promise<void> {
+  /** Counts the points of an export, SLICE_MS of event-loop time at a time. */
+  async countAll(points: ReadPoints): Promise<OtlpMetricSummary> {
     let next = 0;
-    while (next < this.read.length) {
+    while (next < points.length) {
       const end = performance.now() + SLICE_MS;
       do {
-        const [at, point] = this.read[next++]!;
+        const [at, point] = points[next++]!;
         this.countPoint(at, point);
-      } while (next < this.read.length && performance.now() < end);
-      if (next < this.read.length) await yieldTurn();
+      } while (next < points.length && performance.now() < end);
+      if (next < points.length) await yieldTurn();
     }
-    this.read.length = 0;
+    return this.summary();
   }
 
   private countPoint(at: PointAt, point: HistogramPoint | string): void {
@@ -176,20 +170,4 @@ export class OtlpMetricSink implements PointSink {
       summary.rejection = `${this.rejected} of ${this.received} data points rejected; ${this.reason}`;
     return summary;
   }
-}
-
-/**
- * Folds the histogram points of an OTLP ExportMetricsServiceRequest (protobuf, or OTLP/JSON) into `batch`.
- * Invalid points are refused one by one; a body that cannot be read throws MetricsRejected (or SpansRejected
- * for too many values).
- */
-export async function observeOtlpMetrics(
-  body: Buffer,
-  protobuf: boolean,
-  sink: OtlpMetricSink,
-): Promise<OtlpMetricSummary> {
-  if (protobuf) readProtoMetrics(body, sink);
-  else readJsonMetrics(body, sink);
-  await sink.countAll();
-  return sink.summary();
 }
