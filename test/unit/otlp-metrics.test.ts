@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { loadDefinitions } from '../../src/definitions/load.js';
 import { BatchAggregate } from '../../src/ingest/aggregate.js';
 import {
@@ -414,5 +415,15 @@ spec:
       select: { route: '/orders/:id' },
       good: { kind: 'availability' },
     });
+  });
+});
+
+describe('SLOGUARD_OTLP_PORT', () => {
+  it('is off unless set, a port when set, and refused outside 0–65535', () => {
+    expect(loadConfig({ SLOGUARD_CONFIG: undefined }).otlpPort).toBeUndefined();
+    expect(loadConfig({ SLOGUARD_CONFIG: undefined, SLOGUARD_OTLP_PORT: '4318' }).otlpPort).toBe(4318);
+    expect(() => loadConfig({ SLOGUARD_CONFIG: undefined, SLOGUARD_OTLP_PORT: '70000' })).toThrowError(
+      ConfigError,
+    );
   });
 });
