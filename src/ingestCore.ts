@@ -73,8 +73,8 @@ function declaredLabels(config: Config, definitions: CurrentDefinitions): Declar
   }
   return {
     service: (service) => services.has(service) || definitions.registry.selectedRoutes.has(service),
-    // A span's source is its kind (server, client, ...): a fixed set.
-    source: (kind, source) => kind === 'traces' || sources.has(source),
+    // A span's source is its kind (server, client, ...), an OTLP metric's is fixed: sets of known size.
+    source: (kind, source) => kind !== 'loadbalancer' || sources.has(source),
     operation: (service, operation) =>
       definitions.registry.selectedRoutes.get(service)?.has(operation) === true ||
       (config.routeTemplates[service]?.includes(operation) ?? false),

@@ -15,6 +15,7 @@ import { DeployGate } from './gate/gate.js';
 import { GateOverrides } from './gate/overrides.js';
 import { limitHeapGrowth } from './heapGrowth.js';
 import { type AppOptions, buildApp } from './http/app.js';
+import { listenForOtlp, type OtlpListener } from './http/otlpListener.js';
 import type { SeriesLimiter } from './ingest/cardinality.js';
 import { LOG_FORMATS } from './ingest/loadbalancer/formats.js';
 import type { IngestPipeline } from './ingest/pipeline.js';
@@ -448,9 +449,9 @@ export class ListenError extends Error {
   override name = 'ListenError';
 }
 
-async function listen(app: FastifyInstance, config: Config): Promise<void> {
+async function listen<T>(host: string, port: number, start: () => Promise<T>): Promise<T> {
   try {
-    await app.listen({ host: config.host, port: config.port });
+    return await start();
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     const why =
@@ -459,7 +460,7 @@ async function listen(app: FastifyInstance, config: Config): Promise<void> {
         : code === 'EADDRNOTAVAIL'
           ? 'no such address here'
           : message;
-    throw new ListenError(`cannot listen on ${config.host}:${config.port}: ${why} (${code ?? 'error'})`);
+    throw new ListenError(`cannot listen on ${host}:${port}: ${why} (${code ?? 'error'})`);
   }
 }
 
@@ -609,8 +610,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const log = createLogger(config.logLevel);
   let sloguard: Sloguard | undefined;
   let app: FastifyInstance | undefined;
+  let otlp: OtlpListener | undefined;
   // A start that fails leaves nothing behind: no thread, no open database, no lock.
   const abandon = async (error: unknown): Promise<never> => {
+    await otlp?.close();
     await app?.close();
     await sloguard?.stopThreads();
     sloguard?.close();
@@ -653,19 +656,24 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let stopJobs: () => Promise<void>;
   let url: string;
   try {
-    await listen(server, config);
+    await listen(config.host, config.port, () => server.listen({ host: config.host, port: config.port }));
     url = boundUrl(server, config);
+    const { otlpPort } = config;
+    if (otlpPort !== undefined)
+      otlp = await listen(config.host, otlpPort, () => listenForOtlp(server, config.host, otlpPort));
     stopJobs = await startJobs(backgroundJobs(service, { url, alerting, reloader, tailing, scraping }), log);
   } catch (error) {
     return abandon(error);
   }
   log.info({ slos: service.registry.definitions.length }, `sloguard listening on ${url}`);
+  if (otlp) log.info(`OTLP/HTTP (/v1/traces, /v1/metrics) also listening on ${otlp.url}`);
   return {
     sloguard: service,
     url,
     reloader,
     async close() {
       await stopJobs();
+      await otlp?.close();
       await server.close();
       await service.stopThreads();
       service.close();

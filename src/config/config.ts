@@ -51,6 +51,7 @@ export const FileConfig = Type.Object(
     logLevel: Type.Optional(Type.String()),
     tracingUrl: Type.Optional(Type.String()),
     otelMetricsUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+    otlpPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     sources: Type.Optional(Type.Record(Type.String(), SourceMapping)),
     collectors: Type.Optional(CollectorsFile),
     scrape: Type.Optional(ScrapeFile),
@@ -106,6 +107,8 @@ export interface Config {
   checkResponses?: boolean;
   /** OTLP/HTTP metrics endpoint (`http://collector:4318/v1/metrics`) the SLO figures are pushed to; absent means off. */
   otelMetricsUrl?: string;
+  /** A second listener, on SLOGUARD_HOST, for the OTLP/HTTP routes alone (OTLP's usual 4318); off when absent. */
+  otlpPort?: number;
   sources: Record<string, SourceSettings>;
   /** Access-log files to tail. */
   collectors: CollectorSettings[];
@@ -183,6 +186,7 @@ export const ENVIRONMENT = {
   SLOGUARD_LOG_LEVEL: { key: 'logLevel', default: 'info' },
   SLOGUARD_TRACING_URL: { key: 'tracingUrl', default: '' },
   SLOGUARD_OTEL_METRICS_URL: { key: 'otelMetricsUrl', default: '' },
+  SLOGUARD_OTLP_PORT: { key: 'otlpPort', default: '' },
   SLOGUARD_PUBLIC_URL: { key: 'publicUrl', default: '' },
 } as const;
 
@@ -353,6 +357,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: setting('SLOGUARD_LOG_LEVEL'),
     ...tracingUrl(setting('SLOGUARD_TRACING_URL')),
     ...otelMetricsUrl(setting('SLOGUARD_OTEL_METRICS_URL')),
+    ...(setting('SLOGUARD_OTLP_PORT') !== '' && {
+      otlpPort: integer('SLOGUARD_OTLP_PORT', setting('SLOGUARD_OTLP_PORT'), 0, 65535),
+    }),
     ...(env.SLOGUARD_TRACING_TOKEN && { tracingToken: env.SLOGUARD_TRACING_TOKEN }),
     ...(env.SLOGUARD_CHECK_RESPONSES === '1' && { checkResponses: true }),
     // Looked up by the `source` a request names: without a prototype, `constructor` names no source.

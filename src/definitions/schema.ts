@@ -104,6 +104,7 @@ export const NativeSlo = Type.Object(
             source: Type.Union([
               Type.Literal('loadbalancer'),
               Type.Literal('traces'),
+              Type.Literal('otlp-metrics'),
               Type.Literal('prometheus'),
             ]),
             select: Type.Optional(Selector),

@@ -226,7 +226,13 @@ export async function buildApp(parts: AppParts, options: AppOptions = {}): Promi
   await app.register(incidents, { history: parts.history, definitions, times });
   await app.register(ingest, { config, pipeline, routes: parts.routes });
   await app.register(spans, { config, pipeline, spans: parts.spans });
-  await app.register(otlp, { config, pipeline, spans: parts.spans, metrics: parts.metrics });
+  await app.register(otlp, {
+    config,
+    pipeline,
+    spans: parts.spans,
+    metrics: parts.metrics,
+    routes: parts.routes,
+  });
   await app.register(dashboard);
   if (options.reload) await app.register(reloadRoute, { reload: options.reload });
   return app;

@@ -1,5 +1,6 @@
 /** The kinds of data a series can come from; SLO indicators select one. */
-export type SourceKind = 'loadbalancer' | 'traces';
+/** `otlp-metrics`: HTTP server duration histograms pushed over OTLP (ingest/otlp/metrics.ts). */
+export type SourceKind = 'loadbalancer' | 'traces' | 'otlp-metrics';
 
 /** One request seen by a source. Counted into buckets at once, never stored one by one. */
 export interface Observation {

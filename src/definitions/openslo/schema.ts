@@ -174,7 +174,7 @@ export type AlertPolicySpec = Static<typeof AlertPolicySpec>;
 
 /** The spec of `metricSource.type: sloguard`: which of sloguard's own series, and what a good event is. */
 export const SloguardMetricSpec = strict({
-  source: Type.Union([Type.Literal('loadbalancer'), Type.Literal('traces')]),
+  source: Type.Union([Type.Literal('loadbalancer'), Type.Literal('traces'), Type.Literal('otlp-metrics')]),
   collector: Type.Optional(Type.String({ minLength: 1 })),
   service: Type.Optional(Type.String({ minLength: 1 })),
   operation: Type.Optional(Type.String({ minLength: 1 })),

@@ -36,7 +36,7 @@ const Links = Answer({
 });
 
 const Series = Answer({
-  kind: Type.String({ description: 'loadbalancer or traces' }),
+  kind: Type.String({ description: 'loadbalancer, traces or otlp-metrics' }),
   source: Type.String({ description: 'collector (load balancer) or span kind (traces)' }),
   route: Type.String(),
   method: Type.String(),

@@ -1,32 +1,41 @@
+import { ExportMetricsServiceResponse } from './metricsProto.js';
 import { ExportTraceServiceResponse, RpcStatus } from './proto.js';
-import type { OtlpTraceSummary } from './spans.js';
 
-/** OTLP/JSON's ExportTraceServiceResponse: empty when every span was taken. */
-export interface TraceAnswerJson {
-  partialSuccess?: { rejectedSpans: string; errorMessage: string };
+/** What an export refused one by one, as the span and data point summaries both say it. */
+export interface Refused {
+  rejected: number;
+  rejection?: string;
 }
 
-/** The answer to an export, as OTLP/HTTP asks: partial success only when spans were refused. */
-export function traceAnswer(summary: OtlpTraceSummary): TraceAnswerJson {
-  if (summary.rejected === 0) return {};
+/** Each signal's response message, and the field of its partial success that counts what was refused. */
+const RESPONSES = {
+  traces: { type: ExportTraceServiceResponse, field: 'rejectedSpans' },
+  metrics: { type: ExportMetricsServiceResponse, field: 'rejectedDataPoints' },
+} as const;
+export type Signal = keyof typeof RESPONSES;
+
+/**
+ * OTLP/JSON's Export…ServiceResponse, as OTLP/HTTP asks: empty when everything was taken, else a partial success
+ * with the count refused (an int64, so a decimal string) and the message.
+ */
+export function exportAnswer(signal: Signal, refused: Refused): { partialSuccess?: Record<string, string> } {
+  if (refused.rejected === 0) return {};
   return {
-    partialSuccess: { rejectedSpans: String(summary.rejected), errorMessage: summary.rejection ?? '' },
+    partialSuccess: {
+      [RESPONSES[signal].field]: String(refused.rejected),
+      errorMessage: refused.rejection ?? '',
+    },
   };
 }
 
 /** The same answer in protobuf. */
-export function encodeTraceAnswer(answer: TraceAnswerJson): Buffer {
-  const message = answer.partialSuccess
-    ? {
-        partialSuccess: {
-          rejectedSpans: Number(answer.partialSuccess.rejectedSpans),
-          errorMessage: answer.partialSuccess.errorMessage,
-        },
-      }
-    : {};
-  return Buffer.from(
-    ExportTraceServiceResponse.encode(ExportTraceServiceResponse.fromObject(message)).finish(),
-  );
+export function encodeExportAnswer(signal: Signal, refused: Refused): Buffer {
+  const { type, field } = RESPONSES[signal];
+  const message =
+    refused.rejected === 0
+      ? {}
+      : { partialSuccess: { [field]: refused.rejected, errorMessage: refused.rejection ?? '' } };
+  return Buffer.from(type.encode(type.fromObject(message)).finish());
 }
 
 /** gRPC's codes for the HTTP statuses a receiver answers (google.rpc.Code, as the Collector maps them). */

@@ -16,13 +16,13 @@ import {
  * as hex, enums as numbers (their names are taken too), 64-bit integers as decimal strings or numbers.
  * Unknown fields are ignored, as the specification asks of receivers.
  */
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json =>
+export const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A repeated field: absent or null is empty; anything but a list refuses the request (400). */
-function listAt(parent: Json, field: string, path: string): unknown[] {
+export function listAt(parent: Json, field: string, path: string): unknown[] {
   const value = parent[field];
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new SpansRejected(`${path}.${field} must be a list`, `${path}.${field}`);
@@ -30,7 +30,7 @@ function listAt(parent: Json, field: string, path: string): unknown[] {
 }
 
 /** A message field: absent or null is empty; anything but an object refuses the request (400). */
-function objectAt(value: unknown, path: string): Json {
+export function objectAt(value: unknown, path: string): Json {
   if (value === undefined || value === null) return {};
   if (!isObject(value)) throw new SpansRejected(`${path} must be an object`, path);
   return value;
@@ -39,7 +39,7 @@ function objectAt(value: unknown, path: string): Json {
 const SCALARS = ['stringValue', 'intValue', 'boolValue', 'doubleValue'] as const;
 
 /** Scalar attributes as string tags; array, map and bytes values are left out, as in the protobuf reader. */
-function tagsOf(attributes: unknown): Record<string, string> {
+export function tagsOf(attributes: unknown): Record<string, string> {
   const tags: Record<string, string> = {};
   if (!Array.isArray(attributes)) return tags;
   for (const attribute of attributes) {
@@ -54,7 +54,7 @@ function tagsOf(attributes: unknown): Record<string, string> {
   return tags;
 }
 
-function serviceOf(resource: Json): string | undefined {
+export function serviceOf(resource: Json): string | undefined {
   if (!Array.isArray(resource.attributes)) return undefined;
   for (const attribute of resource.attributes) {
     if (isObject(attribute) && attribute.key === 'service.name' && isObject(attribute.value)) {

@@ -12,7 +12,8 @@ import { varintAt } from '../protobufWire.js';
  */
 const { Enum, Field, Reader, Root, Type } = protobuf;
 
-const root = new Root();
+/** The OTLP root: the trace messages here, the metrics messages in metricsProto.ts. */
+export const root = new Root();
 root
   .define('opentelemetry.proto.resource.v1')
   .add(new Type('Resource').add(new Field('attributes', 1, 'bytes', 'repeated')));
@@ -213,7 +214,7 @@ const FIXED32 = 5;
  * Calls `visit` with the number and byte range of each length-delimited field between `start` and `end`,
  * skipping the others; stops at the first field it cannot read (the decoder reports it).
  */
-function eachField(
+export function eachField(
   body: Uint8Array,
   start: number,
   end: number,
