@@ -2,7 +2,7 @@ import { badKey, validKey } from '../definitions/eventRules.js';
 import { binUpperBound } from '../model/histogram.js';
 import type { BucketBatch, BucketDelta, SeriesKey } from '../model/series.js';
 import { seriesKeyString } from '../model/series.js';
-import type { Label, Sample, TimeSeries } from './writeRequest.js';
+import { encodeLabels, type Label, type Sample, type TimeSeries } from './writeRequest.js';
 
 /**
  * The counters a collector keeps (docs/scaling.md#series-the-collectors-write): per series key, requests,
@@ -27,6 +27,8 @@ export const METRICS = {
 
 interface Counter {
   labels: Label[];
+  /** Encoded once: a counter's labels never change. */
+  encodedLabels: Uint8Array;
   value: number;
   /** The value and grid time of its last sample; none yet: the counter has never been written. */
   writtenValue: number;
@@ -177,10 +179,12 @@ export class CollectorCounters {
 }
 
 function newCounter(labels: Record<string, string>): Counter {
+  const sorted = Object.entries(labels)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, value]) => ({ name, value }));
   return {
-    labels: Object.entries(labels)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, value]) => ({ name, value })),
+    labels: sorted,
+    encodedLabels: encodeLabels(sorted),
     value: 0,
     writtenValue: 0,
     writtenAtMs: undefined,
@@ -204,5 +208,5 @@ function sampled(counter: Counter, gridMs: number, intervalMs: number): TimeSeri
   samples.push({ value: counter.value, timestamp: gridMs });
   counter.writtenValue = counter.value;
   counter.writtenAtMs = gridMs;
-  return { labels: counter.labels, samples };
+  return { labels: counter.labels, encodedLabels: counter.encodedLabels, samples };
 }
