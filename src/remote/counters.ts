@@ -86,10 +86,11 @@ export class CollectorCounters {
   /** Adds a committed batch's counts at `nowMs` (arrival time: the observations' own times are not used). */
   add(batch: BucketBatch, nowMs: number): void {
     for (const delta of batch.series.values()) {
-      const counters = this.countersOf(
-        delta.key,
-        delta.rules.map((rule) => rule.id),
-      );
+      // The rules a minute counted (validKey is id × 2): a combined batch's series carry no rule list.
+      const ruleIds = new Set(delta.rules.map((rule) => rule.id));
+      for (const minute of delta.minutes.values())
+        for (const key of minute.rules.keys()) ruleIds.add(Math.floor(key / 2));
+      const counters = this.countersOf(delta.key, ruleIds);
       counters.lastIncreasedMs = nowMs;
       for (const minute of delta.minutes.values()) this.addDelta(counters, minute);
     }
@@ -121,7 +122,7 @@ export class CollectorCounters {
     return out;
   }
 
-  private countersOf(key: SeriesKey, ruleIds: readonly number[]): SeriesCounters {
+  private countersOf(key: SeriesKey, ruleIds: Iterable<number>): SeriesCounters {
     const id = seriesKeyString(key);
     let counters = this.series.get(id);
     if (!counters) {

@@ -58,6 +58,7 @@ export class RemoteWriteSender {
 
   /** Resolves once the buffer is empty, or after `withinMs`; false when writes are left. */
   async drained(withinMs: number): Promise<boolean> {
+    if (this.loop === undefined) return this.buffer.writes === 0;
     const deadline = Date.now() + withinMs;
     while (this.buffer.writes > 0 && Date.now() < deadline && !this.stopped)
       await new Promise((resolve) => setTimeout(resolve, 20));

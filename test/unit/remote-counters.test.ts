@@ -79,6 +79,15 @@ describe('collector counters (the series contract)', () => {
     expect(label(requests, 'collector')).toBe('c-1');
   });
 
+  it('counts rule verdicts of a combined batch (group commit), whose series carry no rule list', () => {
+    const c = counters();
+    c.add(BatchAggregate.combine([batch([{ status: 503 }]), batch([{ status: 200 }])]), 10_000);
+    const out = c.samplesAt(15_000, 15_000);
+    const value = (verdict: string) =>
+      find(out, 'sloguard_rule_events_total', { rule: '7', verdict })?.samples.at(-1)?.value;
+    expect([value('valid'), value('bad')]).toEqual([2, 1]);
+  });
+
   it('writes a leading 0 at the grid point before the first increment, then one sample per grid point', () => {
     const c = counters();
     c.add(batch([{ status: 200 }]), 16_000);
