@@ -385,89 +385,97 @@ spec:
   window: 28d
 `;
 
-describe('three collectors behind a real HAProxy in round-robin', () => {
-  let engine: EngineProcess;
-  let upstream: Upstream;
-  let nginx: NginxServer;
-  let haproxy: HaproxyServer;
-  const collectors: SloguardProcess[] = [];
-  let files: Role;
+describe.each(ENGINES)(
+  'three collectors behind a real HAProxy in round-robin, writing to %s',
+  (_name, startEngine) => {
+    let engine: EngineProcess;
+    let upstream: Upstream;
+    let nginx: NginxServer;
+    let haproxy: HaproxyServer;
+    const collectors: SloguardProcess[] = [];
+    let files: Role;
 
-  beforeAll(async () => {
-    [engine, upstream] = await Promise.all([VictoriaMetricsServer.start(), Upstream.start()]);
-    nginx = await NginxServer.start({ upstreamPort: upstream.port });
-    files = collectorFiles();
-    writeFileSync(join(files.definitions, 'orders.yaml'), ORDERS_SLO);
-    for (const id of ['edge-a', 'edge-b', 'edge-c'])
-      collectors.push(await startCollector(files, `${engine.url}/api/v1/write`, id, `${files.buffer}.${id}`));
-    const [first, ...rest] = collectors.map((c) => c.port);
-    haproxy = await HaproxyServer.start({ upstreamPort: first!, moreUpstreamPorts: rest });
-  }, 90_000);
+    beforeAll(async () => {
+      [engine, upstream] = await Promise.all([startEngine(), Upstream.start()]);
+      nginx = await NginxServer.start({ upstreamPort: upstream.port });
+      files = collectorFiles();
+      writeFileSync(join(files.definitions, 'orders.yaml'), ORDERS_SLO);
+      for (const id of ['edge-a', 'edge-b', 'edge-c'])
+        collectors.push(
+          await startCollector(files, `${engine.url}/api/v1/write`, id, `${files.buffer}.${id}`),
+        );
+      const [first, ...rest] = collectors.map((c) => c.port);
+      haproxy = await HaproxyServer.start({ upstreamPort: first!, moreUpstreamPorts: rest });
+    }, 90_000);
 
-  afterAll(async () => {
-    for (const collector of collectors) await collector.cleanup();
-    await haproxy?.stop();
-    await nginx?.stop();
-    await upstream?.stop();
-    await engine?.stop();
-    files?.cleanup();
-  });
-
-  it("adds up in the engine to the test's own count of a real nginx log stream and two span exporters", async () => {
-    const plan = Array.from({ length: 60 }, (_, n) => ({
-      status: STATUSES[n % STATUSES.length]!,
-      delay: [0, 50, 400, 0][n % 4]!,
-    }));
-    for (const request of plan) {
-      const answer = await fetch(`${nginx.url}/api/orders?status=${request.status}&delay=${request.delay}`, {
-        method: 'POST',
-        body: '{}',
-      });
-      await answer.arrayBuffer();
-    }
-    const log = await waitFor('every request in the access log', () => {
-      const lines = nginx.accessLog().trim().split('\n');
-      return lines.length >= plan.length && lines;
+    afterAll(async () => {
+      for (const collector of collectors) await collector.cleanup();
+      await haproxy?.stop();
+      await nginx?.stop();
+      await upstream?.stop();
+      await engine?.stop();
+      files?.cleanup();
     });
-    // Pushed in six chunks: the balancer sends each to the next collector.
-    for (let chunk = 0; chunk < 6; chunk++) {
-      const answer = await fetch(`${haproxy.url}/api/v1/ingest/lb?format=nginx&service=checkout`, {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain' },
-        body: log.slice(chunk * 10, chunk * 10 + 10).join('\n'),
+
+    it("adds up in the engine to the test's own count of a real nginx log stream and two span exporters", async () => {
+      const plan = Array.from({ length: 60 }, (_, n) => ({
+        status: STATUSES[n % STATUSES.length]!,
+        delay: [0, 50, 400, 0][n % 4]!,
+      }));
+      for (const request of plan) {
+        const answer = await fetch(
+          `${nginx.url}/api/orders?status=${request.status}&delay=${request.delay}`,
+          {
+            method: 'POST',
+            body: '{}',
+          },
+        );
+        await answer.arrayBuffer();
+      }
+      const log = await waitFor('every request in the access log', () => {
+        const lines = nginx.accessLog().trim().split('\n');
+        return lines.length >= plan.length && lines;
       });
-      expect(await answer.json()).toMatchObject({ accepted: 10, rejected: 0 });
-    }
-    // Six exports, three per exporter kind, each one POST through the balancer.
-    for (let part = 0; part < 3; part++) {
-      await exportSpans(new ZipkinExporter({ url: `${haproxy.url}/api/v2/spans` }), 20, part * 40);
-      await exportSpans(new OTLPTraceExporter({ url: `${haproxy.url}/v1/traces` }), 20, part * 40 + 20);
-    }
-    const sum = (expr: string) => scalar(engine, `sum(${expr})`);
-    await waitFor(
-      'the engine to hold every observation',
-      async () =>
-        (await sum('sloguard_requests_total{service="checkout"}')) === 60 &&
-        (await sum('sloguard_requests_total{service="orders"}')) === 120,
-      { timeoutMs: 30_000, intervalMs: 250 },
-    );
-    expect(await scalar(engine, 'count(count by (collector) (sloguard_requests_total))')).toBe(3);
-    const status = (n: number) => plan[n]!.status;
-    const lines = plan.map((_, n) => n);
-    expect(await sum('sloguard_request_errors_total{service="checkout"}')).toBe(
-      lines.filter((n) => status(n) >= 500).length,
-    );
-    expect(await sum('sloguard_rule_events_total{service="checkout",verdict="valid"}')).toBe(
-      lines.filter((n) => status(n) !== 404).length,
-    );
-    expect(await sum('sloguard_rule_events_total{service="checkout",verdict="bad"}')).toBe(
-      lines.filter((n) => status(n) === 429 || status(n) >= 500).length,
-    );
-    // nginx's $request_time of a 0 or 50 ms answer is at or under 300 ms; a 400 ms one is over.
-    expect(await sum('sloguard_request_duration_seconds_bucket{service="checkout",le="0.3"}')).toBe(
-      plan.filter((r) => r.delay < 300).length,
-    );
-    expect(await sum('sloguard_request_errors_total{service="orders"}')).toBe(24);
-    expect(await sum('sloguard_request_duration_seconds_bucket{service="orders",le="0.1"}')).toBe(60);
-  }, 90_000);
-});
+      // Pushed in six chunks: the balancer sends each to the next collector.
+      for (let chunk = 0; chunk < 6; chunk++) {
+        const answer = await fetch(`${haproxy.url}/api/v1/ingest/lb?format=nginx&service=checkout`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: log.slice(chunk * 10, chunk * 10 + 10).join('\n'),
+        });
+        expect(await answer.json()).toMatchObject({ accepted: 10, rejected: 0 });
+      }
+      // Six exports, three per exporter kind, each one POST through the balancer.
+      for (let part = 0; part < 3; part++) {
+        await exportSpans(new ZipkinExporter({ url: `${haproxy.url}/api/v2/spans` }), 20, part * 40);
+        await exportSpans(new OTLPTraceExporter({ url: `${haproxy.url}/v1/traces` }), 20, part * 40 + 20);
+      }
+      const sum = (expr: string) => scalar(engine, `sum(${expr})`);
+      await waitFor(
+        'the engine to hold every observation',
+        async () =>
+          (await sum('sloguard_requests_total{service="checkout"}')) === 60 &&
+          (await sum('sloguard_requests_total{service="orders"}')) === 120,
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+      expect(await scalar(engine, 'count(count by (collector) (sloguard_requests_total))')).toBe(3);
+      const status = (n: number) => plan[n]!.status;
+      const lines = plan.map((_, n) => n);
+      expect(await sum('sloguard_request_errors_total{service="checkout"}')).toBe(
+        lines.filter((n) => status(n) >= 500).length,
+      );
+      expect(await sum('sloguard_rule_events_total{service="checkout",verdict="valid"}')).toBe(
+        lines.filter((n) => status(n) !== 404).length,
+      );
+      expect(await sum('sloguard_rule_events_total{service="checkout",verdict="bad"}')).toBe(
+        lines.filter((n) => status(n) === 429 || status(n) >= 500).length,
+      );
+      // nginx's $request_time of a 0 or 50 ms answer is at or under 300 ms; a 400 ms one is over.
+      expect(await sum('sloguard_request_duration_seconds_bucket{service="checkout",le="0.3"}')).toBe(
+        plan.filter((r) => r.delay < 300).length,
+      );
+      expect(await sum('sloguard_request_errors_total{service="orders"}')).toBe(24);
+      expect(await sum('sloguard_request_duration_seconds_bucket{service="orders",le="0.1"}')).toBe(60);
+    }, 90_000);
+  },
+);
