@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -479,3 +479,51 @@ describe.each(ENGINES)(
     }, 90_000);
   },
 );
+
+describe('a collector tailing a log file', () => {
+  let engine: EngineProcess;
+  let collector: SloguardProcess;
+  let files: Role;
+
+  afterAll(async () => {
+    await collector?.cleanup();
+    await engine?.stop();
+    files?.cleanup();
+  });
+
+  it('counts tailed lines into the same counters as pushed ones', async () => {
+    engine = await VictoriaMetricsServer.start();
+    files = collectorFiles();
+    const logPath = join(files.definitions, '..', 'access.log');
+    writeFileSync(logPath, '');
+    const config = join(files.definitions, '..', 'sloguard.yaml');
+    writeFileSync(
+      config,
+      `collectors:\n  - { path: ${logPath}, format: nginx, source: edge, service: checkout, pollInterval: 100ms }\n`,
+    );
+    collector = await SloguardProcess.start({
+      definitions: files.definitions,
+      until: 'ready',
+      env: {
+        SLOGUARD_CONFIG: config,
+        SLOGUARD_COLLECTOR_REMOTE_WRITE_URL: `${engine.url}/api/v1/write`,
+        SLOGUARD_COLLECTOR_FLUSH_INTERVAL: FLUSH,
+        SLOGUARD_COLLECTOR_BUFFER_PATH: files.buffer,
+        SLOGUARD_COLLECTOR_ID: 'tail',
+      },
+    });
+    appendFileSync(logPath, `${logLines(40, 0)}\n`);
+    appendFileSync(logPath, `${logLines(35, 40)}\n`);
+    const want = expected(0, 75);
+    const sum = (expr: string) => scalar(engine, `sum(${expr})`);
+    await waitFor(
+      'the tailed lines in the engine',
+      async () => (await sum('sloguard_requests_total{service="checkout",source="edge"}')) === want.lines,
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(await sum('sloguard_rule_events_total{service="checkout",verdict="bad"}')).toBe(want.ruleBad);
+    expect(await sum('sloguard_request_duration_seconds_bucket{service="checkout",le="0.3"}')).toBe(
+      want.linesWithin300ms,
+    );
+  }, 60_000);
+});
