@@ -109,17 +109,16 @@ export class CollectorCounters {
   /**
    * Every live series' samples for a write at `gridMs`. A counter not written at the grid point before gets a
    * sample there first (0 for a new one, its last value after a stale spell or a missed flush), so `increase()`
-   * over windows on the grid counts every increment. A grid time not after the last is refused (empty).
+   * over windows on the grid counts every increment. A grid time not after the last gives nothing.
    */
-  samplesAt(gridMs: number, intervalMs: number): TimeSeries[] {
-    if (gridMs <= this.lastGridMs) return [];
+  *samplesAt(gridMs: number, intervalMs: number): Generator<TimeSeries> {
+    if (gridMs <= this.lastGridMs) return;
     this.lastGridMs = gridMs;
-    const out: TimeSeries[] = [];
+    // Lazily, so a flush can hand the loop back between parts; a series made meanwhile is written too.
     for (const counters of this.series.values()) {
       if (gridMs - counters.lastIncreasedMs > STALE_AFTER_MS) continue;
-      for (const counter of allCounters(counters)) out.push(sampled(counter, gridMs, intervalMs));
+      for (const counter of allCounters(counters)) yield sampled(counter, gridMs, intervalMs);
     }
-    return out;
   }
 
   private countersOf(key: SeriesKey, ruleIds: Iterable<number>): SeriesCounters {

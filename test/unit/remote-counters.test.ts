@@ -6,6 +6,7 @@ import { resolveCollectorRole } from '../../src/config/collector.js';
 import { BatchAggregate } from '../../src/ingest/aggregate.js';
 import type { Observation } from '../../src/model/observation.js';
 import { WriteBuffer } from '../../src/remote/buffer.js';
+import { RemoteWriteCollector } from '../../src/remote/collector.js';
 import { CollectorCounters, DURATION_LADDER_US, STALE_AFTER_MS } from '../../src/remote/counters.js';
 import { outcomeOf, RemoteWriteSender } from '../../src/remote/sender.js';
 import { decodeWriteRequest, encodeWriteRequest, type TimeSeries } from '../../src/remote/writeRequest.js';
@@ -54,7 +55,7 @@ describe('collector counters (the series contract)', () => {
       ]),
       10_000,
     );
-    const out = c.samplesAt(15_000, 15_000);
+    const out = [...c.samplesAt(15_000, 15_000)];
     const value = (metric: string, extra?: Record<string, string>) =>
       find(out, metric, extra)?.samples.at(-1)?.value;
     expect(value('sloguard_requests_total')).toBe(4);
@@ -82,7 +83,7 @@ describe('collector counters (the series contract)', () => {
   it('counts rule verdicts of a combined batch (group commit), whose series carry no rule list', () => {
     const c = counters();
     c.add(BatchAggregate.combine([batch([{ status: 503 }]), batch([{ status: 200 }])]), 10_000);
-    const out = c.samplesAt(15_000, 15_000);
+    const out = [...c.samplesAt(15_000, 15_000)];
     const value = (verdict: string) =>
       find(out, 'sloguard_rule_events_total', { rule: '7', verdict })?.samples.at(-1)?.value;
     expect([value('valid'), value('bad')]).toEqual([2, 1]);
@@ -91,25 +92,25 @@ describe('collector counters (the series contract)', () => {
   it('writes a leading 0 at the grid point before the first increment, then one sample per grid point', () => {
     const c = counters();
     c.add(batch([{ status: 200 }]), 16_000);
-    expect(find(c.samplesAt(30_000, 15_000), 'sloguard_requests_total')!.samples).toEqual([
+    expect(find([...c.samplesAt(30_000, 15_000)], 'sloguard_requests_total')!.samples).toEqual([
       { value: 0, timestamp: 15_000 },
       { value: 1, timestamp: 30_000 },
     ]);
     c.add(batch([{ status: 200 }]), 31_000);
-    expect(find(c.samplesAt(45_000, 15_000), 'sloguard_requests_total')!.samples).toEqual([
+    expect(find([...c.samplesAt(45_000, 15_000)], 'sloguard_requests_total')!.samples).toEqual([
       { value: 2, timestamp: 45_000 },
     ]);
     // The same grid point is never written twice (engines refuse it).
-    expect(c.samplesAt(45_000, 15_000)).toEqual([]);
+    expect([...c.samplesAt(45_000, 15_000)]).toEqual([]);
   });
 
   it('stops writing a series idle past the staleness and resumes it with its last value first', () => {
     const c = counters();
     c.add(batch([{ status: 200 }]), 0);
-    c.samplesAt(15_000, 15_000);
-    expect(c.samplesAt(15_000 + STALE_AFTER_MS + 15_000, 15_000)).toEqual([]);
+    [...c.samplesAt(15_000, 15_000)];
+    expect([...c.samplesAt(15_000 + STALE_AFTER_MS + 15_000, 15_000)]).toEqual([]);
     c.add(batch([{ status: 200 }]), 600_000);
-    expect(find(c.samplesAt(615_000, 15_000), 'sloguard_requests_total')!.samples).toEqual([
+    expect(find([...c.samplesAt(615_000, 15_000)], 'sloguard_requests_total')!.samples).toEqual([
       { value: 1, timestamp: 600_000 },
       { value: 2, timestamp: 615_000 },
     ]);
@@ -211,6 +212,45 @@ describe('the on-disk buffer and its sender', () => {
       'content-type': 'application/x-protobuf',
       'x-prometheus-remote-write-version': '0.1.0',
     });
+  });
+});
+
+describe('a collector flush', () => {
+  const dirs = tempFolders();
+  afterEach(() => dirs.cleanup());
+
+  it('writes a grid point in parts of at most 5,000 series, every counter once', async () => {
+    const quiet = { info() {}, warn() {}, error() {} };
+    const role = {
+      remoteWriteUrl: 'http://127.0.0.1:9/api/v1/write',
+      id: 'c',
+      flushIntervalMs: 15_000,
+      timeoutMs: 1_000,
+      bufferPath: `${dirs.write({})}/b.db`,
+      bufferMaxBytes: 64 * 1_048_576,
+    };
+    const collector = new RemoteWriteCollector(
+      role,
+      () => [],
+      quiet,
+      () => 20_000,
+    );
+    collector.commit(
+      batch(Array.from({ length: 1_000 }, (_, i) => ({ operation: `/r${i}`, durationUs: 1_000 }))),
+    );
+    await collector.flushAt(15_000);
+    // 1,000 series keys × 19 counters (3, 13 ladder bounds, +Inf, valid and bad of one rule).
+    const parts: TimeSeries[][] = [];
+    for (let write = collector.buffer.peek(); write; write = collector.buffer.peek()) {
+      parts.push(decodeWriteRequest(write.body));
+      collector.buffer.remove(write.id);
+    }
+    expect(parts.map((part) => part.length)).toEqual([5_000, 5_000, 5_000, 4_000]);
+    const names = parts.flat().map((series) => series.labels.map((l) => `${l.name}=${l.value}`).join(','));
+    expect(new Set(names).size).toBe(19_000);
+    await collector.flushAt(15_000);
+    expect(collector.buffer.writes).toBe(0);
+    collector.buffer.close();
   });
 });
 
