@@ -215,6 +215,35 @@ describe('the on-disk buffer and its sender', () => {
   });
 });
 
+describe('a sender against an engine that never answers', () => {
+  const dirs = tempFolders();
+  let hung: Server | undefined;
+  afterEach(() => {
+    hung?.closeAllConnections();
+    hung?.close();
+    dirs.cleanup();
+  });
+
+  it('gives up on an attempt after its timeout and keeps the write for the retry', async () => {
+    hung = createServer(() => {});
+    await new Promise<void>((resolve) => hung!.listen(0, '127.0.0.1', resolve));
+    const buffer = new WriteBuffer(`${dirs.write({})}/b.db`, 1_048_576);
+    buffer.push(1, encodeWriteRequest([]));
+    const retries: Array<string | undefined> = [];
+    const sender = new RemoteWriteSender(
+      buffer,
+      { url: `http://127.0.0.1:${(hung.address() as AddressInfo).port}/api/v1/write`, timeoutMs: 200 },
+      { onDone: () => {}, onRetry: (_write, detail) => retries.push(detail.error) },
+    );
+    sender.start();
+    await waitFor('a timed-out attempt', () => retries.length > 0);
+    await sender.stop();
+    expect(retries[0]).toMatch(/abort/i);
+    expect(buffer.writes).toBe(1);
+    buffer.close();
+  });
+});
+
 describe('a collector flush', () => {
   const dirs = tempFolders();
   afterEach(() => dirs.cleanup());
