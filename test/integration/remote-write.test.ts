@@ -145,6 +145,8 @@ function startCollector(
   return SloguardProcess.start({
     definitions: files.definitions,
     until: 'ready',
+    // A start (and a restart after a SIGKILL) on a machine busy with the rest of the suite may take long.
+    readyTimeoutMs: 60_000,
     env: {
       SLOGUARD_COLLECTOR_REMOTE_WRITE_URL: writeUrl,
       SLOGUARD_COLLECTOR_FLUSH_INTERVAL: FLUSH,
