@@ -19,7 +19,8 @@ const LAYERS = [
   ['telemetry'],
   ['alert', 'gate'],
   ['schedule', 'rules'],
-  ['sources'],
+  // remote: a collector's counters, on-disk buffer and remote-write sender (issue #21).
+  ['sources', 'remote'],
   ['ingest'],
   // workers.ts starts worker threads for ingest and the store's checkpointer; repeatingJob.ts runs the periodic
   // work of tailers, scrapers, the outbox and the evaluation tick.

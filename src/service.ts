@@ -15,6 +15,7 @@ import { DeployGate } from './gate/gate.js';
 import { GateOverrides } from './gate/overrides.js';
 import { limitHeapGrowth } from './heapGrowth.js';
 import { type AppOptions, buildApp } from './http/app.js';
+import { serveAsCollector } from './http/collectorRole.js';
 import { listenForOtlp, type OtlpListener } from './http/otlpListener.js';
 import type { SeriesLimiter } from './ingest/cardinality.js';
 import { LOG_FORMATS } from './ingest/loadbalancer/formats.js';
@@ -26,6 +27,9 @@ import type { TimePolicy } from './ingest/timeRange.js';
 import { SpanDecoder } from './ingest/zipkin/decoder.js';
 import { createLogger, openIngestCore } from './ingestCore.js';
 import { Reloader } from './reload.js';
+import { RemoteWriteCollector } from './remote/collector.js';
+import { collectorPipeline } from './remote/pipeline.js';
+import { collectorThresholdsUs, declaredThresholds } from './remote/thresholds.js';
 import { SloEvaluator } from './schedule/scheduler.js';
 import { PrometheusCounts } from './sources/promql/source.js';
 import { StoreCounts } from './sources/store/counts.js';
@@ -136,6 +140,8 @@ export interface Sloguard {
   times: TimePolicy;
   /** Parses Zipkin span batches, big ones on worker threads. */
   spans: SpanDecoder;
+  /** Set when this process is a collector: observations become counters remote-written to an engine. */
+  collector?: RemoteWriteCollector;
   evaluator: SloEvaluator;
   /** Corrections (planned downtime, after-the-fact fixes) from the files and the API. */
   corrections: CorrectionStore;
@@ -167,7 +173,11 @@ const days = (count: number) => count * 86_400_000;
  */
 export function createSloguard(config: Config, log: Logger = createLogger(config.logLevel)): Sloguard {
   const core = openIngestCore(config, log);
-  const { db, definitions, buckets, routes, storage, times, cardinality, pipeline } = core;
+  const { db, definitions, buckets, routes, storage, times, cardinality } = core;
+  const collector =
+    config.collector &&
+    new RemoteWriteCollector(config.collector, (key) => declaredThresholds(definitions.registry, key), log);
+  const pipeline = collector ? collectorPipeline(core, collector) : core.pipeline;
   const stores = openStores(db, config, definitions, buckets);
   const evaluator = new SloEvaluator(
     new StoreCounts(buckets),
@@ -182,7 +192,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     const services = new Set([...registry.byService.keys(), ...Object.keys(config.routeTemplates)]);
     return {
       templates: Object.fromEntries([...services].map((service) => [service, routes.templatesOf(service)])),
-      thresholdsUs: registry.thresholdsUs,
+      thresholdsUs: collector ? collectorThresholdsUs(registry.thresholdsUs) : registry.thresholdsUs,
       countingRules: registry.countingRules,
     };
   };
@@ -213,6 +223,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     routes,
     times,
     spans,
+    ...(collector && { collector }),
     evaluator,
     corrections: stores.corrections,
     gate,
@@ -319,6 +330,10 @@ export async function createApp(
     },
     options,
   );
+  if (sloguard.collector) {
+    sloguard.collector.meter(metrics.registry);
+    serveAsCollector(app, sloguard.storage);
+  }
   if (config.otelMetricsUrl) {
     // The OpenTelemetry SDK loads only when it is configured (start-up, issue #23).
     const { startOtelMetrics } = await import('./telemetry/otelMetrics.js');
@@ -514,6 +529,20 @@ function firstEvaluation(evaluator: SloEvaluator, log: Logger): BackgroundJob {
 }
 
 /**
+ * A collector's flushes and sender. Stopped by `close` once the server no longer takes requests, so the last
+ * flush holds every acknowledged observation.
+ */
+function remoteWriting(collector: RemoteWriteCollector): BackgroundJob {
+  return { name: 'remote write', start: () => collector.start(), stop() {} };
+}
+
+/** Flushes a collector's last counts to its buffer and sends for a moment (what is left waits for the next start). */
+async function stopCollecting(sloguard: Sloguard): Promise<void> {
+  sloguard.pipeline.flush();
+  await sloguard.collector?.stop();
+}
+
+/**
  * The service's background work, in start order; `close` stops it in reverse. The last started, self-tracing,
  * is stopped first, while the server still answers, so the last spans can go to it (`self`).
  */
@@ -562,9 +591,14 @@ function backgroundJobs(
   return [
     walCheckpoints(sloguard),
     once('gate state retention at start', pruneGateState),
-    firstEvaluation(evaluator, log),
-    { name: 'alerting', start: () => alerting.start(), stop: () => alerting.stop() },
-    { name: 'evaluation tick', start: () => evaluator.start(logError), stop: () => evaluator.stop() },
+    // A collector evaluates and alerts nowhere: it remote-writes what it ingests (docs/scaling.md).
+    ...(sloguard.collector
+      ? [remoteWriting(sloguard.collector)]
+      : [
+          firstEvaluation(evaluator, log),
+          { name: 'alerting', start: () => alerting.start(), stop: () => alerting.stop() },
+          { name: 'evaluation tick', start: () => evaluator.start(logError), stop: () => evaluator.stop() },
+        ]),
     {
       name: 'hourly retention',
       start() {
@@ -616,6 +650,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     await otlp?.close();
     await app?.close();
     await sloguard?.stopThreads();
+    if (sloguard) await stopCollecting(sloguard);
     sloguard?.close();
     lock.release();
     throw error;
@@ -644,7 +679,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       if (changed.collectors) await tailing.restart();
       if (changed.scrapeTargets) await scraping.restart();
       // New SLOs get a status, removed ones resolve their alerts, without waiting for the tick.
-      await service.evaluator.tick();
+      if (!service.collector) await service.evaluator.tick();
     },
   });
   service.cardinality.onOverflow(({ cap, refused, foldedInto, folded }) =>
@@ -676,6 +711,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await otlp?.close();
       await server.close();
       await service.stopThreads();
+      await stopCollecting(service);
       service.close();
       lock.release();
     },

@@ -4,6 +4,7 @@ import { Value } from 'typebox/value';
 import { parseDocument } from 'yaml';
 import { AuthFile, type AuthSettings, isLoopback, resolveAuth } from './auth.js';
 import { type CardinalityLimits, DEFAULT_CARDINALITY_LIMITS } from './cardinality.js';
+import { CollectorFile, type CollectorRole, resolveCollectorRole } from './collector.js';
 import { parseDuration } from './duration.js';
 import { type LinkSettings, LinksFile, resolveLinks } from './links.js';
 import { type NotificationSettings, NotificationsFile, resolveNotifications } from './notifications.js';
@@ -54,6 +55,7 @@ export const FileConfig = Type.Object(
     otlpPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     sources: Type.Optional(Type.Record(Type.String(), SourceMapping)),
     collectors: Type.Optional(CollectorsFile),
+    collector: Type.Optional(CollectorFile),
     scrape: Type.Optional(ScrapeFile),
     services: Type.Optional(Type.Record(Type.String(), ServiceSettings)),
     publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -114,6 +116,8 @@ export interface Config {
   collectors: CollectorSettings[];
   /** Load-balancer Prometheus endpoints to scrape. */
   scrapeTargets: ScrapeSettings[];
+  /** Set: this process is a collector that remote-writes counters to an engine (docs/scaling.md). */
+  collector?: CollectorRole;
   /** Route templates per service, tried before automatic id normalisation. */
   routeTemplates: Record<string, string[]>;
   /** Where people reach the dashboard; alert links point here (`<publicUrl>/slo/<name>`). */
@@ -265,6 +269,13 @@ function otelMetricsUrl(text: string): { otelMetricsUrl?: string } {
   return { otelMetricsUrl: text };
 }
 
+function collectorRole(file: FileConfig, env: NodeJS.ProcessEnv, databasePath: string) {
+  const role = resolveCollectorRole(file.collector, env, databasePath, (field, message) => {
+    throw new ConfigError(field, message);
+  });
+  return role && { collector: role };
+}
+
 /**
  * Reads the configuration once at start: sloguard.yaml (SLOGUARD_CONFIG, or ./sloguard.yaml when present),
  * then SLOGUARD_* variables over it. Throws ConfigError naming the bad field.
@@ -370,6 +381,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scrapeTargets: resolveScrapeTargets(file.scrape, (field, message) => {
       throw new ConfigError(field, message);
     }),
+    ...collectorRole(file, env, setting('SLOGUARD_DATABASE')),
     routeTemplates,
     publicUrl: (
       setting('SLOGUARD_PUBLIC_URL') || `http://${setting('SLOGUARD_HOST')}:${setting('SLOGUARD_PORT')}`

@@ -60,7 +60,8 @@ export class IngestPipeline {
   );
 
   constructor(
-    private readonly buckets: BucketStore,
+    /** The buckets, or a collector's counters (src/remote): whatever keeps a committed batch. */
+    private readonly buckets: Pick<BucketStore, 'commit'>,
     private readonly definitions: CurrentRegistry,
     readonly maxQueued: number,
     private readonly times: TimePolicy,

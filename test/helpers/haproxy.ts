@@ -12,6 +12,8 @@ export const HAPROXY_BINARY = '/usr/sbin/haproxy';
 export interface HaproxyOptions {
   /** Port of the upstream that HAProxy forwards to (backend `be_app`). */
   upstreamPort: number;
+  /** More upstreams, balanced round-robin with the first (several collectors behind one balancer). */
+  moreUpstreamPorts?: number[];
 }
 
 /**
@@ -64,7 +66,8 @@ frontend fe
   bind 127.0.0.1:${port}
   default_backend be_app
 backend be_app
-  server app1 127.0.0.1:${options.upstreamPort}
+  balance roundrobin
+${[options.upstreamPort, ...(options.moreUpstreamPorts ?? [])].map((upstream, i) => `  server app${i + 1} 127.0.0.1:${upstream}`).join('\n')}
 frontend stats
   bind 127.0.0.1:${statsPort}
   http-request use-service prometheus-exporter if { path /metrics }

@@ -21,6 +21,8 @@ export interface PrometheusOptions {
   ruleFiles?: string[];
   /** Listen here (pick it with freePort() when others must know the URL before the start). */
   port?: number;
+  /** Accept remote writes on /api/v1/write (`--web.enable-remote-write-receiver`). */
+  remoteWriteReceiver?: boolean;
   /** Require HTTP basic auth (Prometheus's web config takes a bcrypt hash of the password). */
   basicAuth?: { username: string; password: string; bcryptHash: string };
 }
@@ -110,6 +112,7 @@ export class PrometheusServer extends EngineProcess {
         `--storage.tsdb.path=${join(dir.path, 'data')}`,
         `--web.listen-address=127.0.0.1:${port}`,
         '--log.level=warn',
+        ...(options.remoteWriteReceiver ? ['--web.enable-remote-write-receiver'] : []),
         ...(auth
           ? [
               `--web.config.file=${dir.file('web.yml', stringify({ basic_auth_users: { [auth.username]: auth.bcryptHash } }))}`,
