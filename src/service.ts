@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import { Alerting } from './alert/alerting.js';
 import { IncidentHistory } from './alert/history.js';
 import type { AlertLog, DispatcherOptions } from './alert/outbox.js';
-import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
+import { type Config, ConfigError, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import type { CurrentDefinitions, DefinitionSet } from './definitionSet.js';
 import type { SloRegistry } from './definitions/registry.js';
 import { gateAnswer } from './gate/answer.js';
@@ -25,7 +25,8 @@ import { SpanDecoder } from './ingest/zipkin/decoder.js';
 import { createLogger, openIngestCore } from './ingestCore.js';
 import { Reloader } from './reload.js';
 import { SloEvaluator } from './schedule/scheduler.js';
-import { PrometheusCounts } from './sources/promql/source.js';
+import { enginePlan } from './sources/engine/plan.js';
+import { eitherPlan, handWrittenPromQl, PrometheusCounts } from './sources/promql/source.js';
 import { StoreCounts } from './sources/store/counts.js';
 import { AlertBurnStore, AlertEpisodeStore } from './store/alertEpisodes.js';
 import type { BucketStore } from './store/buckets.js';
@@ -173,7 +174,23 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     definitions,
     config.evaluationIntervalMs,
   );
-  evaluator.addSource(new PrometheusCounts());
+  const engine = config.engine;
+  if (engine && !definitions.dataSources.has(engine.dataSource))
+    throw new ConfigError(
+      'data.engine',
+      `no DataSource named "${engine.dataSource}" in ${config.definitionsPath}`,
+    );
+  evaluator.addSource(
+    new PrometheusCounts(
+      process.env,
+      engine
+        ? eitherPlan(
+            handWrittenPromQl,
+            enginePlan(engine, () => definitions.dataSources),
+          )
+        : handWrittenPromQl,
+    ),
+  );
   evaluator.useCorrections(() => stores.corrections.all());
   const spanSetup = () => {
     const { registry } = definitions;
