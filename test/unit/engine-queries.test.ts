@@ -86,7 +86,7 @@ describe('PromQL generated over the collectors series', () => {
   it('reads the seed rule from requests and errors, with the collector (OpenSLO) as the series source', () => {
     const definition = slo('shop-available');
     const indicator = { ...definition.indicator, select: { collector: 'edge-nginx' } };
-    expect(engineIndicator(definition, indicator, ENGINE)).toEqual({
+    expect(engineIndicator(definition, indicator, ENGINE)).toMatchObject({
       dataSource: ENGINE,
       bad: 'sum(increase(sloguard_request_errors_total{kind="loadbalancer",service="shop",source="edge-nginx"}[{{.window}}]))',
       total:
@@ -98,7 +98,7 @@ describe('PromQL generated over the collectors series', () => {
     const definition = slo('shop-checkout-rules');
     const id = definition.indicator.rules!.id;
     const matchers = `kind="loadbalancer",service="shop",operation="/checkout",method="POST",rule="${id}"`;
-    expect(engineIndicator(definition, definition.indicator, ENGINE)).toEqual({
+    expect(engineIndicator(definition, definition.indicator, ENGINE)).toMatchObject({
       dataSource: ENGINE,
       bad: `sum(increase(sloguard_rule_events_total{${matchers},verdict="bad"}[{{.window}}]))`,
       total: `sum(increase(sloguard_rule_events_total{${matchers},verdict="valid"}[{{.window}}]))`,
@@ -108,11 +108,42 @@ describe('PromQL generated over the collectors series', () => {
   it('reads latency from the bucket at the threshold, server spans by default, and escapes label values', () => {
     const definition = slo('shop-fast');
     const matchers = String.raw`kind="traces",service="shop",operation="GET /a\"b\\c",source="server"`;
-    expect(engineIndicator(definition, definition.indicator, ENGINE)).toEqual({
+    expect(engineIndicator(definition, definition.indicator, ENGINE)).toMatchObject({
       dataSource: ENGINE,
       good: `sum(increase(sloguard_request_duration_seconds_bucket{${matchers},le="0.3"}[{{.window}}]))`,
       total: `sum(increase(sloguard_request_duration_seconds_count{${matchers}}[{{.window}}]))`,
     });
+  });
+
+  it('asks every series of a kind at once and picks the series the SLO selects, as the store selects them', () => {
+    const definition = slo('shop-fast');
+    const { grouped } = engineIndicator(definition, definition.indicator, ENGINE);
+    const by = 'sum by (kind, service, operation, method, source)';
+    expect(grouped!.counted).toBe(
+      `${by} (increase(sloguard_request_duration_seconds_bucket{kind="traces",le="0.3"}[{{.window}}]))`,
+    );
+    expect(grouped!.total).toBe(
+      `${by} (increase(sloguard_request_duration_seconds_count{kind="traces"}[{{.window}}]))`,
+    );
+    const row = (labels: Record<string, string>, value: number) => ({
+      labels: {
+        kind: 'traces',
+        service: 'shop',
+        operation: 'GET /a"b\\c',
+        method: 'GET',
+        source: 'server',
+        ...labels,
+      },
+      value,
+    });
+    const answer = [
+      row({}, 5),
+      row({ method: 'POST' }, 7),
+      row({ source: 'client' }, 100),
+      row({ service: 'other' }, 1000),
+      row({ operation: '/x' }, 10_000),
+    ];
+    expect(grouped!.pick(answer)).toBe(12);
   });
 
   it('matches several span kinds as a regex of literals', () => {

@@ -1,7 +1,7 @@
 import type { EngineSettings } from '../../config/engine.js';
-import type { PrometheusDataSource, PromQlIndicator } from '../../model/promql.js';
+import type { PrometheusDataSource } from '../../model/promql.js';
 import { indicatorsOf, type SloDefinition, seriesKeptLocally } from '../../model/slo.js';
-import type { PromQlPlan } from '../promql/source.js';
+import type { PromQlPlan, ReadIndicator } from '../promql/source.js';
 import { engineIndicator, engineReadTime } from './queries.js';
 
 /**
@@ -15,7 +15,7 @@ export function enginePlan(
 ): PromQlPlan {
   const generated = new WeakMap<
     SloDefinition,
-    { dataSource: PrometheusDataSource; indicators: PromQlIndicator[] }
+    { dataSource: PrometheusDataSource; indicators: ReadIndicator[] }
   >();
   return {
     reads: seriesKeptLocally,

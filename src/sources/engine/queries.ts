@@ -1,7 +1,11 @@
 import { WINDOW_PLACEHOLDER } from '../../definitions/promqlSource.js';
-import { DEFAULT_SPAN_KINDS } from '../../evaluate/select.js';
-import type { PrometheusDataSource, PromQlIndicator } from '../../model/promql.js';
+import { DEFAULT_SPAN_KINDS, selectedSeries } from '../../evaluate/select.js';
+import type { SourceKind } from '../../model/observation.js';
+import type { PrometheusDataSource } from '../../model/promql.js';
+import type { SeriesRow } from '../../model/series.js';
 import type { Indicator, SloDefinition } from '../../model/slo.js';
+import type { VectorSample } from '../promql/client.js';
+import type { ReadIndicator } from '../promql/source.js';
 
 /**
  * PromQL over the series sloguard collectors write into an engine (docs/scaling.md, "Series the collectors
@@ -64,37 +68,95 @@ export function seriesMatchers(definition: SloDefinition, indicator: Indicator):
 const increase = (metric: string, matchers: readonly string[]) =>
   `sum(increase(${metric}{${matchers.join(',')}}[${WINDOW_PLACEHOLDER}]))`;
 
+/** The labels of a series key of the embedded store: grouped answers are summed by them (over collectors). */
+const SERIES_LABELS = 'kind, service, operation, method, source';
+
+/** Every series of one kind in one answer, summed over collectors: `sum by (series labels) (increase(...))`. */
+const increaseBySeries = (metric: string, matchers: readonly string[]) =>
+  `sum by (${SERIES_LABELS}) (increase(${metric}{${matchers.join(',')}}[${WINDOW_PLACEHOLDER}]))`;
+
+/** A grouped answer's series as the store's series selection reads them, each with its value. */
+interface EngineSeries extends SeriesRow {
+  value: number;
+}
+
+/** Made once per answer (every SLO of a tick picks from the same one), so selection's grouping is built once too. */
+const seriesOfAnswer = new WeakMap<readonly VectorSample[], EngineSeries[]>();
+
+function seriesOf(answer: readonly VectorSample[]): EngineSeries[] {
+  let series = seriesOfAnswer.get(answer);
+  if (!series) {
+    series = answer.map(({ labels, value }, id) => ({
+      id,
+      kind: labels.kind as SourceKind,
+      source: labels.source ?? '',
+      service: labels.service ?? '',
+      operation: labels.operation ?? '',
+      method: labels.method ?? '',
+      firstSeenMs: 0,
+      lastSeenMs: 0,
+      value,
+    }));
+    seriesOfAnswer.set(answer, series);
+  }
+  return series;
+}
+
+/** The metric and its extra matchers for an indicator's valid and counted (good or bad) events. */
+function countersOf(indicator: Indicator): {
+  total: [string, string[]];
+  counted: [string, string[]];
+  good: boolean;
+} {
+  if (indicator.good.kind === 'latency') {
+    const le = matcher('le', leSpellings(indicator.good.thresholdUs / 1e6));
+    return {
+      total: [ENGINE_METRICS.durationCount, []],
+      counted: [ENGINE_METRICS.durationBucket, [le]],
+      good: true,
+    };
+  }
+  if (indicator.rules) {
+    const rule = matcher('rule', [String(indicator.rules.id)]);
+    return {
+      total: [ENGINE_METRICS.ruleEvents, [rule, matcher('verdict', ['valid'])]],
+      counted: [ENGINE_METRICS.ruleEvents, [rule, matcher('verdict', ['bad'])]],
+      good: false,
+    };
+  }
+  return { total: [ENGINE_METRICS.requests, []], counted: [ENGINE_METRICS.errors, []], good: false };
+}
+
 /**
- * The good (or bad) and total queries of a native indicator over the contract's series: availability by the
- * seed's rule from requests and errors, by declared rules from the rule's exact valid and bad counts, latency
- * from the bucket at the declared threshold and the count of timed requests.
+ * The queries of a native indicator over the contract's series: availability by the seed's rule from requests
+ * and errors, by declared rules from the rule's exact valid and bad counts, latency from the bucket at the
+ * declared threshold and the count of timed requests. Its own queries select its series in PromQL (slices
+ * ask them over ranges); the grouped ones ask every series of the kind, and it picks its own as the store
+ * selects series (evaluate/select.ts), so SLOs share one query per window.
  */
 export function engineIndicator(
   definition: SloDefinition,
   indicator: Indicator,
   dataSource: PrometheusDataSource,
-): PromQlIndicator {
-  const matchers = seriesMatchers(definition, indicator);
-  if (indicator.good.kind === 'latency') {
-    const le = matcher('le', leSpellings(indicator.good.thresholdUs / 1e6));
-    return {
-      dataSource,
-      good: increase(ENGINE_METRICS.durationBucket, [...matchers, le]),
-      total: increase(ENGINE_METRICS.durationCount, matchers),
-    };
-  }
-  if (indicator.rules) {
-    const rule = [...matchers, matcher('rule', [String(indicator.rules.id)])];
-    return {
-      dataSource,
-      bad: increase(ENGINE_METRICS.ruleEvents, [...rule, matcher('verdict', ['bad'])]),
-      total: increase(ENGINE_METRICS.ruleEvents, [...rule, matcher('verdict', ['valid'])]),
-    };
-  }
+): ReadIndicator {
+  const own = seriesMatchers(definition, indicator);
+  const kind = [matcher('kind', [indicator.source])];
+  const { total, counted, good } = countersOf(indicator);
+  const countedKey = good ? 'good' : 'bad';
   return {
     dataSource,
-    bad: increase(ENGINE_METRICS.errors, matchers),
-    total: increase(ENGINE_METRICS.requests, matchers),
+    [countedKey]: increase(counted[0], [...own, ...counted[1]]),
+    total: increase(total[0], [...own, ...total[1]]),
+    grouped: {
+      total: increaseBySeries(total[0], [...kind, ...total[1]]),
+      counted: increaseBySeries(counted[0], [...kind, ...counted[1]]),
+      pick: (answer) =>
+        selectedSeries(definition, seriesOf(answer), indicator).reduce(
+          // The rows are the answer's own (seriesOf): each carries its value.
+          (sum, series) => sum + (series as EngineSeries).value,
+          0,
+        ),
+    },
   };
 }
 

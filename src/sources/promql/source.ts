@@ -9,7 +9,7 @@ import type { PrometheusDataSource, PromQlIndicator } from '../../model/promql.j
 import type { SloDefinition } from '../../model/slo.js';
 import type { EventCounts } from '../../model/status.js';
 import type { CountsRead, CountsSource } from '../counts.js';
-import { instantQuery, PromQlError, rangeQuery } from './client.js';
+import { instantQuery, instantVector, PromQlError, rangeQuery, type VectorSample } from './client.js';
 
 /** Queries in flight at once per refresh: enough to finish quickly, few enough not to flood the engine. */
 const MAX_IN_FLIGHT = 8;
@@ -17,8 +17,23 @@ const MAX_IN_FLIGHT = 8;
 /** Steps one range query asks for: under Prometheus' 11,000 points per series (VictoriaMetrics allows 30,000). */
 export const MAX_RANGE_STEPS = 10_000;
 
+/**
+ * Queries that answer every series of a kind at once (`sum by` the series labels), asked once per window and
+ * shared by every SLO; `pick` sums the series one indicator selects. One query per window for 1,000 SLOs,
+ * where one per SLO took the engine tens of seconds a tick.
+ */
+export interface GroupedQueries {
+  total: string;
+  /** Good events when the indicator counts good ones, else bad. */
+  counted: string;
+  pick(answer: readonly VectorSample[]): number;
+}
+
+/** An indicator as a source reads it: its own queries (ranges use them), and grouped ones for windows when it has them. */
+export type ReadIndicator = PromQlIndicator & { grouped?: GroupedQueries };
+
 /** How an SLO is read with PromQL at a tick: each indicator's queries and the time they are asked at. */
-export type PromQlReading = { indicators: PromQlIndicator[]; atMs: number } | { failure: string };
+export type PromQlReading = { indicators: ReadIndicator[]; atMs: number } | { failure: string };
 
 /** Which SLOs a PromQL source reads, and how. */
 export interface PromQlPlan {
@@ -147,11 +162,25 @@ export class PrometheusCounts implements CountsSource {
       queue.ask(indicator.dataSource, `${atMs}\n${expr}`, () =>
         instantQuery(indicator.dataSource, expr, atMs, this.env),
       );
-    const windowCounts = async (indicator: PromQlIndicator, window: string, atMs: number) => {
-      const [total, counted] = await Promise.all([
-        instant(indicator, withWindow(indicator.total, window), atMs),
-        instant(indicator, withWindow(countedQuery(indicator), window), atMs),
-      ]);
+    const picked = (indicator: ReadIndicator, expr: string, atMs: number) =>
+      queue
+        .ask(indicator.dataSource, `vector\n${atMs}\n${expr}`, () =>
+          instantVector(indicator.dataSource, expr, atMs, this.env),
+        )
+        .then((answer) => indicator.grouped!.pick(answer));
+    const windowCounts = async (indicator: ReadIndicator, window: string, atMs: number) => {
+      const { grouped } = indicator;
+      const [total, counted] = await Promise.all(
+        grouped
+          ? [
+              picked(indicator, withWindow(grouped.total, window), atMs),
+              picked(indicator, withWindow(grouped.counted, window), atMs),
+            ]
+          : [
+              instant(indicator, withWindow(indicator.total, window), atMs),
+              instant(indicator, withWindow(countedQuery(indicator), window), atMs),
+            ],
+      );
       return promQlEvents(indicator, total, counted);
     };
     const results = new Map<string, CountsRead>();
@@ -178,7 +207,7 @@ export class PrometheusCounts implements CountsSource {
     definition: SloDefinition,
     { indicators, atMs }: Extract<PromQlReading, { atMs: number }>,
     queue: QueryQueue,
-    windowCounts: (indicator: PromQlIndicator, window: string, atMs: number) => Promise<EventCounts>,
+    windowCounts: (indicator: ReadIndicator, window: string, atMs: number) => Promise<EventCounts>,
   ): Promise<EvaluationInput> {
     const windows = queryWindows(definition, atMs);
     const combine = (each: EventCounts[]): EventCounts =>
