@@ -14,6 +14,7 @@ import { GateEvaluations } from './gate/evaluations.js';
 import { DeployGate } from './gate/gate.js';
 import { GateOverrides } from './gate/overrides.js';
 import { type AppOptions, buildApp } from './http/app.js';
+import type { TimeseriesParts } from './http/plugins/timeseries.js';
 import type { SeriesLimiter } from './ingest/cardinality.js';
 import { LOG_FORMATS } from './ingest/loadbalancer/formats.js';
 import type { IngestPipeline } from './ingest/pipeline.js';
@@ -25,7 +26,7 @@ import { SpanDecoder } from './ingest/zipkin/decoder.js';
 import { createLogger, openIngestCore } from './ingestCore.js';
 import { Reloader } from './reload.js';
 import { SloEvaluator } from './schedule/scheduler.js';
-import { enginePlan } from './sources/engine/plan.js';
+import { engineChartQueries, enginePlan } from './sources/engine/plan.js';
 import { eitherPlan, handWrittenPromQl, PrometheusCounts } from './sources/promql/source.js';
 import { StoreCounts } from './sources/store/counts.js';
 import { AlertBurnStore, AlertEpisodeStore } from './store/alertEpisodes.js';
@@ -123,6 +124,8 @@ export interface Sloguard {
   definitions: CurrentDefinitions;
   /** Whether the database file is still the one opened (readiness, ingest, gate). */
   storage: StorageWatch;
+  /** With native data in an engine: the queries its SLO charts ask it. */
+  chartQueries?: TimeseriesParts['chartQueries'];
   readonly registry: SloRegistry;
   readonly policies: DefinitionSet['policies'];
   readonly openslo: DefinitionSet['openslo'];
@@ -175,11 +178,13 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     config.evaluationIntervalMs,
   );
   const engine = config.engine;
-  if (engine && !definitions.dataSources.has(engine.dataSource))
+  if (engine && !definitions.dataSources.has(engine.dataSource)) {
+    core.close();
     throw new ConfigError(
       'data.engine',
       `no DataSource named "${engine.dataSource}" in ${config.definitionsPath}`,
     );
+  }
   evaluator.addSource(
     new PrometheusCounts(
       process.env,
@@ -213,6 +218,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     stores,
     definitions,
     storage,
+    ...(engine && { chartQueries: engineChartQueries(engine, () => definitions.dataSources) }),
     get registry() {
       return definitions.registry;
     },

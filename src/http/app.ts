@@ -205,6 +205,7 @@ export async function buildApp(parts: AppParts, options: AppOptions = {}): Promi
     alertEpisodes: parts.alertEpisodes,
     times,
     corrections: fixes,
+    ...(parts.chartQueries && { chartQueries: parts.chartQueries }),
   });
   await app.register(breakdown, {
     definitions,

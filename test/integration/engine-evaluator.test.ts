@@ -231,6 +231,19 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
     dir.cleanup();
   });
 
+  it('refuses to start when data.engine names no DataSource', async () => {
+    await expect(
+      testApp(
+        {
+          definitionsPath: join(dir.path, 'slos'),
+          engine: { dataSource: 'nowhere', gridMs: GRID_MS, delayMs: 0 },
+        },
+        {},
+        { evaluate: false },
+      ),
+    ).rejects.toThrow('data.engine: no DataSource named "nowhere"');
+  });
+
   for (const engine of ['victoria', 'prometheus']) {
     it(`gives ${engine} the same SLIs, budgets, burn rates and slices as the store`, () => {
       const expected = embedded.sloguard.evaluator.current().map(judged);
@@ -253,6 +266,31 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
       const actual = onEngine[engine]!.sloguard.evaluator.current();
       expect(actual.map((s) => s.staleReason)).toEqual(actual.map(() => undefined));
       expect(actual.map(judged)).toEqual(expected);
+    });
+
+    it(`draws the SLO charts of ${engine} as the store draws them`, async () => {
+      const chart = async (app: Awaited<ReturnType<typeof testApp>>, slo: string) => {
+        const from = new Date(atMs - 60 * MINUTE).toISOString();
+        const to = new Date(atMs).toISOString();
+        const response = await app.app.inject({
+          url: `/api/v1/slos/${slo}/timeseries?from=${from}&to=${to}&step=5m`,
+        });
+        expect(response.statusCode).toBe(200);
+        const points = (response.json() as { points: Array<Record<string, unknown>> }).points;
+        return points.map(({ t, sli, good, valid, budget_remaining, burn_rates }) => ({
+          t,
+          sli,
+          good,
+          valid,
+          budget_remaining,
+          burn_rates,
+        }));
+      };
+      for (const slo of ['shop-availability', 'shop-rules', 'shop-latency']) {
+        const expected = await chart(embedded, slo);
+        expect(expected).toHaveLength(13);
+        expect(await chart(onEngine[engine]!, slo)).toEqual(expected);
+      }
     });
 
     it(`answers the gate from ${engine} as from the store`, async () => {

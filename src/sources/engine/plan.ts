@@ -1,5 +1,5 @@
 import type { EngineSettings } from '../../config/engine.js';
-import type { PrometheusDataSource } from '../../model/promql.js';
+import type { PrometheusDataSource, PromQlIndicator } from '../../model/promql.js';
 import { indicatorsOf, type SloDefinition, seriesKeptLocally } from '../../model/slo.js';
 import type { PromQlPlan, ReadIndicator } from '../promql/source.js';
 import { engineIndicator, engineReadTime } from './queries.js';
@@ -35,5 +35,21 @@ export function enginePlan(
         atMs: engineReadTime(nowMs, settings.gridMs, settings.delayMs),
       };
     },
+  };
+}
+
+/**
+ * The queries a chart of a native SLO asks the engine over its range (its own, not the grouped ones); none for
+ * composites, which are charted from the store only, or while the DataSource is missing.
+ */
+export function engineChartQueries(
+  settings: EngineSettings,
+  dataSources: () => ReadonlyMap<string, PrometheusDataSource>,
+): (definition: SloDefinition) => PromQlIndicator | undefined {
+  return (definition) => {
+    const dataSource = dataSources().get(settings.dataSource);
+    if (definition.indicator.prometheus) return definition.indicator.prometheus;
+    if (definition.composite || !dataSource) return undefined;
+    return engineIndicator(definition, definition.indicator, dataSource);
   };
 }

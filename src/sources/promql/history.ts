@@ -3,22 +3,23 @@ import { withWindow } from '../../definitions/promqlSource.js';
 import { burnWindows } from '../../evaluate/math.js';
 import { evaluateSlo } from '../../evaluate/status.js';
 import { type SloPoint, type StepRange, sloPoint, stepTimes } from '../../evaluate/timeseries.js';
+import type { PromQlIndicator } from '../../model/promql.js';
 import type { SloDefinition } from '../../model/slo.js';
 import type { EventCounts } from '../../model/status.js';
 import { rangeQuery } from './client.js';
 import { countedQuery, promQlEvents } from './source.js';
 
 /**
- * A PromQL SLO over time for the dashboard's charts: one range query per window and query (its SLO window,
+ * An SLO read with PromQL (its own queries, or those generated for the engine) over time for the dashboard's charts: one range query per window and query (its SLO window,
  * each burn-rate window, and the step for traffic), evaluated per step with the same evaluateSlo as the
  * evaluator. Calendar windows take their nominal length here: a range query has one range for every step.
  */
 export async function promQlTimeseries(
   definition: SloDefinition,
+  indicator: PromQlIndicator,
   range: StepRange,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<SloPoint[]> {
-  const indicator = definition.indicator.prometheus!;
   const times = stepTimes(range);
   if (times.length === 0) return [];
   // Step ends lie on one grid, but the last point may be `to` itself: it gets a range of its own.
