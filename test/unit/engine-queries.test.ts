@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { resolveEngine } from '../../src/config/engine.js';
 import { loadDefinitions } from '../../src/definitions/load.js';
 import type { PrometheusDataSource } from '../../src/model/promql.js';
+import { prometheusRules, ruleFileYaml } from '../../src/rules/promqlRules.js';
 import { enginePlan } from '../../src/sources/engine/plan.js';
 import {
   engineIndicator,
@@ -183,6 +185,28 @@ describe('PromQL generated over the collectors series', () => {
     expect(missing.reading(slo('shop-fast'), 0)).toEqual({
       failure: 'data.engine: no DataSource named "nowhere"',
     });
+  });
+
+  it('exports native SLOs as rules over the collectors series when asked, and promtool accepts them', () => {
+    expect(prometheusRules(loaded.definitions).groups.map((g) => g.name)).toEqual(
+      expect.not.arrayContaining([expect.stringContaining('shop-available')]),
+    );
+    const file = prometheusRules(loaded.definitions, { native: true });
+    const sli = file.groups.find((g) => g.name === 'sloguard-slo-sli-recordings-shop-shop-available')!;
+    expect(sli.rules[0]).toMatchObject({
+      record: 'slo:sli_error:ratio_rate5m',
+      expr: '(sum(increase(sloguard_request_errors_total{kind="loadbalancer",service="shop"}[5m])))\n/\n(sum(increase(sloguard_requests_total{kind="loadbalancer",service="shop"}[5m])))',
+    });
+    expect(file.groups.filter((g) => g.name.startsWith('sloguard-slo-alerts-'))).toHaveLength(4);
+    const dir = tempDir('sloguard-engine-rules-');
+    try {
+      const check = spawnSync('promtool', ['check', 'rules', dir.file('rules.yaml', ruleFileYaml(file))], {
+        encoding: 'utf8',
+      });
+      expect(check.stdout + check.stderr).toContain('SUCCESS');
+    } finally {
+      dir.cleanup();
+    }
   });
 
   it('refuses a grid that does not divide an hour', () => {

@@ -1,7 +1,7 @@
 import { WINDOW_PLACEHOLDER } from '../../definitions/promqlSource.js';
 import { DEFAULT_SPAN_KINDS, selectedSeries } from '../../evaluate/select.js';
 import type { SourceKind } from '../../model/observation.js';
-import type { PrometheusDataSource } from '../../model/promql.js';
+import type { PrometheusDataSource, PromQlIndicator } from '../../model/promql.js';
 import type { SeriesRow } from '../../model/series.js';
 import type { Indicator, SloDefinition } from '../../model/slo.js';
 import type { VectorSample } from '../promql/client.js';
@@ -127,26 +127,39 @@ function countersOf(indicator: Indicator): {
   return { total: [ENGINE_METRICS.requests, []], counted: [ENGINE_METRICS.errors, []], good: false };
 }
 
+/** A native indicator's own good (or bad) and total queries, as a hand-written PromQL SLI would hold them. */
+export type NativeQueries = Pick<PromQlIndicator, 'good' | 'bad' | 'total'>;
+
 /**
- * The queries of a native indicator over the contract's series: availability by the seed's rule from requests
- * and errors, by declared rules from the rule's exact valid and bad counts, latency from the bucket at the
- * declared threshold and the count of timed requests. Its own queries select its series in PromQL (slices
- * ask them over ranges); the grouped ones ask every series of the kind, and it picks its own as the store
- * selects series (evaluate/select.ts), so SLOs share one query per window.
+ * The queries of a native indicator over the contract's series, selecting its series in PromQL: availability
+ * by the seed's rule from requests and errors, by declared rules from the rule's exact valid and bad counts,
+ * latency from the bucket at the declared threshold and the count of timed requests. Slices and charts ask
+ * them over ranges; `sloguard rules --native` exports them.
+ */
+export function nativeQueries(definition: SloDefinition, indicator: Indicator): NativeQueries {
+  const own = seriesMatchers(definition, indicator);
+  const { total, counted, good } = countersOf(indicator);
+  return {
+    [good ? 'good' : 'bad']: increase(counted[0], [...own, ...counted[1]]),
+    total: increase(total[0], [...own, ...total[1]]),
+  };
+}
+
+/**
+ * A native indicator as the engine source reads it: its own queries, and grouped ones that ask every series
+ * of the kind at once, from which it picks its own as the store selects series (evaluate/select.ts), so SLOs
+ * share one query per window.
  */
 export function engineIndicator(
   definition: SloDefinition,
   indicator: Indicator,
   dataSource: PrometheusDataSource,
 ): ReadIndicator {
-  const own = seriesMatchers(definition, indicator);
   const kind = [matcher('kind', [indicator.source])];
-  const { total, counted, good } = countersOf(indicator);
-  const countedKey = good ? 'good' : 'bad';
+  const { total, counted } = countersOf(indicator);
   return {
     dataSource,
-    [countedKey]: increase(counted[0], [...own, ...counted[1]]),
-    total: increase(total[0], [...own, ...total[1]]),
+    ...nativeQueries(definition, indicator),
     grouped: {
       total: increaseBySeries(total[0], [...kind, ...total[1]]),
       counted: increaseBySeries(counted[0], [...kind, ...counted[1]]),
