@@ -15,6 +15,7 @@ export interface CollectedObservation extends Observation {
 /** One counter series of the contract: its sample text without value and time, and its increments by grid point. */
 interface CounterSeries {
   text: string;
+  collector: string;
   increments: Map<number, number>;
 }
 
@@ -22,14 +23,15 @@ interface CounterSeries {
  * The series collectors write (docs/scaling.md, "Series the collectors write"), made by the test itself from
  * its observations, as a collector flushing on time would: an observation at `t` lands on the first grid point
  * after it, each series starts with a 0 one grid point before its first increment and is written at every grid
- * point up to `untilMs` (collectors live to the end of the test's traffic). Returns samples per series, as
- * `[text, [timeMs, value][]]`.
+ * point up to `untilMs`, or up to when its collector was killed (`killedMs`: the last grid point it wrote).
+ * Returns samples per series, as `[text, [timeMs, value][]]`.
  */
 export function contractSeries(
   observations: readonly CollectedObservation[],
   registry: SloRegistry,
   gridMs: number,
   untilMs: number,
+  killedMs: Record<string, number> = {},
 ): Array<[string, Array<[number, number]>]> {
   const series = new Map<string, CounterSeries>();
   const add = (metric: string, labels: Record<string, string>, stampMs: number) => {
@@ -38,7 +40,7 @@ export function contractSeries(
       .join(',')}}`;
     let counter = series.get(text);
     if (!counter) {
-      counter = { text, increments: new Map() };
+      counter = { text, collector: labels.collector!, increments: new Map() };
       series.set(text, counter);
     }
     counter.increments.set(stampMs, (counter.increments.get(stampMs) ?? 0) + 1);
@@ -70,11 +72,12 @@ export function contractSeries(
         add(ENGINE_METRICS.durationBucket, { ...labels, le: leSpellings(thresholdUs / 1e6)[0]! }, stampMs);
     add(ENGINE_METRICS.durationBucket, { ...labels, le: '+Inf' }, stampMs);
   }
-  return [...series.values()].map(({ text, increments }) => {
+  return [...series.values()].map(({ text, collector, increments }) => {
     const firstMs = Math.min(...increments.keys()) - gridMs;
+    const lastMs = killedMs[collector] ?? untilMs;
     const samples: Array<[number, number]> = [];
     let value = 0;
-    for (let atMs = firstMs; atMs <= untilMs; atMs += gridMs) {
+    for (let atMs = firstMs; atMs <= lastMs; atMs += gridMs) {
       value += increments.get(atMs) ?? 0;
       samples.push([atMs, value]);
     }
