@@ -27,7 +27,6 @@ export interface EngineSettings {
 }
 
 export const DEFAULT_ENGINE_GRID_MS = 15_000;
-const MAX_GRID_MS = 300_000;
 const MAX_DELAY_MS = 600_000;
 
 type Fail = (field: string, message: string) => never;
@@ -40,14 +39,14 @@ function duration(text: string | undefined, field: string, fallback: number, fai
   return ms!;
 }
 
-/** The engine setting checked: a grid that divides an hour (so windows of whole minutes lie on it), a bounded delay. */
+/** The engine setting checked: a grid that divides a minute (so every window, whole minutes, lies on it), a bounded delay. */
 export function resolveEngine(file: DataFile | undefined, fail: Fail): EngineSettings | undefined {
   if (file === undefined) return undefined;
   const gridMs = duration(file.interval, 'data.interval', DEFAULT_ENGINE_GRID_MS, fail);
-  if (gridMs <= 0 || gridMs > MAX_GRID_MS || 3_600_000 % gridMs !== 0)
+  if (gridMs <= 0 || 60_000 % gridMs !== 0)
     fail(
       'data.interval',
-      `expected a duration from 1s to 5m that divides an hour (15s, 30s, 1m), got "${file.interval}"`,
+      `expected a duration that divides a minute (5s, 15s, 30s, 1m), got "${file.interval}"`,
     );
   const delayMs = duration(file.delay, 'data.delay', gridMs, fail);
   if (delayMs > MAX_DELAY_MS) fail('data.delay', `expected at most 10m, got "${file.delay}"`);

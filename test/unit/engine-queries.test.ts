@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { resolveEngine } from '../../src/config/engine.js';
 import { loadDefinitions } from '../../src/definitions/load.js';
 import type { PrometheusDataSource } from '../../src/model/promql.js';
@@ -209,11 +210,29 @@ describe('PromQL generated over the collectors series', () => {
     }
   });
 
-  it('refuses a grid that does not divide an hour', () => {
+  it('reads data.engine from sloguard.yaml, naming the field it refuses', () => {
+    const dir = tempDir('sloguard-engine-config-');
+    try {
+      const config = (text: string) => loadConfig({ SLOGUARD_CONFIG: dir.file('sloguard.yaml', text) });
+      expect(config('data: { engine: metrics, interval: 30s }\n').engine).toEqual({
+        dataSource: 'metrics',
+        gridMs: 30_000,
+        delayMs: 30_000,
+      });
+      expect(config('port: 9411\n').engine).toBeUndefined();
+      expect(() => config('data: { engine: metrics, interval: 45s }\n')).toThrow(ConfigError);
+      expect(() => config('data: { engine: metrics, interval: 45s }\n')).toThrow(/^data.interval: /);
+      expect(() => config('data: { interval: 15s }\n')).toThrow(/data/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('refuses a grid that does not divide a minute', () => {
     const fail = (field: string, message: string): never => {
       throw new Error(`${field}: ${message}`);
     };
-    expect(() => resolveEngine({ engine: 'e', interval: '7s' }, fail)).toThrow(/data.interval/);
+    expect(() => resolveEngine({ engine: 'e', interval: '2m' }, fail)).toThrow(/data.interval/);
     expect(() => resolveEngine({ engine: 'e', delay: '1h' }, fail)).toThrow(/data.delay/);
     expect(resolveEngine({ engine: 'e', interval: '30s', delay: '0s' }, fail)).toEqual({
       dataSource: 'e',
