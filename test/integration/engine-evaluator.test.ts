@@ -32,7 +32,7 @@ function zoneWithMidnightBefore(atMs: number): string {
   return offset <= 14 ? `Etc/GMT-${offset}` : `Etc/GMT+${24 - offset}`;
 }
 
-const slos = (zone: string, engines: Record<string, string>) => `
+const slos = (zone: string, engines: Record<string, string>, atMs: number) => `
 ${Object.entries(engines)
   .map(
     ([name, url]) => `apiVersion: sloguard/v1
@@ -106,6 +106,24 @@ spec:
       calendar: { startTime: "2024-01-01 00:00:00", timeZone: ${zone} }
   budgetingMethod: Occurrences
   objectives: [{ target: 0.999 }]
+---
+apiVersion: sloguard/v1
+kind: Correction
+metadata: { name: burst-excluded }
+spec:
+  reason: the error burst was a load test
+  mode: exclude
+  window: { start: "${new Date(atMs - 8 * MINUTE).toISOString()}", end: "${new Date(atMs - 3 * MINUTE).toISOString()}" }
+  appliesTo: { services: [shop] }
+---
+apiVersion: sloguard/v1
+kind: Correction
+metadata: { name: pay-maintenance }
+spec:
+  reason: planned maintenance
+  mode: planned
+  window: { start: "${new Date(atMs - 30 * MINUTE).toISOString()}", end: "${new Date(atMs - 20 * MINUTE).toISOString()}" }
+  appliesTo: { services: [pay] }
 `;
 
 /**
@@ -174,6 +192,7 @@ const judged = (status: SloStatus) => ({
   firing: status.firing,
   slices: status.slices,
   windowEndMs: status.windowEndMs,
+  corrections: status.corrections,
 });
 
 describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded store', () => {
@@ -213,7 +232,7 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
     mkdirSync(join(dir.path, 'slos'));
     const definitionsPath = join(dir.path, 'slos');
     const zone = zoneWithMidnightBefore(atMs);
-    dir.file('slos/slos.yaml', slos(zone, {}));
+    dir.file('slos/slos.yaml', slos(zone, {}, atMs));
     embedded = await testApp({ definitionsPath }, {}, { evaluate: false });
     const { pipeline, registry } = embedded.sloguard;
     const batch = pipeline.newBatch();
@@ -232,7 +251,7 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
     for (let from = 0; from < lines.length; from += 20_000)
       await victoria.importPrometheus(lines.slice(from, from + 20_000));
 
-    dir.file('slos/slos.yaml', slos(zone, { victoria: victoria.url, prometheus: prometheus.url }));
+    dir.file('slos/slos.yaml', slos(zone, { victoria: victoria.url, prometheus: prometheus.url }, atMs));
     for (const engine of ['victoria', 'prometheus']) {
       onEngine[engine] = await testApp(
         { definitionsPath, engine: { dataSource: engine, gridMs: GRID_MS, delayMs: 0 } },
@@ -288,8 +307,14 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
       // The traffic makes every method count: events in every SLO, slices of both kinds, a burst that burns.
       for (const status of expected) expect(status.valid).toBeGreaterThan(100);
       expect(expected.find((s) => s.name === 'shop-latency')!.slices!.bad).toBeGreaterThan(0);
-      expect(expected.find((s) => s.name === 'shop-rules')!.slices!.valid).toBe(24);
+      // 24 closed slices of 5 minutes, less the one or two the excluded interval overlaps.
+      expect(expected.find((s) => s.name === 'shop-rules')!.slices!.valid).toBeGreaterThanOrEqual(22);
       expect(embedded.sloguard.evaluator.current().every((s) => s.staleReason === undefined)).toBe(true);
+      // Corrections apply: the burst's excluded events leave shop's SLOs, pay's maintenance is reported.
+      expect(
+        expected.find((s) => s.name === 'shop-availability')!.corrections!.excluded.valid,
+      ).toBeGreaterThan(0);
+      expect(expected.find((s) => s.name === 'pay-today')!.corrections!.planned.valid).toBeGreaterThan(0);
       // The calendar day began inside the traffic: its window counts from the period start, not a day back.
       const today = embedded.sloguard.evaluator.status('pay-today')!;
       expect(atMs - today.windowStartMs).toBeGreaterThan(60 * MINUTE);
@@ -301,8 +326,9 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
 
     it(`draws the SLO charts of ${engine} as the store draws them`, async () => {
       const chart = async (app: Awaited<ReturnType<typeof testApp>>, slo: string) => {
-        const from = new Date(atMs - 60 * MINUTE).toISOString();
-        const to = new Date(atMs).toISOString();
+        // Charts from the engine do not subtract corrections (docs/scaling.md): the range ends before the one excluded.
+        const from = new Date(atMs - 70 * MINUTE).toISOString();
+        const to = new Date(atMs - 10 * MINUTE).toISOString();
         const response = await app.app.inject({
           url: `/api/v1/slos/${slo}/timeseries?from=${from}&to=${to}&step=5m`,
         });

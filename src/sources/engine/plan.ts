@@ -33,6 +33,7 @@ export function enginePlan(
       return {
         indicators: queries.indicators,
         atMs: engineReadTime(nowMs, settings.gridMs, settings.delayMs),
+        eventsOnGridMs: settings.gridMs,
       };
     },
   };

@@ -1,13 +1,18 @@
 import { formatDuration } from '../../config/duration.js';
 import { withWindow } from '../../definitions/promqlSource.js';
+import { clip } from '../../definitions/timeWindows.js';
 import { compositeCounts, type SliceSeries, summariseSlices } from '../../evaluate/budgeting.js';
 import { type WindowRange, windowRange } from '../../evaluate/calendar.js';
+import { addEvents, correctionIntervals, NO_EVENTS, withoutEvents } from '../../evaluate/corrections.js';
+import { withoutExcludedSlices } from '../../evaluate/inputs.js';
 import { burnWindows } from '../../evaluate/math.js';
 import type { EvaluationInput } from '../../evaluate/status.js';
 import type { BurnWindow, SliceSummary } from '../../model/budget.js';
+import type { Correction } from '../../model/correction.js';
 import type { PrometheusDataSource, PromQlIndicator } from '../../model/promql.js';
 import type { SloDefinition } from '../../model/slo.js';
 import type { EventCounts } from '../../model/status.js';
+import type { Interval } from '../../model/timeWindow.js';
 import type { CountsRead, CountsSource } from '../counts.js';
 import { instantQuery, instantVector, PromQlError, rangeQuery, type VectorSample } from './client.js';
 
@@ -32,8 +37,15 @@ export interface GroupedQueries {
 /** An indicator as a source reads it: its own queries (ranges use them), and grouped ones for windows when it has them. */
 export type ReadIndicator = PromQlIndicator & { grouped?: GroupedQueries };
 
-/** How an SLO is read with PromQL at a tick: each indicator's queries and the time they are asked at. */
-export type PromQlReading = { indicators: ReadIndicator[]; atMs: number } | { failure: string };
+/**
+ * How an SLO is read with PromQL at a tick: each indicator's queries and the time they are asked at. With
+ * `eventsOnGridMs`, the queries count events (`increase`) on samples of that grid, so the events corrections
+ * exclude are asked over their intervals (rounded to the grid) and subtracted; hand-written queries may be
+ * rates, and are taken as they are.
+ */
+export type PromQlReading =
+  | { indicators: ReadIndicator[]; atMs: number; eventsOnGridMs?: number }
+  | { failure: string };
 
 /** Which SLOs a PromQL source reads, and how. */
 export interface PromQlPlan {
@@ -156,7 +168,11 @@ export class PrometheusCounts implements CountsSource {
     return this.plan.reads(definition);
   }
 
-  async refresh(definitions: readonly SloDefinition[], nowMs: number): Promise<void> {
+  async refresh(
+    definitions: readonly SloDefinition[],
+    nowMs: number,
+    corrections: readonly Correction[] = [],
+  ): Promise<void> {
     const queue = new QueryQueue();
     const instant = (indicator: PromQlIndicator, expr: string, atMs: number) =>
       queue.ask(indicator.dataSource, `${atMs}\n${expr}`, () =>
@@ -194,7 +210,10 @@ export class PrometheusCounts implements CountsSource {
             return;
           }
           try {
-            results.set(definition.name, await this.readSlo(definition, reading, queue, windowCounts));
+            results.set(
+              definition.name,
+              await this.readSlo(definition, reading, corrections, queue, windowCounts),
+            );
           } catch (error) {
             results.set(definition.name, { failure: (error as Error).message });
           }
@@ -205,7 +224,8 @@ export class PrometheusCounts implements CountsSource {
 
   private async readSlo(
     definition: SloDefinition,
-    { indicators, atMs }: Extract<PromQlReading, { atMs: number }>,
+    { indicators, atMs, eventsOnGridMs }: Extract<PromQlReading, { atMs: number }>,
+    corrections: readonly Correction[],
     queue: QueryQueue,
     windowCounts: (indicator: ReadIndicator, window: string, atMs: number) => Promise<EventCounts>,
   ): Promise<EvaluationInput> {
@@ -214,17 +234,51 @@ export class PrometheusCounts implements CountsSource {
       definition.composite
         ? compositeCounts(definition.composite.components, each, definition.objective)
         : each[0]!;
+    const longestBurnMs = Math.max(...burnWindows(definition.windowMs).map(([, ms]) => ms));
+    const corrected = correctionIntervals(
+      definition,
+      eventsOnGridMs === undefined ? [] : corrections,
+      Math.min(windows.range.startMs, atMs - longestBurnMs),
+      atMs,
+      Number.NEGATIVE_INFINITY,
+    );
+    const onGrid = (ms: number) => Math.round(ms / eventsOnGridMs!) * eventsOnGridMs!;
+    // Each indicator's events within intervals (the corrections'), from `fromMs` on: each interval is a
+    // window of its own, asked at its end.
+    const within = async (intervals: readonly Interval[], fromMs: number) => {
+      const parts = clip(intervals, fromMs, atMs)
+        .map(({ startMs, endMs }) => ({ startMs: onGrid(startMs), endMs: onGrid(endMs) }))
+        .filter(({ startMs, endMs }) => endMs > startMs);
+      return Promise.all(
+        indicators.map(async (indicator) =>
+          (
+            await Promise.all(
+              parts.map(({ startMs, endMs }) =>
+                windowCounts(indicator, formatDuration(endMs - startMs), endMs),
+              ),
+            )
+          ).reduce(addEvents, NO_EVENTS),
+        ),
+      );
+    };
+    const windowStarts = [
+      windows.range.startMs,
+      ...burnWindows(definition.windowMs).map(([, ms]) => atMs - ms),
+    ];
     const ranges = [windows.window, ...windows.burn.map(([, range]) => range)];
-    const [perIndicator, slices] = await Promise.all([
+    const [perIndicator, excludedPerWindow, slices] = await Promise.all([
       Promise.all(
         indicators.map((indicator) =>
           Promise.all(ranges.map((range) => windowCounts(indicator, range, atMs))),
         ),
       ),
-      this.slices(definition, indicators[0]!, windows.range, atMs, queue),
+      Promise.all(windowStarts.map((fromMs) => within(corrected.exclude, fromMs))),
+      this.slices(definition, indicators[0]!, windows.range, atMs, corrected.exclude, queue),
     ]);
-    const [window, ...burn] = ranges.map((_, i) => combine(perIndicator.map((counts) => counts[i]!)));
-    return {
+    const [window, ...burn] = ranges.map((_, i) =>
+      combine(perIndicator.map((counts, part) => withoutEvents(counts[i]!, excludedPerWindow[i]![part]!))),
+    );
+    const input: EvaluationInput = {
       window: window!,
       burnWindows: Object.fromEntries(windows.burn.map(([name], i) => [name, burn[i]!])),
       // The engine holds the data; what sloguard knows is that it answered with events at this time.
@@ -233,6 +287,14 @@ export class PrometheusCounts implements CountsSource {
       ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: windows.range.endMs }),
       ...(slices && { slices }),
     };
+    if (corrected.applied.length > 0) {
+      input.corrections = {
+        applied: corrected.applied,
+        excluded: combine(excludedPerWindow[0]!),
+        planned: combine(await within(corrected.planned, windows.range.startMs)),
+      };
+    }
+    return input;
   }
 
   /** Slice budgeting: each closed slice's events, from range queries whose step is the slice (of the first indicator, as the store does). */
@@ -241,6 +303,7 @@ export class PrometheusCounts implements CountsSource {
     indicator: PromQlIndicator,
     range: WindowRange,
     atMs: number,
+    exclude: readonly Interval[],
     queue: QueryQueue,
   ): Promise<SliceSummary | undefined> {
     const slices = definition.timeslices;
@@ -277,10 +340,15 @@ export class PrometheusCounts implements CountsSource {
       series.good[i] = events.good;
       series.valid[i] = events.valid;
     }
-    return summariseSlices(series, sliceMs / 60_000, slices.target, (range.endMs - range.startMs) / 60_000);
+    return summariseSlices(
+      withoutExcludedSlices(series, firstEndMs - sliceMs, sliceMs, exclude),
+      sliceMs / 60_000,
+      slices.target,
+      (range.endMs - range.startMs) / 60_000,
+    );
   }
 
-  /** What the last refresh found; corrections are not applied to engine counts. */
+  /** What the last refresh found (corrections subtracted there). */
   read(definition: SloDefinition): CountsRead {
     return this.results.get(definition.name) ?? { failure: 'not read from the engine yet' };
   }
