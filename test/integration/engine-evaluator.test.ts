@@ -343,7 +343,7 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
           burn_rates,
         }));
       };
-      for (const slo of ['shop-availability', 'shop-rules', 'shop-latency']) {
+      for (const slo of ['shop-availability', 'shop-rules', 'shop-latency', 'shop-browse']) {
         const expected = await chart(embedded, slo);
         // Every 5 minutes of the hour, and `to` itself when it is not on a 5-minute mark.
         expect(expected.length).toBeGreaterThanOrEqual(12);

@@ -44,9 +44,13 @@ function stepParam(text: string | undefined, rangeMs: number): number {
 }
 
 /** A PromQL SLO's points from its engine; an engine that fails is a 503, as the gate is when it cannot decide. */
-async function promQlPoints(definition: SloDefinition, indicator: PromQlIndicator, range: StepRange) {
+async function promQlPoints(
+  definition: SloDefinition,
+  indicators: readonly PromQlIndicator[],
+  range: StepRange,
+) {
   try {
-    return await promQlTimeseries(definition, indicator, range);
+    return await promQlTimeseries(definition, indicators, range);
   } catch (error) {
     if (error instanceof PromQlError) throw new HttpError(503, 'source_unavailable', error.message);
     throw error;
@@ -74,14 +78,16 @@ export interface TimeseriesParts {
   alertEpisodes: AlertEpisodeStore;
   times: TimePolicy;
   corrections: CorrectionStore;
-  /** The queries a chart of an SLO asks an engine, when it is read from one (default: its own PromQL). */
-  chartQueries?: (definition: SloDefinition) => PromQlIndicator | undefined;
+  /** The queries a chart of an SLO asks an engine, per indicator, when it is read from one (default: its own PromQL). */
+  chartQueries?: (definition: SloDefinition) => PromQlIndicator[] | undefined;
 }
 
 const timeseries: FastifyPluginAsyncTypebox<TimeseriesParts> = async (app, options) => {
   const { definitions, buckets, timeline, deployments, decisions, alertEpisodes, times, corrections } =
     options;
-  const chartQueries = options.chartQueries ?? ((definition) => definition.indicator.prometheus);
+  const chartQueries =
+    options.chartQueries ??
+    ((definition) => (definition.indicator.prometheus ? [definition.indicator.prometheus] : undefined));
   const history = new SloHistoryReader(buckets, timeline);
 
   app.get(

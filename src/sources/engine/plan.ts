@@ -40,17 +40,17 @@ export function enginePlan(
 }
 
 /**
- * The queries a chart of a native SLO asks the engine over its range (its own, not the grouped ones); none for
- * composites, which are charted from the store only, or while the DataSource is missing.
+ * The queries a chart asks the engine over its range, per indicator (a native SLO's own, not the grouped ones;
+ * a composite's components'); none while the DataSource is missing.
  */
 export function engineChartQueries(
   settings: EngineSettings,
   dataSources: () => ReadonlyMap<string, PrometheusDataSource>,
-): (definition: SloDefinition) => PromQlIndicator | undefined {
+): (definition: SloDefinition) => PromQlIndicator[] | undefined {
   return (definition) => {
+    if (definition.indicator.prometheus) return [definition.indicator.prometheus];
     const dataSource = dataSources().get(settings.dataSource);
-    if (definition.indicator.prometheus) return definition.indicator.prometheus;
-    if (definition.composite || !dataSource) return undefined;
-    return engineIndicator(definition, definition.indicator, dataSource);
+    if (!dataSource || !seriesKeptLocally(definition)) return undefined;
+    return indicatorsOf(definition).map((indicator) => engineIndicator(definition, indicator, dataSource));
   };
 }
