@@ -213,6 +213,7 @@ export async function buildApp(parts: AppParts, options: AppOptions = {}): Promi
     seriesBreakdown: parts.seriesBreakdown,
     times,
     links: config.links,
+    nativeOnEngine: config.engine !== undefined,
   });
   await app.register(gate, {
     gate: parts.gate,

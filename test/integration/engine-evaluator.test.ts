@@ -351,6 +351,17 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
       }
     });
 
+    it(`refuses the breakdown of ${engine}'s SLOs rather than show the evaluator's empty store`, async () => {
+      const response = await onEngine[engine]!.app.inject({
+        url: '/api/v1/slos/shop-availability/breakdown',
+      });
+      expect(response.statusCode).toBe(422);
+      expect(response.json()).toMatchObject({ error: 'breakdown_unavailable', field: 'name' });
+      expect(
+        (await embedded.app.inject({ url: '/api/v1/slos/shop-availability/breakdown' })).statusCode,
+      ).toBe(200);
+    });
+
     it(`answers the gate from ${engine} as from the store`, async () => {
       for (const service of ['shop', 'pay']) {
         const expected = await gate(embedded, service);
