@@ -35,7 +35,7 @@ export function runRules(
   const exported = definitions.filter((d) => exportedQueries(d, ruleOptions)).length;
   if (exported < definitions.length)
     err(
-      `${definitions.length - exported} SLOs skipped: ${options.native ? 'composites have' : 'only source: prometheus SLOs (and native ones with --native) have'} rules to export`,
+      `${definitions.length - exported} SLOs skipped: ${options.native ? 'composites have no' : 'only source: prometheus SLOs (and native ones with --native) have'} rules to export`,
     );
   const text = ruleFileYaml(file);
   if (options.output) writeFileSync(options.output, text);
