@@ -8,7 +8,10 @@
  * the evaluator's own CPU time on the engine path (what it costs sloguard, the engine's work aside).
  *
  *   BENCH_ROUNDS=3 npm run bench -- engine
+ *   npx tsx bench/engine.bench.ts --slices 5m   (ratio-timeslices of 5 minutes: one range query per SLO and query)
  */
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../src/config/duration.js';
 import { SloRegistry } from '../src/definitions/registry.js';
 import { BatchAggregate } from '../src/ingest/aggregate.js';
 import type { PrometheusDataSource } from '../src/model/promql.js';
@@ -24,6 +27,8 @@ import { type CollectedObservation, contractSeries, importLines } from '../test/
 import { VictoriaMetricsServer } from '../test/helpers/victoriametrics.js';
 import { Comparison, figure, rounds } from './method.js';
 
+const { values } = parseArgs({ options: { slices: { type: 'string' } } });
+const SLICE_MS = values.slices === undefined ? undefined : parseDuration(values.slices);
 const SLOS = 1_000;
 const MINUTE_MS = 60_000;
 const GRID_MS = 60_000;
@@ -46,7 +51,9 @@ function definitions(): SloDefinition[] {
     windowMs: 28 * 86_400_000,
     window: '28d',
     windowSpec: { kind: 'rolling' as const, ms: 28 * 86_400_000 },
-    budgeting: 'occurrences' as const,
+    ...(SLICE_MS === undefined
+      ? { budgeting: 'occurrences' as const }
+      : { budgeting: 'ratio-timeslices' as const, timeslices: { sliceMs: SLICE_MS } }),
     format: 'native' as const,
     location: { file: 'bench', line: 1, column: 1 },
   }));
@@ -109,7 +116,7 @@ try {
   );
   process.stdout.write(`${SLOS} SLOs, ${lines.length.toLocaleString('en-US')} samples in VictoriaMetrics\n`);
   const comparison = new Comparison(
-    `tick of ${SLOS} native SLOs, engine vs embedded`,
+    `tick of ${SLOS} native SLOs${SLICE_MS ? ` (ratio-timeslices of ${values.slices})` : ''}, engine vs embedded`,
     'ms',
     'embedded',
     'ours/baseline',
@@ -125,7 +132,12 @@ try {
     const engineMs = performance.now() - started;
     const used = process.cpuUsage(cpuBefore);
     cpu.push((used.user + used.system) / 1000);
-    const differ = read.filter((s, i) => s.sli !== stored[i]!.sli || s.staleReason !== undefined).length;
+    const differ = read.filter(
+      (s, i) =>
+        s.sli !== stored[i]!.sli ||
+        s.staleReason !== undefined ||
+        s.slices?.valid !== stored[i]!.slices?.valid,
+    ).length;
     if (differ > 0) throw new Error(`${differ} SLOs differ between the engine and the store`);
     comparison.add(engineMs, embeddedMs);
   }
