@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
 import type { SloStatus } from '../../src/model/status.js';
+import { createSloguard } from '../../src/service.js';
 import { instantQuery } from '../../src/sources/promql/client.js';
 import { testApp } from '../helpers/app.js';
 import {
@@ -268,17 +270,14 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
     dir.cleanup();
   });
 
-  it('refuses to start when data.engine names no DataSource', async () => {
-    await expect(
-      testApp(
-        {
-          definitionsPath: join(dir.path, 'slos'),
-          engine: { dataSource: 'nowhere', gridMs: GRID_MS, delayMs: 0 },
-        },
-        {},
-        { evaluate: false },
-      ),
-    ).rejects.toThrow('data.engine: no DataSource named "nowhere"');
+  it('refuses to start when data.engine names no DataSource', () => {
+    const config = {
+      ...loadConfig({ SLOGUARD_LOG_LEVEL: 'silent' }),
+      databasePath: join(dir.path, 'refused.db'),
+      definitionsPath: join(dir.path, 'slos'),
+      engine: { dataSource: 'nowhere', gridMs: GRID_MS, delayMs: 0 },
+    };
+    expect(() => createSloguard(config)).toThrow('data.engine: no DataSource named "nowhere"');
   });
 
   it('counts what a killed collector wrote exactly on VictoriaMetrics, and within the documented bound on Prometheus', async () => {
