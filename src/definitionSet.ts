@@ -5,6 +5,7 @@ import { SloRegistry } from './definitions/registry.js';
 import type { DefinitionError } from './definitions/yamlSource.js';
 import { GatePolicies } from './gate/policy.js';
 import type { Correction } from './model/correction.js';
+import type { PrometheusDataSource } from './model/promql.js';
 
 export class InvalidDefinitionsError extends Error {
   constructor(readonly errors: DefinitionError[]) {
@@ -21,6 +22,8 @@ export interface DefinitionSet {
   readonly openslo: OpenSloObjects;
   /** `kind: Correction` documents. */
   readonly corrections: Correction[];
+  /** DataSources by name: the engine of `data.engine` is looked up here. */
+  readonly dataSources: ReadonlyMap<string, PrometheusDataSource>;
 }
 
 /** A set as read, with what the caller is to log: files skipped (not regular files) while the rest loaded. */
@@ -47,6 +50,7 @@ export function loadDefinitionSet(path: string, cache = definitionFiles): Loaded
     policies: new GatePolicies(loaded.policies),
     openslo: loaded.openslo,
     corrections: loaded.corrections,
+    dataSources: loaded.dataSources,
   };
 }
 
@@ -71,6 +75,10 @@ export class CurrentDefinitions implements DefinitionSet {
 
   get corrections(): Correction[] {
     return this.set.corrections;
+  }
+
+  get dataSources(): ReadonlyMap<string, PrometheusDataSource> {
+    return this.set.dataSources;
   }
 
   replace(set: DefinitionSet): void {

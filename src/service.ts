@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import { Alerting } from './alert/alerting.js';
 import { IncidentHistory } from './alert/history.js';
 import type { AlertLog, DispatcherOptions } from './alert/outbox.js';
-import { type Config, type ReloadableSettings, reloadableSettings } from './config/config.js';
+import { type Config, ConfigError, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import type { CurrentDefinitions, DefinitionSet } from './definitionSet.js';
 import type { SloRegistry } from './definitions/registry.js';
 import { gateAnswer } from './gate/answer.js';
@@ -17,6 +17,7 @@ import { limitHeapGrowth } from './heapGrowth.js';
 import { type AppOptions, buildApp } from './http/app.js';
 import { serveAsCollector } from './http/collectorRole.js';
 import { listenForOtlp, type OtlpListener } from './http/otlpListener.js';
+import type { TimeseriesParts } from './http/plugins/timeseries.js';
 import type { SeriesLimiter } from './ingest/cardinality.js';
 import { LOG_FORMATS } from './ingest/loadbalancer/formats.js';
 import type { IngestPipeline } from './ingest/pipeline.js';
@@ -31,7 +32,8 @@ import { RemoteWriteCollector } from './remote/collector.js';
 import { collectorPipeline } from './remote/pipeline.js';
 import { collectorThresholdsUs, declaredThresholds } from './remote/thresholds.js';
 import { SloEvaluator } from './schedule/scheduler.js';
-import { PrometheusCounts } from './sources/promql/source.js';
+import { engineChartQueries, enginePlan } from './sources/engine/plan.js';
+import { eitherPlan, handWrittenPromQl, PrometheusCounts } from './sources/promql/source.js';
 import { StoreCounts } from './sources/store/counts.js';
 import { AlertBurnStore, AlertEpisodeStore } from './store/alertEpisodes.js';
 import type { BucketStore } from './store/buckets.js';
@@ -128,6 +130,8 @@ export interface Sloguard {
   definitions: CurrentDefinitions;
   /** Whether the database file is still the one opened (readiness, ingest, gate). */
   storage: StorageWatch;
+  /** With native data in an engine: the queries its SLO charts ask it. */
+  chartQueries?: TimeseriesParts['chartQueries'];
   readonly registry: SloRegistry;
   readonly policies: DefinitionSet['policies'];
   readonly openslo: DefinitionSet['openslo'];
@@ -185,7 +189,25 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     definitions,
     config.evaluationIntervalMs,
   );
-  evaluator.addSource(new PrometheusCounts());
+  const engine = config.engine;
+  if (engine && !definitions.dataSources.has(engine.dataSource)) {
+    core.close();
+    throw new ConfigError(
+      'data.engine',
+      `no DataSource named "${engine.dataSource}" in ${config.definitionsPath}`,
+    );
+  }
+  evaluator.addSource(
+    new PrometheusCounts(
+      process.env,
+      engine
+        ? eitherPlan(
+            handWrittenPromQl,
+            enginePlan(engine, () => definitions.dataSources),
+          )
+        : handWrittenPromQl,
+    ),
+  );
   evaluator.useCorrections(() => stores.corrections.all());
   const spanSetup = () => {
     const { registry } = definitions;
@@ -208,6 +230,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     stores,
     definitions,
     storage,
+    ...(engine && { chartQueries: engineChartQueries(engine, () => definitions.dataSources) }),
     get registry() {
       return definitions.registry;
     },

@@ -146,6 +146,7 @@ program
   .addOption(new Option('--format <format>', 'rule dialect').choices(['prometheus']).makeOptionMandatory())
   .option('--window <duration>', 'judge every SLO over this window instead of its own (e.g. 28d)')
   .option('--output <file>', 'write the rule file here instead of stdout')
+  .option('--native', 'also native SLOs, over the series sloguard collectors write (docs/scaling.md)')
   .argument('[paths...]', 'files or folders (default: the definitions folder)')
   .action(async (paths: string[], options) => {
     const targets = await definitionsOr(paths);

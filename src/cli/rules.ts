@@ -1,13 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { parseDuration } from '../config/duration.js';
 import { loadDefinitions } from '../definitions/load.js';
-import { prometheusRules, ruleFileYaml } from '../rules/promqlRules.js';
+import { exportedQueries, prometheusRules, ruleFileYaml } from '../rules/promqlRules.js';
 import { EXIT } from './exitCodes.js';
 
 export interface RulesOptions {
   format: 'prometheus';
   window?: string;
   output?: string;
+  /** Also native SLOs, over the series sloguard collectors write. */
+  native?: boolean;
 }
 
 /**
@@ -28,10 +30,13 @@ export function runRules(
   const { definitions, errors } = loadDefinitions(paths);
   for (const error of errors) err(error.message);
   if (errors.length > 0) return EXIT.invalid;
-  const file = prometheusRules(definitions, windowMs === undefined ? {} : { windowMs });
-  const exported = definitions.filter((d) => d.indicator.prometheus).length;
+  const ruleOptions = { ...(windowMs !== undefined && { windowMs }), native: options.native === true };
+  const file = prometheusRules(definitions, ruleOptions);
+  const exported = definitions.filter((d) => exportedQueries(d, ruleOptions)).length;
   if (exported < definitions.length)
-    err(`${definitions.length - exported} SLOs skipped: only source: prometheus SLOs have rules to export`);
+    err(
+      `${definitions.length - exported} SLOs skipped: ${options.native ? 'composites have no' : 'only source: prometheus SLOs (and native ones with --native) have'} rules to export`,
+    );
   const text = ruleFileYaml(file);
   if (options.output) writeFileSync(options.output, text);
   else out(text.trimEnd());

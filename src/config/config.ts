@@ -6,6 +6,7 @@ import { AuthFile, type AuthSettings, isLoopback, resolveAuth } from './auth.js'
 import { type CardinalityLimits, DEFAULT_CARDINALITY_LIMITS } from './cardinality.js';
 import { CollectorFile, type CollectorRole, resolveCollectorRole } from './collector.js';
 import { parseDuration } from './duration.js';
+import { DataFile, type EngineSettings, resolveEngine } from './engine.js';
 import { type LinkSettings, LinksFile, resolveLinks } from './links.js';
 import { type NotificationSettings, NotificationsFile, resolveNotifications } from './notifications.js';
 import { pointerField } from './schemaErrors.js';
@@ -61,6 +62,7 @@ export const FileConfig = Type.Object(
     publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
     notifications: Type.Optional(NotificationsFile),
     links: Type.Optional(LinksFile),
+    data: Type.Optional(DataFile),
     auth: Type.Optional(AuthFile),
     rateLimits: Type.Optional(
       Type.Object(
@@ -125,6 +127,8 @@ export interface Config {
   notifications: NotificationSettings;
   /** Links from SLOs to their traces and logs (docs/dashboard.md#links-to-traces-and-logs). */
   links: LinkSettings;
+  /** Native SLO data in an engine written by collectors (`data.engine`); absent: sloguard's own store. */
+  engine?: EngineSettings;
   auth: AuthSettings;
   /** Requests per minute per token (or per client address when open); 0 turns a limit off. */
   rateLimits: { gatePerMinute: number; ingestPerMinute: number };
@@ -276,6 +280,8 @@ function collectorRole(file: FileConfig, env: NodeJS.ProcessEnv, databasePath: s
   return role && { collector: role };
 }
 
+const withEngine = (engine: EngineSettings | undefined) => (engine ? { engine } : {});
+
 /**
  * Reads the configuration once at start: sloguard.yaml (SLOGUARD_CONFIG, or ./sloguard.yaml when present),
  * then SLOGUARD_* variables over it. Throws ConfigError naming the bad field.
@@ -394,6 +400,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     links: resolveLinks(file.links, (field, message) => {
       throw new ConfigError(field, message);
     }),
+    ...withEngine(
+      resolveEngine(file.data, (field, message) => {
+        throw new ConfigError(field, message);
+      }),
+    ),
   };
 }
 

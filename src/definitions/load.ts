@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Correction } from '../model/correction.js';
+import type { PrometheusDataSource } from '../model/promql.js';
 import type { SloDefinition } from '../model/slo.js';
 import { linkDataSources, refuseUnsupportedPromQl } from './dataSources.js';
 import { DefinitionFileCache } from './fileCache.js';
@@ -19,6 +20,8 @@ export interface LoadedDefinitions {
   corrections: Correction[];
   /** Every OpenSLO object read, references resolved (alert policies, conditions and targets for alerting). */
   openslo: OpenSloObjects;
+  /** Every DataSource by name (native and OpenSLO), for SLOs and for the engine native data lives in. */
+  dataSources: ReadonlyMap<string, PrometheusDataSource>;
   errors: DefinitionError[];
   /** Valid but noteworthy: OpenSLO SLOs reading other systems' metrics, which sloguard does not evaluate. */
   warnings: DefinitionError[];
@@ -96,11 +99,8 @@ export function loadDefinitions(
   const unused = openSloDataSources(fromOpenSlo.objects.dataSources.filter((d) => !refs.has(d.name)));
   errors.push(...used.errors);
   const openSloSources = { dataSources: [...used.dataSources, ...unused.dataSources] };
-  const linked = linkDataSources(
-    [...native, ...fromOpenSlo.definitions],
-    [...dataSources, ...openSloSources.dataSources],
-    errors,
-  );
+  const located = [...dataSources, ...openSloSources.dataSources];
+  const linked = linkDataSources([...native, ...fromOpenSlo.definitions], located, errors);
   const definitions = uniqueNames(linked, errors);
   const byName = new Map(definitions.map((d) => [d.name, d]));
   const resolved: SloDefinition[] = [];
@@ -120,6 +120,8 @@ export function loadDefinitions(
     policies: checked.policies,
     corrections: uniqueCorrections(corrections, errors).filter((c) => namesSlos(c, all, errors)),
     openslo: fromOpenSlo.objects,
+    // The first of each name: a second is an error (linkDataSources).
+    dataSources: new Map([...located].reverse().map(({ dataSource }) => [dataSource.name, dataSource])),
     errors: [...errors, ...checked.errors],
     warnings: [...skipped, ...fromOpenSlo.warnings, ...unused.errors],
     files,

@@ -2,7 +2,7 @@ import type { SeriesOfService, SeriesRow } from '../model/series.js';
 import type { Indicator, SloDefinition } from '../model/slo.js';
 
 /** Trace series carry the span kind as their source; by default only server spans are requests served. */
-const DEFAULT_SPAN_KINDS: readonly string[] = ['server'];
+export const DEFAULT_SPAN_KINDS: readonly string[] = ['server'];
 
 /**
  * Whether a series feeds an SLO (or one of a composite's indicators): same kind of source, same service,

@@ -205,6 +205,7 @@ export async function buildApp(parts: AppParts, options: AppOptions = {}): Promi
     alertEpisodes: parts.alertEpisodes,
     times,
     corrections: fixes,
+    ...(parts.chartQueries && { chartQueries: parts.chartQueries }),
   });
   await app.register(breakdown, {
     definitions,
@@ -212,6 +213,7 @@ export async function buildApp(parts: AppParts, options: AppOptions = {}): Promi
     seriesBreakdown: parts.seriesBreakdown,
     times,
     links: config.links,
+    nativeOnEngine: config.engine !== undefined,
   });
   await app.register(gate, {
     gate: parts.gate,

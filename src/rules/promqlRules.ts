@@ -2,8 +2,8 @@ import { stringify } from 'yaml';
 import { formatDuration } from '../config/duration.js';
 import { withWindow } from '../definitions/promqlSource.js';
 import { allowedErrorRatio, type BurnRateTier, burnRateTiers, burnWindows } from '../evaluate/math.js';
-import type { PromQlIndicator } from '../model/promql.js';
 import type { SloDefinition } from '../model/slo.js';
+import { type NativeQueries, nativeQueries } from '../sources/engine/queries.js';
 
 /** A Prometheus rule file (`rule_files:`), as `promtool check rules` reads it. */
 export interface RuleFile {
@@ -20,13 +20,15 @@ export type Rule =
 export interface RuleOptions {
   /** Judge every SLO over this window instead of its own (Sloth's default SLO period). */
   windowMs?: number;
+  /** Also native SLOs (not composites), over the series sloguard collectors write (docs/scaling.md). */
+  native?: boolean;
 }
 
 /** The recording rule of the error ratio over a window: `slo:sli_error:ratio_rate5m`. */
 export const errorRatioRecord = (window: string) => `slo:sli_error:ratio_rate${window}`;
 
 /** The error ratio over one window from the SLI's queries: bad ÷ total, or 1 − good ÷ total. */
-export function errorRatioExpr(indicator: PromQlIndicator, window: string): string {
+export function errorRatioExpr(indicator: NativeQueries, window: string): string {
   const total = withWindow(indicator.total, window);
   if (indicator.bad !== undefined) return `(${withWindow(indicator.bad, window)})\n/\n(${total})`;
   return `1 - (\n  (${withWindow(indicator.good!, window)})\n  /\n  (${total})\n)`;
@@ -57,7 +59,7 @@ function tierExpr(tier: BurnRateTier, errorBudget: number, select: string): stri
   return `(\n  ${side(tier.shortWindow)}\n  and\n  ${side(tier.longWindow)}\n)`;
 }
 
-function sloGroups(definition: SloDefinition, indicator: PromQlIndicator, options: RuleOptions): RuleGroup[] {
+function sloGroups(definition: SloDefinition, indicator: NativeQueries, options: RuleOptions): RuleGroup[] {
   const windowMs = options.windowMs ?? definition.windowMs;
   const period = formatDuration(windowMs);
   const labels = identity(definition);
@@ -115,15 +117,24 @@ function sloGroups(definition: SloDefinition, indicator: PromQlIndicator, option
   ];
 }
 
+/** The queries an SLO's rules are made of: its own PromQL, or (asked for) those generated for a native SLO. */
+export function exportedQueries(definition: SloDefinition, options: RuleOptions): NativeQueries | undefined {
+  if (definition.indicator.prometheus) return definition.indicator.prometheus;
+  if (!options.native || definition.composite) return undefined;
+  return nativeQueries(definition, definition.indicator);
+}
+
 /**
- * Recording and multi-window multi-burn-rate alerting rules for every SLO read with PromQL, in the shape of
- * Sloth's output, with the same burn-rate factors sloguard itself alerts on (scaled to the SLO window).
+ * Recording and multi-window multi-burn-rate alerting rules for every SLO read with PromQL (and native SLOs
+ * over the collectors' series when asked), in the shape of Sloth's output, with the same burn-rate factors
+ * sloguard itself alerts on (scaled to the SLO window).
  */
 export function prometheusRules(definitions: readonly SloDefinition[], options: RuleOptions = {}): RuleFile {
   return {
-    groups: definitions.flatMap((definition) =>
-      definition.indicator.prometheus ? sloGroups(definition, definition.indicator.prometheus, options) : [],
-    ),
+    groups: definitions.flatMap((definition) => {
+      const queries = exportedQueries(definition, options);
+      return queries ? sloGroups(definition, queries, options) : [];
+    }),
   };
 }
 

@@ -201,9 +201,9 @@ export class SloEvaluator {
 
   private async tickNow(nowMs: number): Promise<SloStatus[]> {
     const definitions = this.definitions.registry.definitions;
-    await Promise.all(this.sources.map((source) => source.refresh(definitions, nowMs)));
-    const startedAt = performance.now();
     const corrections = this.corrections();
+    await Promise.all(this.sources.map((source) => source.refresh(definitions, nowMs, corrections)));
+    const startedAt = performance.now();
     const results: SloStatus[] = [];
     let next = 0;
     while (next < definitions.length) {

@@ -15,7 +15,12 @@ export type CountsRead = EvaluationInput | { failure: string };
 export interface CountsSource {
   /** Whether this source supplies the SLO's counts. */
   reads(definition: SloDefinition): boolean;
-  refresh(definitions: readonly SloDefinition[], nowMs: number): Promise<void>;
+  /** `corrections`: those in force at this tick (a source that reads ahead subtracts what they exclude). */
+  refresh(
+    definitions: readonly SloDefinition[],
+    nowMs: number,
+    corrections?: readonly Correction[],
+  ): Promise<void>;
   /**
    * The counts over the SLO window and each burn-rate window at `nowMs` (slices too, for slice budgeting),
    * less the events the corrections in force exclude.

@@ -22,6 +22,8 @@ export interface BreakdownParts {
   seriesBreakdown: SeriesBreakdownStore;
   times: TimePolicy;
   links: LinkSettings;
+  /** Native SLOs are evaluated on an engine (`data.engine`): their series are there, not in this store. */
+  nativeOnEngine?: boolean;
 }
 
 /** `GET /api/v1/slos/:name/breakdown`: which series spent an SLO's budget over a range, ranked. */
@@ -41,7 +43,7 @@ const breakdown: FastifyPluginAsyncTypebox<BreakdownParts> = async (app, options
       const { query } = request;
       const definition = definitions.registry.byName.get(request.params.name);
       if (!definition) throw new HttpError(404, 'not_found', `no SLO named "${request.params.name}"`, 'name');
-      if (!seriesKeptLocally(definition)) {
+      if (!seriesKeptLocally(definition) || options.nativeOnEngine) {
         throw new HttpError(
           422,
           'breakdown_unavailable',

@@ -8,6 +8,7 @@ import type { Deployments } from '../../gate/deployments.js';
 import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
 import type { AlertEpisode } from '../../model/alert.js';
 import { binUpperBound } from '../../model/histogram.js';
+import type { PromQlIndicator } from '../../model/promql.js';
 import type { SloDefinition } from '../../model/slo.js';
 import { PromQlError } from '../../sources/promql/client.js';
 import { promQlTimeseries } from '../../sources/promql/history.js';
@@ -43,9 +44,13 @@ function stepParam(text: string | undefined, rangeMs: number): number {
 }
 
 /** A PromQL SLO's points from its engine; an engine that fails is a 503, as the gate is when it cannot decide. */
-async function promQlPoints(definition: SloDefinition, range: StepRange) {
+async function promQlPoints(
+  definition: SloDefinition,
+  indicators: readonly PromQlIndicator[],
+  range: StepRange,
+) {
   try {
-    return await promQlTimeseries(definition, range);
+    return await promQlTimeseries(definition, indicators, range);
   } catch (error) {
     if (error instanceof PromQlError) throw new HttpError(503, 'source_unavailable', error.message);
     throw error;
@@ -73,11 +78,16 @@ export interface TimeseriesParts {
   alertEpisodes: AlertEpisodeStore;
   times: TimePolicy;
   corrections: CorrectionStore;
+  /** The queries a chart of an SLO asks an engine, per indicator, when it is read from one (default: its own PromQL). */
+  chartQueries?: (definition: SloDefinition) => PromQlIndicator[] | undefined;
 }
 
 const timeseries: FastifyPluginAsyncTypebox<TimeseriesParts> = async (app, options) => {
   const { definitions, buckets, timeline, deployments, decisions, alertEpisodes, times, corrections } =
     options;
+  const chartQueries =
+    options.chartQueries ??
+    ((definition) => (definition.indicator.prometheus ? [definition.indicator.prometheus] : undefined));
   const history = new SloHistoryReader(buckets, timeline);
 
   app.get(
@@ -108,13 +118,14 @@ const timeseries: FastifyPluginAsyncTypebox<TimeseriesParts> = async (app, optio
       const problem = stepRangeProblem({ fromMs, toMs, stepMs });
       if (problem !== undefined) throw new HttpError(400, 'invalid_query', problem, 'step');
 
+      const promQl = chartQueries(definition);
       const {
         points,
         histogram,
         corrections: corrected,
-      } = definition.indicator.prometheus
+      } = promQl
         ? {
-            points: await promQlPoints(definition, { fromMs, toMs, stepMs }),
+            points: await promQlPoints(definition, promQl, { fromMs, toMs, stepMs }),
             histogram: new Map(),
             corrections: { exclude: [], planned: [] },
           }
@@ -150,7 +161,7 @@ const timeseries: FastifyPluginAsyncTypebox<TimeseriesParts> = async (app, optio
           errors_per_second: p.errorsPerSecond,
           bad_per_second: p.badPerSecond,
           // PromQL points are the engine's rates over finished samples; stored steps may end in an open minute.
-          coverage: definition.indicator.prometheus ? 1 : stepCoverage(p.atMs, stepMs, nowMs),
+          coverage: promQl ? 1 : stepCoverage(p.atMs, stepMs, nowMs),
         })),
         alert_episodes: firingEpisodes(points, stepMs).map((e) => ({
           severity: e.severity,

@@ -104,6 +104,32 @@ export async function instantQuery(
   return singleValue(answer, query);
 }
 
+/** One series of an instant query's answer: its labels and its value. */
+export interface VectorSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/**
+ * An instant query whose answer is many series (a `sum by (...)`), each with its labels; values that are not
+ * finite numbers are an error, as for a single value.
+ */
+export async function instantVector(
+  dataSource: PrometheusDataSource,
+  query: string,
+  timeMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<VectorSample[]> {
+  const answer = await ask(dataSource, 'query', { query, time: (timeMs / 1000).toFixed(3) }, env);
+  if (answer.data?.resultType !== 'vector')
+    throw new PromQlError(`"${query}" answered a ${answer.data?.resultType}, not a vector`);
+  return (answer.data.result as Array<{ metric: Record<string, string>; value: Sample }>).map((series) => {
+    const value = Number(series.value[1]);
+    if (!Number.isFinite(value)) throw new PromQlError(`"${query}" answered ${series.value[1]}`);
+    return { labels: series.metric, value };
+  });
+}
+
 /**
  * A range query (`/api/v1/query_range`) answered as value per step time in milliseconds; steps without a
  * sample (no series matched then) are absent.

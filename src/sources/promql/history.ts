@@ -1,24 +1,28 @@
 import { formatDuration } from '../../config/duration.js';
 import { withWindow } from '../../definitions/promqlSource.js';
+import { compositeCounts } from '../../evaluate/budgeting.js';
 import { burnWindows } from '../../evaluate/math.js';
 import { evaluateSlo } from '../../evaluate/status.js';
 import { type SloPoint, type StepRange, sloPoint, stepTimes } from '../../evaluate/timeseries.js';
+import type { PromQlIndicator } from '../../model/promql.js';
 import type { SloDefinition } from '../../model/slo.js';
 import type { EventCounts } from '../../model/status.js';
 import { rangeQuery } from './client.js';
 import { countedQuery, promQlEvents } from './source.js';
 
 /**
- * A PromQL SLO over time for the dashboard's charts: one range query per window and query (its SLO window,
- * each burn-rate window, and the step for traffic), evaluated per step with the same evaluateSlo as the
- * evaluator. Calendar windows take their nominal length here: a range query has one range for every step.
+ * An SLO read with PromQL (its own queries, or those generated for the engine: one indicator, or a composite's
+ * components) over time for the dashboard's charts: one range query per window and query (its SLO window,
+ * each burn-rate window, and the step for traffic), components combined by weight, evaluated per step with the
+ * same evaluateSlo as the evaluator. Calendar windows take their nominal length here: a range query has one
+ * range for every step.
  */
 export async function promQlTimeseries(
   definition: SloDefinition,
+  indicators: readonly PromQlIndicator[],
   range: StepRange,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<SloPoint[]> {
-  const indicator = definition.indicator.prometheus!;
   const times = stepTimes(range);
   if (times.length === 0) return [];
   // Step ends lie on one grid, but the last point may be `to` itself: it gets a range of its own.
@@ -27,22 +31,31 @@ export async function promQlTimeseries(
     .map((t) => ({ startMs: t, endMs: t }));
   const grid = times.filter((t) => (t - times[0]!) % range.stepMs === 0);
   spans.unshift({ startMs: grid[0]!, endMs: grid.at(-1)! });
-  const valuesAt = async (query: string) => {
+  const valuesAt = async (indicator: PromQlIndicator, query: string) => {
     const answers = await Promise.all(
       spans.map((span) => rangeQuery(indicator.dataSource, query, { ...span, stepMs: range.stepMs }, env)),
     );
     return new Map(answers.flatMap((answer) => [...answer]));
   };
+  const combine = (each: EventCounts[]): EventCounts =>
+    definition.composite
+      ? compositeCounts(definition.composite.components, each, definition.objective)
+      : each[0]!;
   const burnNames = burnWindows(definition.windowMs).map(([name]) => name);
   const windows = [formatDuration(definition.windowMs), ...burnNames, formatDuration(range.stepMs)];
   const answers = await Promise.all(
     windows.map(async (window) => {
-      const [total, counted] = await Promise.all([
-        valuesAt(withWindow(indicator.total, window)),
-        valuesAt(withWindow(countedQuery(indicator), window)),
-      ]);
-      return (atMs: number): EventCounts =>
-        promQlEvents(indicator, total.get(atMs) ?? 0, counted.get(atMs) ?? 0);
+      const each = await Promise.all(
+        indicators.map(async (indicator) => {
+          const [total, counted] = await Promise.all([
+            valuesAt(indicator, withWindow(indicator.total, window)),
+            valuesAt(indicator, withWindow(countedQuery(indicator), window)),
+          ]);
+          return (atMs: number): EventCounts =>
+            promQlEvents(indicator, total.get(atMs) ?? 0, counted.get(atMs) ?? 0);
+        }),
+      );
+      return (atMs: number): EventCounts => combine(each.map((counts) => counts(atMs)));
     }),
   );
   const [sloWindow, ...rest] = answers;

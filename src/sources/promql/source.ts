@@ -1,18 +1,71 @@
 import { formatDuration } from '../../config/duration.js';
 import { withWindow } from '../../definitions/promqlSource.js';
+import { clip } from '../../definitions/timeWindows.js';
+import { compositeCounts, type SliceSeries, summariseSlices } from '../../evaluate/budgeting.js';
 import { type WindowRange, windowRange } from '../../evaluate/calendar.js';
+import { addEvents, correctionIntervals, NO_EVENTS, withoutEvents } from '../../evaluate/corrections.js';
+import { withoutExcludedSlices } from '../../evaluate/inputs.js';
 import { burnWindows } from '../../evaluate/math.js';
-import type { BurnWindow } from '../../model/budget.js';
-import type { PromQlIndicator } from '../../model/promql.js';
+import type { EvaluationInput } from '../../evaluate/status.js';
+import type { BurnWindow, SliceSummary } from '../../model/budget.js';
+import type { Correction } from '../../model/correction.js';
+import type { PrometheusDataSource, PromQlIndicator } from '../../model/promql.js';
 import type { SloDefinition } from '../../model/slo.js';
 import type { EventCounts } from '../../model/status.js';
+import type { Interval } from '../../model/timeWindow.js';
 import type { CountsRead, CountsSource } from '../counts.js';
-import { instantQuery, PromQlError } from './client.js';
+import { instantQuery, instantVector, PromQlError, rangeQuery, type VectorSample } from './client.js';
 
 /** Queries in flight at once per refresh: enough to finish quickly, few enough not to flood the engine. */
 const MAX_IN_FLIGHT = 8;
 
-type Query = (indicator: PromQlIndicator, expr: string) => Promise<number>;
+/** Steps one range query asks for: under Prometheus' 11,000 points per series (VictoriaMetrics allows 30,000). */
+export const MAX_RANGE_STEPS = 10_000;
+
+/**
+ * Queries that answer every series of a kind at once (`sum by` the series labels), asked once per window and
+ * shared by every SLO; `pick` sums the series one indicator selects. One query per window for 1,000 SLOs,
+ * where one per SLO took the engine tens of seconds a tick.
+ */
+export interface GroupedQueries {
+  total: string;
+  /** Good events when the indicator counts good ones, else bad. */
+  counted: string;
+  pick(answer: readonly VectorSample[]): number;
+}
+
+/** An indicator as a source reads it: its own queries (ranges use them), and grouped ones for windows when it has them. */
+export type ReadIndicator = PromQlIndicator & { grouped?: GroupedQueries };
+
+/**
+ * How an SLO is read with PromQL at a tick: each indicator's queries and the time they are asked at. With
+ * `eventsOnGridMs`, the queries count events (`increase`) on samples of that grid, so the events corrections
+ * exclude are asked over their intervals (rounded to the grid) and subtracted; hand-written queries may be
+ * rates, and are taken as they are.
+ */
+export type PromQlReading =
+  | { indicators: ReadIndicator[]; atMs: number; eventsOnGridMs?: number }
+  | { failure: string };
+
+/** Which SLOs a PromQL source reads, and how. */
+export interface PromQlPlan {
+  reads(definition: SloDefinition): boolean;
+  reading(definition: SloDefinition, nowMs: number): PromQlReading;
+}
+
+/** Hand-written PromQL (`source: prometheus`), asked at the tick's time. */
+export const handWrittenPromQl: PromQlPlan = {
+  reads: (definition) => definition.indicator.prometheus !== undefined && definition.composite === undefined,
+  reading: (definition, nowMs) => ({ indicators: [definition.indicator.prometheus!], atMs: nowMs }),
+};
+
+/** The first plan that reads an SLO reads it. */
+export function eitherPlan(...plans: readonly PromQlPlan[]): PromQlPlan {
+  return {
+    reads: (definition) => plans.some((plan) => plan.reads(definition)),
+    reading: (definition, nowMs) => plans.find((plan) => plan.reads(definition))!.reading(definition, nowMs),
+  };
+}
 
 /** Good and valid events from the answers of the total and the good (or bad) query over one window. */
 export function promQlEvents(indicator: PromQlIndicator, total: number, counted: number): EventCounts {
@@ -23,12 +76,47 @@ export function promQlEvents(indicator: PromQlIndicator, total: number, counted:
 /** The good (or bad) query of an indicator. */
 export const countedQuery = (indicator: PromQlIndicator) => indicator.good ?? indicator.bad!;
 
-async function windowCounts(indicator: PromQlIndicator, window: string, query: Query): Promise<EventCounts> {
-  const [total, counted] = await Promise.all([
-    query(indicator, withWindow(indicator.total, window)),
-    query(indicator, withWindow(countedQuery(indicator), window)),
-  ]);
-  return promQlEvents(indicator, total, counted);
+/**
+ * One refresh's queries to the engines: asked once each (SLOs that share a query share the answer), at most
+ * MAX_IN_FLIGHT at a time; an engine that did not answer one query this refresh will not answer the rest in
+ * time, so they fail at once and a down or hung engine costs one timeout per tick, not one per queued query.
+ */
+class QueryQueue {
+  private readonly answers = new Map<string, Promise<unknown>>();
+  private readonly unreachable = new Map<string, PromQlError>();
+  private readonly waiting: Array<() => void> = [];
+  private inFlight = 0;
+
+  ask<T>(dataSource: PrometheusDataSource, key: string, run: () => Promise<T>): Promise<T> {
+    // Per data source, not per URL: two DataSources may reach one engine with different credentials.
+    const source = `${dataSource.name}\n${dataSource.url}`;
+    const fullKey = `${source}\n${key}`;
+    let answer = this.answers.get(fullKey) as Promise<T> | undefined;
+    if (!answer) {
+      answer = new Promise<void>((start) => {
+        const go = () => {
+          this.inFlight += 1;
+          start();
+        };
+        if (this.inFlight < MAX_IN_FLIGHT) go();
+        else this.waiting.push(go);
+      })
+        .then(() => {
+          const known = this.unreachable.get(source);
+          if (known) throw known;
+          return run().catch((error: unknown) => {
+            if (error instanceof PromQlError && error.unreachable) this.unreachable.set(source, error);
+            throw error;
+          });
+        })
+        .finally(() => {
+          this.inFlight -= 1;
+          this.waiting.shift()?.();
+        });
+      this.answers.set(fullKey, answer);
+    }
+    return answer;
+  }
 }
 
 /** Every window an SLO is judged over at `nowMs`, as PromQL ranges: its own and each burn-rate window. */
@@ -47,77 +135,85 @@ export function queryWindows(
 }
 
 /**
- * SLIs read from a Prometheus-compatible engine (`source: prometheus`). Each refresh asks every query at
- * the tick's time once (SLOs that share a query share the answer), with the data source's timeout; an SLO
- * whose queries fail keeps no numbers from this tick and is reported stale.
+ * The closed slices of a window at `atMs`, cut where the store cuts them (rolling windows on multiples of the
+ * slice length, calendar windows from the period start): the first slice's end, and how many have closed.
+ */
+export function closedSliceSpan(
+  definition: SloDefinition,
+  range: WindowRange,
+  sliceMs: number,
+  atMs: number,
+): { firstEndMs: number; count: number } {
+  const first =
+    definition.windowSpec.kind === 'calendar' ? range.startMs : Math.ceil(range.startMs / sliceMs) * sliceMs;
+  return { firstEndMs: first + sliceMs, count: Math.max(0, Math.floor((atMs - first) / sliceMs)) };
+}
+
+/**
+ * SLIs read from a Prometheus-compatible engine: hand-written PromQL (`source: prometheus`) and, with an engine
+ * configured for native data, the queries sloguard generates over its collectors' series (sources/engine/).
+ * Each refresh asks every query once, with the data source's timeout; an SLO whose queries fail keeps no
+ * numbers from this tick and is reported stale. Composites combine their components' counts by weight, and
+ * slice budgeting reads each closed slice with a range query whose step is the slice.
  */
 export class PrometheusCounts implements CountsSource {
   private results = new Map<string, CountsRead>();
 
-  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly plan: PromQlPlan = handWrittenPromQl,
+  ) {}
 
   reads(definition: SloDefinition): boolean {
-    return definition.indicator.prometheus !== undefined && definition.composite === undefined;
+    return this.plan.reads(definition);
   }
 
-  async refresh(definitions: readonly SloDefinition[], nowMs: number): Promise<void> {
-    const answers = new Map<string, Promise<number>>();
-    // An engine that did not answer one query this tick will not answer the rest in time: fail them at once,
-    // so a down or hung engine costs one timeout per tick, not one per queued query.
-    const unreachable = new Map<string, PromQlError>();
-    const queue: Array<() => void> = [];
-    let inFlight = 0;
-    const release = () => {
-      inFlight -= 1;
-      queue.shift()?.();
-    };
-    const query: Query = (indicator, expr) => {
-      // Per data source, not per URL: two DataSources may reach one engine with different credentials.
-      const source = `${indicator.dataSource.name}\n${indicator.dataSource.url}`;
-      const key = `${source}\n${expr}`;
-      let answer = answers.get(key);
-      if (!answer) {
-        answer = new Promise<void>((start) => {
-          const go = () => {
-            inFlight += 1;
-            start();
-          };
-          if (inFlight < MAX_IN_FLIGHT) go();
-          else queue.push(go);
-        })
-          .then(() => {
-            const known = unreachable.get(source);
-            if (known) throw known;
-            return instantQuery(indicator.dataSource, expr, nowMs, this.env).catch((error: unknown) => {
-              if (error instanceof PromQlError && error.unreachable) unreachable.set(source, error);
-              throw error;
-            });
-          })
-          .finally(release);
-        answers.set(key, answer);
-      }
-      return answer;
+  async refresh(
+    definitions: readonly SloDefinition[],
+    nowMs: number,
+    corrections: readonly Correction[] = [],
+  ): Promise<void> {
+    const queue = new QueryQueue();
+    const instant = (indicator: PromQlIndicator, expr: string, atMs: number) =>
+      queue.ask(indicator.dataSource, `${atMs}\n${expr}`, () =>
+        instantQuery(indicator.dataSource, expr, atMs, this.env),
+      );
+    const picked = (indicator: ReadIndicator, expr: string, atMs: number) =>
+      queue
+        .ask(indicator.dataSource, `vector\n${atMs}\n${expr}`, () =>
+          instantVector(indicator.dataSource, expr, atMs, this.env),
+        )
+        .then((answer) => indicator.grouped!.pick(answer));
+    const windowCounts = async (indicator: ReadIndicator, window: string, atMs: number) => {
+      const { grouped } = indicator;
+      const [total, counted] = await Promise.all(
+        grouped
+          ? [
+              picked(indicator, withWindow(grouped.total, window), atMs),
+              picked(indicator, withWindow(grouped.counted, window), atMs),
+            ]
+          : [
+              instant(indicator, withWindow(indicator.total, window), atMs),
+              instant(indicator, withWindow(countedQuery(indicator), window), atMs),
+            ],
+      );
+      return promQlEvents(indicator, total, counted);
     };
     const results = new Map<string, CountsRead>();
     await Promise.all(
       definitions
         .filter((d) => this.reads(d))
         .map(async (definition) => {
-          const indicator = definition.indicator.prometheus!;
-          const windows = queryWindows(definition, nowMs);
+          const reading = this.plan.reading(definition, nowMs);
+          if ('failure' in reading) {
+            results.set(definition.name, reading);
+            return;
+          }
           try {
-            const [window, ...burn] = await Promise.all([
-              windowCounts(indicator, windows.window, query),
-              ...windows.burn.map(([, range]) => windowCounts(indicator, range, query)),
-            ]);
-            results.set(definition.name, {
-              window: window!,
-              burnWindows: Object.fromEntries(windows.burn.map(([name], i) => [name, burn[i]!])),
-              // The engine holds the data; what sloguard knows is that it answered with events at this time.
-              lastObservationMs: window!.valid > 0 ? nowMs : null,
-              windowStartMs: windows.range.startMs,
-              ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: windows.range.endMs }),
-            });
+            results.set(
+              definition.name,
+              await this.readSlo(definition, reading, corrections, queue, windowCounts),
+            );
           } catch (error) {
             results.set(definition.name, { failure: (error as Error).message });
           }
@@ -126,7 +222,133 @@ export class PrometheusCounts implements CountsSource {
     this.results = results;
   }
 
-  /** What the last refresh found; corrections are not applied to engine counts. */
+  private async readSlo(
+    definition: SloDefinition,
+    { indicators, atMs, eventsOnGridMs }: Extract<PromQlReading, { atMs: number }>,
+    corrections: readonly Correction[],
+    queue: QueryQueue,
+    windowCounts: (indicator: ReadIndicator, window: string, atMs: number) => Promise<EventCounts>,
+  ): Promise<EvaluationInput> {
+    const windows = queryWindows(definition, atMs);
+    const combine = (each: EventCounts[]): EventCounts =>
+      definition.composite
+        ? compositeCounts(definition.composite.components, each, definition.objective)
+        : each[0]!;
+    const longestBurnMs = Math.max(...burnWindows(definition.windowMs).map(([, ms]) => ms));
+    const corrected = correctionIntervals(
+      definition,
+      eventsOnGridMs === undefined ? [] : corrections,
+      Math.min(windows.range.startMs, atMs - longestBurnMs),
+      atMs,
+      Number.NEGATIVE_INFINITY,
+    );
+    const onGrid = (ms: number) => Math.round(ms / eventsOnGridMs!) * eventsOnGridMs!;
+    // Each indicator's events within intervals (the corrections'), from `fromMs` on: each interval is a
+    // window of its own, asked at its end.
+    const within = async (intervals: readonly Interval[], fromMs: number) => {
+      const parts = clip(intervals, fromMs, atMs)
+        .map(({ startMs, endMs }) => ({ startMs: onGrid(startMs), endMs: onGrid(endMs) }))
+        .filter(({ startMs, endMs }) => endMs > startMs);
+      return Promise.all(
+        indicators.map(async (indicator) =>
+          (
+            await Promise.all(
+              parts.map(({ startMs, endMs }) =>
+                windowCounts(indicator, formatDuration(endMs - startMs), endMs),
+              ),
+            )
+          ).reduce(addEvents, NO_EVENTS),
+        ),
+      );
+    };
+    const windowStarts = [
+      windows.range.startMs,
+      ...burnWindows(definition.windowMs).map(([, ms]) => atMs - ms),
+    ];
+    const ranges = [windows.window, ...windows.burn.map(([, range]) => range)];
+    const [perIndicator, excludedPerWindow, slices] = await Promise.all([
+      Promise.all(
+        indicators.map((indicator) =>
+          Promise.all(ranges.map((range) => windowCounts(indicator, range, atMs))),
+        ),
+      ),
+      Promise.all(windowStarts.map((fromMs) => within(corrected.exclude, fromMs))),
+      this.slices(definition, indicators[0]!, windows.range, atMs, corrected.exclude, queue),
+    ]);
+    const [window, ...burn] = ranges.map((_, i) =>
+      combine(perIndicator.map((counts, part) => withoutEvents(counts[i]!, excludedPerWindow[i]![part]!))),
+    );
+    const input: EvaluationInput = {
+      window: window!,
+      burnWindows: Object.fromEntries(windows.burn.map(([name], i) => [name, burn[i]!])),
+      // The engine holds the data; what sloguard knows is that it answered with events at this time.
+      lastObservationMs: window!.valid > 0 ? atMs : null,
+      windowStartMs: windows.range.startMs,
+      ...(definition.windowSpec.kind === 'calendar' && { windowEndMs: windows.range.endMs }),
+      ...(slices && { slices }),
+    };
+    if (corrected.applied.length > 0) {
+      input.corrections = {
+        applied: corrected.applied,
+        excluded: combine(excludedPerWindow[0]!),
+        planned: combine(await within(corrected.planned, windows.range.startMs)),
+      };
+    }
+    return input;
+  }
+
+  /** Slice budgeting: each closed slice's events, from range queries whose step is the slice (of the first indicator, as the store does). */
+  private async slices(
+    definition: SloDefinition,
+    indicator: PromQlIndicator,
+    range: WindowRange,
+    atMs: number,
+    exclude: readonly Interval[],
+    queue: QueryQueue,
+  ): Promise<SliceSummary | undefined> {
+    const slices = definition.timeslices;
+    if (!slices || definition.budgeting === 'occurrences') return undefined;
+    const { sliceMs } = slices;
+    const { firstEndMs, count } = closedSliceSpan(definition, range, sliceMs, atMs);
+    const sliceWindow = formatDuration(sliceMs);
+    const series: SliceSeries = { good: new Float64Array(count), valid: new Float64Array(count) };
+    const chunks: Array<{ startMs: number; endMs: number }> = [];
+    for (let from = 0; from < count; from += MAX_RANGE_STEPS) {
+      const startMs = firstEndMs + from * sliceMs;
+      chunks.push({
+        startMs,
+        endMs: startMs + (Math.min(count, from + MAX_RANGE_STEPS) - from - 1) * sliceMs,
+      });
+    }
+    const valuesOf = async (expr: string) => {
+      const answers = await Promise.all(
+        chunks.map((chunk) =>
+          queue.ask(indicator.dataSource, `${chunk.startMs}\n${chunk.endMs}\n${sliceMs}\n${expr}`, () =>
+            rangeQuery(indicator.dataSource, expr, { ...chunk, stepMs: sliceMs }, this.env),
+          ),
+        ),
+      );
+      return new Map(answers.flatMap((answer) => [...answer]));
+    };
+    const [total, counted] = await Promise.all([
+      valuesOf(withWindow(indicator.total, sliceWindow)),
+      valuesOf(withWindow(countedQuery(indicator), sliceWindow)),
+    ]);
+    for (let i = 0; i < count; i++) {
+      const endMs = firstEndMs + i * sliceMs;
+      const events = promQlEvents(indicator, total.get(endMs) ?? 0, counted.get(endMs) ?? 0);
+      series.good[i] = events.good;
+      series.valid[i] = events.valid;
+    }
+    return summariseSlices(
+      withoutExcludedSlices(series, firstEndMs - sliceMs, sliceMs, exclude),
+      sliceMs / 60_000,
+      slices.target,
+      (range.endMs - range.startMs) / 60_000,
+    );
+  }
+
+  /** What the last refresh found (corrections subtracted there). */
   read(definition: SloDefinition): CountsRead {
     return this.results.get(definition.name) ?? { failure: 'not read from the engine yet' };
   }

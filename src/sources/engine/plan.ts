@@ -1,0 +1,56 @@
+import type { EngineSettings } from '../../config/engine.js';
+import type { PrometheusDataSource, PromQlIndicator } from '../../model/promql.js';
+import { indicatorsOf, type SloDefinition, seriesKeptLocally } from '../../model/slo.js';
+import type { PromQlPlan, ReadIndicator } from '../promql/source.js';
+import { engineIndicator, engineReadTime } from './queries.js';
+
+/**
+ * Native SLOs (`source: loadbalancer | traces`, composites of them) read from the engine through generated
+ * PromQL, at the last grid point every collector has written. The DataSource is looked up at each tick, so a
+ * reload that changes it is followed; one that is missing makes these SLOs stale, saying why.
+ */
+export function enginePlan(
+  settings: EngineSettings,
+  dataSources: () => ReadonlyMap<string, PrometheusDataSource>,
+): PromQlPlan {
+  const generated = new WeakMap<
+    SloDefinition,
+    { dataSource: PrometheusDataSource; indicators: ReadIndicator[] }
+  >();
+  return {
+    reads: seriesKeptLocally,
+    reading(definition, nowMs) {
+      const dataSource = dataSources().get(settings.dataSource);
+      if (!dataSource) return { failure: `data.engine: no DataSource named "${settings.dataSource}"` };
+      let queries = generated.get(definition);
+      if (queries?.dataSource !== dataSource) {
+        queries = {
+          dataSource,
+          indicators: indicatorsOf(definition).map((i) => engineIndicator(definition, i, dataSource)),
+        };
+        generated.set(definition, queries);
+      }
+      return {
+        indicators: queries.indicators,
+        atMs: engineReadTime(nowMs, settings.gridMs, settings.delayMs),
+        eventsOnGridMs: settings.gridMs,
+      };
+    },
+  };
+}
+
+/**
+ * The queries a chart asks the engine over its range, per indicator (a native SLO's own, not the grouped ones;
+ * a composite's components'); none while the DataSource is missing.
+ */
+export function engineChartQueries(
+  settings: EngineSettings,
+  dataSources: () => ReadonlyMap<string, PrometheusDataSource>,
+): (definition: SloDefinition) => PromQlIndicator[] | undefined {
+  return (definition) => {
+    if (definition.indicator.prometheus) return [definition.indicator.prometheus];
+    const dataSource = dataSources().get(settings.dataSource);
+    if (!dataSource || !seriesKeptLocally(definition)) return undefined;
+    return indicatorsOf(definition).map((indicator) => engineIndicator(definition, indicator, dataSource));
+  };
+}
