@@ -13,7 +13,6 @@ import { Deployments } from './gate/deployments.js';
 import { GateEvaluations } from './gate/evaluations.js';
 import { DeployGate } from './gate/gate.js';
 import { GateOverrides } from './gate/overrides.js';
-import { limitHeapGrowth } from './heapGrowth.js';
 import { type AppOptions, buildApp } from './http/app.js';
 import { serveAsCollector } from './http/collectorRole.js';
 import { listenForOtlp, type OtlpListener } from './http/otlpListener.js';
@@ -662,7 +661,6 @@ function backgroundJobs(
  * the lock.
  */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
-  limitHeapGrowth();
   const lock = lockDatabase(config.databasePath, 'sloguard serve');
   const log = createLogger(config.logLevel);
   let sloguard: Sloguard | undefined;
