@@ -1,4 +1,5 @@
 import { badKey, validKey } from '../definitions/eventRules.js';
+import { COLLECTOR_METRICS } from '../model/collectorSeries.js';
 import { binUpperBound } from '../model/histogram.js';
 import type { BucketBatch, BucketDelta, SeriesKey } from '../model/series.js';
 import { seriesKeyString } from '../model/series.js';
@@ -16,14 +17,6 @@ export const DURATION_LADDER_US = DURATION_LADDER_SECONDS.map((seconds) => Math.
 
 /** A series with no increment for this long is no longer written until traffic returns. */
 export const STALE_AFTER_MS = 5 * 60_000;
-
-export const METRICS = {
-  requests: 'sloguard_requests_total',
-  errors: 'sloguard_request_errors_total',
-  ruleEvents: 'sloguard_rule_events_total',
-  durationBucket: 'sloguard_request_duration_seconds_bucket',
-  durationCount: 'sloguard_request_duration_seconds_count',
-} as const;
 
 interface Counter {
   labels: Label[];
@@ -129,11 +122,11 @@ export class CollectorCounters {
         newCounter({ ...this.keyLabels(key), ...extra, __name__: name });
       counters = {
         lastIncreasedMs: 0,
-        requests: counter(METRICS.requests),
-        errors: counter(METRICS.errors),
-        durationCount: counter(METRICS.durationCount),
+        requests: counter(COLLECTOR_METRICS.requests),
+        errors: counter(COLLECTOR_METRICS.errors),
+        durationCount: counter(COLLECTOR_METRICS.durationCount),
         buckets: new Map(),
-        infBucket: counter(METRICS.durationBucket, { le: '+Inf' }),
+        infBucket: counter(COLLECTOR_METRICS.durationBucket, { le: '+Inf' }),
         rules: new Map(),
       };
       this.series.set(id, counters);
@@ -143,7 +136,11 @@ export class CollectorCounters {
       if (!counters.buckets.has(boundUs))
         counters.buckets.set(
           boundUs,
-          newCounter({ ...this.keyLabels(key), le: leText(boundUs), __name__: METRICS.durationBucket }),
+          newCounter({
+            ...this.keyLabels(key),
+            le: leText(boundUs),
+            __name__: COLLECTOR_METRICS.durationBucket,
+          }),
         );
     }
     for (const ruleId of ruleIds) {
@@ -158,7 +155,7 @@ export class CollectorCounters {
               ...this.keyLabels(key),
               rule: String(ruleId),
               verdict,
-              __name__: METRICS.ruleEvents,
+              __name__: COLLECTOR_METRICS.ruleEvents,
             }),
           );
       }

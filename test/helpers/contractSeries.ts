@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { judgeEvent } from '../../src/definitions/eventRules.js';
 import type { SloRegistry } from '../../src/definitions/registry.js';
+import { COLLECTOR_METRICS } from '../../src/model/collectorSeries.js';
 import type { Observation } from '../../src/model/observation.js';
-import { ENGINE_METRICS, leSpellings, promQlString } from '../../src/sources/engine/queries.js';
+import { leSpellings, promQlString } from '../../src/sources/engine/queries.js';
 import { EngineProcess, PROMETHEUS_BINARY, PROMTOOL_BINARY } from './prometheus.js';
 
 /** An observation as one collector instance (`collector` label) counted it. */
@@ -55,22 +56,22 @@ export function contractSeries(
       method: o.method,
       collector: o.collector,
     };
-    add(ENGINE_METRICS.requests, labels, stampMs);
-    if (o.error) add(ENGINE_METRICS.errors, labels, stampMs);
+    add(COLLECTOR_METRICS.requests, labels, stampMs);
+    if (o.error) add(COLLECTOR_METRICS.errors, labels, stampMs);
     for (const rule of registry.countingRules) {
       if (rule.kind !== o.kind || rule.service !== o.service) continue;
       const verdict = judgeEvent(rule.rules, o);
       const ruleLabels = { ...labels, rule: String(rule.id) };
       if (verdict === 'excluded') continue;
-      add(ENGINE_METRICS.ruleEvents, { ...ruleLabels, verdict: 'valid' }, stampMs);
-      if (verdict === 'bad') add(ENGINE_METRICS.ruleEvents, { ...ruleLabels, verdict: 'bad' }, stampMs);
+      add(COLLECTOR_METRICS.ruleEvents, { ...ruleLabels, verdict: 'valid' }, stampMs);
+      if (verdict === 'bad') add(COLLECTOR_METRICS.ruleEvents, { ...ruleLabels, verdict: 'bad' }, stampMs);
     }
     if (o.durationUs === undefined) continue;
-    add(ENGINE_METRICS.durationCount, labels, stampMs);
+    add(COLLECTOR_METRICS.durationCount, labels, stampMs);
     for (const thresholdUs of registry.thresholdsUs)
       if (o.durationUs <= thresholdUs)
-        add(ENGINE_METRICS.durationBucket, { ...labels, le: leSpellings(thresholdUs / 1e6)[0]! }, stampMs);
-    add(ENGINE_METRICS.durationBucket, { ...labels, le: '+Inf' }, stampMs);
+        add(COLLECTOR_METRICS.durationBucket, { ...labels, le: leSpellings(thresholdUs / 1e6)[0]! }, stampMs);
+    add(COLLECTOR_METRICS.durationBucket, { ...labels, le: '+Inf' }, stampMs);
   }
   return [...series.values()].map(({ text, collector, increments }) => {
     const firstMs = Math.min(...increments.keys()) - gridMs;

@@ -1,5 +1,6 @@
 import { WINDOW_PLACEHOLDER } from '../../definitions/promqlSource.js';
 import { DEFAULT_SPAN_KINDS, selectedSeries } from '../../evaluate/select.js';
+import { COLLECTOR_METRICS } from '../../model/collectorSeries.js';
 import type { SourceKind } from '../../model/observation.js';
 import type { PrometheusDataSource, PromQlIndicator } from '../../model/promql.js';
 import type { SeriesRow } from '../../model/series.js';
@@ -12,15 +13,6 @@ import type { ReadIndicator } from '../promql/source.js';
  * write"): a native indicator becomes the good (or bad) and total queries a `source: prometheus` SLI would
  * hold, so the PromQL source reads it with the same machinery. Pure: definitions in, query text out.
  */
-
-/** The contract's counters. */
-export const ENGINE_METRICS = {
-  requests: 'sloguard_requests_total',
-  errors: 'sloguard_request_errors_total',
-  ruleEvents: 'sloguard_rule_events_total',
-  durationBucket: 'sloguard_request_duration_seconds_bucket',
-  durationCount: 'sloguard_request_duration_seconds_count',
-} as const;
 
 /** A PromQL string literal: backslashes, quotes and line breaks escaped. */
 export function promQlString(value: string): string {
@@ -111,20 +103,20 @@ function countersOf(indicator: Indicator): {
   if (indicator.good.kind === 'latency') {
     const le = matcher('le', leSpellings(indicator.good.thresholdUs / 1e6));
     return {
-      total: [ENGINE_METRICS.durationCount, []],
-      counted: [ENGINE_METRICS.durationBucket, [le]],
+      total: [COLLECTOR_METRICS.durationCount, []],
+      counted: [COLLECTOR_METRICS.durationBucket, [le]],
       good: true,
     };
   }
   if (indicator.rules) {
     const rule = matcher('rule', [String(indicator.rules.id)]);
     return {
-      total: [ENGINE_METRICS.ruleEvents, [rule, matcher('verdict', ['valid'])]],
-      counted: [ENGINE_METRICS.ruleEvents, [rule, matcher('verdict', ['bad'])]],
+      total: [COLLECTOR_METRICS.ruleEvents, [rule, matcher('verdict', ['valid'])]],
+      counted: [COLLECTOR_METRICS.ruleEvents, [rule, matcher('verdict', ['bad'])]],
       good: false,
     };
   }
-  return { total: [ENGINE_METRICS.requests, []], counted: [ENGINE_METRICS.errors, []], good: false };
+  return { total: [COLLECTOR_METRICS.requests, []], counted: [COLLECTOR_METRICS.errors, []], good: false };
 }
 
 /** A native indicator's own good (or bad) and total queries, as a hand-written PromQL SLI would hold them. */
