@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -397,6 +397,8 @@ describe.each(ENGINES)(
     let haproxy: HaproxyServer;
     const collectors: SloguardProcess[] = [];
     let files: Role;
+    /** What the first test sent through the balancer, for the evaluators of the second. */
+    let sentLog: string[] = [];
 
     beforeAll(async () => {
       [engine, upstream] = await Promise.all([startEngine(), Upstream.start()]);
@@ -439,6 +441,7 @@ describe.each(ENGINES)(
         const lines = nginx.accessLog().trim().split('\n');
         return lines.length >= plan.length && lines;
       });
+      sentLog = log;
       // Pushed in six chunks: the balancer sends each to the next collector.
       for (let chunk = 0; chunk < 6; chunk++) {
         const answer = await fetch(`${haproxy.url}/api/v1/ingest/lb?format=nginx&service=checkout`, {
@@ -480,6 +483,66 @@ describe.each(ENGINES)(
       expect(await sum('sloguard_request_errors_total{service="orders"}')).toBe(24);
       expect(await sum('sloguard_request_duration_seconds_bucket{service="orders",le="0.1"}')).toBe(60);
     }, 90_000);
+
+    it('evaluates the same SLO files on the engine to the SLIs one embedded sloguard computes from the same traffic', async () => {
+      expect(sentLog).toHaveLength(60);
+      // The evaluator: the collectors' SLO files, a DataSource for the engine, `data.engine` naming it.
+      const evaluatorFiles = tempDir('sloguard-evaluator-');
+      const definitions = join(evaluatorFiles.path, 'defs');
+      cpSync(files.definitions, definitions, { recursive: true });
+      evaluatorFiles.file(
+        'defs/engine.yaml',
+        `apiVersion: sloguard/v1\nkind: DataSource\nmetadata: { name: metrics }\nspec: { type: prometheus, url: "${engine.url}", timeout: 10s }\n`,
+      );
+      const settings = evaluatorFiles.file(
+        'sloguard.yaml',
+        `data: { engine: metrics, interval: ${FLUSH} }\n`,
+      );
+      const evaluator = await SloguardProcess.start({
+        definitions,
+        env: { SLOGUARD_CONFIG: settings, SLOGUARD_EVALUATION_INTERVAL: '1s' },
+      });
+      // One embedded sloguard given the same log lines and the same spans.
+      const embedded = await SloguardProcess.start({ definitions: files.definitions });
+      try {
+        const answer = await fetch(`${embedded.url}/api/v1/ingest/lb?format=nginx&service=checkout`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: sentLog.join('\n'),
+        });
+        expect(await answer.json()).toMatchObject({ accepted: 60, rejected: 0 });
+        for (let part = 0; part < 3; part++) {
+          await exportSpans(new ZipkinExporter({ url: `${embedded.url}/api/v2/spans` }), 20, part * 40);
+          await exportSpans(new OTLPTraceExporter({ url: `${embedded.url}/v1/traces` }), 20, part * 40 + 20);
+        }
+        const sli = async (service: SloguardProcess, name: string) =>
+          (await service.json<{ good: number; valid: number }>(`/api/v1/slos/${name}`)).body;
+        const counted = (slo: string, valid: number) => async () => {
+          const [onEngine, inStore] = await Promise.all([sli(evaluator, slo), sli(embedded, slo)]);
+          return onEngine.valid === valid && inStore.valid === valid && { onEngine, inStore };
+        };
+        const statuses = sentLog.map((line) => Number(line.split('" ')[1]!.split(' ')[0]));
+        const valid = statuses.filter((status) => status !== 404).length;
+        const bad = statuses.filter((status) => status === 429 || status >= 500).length;
+        const availability = await waitFor(
+          'checkout-availability on both',
+          counted('checkout-availability', valid),
+        );
+        expect(availability.onEngine).toMatchObject({ good: valid - bad, valid });
+        expect(availability.inStore).toMatchObject({ good: valid - bad, valid });
+        for (const [slo, total] of [
+          ['checkout-latency', 60],
+          ['orders-latency', 120],
+        ] as const) {
+          const both = await waitFor(`${slo} on both`, counted(slo, total));
+          expect(both.onEngine.good).toBe(both.inStore.good);
+        }
+      } finally {
+        await evaluator.cleanup();
+        await embedded.cleanup();
+        evaluatorFiles.cleanup();
+      }
+    }, 120_000);
   },
 );
 
