@@ -260,12 +260,16 @@ describe('POST /v1/metrics (OTLP/HTTP)', () => {
           scale: 20,
           positive: { offset: -(2 ** 31), bucketCounts: ['1'] },
         }),
+        // Offsets that index no bucket: a fraction, past sint32, not a number.
+        exponential({ scale: 0, positive: { offset: 1.5, bucketCounts: ['1'] } }),
+        exponential({ scale: 0, positive: { offset: 2 ** 31, bucketCounts: ['1'] } }),
+        exponential({ scale: 0, positive: { offset: 'x', bucketCounts: ['1'] } }),
       ],
     );
     const response = await post(JSON.stringify(body), { 'content-type': 'application/json' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
-      partialSuccess: { rejectedDataPoints: '7', errorMessage: expect.stringMatching(/^7 of 9 data points/) },
+      partialSuccess: { rejectedDataPoints: '10', errorMessage: expect.stringMatching(/^10 of 12 data points/) },
     });
     expect(stored('shop-hostile')).toEqual([{ operation: '*', method: '*', total: 2, errors: 0 }]);
     const many = request(new Array(10_001).fill({}), []);

@@ -95,6 +95,9 @@ export function bucketsProblem(buckets: PointBuckets, count: number): string | u
   } else {
     if (!Number.isInteger(buckets.scale) || buckets.scale < MIN_SCALE || buckets.scale > MAX_SCALE)
       return `scale must be an integer from ${MIN_SCALE} to ${MAX_SCALE}`;
+    // sint32 on the wire; OTLP/JSON could send 1.5 or 1e300, which index no bucket.
+    if (!Number.isInteger(buckets.offset) || buckets.offset < -(2 ** 31) || buckets.offset >= 2 ** 31)
+      return 'offset must be a 32-bit integer';
     if (!Number.isFinite(buckets.zeroThreshold) || buckets.zeroThreshold < 0)
       return 'zeroThreshold must be a finite number ≥ 0';
     if (!Number.isSafeInteger(buckets.zeroCount)) return 'zeroCount must be an integer under 2^53';
