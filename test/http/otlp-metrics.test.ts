@@ -269,7 +269,10 @@ describe('POST /v1/metrics (OTLP/HTTP)', () => {
     const response = await post(JSON.stringify(body), { 'content-type': 'application/json' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
-      partialSuccess: { rejectedDataPoints: '10', errorMessage: expect.stringMatching(/^10 of 12 data points/) },
+      partialSuccess: {
+        rejectedDataPoints: '10',
+        errorMessage: expect.stringMatching(/^10 of 12 data points/),
+      },
     });
     expect(stored('shop-hostile')).toEqual([{ operation: '*', method: '*', total: 2, errors: 0 }]);
     const many = request(new Array(10_001).fill({}), []);
