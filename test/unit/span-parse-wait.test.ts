@@ -1,14 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import { SpanDecoder } from '../../src/ingest/zipkin/decoder.js';
-import { createLogger } from '../../src/ingestCore.js';
-import { createApp, createSloguard, type Sloguard } from '../../src/service.js';
-import { CHECK_RESPONSES, ensureBuilt, ROOT } from '../helpers/service.js';
-import { CLIENT_SPANS, SERVER_SPANS, shopSpans } from '../helpers/shopSlos.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLIENT_SPANS, SERVER_SPANS } from '../helpers/shopSlos.js';
+import { appWithSpanThreads } from '../helpers/spanThreads.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -24,70 +18,29 @@ const MAX_WAIT_MS = 2_000;
 const dir = tempDir('sloguard-span-parse-wait-');
 const release = join(dir.path, 'release');
 const parsed = join(dir.path, 'parsed');
-const entrySource = (dist: string) => `
-import { appendFileSync, existsSync } from 'node:fs';
-import { workerData } from 'node:worker_threads';
-import { answerRequests } from ${JSON.stringify(pathToFileURL(join(dist, 'workers.js')).href)};
-import { spanDecoderFor } from ${JSON.stringify(pathToFileURL(join(dist, 'ingest/zipkin/decode.js')).href)};
-const decode = spanDecoderFor(workerData);
-const pause = new Int32Array(new SharedArrayBuffer(4));
-answerRequests((request) => {
-  appendFileSync(${JSON.stringify(parsed)}, 'x');
+afterAll(() => dir.cleanup());
+const { body, post, stored } = appWithSpanThreads(dir, {
+  threads: 1,
+  maxWaitMs: MAX_WAIT_MS,
+  imports:
+    "import { appendFileSync, existsSync } from 'node:fs';\nconst pause = new Int32Array(new SharedArrayBuffer(4));",
+  onRequest: `appendFileSync(${JSON.stringify(parsed)}, 'x');
   if (Buffer.concat(request.body).includes(${JSON.stringify(HOLD)}))
-    for (let i = 0; i < 1200 && !existsSync(${JSON.stringify(release)}); i++) Atomics.wait(pause, 0, 0, 50);
-  return decode(request);
-});
-`;
-
-let sloguard: Sloguard;
-let app: FastifyInstance;
-
-beforeAll(async () => {
-  ensureBuilt();
-  const entry = pathToFileURL(dir.file('holdingDecoder.mjs', entrySource(join(ROOT, 'dist'))));
-  const config = {
-    ...loadConfig({ SLOGUARD_LOG_LEVEL: 'silent', SLOGUARD_CHECK_RESPONSES: CHECK_RESPONSES }),
-    databasePath: join(dir.path, 'sloguard.db'),
-    definitionsPath: join(ROOT, 'slo-definitions'),
-  };
-  sloguard = createSloguard(config, createLogger('silent'));
-  const setup = { templates: {}, thresholdsUs: [], countingRules: [] };
-  sloguard.spans = new SpanDecoder(sloguard.routes, setup, 1, entry, MAX_WAIT_MS);
-  ({ app } = await createApp(sloguard));
+    for (let i = 0; i < 1200 && !existsSync(${JSON.stringify(release)}); i++) Atomics.wait(pause, 0, 0, 50);`,
+  beforeClose: () => dir.file('release', ''),
 });
 
-afterAll(async () => {
-  dir.file('release', '');
-  await app?.close();
-  sloguard?.close();
-  dir.cleanup();
-});
-
-const body = (hold: boolean) => {
-  const spans = shopSpans(Date.now() * 1000);
-  if (hold) spans[1_234]!.name = HOLD;
-  return JSON.stringify(spans);
-};
-const post = (payload: string) =>
-  app.inject({
-    method: 'POST',
-    url: '/api/v2/spans',
-    headers: { 'content-type': 'application/json' },
-    payload,
-  });
-const stored = () =>
-  (sloguard.db.prepare('SELECT COALESCE(SUM(total), 0) AS n FROM minute_buckets').get() as { n: number }).n;
 const parsedBatches = () => (existsSync(parsed) ? readFileSync(parsed, 'utf8').length : 0);
 
 describe('a span batch no parsing thread answers in time', () => {
   it('is answered 503 parser_busy with Retry-After, counted never, and a batch queued behind it is skipped', async () => {
     const perBatch = SERVER_SPANS + CLIENT_SPANS;
-    expect((await post(body(false))).statusCode).toBe(202);
+    expect((await post(body())).statusCode).toBe(202);
     expect(stored()).toBe(perBatch);
 
     // The one thread holds the first; the second waits behind it. Both outlast the bound.
     const started = Date.now();
-    const [held, queued] = await Promise.all([post(body(true)), post(body(false))]);
+    const [held, queued] = await Promise.all([post(body(HOLD)), post(body())]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(MAX_WAIT_MS - 50);
     for (const answer of [held, queued]) {
       expect(answer.statusCode).toBe(503);
@@ -101,7 +54,7 @@ describe('a span batch no parsing thread answers in time', () => {
 
     // Released, the thread finishes the held batch (its answer is dropped) and skips the expired one.
     dir.file('release', '');
-    await waitFor('a batch accepted again', async () => (await post(body(false))).statusCode === 202, {
+    await waitFor('a batch accepted again', async () => (await post(body())).statusCode === 202, {
       timeoutMs: 30_000,
     });
     expect(stored()).toBe(2 * perBatch);

@@ -1,13 +1,6 @@
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import { SpanDecoder } from '../../src/ingest/zipkin/decoder.js';
-import { createLogger } from '../../src/ingestCore.js';
-import { createApp, createSloguard, type Sloguard } from '../../src/service.js';
-import { CHECK_RESPONSES, ensureBuilt, ROOT } from '../helpers/service.js';
-import { CLIENT_SPANS, SERVER_SPANS, shopSpans } from '../helpers/shopSlos.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLIENT_SPANS, SERVER_SPANS } from '../helpers/shopSlos.js';
+import { appWithSpanThreads } from '../helpers/spanThreads.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -17,66 +10,22 @@ import { tempDir } from '../helpers/tmp.js';
  * the built span decoder, stopping the thread when a batch holds a span named `stop-the-thread`.
  */
 const STOP = 'stop-the-thread';
-const entrySource = (dist: string) => `
-import { workerData } from 'node:worker_threads';
-import { answerRequests } from ${JSON.stringify(pathToFileURL(join(dist, 'workers.js')).href)};
-import { spanDecoderFor } from ${JSON.stringify(pathToFileURL(join(dist, 'ingest/zipkin/decode.js')).href)};
-const decode = spanDecoderFor(workerData);
-answerRequests((request) => {
-  if (Buffer.concat(request.body).includes(${JSON.stringify(STOP)}))
-    process.exit(7);
-  return decode(request);
-});
-`;
-
 const dir = tempDir('sloguard-span-thread-crash-');
-let sloguard: Sloguard;
-let app: FastifyInstance;
-
-beforeAll(async () => {
-  ensureBuilt();
-  const entry = pathToFileURL(dir.file('stoppingDecoder.mjs', entrySource(join(ROOT, 'dist'))));
-  const config = {
-    ...loadConfig({ SLOGUARD_LOG_LEVEL: 'silent', SLOGUARD_CHECK_RESPONSES: CHECK_RESPONSES }),
-    databasePath: join(dir.path, 'sloguard.db'),
-    definitionsPath: join(ROOT, 'slo-definitions'),
-  };
-  sloguard = createSloguard(config, createLogger('silent'));
-  const setup = { templates: {}, thresholdsUs: [], countingRules: [] };
-  // Two threads, as on a 2-core machine: a batch on the other thread must not be lost with the stopped one.
-  sloguard.spans = new SpanDecoder(sloguard.routes, setup, 2, entry);
-  ({ app } = await createApp(sloguard));
+afterAll(() => dir.cleanup());
+// Two threads, as on a 2-core machine: a batch on the other thread must not be lost with the stopped one.
+const { body, post, stored } = appWithSpanThreads(dir, {
+  threads: 2,
+  onRequest: `if (Buffer.concat(request.body).includes(${JSON.stringify(STOP)})) process.exit(7);`,
 });
-
-afterAll(async () => {
-  await app?.close();
-  sloguard?.close();
-  dir.cleanup();
-});
-
-const body = (stop: boolean) => {
-  const spans = shopSpans(Date.now() * 1000);
-  if (stop) spans[1_234]!.name = STOP;
-  return JSON.stringify(spans);
-};
-const post = (payload: string) =>
-  app.inject({
-    method: 'POST',
-    url: '/api/v2/spans',
-    headers: { 'content-type': 'application/json' },
-    payload,
-  });
-const stored = () =>
-  (sloguard.db.prepare('SELECT COALESCE(SUM(total), 0) AS n FROM minute_buckets').get() as { n: number }).n;
 
 describe('a span parsing thread that stops mid-batch', () => {
   it('answers that batch 503 with Retry-After, keeps every accepted batch, and parses the next on a new thread', async () => {
     const perBatch = SERVER_SPANS + CLIENT_SPANS;
-    expect((await post(body(false))).statusCode).toBe(202);
+    expect((await post(body())).statusCode).toBe(202);
     expect(stored()).toBe(perBatch);
 
     // The stopping batch and a good one in flight together, on the two threads.
-    const [lost, kept] = await Promise.all([post(body(true)), post(body(false))]);
+    const [lost, kept] = await Promise.all([post(body(STOP)), post(body())]);
     expect(lost.statusCode).toBe(503);
     expect(lost.headers['retry-after']).toBe('1');
     expect(lost.json()).toEqual({
@@ -87,7 +36,7 @@ describe('a span parsing thread that stops mid-batch', () => {
     expect(stored()).toBe(2 * perBatch);
 
     // Both threads take work again (a new one in place of the stopped), several times over.
-    const again = await Promise.all(Array.from({ length: 4 }, () => post(body(false))));
+    const again = await Promise.all(Array.from({ length: 4 }, () => post(body())));
     expect(again.map((answer) => answer.statusCode)).toEqual([202, 202, 202, 202]);
     expect(stored()).toBe(6 * perBatch);
   });
