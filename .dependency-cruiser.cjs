@@ -23,8 +23,9 @@ const LAYERS = [
   ['sources', 'remote'],
   ['ingest'],
   // workers.ts starts worker threads for ingest and the store's checkpointer; repeatingJob.ts runs the periodic
-  // work of tailers, scrapers, the outbox and the evaluation tick.
-  ['store', 'workers.ts', 'repeatingJob.ts'],
+  // work of tailers, scrapers, the outbox and the evaluation tick; net/ reads other servers' answers bounded
+  // (scrapes, engine queries, remote writes, chat messages).
+  ['store', 'workers.ts', 'repeatingJob.ts', 'net'],
   ['evaluate'],
   ['definitions'],
   ['config'],

@@ -1,4 +1,5 @@
 import type { OutgoingRequest } from '../model/notification.js';
+import { readAnswerStart } from '../net/boundedBody.js';
 
 /** What one attempt came to: delivered, worth retrying (5xx, 429, 408, network), or refused for good. */
 export type Delivery =
@@ -57,7 +58,7 @@ export async function send(
     await response.body?.cancel();
     return { outcome: 'delivered', status: response.status };
   }
-  const detail = (await response.text().catch(() => '')).slice(0, 200);
+  const detail = await readAnswerStart(response);
   const reason = `HTTP ${response.status}${detail ? `: ${detail}` : ''}`;
   if (response.status >= 500 || response.status === 429 || response.status === 408) {
     const after = retryAfterMs(response.headers.get('retry-after'), options.nowMs ?? Date.now());

@@ -1,3 +1,4 @@
+import { readAnswerStart } from '../net/boundedBody.js';
 import type { BufferedWrite, WriteBuffer } from './buffer.js';
 import { REMOTE_WRITE_HEADERS } from './writeRequest.js';
 
@@ -24,8 +25,11 @@ export interface SenderEvents {
     write: BufferedWrite,
     detail: { status: number; answer: string },
   ): void;
-  /** An attempt failed and will be retried after `backoffMs`. */
-  onRetry(write: BufferedWrite, detail: { status?: number; error?: string; backoffMs: number }): void;
+  /** An attempt failed and will be retried after `backoffMs` (with the start of the engine's answer, if any). */
+  onRetry(
+    write: BufferedWrite,
+    detail: { status?: number; answer?: string; error?: string; backoffMs: number },
+  ): void;
 }
 
 /**
@@ -114,7 +118,7 @@ export class RemoteWriteSender {
         signal: this.inFlight.signal,
         redirect: 'manual',
       });
-      const answer = (await response.text()).slice(0, 300);
+      const answer = await readAnswerStart(response);
       return { outcome: outcomeOf(response.status), status: response.status, answer };
     } catch (error) {
       return { outcome: 'retry', error: (error as Error).message };

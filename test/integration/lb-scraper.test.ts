@@ -2,9 +2,10 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { LbScraper } from '../../src/ingest/scrape/scraper.js';
+import { LbScraper, MAX_SCRAPE_BYTES } from '../../src/ingest/scrape/scraper.js';
 import { createSloguard, type Sloguard } from '../../src/service.js';
 import { ScrapeCounterStore } from '../../src/store/scrapeCounters.js';
+import { AnswerServer } from '../helpers/answerServer.js';
 import { ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -118,5 +119,27 @@ haproxy_backend_http_responses_total{proxy="be_other",code="2xx"} 7
     nowMs += 15_000;
     await s.scrapeOnce();
     expect(warnings.filter((w) => w.startsWith('no service for this backend'))).toHaveLength(1);
+  });
+
+  it('fails a scrape whose page never ends once MAX_SCRAPE_BYTES are read, and counts nothing of it', async () => {
+    const s = scraper();
+    await s.scrapeOnce();
+    const endless = await AnswerServer.start({
+      status: 200,
+      head: '# TYPE haproxy_backend_http_responses_total counter\n',
+      endless: true,
+    });
+    try {
+      url = endless.url;
+      counts = { ok: 130, failed: 8 };
+      nowMs += 15_000;
+      await expect(scraper().scrapeOnce()).rejects.toThrow(
+        `the answer is larger than the maximum of ${MAX_SCRAPE_BYTES} bytes`,
+      );
+      expect(endless.answered[0]!.bytesWritten).toBeLessThan(2 * MAX_SCRAPE_BYTES);
+      expect(minutes()).toEqual([]);
+    } finally {
+      await endless.stop();
+    }
   });
 });

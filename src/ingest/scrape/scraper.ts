@@ -1,5 +1,6 @@
 import type { ScrapeSettings } from '../../config/scrape.js';
 import type { BucketDelta } from '../../model/series.js';
+import { readAnswer } from '../../net/boundedBody.js';
 import { RepeatingJob } from '../../repeatingJob.js';
 import type { ScrapeCounterStore } from '../../store/scrapeCounters.js';
 import { LabelRejected } from '../labels.js';
@@ -21,6 +22,12 @@ export interface ScraperDeps {
   log: ScrapeLog;
   now?: () => number;
 }
+
+/**
+ * The largest exposition read ([ingest](../../../docs/ingest.md#scraping-load-balancer-metrics)): a load
+ * balancer's page is KiBs to a few MiB; a larger one fails the scrape rather than filling memory.
+ */
+export const MAX_SCRAPE_BYTES = 32 * 1024 * 1024;
 
 /** Increase of a counter between two scrapes: a value below the last one means the counter was reset. */
 export function increase(previous: number | undefined, current: number): number {
@@ -115,7 +122,8 @@ export class LbScraper {
       signal: AbortSignal.timeout(Math.min(this.settings.intervalMs, 10_000)),
     });
     if (!response.ok) throw new Error(`HTTP ${response.status} from ${this.settings.url}`);
-    const counters = readCounters(this.settings.kind, parseExposition(await response.text()));
+    const exposition = await readAnswer(response, MAX_SCRAPE_BYTES);
+    const counters = readCounters(this.settings.kind, parseExposition(exposition));
     const nowMs = this.now();
     const batch = this.deps.pipeline.newBatch();
     if (this.previous && this.previousMs !== undefined) {

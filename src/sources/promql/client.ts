@@ -1,4 +1,12 @@
 import type { PrometheusDataSource } from '../../model/promql.js';
+import { AnswerTooLarge, readAnswer } from '../../net/boundedBody.js';
+
+/**
+ * The largest query answer read ([promql sources](../../../docs/promql-sources.md)). Counts of one SLO are a few
+ * KiB; a 28-day chart at one-minute steps about 2 MiB; an answer past this is a query matching far more than it
+ * should, refused as an error naming the maximum rather than held in memory.
+ */
+export const MAX_QUERY_ANSWER_BYTES = 64 * 1024 * 1024;
 
 /** A query the engine could not answer in time or at all; the SLO goes stale rather than wrong. */
 export class PromQlError extends Error {
@@ -78,9 +86,13 @@ async function ask(
   }
   let answer: QueryAnswer;
   try {
-    answer = (await response.json()) as QueryAnswer;
+    answer = JSON.parse(await readAnswer(response, MAX_QUERY_ANSWER_BYTES)) as QueryAnswer;
   } catch (error) {
     if ((error as Error).name === 'TimeoutError') throw unreachable(dataSource, error);
+    if (error instanceof AnswerTooLarge)
+      throw new PromQlError(
+        `${dataSource.name}: HTTP ${response.status}: ${error.message}; aggregate or narrow the query`,
+      );
     throw new PromQlError(`${dataSource.name}: HTTP ${response.status} without a JSON answer`);
   }
   if (answer.status !== 'success')
