@@ -1,3 +1,11 @@
+import { AnswerTooLarge, readAnswer } from '../net/boundedBody.js';
+
+/**
+ * The largest answer the CLI reads: the read API's longest lists are a few MiB. A proxy or a wrong URL answering
+ * without end makes the command fail naming this, not fill a CI runner's memory until the timeout.
+ */
+export const MAX_CLI_ANSWER_BYTES = 64 * 1024 * 1024;
+
 /** One request from the CLI to a sloguard service. */
 export interface CallOptions {
   method?: 'GET' | 'POST';
@@ -6,7 +14,7 @@ export interface CallOptions {
   timeoutMs: number;
 }
 
-export type Reply = { response: Response } | { failure: string };
+export type Reply = { response: Response; text: string } | { failure: string };
 
 /**
  * Why a request got no answer, naming the address and the cause fetch hides in `error.cause`
@@ -19,7 +27,10 @@ export function unreachable(url: URL, error: unknown, timeoutMs: number): string
   return `cannot reach ${url.origin}: ${cause}`;
 }
 
-/** Calls sloguard with the bearer token and a timeout; a network failure comes back described, not thrown. */
+/**
+ * Calls sloguard with the bearer token and a timeout and reads the answer (at most MAX_CLI_ANSWER_BYTES); a
+ * network failure, or an answer too large, comes back described, not thrown.
+ */
 export async function callSloguard(url: URL, options: CallOptions): Promise<Reply> {
   try {
     const response = await fetch(url, {
@@ -31,8 +42,9 @@ export async function callSloguard(url: URL, options: CallOptions): Promise<Repl
       ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
       signal: AbortSignal.timeout(options.timeoutMs),
     });
-    return { response };
+    return { response, text: await readAnswer(response, MAX_CLI_ANSWER_BYTES) };
   } catch (error) {
+    if (error instanceof AnswerTooLarge) return { failure: `${url.origin} answered: ${error.message}` };
     return { failure: unreachable(url, error, options.timeoutMs) };
   }
 }
@@ -51,7 +63,7 @@ export async function readJson<T>(
     timeoutMs: options.timeoutMs,
   });
   if ('failure' in reply) return { failure: `sloguard ${command}: ${reply.failure}` };
-  const text = await reply.response.text();
+  const text = reply.text;
   if (!reply.response.ok) {
     const hint =
       reply.response.status === 401 ? ' (pass a token with the read scope: --token or $SLOGUARD_TOKEN)' : '';

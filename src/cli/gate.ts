@@ -127,8 +127,7 @@ async function askOnce(options: GateOptions): Promise<Attempt> {
     timeoutMs: options.timeoutMs,
   });
   if ('failure' in reply) return reply;
-  const { response } = reply;
-  const text = await response.text();
+  const { response, text } = reply;
   let parsed: (GateAnswer & { message?: string }) | undefined;
   try {
     parsed = JSON.parse(text) as GateAnswer & { message?: string };

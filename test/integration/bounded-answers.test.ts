@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AlertLog, OutboxDispatcher } from '../../src/alert/outbox.js';
+import { MAX_CLI_ANSWER_BYTES } from '../../src/cli/client.js';
+import { EXIT } from '../../src/cli/exitCodes.js';
+import { runGate } from '../../src/cli/gate.js';
 import { ANSWER_DETAIL_BYTES } from '../../src/net/boundedBody.js';
 import { WriteBuffer } from '../../src/remote/buffer.js';
 import { RemoteWriteSender, type SenderEvents } from '../../src/remote/sender.js';
@@ -230,5 +233,37 @@ describe('an engine whose query answer exceeds MAX_QUERY_ANSWER_BYTES', () => {
       body: answer + ' '.repeat(MAX_QUERY_ANSWER_BYTES - answer.length),
     });
     expect(await instantQuery(dataSource(engine.url), 'sum(x)', Date.now())).toBe(42);
+  });
+});
+
+describe('sloguard gate against an address answering without end (a proxy, a wrong URL)', () => {
+  it('fails the gate naming the maximum instead of reading until its timeout', async () => {
+    const proxy = await serve({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      endless: true,
+    });
+    const errors: string[] = [];
+    const startMs = Date.now();
+    const code = await runGate(
+      {
+        service: 'checkout',
+        changeType: 'feature',
+        failOn: 'deny',
+        onError: 'deny',
+        format: 'text',
+        url: proxy.url,
+        timeoutMs: LONG_TIMEOUT_MS,
+        waitMs: 0,
+        pollMs: 1_000,
+      },
+      { out: () => {}, err: (text) => errors.push(text) },
+    );
+    expect(Date.now() - startMs).toBeLessThan(PROMPT_MS);
+    expect(code).toBe(EXIT.gateFailed);
+    expect(errors).toEqual([
+      `gate failed: ${proxy.url} answered: the answer is larger than the maximum of ${MAX_CLI_ANSWER_BYTES} bytes`,
+    ]);
+    await waitFor('the proxy to see the connection closed', () => proxy.answered[0]?.closed);
   });
 });
