@@ -29,19 +29,26 @@ export interface LoadedDefinitions {
 }
 
 /**
+ * The largest definition file read: 10,000 SLOs in one file are about 3 MiB. A larger file (a log or a dump
+ * saved as `.yaml`) would be read and parsed whole on the event loop, at start or at every reload.
+ */
+export const MAX_DEFINITION_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
  * YAML files under the given paths (a folder is read recursively, in name order). Anything that is neither a
  * regular file nor a folder (a FIFO, a socket, a device) is skipped with a warning and never opened: reading a
- * FIFO would wait for a writer forever. A given path that does not exist is a one-line error at that path
- * rather than a raw ENOENT.
+ * FIFO would wait for a writer forever. A given path that does not exist, or a file larger than
+ * MAX_DEFINITION_FILE_BYTES, is a one-line error at that path (never read) rather than a raw ENOENT or OOM.
  */
 export function definitionFiles(paths: readonly string[]): {
   files: string[];
   skipped: DefinitionError[];
-  missing: DefinitionError[];
+  unread: DefinitionError[];
 } {
   const files: string[] = [];
   const skipped: DefinitionError[] = [];
-  const missing: DefinitionError[] = [];
+  const unread: DefinitionError[] = [];
+  const at = (file: string) => ({ file, line: 1, column: 1 });
   const visit = (path: string): void => {
     const stats = statSync(path);
     if (stats.isDirectory()) {
@@ -52,22 +59,23 @@ export function definitionFiles(paths: readonly string[]): {
         const child = join(path, entry);
         if (statSync(child).isDirectory() || ['.yaml', '.yml'].includes(extname(entry))) visit(child);
       }
-    } else if (stats.isFile()) files.push(path);
-    else {
-      skipped.push(
+    } else if (!stats.isFile()) {
+      skipped.push(new DefinitionError(at(path), '', 'not a regular file: skipped, never opened'));
+    } else if (stats.size > MAX_DEFINITION_FILE_BYTES) {
+      unread.push(
         new DefinitionError(
-          { file: path, line: 1, column: 1 },
+          at(path),
           '',
-          'not a regular file: skipped, never opened',
+          `${stats.size} bytes, larger than the limit of ${MAX_DEFINITION_FILE_BYTES}: not read`,
         ),
       );
-    }
+    } else files.push(path);
   };
   for (const path of paths) {
     if (existsSync(path)) visit(path);
-    else missing.push(new DefinitionError({ file: path, line: 1, column: 1 }, '', 'no such file or folder'));
+    else unread.push(new DefinitionError(at(path), '', 'no such file or folder'));
   }
-  return { files, skipped, missing };
+  return { files, skipped, unread };
 }
 
 /**
@@ -80,9 +88,9 @@ export function loadDefinitions(
   paths: readonly string[],
   cache: DefinitionFileCache = new DefinitionFileCache(),
 ): LoadedDefinitions {
-  const { files, skipped, missing } = definitionFiles(paths);
+  const { files, skipped, unread } = definitionFiles(paths);
   const openslo = new OpenSloReader();
-  const errors: DefinitionError[] = [...missing];
+  const errors: DefinitionError[] = [...unread];
   const reads = cache.readAll(files, openslo);
   const native = reads.flatMap((read) => read.native);
   const composites = reads.flatMap((read) => read.composites);

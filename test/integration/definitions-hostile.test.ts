@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadDefinitions } from '../../src/definitions/load.js';
+import { loadDefinitions, MAX_DEFINITION_FILE_BYTES } from '../../src/definitions/load.js';
 import { CLI, ensureBuilt, ROOT } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -68,5 +68,23 @@ describe('hostile definition files', () => {
       `warning: ${join(fifos, 'pipe.yaml')}:1:1: not a regular file: skipped, never opened`,
     );
     expect(result.stdout).toMatch(/^ok: 2 SLOs in 1 files/);
+  });
+
+  it('refuses a file larger than MAX_DEFINITION_FILE_BYTES at its path, unread, and reads the others', () => {
+    const big = join(dir.path, 'big');
+    execFileSync('mkdir', ['-p', big]);
+    copyFileSync(join(ROOT, 'slo-definitions/checkout.yaml'), join(big, 'checkout.yaml'));
+    // Sparse: the size is there, the disk blocks are not, and a read of it would be 32 MiB of NUL bytes.
+    dir.file('big/dump.yaml', '');
+    truncateSync(join(big, 'dump.yaml'), 2 * MAX_DEFINITION_FILE_BYTES);
+    const result = validate(big);
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `${join(big, 'dump.yaml')}:1:1: ${2 * MAX_DEFINITION_FILE_BYTES} bytes, larger than the limit of ${MAX_DEFINITION_FILE_BYTES}: not read`,
+    );
+    expect(loadDefinitions([big]).definitions.map((d) => d.name)).toEqual(
+      loadDefinitions([join(ROOT, 'slo-definitions/checkout.yaml')]).definitions.map((d) => d.name),
+    );
   });
 });
