@@ -645,7 +645,7 @@ function backgroundJobs(
       name: 'self-tracing',
       async start() {
         if (config.tracingUrl === undefined) return;
-        tracing = await startTracing(tracingEndpoint(config.tracingUrl, parts.url), config.tracingToken);
+        tracing = await startTracing(tracingEndpoint(config.tracingUrl, parts.url), log, config.tracingToken);
       },
       stop: () => tracing?.shutdown(),
     },
