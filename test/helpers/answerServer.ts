@@ -2,16 +2,23 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 
 /**
  * What the server answers: a status, headers, and a body that ends; or pieces written apart (a pause between
- * them, so each reaches the client as its own chunk); or `head` then filler that never ends.
+ * them, so each reaches the client as its own chunk); or `head` then filler that never ends. Or nothing ever
+ * (`silent`): the request is read and the connection held open until the client closes it.
  */
-export type Answer = { status: number; headers?: Record<string, string> } & (
-  | { body: string | Buffer }
-  | { pieces: readonly Buffer[] }
-  | { head?: string | Buffer; endless: true }
-);
+export type Answer =
+  | ({ status: number; headers?: Record<string, string> } & (
+      | { body: string | Buffer }
+      | { pieces: readonly Buffer[] }
+      | { head?: string | Buffer; endless: true }
+    ))
+  | { silent: true };
 
-/** One request the server answered: bytes it wrote of the body, and whether the client has closed it. */
+/**
+ * One request the server answered: the body it was sent (once read whole), bytes it wrote of its answer's body,
+ * and whether the client has closed it.
+ */
 export interface Answered {
+  request?: string;
   bytesWritten: number;
   closed: boolean;
 }
@@ -35,8 +42,13 @@ export class AnswerServer {
   static async start(answer: Answer): Promise<AnswerServer> {
     let self: AnswerServer | undefined;
     const server = createServer((request, response) => {
-      request.resume();
-      if (self) self.respond(response);
+      if (!self) return;
+      const answered = self.respond(response);
+      const parts: Buffer[] = [];
+      request.on('data', (part: Buffer) => parts.push(part));
+      request.on('end', () => {
+        answered.request = Buffer.concat(parts).toString();
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
@@ -45,18 +57,19 @@ export class AnswerServer {
     return self;
   }
 
-  private respond(response: ServerResponse): void {
+  private respond(response: ServerResponse): Answered {
     const answered: Answered = { bytesWritten: 0, closed: false };
     this.answered.push(answered);
     response.on('close', () => {
       answered.closed = true;
     });
     const answer = this.answer;
+    if (!('status' in answer)) return answered;
     response.writeHead(answer.status, { 'content-type': 'text/plain; charset=utf-8', ...answer.headers });
     if ('body' in answer) {
       answered.bytesWritten = Buffer.byteLength(answer.body);
       response.end(answer.body);
-      return;
+      return answered;
     }
     if ('pieces' in answer) {
       const next = (index: number) => {
@@ -69,7 +82,7 @@ export class AnswerServer {
         response.write(piece, () => setTimeout(() => next(index + 1), 20));
       };
       next(0);
-      return;
+      return answered;
     }
     if (answer.head !== undefined) {
       answered.bytesWritten += Buffer.byteLength(answer.head);
@@ -85,6 +98,7 @@ export class AnswerServer {
       }
     };
     pour();
+    return answered;
   }
 
   stop(): Promise<void> {

@@ -65,8 +65,9 @@ function selfTraced(
 /**
  * Own spans reach the count through the batch exporter, the span-parsing threads (idle class: on a CI machine
  * whose cores the parallel suite keeps busy they wait their turn) and an evaluation tick. The exporter sends
- * each batch once and drops it when the answer is late (its 30 s export timeout), so a wait that only polls can
- * wait forever for spans already dropped: the traffic is sent again every round until it is counted.
+ * each batch once and drops it when the answer is late (its 10 s timeout, OTEL_EXPORTER_ZIPKIN_TIMEOUT), so a
+ * wait that only polls can wait forever for spans already dropped: the traffic is sent again every round until
+ * it is counted.
  */
 const ROUND_MS = 10_000;
 /** Enough rounds for a starved thread; each test has room for two such waits. */
