@@ -1,4 +1,4 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 
 /**
  * What the server answers: a status, headers, and a body that ends; or pieces written apart (a pause between
@@ -14,10 +14,11 @@ export type Answer =
   | { silent: true };
 
 /**
- * One request the server answered: the body it was sent (once read whole), bytes it wrote of its answer's body,
- * and whether the client has closed it.
+ * One request the server answered: its headers, the body it was sent (once read whole), bytes it wrote of its
+ * answer's body, and whether the client has closed it.
  */
 export interface Answered {
+  headers: IncomingHttpHeaders;
   request?: string;
   bytesWritten: number;
   closed: boolean;
@@ -43,7 +44,7 @@ export class AnswerServer {
     let self: AnswerServer | undefined;
     const server = createServer((request, response) => {
       if (!self) return;
-      const answered = self.respond(response);
+      const answered = self.respond(request.headers, response);
       const parts: Buffer[] = [];
       request.on('data', (part: Buffer) => parts.push(part));
       request.on('end', () => {
@@ -57,8 +58,8 @@ export class AnswerServer {
     return self;
   }
 
-  private respond(response: ServerResponse): Answered {
-    const answered: Answered = { bytesWritten: 0, closed: false };
+  private respond(headers: IncomingHttpHeaders, response: ServerResponse): Answered {
+    const answered: Answered = { headers, bytesWritten: 0, closed: false };
     this.answered.push(answered);
     response.on('close', () => {
       answered.closed = true;

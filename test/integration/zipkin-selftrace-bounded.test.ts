@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { tracing } from '@opentelemetry/sdk-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ANSWER_DETAIL_BYTES } from '../../src/net/boundedBody.js';
+import { BoundedZipkinExporter } from '../../src/telemetry/zipkinExport.js';
 import { AnswerServer } from '../helpers/answerServer.js';
 import { SloguardProcess } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
@@ -125,4 +127,34 @@ describe('self-tracing to an endpoint that answers with an endless 500, then nev
     expect(logs).not.toMatch(/RangeError|Invalid string length|uncaught/i);
     expect(peakMemory(pid) - peakAtStart).toBeLessThan(PEAK_GROWTH_AT_MOST);
   }, 180_000);
+});
+
+describe('the bounded Zipkin sender given a URL with a user and password', () => {
+  let endpoint: AnswerServer | undefined;
+  afterAll(() => endpoint?.stop());
+
+  it('sends them as Basic auth (fetch refuses such a URL; the library sender took it) with the spans', async () => {
+    endpoint = await AnswerServer.start({ status: 202, body: '' });
+    const warned: object[] = [];
+    const exporter = new BoundedZipkinExporter({
+      url: `${endpoint.url.replace('://', '://tracer:p%40ss@')}/api/v2/spans`,
+      headers: {},
+      serviceName: 'sloguard',
+      timeoutMs: 30_000,
+      log: { warn: (details) => warned.push(details) },
+    });
+    const provider = new tracing.BasicTracerProvider({
+      spanProcessors: [new tracing.SimpleSpanProcessor(exporter)],
+    });
+    provider.getTracer('test').startSpan('probe').end();
+    await provider.shutdown();
+
+    expect(warned).toEqual([]);
+    const [answered] = endpoint.answered;
+    expect(answered?.headers.authorization).toBe(`Basic ${Buffer.from('tracer:p@ss').toString('base64')}`);
+    const body = await waitFor('the request body', () => answered?.request);
+    expect(JSON.parse(body)).toEqual([
+      expect.objectContaining({ name: 'probe', traceId: expect.any(String) }),
+    ]);
+  });
 });
