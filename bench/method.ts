@@ -173,9 +173,13 @@ export function timeProcess(command: string, args: readonly string[], env?: Node
   }
 }
 
-/** CPU time (user + system, all threads) a live process has used, from /proc (clock ticks of 10 ms). */
-export function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+/**
+ * CPU time (user + system) a live process has used, all threads, or with `thread` one of them (its event loop's
+ * is the process id), from /proc (clock ticks of 10 ms).
+ */
+export function processCpuMs(pid: number, thread?: number): number {
+  const stat = thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`;
+  const fields = readFileSync(stat, 'utf8').split(') ')[1]!.split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 

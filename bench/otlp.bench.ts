@@ -4,10 +4,10 @@
  * with the same 500 spans, and a bare single-threaded fastify route that only decodes the same protobuf body
  * (protobufjs, the receiver's own message types) and answers 200. Target (#22): OTLP ≥ 1.0× the Zipkin path
  * within each round. Autocannon with 10 connections; the three sides take turns in an order that rotates each
- * round, and each ratio is taken within its round (bench/method.ts). Each side's process CPU per batch is
- * printed too: steadier than rates on a shared machine.
+ * round, and each ratio is taken within its round (bench/method.ts). Each side's process CPU per batch, and
+ * the event loop's part of it, are printed too: steadier than rates on a shared machine.
  *
- *   BENCH_ROUNDS=3 BENCH_SECONDS=3 npm run bench -- otlp
+ *   BENCH_ROUNDS=5 BENCH_SECONDS=4 npm run bench -- otlp
  */
 import { join } from 'node:path';
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
@@ -148,6 +148,8 @@ interface Side {
   answered: number;
   /** Process CPU per batch in each measured round (all threads, ms). */
   cpuMsPerBatch: number[];
+  /** The event loop's share of it (the main thread alone; the parsing threads do the rest). */
+  loopCpuMsPerBatch: number[];
 }
 
 /** One run of a side: batches answered; every answer must be 2xx. */
@@ -204,6 +206,7 @@ if (process.argv[2] === 'serve') {
         body,
         answered: 0,
         cpuMsPerBatch: [] as number[],
+        loopCpuMsPerBatch: [] as number[],
       }) satisfies Side;
     const otlp = side('OTLP protobuf', service.url, service.pid!, '/v1/traces', PROTOBUF, protobuf);
     const zipkin = side(
@@ -238,8 +241,10 @@ if (process.argv[2] === 'serve') {
       // The order rotates, so no side always follows the same one.
       for (const s of [...sides.slice(i % 3), ...sides.slice(0, i % 3)]) {
         const cpuBefore = processCpuMs(s.pid);
+        const loopBefore = processCpuMs(s.pid, s.pid);
         const batches = await run(s, SECONDS);
         s.cpuMsPerBatch.push((processCpuMs(s.pid) - cpuBefore) / batches);
+        s.loopCpuMsPerBatch.push((processCpuMs(s.pid, s.pid) - loopBefore) / batches);
         s.answered += batches;
         rate.set(s, (batches / SECONDS) * SPANS_PER_BATCH);
       }
@@ -257,7 +262,7 @@ if (process.argv[2] === 'serve') {
     vsBare.print();
     for (const s of sides) {
       process.stdout.write(
-        `  ${s.name}: ${formatSpread(spread(s.cpuMsPerBatch), ' ms')} process CPU per batch\n`,
+        `  ${s.name}: ${formatSpread(spread(s.cpuMsPerBatch), ' ms')} process CPU per batch, ${formatSpread(spread(s.loopCpuMsPerBatch), ' ms')} of it on the event loop\n`,
       );
     }
   } finally {

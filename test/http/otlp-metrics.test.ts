@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -60,7 +61,7 @@ function sdkMeter(service: string, temporality = AggregationTemporality.CUMULATI
   return { record, collect };
 }
 
-const post = (payload: Buffer | string, headers: Record<string, string>) =>
+const post = (payload: Buffer | string | Readable, headers: Record<string, string>) =>
   ctx.app.inject({ method: 'POST', url: '/v1/metrics', payload, headers });
 
 interface Stored {
@@ -309,5 +310,32 @@ describe('POST /v1/metrics (OTLP/HTTP)', () => {
       'content-encoding': 'gzip',
     });
     expect(badGzip.json()).toMatchObject({ code: 3, error: 'invalid_gzip' });
+  });
+});
+
+describe('POST /v1/metrics body reading', () => {
+  it("joins an export sent in many pieces, plain or gzip'ed, and refuses one past the limit (413)", async () => {
+    /** A body as a stream of 64-byte pieces (no Content-Length: chunked), as a socket may deliver it. */
+    const inPieces = (body: Buffer) =>
+      Readable.from(
+        Array.from({ length: Math.ceil(body.length / 64) }, (_, i) => body.subarray(i * 64, (i + 1) * 64)),
+      );
+    const meter = sdkMeter('shop-pieces', AggregationTemporality.DELTA);
+    meter.record(0.02, 200);
+    meter.record(0.02, 503);
+    expect((await post(inPieces(await protobufExport(meter)), { 'content-type': PROTOBUF })).statusCode).toBe(
+      200,
+    );
+    meter.record(0.02, 200);
+    const zipped = gzipSync(await protobufExport(meter));
+    const gzip = await post(inPieces(zipped), { 'content-type': PROTOBUF, 'content-encoding': 'gzip' });
+    expect(gzip.statusCode).toBe(200);
+    expect(stored('shop-pieces')).toEqual([{ operation: '/orders/:id', method: 'GET', total: 3, errors: 1 }]);
+    const past = await post('{}', {
+      'content-type': 'application/json',
+      'content-length': String(ctx.sloguard.config.maxBodyBytes + 1),
+    });
+    expect(past.statusCode).toBe(413);
+    expect(past.json()).toMatchObject({ code: 3, error: 'body_too_large' });
   });
 });

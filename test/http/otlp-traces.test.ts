@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -34,7 +35,7 @@ function sdkSpans(service: string, make: (tracer: ReturnType<BasicTracerProvider
   return exporter.getFinishedSpans();
 }
 
-const post = (payload: Buffer | string, headers: Record<string, string>) =>
+const post = (payload: Buffer | string | Readable, headers: Record<string, string>) =>
   ctx.app.inject({ method: 'POST', url: '/v1/traces', payload, headers });
 
 interface Stored {
@@ -245,5 +246,44 @@ describe('POST /v1/traces (OTLP/HTTP)', () => {
     expect(json.statusCode).toBe(413);
     expect(json.json()).toMatchObject({ code: 3, error: 'too_many_values' });
     expect(json.json().message).toMatch(/^1000003 JSON objects/);
+  });
+});
+
+/** A body as a stream of `size`-byte pieces (no Content-Length: chunked), as a socket may deliver it. */
+const inPieces = (body: Buffer, size: number) =>
+  Readable.from(
+    Array.from({ length: Math.ceil(body.length / size) }, (_, i) => body.subarray(i * size, (i + 1) * size)),
+  );
+
+/** The message of a google.rpc.Status answered in protobuf. */
+const statusMessage = (payload: Buffer) => RpcStatus.toObject(RpcStatus.decode(payload)).message as string;
+
+describe('POST /v1/traces body reading (the pieces read from the socket, as the Zipkin route)', () => {
+  it("counts every span of an export sent in many pieces, plain or gzip'ed", async () => {
+    const body = Buffer.from(ProtobufTraceSerializer.serializeRequest(mix('shop-pieces'))!);
+    const plain = await post(inPieces(body, 64), { 'content-type': PROTOBUF });
+    expect(plain.statusCode).toBe(200);
+    expect(plain.rawPayload.length).toBe(0);
+    expect(stored('shop-pieces')).toEqual(EXPECTED_MIX);
+    const zipped = gzipSync(Buffer.from(ProtobufTraceSerializer.serializeRequest(mix('shop-gzip-pieces'))!));
+    const gzip = await post(inPieces(zipped, 64), { 'content-type': PROTOBUF, 'content-encoding': 'gzip' });
+    expect(gzip.statusCode).toBe(200);
+    expect(stored('shop-gzip-pieces')).toEqual(EXPECTED_MIX);
+  });
+
+  it('refuses a body past the limit (413) and one short of its Content-Length (400), as a google.rpc.Status', async () => {
+    const past = await post(Buffer.from([0x0a, 0x00]), {
+      'content-type': PROTOBUF,
+      'content-length': String(ctx.sloguard.config.maxBodyBytes + 1),
+    });
+    expect(past.statusCode).toBe(413);
+    expect(past.headers['content-type']).toBe(PROTOBUF);
+    expect(statusMessage(past.rawPayload)).toMatch(/^body_too_large: /);
+    const short = await post('{"resourceSpans": []}', {
+      'content-type': 'application/json',
+      'content-length': '9',
+    });
+    expect(short.statusCode).toBe(400);
+    expect(short.json()).toMatchObject({ code: 3, error: 'invalid_content_length' });
   });
 });

@@ -17,7 +17,7 @@ import type { ServiceRoutes } from '../../ingest/routeTemplates.js';
 import type { SpanDecoder } from '../../ingest/zipkin/decoder.js';
 import type { SourceKind } from '../../model/observation.js';
 import type { SloguardMetrics } from '../../telemetry/metrics.js';
-import { bodyChunks, isGzip, takeRawBodies } from '../body.js';
+import { bodyChunks, isGzip, takeRawChunks } from '../body.js';
 import { type ErrorBody, HttpError } from '../errors.js';
 import { MetricsExported, TracesExported } from '../schemas/otlp.js';
 import { decodedSpans } from '../spanDecoding.js';
@@ -54,9 +54,15 @@ function protobufBody(request: FastifyRequest): boolean {
   return protobuf;
 }
 
-/** The body inflated on libuv's threads when gzip'ed, refused (413) past the body limit, as a span list is. */
+/** The body as the pieces read from the socket (none when it is empty). */
+const bodyPieces = (request: FastifyRequest) => (request.body as Buffer[] | undefined) ?? [];
+
+/**
+ * The metrics body joined, inflated on libuv's threads when gzip'ed, refused (413) past the body limit, as a
+ * span list is.
+ */
 async function inflatedBody(request: FastifyRequest, maxBytes: number): Promise<Buffer> {
-  const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+  const body = Buffer.concat(bodyPieces(request));
   if (!isGzip(request.headers['content-encoding'])) return body;
   const chunks: Buffer[] = [];
   let bytes = 0;
@@ -91,7 +97,9 @@ const otlp: FastifyPluginAsync<OtlpIngestParts> = async (
   app,
   { config, pipeline, spans, metrics, routes },
 ) => {
-  takeRawBodies(app, config.maxBodyBytes);
+  // Bodies arrive as the socket's pieces, unjoined: a span export's pieces move to a parsing thread as they
+  // are (as a Zipkin list's do), so the event loop neither copies them into one buffer nor collects that copy.
+  takeRawChunks(app, config.maxBodyBytes);
   const streams = new MetricStreams();
   const reader = new MetricDecoder();
   app.addHook('onClose', () => reader.close());
@@ -129,11 +137,12 @@ const otlp: FastifyPluginAsync<OtlpIngestParts> = async (
     async (request, reply) => {
       const protobuf = protobufBody(request);
       const gzip = isGzip(request.headers['content-encoding']);
-      const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
       const batch = pipeline.newBatch();
       // A body is parsed whole, so inflated it may be no bigger than the body limit (as a Zipkin list).
       const gzipLimit = gzip ? config.maxBodyBytes : undefined;
-      const summary = await decodedSpans(() => spans.decodeOtlp(body, protobuf, gzipLimit, batch));
+      const summary = await decodedSpans(() =>
+        spans.decodeOtlp(bodyPieces(request), protobuf, gzipLimit, batch),
+      );
       await submitBatch(pipeline, batch);
       countExport('traces', summary, 'invalid_span');
       return answer(reply, protobuf, 'traces', summary);

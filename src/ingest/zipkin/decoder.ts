@@ -114,7 +114,7 @@ export class SpanDecoder {
 
   /** The same for an OTLP export (otlp/decode.ts), on the same threads; its summary counts refused spans. */
   async decodeOtlp(
-    body: Buffer,
+    body: Buffer | readonly Buffer[],
     protobuf: boolean,
     gzipLimit: number | undefined,
     batch: BatchAggregate,
