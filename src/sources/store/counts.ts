@@ -90,7 +90,7 @@ export function storeInput(
   const windowEstimated = estimated;
   const windowStartMs = definition.windowSpec.kind === 'calendar' ? range.startMs : effectiveFromMs;
   const burnCounts: Record<BurnWindow, EventCounts> = {};
-  for (const [name, ms] of windows) burnCounts[name] = count(nowMs - ms);
+  for (const window of windows) burnCounts[window[0]] = count(nowMs - window[1]);
   const warnings = parts.some((part) => part.matching.length === 0) ? [NO_SERIES_WARNING] : [];
   if (windowEstimated > 0) warnings.push(estimatedWarning(windowEstimated));
   const lastSeen = parts.reduce(
