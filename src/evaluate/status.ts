@@ -80,7 +80,9 @@ export function evaluateSlo(
   const { good, valid, errorBound } = input.window;
   const { sli, budget } = budgetOf(definition, input);
   const burnRates: Record<BurnWindow, number | null> = {};
-  for (const [name, counts] of Object.entries(input.burnWindows)) {
+  // for…in: Object.entries made an array of pairs per SLO, and its iteration an object per pair (issue #23).
+  for (const name in input.burnWindows) {
+    const counts = input.burnWindows[name]!;
     burnRates[name] = burnRate(objective, counts.good, counts.valid);
   }
   const tiers = burnRateTiers(definition.windowMs);

@@ -294,8 +294,9 @@ export class BucketStore {
     this.checkDataVersion();
     const sums = this.windowSums.fill(0);
     for (const seriesId of seriesIds) {
-      for (const [from, to] of plan.minuteRanges)
-        this.cache.addMinutes(seriesId, thresholdUs, from, to, sums);
+      // Indexed: destructuring each range made an iterator result per range, per series, per window.
+      for (const range of plan.minuteRanges)
+        this.cache.addMinutes(seriesId, thresholdUs, range[0], range[1], sums);
       if (plan.hourRange)
         this.cache.addHours(seriesId, thresholdUs, plan.hourRange[0], plan.hourRange[1], sums);
     }

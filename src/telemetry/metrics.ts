@@ -6,7 +6,7 @@ import type { Decision } from '../model/gate.js';
 import type { SourceKind } from '../model/observation.js';
 import type { SloStatus } from '../model/status.js';
 import type { SloEvaluator } from '../schedule/scheduler.js';
-import { forEachInSlices, sharedExposition } from './exposition.js';
+import { mapInSlices, type SlicedFamily, sharedExposition } from './exposition.js';
 
 /**
  * sloguard's own figures in the Prometheus text format, on a Registry of its own (never prom-client's global
@@ -47,8 +47,9 @@ export function createMetrics(parts: MeteredParts): SloguardMetrics {
   /**
    * A gauge family read from the latest statuses at each scrape and kept nowhere between scrapes. A prom-client
    * Gauge keeps every labelled series it was set in a map until the next scrape: at 10,000 SLOs about 126,000
-   * series, 60 MB of heap held for good after the first scrape (issue #23, RSS at 10,000 SLOs). The registry
-   * formats it as any gauge: it asks a family for `get()`.
+   * series, 60 MB of heap held for good after the first scrape (issue #23, RSS at 10,000 SLOs). A scrape reads it
+   * a slice of statuses at a time (`slices`), so only one slice's series exist at once; the registry's own
+   * `metrics()` reads it whole with `get()`, as any gauge.
    */
   const statusFamily = <T>(
     name: string,
@@ -61,15 +62,20 @@ export function createMetrics(parts: MeteredParts): SloguardMetrics {
     prepare: () => T = () => undefined as T,
   ) => {
     const family = { name, help, type: 'gauge', aggregator: 'sum' } as const;
-    const get = async () => {
+    const slices = () => {
       const prepared = prepare();
+      return mapInSlices<SloStatus, FamilySeries>(evaluator.current(), (status, add) =>
+        series(status, prepared, (labels, value) => add({ labels, value })),
+      );
+    };
+    const get = async () => {
       const values: FamilySeries[] = [];
-      const add = (labels: FamilySeries['labels'], value: number) => values.push({ labels, value });
-      await forEachInSlices(evaluator.current(), (status) => series(status, prepared, add));
+      for await (const slice of slices()) values.push(...slice);
       return { ...family, values };
     };
+    const sliced: SlicedFamily<FamilySeries> & { get: typeof get } = { ...family, slices, get };
     // prom-client types a registered metric as one of its own classes; the registry only reads these fields.
-    registry.registerMetric({ ...family, get } as unknown as client.Metric);
+    registry.registerMetric(sliced as unknown as client.Metric);
   };
 
   /**

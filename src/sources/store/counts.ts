@@ -81,6 +81,8 @@ export function storeInput(
     const each = partCounts(fromMs, nowMs);
     effectiveFromMs = each.at(-1)?.effectiveFromMs ?? nowMs;
     estimated = each.reduce((sum, part) => sum + part.estimated, 0);
+    // Nearly every SLO has no exclusion in force: nothing to take out, and no copies of its counts per window.
+    if (corrected.exclude.length === 0) return combine(each.map(({ counts }) => counts));
     const excluded = within(corrected.exclude, effectiveFromMs);
     return combine(each.map(({ counts }, i) => withoutEvents(counts, excluded[i]!)));
   };
@@ -88,12 +90,13 @@ export function storeInput(
   const windowEstimated = estimated;
   const windowStartMs = definition.windowSpec.kind === 'calendar' ? range.startMs : effectiveFromMs;
   const burnCounts: Record<BurnWindow, EventCounts> = {};
-  for (const [name, ms] of windows) burnCounts[name] = count(nowMs - ms);
+  for (const window of windows) burnCounts[window[0]] = count(nowMs - window[1]);
   const warnings = parts.some((part) => part.matching.length === 0) ? [NO_SERIES_WARNING] : [];
   if (windowEstimated > 0) warnings.push(estimatedWarning(windowEstimated));
-  const lastSeen = parts
-    .flatMap((part) => part.matching)
-    .reduce((latest, row) => Math.max(latest, row.lastSeenMs), -1);
+  const lastSeen = parts.reduce(
+    (latest, part) => part.matching.reduce((partLatest, row) => Math.max(partLatest, row.lastSeenMs), latest),
+    -1,
+  );
   const input: EvaluationInput = {
     window,
     burnWindows: burnCounts,
