@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { SloStatus } from '../../src/model/status.js';
 import { createSloguard } from '../../src/service.js';
+import { engineBreakdown } from '../../src/sources/engine/breakdown.js';
 import { instantQuery } from '../../src/sources/promql/client.js';
 import { testApp } from '../helpers/app.js';
 import {
@@ -13,6 +14,7 @@ import {
   importLines,
 } from '../helpers/contractSeries.js';
 import { requireBinary } from '../helpers/nginx.js';
+import { freePort } from '../helpers/ports.js';
 import { PROMETHEUS_BINARY, PROMTOOL_BINARY } from '../helpers/prometheus.js';
 import { seededRandom } from '../helpers/random.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -253,7 +255,12 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
     for (let from = 0; from < lines.length; from += 20_000)
       await victoria.importPrometheus(lines.slice(from, from + 20_000));
 
-    dir.file('slos/slos.yaml', slos(zone, { victoria: victoria.url, prometheus: prometheus.url }, atMs));
+    // A DataSource on a port nothing listens on: an engine that does not answer.
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    dir.file(
+      'slos/slos.yaml',
+      slos(zone, { victoria: victoria.url, prometheus: prometheus.url, dead }, atMs),
+    );
     for (const engine of ['victoria', 'prometheus']) {
       onEngine[engine] = await testApp(
         { definitionsPath, engine: { dataSource: engine, gridMs: GRID_MS, delayMs: 0 } },
@@ -291,6 +298,26 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
     const sampledMs = KILLED_MS - (atMs - 60 * MINUTE);
     expect(extrapolated).toBeGreaterThan(written);
     expect(extrapolated).toBeLessThanOrEqual(written * (1 + GRID_MS / 2 / sampledMs) + 1e-9);
+  });
+
+  it('answers 503 source_unavailable for a breakdown when the engine does not answer, as for a chart', async () => {
+    const app = await testApp(
+      {
+        definitionsPath: join(dir.path, 'slos'),
+        engine: { dataSource: 'dead', gridMs: GRID_MS, delayMs: 0 },
+      },
+      {},
+      { evaluate: false },
+    );
+    try {
+      for (const route of ['breakdown', 'timeseries']) {
+        const response = await app.app.inject({ url: `/api/v1/slos/shop-availability/${route}` });
+        expect(response.statusCode).toBe(503);
+        expect(response.json()).toMatchObject({ error: 'source_unavailable' });
+      }
+    } finally {
+      await app.close();
+    }
   });
 
   for (const engine of ['victoria', 'prometheus']) {
@@ -350,15 +377,50 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
       }
     });
 
-    it(`refuses the breakdown of ${engine}'s SLOs rather than show the evaluator's empty store`, async () => {
-      const response = await onEngine[engine]!.app.inject({
-        url: '/api/v1/slos/shop-availability/breakdown',
-      });
-      expect(response.statusCode).toBe(422);
-      expect(response.json()).toMatchObject({ error: 'breakdown_unavailable', field: 'name' });
+    it(`ranks the series that spent the budget on ${engine} as the store ranks them`, async () => {
+      const breakdown = async (app: Awaited<ReturnType<typeof testApp>>, url: string) => {
+        const response = await app.app.inject({ url });
+        expect(response.statusCode).toBe(200);
+        return response.json() as { groups: Array<{ valid: number; bad: number; series: unknown[] }> };
+      };
+      const at = (minutesAgo: number) => new Date(atMs - minutesAgo * MINUTE).toISOString();
+      // Steps on whole minutes, and a range whose edges are not (the store counts whole minutes from and to them).
+      const ranges = [
+        `from=${at(90)}&to=${at(0)}&steps=6`,
+        `from=${new Date(atMs - 87.5 * MINUTE).toISOString()}&to=${at(0)}&steps=7&sort=sli&limit=2`,
+        `from=${at(110)}&to=${new Date(atMs - 4.5 * MINUTE).toISOString()}&steps=1`,
+      ];
+      for (const slo of ['shop-availability', 'shop-rules', 'shop-latency', 'shop-browse', 'pay-today']) {
+        for (const range of ranges) {
+          const url = `/api/v1/slos/${slo}/breakdown?${range}`;
+          const expected = await breakdown(embedded, url);
+          // Every group ranks series that counted events, some of them bad.
+          for (const group of expected.groups) {
+            expect(group.series.length).toBeGreaterThan(0);
+            expect(group.valid).toBeGreaterThan(100);
+          }
+          expect(await breakdown(onEngine[engine]!, url)).toEqual(expected);
+        }
+      }
       expect(
-        (await embedded.app.inject({ url: '/api/v1/slos/shop-availability/breakdown' })).statusCode,
-      ).toBe(200);
+        (await breakdown(embedded, `/api/v1/slos/shop-availability/breakdown?${ranges[0]}`)).groups[0]!.bad,
+      ).toBeGreaterThan(0);
+    });
+
+    it(`refuses a breakdown of more series than the cap rather than read them all from ${engine}`, async () => {
+      const definition = onEngine[engine]!.sloguard.registry.byName.get('shop-availability')!;
+      const dataSource = onEngine[engine]!.sloguard.definitions.dataSources.get(engine)!;
+      const range = { fromMs: atMs - 60 * MINUTE, toMs: atMs, stepMs: 10 * MINUTE };
+      expect(await engineBreakdown(definition, dataSource, range, 1)).toEqual({
+        failure: 'the engine holds more than 1 series for "shop-availability"',
+      });
+      // /healthz, /checkout and /api/items, each summed over the three collectors.
+      const read = await engineBreakdown(definition, dataSource, range, 3);
+      expect('series' in read && read.series.map((s) => s.operation).sort()).toEqual([
+        '/api/items',
+        '/checkout',
+        '/healthz',
+      ]);
     });
 
     it(`answers the gate from ${engine} as from the store`, async () => {

@@ -1,7 +1,9 @@
 import type { EngineSettings } from '../../config/engine.js';
 import type { PrometheusDataSource, PromQlIndicator } from '../../model/promql.js';
 import { indicatorsOf, type SloDefinition, seriesKeptLocally } from '../../model/slo.js';
+import { PromQlError } from '../promql/client.js';
 import type { PromQlPlan, ReadIndicator } from '../promql/source.js';
+import { type EngineBreakdownReader, engineBreakdown } from './breakdown.js';
 import { engineIndicator, engineReadTime } from './queries.js';
 
 /**
@@ -52,5 +54,23 @@ export function engineChartQueries(
     const dataSource = dataSources().get(settings.dataSource);
     if (!dataSource || !seriesKeptLocally(definition)) return undefined;
     return indicatorsOf(definition).map((indicator) => engineIndicator(definition, indicator, dataSource));
+  };
+}
+
+/**
+ * The breakdown of a native SLO (or a composite of them) read from the engine; `undefined` for SLOs it does
+ * not read (hand-written PromQL). A missing DataSource fails as an engine that does not answer.
+ */
+export function engineBreakdownReader(
+  settings: EngineSettings,
+  dataSources: () => ReadonlyMap<string, PrometheusDataSource>,
+  maxSeries: number,
+): EngineBreakdownReader {
+  return (definition, range) => {
+    if (!seriesKeptLocally(definition)) return undefined;
+    const dataSource = dataSources().get(settings.dataSource);
+    if (!dataSource)
+      return Promise.reject(new PromQlError(`data.engine: no DataSource named "${settings.dataSource}"`));
+    return engineBreakdown(definition, dataSource, range, maxSeries);
   };
 }
