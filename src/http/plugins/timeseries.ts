@@ -2,6 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import type { CurrentRegistry } from '../../definitions/registry.js';
+import { clip } from '../../definitions/timeWindows.js';
+import { correctionIntervals } from '../../evaluate/corrections.js';
+import { burnWindows } from '../../evaluate/math.js';
 import { stepCoverage } from '../../evaluate/stepCoverage.js';
 import { firingEpisodes, type StepRange, stepRangeProblem } from '../../evaluate/timeseries.js';
 import type { Deployments } from '../../gate/deployments.js';
@@ -9,7 +12,8 @@ import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
 import type { AlertEpisode } from '../../model/alert.js';
 import { binUpperBound } from '../../model/histogram.js';
 import type { PromQlIndicator } from '../../model/promql.js';
-import type { SloDefinition } from '../../model/slo.js';
+import { type SloDefinition, seriesKeptLocally } from '../../model/slo.js';
+import type { Interval } from '../../model/timeWindow.js';
 import { PromQlError } from '../../sources/promql/client.js';
 import { promQlTimeseries } from '../../sources/promql/history.js';
 import { SloHistoryReader } from '../../sources/store/history.js';
@@ -48,9 +52,10 @@ async function promQlPoints(
   definition: SloDefinition,
   indicators: readonly PromQlIndicator[],
   range: StepRange,
+  exclude: readonly Interval[],
 ) {
   try {
-    return await promQlTimeseries(definition, indicators, range);
+    return await promQlTimeseries(definition, indicators, range, exclude);
   } catch (error) {
     if (error instanceof PromQlError) throw new HttpError(503, 'source_unavailable', error.message);
     throw error;
@@ -119,15 +124,33 @@ const timeseries: FastifyPluginAsyncTypebox<TimeseriesParts> = async (app, optio
       if (problem !== undefined) throw new HttpError(400, 'invalid_query', problem, 'step');
 
       const promQl = chartQueries(definition);
+      // Native SLOs read from an engine take corrections as the evaluator does; hand-written PromQL takes none.
+      const engineCorrections = correctionIntervals(
+        definition,
+        promQl && seriesKeptLocally(definition) ? corrections.all() : [],
+        fromMs -
+          Math.max(definition.windowMs, ...burnWindows(definition.windowMs).map(([, ms]) => ms)) -
+          stepMs,
+        toMs,
+        Number.NEGATIVE_INFINITY,
+      );
       const {
         points,
         histogram,
         corrections: corrected,
       } = promQl
         ? {
-            points: await promQlPoints(definition, promQl, { fromMs, toMs, stepMs }),
+            points: await promQlPoints(
+              definition,
+              promQl,
+              { fromMs, toMs, stepMs },
+              engineCorrections.exclude,
+            ),
             histogram: new Map(),
-            corrections: { exclude: [], planned: [] },
+            corrections: {
+              exclude: clip(engineCorrections.exclude, fromMs, toMs),
+              planned: clip(engineCorrections.planned, fromMs, toMs),
+            },
           }
         : history.read(definition, { fromMs, toMs, stepMs }, nowMs, corrections.all());
       const { good } = definition.indicator;
