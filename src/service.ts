@@ -32,7 +32,12 @@ import { RemoteWriteCollector } from './remote/collector.js';
 import { collectorPipeline } from './remote/pipeline.js';
 import { collectorThresholdsUs, declaredThresholds } from './remote/thresholds.js';
 import { SloEvaluator } from './schedule/scheduler.js';
-import { engineBreakdownReader, engineChartQueries, enginePlan } from './sources/engine/plan.js';
+import {
+  engineBreakdownReader,
+  engineChartQueries,
+  enginePlan,
+  promQlPeriodCounts,
+} from './sources/engine/plan.js';
 import { eitherPlan, handWrittenPromQl, PrometheusCounts } from './sources/promql/source.js';
 import { StoreCounts } from './sources/store/counts.js';
 import { AlertBurnStore, AlertEpisodeStore } from './store/alertEpisodes.js';
@@ -263,7 +268,13 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     overrides: new GateOverrides(stores.overrides, gate, (service) =>
       definitions.registry.byService.has(service),
     ),
-    deployments: new Deployments(stores.deployments, buckets, evaluator, definitions),
+    deployments: new Deployments(
+      stores.deployments,
+      buckets,
+      evaluator,
+      definitions,
+      promQlPeriodCounts(engine, () => definitions.dataSources),
+    ),
     evaluations: new GateEvaluations(stores.evaluations, gate, gateAnswer),
     history: new IncidentHistory({
       incidents: stores.incidents,

@@ -441,5 +441,31 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
       }
       expect((await gate(embedded, 'pay')).decision).toBe('deny');
     });
+
+    it(`charges a release with the budget it burned on ${engine} as on the store`, async () => {
+      // A release an hour before atMs (not recorded, so the gate tests see none): its hour and day after end at atMs.
+      const release = {
+        id: 'release',
+        service: 'shop',
+        environment: 'production',
+        version: '2',
+        deployedAtMs: atMs - 60 * MINUTE,
+        decisionId: null,
+        source: 'api' as const,
+        changeType: 'feature' as const,
+        commitAtMs: null,
+      };
+      const expected = await embedded.sloguard.deployments.impact(release, atMs);
+      expect(expected.map((i) => i.slo)).toEqual([
+        'shop-availability',
+        'shop-rules',
+        'shop-latency',
+        'shop-browse',
+      ]);
+      for (const impact of expected) expect(impact.periods['1h'].valid).toBeGreaterThan(100);
+      // The burst after the release burned budget above the error ratio running before it.
+      expect(expected[0]!.periods['1h'].chargedBad).toBeGreaterThan(0);
+      expect(await onEngine[engine]!.sloguard.deployments.impact(release, atMs)).toEqual(expected);
+    });
   }
 });

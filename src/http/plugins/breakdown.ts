@@ -7,11 +7,10 @@ import type { SeriesSource } from '../../evaluate/select.js';
 import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
 import { seriesKeptLocally } from '../../model/slo.js';
 import type { EngineBreakdownReader } from '../../sources/engine/breakdown.js';
-import { PromQlError } from '../../sources/promql/client.js';
 import { countKeyOf } from '../../sources/store/counts.js';
 import type { BucketStore } from '../../store/buckets.js';
 import type { SeriesBreakdownStore } from '../../store/seriesBreakdown.js';
-import { HttpError } from '../errors.js';
+import { engineAnswer, HttpError } from '../errors.js';
 import { BreakdownQuery, SloBreakdown } from '../schemas/breakdown.js';
 import { isoTime, parseTimeParam } from '../time.js';
 
@@ -39,14 +38,9 @@ interface Ranked {
 
 /** The engine's series of an SLO; an engine that fails is a 503, as for its charts. */
 async function fromEngine(answer: ReturnType<EngineBreakdownReader>, name: string): Promise<Ranked> {
-  try {
-    const read = await answer;
-    if (read && 'failure' in read) throw new HttpError(422, 'breakdown_unavailable', read.failure, 'name');
-    if (read) return read;
-  } catch (error) {
-    if (error instanceof PromQlError) throw new HttpError(503, 'source_unavailable', error.message);
-    throw error;
-  }
+  const read = answer && (await engineAnswer(answer));
+  if (read && 'failure' in read) throw new HttpError(422, 'breakdown_unavailable', read.failure, 'name');
+  if (read) return read;
   throw new HttpError(
     422,
     'breakdown_unavailable',
