@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { SloStatus } from '../../src/model/status.js';
 import { createSloguard } from '../../src/service.js';
@@ -466,6 +466,31 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
       // The burst after the release burned budget above the error ratio running before it.
       expect(expected[0]!.periods['1h'].chargedBad).toBeGreaterThan(0);
       expect(await onEngine[engine]!.sloguard.deployments.impact(release, atMs)).toEqual(expected);
+    });
+  }
+
+  // Last: it ticks the engine evaluators again, earlier then at atMs.
+  for (const engine of ['victoria', 'prometheus']) {
+    it(`keeps ${engine}'s finished slices and asks only the new ones, answering as a fresh read`, async () => {
+      const app = onEngine[engine]!;
+      await app.sloguard.evaluator.tick(atMs - 5 * MINUTE);
+      const rangeStarts: number[] = [];
+      const realFetch = globalThis.fetch;
+      const spy = vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
+        if (String(input).endsWith('/api/v1/query_range'))
+          rangeStarts.push(Number(new URLSearchParams(String(init?.body)).get('start')) * 1000);
+        return realFetch(input, init);
+      });
+      try {
+        await app.sloguard.evaluator.tick(atMs);
+      } finally {
+        spy.mockRestore();
+      }
+      // The slices that closed in the five minutes, of the 1-minute and the 5-minute slices: no older one.
+      expect(rangeStarts.length).toBeGreaterThan(0);
+      expect(Math.min(...rangeStarts)).toBeGreaterThan(atMs - 5 * MINUTE);
+      const expected = embedded.sloguard.evaluator.current().map(judged);
+      expect(app.sloguard.evaluator.current().map(judged)).toEqual(expected);
     });
   }
 });

@@ -10,7 +10,8 @@ import type { SloDefinition } from '../../model/slo.js';
 import type { EventCounts } from '../../model/status.js';
 import type { Interval } from '../../model/timeWindow.js';
 import { rangeQuery } from './client.js';
-import { countedQuery, MAX_RANGE_STEPS, promQlEvents } from './source.js';
+import { MAX_RANGE_STEPS } from './sliceCache.js';
+import { countedQuery, promQlEvents } from './source.js';
 
 const MINUTE_MS = 60_000;
 

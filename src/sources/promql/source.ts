@@ -15,12 +15,10 @@ import type { EventCounts } from '../../model/status.js';
 import type { Interval } from '../../model/timeWindow.js';
 import type { CountsRead, CountsSource } from '../counts.js';
 import { instantQuery, instantVector, PromQlError, rangeQuery, type VectorSample } from './client.js';
+import { SliceCache } from './sliceCache.js';
 
 /** Queries in flight at once per refresh: enough to finish quickly, few enough not to flood the engine. */
 const MAX_IN_FLIGHT = 8;
-
-/** Steps one range query asks for: under Prometheus' 11,000 points per series (VictoriaMetrics allows 30,000). */
-export const MAX_RANGE_STEPS = 10_000;
 
 /**
  * Queries that answer every series of a kind at once (`sum by` the series labels), asked once per window and
@@ -158,6 +156,8 @@ export function closedSliceSpan(
  */
 export class PrometheusCounts implements CountsSource {
   private results = new Map<string, CountsRead>();
+  /** Finished slices of the SLOs read on an engine's grid (hand-written PromQL may still change: not kept). */
+  readonly sliceCache = new SliceCache();
 
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
@@ -200,6 +200,7 @@ export class PrometheusCounts implements CountsSource {
       return promQlEvents(indicator, total, counted);
     };
     const results = new Map<string, CountsRead>();
+    this.sliceCache.retain(new Set(definitions.map((d) => d.name)));
     await Promise.all(
       definitions
         .filter((d) => this.reads(d))
@@ -273,7 +274,9 @@ export class PrometheusCounts implements CountsSource {
         ),
       ),
       Promise.all(windowStarts.map((fromMs) => within(corrected.exclude, fromMs))),
-      this.slices(definition, indicators[0]!, windows.range, atMs, corrected.exclude, queue),
+      this.slices(definition, indicators[0]!, windows.range, atMs, corrected.exclude, queue, {
+        keep: eventsOnGridMs !== undefined,
+      }),
     ]);
     const [window, ...burn] = ranges.map((_, i) =>
       combine(perIndicator.map((counts, part) => withoutEvents(counts[i]!, excludedPerWindow[i]![part]!))),
@@ -305,38 +308,33 @@ export class PrometheusCounts implements CountsSource {
     atMs: number,
     exclude: readonly Interval[],
     queue: QueryQueue,
+    { keep }: { keep: boolean },
   ): Promise<SliceSummary | undefined> {
     const slices = definition.timeslices;
     if (!slices || definition.budgeting === 'occurrences') return undefined;
     const { sliceMs } = slices;
     const { firstEndMs, count } = closedSliceSpan(definition, range, sliceMs, atMs);
     const sliceWindow = formatDuration(sliceMs);
-    const series: SliceSeries = { good: new Float64Array(count), valid: new Float64Array(count) };
-    const chunks: Array<{ startMs: number; endMs: number }> = [];
-    for (let from = 0; from < count; from += MAX_RANGE_STEPS) {
-      const startMs = firstEndMs + from * sliceMs;
-      chunks.push({
-        startMs,
-        endMs: startMs + (Math.min(count, from + MAX_RANGE_STEPS) - from - 1) * sliceMs,
-      });
-    }
-    const valuesOf = async (expr: string) => {
-      const answers = await Promise.all(
-        chunks.map((chunk) =>
-          queue.ask(indicator.dataSource, `${chunk.startMs}\n${chunk.endMs}\n${sliceMs}\n${expr}`, () =>
-            rangeQuery(indicator.dataSource, expr, { ...chunk, stepMs: sliceMs }, this.env),
-          ),
-        ),
+    const queries = [indicator.total, countedQuery(indicator)].map((q) => withWindow(q, sliceWindow));
+    const valuesOf = (expr: string, startMs: number, endMs: number) =>
+      queue.ask(indicator.dataSource, `${startMs}\n${endMs}\n${sliceMs}\n${expr}`, () =>
+        rangeQuery(indicator.dataSource, expr, { startMs, endMs, stepMs: sliceMs }, this.env),
       );
-      return new Map(answers.flatMap((answer) => [...answer]));
-    };
-    const [total, counted] = await Promise.all([
-      valuesOf(withWindow(indicator.total, sliceWindow)),
-      valuesOf(withWindow(countedQuery(indicator), sliceWindow)),
-    ]);
+    // On the engine's grid, a slice that ended by the read time is final: kept, and not asked again.
+    const cache = keep ? this.sliceCache : new SliceCache();
+    const key = JSON.stringify([indicator.dataSource.url, sliceMs, ...queries]);
+    const values = await cache.read(
+      definition.name,
+      key,
+      { firstEndMs, count, sliceMs },
+      async (startMs, endMs) => {
+        const [total, counted] = await Promise.all(queries.map((expr) => valuesOf(expr, startMs, endMs)));
+        return { total: total!, counted: counted! };
+      },
+    );
+    const series: SliceSeries = { good: new Float64Array(count), valid: new Float64Array(count) };
     for (let i = 0; i < count; i++) {
-      const endMs = firstEndMs + i * sliceMs;
-      const events = promQlEvents(indicator, total.get(endMs) ?? 0, counted.get(endMs) ?? 0);
+      const events = promQlEvents(indicator, values.total[i]!, values.counted[i]!);
       series.good[i] = events.good;
       series.valid[i] = events.valid;
     }
