@@ -94,9 +94,9 @@ export function installErrorHandling(app: FastifyInstance): void {
 }
 
 /** An answer read from an engine; one that fails is a 503, as the gate is when it cannot decide. */
-export async function engineAnswer<T>(answer: Promise<T>): Promise<T> {
+export async function engineAnswer<T>(read: () => Promise<T> | T): Promise<T> {
   try {
-    return await answer;
+    return await read();
   } catch (error) {
     if (error instanceof PromQlError) throw new HttpError(503, 'source_unavailable', error.message);
     throw error;

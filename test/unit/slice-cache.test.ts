@@ -1,23 +1,23 @@
 import { describe, expect, it } from 'vitest';
+import type { EventCounts } from '../../src/model/status.js';
 import { type AskSlices, MAX_RANGE_STEPS, SliceCache } from '../../src/sources/promql/sliceCache.js';
 
 const MINUTE = 60_000;
 
-/** An engine whose slice ending at `t` holds t/MINUTE events, a tenth of them counted; it records each ask. */
+/** An engine whose slice ending at `t` holds t/MINUTE valid events, a tenth of them good; it records each ask. */
 function engine(): { ask: AskSlices; asked: Array<[number, number]> } {
   const asked: Array<[number, number]> = [];
   return {
     asked,
     ask: async (startMs, endMs) => {
       asked.push([startMs, endMs]);
-      const total = new Map<number, number>();
-      const counted = new Map<number, number>();
+      const events = new Map<number, EventCounts>();
       for (let t = startMs; t <= endMs; t += MINUTE) {
-        total.set(t, t / MINUTE);
-        // An end without events answers no sample: it counts as zero.
-        if (t % (7 * MINUTE) !== 0) counted.set(t, t / MINUTE / 10);
+        // An end without events has no answer: it counts as none.
+        if (t % (7 * MINUTE) !== 0)
+          events.set(t, { good: t / MINUTE / 10, valid: t / MINUTE, errorBound: 0 });
       }
-      return { total, counted };
+      return events;
     },
   };
 }
@@ -36,8 +36,9 @@ describe('SliceCache', () => {
     expect(cache.kept('slo')).toBe(60);
     const fresh = engine();
     expect(later).toEqual(await new SliceCache().read('slo', 'a', span(105 * MINUTE, 60), fresh.ask));
-    expect(later.total[0]).toBe(105);
-    expect(later.counted[0]).toBe(0);
+    expect(later.valid[0]).toBe(0);
+    expect(later.valid[1]).toBe(106);
+    expect(later.good[1]).toBeCloseTo(10.6);
   });
 
   it('starts afresh when the key changes (a reload that changes the SLO) and drops SLOs no longer read', async () => {

@@ -38,7 +38,7 @@ interface Ranked {
 
 /** The engine's series of an SLO; an engine that fails is a 503, as for its charts. */
 async function fromEngine(answer: ReturnType<EngineBreakdownReader>, name: string): Promise<Ranked> {
-  const read = answer && (await engineAnswer(answer));
+  const read = answer && (await engineAnswer(() => answer));
   if (read && 'failure' in read) throw new HttpError(422, 'breakdown_unavailable', read.failure, 'name');
   if (read) return read;
   throw new HttpError(

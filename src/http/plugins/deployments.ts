@@ -48,7 +48,7 @@ const deployments: FastifyPluginAsyncTypebox<DeploymentParts> = async (app, opti
 
   const view = async (d: Deployment, nowMs: number) => ({
     ...deploymentView(d),
-    impact: (await engineAnswer(service.impact(d, nowMs))).map((i) => ({
+    impact: (await engineAnswer(() => service.impact(d, nowMs))).map((i) => ({
       slo: i.slo,
       hour_after: periodView(i.periods['1h']),
       day_after: periodView(i.periods['1d']),

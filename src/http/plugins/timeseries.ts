@@ -106,7 +106,7 @@ const timeseries: FastifyPluginAsyncTypebox<TimeseriesParts> = async (app, optio
       const problem = stepRangeProblem({ fromMs, toMs, stepMs });
       if (problem !== undefined) throw new HttpError(400, 'invalid_query', problem, 'step');
 
-      const promQl = chartQueries(definition);
+      const promQl = await engineAnswer(() => chartQueries(definition));
       // Native SLOs read from an engine take corrections as the evaluator does; hand-written PromQL takes none.
       const engineCorrections = correctionIntervals(
         definition,
@@ -123,7 +123,7 @@ const timeseries: FastifyPluginAsyncTypebox<TimeseriesParts> = async (app, optio
         corrections: corrected,
       } = promQl
         ? {
-            points: await engineAnswer(
+            points: await engineAnswer(() =>
               promQlTimeseries(definition, promQl, { fromMs, toMs, stepMs }, engineCorrections.exclude),
             ),
             histogram: new Map(),
@@ -173,7 +173,7 @@ const timeseries: FastifyPluginAsyncTypebox<TimeseriesParts> = async (app, optio
         })),
         deployments: await Promise.all(
           markers.map(async (d) => {
-            const impact = (await engineAnswer(deployments.impact(d, nowMs))).find(
+            const impact = (await engineAnswer(() => deployments.impact(d, nowMs))).find(
               (i) => i.slo === definition.name,
             );
             return {

@@ -46,7 +46,7 @@ export function enginePlan(
 
 /**
  * The queries a chart asks the engine over its range, per indicator (a native SLO's own, not the grouped ones;
- * a composite's components'); none while the DataSource is missing.
+ * a composite's components'); a missing DataSource fails as an engine that does not answer.
  */
 export function engineChartQueries(
   settings: EngineSettings,
@@ -54,8 +54,9 @@ export function engineChartQueries(
 ): (definition: SloDefinition) => PromQlIndicator[] | undefined {
   return (definition) => {
     if (definition.indicator.prometheus) return [definition.indicator.prometheus];
+    if (!seriesKeptLocally(definition)) return undefined;
     const dataSource = dataSources().get(settings.dataSource);
-    if (!dataSource || !seriesKeptLocally(definition)) return undefined;
+    if (!dataSource) throw new PromQlError(`data.engine: no DataSource named "${settings.dataSource}"`);
     return indicatorsOf(definition).map((indicator) => engineIndicator(definition, indicator, dataSource));
   };
 }

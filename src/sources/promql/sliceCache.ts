@@ -1,3 +1,5 @@
+import type { EventCounts } from '../../model/status.js';
+
 /** Steps one range query asks for: under Prometheus' 11,000 points per series (VictoriaMetrics allows 30,000). */
 export const MAX_RANGE_STEPS = 10_000;
 
@@ -8,22 +10,22 @@ export interface SliceSpan {
   sliceMs: number;
 }
 
-/** Events per slice end of a slice span's queries: total and counted (good or bad). */
+/** Good and valid events per slice of a slice span, in slice order. */
 export interface SliceValues {
-  total: Float64Array;
-  counted: Float64Array;
+  good: Float64Array;
+  valid: Float64Array;
 }
 
-/** Asks the engine for the slices ending from `startMs` to `endMs` (a step of the slice): values by end. */
-export type AskSlices = (
-  startMs: number,
-  endMs: number,
-) => Promise<{ total: ReadonlyMap<number, number>; counted: ReadonlyMap<number, number> }>;
+/**
+ * Asks the engine for the slices ending from `startMs` to `endMs` (a step of the slice apart): their events by
+ * end; an end without an answer held none.
+ */
+export type AskSlices = (startMs: number, endMs: number) => Promise<ReadonlyMap<number, EventCounts>>;
 
 interface Kept {
   /** What the slices' events depend on (engine, queries, slice length): another key starts afresh. */
   key: string;
-  /** Total and counted events by slice end; only ends inside the SLO's current window are kept. */
+  /** Good and valid events by slice end; only ends inside the SLO's current window are kept. */
   values: Map<number, [number, number]>;
 }
 
@@ -72,15 +74,16 @@ export class SliceCache {
     }
     const answers = await Promise.all(chunks.map(({ startMs, endMs }) => ask(startMs, endMs)));
     chunks.forEach(({ startMs, endMs }, i) => {
-      const { total, counted } = answers[i]!;
-      for (let atMs = startMs; atMs <= endMs; atMs += sliceMs)
-        values.set(atMs, [total.get(atMs) ?? 0, counted.get(atMs) ?? 0]);
+      for (let atMs = startMs; atMs <= endMs; atMs += sliceMs) {
+        const events = answers[i]!.get(atMs);
+        values.set(atMs, [events?.good ?? 0, events?.valid ?? 0]);
+      }
     });
-    const result: SliceValues = { total: new Float64Array(count), counted: new Float64Array(count) };
+    const result: SliceValues = { good: new Float64Array(count), valid: new Float64Array(count) };
     for (let i = 0; i < count; i++) {
-      const [total, counted] = values.get(firstEndMs + i * sliceMs)!;
-      result.total[i] = total;
-      result.counted[i] = counted;
+      const [good, valid] = values.get(firstEndMs + i * sliceMs)!;
+      result.good[i] = good;
+      result.valid[i] = valid;
     }
     return result;
   }
