@@ -22,19 +22,20 @@ export interface SliceValues {
  */
 export type AskSlices = (startMs: number, endMs: number) => Promise<ReadonlyMap<number, EventCounts>>;
 
-interface Kept {
+interface Kept extends SliceValues {
   /** What the slices' events depend on (engine, queries, slice length): another key starts afresh. */
   key: string;
-  /** Good and valid events by slice end; only ends inside the SLO's current window are kept. */
-  values: Map<number, [number, number]>;
+  /** The end of the first kept slice; the kept ones follow it without a gap, one slice apart. */
+  firstEndMs: number;
+  sliceMs: number;
 }
 
 /**
  * The finished time slices of slice-budgeted SLOs read from an engine, so a tick asks only the slices that
  * closed since the last one instead of the whole window's. A slice is finished once its end is at or before
  * the engine read time (the last grid point every collector has written, `data.delay` behind): its events can
- * no longer change. Bounded: per SLO, only the current window's slices (a 28-day window of 1-minute slices is
- * 40,320 pairs); an SLO absent from a refresh, or whose key changed (a reload), is dropped.
+ * no longer change. Bounded: per SLO, the current window's slices as two arrays (16 bytes a slice: 129 KB for
+ * 28 days of 5-minute slices); an SLO absent from a refresh, or whose key changed (a reload), is dropped.
  */
 export class SliceCache {
   private readonly bySlo = new Map<string, Kept>();
@@ -46,45 +47,47 @@ export class SliceCache {
 
   /** How many slices are kept for an SLO (0 for none). */
   kept(name: string): number {
-    return this.bySlo.get(name)?.values.size ?? 0;
+    return this.bySlo.get(name)?.valid.length ?? 0;
+  }
+
+  /** How many of the span's first slices the kept ones hold (they must start at or before it, on its grid). */
+  private reusable(kept: Kept | undefined, key: string, span: SliceSpan): number {
+    if (!kept || kept.key !== key || kept.sliceMs !== span.sliceMs) return 0;
+    const offset = (span.firstEndMs - kept.firstEndMs) / span.sliceMs;
+    if (!Number.isInteger(offset) || offset < 0) return 0;
+    return Math.max(0, Math.min(span.count, kept.valid.length - offset));
   }
 
   /**
-   * The span's slice values: the kept ones, and the missing ones asked (each run of consecutive missing ends
-   * in range queries of at most MAX_RANGE_STEPS steps). Nothing is kept from a tick whose asks failed.
+   * The span's slice values (read-only: they are the kept arrays): the kept ones, and the slices after them
+   * asked in range queries of at most MAX_RANGE_STEPS steps. Nothing is kept from a read whose asks failed.
    */
   async read(name: string, key: string, span: SliceSpan, ask: AskSlices): Promise<SliceValues> {
-    let kept = this.bySlo.get(name);
-    if (kept?.key !== key) {
-      kept = { key, values: new Map() };
-      this.bySlo.set(name, kept);
-    }
-    const { values } = kept;
+    const kept = this.bySlo.get(name);
     const { firstEndMs, count, sliceMs } = span;
-    const lastEndMs = firstEndMs + (count - 1) * sliceMs;
-    for (const endMs of values.keys()) if (endMs < firstEndMs || endMs > lastEndMs) values.delete(endMs);
-    const chunks: Array<{ startMs: number; endMs: number }> = [];
-    for (let i = 0; i < count; i++) {
-      const endMs = firstEndMs + i * sliceMs;
-      if (values.has(endMs)) continue;
-      const last = chunks.at(-1);
-      if (last && last.endMs === endMs - sliceMs && (endMs - last.startMs) / sliceMs < MAX_RANGE_STEPS)
-        last.endMs = endMs;
-      else chunks.push({ startMs: endMs, endMs });
+    const have = this.reusable(kept, key, span);
+    const values: SliceValues = { good: new Float64Array(count), valid: new Float64Array(count) };
+    if (have > 0) {
+      const offset = (firstEndMs - kept!.firstEndMs) / sliceMs;
+      values.good.set(kept!.good.subarray(offset, offset + have));
+      values.valid.set(kept!.valid.subarray(offset, offset + have));
     }
-    const answers = await Promise.all(chunks.map(({ startMs, endMs }) => ask(startMs, endMs)));
-    chunks.forEach(({ startMs, endMs }, i) => {
-      for (let atMs = startMs; atMs <= endMs; atMs += sliceMs) {
-        const events = answers[i]!.get(atMs);
-        values.set(atMs, [events?.good ?? 0, events?.valid ?? 0]);
+    const chunks: Array<{ first: number; steps: number }> = [];
+    for (let first = have; first < count; first += MAX_RANGE_STEPS)
+      chunks.push({ first, steps: Math.min(MAX_RANGE_STEPS, count - first) });
+    const answers = await Promise.all(
+      chunks.map(({ first, steps }) =>
+        ask(firstEndMs + first * sliceMs, firstEndMs + (first + steps - 1) * sliceMs),
+      ),
+    );
+    chunks.forEach(({ first, steps }, i) => {
+      for (let at = first; at < first + steps; at++) {
+        const events = answers[i]!.get(firstEndMs + at * sliceMs);
+        values.good[at] = events?.good ?? 0;
+        values.valid[at] = events?.valid ?? 0;
       }
     });
-    const result: SliceValues = { good: new Float64Array(count), valid: new Float64Array(count) };
-    for (let i = 0; i < count; i++) {
-      const [good, valid] = values.get(firstEndMs + i * sliceMs)!;
-      result.good[i] = good;
-      result.valid[i] = valid;
-    }
-    return result;
+    this.bySlo.set(name, { key, firstEndMs, sliceMs, ...values });
+    return values;
   }
 }
