@@ -16,6 +16,7 @@ import { GateOverrides } from './gate/overrides.js';
 import { type AppOptions, buildApp } from './http/app.js';
 import { serveAsCollector } from './http/collectorRole.js';
 import { listenForOtlp, type OtlpListener } from './http/otlpListener.js';
+import type { BreakdownParts } from './http/plugins/breakdown.js';
 import type { TimeseriesParts } from './http/plugins/timeseries.js';
 import type { SeriesLimiter } from './ingest/cardinality.js';
 import { LOG_FORMATS } from './ingest/loadbalancer/formats.js';
@@ -31,7 +32,12 @@ import { RemoteWriteCollector } from './remote/collector.js';
 import { collectorPipeline } from './remote/pipeline.js';
 import { collectorThresholdsUs, declaredThresholds } from './remote/thresholds.js';
 import { SloEvaluator } from './schedule/scheduler.js';
-import { engineChartQueries, enginePlan } from './sources/engine/plan.js';
+import {
+  engineBreakdownReader,
+  engineChartQueries,
+  enginePlan,
+  promQlPeriodCounts,
+} from './sources/engine/plan.js';
 import { eitherPlan, handWrittenPromQl, PrometheusCounts } from './sources/promql/source.js';
 import { StoreCounts } from './sources/store/counts.js';
 import { AlertBurnStore, AlertEpisodeStore } from './store/alertEpisodes.js';
@@ -131,6 +137,8 @@ export interface Sloguard {
   storage: StorageWatch;
   /** With native data in an engine: the queries its SLO charts ask it. */
   chartQueries?: TimeseriesParts['chartQueries'];
+  /** With native data in an engine: how SLO breakdowns read it. */
+  engineBreakdown?: BreakdownParts['engineBreakdown'];
   readonly registry: SloRegistry;
   readonly policies: DefinitionSet['policies'];
   readonly openslo: DefinitionSet['openslo'];
@@ -229,7 +237,14 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     stores,
     definitions,
     storage,
-    ...(engine && { chartQueries: engineChartQueries(engine, () => definitions.dataSources) }),
+    ...(engine && {
+      chartQueries: engineChartQueries(engine, () => definitions.dataSources),
+      engineBreakdown: engineBreakdownReader(
+        engine,
+        () => definitions.dataSources,
+        config.cardinality.maxSeriesPerService,
+      ),
+    }),
     get registry() {
       return definitions.registry;
     },
@@ -253,7 +268,13 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     overrides: new GateOverrides(stores.overrides, gate, (service) =>
       definitions.registry.byService.has(service),
     ),
-    deployments: new Deployments(stores.deployments, buckets, evaluator, definitions),
+    deployments: new Deployments(
+      stores.deployments,
+      buckets,
+      evaluator,
+      definitions,
+      promQlPeriodCounts(engine, () => definitions.dataSources),
+    ),
     evaluations: new GateEvaluations(stores.evaluations, gate, gateAnswer),
     history: new IncidentHistory({
       incidents: stores.incidents,

@@ -6,6 +6,7 @@ import type { ChangeType } from '../model/gate.js';
 import type { SloDefinition } from '../model/slo.js';
 import type { EventCounts } from '../model/status.js';
 import type { SloEvaluator } from '../schedule/scheduler.js';
+import { countKeyOf } from '../sources/store/counts.js';
 import type { BucketStore } from '../store/buckets.js';
 import type { Deployment, DeploymentStore } from '../store/deployments.js';
 
@@ -67,6 +68,16 @@ export interface DeploymentInput {
   commitAtMs?: number;
 }
 
+/**
+ * An SLO's events over [fromMs, toMs) from where it is read with PromQL (its own queries, or its engine's);
+ * `undefined` for an SLO whose series this process keeps.
+ */
+export type PeriodCounts = (
+  definition: SloDefinition,
+  fromMs: number,
+  toMs: number,
+) => Promise<EventCounts> | undefined;
+
 /** Deployment markers and what each cost: the budget burned in the hour and the day after it. */
 export class Deployments {
   constructor(
@@ -75,6 +86,7 @@ export class Deployments {
     private readonly evaluator: SloEvaluator,
     /** The definition set in force (a reload swaps it). */
     private readonly definitions: CurrentRegistry,
+    private readonly promQlCounts: PeriodCounts = () => undefined,
   ) {}
 
   record(input: DeploymentInput): Deployment {
@@ -94,8 +106,11 @@ export class Deployments {
     return this.store.list(query);
   }
 
-  /** Per SLO of the deployment's service, the events and budget of the hour and the day after it. */
-  impact(deployment: Deployment, nowMs = Date.now()): SloImpact[] {
+  /**
+   * Per SLO of the deployment's service, the events and budget of the hour and the day after it; an engine
+   * that does not answer rejects with its PromQlError.
+   */
+  impact(deployment: Deployment, nowMs = Date.now()): Promise<SloImpact[]> {
     const series = this.buckets.seriesReader();
     const [previous] = this.store
       .list({
@@ -106,27 +121,28 @@ export class Deployments {
       })
       .filter((d) => d.environment === deployment.environment && d.id !== deployment.id);
     const baselineFromMs = previous ? previous.deployedAtMs : deployment.deployedAtMs - BASELINE_MS;
-    return (this.definitions.registry.byService.get(deployment.service) ?? []).map(
-      (definition: SloDefinition) => {
+    const definitions = this.definitions.registry.byService.get(deployment.service) ?? [];
+    return Promise.all(
+      definitions.map(async (definition: SloDefinition) => {
         const ids = selectedSeries(definition, series).map((row) => row.id);
-        const threshold =
-          definition.indicator.good.kind === 'latency' ? definition.indicator.good.thresholdUs : undefined;
+        const key = countKeyOf(definition.indicator);
         const allowedBad = this.evaluator.status(definition.name)?.budget.allowed ?? null;
-        const count = (fromMs: number, toMs: number) =>
-          eventCounts(definition, this.buckets.windowCounts(ids, fromMs, toMs, threshold));
-        const before = count(baselineFromMs, deployment.deployedAtMs);
+        const count = async (fromMs: number, toMs: number) =>
+          (await this.promQlCounts(definition, fromMs, toMs)) ??
+          eventCounts(definition, this.buckets.windowCounts(ids, fromMs, toMs, key));
+        const before = await count(baselineFromMs, deployment.deployedAtMs);
         const baseline = before.valid > 0 ? (before.valid - before.good) / before.valid : 0;
         const periods = {} as Record<ImpactPeriod, PeriodImpact>;
         for (const [name, ms] of Object.entries(IMPACT_PERIODS) as Array<[ImpactPeriod, number]>) {
           const end = Math.min(deployment.deployedAtMs + ms, nowMs);
           const counts =
             end > deployment.deployedAtMs
-              ? count(deployment.deployedAtMs, end)
+              ? await count(deployment.deployedAtMs, end)
               : { good: 0, valid: 0, errorBound: 0 };
           periods[name] = periodImpact(counts, allowedBad, nowMs >= deployment.deployedAtMs + ms, baseline);
         }
         return { slo: definition.name, periods };
-      },
+      }),
     );
   }
 }

@@ -214,6 +214,7 @@ export async function buildApp(parts: AppParts, options: AppOptions = {}): Promi
     times,
     links: config.links,
     nativeOnEngine: config.engine !== undefined,
+    ...(parts.engineBreakdown && { engineBreakdown: parts.engineBreakdown }),
   });
   await app.register(gate, {
     gate: parts.gate,

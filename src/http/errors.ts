@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { pointerField } from '../config/schemaErrors.js';
+import { PromQlError } from '../sources/promql/client.js';
 import { isStorageFault, STORAGE_RETRY_AFTER_SECONDS, StorageUnavailableError } from '../store/faults.js';
 
 /** The one error shape of the API: `{"error": code, "message": what and why, "field": where}`. */
@@ -90,4 +91,14 @@ export function installErrorHandling(app: FastifyInstance): void {
       .code(404)
       .send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
+}
+
+/** An answer read from an engine; one that fails is a 503, as the gate is when it cannot decide. */
+export async function engineAnswer<T>(read: () => Promise<T> | T): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof PromQlError) throw new HttpError(503, 'source_unavailable', error.message);
+    throw error;
+  }
 }

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { SloStatus } from '../../src/model/status.js';
 import { createSloguard } from '../../src/service.js';
+import { engineBreakdown } from '../../src/sources/engine/breakdown.js';
 import { instantQuery } from '../../src/sources/promql/client.js';
 import { testApp } from '../helpers/app.js';
 import {
@@ -13,6 +14,7 @@ import {
   importLines,
 } from '../helpers/contractSeries.js';
 import { requireBinary } from '../helpers/nginx.js';
+import { freePort } from '../helpers/ports.js';
 import { PROMETHEUS_BINARY, PROMTOOL_BINARY } from '../helpers/prometheus.js';
 import { seededRandom } from '../helpers/random.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -253,7 +255,12 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
     for (let from = 0; from < lines.length; from += 20_000)
       await victoria.importPrometheus(lines.slice(from, from + 20_000));
 
-    dir.file('slos/slos.yaml', slos(zone, { victoria: victoria.url, prometheus: prometheus.url }, atMs));
+    // A DataSource on a port nothing listens on: an engine that does not answer.
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    dir.file(
+      'slos/slos.yaml',
+      slos(zone, { victoria: victoria.url, prometheus: prometheus.url, dead }, atMs),
+    );
     for (const engine of ['victoria', 'prometheus']) {
       onEngine[engine] = await testApp(
         { definitionsPath, engine: { dataSource: engine, gridMs: GRID_MS, delayMs: 0 } },
@@ -293,6 +300,26 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
     expect(extrapolated).toBeLessThanOrEqual(written * (1 + GRID_MS / 2 / sampledMs) + 1e-9);
   });
 
+  it('answers 503 source_unavailable for a breakdown when the engine does not answer, as for a chart', async () => {
+    const app = await testApp(
+      {
+        definitionsPath: join(dir.path, 'slos'),
+        engine: { dataSource: 'dead', gridMs: GRID_MS, delayMs: 0 },
+      },
+      {},
+      { evaluate: false },
+    );
+    try {
+      for (const route of ['breakdown', 'timeseries']) {
+        const response = await app.app.inject({ url: `/api/v1/slos/shop-availability/${route}` });
+        expect(response.statusCode).toBe(503);
+        expect(response.json()).toMatchObject({ error: 'source_unavailable' });
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
   for (const engine of ['victoria', 'prometheus']) {
     it(`gives ${engine} the same SLIs, budgets, burn rates and slices as the store`, () => {
       const expected = embedded.sloguard.evaluator.current().map(judged);
@@ -325,40 +352,86 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
 
     it(`draws the SLO charts of ${engine} as the store draws them`, async () => {
       const chart = async (app: Awaited<ReturnType<typeof testApp>>, slo: string) => {
-        // Charts from the engine do not subtract corrections (docs/scaling.md): the range ends before the one excluded.
+        // The range holds the burst's excluded interval (atMs − 8m to atMs − 3m): both leave its events out.
         const from = new Date(atMs - 70 * MINUTE).toISOString();
-        const to = new Date(atMs - 10 * MINUTE).toISOString();
+        const to = new Date(atMs).toISOString();
         const response = await app.app.inject({
           url: `/api/v1/slos/${slo}/timeseries?from=${from}&to=${to}&step=5m`,
         });
         expect(response.statusCode).toBe(200);
-        const points = (response.json() as { points: Array<Record<string, unknown>> }).points;
-        return points.map(({ t, sli, good, valid, budget_remaining, burn_rates }) => ({
-          t,
-          sli,
-          good,
-          valid,
-          budget_remaining,
-          burn_rates,
-        }));
+        const body = response.json() as { points: Array<Record<string, unknown>>; corrections: unknown[] };
+        const points = body.points.map(
+          ({ t, sli, good, valid, budget_remaining, burn_rates, bad_per_second }) => ({
+            t,
+            sli,
+            good,
+            valid,
+            budget_remaining,
+            burn_rates,
+            bad_per_second,
+          }),
+        );
+        return { points, corrections: body.corrections };
       };
       for (const slo of ['shop-availability', 'shop-rules', 'shop-latency', 'shop-browse']) {
         const expected = await chart(embedded, slo);
-        // Every 5 minutes of the hour, and `to` itself when it is not on a 5-minute mark.
-        expect(expected.length).toBeGreaterThanOrEqual(12);
+        // Every 5 minutes of the 70, and `to` itself when it is not on a 5-minute mark.
+        expect(expected.points.length).toBeGreaterThanOrEqual(14);
+        expect(expected.corrections).toEqual([
+          {
+            mode: 'exclude',
+            start: new Date(atMs - 8 * MINUTE).toISOString(),
+            end: new Date(atMs - 3 * MINUTE).toISOString(),
+          },
+        ]);
         expect(await chart(onEngine[engine]!, slo)).toEqual(expected);
       }
     });
 
-    it(`refuses the breakdown of ${engine}'s SLOs rather than show the evaluator's empty store`, async () => {
-      const response = await onEngine[engine]!.app.inject({
-        url: '/api/v1/slos/shop-availability/breakdown',
-      });
-      expect(response.statusCode).toBe(422);
-      expect(response.json()).toMatchObject({ error: 'breakdown_unavailable', field: 'name' });
+    it(`ranks the series that spent the budget on ${engine} as the store ranks them`, async () => {
+      const breakdown = async (app: Awaited<ReturnType<typeof testApp>>, url: string) => {
+        const response = await app.app.inject({ url });
+        expect(response.statusCode).toBe(200);
+        return response.json() as { groups: Array<{ valid: number; bad: number; series: unknown[] }> };
+      };
+      const at = (minutesAgo: number) => new Date(atMs - minutesAgo * MINUTE).toISOString();
+      // Steps on whole minutes, and a range whose edges are not (the store counts whole minutes from and to them).
+      const ranges = [
+        `from=${at(90)}&to=${at(0)}&steps=6`,
+        `from=${new Date(atMs - 87.5 * MINUTE).toISOString()}&to=${at(0)}&steps=7&sort=sli&limit=2`,
+        `from=${at(110)}&to=${new Date(atMs - 4.5 * MINUTE).toISOString()}&steps=1`,
+      ];
+      for (const slo of ['shop-availability', 'shop-rules', 'shop-latency', 'shop-browse', 'pay-today']) {
+        for (const range of ranges) {
+          const url = `/api/v1/slos/${slo}/breakdown?${range}`;
+          const expected = await breakdown(embedded, url);
+          // Every group ranks series that counted events, some of them bad.
+          for (const group of expected.groups) {
+            expect(group.series.length).toBeGreaterThan(0);
+            expect(group.valid).toBeGreaterThan(100);
+          }
+          expect(await breakdown(onEngine[engine]!, url)).toEqual(expected);
+        }
+      }
       expect(
-        (await embedded.app.inject({ url: '/api/v1/slos/shop-availability/breakdown' })).statusCode,
-      ).toBe(200);
+        (await breakdown(embedded, `/api/v1/slos/shop-availability/breakdown?${ranges[0]}`)).groups[0]!.bad,
+      ).toBeGreaterThan(0);
+    });
+
+    it(`refuses a breakdown of more series than the cap rather than read them all from ${engine}`, async () => {
+      const definition = onEngine[engine]!.sloguard.registry.byName.get('shop-availability')!;
+      const dataSource = onEngine[engine]!.sloguard.definitions.dataSources.get(engine)!;
+      const range = { fromMs: atMs - 60 * MINUTE, toMs: atMs, stepMs: 10 * MINUTE };
+      expect(await engineBreakdown(definition, dataSource, range, 1)).toEqual({
+        failure: 'the engine holds more than 1 series for "shop-availability"',
+      });
+      // /healthz, /checkout and /api/items, each summed over the three collectors.
+      const read = await engineBreakdown(definition, dataSource, range, 3);
+      expect('series' in read && read.series.map((s) => s.operation).sort()).toEqual([
+        '/api/items',
+        '/checkout',
+        '/healthz',
+      ]);
     });
 
     it(`answers the gate from ${engine} as from the store`, async () => {
@@ -367,6 +440,58 @@ describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded
         expect(await gate(onEngine[engine]!, service)).toEqual(expected);
       }
       expect((await gate(embedded, 'pay')).decision).toBe('deny');
+    });
+
+    it(`charges a release with the budget it burned on ${engine} as on the store`, async () => {
+      // A release an hour before atMs (not recorded, so the gate tests see none): its hour and day after end at atMs.
+      const release = {
+        id: 'release',
+        service: 'shop',
+        environment: 'production',
+        version: '2',
+        deployedAtMs: atMs - 60 * MINUTE,
+        decisionId: null,
+        source: 'api' as const,
+        changeType: 'feature' as const,
+        commitAtMs: null,
+      };
+      const expected = await embedded.sloguard.deployments.impact(release, atMs);
+      expect(expected.map((i) => i.slo)).toEqual([
+        'shop-availability',
+        'shop-rules',
+        'shop-latency',
+        'shop-browse',
+      ]);
+      for (const impact of expected) expect(impact.periods['1h'].valid).toBeGreaterThan(100);
+      // The burst after the release burned budget above the error ratio running before it.
+      expect(expected[0]!.periods['1h'].chargedBad).toBeGreaterThan(0);
+      expect(await onEngine[engine]!.sloguard.deployments.impact(release, atMs)).toEqual(expected);
+    });
+  }
+
+  // Last: it ticks the engine evaluators again, earlier then at atMs.
+  for (const engine of ['victoria', 'prometheus']) {
+    it(`keeps ${engine}'s finished slices and asks only the new ones, answering as a fresh read`, async () => {
+      const app = onEngine[engine]!;
+      await app.sloguard.evaluator.tick(atMs - 5 * MINUTE);
+      // Slices are read by range queries (and a few new ones by the instant queries windows share).
+      const rangeStarts: number[] = [];
+      const realFetch = globalThis.fetch;
+      const spy = vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
+        if (String(input).endsWith('/api/v1/query_range'))
+          rangeStarts.push(Number(new URLSearchParams(String(init?.body)).get('start')) * 1000);
+        return realFetch(input, init);
+      });
+      try {
+        await app.sloguard.evaluator.tick(atMs);
+      } finally {
+        spy.mockRestore();
+      }
+      // Only the five 1-minute slices that closed since (a cold tick asks shop-latency's from a day back, and
+      // shop-rules' 5-minute ones from its window's start); the one new 5-minute slice is one grouped query.
+      expect(rangeStarts).toEqual([atMs - 4 * MINUTE, atMs - 4 * MINUTE]);
+      const expected = embedded.sloguard.evaluator.current().map(judged);
+      expect(app.sloguard.evaluator.current().map(judged)).toEqual(expected);
     });
   }
 });

@@ -2,13 +2,15 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { type LinkSettings, sloLinks } from '../../config/links.js';
 import type { CurrentRegistry } from '../../definitions/registry.js';
-import { budgetBreakdown } from '../../evaluate/breakdown.js';
+import { budgetBreakdown, type StepSumsReader } from '../../evaluate/breakdown.js';
+import type { SeriesSource } from '../../evaluate/select.js';
 import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
 import { seriesKeptLocally } from '../../model/slo.js';
+import type { EngineBreakdownReader } from '../../sources/engine/breakdown.js';
 import { countKeyOf } from '../../sources/store/counts.js';
 import type { BucketStore } from '../../store/buckets.js';
 import type { SeriesBreakdownStore } from '../../store/seriesBreakdown.js';
-import { HttpError } from '../errors.js';
+import { engineAnswer, HttpError } from '../errors.js';
 import { BreakdownQuery, SloBreakdown } from '../schemas/breakdown.js';
 import { isoTime, parseTimeParam } from '../time.js';
 
@@ -24,6 +26,27 @@ export interface BreakdownParts {
   links: LinkSettings;
   /** Native SLOs are evaluated on an engine (`data.engine`): their series are there, not in this store. */
   nativeOnEngine?: boolean;
+  /** Reads native SLOs' breakdowns from that engine. */
+  engineBreakdown?: EngineBreakdownReader;
+}
+
+/** What a breakdown ranks: the SLO's series and a reader of their sums per step. */
+interface Ranked {
+  series: SeriesSource;
+  read: StepSumsReader;
+}
+
+/** The engine's series of an SLO; an engine that fails is a 503, as for its charts. */
+async function fromEngine(answer: ReturnType<EngineBreakdownReader>, name: string): Promise<Ranked> {
+  const read = answer && (await engineAnswer(() => answer));
+  if (read && 'failure' in read) throw new HttpError(422, 'breakdown_unavailable', read.failure, 'name');
+  if (read) return read;
+  throw new HttpError(
+    422,
+    'breakdown_unavailable',
+    `"${name}" is read with PromQL from its engine, which keeps its series: break it down there`,
+    'name',
+  );
 }
 
 /** `GET /api/v1/slos/:name/breakdown`: which series spent an SLO's budget over a range, ranked. */
@@ -43,14 +66,6 @@ const breakdown: FastifyPluginAsyncTypebox<BreakdownParts> = async (app, options
       const { query } = request;
       const definition = definitions.registry.byName.get(request.params.name);
       if (!definition) throw new HttpError(404, 'not_found', `no SLO named "${request.params.name}"`, 'name');
-      if (!seriesKeptLocally(definition) || options.nativeOnEngine) {
-        throw new HttpError(
-          422,
-          'breakdown_unavailable',
-          `"${definition.name}" is read with PromQL from its engine, which keeps its series: break it down there`,
-          'name',
-        );
-      }
       const nowMs = Date.now();
       const accepted = acceptedRange(times, nowMs);
       const toMs = parseTimeParam('to', query.to, accepted) ?? nowMs;
@@ -62,14 +77,16 @@ const breakdown: FastifyPluginAsyncTypebox<BreakdownParts> = async (app, options
       const steps = query.steps ?? 24;
       const stepMs = Math.ceil((toMs - fromMs) / steps / MINUTE_MS) * MINUTE_MS;
       const sort = query.sort ?? 'bad';
+      const onEngine = !seriesKeptLocally(definition) || options.nativeOnEngine;
       const oldestMinuteKept = buckets.oldestMinuteKept(nowMs);
-      const groups = budgetBreakdown(
-        definition,
-        buckets.seriesReader(),
-        (ids, indicator) =>
-          seriesBreakdown.read(ids, { fromMs, toMs, stepMs }, oldestMinuteKept, countKeyOf(indicator)),
-        { limit: query.limit ?? 10, sort },
-      );
+      const { series, read }: Ranked = onEngine
+        ? await fromEngine(options.engineBreakdown?.(definition, { fromMs, toMs, stepMs }), definition.name)
+        : {
+            series: buckets.seriesReader(),
+            read: (ids, indicator) =>
+              seriesBreakdown.read(ids, { fromMs, toMs, stepMs }, oldestMinuteKept, countKeyOf(indicator)),
+          };
+      const groups = budgetBreakdown(definition, series, read, { limit: query.limit ?? 10, sort });
       return {
         name: definition.name,
         service: definition.service,

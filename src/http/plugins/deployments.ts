@@ -6,7 +6,7 @@ import type { Deployments, PeriodImpact } from '../../gate/deployments.js';
 import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
 import { CHANGE_TYPES } from '../../model/gate.js';
 import type { Deployment } from '../../store/deployments.js';
-import { HttpError } from '../errors.js';
+import { engineAnswer, HttpError } from '../errors.js';
 import { serviceRange, serviceRangeQuery } from '../range.js';
 import { DeploymentCreated, DeploymentList } from '../schemas/gate.js';
 import { parseTimeParam } from '../time.js';
@@ -46,9 +46,9 @@ export interface DeploymentParts {
 const deployments: FastifyPluginAsyncTypebox<DeploymentParts> = async (app, options) => {
   const { deployments: service, definitions, times } = options;
 
-  const view = (d: Deployment, nowMs: number) => ({
+  const view = async (d: Deployment, nowMs: number) => ({
     ...deploymentView(d),
-    impact: service.impact(d, nowMs).map((i) => ({
+    impact: (await engineAnswer(() => service.impact(d, nowMs))).map((i) => ({
       slo: i.slo,
       hour_after: periodView(i.periods['1h']),
       day_after: periodView(i.periods['1d']),
@@ -84,7 +84,7 @@ const deployments: FastifyPluginAsyncTypebox<DeploymentParts> = async (app, opti
         ...(body.change_type && { changeType: body.change_type }),
         ...(commitAtMs !== undefined && { commitAtMs }),
       });
-      return reply.code(201).send(view(deployment, nowMs));
+      return reply.code(201).send(await view(deployment, nowMs));
     },
   );
 
@@ -94,7 +94,7 @@ const deployments: FastifyPluginAsyncTypebox<DeploymentParts> = async (app, opti
     async (request) => {
       const nowMs = Date.now();
       const list = service.list(serviceRange(request.query, 50, acceptedRange(times, nowMs)));
-      return { deployments: list.map((d) => view(d, nowMs)) };
+      return { deployments: await Promise.all(list.map((d) => view(d, nowMs))) };
     },
   );
 };

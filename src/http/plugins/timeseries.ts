@@ -2,15 +2,17 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import type { CurrentRegistry } from '../../definitions/registry.js';
+import { clip } from '../../definitions/timeWindows.js';
+import { correctionIntervals } from '../../evaluate/corrections.js';
+import { burnWindows } from '../../evaluate/math.js';
 import { stepCoverage } from '../../evaluate/stepCoverage.js';
-import { firingEpisodes, type StepRange, stepRangeProblem } from '../../evaluate/timeseries.js';
+import { firingEpisodes, stepRangeProblem } from '../../evaluate/timeseries.js';
 import type { Deployments } from '../../gate/deployments.js';
 import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
 import type { AlertEpisode } from '../../model/alert.js';
 import { binUpperBound } from '../../model/histogram.js';
 import type { PromQlIndicator } from '../../model/promql.js';
-import type { SloDefinition } from '../../model/slo.js';
-import { PromQlError } from '../../sources/promql/client.js';
+import { type SloDefinition, seriesKeptLocally } from '../../model/slo.js';
 import { promQlTimeseries } from '../../sources/promql/history.js';
 import { SloHistoryReader } from '../../sources/store/history.js';
 import type { AlertEpisodeStore } from '../../store/alertEpisodes.js';
@@ -18,7 +20,7 @@ import type { BucketStore } from '../../store/buckets.js';
 import type { CorrectionStore } from '../../store/corrections.js';
 import type { GateDecisionStore } from '../../store/gateDecisions.js';
 import type { TimelineStore } from '../../store/timeline.js';
-import { HttpError } from '../errors.js';
+import { engineAnswer, HttpError } from '../errors.js';
 import { SloTimeseries } from '../schemas/slos.js';
 import { isoTime, parseTimeParam } from '../time.js';
 
@@ -41,20 +43,6 @@ function stepParam(text: string | undefined, rangeMs: number): number {
     );
   }
   return ms;
-}
-
-/** A PromQL SLO's points from its engine; an engine that fails is a 503, as the gate is when it cannot decide. */
-async function promQlPoints(
-  definition: SloDefinition,
-  indicators: readonly PromQlIndicator[],
-  range: StepRange,
-) {
-  try {
-    return await promQlTimeseries(definition, indicators, range);
-  } catch (error) {
-    if (error instanceof PromQlError) throw new HttpError(503, 'source_unavailable', error.message);
-    throw error;
-  }
 }
 
 const openAlertView = (episode: AlertEpisode | undefined) =>
@@ -118,16 +106,31 @@ const timeseries: FastifyPluginAsyncTypebox<TimeseriesParts> = async (app, optio
       const problem = stepRangeProblem({ fromMs, toMs, stepMs });
       if (problem !== undefined) throw new HttpError(400, 'invalid_query', problem, 'step');
 
-      const promQl = chartQueries(definition);
+      const promQl = await engineAnswer(() => chartQueries(definition));
+      // Native SLOs read from an engine take corrections as the evaluator does; hand-written PromQL takes none.
+      const engineCorrections = correctionIntervals(
+        definition,
+        promQl && seriesKeptLocally(definition) ? corrections.all() : [],
+        fromMs -
+          Math.max(definition.windowMs, ...burnWindows(definition.windowMs).map(([, ms]) => ms)) -
+          stepMs,
+        toMs,
+        Number.NEGATIVE_INFINITY,
+      );
       const {
         points,
         histogram,
         corrections: corrected,
       } = promQl
         ? {
-            points: await promQlPoints(definition, promQl, { fromMs, toMs, stepMs }),
+            points: await engineAnswer(() =>
+              promQlTimeseries(definition, promQl, { fromMs, toMs, stepMs }, engineCorrections.exclude),
+            ),
             histogram: new Map(),
-            corrections: { exclude: [], planned: [] },
+            corrections: {
+              exclude: clip(engineCorrections.exclude, fromMs, toMs),
+              planned: clip(engineCorrections.planned, fromMs, toMs),
+            },
           }
         : history.read(definition, { fromMs, toMs, stepMs }, nowMs, corrections.all());
       const { good } = definition.indicator;
@@ -168,19 +171,23 @@ const timeseries: FastifyPluginAsyncTypebox<TimeseriesParts> = async (app, optio
           started_at: isoTime(e.startedAtMs),
           ended_at: isoTime(e.endedAtMs),
         })),
-        deployments: markers.map((d) => {
-          const impact = deployments.impact(d, nowMs).find((i) => i.slo === definition.name);
-          return {
-            id: d.id,
-            version: d.version,
-            environment: d.environment,
-            deployed_at: isoTime(d.deployedAtMs),
-            decision_id: d.decisionId,
-            decision: d.decisionId ? (decided.get(d.decisionId) ?? null) : null,
-            budget_burned_1h: impact?.periods['1h'].budgetBurned ?? null,
-            budget_burned_1d: impact?.periods['1d'].budgetBurned ?? null,
-          };
-        }),
+        deployments: await Promise.all(
+          markers.map(async (d) => {
+            const impact = (await engineAnswer(() => deployments.impact(d, nowMs))).find(
+              (i) => i.slo === definition.name,
+            );
+            return {
+              id: d.id,
+              version: d.version,
+              environment: d.environment,
+              deployed_at: isoTime(d.deployedAtMs),
+              decision_id: d.decisionId,
+              decision: d.decisionId ? (decided.get(d.decisionId) ?? null) : null,
+              budget_burned_1h: impact?.periods['1h'].budgetBurned ?? null,
+              budget_burned_1d: impact?.periods['1d'].budgetBurned ?? null,
+            };
+          }),
+        ),
         open_alert: openAlertView(alertEpisodes.get(definition.name)),
         corrections: (['exclude', 'planned'] as const).flatMap((mode) =>
           corrected[mode].map((i) => ({ mode, start: isoTime(i.startMs), end: isoTime(i.endMs) })),

@@ -138,6 +138,23 @@ export function nativeQueries(definition: SloDefinition, indicator: Indicator): 
 }
 
 /**
+ * A native indicator's valid and counted (good or bad) events per series (summed over collectors), its own
+ * series only: what a breakdown ranks.
+ */
+export function seriesQueries(
+  definition: SloDefinition,
+  indicator: Indicator,
+): { total: string; counted: string; good: boolean } {
+  const own = seriesMatchers(definition, indicator);
+  const { total, counted, good } = countersOf(indicator);
+  return {
+    total: increaseBySeries(total[0], [...own, ...total[1]]),
+    counted: increaseBySeries(counted[0], [...own, ...counted[1]]),
+    good,
+  };
+}
+
+/**
  * A native indicator as the engine source reads it: its own queries, and grouped ones that ask every series
  * of the kind at once, from which it picks its own as the store selects series (evaluate/select.ts), so SLOs
  * share one query per window.

@@ -142,16 +142,22 @@ export async function instantVector(
   });
 }
 
+/** One series of a range query's answer: its labels and its value per step time in milliseconds. */
+export interface MatrixSeries {
+  labels: Record<string, string>;
+  values: Map<number, number>;
+}
+
 /**
- * A range query (`/api/v1/query_range`) answered as value per step time in milliseconds; steps without a
- * sample (no series matched then) are absent.
+ * A range query (`/api/v1/query_range`) whose answer may be many series (a `sum by (...)`), each with its labels
+ * and its value per step time in milliseconds; steps without a sample are absent.
  */
-export async function rangeQuery(
+export async function rangeMatrix(
   dataSource: PrometheusDataSource,
   query: string,
   range: { startMs: number; endMs: number; stepMs: number },
   env: NodeJS.ProcessEnv = process.env,
-): Promise<Map<number, number>> {
+): Promise<MatrixSeries[]> {
   const answer = await ask(
     dataSource,
     'query_range',
@@ -163,10 +169,25 @@ export async function rangeQuery(
     },
     env,
   );
-  const series = (answer.data?.result ?? []) as Array<{ values: Sample[] }>;
+  const series = (answer.data?.result ?? []) as Array<{ metric: Record<string, string>; values: Sample[] }>;
+  return series.map(({ metric, values }) => ({
+    labels: metric,
+    values: new Map(values.map(([seconds, value]) => [Math.round(seconds * 1000), Number(value)])),
+  }));
+}
+
+/**
+ * A range query (`/api/v1/query_range`) answered as value per step time in milliseconds; steps without a
+ * sample (no series matched then) are absent.
+ */
+export async function rangeQuery(
+  dataSource: PrometheusDataSource,
+  query: string,
+  range: { startMs: number; endMs: number; stepMs: number },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Map<number, number>> {
+  const series = await rangeMatrix(dataSource, query, range, env);
   if (series.length > 1)
     throw new PromQlError(`"${query}" answered ${series.length} series; aggregate it to one, e.g. sum(...)`);
-  return new Map(
-    (series[0]?.values ?? []).map(([seconds, value]) => [Math.round(seconds * 1000), Number(value)]),
-  );
+  return series[0]?.values ?? new Map();
 }

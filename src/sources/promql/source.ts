@@ -1,7 +1,7 @@
 import { formatDuration } from '../../config/duration.js';
 import { withWindow } from '../../definitions/promqlSource.js';
 import { clip } from '../../definitions/timeWindows.js';
-import { compositeCounts, type SliceSeries, summariseSlices } from '../../evaluate/budgeting.js';
+import { compositeCounts, summariseSlices } from '../../evaluate/budgeting.js';
 import { type WindowRange, windowRange } from '../../evaluate/calendar.js';
 import { addEvents, correctionIntervals, NO_EVENTS, withoutEvents } from '../../evaluate/corrections.js';
 import { withoutExcludedSlices } from '../../evaluate/inputs.js';
@@ -15,12 +15,16 @@ import type { EventCounts } from '../../model/status.js';
 import type { Interval } from '../../model/timeWindow.js';
 import type { CountsRead, CountsSource } from '../counts.js';
 import { instantQuery, instantVector, PromQlError, rangeQuery, type VectorSample } from './client.js';
+import { SliceCache } from './sliceCache.js';
+
+/**
+ * Up to this many new slices are read with the grouped queries at each slice end (shared by every SLO of the
+ * kind: a warm tick is a few queries, not two per SLO); more (a cold window) with a range query per SLO.
+ */
+const GROUPED_SLICE_ENDS = 4;
 
 /** Queries in flight at once per refresh: enough to finish quickly, few enough not to flood the engine. */
 const MAX_IN_FLIGHT = 8;
-
-/** Steps one range query asks for: under Prometheus' 11,000 points per series (VictoriaMetrics allows 30,000). */
-export const MAX_RANGE_STEPS = 10_000;
 
 /**
  * Queries that answer every series of a kind at once (`sum by` the series labels), asked once per window and
@@ -158,6 +162,8 @@ export function closedSliceSpan(
  */
 export class PrometheusCounts implements CountsSource {
   private results = new Map<string, CountsRead>();
+  /** Finished slices of the SLOs read on an engine's grid (hand-written PromQL may still change: not kept). */
+  readonly sliceCache = new SliceCache();
 
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
@@ -200,6 +206,7 @@ export class PrometheusCounts implements CountsSource {
       return promQlEvents(indicator, total, counted);
     };
     const results = new Map<string, CountsRead>();
+    this.sliceCache.retain(new Set(definitions.map((d) => d.name)));
     await Promise.all(
       definitions
         .filter((d) => this.reads(d))
@@ -273,7 +280,10 @@ export class PrometheusCounts implements CountsSource {
         ),
       ),
       Promise.all(windowStarts.map((fromMs) => within(corrected.exclude, fromMs))),
-      this.slices(definition, indicators[0]!, windows.range, atMs, corrected.exclude, queue),
+      this.slices(definition, indicators[0]!, windows.range, atMs, corrected.exclude, queue, {
+        keep: eventsOnGridMs !== undefined,
+        windowCounts,
+      }),
     ]);
     const [window, ...burn] = ranges.map((_, i) =>
       combine(perIndicator.map((counts, part) => withoutEvents(counts[i]!, excludedPerWindow[i]![part]!))),
@@ -300,48 +310,47 @@ export class PrometheusCounts implements CountsSource {
   /** Slice budgeting: each closed slice's events, from range queries whose step is the slice (of the first indicator, as the store does). */
   private async slices(
     definition: SloDefinition,
-    indicator: PromQlIndicator,
+    indicator: ReadIndicator,
     range: WindowRange,
     atMs: number,
     exclude: readonly Interval[],
     queue: QueryQueue,
+    {
+      keep,
+      windowCounts,
+    }: {
+      keep: boolean;
+      windowCounts: (indicator: ReadIndicator, window: string, atMs: number) => Promise<EventCounts>;
+    },
   ): Promise<SliceSummary | undefined> {
     const slices = definition.timeslices;
     if (!slices || definition.budgeting === 'occurrences') return undefined;
     const { sliceMs } = slices;
     const { firstEndMs, count } = closedSliceSpan(definition, range, sliceMs, atMs);
     const sliceWindow = formatDuration(sliceMs);
-    const series: SliceSeries = { good: new Float64Array(count), valid: new Float64Array(count) };
-    const chunks: Array<{ startMs: number; endMs: number }> = [];
-    for (let from = 0; from < count; from += MAX_RANGE_STEPS) {
-      const startMs = firstEndMs + from * sliceMs;
-      chunks.push({
-        startMs,
-        endMs: startMs + (Math.min(count, from + MAX_RANGE_STEPS) - from - 1) * sliceMs,
-      });
-    }
-    const valuesOf = async (expr: string) => {
-      const answers = await Promise.all(
-        chunks.map((chunk) =>
-          queue.ask(indicator.dataSource, `${chunk.startMs}\n${chunk.endMs}\n${sliceMs}\n${expr}`, () =>
-            rangeQuery(indicator.dataSource, expr, { ...chunk, stepMs: sliceMs }, this.env),
-          ),
-        ),
+    const queries = [indicator.total, countedQuery(indicator)].map((q) => withWindow(q, sliceWindow));
+    const rangeValues = (expr: string, startMs: number, endMs: number) =>
+      queue.ask(indicator.dataSource, `${startMs}\n${endMs}\n${sliceMs}\n${expr}`, () =>
+        rangeQuery(indicator.dataSource, expr, { startMs, endMs, stepMs: sliceMs }, this.env),
       );
-      return new Map(answers.flatMap((answer) => [...answer]));
+    const ask = async (startMs: number, endMs: number) => {
+      const ends = Array.from({ length: (endMs - startMs) / sliceMs + 1 }, (_, i) => startMs + i * sliceMs);
+      // A few new slices (a warm tick): the grouped queries at each end, shared by every SLO of the kind.
+      if (indicator.grouped && ends.length <= GROUPED_SLICE_ENDS) {
+        const events = await Promise.all(ends.map((end) => windowCounts(indicator, sliceWindow, end)));
+        return new Map(ends.map((end, i) => [end, events[i]!]));
+      }
+      const [total, counted] = await Promise.all(queries.map((expr) => rangeValues(expr, startMs, endMs)));
+      return new Map(
+        ends.map((end) => [end, promQlEvents(indicator, total!.get(end) ?? 0, counted!.get(end) ?? 0)]),
+      );
     };
-    const [total, counted] = await Promise.all([
-      valuesOf(withWindow(indicator.total, sliceWindow)),
-      valuesOf(withWindow(countedQuery(indicator), sliceWindow)),
-    ]);
-    for (let i = 0; i < count; i++) {
-      const endMs = firstEndMs + i * sliceMs;
-      const events = promQlEvents(indicator, total.get(endMs) ?? 0, counted.get(endMs) ?? 0);
-      series.good[i] = events.good;
-      series.valid[i] = events.valid;
-    }
+    // On the engine's grid, a slice that ended by the read time is final: kept, and not asked again.
+    const cache = keep ? this.sliceCache : new SliceCache();
+    const key = JSON.stringify([indicator.dataSource.url, sliceMs, ...queries]);
+    const values = await cache.read(definition.name, key, { firstEndMs, count, sliceMs }, ask);
     return summariseSlices(
-      withoutExcludedSlices(series, firstEndMs - sliceMs, sliceMs, exclude),
+      withoutExcludedSlices(values, firstEndMs - sliceMs, sliceMs, exclude),
       sliceMs / 60_000,
       slices.target,
       (range.endMs - range.startMs) / 60_000,
