@@ -23,7 +23,8 @@ export const CONTROL_SCHEMA: readonly SchemaStep[] = [
   },
   {
     version: 2,
-    description: 'a write order on the shared statuses, so replicas read what changed whatever the clocks say',
+    description:
+      'a write order on the shared statuses, so replicas read what changed whatever the clocks say',
     // Evaluation times come from the holder's clock: after a takeover to a host whose clock is behind, new
     // statuses could carry older times than those already read.
     sql: `
