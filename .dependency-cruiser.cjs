@@ -18,6 +18,10 @@ const LAYERS = [
   ['http'],
   ['telemetry'],
   ['alert', 'gate'],
+  // control: the replicated control plane's PostgreSQL (docs/scaling.md#a-replicated-control-plane): the
+  // evaluator lease, the shared statuses and gate state, under the gate and alerting that use them, over the
+  // scheduler whose statuses it shares.
+  ['control'],
   ['schedule', 'rules'],
   // remote: a collector's counters, on-disk buffer and remote-write sender (issue #21).
   ['sources', 'remote'],
