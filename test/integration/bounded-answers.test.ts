@@ -40,6 +40,25 @@ afterEach(async () => {
 /** A 500 whose body starts with the receiver's message and then never ends. */
 const ENDLESS_500 = { status: 500, head: 'receiver overloaded: ', endless: true } as const;
 
+/** A dispatcher of one webhook target, "ops", at the given address. */
+const webhookDispatcher = (
+  store: OutboxStore,
+  url: string,
+  log: AlertLog,
+  options: ConstructorParameters<typeof OutboxDispatcher>[3],
+): OutboxDispatcher =>
+  new OutboxDispatcher(
+    store,
+    {
+      targets: new Map([['ops', { name: 'ops', kind: 'webhook', url }]]),
+      giveUpAfterMs: 3_600_000,
+      retryBackoffMs: 1_000,
+      maxRetryBackoffMs: 8_000,
+    },
+    log,
+    options,
+  );
+
 describe('the remote-write sender against a receiver answering 500 with an endless body', () => {
   let buffer: WriteBuffer | undefined;
   let sender: RemoteWriteSender | undefined;
@@ -104,17 +123,7 @@ describe('the alert sender against a chat service answering 500 with an endless 
       warn: (object, message) => warnings.push({ object, message }),
       error: () => {},
     };
-    const outbox = new OutboxDispatcher(
-      store,
-      {
-        targets: new Map([['ops', { name: 'ops', kind: 'webhook', url: chat.url }]]),
-        giveUpAfterMs: 3_600_000,
-        retryBackoffMs: 1_000,
-        maxRetryBackoffMs: 8_000,
-      },
-      log,
-      { now: () => clock, timeoutMs: LONG_TIMEOUT_MS },
-    );
+    const outbox = webhookDispatcher(store, chat.url, log, { now: () => clock, timeoutMs: LONG_TIMEOUT_MS });
     store.enqueue('ops', 'checkout-availability firing page', { body: { text: 'page' } }, clock);
 
     const startMs = Date.now();
@@ -146,17 +155,7 @@ describe('a character cut at the limit', () => {
       const store = new OutboxStore(db);
       store.enqueue('ops', 'm', { body: {} }, 0);
       const log: AlertLog = { info: () => {}, warn: () => {}, error: () => {} };
-      await new OutboxDispatcher(
-        store,
-        {
-          targets: new Map([['ops', { name: 'ops', kind: 'webhook', url: chat.url }]]),
-          giveUpAfterMs: 3_600_000,
-          retryBackoffMs: 1_000,
-          maxRetryBackoffMs: 8_000,
-        },
-        log,
-        { now: () => 0 },
-      ).drain();
+      await webhookDispatcher(store, chat.url, log, { now: () => 0 }).drain();
       expect(store.list('pending')[0]!.lastError).toBe(`HTTP 503: ${'a'.repeat(ANSWER_DETAIL_BYTES - 1)}…`);
     } finally {
       db.close();

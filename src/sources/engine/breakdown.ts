@@ -2,12 +2,11 @@ import { formatDuration } from '../../config/duration.js';
 import { withWindow } from '../../definitions/promqlSource.js';
 import type { StepSumsReader } from '../../evaluate/breakdown.js';
 import type { RequestSums } from '../../evaluate/inputs.js';
-import type { SourceKind } from '../../model/observation.js';
 import type { PrometheusDataSource } from '../../model/promql.js';
 import type { SeriesRow } from '../../model/series.js';
 import { type Indicator, indicatorsOf, type SloDefinition } from '../../model/slo.js';
 import { PromQlError, rangeMatrix } from '../promql/client.js';
-import { seriesQueries } from './queries.js';
+import { seriesQueries, seriesRowOf } from './queries.js';
 
 const MINUTE_MS = 60_000;
 
@@ -136,16 +135,7 @@ export async function engineBreakdown(
       if (!row) {
         if (rows.size >= maxSeries)
           return { failure: `the engine holds more than ${maxSeries} series for "${definition.name}"` };
-        row = {
-          id: rows.size,
-          kind: labels.kind as SourceKind,
-          service: labels.service ?? '',
-          operation: labels.operation ?? '',
-          method: labels.method ?? '',
-          source: labels.source ?? '',
-          firstSeenMs: 0,
-          lastSeenMs: 0,
-        };
+        row = seriesRowOf(rows.size, labels);
         rows.set(key, row);
       }
       bySeries.set(row.id, stepSums(steps, counted.get(key)?.steps, queries.good));

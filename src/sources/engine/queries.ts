@@ -72,23 +72,27 @@ interface EngineSeries extends SeriesRow {
   value: number;
 }
 
+/** A collector series' labels as the store's series row (the engine keeps no first and last seen times). */
+export function seriesRowOf(id: number, labels: Record<string, string>): SeriesRow {
+  return {
+    id,
+    kind: labels.kind as SourceKind,
+    source: labels.source ?? '',
+    service: labels.service ?? '',
+    operation: labels.operation ?? '',
+    method: labels.method ?? '',
+    firstSeenMs: 0,
+    lastSeenMs: 0,
+  };
+}
+
 /** Made once per answer (every SLO of a tick picks from the same one), so selection's grouping is built once too. */
 const seriesOfAnswer = new WeakMap<readonly VectorSample[], EngineSeries[]>();
 
 function seriesOf(answer: readonly VectorSample[]): EngineSeries[] {
   let series = seriesOfAnswer.get(answer);
   if (!series) {
-    series = answer.map(({ labels, value }, id) => ({
-      id,
-      kind: labels.kind as SourceKind,
-      source: labels.source ?? '',
-      service: labels.service ?? '',
-      operation: labels.operation ?? '',
-      method: labels.method ?? '',
-      firstSeenMs: 0,
-      lastSeenMs: 0,
-      value,
-    }));
+    series = answer.map(({ labels, value }, id) => ({ ...seriesRowOf(id, labels), value }));
     seriesOfAnswer.set(answer, series);
   }
   return series;
