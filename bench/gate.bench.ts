@@ -224,6 +224,16 @@ async function main(): Promise<void> {
         bareRounds.map((r) => r.holds!.waitMsPerSecond),
         'ms/s',
       );
+      figure(
+        `sloguard's loop blocked in the kernel (disk), ${when}`,
+        holds.map((h) => h.blocked.msPerSecond),
+        'ms/s',
+      );
+      figure(
+        `sloguard's longest block in the kernel, ${when}`,
+        holds.map((h) => h.blocked.longestMs[0] ?? 0),
+        'ms',
+      );
     }
     figure(
       'gate p50 under span load',
