@@ -21,6 +21,9 @@ const LAYERS = [
   ['schedule', 'rules'],
   // remote: a collector's counters, on-disk buffer and remote-write sender (issue #21).
   ['sources', 'remote'],
+  // control: the replicated control plane's PostgreSQL (docs/scaling.md#a-replicated-control-plane): the
+  // lease, the shared statuses and gate state, below the gate, alerting and scheduler that use them.
+  ['control'],
   ['ingest'],
   // workers.ts starts worker threads for ingest and the store's checkpointer; repeatingJob.ts runs the periodic
   // work of tailers, scrapers, the outbox and the evaluation tick.

@@ -16,12 +16,15 @@ import { StorageWatch } from './store/faults.js';
  * it alone, so an import loads no HTTP server, scheduler or OpenTelemetry SDK (issue #23: start-up and RSS).
  */
 
-/** Paths pino blanks in every line: tokens, and webhook URLs (secrets; alerting logs target names only). */
+/** Paths pino blanks in every line: tokens, webhook and database URLs (secrets; alerting logs target names only). */
 const REDACTED = [
   'req.headers.authorization',
   'req.headers.cookie',
   'target.url',
   'notifications.targets.*.url',
+  // The control plane's PostgreSQL URL may carry a password.
+  'control.postgres.url',
+  'control.postgres.password',
 ];
 
 /** The process's one log, made before anything else: the core and fastify write through it. */

@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import { AuthFile, type AuthSettings, isLoopback, resolveAuth } from './auth.js';
 import { type CardinalityLimits, DEFAULT_CARDINALITY_LIMITS } from './cardinality.js';
 import { CollectorFile, type CollectorRole, resolveCollectorRole } from './collector.js';
+import { ControlFile, type ControlSettings, resolveControl } from './control.js';
 import { parseDuration } from './duration.js';
 import { DataFile, type EngineSettings, resolveEngine } from './engine.js';
 import { type LinkSettings, LinksFile, resolveLinks } from './links.js';
@@ -63,6 +64,7 @@ export const FileConfig = Type.Object(
     notifications: Type.Optional(NotificationsFile),
     links: Type.Optional(LinksFile),
     data: Type.Optional(DataFile),
+    control: Type.Optional(ControlFile),
     auth: Type.Optional(AuthFile),
     rateLimits: Type.Optional(
       Type.Object(
@@ -129,6 +131,8 @@ export interface Config {
   links: LinkSettings;
   /** Native SLO data in an engine written by collectors (`data.engine`); absent: sloguard's own store. */
   engine?: EngineSettings;
+  /** Replicas sharing a PostgreSQL (`control.postgres`); absent: one process with its state in SQLite. */
+  control?: ControlSettings;
   auth: AuthSettings;
   /** Requests per minute per token (or per client address when open); 0 turns a limit off. */
   rateLimits: { gatePerMinute: number; ingestPerMinute: number };
@@ -281,6 +285,7 @@ function collectorRole(file: FileConfig, env: NodeJS.ProcessEnv, databasePath: s
 }
 
 const withEngine = (engine: EngineSettings | undefined) => (engine ? { engine } : {});
+const withControl = (control: ControlSettings | undefined) => (control ? { control } : {});
 
 /**
  * Reads the configuration once at start: sloguard.yaml (SLOGUARD_CONFIG, or ./sloguard.yaml when present),
@@ -402,6 +407,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     ...withEngine(
       resolveEngine(file.data, (field, message) => {
+        throw new ConfigError(field, message);
+      }),
+    ),
+    ...withControl(
+      resolveControl(file.control, env, (field, message) => {
         throw new ConfigError(field, message);
       }),
     ),

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ControlPostgres } from '../../src/config/control.js';
+import { ControlDatabase } from '../../src/control/database.js';
+import { EvaluatorLease } from '../../src/control/lease.js';
+import { CONTROL_SCHEMA } from '../../src/control/schema.js';
+import { hasPostgres, PostgresServer } from '../helpers/postgres.js';
+import { waitFor } from '../helpers/wait.js';
+
+const quiet = { info: () => undefined, warn: () => undefined };
+
+describe.runIf(hasPostgres())('the control plane foundation on a real PostgreSQL', () => {
+  let postgres: PostgresServer;
+  let settings: ControlPostgres;
+
+  beforeAll(async () => {
+    postgres = await PostgresServer.start();
+    settings = {
+      url: postgres.url,
+      poolSize: 4,
+      statementTimeoutMs: 2_000,
+      connectTimeoutMs: 2_000,
+      leaseCheckMs: 100,
+    };
+  });
+  afterAll(async () => {
+    await postgres?.stop();
+  });
+
+  it('two replicas migrating at once apply each step once', async () => {
+    const a = new ControlDatabase(settings, quiet);
+    const b = new ControlDatabase(settings, quiet);
+    try {
+      const [first, second] = await Promise.all([a.migrate(), b.migrate()]);
+      const all = CONTROL_SCHEMA.map((step) => step.version);
+      expect([...first, ...second].sort((x, y) => x - y)).toEqual(all);
+      expect(await a.migrate()).toEqual([]);
+      const { rows } = await postgres.query(
+        'sloguard',
+        'SELECT version FROM control_schema ORDER BY version',
+      );
+      expect(rows.map((row) => row.version)).toEqual(all);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('a migration list out of order fails before it touches the database', async () => {
+    const db = new ControlDatabase(settings, quiet);
+    try {
+      await expect(
+        db.migrate([
+          { version: 2, description: 'b', sql: 'SELECT 1' },
+          { version: 1, description: 'a', sql: 'SELECT 1' },
+        ]),
+      ).rejects.toThrow(/versions must ascend/);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('one replica holds the lease; when its holder connection dies the other takes it', async () => {
+    const a = new EvaluatorLease(settings, quiet);
+    const b = new EvaluatorLease(settings, quiet);
+    const lost: string[] = [];
+    a.on('lost', (reason) => lost.push(reason));
+    try {
+      a.start();
+      await waitFor('replica a to hold the lease', () => a.isHolder());
+      b.start();
+      // b tries several times while a holds it.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(b.isHolder()).toBe(false);
+      // The server ends a's session (as when its process is killed): a gives up, b takes over.
+      const pid = a.holderPid();
+      expect(pid).toBeGreaterThan(0);
+      const killedAt = Date.now();
+      await postgres.query('sloguard', 'SELECT pg_terminate_backend($1)', [pid]);
+      await waitFor('replica a to give the lease up', () => !a.isHolder());
+      expect(lost[0]).toMatch(/lease connection/);
+      await waitFor('replica b to take the lease', () => b.isHolder());
+      // Well within a few checks of 100 ms, with room for a loaded machine.
+      expect(Date.now() - killedAt).toBeLessThan(10_000);
+      // a comes back as a follower and does not take it while b holds it.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(a.isHolder()).toBe(false);
+      await b.stop();
+      await waitFor('replica a to take the released lease', () => a.isHolder());
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+});
