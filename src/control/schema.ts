@@ -1,3 +1,5 @@
+import { ALERT_SCHEMA } from './alertSchema.js';
+
 /**
  * The control plane's schema in PostgreSQL, as ordered steps `migrate()` applies once each. A step is never
  * edited after it shipped: a change is a new step. Versions 1-99 are the foundation, the statuses and the
@@ -21,4 +23,5 @@ export const CONTROL_SCHEMA: readonly SchemaStep[] = [
         status jsonb NOT NULL
       )`,
   },
+  ...ALERT_SCHEMA,
 ];

@@ -1,0 +1,29 @@
+/**
+ * The alerting part of the control schema (versions 100-199): the shared outbox. Times are epoch
+ * milliseconds in bigint columns, as the SQLite tables keep them; payloads are the exact JSON text the SQLite
+ * outbox keeps (jsonb would reorder a chat payload's keys). Typed by shape, not by importing `SchemaStep`:
+ * schema.ts lists these steps, and an import back would be a cycle.
+ */
+export const ALERT_SCHEMA: ReadonlyArray<{ version: number; description: string; sql: string }> = [
+  {
+    version: 100,
+    description: 'the outbox of chat messages every replica sends from, claimed row by row',
+    sql: `
+      CREATE TABLE control_outbox (
+        id bigserial PRIMARY KEY,            -- a target's messages go out in id order
+        target text NOT NULL,                -- the target's name; its URL (a secret) stays in the config
+        subject text NOT NULL,
+        request text NOT NULL,               -- JSON OutgoingRequest
+        created_at_ms bigint NOT NULL,
+        next_attempt_ms bigint NOT NULL,
+        attempts integer NOT NULL DEFAULT 0,
+        last_error text,
+        state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+        finished_at_ms bigint,
+        claim_owner text,                    -- the dispatcher sending it now, until claim_until_ms
+        claim_until_ms bigint
+      );
+      CREATE INDEX control_outbox_pending ON control_outbox (target, id) WHERE state = 'pending';
+      CREATE INDEX control_outbox_finished ON control_outbox (finished_at_ms) WHERE state <> 'pending'`,
+  },
+];
