@@ -1,7 +1,7 @@
 /**
- * The alerting part of the control schema (versions 100-199): the shared outbox. Times are epoch
- * milliseconds in bigint columns, as the SQLite tables keep them; payloads are the exact JSON text the SQLite
- * outbox keeps (jsonb would reorder a chat payload's keys). Typed by shape, not by importing `SchemaStep`:
+ * The alerting part of the control schema (versions 100-199): the shared outbox, alert episodes, burns and
+ * incidents. Times are epoch milliseconds in bigint columns, as the SQLite tables keep them; payloads are the
+ * exact JSON text the SQLite outbox keeps (jsonb would reorder a chat payload's keys). Typed by shape, not by importing `SchemaStep`:
  * schema.ts lists these steps, and an import back would be a cycle.
  */
 export const ALERT_SCHEMA: ReadonlyArray<{ version: number; description: string; sql: string }> = [
@@ -25,5 +25,33 @@ export const ALERT_SCHEMA: ReadonlyArray<{ version: number; description: string;
       );
       CREATE INDEX control_outbox_pending ON control_outbox (target, id) WHERE state = 'pending';
       CREATE INDEX control_outbox_finished ON control_outbox (finished_at_ms) WHERE state <> 'pending'`,
+  },
+  {
+    version: 101,
+    description: 'alert episodes, burns in progress and the incident history, written by the lease holder',
+    sql: `
+      CREATE TABLE control_alert_episodes (
+        slo text PRIMARY KEY,
+        episode text NOT NULL                -- JSON AlertEpisode
+      );
+      CREATE TABLE control_alert_burns (
+        slo text PRIMARY KEY,
+        started_at_ms bigint NOT NULL,
+        bad_events_before double precision NOT NULL
+      );
+      CREATE TABLE control_incident_episodes (
+        id text PRIMARY KEY,                 -- the alert episode's id: a takeover during an episode updates the same row
+        slo text NOT NULL,
+        service text NOT NULL,
+        severity text NOT NULL,              -- page | ticket: the highest reached
+        burn_started_at_ms bigint NOT NULL,
+        detected_at_ms bigint NOT NULL,
+        resolved_at_ms bigint,               -- NULL while open
+        peak_burn_rate double precision,
+        budget_consumed double precision,
+        escalations text NOT NULL            -- JSON [{severity, atMs}]
+      );
+      CREATE INDEX control_incident_episodes_by_service ON control_incident_episodes (service, burn_started_at_ms);
+      CREATE INDEX control_incident_episodes_by_start ON control_incident_episodes (burn_started_at_ms)`,
   },
 ];

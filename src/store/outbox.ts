@@ -160,3 +160,6 @@ export class OutboxStore implements OutboxQueue {
     return this.statements.prune.run(beforeMs).changes;
   }
 }
+
+/** The outbox as alerting uses it: messages written (in the transaction of the alert change) and sent. */
+export type AlertOutbox = OutboxQueue & Pick<OutboxStore, 'enqueue'>;
