@@ -50,8 +50,12 @@ export class ControlAlertState {
     this.shared = new PostgresOutbox(db);
   }
 
-  /** Takes the episodes and burns from the database (on gaining the lease, and after an unsure commit). */
+  /**
+   * Takes the episodes and burns from the database (on gaining the lease, and after an unsure commit), once
+   * this replica's own commits under way are through.
+   */
   async load(): Promise<void> {
+    await this.committing;
     const [episodes, burns] = await Promise.all([
       this.db.pool.query<{ episode: string }>('SELECT episode FROM control_alert_episodes ORDER BY slo'),
       this.db.pool.query<{ slo: string; started_at_ms: string; bad_events_before: number }>(

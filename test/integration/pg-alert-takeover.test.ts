@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Alerting } from '../../src/alert/alerting.js';
 import type { AlertLog } from '../../src/alert/outbox.js';
+import { replicatedAlerting } from '../../src/alert/replicated.js';
 import type { ControlPostgres } from '../../src/config/control.js';
 import type { NotificationSettings } from '../../src/config/notifications.js';
 import { ControlAlertState } from '../../src/control/alertState.js';
@@ -9,7 +10,7 @@ import { EvaluatorLease } from '../../src/control/lease.js';
 import { SloRegistry } from '../../src/definitions/registry.js';
 import type { SloDefinition } from '../../src/model/slo.js';
 import type { SloStatus } from '../../src/model/status.js';
-import { BURNS, sloStatus } from '../helpers/alertFixtures.js';
+import { BURNS, episode, sloStatus } from '../helpers/alertFixtures.js';
 import { CaptureServer } from '../helpers/capture.js';
 import { hasPostgres, PostgresServer } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
@@ -47,13 +48,7 @@ describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeo
   function replica(receiver: CaptureServer) {
     const db = new ControlDatabase(settings, quiet);
     const lease = new EvaluatorLease(settings, quiet);
-    // The lease pid this replica last held, never forgotten: a replica that has not yet noticed it lost the
-    // lease, so only the database's own check (the fence) can keep its writes out.
-    let believed: number | undefined;
-    lease.on('gained', () => {
-      believed = lease.holderPid();
-    });
-    const state = new ControlAlertState(db, () => believed, quiet);
+    const shared = replicatedAlerting(db, lease, quiet);
     const notifications: NotificationSettings = {
       repeatIntervalMs: 4 * 3_600_000,
       giveUpAfterMs: 3_600_000,
@@ -73,10 +68,7 @@ describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeo
       definitions: { registry: new SloRegistry([definition as unknown as SloDefinition]) },
       statuses: () => [],
       lastStatus: () => undefined,
-      episodes: state.episodeStore,
-      incidents: state.incidentWriter,
-      burns: state.burnStore,
-      outbox: state.outbox,
+      ...shared.stores,
       log: quiet,
     });
     cleanups.push(async () => {
@@ -84,23 +76,24 @@ describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeo
       await db.close();
     });
     return {
+      db,
       lease,
-      state,
       alerting,
-      /** What the service does with a tick's statuses on the lease holder: settle, alert, commit, send. */
+      /** What the service does with a tick's statuses: alert on the lease holder, commit, send. */
       async evaluated(status: SloStatus) {
-        if (await state.settled()) alerting.resume();
-        alerting.evaluated([status], status.evaluatedAtMs);
-        await state.settled();
+        await shared.evaluated(
+          () => alerting.evaluated([status], status.evaluatedAtMs),
+          () => alerting.resume(),
+        );
         await alerting.dispatcher.drain();
       },
-      /** What it does on gaining the lease: the episodes and burns another replica left. */
-      async takeOver() {
-        await waitFor('the lease', () => lease.isHolder());
-        await state.load();
-        alerting.resume();
-      },
     };
+  }
+
+  async function capture(): Promise<CaptureServer> {
+    const server = await CaptureServer.start();
+    cleanups.push(() => server.stop());
+    return server;
   }
 
   const events = (receiver: CaptureServer) =>
@@ -109,12 +102,11 @@ describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeo
   it('the replica that takes over continues the episode: one fire, one resolve, nothing from the old holder', async () => {
     // Evaluations of the last minutes: messages are due at once and not yet old enough to give up.
     const T0 = Date.now() - 10 * MINUTE;
-    const receiver = await CaptureServer.start();
-    cleanups.push(() => receiver.stop());
+    const receiver = await capture();
     const a = replica(receiver);
     const b = replica(receiver);
     a.lease.start();
-    await a.takeOver();
+    await waitFor('the lease on the first replica', () => a.lease.isHolder());
     b.lease.start();
 
     await a.evaluated(sloStatus({ burns: BURNS.page, atMs: T0 }));
@@ -125,11 +117,11 @@ describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeo
 
     // The holder's lease session ends (as when its process is killed): the lock is freed, the other takes over.
     await a.lease.stop();
-    await b.takeOver();
+    await waitFor('the lease on the second replica', () => b.lease.isHolder());
     await b.evaluated(sloStatus({ burns: BURNS.page, atMs: T0 + 2 * MINUTE }));
     expect(events(receiver)).toEqual(['PAGE']);
 
-    // The old holder, still running an evaluation, is fenced out: its resolve commits nothing and sends nothing.
+    // The old holder no longer alerts: its resolve is not announced.
     await a.evaluated(sloStatus({ burns: BURNS.calm, atMs: T0 + 2 * MINUTE }));
     expect(events(receiver)).toEqual(['PAGE']);
 
@@ -144,5 +136,22 @@ describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeo
     expect(incidents.rows).toEqual([
       { id: `profile-availability-${T0}`, resolved_at_ms: String(T0 + 3 * MINUTE) },
     ]);
+  });
+
+  it('a replica whose lease session is gone commits no alert change, even before it notices', async () => {
+    const holder = replica(await capture());
+    holder.lease.start();
+    await waitFor('the lease', () => holder.lease.isHolder());
+    const stalePid = holder.lease.holderPid();
+    await holder.lease.stop();
+    // The lease pid it last held, not forgotten: only the database's check (the fence) keeps its writes out.
+    const state = new ControlAlertState(holder.db, () => stalePid, quiet);
+    state.episodeStore.atomically(() => state.episodeStore.set('checkout', episode({ slo: 'checkout' })));
+    expect(await state.settled()).toBe(true);
+    expect(state.episodeStore.get('checkout')).toBeUndefined();
+    expect(
+      (await postgres.query('sloguard', "SELECT slo FROM control_alert_episodes WHERE slo = 'checkout'"))
+        .rows,
+    ).toEqual([]);
   });
 });
