@@ -39,6 +39,8 @@ export const ALERT_SCHEMA: ReadonlyArray<{ version: number; description: string;
         started_at_ms bigint NOT NULL,
         bad_events_before double precision NOT NULL
       );
+      -- Every write of an incident takes the next number, so each replica copies what changed since its last read.
+      CREATE SEQUENCE control_incident_changes;
       CREATE TABLE control_incident_episodes (
         id text PRIMARY KEY,                 -- the alert episode's id: a takeover during an episode updates the same row
         slo text NOT NULL,
@@ -49,8 +51,10 @@ export const ALERT_SCHEMA: ReadonlyArray<{ version: number; description: string;
         resolved_at_ms bigint,               -- NULL while open
         peak_burn_rate double precision,
         budget_consumed double precision,
-        escalations text NOT NULL            -- JSON [{severity, atMs}]
+        escalations text NOT NULL,           -- JSON [{severity, atMs}]
+        changed bigint NOT NULL DEFAULT nextval('control_incident_changes')
       );
+      CREATE INDEX control_incident_episodes_changed ON control_incident_episodes (changed);
       CREATE INDEX control_incident_episodes_by_service ON control_incident_episodes (service, burn_started_at_ms);
       CREATE INDEX control_incident_episodes_by_start ON control_incident_episodes (burn_started_at_ms)`,
   },

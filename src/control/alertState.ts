@@ -186,7 +186,7 @@ export class ControlAlertState {
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
            ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, resolved_at_ms = excluded.resolved_at_ms,
              peak_burn_rate = excluded.peak_burn_rate, budget_consumed = excluded.budget_consumed,
-             escalations = excluded.escalations`,
+             escalations = excluded.escalations, changed = nextval('control_incident_changes')`,
           [
             episode.id,
             episode.slo,
@@ -204,7 +204,8 @@ export class ControlAlertState {
     resolve: (id, atMs) =>
       this.write((client) =>
         client.query(
-          'UPDATE control_incident_episodes SET resolved_at_ms = $1 WHERE id = $2 AND resolved_at_ms IS NULL',
+          `UPDATE control_incident_episodes SET resolved_at_ms = $1, changed = nextval('control_incident_changes')
+           WHERE id = $2 AND resolved_at_ms IS NULL`,
           [atMs, id],
         ),
       ),

@@ -6,10 +6,13 @@ import type { ControlPostgres } from '../../src/config/control.js';
 import type { NotificationSettings } from '../../src/config/notifications.js';
 import { ControlAlertState } from '../../src/control/alertState.js';
 import { ControlDatabase } from '../../src/control/database.js';
+import { SharedIncidents } from '../../src/control/incidents.js';
 import { EvaluatorLease } from '../../src/control/lease.js';
 import { SloRegistry } from '../../src/definitions/registry.js';
 import type { SloDefinition } from '../../src/model/slo.js';
 import type { SloStatus } from '../../src/model/status.js';
+import { openDatabase } from '../../src/store/database.js';
+import { IncidentStore } from '../../src/store/incidents.js';
 import { BURNS, episode, sloStatus } from '../helpers/alertFixtures.js';
 import { CaptureServer } from '../helpers/capture.js';
 import { hasPostgres, PostgresServer } from '../helpers/postgres.js';
@@ -136,6 +139,26 @@ describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeo
     expect(incidents.rows).toEqual([
       { id: `profile-availability-${T0}`, resolved_at_ms: String(T0 + 3 * MINUTE) },
     ]);
+
+    // Every replica's API reads its own copy of the history: a refresh brings the episode, resolved.
+    const local = openDatabase(':memory:');
+    cleanups.push(() => {
+      local.close();
+    });
+    const copy = new IncidentStore(local);
+    const shared = new SharedIncidents(a.db, copy);
+    expect(await shared.refresh()).toBe(1);
+    expect(copy.list()).toMatchObject([
+      {
+        id: `profile-availability-${T0}`,
+        slo: 'profile-availability',
+        severity: 'page',
+        burnStartedAtMs: T0,
+        detectedAtMs: T0,
+        resolvedAtMs: T0 + 3 * MINUTE,
+      },
+    ]);
+    expect(await shared.refresh()).toBe(0);
   });
 
   it('a replica whose lease session is gone commits no alert change, even before it notices', async () => {
