@@ -1,8 +1,8 @@
 /**
- * The alerting part of the control schema (versions 100-199): the shared outbox, alert episodes, burns and
- * incidents. Times are epoch milliseconds in bigint columns, as the SQLite tables keep them; payloads are the
- * exact JSON text the SQLite outbox keeps (jsonb would reorder a chat payload's keys). Typed by shape, not by importing `SchemaStep`:
- * schema.ts lists these steps, and an import back would be a cycle.
+ * The alerting part of the control schema (versions 100-199): the shared outbox, alert episodes, burns,
+ * incidents and corrections. Times are epoch milliseconds in bigint columns, as the SQLite tables keep them;
+ * payloads are the exact JSON text the SQLite outbox keeps (jsonb would reorder a chat payload's keys). Typed
+ * by shape, not by importing `SchemaStep`: schema.ts lists these steps, and an import back would be a cycle.
  */
 export const ALERT_SCHEMA: ReadonlyArray<{ version: number; description: string; sql: string }> = [
   {
@@ -57,5 +57,21 @@ export const ALERT_SCHEMA: ReadonlyArray<{ version: number; description: string;
       CREATE INDEX control_incident_episodes_changed ON control_incident_episodes (changed);
       CREATE INDEX control_incident_episodes_by_service ON control_incident_episodes (service, burn_started_at_ms);
       CREATE INDEX control_incident_episodes_by_start ON control_incident_episodes (burn_started_at_ms)`,
+  },
+  {
+    version: 102,
+    description: 'corrections added through any replica, copied by every replica into its own store',
+    sql: `
+      CREATE SEQUENCE control_correction_changes;
+      CREATE TABLE control_corrections (
+        id text PRIMARY KEY,
+        spec text NOT NULL,                  -- JSON CorrectionSpec, as sent
+        actor text NOT NULL,
+        created_at_ms bigint NOT NULL,
+        deleted_at_ms bigint,                -- a delete is recorded, never erased (the audit trail)
+        deleted_by text,
+        changed bigint NOT NULL DEFAULT nextval('control_correction_changes')
+      );
+      CREATE INDEX control_corrections_changed ON control_corrections (changed)`,
   },
 ];
