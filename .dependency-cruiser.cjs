@@ -18,12 +18,13 @@ const LAYERS = [
   ['http'],
   ['telemetry'],
   ['alert', 'gate'],
+  // control: the replicated control plane's PostgreSQL (docs/scaling.md#a-replicated-control-plane): the
+  // evaluator lease, the shared statuses and gate state, under the gate and alerting that use them, over the
+  // scheduler whose statuses it shares.
+  ['control'],
   ['schedule', 'rules'],
   // remote: a collector's counters, on-disk buffer and remote-write sender (issue #21).
   ['sources', 'remote'],
-  // control: the replicated control plane's PostgreSQL (docs/scaling.md#a-replicated-control-plane): the
-  // lease, the shared statuses and gate state, below the gate, alerting and scheduler that use them.
-  ['control'],
   ['ingest'],
   // workers.ts starts worker threads for ingest and the store's checkpointer; repeatingJob.ts runs the periodic
   // work of tailers, scrapers, the outbox and the evaluation tick.

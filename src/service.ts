@@ -6,6 +6,9 @@ import { Alerting } from './alert/alerting.js';
 import { IncidentHistory } from './alert/history.js';
 import type { AlertLog, DispatcherOptions } from './alert/outbox.js';
 import { type Config, ConfigError, type ReloadableSettings, reloadableSettings } from './config/config.js';
+import { ControlDatabase } from './control/database.js';
+import { EvaluatorLease } from './control/lease.js';
+import { ReplicaEvaluator, SharedStatuses } from './control/statuses.js';
 import type { CurrentDefinitions, DefinitionSet } from './definitionSet.js';
 import type { SloRegistry } from './definitions/registry.js';
 import { gateAnswer } from './gate/answer.js';
@@ -30,6 +33,7 @@ import { Reloader } from './reload.js';
 import { RemoteWriteCollector } from './remote/collector.js';
 import { collectorPipeline } from './remote/pipeline.js';
 import { collectorThresholdsUs, declaredThresholds } from './remote/thresholds.js';
+import { RepeatingJob } from './repeatingJob.js';
 import { SloEvaluator } from './schedule/scheduler.js';
 import { engineChartQueries, enginePlan } from './sources/engine/plan.js';
 import { eitherPlan, handWrittenPromQl, PrometheusCounts } from './sources/promql/source.js';
@@ -145,6 +149,8 @@ export interface Sloguard {
   spans: SpanDecoder;
   /** Set when this process is a collector: observations become counters remote-written to an engine. */
   collector?: RemoteWriteCollector;
+  /** Set when replicas share a PostgreSQL (`control.postgres`): the lease and what lives there. */
+  control?: ControlPlane;
   evaluator: SloEvaluator;
   /** Corrections (planned downtime, after-the-fact fixes) from the files and the API. */
   corrections: CorrectionStore;
@@ -170,6 +176,49 @@ export interface Sloguard {
 
 const days = (count: number) => count * 86_400_000;
 
+/** A replica's part of the replicated control plane (docs/scaling.md#a-replicated-control-plane). */
+export interface ControlPlane {
+  db: ControlDatabase;
+  lease: EvaluatorLease;
+  statuses: SharedStatuses;
+}
+
+/** The evaluator of a single process, or of a replica that evaluates only while it holds the lease. */
+function createEvaluator(
+  config: Config,
+  counts: StoreCounts,
+  statuses: StatusStore,
+  definitions: CurrentDefinitions,
+  log: Logger,
+): { evaluator: SloEvaluator; control?: ControlPlane } {
+  const settings = config.control?.postgres;
+  if (settings === undefined)
+    return { evaluator: new SloEvaluator(counts, statuses, definitions, config.evaluationIntervalMs) };
+  const db = new ControlDatabase(settings, log);
+  const lease = new EvaluatorLease(settings, log);
+  const shared = new SharedStatuses(db);
+  const evaluator = new ReplicaEvaluator(
+    counts,
+    statuses,
+    definitions,
+    config.evaluationIntervalMs,
+    lease,
+    shared,
+  );
+  // The holder's statuses go to PostgreSQL after each tick, fenced on its lease session.
+  evaluator.onEvaluated((results) => {
+    const pid = lease.holderPid();
+    if (pid === undefined) return;
+    shared.write(results, pid).then(
+      (written) => {
+        if (!written) log.warn('statuses not shared: this replica no longer holds the evaluator lease');
+      },
+      (error: unknown) => log.error({ err: error }, 'statuses not shared: the control database failed'),
+    );
+  });
+  return { evaluator, control: { db, lease, statuses: shared } };
+}
+
 /**
  * Loads definitions (refusing invalid ones, as Prometheus refuses bad rules), opens the store, wires the rest.
  * Starts nothing that runs on its own but the span threads: the jobs are `startService`'s.
@@ -182,11 +231,12 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     new RemoteWriteCollector(config.collector, (key) => declaredThresholds(definitions.registry, key), log);
   const pipeline = collector ? collectorPipeline(core, collector) : core.pipeline;
   const stores = openStores(db, config, definitions, buckets);
-  const evaluator = new SloEvaluator(
+  const { evaluator, control } = createEvaluator(
+    config,
     new StoreCounts(buckets),
     stores.statuses,
     definitions,
-    config.evaluationIntervalMs,
+    log,
   );
   const engine = config.engine;
   if (engine && !definitions.dataSources.has(engine.dataSource)) {
@@ -246,6 +296,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     times,
     spans,
     ...(collector && { collector }),
+    ...(control && { control }),
     evaluator,
     corrections: stores.corrections,
     gate,
@@ -290,7 +341,10 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
  * policies add routes.
  */
 export function createAlerting(
-  sloguard: Pick<Sloguard, 'config' | 'definitions' | 'stores' | 'evaluator' | 'gate' | 'history'>,
+  sloguard: Pick<
+    Sloguard,
+    'config' | 'definitions' | 'stores' | 'evaluator' | 'gate' | 'history' | 'control'
+  >,
   log: AlertLog,
   options: DispatcherOptions & { registry?: Registry } = {},
 ): Alerting {
@@ -327,6 +381,8 @@ export function createAlerting(
   // Episodes are timed by the evaluation that saw them (the tick's time), as the burn it measured; a stale
   // status keeps the time of its last good read, so only fresh ones say when the tick was.
   evaluator.onEvaluated((statuses) => {
+    // A tick that ends after this replica lost the evaluator lease alerts nothing: its successor does.
+    if (sloguard.control && !sloguard.control.lease.isHolder()) return;
     const fresh = statuses.filter((s) => s.staleReason === undefined).map((s) => s.evaluatedAtMs);
     alerting.evaluated(statuses, fresh.length > 0 ? Math.max(...fresh) : Date.now());
   });
@@ -550,6 +606,59 @@ function firstEvaluation(evaluator: SloEvaluator, log: Logger): BackgroundJob {
   };
 }
 
+/** How often a replica reads the statuses the lease holder shared. */
+const SHARED_STATUS_REFRESH_MS = 1_000;
+
+/**
+ * A replica's evaluation: the evaluator lease tried at start and every check after; while this replica holds
+ * it, the evaluation jobs (first evaluation, alerting, the tick) run, and they stop the moment it is lost.
+ * Every replica reads the shared statuses each second, holder or not. Lease changes apply one at a time.
+ */
+function leasedEvaluation(
+  control: ControlPlane,
+  evaluating: () => BackgroundJob[],
+  log: Logger,
+): BackgroundJob {
+  let changes: Promise<void> = Promise.resolve();
+  let stopEvaluating: (() => Promise<void>) | undefined;
+  const change = (step: () => Promise<void>) => {
+    changes = changes
+      .then(step)
+      .catch((error: unknown) => log.error({ err: error }, 'evaluator lease change failed'));
+  };
+  const refresh = new RepeatingJob(
+    () => control.statuses.refresh(),
+    SHARED_STATUS_REFRESH_MS,
+    (error) => log.warn({ err: error }, 'shared statuses not read; the copy ages until the next read'),
+  );
+  const stop = async () => {
+    const running = stopEvaluating;
+    stopEvaluating = undefined;
+    await running?.();
+  };
+  return {
+    name: 'evaluator lease',
+    async start() {
+      await control.statuses.refresh().catch(() => undefined);
+      refresh.start();
+      control.lease.on('gained', () =>
+        change(async () => {
+          if (control.lease.isHolder() && !stopEvaluating)
+            stopEvaluating = await startJobs(evaluating(), log);
+        }),
+      );
+      control.lease.on('lost', () => change(stop));
+      control.lease.start();
+    },
+    async stop() {
+      await control.lease.stop();
+      change(stop);
+      await changes;
+      await refresh.stop();
+    },
+  };
+}
+
 /**
  * A collector's flushes and sender. Stopped by `close` once the server no longer takes requests, so the last
  * flush holds every acknowledged observation.
@@ -581,6 +690,11 @@ function backgroundJobs(
   const { config, log, evaluator } = sloguard;
   const { alerting, reloader } = parts;
   const logError = (error: unknown) => log.error({ err: error }, 'scheduled job failed');
+  const evaluating = (): BackgroundJob[] => [
+    firstEvaluation(evaluator, log),
+    { name: 'alerting', start: () => alerting.start(), stop: () => alerting.stop() },
+    { name: 'evaluation tick', start: () => evaluator.start(logError), stop: () => evaluator.stop() },
+  ];
   // Gate decisions, deployments and freeze scopes past their retention or cap (docs/storage.md).
   const pruneGateState = () => {
     try {
@@ -616,11 +730,9 @@ function backgroundJobs(
     // A collector evaluates and alerts nowhere: it remote-writes what it ingests (docs/scaling.md).
     ...(sloguard.collector
       ? [remoteWriting(sloguard.collector)]
-      : [
-          firstEvaluation(evaluator, log),
-          { name: 'alerting', start: () => alerting.start(), stop: () => alerting.stop() },
-          { name: 'evaluation tick', start: () => evaluator.start(logError), stop: () => evaluator.stop() },
-        ]),
+      : sloguard.control
+        ? [leasedEvaluation(sloguard.control, evaluating, log)]
+        : evaluating()),
     {
       name: 'hourly retention',
       start() {
@@ -673,6 +785,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     await sloguard?.stopThreads();
     if (sloguard) await stopCollecting(sloguard);
     sloguard?.close();
+    await sloguard?.control?.db.close();
     lock.release();
     throw error;
   };
@@ -680,6 +793,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let reloader: Reloader;
   try {
     sloguard = createSloguard(config, log);
+    await sloguard.control?.db.migrate();
     // The route calls the reloader made below; it answers only after listen.
     ({ app, metrics } = await createApp(sloguard, { reload: () => reloader.reload('http') }));
   } catch (error) {
@@ -700,7 +814,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       if (changed.collectors) await tailing.restart();
       if (changed.scrapeTargets) await scraping.restart();
       // New SLOs get a status, removed ones resolve their alerts, without waiting for the tick.
-      if (!service.collector) await service.evaluator.tick();
+      if (!service.collector && (service.control?.lease.isHolder() ?? true)) await service.evaluator.tick();
     },
   });
   service.cardinality.onOverflow(({ cap, refused, foldedInto, folded }) =>
@@ -734,6 +848,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await service.stopThreads();
       await stopCollecting(service);
       service.close();
+      await service.control?.db.close();
       lock.release();
     },
   };

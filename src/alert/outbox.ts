@@ -70,6 +70,8 @@ export class OutboxDispatcher {
   start(pollMs = 1000): void {
     const failed = (what: string) => (error: unknown) =>
       this.log.error({ err: error }, `outbox ${what} failed`);
+    // Started again after a stop when a replica regains the evaluator lease (docs/scaling.md).
+    this.stopped = false;
     this.schedules = [
       new RepeatingJob(() => this.prune(), 3_600_000, failed('prune')),
       // A wake per poll, not a drain awaited: a target sending slowly or backing off holds no other target.

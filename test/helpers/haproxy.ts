@@ -14,6 +14,12 @@ export interface HaproxyOptions {
   upstreamPort: number;
   /** More upstreams, balanced round-robin with the first (several collectors behind one balancer). */
   moreUpstreamPorts?: number[];
+  /**
+   * Health-check each upstream on this path (twice a second, out after one failure) and send a request whose
+   * upstream refused or dropped it to another (`retries`, `option redispatch`, `retry-on`): replicas behind
+   * one balancer, where a dead one must cost no caller an error.
+   */
+  healthPath?: string;
 }
 
 /**
@@ -67,6 +73,16 @@ frontend fe
   default_backend be_app
 backend be_app
   balance roundrobin
+${
+  options.healthPath
+    ? `  option httpchk GET ${options.healthPath}
+  retries 3
+  option redispatch 1
+  retry-on all-retryable-errors
+  timeout connect 1s
+  default-server check inter 500ms fall 1 rise 2`
+    : ''
+}
 ${[options.upstreamPort, ...(options.moreUpstreamPorts ?? [])].map((upstream, i) => `  server app${i + 1} 127.0.0.1:${upstream}`).join('\n')}
 frontend stats
   bind 127.0.0.1:${statsPort}

@@ -1,0 +1,151 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GATE_DEFINITIONS } from '../helpers/gateFixtures.js';
+import { HaproxyServer } from '../helpers/haproxy.js';
+import { hasPostgres, PostgresServer, TEST_DATABASE } from '../helpers/postgres.js';
+import { SloguardProcess } from '../helpers/service.js';
+import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+/** Gate calls per second through the balancer, and for how long. */
+const RATE_PER_S = 200;
+const LOAD_MS = 20_000;
+/** When in the load the lease holder is killed. */
+const KILL_AT_MS = 6_000;
+/**
+ * The takeover bound docs/scaling.md gives for a holder killed on a live host: its socket closes, PostgreSQL
+ * frees the lock at once and the next try (every 1 s) takes it. Generous for a loaded machine.
+ */
+const TAKEOVER_BOUND_MS = 10_000;
+
+/** The server process holding the evaluator lease (its advisory lock), if any. */
+async function leaseHolder(postgres: PostgresServer): Promise<number | undefined> {
+  const { rows } = await postgres.query(
+    TEST_DATABASE,
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1",
+  );
+  return rows[0]?.pid as number | undefined;
+}
+
+interface Outcome {
+  status?: number;
+  decision?: string;
+  error?: string;
+}
+
+/** One gate call: its HTTP status and the decision its JSON body names, or the connection error. */
+async function gateCall(url: string): Promise<Outcome> {
+  try {
+    const response = await fetch(`${url}/api/v1/gate?service=web&environment=production`, {
+      signal: AbortSignal.timeout(15_000),
+    });
+    const text = await response.text();
+    try {
+      return { status: response.status, decision: (JSON.parse(text) as { decision?: string }).decision };
+    } catch {
+      return { status: response.status, error: `not a sloguard answer: ${text.slice(0, 80)}` };
+    }
+  } catch (error) {
+    return { error: String(error) };
+  }
+}
+
+describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', () => {
+  const dir = tempDir('sloguard-replicas-');
+  let postgres: PostgresServer;
+  let a: SloguardProcess;
+  let b: SloguardProcess;
+  let haproxy: HaproxyServer;
+
+  beforeAll(async () => {
+    postgres = await PostgresServer.start();
+    const definitions = join(dir.path, 'definitions');
+    mkdirSync(definitions);
+    dir.file('definitions/web.yaml', GATE_DEFINITIONS);
+    // The load is one client: no per-client gate limit here.
+    const config = dir.file('sloguard.yaml', 'rateLimits: { gatePerMinute: 0 }\n');
+    const env = { SLOGUARD_CONFIG: config, SLOGUARD_CONTROL_POSTGRES_URL: postgres.url };
+    a = await SloguardProcess.start({ definitions, env });
+    // a, alone, takes the lease; b starts once it is taken, as a follower.
+    await waitFor('replica a to hold the evaluator lease', () => leaseHolder(postgres));
+    b = await SloguardProcess.start({ definitions, env });
+    haproxy = await HaproxyServer.start({
+      upstreamPort: a.port,
+      moreUpstreamPorts: [b.port],
+      healthPath: '/readyz',
+    });
+  });
+  afterAll(async () => {
+    await haproxy?.stop();
+    await a?.cleanup();
+    await b?.cleanup();
+    await postgres?.stop();
+    dir.cleanup();
+  });
+
+  it('a follower answers from the statuses the holder shares', async () => {
+    const { status, body } = await b.json<{ stale: boolean; name: string }>('/api/v1/slos/web-availability');
+    expect(status).toBe(200);
+    expect(body.name).toBe('web-availability');
+    expect(body.stale).toBe(false);
+  });
+
+  it('the holder killed under load: every call answered, the follower takes over in bound', async () => {
+    const holderBefore = await leaseHolder(postgres);
+    expect(holderBefore).toBeDefined();
+    const outcomes: Outcome[] = [];
+    const calls: Promise<void>[] = [];
+    let killedAt = 0;
+    const startedAt = Date.now();
+    const timer = setInterval(() => {
+      calls.push(gateCall(haproxy.url).then((outcome) => void outcomes.push(outcome)));
+    }, 1000 / RATE_PER_S);
+    try {
+      await waitFor('the kill time', () => Date.now() - startedAt >= KILL_AT_MS, { intervalMs: 20 });
+      killedAt = Date.now();
+      await a.stop('SIGKILL');
+      const newHolder = await waitFor(
+        'replica b to take the evaluator lease',
+        async () => {
+          const pid = await leaseHolder(postgres);
+          return pid !== undefined && pid !== holderBefore && pid;
+        },
+        { intervalMs: 20 },
+      );
+      const takeoverMs = Date.now() - killedAt;
+      console.info(`evaluator lease taken over ${takeoverMs} ms after the holder was killed`);
+      expect(newHolder).toBeGreaterThan(0);
+      expect(takeoverMs).toBeLessThan(TAKEOVER_BOUND_MS);
+      await waitFor('the end of the load', () => Date.now() - startedAt >= LOAD_MS, {
+        timeoutMs: LOAD_MS * 2,
+      });
+    } finally {
+      clearInterval(timer);
+    }
+    await Promise.all(calls);
+    const byStatus = new Map<string, number>();
+    for (const o of outcomes)
+      byStatus.set(String(o.status ?? o.error), (byStatus.get(String(o.status ?? o.error)) ?? 0) + 1);
+    console.info(
+      `${outcomes.length} gate calls: ${[...byStatus].map(([key, n]) => `${key} × ${n}`).join(', ')}`,
+    );
+    // The rate is a target: a loaded machine's timers run late, but most calls must have been made.
+    expect(outcomes.length).toBeGreaterThan((RATE_PER_S * LOAD_MS) / 1000 / 4);
+    const failed = outcomes.filter((o) => o.error !== undefined);
+    expect(failed.slice(0, 5)).toEqual([]);
+    for (const outcome of outcomes) expect(['allow', 'warn', 'deny', 'error']).toContain(outcome.decision);
+    expect(outcomes.filter((o) => ![200, 423, 503].includes(o.status!))).toEqual([]);
+    // b evaluates now: the statuses in PostgreSQL move on past the kill.
+    await waitFor('statuses evaluated by the new holder', async () => {
+      const { rows } = await postgres.query(
+        TEST_DATABASE,
+        'SELECT max(evaluated_at_ms) AS at FROM control_statuses',
+      );
+      return Number(rows[0]?.at) > killedAt;
+    });
+    const { status, body } = await b.json<{ stale: boolean }>('/api/v1/slos/web-availability');
+    expect(status).toBe(200);
+    expect(body.stale).toBe(false);
+  });
+});
