@@ -672,11 +672,13 @@ function leasedEvaluation(
   };
 }
 
-/** Every replica's copies of the incident history and corrections in PostgreSQL (control/replicaCopies.ts). */
+/** Every replica's copies of the incident history, corrections and open alerts in PostgreSQL (control/replicaCopies.ts). */
 function replicaCopies(sloguard: Sloguard, control: ControlPlane, log: Logger): BackgroundJob {
   const copies = new ReplicaCopies(
+    control.db,
     new SharedIncidents(control.db, sloguard.stores.incidents),
     new SharedCorrections(control.db, sloguard.corrections),
+    sloguard.stores.alertEpisodes,
     log,
   );
   return { name: 'incident and correction copies', start: () => copies.start(), stop: () => copies.stop() };

@@ -32,6 +32,13 @@ async function evaluatedAt(service: SloguardProcess): Promise<number> {
   return Date.parse(body.evaluated_at);
 }
 
+/** What a replica's API shows of the alert: the open alert on the SLO's chart, and the incidents it lists. */
+async function alertShown(service: SloguardProcess): Promise<{ open: boolean; incidents: number }> {
+  const chart = await service.json<{ open_alert: unknown }>('/api/v1/slos/shop-availability/timeseries');
+  const listed = await service.json<{ total: number }>('/api/v1/incidents');
+  return { open: chart.body.open_alert !== null, incidents: listed.body.total };
+}
+
 describe.runIf(hasPostgres())('two replicas alerting from one PostgreSQL', () => {
   const dir = tempDir('sloguard-pg-alerts-');
   let postgres: PostgresServer;
@@ -74,6 +81,12 @@ notifications:
     for (const replica of [a, b]) await ingest(replica, 96, 4); // 4% errors: 4× burn, a ticket
     await waitFor('the ticket', () => capture.accepted().length >= 1);
     const holder = await leaseHolder(postgres);
+    // Every replica's API shows the alert the holder opened (copied from PostgreSQL every 2 s).
+    for (const replica of [a, b])
+      await waitFor('the open alert on every replica', async () => {
+        const shown = await alertShown(replica);
+        return shown.open && shown.incidents === 1;
+      });
 
     await a.stop('SIGKILL');
     await waitFor('replica b to take the lease', async () => {
@@ -91,5 +104,9 @@ notifications:
     await waitFor('three more evaluations', async () => (await evaluatedAt(b)) >= resolvedAt + 3_000);
     expect(capture.accepted().map(described)).toEqual(['firing warning', 'resolved warning']);
     expect(capture.requests).toHaveLength(2);
+    await waitFor('the alert closed on the API', async () => {
+      const shown = await alertShown(b);
+      return !shown.open && shown.incidents === 1;
+    });
   }, 240_000);
 });
