@@ -23,5 +23,17 @@ export const CONTROL_SCHEMA: readonly SchemaStep[] = [
         status jsonb NOT NULL
       )`,
   },
+  {
+    version: 2,
+    description:
+      'a write order on the shared statuses, so replicas read what changed whatever the clocks say',
+    // Evaluation times come from the holder's clock: after a takeover to a host whose clock is behind, new
+    // statuses could carry older times than those already read.
+    sql: `
+      CREATE SEQUENCE control_status_revisions;
+      ALTER TABLE control_statuses ADD COLUMN revision bigint NOT NULL DEFAULT nextval('control_status_revisions');
+      CREATE INDEX control_statuses_revision ON control_statuses (revision)`,
+  },
+  // Alerting's steps (versions 100-199, control/alertSchema.ts) stay last: versions must ascend.
   ...ALERT_SCHEMA,
 ];

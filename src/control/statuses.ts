@@ -19,8 +19,8 @@ const LEASE_LOCK = {
  */
 export class SharedStatuses {
   private readonly copy = new Map<string, SloStatus>();
-  /** The newest evaluation time read so far: each refresh reads only what is newer. */
-  private seenUntilMs = -1;
+  /** The newest write read so far: each refresh reads only what was written since. */
+  private seenRevision = 0;
 
   constructor(private readonly db: ControlDatabase) {}
 
@@ -32,7 +32,8 @@ export class SharedStatuses {
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::jsonb[])
        WHERE EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $4
                      AND classid = $5::oid AND objid = $6::oid AND objsubid = 1)
-       ON CONFLICT (slo) DO UPDATE SET evaluated_at_ms = excluded.evaluated_at_ms, status = excluded.status`,
+       ON CONFLICT (slo) DO UPDATE SET evaluated_at_ms = excluded.evaluated_at_ms, status = excluded.status,
+         revision = nextval('control_status_revisions')`,
       [
         statuses.map((status) => status.name),
         statuses.map((status) => status.evaluatedAtMs),
@@ -47,13 +48,13 @@ export class SharedStatuses {
 
   /** Reads the statuses written since the last refresh into the copy. */
   async refresh(): Promise<number> {
-    const { rows } = await this.db.pool.query<{ status: SloStatus; at: string }>(
-      'SELECT status, evaluated_at_ms AS at FROM control_statuses WHERE evaluated_at_ms > $1',
-      [this.seenUntilMs],
+    const { rows } = await this.db.pool.query<{ status: SloStatus; revision: string }>(
+      'SELECT status, revision FROM control_statuses WHERE revision > $1 ORDER BY revision',
+      [this.seenRevision],
     );
     for (const row of rows) {
       this.copy.set(row.status.name, row.status);
-      this.seenUntilMs = Math.max(this.seenUntilMs, Number(row.at));
+      this.seenRevision = Math.max(this.seenRevision, Number(row.revision));
     }
     return rows.length;
   }

@@ -3,6 +3,8 @@ import type { ControlPostgres } from '../../src/config/control.js';
 import { ControlDatabase } from '../../src/control/database.js';
 import { EvaluatorLease } from '../../src/control/lease.js';
 import { CONTROL_SCHEMA } from '../../src/control/schema.js';
+import { SharedStatuses } from '../../src/control/statuses.js';
+import type { SloStatus } from '../../src/model/status.js';
 import { hasPostgres, PostgresServer } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -95,6 +97,37 @@ describe.runIf(hasPostgres())('the control plane foundation on a real PostgreSQL
     } finally {
       clearInterval(sampling);
       await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  it('shares the holder statuses: fenced on its lease, read by revision whatever the evaluation times', async () => {
+    const db = new ControlDatabase(settings, quiet);
+    const lease = new EvaluatorLease(settings, quiet);
+    const status = (name: string, evaluatedAtMs: number) => ({ name, evaluatedAtMs }) as SloStatus;
+    try {
+      await db.migrate();
+      const writer = new SharedStatuses(db);
+      const reader = new SharedStatuses(db);
+      lease.start();
+      await waitFor('the lease', () => lease.isHolder());
+      const pid = lease.holderPid()!;
+      expect(await writer.write([status('checkout', 2_000), status('search', 2_000)], pid)).toBe(true);
+      expect(await reader.refresh()).toBe(2);
+      expect(reader.get('checkout')?.evaluatedAtMs).toBe(2_000);
+      expect(await reader.refresh()).toBe(0);
+      // A new holder whose clock is behind: its statuses carry older times and are still read.
+      expect(await writer.write([status('checkout', 1_000)], pid)).toBe(true);
+      expect(await reader.refresh()).toBe(1);
+      expect(reader.get('checkout')?.evaluatedAtMs).toBe(1_000);
+      // A session that does not hold the lease writes nothing.
+      expect(await writer.write([status('checkout', 3_000)], pid + 1)).toBe(false);
+      await lease.stop();
+      expect(await writer.write([status('checkout', 3_000)], pid)).toBe(false);
+      expect(await reader.refresh()).toBe(0);
+      expect(reader.get('checkout')?.evaluatedAtMs).toBe(1_000);
+    } finally {
+      await lease.stop();
+      await db.close();
     }
   });
 });
