@@ -9,7 +9,7 @@ import { replicatedAlerting } from './alert/replicated.js';
 import { type Config, ConfigError, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import { SharedCorrections } from './control/corrections.js';
 import { ControlDatabase } from './control/database.js';
-import { SharedIncidents } from './control/incidents.js';
+import { pruneSharedIncidents, SharedIncidents } from './control/incidents.js';
 import { EvaluatorLease } from './control/lease.js';
 import { ReplicaCopies } from './control/replicaCopies.js';
 import { ReplicaEvaluator, SharedStatuses } from './control/statuses.js';
@@ -731,7 +731,9 @@ function backgroundJobs(
   const applyRetention = () => {
     try {
       const removed = sloguard.buckets.applyRetention(Date.now(), config.hourRetentionDays);
-      const incidents = sloguard.stores.incidents.prune(Date.now() - config.hourRetentionDays * 86_400_000);
+      const cutoffMs = Date.now() - config.hourRetentionDays * 86_400_000;
+      const incidents = sloguard.stores.incidents.prune(cutoffMs);
+      if (sloguard.control) pruneSharedIncidents(sloguard.control.db, cutoffMs).catch(logError);
       log.info({ removed, incidents }, 'retention applied');
     } catch (error) {
       logError(error);

@@ -64,3 +64,15 @@ export class SharedIncidents {
     return copied;
   }
 }
+
+/**
+ * Retention of the shared history: drops episodes resolved before `beforeMs` (open ones stay), as each replica
+ * prunes its copy. Any replica may run it; the same delete twice removes nothing more.
+ */
+export async function pruneSharedIncidents(db: ControlDatabase, beforeMs: number): Promise<number> {
+  const { rowCount } = await db.pool.query(
+    'DELETE FROM control_incident_episodes WHERE resolved_at_ms IS NOT NULL AND resolved_at_ms < $1',
+    [beforeMs],
+  );
+  return rowCount ?? 0;
+}

@@ -6,7 +6,7 @@ import type { ControlPostgres } from '../../src/config/control.js';
 import type { NotificationSettings } from '../../src/config/notifications.js';
 import { ControlAlertState } from '../../src/control/alertState.js';
 import { ControlDatabase } from '../../src/control/database.js';
-import { SharedIncidents } from '../../src/control/incidents.js';
+import { pruneSharedIncidents, SharedIncidents } from '../../src/control/incidents.js';
 import { EvaluatorLease } from '../../src/control/lease.js';
 import { SloRegistry } from '../../src/definitions/registry.js';
 import type { SloDefinition } from '../../src/model/slo.js';
@@ -159,6 +159,11 @@ describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeo
       },
     ]);
     expect(await shared.refresh()).toBe(0);
+
+    // Retention drops what resolved before the cutoff from the shared history, as from each copy.
+    expect(await pruneSharedIncidents(a.db, T0 + 3 * MINUTE)).toBe(0);
+    expect(await pruneSharedIncidents(a.db, T0 + 3 * MINUTE + 1)).toBe(1);
+    expect((await postgres.query('sloguard', 'SELECT id FROM control_incident_episodes')).rows).toEqual([]);
   });
 
   it('a replica whose lease session is gone commits no alert change, even before it notices', async () => {
