@@ -5,9 +5,13 @@ import type { Registry } from 'prom-client';
 import { Alerting } from './alert/alerting.js';
 import { IncidentHistory } from './alert/history.js';
 import type { AlertLog, DispatcherOptions } from './alert/outbox.js';
+import { replicatedAlerting } from './alert/replicated.js';
 import { type Config, ConfigError, type ReloadableSettings, reloadableSettings } from './config/config.js';
+import { SharedCorrections } from './control/corrections.js';
 import { ControlDatabase } from './control/database.js';
+import { pruneSharedIncidents, SharedIncidents } from './control/incidents.js';
 import { EvaluatorLease } from './control/lease.js';
+import { ReplicaCopies } from './control/replicaCopies.js';
 import { ReplicaEvaluator, SharedStatuses } from './control/statuses.js';
 import type { CurrentDefinitions, DefinitionSet } from './definitionSet.js';
 import type { SloRegistry } from './definitions/registry.js';
@@ -47,7 +51,7 @@ import { StoreCounts } from './sources/store/counts.js';
 import { AlertBurnStore, AlertEpisodeStore } from './store/alertEpisodes.js';
 import type { BucketStore } from './store/buckets.js';
 import { WalCheckpointer } from './store/checkpointer.js';
-import { CorrectionStore } from './store/corrections.js';
+import { CorrectionStore, type CorrectionWrites } from './store/corrections.js';
 import type { Db } from './store/database.js';
 import { DeploymentStore } from './store/deployments.js';
 import type { StorageWatch } from './store/faults.js';
@@ -162,6 +166,8 @@ export interface Sloguard {
   evaluator: SloEvaluator;
   /** Corrections (planned downtime, after-the-fact fixes) from the files and the API. */
   corrections: CorrectionStore;
+  /** Set on replicas: the API's corrections go to PostgreSQL, and are copied back to `corrections`. */
+  correctionWrites?: CorrectionWrites;
   gate: DeployGate;
   decisions: GateDecisionStore;
   overrides: GateOverrides;
@@ -314,6 +320,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     ...(control && { control }),
     evaluator,
     corrections: stores.corrections,
+    ...(control && { correctionWrites: new SharedCorrections(control.db, stores.corrections) }),
     gate,
     decisions: stores.decisions,
     overrides: new GateOverrides(stores.overrides, gate, (service) =>
@@ -369,22 +376,26 @@ export function createAlerting(
   log: AlertLog,
   options: DispatcherOptions & { registry?: Registry } = {},
 ): Alerting {
-  const { config, definitions, stores, evaluator, gate, history } = sloguard;
+  const { config, definitions, stores, evaluator, gate, history, control } = sloguard;
   const { registry, ...dispatcherOptions } = options;
   const counted = registry && notificationCounter(registry, [...config.notifications.targets.keys()]);
-  // The service holds the database lock, so no other sender is alive: a killed predecessor's claims would
-  // otherwise hold its messages back for a whole lease after the restart.
-  stores.outbox.releaseClaims();
+  // Replicas keep the alert state and outbox in PostgreSQL (docs/scaling.md#alerts-incidents-and-corrections).
+  const replicated = control && replicatedAlerting(control.db, control.lease, log);
+  // One process holds the database lock, so no other sender is alive: a killed predecessor's claims would
+  // otherwise hold its messages back for a whole lease after the restart. Replicas wait claims out.
+  if (!replicated) stores.outbox.releaseClaims();
   const alerting = new Alerting(
     {
       config,
       definitions,
       statuses: () => evaluator.current(),
       lastStatus: (slo) => stores.statuses.load(slo),
-      episodes: stores.alertEpisodes,
-      incidents: stores.incidents,
-      burns: stores.alertBurns,
-      outbox: stores.outbox,
+      ...(replicated?.stores ?? {
+        episodes: stores.alertEpisodes,
+        incidents: stores.incidents,
+        burns: stores.alertBurns,
+        outbox: stores.outbox,
+      }),
       lastDeployment: (service, atOrBeforeMs) =>
         stores.deployments.list({ service, toMs: atOrBeforeMs + 1, limit: 1 })[0],
       policyRoutes: definitions.openslo.notificationRoutes,
@@ -405,7 +416,9 @@ export function createAlerting(
     // A tick that ends after this replica lost the evaluator lease alerts nothing: its successor does.
     if (sloguard.control && !sloguard.control.lease.isHolder()) return;
     const fresh = statuses.filter((s) => s.staleReason === undefined).map((s) => s.evaluatedAtMs);
-    alerting.evaluated(statuses, fresh.length > 0 ? Math.max(...fresh) : Date.now());
+    const alert = () => alerting.evaluated(statuses, fresh.length > 0 ? Math.max(...fresh) : Date.now());
+    if (replicated) void replicated.evaluated(alert, () => alerting.resume());
+    else alert();
   });
   gate.on('override-created', (override) => alerting.overrideCreated(override));
   return alerting;
@@ -680,6 +693,18 @@ function leasedEvaluation(
   };
 }
 
+/** Every replica's copies of the incident history, corrections and open alerts in PostgreSQL (control/replicaCopies.ts). */
+function replicaCopies(sloguard: Sloguard, control: ControlPlane, log: Logger): BackgroundJob {
+  const copies = new ReplicaCopies(
+    control.db,
+    new SharedIncidents(control.db, sloguard.stores.incidents),
+    new SharedCorrections(control.db, sloguard.corrections),
+    sloguard.stores.alertEpisodes,
+    log,
+  );
+  return { name: 'incident and correction copies', start: () => copies.start(), stop: () => copies.stop() };
+}
+
 /**
  * A collector's flushes and sender. Stopped by `close` once the server no longer takes requests, so the last
  * flush holds every acknowledged observation.
@@ -727,7 +752,9 @@ function backgroundJobs(
   const applyRetention = () => {
     try {
       const removed = sloguard.buckets.applyRetention(Date.now(), config.hourRetentionDays);
-      const incidents = sloguard.stores.incidents.prune(Date.now() - config.hourRetentionDays * 86_400_000);
+      const cutoffMs = Date.now() - config.hourRetentionDays * 86_400_000;
+      const incidents = sloguard.stores.incidents.prune(cutoffMs);
+      if (sloguard.control) pruneSharedIncidents(sloguard.control.db, cutoffMs).catch(logError);
       log.info({ removed, incidents }, 'retention applied');
     } catch (error) {
       logError(error);
@@ -752,7 +779,10 @@ function backgroundJobs(
     ...(sloguard.collector
       ? [remoteWriting(sloguard.collector)]
       : sloguard.control
-        ? [leasedEvaluation(sloguard.control, evaluating, log)]
+        ? [
+            leasedEvaluation(sloguard.control, evaluating, log),
+            replicaCopies(sloguard, sloguard.control, log),
+          ]
         : evaluating()),
     {
       name: 'hourly retention',

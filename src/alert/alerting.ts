@@ -4,10 +4,10 @@ import type { NotificationRoute, NotificationSettings, NotificationTarget } from
 import type { CurrentRegistry } from '../definitions/registry.js';
 import type { AlertEpisode } from '../model/alert.js';
 import type { SloStatus } from '../model/status.js';
-import type { AlertBurnStore, AlertEpisodeStore } from '../store/alertEpisodes.js';
+import type { AlertBurns, AlertEpisodes } from '../store/alertEpisodes.js';
 import type { GateOverride } from '../store/gateOverrides.js';
-import type { IncidentStore } from '../store/incidents.js';
-import type { OutboxStore } from '../store/outbox.js';
+import type { IncidentWriter } from '../store/incidents.js';
+import type { AlertOutbox } from '../store/outbox.js';
 import {
   type ChatMessage,
   type DeploymentNote,
@@ -44,12 +44,12 @@ export interface AlertingParts {
   statuses: () => readonly SloStatus[];
   /** The last status stored for an SLO, defined or not (a removed SLO's alert resolves with it). */
   lastStatus: (slo: string) => SloStatus | undefined;
-  episodes: AlertEpisodeStore;
+  episodes: AlertEpisodes;
   /** The incident history: every episode, kept after it resolves. */
-  incidents: IncidentStore;
+  incidents: IncidentWriter;
   /** Burns in progress, kept across restarts. */
-  burns: AlertBurnStore;
-  outbox: OutboxStore;
+  burns: AlertBurns;
+  outbox: AlertOutbox;
   /** The last release of a service at or before a time, when deployments are recorded. */
   lastDeployment?: (service: string, atOrBeforeMs: number) => DeploymentNote | undefined;
   /** Routes from OpenSLO AlertPolicies, on top of sloguard.yaml's. */
@@ -80,7 +80,7 @@ export class Alerting {
    */
   private labelsSeen = new Map<string, Record<string, string>>();
   /** Burns seen before their alert opened, per SLO (issue 19: the episode's spend counts from here). */
-  private readonly burns: Map<string, BurnStart>;
+  private burns: Map<string, BurnStart>;
   /** Bad events in each SLO's window at its last evaluation without a burn: the baseline a burn starts from. */
   private readonly calm = new Map<string, number>();
   /** Each open episode's history record as last written, so an unchanged one is not written again. */
@@ -99,6 +99,17 @@ export class Alerting {
     );
     this.routing = this.routingWith(parts.policyRoutes ?? []);
     this.burns = parts.burns.all();
+  }
+
+  /**
+   * Takes up the stored state afresh: the burns in progress, and nothing remembered of earlier evaluations.
+   * For a replica that becomes the lease holder, whose stores another replica wrote meanwhile
+   * (docs/scaling.md#alerts-incidents-and-corrections).
+   */
+  resume(): void {
+    this.burns = this.parts.burns.all();
+    this.calm.clear();
+    this.saved.clear();
   }
 
   private routingWith(policyRoutes: readonly NotificationRoute[]) {

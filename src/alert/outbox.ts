@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NotificationSettings } from '../config/notifications.js';
 import { RepeatingJob } from '../repeatingJob.js';
-import type { OutboxEntry, OutboxStore } from '../store/outbox.js';
+import type { Awaitable, OutboxEntry, OutboxQueue } from '../store/outbox.js';
 import { send } from './send.js';
 
 /** The logger calls the dispatcher makes (pino's shape). Objects logged here never hold a target URL. */
@@ -52,7 +52,7 @@ export class OutboxDispatcher {
   private readonly leaseMs: number;
 
   constructor(
-    private readonly store: OutboxStore,
+    private readonly store: OutboxQueue,
     private settings: DispatcherSettings,
     private readonly log: AlertLog,
     private readonly options: DispatcherOptions = {},
@@ -96,7 +96,8 @@ export class OutboxDispatcher {
 
   /** Sends what is due for every target, each target independently. */
   async drain(): Promise<void> {
-    await Promise.all(this.store.pendingTargets().map((target) => this.drainTarget(target)));
+    const targets = await this.store.pendingTargets();
+    await Promise.all(targets.map((target) => this.drainTarget(target)));
   }
 
   private drainTarget(target: string): Promise<void> {
@@ -107,8 +108,8 @@ export class OutboxDispatcher {
     return work;
   }
 
-  private giveUp(entry: OutboxEntry, reason: string): void {
-    if (!this.store.failed(entry.id, this.owner, this.now(), reason)) return;
+  private async giveUp(entry: OutboxEntry, reason: string): Promise<void> {
+    if (!(await this.store.failed(entry.id, this.owner, this.now(), reason))) return;
     this.options.onGiveUp?.(entry.target);
     this.log.error(
       { target: entry.target, subject: entry.subject, attempts: entry.attempts, reason },
@@ -118,20 +119,20 @@ export class OutboxDispatcher {
 
   private async sendDue(name: string): Promise<void> {
     for (;;) {
-      const head = this.store.head(name);
+      const head = await this.store.head(name);
       if (!head) return;
       const target = this.settings.targets.get(name);
       const expired = this.now() - head.createdAtMs >= this.settings.giveUpAfterMs;
       if (target && !expired && head.nextAttemptMs > this.now()) return;
-      const entry = this.store.claim(head.id, this.owner, this.now(), this.now() + this.leaseMs);
+      const entry = await this.store.claim(head.id, this.owner, this.now(), this.now() + this.leaseMs);
       // Another sender holds it: the target's later messages wait behind it, in order.
       if (!entry) return;
       if (!target) {
-        this.giveUp(entry, 'the target is no longer configured');
+        await this.giveUp(entry, 'the target is no longer configured');
         continue;
       }
       if (expired) {
-        this.giveUp(entry, `not delivered within the give-up age (last: ${entry.lastError ?? 'none'})`);
+        await this.giveUp(entry, `not delivered within the give-up age (last: ${entry.lastError ?? 'none'})`);
         continue;
       }
       const result = await send(target.url, entry.request, {
@@ -140,7 +141,7 @@ export class OutboxDispatcher {
         nowMs: this.now(),
       });
       if (result.outcome === 'delivered') {
-        if (!this.store.delivered(entry.id, this.owner, this.now())) {
+        if (!(await this.store.delivered(entry.id, this.owner, this.now()))) {
           this.log.warn(
             { target: name, subject: entry.subject },
             'notification sent after its claim expired',
@@ -155,7 +156,7 @@ export class OutboxDispatcher {
         continue;
       }
       if (result.outcome === 'rejected') {
-        this.giveUp({ ...entry, attempts: entry.attempts + 1 }, result.reason);
+        await this.giveUp({ ...entry, attempts: entry.attempts + 1 }, result.reason);
         continue;
       }
       const backoff = Math.min(
@@ -163,7 +164,7 @@ export class OutboxDispatcher {
         this.settings.retryBackoffMs * 2 ** entry.attempts,
       );
       const delay = result.retryAfterMs ?? backoff;
-      this.store.retryLater(entry.id, this.owner, this.now() + delay, result.reason);
+      await this.store.retryLater(entry.id, this.owner, this.now() + delay, result.reason);
       this.log.warn(
         {
           target: name,
@@ -179,7 +180,7 @@ export class OutboxDispatcher {
   }
 
   /** Forgets messages finished a week ago. */
-  prune(): number {
+  prune(): Awaitable<number> {
     return this.store.prune(this.now() - KEEP_FINISHED_MS);
   }
 }

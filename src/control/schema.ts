@@ -1,3 +1,5 @@
+import { ALERT_SCHEMA } from './alertSchema.js';
+
 /**
  * The control plane's schema in PostgreSQL, as ordered steps `migrate()` applies once each. A step is never
  * edited after it shipped: a change is a new step. Versions 1-99 are the foundation, the statuses and the
@@ -32,4 +34,6 @@ export const CONTROL_SCHEMA: readonly SchemaStep[] = [
       ALTER TABLE control_statuses ADD COLUMN revision bigint NOT NULL DEFAULT nextval('control_status_revisions');
       CREATE INDEX control_statuses_revision ON control_statuses (revision)`,
   },
+  // Alerting's steps (versions 100-199, control/alertSchema.ts) stay last: versions must ascend.
+  ...ALERT_SCHEMA,
 ];

@@ -225,7 +225,11 @@ export async function buildApp(parts: AppParts, options: AppOptions = {}): Promi
     definitions,
     times,
   });
-  await app.register(corrections, { corrections: fixes, definitions });
+  await app.register(corrections, {
+    corrections: fixes,
+    definitions,
+    ...(parts.correctionWrites && { correctionWrites: parts.correctionWrites }),
+  });
   await app.register(incidents, { history: parts.history, definitions, times });
   await app.register(ingest, { config, pipeline, routes: parts.routes });
   await app.register(spans, { config, pipeline, spans: parts.spans });

@@ -38,6 +38,12 @@ export class AlertEpisodeStore {
   }
 }
 
+/**
+ * What alerting (alert/alerting.ts) needs of the open episodes: this store, or the lease holder's copy of the
+ * replicas' shared ones (control/alertState.ts).
+ */
+export type AlertEpisodes = Pick<AlertEpisodeStore, 'get' | 'all' | 'set' | 'atomically'>;
+
 /** A burn that began before its alert opened, as the store keeps it (see `BurnStart` in alert/state.ts). */
 export interface StoredBurn {
   startedAtMs: number;
@@ -74,3 +80,6 @@ export class AlertBurnStore {
     else this.statements.remove.run(slo);
   }
 }
+
+/** What alerting needs of the burns in progress (as `AlertEpisodes`). */
+export type AlertBurns = Pick<AlertBurnStore, 'all' | 'set'>;

@@ -21,6 +21,33 @@ export interface RecordedCorrection extends Correction {
 /** Why a delete was refused. */
 export type DeleteRefusal = 'unknown' | 'from-file' | 'already-deleted';
 
+/** A correction row as another database (the replicas' PostgreSQL) holds it, for `CorrectionStore.keep`. */
+export interface CorrectionRecord {
+  id: string;
+  spec: string;
+  actor: string;
+  createdAtMs: number;
+  deletedAtMs: number | null;
+  deletedBy: string | null;
+}
+
+/**
+ * How the API adds and deletes corrections: in this store, or in the replicas' PostgreSQL, which then copies
+ * them here (control/corrections.ts).
+ */
+export interface CorrectionWrites {
+  create(
+    spec: CorrectionSpec,
+    actor: string,
+    nowMs: number,
+  ): RecordedCorrection | null | Promise<RecordedCorrection | null>;
+  delete(
+    id: string,
+    by: string,
+    nowMs: number,
+  ): RecordedCorrection | DeleteRefusal | Promise<RecordedCorrection | DeleteRefusal>;
+}
+
 const fromRow = (row: CorrectionRow): RecordedCorrection => {
   const spec = JSON.parse(row.spec) as CorrectionSpec;
   return {
@@ -44,7 +71,7 @@ export const MAX_ACTIVE_CORRECTIONS = 500;
  * Corrections in force: those the definition files declare, and those added through the API (kept for ever,
  * a delete only marks them). The evaluator asks on every tick; the list changes only through this store.
  */
-export class CorrectionStore {
+export class CorrectionStore implements CorrectionWrites {
   private readonly statements;
   /** The corrections in force, and the files' list they were made with (a reload brings another). */
   private inForce: { files: readonly Correction[]; all: Correction[] } | undefined;
@@ -68,6 +95,11 @@ export class CorrectionStore {
       countActive: db
         .prepare<[], number>('SELECT count(*) FROM corrections WHERE deleted_at_ms IS NULL')
         .pluck(true),
+      keep: db.prepare<CorrectionRecord>(
+        `INSERT INTO corrections (id, spec, actor, created_at_ms, deleted_at_ms, deleted_by)
+         VALUES (@id, @spec, @actor, @createdAtMs, @deletedAtMs, @deletedBy)
+         ON CONFLICT(id) DO UPDATE SET deleted_at_ms = excluded.deleted_at_ms, deleted_by = excluded.deleted_by`,
+      ),
       markDeleted: db.prepare<[number, string, string]>(
         'UPDATE corrections SET deleted_at_ms = ?, deleted_by = ? WHERE id = ? AND deleted_at_ms IS NULL',
       ),
@@ -89,6 +121,12 @@ export class CorrectionStore {
     this.statements.insert.run(id, JSON.stringify(spec), actor, nowMs);
     this.inForce = undefined;
     return fromRow(this.statements.get.get(id)!);
+  }
+
+  /** Keeps a correction another database recorded (added, or since deleted), as it stands there. */
+  keep(record: CorrectionRecord): void {
+    this.statements.keep.run(record);
+    this.inForce = undefined;
   }
 
   get(id: string): RecordedCorrection | Correction | undefined {

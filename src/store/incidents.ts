@@ -106,3 +106,6 @@ export class IncidentStore {
     return this.statements.deleteBefore.run(beforeMs).changes;
   }
 }
+
+/** What alerting writes to the incident history (as `AlertEpisodes`). */
+export type IncidentWriter = Pick<IncidentStore, 'save' | 'resolve'>;

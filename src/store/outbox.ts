@@ -41,8 +41,30 @@ const fromRow = (row: OutboxRow): OutboxEntry => ({
   state: row.state,
 });
 
+/** A value now (SQLite answers synchronously) or later (PostgreSQL). */
+export type Awaitable<T> = T | Promise<T>;
+
+/**
+ * What the dispatcher (alert/outbox.ts) needs of an outbox, whichever database holds it: this SQLite store, or
+ * the PostgreSQL one replicas share (control/outbox.ts). A claim is the only way to a send, and only its owner
+ * records the outcome, so two senders on one outbox never both send a message while their claims hold.
+ */
+export interface OutboxQueue {
+  /** Targets with something to send. */
+  pendingTargets(): Awaitable<string[]>;
+  /** The oldest pending message of a target. */
+  head(target: string): Awaitable<OutboxEntry | undefined>;
+  /** Claims a pending, unclaimed (or expired-claim) message for `owner` until `untilMs`. */
+  claim(id: number, owner: string, nowMs: number, untilMs: number): Awaitable<OutboxEntry | undefined>;
+  retryLater(id: number, owner: string, nextAttemptMs: number, error: string): Awaitable<boolean>;
+  delivered(id: number, owner: string, nowMs: number): Awaitable<boolean>;
+  failed(id: number, owner: string, nowMs: number, error: string): Awaitable<boolean>;
+  /** Drops finished messages older than `beforeMs`. */
+  prune(beforeMs: number): Awaitable<number>;
+}
+
 /** The durable outbox: messages are written in the transaction that decides them and sent from here. */
-export class OutboxStore {
+export class OutboxStore implements OutboxQueue {
   private readonly statements;
 
   constructor(db: Db) {
@@ -138,3 +160,6 @@ export class OutboxStore {
     return this.statements.prune.run(beforeMs).changes;
   }
 }
+
+/** The outbox as alerting uses it: messages written (in the transaction of the alert change) and sent. */
+export type AlertOutbox = OutboxQueue & Pick<OutboxStore, 'enqueue'>;

@@ -6,6 +6,7 @@ import { TimeWindowError } from '../../definitions/timeWindows.js';
 import type { Correction } from '../../model/correction.js';
 import {
   type CorrectionStore,
+  type CorrectionWrites,
   MAX_ACTIVE_CORRECTIONS,
   type RecordedCorrection,
 } from '../../store/corrections.js';
@@ -43,11 +44,14 @@ const view = (c: Correction | RecordedCorrection) => {
  */
 export interface CorrectionParts {
   corrections: CorrectionStore;
+  /** Where adds and deletes go when not to `corrections` (replicas: PostgreSQL, copied back to it). */
+  correctionWrites?: CorrectionWrites;
   definitions: CurrentRegistry;
 }
 
 const corrections: FastifyPluginAsyncTypebox<CorrectionParts> = async (app, options) => {
   const { corrections: store, definitions } = options;
+  const writes = options.correctionWrites ?? store;
 
   app.post(
     '/api/v1/corrections',
@@ -79,7 +83,7 @@ const corrections: FastifyPluginAsyncTypebox<CorrectionParts> = async (app, opti
           'body.appliesTo.services',
         );
       }
-      const created = store.create(body, actorOf(request), Date.now());
+      const created = await writes.create(body, actorOf(request), Date.now());
       if (!created) {
         throw new HttpError(
           409,
@@ -115,7 +119,7 @@ const corrections: FastifyPluginAsyncTypebox<CorrectionParts> = async (app, opti
     { config: { access: 'admin' }, schema: { params: IdParams, response: CorrectionDeleted } },
     async (request) => {
       const { id } = request.params;
-      const result = store.delete(id, actorOf(request), Date.now());
+      const result = await writes.delete(id, actorOf(request), Date.now());
       if (result === 'unknown') throw new HttpError(404, 'not_found', `no correction "${id}"`, 'id');
       if (result === 'from-file')
         throw new HttpError(
