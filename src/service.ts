@@ -8,6 +8,7 @@ import type { AlertLog, DispatcherOptions } from './alert/outbox.js';
 import { type Config, ConfigError, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import { ControlDatabase } from './control/database.js';
 import { EvaluatorLease } from './control/lease.js';
+import { SharedOverrides } from './control/overrides.js';
 import { ReplicaEvaluator, SharedStatuses } from './control/statuses.js';
 import type { CurrentDefinitions, DefinitionSet } from './definitionSet.js';
 import type { SloRegistry } from './definitions/registry.js';
@@ -181,6 +182,8 @@ export interface ControlPlane {
   db: ControlDatabase;
   lease: EvaluatorLease;
   statuses: SharedStatuses;
+  /** The gate's overrides, read afresh by every decision. */
+  overrides: SharedOverrides;
 }
 
 /** The evaluator of a single process, or of a replica that evaluates only while it holds the lease. */
@@ -216,7 +219,7 @@ function createEvaluator(
       (error: unknown) => log.error({ err: error }, 'statuses not shared: the control database failed'),
     );
   });
-  return { evaluator, control: { db, lease, statuses: shared } };
+  return { evaluator, control: { db, lease, statuses: shared, overrides: new SharedOverrides(db) } };
 }
 
 /**
@@ -268,7 +271,12 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     };
   };
   const spans = new SpanDecoder(routes, spanSetup());
-  const gate = new DeployGate(evaluator, definitions, { ...stores, storage }, log);
+  const gate = new DeployGate(
+    evaluator,
+    definitions,
+    { ...stores, storage, ...(control && { shared: control.overrides }) },
+    log,
+  );
   // Freezes follow every evaluation tick.
   evaluator.onEvaluated(() => gate.refreshFreezes());
   const retention = config.gateRetention;
@@ -301,7 +309,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     corrections: stores.corrections,
     gate,
     decisions: stores.decisions,
-    overrides: new GateOverrides(stores.overrides, gate, (service) =>
+    overrides: new GateOverrides(control?.overrides ?? stores.overrides, gate, (service) =>
       definitions.registry.byService.has(service),
     ),
     deployments: new Deployments(stores.deployments, buckets, evaluator, definitions),

@@ -32,4 +32,27 @@ export const CONTROL_SCHEMA: readonly SchemaStep[] = [
       ALTER TABLE control_statuses ADD COLUMN revision bigint NOT NULL DEFAULT nextval('control_status_revisions');
       CREATE INDEX control_statuses_revision ON control_statuses (revision)`,
   },
+  {
+    version: 3,
+    description: 'gate overrides, granted and revoked through any replica, read by every decision',
+    // A decision asks for the newest override in force for its scope: one index probe.
+    sql: `
+      CREATE TABLE control_gate_overrides (
+        id text PRIMARY KEY,
+        grant_order bigint GENERATED ALWAYS AS IDENTITY,
+        service text NOT NULL,
+        environment text NOT NULL,
+        sha text,
+        reason text NOT NULL,
+        ticket text NOT NULL,
+        actor text NOT NULL,
+        created_at_ms bigint NOT NULL,
+        expires_at_ms bigint NOT NULL,
+        revoked_at_ms bigint,
+        revoked_by text
+      );
+      CREATE INDEX control_gate_overrides_in_force ON control_gate_overrides (service, environment, expires_at_ms)
+        WHERE revoked_at_ms IS NULL;
+      CREATE INDEX control_gate_overrides_created ON control_gate_overrides (created_at_ms)`,
+  },
 ];

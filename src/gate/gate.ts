@@ -52,6 +52,22 @@ export interface GateStores {
   deployments: DeploymentStore;
   /** Whether the database file is still the one opened: a decision written into a deleted file is lost. */
   storage?: StorageWatch;
+  /** Set when replicas share the gate's state (PostgreSQL): read afresh before each committed decision. */
+  shared?: SharedGateState;
+}
+
+/**
+ * The gate state other replicas change between two calls. Asynchronous (a database round trip), so only
+ * `decideCommitted` reads it; its failure is answered like a storage fault.
+ */
+export interface SharedGateState {
+  /** The newest override in force for a scope, as `GateOverrideStore.active` answers. */
+  active(
+    service: string,
+    environment: string,
+    sha: string | null,
+    nowMs: number,
+  ): Promise<GateOverride | undefined>;
 }
 
 const STRICTNESS = { allow: 0, warn: 1, deny: 2 } as const;
@@ -61,8 +77,12 @@ const STRICTNESS = { allow: 0, warn: 1, deny: 2 } as const;
  * answers as on missing data, by the policy's on_no_data, never looser than the verdict itself; a decision
  * it could not make ('error') stays one.
  */
-export function unrecordedDecision(decision: GateDecision, error: unknown): GateDecision {
-  const why = `the decision cannot be recorded (${error instanceof Error ? error.message : String(error)})`;
+export function unrecordedDecision(
+  decision: GateDecision,
+  error: unknown,
+  failed = 'the decision cannot be recorded',
+): GateDecision {
+  const why = `${failed} (${error instanceof Error ? error.message : String(error)})`;
   const { onNoData } = decision.policy;
   if (decision.decision === 'error') return { ...decision, reason: `${decision.reason}; ${why}` };
   const stricter = STRICTNESS[onNoData] > STRICTNESS[decision.decision] ? onNoData : decision.decision;
@@ -117,16 +137,43 @@ export class DeployGate {
     };
   }
 
-  decide(request: GateRequest, nowMs = Date.now()): GateDecision {
+  /** The override in force for a request's scope in this process's own store (none without an environment). */
+  private localOverride(request: GateRequest, nowMs: number): GateOverride | null {
+    return request.environment
+      ? (this.stores.overrides.active(request.service, request.environment, request.version ?? null, nowMs) ??
+          null)
+      : null;
+  }
+
+  /** A decision made and recorded over this process's state (the override given when read elsewhere). */
+  decide(
+    request: GateRequest,
+    nowMs = Date.now(),
+    override = this.localOverride(request, nowMs),
+  ): GateDecision {
+    const { decision, scope, known, frozen } = this.judge(request, nowMs, override);
+    try {
+      this.stores.storage?.assertWritable();
+      this.record(decision, scope, known, frozen);
+    } catch (error) {
+      if (!isStorageFault(error)) throw error;
+      return unrecordedDecision(decision, error);
+    }
+    this.emit('decision', decision);
+    return decision;
+  }
+
+  /** The decision over the latest statuses and the given override, not yet recorded. */
+  private judge(
+    request: GateRequest,
+    nowMs: number,
+    override: GateOverride | null,
+  ): { decision: GateDecision; scope: FreezeScope; known: boolean | undefined; frozen: boolean } {
     const policy = this.definitions.policies.resolve(request.service, request.environment ?? null);
     const { statuses, count } = this.counted(policy);
     const scope = scopeOf(request);
     const known = this.stores.freezes.isFrozen(scope);
     const frozen = known ?? false;
-    const override = request.environment
-      ? (this.stores.overrides.active(request.service, request.environment, request.version ?? null, nowMs) ??
-        null)
-      : null;
     // The last run's statuses are judged on their numbers while they are recent enough to trust.
     const staleSlos = new Set<string>();
     const lastRunSlos = new Set<string>();
@@ -155,15 +202,14 @@ export class DeployGate {
       request,
       policy,
     };
-    try {
-      this.stores.storage?.assertWritable();
-      this.record(decision, scope, known, frozen);
-    } catch (error) {
-      if (!isStorageFault(error)) throw error;
-      return unrecordedDecision(decision, error);
-    }
-    this.emit('decision', decision);
-    return decision;
+    return { decision, scope, known, frozen };
+  }
+
+  /** The override in force for a request's scope as the replicas share it; rejects when it cannot be read. */
+  private async sharedOverride(shared: SharedGateState, request: GateRequest, nowMs: number) {
+    return request.environment
+      ? ((await shared.active(request.service, request.environment, request.version ?? null, nowMs)) ?? null)
+      : null;
   }
 
   /**
@@ -172,7 +218,21 @@ export class DeployGate {
    * that cannot be committed is answered by the no-data policy.
    */
   async decideCommitted(request: GateRequest, nowMs = Date.now()): Promise<GateDecision> {
-    const decision = this.decide(request, nowMs);
+    const { shared } = this.stores;
+    let override: GateOverride | null | undefined;
+    if (shared) {
+      try {
+        override = await this.sharedOverride(shared, request, nowMs);
+      } catch (error) {
+        // Without knowing the overrides the gate cannot decide for sure: answered as on missing data.
+        return unrecordedDecision(
+          this.judge(request, nowMs, null).decision,
+          error,
+          'the gate state cannot be read',
+        );
+      }
+    }
+    const decision = this.decide(request, nowMs, override);
     try {
       await this.stores.decisions.committed();
     } catch (error) {

@@ -110,7 +110,7 @@ describe('break-glass overrides', () => {
       expect(response.statusCode, JSON.stringify(payload)).toBe(400);
       expect(response.json()).toMatchObject({ error: 'invalid_request', field });
     }
-    expect(ctx.sloguard.overrides.list({})).toEqual([]);
+    expect(await ctx.sloguard.overrides.list({})).toEqual([]);
   });
 
   it('takes the actor from X-Sloguard-Actor when the service runs open', async () => {

@@ -62,7 +62,14 @@ describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', (
     postgres = await PostgresServer.start();
     const definitions = join(dir.path, 'definitions');
     mkdirSync(definitions);
-    dir.file('definitions/web.yaml', GATE_DEFINITIONS);
+    // Production denies while web has too little traffic: the deny an override lets through.
+    dir.file(
+      'definitions/web.yaml',
+      GATE_DEFINITIONS.replace(
+        'staging: { mode: observe }',
+        'staging: { mode: observe }\n    production: { onInsufficientData: deny }',
+      ),
+    );
     // The load is one client: no per-client gate limit here.
     const config = dir.file('sloguard.yaml', 'rateLimits: { gatePerMinute: 0 }\n');
     const env = { SLOGUARD_CONFIG: config, SLOGUARD_CONTROL_POSTGRES_URL: postgres.url };
@@ -89,6 +96,35 @@ describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', (
     expect(status).toBe(200);
     expect(body.name).toBe('web-availability');
     expect(body.stale).toBe(false);
+  });
+
+  it('an override granted through one replica is honoured by the other on its next call', async () => {
+    expect(await gateCall(b.url)).toMatchObject({ status: 423, decision: 'deny' });
+    const json = { 'content-type': 'application/json' };
+    const granted = await a.json<{ id: string }>('/api/v1/gate/overrides', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({
+        service: 'web',
+        environment: 'production',
+        reason: 'replica test',
+        ticket: 'INC-21',
+        expires_in: '1h',
+      }),
+    });
+    expect(granted.status).toBe(201);
+    expect(await gateCall(b.url)).toMatchObject({ status: 200, decision: 'allow' });
+    const listed = await b.json<{ overrides: Array<{ id: string }> }>('/api/v1/gate/overrides?active=true');
+    expect(listed.body.overrides.map((o) => o.id)).toEqual([granted.body.id]);
+    const revoked = await b.json<{ active: boolean; revoked_by: string | null }>(
+      `/api/v1/gate/overrides/${granted.body.id}/revoke`,
+      { method: 'POST', headers: { 'x-sloguard-actor': 'bob' } },
+    );
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toMatchObject({ active: false, revoked_by: 'bob' });
+    expect(await gateCall(a.url)).toMatchObject({ status: 423, decision: 'deny' });
+    const seen = await a.json<{ active: boolean }>(`/api/v1/gate/overrides/${granted.body.id}`);
+    expect(seen.body.active).toBe(false);
   });
 
   it('the holder killed under load: every call answered, the follower takes over in bound', async () => {
