@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DeployGate, type SharedGateState } from '../../src/gate/gate.js';
+import type { GateOverride } from '../../src/store/gateOverrides.js';
+import { gateApp } from '../helpers/gateFixtures.js';
+
+let ctx: Awaited<ReturnType<typeof gateApp>> | undefined;
+afterEach(async () => {
+  await ctx?.close();
+  ctx = undefined;
+});
+
+const PRODUCTION = { service: 'web', environment: 'production', changeType: 'feature' } as const;
+
+/** A gate over the app's own stores whose overrides are read from `shared`, as a replica's are. */
+function replicaGate(app: NonNullable<typeof ctx>, shared: SharedGateState): DeployGate {
+  const { evaluator, definitions, stores } = app.sloguard;
+  return new DeployGate(evaluator, definitions, { ...stores, shared }, { warn: () => undefined });
+}
+
+const override = (nowMs: number): GateOverride => ({
+  id: 'granted-elsewhere',
+  service: 'web',
+  environment: 'production',
+  sha: null,
+  reason: 'hotfix',
+  ticket: 'INC-7',
+  actor: 'alice',
+  createdAtMs: nowMs - 1_000,
+  expiresAtMs: nowMs + 3_600_000,
+  revokedAtMs: null,
+  revokedBy: null,
+});
+
+describe('the gate over shared state (PostgreSQL mode)', () => {
+  it('honours an override only the shared state holds', async () => {
+    ctx = await gateApp();
+    await ctx.traffic(0, 100);
+    const nowMs = Date.now();
+    const asked: string[] = [];
+    const gate = replicaGate(ctx, {
+      active: async (service, environment) => {
+        asked.push(`${service}/${environment}`);
+        return override(nowMs);
+      },
+    });
+    expect(ctx.sloguard.gate.decide(PRODUCTION, nowMs).decision).toBe('deny');
+    const decision = await gate.decideCommitted(PRODUCTION, nowMs);
+    expect(decision).toMatchObject({ decision: 'allow', wouldBlock: true });
+    expect(decision.override?.id).toBe('granted-elsewhere');
+    expect(asked).toEqual(['web/production']);
+  });
+
+  it('answers by on_no_data, recording nothing, when the shared state cannot be read', async () => {
+    ctx = await gateApp();
+    await ctx.traffic(100, 0);
+    const trail = () => ctx!.sloguard.decisions.list({ limit: 1000 }).length;
+    const before = trail();
+    const gate = replicaGate(ctx, {
+      active: () => Promise.reject(new Error('canceling statement due to statement timeout')),
+    });
+    const decision = await gate.decideCommitted(PRODUCTION);
+    expect(decision.decision).toBe('deny');
+    expect(decision.reason).toContain(
+      'the gate state cannot be read (canceling statement due to statement timeout)',
+    );
+    expect(decision.reason).toContain('on_no_data: deny');
+    expect(trail()).toBe(before);
+    // The same call over the process's own state allows: only the failed read denied it.
+    expect((await ctx.sloguard.gate.decideCommitted(PRODUCTION)).decision).toBe('allow');
+  });
+});
