@@ -7,6 +7,7 @@ import { IncidentHistory } from './alert/history.js';
 import type { AlertLog, DispatcherOptions } from './alert/outbox.js';
 import { type Config, ConfigError, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import { ControlDatabase } from './control/database.js';
+import { SharedDecisions } from './control/decisions.js';
 import { EvaluatorLease } from './control/lease.js';
 import { SharedOverrides } from './control/overrides.js';
 import { ReplicaEvaluator, SharedStatuses } from './control/statuses.js';
@@ -15,7 +16,7 @@ import type { SloRegistry } from './definitions/registry.js';
 import { gateAnswer } from './gate/answer.js';
 import { Deployments } from './gate/deployments.js';
 import { GateEvaluations } from './gate/evaluations.js';
-import { DeployGate } from './gate/gate.js';
+import { type DecisionTrail, DeployGate } from './gate/gate.js';
 import { GateOverrides } from './gate/overrides.js';
 import { type AppOptions, buildApp } from './http/app.js';
 import { serveAsCollector } from './http/collectorRole.js';
@@ -156,7 +157,7 @@ export interface Sloguard {
   /** Corrections (planned downtime, after-the-fact fixes) from the files and the API. */
   corrections: CorrectionStore;
   gate: DeployGate;
-  decisions: GateDecisionStore;
+  decisions: DecisionTrail;
   overrides: GateOverrides;
   deployments: Deployments;
   evaluations: GateEvaluations;
@@ -184,6 +185,8 @@ export interface ControlPlane {
   statuses: SharedStatuses;
   /** The gate's overrides, read afresh by every decision. */
   overrides: SharedOverrides;
+  /** The audit trail of every replica's decisions. */
+  decisions: SharedDecisions;
 }
 
 /** The evaluator of a single process, or of a replica that evaluates only while it holds the lease. */
@@ -219,7 +222,16 @@ function createEvaluator(
       (error: unknown) => log.error({ err: error }, 'statuses not shared: the control database failed'),
     );
   });
-  return { evaluator, control: { db, lease, statuses: shared, overrides: new SharedOverrides(db) } };
+  return {
+    evaluator,
+    control: {
+      db,
+      lease,
+      statuses: shared,
+      overrides: new SharedOverrides(db),
+      decisions: new SharedDecisions(db),
+    },
+  };
 }
 
 /**
@@ -274,7 +286,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
   const gate = new DeployGate(
     evaluator,
     definitions,
-    { ...stores, storage, ...(control && { shared: control.overrides }) },
+    { ...stores, storage, ...(control && { shared: control.overrides, decisions: control.decisions }) },
     log,
   );
   // Freezes follow every evaluation tick.
@@ -308,7 +320,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     evaluator,
     corrections: stores.corrections,
     gate,
-    decisions: stores.decisions,
+    decisions: control?.decisions ?? stores.decisions,
     overrides: new GateOverrides(control?.overrides ?? stores.overrides, gate, (service) =>
       definitions.registry.byService.has(service),
     ),
@@ -710,6 +722,11 @@ function backgroundJobs(
     } catch (error) {
       logError(error);
     }
+    // Any replica may prune the shared audit trail: the DELETE is the same whoever runs it.
+    const { gateRetention: retention } = config;
+    sloguard.control?.decisions
+      .prune(Date.now() - retention.decisionRetentionDays * 86_400_000, retention.maxDecisions)
+      .then((decisions) => log.info({ decisions }, 'shared gate decisions retention applied'), logError);
   };
   const applyRetention = () => {
     try {

@@ -55,4 +55,24 @@ export const CONTROL_SCHEMA: readonly SchemaStep[] = [
         WHERE revoked_at_ms IS NULL;
       CREATE INDEX control_gate_overrides_created ON control_gate_overrides (created_at_ms)`,
   },
+  {
+    version: 4,
+    description: 'the audit trail of gate decisions, written by every replica, listed from any',
+    sql: `
+      CREATE TABLE control_gate_decisions (
+        id text PRIMARY KEY,
+        decided_at_ms bigint NOT NULL,
+        service text NOT NULL,
+        environment text,
+        version text,
+        change_type text NOT NULL,
+        decision text NOT NULL,
+        reason text NOT NULL,
+        request jsonb NOT NULL,
+        answer jsonb NOT NULL,
+        statuses jsonb NOT NULL
+      );
+      CREATE INDEX control_gate_decisions_time ON control_gate_decisions (decided_at_ms DESC, id DESC);
+      CREATE INDEX control_gate_decisions_service ON control_gate_decisions (service, decided_at_ms DESC, id DESC)`,
+  },
 ];

@@ -4,9 +4,10 @@ import type { Decision, GateDecision, GateRequest, ResolvedPolicy } from '../mod
 import type { Ownership } from '../model/slo.js';
 import type { SloStatus } from '../model/status.js';
 import type { SloEvaluator } from '../schedule/scheduler.js';
+import type { TrailQuery } from '../store/auditTrail.js';
 import type { DeploymentStore } from '../store/deployments.js';
 import { isStorageFault, type StorageWatch } from '../store/faults.js';
-import type { GateDecisionStore } from '../store/gateDecisions.js';
+import type { GateDecisionRecord } from '../store/gateDecisions.js';
 import { type FreezeScope, type FreezeState, freezeKey, type GateFreezeStore } from '../store/gateFreezes.js';
 import type { GateOverride, GateOverrideStore } from '../store/gateOverrides.js';
 import { decideGate, nextFreeze } from './decide.js';
@@ -45,8 +46,16 @@ export interface GateLog {
   warn(details: object, message: string): void;
 }
 
+/** The audit trail of decisions: this process's SQLite store, or the replicas' PostgreSQL. */
+export interface DecisionTrail {
+  append(record: GateDecisionRecord): void;
+  /** Resolves once every decision appended so far is committed. */
+  committed(): Promise<void>;
+  list(query: TrailQuery): GateDecisionRecord[] | Promise<GateDecisionRecord[]>;
+}
+
 export interface GateStores {
-  decisions: GateDecisionStore;
+  decisions: DecisionTrail;
   freezes: GateFreezeStore;
   overrides: GateOverrideStore;
   deployments: DeploymentStore;
@@ -236,7 +245,8 @@ export class DeployGate {
     try {
       await this.stores.decisions.committed();
     } catch (error) {
-      if (!isStorageFault(error)) throw error;
+      // Every failure of the shared database (connection, timeout) is a storage fault of a replica.
+      if (!shared && !isStorageFault(error)) throw error;
       return unrecordedDecision(decision, error);
     }
     return decision;

@@ -53,8 +53,8 @@ describe('the gate over shared state (PostgreSQL mode)', () => {
   it('answers by on_no_data, recording nothing, when the shared state cannot be read', async () => {
     ctx = await gateApp();
     await ctx.traffic(100, 0);
-    const trail = () => ctx!.sloguard.decisions.list({ limit: 1000 }).length;
-    const before = trail();
+    const trail = async () => (await ctx!.sloguard.decisions.list({ limit: 1000 })).length;
+    const before = await trail();
     const gate = replicaGate(ctx, {
       active: () => Promise.reject(new Error('canceling statement due to statement timeout')),
     });
@@ -64,8 +64,33 @@ describe('the gate over shared state (PostgreSQL mode)', () => {
       'the gate state cannot be read (canceling statement due to statement timeout)',
     );
     expect(decision.reason).toContain('on_no_data: deny');
-    expect(trail()).toBe(before);
+    expect(await trail()).toBe(before);
     // The same call over the process's own state allows: only the failed read denied it.
     expect((await ctx.sloguard.gate.decideCommitted(PRODUCTION)).decision).toBe('allow');
+  });
+
+  it('answers by on_no_data when the shared audit trail cannot commit the decision', async () => {
+    ctx = await gateApp();
+    await ctx.traffic(100, 0);
+    const { evaluator, definitions, stores } = ctx.sloguard;
+    const appended: string[] = [];
+    const gate = new DeployGate(
+      evaluator,
+      definitions,
+      {
+        ...stores,
+        shared: { active: async () => undefined },
+        decisions: {
+          append: (record) => void appended.push(record.id),
+          committed: () => Promise.reject(new Error('Connection terminated unexpectedly')),
+          list: () => [],
+        },
+      },
+      { warn: () => undefined },
+    );
+    const decision = await gate.decideCommitted(PRODUCTION);
+    expect(appended).toEqual([decision.id]);
+    expect(decision.decision).toBe('deny');
+    expect(decision.reason).toContain('the decision cannot be recorded (Connection terminated unexpectedly)');
   });
 });

@@ -31,6 +31,8 @@ async function leaseHolder(postgres: PostgresServer): Promise<number | undefined
 interface Outcome {
   status?: number;
   decision?: string;
+  /** The audit trail's id of the decision answered. */
+  id?: string;
   error?: string;
 }
 
@@ -42,7 +44,8 @@ async function gateCall(url: string): Promise<Outcome> {
     });
     const text = await response.text();
     try {
-      return { status: response.status, decision: (JSON.parse(text) as { decision?: string }).decision };
+      const body = JSON.parse(text) as { decision?: string; decision_id?: string };
+      return { status: response.status, decision: body.decision, id: body.decision_id };
     } catch {
       return { status: response.status, error: `not a sloguard answer: ${text.slice(0, 80)}` };
     }
@@ -127,6 +130,18 @@ describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', (
     expect(seen.body.active).toBe(false);
   });
 
+  it("lists both replicas' decisions from either", async () => {
+    const ids = [(await gateCall(a.url)).id, (await gateCall(b.url)).id];
+    expect(ids.every((id) => typeof id === 'string')).toBe(true);
+    for (const replica of [a, b]) {
+      const listed = await replica.json<{ decisions: Array<{ decision_id: string }> }>(
+        '/api/v1/gate/decisions?service=web&limit=1000',
+      );
+      expect(listed.status).toBe(200);
+      expect(listed.body.decisions.map((d) => d.decision_id)).toEqual(expect.arrayContaining(ids));
+    }
+  });
+
   it('the holder killed under load: every call answered, the follower takes over in bound', async () => {
     const holderBefore = await leaseHolder(postgres);
     expect(holderBefore).toBeDefined();
@@ -172,6 +187,14 @@ describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', (
     expect(failed.slice(0, 5)).toEqual([]);
     for (const outcome of outcomes) expect(['allow', 'warn', 'deny', 'error']).toContain(outcome.decision);
     expect(outcomes.filter((o) => ![200, 423, 503].includes(o.status!))).toEqual([]);
+    // Each answer was sent only after its decision was committed: the killed holder's answers too.
+    const answered = outcomes.flatMap((o) => o.id ?? []);
+    const { rows: recorded } = await postgres.query(
+      TEST_DATABASE,
+      'SELECT count(*)::int AS n FROM control_gate_decisions WHERE id = ANY($1)',
+      [answered],
+    );
+    expect(recorded[0]?.n).toBe(answered.length);
     // b evaluates now: the statuses in PostgreSQL move on past the kill.
     await waitFor('statuses evaluated by the new holder', async () => {
       const { rows } = await postgres.query(
