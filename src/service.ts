@@ -8,6 +8,7 @@ import type { AlertLog, DispatcherOptions } from './alert/outbox.js';
 import { type Config, ConfigError, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import { ControlDatabase } from './control/database.js';
 import { SharedDecisions } from './control/decisions.js';
+import { SharedFreezes } from './control/freezes.js';
 import { EvaluatorLease } from './control/lease.js';
 import { SharedOverrides } from './control/overrides.js';
 import { ReplicaEvaluator, SharedStatuses } from './control/statuses.js';
@@ -16,7 +17,7 @@ import type { SloRegistry } from './definitions/registry.js';
 import { gateAnswer } from './gate/answer.js';
 import { Deployments } from './gate/deployments.js';
 import { GateEvaluations } from './gate/evaluations.js';
-import { type DecisionTrail, DeployGate } from './gate/gate.js';
+import { type DecisionTrail, DeployGate, type SharedGateState } from './gate/gate.js';
 import { GateOverrides } from './gate/overrides.js';
 import { type AppOptions, buildApp } from './http/app.js';
 import { serveAsCollector } from './http/collectorRole.js';
@@ -187,6 +188,17 @@ export interface ControlPlane {
   overrides: SharedOverrides;
   /** The audit trail of every replica's decisions. */
   decisions: SharedDecisions;
+  /** The gate's freezes, adopted by each decision and read by every replica each second. */
+  freezes: SharedFreezes;
+}
+
+/** The gate's state read and written in PostgreSQL around each decision. */
+function sharedGateState(control: ControlPlane): SharedGateState {
+  return {
+    active: (service, environment, sha, nowMs) => control.overrides.active(service, environment, sha, nowMs),
+    freeze: (scope) => control.freezes.get(scope),
+    writeFreeze: (state) => control.freezes.write(state),
+  };
 }
 
 /** The evaluator of a single process, or of a replica that evaluates only while it holds the lease. */
@@ -230,6 +242,7 @@ function createEvaluator(
       statuses: shared,
       overrides: new SharedOverrides(db),
       decisions: new SharedDecisions(db),
+      freezes: new SharedFreezes(db),
     },
   };
 }
@@ -286,11 +299,27 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
   const gate = new DeployGate(
     evaluator,
     definitions,
-    { ...stores, storage, ...(control && { shared: control.overrides, decisions: control.decisions }) },
+    {
+      ...stores,
+      storage,
+      ...(control && { shared: sharedGateState(control), decisions: control.decisions }),
+    },
     log,
   );
   // Freezes follow every evaluation tick.
   evaluator.onEvaluated(() => gate.refreshFreezes());
+  // The holder's refresh freezes and thaws scopes nobody asks about: shared like a decision's change.
+  if (control)
+    gate.on('freeze-changed', ({ service, environment, frozen, atMs }) => {
+      control.freezes
+        .write({ service, environment, frozen, changedAtMs: atMs })
+        .catch((error: unknown) =>
+          log.warn(
+            { err: error },
+            'freeze change not shared; other replicas keep the state before it until the next change',
+          ),
+        );
+    });
   const retention = config.gateRetention;
   return {
     config,
@@ -636,6 +665,7 @@ const SHARED_STATUS_REFRESH_MS = 1_000;
  */
 function leasedEvaluation(
   control: ControlPlane,
+  freezes: GateFreezeStore,
   evaluating: () => BackgroundJob[],
   log: Logger,
 ): BackgroundJob {
@@ -646,10 +676,15 @@ function leasedEvaluation(
       .then(step)
       .catch((error: unknown) => log.error({ err: error }, 'evaluator lease change failed'));
   };
+  // Freezes other replicas changed are adopted too, so the overview and the next decision see them.
+  const adoptFreezes = async () => {
+    for (const state of await control.freezes.changes()) freezes.set(state, state.frozen, state.changedAtMs);
+  };
   const refresh = new RepeatingJob(
-    () => control.statuses.refresh(),
+    () => Promise.all([control.statuses.refresh(), adoptFreezes()]),
     SHARED_STATUS_REFRESH_MS,
-    (error) => log.warn({ err: error }, 'shared statuses not read; the copy ages until the next read'),
+    (error) =>
+      log.warn({ err: error }, 'shared statuses or freezes not read; the copies age until the next read'),
   );
   const stop = async () => {
     const running = stopEvaluating;
@@ -659,7 +694,7 @@ function leasedEvaluation(
   return {
     name: 'evaluator lease',
     async start() {
-      await control.statuses.refresh().catch(() => undefined);
+      await Promise.all([control.statuses.refresh(), adoptFreezes()]).catch(() => undefined);
       refresh.start();
       control.lease.on('gained', () =>
         change(async () => {
@@ -756,7 +791,7 @@ function backgroundJobs(
     ...(sloguard.collector
       ? [remoteWriting(sloguard.collector)]
       : sloguard.control
-        ? [leasedEvaluation(sloguard.control, evaluating, log)]
+        ? [leasedEvaluation(sloguard.control, sloguard.stores.freezes, evaluating, log)]
         : evaluating()),
     {
       name: 'hourly retention',

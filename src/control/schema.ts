@@ -75,4 +75,19 @@ export const CONTROL_SCHEMA: readonly SchemaStep[] = [
       CREATE INDEX control_gate_decisions_time ON control_gate_decisions (decided_at_ms DESC, id DESC);
       CREATE INDEX control_gate_decisions_service ON control_gate_decisions (service, decided_at_ms DESC, id DESC)`,
   },
+  {
+    version: 5,
+    description: 'gate freezes, changed by any replica, each change numbered so every replica reads it',
+    sql: `
+      CREATE SEQUENCE control_freeze_revisions;
+      CREATE TABLE control_gate_freezes (
+        service text NOT NULL,
+        environment text NOT NULL,
+        frozen boolean NOT NULL,
+        changed_at_ms bigint NOT NULL,
+        revision bigint NOT NULL DEFAULT nextval('control_freeze_revisions'),
+        PRIMARY KEY (service, environment)
+      );
+      CREATE INDEX control_gate_freezes_revision ON control_gate_freezes (revision)`,
+  },
 ];

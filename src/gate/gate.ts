@@ -77,6 +77,10 @@ export interface SharedGateState {
     sha: string | null,
     nowMs: number,
   ): Promise<GateOverride | undefined>;
+  /** The scope's freeze as the replicas share it; undefined when none has recorded one. */
+  freeze(scope: FreezeScope): Promise<FreezeState | undefined>;
+  /** Shares a freeze or thaw this replica's decision made. */
+  writeFreeze(state: FreezeState): Promise<void>;
 }
 
 const STRICTNESS = { allow: 0, warn: 1, deny: 2 } as const;
@@ -228,10 +232,18 @@ export class DeployGate {
    */
   async decideCommitted(request: GateRequest, nowMs = Date.now()): Promise<GateDecision> {
     const { shared } = this.stores;
+    const scope = scopeOf(request);
     let override: GateOverride | null | undefined;
     if (shared) {
       try {
-        override = await this.sharedOverride(shared, request, nowMs);
+        const [found, freeze] = await Promise.all([
+          this.sharedOverride(shared, request, nowMs),
+          shared.freeze(scope),
+        ]);
+        override = found;
+        // Another replica may have frozen or thawed the scope since this one last heard: the hysteresis
+        // carries on from the shared state.
+        if (freeze) this.stores.freezes.set(scope, freeze.frozen, freeze.changedAtMs);
       } catch (error) {
         // Without knowing the overrides the gate cannot decide for sure: answered as on missing data.
         return unrecordedDecision(
@@ -241,9 +253,13 @@ export class DeployGate {
         );
       }
     }
+    const frozenBefore = this.stores.freezes.isFrozen(scope);
     const decision = this.decide(request, nowMs, override);
     try {
       await this.stores.decisions.committed();
+      const frozenAfter = this.stores.freezes.isFrozen(scope);
+      if (shared && frozenAfter !== undefined && frozenAfter !== frozenBefore)
+        await shared.writeFreeze({ ...scope, frozen: frozenAfter, changedAtMs: nowMs });
     } catch (error) {
       // Every failure of the shared database (connection, timeout) is a storage fault of a replica.
       if (!shared && !isStorageFault(error)) throw error;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeployGate, type SharedGateState } from '../../src/gate/gate.js';
+import type { FreezeState } from '../../src/store/gateFreezes.js';
 import type { GateOverride } from '../../src/store/gateOverrides.js';
 import { gateApp } from '../helpers/gateFixtures.js';
 
@@ -11,7 +12,17 @@ afterEach(async () => {
 
 const PRODUCTION = { service: 'web', environment: 'production', changeType: 'feature' } as const;
 
-/** A gate over the app's own stores whose overrides are read from `shared`, as a replica's are. */
+/** Shared state that holds nothing and records the freezes written to it, with `given` in its place. */
+function sharedState(given: Partial<SharedGateState> = {}, written: FreezeState[] = []): SharedGateState {
+  return {
+    active: async () => undefined,
+    freeze: async () => undefined,
+    writeFreeze: async (state) => void written.push(state),
+    ...given,
+  };
+}
+
+/** A gate over the app's own stores whose overrides and freezes are read from `shared`, as a replica's are. */
 function replicaGate(app: NonNullable<typeof ctx>, shared: SharedGateState): DeployGate {
   const { evaluator, definitions, stores } = app.sloguard;
   return new DeployGate(evaluator, definitions, { ...stores, shared }, { warn: () => undefined });
@@ -37,12 +48,15 @@ describe('the gate over shared state (PostgreSQL mode)', () => {
     await ctx.traffic(0, 100);
     const nowMs = Date.now();
     const asked: string[] = [];
-    const gate = replicaGate(ctx, {
-      active: async (service, environment) => {
-        asked.push(`${service}/${environment}`);
-        return override(nowMs);
-      },
-    });
+    const gate = replicaGate(
+      ctx,
+      sharedState({
+        active: async (service, environment) => {
+          asked.push(`${service}/${environment}`);
+          return override(nowMs);
+        },
+      }),
+    );
     expect(ctx.sloguard.gate.decide(PRODUCTION, nowMs).decision).toBe('deny');
     const decision = await gate.decideCommitted(PRODUCTION, nowMs);
     expect(decision).toMatchObject({ decision: 'allow', wouldBlock: true });
@@ -55,9 +69,12 @@ describe('the gate over shared state (PostgreSQL mode)', () => {
     await ctx.traffic(100, 0);
     const trail = async () => (await ctx!.sloguard.decisions.list({ limit: 1000 })).length;
     const before = await trail();
-    const gate = replicaGate(ctx, {
-      active: () => Promise.reject(new Error('canceling statement due to statement timeout')),
-    });
+    const gate = replicaGate(
+      ctx,
+      sharedState({
+        active: () => Promise.reject(new Error('canceling statement due to statement timeout')),
+      }),
+    );
     const decision = await gate.decideCommitted(PRODUCTION);
     expect(decision.decision).toBe('deny');
     expect(decision.reason).toContain(
@@ -79,7 +96,7 @@ describe('the gate over shared state (PostgreSQL mode)', () => {
       definitions,
       {
         ...stores,
-        shared: { active: async () => undefined },
+        shared: sharedState(),
         decisions: {
           append: (record) => void appended.push(record.id),
           committed: () => Promise.reject(new Error('Connection terminated unexpectedly')),
@@ -92,5 +109,40 @@ describe('the gate over shared state (PostgreSQL mode)', () => {
     expect(appended).toEqual([decision.id]);
     expect(decision.decision).toBe('deny');
     expect(decision.reason).toContain('the decision cannot be recorded (Connection terminated unexpectedly)');
+  });
+
+  it('carries on from the freeze another replica shared, and shares the thaw', async () => {
+    ctx = await gateApp();
+    await ctx.traffic(100, 0);
+    const written: FreezeState[] = [];
+    const shared = {
+      service: 'web',
+      environment: 'production',
+      frozen: true,
+      changedAtMs: Date.now() - 60_000,
+    };
+    const gate = replicaGate(ctx, sharedState({ freeze: async () => shared }, written));
+    expect(ctx.sloguard.stores.freezes.isFrozen(shared)).toBeUndefined();
+    const decision = await gate.decideCommitted(PRODUCTION);
+    expect(decision).toMatchObject({ decision: 'allow', frozen: false });
+    const [recorded] = await ctx.sloguard.decisions.list({ service: 'web', limit: 1 });
+    expect(recorded?.answer).toMatchObject({ frozen_before: true, frozen: false });
+    expect(written).toEqual([
+      { service: 'web', environment: 'production', frozen: false, changedAtMs: decision.decidedAtMs },
+    ]);
+  });
+
+  it('shares a freeze its decision makes, and writes nothing when the freeze stands', async () => {
+    ctx = await gateApp();
+    await ctx.traffic(0, 100);
+    const written: FreezeState[] = [];
+    const gate = replicaGate(ctx, sharedState({}, written));
+    const first = await gate.decideCommitted(PRODUCTION);
+    expect(first).toMatchObject({ decision: 'deny', frozen: true });
+    expect(written).toEqual([
+      { service: 'web', environment: 'production', frozen: true, changedAtMs: first.decidedAtMs },
+    ]);
+    await gate.decideCommitted(PRODUCTION);
+    expect(written).toHaveLength(1);
   });
 });
