@@ -232,37 +232,54 @@ export class DeployGate {
    */
   async decideCommitted(request: GateRequest, nowMs = Date.now()): Promise<GateDecision> {
     const { shared } = this.stores;
+    if (shared) return this.decideShared(shared, request, nowMs);
+    const decision = this.decide(request, nowMs);
+    try {
+      await this.stores.decisions.committed();
+    } catch (error) {
+      if (!isStorageFault(error)) throw error;
+      return unrecordedDecision(decision, error);
+    }
+    return decision;
+  }
+
+  /**
+   * `decideCommitted` when replicas share the gate's state: the scope's override and freeze are read afresh
+   * first, and a freeze or thaw the decision makes is shared after its audit row, before the answer. Every
+   * failure of the shared database (connection, timeout) is answered like a storage fault.
+   */
+  private async decideShared(
+    shared: SharedGateState,
+    request: GateRequest,
+    nowMs: number,
+  ): Promise<GateDecision> {
     const scope = scopeOf(request);
-    let override: GateOverride | null | undefined;
-    if (shared) {
-      try {
-        const [found, freeze] = await Promise.all([
-          this.sharedOverride(shared, request, nowMs),
-          shared.freeze(scope),
-        ]);
-        override = found;
-        // Another replica may have frozen or thawed the scope since this one last heard: the hysteresis
-        // carries on from the shared state.
-        if (freeze) this.stores.freezes.set(scope, freeze.frozen, freeze.changedAtMs);
-      } catch (error) {
-        // Without knowing the overrides the gate cannot decide for sure: answered as on missing data.
-        return unrecordedDecision(
-          this.judge(request, nowMs, null).decision,
-          error,
-          'the gate state cannot be read',
-        );
-      }
+    let override: GateOverride | null;
+    try {
+      const [found, freeze] = await Promise.all([
+        this.sharedOverride(shared, request, nowMs),
+        shared.freeze(scope),
+      ]);
+      override = found;
+      // Another replica may have frozen or thawed the scope since this one last heard: the hysteresis carries
+      // on from the shared state.
+      if (freeze) this.stores.freezes.set(scope, freeze.frozen, freeze.changedAtMs);
+    } catch (error) {
+      // Without knowing the overrides the gate cannot decide for sure: answered as on missing data.
+      return unrecordedDecision(
+        this.judge(request, nowMs, null).decision,
+        error,
+        'the gate state cannot be read',
+      );
     }
     const frozenBefore = this.stores.freezes.isFrozen(scope);
     const decision = this.decide(request, nowMs, override);
     try {
       await this.stores.decisions.committed();
       const frozenAfter = this.stores.freezes.isFrozen(scope);
-      if (shared && frozenAfter !== undefined && frozenAfter !== frozenBefore)
+      if (frozenAfter !== undefined && frozenAfter !== frozenBefore)
         await shared.writeFreeze({ ...scope, frozen: frozenAfter, changedAtMs: nowMs });
     } catch (error) {
-      // Every failure of the shared database (connection, timeout) is a storage fault of a replica.
-      if (!shared && !isStorageFault(error)) throw error;
       return unrecordedDecision(decision, error);
     }
     return decision;
