@@ -265,7 +265,7 @@ export class DeployGate {
       // on from the shared state.
       if (freeze) this.stores.freezes.set(scope, freeze.frozen, freeze.changedAtMs);
     } catch (error) {
-      // Without knowing the overrides the gate cannot decide for sure: answered as on missing data.
+      // Without the override and freeze in force the gate cannot decide for sure: answered as on missing data.
       return unrecordedDecision(
         this.judge(request, nowMs, null).decision,
         error,
