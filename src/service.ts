@@ -9,8 +9,11 @@ import { replicatedAlerting } from './alert/replicated.js';
 import { type Config, ConfigError, type ReloadableSettings, reloadableSettings } from './config/config.js';
 import { SharedCorrections } from './control/corrections.js';
 import { ControlDatabase } from './control/database.js';
+import { SharedDecisions } from './control/decisions.js';
+import { SharedFreezes } from './control/freezes.js';
 import { pruneSharedIncidents, SharedIncidents } from './control/incidents.js';
 import { EvaluatorLease } from './control/lease.js';
+import { SharedOverrides } from './control/overrides.js';
 import { ReplicaCopies } from './control/replicaCopies.js';
 import { ReplicaEvaluator, SharedStatuses } from './control/statuses.js';
 import type { CurrentDefinitions, DefinitionSet } from './definitionSet.js';
@@ -18,7 +21,7 @@ import type { SloRegistry } from './definitions/registry.js';
 import { gateAnswer } from './gate/answer.js';
 import { Deployments } from './gate/deployments.js';
 import { GateEvaluations } from './gate/evaluations.js';
-import { DeployGate } from './gate/gate.js';
+import { type DecisionTrail, DeployGate, type SharedGateState } from './gate/gate.js';
 import { GateOverrides } from './gate/overrides.js';
 import { type AppOptions, buildApp } from './http/app.js';
 import { serveAsCollector } from './http/collectorRole.js';
@@ -169,7 +172,7 @@ export interface Sloguard {
   /** Set on replicas: the API's corrections go to PostgreSQL, and are copied back to `corrections`. */
   correctionWrites?: CorrectionWrites;
   gate: DeployGate;
-  decisions: GateDecisionStore;
+  decisions: DecisionTrail;
   overrides: GateOverrides;
   deployments: Deployments;
   evaluations: GateEvaluations;
@@ -195,6 +198,21 @@ export interface ControlPlane {
   db: ControlDatabase;
   lease: EvaluatorLease;
   statuses: SharedStatuses;
+  /** The gate's overrides, read afresh by every decision. */
+  overrides: SharedOverrides;
+  /** The audit trail of every replica's decisions. */
+  decisions: SharedDecisions;
+  /** The gate's freezes, adopted by each decision and read by every replica each second. */
+  freezes: SharedFreezes;
+}
+
+/** The gate's state read and written in PostgreSQL around each decision. */
+function sharedGateState(control: ControlPlane): SharedGateState {
+  return {
+    active: (service, environment, sha, nowMs) => control.overrides.active(service, environment, sha, nowMs),
+    freeze: (scope) => control.freezes.get(scope),
+    writeFreeze: (state) => control.freezes.write(state),
+  };
 }
 
 /** The evaluator of a single process, or of a replica that evaluates only while it holds the lease. */
@@ -230,7 +248,17 @@ function createEvaluator(
       (error: unknown) => log.error({ err: error }, 'statuses not shared: the control database failed'),
     );
   });
-  return { evaluator, control: { db, lease, statuses: shared } };
+  return {
+    evaluator,
+    control: {
+      db,
+      lease,
+      statuses: shared,
+      overrides: new SharedOverrides(db),
+      decisions: new SharedDecisions(db),
+      freezes: new SharedFreezes(db),
+    },
+  };
 }
 
 /**
@@ -282,9 +310,30 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     };
   };
   const spans = new SpanDecoder(routes, spanSetup());
-  const gate = new DeployGate(evaluator, definitions, { ...stores, storage }, log);
+  const gate = new DeployGate(
+    evaluator,
+    definitions,
+    {
+      ...stores,
+      storage,
+      ...(control && { shared: sharedGateState(control), decisions: control.decisions }),
+    },
+    log,
+  );
   // Freezes follow every evaluation tick.
   evaluator.onEvaluated(() => gate.refreshFreezes());
+  // The holder's refresh freezes and thaws scopes nobody asks about: shared like a decision's change.
+  if (control)
+    gate.on('freeze-changed', ({ service, environment, frozen, atMs }) => {
+      control.freezes
+        .write({ service, environment, frozen, changedAtMs: atMs })
+        .catch((error: unknown) =>
+          log.warn(
+            { err: error },
+            'freeze change not shared; other replicas keep the state before it until the next change',
+          ),
+        );
+    });
   const retention = config.gateRetention;
   return {
     config,
@@ -322,8 +371,8 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     corrections: stores.corrections,
     ...(control && { correctionWrites: new SharedCorrections(control.db, stores.corrections) }),
     gate,
-    decisions: stores.decisions,
-    overrides: new GateOverrides(stores.overrides, gate, (service) =>
+    decisions: control?.decisions ?? stores.decisions,
+    overrides: new GateOverrides(control?.overrides ?? stores.overrides, gate, (service) =>
       definitions.registry.byService.has(service),
     ),
     deployments: new Deployments(
@@ -650,6 +699,7 @@ const SHARED_STATUS_REFRESH_MS = 1_000;
  */
 function leasedEvaluation(
   control: ControlPlane,
+  freezes: GateFreezeStore,
   evaluating: () => BackgroundJob[],
   log: Logger,
 ): BackgroundJob {
@@ -660,10 +710,15 @@ function leasedEvaluation(
       .then(step)
       .catch((error: unknown) => log.error({ err: error }, 'evaluator lease change failed'));
   };
+  // Freezes other replicas changed are adopted too, so the overview and the next decision see them.
+  const adoptFreezes = async () => {
+    for (const state of await control.freezes.changes()) freezes.set(state, state.frozen, state.changedAtMs);
+  };
   const refresh = new RepeatingJob(
-    () => control.statuses.refresh(),
+    () => Promise.all([control.statuses.refresh(), adoptFreezes()]),
     SHARED_STATUS_REFRESH_MS,
-    (error) => log.warn({ err: error }, 'shared statuses not read; the copy ages until the next read'),
+    (error) =>
+      log.warn({ err: error }, 'shared statuses or freezes not read; the copies age until the next read'),
   );
   const stop = async () => {
     const running = stopEvaluating;
@@ -673,7 +728,7 @@ function leasedEvaluation(
   return {
     name: 'evaluator lease',
     async start() {
-      await control.statuses.refresh().catch(() => undefined);
+      await Promise.all([control.statuses.refresh(), adoptFreezes()]).catch(() => undefined);
       refresh.start();
       control.lease.on('gained', () =>
         change(async () => {
@@ -748,6 +803,11 @@ function backgroundJobs(
     } catch (error) {
       logError(error);
     }
+    // Any replica may prune the shared audit trail: the DELETE is the same whoever runs it.
+    const { gateRetention: retention } = config;
+    sloguard.control?.decisions
+      .prune(Date.now() - retention.decisionRetentionDays * 86_400_000, retention.maxDecisions)
+      .then((decisions) => log.info({ decisions }, 'shared gate decisions retention applied'), logError);
   };
   const applyRetention = () => {
     try {
@@ -780,7 +840,7 @@ function backgroundJobs(
       ? [remoteWriting(sloguard.collector)]
       : sloguard.control
         ? [
-            leasedEvaluation(sloguard.control, evaluating, log),
+            leasedEvaluation(sloguard.control, sloguard.stores.freezes, evaluating, log),
             replicaCopies(sloguard, sloguard.control, log),
           ]
         : evaluating()),

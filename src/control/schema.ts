@@ -34,6 +34,64 @@ export const CONTROL_SCHEMA: readonly SchemaStep[] = [
       ALTER TABLE control_statuses ADD COLUMN revision bigint NOT NULL DEFAULT nextval('control_status_revisions');
       CREATE INDEX control_statuses_revision ON control_statuses (revision)`,
   },
+  {
+    version: 3,
+    description: 'gate overrides, granted and revoked through any replica, read by every decision',
+    // A decision asks for the newest override in force for its scope: one index probe.
+    sql: `
+      CREATE TABLE control_gate_overrides (
+        id text PRIMARY KEY,
+        grant_order bigint GENERATED ALWAYS AS IDENTITY,
+        service text NOT NULL,
+        environment text NOT NULL,
+        sha text,
+        reason text NOT NULL,
+        ticket text NOT NULL,
+        actor text NOT NULL,
+        created_at_ms bigint NOT NULL,
+        expires_at_ms bigint NOT NULL,
+        revoked_at_ms bigint,
+        revoked_by text
+      );
+      CREATE INDEX control_gate_overrides_in_force ON control_gate_overrides (service, environment, expires_at_ms)
+        WHERE revoked_at_ms IS NULL;
+      CREATE INDEX control_gate_overrides_created ON control_gate_overrides (created_at_ms)`,
+  },
+  {
+    version: 4,
+    description: 'the audit trail of gate decisions, written by every replica, listed from any',
+    sql: `
+      CREATE TABLE control_gate_decisions (
+        id text PRIMARY KEY,
+        decided_at_ms bigint NOT NULL,
+        service text NOT NULL,
+        environment text,
+        version text,
+        change_type text NOT NULL,
+        decision text NOT NULL,
+        reason text NOT NULL,
+        request jsonb NOT NULL,
+        answer jsonb NOT NULL,
+        statuses jsonb NOT NULL
+      );
+      CREATE INDEX control_gate_decisions_time ON control_gate_decisions (decided_at_ms DESC, id DESC);
+      CREATE INDEX control_gate_decisions_service ON control_gate_decisions (service, decided_at_ms DESC, id DESC)`,
+  },
+  {
+    version: 5,
+    description: 'gate freezes, changed by any replica, each change numbered so every replica reads it',
+    sql: `
+      CREATE SEQUENCE control_freeze_revisions;
+      CREATE TABLE control_gate_freezes (
+        service text NOT NULL,
+        environment text NOT NULL,
+        frozen boolean NOT NULL,
+        changed_at_ms bigint NOT NULL,
+        revision bigint NOT NULL DEFAULT nextval('control_freeze_revisions'),
+        PRIMARY KEY (service, environment)
+      );
+      CREATE INDEX control_gate_freezes_revision ON control_gate_freezes (revision)`,
+  },
   // Alerting's steps (versions 100-199, control/alertSchema.ts) stay last: versions must ascend.
   ...ALERT_SCHEMA,
 ];

@@ -4,9 +4,10 @@ import type { Decision, GateDecision, GateRequest, ResolvedPolicy } from '../mod
 import type { Ownership } from '../model/slo.js';
 import type { SloStatus } from '../model/status.js';
 import type { SloEvaluator } from '../schedule/scheduler.js';
+import type { TrailQuery } from '../store/auditTrail.js';
 import type { DeploymentStore } from '../store/deployments.js';
 import { isStorageFault, type StorageWatch } from '../store/faults.js';
-import type { GateDecisionStore } from '../store/gateDecisions.js';
+import type { GateDecisionRecord } from '../store/gateDecisions.js';
 import { type FreezeScope, type FreezeState, freezeKey, type GateFreezeStore } from '../store/gateFreezes.js';
 import type { GateOverride, GateOverrideStore } from '../store/gateOverrides.js';
 import { decideGate, nextFreeze } from './decide.js';
@@ -45,13 +46,41 @@ export interface GateLog {
   warn(details: object, message: string): void;
 }
 
+/** The audit trail of decisions: this process's SQLite store, or the replicas' PostgreSQL. */
+export interface DecisionTrail {
+  append(record: GateDecisionRecord): void;
+  /** Resolves once every decision appended so far is committed. */
+  committed(): Promise<void>;
+  list(query: TrailQuery): GateDecisionRecord[] | Promise<GateDecisionRecord[]>;
+}
+
 export interface GateStores {
-  decisions: GateDecisionStore;
+  decisions: DecisionTrail;
   freezes: GateFreezeStore;
   overrides: GateOverrideStore;
   deployments: DeploymentStore;
   /** Whether the database file is still the one opened: a decision written into a deleted file is lost. */
   storage?: StorageWatch;
+  /** Set when replicas share the gate's state (PostgreSQL): read afresh before each committed decision. */
+  shared?: SharedGateState;
+}
+
+/**
+ * The gate state other replicas change between two calls. Asynchronous (a database round trip), so only
+ * `decideCommitted` reads it; its failure is answered like a storage fault.
+ */
+export interface SharedGateState {
+  /** The newest override in force for a scope, as `GateOverrideStore.active` answers. */
+  active(
+    service: string,
+    environment: string,
+    sha: string | null,
+    nowMs: number,
+  ): Promise<GateOverride | undefined>;
+  /** The scope's freeze as the replicas share it; undefined when none has recorded one. */
+  freeze(scope: FreezeScope): Promise<FreezeState | undefined>;
+  /** Shares a freeze or thaw this replica's decision made. */
+  writeFreeze(state: FreezeState): Promise<void>;
 }
 
 const STRICTNESS = { allow: 0, warn: 1, deny: 2 } as const;
@@ -61,8 +90,12 @@ const STRICTNESS = { allow: 0, warn: 1, deny: 2 } as const;
  * answers as on missing data, by the policy's on_no_data, never looser than the verdict itself; a decision
  * it could not make ('error') stays one.
  */
-export function unrecordedDecision(decision: GateDecision, error: unknown): GateDecision {
-  const why = `the decision cannot be recorded (${error instanceof Error ? error.message : String(error)})`;
+export function unrecordedDecision(
+  decision: GateDecision,
+  error: unknown,
+  failed = 'the decision cannot be recorded',
+): GateDecision {
+  const why = `${failed} (${error instanceof Error ? error.message : String(error)})`;
   const { onNoData } = decision.policy;
   if (decision.decision === 'error') return { ...decision, reason: `${decision.reason}; ${why}` };
   const stricter = STRICTNESS[onNoData] > STRICTNESS[decision.decision] ? onNoData : decision.decision;
@@ -117,16 +150,43 @@ export class DeployGate {
     };
   }
 
-  decide(request: GateRequest, nowMs = Date.now()): GateDecision {
+  /** The override in force for a request's scope in this process's own store (none without an environment). */
+  private localOverride(request: GateRequest, nowMs: number): GateOverride | null {
+    return request.environment
+      ? (this.stores.overrides.active(request.service, request.environment, request.version ?? null, nowMs) ??
+          null)
+      : null;
+  }
+
+  /** A decision made and recorded over this process's state (the override given when read elsewhere). */
+  decide(
+    request: GateRequest,
+    nowMs = Date.now(),
+    override = this.localOverride(request, nowMs),
+  ): GateDecision {
+    const { decision, scope, known, frozen } = this.judge(request, nowMs, override);
+    try {
+      this.stores.storage?.assertWritable();
+      this.record(decision, scope, known, frozen);
+    } catch (error) {
+      if (!isStorageFault(error)) throw error;
+      return unrecordedDecision(decision, error);
+    }
+    this.emit('decision', decision);
+    return decision;
+  }
+
+  /** The decision over the latest statuses and the given override, not yet recorded. */
+  private judge(
+    request: GateRequest,
+    nowMs: number,
+    override: GateOverride | null,
+  ): { decision: GateDecision; scope: FreezeScope; known: boolean | undefined; frozen: boolean } {
     const policy = this.definitions.policies.resolve(request.service, request.environment ?? null);
     const { statuses, count } = this.counted(policy);
     const scope = scopeOf(request);
     const known = this.stores.freezes.isFrozen(scope);
     const frozen = known ?? false;
-    const override = request.environment
-      ? (this.stores.overrides.active(request.service, request.environment, request.version ?? null, nowMs) ??
-        null)
-      : null;
     // The last run's statuses are judged on their numbers while they are recent enough to trust.
     const staleSlos = new Set<string>();
     const lastRunSlos = new Set<string>();
@@ -155,15 +215,14 @@ export class DeployGate {
       request,
       policy,
     };
-    try {
-      this.stores.storage?.assertWritable();
-      this.record(decision, scope, known, frozen);
-    } catch (error) {
-      if (!isStorageFault(error)) throw error;
-      return unrecordedDecision(decision, error);
-    }
-    this.emit('decision', decision);
-    return decision;
+    return { decision, scope, known, frozen };
+  }
+
+  /** The override in force for a request's scope as the replicas share it; rejects when it cannot be read. */
+  private async sharedOverride(shared: SharedGateState, request: GateRequest, nowMs: number) {
+    return request.environment
+      ? ((await shared.active(request.service, request.environment, request.version ?? null, nowMs)) ?? null)
+      : null;
   }
 
   /**
@@ -172,11 +231,55 @@ export class DeployGate {
    * that cannot be committed is answered by the no-data policy.
    */
   async decideCommitted(request: GateRequest, nowMs = Date.now()): Promise<GateDecision> {
+    const { shared } = this.stores;
+    if (shared) return this.decideShared(shared, request, nowMs);
     const decision = this.decide(request, nowMs);
     try {
       await this.stores.decisions.committed();
     } catch (error) {
       if (!isStorageFault(error)) throw error;
+      return unrecordedDecision(decision, error);
+    }
+    return decision;
+  }
+
+  /**
+   * `decideCommitted` when replicas share the gate's state: the scope's override and freeze are read afresh
+   * first, and a freeze or thaw the decision makes is shared after its audit row, before the answer. Every
+   * failure of the shared database (connection, timeout) is answered like a storage fault.
+   */
+  private async decideShared(
+    shared: SharedGateState,
+    request: GateRequest,
+    nowMs: number,
+  ): Promise<GateDecision> {
+    const scope = scopeOf(request);
+    let override: GateOverride | null;
+    try {
+      const [found, freeze] = await Promise.all([
+        this.sharedOverride(shared, request, nowMs),
+        shared.freeze(scope),
+      ]);
+      override = found;
+      // Another replica may have frozen or thawed the scope since this one last heard: the hysteresis carries
+      // on from the shared state.
+      if (freeze) this.stores.freezes.set(scope, freeze.frozen, freeze.changedAtMs);
+    } catch (error) {
+      // Without the override and freeze in force the gate cannot decide for sure: answered as on missing data.
+      return unrecordedDecision(
+        this.judge(request, nowMs, null).decision,
+        error,
+        'the gate state cannot be read',
+      );
+    }
+    const frozenBefore = this.stores.freezes.isFrozen(scope);
+    const decision = this.decide(request, nowMs, override);
+    try {
+      await this.stores.decisions.committed();
+      const frozenAfter = this.stores.freezes.isFrozen(scope);
+      if (frozenAfter !== undefined && frozenAfter !== frozenBefore)
+        await shared.writeFreeze({ ...scope, frozen: frozenAfter, changedAtMs: nowMs });
+    } catch (error) {
       return unrecordedDecision(decision, error);
     }
     return decision;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { GateOverride, GateOverrideStore } from '../store/gateOverrides.js';
+import type { GateOverride } from '../store/gateOverrides.js';
 import type { DeployGate } from './gate.js';
 
 /** Break-glass is for an incident, not a way of life: no override lasts longer than this. */
@@ -25,15 +25,26 @@ export class OverrideRejected extends Error {
   }
 }
 
+/**
+ * Where overrides are kept: this process's SQLite store (answers at once) or the replicas' PostgreSQL (answers
+ * after a round trip).
+ */
+export interface OverrideRecords {
+  create(override: Omit<GateOverride, 'revokedAtMs' | 'revokedBy'>): GateOverride | Promise<GateOverride>;
+  get(id: string): GateOverride | undefined | Promise<GateOverride | undefined>;
+  list(query: { service?: string; activeAtMs?: number }): GateOverride[] | Promise<GateOverride[]>;
+  revoke(id: string, by: string, nowMs: number): boolean | Promise<boolean>;
+}
+
 /** Grants, lists and revokes overrides; the gate announces each grant and revocation to its listeners. */
 export class GateOverrides {
   constructor(
-    private readonly store: GateOverrideStore,
+    private readonly store: OverrideRecords,
     private readonly gate: DeployGate,
     private readonly knownService: (service: string) => boolean,
   ) {}
 
-  create(request: OverrideRequest, actor: string, nowMs = Date.now()): GateOverride {
+  async create(request: OverrideRequest, actor: string, nowMs = Date.now()): Promise<GateOverride> {
     if (!this.knownService(request.service)) {
       throw new OverrideRejected('service', `no SLO is defined for service "${request.service}"`);
     }
@@ -41,7 +52,7 @@ export class GateOverrides {
     if (request.expiresAtMs - nowMs > MAX_OVERRIDE_MS) {
       throw new OverrideRejected('expires_at', 'an override may last at most 4h');
     }
-    const override = this.store.create({
+    const override = await this.store.create({
       id: randomUUID(),
       service: request.service,
       environment: request.environment,
@@ -56,21 +67,19 @@ export class GateOverrides {
     return override;
   }
 
-  get(id: string): GateOverride | undefined {
+  async get(id: string): Promise<GateOverride | undefined> {
     return this.store.get(id);
   }
 
-  list(query: { service?: string; activeAtMs?: number }): GateOverride[] {
+  async list(query: { service?: string; activeAtMs?: number }): Promise<GateOverride[]> {
     return this.store.list(query);
   }
 
   /** Revokes an override; returns it, or undefined when there is none by that id. */
-  revoke(id: string, actor: string, nowMs = Date.now()): GateOverride | undefined {
-    if (this.store.revoke(id, actor, nowMs)) {
-      const revoked = this.store.get(id)!;
-      this.gate.emit('override-revoked', revoked);
-      return revoked;
-    }
-    return this.store.get(id);
+  async revoke(id: string, actor: string, nowMs = Date.now()): Promise<GateOverride | undefined> {
+    const revokedNow = await this.store.revoke(id, actor, nowMs);
+    const override = await this.store.get(id);
+    if (revokedNow && override) this.gate.emit('override-revoked', override);
+    return override;
   }
 }

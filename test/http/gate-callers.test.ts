@@ -56,7 +56,7 @@ describe('Flagger canary webhook', () => {
     expect(noToken.statusCode).toBe(401);
     expect(flaggerPasses(noToken.statusCode)).toBe(false);
 
-    const audit = ctx.sloguard.decisions.list({ service: 'web', limit: 10 });
+    const audit = await ctx.sloguard.decisions.list({ service: 'web', limit: 10 });
     expect(audit).toHaveLength(2);
     expect(JSON.stringify(audit)).not.toContain(TOKEN);
     expect(audit[0]!.request).toMatchObject({ checksum: 'c0ffee01', environment: 'production' });

@@ -53,7 +53,7 @@ describe('break-glass overrides', () => {
     // Scoped to its sha and its environment.
     expect((await ask('environment=production&sha=b2')).statusCode).toBe(423);
     expect((await ask('environment=canary&sha=a1')).statusCode).toBe(423);
-    const audit = ctx.sloguard.decisions.list({ service: 'web', limit: 10 });
+    const audit = await ctx.sloguard.decisions.list({ service: 'web', limit: 10 });
     expect(audit.find((d) => d.id === through.json().decision_id)?.answer).toMatchObject({
       override: { id: granted.json().id },
     });
@@ -110,7 +110,7 @@ describe('break-glass overrides', () => {
       expect(response.statusCode, JSON.stringify(payload)).toBe(400);
       expect(response.json()).toMatchObject({ error: 'invalid_request', field });
     }
-    expect(ctx.sloguard.overrides.list({})).toEqual([]);
+    expect(await ctx.sloguard.overrides.list({})).toEqual([]);
   });
 
   it('takes the actor from X-Sloguard-Actor when the service runs open', async () => {

@@ -177,7 +177,7 @@ describe('routing, deployments, gate overrides and digests (in process, fetch st
   });
 
   it("announces a gate override to the service's targets", async () => {
-    harness.sloguard.overrides.create(
+    await harness.sloguard.overrides.create(
       {
         service: 'shop',
         environment: 'production',

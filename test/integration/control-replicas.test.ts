@@ -31,6 +31,8 @@ async function leaseHolder(postgres: PostgresServer): Promise<number | undefined
 interface Outcome {
   status?: number;
   decision?: string;
+  /** The audit trail's id of the decision answered. */
+  id?: string;
   error?: string;
 }
 
@@ -42,7 +44,8 @@ async function gateCall(url: string): Promise<Outcome> {
     });
     const text = await response.text();
     try {
-      return { status: response.status, decision: (JSON.parse(text) as { decision?: string }).decision };
+      const body = JSON.parse(text) as { decision?: string; decision_id?: string };
+      return { status: response.status, decision: body.decision, id: body.decision_id };
     } catch {
       return { status: response.status, error: `not a sloguard answer: ${text.slice(0, 80)}` };
     }
@@ -62,7 +65,14 @@ describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', (
     postgres = await PostgresServer.start();
     const definitions = join(dir.path, 'definitions');
     mkdirSync(definitions);
-    dir.file('definitions/web.yaml', GATE_DEFINITIONS);
+    // Production denies while web has too little traffic: the deny an override lets through.
+    dir.file(
+      'definitions/web.yaml',
+      GATE_DEFINITIONS.replace(
+        'staging: { mode: observe }',
+        'staging: { mode: observe }\n    production: { onInsufficientData: deny }',
+      ),
+    );
     // The load is one client: no per-client gate limit here.
     const config = dir.file('sloguard.yaml', 'rateLimits: { gatePerMinute: 0 }\n');
     const env = { SLOGUARD_CONFIG: config, SLOGUARD_CONTROL_POSTGRES_URL: postgres.url };
@@ -89,6 +99,47 @@ describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', (
     expect(status).toBe(200);
     expect(body.name).toBe('web-availability');
     expect(body.stale).toBe(false);
+  });
+
+  it('an override granted through one replica is honoured by the other on its next call', async () => {
+    expect(await gateCall(b.url)).toMatchObject({ status: 423, decision: 'deny' });
+    const json = { 'content-type': 'application/json' };
+    const granted = await a.json<{ id: string }>('/api/v1/gate/overrides', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({
+        service: 'web',
+        environment: 'production',
+        reason: 'replica test',
+        ticket: 'INC-21',
+        expires_in: '1h',
+      }),
+    });
+    expect(granted.status).toBe(201);
+    expect(await gateCall(b.url)).toMatchObject({ status: 200, decision: 'allow' });
+    const listed = await b.json<{ overrides: Array<{ id: string }> }>('/api/v1/gate/overrides?active=true');
+    expect(listed.body.overrides.map((o) => o.id)).toEqual([granted.body.id]);
+    const revoked = await b.json<{ active: boolean; revoked_by: string | null }>(
+      `/api/v1/gate/overrides/${granted.body.id}/revoke`,
+      { method: 'POST', headers: { 'x-sloguard-actor': 'bob' } },
+    );
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toMatchObject({ active: false, revoked_by: 'bob' });
+    expect(await gateCall(a.url)).toMatchObject({ status: 423, decision: 'deny' });
+    const seen = await a.json<{ active: boolean }>(`/api/v1/gate/overrides/${granted.body.id}`);
+    expect(seen.body.active).toBe(false);
+  });
+
+  it("lists both replicas' decisions from either", async () => {
+    const ids = [(await gateCall(a.url)).id, (await gateCall(b.url)).id];
+    expect(ids.every((id) => typeof id === 'string')).toBe(true);
+    for (const replica of [a, b]) {
+      const listed = await replica.json<{ decisions: Array<{ decision_id: string }> }>(
+        '/api/v1/gate/decisions?service=web&limit=1000',
+      );
+      expect(listed.status).toBe(200);
+      expect(listed.body.decisions.map((d) => d.decision_id)).toEqual(expect.arrayContaining(ids));
+    }
   });
 
   it('the holder killed under load: every call answered, the follower takes over in bound', async () => {
@@ -136,6 +187,14 @@ describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', (
     expect(failed.slice(0, 5)).toEqual([]);
     for (const outcome of outcomes) expect(['allow', 'warn', 'deny', 'error']).toContain(outcome.decision);
     expect(outcomes.filter((o) => ![200, 423, 503].includes(o.status!))).toEqual([]);
+    // Each answer was sent only after its decision was committed: the killed holder's answers too.
+    const answered = outcomes.flatMap((o) => o.id ?? []);
+    const { rows: recorded } = await postgres.query(
+      TEST_DATABASE,
+      'SELECT count(*)::int AS n FROM control_gate_decisions WHERE id = ANY($1)',
+      [answered],
+    );
+    expect(recorded[0]?.n).toBe(answered.length);
     // b evaluates now: the statuses in PostgreSQL move on past the kill.
     await waitFor('statuses evaluated by the new holder', async () => {
       const { rows } = await postgres.query(

@@ -4,10 +4,9 @@ import Type, { type Static } from 'typebox';
 import { type GateAnswer, gateAnswer } from '../../gate/answer.js';
 import { evaluationWaitMs, type GateCall, GateCallError, gateRequest } from '../../gate/callers.js';
 import type { GateEvaluations } from '../../gate/evaluations.js';
-import type { DeployGate } from '../../gate/gate.js';
+import type { DecisionTrail, DeployGate } from '../../gate/gate.js';
 import type { GateOverrides } from '../../gate/overrides.js';
 import { acceptedRange } from '../../ingest/timeRange.js';
-import type { GateDecisionStore } from '../../store/gateDecisions.js';
 import type { GateEvaluation } from '../../store/gateEvaluations.js';
 import { HttpError } from '../errors.js';
 import { serviceRange, serviceRangeQuery } from '../range.js';
@@ -56,7 +55,7 @@ const evaluationView = (evaluation: GateEvaluation) => {
 
 export interface GateRouteParts extends DeploymentParts {
   gate: DeployGate;
-  decisions: GateDecisionStore;
+  decisions: DecisionTrail;
   evaluations: GateEvaluations;
   overrides: GateOverrides;
 }
@@ -131,7 +130,9 @@ const gate: FastifyPluginAsyncTypebox<GateRouteParts> = async (app, options) => 
     '/api/v1/gate/decisions',
     { config: { access: 'read' }, schema: { querystring: serviceRangeQuery(1000), response: DecisionList } },
     async (request) => {
-      const records = decisions.list(serviceRange(request.query, 100, acceptedRange(times, Date.now())));
+      const records = await decisions.list(
+        serviceRange(request.query, 100, acceptedRange(times, Date.now())),
+      );
       return {
         decisions: records.map((record) => ({
           decision_id: record.id,

@@ -69,7 +69,7 @@ const overrides: FastifyPluginAsyncTypebox<{ overrides: GateOverrides }> = async
       const nowMs = Date.now();
       const { body } = request;
       try {
-        const created = service.create(
+        const created = await service.create(
           {
             service: body.service,
             environment: body.environment,
@@ -109,7 +109,7 @@ const overrides: FastifyPluginAsyncTypebox<{ overrides: GateOverrides }> = async
     async (request) => {
       const { service: name, active } = request.query;
       const nowMs = Date.now();
-      const list = service.list({
+      const list = await service.list({
         ...(name !== undefined && { service: name }),
         ...(active === true && { activeAtMs: nowMs }),
       });
@@ -121,14 +121,14 @@ const overrides: FastifyPluginAsyncTypebox<{ overrides: GateOverrides }> = async
     '/api/v1/gate/overrides/:id',
     { config: { access: 'read' }, schema: { params: IdParams, response: OverrideOne } },
     async (request) => {
-      const found = service.get(request.params.id);
+      const found = await service.get(request.params.id);
       if (!found) throw new HttpError(404, 'not_found', `no override "${request.params.id}"`, 'id');
       return view(found);
     },
   );
 
   const revoke = async (request: Parameters<typeof actorOf>[0] & { params: { id: string } }) => {
-    const revoked = service.revoke(request.params.id, actorOf(request));
+    const revoked = await service.revoke(request.params.id, actorOf(request));
     if (!revoked) throw new HttpError(404, 'not_found', `no override "${request.params.id}"`, 'id');
     return view(revoked);
   };

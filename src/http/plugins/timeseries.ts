@@ -8,6 +8,7 @@ import { burnWindows } from '../../evaluate/math.js';
 import { stepCoverage } from '../../evaluate/stepCoverage.js';
 import { firingEpisodes, stepRangeProblem } from '../../evaluate/timeseries.js';
 import type { Deployments } from '../../gate/deployments.js';
+import type { DecisionTrail } from '../../gate/gate.js';
 import { acceptedRange, type TimePolicy } from '../../ingest/timeRange.js';
 import type { AlertEpisode } from '../../model/alert.js';
 import { binUpperBound } from '../../model/histogram.js';
@@ -18,7 +19,6 @@ import { SloHistoryReader } from '../../sources/store/history.js';
 import type { AlertEpisodeStore } from '../../store/alertEpisodes.js';
 import type { BucketStore } from '../../store/buckets.js';
 import type { CorrectionStore } from '../../store/corrections.js';
-import type { GateDecisionStore } from '../../store/gateDecisions.js';
 import type { TimelineStore } from '../../store/timeline.js';
 import { engineAnswer, HttpError } from '../errors.js';
 import { SloTimeseries } from '../schemas/slos.js';
@@ -61,7 +61,7 @@ export interface TimeseriesParts {
   buckets: BucketStore;
   timeline: TimelineStore;
   deployments: Deployments;
-  decisions: GateDecisionStore;
+  decisions: DecisionTrail;
   /** The open episode the alerting keeps (it stores no closed ones): when the page or ticket really went out. */
   alertEpisodes: AlertEpisodeStore;
   times: TimePolicy;
@@ -136,9 +136,10 @@ const timeseries: FastifyPluginAsyncTypebox<TimeseriesParts> = async (app, optio
       const { good } = definition.indicator;
 
       const decided = new Map(
-        decisions
-          .list({ service: definition.service, fromMs, toMs, limit: 1000 })
-          .map((d) => [d.id, d.decision]),
+        (await decisions.list({ service: definition.service, fromMs, toMs, limit: 1000 })).map((d) => [
+          d.id,
+          d.decision,
+        ]),
       );
       const markers = deployments.list({ service: definition.service, fromMs, toMs, limit: MAX_DEPLOYMENTS });
 

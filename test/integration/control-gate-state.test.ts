@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ControlDatabase } from '../../src/control/database.js';
+import { SharedFreezes } from '../../src/control/freezes.js';
+import { hasPostgres, PostgresServer } from '../helpers/postgres.js';
+
+const quiet = { info: () => undefined, warn: () => undefined };
+
+describe.runIf(hasPostgres())('the gate freezes on a real PostgreSQL', () => {
+  let postgres: PostgresServer;
+  let db: ControlDatabase;
+
+  beforeAll(async () => {
+    postgres = await PostgresServer.start();
+    db = new ControlDatabase(
+      {
+        url: postgres.url,
+        poolSize: 4,
+        statementTimeoutMs: 2_000,
+        connectTimeoutMs: 2_000,
+        leaseCheckMs: 100,
+      },
+      quiet,
+    );
+    await db.migrate();
+  });
+  afterAll(async () => {
+    await db?.close();
+    await postgres?.stop();
+  });
+
+  it('keeps when a scope froze, and tells each replica every change once', async () => {
+    const a = new SharedFreezes(db);
+    const b = new SharedFreezes(db);
+    const scope = { service: 'web', environment: 'production' };
+    expect(await a.get(scope)).toBeUndefined();
+    await a.write({ ...scope, frozen: true, changedAtMs: 1_000 });
+    // Another replica's decision on the same statuses finds it frozen already: the time it froze stands.
+    await b.write({ ...scope, frozen: true, changedAtMs: 2_000 });
+    expect(await b.get(scope)).toEqual({ ...scope, frozen: true, changedAtMs: 1_000 });
+    expect(await b.changes()).toEqual([{ ...scope, frozen: true, changedAtMs: 1_000 }]);
+    expect(await b.changes()).toEqual([]);
+    // Two replicas thawing and freezing at once: both writes land, in one order, and each is read once.
+    await Promise.all([
+      a.write({ ...scope, frozen: false, changedAtMs: 3_000 }),
+      b.write({ service: 'web', environment: 'staging', frozen: true, changedAtMs: 3_000 }),
+    ]);
+    const seen = await b.changes();
+    expect(seen).toHaveLength(2);
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        { ...scope, frozen: false, changedAtMs: 3_000 },
+        { service: 'web', environment: 'staging', frozen: true, changedAtMs: 3_000 },
+      ]),
+    );
+    expect(await a.changes()).toHaveLength(2);
+  });
+});
