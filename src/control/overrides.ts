@@ -1,37 +1,8 @@
-import type { GateOverride } from '../store/gateOverrides.js';
+import { type GateOverride, type OverrideRow, overrideFromRow } from '../store/gateOverrides.js';
 import type { ControlDatabase } from './database.js';
-
-/** A row as node-postgres returns it: bigint columns arrive as strings. */
-interface OverrideRow {
-  id: string;
-  service: string;
-  environment: string;
-  sha: string | null;
-  reason: string;
-  ticket: string;
-  actor: string;
-  created_at_ms: string;
-  expires_at_ms: string;
-  revoked_at_ms: string | null;
-  revoked_by: string | null;
-}
 
 const COLUMNS =
   'id, service, environment, sha, reason, ticket, actor, created_at_ms, expires_at_ms, revoked_at_ms, revoked_by';
-
-const fromRow = (row: OverrideRow): GateOverride => ({
-  id: row.id,
-  service: row.service,
-  environment: row.environment,
-  sha: row.sha,
-  reason: row.reason,
-  ticket: row.ticket,
-  actor: row.actor,
-  createdAtMs: Number(row.created_at_ms),
-  expiresAtMs: Number(row.expires_at_ms),
-  revokedAtMs: row.revoked_at_ms === null ? null : Number(row.revoked_at_ms),
-  revokedBy: row.revoked_by,
-});
 
 /**
  * The gate's overrides in PostgreSQL: granted or revoked through any replica, and read afresh by every
@@ -65,7 +36,7 @@ export class SharedOverrides {
       `SELECT ${COLUMNS} FROM control_gate_overrides WHERE id = $1`,
       [id],
     );
-    return rows[0] && fromRow(rows[0]);
+    return rows[0] && overrideFromRow(rows[0]);
   }
 
   /** The newest override in force for a scope (the latest grant wins a tie); one without sha covers every version. */
@@ -82,7 +53,7 @@ export class SharedOverrides {
        ORDER BY created_at_ms DESC, grant_order DESC LIMIT 1`,
       [service, environment, nowMs, sha],
     );
-    return rows[0] && fromRow(rows[0]);
+    return rows[0] && overrideFromRow(rows[0]);
   }
 
   async list(query: { service?: string; activeAtMs?: number }): Promise<GateOverride[]> {
@@ -93,7 +64,7 @@ export class SharedOverrides {
        ORDER BY created_at_ms DESC, grant_order DESC LIMIT 500`,
       [query.service ?? null, query.activeAtMs ?? null],
     );
-    return rows.map(fromRow);
+    return rows.map(overrideFromRow);
   }
 
   /** Marks an override revoked; false when it was already revoked (or another replica revoked it first). */

@@ -16,7 +16,8 @@ export interface GateOverride {
   revokedBy: string | null;
 }
 
-interface OverrideRow {
+/** A row as SQLite (numbers) or node-postgres (bigint columns as strings) returns it. */
+export interface OverrideRow {
   id: string;
   service: string;
   environment: string;
@@ -24,13 +25,13 @@ interface OverrideRow {
   reason: string;
   ticket: string;
   actor: string;
-  created_at_ms: number;
-  expires_at_ms: number;
-  revoked_at_ms: number | null;
+  created_at_ms: number | string;
+  expires_at_ms: number | string;
+  revoked_at_ms: number | string | null;
   revoked_by: string | null;
 }
 
-const fromRow = (row: OverrideRow): GateOverride => ({
+export const overrideFromRow = (row: OverrideRow): GateOverride => ({
   id: row.id,
   service: row.service,
   environment: row.environment,
@@ -38,9 +39,9 @@ const fromRow = (row: OverrideRow): GateOverride => ({
   reason: row.reason,
   ticket: row.ticket,
   actor: row.actor,
-  createdAtMs: row.created_at_ms,
-  expiresAtMs: row.expires_at_ms,
-  revokedAtMs: row.revoked_at_ms,
+  createdAtMs: Number(row.created_at_ms),
+  expiresAtMs: Number(row.expires_at_ms),
+  revokedAtMs: row.revoked_at_ms === null ? null : Number(row.revoked_at_ms),
   revokedBy: row.revoked_by,
 });
 
@@ -84,14 +85,14 @@ export class GateOverrideStore {
 
   get(id: string): GateOverride | undefined {
     const row = this.statements.get.get(id);
-    return row && fromRow(row);
+    return row && overrideFromRow(row);
   }
 
   /** The newest override in force for a scope; an override without sha covers every version. */
   active(service: string, environment: string, sha: string | null, nowMs: number): GateOverride | undefined {
     // Read again for a moment before the last read: an override expired since may have been in force then.
     if (!this.inForce || nowMs < this.inForce.atMs) {
-      this.inForce = { atMs: nowMs, overrides: this.statements.inForce.all(nowMs).map(fromRow) };
+      this.inForce = { atMs: nowMs, overrides: this.statements.inForce.all(nowMs).map(overrideFromRow) };
     }
     return this.inForce.overrides.find(
       (o) =>
@@ -105,7 +106,7 @@ export class GateOverrideStore {
   list(query: { service?: string; activeAtMs?: number }): GateOverride[] {
     return this.statements.list
       .all({ service: query.service ?? null, activeAt: query.activeAtMs ?? null })
-      .map(fromRow);
+      .map(overrideFromRow);
   }
 
   /** Marks an override revoked; false when it was already revoked. */

@@ -2,6 +2,9 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import type { ControlPostgres } from '../../src/config/control.js';
+import { ControlDatabase } from '../../src/control/database.js';
 import { requireBinary } from './nginx.js';
 import { exitedError, freePort, onFreePorts } from './ports.js';
 import { stopChild } from './process.js';
@@ -149,4 +152,40 @@ async function killGroup(child: ChildProcess): Promise<void> {
     // The group is already gone.
   }
   await exited;
+}
+
+/** A suite's PostgreSQL and the control settings that reach it; both set once the suite's beforeAll has run. */
+export interface ControlPostgresSuite {
+  postgres: PostgresServer;
+  settings: ControlPostgres;
+}
+
+/**
+ * Starts a real PostgreSQL before the calling describe block's tests (its control schema migrated when asked)
+ * and stops it after them.
+ */
+export function controlPostgresSuite(options: {
+  timeoutMs: number;
+  leaseCheckMs: number;
+  migrate?: boolean;
+}): ControlPostgresSuite {
+  const suite = {} as ControlPostgresSuite;
+  beforeAll(async () => {
+    suite.postgres = await PostgresServer.start();
+    suite.settings = {
+      url: suite.postgres.url,
+      poolSize: 4,
+      statementTimeoutMs: options.timeoutMs,
+      connectTimeoutMs: options.timeoutMs,
+      leaseCheckMs: options.leaseCheckMs,
+    };
+    if (!options.migrate) return;
+    const db = new ControlDatabase(suite.settings, { info: () => undefined, warn: () => undefined });
+    await db.migrate();
+    await db.close();
+  });
+  afterAll(async () => {
+    await suite.postgres?.stop();
+  });
+  return suite;
 }

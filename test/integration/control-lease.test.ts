@@ -1,42 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPostgres } from '../../src/config/control.js';
+import { describe, expect, it } from 'vitest';
 import { ControlDatabase } from '../../src/control/database.js';
 import { EvaluatorLease } from '../../src/control/lease.js';
 import { CONTROL_SCHEMA } from '../../src/control/schema.js';
 import { SharedStatuses } from '../../src/control/statuses.js';
 import type { SloStatus } from '../../src/model/status.js';
-import { hasPostgres, PostgresServer } from '../helpers/postgres.js';
+import { controlPostgresSuite, hasPostgres } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 
 describe.runIf(hasPostgres())('the control plane foundation on a real PostgreSQL', () => {
-  let postgres: PostgresServer;
-  let settings: ControlPostgres;
-
-  beforeAll(async () => {
-    postgres = await PostgresServer.start();
-    settings = {
-      url: postgres.url,
-      poolSize: 4,
-      statementTimeoutMs: 2_000,
-      connectTimeoutMs: 2_000,
-      leaseCheckMs: 100,
-    };
-  });
-  afterAll(async () => {
-    await postgres?.stop();
-  });
+  const suite = controlPostgresSuite({ timeoutMs: 2_000, leaseCheckMs: 100 });
 
   it('two replicas migrating at once apply each step once', async () => {
-    const a = new ControlDatabase(settings, quiet);
-    const b = new ControlDatabase(settings, quiet);
+    const a = new ControlDatabase(suite.settings, quiet);
+    const b = new ControlDatabase(suite.settings, quiet);
     try {
       const [first, second] = await Promise.all([a.migrate(), b.migrate()]);
       const all = CONTROL_SCHEMA.map((step) => step.version);
       expect([...first, ...second].sort((x, y) => x - y)).toEqual(all);
       expect(await a.migrate()).toEqual([]);
-      const { rows } = await postgres.query(
+      const { rows } = await suite.postgres.query(
         'sloguard',
         'SELECT version FROM control_schema ORDER BY version',
       );
@@ -47,7 +31,7 @@ describe.runIf(hasPostgres())('the control plane foundation on a real PostgreSQL
   });
 
   it('a migration list out of order fails before it touches the database', async () => {
-    const db = new ControlDatabase(settings, quiet);
+    const db = new ControlDatabase(suite.settings, quiet);
     try {
       await expect(
         db.migrate([
@@ -61,8 +45,8 @@ describe.runIf(hasPostgres())('the control plane foundation on a real PostgreSQL
   });
 
   it('one replica holds the lease; when its session dies one replica takes it again, never two', async () => {
-    const a = new EvaluatorLease(settings, quiet);
-    const b = new EvaluatorLease(settings, quiet);
+    const a = new EvaluatorLease(suite.settings, quiet);
+    const b = new EvaluatorLease(suite.settings, quiet);
     const lost: string[] = [];
     a.on('lost', (reason) => lost.push(reason));
     let both = 0;
@@ -81,7 +65,7 @@ describe.runIf(hasPostgres())('the control plane foundation on a real PostgreSQL
       const pid = a.holderPid();
       expect(pid).toBeGreaterThan(0);
       const killedAt = Date.now();
-      await postgres.query('sloguard', 'SELECT pg_terminate_backend($1)', [pid]);
+      await suite.postgres.query('sloguard', 'SELECT pg_terminate_backend($1)', [pid]);
       await waitFor('replica a to give the lease up', () => !a.holderPid() || a.holderPid() !== pid);
       expect(lost[0]).toMatch(/lease connection/);
       const holder = await waitFor('a replica to take the lease again', () =>
@@ -101,8 +85,8 @@ describe.runIf(hasPostgres())('the control plane foundation on a real PostgreSQL
   });
 
   it('shares the holder statuses: fenced on its lease, read by revision whatever the evaluation times', async () => {
-    const db = new ControlDatabase(settings, quiet);
-    const lease = new EvaluatorLease(settings, quiet);
+    const db = new ControlDatabase(suite.settings, quiet);
+    const lease = new EvaluatorLease(suite.settings, quiet);
     const status = (name: string, evaluatedAtMs: number) => ({ name, evaluatedAtMs }) as SloStatus;
     try {
       await db.migrate();

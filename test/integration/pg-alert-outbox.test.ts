@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type AlertLog, OutboxDispatcher } from '../../src/alert/outbox.js';
-import type { ControlPostgres } from '../../src/config/control.js';
 import type { NotificationTarget } from '../../src/config/notifications.js';
 import { ControlDatabase } from '../../src/control/database.js';
 import { PostgresOutbox } from '../../src/control/outbox.js';
 import { CaptureServer } from '../helpers/capture.js';
-import { hasPostgres, PostgresServer } from '../helpers/postgres.js';
+import { controlPostgresSuite, hasPostgres } from '../helpers/postgres.js';
 import { stopChild } from '../helpers/process.js';
 import { ROOT } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
@@ -44,29 +43,11 @@ async function blackHole(): Promise<{ url: string; received: () => number; stop:
 }
 
 describe.runIf(hasPostgres())('the outbox in PostgreSQL', () => {
-  let postgres: PostgresServer;
-  let settings: ControlPostgres;
-
-  beforeAll(async () => {
-    postgres = await PostgresServer.start();
-    settings = {
-      url: postgres.url,
-      poolSize: 4,
-      statementTimeoutMs: 10_000,
-      connectTimeoutMs: 10_000,
-      leaseCheckMs: 500,
-    };
-    const db = new ControlDatabase(settings, quiet);
-    await db.migrate();
-    await db.close();
-  });
-  afterAll(async () => {
-    await postgres?.stop();
-  });
+  const suite = controlPostgresSuite({ timeoutMs: 10_000, leaseCheckMs: 500, migrate: true });
 
   /** A replica's sender: its own pool on the shared database, its own dispatcher, every target to `url`. */
   function replica(url: string, timeoutMs = 30_000) {
-    const db = new ControlDatabase(settings, quiet);
+    const db = new ControlDatabase(suite.settings, quiet);
     cleanups.push(() => db.close());
     const outbox = new PostgresOutbox(db);
     const targets = new Map<string, NotificationTarget>(
@@ -88,7 +69,7 @@ describe.runIf(hasPostgres())('the outbox in PostgreSQL', () => {
   }
 
   it('two dispatchers on two pools send every message exactly once, in order per target', async () => {
-    await postgres.query('sloguard', 'TRUNCATE control_outbox');
+    await suite.postgres.query('sloguard', 'TRUNCATE control_outbox');
     const receiver = await capture();
     const first = replica(receiver.url);
     const second = replica(receiver.url);
@@ -110,7 +91,7 @@ describe.runIf(hasPostgres())('the outbox in PostgreSQL', () => {
   });
 
   it('keeps the SQLite outbox semantics: Retry-After, then delivery; a 4xx given up', async () => {
-    await postgres.query('sloguard', 'TRUNCATE control_outbox');
+    await suite.postgres.query('sloguard', 'TRUNCATE control_outbox');
     const receiver = await capture();
     let busy = true;
     receiver.respond(({ path }) => {
@@ -129,14 +110,14 @@ describe.runIf(hasPostgres())('the outbox in PostgreSQL', () => {
     busy = false;
     await dispatcher.drain();
     expect(receiver.requests.filter((request) => request.path === '/ops')).toHaveLength(1);
-    await postgres.query('sloguard', 'UPDATE control_outbox SET next_attempt_ms = 0');
+    await suite.postgres.query('sloguard', 'UPDATE control_outbox SET next_attempt_ms = 0');
     await dispatcher.drain();
     expect(await outbox.list('delivered')).toMatchObject([{ target: 'ops', attempts: 2 }]);
     expect(receiver.accepted()).toHaveLength(1);
   });
 
   it('a dispatcher killed mid-send: the other sends the message once, after the claim runs out', async () => {
-    await postgres.query('sloguard', 'TRUNCATE control_outbox');
+    await suite.postgres.query('sloguard', 'TRUNCATE control_outbox');
     const receiver = await capture();
     const hole = await blackHole();
     cleanups.push(() => hole.stop());
@@ -145,14 +126,17 @@ describe.runIf(hasPostgres())('the outbox in PostgreSQL', () => {
     // The doomed sender's send times out after 3 s, so its claim holds 18 s (six send timeouts).
     const doomed = spawn(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'test/helpers/pgAlertSender.ts'), postgres.url, hole.url, '3000'],
+      ['--import', 'tsx', join(ROOT, 'test/helpers/pgAlertSender.ts'), suite.postgres.url, hole.url, '3000'],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     cleanups.push(() => stopChild(doomed, 'SIGKILL').then(() => undefined));
     await waitFor('the doomed sender mid-send', () => hole.received() === 1);
     await stopChild(doomed, 'SIGKILL');
     const [claimed] = (
-      await postgres.query('sloguard', 'SELECT claim_owner, claim_until_ms, attempts FROM control_outbox')
+      await suite.postgres.query(
+        'sloguard',
+        'SELECT claim_owner, claim_until_ms, attempts FROM control_outbox',
+      )
     ).rows as Array<{ claim_owner: string | null; claim_until_ms: string; attempts: number }>;
     // Killed before its send timed out: the claim is still its own, no attempt recorded.
     expect(claimed).toMatchObject({ attempts: 0 });

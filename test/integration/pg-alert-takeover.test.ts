@@ -1,8 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Alerting } from '../../src/alert/alerting.js';
 import type { AlertLog } from '../../src/alert/outbox.js';
 import { replicatedAlerting } from '../../src/alert/replicated.js';
-import type { ControlPostgres } from '../../src/config/control.js';
 import type { NotificationSettings } from '../../src/config/notifications.js';
 import { ControlAlertState } from '../../src/control/alertState.js';
 import { ControlDatabase } from '../../src/control/database.js';
@@ -15,7 +14,7 @@ import { openDatabase } from '../../src/store/database.js';
 import { IncidentStore } from '../../src/store/incidents.js';
 import { BURNS, episode, sloStatus } from '../helpers/alertFixtures.js';
 import { CaptureServer } from '../helpers/capture.js';
-import { hasPostgres, PostgresServer } from '../helpers/postgres.js';
+import { controlPostgresSuite, hasPostgres } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
 
 const quiet: AlertLog = { info: () => {}, warn: () => {}, error: () => {} };
@@ -27,30 +26,12 @@ afterEach(async () => {
 });
 
 describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeover', () => {
-  let postgres: PostgresServer;
-  let settings: ControlPostgres;
-
-  beforeAll(async () => {
-    postgres = await PostgresServer.start();
-    settings = {
-      url: postgres.url,
-      poolSize: 4,
-      statementTimeoutMs: 10_000,
-      connectTimeoutMs: 10_000,
-      leaseCheckMs: 100,
-    };
-    const db = new ControlDatabase(settings, quiet);
-    await db.migrate();
-    await db.close();
-  });
-  afterAll(async () => {
-    await postgres?.stop();
-  });
+  const suite = controlPostgresSuite({ timeoutMs: 10_000, leaseCheckMs: 100, migrate: true });
 
   /** One replica's alerting: its own pool, lease and copy of the alert state, one target to `receiver`. */
   function replica(receiver: CaptureServer) {
-    const db = new ControlDatabase(settings, quiet);
-    const lease = new EvaluatorLease(settings, quiet);
+    const db = new ControlDatabase(suite.settings, quiet);
+    const lease = new EvaluatorLease(suite.settings, quiet);
     const shared = replicatedAlerting(db, lease, quiet);
     const notifications: NotificationSettings = {
       repeatIntervalMs: 4 * 3_600_000,
@@ -115,7 +96,7 @@ describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeo
     await a.evaluated(sloStatus({ burns: BURNS.page, atMs: T0 }));
     await a.evaluated(sloStatus({ burns: BURNS.page, atMs: T0 + MINUTE }));
     expect(events(receiver)).toEqual(['PAGE']);
-    const stored = await postgres.query('sloguard', 'SELECT slo FROM control_alert_episodes');
+    const stored = await suite.postgres.query('sloguard', 'SELECT slo FROM control_alert_episodes');
     expect(stored.rows).toEqual([{ slo: 'profile-availability' }]);
 
     // The holder's lease session ends (as when its process is killed): the lock is freed, the other takes over.
@@ -131,8 +112,10 @@ describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeo
     await b.evaluated(sloStatus({ burns: BURNS.calm, atMs: T0 + 3 * MINUTE }));
     await b.evaluated(sloStatus({ burns: BURNS.calm, atMs: T0 + 4 * MINUTE }));
     expect(events(receiver)).toEqual(['PAGE', 'RESOLVED']);
-    expect((await postgres.query('sloguard', 'SELECT slo FROM control_alert_episodes')).rows).toEqual([]);
-    const incidents = await postgres.query(
+    expect((await suite.postgres.query('sloguard', 'SELECT slo FROM control_alert_episodes')).rows).toEqual(
+      [],
+    );
+    const incidents = await suite.postgres.query(
       'sloguard',
       'SELECT id, resolved_at_ms FROM control_incident_episodes',
     );
@@ -163,7 +146,9 @@ describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeo
     // Retention drops what resolved before the cutoff from the shared history, as from each copy.
     expect(await pruneSharedIncidents(a.db, T0 + 3 * MINUTE)).toBe(0);
     expect(await pruneSharedIncidents(a.db, T0 + 3 * MINUTE + 1)).toBe(1);
-    expect((await postgres.query('sloguard', 'SELECT id FROM control_incident_episodes')).rows).toEqual([]);
+    expect((await suite.postgres.query('sloguard', 'SELECT id FROM control_incident_episodes')).rows).toEqual(
+      [],
+    );
   });
 
   it('a replica whose lease session is gone commits no alert change, even before it notices', async () => {
@@ -178,8 +163,12 @@ describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeo
     expect(await state.settled()).toBe(true);
     expect(state.episodeStore.get('checkout')).toBeUndefined();
     expect(
-      (await postgres.query('sloguard', "SELECT slo FROM control_alert_episodes WHERE slo = 'checkout'"))
-        .rows,
+      (
+        await suite.postgres.query(
+          'sloguard',
+          "SELECT slo FROM control_alert_episodes WHERE slo = 'checkout'",
+        )
+      ).rows,
     ).toEqual([]);
   });
 });
