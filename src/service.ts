@@ -10,6 +10,7 @@ import { type Config, ConfigError, type ReloadableSettings, reloadableSettings }
 import { SharedCorrections } from './control/corrections.js';
 import { ControlDatabase } from './control/database.js';
 import { SharedDecisions } from './control/decisions.js';
+import { SharedDeployments } from './control/deployments.js';
 import { SharedFreezes } from './control/freezes.js';
 import { pruneSharedIncidents, SharedIncidents } from './control/incidents.js';
 import { EvaluatorLease } from './control/lease.js';
@@ -204,6 +205,8 @@ export interface ControlPlane {
   decisions: SharedDecisions;
   /** The gate's freezes, adopted by each decision and read by every replica each second. */
   freezes: SharedFreezes;
+  /** Every replica's deployment markers, copied into each one's own store. */
+  deployments: SharedDeployments;
 }
 
 /** The gate's state read and written in PostgreSQL around each decision. */
@@ -222,6 +225,7 @@ function createEvaluator(
   statuses: StatusStore,
   definitions: CurrentDefinitions,
   log: Logger,
+  deployments: DeploymentStore,
 ): { evaluator: SloEvaluator; control?: ControlPlane } {
   const settings = config.control?.postgres;
   if (settings === undefined)
@@ -257,6 +261,7 @@ function createEvaluator(
       overrides: new SharedOverrides(db),
       decisions: new SharedDecisions(db),
       freezes: new SharedFreezes(db),
+      deployments: new SharedDeployments(db, deployments),
     },
   };
 }
@@ -279,6 +284,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     stores.statuses,
     definitions,
     log,
+    stores.deployments,
   );
   const engine = config.engine;
   if (engine && !definitions.dataSources.has(engine.dataSource)) {
@@ -322,6 +328,18 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
   );
   // Freezes follow every evaluation tick.
   evaluator.onEvaluated(() => gate.refreshFreezes());
+  // Markers and reports are shared after they are stored here: the gate's answer never waits on them.
+  if (control)
+    stores.deployments.onWritten((deployment) => {
+      control.deployments
+        .write(deployment)
+        .catch((error: unknown) =>
+          log.warn(
+            { err: error, deployment: deployment.id },
+            'deployment not shared; other replicas miss it',
+          ),
+        );
+    });
   // The holder's refresh freezes and thaws scopes nobody asks about: shared like a decision's change.
   if (control)
     gate.on('freeze-changed', ({ service, environment, frozen, atMs }) => {
@@ -748,16 +766,21 @@ function leasedEvaluation(
   };
 }
 
-/** Every replica's copies of the incident history, corrections and open alerts in PostgreSQL (control/replicaCopies.ts). */
+/** Every replica's copies of the incident history, corrections, deployments and open alerts in PostgreSQL (control/replicaCopies.ts). */
 function replicaCopies(sloguard: Sloguard, control: ControlPlane, log: Logger): BackgroundJob {
   const copies = new ReplicaCopies(
     control.db,
     new SharedIncidents(control.db, sloguard.stores.incidents),
     new SharedCorrections(control.db, sloguard.corrections),
+    control.deployments,
     sloguard.stores.alertEpisodes,
     log,
   );
-  return { name: 'incident and correction copies', start: () => copies.start(), stop: () => copies.stop() };
+  return {
+    name: 'incident, correction and deployment copies',
+    start: () => copies.start(),
+    stop: () => copies.stop(),
+  };
 }
 
 /**
@@ -808,6 +831,9 @@ function backgroundJobs(
     sloguard.control?.decisions
       .prune(Date.now() - retention.decisionRetentionDays * 86_400_000, retention.maxDecisions)
       .then((decisions) => log.info({ decisions }, 'shared gate decisions retention applied'), logError);
+    sloguard.control?.deployments
+      .prune(Date.now() - retention.deploymentRetentionDays * 86_400_000, retention.maxDeployments)
+      .then((deployments) => log.info({ deployments }, 'shared deployments retention applied'), logError);
   };
   const applyRetention = () => {
     try {

@@ -3,9 +3,10 @@ import { RepeatingJob } from '../repeatingJob.js';
 import type { AlertEpisodes } from '../store/alertEpisodes.js';
 import type { SharedCorrections } from './corrections.js';
 import type { ControlDatabase, ControlLog } from './database.js';
+import type { SharedDeployments } from './deployments.js';
 import type { SharedIncidents } from './incidents.js';
 
-/** How often a replica copies the incident history and corrections from the control database. */
+/** How often a replica copies the incident history, corrections and deployments from the control database. */
 export const REPLICA_COPY_MS = 2_000;
 
 /** Open alert episodes are one row per SLO alerting: the copy takes them whole. */
@@ -13,8 +14,9 @@ const MAX_OPEN_EPISODES = 100_000;
 
 /**
  * Every replica's copies of what lives in the control database but is read synchronously where it is used:
- * the incident history (API, `/metrics`, reports), the corrections (evaluator, API) and the open alert
- * episodes (the open alert an SLO's chart shows). One job, so a slow
+ * the incident history (API, `/metrics`, reports), the corrections (evaluator, API), the deployment markers
+ * (deployment API, delivery figures, history, alerting's last deployment) and the open alert episodes (the
+ * open alert an SLO's chart shows). One job, so a slow
  * database holds one read at a time; a failed read is logged, and the next catches up from where the last
  * one stopped.
  */
@@ -25,6 +27,7 @@ export class ReplicaCopies {
     private readonly db: ControlDatabase,
     private readonly incidents: SharedIncidents,
     private readonly corrections: SharedCorrections,
+    private readonly deployments: SharedDeployments,
     /** The replica's own episode store, which the lease holder's alerting does not write on replicas. */
     private readonly openEpisodes: AlertEpisodes,
     log: Pick<ControlLog, 'warn'>,
@@ -33,13 +36,14 @@ export class ReplicaCopies {
     this.job = new RepeatingJob(
       () => this.refresh(),
       intervalMs,
-      (error) => log.warn({ err: error }, 'incidents and corrections not copied; retrying'),
+      (error) => log.warn({ err: error }, 'incidents, corrections and deployments not copied; retrying'),
     );
   }
 
   async refresh(): Promise<void> {
     await this.incidents.refresh();
     await this.corrections.refresh();
+    await this.deployments.refresh();
     await this.copyOpenEpisodes();
   }
 

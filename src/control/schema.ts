@@ -92,6 +92,30 @@ export const CONTROL_SCHEMA: readonly SchemaStep[] = [
       );
       CREATE INDEX control_gate_freezes_revision ON control_gate_freezes (revision)`,
   },
+  {
+    version: 6,
+    description: 'deployment markers, written by every replica, copied by each in commit order',
+    // The copy reads by writing transaction (xact) below the oldest one still running, not by a sequence:
+    // replicas write concurrently, and a sequence number taken first may commit last and be skipped.
+    sql: `
+      CREATE TABLE control_deployments (
+        id text PRIMARY KEY,
+        service text NOT NULL,
+        environment text NOT NULL,
+        version text NOT NULL,
+        deployed_at_ms bigint NOT NULL,
+        decision_id text,
+        source text NOT NULL,
+        change_type text NOT NULL,
+        commit_at_ms bigint,
+        xact xid8 NOT NULL DEFAULT pg_current_xact_id()
+      );
+      CREATE UNIQUE INDEX control_deployments_gate_once ON control_deployments (service, environment, version)
+        WHERE source = 'gate';
+      CREATE INDEX control_deployments_marker ON control_deployments (decision_id) WHERE source = 'gate';
+      CREATE INDEX control_deployments_xact ON control_deployments (xact);
+      CREATE INDEX control_deployments_time ON control_deployments (deployed_at_ms)`,
+  },
   // Alerting's steps (versions 100-199, control/alertSchema.ts) stay last: versions must ascend.
   ...ALERT_SCHEMA,
 ];

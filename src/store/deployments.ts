@@ -54,6 +54,7 @@ const complete = (deployment: NewDeployment, source: Deployment['source']): Depl
 
 export class DeploymentStore {
   private readonly statements;
+  private written: ((deployment: Deployment) => void) | undefined;
 
   constructor(db: Db) {
     this.statements = {
@@ -83,7 +84,10 @@ export class DeploymentStore {
 
   /** An automatic marker from an allowed gate call; false when this release already has one. */
   mark(deployment: NewDeployment): boolean {
-    return this.statements.insert.run(complete(deployment, 'gate')).changes > 0;
+    const marker = complete(deployment, 'gate');
+    const added = this.statements.insert.run(marker).changes > 0;
+    if (added) this.written?.(marker);
+    return added;
   }
 
   /**
@@ -101,9 +105,24 @@ export class DeploymentStore {
       },
       'api',
     );
-    if (deployment.decisionId) this.statements.dropMarkerOf.run(deployment.decisionId);
-    this.statements.insert.run(stored);
+    this.adopt(stored);
+    this.written?.(stored);
     return stored;
+  }
+
+  /**
+   * Saves a deployment as it was stored elsewhere (another replica's, copied from PostgreSQL): a report drops
+   * the automatic marker of its decision; one already here is kept. Not told to the `onWritten` listener.
+   */
+  adopt(deployment: Deployment): void {
+    if (deployment.source === 'api' && deployment.decisionId)
+      this.statements.dropMarkerOf.run(deployment.decisionId);
+    this.statements.insert.run(deployment);
+  }
+
+  /** Tells `listener` every marker and report stored here first (replicas share them: control/deployments.ts). */
+  onWritten(listener: (deployment: Deployment) => void): void {
+    this.written = listener;
   }
 
   /** Retention: drops markers older than `beforeMs` and all but the newest `keep`. */

@@ -1,0 +1,117 @@
+import type { ChangeType } from '../model/gate.js';
+import { retentionCutoff } from '../store/auditTrail.js';
+import type { Deployment, DeploymentStore } from '../store/deployments.js';
+import type { ControlDatabase } from './database.js';
+
+/** A row as node-postgres returns it: bigint and xid8 as strings. */
+interface DeploymentRow {
+  id: string;
+  service: string;
+  environment: string;
+  version: string;
+  deployed_at_ms: string;
+  decision_id: string | null;
+  source: Deployment['source'];
+  change_type: ChangeType;
+  commit_at_ms: string | null;
+  xact: string;
+}
+
+const fromRow = (row: DeploymentRow): Deployment => ({
+  id: row.id,
+  service: row.service,
+  environment: row.environment,
+  version: row.version,
+  deployedAtMs: Number(row.deployed_at_ms),
+  decisionId: row.decision_id,
+  source: row.source,
+  changeType: row.change_type,
+  commitAtMs: row.commit_at_ms === null ? null : Number(row.commit_at_ms),
+});
+
+/** Rows one read copies at most, and reads one refresh makes at most: a long gap is caught up over refreshes. */
+const PAGE = 1_000;
+const PAGES_PER_REFRESH = 10;
+
+/**
+ * The deployment markers in PostgreSQL (docs/scaling.md#a-replicated-control-plane). Every replica writes the
+ * markers its gate sets and the reports its CI route takes, and copies the others' into its own store, which
+ * the deployment API, the delivery figures, history and alerting read as on one process.
+ */
+export class SharedDeployments {
+  /** The writing transaction read from: every row of an older one is copied. */
+  private readFrom = '0';
+
+  constructor(
+    private readonly db: ControlDatabase,
+    private readonly into: DeploymentStore,
+  ) {}
+
+  /**
+   * Shares a deployment this replica stored. A report replaces its decision's marker in the same statement;
+   * a marker for a release another replica marked first is dropped, as one process keeps the first.
+   */
+  async write(deployment: Deployment): Promise<void> {
+    await this.db.pool.query(
+      `WITH replaced AS (
+         DELETE FROM control_deployments WHERE $8 = 'api' AND decision_id = $7 AND source = 'gate'
+       )
+       INSERT INTO control_deployments (id, service, environment, version, deployed_at_ms, commit_at_ms,
+         decision_id, source, change_type)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+      [
+        deployment.id,
+        deployment.service,
+        deployment.environment,
+        deployment.version,
+        deployment.deployedAtMs,
+        deployment.commitAtMs,
+        deployment.decisionId,
+        deployment.source,
+        deployment.changeType,
+      ],
+    );
+  }
+
+  /**
+   * Copies the rows written since the last refresh; returns how many. Only transactions older than the
+   * oldest one still running are read, so a row committed late is never passed over (a long transaction
+   * elsewhere in the database delays the copy, it loses nothing).
+   */
+  async refresh(): Promise<number> {
+    let copied = 0;
+    for (let page = 0; page < PAGES_PER_REFRESH; page++) {
+      const { rows } = await this.db.pool.query<DeploymentRow & { settled: string }>(
+        `SELECT d.*, s.settled FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS settled) s
+         LEFT JOIN control_deployments d ON d.xact >= $1::xid8 AND d.xact < s.settled
+         ORDER BY d.xact, d.id LIMIT $2`,
+        [this.readFrom, PAGE],
+      );
+      const found = rows.filter((row) => row.id !== null);
+      for (const row of found) this.into.adopt(fromRow(row));
+      copied += found.length;
+      // A full page re-reads its last transaction next (adopting a row twice keeps one); otherwise every
+      // transaction before the settled point is copied.
+      if (found.length < PAGE) {
+        if (rows[0]) this.readFrom = rows[0].settled;
+        break;
+      }
+      this.readFrom = (found.at(-1) as DeploymentRow).xact;
+    }
+    return copied;
+  }
+
+  /** Retention of the shared markers, as each replica prunes its own: any replica may run it. */
+  async prune(beforeMs: number, keep: number): Promise<number> {
+    const { rows } = await this.db.pool.query<{ deployed_at_ms: string }>(
+      'SELECT deployed_at_ms FROM control_deployments ORDER BY deployed_at_ms DESC LIMIT 1 OFFSET $1',
+      [keep],
+    );
+    const cutoff = retentionCutoff(beforeMs, rows[0] && Number(rows[0].deployed_at_ms));
+    const { rowCount } = await this.db.pool.query(
+      'DELETE FROM control_deployments WHERE deployed_at_ms < $1',
+      [cutoff],
+    );
+    return rowCount ?? 0;
+  }
+}
