@@ -142,6 +142,38 @@ describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', (
     }
   });
 
+  it("an allowed release through one replica is listed by the other's deployments, and so is CI's report", async () => {
+    // Staging only observes: the call is allowed and marks the release.
+    const response = await fetch(`${a.url}/api/v1/gate?service=web&environment=staging&version=v21`);
+    const answer = (await response.json()) as { allowed: boolean; decision_id: string };
+    expect(answer.allowed).toBe(true);
+    type Listed = { deployments: Array<{ version: string; source: string; decision_id: string | null }> };
+    const listed = (replica: SloguardProcess) =>
+      replica.json<Listed>('/api/v1/deployments?service=web').then(({ body }) => body.deployments);
+    const marker = await waitFor("a's marker on b", async () =>
+      (await listed(b)).find((d) => d.decision_id === answer.decision_id),
+    );
+    expect(marker).toMatchObject({ version: 'v21', source: 'gate' });
+
+    // CI reports the release through b: a's marker is replaced there too.
+    const reported = await b.json<{ id: string }>('/api/v1/deployments', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        service: 'web',
+        environment: 'staging',
+        version: 'v21',
+        decision_id: answer.decision_id,
+      }),
+    });
+    expect(reported.status).toBe(201);
+    const onA = await waitFor("b's report on a", async () => {
+      const ofDecision = (await listed(a)).filter((d) => d.decision_id === answer.decision_id);
+      return ofDecision.length === 1 && ofDecision[0]?.source === 'api' && ofDecision;
+    });
+    expect(onA).toHaveLength(1);
+  });
+
   it('the holder killed under load: every call answered, the follower takes over in bound', async () => {
     const holderBefore = await leaseHolder(postgres);
     expect(holderBefore).toBeDefined();
