@@ -51,8 +51,10 @@ export class SharedCorrections implements CorrectionWrites {
   /** Records a correction; null when MAX_ACTIVE_CORRECTIONS are in force (counted across replicas). */
   async create(spec: CorrectionSpec, actor: string, nowMs: number): Promise<RecordedCorrection | null> {
     const id = randomUUID();
-    // The count and the insert in one statement: two replicas adding the last one at once may both pass, by one.
-    const { rowCount } = await this.db.pool.query(
+    // The count and the insert in one statement, under the table's change-order lock: the cap holds across
+    // replicas adding at once.
+    const { rowCount } = await this.db.writeInChangeOrder(
+      'corrections',
       `INSERT INTO control_corrections (id, spec, actor, created_at_ms)
        SELECT $1, $2, $3, $4
        WHERE (SELECT count(*) FROM control_corrections WHERE deleted_at_ms IS NULL) < $5`,
@@ -64,7 +66,8 @@ export class SharedCorrections implements CorrectionWrites {
   }
 
   async delete(id: string, by: string, nowMs: number): Promise<RecordedCorrection | DeleteRefusal> {
-    const { rowCount } = await this.db.pool.query(
+    const { rowCount } = await this.db.writeInChangeOrder(
+      'corrections',
       `UPDATE control_corrections SET deleted_at_ms = $2, deleted_by = $3,
          changed = nextval('control_correction_changes')
        WHERE id = $1 AND deleted_at_ms IS NULL`,

@@ -2,6 +2,14 @@ import pg from 'pg';
 import type { ControlPostgres } from '../config/control.js';
 import { CONTROL_SCHEMA, type SchemaStep } from './schema.js';
 
+/**
+ * The tables whose rows any replica changes and every replica copies by change number, each with its own
+ * two-key advisory lock (a key space apart from the single-key locks of migrations and the lease).
+ */
+const CHANGE_ORDER = { freezes: 1, corrections: 2 } as const;
+const CHANGE_ORDER_LOCK = 0x736c6f67; // "slog"
+export type ChangeOrderedTable = keyof typeof CHANGE_ORDER;
+
 /** The advisory lock key migrations run under ("sloguard" in ASCII, folded into a bigint). */
 const MIGRATION_LOCK = 0x736c6f6775617264n;
 
@@ -77,6 +85,18 @@ export class ControlDatabase {
 
   get where(): string {
     return describeUrl(this.settings.url);
+  }
+
+  /**
+   * Runs one write that takes a shared table's next change number, holding that table's lock until it
+   * commits. Replicas copy "what changed since the last number read": without the lock, a number taken first
+   * could commit last, after a replica had read past it, and that replica would never copy the row.
+   */
+  writeInChangeOrder(table: ChangeOrderedTable, text: string, values: unknown[]): Promise<pg.QueryResult> {
+    return this.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1, $2)', [CHANGE_ORDER_LOCK, CHANGE_ORDER[table]]);
+      return client.query(text, values);
+    });
   }
 
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */

@@ -37,7 +37,8 @@ export class SharedFreezes {
 
   /** Records a freeze or thaw; a row already in that state keeps the time it changed. */
   async write(state: FreezeState): Promise<void> {
-    await this.db.pool.query(
+    await this.db.writeInChangeOrder(
+      'freezes',
       `INSERT INTO control_gate_freezes (service, environment, frozen, changed_at_ms) VALUES ($1, $2, $3, $4)
        ON CONFLICT (service, environment) DO UPDATE SET frozen = excluded.frozen,
          changed_at_ms = excluded.changed_at_ms, revision = nextval('control_freeze_revisions')

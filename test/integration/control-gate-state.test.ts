@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlDatabase } from '../../src/control/database.js';
 import { SharedFreezes } from '../../src/control/freezes.js';
 import { hasPostgres, PostgresServer } from '../helpers/postgres.js';
+import { waitFor } from '../helpers/wait.js';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 
@@ -53,5 +54,38 @@ describe.runIf(hasPostgres())('the gate freezes on a real PostgreSQL', () => {
       ]),
     );
     expect(await a.changes()).toHaveLength(2);
+  });
+
+  it('never lets a replica read past a change number still to commit', async () => {
+    const reader = new SharedFreezes(db);
+    await reader.changes();
+    // Another replica's freeze write, mid-way: it holds the table's change-order lock and has taken its number.
+    const other = await db.pool.connect();
+    let settled = false;
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT pg_advisory_xact_lock($1, 1)', [0x736c6f67]);
+      await other.query(
+        `INSERT INTO control_gate_freezes (service, environment, frozen, changed_at_ms) VALUES ('api', 'first', true, 5000)`,
+      );
+      const write = new SharedFreezes(db)
+        .write({ service: 'api', environment: 'second', frozen: true, changedAtMs: 6_000 })
+        .finally(() => {
+          settled = true;
+        });
+      // The second write waits for the first to commit, so it cannot commit a later number before it.
+      await waitFor('the second write to wait for the lock, or to have gone ahead', async () => {
+        const { rows } = await db.pool.query(
+          `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objsubid = 2`,
+        );
+        return rows.length > 0 || settled;
+      });
+      expect(await reader.changes()).toEqual([]);
+      await other.query('COMMIT');
+      await write;
+    } finally {
+      other.release();
+    }
+    expect((await reader.changes()).map((state) => state.environment)).toEqual(['first', 'second']);
   });
 });
