@@ -8,6 +8,7 @@ import {
   MAX_ACTIVE_CORRECTIONS,
   type RecordedCorrection,
 } from '../store/corrections.js';
+import { copyChanges } from './changes.js';
 import type { ControlDatabase } from './database.js';
 
 interface CorrectionRow {
@@ -28,10 +29,6 @@ const fromRow = (row: CorrectionRow): CorrectionRecord => ({
   deletedAtMs: row.deleted_at_ms === null ? null : Number(row.deleted_at_ms),
   deletedBy: row.deleted_by,
 });
-
-/** Rows one read copies at most: at most MAX_ACTIVE_CORRECTIONS are in force, deletes add one change each. */
-const PAGE = 1_000;
-const PAGES_PER_REFRESH = 10;
 
 /**
  * Corrections on the replicas' PostgreSQL (docs/scaling.md#alerts-incidents-and-corrections): any replica's API
@@ -85,18 +82,13 @@ export class SharedCorrections implements CorrectionWrites {
 
   /** Copies what changed since the last refresh into the local store; returns how many rows. */
   async refresh(): Promise<number> {
-    let copied = 0;
-    for (let page = 0; page < PAGES_PER_REFRESH; page++) {
-      const { rows } = await this.db.pool.query<CorrectionRow>(
-        'SELECT * FROM control_corrections WHERE changed > $1 ORDER BY changed LIMIT $2',
-        [this.readUpTo, PAGE],
-      );
-      for (const row of rows) this.local.keep(fromRow(row));
-      copied += rows.length;
-      const last = rows.at(-1);
-      if (last) this.readUpTo = Number(last.changed);
-      if (rows.length < PAGE) break;
-    }
+    const { readUpTo, copied } = await copyChanges<CorrectionRow>(
+      this.db,
+      'control_corrections',
+      this.readUpTo,
+      (row) => this.local.keep(fromRow(row)),
+    );
+    this.readUpTo = readUpTo;
     return copied;
   }
 }

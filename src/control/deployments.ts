@@ -1,6 +1,7 @@
 import type { ChangeType } from '../model/gate.js';
 import { retentionCutoff } from '../store/auditTrail.js';
 import type { Deployment, DeploymentStore } from '../store/deployments.js';
+import { PAGE, PAGES_PER_REFRESH } from './changes.js';
 import type { ControlDatabase } from './database.js';
 
 /** A row as node-postgres returns it: bigint and xid8 as strings. */
@@ -28,10 +29,6 @@ const fromRow = (row: DeploymentRow): Deployment => ({
   changeType: row.change_type,
   commitAtMs: row.commit_at_ms === null ? null : Number(row.commit_at_ms),
 });
-
-/** Rows one read copies at most, and reads one refresh makes at most: a long gap is caught up over refreshes. */
-const PAGE = 1_000;
-const PAGES_PER_REFRESH = 10;
 
 /**
  * The deployment markers in PostgreSQL (docs/scaling.md#a-replicated-control-plane). Every replica writes the

@@ -1,5 +1,6 @@
 import type { Escalation, IncidentEpisode, Severity } from '../model/incident.js';
 import type { IncidentWriter } from '../store/incidents.js';
+import { copyChanges } from './changes.js';
 import type { ControlDatabase } from './database.js';
 
 interface IncidentRow {
@@ -29,10 +30,6 @@ const fromRow = (row: IncidentRow): IncidentEpisode => ({
   budgetConsumed: row.budget_consumed,
 });
 
-/** Rows one read copies at most, and reads one refresh makes at most: a long gap is caught up over refreshes. */
-const PAGE = 1_000;
-const PAGES_PER_REFRESH = 10;
-
 /**
  * Each replica's copy of the incident history the lease holder writes to PostgreSQL
  * (docs/scaling.md#alerts-incidents-and-corrections): the rows changed since the last read are saved into the
@@ -49,18 +46,13 @@ export class SharedIncidents {
 
   /** Copies what changed since the last refresh; returns how many rows. */
   async refresh(): Promise<number> {
-    let copied = 0;
-    for (let page = 0; page < PAGES_PER_REFRESH; page++) {
-      const { rows } = await this.db.pool.query<IncidentRow>(
-        'SELECT * FROM control_incident_episodes WHERE changed > $1 ORDER BY changed LIMIT $2',
-        [this.readUpTo, PAGE],
-      );
-      for (const row of rows) this.into.save(fromRow(row));
-      copied += rows.length;
-      const last = rows.at(-1);
-      if (last) this.readUpTo = Number(last.changed);
-      if (rows.length < PAGE) break;
-    }
+    const { readUpTo, copied } = await copyChanges<IncidentRow>(
+      this.db,
+      'control_incident_episodes',
+      this.readUpTo,
+      (row) => this.into.save(fromRow(row)),
+    );
+    this.readUpTo = readUpTo;
     return copied;
   }
 }
