@@ -53,6 +53,24 @@ describe('SliceCache', () => {
     expect(cache.kept('slo')).toBe(10);
   });
 
+  it('keeps no more slices than its cap across SLOs: one that would pass it is read whole each time', async () => {
+    const cache = new SliceCache(25);
+    const asks = engine();
+    await cache.read('first', 'a', span(100 * MINUTE, 10), asks.ask);
+    await cache.read('second', 'a', span(100 * MINUTE, 10), asks.ask);
+    const third = await cache.read('third', 'a', span(100 * MINUTE, 10), asks.ask);
+    expect([cache.kept('first'), cache.kept('second'), cache.kept('third')]).toEqual([10, 10, 0]);
+    // Not kept, yet answered in full, and asked whole again next time.
+    expect(third).toEqual(await new SliceCache().read('third', 'a', span(100 * MINUTE, 10), engine().ask));
+    await cache.read('third', 'a', span(101 * MINUTE, 10), asks.ask);
+    expect(asks.asked.at(-1)).toEqual([101 * MINUTE, 110 * MINUTE]);
+    // A dropped SLO gives its room back; one read again in place counts once.
+    cache.retain(new Set(['second', 'third']));
+    await cache.read('second', 'a', span(101 * MINUTE, 10), asks.ask);
+    await cache.read('third', 'a', span(101 * MINUTE, 10), asks.ask);
+    expect([cache.kept('second'), cache.kept('third')]).toEqual([10, 10]);
+  });
+
   it('keeps nothing from a read whose ask failed, and cuts long runs into range queries the engine accepts', async () => {
     const cache = new SliceCache();
     const failing: AskSlices = async () => {

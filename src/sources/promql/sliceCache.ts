@@ -3,6 +3,13 @@ import type { EventCounts } from '../../model/status.js';
 /** Steps one range query asks for: under Prometheus' 11,000 points per series (VictoriaMetrics allows 30,000). */
 export const MAX_RANGE_STEPS = 10_000;
 
+/**
+ * Slices kept across every SLO at most (16 bytes each: 160 MB): 1,000 SLOs of 28 days in 5-minute slices fit,
+ * while a thousand SLOs of a year in 1-minute slices would need 8 GB. An SLO that would pass it is read whole
+ * each tick instead, as without the cache.
+ */
+export const MAX_CACHED_SLICES = 10_000_000;
+
 /** Which closed slices a window holds: the first one's end, how many, and the slice length. */
 export interface SliceSpan {
   firstEndMs: number;
@@ -35,14 +42,24 @@ interface Kept extends SliceValues {
  * closed since the last one instead of the whole window's. A slice is finished once its end is at or before
  * the engine read time (the last grid point every collector has written, `data.delay` behind): its events can
  * no longer change. Bounded: per SLO, the current window's slices as two arrays (16 bytes a slice: 129 KB for
- * 28 days of 5-minute slices); an SLO absent from a refresh, or whose key changed (a reload), is dropped.
+ * 28 days of 5-minute slices), at most MAX_CACHED_SLICES in all; an SLO absent from a refresh, or whose key
+ * changed (a reload), is dropped.
  */
 export class SliceCache {
   private readonly bySlo = new Map<string, Kept>();
+  /** Slices kept across every SLO. */
+  private total = 0;
+
+  constructor(private readonly maxSlices = MAX_CACHED_SLICES) {}
 
   /** Keeps only these SLOs: the ones a reload removed go. */
   retain(names: ReadonlySet<string>): void {
-    for (const name of this.bySlo.keys()) if (!names.has(name)) this.bySlo.delete(name);
+    for (const name of this.bySlo.keys()) if (!names.has(name)) this.drop(name);
+  }
+
+  private drop(name: string): void {
+    this.total -= this.kept(name);
+    this.bySlo.delete(name);
   }
 
   /** How many slices are kept for an SLO (0 for none). */
@@ -87,7 +104,11 @@ export class SliceCache {
         values.valid[at] = events?.valid ?? 0;
       }
     });
-    this.bySlo.set(name, { key, firstEndMs, sliceMs, ...values });
+    this.drop(name);
+    if (this.total + count <= this.maxSlices) {
+      this.bySlo.set(name, { key, firstEndMs, sliceMs, ...values });
+      this.total += count;
+    }
     return values;
   }
 }
