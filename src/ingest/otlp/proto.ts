@@ -7,8 +7,11 @@ import { varintAt } from '../protobufWire.js';
  * `common/v1/common.proto`, `resource/v1/resource.proto`, and googleapis' `google/rpc/status.proto`. Field
  * numbers and types are the wire contract. Only what the receiver reads is declared: undeclared fields (events,
  * links, trace state) are skipped on the wire, never built. Attributes (common.proto's KeyValue) are declared
- * as the bytes they are on the wire and read by `scalarAttributes` with protobufjs' Reader, which builds only
+ * as the bytes they are on the wire and read by `readKeyValue` with protobufjs' Reader, which builds only
  * their text: decoded as messages (a KeyValue, an AnyValue and a Long each), they took most of the decoding.
+ * The receiver reads ExportTraceServiceRequest off the wire without decoding it (protoSpans.ts), exactly as
+ * its `decode` would: the trace messages here are that reading's contract (its test decodes with them), the
+ * answers', and the benchmark's bare route's.
  */
 const { Enum, Field, Reader, Root, Type } = protobuf;
 
@@ -84,29 +87,6 @@ export const RpcStatus = root.lookupType('google.rpc.Status');
 /** A 64-bit integer as protobufjs reads it (long.js), or as a number where it fits. */
 export type WireLong = number | { low: number; high: number; unsigned?: boolean };
 
-export interface WireSpan {
-  traceId: Uint8Array;
-  spanId: Uint8Array;
-  parentSpanId: Uint8Array;
-  name: string;
-  kind: number;
-  startTimeUnixNano: WireLong;
-  endTimeUnixNano: WireLong;
-  /** KeyValue messages, undecoded (see scalarAttributes). */
-  attributes: Uint8Array[];
-  status: { code: number } | null;
-}
-
-export interface WireResourceSpans {
-  resource: { attributes: Uint8Array[] } | null;
-  scopeSpans: { spans: WireSpan[] }[];
-}
-
-/** What `ExportTraceServiceRequest.decode` builds (messages with proto3 defaults). */
-export interface WireTraceRequest {
-  resourceSpans: WireResourceSpans[];
-}
-
 /** An int64 as the text the Zipkin exporter writes for it. */
 function intText(value: WireLong): string {
   if (typeof value === 'number') return String(value);
@@ -173,35 +153,42 @@ export class AttributeNames {
 }
 
 /**
- * Adds those of the attributes named in `names` with a string, int, double or bool value to `tags`, as text
- * (as the Zipkin exporter writes them); throws when a KeyValue is not valid protobuf.
+ * Adds the KeyValue between the reader's position and its `len`, when it is named in `names` and has a string,
+ * int, double or bool value, to `tags` as text (as the Zipkin exporter writes it); throws when it is not valid
+ * protobuf. The reader may hold a whole body, set to the KeyValue's bytes: nothing is copied.
  */
+export function readKeyValue(
+  reader: protobuf.Reader,
+  names: AttributeNames,
+  tags: Record<string, string>,
+): void {
+  let key: string | undefined;
+  let text: string | undefined;
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag === KEY) {
+      const length = reader.uint32();
+      if (reader.pos + length > reader.len) throw new RangeError('an attribute name overruns its KeyValue');
+      key = names.find(reader.buf, reader.pos, length);
+      // An attribute not read: its value is not turned into text.
+      if (key === undefined) break;
+      reader.pos += length;
+    } else if (tag === VALUE) {
+      const end = reader.uint32() + reader.pos;
+      if (end > reader.len) throw new RangeError('an attribute value overruns its KeyValue');
+      text = anyValueText(reader, end);
+    } else reader.skipType(tag & 7);
+  }
+  if (key !== undefined && text !== undefined) tags[key] = text;
+}
+
+/** readKeyValue for each KeyValue of `list` (each its own bytes, as the metrics decoder keeps them). */
 export function scalarAttributes(
   list: readonly Uint8Array[],
   names: AttributeNames,
   tags: Record<string, string>,
 ): Record<string, string> {
-  for (const bytes of list) {
-    const reader = Reader.create(bytes);
-    let key: string | undefined;
-    let text: string | undefined;
-    while (reader.pos < reader.len) {
-      const tag = reader.uint32();
-      if (tag === KEY) {
-        const length = reader.uint32();
-        if (reader.pos + length > reader.len) throw new RangeError('an attribute name overruns its KeyValue');
-        key = names.find(reader.buf, reader.pos, length);
-        // An attribute not read: its value is not turned into text.
-        if (key === undefined) break;
-        reader.pos += length;
-      } else if (tag === VALUE) {
-        const end = reader.uint32() + reader.pos;
-        if (end > reader.len) throw new RangeError('an attribute value overruns its KeyValue');
-        text = anyValueText(reader, end);
-      } else reader.skipType(tag & 7);
-    }
-    if (key !== undefined && text !== undefined) tags[key] = text;
-  }
+  for (const bytes of list) readKeyValue(Reader.create(bytes), names, tags);
   return tags;
 }
 

@@ -90,11 +90,11 @@ export function hexId(hex: string): IdShape {
     : { bytes: Number.NaN, zero: false };
 }
 
-/** An id as protobuf carries it. */
-export function bytesId(bytes: Uint8Array): IdShape {
+/** An id as protobuf carries it: the bytes of `body` from `start` to `end`. */
+export function bytesIdAt(body: Uint8Array, start: number, end: number): IdShape {
   let zero = true;
-  for (let i = 0; i < bytes.length && zero; i++) zero = bytes[i] === 0;
-  return { bytes: bytes.length, zero };
+  for (let i = start; i < end && zero; i++) zero = body[i] === 0;
+  return { bytes: end - start, zero };
 }
 
 function idProblem(field: string, id: IdShape, bytes: number): string | undefined {
