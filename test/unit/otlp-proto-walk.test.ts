@@ -146,7 +146,7 @@ function anyValue(random: RandomTools): Bytes {
         return [...tag(4, WIRE.fixed64), ...bytes];
       }
       case 4:
-        return delimited(5, text(1, text(1, 'a')));
+        return delimited(5, delimited(1, text(1, 'a')));
       case 5:
         return delimited(6, delimited(1, text(1, 'k')));
       case 6:
