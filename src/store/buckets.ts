@@ -38,6 +38,10 @@ export const ruleCountKey = (ruleId: number): CountKey => -ruleId - 1;
 
 const MINUTES_PER_HOUR = 60;
 
+/** A bucket's exact counts as stored: none (null) when empty. */
+const encoded = (counts: Map<number, number> | undefined) =>
+  counts && counts.size > 0 ? encodeCounts(counts) : null;
+
 type BucketValues = [number, number, number, number, Buffer | null, Buffer | null, Buffer | null];
 
 function bucketStatements(db: Db, table: 'minute_buckets' | 'hour_buckets', column: 'minute' | 'hour') {
@@ -209,8 +213,6 @@ export class BucketStore {
     slot: number,
     deltas: BucketDelta[],
   ): void {
-    const encoded = (counts: Map<number, number> | undefined) =>
-      counts && counts.size > 0 ? encodeCounts(counts) : null;
     const latest = statements.latestWritten.get(seriesId);
     const likelyNew = latest === undefined || slot > latest;
     if (likelyNew) statements.latestWritten.set(seriesId, slot);
