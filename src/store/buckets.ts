@@ -44,6 +44,17 @@ const encoded = (counts: Map<number, number> | undefined) =>
 
 type BucketValues = [number, number, number, number, Buffer | null, Buffer | null, Buffer | null];
 
+/** The row of a bucket that holds one delta's counts. */
+const rowOf = (seriesId: number, slot: number, delta: BucketDelta): BucketValues => [
+  seriesId,
+  slot,
+  delta.total,
+  delta.errors,
+  delta.histogram.size > 0 ? encodeHistogram(delta.histogram) : null,
+  encoded(delta.thresholds),
+  encoded(delta.rules),
+];
+
 function bucketStatements(db: Db, table: 'minute_buckets' | 'hour_buckets', column: 'minute' | 'hour') {
   return {
     get: db.prepare<[number, number], BucketRow>(
@@ -67,7 +78,8 @@ function bucketStatements(db: Db, table: 'minute_buckets' | 'hour_buckets', colu
     ),
     /**
      * Each series' latest slot this process wrote: a later one is most likely a new row (an import's next
-     * minute), an earlier or the same one most likely exists (the live minute, written every commit).
+     * minute), an earlier or the same one most likely exists (the live minute, written every commit). One
+     * entry per series written, which the series caps bound.
      */
     latestWritten: new Map<number, number>(),
     /** Through the primary key, one range per series: no index by time to keep. */
@@ -216,15 +228,16 @@ export class BucketStore {
     const latest = statements.latestWritten.get(seriesId);
     const likelyNew = latest === undefined || slot > latest;
     if (likelyNew) statements.latestWritten.set(seriesId, slot);
-    if (likelyNew && deltas.length === 1) {
-      // One delta (each minute of an import) into a new row: its counts are the row, nothing to read or merge;
-      // if the row was there after all (written before this process), it is merged below.
-      const [{ total, errors, histogram, thresholds, rules }] = deltas as [BucketDelta];
-      const bins = histogram.size > 0 ? encodeHistogram(histogram) : null;
-      const args: BucketValues = [seriesId, slot, total, errors, bins, encoded(thresholds), encoded(rules)];
-      if (statements.putNew.run(...args).changes === 1) return;
-    }
+    // A row of one delta (each minute of an import) is that delta's counts: nothing to read or merge. A row
+    // likely new is inserted without a read; if it was there after all (written before this process), or
+    // another of one delta is not, it is read first.
+    const single = deltas.length === 1 ? deltas[0]! : undefined;
+    if (single && likelyNew && statements.putNew.run(...rowOf(seriesId, slot, single)).changes === 1) return;
     const existing = statements.get.get(seriesId, slot);
+    if (single && !existing) {
+      statements.put.run(...rowOf(seriesId, slot, single));
+      return;
+    }
     let total = existing?.total ?? 0;
     let errors = existing?.errors ?? 0;
     const histogram = decodeHistogram(existing?.histogram);
