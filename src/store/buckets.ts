@@ -38,13 +38,34 @@ export const ruleCountKey = (ruleId: number): CountKey => -ruleId - 1;
 
 const MINUTES_PER_HOUR = 60;
 
+/** A bucket's exact counts as stored: none (null) when empty. */
+const encoded = (counts: Map<number, number> | undefined) =>
+  counts && counts.size > 0 ? encodeCounts(counts) : null;
+
+type BucketValues = [number, number, number, number, Buffer | null, Buffer | null, Buffer | null];
+
+/** The row of a bucket that holds one delta's counts. */
+const rowOf = (seriesId: number, slot: number, delta: BucketDelta): BucketValues => [
+  seriesId,
+  slot,
+  delta.total,
+  delta.errors,
+  delta.histogram.size > 0 ? encodeHistogram(delta.histogram) : null,
+  encoded(delta.thresholds),
+  encoded(delta.rules),
+];
+
 function bucketStatements(db: Db, table: 'minute_buckets' | 'hour_buckets', column: 'minute' | 'hour') {
   return {
     get: db.prepare<[number, number], BucketRow>(
       `SELECT total, errors, histogram, thresholds, rule_counts FROM ${table} WHERE series_id = ? AND ${column} = ?`,
     ),
-    put: db.prepare<[number, number, number, number, Buffer | null, Buffer | null, Buffer | null]>(
+    put: db.prepare<BucketValues>(
       `INSERT OR REPLACE INTO ${table} (series_id, ${column}, total, errors, histogram, thresholds, rule_counts) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    /** A row where none is yet (changes 0 when one is): one statement for a new row instead of a read and a write. */
+    putNew: db.prepare<BucketValues>(
+      `INSERT INTO ${table} (series_id, ${column}, total, errors, histogram, thresholds, rule_counts) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
     /** Raw rows (slot, total, errors): filling the read cache wants no object per row. */
     slotSums: db
@@ -55,6 +76,12 @@ function bucketStatements(db: Db, table: 'minute_buckets' | 'hour_buckets', colu
     slotRows: db.prepare<[number, number, number], BucketRow & { slot: number }>(
       `SELECT ${column} AS slot, total, errors, histogram, thresholds, rule_counts FROM ${table} WHERE series_id = ? AND ${column} >= ? AND ${column} < ?`,
     ),
+    /**
+     * Each series' latest slot this process wrote: a later one is most likely a new row (an import's next
+     * minute), an earlier or the same one most likely exists (the live minute, written every commit). One
+     * entry per series written, which the series caps bound.
+     */
+    latestWritten: new Map<number, number>(),
     /** Through the primary key, one range per series: no index by time to keep. */
     deleteBefore: db.prepare<[number]>(
       `DELETE FROM ${table} WHERE series_id IN (SELECT id FROM series) AND ${column} < ?`,
@@ -198,14 +225,17 @@ export class BucketStore {
     slot: number,
     deltas: BucketDelta[],
   ): void {
+    const latest = statements.latestWritten.get(seriesId);
+    const likelyNew = latest === undefined || slot > latest;
+    if (likelyNew) statements.latestWritten.set(seriesId, slot);
+    // A row of one delta (each minute of an import) is that delta's counts: nothing to read or merge. A row
+    // likely new is inserted without a read; if it was there after all (written before this process), or
+    // another of one delta is not, it is read first.
+    const single = deltas.length === 1 ? deltas[0]! : undefined;
+    if (single && likelyNew && statements.putNew.run(...rowOf(seriesId, slot, single)).changes === 1) return;
     const existing = statements.get.get(seriesId, slot);
-    const encoded = (counts: Map<number, number> | undefined) =>
-      counts && counts.size > 0 ? encodeCounts(counts) : null;
-    if (!existing && deltas.length === 1) {
-      // A new row of one delta (each minute of an import): its counts are the row, nothing to merge or copy.
-      const [{ total, errors, histogram, thresholds, rules }] = deltas as [BucketDelta];
-      const bins = histogram.size > 0 ? encodeHistogram(histogram) : null;
-      statements.put.run(seriesId, slot, total, errors, bins, encoded(thresholds), encoded(rules));
+    if (single && !existing) {
+      statements.put.run(...rowOf(seriesId, slot, single));
       return;
     }
     let total = existing?.total ?? 0;

@@ -77,6 +77,35 @@ describe('bucket store', () => {
     db.close();
   });
 
+  it('merges a later minute into the row another store wrote there, as one store would', () => {
+    // A store inserts a minute later than any it wrote at once, and merges only if the row was there: here
+    // it was, written by a store of an earlier process (a resumed import, a restarted service).
+    const first = [observation(0, 200, 90_000), observation(1, 503, 400_000), observation(61, 200, 1_000)];
+    const second = [observation(1, 200, 300_000), observation(2, 500, 700_000), observation(61, 404, 2_000)];
+    const rows = (path: string) => {
+      const db = openDatabase(path);
+      const read = (table: string) => db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
+      const all = { minutes: read('minute_buckets'), hours: read('hour_buckets') };
+      db.close();
+      return all;
+    };
+    const oneStore = dbPath();
+    const db = openDatabase(oneStore);
+    const store = new BucketStore(db, 8);
+    store.commit(batchOf(first, [500_000]));
+    store.commit(batchOf(second, [500_000]));
+    db.close();
+    const twoStores = dbPath();
+    for (const observations of [first, second]) {
+      const db = openDatabase(twoStores);
+      new BucketStore(db, 8).commit(batchOf(observations, [500_000]));
+      db.close();
+    }
+    const expected = rows(oneStore);
+    expect(expected.minutes.map((row) => (row as { total: number }).total)).toEqual([1, 2, 1, 2]);
+    expect(rows(twoStores)).toEqual(expected);
+  });
+
   it('keeps committed data across a reopen', () => {
     const path = dbPath();
     const first = openDatabase(path);

@@ -180,7 +180,9 @@ export class MinuteTable {
   private deltaOf(row: number): BucketDelta {
     const { counts } = this;
     const at = row * this.width;
-    const thresholds = new Map(this.thresholdsUs.map((threshold, i) => [threshold, counts[at + 2 + i]!]));
+    const thresholds = new Map<number, number>();
+    for (let i = 0; i < this.thresholdsUs.length; i++)
+      thresholds.set(this.thresholdsUs[i]!, counts[at + 2 + i]!);
     const histogram = new Map<number, number>();
     for (let bin = this.binRange[row * 2]!; bin <= this.binRange[row * 2 + 1]!; bin++) {
       const count = counts[at + this.binsAt + bin]!;
