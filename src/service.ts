@@ -214,7 +214,7 @@ function sharedGateState(control: ControlPlane): SharedGateState {
   return {
     active: (service, environment, sha, nowMs) => control.overrides.active(service, environment, sha, nowMs),
     freeze: (scope) => control.freezes.get(scope),
-    writeFreeze: (state) => control.freezes.write(state),
+    shareFreeze: (state) => control.freezes.share(state),
   };
 }
 
@@ -222,11 +222,11 @@ function sharedGateState(control: ControlPlane): SharedGateState {
 function createEvaluator(
   config: Config,
   counts: StoreCounts,
-  statuses: StatusStore,
+  stores: Pick<Stores, 'statuses' | 'freezes' | 'deployments'>,
   definitions: CurrentDefinitions,
   log: Logger,
-  deployments: DeploymentStore,
 ): { evaluator: SloEvaluator; control?: ControlPlane } {
+  const { statuses, freezes, deployments } = stores;
   const settings = config.control?.postgres;
   if (settings === undefined)
     return { evaluator: new SloEvaluator(counts, statuses, definitions, config.evaluationIntervalMs) };
@@ -260,7 +260,11 @@ function createEvaluator(
       statuses: shared,
       overrides: new SharedOverrides(db),
       decisions: new SharedDecisions(db),
-      freezes: new SharedFreezes(db),
+      freezes: new SharedFreezes(db, {
+        // A refresh's change another replica has since replaced (adopted into this copy) is not written.
+        isCurrent: (state) => freezes.isFrozen(state) === state.frozen,
+        log,
+      }),
       deployments: new SharedDeployments(db, deployments),
     },
   };
@@ -278,14 +282,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     new RemoteWriteCollector(config.collector, (key) => declaredThresholds(definitions.registry, key), log);
   const pipeline = collector ? collectorPipeline(core, collector) : core.pipeline;
   const stores = openStores(db, config, definitions, buckets);
-  const { evaluator, control } = createEvaluator(
-    config,
-    new StoreCounts(buckets),
-    stores.statuses,
-    definitions,
-    log,
-    stores.deployments,
-  );
+  const { evaluator, control } = createEvaluator(config, new StoreCounts(buckets), stores, definitions, log);
   const engine = config.engine;
   if (engine && !definitions.dataSources.has(engine.dataSource)) {
     core.close();
@@ -337,18 +334,6 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
           log.warn(
             { err: error, deployment: deployment.id },
             'deployment not shared; other replicas miss it',
-          ),
-        );
-    });
-  // The holder's refresh freezes and thaws scopes nobody asks about: shared like a decision's change.
-  if (control)
-    gate.on('freeze-changed', ({ service, environment, frozen, atMs }) => {
-      control.freezes
-        .write({ service, environment, frozen, changedAtMs: atMs })
-        .catch((error: unknown) =>
-          log.warn(
-            { err: error },
-            'freeze change not shared; other replicas keep the state before it until the next change',
           ),
         );
     });
@@ -922,6 +907,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     await sloguard?.stopThreads();
     if (sloguard) await stopCollecting(sloguard);
     sloguard?.close();
+    await sloguard?.control?.freezes.stop();
     await sloguard?.control?.db.close();
     lock.release();
     throw error;
@@ -985,6 +971,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await service.stopThreads();
       await stopCollecting(service);
       service.close();
+      await service.control?.freezes.stop();
       await service.control?.db.close();
       lock.release();
     },
