@@ -148,9 +148,9 @@ describe('the gate over shared state (PostgreSQL mode)', () => {
     expect((await gate.decideCommitted(PRODUCTION)).decision).toBe('deny');
     expect(stores.freezes.isFrozen(PRODUCTION)).toBeUndefined();
     // A freeze already recorded stays as it was when a later decision fails to commit.
-    stores.freezes.set(PRODUCTION, false, 5_000);
+    stores.freezes.set(PRODUCTION_SCOPE, false, 5_000);
     await gate.decideCommitted(PRODUCTION);
-    expect(stores.freezes.state(PRODUCTION)).toEqual({
+    expect(stores.freezes.state(PRODUCTION_SCOPE)).toEqual({
       ...PRODUCTION_SCOPE,
       frozen: false,
       changedAtMs: 5_000,
