@@ -194,6 +194,9 @@ export interface Sloguard {
 
 const days = (count: number) => count * 86_400_000;
 
+/** How long a tick waits for the copy of the shared corrections before it evaluates with the last one. */
+const PRE_TICK_COPY_MS = 2_000;
+
 /** A replica's part of the replicated control plane (docs/scaling.md#a-replicated-control-plane). */
 export interface ControlPlane {
   db: ControlDatabase;
@@ -207,6 +210,8 @@ export interface ControlPlane {
   freezes: SharedFreezes;
   /** Every replica's deployment markers, copied into each one's own store. */
   deployments: SharedDeployments;
+  /** Corrections added through any replica, copied into each one's own store (and before each tick). */
+  corrections: SharedCorrections;
 }
 
 /** The gate's state read and written in PostgreSQL around each decision. */
@@ -222,11 +227,11 @@ function sharedGateState(control: ControlPlane): SharedGateState {
 function createEvaluator(
   config: Config,
   counts: StoreCounts,
-  stores: Pick<Stores, 'statuses' | 'freezes' | 'deployments'>,
+  stores: Pick<Stores, 'statuses' | 'freezes' | 'deployments' | 'corrections'>,
   definitions: CurrentDefinitions,
   log: Logger,
 ): { evaluator: SloEvaluator; control?: ControlPlane } {
-  const { statuses, freezes, deployments } = stores;
+  const { statuses, freezes, deployments, corrections } = stores;
   const settings = config.control?.postgres;
   if (settings === undefined)
     return { evaluator: new SloEvaluator(counts, statuses, definitions, config.evaluationIntervalMs) };
@@ -266,6 +271,7 @@ function createEvaluator(
         log,
       }),
       deployments: new SharedDeployments(db, deployments),
+      corrections: new SharedCorrections(db, corrections),
     },
   };
 }
@@ -303,6 +309,16 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     ),
   );
   evaluator.useCorrections(() => stores.corrections.all());
+  // The holder copies the shared corrections right before each tick, so one added through another replica
+  // just before counts in it; a copy that fails or runs out of time is logged, and the tick goes on.
+  if (control)
+    evaluator.beforeEachTick(() =>
+      control.corrections.refreshWithin(PRE_TICK_COPY_MS).then(
+        () => undefined,
+        (error: unknown) =>
+          log.warn({ err: error }, 'corrections not copied before the tick; it evaluates with the last copy'),
+      ),
+    );
   const spanSetup = () => {
     const { registry } = definitions;
     const services = new Set([...registry.byService.keys(), ...Object.keys(config.routeTemplates)]);
@@ -372,7 +388,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     ...(control && { control }),
     evaluator,
     corrections: stores.corrections,
-    ...(control && { correctionWrites: new SharedCorrections(control.db, stores.corrections) }),
+    ...(control && { correctionWrites: control.corrections }),
     gate,
     decisions: control?.decisions ?? stores.decisions,
     overrides: new GateOverrides(control?.overrides ?? stores.overrides, gate, (service) =>
@@ -756,7 +772,7 @@ function replicaCopies(sloguard: Sloguard, control: ControlPlane, log: Logger): 
   const copies = new ReplicaCopies(
     control.db,
     new SharedIncidents(control.db, sloguard.stores.incidents),
-    new SharedCorrections(control.db, sloguard.corrections),
+    control.corrections,
     control.deployments,
     sloguard.stores.alertEpisodes,
     log,
