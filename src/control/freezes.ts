@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { type FreezeScope, type FreezeState, freezeKey } from '../store/gateFreezes.js';
 import { type ControlDatabase, type ControlLog, lockChangeOrder } from './database.js';
+import { RetriedWrite } from './retriedWrite.js';
 
 interface FreezeRow {
   service: string;
@@ -22,9 +23,6 @@ const fromRow = (row: FreezeRow): FreezeState => ({
  * (`gateRetention.maxEnvironments`), so this bound is reached only by a registry of thousands of services.
  */
 export const MAX_UNSHARED_FREEZES = 10_000;
-
-/** The pause before a failed share is tried again: doubled at each failure, from the first up to the last. */
-export const SHARE_RETRY_MS = { first: 250, max: 30_000 } as const;
 
 /** The last state of each scope, in the order given: one statement may change a row only once. */
 const lastPerScope = (states: Iterable<FreezeState>): FreezeState[] => [
@@ -80,10 +78,7 @@ export class SharedFreezes {
   private seenRevision = 0;
   /** The refresh's changes not written yet, by scope, oldest first. */
   private readonly unshared = new Map<string, FreezeState>();
-  private writing: Promise<void> | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private failures = 0;
-  private stopped = false;
+  private readonly writer: RetriedWrite;
   private readonly isCurrent: (state: FreezeState) => boolean;
   private readonly log: Pick<ControlLog, 'warn'> | undefined;
 
@@ -93,6 +88,14 @@ export class SharedFreezes {
   ) {
     this.isCurrent = options.isCurrent ?? (() => true);
     this.log = options.log;
+    this.writer = new RetriedWrite(
+      () => this.writeWaiting(),
+      (error, failures) =>
+        this.log?.warn(
+          { err: error, waiting: this.unshared.size, failures },
+          'freeze changes not shared yet; retrying',
+        ),
+    );
   }
 
   async get(scope: FreezeScope): Promise<FreezeState | undefined> {
@@ -110,11 +113,10 @@ export class SharedFreezes {
 
   /**
    * Shares a change (the holder's refresh after a tick) without waiting: written at once, and after a failure
-   * again with a growing pause (SHARE_RETRY_MS) until PostgreSQL takes it or a newer state of the scope
+   * again with a growing pause (RetriedWrite) until PostgreSQL takes it or a newer state of the scope
    * replaces it. At most MAX_UNSHARED_FREEZES wait; past that the oldest is dropped, and logged.
    */
   share(state: FreezeState): void {
-    if (this.stopped) return;
     const key = freezeKey(state);
     this.unshared.delete(key);
     this.unshared.set(key, state);
@@ -126,8 +128,7 @@ export class SharedFreezes {
         'freeze change not shared: too many waiting',
       );
     }
-    // After a failure the retry already waiting writes it, on its pause.
-    this.writeSoon(0);
+    this.writer.poke();
   }
 
   /** How many changes wait to be shared. */
@@ -136,49 +137,25 @@ export class SharedFreezes {
   }
 
   /** Resolves once the write under way (if any) has ended. */
-  async settled(): Promise<void> {
-    await this.writing;
+  settled(): Promise<void> {
+    return this.writer.settled();
   }
 
   /** No more writes or retries (the replica stops); what waits is not shared. */
   stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.retry);
-    this.retry = undefined;
-    return this.settled();
+    return this.writer.stop();
   }
 
-  private writeSoon(delayMs: number): void {
-    if (this.stopped || this.writing || this.retry) return;
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      this.writing = this.writeWaiting().finally(() => {
-        this.writing = undefined;
-        if (this.unshared.size === 0) return;
-        const pause = Math.min(SHARE_RETRY_MS.first * 2 ** (this.failures - 1), SHARE_RETRY_MS.max);
-        this.writeSoon(this.failures === 0 ? 0 : pause);
-      });
-    }, delayMs);
-    this.retry.unref();
-  }
-
-  private async writeWaiting(): Promise<void> {
+  /** Writes the waiting changes in one transaction; resolves whether some still wait (changed meanwhile). */
+  private async writeWaiting(): Promise<boolean> {
     for (const [key, state] of this.unshared) if (!this.isCurrent(state)) this.unshared.delete(key);
     const states = [...this.unshared.values()];
-    if (states.length === 0) return;
-    try {
-      await this.db.transaction((client) => upsertFreezes(client, states));
-      this.failures = 0;
-      // A scope changed again during the write waits for the next one.
-      for (const state of states)
-        if (this.unshared.get(freezeKey(state)) === state) this.unshared.delete(freezeKey(state));
-    } catch (error) {
-      this.failures++;
-      this.log?.warn(
-        { err: error, waiting: states.length, failures: this.failures },
-        'freeze changes not shared yet; retrying',
-      );
-    }
+    if (states.length === 0) return false;
+    await this.db.transaction((client) => upsertFreezes(client, states));
+    // A scope changed again during the write waits for the next one.
+    for (const state of states)
+      if (this.unshared.get(freezeKey(state)) === state) this.unshared.delete(freezeKey(state));
+    return this.unshared.size > 0;
   }
 
   /** The states changed since the last read, in change order (at most `limit`, the rest on the next read). */
