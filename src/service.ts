@@ -10,7 +10,7 @@ import { type Config, ConfigError, type ReloadableSettings, reloadableSettings }
 import { SharedCorrections } from './control/corrections.js';
 import { ControlDatabase } from './control/database.js';
 import { SharedDecisions } from './control/decisions.js';
-import { SharedDeployments } from './control/deployments.js';
+import { DeploymentSharing, MAX_UNSHARED_DEPLOYMENTS, SharedDeployments } from './control/deployments.js';
 import { SharedFreezes } from './control/freezes.js';
 import { pruneSharedIncidents, SharedIncidents } from './control/incidents.js';
 import { EvaluatorLease } from './control/lease.js';
@@ -72,6 +72,7 @@ import { SeriesBreakdownStore } from './store/seriesBreakdown.js';
 import { StatusStore } from './store/statuses.js';
 import { TailOffsetStore } from './store/tailOffsets.js';
 import { TimelineStore } from './store/timeline.js';
+import { UnsharedDeployments } from './store/unsharedDeployments.js';
 import { registerIncidentGauges } from './telemetry/incidentMetrics.js';
 import { createMetrics, notificationCounter, type SloguardMetrics } from './telemetry/metrics.js';
 import { startTracing, type Tracing, tracingEndpoint } from './telemetry/tracing.js';
@@ -92,6 +93,8 @@ export interface Stores {
   freezes: GateFreezeStore;
   overrides: GateOverrideStore;
   deployments: DeploymentStore;
+  /** On replicas: the deployments stored here that PostgreSQL has not taken yet. */
+  unsharedDeployments: UnsharedDeployments;
   alertEpisodes: AlertEpisodeStore;
   alertBurns: AlertBurnStore;
   incidents: IncidentStore;
@@ -113,6 +116,7 @@ function openStores(db: Db, config: Config, definitions: CurrentDefinitions, buc
     freezes: new GateFreezeStore(db, config.gateRetention.maxEnvironments),
     overrides: new GateOverrideStore(db),
     deployments: new DeploymentStore(db),
+    unsharedDeployments: new UnsharedDeployments(db, MAX_UNSHARED_DEPLOYMENTS),
     alertEpisodes: new AlertEpisodeStore(db),
     alertBurns: new AlertBurnStore(db),
     incidents: new IncidentStore(db),
@@ -210,6 +214,8 @@ export interface ControlPlane {
   freezes: SharedFreezes;
   /** Every replica's deployment markers, copied into each one's own store. */
   deployments: SharedDeployments;
+  /** This replica's markers and reports, queued and written to PostgreSQL until it takes them. */
+  deploymentSharing: DeploymentSharing;
   /** Corrections added through any replica, copied into each one's own store (and before each tick). */
   corrections: SharedCorrections;
 }
@@ -227,11 +233,11 @@ function sharedGateState(control: ControlPlane): SharedGateState {
 function createEvaluator(
   config: Config,
   counts: StoreCounts,
-  stores: Pick<Stores, 'statuses' | 'freezes' | 'deployments' | 'corrections'>,
+  stores: Pick<Stores, 'statuses' | 'freezes' | 'deployments' | 'unsharedDeployments' | 'corrections'>,
   definitions: CurrentDefinitions,
   log: Logger,
 ): { evaluator: SloEvaluator; control?: ControlPlane } {
-  const { statuses, freezes, deployments, corrections } = stores;
+  const { statuses, freezes, deployments, unsharedDeployments, corrections } = stores;
   const settings = config.control?.postgres;
   if (settings === undefined)
     return { evaluator: new SloEvaluator(counts, statuses, definitions, config.evaluationIntervalMs) };
@@ -257,6 +263,7 @@ function createEvaluator(
       (error: unknown) => log.error({ err: error }, 'statuses not shared: the control database failed'),
     );
   });
+  const sharedDeployments = new SharedDeployments(db, deployments);
   return {
     evaluator,
     control: {
@@ -270,7 +277,8 @@ function createEvaluator(
         isCurrent: (state) => freezes.isFrozen(state) === state.frozen,
         log,
       }),
-      deployments: new SharedDeployments(db, deployments),
+      deployments: sharedDeployments,
+      deploymentSharing: new DeploymentSharing(sharedDeployments, unsharedDeployments, log),
       corrections: new SharedCorrections(db, corrections),
     },
   };
@@ -341,18 +349,8 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
   );
   // Freezes follow every evaluation tick.
   evaluator.onEvaluated(() => gate.refreshFreezes());
-  // Markers and reports are shared after they are stored here: the gate's answer never waits on them.
-  if (control)
-    stores.deployments.onWritten((deployment) => {
-      control.deployments
-        .write(deployment)
-        .catch((error: unknown) =>
-          log.warn(
-            { err: error, deployment: deployment.id },
-            'deployment not shared; other replicas miss it',
-          ),
-        );
-    });
+  // Markers and reports are queued with their row and shared after: the gate's answer never waits on them.
+  if (control) stores.deployments.onWritten((deployment) => control.deploymentSharing.add(deployment));
   const retention = config.gateRetention;
   return {
     config,
@@ -510,6 +508,7 @@ export async function createApp(
     },
     options,
   );
+  sloguard.control?.deploymentSharing.meter(metrics.registry);
   if (sloguard.collector) {
     sloguard.collector.meter(metrics.registry);
     serveAsCollector(app, sloguard.storage);
@@ -784,6 +783,11 @@ function replicaCopies(sloguard: Sloguard, control: ControlPlane, log: Logger): 
   };
 }
 
+/** Sends the deployments a previous run left unshared, and stops the retries on the way out. */
+function deploymentSharing(sharing: DeploymentSharing): BackgroundJob {
+  return { name: 'deployment sharing', start: () => sharing.start(), stop: () => sharing.stop() };
+}
+
 /**
  * A collector's flushes and sender. Stopped by `close` once the server no longer takes requests, so the last
  * flush holds every acknowledged observation.
@@ -869,6 +873,7 @@ function backgroundJobs(
         ? [
             leasedEvaluation(sloguard.control, sloguard.stores.freezes, evaluating, log),
             replicaCopies(sloguard, sloguard.control, log),
+            deploymentSharing(sloguard.control.deploymentSharing),
           ]
         : evaluating()),
     {
