@@ -171,11 +171,6 @@ export class DeploymentSharing {
     return this.writer.stop();
   }
 
-  /** Resolves once the send under way (if any) has ended. */
-  settled(): Promise<void> {
-    return this.writer.settled();
-  }
-
   get waiting(): number {
     return this.queue.size;
   }
