@@ -10,7 +10,7 @@ import { type Config, ConfigError, type ReloadableSettings, reloadableSettings }
 import { SharedCorrections } from './control/corrections.js';
 import { ControlDatabase } from './control/database.js';
 import { SharedDecisions } from './control/decisions.js';
-import { SharedDeployments } from './control/deployments.js';
+import { DeploymentSharing, MAX_UNSHARED_DEPLOYMENTS, SharedDeployments } from './control/deployments.js';
 import { SharedFreezes } from './control/freezes.js';
 import { pruneSharedIncidents, SharedIncidents } from './control/incidents.js';
 import { EvaluatorLease } from './control/lease.js';
@@ -72,6 +72,7 @@ import { SeriesBreakdownStore } from './store/seriesBreakdown.js';
 import { StatusStore } from './store/statuses.js';
 import { TailOffsetStore } from './store/tailOffsets.js';
 import { TimelineStore } from './store/timeline.js';
+import { UnsharedDeployments } from './store/unsharedDeployments.js';
 import { registerIncidentGauges } from './telemetry/incidentMetrics.js';
 import { createMetrics, notificationCounter, type SloguardMetrics } from './telemetry/metrics.js';
 import { startTracing, type Tracing, tracingEndpoint } from './telemetry/tracing.js';
@@ -92,6 +93,8 @@ export interface Stores {
   freezes: GateFreezeStore;
   overrides: GateOverrideStore;
   deployments: DeploymentStore;
+  /** On replicas: the deployments stored here that PostgreSQL has not taken yet. */
+  unsharedDeployments: UnsharedDeployments;
   alertEpisodes: AlertEpisodeStore;
   alertBurns: AlertBurnStore;
   incidents: IncidentStore;
@@ -113,6 +116,7 @@ function openStores(db: Db, config: Config, definitions: CurrentDefinitions, buc
     freezes: new GateFreezeStore(db, config.gateRetention.maxEnvironments),
     overrides: new GateOverrideStore(db),
     deployments: new DeploymentStore(db),
+    unsharedDeployments: new UnsharedDeployments(db, MAX_UNSHARED_DEPLOYMENTS),
     alertEpisodes: new AlertEpisodeStore(db),
     alertBurns: new AlertBurnStore(db),
     incidents: new IncidentStore(db),
@@ -194,6 +198,9 @@ export interface Sloguard {
 
 const days = (count: number) => count * 86_400_000;
 
+/** How long a tick waits for the copy of the shared corrections before it evaluates with the last one. */
+const PRE_TICK_COPY_MS = 2_000;
+
 /** A replica's part of the replicated control plane (docs/scaling.md#a-replicated-control-plane). */
 export interface ControlPlane {
   db: ControlDatabase;
@@ -207,6 +214,10 @@ export interface ControlPlane {
   freezes: SharedFreezes;
   /** Every replica's deployment markers, copied into each one's own store. */
   deployments: SharedDeployments;
+  /** This replica's markers and reports, queued and written to PostgreSQL until it takes them. */
+  deploymentSharing: DeploymentSharing;
+  /** Corrections added through any replica, copied into each one's own store (and before each tick). */
+  corrections: SharedCorrections;
 }
 
 /** The gate's state read and written in PostgreSQL around each decision. */
@@ -214,7 +225,7 @@ function sharedGateState(control: ControlPlane): SharedGateState {
   return {
     active: (service, environment, sha, nowMs) => control.overrides.active(service, environment, sha, nowMs),
     freeze: (scope) => control.freezes.get(scope),
-    writeFreeze: (state) => control.freezes.write(state),
+    shareFreeze: (state) => control.freezes.share(state),
   };
 }
 
@@ -222,11 +233,11 @@ function sharedGateState(control: ControlPlane): SharedGateState {
 function createEvaluator(
   config: Config,
   counts: StoreCounts,
-  statuses: StatusStore,
+  stores: Pick<Stores, 'statuses' | 'freezes' | 'deployments' | 'unsharedDeployments' | 'corrections'>,
   definitions: CurrentDefinitions,
   log: Logger,
-  deployments: DeploymentStore,
 ): { evaluator: SloEvaluator; control?: ControlPlane } {
+  const { statuses, freezes, deployments, unsharedDeployments, corrections } = stores;
   const settings = config.control?.postgres;
   if (settings === undefined)
     return { evaluator: new SloEvaluator(counts, statuses, definitions, config.evaluationIntervalMs) };
@@ -252,6 +263,7 @@ function createEvaluator(
       (error: unknown) => log.error({ err: error }, 'statuses not shared: the control database failed'),
     );
   });
+  const sharedDeployments = new SharedDeployments(db, deployments);
   return {
     evaluator,
     control: {
@@ -260,8 +272,14 @@ function createEvaluator(
       statuses: shared,
       overrides: new SharedOverrides(db),
       decisions: new SharedDecisions(db),
-      freezes: new SharedFreezes(db),
-      deployments: new SharedDeployments(db, deployments),
+      freezes: new SharedFreezes(db, {
+        // A refresh's change another replica has since replaced (adopted into this copy) is not written.
+        isCurrent: (state) => freezes.isFrozen(state) === state.frozen,
+        log,
+      }),
+      deployments: sharedDeployments,
+      deploymentSharing: new DeploymentSharing(sharedDeployments, unsharedDeployments, log),
+      corrections: new SharedCorrections(db, corrections),
     },
   };
 }
@@ -278,14 +296,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     new RemoteWriteCollector(config.collector, (key) => declaredThresholds(definitions.registry, key), log);
   const pipeline = collector ? collectorPipeline(core, collector) : core.pipeline;
   const stores = openStores(db, config, definitions, buckets);
-  const { evaluator, control } = createEvaluator(
-    config,
-    new StoreCounts(buckets),
-    stores.statuses,
-    definitions,
-    log,
-    stores.deployments,
-  );
+  const { evaluator, control } = createEvaluator(config, new StoreCounts(buckets), stores, definitions, log);
   const engine = config.engine;
   if (engine && !definitions.dataSources.has(engine.dataSource)) {
     core.close();
@@ -306,6 +317,16 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     ),
   );
   evaluator.useCorrections(() => stores.corrections.all());
+  // The holder copies the shared corrections right before each tick, so one added through another replica
+  // just before counts in it; a copy that fails or runs out of time is logged, and the tick goes on.
+  if (control)
+    evaluator.beforeEachTick(() =>
+      control.corrections.refreshWithin(PRE_TICK_COPY_MS).then(
+        () => undefined,
+        (error: unknown) =>
+          log.warn({ err: error }, 'corrections not copied before the tick; it evaluates with the last copy'),
+      ),
+    );
   const spanSetup = () => {
     const { registry } = definitions;
     const services = new Set([...registry.byService.keys(), ...Object.keys(config.routeTemplates)]);
@@ -328,30 +349,8 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
   );
   // Freezes follow every evaluation tick.
   evaluator.onEvaluated(() => gate.refreshFreezes());
-  // Markers and reports are shared after they are stored here: the gate's answer never waits on them.
-  if (control)
-    stores.deployments.onWritten((deployment) => {
-      control.deployments
-        .write(deployment)
-        .catch((error: unknown) =>
-          log.warn(
-            { err: error, deployment: deployment.id },
-            'deployment not shared; other replicas miss it',
-          ),
-        );
-    });
-  // The holder's refresh freezes and thaws scopes nobody asks about: shared like a decision's change.
-  if (control)
-    gate.on('freeze-changed', ({ service, environment, frozen, atMs }) => {
-      control.freezes
-        .write({ service, environment, frozen, changedAtMs: atMs })
-        .catch((error: unknown) =>
-          log.warn(
-            { err: error },
-            'freeze change not shared; other replicas keep the state before it until the next change',
-          ),
-        );
-    });
+  // Markers and reports are queued with their row and shared after: the gate's answer never waits on them.
+  if (control) stores.deployments.onWritten((deployment) => control.deploymentSharing.add(deployment));
   const retention = config.gateRetention;
   return {
     config,
@@ -387,7 +386,7 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     ...(control && { control }),
     evaluator,
     corrections: stores.corrections,
-    ...(control && { correctionWrites: new SharedCorrections(control.db, stores.corrections) }),
+    ...(control && { correctionWrites: control.corrections }),
     gate,
     decisions: control?.decisions ?? stores.decisions,
     overrides: new GateOverrides(control?.overrides ?? stores.overrides, gate, (service) =>
@@ -509,6 +508,7 @@ export async function createApp(
     },
     options,
   );
+  sloguard.control?.deploymentSharing.meter(metrics.registry);
   if (sloguard.collector) {
     sloguard.collector.meter(metrics.registry);
     serveAsCollector(app, sloguard.storage);
@@ -771,7 +771,7 @@ function replicaCopies(sloguard: Sloguard, control: ControlPlane, log: Logger): 
   const copies = new ReplicaCopies(
     control.db,
     new SharedIncidents(control.db, sloguard.stores.incidents),
-    new SharedCorrections(control.db, sloguard.corrections),
+    control.corrections,
     control.deployments,
     sloguard.stores.alertEpisodes,
     log,
@@ -781,6 +781,11 @@ function replicaCopies(sloguard: Sloguard, control: ControlPlane, log: Logger): 
     start: () => copies.start(),
     stop: () => copies.stop(),
   };
+}
+
+/** Sends the deployments a previous run left unshared, and stops the retries on the way out. */
+function deploymentSharing(sharing: DeploymentSharing): BackgroundJob {
+  return { name: 'deployment sharing', start: () => sharing.start(), stop: () => sharing.stop() };
 }
 
 /**
@@ -868,6 +873,7 @@ function backgroundJobs(
         ? [
             leasedEvaluation(sloguard.control, sloguard.stores.freezes, evaluating, log),
             replicaCopies(sloguard, sloguard.control, log),
+            deploymentSharing(sloguard.control.deploymentSharing),
           ]
         : evaluating()),
     {
@@ -922,6 +928,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     await sloguard?.stopThreads();
     if (sloguard) await stopCollecting(sloguard);
     sloguard?.close();
+    await sloguard?.control?.freezes.stop();
     await sloguard?.control?.db.close();
     lock.release();
     throw error;
@@ -985,6 +992,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await service.stopThreads();
       await stopCollecting(service);
       service.close();
+      await service.control?.freezes.stop();
       await service.control?.db.close();
       lock.release();
     },

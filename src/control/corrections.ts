@@ -39,6 +39,11 @@ const fromRow = (row: CorrectionRow): CorrectionRecord => ({
 export class SharedCorrections implements CorrectionWrites {
   /** The change number read up to. */
   private readUpTo = 0;
+  /**
+   * The copy under way: copies run one after another, since one that read a row before a later change could
+   * otherwise store it after the copy that read the change.
+   */
+  private copying: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly db: ControlDatabase,
@@ -81,7 +86,32 @@ export class SharedCorrections implements CorrectionWrites {
   }
 
   /** Copies what changed since the last refresh into the local store; returns how many rows. */
-  async refresh(): Promise<number> {
+  refresh(): Promise<number> {
+    const copy = this.copying.then(
+      () => this.copy(),
+      () => this.copy(),
+    );
+    this.copying = copy.catch(() => undefined);
+    return copy;
+  }
+
+  /**
+   * `refresh`, waited for at most `timeoutMs`: rejects past it (the copy goes on; the next queues behind it).
+   * The evaluator's tick waits on this, and must not wait on a database that does not answer.
+   */
+  async refreshWithin(timeoutMs: number): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no copy within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.refresh(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async copy(): Promise<number> {
     const { readUpTo, copied } = await copyChanges<CorrectionRow>(
       this.db,
       'control_corrections',

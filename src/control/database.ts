@@ -10,6 +10,14 @@ const CHANGE_ORDER = { freezes: 1, corrections: 2 } as const;
 const CHANGE_ORDER_LOCK = 0x736c6f67; // "slog"
 export type ChangeOrderedTable = keyof typeof CHANGE_ORDER;
 
+/**
+ * Takes a shared table's change-order lock in the transaction under way on `client`, until it ends: a write
+ * that takes the table's next change number must hold it (`ControlDatabase.writeInChangeOrder`).
+ */
+export async function lockChangeOrder(client: pg.ClientBase, table: ChangeOrderedTable): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock($1, $2)', [CHANGE_ORDER_LOCK, CHANGE_ORDER[table]]);
+}
+
 /** The advisory lock key migrations run under ("sloguard" in ASCII, folded into a bigint). */
 const MIGRATION_LOCK = 0x736c6f6775617264n;
 
@@ -94,7 +102,7 @@ export class ControlDatabase {
    */
   writeInChangeOrder(table: ChangeOrderedTable, text: string, values: unknown[]): Promise<pg.QueryResult> {
     return this.transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1, $2)', [CHANGE_ORDER_LOCK, CHANGE_ORDER[table]]);
+      await lockChangeOrder(client, table);
       return client.query(text, values);
     });
   }
@@ -103,6 +111,13 @@ export class ControlDatabase {
   async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    // A connection that breaks mid-way (server restart, session killed) fails the statement under way; without
+    // a listener the error it also emits would end the process.
+    const onError = (error: Error) => {
+      broken = true;
+      this.log.warn({ err: error }, 'control database: a connection failed in a transaction');
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -117,6 +132,7 @@ export class ControlDatabase {
       throw error;
     } finally {
       // A connection whose rollback failed is in an unknown state: destroyed, not reused.
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }

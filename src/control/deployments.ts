@@ -1,8 +1,17 @@
+import client, { type Registry } from 'prom-client';
 import type { ChangeType } from '../model/gate.js';
 import { retentionCutoff } from '../store/auditTrail.js';
 import type { Deployment, DeploymentStore } from '../store/deployments.js';
+import type { UnsharedDeployments } from '../store/unsharedDeployments.js';
 import { PAGE, PAGES_PER_REFRESH } from './changes.js';
-import type { ControlDatabase } from './database.js';
+import type { ControlDatabase, ControlLog } from './database.js';
+import { RetriedWrite } from './retriedWrite.js';
+
+/** Markers and reports a replica keeps waiting for PostgreSQL at most; past it the oldest are dropped. */
+export const MAX_UNSHARED_DEPLOYMENTS = 10_000;
+
+/** Waiting deployments one run writes at most, in order: a long queue drains over runs that follow at once. */
+const SHARE_BATCH = 100;
 
 /** A row as node-postgres returns it: bigint and xid8 as strings. */
 interface DeploymentRow {
@@ -110,5 +119,89 @@ export class SharedDeployments {
       [cutoff],
     );
     return rowCount ?? 0;
+  }
+}
+
+/**
+ * Shares the deployments this replica stores: each is queued in its SQLite file (in the transaction that stores
+ * it, so it survives a restart), then written to PostgreSQL in the order stored. A write that fails is retried
+ * with a growing pause (RetriedWrite) until PostgreSQL takes it; in order, so a report written after its marker
+ * replaces it there too, and a write sent twice keeps one row (ids and the first marker of a release are
+ * unique). At most MAX_UNSHARED_DEPLOYMENTS wait: past it the oldest are dropped, logged and counted.
+ */
+export class DeploymentSharing {
+  private readonly writer: RetriedWrite;
+  /** Dropped past the cap since this process started. */
+  private dropped = 0;
+
+  constructor(
+    private readonly shared: SharedDeployments,
+    private readonly queue: UnsharedDeployments,
+    private readonly log: Pick<ControlLog, 'warn'>,
+  ) {
+    this.writer = new RetriedWrite(
+      () => this.sendWaiting(),
+      (error, failures) =>
+        log.warn(
+          { err: error, waiting: queue.size, failures },
+          'deployments not shared yet; other replicas miss them until a retry succeeds',
+        ),
+    );
+  }
+
+  /** Queues a deployment this replica stored (call in the SQLite transaction that stores it) and sends it. */
+  add(deployment: Deployment): void {
+    const dropped = this.queue.add(deployment);
+    if (dropped > 0) {
+      this.dropped += dropped;
+      this.log.warn(
+        { dropped, cap: this.queue.cap },
+        'deployments not shared: the oldest waiting were dropped; other replicas miss them',
+      );
+    }
+    this.writer.poke();
+  }
+
+  /** Sends what waits, left by a previous run too. */
+  start(): void {
+    this.writer.poke();
+  }
+
+  stop(): Promise<void> {
+    return this.writer.stop();
+  }
+
+  get waiting(): number {
+    return this.queue.size;
+  }
+
+  /** `sloguard_control_deployments_unshared` and `..._dropped_total` in /metrics. */
+  meter(registry: Registry): void {
+    const sharing = this;
+    new client.Gauge({
+      name: 'sloguard_control_deployments_unshared',
+      help: 'Deployment markers and reports stored here and waiting to be written to the shared PostgreSQL.',
+      registers: [registry],
+      collect() {
+        this.set(sharing.waiting);
+      },
+    });
+    new client.Counter({
+      name: 'sloguard_control_deployments_dropped_total',
+      help: 'Deployment markers and reports dropped unshared: more than the cap (10,000) waited for PostgreSQL.',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(sharing.dropped);
+      },
+    });
+  }
+
+  private async sendWaiting(): Promise<boolean> {
+    for (const { seq, deployment } of this.queue.oldest(SHARE_BATCH)) {
+      await this.shared.write(deployment);
+      this.queue.remove(seq);
+    }
+    return this.queue.size > 0;
   }
 }

@@ -48,7 +48,8 @@ export interface GateLog {
 
 /** The audit trail of decisions: this process's SQLite store, or the replicas' PostgreSQL. */
 export interface DecisionTrail {
-  append(record: GateDecisionRecord): void;
+  /** Adds a decision; the freeze or thaw it made commits with it where the freezes are shared. */
+  append(record: GateDecisionRecord, freeze?: FreezeState): void;
   /** Resolves once every decision appended so far is committed. */
   committed(): Promise<void>;
   list(query: TrailQuery): GateDecisionRecord[] | Promise<GateDecisionRecord[]>;
@@ -79,8 +80,11 @@ export interface SharedGateState {
   ): Promise<GateOverride | undefined>;
   /** The scope's freeze as the replicas share it; undefined when none has recorded one. */
   freeze(scope: FreezeScope): Promise<FreezeState | undefined>;
-  /** Shares a freeze or thaw this replica's decision made. */
-  writeFreeze(state: FreezeState): Promise<void>;
+  /**
+   * Shares a freeze or thaw the lease holder's refresh made after a tick, without waiting (retried until
+   * written). A decision's own change commits with its audit row instead (`DecisionTrail.append`).
+   */
+  shareFreeze(state: FreezeState): void;
 }
 
 const STRICTNESS = { allow: 0, warn: 1, deny: 2 } as const;
@@ -133,12 +137,18 @@ export class DeployGate {
 
   /**
    * Records the freeze of a scope (a first ask makes the scope known to `refreshFreezes`); a scope past the
-   * per-service cap is not remembered, and announces nothing.
+   * per-service cap is not remembered, and announces nothing. Returns the state stored, if it changed.
    */
-  private setFreeze(scope: FreezeScope, was: boolean | undefined, frozen: boolean, nowMs: number): void {
-    if (was === frozen) return;
-    if (!this.stores.freezes.set(scope, frozen, nowMs)) return;
+  private setFreeze(
+    scope: FreezeScope,
+    was: boolean | undefined,
+    frozen: boolean,
+    nowMs: number,
+  ): FreezeState | undefined {
+    if (was === frozen) return undefined;
+    if (!this.stores.freezes.set(scope, frozen, nowMs)) return undefined;
     if ((was ?? false) !== frozen) this.emit('freeze-changed', { ...scope, frozen, atMs: nowMs });
+    return { ...scope, frozen, changedAtMs: nowMs };
   }
 
   /** The first runbook and owner the service's SLOs name (each has its service's default when it names none). */
@@ -245,7 +255,7 @@ export class DeployGate {
 
   /**
    * `decideCommitted` when replicas share the gate's state: the scope's override and freeze are read afresh
-   * first, and a freeze or thaw the decision makes is shared after its audit row, before the answer. Every
+   * first, and a freeze or thaw the decision makes commits with its audit row, before the answer. Every
    * failure of the shared database (connection, timeout) is answered like a storage fault.
    */
   private async decideShared(
@@ -272,14 +282,16 @@ export class DeployGate {
         'the gate state cannot be read',
       );
     }
-    const frozenBefore = this.stores.freezes.isFrozen(scope);
+    const before = this.stores.freezes.state(scope);
     const decision = this.decide(request, nowMs, override);
+    const made = this.stores.freezes.state(scope);
     try {
       await this.stores.decisions.committed();
-      const frozenAfter = this.stores.freezes.isFrozen(scope);
-      if (frozenAfter !== undefined && frozenAfter !== frozenBefore)
-        await shared.writeFreeze({ ...scope, frozen: frozenAfter, changedAtMs: nowMs });
     } catch (error) {
+      // Its freeze change was not committed either: this replica's copy forgets it too, unless a later
+      // change has replaced it meanwhile.
+      if (made !== before && this.stores.freezes.state(scope) === made)
+        this.stores.freezes.restore(scope, before);
       return unrecordedDecision(decision, error);
     }
     return decision;
@@ -294,33 +306,37 @@ export class DeployGate {
   ): void {
     const { request, policy, decidedAtMs: nowMs } = decision;
     // A service without SLOs has no budget to freeze on: asking about it leaves no scope behind.
-    if (this.definitions.registry.byService.has(request.service))
-      this.setFreeze(scope, known, decision.frozen, nowMs);
-    this.stores.decisions.append({
-      id: decision.id,
-      decidedAtMs: nowMs,
-      service: request.service,
-      environment: request.environment ?? null,
-      version: request.version ?? null,
-      changeType: request.changeType,
-      decision: decision.decision,
-      reason: decision.reason,
-      request,
-      answer: {
+    const freeze = this.definitions.registry.byService.has(request.service)
+      ? this.setFreeze(scope, known, decision.frozen, nowMs)
+      : undefined;
+    this.stores.decisions.append(
+      {
+        id: decision.id,
+        decidedAtMs: nowMs,
+        service: request.service,
+        environment: request.environment ?? null,
+        version: request.version ?? null,
+        changeType: request.changeType,
         decision: decision.decision,
         reason: decision.reason,
-        mode: decision.mode,
-        would_block: decision.wouldBlock,
-        exemption: decision.exemption,
-        override: decision.override,
-        frozen_before: frozen,
-        frozen: decision.frozen,
-        stale: decision.stale,
-        from_last_run: decision.fromLastRun,
-        policy,
+        request,
+        answer: {
+          decision: decision.decision,
+          reason: decision.reason,
+          mode: decision.mode,
+          would_block: decision.wouldBlock,
+          exemption: decision.exemption,
+          override: decision.override,
+          frozen_before: frozen,
+          frozen: decision.frozen,
+          stale: decision.stale,
+          from_last_run: decision.fromLastRun,
+          policy,
+        },
+        statuses: decision.statuses,
       },
-      statuses: decision.statuses,
-    });
+      freeze,
+    );
     const release = request.version ?? request.checksum;
     if (isAllowed(decision.decision) && release) {
       this.stores.deployments.mark({
@@ -360,7 +376,8 @@ export class DeployGate {
       // A service whose policy names no environment is followed in its '' scope, remembered once it freezes:
       // the overview shows it frozen at once, not only after someone asks the gate.
       if (was === undefined && !frozen && scope.environment === '') continue;
-      this.setFreeze(scope, was, frozen, nowMs);
+      const changed = this.setFreeze(scope, was, frozen, nowMs);
+      if (changed) this.stores.shared?.shareFreeze(changed);
     }
     return scopes.size;
   }

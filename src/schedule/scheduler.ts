@@ -66,6 +66,7 @@ export class SloEvaluator {
   private readonly sources: CountsSource[];
   private readonly listeners: Array<(statuses: readonly SloStatus[], durationMs: number) => void> = [];
   private corrections: () => readonly Correction[] = () => [];
+  private prepare: () => Promise<void> = () => Promise.resolve();
 
   constructor(
     store: CountsSource,
@@ -158,6 +159,14 @@ export class SloEvaluator {
     this.corrections = corrections;
   }
 
+  /**
+   * What each tick awaits before it reads its corrections (a replica copies the shared ones there); it must
+   * settle within a bound of its own and not reject, since the tick waits on it.
+   */
+  beforeEachTick(prepare: () => Promise<void>): void {
+    this.prepare = prepare;
+  }
+
   /** Adds a source of counts outside the store (a Prometheus-compatible engine), asked before the store. */
   addSource(source: CountsSource): void {
     this.sources.splice(this.sources.length - 1, 0, source);
@@ -200,6 +209,7 @@ export class SloEvaluator {
   }
 
   private async tickNow(nowMs: number): Promise<SloStatus[]> {
+    await this.prepare();
     const definitions = this.definitions.registry.definitions;
     const corrections = this.corrections();
     await Promise.all(this.sources.map((source) => source.refresh(definitions, nowMs, corrections)));

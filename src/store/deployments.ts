@@ -55,8 +55,11 @@ const complete = (deployment: NewDeployment, source: Deployment['source']): Depl
 export class DeploymentStore {
   private readonly statements;
   private written: ((deployment: Deployment) => void) | undefined;
+  /** Runs a store and its listener in one transaction: a replica queues it for sharing with the row. */
+  private readonly atomically: <T>(work: () => T) => T;
 
   constructor(db: Db) {
+    this.atomically = (work) => db.transaction(work)();
     this.statements = {
       // OR IGNORE: a repeated gate call for the same release keeps its first marker (partial unique index).
       insert: db.prepare(
@@ -85,9 +88,11 @@ export class DeploymentStore {
   /** An automatic marker from an allowed gate call; false when this release already has one. */
   mark(deployment: NewDeployment): boolean {
     const marker = complete(deployment, 'gate');
-    const added = this.statements.insert.run(marker).changes > 0;
-    if (added) this.written?.(marker);
-    return added;
+    return this.atomically(() => {
+      const added = this.statements.insert.run(marker).changes > 0;
+      if (added) this.written?.(marker);
+      return added;
+    });
   }
 
   /**
@@ -105,8 +110,10 @@ export class DeploymentStore {
       },
       'api',
     );
-    this.adopt(stored);
-    this.written?.(stored);
+    this.atomically(() => {
+      this.adopt(stored);
+      this.written?.(stored);
+    });
     return stored;
   }
 
@@ -120,7 +127,10 @@ export class DeploymentStore {
     this.statements.insert.run(deployment);
   }
 
-  /** Tells `listener` every marker and report stored here first (replicas share them: control/deployments.ts). */
+  /**
+   * Tells `listener` every marker and report stored here first, in the transaction that stores it (replicas
+   * queue them for sharing: control/deployments.ts).
+   */
   onWritten(listener: (deployment: Deployment) => void): void {
     this.written = listener;
   }

@@ -73,6 +73,27 @@ export class GateFreezeStore {
     this.perService.set(state.service, (this.perService.get(state.service) ?? 1) - 1);
   }
 
+  /** The scope's state, the same object until it changes; undefined for a scope the gate does not remember. */
+  state(scope: FreezeScope): FreezeState | undefined {
+    return this.known.get(freezeKey(scope));
+  }
+
+  /**
+   * Puts a scope back as it was (`before`, or not remembered): a change whose decision could not be
+   * committed is undone.
+   */
+  restore(scope: FreezeScope, before: FreezeState | undefined): void {
+    const now = this.known.get(freezeKey(scope));
+    // A scope forgotten since (its service's cap) has nothing left to undo.
+    if (!now) return;
+    if (!before) {
+      this.forget(now);
+      return;
+    }
+    this.statements.put.run(scope.service, scope.environment, before.frozen ? 1 : 0, before.changedAtMs);
+    this.remember(before);
+  }
+
   /** Whether the scope is frozen; undefined for a scope the gate does not remember. */
   isFrozen(scope: FreezeScope): boolean | undefined {
     return this.known.get(freezeKey(scope))?.frozen;

@@ -359,4 +359,13 @@ export const MIGRATIONS: readonly string[] = [
     WHEN old.id >= (SELECT inputs_cutoff FROM gate_audit_cutoff)
     BEGIN SELECT RAISE(ABORT, 'gate_inputs still referred to by a decision'); END;
   `,
+  `
+  -- Replicas (docs/scaling.md#a-replicated-control-plane): the deployment markers and reports this replica stored
+  -- and has not yet written to the shared PostgreSQL, oldest first, sent in order until it takes them. A single
+  -- process leaves it empty.
+  CREATE TABLE deployments_unshared (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    deployment TEXT NOT NULL       -- JSON, the deployment as stored in deployments
+  );
+  `,
 ];

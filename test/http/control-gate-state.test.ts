@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeployGate, type SharedGateState } from '../../src/gate/gate.js';
+import { type DecisionTrail, DeployGate, type SharedGateState } from '../../src/gate/gate.js';
 import type { FreezeState } from '../../src/store/gateFreezes.js';
 import type { GateOverride } from '../../src/store/gateOverrides.js';
 import { gateApp } from '../helpers/gateFixtures.js';
@@ -11,21 +11,37 @@ afterEach(async () => {
 });
 
 const PRODUCTION = { service: 'web', environment: 'production', changeType: 'feature' } as const;
+const PRODUCTION_SCOPE = { service: 'web', environment: 'production' };
 
-/** Shared state that holds nothing and records the freezes written to it, with `given` in its place. */
-function sharedState(given: Partial<SharedGateState> = {}, written: FreezeState[] = []): SharedGateState {
+/** Shared state that holds nothing, with `given` in its place. */
+function sharedState(given: Partial<SharedGateState> = {}): SharedGateState {
   return {
     active: async () => undefined,
     freeze: async () => undefined,
-    writeFreeze: async (state) => void written.push(state),
+    shareFreeze: () => undefined,
     ...given,
   };
 }
 
-/** A gate over the app's own stores whose overrides and freezes are read from `shared`, as a replica's are. */
-function replicaGate(app: NonNullable<typeof ctx>, shared: SharedGateState): DeployGate {
+/**
+ * A gate over the app's own stores whose overrides and freezes are read from `shared`, as a replica's are; the
+ * freeze changes its decisions hand to the audit trail with their rows go to `committedFreezes`.
+ */
+function replicaGate(
+  app: NonNullable<typeof ctx>,
+  shared: SharedGateState,
+  committedFreezes: FreezeState[] = [],
+): DeployGate {
   const { evaluator, definitions, stores } = app.sloguard;
-  return new DeployGate(evaluator, definitions, { ...stores, shared }, { warn: () => undefined });
+  const decisions: DecisionTrail = {
+    append: (record, freeze) => {
+      if (freeze) committedFreezes.push(freeze);
+      stores.decisions.append(record);
+    },
+    committed: () => stores.decisions.committed(),
+    list: (query) => stores.decisions.list(query),
+  };
+  return new DeployGate(evaluator, definitions, { ...stores, shared, decisions }, { warn: () => undefined });
 }
 
 const override = (nowMs: number): GateOverride => ({
@@ -111,6 +127,36 @@ describe('the gate over shared state (PostgreSQL mode)', () => {
     expect(decision.reason).toContain('the decision cannot be recorded (Connection terminated unexpectedly)');
   });
 
+  it('forgets the freeze a decision made when its commit fails', async () => {
+    ctx = await gateApp();
+    await ctx.traffic(0, 100);
+    const { evaluator, definitions, stores } = ctx.sloguard;
+    const gate = new DeployGate(
+      evaluator,
+      definitions,
+      {
+        ...stores,
+        shared: sharedState(),
+        decisions: {
+          append: () => undefined,
+          committed: () => Promise.reject(new Error('Connection terminated unexpectedly')),
+          list: () => [],
+        },
+      },
+      { warn: () => undefined },
+    );
+    expect((await gate.decideCommitted(PRODUCTION)).decision).toBe('deny');
+    expect(stores.freezes.isFrozen(PRODUCTION)).toBeUndefined();
+    // A freeze already recorded stays as it was when a later decision fails to commit.
+    stores.freezes.set(PRODUCTION_SCOPE, false, 5_000);
+    await gate.decideCommitted(PRODUCTION);
+    expect(stores.freezes.state(PRODUCTION_SCOPE)).toEqual({
+      ...PRODUCTION_SCOPE,
+      frozen: false,
+      changedAtMs: 5_000,
+    });
+  });
+
   it('carries on from the freeze another replica shared, and shares the thaw', async () => {
     ctx = await gateApp();
     await ctx.traffic(100, 0);
@@ -121,7 +167,7 @@ describe('the gate over shared state (PostgreSQL mode)', () => {
       frozen: true,
       changedAtMs: Date.now() - 60_000,
     };
-    const gate = replicaGate(ctx, sharedState({ freeze: async () => shared }, written));
+    const gate = replicaGate(ctx, sharedState({ freeze: async () => shared }), written);
     expect(ctx.sloguard.stores.freezes.isFrozen(shared)).toBeUndefined();
     const decision = await gate.decideCommitted(PRODUCTION);
     expect(decision).toMatchObject({ decision: 'allow', frozen: false });
@@ -136,7 +182,7 @@ describe('the gate over shared state (PostgreSQL mode)', () => {
     ctx = await gateApp();
     await ctx.traffic(0, 100);
     const written: FreezeState[] = [];
-    const gate = replicaGate(ctx, sharedState({}, written));
+    const gate = replicaGate(ctx, sharedState(), written);
     const first = await gate.decideCommitted(PRODUCTION);
     expect(first).toMatchObject({ decision: 'deny', frozen: true });
     expect(written).toEqual([
