@@ -106,11 +106,6 @@ export class SharedFreezes {
     return rows[0] && fromRow(rows[0]);
   }
 
-  /** Records a freeze or thaw now, in a transaction of its own; a row already in that state keeps its time. */
-  async write(state: FreezeState): Promise<void> {
-    await this.db.transaction((client) => upsertFreezes(client, [state]));
-  }
-
   /**
    * Shares a change (the holder's refresh after a tick) without waiting: written at once, and after a failure
    * again with a growing pause (RetriedWrite) until PostgreSQL takes it or a newer state of the scope

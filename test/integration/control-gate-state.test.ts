@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlDatabase } from '../../src/control/database.js';
-import { SharedFreezes } from '../../src/control/freezes.js';
+import { SharedFreezes, upsertFreezes } from '../../src/control/freezes.js';
+import type { FreezeState } from '../../src/store/gateFreezes.js';
 import { hasPostgres, PostgresServer } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
 
 const quiet = { info: () => undefined, warn: () => undefined };
+
+/** A freeze or thaw in a transaction of its own, as a decision's commit writes it (a row already in that state keeps its time). */
+const writeFreeze = (db: ControlDatabase, state: FreezeState) =>
+  db.transaction((client) => upsertFreezes(client, [state]));
 
 describe.runIf(hasPostgres())('the gate freezes on a real PostgreSQL', () => {
   let postgres: PostgresServer;
@@ -34,16 +39,16 @@ describe.runIf(hasPostgres())('the gate freezes on a real PostgreSQL', () => {
     const b = new SharedFreezes(db);
     const scope = { service: 'web', environment: 'production' };
     expect(await a.get(scope)).toBeUndefined();
-    await a.write({ ...scope, frozen: true, changedAtMs: 1_000 });
+    await writeFreeze(db, { ...scope, frozen: true, changedAtMs: 1_000 });
     // Another replica's decision on the same statuses finds it frozen already: the time it froze stands.
-    await b.write({ ...scope, frozen: true, changedAtMs: 2_000 });
+    await writeFreeze(db, { ...scope, frozen: true, changedAtMs: 2_000 });
     expect(await b.get(scope)).toEqual({ ...scope, frozen: true, changedAtMs: 1_000 });
     expect(await b.changes()).toEqual([{ ...scope, frozen: true, changedAtMs: 1_000 }]);
     expect(await b.changes()).toEqual([]);
     // Two replicas thawing and freezing at once: both writes land, in one order, and each is read once.
     await Promise.all([
-      a.write({ ...scope, frozen: false, changedAtMs: 3_000 }),
-      b.write({ service: 'web', environment: 'staging', frozen: true, changedAtMs: 3_000 }),
+      writeFreeze(db, { ...scope, frozen: false, changedAtMs: 3_000 }),
+      writeFreeze(db, { service: 'web', environment: 'staging', frozen: true, changedAtMs: 3_000 }),
     ]);
     const seen = await b.changes();
     expect(seen).toHaveLength(2);
@@ -68,11 +73,14 @@ describe.runIf(hasPostgres())('the gate freezes on a real PostgreSQL', () => {
       await other.query(
         `INSERT INTO control_gate_freezes (service, environment, frozen, changed_at_ms) VALUES ('api', 'first', true, 5000)`,
       );
-      const write = new SharedFreezes(db)
-        .write({ service: 'api', environment: 'second', frozen: true, changedAtMs: 6_000 })
-        .finally(() => {
-          settled = true;
-        });
+      const write = writeFreeze(db, {
+        service: 'api',
+        environment: 'second',
+        frozen: true,
+        changedAtMs: 6_000,
+      }).finally(() => {
+        settled = true;
+      });
       // The second write waits for the first to commit, so it cannot commit a later number before it.
       await waitFor('the second write to wait for the lock, or to have gone ahead', async () => {
         const { rows } = await db.pool.query(
