@@ -484,7 +484,7 @@ describe.each(ENGINES)(
       expect(await sum('sloguard_request_duration_seconds_bucket{service="orders",le="0.1"}')).toBe(60);
     }, 90_000);
 
-    it('evaluates the same SLO files on the engine to the SLIs one embedded sloguard computes from the same traffic', async () => {
+    it('evaluates the same SLO files on the engine to the SLIs, budgets and gate answers one embedded sloguard gives for the same traffic', async () => {
       expect(sentLog).toHaveLength(60);
       // The evaluator: the collectors' SLO files, a DataSource for the engine, `data.engine` naming it.
       const evaluatorFiles = tempDir('sloguard-evaluator-');
@@ -536,6 +536,25 @@ describe.each(ENGINES)(
         ] as const) {
           const both = await waitFor(`${slo} on both`, counted(slo, total));
           expect(both.onEngine.good).toBe(both.inStore.good);
+        }
+        // The budgets and the gate's answers follow from the counts: the same as one process gives.
+        const budget = async (service: SloguardProcess, slo: string) =>
+          (await service.json<{ budget: unknown }>(`/api/v1/slos/${slo}`)).body.budget;
+        for (const slo of ['checkout-availability', 'checkout-latency', 'orders-latency'])
+          expect(await budget(evaluator, slo)).toEqual(await budget(embedded, slo));
+        const gate = async (service: SloguardProcess, name: string) => {
+          const answer = await fetch(`${service.url}/api/v1/gate?service=${name}&environment=production`);
+          const { decision, reason } = (await answer.json()) as { decision: string; reason: string };
+          return { status: answer.status, decision, reason };
+        };
+        // checkout has too few events to judge (a warn); orders' latency SLO burns at 50× (a deny).
+        for (const [name, decision] of [
+          ['checkout', 'warn'],
+          ['orders', 'deny'],
+        ] as const) {
+          const inStore = await gate(embedded, name);
+          expect(inStore.decision).toBe(decision);
+          expect(await gate(evaluator, name)).toEqual(inStore);
         }
       } finally {
         await evaluator.cleanup();
