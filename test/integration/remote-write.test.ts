@@ -350,6 +350,71 @@ describe('a collector through an engine outage and a SIGKILL', () => {
   }, 90_000);
 });
 
+/** How long the engine is stopped in the outage test (#21: "the engine stopped for a minute"). */
+const ENGINE_STOP_MS = 60_000;
+
+describe('a collector through a minute-long engine stop with a SIGKILL in it', () => {
+  let files: Role;
+  let collector: SloguardProcess | undefined;
+  let engine: EngineProcess | undefined;
+
+  beforeAll(async () => {
+    files = collectorFiles();
+    engine = await PrometheusServer.start({ targets: [], remoteWriteReceiver: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await collector?.cleanup();
+    await engine?.stop();
+    files?.cleanup();
+  });
+
+  it("sends every flushed observation once the engine answers again: the killed process's and the next one's", async () => {
+    const sum = (expr: string) => scalar(engine!, `sum(${expr})`);
+    const holds = (shop: number, checkout: number) => async () =>
+      (await sum('sloguard_requests_total{service="shop"}')) === shop &&
+      (await sum('sloguard_requests_total{service="checkout"}')) === checkout;
+    // No collector id: each process writes under its pid, so the killed one's counters and the next one's add up.
+    collector = await startCollector(files, `${engine!.url}/api/v1/write`);
+    await send(collector, 100, 50);
+    await waitFor('the first observations in the engine', holds(100, 50), {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    });
+
+    engine!.pause();
+    const stoppedAt = Date.now();
+    try {
+      // The engine hangs: sends time out. The process takes more, flushes it to its buffer, and is killed.
+      await send(collector, 200, 100, 1_000);
+      await flushedToBuffer(collector);
+      expect((await collector.stop('SIGKILL'))?.signal).toBe('SIGKILL');
+      // The next process, on the same buffer, takes more and flushes it too.
+      await collector.restart('ready');
+      await send(collector, 300, 150, 2_000);
+      await flushedToBuffer(collector);
+      await waitFor('the end of the minute', () => Date.now() - stoppedAt >= ENGINE_STOP_MS, {
+        timeoutMs: ENGINE_STOP_MS * 2,
+        intervalMs: 500,
+      });
+      expect(await ownMetric(collector, 'sloguard_remote_write_buffer_writes')).toBeGreaterThan(0);
+    } finally {
+      engine!.resume();
+    }
+    // Retries back off up to 30 s, and a send may wait out its 10 s timeout: the backlog follows within a minute.
+    await waitFor('every flushed observation in the engine', holds(600, 300), {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+    });
+    expect(await scalar(engine!, 'count(count by (collector) (sloguard_requests_total))')).toBe(2);
+    expect(await ownMetric(collector, 'sloguard_remote_write_dropped_writes_total')).toBe(0);
+    await waitFor(
+      'the buffer drained',
+      async () => (await ownMetric(collector!, 'sloguard_remote_write_buffer_writes')) === 0,
+    );
+  }, 300_000);
+});
+
 /** Server spans of `orders` from OpenTelemetry SDKs: GET /orders/:id, every 5th a 503, 50 or 150 ms. */
 async function exportSpans(exporter: SpanExporter, count: number, offset: number) {
   const provider = tracerProvider('orders', exporter);
