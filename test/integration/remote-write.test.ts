@@ -453,6 +453,34 @@ spec:
   window: 28d
 `;
 
+/**
+ * SLOs only the evaluator and the embedded sloguard define, over the series the collectors already write: a
+ * composite of checkout's two, and checkout's availability in the calendar week so far (the traffic of a run is
+ * minutes old, inside the week unless the run straddles Monday 00:00 UTC).
+ */
+const WEEK_AND_COMPOSITE_SLOS = `
+apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: checkout-this-week, service: checkout }
+spec:
+  indicator:
+    source: loadbalancer
+    bad: { status: [429, "500-599"] }
+    exclude: [{ status: 404 }]
+  objective: 99
+  window: { calendar: week, timeZone: UTC }
+---
+apiVersion: sloguard/v1
+kind: CompositeSLO
+metadata: { name: checkout-overall, service: checkout }
+spec:
+  objective: 99
+  window: 28d
+  components:
+    - { slo: checkout-availability, weight: 1 }
+    - { slo: checkout-latency, weight: 2 }
+`;
+
 describe.each(ENGINES)(
   'three collectors behind a real HAProxy in round-robin, writing to %s',
   (_name, startEngine) => {
@@ -554,7 +582,11 @@ describe.each(ENGINES)(
       // The evaluator: the collectors' SLO files, a DataSource for the engine, `data.engine` naming it.
       const evaluatorFiles = tempDir('sloguard-evaluator-');
       const definitions = join(evaluatorFiles.path, 'defs');
-      cpSync(files.definitions, definitions, { recursive: true });
+      const embeddedDefinitions = join(evaluatorFiles.path, 'embedded-defs');
+      for (const copy of [definitions, embeddedDefinitions]) {
+        cpSync(files.definitions, copy, { recursive: true });
+        writeFileSync(join(copy, 'more.yaml'), WEEK_AND_COMPOSITE_SLOS);
+      }
       evaluatorFiles.file(
         'defs/engine.yaml',
         `apiVersion: sloguard/v1\nkind: DataSource\nmetadata: { name: metrics }\nspec: { type: prometheus, url: "${engine.url}", timeout: 10s }\n`,
@@ -568,7 +600,7 @@ describe.each(ENGINES)(
         env: { SLOGUARD_CONFIG: settings, SLOGUARD_EVALUATION_INTERVAL: '1s' },
       });
       // One embedded sloguard given the same log lines and the same spans.
-      const embedded = await SloguardProcess.start({ definitions: files.definitions });
+      const embedded = await SloguardProcess.start({ definitions: embeddedDefinitions });
       try {
         const answer = await fetch(`${embedded.url}/api/v1/ingest/lb?format=nginx&service=checkout`, {
           method: 'POST',
@@ -602,23 +634,45 @@ describe.each(ENGINES)(
           const both = await waitFor(`${slo} on both`, counted(slo, total));
           expect(both.onEngine.good).toBe(both.inStore.good);
         }
-        // The budgets and the gate's answers follow from the counts: the same as one process gives.
-        const budget = async (service: SloguardProcess, slo: string) =>
-          (await service.json<{ budget: unknown }>(`/api/v1/slos/${slo}`)).body.budget;
-        for (const slo of ['checkout-availability', 'checkout-latency', 'orders-latency'])
-          expect(await budget(evaluator, slo)).toEqual(await budget(embedded, slo));
+        // The week so far holds the same checkout traffic; the composite is judged from its components.
+        const week = await waitFor('checkout-this-week on both', counted('checkout-this-week', valid));
+        expect(week.onEngine).toMatchObject({ good: valid - bad, valid });
+        expect(week.inStore).toMatchObject({ good: valid - bad, valid });
+        // The budgets and the gate's answers follow from the counts: the same as one process gives. (A rolling
+        // window's start is not compared: the store reports the hour its rollups start at.)
+        type Judged = { sli: number | null; valid: number; budget: unknown; window_start: string };
+        const judged = async (service: SloguardProcess, slo: string) =>
+          (await service.json<Judged>(`/api/v1/slos/${slo}`)).body;
+        for (const slo of [
+          'checkout-availability',
+          'checkout-latency',
+          'orders-latency',
+          'checkout-this-week',
+          'checkout-overall',
+        ]) {
+          const { sli, budget } = await judged(embedded, slo);
+          expect(await judged(evaluator, slo)).toMatchObject({ sli, budget });
+        }
+        const weekStart = (await judged(embedded, 'checkout-this-week')).window_start;
+        expect(new Date(weekStart).getUTCDay()).toBe(1);
+        expect(weekStart).toMatch(/T00:00:00\.000Z$/);
+        expect((await judged(evaluator, 'checkout-this-week')).window_start).toBe(weekStart);
+        // The composite counts both components' events.
+        expect(await judged(embedded, 'checkout-overall')).toMatchObject({ valid: valid + 60 });
         const gate = async (service: SloguardProcess, name: string) => {
           const answer = await fetch(`${service.url}/api/v1/gate?service=${name}&environment=production`);
           const { decision, reason } = (await answer.json()) as { decision: string; reason: string };
           return { status: answer.status, decision, reason };
         };
-        // checkout has too few events to judge (a warn); orders' latency SLO burns at 50× (a deny).
-        for (const [name, decision] of [
-          ['checkout', 'warn'],
-          ['orders', 'deny'],
+        // checkout's own SLOs have too few events to judge, but their composite (108 events) is past its budget;
+        // orders' latency SLO burns at 50×: both deny, each naming its SLO.
+        for (const [name, slo] of [
+          ['checkout', 'checkout-overall'],
+          ['orders', 'orders-latency'],
         ] as const) {
           const inStore = await gate(embedded, name);
-          expect(inStore.decision).toBe(decision);
+          expect(inStore.decision).toBe('deny');
+          expect(inStore.reason).toContain(slo);
           expect(await gate(evaluator, name)).toEqual(inStore);
         }
       } finally {
