@@ -136,6 +136,15 @@ export class PostgresServer {
     }
   }
 
+  /** The server process holding sloguard's evaluator lease (its advisory lock) in the test database, if any. */
+  async leaseHolder(): Promise<number | undefined> {
+    const { rows } = await this.query(
+      TEST_DATABASE,
+      "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1",
+    );
+    return rows[0]?.pid as number | undefined;
+  }
+
   /** Kills the whole process group (a throwaway cluster needs no clean shutdown) and removes its folder. */
   async stop(): Promise<void> {
     await killGroup(this.child);

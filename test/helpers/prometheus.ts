@@ -82,8 +82,19 @@ export class EngineProcess {
     return onFreePorts(once);
   }
 
+  /** Stops the engine's process (SIGSTOP): the kernel still takes connections, nothing answers, as a hung engine. */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
+    // A paused engine would not act on SIGTERM.
+    this.resume();
     await stopChild(child);
     this.dir.cleanup();
   }

@@ -1,31 +1,17 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutboxStore } from '../../src/store/outbox.js';
-import { ingest, startAlertingSloguard, ticks } from '../helpers/alertScenario.js';
-import { type CapturedRequest, CaptureServer } from '../helpers/capture.js';
+import {
+  chatNotifications,
+  describeMessage,
+  ingest,
+  startAlertingSloguard,
+  ticks,
+  type WebhookBody,
+} from '../helpers/alertScenario.js';
+import { CaptureServer } from '../helpers/capture.js';
 import type { SloguardProcess } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
-
-interface WebhookBody {
-  status: string;
-  receiver: string;
-  alerts: Array<{ status: string; labels: Record<string, string>; annotations: Record<string, string> }>;
-}
-
-/** What a delivered message says: its kind (from the summary sloguard writes) and its level. */
-function describeMessage(request: CapturedRequest): string {
-  const body = request.body as WebhookBody;
-  const last = body.alerts.at(-1)!;
-  const summary = last.annotations.summary!;
-  const kind = summary.startsWith('[RESOLVED]')
-    ? 'resolved'
-    : summary.includes('(escalated from')
-      ? 'escalated'
-      : summary.includes('(still firing)')
-        ? 'repeat'
-        : 'firing';
-  return `${kind} ${last.labels.condition}`;
-}
 
 const described = (capture: CaptureServer) => capture.accepted().map(describeMessage);
 
@@ -37,15 +23,6 @@ function pending(databasePath: string): number {
   } finally {
     db.close();
   }
-}
-
-function notifications(captureUrl: string, repeatInterval: string): string {
-  return `  repeatInterval: ${repeatInterval}
-  retryBackoff: 200ms
-  maxRetryBackoff: 1s
-  targets:
-    chat: { kind: webhook, url: "${captureUrl}/hooks/chat-secret" }
-`;
 }
 
 describe('alerts from ingested traffic, through the outbox to a webhook', () => {
@@ -62,7 +39,7 @@ describe('alerts from ingested traffic, through the outbox to a webhook', () => 
   });
 
   it('pages once, escalates ticket → page, repeats after the interval and resolves once', async () => {
-    const { service, cleanup } = await startAlertingSloguard(notifications(capture.url, '5s'));
+    const { service, cleanup } = await startAlertingSloguard(chatNotifications(capture.url, '5s'));
     cleanups.push(cleanup);
 
     await ingest(service, 96, 4); // 4% errors: 4× burn, the ticket tiers fire
@@ -93,13 +70,13 @@ describe('alerts from ingested traffic, through the outbox to a webhook', () => 
     const body = capture.accepted()[0]!.body as WebhookBody;
     expect(body.receiver).toBe('chat');
     expect(body.alerts[0]!.labels).toMatchObject({ slo: 'shop-availability', service: 'shop', team: 'shop' });
-    expect(capture.requests.every((r) => r.path === '/hooks/chat-secret')).toBe(true);
+    expect(capture.requests.every((r) => r.path === '/hooks/chat')).toBe(true);
   }, 180_000);
 
   /** A receiver down (503), a ticket retried, then a page queued behind it in the outbox. */
   async function burnDuringOutage(retryAfter?: string) {
     capture.respond(() => ({ status: 503, ...(retryAfter && { headers: { 'retry-after': retryAfter } }) }));
-    const started = await startAlertingSloguard(notifications(capture.url, '1h'));
+    const started = await startAlertingSloguard(chatNotifications(capture.url, '1h'));
     cleanups.push(started.cleanup);
     await ingest(started.service, 96, 4);
     await waitFor('retries of the ticket', () => capture.requests.length >= 2);

@@ -1,6 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  alertMessages,
+  chatNotifications,
+  deliveredAlertKeys,
+  describeMessage,
+  evaluatedAt,
+  ingest,
+  SHOP_SLOS,
+} from '../helpers/alertScenario.js';
+import { CaptureServer } from '../helpers/capture.js';
 import { GATE_DEFINITIONS } from '../helpers/gateFixtures.js';
 import { HaproxyServer } from '../helpers/haproxy.js';
 import { hasPostgres, PostgresServer, TEST_DATABASE } from '../helpers/postgres.js';
@@ -8,25 +18,22 @@ import { SloguardProcess } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
-/** Gate calls per second through the balancer, and for how long. */
+/** Gate calls per second through the balancer, and for how long at least. */
 const RATE_PER_S = 200;
 const LOAD_MS = 20_000;
-/** When in the load the lease holder is killed. */
+/** How far into the load the SLO at least burns before it pages (and the holder is killed). */
 const KILL_AT_MS = 6_000;
+/**
+ * The chat's Retry-After while it is down: the holder waits this long after a refused send, so a kill in that
+ * wait finds the page queued and unclaimed, and the survivor sends it (a kill mid-send would leave a claim of
+ * 60 s, which test/integration/pg-alert-outbox.test.ts covers).
+ */
+const CHAT_RETRY_AFTER_S = 5;
 /**
  * The takeover bound docs/scaling.md gives for a holder killed on a live host: its socket closes, PostgreSQL
  * frees the lock at once and the next try (every 1 s) takes it. Generous for a loaded machine.
  */
 const TAKEOVER_BOUND_MS = 10_000;
-
-/** The server process holding the evaluator lease (its advisory lock), if any. */
-async function leaseHolder(postgres: PostgresServer): Promise<number | undefined> {
-  const { rows } = await postgres.query(
-    TEST_DATABASE,
-    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1",
-  );
-  return rows[0]?.pid as number | undefined;
-}
 
 interface Outcome {
   status?: number;
@@ -50,8 +57,24 @@ async function gateCall(url: string): Promise<Outcome> {
       return { status: response.status, error: `not a sloguard answer: ${text.slice(0, 80)}` };
     }
   } catch (error) {
-    return { error: String(error) };
+    // fetch's own message is "fetch failed": the socket's error, in its cause, says what happened.
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return { error: `${String(error)}${cause ? ` (${cause.code ?? cause.message})` : ''}` };
   }
+}
+
+/** Gate calls through `url` at RATE_PER_S from now; `stop()` ends them and waits for every outcome. */
+function gateLoad(url: string) {
+  const startedAt = Date.now();
+  const calls: Promise<Outcome>[] = [];
+  const timer = setInterval(() => calls.push(gateCall(url)), 1000 / RATE_PER_S);
+  return {
+    elapsedMs: () => Date.now() - startedAt,
+    stop(): Promise<Outcome[]> {
+      clearInterval(timer);
+      return Promise.all(calls);
+    },
+  };
 }
 
 describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', () => {
@@ -60,9 +83,11 @@ describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', (
   let a: SloguardProcess;
   let b: SloguardProcess;
   let haproxy: HaproxyServer;
+  let capture: CaptureServer;
 
   beforeAll(async () => {
     postgres = await PostgresServer.start();
+    capture = await CaptureServer.start();
     const definitions = join(dir.path, 'definitions');
     mkdirSync(definitions);
     // Production denies while web has too little traffic: the deny an override lets through.
@@ -73,12 +98,17 @@ describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', (
         'staging: { mode: observe }\n    production: { onInsufficientData: deny }',
       ),
     );
+    // The SLO that burns during the kill run, alerting to a chat.
+    dir.file('definitions/shop.yaml', SHOP_SLOS);
     // The load is one client: no per-client gate limit here.
-    const config = dir.file('sloguard.yaml', 'rateLimits: { gatePerMinute: 0 }\n');
+    const config = dir.file(
+      'sloguard.yaml',
+      `rateLimits: { gatePerMinute: 0 }\npublicUrl: https://sloguard.example.com\nnotifications:\n${chatNotifications(capture.url)}`,
+    );
     const env = { SLOGUARD_CONFIG: config, SLOGUARD_CONTROL_POSTGRES_URL: postgres.url };
     a = await SloguardProcess.start({ definitions, env });
     // a, alone, takes the lease; b starts once it is taken, as a follower.
-    await waitFor('replica a to hold the evaluator lease', () => leaseHolder(postgres));
+    await waitFor('replica a to hold the evaluator lease', () => postgres.leaseHolder());
     b = await SloguardProcess.start({ definitions, env });
     haproxy = await HaproxyServer.start({
       upstreamPort: a.port,
@@ -90,6 +120,7 @@ describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', (
     await haproxy?.stop();
     await a?.cleanup();
     await b?.cleanup();
+    await capture?.stop();
     await postgres?.stop();
     dir.cleanup();
   });
@@ -174,24 +205,45 @@ describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', (
     expect(onA).toHaveLength(1);
   });
 
-  it('the holder killed under load: every call answered, the follower takes over in bound', async () => {
-    const holderBefore = await leaseHolder(postgres);
+  it('the holder killed under load with a page queued: every call answered, takeover in bound, each alert sent once', async () => {
+    const holderBefore = await postgres.leaseHolder();
     expect(holderBefore).toBeDefined();
-    const outcomes: Outcome[] = [];
-    const calls: Promise<void>[] = [];
+    const load = gateLoad(haproxy.url);
     let killedAt = 0;
-    const startedAt = Date.now();
-    const timer = setInterval(() => {
-      calls.push(gateCall(haproxy.url).then((outcome) => void outcomes.push(outcome)));
-    }, 1000 / RATE_PER_S);
+    let outcomes: Outcome[];
     try {
-      await waitFor('the kill time', () => Date.now() - startedAt >= KILL_AT_MS, { intervalMs: 20 });
+      // Under the load, an SLO burns on both replicas (each has its own buckets, fed the same traffic).
+      for (const replica of [a, b]) await ingest(replica, 96, 4); // 4% errors: 4× burn, a ticket
+      await waitFor('the ticket', () => alertMessages(capture).length >= 1);
+      await waitFor('the kill time', () => load.elapsedMs() >= KILL_AT_MS, { intervalMs: 20 });
+
+      // The chat goes down and the burn rises to a page: the holder commits the escalation, is refused, and
+      // waits the chat's Retry-After. It is killed in that wait, with the page queued.
+      capture.respond(() => ({ status: 503, headers: { 'retry-after': String(CHAT_RETRY_AFTER_S) } }));
+      for (const replica of [a, b]) await ingest(replica, 64, 36); // 40 of 200: 20× burn, a page
+      const queued = await waitFor(
+        'the page queued after a refused send',
+        async () => {
+          const { rows } = await postgres.query(
+            TEST_DATABASE,
+            "SELECT subject, attempts, claim_owner, next_attempt_ms FROM control_outbox WHERE state = 'pending'",
+          );
+          const [page] = rows as Array<{ subject: string; attempts: number; claim_owner: string | null }>;
+          const waiting = Number(rows[0]?.next_attempt_ms) - Date.now();
+          return (
+            rows.length === 1 && page!.attempts >= 1 && page!.claim_owner === null && waiting > 1_000 && page
+          );
+        },
+        { intervalMs: 20 },
+      );
+      expect(queued.subject).toBe('shop-availability escalated critical');
       killedAt = Date.now();
       await a.stop('SIGKILL');
+      capture.respond(() => ({ status: 200 }));
       const newHolder = await waitFor(
         'replica b to take the evaluator lease',
         async () => {
-          const pid = await leaseHolder(postgres);
+          const pid = await postgres.leaseHolder();
           return pid !== undefined && pid !== holderBefore && pid;
         },
         { intervalMs: 20 },
@@ -200,18 +252,22 @@ describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', (
       console.info(`evaluator lease taken over ${takeoverMs} ms after the holder was killed`);
       expect(newHolder).toBeGreaterThan(0);
       expect(takeoverMs).toBeLessThan(TAKEOVER_BOUND_MS);
-      await waitFor('the end of the load', () => Date.now() - startedAt >= LOAD_MS, {
-        timeoutMs: LOAD_MS * 2,
-      });
+
+      // The survivor sends the queued page once it is due, then sees the SLO recover and resolves it.
+      await waitFor('the page, sent by the survivor', () => alertMessages(capture).length >= 2);
+      // 40 of 6200: under 1× burn, every tier stops. In small posts: b alone answers the load meanwhile.
+      for (let n = 0; n < 12; n++) await ingest(b, 500, 0);
+      await waitFor('the resolve', () => alertMessages(capture).length >= 3);
+      await waitFor('the end of the load', () => load.elapsedMs() >= LOAD_MS, { timeoutMs: LOAD_MS * 2 });
     } finally {
-      clearInterval(timer);
+      outcomes = await load.stop();
+      capture.respond(() => ({ status: 200 }));
     }
-    await Promise.all(calls);
     const byStatus = new Map<string, number>();
     for (const o of outcomes)
       byStatus.set(String(o.status ?? o.error), (byStatus.get(String(o.status ?? o.error)) ?? 0) + 1);
     console.info(
-      `${outcomes.length} gate calls: ${[...byStatus].map(([key, n]) => `${key} × ${n}`).join(', ')}`,
+      `${outcomes.length} gate calls in ${load.elapsedMs()} ms: ${[...byStatus].map(([key, n]) => `${key} × ${n}`).join(', ')}`,
     );
     // The rate is a target: a loaded machine's timers run late, but most calls must have been made.
     expect(outcomes.length).toBeGreaterThan((RATE_PER_S * LOAD_MS) / 1000 / 4);
@@ -238,5 +294,36 @@ describe.runIf(hasPostgres())('two replicas on one PostgreSQL behind HAProxy', (
     const { status, body } = await b.json<{ stale: boolean }>('/api/v1/slos/web-availability');
     expect(status).toBe(200);
     expect(body.stale).toBe(false);
-  });
+
+    // Three more evaluations on the survivor bring nothing more: each alert change reached the chat once.
+    const resolvedAt = await evaluatedAt(b);
+    await waitFor('three more evaluations', async () => (await evaluatedAt(b)) >= resolvedAt + 3_000);
+    expect(alertMessages(capture).map(describeMessage)).toEqual([
+      'firing warning',
+      'escalated critical',
+      'resolved critical',
+    ]);
+    expect(deliveredAlertKeys(capture)).toEqual({
+      'shop-availability warning firing': 1,
+      'shop-availability warning resolved': 1,
+      'shop-availability critical firing': 1,
+      'shop-availability critical resolved': 1,
+    });
+    // The page was refused while a held it, and taken only after a was killed; the outbox agrees.
+    const [page] = alertMessages(capture).filter(
+      (request) => describeMessage(request) === 'escalated critical',
+    );
+    expect(page!.atMs).toBeGreaterThan(killedAt);
+    expect(capture.requests.filter((request) => request.status === 503).length).toBeGreaterThan(0);
+    // A resolve's subject names the episode's last level, which may have eased to a ticket on the way down.
+    const { rows: sent } = await postgres.query(
+      TEST_DATABASE,
+      "SELECT split_part(subject, ' ', 2) AS kind, state FROM control_outbox WHERE subject LIKE 'shop-availability %' ORDER BY id",
+    );
+    expect(sent).toEqual([
+      { kind: 'firing', state: 'delivered' },
+      { kind: 'escalated', state: 'delivered' },
+      { kind: 'resolved', state: 'delivered' },
+    ]);
+  }, 240_000);
 });

@@ -1,36 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingest, SHOP_SLOS } from '../helpers/alertScenario.js';
-import { type CapturedRequest, CaptureServer } from '../helpers/capture.js';
-import { hasPostgres, PostgresServer, TEST_DATABASE } from '../helpers/postgres.js';
+import {
+  chatNotifications,
+  describeMessage,
+  evaluatedAt,
+  ingest,
+  SHOP_SLOS,
+} from '../helpers/alertScenario.js';
+import { CaptureServer } from '../helpers/capture.js';
+import { hasPostgres, PostgresServer } from '../helpers/postgres.js';
 import { SloguardProcess } from '../helpers/service.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-
-/** What a delivered webhook message says: resolved or firing, and its level. */
-function described(request: CapturedRequest): string {
-  const body = request.body as {
-    alerts: Array<{ labels: Record<string, string>; annotations: Record<string, string> }>;
-  };
-  const last = body.alerts.at(-1)!;
-  return `${last.annotations.summary!.startsWith('[RESOLVED]') ? 'resolved' : 'firing'} ${last.labels.condition}`;
-}
-
-/** The server process holding the evaluator lease (its advisory lock), if any. */
-async function leaseHolder(postgres: PostgresServer): Promise<number | undefined> {
-  const { rows } = await postgres.query(
-    TEST_DATABASE,
-    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1",
-  );
-  return rows[0]?.pid as number | undefined;
-}
-
-/** Evaluations the service reports having made of shop-availability: its status's time. */
-async function evaluatedAt(service: SloguardProcess): Promise<number> {
-  const { body } = await service.json<{ evaluated_at: string }>('/api/v1/slos/shop-availability');
-  return Date.parse(body.evaluated_at);
-}
 
 /** What a replica's API shows of the alert: the open alert on the SLO's chart, and the incidents it lists. */
 async function alertShown(service: SloguardProcess): Promise<{ open: boolean; incidents: number }> {
@@ -54,18 +36,11 @@ describe.runIf(hasPostgres())('two replicas alerting from one PostgreSQL', () =>
     dir.file('definitions/shop.yaml', SHOP_SLOS);
     const config = dir.file(
       'sloguard.yaml',
-      `publicUrl: https://sloguard.example.com
-notifications:
-  repeatInterval: 1h
-  retryBackoff: 200ms
-  maxRetryBackoff: 1s
-  targets:
-    chat: { kind: webhook, url: "${capture.url}/hooks/chat" }
-`,
+      `publicUrl: https://sloguard.example.com\nnotifications:\n${chatNotifications(capture.url)}`,
     );
     const env = { SLOGUARD_CONFIG: config, SLOGUARD_CONTROL_POSTGRES_URL: postgres.url };
     a = await SloguardProcess.start({ definitions, env });
-    await waitFor('replica a to hold the evaluator lease', () => leaseHolder(postgres));
+    await waitFor('replica a to hold the evaluator lease', () => postgres.leaseHolder());
     b = await SloguardProcess.start({ definitions, env, until: 'ready' });
   }, 180_000);
   afterAll(async () => {
@@ -80,7 +55,7 @@ notifications:
     // Both replicas see the same traffic (in the replicated shape both read one engine).
     for (const replica of [a, b]) await ingest(replica, 96, 4); // 4% errors: 4× burn, a ticket
     await waitFor('the ticket', () => capture.accepted().length >= 1);
-    const holder = await leaseHolder(postgres);
+    const holder = await postgres.leaseHolder();
     // Every replica's API shows the alert the holder opened (copied from PostgreSQL every 2 s).
     for (const replica of [a, b])
       await waitFor('the open alert on every replica', async () => {
@@ -90,19 +65,19 @@ notifications:
 
     await a.stop('SIGKILL');
     await waitFor('replica b to take the lease', async () => {
-      const pid = await leaseHolder(postgres);
+      const pid = await postgres.leaseHolder();
       return pid !== undefined && pid !== holder;
     });
     // The new holder evaluates the still-burning SLO several times: the open episode is not announced again.
     const since = await evaluatedAt(b);
     await waitFor('three evaluations on replica b', async () => (await evaluatedAt(b)) >= since + 3_000);
-    expect(capture.accepted().map(described)).toEqual(['firing warning']);
+    expect(capture.accepted().map(describeMessage)).toEqual(['firing warning']);
 
     await ingest(b, 4000, 0); // 4 of 4100: under 1× burn, every tier stops
     await waitFor('the resolve', () => capture.accepted().length >= 2);
     const resolvedAt = await evaluatedAt(b);
     await waitFor('three more evaluations', async () => (await evaluatedAt(b)) >= resolvedAt + 3_000);
-    expect(capture.accepted().map(described)).toEqual(['firing warning', 'resolved warning']);
+    expect(capture.accepted().map(describeMessage)).toEqual(['firing warning', 'resolved warning']);
     expect(capture.requests).toHaveLength(2);
     await waitFor('the alert closed on the API', async () => {
       const shown = await alertShown(b);

@@ -350,6 +350,71 @@ describe('a collector through an engine outage and a SIGKILL', () => {
   }, 90_000);
 });
 
+/** How long the engine is stopped in the outage test (#21: "the engine stopped for a minute"). */
+const ENGINE_STOP_MS = 60_000;
+
+describe('a collector through a minute-long engine stop with a SIGKILL in it', () => {
+  let files: Role;
+  let collector: SloguardProcess | undefined;
+  let engine: EngineProcess | undefined;
+
+  beforeAll(async () => {
+    files = collectorFiles();
+    engine = await PrometheusServer.start({ targets: [], remoteWriteReceiver: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await collector?.cleanup();
+    await engine?.stop();
+    files?.cleanup();
+  });
+
+  it("sends every flushed observation once the engine answers again: the killed process's and the next one's", async () => {
+    const sum = (expr: string) => scalar(engine!, `sum(${expr})`);
+    const holds = (shop: number, checkout: number) => async () =>
+      (await sum('sloguard_requests_total{service="shop"}')) === shop &&
+      (await sum('sloguard_requests_total{service="checkout"}')) === checkout;
+    // No collector id: each process writes under its pid, so the killed one's counters and the next one's add up.
+    collector = await startCollector(files, `${engine!.url}/api/v1/write`);
+    await send(collector, 100, 50);
+    await waitFor('the first observations in the engine', holds(100, 50), {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    });
+
+    engine!.pause();
+    const stoppedAt = Date.now();
+    try {
+      // The engine hangs: sends time out. The process takes more, flushes it to its buffer, and is killed.
+      await send(collector, 200, 100, 1_000);
+      await flushedToBuffer(collector);
+      expect((await collector.stop('SIGKILL'))?.signal).toBe('SIGKILL');
+      // The next process, on the same buffer, takes more and flushes it too.
+      await collector.restart('ready');
+      await send(collector, 300, 150, 2_000);
+      await flushedToBuffer(collector);
+      await waitFor('the end of the minute', () => Date.now() - stoppedAt >= ENGINE_STOP_MS, {
+        timeoutMs: ENGINE_STOP_MS * 2,
+        intervalMs: 500,
+      });
+      expect(await ownMetric(collector, 'sloguard_remote_write_buffer_writes')).toBeGreaterThan(0);
+    } finally {
+      engine!.resume();
+    }
+    // Retries back off up to 30 s, and a send may wait out its 10 s timeout: the backlog follows within a minute.
+    await waitFor('every flushed observation in the engine', holds(600, 300), {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+    });
+    expect(await scalar(engine!, 'count(count by (collector) (sloguard_requests_total))')).toBe(2);
+    expect(await ownMetric(collector, 'sloguard_remote_write_dropped_writes_total')).toBe(0);
+    await waitFor(
+      'the buffer drained',
+      async () => (await ownMetric(collector!, 'sloguard_remote_write_buffer_writes')) === 0,
+    );
+  }, 300_000);
+});
+
 /** Server spans of `orders` from OpenTelemetry SDKs: GET /orders/:id, every 5th a 503, 50 or 150 ms. */
 async function exportSpans(exporter: SpanExporter, count: number, offset: number) {
   const provider = tracerProvider('orders', exporter);
@@ -386,6 +451,34 @@ spec:
     good: { latency: "<= 100ms" }
   objective: 99
   window: 28d
+`;
+
+/**
+ * SLOs only the evaluator and the embedded sloguard define, over the series the collectors already write: a
+ * composite of checkout's two, and checkout's availability in the calendar week so far (the traffic of a run is
+ * minutes old, inside the week unless the run straddles Monday 00:00 UTC).
+ */
+const WEEK_AND_COMPOSITE_SLOS = `
+apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: checkout-this-week, service: checkout }
+spec:
+  indicator:
+    source: loadbalancer
+    bad: { status: [429, "500-599"] }
+    exclude: [{ status: 404 }]
+  objective: 99
+  window: { calendar: week, timeZone: UTC }
+---
+apiVersion: sloguard/v1
+kind: CompositeSLO
+metadata: { name: checkout-overall, service: checkout }
+spec:
+  objective: 99
+  window: 28d
+  components:
+    - { slo: checkout-availability, weight: 1 }
+    - { slo: checkout-latency, weight: 2 }
 `;
 
 describe.each(ENGINES)(
@@ -484,12 +577,16 @@ describe.each(ENGINES)(
       expect(await sum('sloguard_request_duration_seconds_bucket{service="orders",le="0.1"}')).toBe(60);
     }, 90_000);
 
-    it('evaluates the same SLO files on the engine to the SLIs one embedded sloguard computes from the same traffic', async () => {
+    it('evaluates the same SLO files on the engine to the SLIs, budgets and gate answers one embedded sloguard gives for the same traffic', async () => {
       expect(sentLog).toHaveLength(60);
       // The evaluator: the collectors' SLO files, a DataSource for the engine, `data.engine` naming it.
       const evaluatorFiles = tempDir('sloguard-evaluator-');
       const definitions = join(evaluatorFiles.path, 'defs');
-      cpSync(files.definitions, definitions, { recursive: true });
+      const embeddedDefinitions = join(evaluatorFiles.path, 'embedded-defs');
+      for (const copy of [definitions, embeddedDefinitions]) {
+        cpSync(files.definitions, copy, { recursive: true });
+        writeFileSync(join(copy, 'more.yaml'), WEEK_AND_COMPOSITE_SLOS);
+      }
       evaluatorFiles.file(
         'defs/engine.yaml',
         `apiVersion: sloguard/v1\nkind: DataSource\nmetadata: { name: metrics }\nspec: { type: prometheus, url: "${engine.url}", timeout: 10s }\n`,
@@ -503,7 +600,7 @@ describe.each(ENGINES)(
         env: { SLOGUARD_CONFIG: settings, SLOGUARD_EVALUATION_INTERVAL: '1s' },
       });
       // One embedded sloguard given the same log lines and the same spans.
-      const embedded = await SloguardProcess.start({ definitions: files.definitions });
+      const embedded = await SloguardProcess.start({ definitions: embeddedDefinitions });
       try {
         const answer = await fetch(`${embedded.url}/api/v1/ingest/lb?format=nginx&service=checkout`, {
           method: 'POST',
@@ -536,6 +633,47 @@ describe.each(ENGINES)(
         ] as const) {
           const both = await waitFor(`${slo} on both`, counted(slo, total));
           expect(both.onEngine.good).toBe(both.inStore.good);
+        }
+        // The week so far holds the same checkout traffic; the composite is judged from its components.
+        const week = await waitFor('checkout-this-week on both', counted('checkout-this-week', valid));
+        expect(week.onEngine).toMatchObject({ good: valid - bad, valid });
+        expect(week.inStore).toMatchObject({ good: valid - bad, valid });
+        // The budgets and the gate's answers follow from the counts: the same as one process gives. (A rolling
+        // window's start is not compared: the store reports the hour its rollups start at.)
+        type Judged = { sli: number | null; valid: number; budget: unknown; window_start: string };
+        const judged = async (service: SloguardProcess, slo: string) =>
+          (await service.json<Judged>(`/api/v1/slos/${slo}`)).body;
+        for (const slo of [
+          'checkout-availability',
+          'checkout-latency',
+          'orders-latency',
+          'checkout-this-week',
+          'checkout-overall',
+        ]) {
+          const { sli, budget } = await judged(embedded, slo);
+          expect(await judged(evaluator, slo)).toMatchObject({ sli, budget });
+        }
+        const weekStart = (await judged(embedded, 'checkout-this-week')).window_start;
+        expect(new Date(weekStart).getUTCDay()).toBe(1);
+        expect(weekStart).toMatch(/T00:00:00\.000Z$/);
+        expect((await judged(evaluator, 'checkout-this-week')).window_start).toBe(weekStart);
+        // The composite counts both components' events.
+        expect(await judged(embedded, 'checkout-overall')).toMatchObject({ valid: valid + 60 });
+        const gate = async (service: SloguardProcess, name: string) => {
+          const answer = await fetch(`${service.url}/api/v1/gate?service=${name}&environment=production`);
+          const { decision, reason } = (await answer.json()) as { decision: string; reason: string };
+          return { status: answer.status, decision, reason };
+        };
+        // checkout's own SLOs have too few events to judge, but their composite (108 events) is past its budget;
+        // orders' latency SLO burns at 50×: both deny, each naming its SLO.
+        for (const [name, slo] of [
+          ['checkout', 'checkout-overall'],
+          ['orders', 'orders-latency'],
+        ] as const) {
+          const inStore = await gate(embedded, name);
+          expect(inStore.decision).toBe('deny');
+          expect(inStore.reason).toContain(slo);
+          expect(await gate(evaluator, name)).toEqual(inStore);
         }
       } finally {
         await evaluator.cleanup();
