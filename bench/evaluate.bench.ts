@@ -27,6 +27,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -235,13 +236,22 @@ function writeOpenMetrics(count: number): string[] {
   return files;
 }
 
-/** promtool over each file at once; resolves when all have written their blocks into the TSDB folder. */
-async function createBlocks(files: readonly string[]): Promise<void> {
-  await Promise.all(
+/**
+ * promtool over each file at once (under /usr/bin/time, for its CPU time); resolves when all have written their
+ * blocks into the TSDB folder, with the CPU seconds they took in all (user and system).
+ */
+async function createBlocks(files: readonly string[]): Promise<number> {
+  const cpu = await Promise.all(
     files.map(async (file) => {
+      const timeFile = `${file}.time`;
       const promtool = spawn(
-        'promtool',
-        ['tsdb', 'create-blocks-from', 'openmetrics', '--max-block-duration=744h', '--quiet', file, promData],
+        '/usr/bin/time',
+        ['-f', '%U %S', '-o', timeFile, 'promtool', 'tsdb', 'create-blocks-from', 'openmetrics'].concat([
+          '--max-block-duration=744h',
+          '--quiet',
+          file,
+          promData,
+        ]),
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
       let stderr = '';
@@ -251,8 +261,11 @@ async function createBlocks(files: readonly string[]): Promise<void> {
       const [code] = (await once(promtool, 'exit')) as [number | null];
       rmSync(file);
       if (code !== 0) throw new Error(`promtool on ${file} exited ${code}: ${stderr}`);
+      const [user, system] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
+      return user! + system!;
     }),
   );
+  return cpu.reduce((sum, seconds) => sum + seconds, 0);
 }
 
 /**
@@ -406,7 +419,7 @@ try {
   const started = performance.now();
   // promtool runs in its own processes while this one writes sloguard's database: the two backfills share the
   // two cores instead of following each other.
-  let blocksWritten: Promise<void> | undefined;
+  let blocksWritten: Promise<number> | undefined;
   if (prometheus) {
     mkdirSync(promData);
     const files = writeOpenMetrics(PROM_SERIES);
@@ -418,15 +431,17 @@ try {
     blocksWritten.catch(() => undefined);
   } else process.stdout.write(`Prometheus side not measured: ${missing}\n`);
   const ours = performance.now();
+  const oursCpu = process.cpuUsage();
   backfill();
+  const { user, system } = process.cpuUsage(oursCpu);
   process.stdout.write(
-    `sloguard: backfill of ${SERIES} series × ${MINUTES} minutes took ${seconds(ours)} (${loadText()})\n`,
+    `sloguard: backfill of ${SERIES} series × ${MINUTES} minutes took ${seconds(ours)}, ${((user + system) / 1e6).toFixed(0)} s of CPU (${loadText()})\n`,
   );
   const dbBytes = statSync(dbPath).size;
-  if (prometheus) {
-    await blocksWritten;
+  if (prometheus && blocksWritten) {
+    const promtoolCpu = await blocksWritten;
     process.stdout.write(
-      `prometheus: promtool done ${seconds(started)} after the start, ${blockCount(promData)} blocks (${loadText()})\n`,
+      `prometheus: promtool done ${seconds(started)} after the start, ${promtoolCpu.toFixed(0)} s of CPU, ${blockCount(promData)} blocks (${loadText()})\n`,
     );
     await prometheus.start();
     const settled = await prometheus.settle();

@@ -1,7 +1,7 @@
 /**
  * 28 days of per-minute traffic of N load-balancer series WITH latency, written through the store's batch
- * writer (BucketStore.commit) the way a live service writes it: an hour of every series per commit, in time
- * order, with the hourly retention pass between. The disk and evaluate benches build their databases with it.
+ * writer (BucketStore.commit) the way a live service writes it: every series in each commit, in time order,
+ * with the retention pass between. The disk and evaluate benches build their databases with it.
  *
  * Latencies are drawn as bench/nginxLog.ts draws them (nginx's $request_time: `random() * random() * 2` s,
  * millisecond resolution), so each minute's histogram is what a real nginx import makes of 10–20 requests,
@@ -10,7 +10,9 @@
  * Hours older than the minute retention are committed as one minute holding the hour's sums: the service
  * would write their 60 minutes and retention would delete them before the end, so the database left at the
  * end is the same (hour rollups, minute rows, histograms and thresholds), and the bench takes seconds where
- * 40 million minute commits would take most of an hour.
+ * 40 million minute commits would take most of an hour. Those hours go a day to a commit, the last day's an
+ * hour to a commit. test/unit/latency-history.test.ts checks the rows against the slow way: a map per minute,
+ * an hour of every series per commit and the retention pass after each.
  */
 import { BIN_COUNT, binOf, type SparseCounts } from '../src/model/histogram.js';
 import type { BucketDelta, SeriesDelta, SeriesKey } from '../src/model/series.js';
