@@ -1,7 +1,7 @@
 /**
  * Disk with latency (issue #23): the database holding 28 days of 1,000 load-balancer series WITH the latency
  * histograms and threshold counts a real nginx import writes (bench/latencyHistory.ts: through the store's
- * batch writer, an hour per commit, retention hourly), as the service keeps it by default (3 days of minute
+ * batch writer, the retention pass after each commit), as the service keeps it by default (3 days of minute
  * rows, hour rollups for the rest). Prints the file's size, MB per series-day and where the bytes are
  * (SQLite's dbstat: each table and index). Target: ≤ 200 MB for 1,000 series × 28 days.
  *
