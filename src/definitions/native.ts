@@ -234,7 +234,11 @@ export function resolveComposite(
       throw new DefinitionError(component.location, field, `"${component.slo}" is itself a composite`);
     return {
       name: slo.name,
-      indicator: slo.indicator,
+      // The component's series are its own service's, not the composite's (a composite may span services).
+      indicator: {
+        ...slo.indicator,
+        select: { ...slo.indicator.select, service: slo.indicator.select.service ?? slo.service },
+      },
       weight: component.weight / totalWeight,
       objective: pending.definition.objective,
     };

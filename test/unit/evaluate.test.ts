@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadDefinitions } from '../../src/definitions/load.js';
 import { describeWindow, nominalWindowMs } from '../../src/definitions/window.js';
 import { compositeCounts, summariseSlices } from '../../src/evaluate/budgeting.js';
 import { NO_SERIES_WARNING } from '../../src/evaluate/inputs.js';
@@ -15,6 +16,7 @@ import { storeInput } from '../../src/sources/store/counts.js';
 import { BucketStore } from '../../src/store/buckets.js';
 import { type Db, openDatabase } from '../../src/store/database.js';
 import { seededRandom as random } from '../helpers/random.js';
+import { tempFolders } from '../helpers/tmp.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -537,6 +539,48 @@ describe('composites', () => {
     expect(status.sli).toBeCloseTo((0.99 + 0.9) / 2, 12);
     expect(status.burnRates['1h']).toBeCloseTo((1 - (0.99 + 0.9) / 2) / 0.01, 9);
     expect(status.budget.remainingRatio).toBeCloseTo(1 - (1 - 0.945) / 0.01, 9);
+  });
+});
+
+describe('a composite across services', () => {
+  const folders = tempFolders();
+  afterEach(() => folders.cleanup());
+
+  it("reads each component from its own service's series, not the composite's", () => {
+    const NOW = Date.UTC(2026, 10, 23, 12, 0);
+    const path = folders.write({
+      'fleet.yaml': ['checkout', 'orders']
+        .map(
+          (service) => `apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: ${service}-availability, service: ${service} }
+spec: { indicator: { source: loadbalancer }, objective: 99, window: 28d }
+---
+`,
+        )
+        .join('')
+        .concat(`apiVersion: sloguard/v1
+kind: CompositeSLO
+metadata: { name: fleet-availability, service: fleet }
+spec:
+  objective: 99
+  window: 28d
+  components: [{ slo: checkout-availability }, { slo: orders-availability }]
+`),
+    });
+    const { definitions, errors } = loadDefinitions([path]);
+    expect(errors).toEqual([]);
+    const buckets = store();
+    const events: Observation[] = [];
+    for (let i = 0; i < 100; i++) {
+      events.push({ ...event(NOW - 10 * MINUTE + i, '/', i < 2 ? 500 : 200), service: 'checkout' });
+      events.push({ ...event(NOW - 10 * MINUTE + i, '/', i < 6 ? 500 : 200), service: 'orders' });
+    }
+    commit(buckets, events);
+    const fleet = definitions.find((d) => d.name === 'fleet-availability')!;
+    const status = evaluateSlo(fleet, storeInput(buckets, fleet, buckets.listSeries(), NOW), NOW);
+    expect(status.valid).toBe(200);
+    expect(status.sli).toBeCloseTo((0.98 + 0.94) / 2, 12);
   });
 });
 
