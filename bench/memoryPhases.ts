@@ -4,13 +4,13 @@
  * series into <fixture> unless it is there, copies the database, starts `sloguard serve` (20 s interval)
  * and runs the phases the curves bench's service goes through: the first evaluation, a scrape, a tick, a
  * scrape, a tick, a scrape. The kernel's peak RSS (VmHWM) is reset before each phase (`clear_refs` 5), so each
- * phase's peak is its own; the RSS after it is printed too. MEMORY_PHASES_NODE_OPTIONS (say `--trace-gc`)
- * goes to the service's node, its log to <fixture>/service.log.
+ * phase's peak is its own; the RSS after it is printed too. MEMORY_PHASES_NODE_FLAGS (say `--trace-gc`, which
+ * NODE_OPTIONS refuses) go to the service's node, through a wrapper script; its log goes to <fixture>/service.log.
  */
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MINUTE_RETENTION_DAYS as MINUTE_RETENTION_DAYS } from '../src/config/config.js';
-import { SloguardProcess } from '../test/helpers/service.js';
+import { CLI, SloguardProcess } from '../test/helpers/service.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { buildDatabase, writeDefinitions } from './curvesData.js';
 import { AS_IN_PRODUCTION, loadText, processMemoryBytes } from './method.js';
@@ -28,7 +28,14 @@ if (!existsSync(source)) {
 const databasePath = join(fixture, 'sloguard.db');
 copyFileSync(source, databasePath);
 
+const flags = process.env.MEMORY_PHASES_NODE_FLAGS;
+const command = flags ? join(fixture, 'node.sh') : undefined;
+if (command) {
+  writeFileSync(command, `#!/bin/sh\nexec ${process.execPath} ${flags} ${CLI} "$@"\n`);
+  chmodSync(command, 0o755);
+}
 const service = await SloguardProcess.start({
+  command,
   definitions,
   databasePath,
   readyTimeoutMs: 300_000,
@@ -37,7 +44,6 @@ const service = await SloguardProcess.start({
     SLOGUARD_LOG_LEVEL: 'info',
     SLOGUARD_EVALUATION_INTERVAL: `${INTERVAL_S}s`,
     SLOGUARD_MINUTE_RETENTION_DAYS: String(MINUTE_RETENTION_DAYS),
-    NODE_OPTIONS: process.env.MEMORY_PHASES_NODE_OPTIONS ?? '',
   },
 });
 const pid = service.pid!;
