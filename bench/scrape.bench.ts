@@ -6,7 +6,7 @@
  */
 import { Registry } from 'prom-client';
 import { createMetrics } from '../src/telemetry/metrics.js';
-import { measureScrape, meteredParts } from '../test/helpers/scrapeFixtures.js';
+import { measureScrape, meteredParts, scrapeText } from '../test/helpers/scrapeFixtures.js';
 import { envInt, figure } from './method.js';
 
 const slos = envInt('SCRAPE_SLOS', 10_000);
@@ -14,7 +14,7 @@ const rounds = envInt('SCRAPE_ROUNDS', 5);
 const metrics = createMetrics(meteredParts(slos));
 const paths: Record<string, () => Promise<string>> = {
   'registry.metrics()': () => metrics.registry.metrics(),
-  sliced: () => metrics.exposition(),
+  sliced: () => scrapeText(metrics),
 };
 const gc = (globalThis as { gc?: () => void }).gc;
 const results = new Map(

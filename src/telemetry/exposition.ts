@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 
@@ -73,40 +74,58 @@ async function* seriesSlices(metric: unknown): AsyncGenerator<{ family: object; 
  * to the event loop between them: at 10,000 SLOs the per-SLO families hold tens of thousands of series, and
  * `registry.metrics()` formats them all in one hold of the loop (seconds under load, issue #23), which would
  * stall the deploy gate on every Prometheus scrape. Each slice is formatted by prom-client itself, so the
- * escaping and number formats stay its own.
+ * escaping and number formats stay its own. The slices' texts are handed out one by one and never joined: the
+ * whole text is 9.4 MB at 10,000 SLOs, and a scrape that held it (and its copy in a Buffer for the socket)
+ * raised the RSS by ~64 MB, most of it left to the next full collection (issue #23, rss10k).
  */
-async function expose(registry: Registry): Promise<string> {
-  // Every slice's text, with the separators between them, joined once at the end: a scrape at 10,000 SLOs is
-  // 10 MB of text, and joining each family and then the families made it twice more.
-  const parts: string[] = [];
+async function* exposeInParts(registry: Registry): AsyncGenerator<string> {
+  let separator = '';
   for (const metric of registry.getMetricsAsArray()) {
     await yieldToLoop();
-    if (parts.length > 0) parts.push('\n\n');
     let first = true;
     for await (const { family, values } of seriesSlices(metric)) {
       const slice = { ...family, values };
       const text = await (registry as unknown as Formatter).getMetricsAsString({ get: async () => slice });
       // Every slice comes with the family's HELP and TYPE lines: only the first keeps them.
-      if (first) parts.push(text);
-      else if (values.length > 0)
-        parts.push('\n', text.slice(text.indexOf('\n', text.indexOf('\n') + 1) + 1));
+      if (first) yield separator + text;
+      else if (values.length > 0) yield `\n${text.slice(text.indexOf('\n', text.indexOf('\n') + 1) + 1)}`;
       first = false;
     }
+    separator = '\n\n';
   }
-  parts.push('\n');
-  return parts.join('');
+  yield '\n';
 }
 
+/** How many scrapes may stream at once, and how long one may take before it is cut off. */
+export interface ScrapeLimits {
+  /** Each scrape builds its own text (about 2 s of CPU at 10,000 SLOs); one past this is refused. */
+  inFlight: number;
+  /** A client that stops reading would otherwise hold its slot, and the slice it paused on, for good. */
+  deadlineMs: number;
+}
+
+/** Room for two Prometheus replicas and a person with curl, each scrape taking seconds at most. */
+export const SCRAPE_LIMITS: ScrapeLimits = { inFlight: 4, deadlineMs: 60_000 };
+
 /**
- * Scrapes share one build: a scrape that arrives while another's text is being built waits for that text
- * rather than starting a second build, so concurrent scrapes cost the work of one.
+ * A scrape's text as a stream of its slices, read as the socket takes them (one slice ahead at most), or
+ * undefined when `limits.inFlight` scrapes are streaming already. The stream's end, a client gone mid-scrape
+ * (fastify destroys the stream) and the deadline all stop the build and free the slot.
  */
-export function sharedExposition(registry: Registry): () => Promise<string> {
-  let building: Promise<string> | undefined;
+export function scrapeStreams(registry: Registry, limits: ScrapeLimits): () => Readable | undefined {
+  let inFlight = 0;
   return () => {
-    building ??= expose(registry).finally(() => {
-      building = undefined;
+    if (inFlight >= limits.inFlight) return undefined;
+    inFlight++;
+    const stream = Readable.from(exposeInParts(registry), { objectMode: true, highWaterMark: 1 });
+    const deadline = setTimeout(
+      () => stream.destroy(new Error(`scrape not read to its end in ${limits.deadlineMs} ms`)),
+      limits.deadlineMs,
+    );
+    stream.once('close', () => {
+      clearTimeout(deadline);
+      inFlight--;
     });
-    return building;
+    return stream;
   };
 }

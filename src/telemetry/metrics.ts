@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import client, { type Counter, type Histogram, Registry } from 'prom-client';
 import type { DeployGate } from '../gate/gate.js';
 import type { SeriesLimiter } from '../ingest/cardinality.js';
@@ -6,7 +7,7 @@ import type { Decision } from '../model/gate.js';
 import type { SourceKind } from '../model/observation.js';
 import type { SloStatus } from '../model/status.js';
 import type { SloEvaluator } from '../schedule/scheduler.js';
-import { mapInSlices, type SlicedFamily, sharedExposition } from './exposition.js';
+import { mapInSlices, SCRAPE_LIMITS, type SlicedFamily, scrapeStreams } from './exposition.js';
 
 /**
  * sloguard's own figures in the Prometheus text format, on a Registry of its own (never prom-client's global
@@ -17,8 +18,11 @@ import { mapInSlices, type SlicedFamily, sharedExposition } from './exposition.j
  */
 export interface SloguardMetrics {
   registry: Registry;
-  /** The text exposition, built in slices that yield to the event loop; concurrent scrapes share one build. */
-  exposition(): Promise<string>;
+  /**
+   * The text exposition as a stream of slices, built as the client reads and yielding to the event loop between
+   * them; undefined while the limits' number of scrapes are streaming already.
+   */
+  scrape(): Readable | undefined;
   /** Counts what one ingest request did with its lines or spans. */
   countIngest(source: SourceKind, outcome: IngestOutcome, events: number): void;
   /** Counts events refused, by a reason from a fixed set (the API's error codes, or `invalid_line`). */
@@ -39,7 +43,7 @@ export interface MeteredParts {
   cardinality: SeriesLimiter;
 }
 
-export function createMetrics(parts: MeteredParts): SloguardMetrics {
+export function createMetrics(parts: MeteredParts, limits = SCRAPE_LIMITS): SloguardMetrics {
   const registry = new Registry();
   client.collectDefaultMetrics({ register: registry });
   const { evaluator, gate, pipeline, cardinality } = parts;
@@ -204,7 +208,7 @@ export function createMetrics(parts: MeteredParts): SloguardMetrics {
 
   return {
     registry,
-    exposition: sharedExposition(registry),
+    scrape: scrapeStreams(registry, limits),
     evaluationSeconds,
     countIngest(source, outcome, events) {
       if (events > 0) ingested.inc({ source, outcome }, events);

@@ -1,5 +1,6 @@
+import { text } from 'node:stream/consumers';
 import type { SloStatus } from '../../src/model/status.js';
-import type { MeteredParts } from '../../src/telemetry/metrics.js';
+import type { MeteredParts, SloguardMetrics } from '../../src/telemetry/metrics.js';
 
 /** The burn-rate windows a status reports: the defaults and the tier windows. */
 const WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'];
@@ -31,6 +32,13 @@ export function meteredParts(count: number): MeteredParts {
     pipeline: { queuedObservations: 12 },
     cardinality: { seriesCount: 345, overflowed: new Map([['series', 2]]) },
   } as unknown as MeteredParts;
+}
+
+/** One scrape's whole text, read from its stream as a client would. */
+export async function scrapeText(metrics: SloguardMetrics): Promise<string> {
+  const stream = metrics.scrape();
+  if (stream === undefined) throw new Error('the scrape was refused: too many in flight');
+  return text(stream);
 }
 
 export interface ScrapeRun {

@@ -2,6 +2,7 @@ import type { preSerializationHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { SourceKind } from '../../model/observation.js';
 import type { SloguardMetrics } from '../../telemetry/metrics.js';
+import { HttpError } from '../errors.js';
 import { addRouteHook } from '../routeHooks.js';
 import { Metrics } from '../schemas/service.js';
 
@@ -62,7 +63,15 @@ export default fp<{ metrics: SloguardMetrics }>(
       '/metrics',
       { config: { access: 'metrics' }, schema: { response: Metrics } },
       async (_request, reply) => {
-        const text = await metrics.exposition();
+        const text = metrics.scrape();
+        if (text === undefined)
+          throw new HttpError(
+            503,
+            'scrapes_busy',
+            'as many scrapes of /metrics as allowed are being answered already; scrape again shortly',
+            undefined,
+            { 'retry-after': '1' },
+          );
         return reply.type(metrics.registry.contentType).send(text);
       },
     );

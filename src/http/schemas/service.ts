@@ -21,7 +21,10 @@ export const Readiness = {
   ]),
 };
 
-export const Metrics = { 200: content('text/plain', 'the Prometheus text format') };
+export const Metrics = {
+  200: content('text/plain', 'the Prometheus text format'),
+  ...errors(503),
+};
 
 /** `POST /-/reload`: 200 once the new set runs, 422 when it was refused (the old set keeps running). */
 export const Reloaded = {
