@@ -122,7 +122,7 @@ export function writeHistory(db: Db, history: History): number {
         rules: [],
       });
     }
-    store.commit({ series, inTransaction: [] });
+    store.commit({ series, rows: [], inTransaction: [] });
     commits += 1;
     // The service's retention pass runs every hour.
     store.applyRetention((hourStart + 60) * MINUTE_MS, HOUR_RETENTION_DAYS);
