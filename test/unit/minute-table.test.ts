@@ -152,6 +152,18 @@ describe('MinuteTable', () => {
     expect(batch.series.size).toBe(0);
     expect(batch.observations).toBe(0);
   });
+
+  it('lends no rows once emptied, so an empty batch stays empty', () => {
+    const table = new MinuteTable('edge', THRESHOLDS);
+    const lent = new BatchAggregate(THRESHOLDS, ACCEPTED, RULES);
+    ingest(bytes, 'web', table, 'lend', lent);
+    expect(lent.rows[0]!.series.length).toBeGreaterThan(0);
+    table.empty();
+    const batch = new BatchAggregate(THRESHOLDS, ACCEPTED, RULES);
+    table.lendRowsTo(batch);
+    expect(batch.rows).toEqual([]);
+    expect(batch.isEmpty).toBe(true);
+  });
 });
 
 describe('MinuteTable rows written by the store', () => {

@@ -205,6 +205,8 @@ export class MinuteTable {
       const { key, keyString, firstSeenMs, lastSeenMs } = slot;
       series.push({ key, keyString, firstSeenMs, lastSeenMs, index });
     }
+    // A line counted makes a row: with none, nothing was counted, and an empty batch stays empty.
+    if (series.length === 0) return;
     batch.addRows(
       { series, buckets: (index, table, write) => this.buckets(index, table, write) },
       this.observations,
