@@ -167,7 +167,7 @@ export function writeHistory(db: Db, history: History): number {
     }
     batchHours += 1;
     if (!collapsed || batchHours === COLLAPSED_HOURS_PER_COMMIT || hourEnd / 60 >= firstFullHour) {
-      store.commit({ series: batch, inTransaction: [] });
+      store.commit({ series: batch, rows: [], inTransaction: [] });
       commits += 1;
       // The service's retention pass runs every hour; rows it deletes are the same when it runs less often.
       store.applyRetention(hourEnd * MINUTE_MS, HOUR_RETENTION_DAYS);

@@ -5,6 +5,7 @@ import type { Observation, SourceKind } from '../model/observation.js';
 import {
   type BucketBatch,
   type BucketDelta,
+  type BucketRows,
   type SeriesDelta,
   type SeriesKey,
   seriesKeyString,
@@ -50,6 +51,8 @@ const NO_RULES: readonly CountingRule[] = [];
  */
 export class BatchAggregate implements BucketBatch {
   readonly series = new Map<string, SeriesDelta>();
+  /** Sums counted outside `series`, written by the store row by row (see addRows). */
+  readonly rows: BucketRows[] = [];
   observations = 0;
   /** Writes that ride in the commit transaction (see alsoInTransaction). */
   readonly inTransaction: Array<() => void> = [];
@@ -202,7 +205,10 @@ export class BatchAggregate implements BucketBatch {
     this.observations += delta.total;
   }
 
-  /** A batch with this one's time range, observation count and transaction writes but no series: what `fold` refills. */
+  /**
+   * A batch with this one's time range, observation count and transaction writes but no series and no rows:
+   * what `fold` refills.
+   */
   withoutSeries(): BatchAggregate {
     const empty = new BatchAggregate(this.thresholdsUs, this.accepted);
     empty.observations = this.observations;
@@ -218,6 +224,7 @@ export class BatchAggregate implements BucketBatch {
     const combined = new BatchAggregate(batches[0]?.thresholdsUs);
     for (const batch of batches) {
       combined.mergeSeries(batch.series, batch.observations);
+      combined.rows.push(...batch.rows);
       combined.inTransaction.push(...batch.inTransaction);
     }
     return combined;
@@ -243,6 +250,15 @@ export class BatchAggregate implements BucketBatch {
   }
 
   /**
+   * Adds sums held in rows (an import's minute table), which must stay as they are until this batch is
+   * committed or dropped.
+   */
+  addRows(rows: BucketRows, observations: number): void {
+    this.rows.push(rows);
+    this.observations += observations;
+  }
+
+  /**
    * Runs `write` inside the transaction that commits this batch, so state derived from the same input (a
    * tailed file's offset) is committed with its buckets or not at all.
    */
@@ -252,7 +268,12 @@ export class BatchAggregate implements BucketBatch {
 
   /** Whether committing this batch would write anything. */
   get isEmpty(): boolean {
-    return this.observations === 0 && this.series.size === 0 && this.inTransaction.length === 0;
+    return (
+      this.observations === 0 &&
+      this.series.size === 0 &&
+      this.rows.length === 0 &&
+      this.inTransaction.length === 0
+    );
   }
 }
 

@@ -74,11 +74,13 @@ export class SeriesLimiter {
    */
   fold(batch: BatchAggregate): BatchAggregate {
     const foldedKeys = new Map<string, SeriesKey>();
-    for (const [keyString, series] of batch.series) {
-      if (this.known.has(keyString)) continue;
-      const key = this.admit(series.key);
-      if (key !== series.key) foldedKeys.set(keyString, key);
-    }
+    const check = (keyString: string, key: SeriesKey) => {
+      if (this.known.has(keyString) || foldedKeys.has(keyString)) return;
+      const admitted = this.admit(key);
+      if (admitted !== key) foldedKeys.set(keyString, admitted);
+    };
+    for (const [keyString, series] of batch.series) check(keyString, series.key);
+    for (const rows of batch.rows) for (const series of rows.series) check(series.keyString, series.key);
     if (foldedKeys.size === 0) return batch;
     const relabelled = new Map<string, SeriesDelta>();
     for (const [keyString, series] of batch.series) {
@@ -87,6 +89,15 @@ export class SeriesLimiter {
     }
     const folded = batch.withoutSeries();
     folded.mergeSeries(relabelled, 0);
+    // Rows of a folded series are written under the overflow key; the store merges rows that meet there.
+    for (const rows of batch.rows)
+      folded.rows.push({
+        series: rows.series.map((series) => {
+          const key = foldedKeys.get(series.keyString);
+          return key ? { ...series, key, keyString: seriesKeyString(key) } : series;
+        }),
+        buckets: (index, table, write) => rows.buckets(index, table, write),
+      });
     return folded;
   }
 

@@ -60,12 +60,29 @@ export function encodeCounts(counts: SparseCounts): Buffer {
   let length = 0;
   let previous = 0;
   for (const key of keys) {
-    length = writeVarint(bytes, length, key - previous);
-    length = writeVarint(bytes, length, counts.get(key)!);
+    length = putPair(bytes, length, key - previous, counts.get(key)!);
     previous = key;
   }
   return copied(bytes, length);
 }
+
+/**
+ * encodeCounts of `keys` (ascending) whose counts lie at `counts[at + i]`: the same bytes, from a row of a
+ * typed array (an import's MinuteTable) without a map.
+ */
+export function encodeCountsAt(keys: readonly number[], counts: ArrayLike<number>, at: number): Buffer {
+  const bytes = scratchFor(keys.length);
+  let length = 0;
+  let previous = 0;
+  for (let i = 0; i < keys.length; i++) {
+    length = putPair(bytes, length, keys[i]! - previous, counts[at + i]!);
+    previous = keys[i]!;
+  }
+  return copied(bytes, length);
+}
+
+const putPair = (bytes: Uint8Array, length: number, keyGap: number, count: number) =>
+  writeVarint(bytes, writeVarint(bytes, length, keyGap), count);
 
 export function decodeCounts(
   blob: Uint8Array | null | undefined,
@@ -127,21 +144,48 @@ export function encodeHistogram(histogram: SparseCounts): Buffer {
   let length = 0;
   let previous = -1;
   for (const bin of bins) {
-    const gap = bin - previous;
-    const count = histogram.get(bin)!;
+    length = putBin(bytes, length, bin - previous, histogram.get(bin)!);
     previous = bin;
-    if (gap === 1 && count < 128) bytes[length++] = count;
-    else if (gap >= 2 && gap <= 33 && count <= 2) bytes[length++] = 0x80 | ((gap - 2) << 1) | (count - 1);
-    else if (gap >= 2 && gap <= 64) {
-      bytes[length++] = 0xc0 | (gap - 2);
-      length = writeVarint(bytes, length, count);
-    } else {
-      bytes[length++] = 0xff;
-      length = writeVarint(bytes, length, gap);
-      length = writeVarint(bytes, length, count);
-    }
   }
   return copied(bytes, length);
+}
+
+/**
+ * encodeHistogram of the bins `from`..`to` whose counts lie at `counts[at + bin]` (zeros skipped): the same
+ * bytes, from a row of a typed array (an import's MinuteTable) without a map; null when every count is zero.
+ */
+export function encodeHistogramAt(
+  counts: ArrayLike<number>,
+  at: number,
+  from: number,
+  to: number,
+): Buffer | null {
+  const bytes = scratchFor(to - from + 1);
+  let length = 0;
+  let previous = -1;
+  for (let bin = from; bin <= to; bin++) {
+    const count = counts[at + bin]!;
+    if (count === 0) continue;
+    length = putBin(bytes, length, bin - previous, count);
+    previous = bin;
+  }
+  return length > 0 ? copied(bytes, length) : null;
+}
+
+/** Writes one non-zero bin, `gap` past the one before, in the shortest of the four shapes. */
+function putBin(bytes: Uint8Array, at: number, gap: number, count: number): number {
+  let length = at;
+  if (gap === 1 && count < 128) bytes[length++] = count;
+  else if (gap >= 2 && gap <= 33 && count <= 2) bytes[length++] = 0x80 | ((gap - 2) << 1) | (count - 1);
+  else if (gap >= 2 && gap <= 64) {
+    bytes[length++] = 0xc0 | (gap - 2);
+    length = writeVarint(bytes, length, count);
+  } else {
+    bytes[length++] = 0xff;
+    length = writeVarint(bytes, length, gap);
+    length = writeVarint(bytes, length, count);
+  }
+  return length;
 }
 
 /**

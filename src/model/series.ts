@@ -37,7 +37,40 @@ export function seriesKeyString(key: SeriesKey): string {
 /** What one commit writes: per-series minute sums, and the writes that ride in the same transaction. */
 export interface BucketBatch {
   readonly series: ReadonlyMap<string, SeriesDelta>;
+  /** Sums held in rows rather than in `series` (an import's minute table); a series may be in both. */
+  readonly rows: readonly BucketRows[];
   readonly inTransaction: ReadonlyArray<() => void>;
+}
+
+/** A series of BucketRows: its key, when it was seen, and `index`, how the rows know it. */
+export interface RowSeries {
+  key: SeriesKey;
+  keyString: string;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  index: number;
+}
+
+/** One bucket's sums as BucketRows hand them over: valid only during the call that hands them. */
+export interface RowSums {
+  readonly total: number;
+  readonly errors: number;
+  /** The stored histogram and threshold counts (encodeHistogram, encodeCounts), null when empty. */
+  histogram(): Buffer | null;
+  thresholds(): Buffer | null;
+  /** The sums as a delta, for merging into a row already stored. */
+  delta(): BucketDelta;
+}
+
+/**
+ * Per-series, per-minute sums kept in rows of a typed array rather than BucketDeltas (an import's
+ * MinuteTable): the store writes each minute and hour row straight from them, so a commit makes no map per
+ * bucket (#23). Their series have no counting rules.
+ */
+export interface BucketRows {
+  readonly series: readonly RowSeries[];
+  /** Calls `write` with each bucket of series `index`, minutes or hours (summed), in ascending order. */
+  buckets(index: number, table: 'minute' | 'hour', write: (slot: number, sums: RowSums) => void): void;
 }
 
 /** A stored series: its key, its id in the store, and when it was first and last seen. */

@@ -87,6 +87,13 @@ export class CollectorCounters {
       counters.lastIncreasedMs = nowMs;
       for (const minute of delta.minutes.values()) this.addDelta(counters, minute);
     }
+    // Rows (an import's minute table) count no rules.
+    for (const rows of batch.rows)
+      for (const series of rows.series) {
+        const counters = this.countersOf(series.key, new Set());
+        counters.lastIncreasedMs = nowMs;
+        rows.buckets(series.index, 'minute', (_minute, sums) => this.addDelta(counters, sums.delta()));
+      }
   }
 
   private addDelta(counters: SeriesCounters, delta: BucketDelta): void {

@@ -9,7 +9,15 @@ import {
   estimateAtOrUnder,
 } from '../model/histogram.js';
 import type { SourceKind } from '../model/observation.js';
-import type { BucketBatch, BucketDelta, SeriesKey, SeriesOfService, SeriesRow } from '../model/series.js';
+import type {
+  BucketBatch,
+  BucketDelta,
+  BucketRows,
+  RowSums,
+  SeriesKey,
+  SeriesOfService,
+  SeriesRow,
+} from '../model/series.js';
 import type { Db } from './database.js';
 import { SeriesCatalogue } from './seriesCatalogue.js';
 import { SliceStore } from './slices.js';
@@ -211,11 +219,42 @@ export class BucketStore {
       }
       for (const [hour, deltas] of hours) {
         this.mergeInto(this.statements.hour, seriesId, hour, deltas);
-        this.cache.touched(seriesId, hour);
-        this.slices.touched(seriesId, hour);
+        this.hourWritten(seriesId, hour);
       }
     }
+    for (const rows of batch.rows) this.writeRows(rows);
     for (const write of batch.inTransaction) write();
+  }
+
+  private hourWritten(seriesId: number, hour: number): void {
+    this.cache.touched(seriesId, hour);
+    this.slices.touched(seriesId, hour);
+  }
+
+  /** Each row straight from its sums; a delta is made only for a row already stored, to merge into. */
+  private writeRows(rows: BucketRows): void {
+    const { minute, hour } = this.statements;
+    for (const series of rows.series) {
+      const seriesId = this.seriesId(series.keyString, series.key, series.firstSeenMs, series.lastSeenMs);
+      rows.buckets(series.index, 'minute', (slot, sums) => this.putSums(minute, seriesId, slot, sums));
+      rows.buckets(series.index, 'hour', (slot, sums) => {
+        this.putSums(hour, seriesId, slot, sums);
+        this.hourWritten(seriesId, slot);
+      });
+    }
+  }
+
+  private putSums(statements: BucketStatements, seriesId: number, slot: number, sums: RowSums): void {
+    const existing = this.putAlone(statements, seriesId, slot, () => [
+      seriesId,
+      slot,
+      sums.total,
+      sums.errors,
+      sums.histogram(),
+      sums.thresholds(),
+      null,
+    ]);
+    if (existing) this.merge(statements, seriesId, slot, existing, [sums.delta()]);
   }
 
   /** Read-modify-write of one bucket: counts add up, histograms merge bin by bin. */
@@ -225,19 +264,50 @@ export class BucketStore {
     slot: number,
     deltas: BucketDelta[],
   ): void {
+    const single = deltas.length === 1 ? deltas[0]! : undefined;
+    if (single) {
+      const existing = this.putAlone(statements, seriesId, slot, () => rowOf(seriesId, slot, single));
+      if (existing) this.merge(statements, seriesId, slot, existing, deltas);
+      return;
+    }
+    this.likelyNew(statements, seriesId, slot);
+    this.merge(statements, seriesId, slot, statements.get.get(seriesId, slot), deltas);
+  }
+
+  /** Whether no row is likely at `slot` (later than any this process wrote for the series); notes it written. */
+  private likelyNew(statements: BucketStatements, seriesId: number, slot: number): boolean {
     const latest = statements.latestWritten.get(seriesId);
     const likelyNew = latest === undefined || slot > latest;
     if (likelyNew) statements.latestWritten.set(seriesId, slot);
-    // A row of one delta (each minute of an import) is that delta's counts: nothing to read or merge. A row
-    // likely new is inserted without a read; if it was there after all (written before this process), or
-    // another of one delta is not, it is read first.
-    const single = deltas.length === 1 ? deltas[0]! : undefined;
-    if (single && likelyNew && statements.putNew.run(...rowOf(seriesId, slot, single)).changes === 1) return;
+    return likelyNew;
+  }
+
+  /**
+   * Writes a row of one set of sums (each minute of an import) where none is: nothing to read or merge. A row
+   * likely new is inserted without a read; if it was there after all (written before this process), or
+   * another is not, it is read first. Answers the row found there, which the sums must be merged into.
+   */
+  private putAlone(
+    statements: BucketStatements,
+    seriesId: number,
+    slot: number,
+    values: () => BucketValues,
+  ): BucketRow | undefined {
+    if (this.likelyNew(statements, seriesId, slot) && statements.putNew.run(...values()).changes === 1)
+      return undefined;
     const existing = statements.get.get(seriesId, slot);
-    if (single && !existing) {
-      statements.put.run(...rowOf(seriesId, slot, single));
-      return;
-    }
+    if (!existing) statements.put.run(...values());
+    return existing;
+  }
+
+  /** Adds deltas to a stored row (or to nothing) and writes the sum. */
+  private merge(
+    statements: BucketStatements,
+    seriesId: number,
+    slot: number,
+    existing: BucketRow | undefined,
+    deltas: readonly BucketDelta[],
+  ): void {
     let total = existing?.total ?? 0;
     let errors = existing?.errors ?? 0;
     const histogram = decodeHistogram(existing?.histogram);

@@ -1,12 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { validKey } from '../../src/definitions/eventRules.js';
 import { BatchAggregate } from '../../src/ingest/aggregate.js';
+import { SeriesLimiter } from '../../src/ingest/cardinality.js';
 import { ingestBytes, ingestLines, type LineContext } from '../../src/ingest/loadbalancer/lines.js';
 import { MinuteTable } from '../../src/ingest/loadbalancer/minuteTable.js';
 import { parseNginxLine } from '../../src/ingest/loadbalancer/nginx.js';
 import { parseNginxBytes } from '../../src/ingest/loadbalancer/nginxBytes.js';
 import { ServiceRoutes } from '../../src/ingest/routeTemplates.js';
 import type { CountingRule } from '../../src/model/eventRules.js';
+import { BucketStore } from '../../src/store/buckets.js';
+import { openDatabase } from '../../src/store/database.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /**
  * `sloguard import` counts lines into a MinuteTable and hands its rows to the batch before each commit: the
@@ -63,9 +68,17 @@ function logLines(count: number): Buffer {
   return Buffer.from(lines.join('\n'), 'utf8');
 }
 
-/** What a batch holds after the lines, read from bytes into `table` or the batch, or read as text. */
-function ingest(bytes: Buffer, service: string, table?: MinuteTable | 'text') {
-  const batch = new BatchAggregate(THRESHOLDS, ACCEPTED, RULES);
+/**
+ * What a batch holds after the lines, read from bytes into `table` or the batch, or read as text; the table's
+ * last rows flushed into the batch's maps, or lent to it as rows.
+ */
+function ingest(
+  bytes: Buffer,
+  service: string,
+  table?: MinuteTable | 'text',
+  last: 'flush' | 'lend' = 'flush',
+  batch = new BatchAggregate(THRESHOLDS, ACCEPTED, RULES),
+) {
   const context: LineContext = {
     source: 'edge',
     service,
@@ -81,7 +94,8 @@ function ingest(bytes: Buffer, service: string, table?: MinuteTable | 'text') {
       : ingestBytes(part, parseNginxLine, parseNginxBytes, context, batch);
   const first = read(bytes.subarray(0, half));
   const second = read(bytes.subarray(half + 1));
-  if (table instanceof MinuteTable) table.flushInto(batch);
+  if (table instanceof MinuteTable && last === 'flush') table.flushInto(batch);
+  if (table instanceof MinuteTable && last === 'lend') table.lendRowsTo(batch);
   return { first, second, observations: batch.observations, series: batch.series };
 }
 
@@ -137,5 +151,97 @@ describe('MinuteTable', () => {
     table.flushInto(batch);
     expect(batch.series.size).toBe(0);
     expect(batch.observations).toBe(0);
+  });
+
+  it('lends no rows once emptied, so an empty batch stays empty', () => {
+    const table = new MinuteTable('edge', THRESHOLDS);
+    const lent = new BatchAggregate(THRESHOLDS, ACCEPTED, RULES);
+    ingest(bytes, 'web', table, 'lend', lent);
+    expect(lent.rows[0]!.series.length).toBeGreaterThan(0);
+    table.empty();
+    const batch = new BatchAggregate(THRESHOLDS, ACCEPTED, RULES);
+    table.lendRowsTo(batch);
+    expect(batch.rows).toEqual([]);
+    expect(batch.isEmpty).toBe(true);
+  });
+});
+
+describe('MinuteTable rows written by the store', () => {
+  const dirs: Array<ReturnType<typeof tempDir>> = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) dir.cleanup();
+  });
+
+  /** Every series and bucket row of a database, by series key (ids follow the order series were first written). */
+  function storedRows(path: string) {
+    const db = openDatabase(path);
+    const rows = (table: 'minute_buckets' | 'hour_buckets', column: 'minute' | 'hour') =>
+      db
+        .prepare(
+          `SELECT s.kind, s.source, s.service, s.operation, s.method, b.${column} AS slot, b.total, b.errors, b.histogram, b.thresholds, b.rule_counts FROM ${table} b JOIN series s ON s.id = b.series_id ORDER BY s.kind, s.source, s.service, s.operation, s.method, b.${column}`,
+        )
+        .all();
+    const stored = {
+      series: db
+        .prepare(
+          'SELECT kind, source, service, operation, method, first_seen_ms, last_seen_ms FROM series ORDER BY kind, source, service, operation, method',
+        )
+        .all(),
+      minutes: rows('minute_buckets', 'minute'),
+      hours: rows('hour_buckets', 'hour'),
+    };
+    db.close();
+    return stored;
+  }
+
+  /**
+   * The file's lines committed twice into one database (the second merges into rows already there, as a
+   * resumed import does), the table's last rows flushed into the batch's maps or lent as rows, through series
+   * caps of `perService` series a service.
+   */
+  function importTwice(bytes: Buffer, last: 'flush' | 'lend', perService: number) {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir.path, 'sloguard.db');
+    const db = openDatabase(path);
+    const store = new BucketStore(db, 8);
+    const limits = { maxSeries: 1_000, maxSeriesPerService: perService, maxServices: 10 };
+    const none = { service: () => false, source: () => false, operation: () => false };
+    const limiter = new SeriesLimiter(limits, none, []);
+    for (let i = 0; i < 2; i++) {
+      const table = new MinuteTable('edge', THRESHOLDS);
+      const batch = new BatchAggregate(THRESHOLDS, ACCEPTED, RULES);
+      ingest(bytes, 'web', table, last, batch);
+      expect(batch.rows.length).toBe(last === 'lend' ? 1 : 0);
+      store.commit(limiter.fold(batch));
+      limiter.committed();
+      table.empty();
+    }
+    const stored = storedRows(path);
+    db.close();
+    return stored;
+  }
+
+  it('stores the same series, minute and hour rows, byte for byte, as the batch maps did', () => {
+    // 7,200 series-minutes in no order: the table fills and flushes into the batch's maps before it lends
+    // its last rows, so a series is both in the maps and in the rows of one commit.
+    const bytes = logLines(20_000);
+    const byMaps = importTwice(bytes, 'flush', 1_000);
+    const byRows = importTwice(bytes, 'lend', 1_000);
+    expect(byMaps.minutes.length).toBeGreaterThan(4096);
+    expect(byMaps.hours.length).toBeGreaterThan(0);
+    expect(byRows).toEqual(byMaps);
+    const total = (rows: readonly unknown[]) =>
+      rows.reduce<number>((sum, row) => sum + (row as { total: number }).total, 0);
+    expect(total(byRows.minutes)).toBe(2 * 20_001);
+    expect(total(byRows.hours)).toBe(2 * 20_001);
+  });
+
+  it('folds rows past the series caps into the overflow series as it folds the maps', () => {
+    const bytes = logLines(5_000);
+    const byMaps = importTwice(bytes, 'flush', 10);
+    const byRows = importTwice(bytes, 'lend', 10);
+    expect(byMaps.series.length).toBeLessThan(20);
+    expect(byRows).toEqual(byMaps);
   });
 });

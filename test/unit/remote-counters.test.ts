@@ -4,6 +4,7 @@ import snappy from 'snappyjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveCollectorRole } from '../../src/config/collector.js';
 import { BatchAggregate } from '../../src/ingest/aggregate.js';
+import { MinuteTable } from '../../src/ingest/loadbalancer/minuteTable.js';
 import type { Observation } from '../../src/model/observation.js';
 import { WriteBuffer } from '../../src/remote/buffer.js';
 import { RemoteWriteCollector } from '../../src/remote/collector.js';
@@ -87,6 +88,40 @@ describe('collector counters (the series contract)', () => {
     const value = (verdict: string) =>
       find(out, 'sloguard_rule_events_total', { rule: '7', verdict })?.samples.at(-1)?.value;
     expect([value('valid'), value('bad')]).toEqual([2, 1]);
+  });
+
+  it('counts the rows an import lends the batch as it counts the lines themselves', () => {
+    const lines = [
+      { timeMs: 1_000, error: false, durationUs: 100_000 },
+      { timeMs: 2_000, error: true, durationUs: 250_000 },
+      { timeMs: 61_000, error: false, durationUs: 900_000 },
+      { timeMs: 3_700_000, error: false, durationUs: 250_001 },
+    ];
+    const thresholds = [250_000, ...DURATION_LADDER_US];
+    const byLines = new BatchAggregate(thresholds);
+    const byRows = new BatchAggregate(thresholds);
+    const table = new MinuteTable('edge', byRows.thresholdsUs);
+    for (const { timeMs, error, durationUs } of lines) {
+      const at = {
+        kind: 'loadbalancer',
+        source: 'edge',
+        service: 'shop',
+        operation: '/a',
+        method: 'GET',
+      } as const;
+      byLines.add({ ...at, timeMs, error, durationUs });
+      table.count(byRows, 'shop', '/a', 'GET', timeMs, error, durationUs);
+    }
+    table.lendRowsTo(byRows);
+    expect(byRows.rows).toHaveLength(1);
+    const samples = (committed: BatchAggregate) => {
+      const c = counters();
+      c.add(committed, 10_000);
+      return [...c.samplesAt(15_000, 15_000)];
+    };
+    const fromRows = samples(byRows);
+    expect(fromRows).toEqual(samples(byLines));
+    expect(find(fromRows, 'sloguard_requests_total')?.samples.at(-1)?.value).toBe(4);
   });
 
   it('writes a leading 0 at the grid point before the first increment, then one sample per grid point', () => {

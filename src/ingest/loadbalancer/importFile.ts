@@ -280,14 +280,19 @@ export async function importLogFile(
   let batch = pipeline.newBatch();
   const minuteTable = new MinuteTable(context.source, batch.thresholdsUs);
   const commit = async () => {
-    minuteTable.flushInto(batch);
+    // The store writes the table's rows straight from it; nothing is counted until the commit is over.
+    minuteTable.lendRowsTo(batch);
     const progress: ImportProgress = { offset, lines: position.lines, summary: { ...summary } };
     if (committed) batch.alsoInTransaction(() => committed(progress));
     // Written now: the group commit's wait for other writers' batches (COMMIT_SPACING_MS) is idle time here,
     // where nothing else writes (#23).
     const written = pipeline.submit(batch);
     pipeline.flush();
-    await written;
+    try {
+      await written;
+    } finally {
+      minuteTable.empty();
+    }
     batch = pipeline.newBatch();
   };
   const commitWhenFull = async () => {
