@@ -65,7 +65,7 @@ function writeSlowly(db: Db, history: History): void {
         rules: [],
       });
     }
-    store.commit({ series, inTransaction: [] });
+    store.commit({ series, rows: [], inTransaction: [] });
     store.applyRetention((hourStart + 60) * 60_000, 400);
   }
 }
