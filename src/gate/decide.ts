@@ -131,9 +131,9 @@ interface LetThrough {
 
 /**
  * A verdict written field by field. The gate built its verdicts and decisions by spreading (`{ ...base,
- * decision }`), and in some runs at a thousand answers a second those objects outlived the young generation:
- * about 0.6 KB of each answer promoted to old space, all of it on the spreads in a heap profile, which set
- * the pace of the mark-compacts (issue #23). bench/spreadPromotion.mjs shows spread objects promoted in plain
+ * decision }`), and at a thousand answers a second those objects outlived the young generation: about 0.5 KB
+ * of each answer promoted to old space, all of it on the spreads in a heap profile, which set the pace of the
+ * mark-compacts (issue #23). bench/spreadPromotion.mjs shows spread objects promoted in plain
  * Node where the same objects as literals are not.
  */
 function verdictOf(
