@@ -10,7 +10,13 @@
  * the machine's load moves no more than the two sides alike.
  */
 
-import { startBareFastify, startGateService, type Target } from './gateTargets.js';
+import {
+  type BareServer,
+  type GateService,
+  startBareFastify,
+  startGateService,
+  type Target,
+} from './gateTargets.js';
 import { processCpuMs as cpuMs, envInt, figure, loadText, rounds } from './method.js';
 import { pacedLoad } from './paced.js';
 
@@ -30,10 +36,13 @@ async function cpuPerAnswer({ url, pid }: Target): Promise<number> {
 const BEFORE_COMMAND = process.env.BENCH_GATE_BEFORE_COMMAND;
 
 const service = await startGateService();
-const before = BEFORE_COMMAND ? await startGateService(BEFORE_COMMAND) : undefined;
-const answer = await (await fetch(service.gate.url)).json();
-const bare = await startBareFastify(answer);
+// Started inside the try: a target that fails to start must not leave the ones before it running.
+let before: GateService | undefined;
+let bare: BareServer | undefined;
 try {
+  before = BEFORE_COMMAND ? await startGateService(BEFORE_COMMAND) : undefined;
+  const answer = await (await fetch(service.gate.url)).json();
+  bare = await startBareFastify(answer);
   const targets: Record<string, Target> = {
     bare: bare,
     healthz: service.healthz,
@@ -64,5 +73,5 @@ try {
       '×',
     );
 } finally {
-  await Promise.all([service.cleanup(), before?.cleanup(), bare.stop()]);
+  await Promise.all([service.cleanup(), before?.cleanup(), bare?.stop()]);
 }

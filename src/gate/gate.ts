@@ -218,8 +218,18 @@ export class DeployGate {
       changeFreeze: activeChangeFreeze(policy.changeFreezes, nowMs),
       ownership: this.ownershipOf(request.service),
     });
+    // Field by field, not `{ ...verdict }`: spread objects outlived the young generation (decide.ts verdictOf).
     const decision: GateDecision = {
-      ...verdict,
+      decision: verdict.decision,
+      reason: verdict.reason,
+      statuses: verdict.statuses,
+      stale: verdict.stale,
+      fromLastRun: verdict.fromLastRun,
+      mode: verdict.mode,
+      wouldBlock: verdict.wouldBlock,
+      exemption: verdict.exemption,
+      override: verdict.override,
+      frozen: verdict.frozen,
       id: timeOrderedId(nowMs),
       decidedAtMs: nowMs,
       request,

@@ -28,9 +28,20 @@ const PRODUCTION = new Set(['production', 'prod']);
 export const defaultOnNoData = (environment: string | null): 'deny' | 'warn' =>
   environment !== null && PRODUCTION.has(environment.toLowerCase()) ? 'deny' : 'warn';
 
+/** Resolved policies kept at most (all of them dropped past it): far above services × named environments. */
+const MAX_RESOLVED_POLICIES = 4096;
+
 /** The loaded policies; a service without one gets the documented defaults. */
 export class GatePolicies {
   private readonly byService: Map<string, GatePolicy>;
+
+  /**
+   * Resolved policies by service, then environment: the gate resolves one on every answer, and keeping it lets
+   * the audit trail write its JSON once (`GateDecisionStore`). Callers name any environment, so the cache is
+   * bounded; a reload makes a new GatePolicies, and with it a new cache.
+   */
+  private readonly resolved = new Map<string, Map<string | null, ResolvedPolicy>>();
+  private resolvedCount = 0;
 
   constructor(readonly policies: readonly GatePolicy[] = []) {
     this.byService = new Map(policies.map((p) => [p.service, p]));
@@ -52,7 +63,23 @@ export class GatePolicies {
     };
   }
 
+  /** The policy in force for a service and environment; the same frozen object for the same pair. */
   resolve(service: string, environment: string | null): ResolvedPolicy {
+    const known = this.resolved.get(service)?.get(environment);
+    if (known !== undefined) return known;
+    if (this.resolvedCount >= MAX_RESOLVED_POLICIES) {
+      this.resolved.clear();
+      this.resolvedCount = 0;
+    }
+    const resolved = Object.freeze(this.resolveAfresh(service, environment));
+    const byEnvironment = this.resolved.get(service) ?? new Map<string | null, ResolvedPolicy>();
+    byEnvironment.set(environment, resolved);
+    this.resolved.set(service, byEnvironment);
+    this.resolvedCount += 1;
+    return resolved;
+  }
+
+  private resolveAfresh(service: string, environment: string | null): ResolvedPolicy {
     const policy = this.byService.get(service);
     const settings: GatePolicySettings = {
       ...policy?.defaults,
@@ -71,10 +98,10 @@ export class GatePolicies {
       onInsufficientData: settings.onInsufficientData ?? 'warn',
       minValidEvents: settings.minValidEvents ?? null,
       denyOnPageAlert: settings.denyOnPageAlert ?? true,
-      exempt: [
+      exempt: Object.freeze([
         ...ALWAYS_EXEMPT,
         ...(['hotfix', 'config'] as const).filter((type) => exemptions[type] === true),
-      ],
+      ]),
       changeFreezes: settings.changeFreezes ?? [],
     };
   }

@@ -38,7 +38,7 @@ export interface ResolvedPolicy {
   minValidEvents: number | null;
   denyOnPageAlert: boolean;
   /** Change types that pass a frozen gate. */
-  exempt: ChangeType[];
+  exempt: readonly ChangeType[];
   /** Calendar change freezes of this environment (or the policy's defaults). */
   changeFreezes: ChangeFreeze[];
 }

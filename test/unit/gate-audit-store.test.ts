@@ -137,6 +137,31 @@ describe('gate decisions audit trail', () => {
     }
   });
 
+  it("stores each answer as JSON.stringify writes it, a kept policy's text spliced in or not", () => {
+    const db = openDatabase(':memory:');
+    try {
+      const store = new GateDecisionStore(db);
+      const statuses = statusesOf('web-availability');
+      const kept = decision('kept', NOW, 'web', statuses);
+      // The same frozen policy again (its text reused), a policy not last, a mutable one, and none.
+      const again = decision('again', NOW + 1, 'web', statuses);
+      const { policy, ...rest } = kept.answer;
+      const records = [
+        kept,
+        again,
+        { ...again, id: 'not-last', answer: { policy, ...rest } },
+        { ...again, id: 'mutable', answer: { ...rest, policy: { ...policy, mode: 'observe' } } },
+        { ...again, id: 'none', answer: rest },
+      ];
+      for (const record of records) store.append(record);
+      store.flush();
+      const stored = db.prepare('SELECT id, answer FROM gate_decisions ORDER BY rowid').all();
+      expect(stored).toEqual(records.map((r) => ({ id: r.id, answer: JSON.stringify(r.answer) })));
+    } finally {
+      db.close();
+    }
+  });
+
   it('keeps the inputs of every kept decision through retention, and drops those older than all of them', () => {
     const db = openDatabase(':memory:');
     try {

@@ -92,6 +92,21 @@ describe('GatePolicy documents', () => {
     expect(policies.resolve('user-profile', null).onNoData).toBe('warn');
   });
 
+  it('keeps one frozen policy per service and environment, bounded however many environments callers name', () => {
+    const policies = new GatePolicies(
+      load({ 'checkout.yaml': `${slo('checkout-availability')}---\n${policyFile}` }).policies,
+    );
+    const production = policies.resolve('checkout', 'production');
+    expect(policies.resolve('checkout', 'production')).toBe(production);
+    expect(policies.resolve('checkout', null)).not.toBe(production);
+    expect(Object.isFrozen(production) && Object.isFrozen(production.exempt)).toBe(true);
+    // Past the cache's bound (4,096) every scope still resolves as it did, kept or not.
+    for (let i = 0; i < 5_000; i++)
+      expect(policies.resolve('checkout', `env-${i}`).environment).toBe(`env-${i}`);
+    expect(policies.resolve('checkout', 'production')).toEqual(production);
+    expect(policies.resolve('checkout', 'staging').mode).toBe('observe');
+  });
+
   it('reports schema errors at file:line:column of the field', () => {
     const loaded = load({
       'bad.yaml': policyFile.replace('  warnBelow: 30\n', '  warnBelow: 30\n  mdoe: observe\n'),
