@@ -415,11 +415,13 @@ describe('a collector through a minute-long engine stop with a SIGKILL in it', (
   }, 300_000);
 });
 
-/** Server spans of `orders` from OpenTelemetry SDKs: GET /orders/:id, every 5th a 503, 50 or 150 ms. */
-async function exportSpans(exporter: SpanExporter, count: number, offset: number) {
+/**
+ * Server spans of `orders` from OpenTelemetry SDKs: GET /orders/:id, every 5th a 503, 50 or 150 ms, started
+ * `t0` + offset ms (`t0` in the past: the embedded store files a span in the minute of its own time).
+ */
+async function exportSpans(exporter: SpanExporter, count: number, offset: number, t0: number) {
   const provider = tracerProvider('orders', exporter);
   const tracer = provider.getTracer('fleet');
-  const t0 = Date.now() - 5_000;
   for (let i = 0; i < count; i++) {
     const n = offset + i;
     const span = tracer.startSpan(
@@ -440,6 +442,14 @@ async function exportSpans(exporter: SpanExporter, count: number, offset: number
   await provider.shutdown();
 }
 
+/** 120 spans to `baseUrl` in six exports, alternately a Zipkin and an OTLP exporter's, all started from `t0`. */
+async function exportBothKinds(baseUrl: string, t0: number) {
+  for (let part = 0; part < 3; part++) {
+    await exportSpans(new ZipkinExporter({ url: `${baseUrl}/api/v2/spans` }), 20, part * 40, t0);
+    await exportSpans(new OTLPTraceExporter({ url: `${baseUrl}/v1/traces` }), 20, part * 40 + 20, t0);
+  }
+}
+
 const ORDERS_SLO = `
 apiVersion: sloguard/v1
 kind: SLO
@@ -455,10 +465,11 @@ spec:
 
 /**
  * SLOs only the evaluator and the embedded sloguard define, over the series the collectors already write: a
- * composite of checkout's two, and checkout's availability in the calendar week so far (the traffic of a run is
- * minutes old, inside the week unless the run straddles Monday 00:00 UTC).
+ * composite of checkout's two, checkout's availability in the calendar week so far (the traffic of a run is
+ * minutes old, inside the week unless the run straddles Monday 00:00 UTC), and in 1-minute timeslices, and
+ * orders' latency in 1-minute ratio-timeslices.
  */
-const WEEK_AND_COMPOSITE_SLOS = `
+const EVALUATOR_ONLY_SLOS = `
 apiVersion: sloguard/v1
 kind: SLO
 metadata: { name: checkout-this-week, service: checkout }
@@ -479,7 +490,50 @@ spec:
   components:
     - { slo: checkout-availability, weight: 1 }
     - { slo: checkout-latency, weight: 2 }
+---
+apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: checkout-minutes, service: checkout }
+spec:
+  indicator:
+    source: loadbalancer
+    bad: { status: [429, "500-599"] }
+    exclude: [{ status: 404 }]
+  objective: 99
+  window: 1d
+  budgeting: { timeslices: { slice: 1m, target: 90 } }
+---
+apiVersion: sloguard/v1
+kind: SLO
+metadata: { name: orders-latency-minutes, service: orders }
+spec:
+  indicator:
+    source: traces
+    select: { route: "/orders/:id", method: GET }
+    good: { latency: "<= 100ms" }
+  objective: 99
+  window: 1d
+  budgeting: { ratioTimeslices: { slice: 1m } }
 `;
+
+const MINUTE_MS = 60_000;
+
+/**
+ * Waits (at most a minute) until the current 1-minute slice began at least 2 s ago and has 20 s left: a
+ * collector counts by arrival and an embedded store by the request's own time, so the traffic of the slice SLOs
+ * is sent, and flushed to the engine, inside this one slice on both paths (sending takes a few seconds, 20 s
+ * leaves room for a busy machine). Returns the time it began sending.
+ */
+function sendingSlot(): Promise<number> {
+  return waitFor(
+    'an early second of a minute',
+    () => {
+      const second = (Date.now() % MINUTE_MS) / 1000;
+      return second >= 2 && second <= 40 && Date.now();
+    },
+    { timeoutMs: 70_000, intervalMs: 200 },
+  );
+}
 
 describe.each(ENGINES)(
   'three collectors behind a real HAProxy in round-robin, writing to %s',
@@ -492,6 +546,8 @@ describe.each(ENGINES)(
     let files: Role;
     /** What the first test sent through the balancer, for the evaluators of the second. */
     let sentLog: string[] = [];
+    /** When the first test began sending (the spans' start time); all it sent lies in this time's minute. */
+    let sentFromMs = 0;
 
     beforeAll(async () => {
       [engine, upstream] = await Promise.all([startEngine(), Upstream.start()]);
@@ -516,19 +572,19 @@ describe.each(ENGINES)(
     });
 
     it("adds up in the engine to the test's own count of a real nginx log stream and two span exporters", async () => {
+      sentFromMs = await sendingSlot();
       const plan = Array.from({ length: 60 }, (_, n) => ({
         status: STATUSES[n % STATUSES.length]!,
         delay: [0, 50, 400, 0][n % 4]!,
       }));
-      for (const request of plan) {
-        const answer = await fetch(
-          `${nginx.url}/api/orders?status=${request.status}&delay=${request.delay}`,
-          {
-            method: 'POST',
-            body: '{}',
-          },
+      // Twenty at a time, so the phase is short (its slow answers wait side by side).
+      for (let from = 0; from < plan.length; from += 20) {
+        await Promise.all(
+          plan.slice(from, from + 20).map(async (request) => {
+            const url = `${nginx.url}/api/orders?status=${request.status}&delay=${request.delay}`;
+            await (await fetch(url, { method: 'POST', body: '{}' })).arrayBuffer();
+          }),
         );
-        await answer.arrayBuffer();
       }
       const log = await waitFor('every request in the access log', () => {
         const lines = nginx.accessLog().trim().split('\n');
@@ -545,10 +601,7 @@ describe.each(ENGINES)(
         expect(await answer.json()).toMatchObject({ accepted: 10, rejected: 0 });
       }
       // Six exports, three per exporter kind, each one POST through the balancer.
-      for (let part = 0; part < 3; part++) {
-        await exportSpans(new ZipkinExporter({ url: `${haproxy.url}/api/v2/spans` }), 20, part * 40);
-        await exportSpans(new OTLPTraceExporter({ url: `${haproxy.url}/v1/traces` }), 20, part * 40 + 20);
-      }
+      await exportBothKinds(haproxy.url, sentFromMs);
       const sum = (expr: string) => scalar(engine, `sum(${expr})`);
       await waitFor(
         'the engine to hold every observation',
@@ -556,6 +609,11 @@ describe.each(ENGINES)(
           (await sum('sloguard_requests_total{service="checkout"}')) === 60 &&
           (await sum('sloguard_requests_total{service="orders"}')) === 120,
         { timeoutMs: 30_000, intervalMs: 250 },
+      );
+      // Every sample was stamped by now and after the sending began (as were the requests' and spans' own
+      // times): all of it lies in one 1-minute slice on both paths.
+      expect(Math.floor(Date.now() / MINUTE_MS), 'all traffic flushed within the minute it was sent in').toBe(
+        Math.floor(sentFromMs / MINUTE_MS),
       );
       expect(await scalar(engine, 'count(count by (collector) (sloguard_requests_total))')).toBe(3);
       const status = (n: number) => plan[n]!.status;
@@ -575,7 +633,7 @@ describe.each(ENGINES)(
       );
       expect(await sum('sloguard_request_errors_total{service="orders"}')).toBe(24);
       expect(await sum('sloguard_request_duration_seconds_bucket{service="orders",le="0.1"}')).toBe(60);
-    }, 90_000);
+    }, 160_000);
 
     it('evaluates the same SLO files on the engine to the SLIs, budgets and gate answers one embedded sloguard gives for the same traffic', async () => {
       expect(sentLog).toHaveLength(60);
@@ -585,7 +643,7 @@ describe.each(ENGINES)(
       const embeddedDefinitions = join(evaluatorFiles.path, 'embedded-defs');
       for (const copy of [definitions, embeddedDefinitions]) {
         cpSync(files.definitions, copy, { recursive: true });
-        writeFileSync(join(copy, 'more.yaml'), WEEK_AND_COMPOSITE_SLOS);
+        writeFileSync(join(copy, 'more.yaml'), EVALUATOR_ONLY_SLOS);
       }
       evaluatorFiles.file(
         'defs/engine.yaml',
@@ -608,10 +666,7 @@ describe.each(ENGINES)(
           body: sentLog.join('\n'),
         });
         expect(await answer.json()).toMatchObject({ accepted: 60, rejected: 0 });
-        for (let part = 0; part < 3; part++) {
-          await exportSpans(new ZipkinExporter({ url: `${embedded.url}/api/v2/spans` }), 20, part * 40);
-          await exportSpans(new OTLPTraceExporter({ url: `${embedded.url}/v1/traces` }), 20, part * 40 + 20);
-        }
+        await exportBothKinds(embedded.url, sentFromMs);
         const sli = async (service: SloguardProcess, name: string) =>
           (await service.json<{ good: number; valid: number }>(`/api/v1/slos/${name}`)).body;
         const counted = (slo: string, valid: number) => async () => {
@@ -640,18 +695,55 @@ describe.each(ENGINES)(
         expect(week.inStore).toMatchObject({ good: valid - bad, valid });
         // The budgets and the gate's answers follow from the counts: the same as one process gives. (A rolling
         // window's start is not compared: the store reports the hour its rollups start at.)
-        type Judged = { sli: number | null; valid: number; budget: unknown; window_start: string };
+        type Slices = { total: number; valid: number; good: number; bad: number; ratio_sum: number };
+        type Judged = {
+          sli: number | null;
+          valid: number;
+          budget: { allowed: number; consumed: number };
+          slices: Slices | null;
+          window_start: string;
+        };
         const judged = async (service: SloguardProcess, slo: string) =>
           (await service.json<Judged>(`/api/v1/slos/${slo}`)).body;
+        // The one slice all traffic was sent in is judged once it has closed (within the minute after sending).
+        const sliceClosed = (slo: string) =>
+          waitFor(
+            `${slo}'s slice closed on both`,
+            async () => {
+              const [onEngine, inStore] = await Promise.all([judged(evaluator, slo), judged(embedded, slo)]);
+              return onEngine.slices?.valid === 1 && inStore.slices?.valid === 1 && { onEngine, inStore };
+            },
+            { timeoutMs: 90_000, intervalMs: 250 },
+          );
+        // Timeslices: checkout's slice has half its requests bad, under the 90% target: one bad minute of the
+        // day's 1,440, of the 14.4 the 99% objective allows.
+        const minutes = await sliceClosed('checkout-minutes');
+        const sliceGood = (valid - bad) / valid >= 0.9 ? 1 : 0;
+        for (const side of [minutes.onEngine, minutes.inStore]) {
+          expect(side.slices).toMatchObject({ total: 1440, valid: 1, good: sliceGood, bad: 1 - sliceGood });
+          expect(side.sli).toBe(sliceGood);
+          expect(side.budget.consumed).toBe(1 - sliceGood);
+          expect(side.budget.allowed).toBeCloseTo(14.4, 9);
+        }
+        // Ratio-timeslices: orders' slice SLI is its share of spans within 100 ms (the 50 ms ones, every other).
+        const ordersMinutes = await sliceClosed('orders-latency-minutes');
+        for (const side of [ordersMinutes.onEngine, ordersMinutes.inStore]) {
+          expect(side.slices).toMatchObject({ total: 1440, valid: 1, ratio_sum: 0.5 });
+          expect(side.sli).toBe(0.5);
+          expect(side.budget.consumed).toBe(0.5);
+          expect(side.budget.allowed).toBeCloseTo(0.01, 12);
+        }
         for (const slo of [
           'checkout-availability',
           'checkout-latency',
           'orders-latency',
           'checkout-this-week',
           'checkout-overall',
+          'checkout-minutes',
+          'orders-latency-minutes',
         ]) {
-          const { sli, budget } = await judged(embedded, slo);
-          expect(await judged(evaluator, slo)).toMatchObject({ sli, budget });
+          const { sli, budget, slices } = await judged(embedded, slo);
+          expect(await judged(evaluator, slo)).toMatchObject({ sli, budget, slices });
         }
         const weekStart = (await judged(embedded, 'checkout-this-week')).window_start;
         expect(new Date(weekStart).getUTCDay()).toBe(1);
@@ -680,7 +772,7 @@ describe.each(ENGINES)(
         await embedded.cleanup();
         evaluatorFiles.cleanup();
       }
-    }, 120_000);
+    }, 200_000);
   },
 );
 

@@ -318,6 +318,49 @@ describe('a collector flush', () => {
   });
 });
 
+describe('a collector stamping by arrival', () => {
+  const dirs = tempFolders();
+  afterEach(() => dirs.cleanup());
+
+  it('stamps a batch that arrives after a grid point whose flush is late with the next grid point', async () => {
+    const quiet = { info() {}, warn() {}, error() {} };
+    let nowMs = 10_000;
+    const collector = new RemoteWriteCollector(
+      {
+        remoteWriteUrl: 'http://127.0.0.1:9/api/v1/write',
+        id: 'c',
+        flushIntervalMs: 15_000,
+        timeoutMs: 1_000,
+        bufferPath: `${dirs.write({})}/b.db`,
+        bufferMaxBytes: 1_048_576,
+      },
+      () => [],
+      quiet,
+      () => nowMs,
+    );
+    collector.commit(batch([{ status: 200 }]));
+    await collector.flushAt(15_000);
+    // Arrives 3 ms after 30 000, before that grid point's flush ran (the loop was busy).
+    nowMs = 30_003;
+    collector.commit(batch([{ status: 200 }, { status: 200 }]));
+    await collector.flushAt(30_000);
+    await collector.flushAt(45_000);
+    const requests: Array<[number, number]> = [];
+    for (let write = collector.buffer.peek(); write; write = collector.buffer.peek()) {
+      const series = find(decodeWriteRequest(write.body), 'sloguard_requests_total')!;
+      for (const sample of series.samples) requests.push([sample.timestamp, sample.value]);
+      collector.buffer.remove(write.id);
+    }
+    expect(requests).toEqual([
+      [0, 0],
+      [15_000, 1],
+      [30_000, 1],
+      [45_000, 3],
+    ]);
+    collector.buffer.close();
+  });
+});
+
 describe('collector settings', () => {
   const fail = (field: string, message: string): never => {
     throw new Error(`${field}: ${message}`);
