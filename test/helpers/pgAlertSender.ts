@@ -6,12 +6,12 @@
 import { OutboxDispatcher } from '../../src/alert/outbox.js';
 import { ControlDatabase } from '../../src/control/database.js';
 import { PostgresOutbox } from '../../src/control/outbox.js';
+import { quietLog } from './cleanups.js';
 
 const [url, targetUrl, timeout] = process.argv.slice(2);
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const db = new ControlDatabase(
   { url: url!, poolSize: 2, statementTimeoutMs: 5_000, connectTimeoutMs: 5_000, leaseCheckMs: 1_000 },
-  quiet,
+  quietLog,
 );
 const outbox = new PostgresOutbox(db);
 const targets = new Map(
@@ -20,7 +20,7 @@ const targets = new Map(
 const dispatcher = new OutboxDispatcher(
   outbox,
   { targets, giveUpAfterMs: 3_600_000, retryBackoffMs: 1_000, maxRetryBackoffMs: 8_000 },
-  quiet,
+  quietLog,
   { timeoutMs: Number(timeout) },
 );
 await dispatcher.drain();

@@ -1,18 +1,15 @@
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ControlDatabase } from '../../src/control/database.js';
 import { SharedDeployments } from '../../src/control/deployments.js';
 import { openDatabase } from '../../src/store/database.js';
 import { type Deployment, DeploymentStore } from '../../src/store/deployments.js';
+import { cleanupsAfterEach, quietLog } from '../helpers/cleanups.js';
 import { controlPostgresSuite, hasPostgres } from '../helpers/postgres.js';
 
-const quiet = { info: () => undefined, warn: () => undefined };
 const T0 = Date.UTC(2026, 11, 4, 12);
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe.runIf(hasPostgres())('deployment markers shared in PostgreSQL', () => {
   const suite = controlPostgresSuite({ timeoutMs: 10_000, leaseCheckMs: 100, migrate: true });
@@ -20,7 +17,7 @@ describe.runIf(hasPostgres())('deployment markers shared in PostgreSQL', () => {
   /** One replica: its own SQLite store and pool, sharing what it stores as service.ts wires it. */
   function replica() {
     const local = openDatabase(':memory:');
-    const db = new ControlDatabase(suite.settings, quiet);
+    const db = new ControlDatabase(suite.settings, quietLog);
     const store = new DeploymentStore(local);
     const shared = new SharedDeployments(db, store);
     const writes: Array<Promise<void>> = [];

@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlDatabase } from '../../src/control/database.js';
 import { SharedFreezes, upsertFreezes } from '../../src/control/freezes.js';
 import type { FreezeState } from '../../src/store/gateFreezes.js';
+import { quietLog } from '../helpers/cleanups.js';
 import { hasPostgres, PostgresServer } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
-
-const quiet = { info: () => undefined, warn: () => undefined };
 
 /** A freeze or thaw in a transaction of its own, as a decision's commit writes it (a row already in that state keeps its time). */
 const writeFreeze = (db: ControlDatabase, state: FreezeState) =>
@@ -25,7 +24,7 @@ describe.runIf(hasPostgres())('the gate freezes on a real PostgreSQL', () => {
         connectTimeoutMs: 2_000,
         leaseCheckMs: 100,
       },
-      quiet,
+      quietLog,
     );
     await db.migrate();
   });

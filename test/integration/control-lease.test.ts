@@ -4,17 +4,16 @@ import { EvaluatorLease } from '../../src/control/lease.js';
 import { CONTROL_SCHEMA } from '../../src/control/schema.js';
 import { SharedStatuses } from '../../src/control/statuses.js';
 import type { SloStatus } from '../../src/model/status.js';
+import { quietLog } from '../helpers/cleanups.js';
 import { controlPostgresSuite, hasPostgres } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
-
-const quiet = { info: () => undefined, warn: () => undefined };
 
 describe.runIf(hasPostgres())('the control plane foundation on a real PostgreSQL', () => {
   const suite = controlPostgresSuite({ timeoutMs: 2_000, leaseCheckMs: 100 });
 
   it('two replicas migrating at once apply each step once', async () => {
-    const a = new ControlDatabase(suite.settings, quiet);
-    const b = new ControlDatabase(suite.settings, quiet);
+    const a = new ControlDatabase(suite.settings, quietLog);
+    const b = new ControlDatabase(suite.settings, quietLog);
     try {
       const [first, second] = await Promise.all([a.migrate(), b.migrate()]);
       const all = CONTROL_SCHEMA.map((step) => step.version);
@@ -31,7 +30,7 @@ describe.runIf(hasPostgres())('the control plane foundation on a real PostgreSQL
   });
 
   it('a migration list out of order fails before it touches the database', async () => {
-    const db = new ControlDatabase(suite.settings, quiet);
+    const db = new ControlDatabase(suite.settings, quietLog);
     try {
       await expect(
         db.migrate([
@@ -45,8 +44,8 @@ describe.runIf(hasPostgres())('the control plane foundation on a real PostgreSQL
   });
 
   it('one replica holds the lease; when its session dies one replica takes it again, never two', async () => {
-    const a = new EvaluatorLease(suite.settings, quiet);
-    const b = new EvaluatorLease(suite.settings, quiet);
+    const a = new EvaluatorLease(suite.settings, quietLog);
+    const b = new EvaluatorLease(suite.settings, quietLog);
     const lost: string[] = [];
     a.on('lost', (reason) => lost.push(reason));
     let both = 0;
@@ -85,8 +84,8 @@ describe.runIf(hasPostgres())('the control plane foundation on a real PostgreSQL
   });
 
   it('shares the holder statuses: fenced on its lease, read by revision whatever the evaluation times', async () => {
-    const db = new ControlDatabase(suite.settings, quiet);
-    const lease = new EvaluatorLease(suite.settings, quiet);
+    const db = new ControlDatabase(suite.settings, quietLog);
+    const lease = new EvaluatorLease(suite.settings, quietLog);
     const status = (name: string, evaluatedAtMs: number) => ({ name, evaluatedAtMs }) as SloStatus;
     try {
       await db.migrate();

@@ -1,22 +1,18 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type AlertLog, OutboxDispatcher } from '../../src/alert/outbox.js';
+import { describe, expect, it } from 'vitest';
+import { OutboxDispatcher } from '../../src/alert/outbox.js';
 import type { NotificationTarget } from '../../src/config/notifications.js';
 import { type Db, openDatabase } from '../../src/store/database.js';
 import { OutboxStore } from '../../src/store/outbox.js';
 import { CaptureServer } from '../helpers/capture.js';
+import { cleanupsAfterEach, quietLog } from '../helpers/cleanups.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 const TARGETS = ['ops', 'payments'];
 const MESSAGES = 25;
 
-const quiet: AlertLog = { info: () => {}, warn: () => {}, error: () => {} };
-
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /** A sender as a second process would run it: its own connection to the database file, its own dispatcher. */
 function sender(path: string, capture: CaptureServer) {
@@ -28,7 +24,7 @@ function sender(path: string, capture: CaptureServer) {
   const dispatcher = new OutboxDispatcher(
     store,
     { targets, giveUpAfterMs: 3_600_000, retryBackoffMs: 10, maxRetryBackoffMs: 50 },
-    quiet,
+    quietLog,
     // A send cut short after the receiver took it would be sent again: room for a busy machine.
     { timeoutMs: 30_000 },
   );

@@ -1,12 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SharedCorrections } from '../../src/control/corrections.js';
 import { ControlDatabase } from '../../src/control/database.js';
 import type { CorrectionSpec } from '../../src/definitions/corrections.js';
 import { CorrectionStore } from '../../src/store/corrections.js';
 import { openDatabase } from '../../src/store/database.js';
+import { cleanupsAfterEach, quietLog } from '../helpers/cleanups.js';
 import { hasPostgres, PostgresServer } from '../helpers/postgres.js';
-
-const quiet = { info: () => undefined, warn: () => undefined };
 
 const SPEC: CorrectionSpec = {
   reason: 'nightly maintenance',
@@ -15,10 +14,7 @@ const SPEC: CorrectionSpec = {
   appliesTo: { services: ['web'] },
 };
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe.runIf(hasPostgres())('corrections on PostgreSQL, copied by every replica', () => {
   let postgres: PostgresServer;
@@ -40,7 +36,7 @@ describe.runIf(hasPostgres())('corrections on PostgreSQL, copied by every replic
         connectTimeoutMs: 10_000,
         leaseCheckMs: 500,
       },
-      quiet,
+      quietLog,
     );
     await db.migrate();
     const local = openDatabase(':memory:');

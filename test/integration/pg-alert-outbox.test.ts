@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type AlertLog, OutboxDispatcher } from '../../src/alert/outbox.js';
+import { describe, expect, it } from 'vitest';
+import { OutboxDispatcher } from '../../src/alert/outbox.js';
 import type { NotificationTarget } from '../../src/config/notifications.js';
 import { ControlDatabase } from '../../src/control/database.js';
 import { PostgresOutbox } from '../../src/control/outbox.js';
 import { CaptureServer } from '../helpers/capture.js';
+import { cleanupsAfterEach, quietLog } from '../helpers/cleanups.js';
 import { controlPostgresSuite, hasPostgres } from '../helpers/postgres.js';
 import { stopChild } from '../helpers/process.js';
 import { ROOT } from '../helpers/service.js';
@@ -15,12 +16,7 @@ import { waitFor } from '../helpers/wait.js';
 const TARGETS = ['ops', 'payments'];
 const MESSAGES = 25;
 
-const quiet: AlertLog = { info: () => {}, warn: () => {}, error: () => {} };
-
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /** A receiver that takes a request and never answers: a send under way when its sender is killed. */
 async function blackHole(): Promise<{ url: string; received: () => number; stop: () => Promise<void> }> {
@@ -47,7 +43,7 @@ describe.runIf(hasPostgres())('the outbox in PostgreSQL', () => {
 
   /** A replica's sender: its own pool on the shared database, its own dispatcher, every target to `url`. */
   function replica(url: string, timeoutMs = 30_000) {
-    const db = new ControlDatabase(suite.settings, quiet);
+    const db = new ControlDatabase(suite.settings, quietLog);
     cleanups.push(() => db.close());
     const outbox = new PostgresOutbox(db);
     const targets = new Map<string, NotificationTarget>(
@@ -56,7 +52,7 @@ describe.runIf(hasPostgres())('the outbox in PostgreSQL', () => {
     const dispatcher = new OutboxDispatcher(
       outbox,
       { targets, giveUpAfterMs: 3_600_000, retryBackoffMs: 10, maxRetryBackoffMs: 50 },
-      quiet,
+      quietLog,
       { timeoutMs },
     );
     return { outbox, dispatcher };

@@ -1,6 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Alerting } from '../../src/alert/alerting.js';
-import type { AlertLog } from '../../src/alert/outbox.js';
 import { replicatedAlerting } from '../../src/alert/replicated.js';
 import type { NotificationSettings } from '../../src/config/notifications.js';
 import { ControlAlertState } from '../../src/control/alertState.js';
@@ -14,25 +13,22 @@ import { openDatabase } from '../../src/store/database.js';
 import { IncidentStore } from '../../src/store/incidents.js';
 import { BURNS, episode, sloStatus } from '../helpers/alertFixtures.js';
 import { CaptureServer } from '../helpers/capture.js';
+import { cleanupsAfterEach, quietLog } from '../helpers/cleanups.js';
 import { controlPostgresSuite, hasPostgres } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
 
-const quiet: AlertLog = { info: () => {}, warn: () => {}, error: () => {} };
 const MINUTE = 60_000;
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeover', () => {
   const suite = controlPostgresSuite({ timeoutMs: 10_000, leaseCheckMs: 100, migrate: true });
 
   /** One replica's alerting: its own pool, lease and copy of the alert state, one target to `receiver`. */
   function replica(receiver: CaptureServer) {
-    const db = new ControlDatabase(suite.settings, quiet);
-    const lease = new EvaluatorLease(suite.settings, quiet);
-    const shared = replicatedAlerting(db, lease, quiet);
+    const db = new ControlDatabase(suite.settings, quietLog);
+    const lease = new EvaluatorLease(suite.settings, quietLog);
+    const shared = replicatedAlerting(db, lease, quietLog);
     const notifications: NotificationSettings = {
       repeatIntervalMs: 4 * 3_600_000,
       giveUpAfterMs: 3_600_000,
@@ -53,7 +49,7 @@ describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeo
       statuses: () => [],
       lastStatus: () => undefined,
       ...shared.stores,
-      log: quiet,
+      log: quietLog,
     });
     cleanups.push(async () => {
       await lease.stop();
@@ -158,7 +154,7 @@ describe.runIf(hasPostgres())('alert episodes in PostgreSQL across a lease takeo
     const stalePid = holder.lease.holderPid();
     await holder.lease.stop();
     // The lease pid it last held, not forgotten: only the database's check (the fence) keeps its writes out.
-    const state = new ControlAlertState(holder.db, () => stalePid, quiet);
+    const state = new ControlAlertState(holder.db, () => stalePid, quietLog);
     state.episodeStore.atomically(() => state.episodeStore.set('checkout', episode({ slo: 'checkout' })));
     expect(await state.settled()).toBe(true);
     expect(state.episodeStore.get('checkout')).toBeUndefined();

@@ -1,15 +1,13 @@
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
 import { gateApp } from '../helpers/gateFixtures.js';
 import { controlPostgresSuite, hasPostgres } from '../helpers/postgres.js';
 
 const MINUTE = 60_000;
 const SLO = 'web-availability';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe.runIf(hasPostgres())('a correction made through another replica counts in the next tick', () => {
   const suite = controlPostgresSuite({ timeoutMs: 10_000, leaseCheckMs: 100, migrate: true });

@@ -1,24 +1,21 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ControlDatabase } from '../../src/control/database.js';
 import { DeploymentSharing, SharedDeployments } from '../../src/control/deployments.js';
 import { type Db, openDatabase } from '../../src/store/database.js';
 import { DeploymentStore } from '../../src/store/deployments.js';
 import { UnsharedDeployments } from '../../src/store/unsharedDeployments.js';
+import { cleanupsAfterEach, quietLog } from '../helpers/cleanups.js';
 import { freePort } from '../helpers/ports.js';
 import { controlPostgresSuite, hasPostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
-const quiet = { info: () => undefined, warn: () => undefined };
 const T0 = Date.UTC(2026, 11, 4, 12);
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe.runIf(hasPostgres())('deployment markers retried until PostgreSQL takes them', () => {
   const suite = controlPostgresSuite({ timeoutMs: 10_000, leaseCheckMs: 100, migrate: true });
@@ -36,7 +33,7 @@ describe.runIf(hasPostgres())('deployment markers retried until PostgreSQL takes
         statementTimeoutMs: 500,
         connectTimeoutMs: 500,
       },
-      quiet,
+      quietLog,
     );
     const store = new DeploymentStore(local);
     const shared = new SharedDeployments(db, store);

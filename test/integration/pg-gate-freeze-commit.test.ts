@@ -1,23 +1,20 @@
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ControlDatabase } from '../../src/control/database.js';
 import { SharedDecisions } from '../../src/control/decisions.js';
 import { SharedFreezes } from '../../src/control/freezes.js';
 import { SharedOverrides } from '../../src/control/overrides.js';
 import { DeployGate } from '../../src/gate/gate.js';
 import { type FreezeState, freezeKey } from '../../src/store/gateFreezes.js';
+import { cleanupsAfterEach, quietLog } from '../helpers/cleanups.js';
 import { gateApp } from '../helpers/gateFixtures.js';
 import { controlPostgresSuite, hasPostgres } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
 
-const quiet = { info: () => undefined, warn: () => undefined };
 const PRODUCTION = { service: 'web', environment: 'production', changeType: 'feature' } as const;
 const SCOPE = { service: 'web', environment: 'production' };
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe.runIf(hasPostgres())("a gate decision's freeze change on a real PostgreSQL", () => {
   const suite = controlPostgresSuite({ timeoutMs: 10_000, leaseCheckMs: 100, migrate: true });
@@ -29,7 +26,7 @@ describe.runIf(hasPostgres())("a gate decision's freeze change on a real Postgre
   async function replicaGate() {
     await sql('TRUNCATE control_gate_decisions, control_gate_freezes');
     const app = await gateApp();
-    const db = new ControlDatabase(suite.settings, quiet);
+    const db = new ControlDatabase(suite.settings, quietLog);
     cleanups.push(async () => {
       await db.close();
       await app.close();
@@ -50,7 +47,7 @@ describe.runIf(hasPostgres())("a gate decision's freeze change on a real Postgre
           shareFreeze: (state) => freezes.share(state),
         },
       },
-      quiet,
+      quietLog,
     );
     return { gate, localFreezes: stores.freezes };
   }
@@ -134,7 +131,7 @@ describe.runIf(hasPostgres())("a gate decision's freeze change on a real Postgre
   it("retries the lease holder's refresh until PostgreSQL takes it, and drops a change replaced since", async () => {
     await sql('TRUNCATE control_gate_freezes');
     // Short statements: a write held by the lock below fails within half a second.
-    const db = new ControlDatabase({ ...suite.settings, statementTimeoutMs: 500 }, quiet);
+    const db = new ControlDatabase({ ...suite.settings, statementTimeoutMs: 500 }, quietLog);
     cleanups.push(() => db.close());
     const warnings: object[] = [];
     const replaced = new Set<string>();
