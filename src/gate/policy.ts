@@ -36,9 +36,9 @@ export class GatePolicies {
   private readonly byService: Map<string, GatePolicy>;
 
   /**
-   * Resolved policies by service, then environment: the gate resolves one on every answer, and keeping it lets
-   * the audit trail write its JSON once (`GateDecisionStore`). Callers name any environment, so the cache is
-   * bounded; a reload makes a new GatePolicies, and with it a new cache.
+   * Resolved policies by service, then environment: the gate resolves one on every answer, and builds none
+   * anew for a scope it knows. Callers name any environment, so the cache is bounded; a reload makes a new
+   * GatePolicies, and with it a new cache.
    */
   private readonly resolved = new Map<string, Map<string | null, ResolvedPolicy>>();
   private resolvedCount = 0;

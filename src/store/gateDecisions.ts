@@ -93,7 +93,7 @@ export class GateDecisionStore {
           record.decision,
           record.reason,
           JSON.stringify(record.request),
-          answerText(record.answer),
+          JSON.stringify(record.answer),
           inputs.id,
         );
       }
@@ -192,27 +192,6 @@ export class GateDecisionStore {
       };
     });
   }
-}
-
-/** The JSON of frozen policies: the gate answers a thousand times a second on the one policy of a scope. */
-const policyTexts = new WeakMap<object, string>();
-
-/**
- * An answer's JSON, its policy (the last field, as the gate builds it) written from its kept text when it is a
- * frozen object (`GatePolicies.resolve` keeps one per scope): the same text as JSON.stringify, for less.
- */
-function answerText(answer: Record<string, unknown>): string {
-  const { policy } = answer;
-  if (typeof policy !== 'object' || policy === null || !Object.isFrozen(policy))
-    return JSON.stringify(answer);
-  const rest = JSON.stringify({ ...answer, policy: 0 });
-  if (!rest.endsWith(',"policy":0}')) return JSON.stringify(answer);
-  let text = policyTexts.get(policy);
-  if (text === undefined) {
-    text = JSON.stringify(policy);
-    policyTexts.set(policy, text);
-  }
-  return `${rest.slice(0, -2)}${text}}`;
 }
 
 /** The same status objects: the evaluator publishes new ones on each evaluation and never changes them. */
