@@ -77,7 +77,9 @@ function decision(i: number, statuses: readonly SloStatus[]): oursStore.GateDeci
   };
 }
 
-const statuses = ['web-availability', 'web-latency'].map((name) => ({ name, sli: 0.999 }) as unknown as SloStatus);
+const statuses = ['web-availability', 'web-latency'].map(
+  (name) => ({ name, sli: 0.999 }) as unknown as SloStatus,
+);
 
 /** µs of CPU and WAL frames per decision committed alone, on a fresh database holding PREFILL decisions. */
 function commitCost(build: Build): { cpuUs: number; frames: number } {
@@ -111,7 +113,12 @@ function commitCost(build: Build): { cpuUs: number; frames: number } {
 
 const baselineName = BEFORE_DIST ? 'before' : 'this tree again';
 const cpu = new Comparison('CPU per decision committed alone', 'µs', baselineName, 'ours/baseline');
-const frames = new Comparison('WAL frames per decision committed alone', 'frames', baselineName, 'ours/baseline');
+const frames = new Comparison(
+  'WAL frames per decision committed alone',
+  'frames',
+  baselineName,
+  'ours/baseline',
+);
 for (let round = 0; round < ROUNDS; round++) {
   // Alternating which side goes first, so a load that rises through a round falls on both alike.
   const [first, second] = round % 2 === 0 ? [before, after] : [after, before];

@@ -20,6 +20,15 @@ export interface GateDecisionRecord {
   statuses: readonly SloStatus[];
 }
 
+/**
+ * A decision's row is keyed by its time and its place among the decisions of that millisecond (migration 18):
+ * decided_at_ms * KEYS_PER_MS + place, so the table's own b-tree is the trail's order by time.
+ */
+const KEY_PLACE_BITS = 20;
+const KEYS_PER_MS = 2 ** KEY_PLACE_BITS;
+/** The latest time a key holds within SQLite's 64-bit integers: 2^43 ms, the year 2248. */
+const MAX_DECIDED_AT_MS = 2 ** (63 - KEY_PLACE_BITS) - 1;
+
 /** A `gate_inputs` row and the status objects it was stored from. */
 interface StoredInputs {
   statuses: readonly SloStatus[];
@@ -60,11 +69,53 @@ export class GateDecisionStore {
 
   constructor(db: Db) {
     const insert = db.prepare<
-      [string, number, string, string | null, string | null, string, string, string, string, string, number]
+      [
+        number,
+        number,
+        string,
+        number,
+        string,
+        string | null,
+        string | null,
+        string,
+        string,
+        string,
+        string,
+        string,
+        number,
+      ]
     >(
-      `INSERT INTO gate_decisions (id, decided_at_ms, service, environment, version, change_type, decision, reason, request, answer, inputs_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO gate_decisions (decision_key, id, decided_at_ms, service, environment, version, change_type, decision, reason, request, answer, inputs_id)
+       VALUES (CAST(? AS INTEGER) * ${KEYS_PER_MS} + CAST(? AS INTEGER), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    // The next place within a millisecond that already holds decisions (the clock repeats or steps back).
+    const nextPlace = db
+      .prepare<[number, number, number], number>(
+        `SELECT coalesce(max(decision_key) - CAST(? AS INTEGER) * ${KEYS_PER_MS} + 1, 0) FROM gate_decisions
+         WHERE decision_key >= CAST(? AS INTEGER) * ${KEYS_PER_MS} AND decision_key <= CAST(? AS INTEGER) * ${KEYS_PER_MS} + ${KEYS_PER_MS - 1}`,
+      )
+      .pluck(true);
+    // Decisions later than the newest stored take the first place of their millisecond. Never below the newest
+    // stored (a rolled back commit may leave it above, which only costs a lookup).
+    let newestMs =
+      db
+        .prepare<[], number | null>(`SELECT max(decision_key) >> ${KEY_PLACE_BITS} FROM gate_decisions`)
+        .pluck(true)
+        .get() ?? null;
+    const placeOf = (decidedAtMs: number): number => {
+      if (!Number.isSafeInteger(decidedAtMs) || decidedAtMs < 0 || decidedAtMs > MAX_DECIDED_AT_MS)
+        throw new RangeError(
+          `decidedAtMs ${decidedAtMs}: expected whole milliseconds in [0, ${MAX_DECIDED_AT_MS}]`,
+        );
+      const place =
+        newestMs === null || decidedAtMs > newestMs
+          ? 0
+          : nextPlace.get(decidedAtMs, decidedAtMs, decidedAtMs)!;
+      if (place >= KEYS_PER_MS)
+        throw new RangeError(`more than ${KEYS_PER_MS} decisions at ${decidedAtMs} ms`);
+      newestMs = Math.max(newestMs ?? decidedAtMs, decidedAtMs);
+      return place;
+    };
     const insertInputs = db.prepare<[string]>(`INSERT INTO gate_inputs (statuses) VALUES (?)`);
     const insertAll = db.transaction((records: readonly GateDecisionRecord[]) => {
       // Kept apart until the commit succeeds: a rolled back row id must not be referred to later.
@@ -84,6 +135,8 @@ export class GateDecisionStore {
         }
         last = inputs;
         insert.run(
+          record.decidedAtMs,
+          placeOf(record.decidedAtMs),
           record.id,
           record.decidedAtMs,
           record.service,
@@ -102,13 +155,22 @@ export class GateDecisionStore {
     this.writer = new BatchedCommit((records) => {
       for (const [key, inputs] of insertAll(records)) this.storedInputs.set(key, inputs);
     });
-    const newestBeyond = db
+    // count(*) reads by_service, far smaller than the table; the offset is then counted from the oldest row,
+    // a short walk when retention runs often enough to keep the trail near its cap.
+    const count = db.prepare<[], number>(`SELECT count(*) FROM gate_decisions`).pluck(true);
+    const nthOldest = db
       .prepare<[number], number>(
-        `SELECT decided_at_ms FROM gate_decisions ORDER BY decided_at_ms DESC LIMIT 1 OFFSET ?`,
+        `SELECT decided_at_ms FROM gate_decisions ORDER BY decision_key LIMIT 1 OFFSET ?`,
       )
       .pluck(true);
+    const newestBeyond = (keep: number): number | undefined => {
+      const stored = count.get()!;
+      return stored > keep ? nthOldest.get(stored - keep - 1) : undefined;
+    };
     const setCutoff = db.prepare<[number]>(`UPDATE gate_audit_cutoff SET cutoff_ms = ?`);
-    const deleteBefore = db.prepare<[number]>(`DELETE FROM gate_decisions WHERE decided_at_ms < ?`);
+    const deleteBefore = db.prepare<[number]>(
+      `DELETE FROM gate_decisions WHERE decision_key < CAST(? AS INTEGER) * ${KEYS_PER_MS}`,
+    );
     // The oldest inputs a kept decision refers to, never past the newest inputs, so that new ones are numbered
     // above it (gate_inputs reuses the highest id + 1). Scans the kept decisions: at most `keep` of them.
     const oldestReferred = db
@@ -119,7 +181,7 @@ export class GateDecisionStore {
     const setInputsCutoff = db.prepare<[number]>(`UPDATE gate_audit_cutoff SET inputs_cutoff = ?`);
     const deleteInputs = db.prepare<[number]>(`DELETE FROM gate_inputs WHERE id < ?`);
     this.pruneAll = db.transaction((beforeMs: number, keep: number) => {
-      const cutoff = retentionCutoff(beforeMs, newestBeyond.get(keep));
+      const cutoff = retentionCutoff(beforeMs, newestBeyond(keep));
       // The delete triggers let only rows older than these cutoffs go.
       setCutoff.run(cutoff);
       const decisions = deleteBefore.run(cutoff).changes;
@@ -130,9 +192,12 @@ export class GateDecisionStore {
     // One statement for all services and one for a service, so that the latter reads by_service.
     const listing = (services: string) =>
       db.prepare<ReturnType<typeof trailParams>, DecisionRow>(
-        `SELECT d.*, i.statuses AS inputs FROM gate_decisions d LEFT JOIN gate_inputs i ON i.id = d.inputs_id
-         WHERE ${services} AND decided_at_ms >= @from AND decided_at_ms < @to
-         ORDER BY decided_at_ms DESC, d.id DESC LIMIT @limit`,
+        `SELECT d.id, d.decided_at_ms, d.service, d.environment, d.version, d.change_type, d.decision, d.reason,
+           d.request, d.answer, i.statuses AS inputs
+         FROM gate_decisions d LEFT JOIN gate_inputs i ON i.id = d.inputs_id
+         WHERE ${services} AND d.decision_key >= CAST(@from AS INTEGER) * ${KEYS_PER_MS}
+           AND d.decision_key <= (CAST(@to AS INTEGER) - 1) * ${KEYS_PER_MS} + ${KEYS_PER_MS - 1}
+         ORDER BY d.decision_key DESC LIMIT @limit`,
       );
     this.queryAll = listing('@service IS NULL');
     this.queryService = listing('service = @service');
@@ -168,6 +233,9 @@ export class GateDecisionStore {
   list(query: TrailQuery): GateDecisionRecord[] {
     this.flush();
     const params = trailParams(query);
+    // Keys past the last whole millisecond would not be whole numbers.
+    params.from = Math.min(Math.max(params.from, 0), MAX_DECIDED_AT_MS + 1);
+    params.to = Math.min(Math.max(params.to, 0), MAX_DECIDED_AT_MS + 1);
     const rows = (params.service === null ? this.queryAll : this.queryService).all(params);
     // Decisions on the same evaluation share their statuses: parse them once.
     const parsed = new Map<string, unknown>();

@@ -368,4 +368,34 @@ export const MIGRATIONS: readonly string[] = [
     deployment TEXT NOT NULL       -- JSON, the deployment as stored in deployments
   );
   `,
+  `
+  -- The gate's audit trail in two b-trees instead of three (issue 23, twelfth session): each b-tree a decision
+  -- committed alone touches is a WAL page. A row's key is its time and its place among the decisions of that
+  -- millisecond (decided_at_ms * 2^20 + n), so listing and retention by time read the table's own b-tree and
+  -- by_time goes; by_service holds the service and the key, ordered by time within a service. Rows keep their
+  -- order by time, then by the order they were stored. The gate's clock gives whole milliseconds in [0, 2^43);
+  -- a time it never gives (fractional, out of range) may share a key with another row, and then the migration
+  -- fails on the key and is rolled back, leaving the database as it was.
+  CREATE TABLE gate_decisions_keyed (
+    decision_key INTEGER PRIMARY KEY,  -- decided_at_ms * 1048576 + place within the millisecond
+    id TEXT NOT NULL,              -- UUIDv7 (gate/ids.ts): the time, then random bits
+    ${GATE_DECISION_FIELDS}
+    answer TEXT NOT NULL,          -- JSON answer; before migration 6 with the statuses it was based on
+    inputs_id INTEGER              -- gate_inputs.id, kept while any decision at or after it is kept
+  );
+  -- Read in by_time's order, so numbering each millisecond's rows needs no sort.
+  INSERT INTO gate_decisions_keyed (decision_key, id, decided_at_ms, service, environment, version, change_type,
+      decision, reason, request, answer, inputs_id)
+    SELECT CAST(decided_at_ms AS INTEGER) * 1048576 + row_number() OVER (PARTITION BY decided_at_ms ORDER BY rowid) - 1,
+      id, decided_at_ms, service, environment, version, change_type, decision, reason, request, answer, inputs_id
+    FROM gate_decisions ORDER BY decided_at_ms, rowid;
+  DROP TABLE gate_decisions;
+  ALTER TABLE gate_decisions_keyed RENAME TO gate_decisions;
+  CREATE INDEX gate_decisions_by_service ON gate_decisions (service);
+  CREATE TRIGGER gate_decisions_no_update BEFORE UPDATE ON gate_decisions
+    BEGIN SELECT RAISE(ABORT, 'gate_decisions is append-only'); END;
+  CREATE TRIGGER gate_decisions_no_delete BEFORE DELETE ON gate_decisions
+    WHEN old.decision_key >= (SELECT cutoff_ms FROM gate_audit_cutoff) * 1048576
+    BEGIN SELECT RAISE(ABORT, 'gate_decisions is append-only: retention removes only rows past its cutoff'); END;
+  `,
 ];

@@ -87,7 +87,8 @@ describe('gate decisions audit trail', () => {
 
     const db = openDatabase(path);
     try {
-      expect(indexesOf(db)).toEqual(['gate_decisions_by_service', 'gate_decisions_by_time']);
+      // by_time went with the keyed table of the later migration.
+      expect(indexesOf(db)).toEqual(['gate_decisions_by_service']);
       const store = new GateDecisionStore(db);
       const listed = store.list({ limit: 10 });
       expect(listed.map((d) => [d.id, d.decision, d.service])).toEqual([
@@ -110,7 +111,7 @@ describe('gate decisions audit trail', () => {
     }
   });
 
-  it('writes at most four WAL pages per decision committed alone, as at a thousand decisions a second', () => {
+  it('writes at most three WAL pages per decision committed alone, as at a thousand decisions a second', () => {
     const path = databasePath();
     const db = openDatabase(path);
     try {
@@ -129,8 +130,8 @@ describe('gate decisions audit trail', () => {
       for (let i = 100; i < 100 + COMMITS; i++) commitOne(i);
       const pageSize = db.pragma('page_size', { simple: true }) as number;
       const pagesPerCommit = (walBytes() - before) / (pageSize + 24) / COMMITS;
-      // Five b-trees (the table, the id's primary key, by service, by time, by inputs) wrote 5.9.
-      expect(pagesPerCommit).toBeLessThanOrEqual(4);
+      // Five b-trees (the table, the id's primary key, by service, by time, by inputs) wrote 5.9, three 3.6.
+      expect(pagesPerCommit).toBeLessThanOrEqual(3);
       expect(store.list({ limit: 1000 })).toHaveLength(100 + COMMITS);
     } finally {
       db.close();
@@ -192,6 +193,150 @@ describe('gate decisions audit trail', () => {
       store.flush();
       expect(storedInputs()).toBe(2);
       expect(store.list({ limit: 10 }).map((d) => d.id)).toEqual(['after']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keys the decisions of the three-b-tree trail by time and place, listed and kept as before', () => {
+    const path = databasePath();
+    const keying = MIGRATIONS.findIndex((migration) => migration.includes('gate_decisions_keyed'));
+    expect(keying).toBeGreaterThan(0);
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.function('recode_histogram', (blob: unknown) => blob);
+    for (const migration of MIGRATIONS.slice(0, keying)) old.exec(migration);
+    old.pragma(`user_version = ${keying}`);
+    old.pragma(`application_id = ${0x534c4f47}`);
+    expect(indexesOf(old)).toEqual(['gate_decisions_by_service', 'gate_decisions_by_time']);
+    old.exec(`INSERT INTO gate_inputs (id, statuses) VALUES (7, '[{"name":"web-availability"}]')`);
+    const put = old.prepare(
+      `INSERT INTO gate_decisions (id, decided_at_ms, service, change_type, decision, reason, request, answer, inputs_id)
+       VALUES (?, ?, ?, 'feature', 'allow', 'r', '{}', '{"decision":"allow"}', 7)`,
+    );
+    // Three in one millisecond, their ids out of order; one stored after a later one (the clock stepped back).
+    put.run('f-first', NOW - 2000, 'web');
+    put.run('a-second', NOW - 2000, 'api');
+    put.run('c-third', NOW - 2000, 'web');
+    put.run('latest', NOW - 1000, 'web');
+    put.run('stepped-back', NOW - 3000, 'api');
+    old.close();
+
+    const db = openDatabase(path);
+    try {
+      expect(indexesOf(db)).toEqual(['gate_decisions_by_service']);
+      const keys = db
+        .prepare('SELECT id, decision_key FROM gate_decisions ORDER BY decision_key')
+        .safeIntegers(true)
+        .all();
+      const keyOf = (ms: number, place: number) => BigInt(ms) * 1_048_576n + BigInt(place);
+      expect(keys).toEqual([
+        { id: 'stepped-back', decision_key: keyOf(NOW - 3000, 0) },
+        { id: 'f-first', decision_key: keyOf(NOW - 2000, 0) },
+        { id: 'a-second', decision_key: keyOf(NOW - 2000, 1) },
+        { id: 'c-third', decision_key: keyOf(NOW - 2000, 2) },
+        { id: 'latest', decision_key: keyOf(NOW - 1000, 0) },
+      ]);
+      const store = new GateDecisionStore(db);
+      // A decision in a millisecond the migration filled takes the next place in it.
+      store.append(decision('same-ms', NOW - 2000, 'web', statusesOf('a')));
+      store.flush();
+      const ids = (query: Parameters<GateDecisionStore['list']>[0]) => store.list(query).map((d) => d.id);
+      expect(ids({ limit: 10 })).toEqual([
+        'latest',
+        'same-ms',
+        'c-third',
+        'a-second',
+        'f-first',
+        'stepped-back',
+      ]);
+      expect(ids({ service: 'web', limit: 10 })).toEqual(['latest', 'same-ms', 'c-third', 'f-first']);
+      expect(ids({ fromMs: NOW - 2000, toMs: NOW - 1000, limit: 10 })).toEqual([
+        'same-ms',
+        'c-third',
+        'a-second',
+        'f-first',
+      ]);
+      expect(ids({ service: 'api', fromMs: NOW - 2999, limit: 10 })).toEqual(['a-second']);
+      expect(store.list({ limit: 1 })[0]).toMatchObject({
+        decidedAtMs: NOW - 1000,
+        answer: { decision: 'allow' },
+      });
+      expect(() => db.prepare(`UPDATE gate_decisions SET decision = 'deny'`).run()).toThrow('append-only');
+      expect(() => db.prepare('DELETE FROM gate_decisions').run()).toThrow('append-only');
+      // Retention by count keeps at most the newest two: the cutoff falls after the millisecond of the third
+      // newest, which the second newest shares.
+      expect(store.prune(0, 2)).toEqual({ decisions: 5, inputs: 0 });
+      expect(ids({ limit: 10 })).toEqual(['latest']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('numbers decisions within a millisecond in the order they were made, after a clock that steps back too', () => {
+    const db = openDatabase(':memory:');
+    try {
+      const store = new GateDecisionStore(db);
+      const statuses = statusesOf('a');
+      const times = [NOW, NOW, NOW + 5, NOW, NOW + 5, NOW - 7];
+      for (const [i, ms] of times.entries()) store.append(decision(`d${i}`, ms, 'web', statuses));
+      store.flush();
+      // One more in a later commit, in a millisecond an earlier commit filled.
+      store.append(decision('d6', NOW, 'web', statuses));
+      store.flush();
+      expect(store.list({ limit: 10 }).map((d) => [d.id, d.decidedAtMs])).toEqual([
+        ['d4', NOW + 5],
+        ['d2', NOW + 5],
+        ['d6', NOW],
+        ['d3', NOW],
+        ['d1', NOW],
+        ['d0', NOW],
+        ['d5', NOW - 7],
+      ]);
+      // A new store (a restart) continues after the newest stored.
+      const restarted = new GateDecisionStore(db);
+      restarted.append(decision('d7', NOW + 5, 'web', statuses));
+      restarted.flush();
+      expect(restarted.list({ limit: 2 }).map((d) => d.id)).toEqual(['d7', 'd4']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a decision time no key holds, failing only that commit', () => {
+    const db = openDatabase(':memory:');
+    try {
+      const store = new GateDecisionStore(db);
+      for (const ms of [NOW + 0.5, -1, 2 ** 43, Number.NaN]) {
+        store.append(decision('bad', ms, 'web', statusesOf('a')));
+        expect(() => store.flush()).toThrow(RangeError);
+      }
+      store.append(decision('good', NOW, 'web', statusesOf('a')));
+      store.flush();
+      expect(store.list({ limit: 10 }).map((d) => d.id)).toEqual(['good']);
+      expect(store.list({ fromMs: 2 ** 60, limit: 10 })).toEqual([]);
+      expect(store.list({ toMs: Number.MAX_SAFE_INTEGER, limit: 10 })).toHaveLength(1);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps exactly the newest decisions by count, counting from the oldest end', () => {
+    const db = openDatabase(':memory:');
+    try {
+      const store = new GateDecisionStore(db);
+      const statuses = statusesOf('a');
+      for (let i = 0; i < 50; i++) store.append(decision(`d${i}`, NOW + i, i % 2 ? 'web' : 'api', statuses));
+      store.flush();
+      // Under the cap: only age counts.
+      expect(store.prune(NOW + 10, 1000).decisions).toBe(10);
+      expect(store.prune(0, 40).decisions).toBe(0);
+      expect(store.prune(0, 25).decisions).toBe(15);
+      expect(store.list({ limit: 100 }).map((d) => d.id)).toEqual(
+        Array.from({ length: 25 }, (_, i) => `d${49 - i}`),
+      );
+      // Rows past the cutoff stay append-only.
+      expect(() => db.prepare('DELETE FROM gate_decisions').run()).toThrow('append-only');
     } finally {
       db.close();
     }
