@@ -155,27 +155,30 @@ export class GateDecisionStore {
     this.writer = new BatchedCommit((records) => {
       for (const [key, inputs] of insertAll(records)) this.storedInputs.set(key, inputs);
     });
-    // count(*) reads by_service, far smaller than the table; the offset is then counted from the oldest row,
-    // a short walk when retention runs often enough to keep the trail near its cap.
-    const count = db.prepare<[], number>(`SELECT count(*) FROM gate_decisions`).pluck(true);
-    const nthOldest = db
-      .prepare<[number], number>(
-        `SELECT decided_at_ms FROM gate_decisions ORDER BY decision_key LIMIT 1 OFFSET ?`,
-      )
-      .pluck(true);
+    // count(*) reads an index by service, far smaller than a table; the newest beyond `keep` is then counted from
+    // the oldest row, a short walk when retention runs often enough to keep the trail near its cap. While
+    // decisions stored before migration 18 remain, the walk merges them (by time) with the keyed ones.
+    const count = (table: string) => db.prepare<[], number>(`SELECT count(*) FROM ${table}`).pluck(true);
+    const [countUnkeyed, countKeyed] = [count('gate_decisions_unkeyed'), count('gate_decisions')];
+    const oldestFirst = (table: string, order: string) =>
+      db.prepare<[], number>(`SELECT decided_at_ms FROM ${table} ORDER BY ${order}`).pluck(true);
+    const unkeyedTimes = oldestFirst('gate_decisions_unkeyed', 'decided_at_ms');
+    const keyedTimes = oldestFirst('gate_decisions', 'decision_key');
     const newestBeyond = (keep: number): number | undefined => {
-      const stored = count.get()!;
-      return stored > keep ? nthOldest.get(stored - keep - 1) : undefined;
+      const beyond = countUnkeyed.get()! + countKeyed.get()! - keep - 1;
+      return beyond < 0 ? undefined : nthOfMerged(unkeyedTimes.iterate(), keyedTimes.iterate(), beyond);
     };
     const setCutoff = db.prepare<[number]>(`UPDATE gate_audit_cutoff SET cutoff_ms = ?`);
-    const deleteBefore = db.prepare<[number]>(
+    const deleteUnkeyed = db.prepare<[number]>(`DELETE FROM gate_decisions_unkeyed WHERE decided_at_ms < ?`);
+    const deleteKeyed = db.prepare<[number]>(
       `DELETE FROM gate_decisions WHERE decision_key < CAST(? AS INTEGER) * ${KEYS_PER_MS}`,
     );
     // The oldest inputs a kept decision refers to, never past the newest inputs, so that new ones are numbered
     // above it (gate_inputs reuses the highest id + 1). Scans the kept decisions: at most `keep` of them.
     const oldestReferred = db
       .prepare<[], number | null>(
-        `SELECT min(coalesce((SELECT min(inputs_id) FROM gate_decisions), max(id)), max(id)) FROM gate_inputs`,
+        `SELECT min(coalesce((SELECT min(inputs_id) FROM gate_decisions), max(id)),
+           coalesce((SELECT min(inputs_id) FROM gate_decisions_unkeyed), max(id)), max(id)) FROM gate_inputs`,
       )
       .pluck(true);
     const setInputsCutoff = db.prepare<[number]>(`UPDATE gate_audit_cutoff SET inputs_cutoff = ?`);
@@ -184,23 +187,36 @@ export class GateDecisionStore {
       const cutoff = retentionCutoff(beforeMs, newestBeyond(keep));
       // The delete triggers let only rows older than these cutoffs go.
       setCutoff.run(cutoff);
-      const decisions = deleteBefore.run(cutoff).changes;
+      const decisions = deleteUnkeyed.run(cutoff).changes + deleteKeyed.run(cutoff).changes;
       const inputsCutoff = oldestReferred.get() ?? 0;
       setInputsCutoff.run(inputsCutoff);
       return { decisions, inputs: deleteInputs.run(inputsCutoff).changes };
     });
-    // One statement for all services and one for a service, so that the latter reads by_service.
-    const listing = (services: string) =>
+    // One statement for all services and one for a service, so that the latter reads the index by service.
+    const listing = (table: string, services: string, range: string, order: string) =>
       db.prepare<ReturnType<typeof trailParams>, DecisionRow>(
         `SELECT d.id, d.decided_at_ms, d.service, d.environment, d.version, d.change_type, d.decision, d.reason,
            d.request, d.answer, i.statuses AS inputs
-         FROM gate_decisions d LEFT JOIN gate_inputs i ON i.id = d.inputs_id
-         WHERE ${services} AND d.decision_key >= CAST(@from AS INTEGER) * ${KEYS_PER_MS}
-           AND d.decision_key <= (CAST(@to AS INTEGER) - 1) * ${KEYS_PER_MS} + ${KEYS_PER_MS - 1}
-         ORDER BY d.decision_key DESC LIMIT @limit`,
+         FROM ${table} d LEFT JOIN gate_inputs i ON i.id = d.inputs_id
+         WHERE ${services} AND ${range} ORDER BY ${order} LIMIT @limit`,
       );
-    this.queryAll = listing('@service IS NULL');
-    this.queryService = listing('service = @service');
+    const keyed = (services: string) =>
+      listing(
+        'gate_decisions',
+        services,
+        `d.decision_key >= CAST(@from AS INTEGER) * ${KEYS_PER_MS}
+           AND d.decision_key <= (CAST(@to AS INTEGER) - 1) * ${KEYS_PER_MS} + ${KEYS_PER_MS - 1}`,
+        'd.decision_key DESC',
+      );
+    const unkeyed = (services: string) =>
+      listing(
+        'gate_decisions_unkeyed',
+        services,
+        'd.decided_at_ms >= @from AND d.decided_at_ms < @to',
+        'd.decided_at_ms DESC, d.id DESC',
+      );
+    this.queryAll = [keyed('@service IS NULL'), unkeyed('@service IS NULL')] as const;
+    this.queryService = [keyed('d.service = @service'), unkeyed('d.service = @service')] as const;
   }
 
   append(record: GateDecisionRecord): void {
@@ -236,7 +252,8 @@ export class GateDecisionStore {
     // Keys past the last whole millisecond would not be whole numbers.
     params.from = Math.min(Math.max(params.from, 0), MAX_DECIDED_AT_MS + 1);
     params.to = Math.min(Math.max(params.to, 0), MAX_DECIDED_AT_MS + 1);
-    const rows = (params.service === null ? this.queryAll : this.queryService).all(params);
+    const [keyed, unkeyed] = params.service === null ? this.queryAll : this.queryService;
+    const rows = newestFirst(keyed.all(params), unkeyed.all(params), params.limit);
     // Decisions on the same evaluation share their statuses: parse them once.
     const parsed = new Map<string, unknown>();
     return rows.map((row) => {
@@ -260,6 +277,41 @@ export class GateDecisionStore {
       };
     });
   }
+}
+
+/** The `n`th (from 0) of the values of two ascending iterators taken together, which hold more than `n`. */
+function nthOfMerged(a: IterableIterator<number>, b: IterableIterator<number>, n: number): number {
+  try {
+    let [x, y] = [a.next(), b.next()];
+    for (let i = 0; ; i++) {
+      if (x.done && y.done) throw new Error(`fewer than ${n + 1} decisions to count`);
+      const fromA = y.done || (!x.done && x.value <= y.value);
+      const value = (fromA ? x.value : y.value) as number;
+      if (i === n) return value;
+      if (fromA) x = a.next();
+      else y = b.next();
+    }
+  } finally {
+    // Ends the statements' reads, which would otherwise hold them busy.
+    a.return?.();
+    b.return?.();
+  }
+}
+
+/**
+ * The newest `limit` of two listings, each newest first; a keyed decision comes before an unkeyed one of the
+ * same millisecond (stored after it).
+ */
+function newestFirst(keyed: DecisionRow[], unkeyed: DecisionRow[], limit: number): DecisionRow[] {
+  if (unkeyed.length === 0) return keyed;
+  const rows: DecisionRow[] = [];
+  let [k, u] = [0, 0];
+  while (rows.length < limit && (k < keyed.length || u < unkeyed.length)) {
+    const takeKeyed =
+      u === unkeyed.length || (k < keyed.length && keyed[k]!.decided_at_ms >= unkeyed[u]!.decided_at_ms);
+    rows.push(takeKeyed ? keyed[k++]! : unkeyed[u++]!);
+  }
+  return rows;
 }
 
 /** The same status objects: the evaluator publishes new ones on each evaluation and never changes them. */

@@ -87,8 +87,8 @@ describe('gate decisions audit trail', () => {
 
     const db = openDatabase(path);
     try {
-      // by_time went with the keyed table of the later migration.
-      expect(indexesOf(db)).toEqual(['gate_decisions_by_service']);
+      // A later migration keeps these rows under another name and keys new ones by time (no index by time).
+      expect(indexesOf(db)).toEqual(['gate_decisions_by_service_and_key']);
       const store = new GateDecisionStore(db);
       const listed = store.list({ limit: 10 });
       expect(listed.map((d) => [d.id, d.decision, d.service])).toEqual([
@@ -103,8 +103,10 @@ describe('gate decisions audit trail', () => {
       ]);
       expect(store.list({ service: 'web', limit: 1 }).map((d) => d.id)).toEqual(['with-inputs']);
       // Still append-only, and the inputs a decision refers to cannot go before the first retention pass.
-      expect(() => db.prepare(`UPDATE gate_decisions SET decision = 'allow'`).run()).toThrow('append-only');
-      expect(() => db.prepare('DELETE FROM gate_decisions').run()).toThrow('append-only');
+      expect(() => db.prepare(`UPDATE gate_decisions_unkeyed SET decision = 'allow'`).run()).toThrow(
+        'append-only',
+      );
+      expect(() => db.prepare('DELETE FROM gate_decisions_unkeyed').run()).toThrow('append-only');
       expect(() => db.prepare('DELETE FROM gate_inputs').run()).toThrow('referred to');
     } finally {
       db.close();
@@ -198,9 +200,9 @@ describe('gate decisions audit trail', () => {
     }
   });
 
-  it('keys the decisions of the three-b-tree trail by time and place, listed and kept as before', () => {
+  it('keeps the decisions of the three-b-tree trail where they are, listed and retained with the keyed ones', () => {
     const path = databasePath();
-    const keying = MIGRATIONS.findIndex((migration) => migration.includes('gate_decisions_keyed'));
+    const keying = MIGRATIONS.findIndex((migration) => migration.includes('gate_decisions_unkeyed'));
     expect(keying).toBeGreaterThan(0);
     const old = new Database(path);
     old.pragma('journal_mode = WAL');
@@ -214,60 +216,54 @@ describe('gate decisions audit trail', () => {
       `INSERT INTO gate_decisions (id, decided_at_ms, service, change_type, decision, reason, request, answer, inputs_id)
        VALUES (?, ?, ?, 'feature', 'allow', 'r', '{}', '{"decision":"allow"}', 7)`,
     );
-    // Three in one millisecond, their ids out of order; one stored after a later one (the clock stepped back).
-    put.run('f-first', NOW - 2000, 'web');
-    put.run('a-second', NOW - 2000, 'api');
-    put.run('c-third', NOW - 2000, 'web');
-    put.run('latest', NOW - 1000, 'web');
-    put.run('stepped-back', NOW - 3000, 'api');
+    put.run('old-1', NOW - 4000, 'web');
+    put.run('old-2', NOW - 3000, 'api');
+    put.run('old-3', NOW - 2000, 'web');
     old.close();
 
     const db = openDatabase(path);
     try {
-      expect(indexesOf(db)).toEqual(['gate_decisions_by_service']);
-      const keys = db
-        .prepare('SELECT id, decision_key FROM gate_decisions ORDER BY decision_key')
-        .safeIntegers(true)
-        .all();
-      const keyOf = (ms: number, place: number) => BigInt(ms) * 1_048_576n + BigInt(place);
-      expect(keys).toEqual([
-        { id: 'stepped-back', decision_key: keyOf(NOW - 3000, 0) },
-        { id: 'f-first', decision_key: keyOf(NOW - 2000, 0) },
-        { id: 'a-second', decision_key: keyOf(NOW - 2000, 1) },
-        { id: 'c-third', decision_key: keyOf(NOW - 2000, 2) },
-        { id: 'latest', decision_key: keyOf(NOW - 1000, 0) },
+      expect(indexesOf(db)).toEqual(['gate_decisions_by_service_and_key']);
+      expect(db.prepare('SELECT id FROM gate_decisions_unkeyed ORDER BY rowid').pluck().all()).toEqual([
+        'old-1',
+        'old-2',
+        'old-3',
       ]);
       const store = new GateDecisionStore(db);
-      // A decision in a millisecond the migration filled takes the next place in it.
-      store.append(decision('same-ms', NOW - 2000, 'web', statusesOf('a')));
+      const inputsOf = statusesOf('b');
+      // Keyed decisions after, between and in the same millisecond as the unkeyed ones.
+      store.append(decision('new-1', NOW - 3500, 'web', inputsOf));
+      store.append(decision('new-2', NOW - 2000, 'api', inputsOf));
+      store.append(decision('new-3', NOW - 1000, 'web', inputsOf));
       store.flush();
       const ids = (query: Parameters<GateDecisionStore['list']>[0]) => store.list(query).map((d) => d.id);
-      expect(ids({ limit: 10 })).toEqual([
-        'latest',
-        'same-ms',
-        'c-third',
-        'a-second',
-        'f-first',
-        'stepped-back',
+      expect(ids({ limit: 10 })).toEqual(['new-3', 'new-2', 'old-3', 'old-2', 'new-1', 'old-1']);
+      expect(ids({ limit: 3 })).toEqual(['new-3', 'new-2', 'old-3']);
+      expect(ids({ service: 'web', limit: 10 })).toEqual(['new-3', 'old-3', 'new-1', 'old-1']);
+      expect(ids({ fromMs: NOW - 3000, toMs: NOW - 1000, limit: 10 })).toEqual(['new-2', 'old-3', 'old-2']);
+      expect(store.list({ service: 'api', limit: 10 }).map((d) => d.answer.statuses)).toEqual([
+        [{ name: 'b', sli: 0.999 }],
+        [{ name: 'web-availability' }],
       ]);
-      expect(ids({ service: 'web', limit: 10 })).toEqual(['latest', 'same-ms', 'c-third', 'f-first']);
-      expect(ids({ fromMs: NOW - 2000, toMs: NOW - 1000, limit: 10 })).toEqual([
-        'same-ms',
-        'c-third',
-        'a-second',
-        'f-first',
-      ]);
-      expect(ids({ service: 'api', fromMs: NOW - 2999, limit: 10 })).toEqual(['a-second']);
-      expect(store.list({ limit: 1 })[0]).toMatchObject({
-        decidedAtMs: NOW - 1000,
-        answer: { decision: 'allow' },
-      });
-      expect(() => db.prepare(`UPDATE gate_decisions SET decision = 'deny'`).run()).toThrow('append-only');
-      expect(() => db.prepare('DELETE FROM gate_decisions').run()).toThrow('append-only');
-      // Retention by count keeps at most the newest two: the cutoff falls after the millisecond of the third
-      // newest, which the second newest shares.
-      expect(store.prune(0, 2)).toEqual({ decisions: 5, inputs: 0 });
-      expect(ids({ limit: 10 })).toEqual(['latest']);
+      // Both tables append-only; a keyed row's key is its time.
+      for (const table of ['gate_decisions', 'gate_decisions_unkeyed']) {
+        expect(() => db.prepare(`UPDATE ${table} SET decision = 'deny'`).run()).toThrow('append-only');
+        expect(() => db.prepare(`DELETE FROM ${table}`).run()).toThrow('append-only');
+      }
+      expect(() =>
+        db
+          .prepare(
+            `INSERT INTO gate_decisions (id, decided_at_ms, service, change_type, decision, reason, request, answer)
+             VALUES ('unkeyed', 1, 'web', 'feature', 'allow', 'r', '{}', '{}')`,
+          )
+          .run(),
+      ).toThrow('CHECK constraint failed');
+      // Retention by count across both: the newest four stay; the inputs of the unkeyed ones stay with them.
+      expect(store.prune(0, 4)).toEqual({ decisions: 2, inputs: 0 });
+      expect(ids({ limit: 10 })).toEqual(['new-3', 'new-2', 'old-3', 'old-2']);
+      // By age: the unkeyed rows go, then their inputs.
+      expect(store.prune(NOW - 1500, 1000)).toEqual({ decisions: 3, inputs: 1 });
+      expect(ids({ limit: 10 })).toEqual(['new-3']);
     } finally {
       db.close();
     }
