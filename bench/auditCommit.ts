@@ -7,8 +7,8 @@
  *
  * BENCH_AUDIT_BEFORE_DIST is a built `dist` folder (e.g. main's, copied); without it both sides are this tree's
  * dist (run `npm run build` first).
- * BENCH_AUDIT_COMMITS decisions are timed per round after BENCH_AUDIT_PREFILL already stored; the migration is
- * timed on BENCH_AUDIT_MIGRATE_ROWS decisions (0 skips it).
+ * BENCH_AUDIT_COMMITS decisions are timed per round after BENCH_AUDIT_PREFILL already stored; the migration, and
+ * a retention pass that removes 10,000 past the cap, are timed on BENCH_AUDIT_MIGRATE_ROWS decisions (0 skips).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -131,31 +131,63 @@ for (let round = 0; round < ROUNDS; round++) {
 cpu.print();
 frames.print();
 
-if (MIGRATE_ROWS > 0) {
-  const migrationMs: number[] = [];
-  const dir = mkdtempSync(join(tmpdir(), 'sloguard-bench-audit-migrate-'));
+/** A trail of `rows` decisions stored by `build` in groups of 10,000, in a new database at `path`. */
+function fillTrail(build: Build, path: string, rows: number): void {
+  const db = build.openDatabase(path);
   try {
-    // The trail as the older build leaves it, in groups of 10,000 decisions.
-    const source = join(dir, 'before.db');
-    const db = before.openDatabase(source);
-    const store = new before.GateDecisionStore(db);
-    for (let i = 0; i < MIGRATE_ROWS; i++) {
+    const store = new build.GateDecisionStore(db);
+    for (let i = 0; i < rows; i++) {
       store.append(decision(i, statuses));
       if (i % 10_000 === 9_999) store.flush();
     }
     store.flush();
+  } finally {
     db.close();
-    // Each round migrates its own copy, made without running any migration on it.
-    for (let round = 0; round < Math.min(ROUNDS, 3); round++) {
-      const copy = join(dir, `round-${round}.db`);
+  }
+}
+
+if (MIGRATE_ROWS > 0) {
+  const migrationMs: number[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'sloguard-bench-audit-migrate-'));
+  try {
+    const sources = { before: join(dir, 'before.db'), after: join(dir, 'after.db') };
+    fillTrail(before, sources.before, MIGRATE_ROWS);
+    fillTrail(after, sources.after, MIGRATE_ROWS);
+    /** A copy of a trail made without running any migration on it. */
+    const copyOf = (source: string, name: string) => {
+      const copy = join(dir, name);
       const original = new Database(source, { readonly: true });
       original.exec(`VACUUM INTO '${copy}'`);
       original.close();
+      return copy;
+    };
+    // A retention pass on each build's own trail, over the cap by 10,000 (as an hour of steady calls leaves it).
+    const pruneMs = (build: Build, source: string) => {
+      const copy = copyOf(source, 'prune.db');
+      const db = build.openDatabase(copy);
+      try {
+        const store = new build.GateDecisionStore(db);
+        const started = performance.now();
+        const removed = store.prune(0, MIGRATE_ROWS - 10_000);
+        // Whole milliseconds go: up to two more than asked.
+        if (removed.decisions < 10_000 || removed.decisions > 10_002)
+          throw new Error(`retention removed ${removed.decisions}`);
+        return performance.now() - started;
+      } finally {
+        db.close();
+        rmSync(copy, { force: true });
+      }
+    };
+    const retention = new Comparison('retention pass removing 10,000', 'ms', baselineName, 'ours/baseline');
+    for (let round = 0; round < Math.min(ROUNDS, 3); round++) {
+      const copy = copyOf(sources.before, 'migrate.db');
       const started = performance.now();
       after.openDatabase(copy).close();
       migrationMs.push(performance.now() - started);
       rmSync(copy, { force: true });
+      retention.add(pruneMs(after, sources.after), pruneMs(before, sources.before));
     }
+    retention.print();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
