@@ -178,14 +178,26 @@ export class GateDecisionStore {
     const deleteKeyed = db.prepare<[number]>(
       `DELETE FROM gate_decisions WHERE decision_key < CAST(? AS INTEGER) * ${KEYS_PER_MS}`,
     );
-    // The oldest inputs a kept decision refers to, never past the newest inputs, so that new ones are numbered
-    // above it (gate_inputs reuses the highest id + 1). Scans the kept decisions: at most `keep` of them.
-    const oldestReferred = db
-      .prepare<[], number | null>(
-        `SELECT min(coalesce((SELECT min(inputs_id) FROM gate_decisions), max(id)),
-           coalesce((SELECT min(inputs_id) FROM gate_decisions_unkeyed), max(id)), max(id)) FROM gate_inputs`,
+    // The inputs below the newest of the last pass whose decisions are all gone (migration 18), and below every
+    // inputs a decision stored before migration 18 refers to (read from them while they last); never past the
+    // newest inputs, so that new ones are numbered above the cutoff (gate_inputs reuses the highest id + 1).
+    const firstReferred = db
+      .prepare<[number], number>(
+        `SELECT min(coalesce((SELECT max(inputs_id) + 1 FROM gate_audit_passes
+                              WHERE decision_key < CAST(? AS INTEGER) * ${KEYS_PER_MS}), 0),
+                    coalesce((SELECT min(inputs_id) FROM gate_decisions_unkeyed), max(id)),
+                    max(id))
+         FROM gate_inputs`,
       )
       .pluck(true);
+    const forgetPasses = db.prepare<[number]>(
+      `DELETE FROM gate_audit_passes WHERE decision_key < CAST(? AS INTEGER) * ${KEYS_PER_MS}`,
+    );
+    // A later pass with the same newest decision has the same or newer inputs.
+    const recordPass = db.prepare(
+      `INSERT OR REPLACE INTO gate_audit_passes (decision_key, inputs_id)
+       VALUES (coalesce((SELECT max(decision_key) FROM gate_decisions), -1), coalesce((SELECT max(id) FROM gate_inputs), 0))`,
+    );
     const setInputsCutoff = db.prepare<[number]>(`UPDATE gate_audit_cutoff SET inputs_cutoff = ?`);
     const deleteInputs = db.prepare<[number]>(`DELETE FROM gate_inputs WHERE id < ?`);
     this.pruneAll = db.transaction((beforeMs: number, keep: number) => {
@@ -193,9 +205,13 @@ export class GateDecisionStore {
       // The delete triggers let only rows older than these cutoffs go.
       setCutoff.run(cutoff);
       const decisions = deleteUnkeyed.run(cutoff).changes + deleteKeyed.run(cutoff).changes;
-      const inputsCutoff = oldestReferred.get() ?? 0;
+      const inputsCutoff = firstReferred.get(cutoff) ?? 0;
       setInputsCutoff.run(inputsCutoff);
-      return { decisions, inputs: deleteInputs.run(inputsCutoff).changes };
+      const inputs = deleteInputs.run(inputsCutoff).changes;
+      forgetPasses.run(cutoff);
+      // prune() forgets the stored inputs right after this commits.
+      recordPass.run();
+      return { decisions, inputs };
     });
     // One statement for all services and one for a service, so that the latter reads the index by service.
     const listing = (table: string, services: string, range: string, order: string) =>

@@ -165,36 +165,52 @@ describe('gate decisions audit trail', () => {
     }
   });
 
-  it('keeps the inputs of every kept decision through retention, and drops those older than all of them', () => {
+  it('keeps the inputs of every kept decision through retention, and drops those of a pass whose decisions are gone', () => {
     const db = openDatabase(':memory:');
     try {
       const store = new GateDecisionStore(db);
-      const storedInputs = () => db.prepare('SELECT count(*) FROM gate_inputs').pluck().get() as number;
+      const storedInputs = () =>
+        db.prepare('SELECT id FROM gate_inputs ORDER BY id').pluck().all() as number[];
       const [first, second, third] = [statusesOf('a'), statusesOf('a'), statusesOf('a')];
       store.append(decision('old-1', NOW - 3 * DAY_MS, 'web', first!));
       store.append(decision('old-2', NOW - 2 * DAY_MS, 'web', second!));
       store.append(decision('kept-1', NOW - 1000, 'web', third!));
       store.flush();
-      expect(storedInputs()).toBe(3);
+      expect(storedInputs()).toEqual([1, 2, 3]);
 
-      expect(store.prune(NOW - DAY_MS, 1000)).toEqual({ decisions: 2, inputs: 2 });
-      expect(storedInputs()).toBe(1);
-      // The inputs left are the kept decision's own, and cannot be deleted under it.
-      expect(() => db.prepare('DELETE FROM gate_inputs').run()).toThrow('referred to');
+      // The first pass knows of no earlier pass: its decisions go, their inputs stay until the next.
+      expect(store.prune(NOW - DAY_MS, 1000)).toEqual({ decisions: 2, inputs: 0 });
+      // After a pass the same statuses are stored again; a decision from a clock stepped back refers to them too.
       store.append(decision('kept-2', NOW, 'web', third!));
+      store.append(decision('stepped-back', NOW - 2000, 'web', third!));
       store.flush();
+      expect(storedInputs()).toEqual([1, 2, 3, 4]);
       expect(store.list({ limit: 10 }).map((d) => [d.id, d.answer.statuses])).toEqual([
         ['kept-2', [{ name: 'a', sli: 0.999 }]],
         ['kept-1', [{ name: 'a', sli: 0.999 }]],
+        ['stepped-back', [{ name: 'a', sli: 0.999 }]],
+      ]);
+      // kept-1, the newest decision of the first pass, stays: so do the inputs up to that pass's newest.
+      expect(store.prune(NOW - 1500, 1000)).toEqual({ decisions: 1, inputs: 0 });
+      expect(() => db.prepare('DELETE FROM gate_inputs').run()).toThrow('referred to');
+      // Once it goes, they go; kept-2's stay.
+      expect(store.prune(NOW - 500, 1000)).toEqual({ decisions: 1, inputs: 3 });
+      expect(storedInputs()).toEqual([4]);
+      expect(store.list({ limit: 10 }).map((d) => [d.id, d.answer.statuses])).toEqual([
+        ['kept-2', [{ name: 'a', sli: 0.999 }]],
       ]);
 
       // Past every decision, the newest inputs stay (new ones are numbered above them) and nothing breaks.
-      expect(store.prune(NOW + 1, 0)).toEqual({ decisions: 2, inputs: 1 });
-      expect(storedInputs()).toBe(1);
+      expect(store.prune(NOW + 1, 0)).toEqual({ decisions: 1, inputs: 0 });
+      expect(storedInputs()).toEqual([4]);
       store.append(decision('after', NOW + 2, 'web', statusesOf('a')));
       store.flush();
-      expect(storedInputs()).toBe(2);
-      expect(store.list({ limit: 10 }).map((d) => d.id)).toEqual(['after']);
+      expect(storedInputs()).toEqual([4, 5]);
+      expect(store.list({ limit: 10 }).map((d) => [d.id, d.answer.statuses])).toEqual([
+        ['after', [{ name: 'a', sli: 0.999 }]],
+      ]);
+      // The passes whose decisions are all gone are forgotten: one is left per pass not yet passed.
+      expect(db.prepare('SELECT count(*) FROM gate_audit_passes').pluck().get()).toBe(1);
     } finally {
       db.close();
     }
@@ -261,9 +277,11 @@ describe('gate decisions audit trail', () => {
       // Retention by count across both: the newest four stay; the inputs of the unkeyed ones stay with them.
       expect(store.prune(0, 4)).toEqual({ decisions: 2, inputs: 0 });
       expect(ids({ limit: 10 })).toEqual(['new-3', 'new-2', 'old-3', 'old-2']);
-      // By age: the unkeyed rows go, then their inputs.
-      expect(store.prune(NOW - 1500, 1000)).toEqual({ decisions: 3, inputs: 1 });
+      // By age: the unkeyed rows go; their inputs go once the decisions of the pass before are gone too.
+      expect(store.prune(NOW - 1500, 1000)).toEqual({ decisions: 3, inputs: 0 });
       expect(ids({ limit: 10 })).toEqual(['new-3']);
+      expect(store.prune(NOW, 1000)).toEqual({ decisions: 1, inputs: 1 });
+      expect(db.prepare('SELECT id FROM gate_inputs').pluck().all()).toEqual([8]);
     } finally {
       db.close();
     }
