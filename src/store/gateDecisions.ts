@@ -62,7 +62,8 @@ interface DecisionRow {
  * A decision committed alone writes a WAL page for each b-tree it touches: the table, keyed by time, and its
  * index by service. The id (a UUIDv7) has no index: nothing looks a decision up by it, and its 74 random bits
  * a millisecond make a repeat unlikely rather than refused. Decisions stored before migration 18 stay in
- * `gate_decisions_unkeyed` (by time and by service, as stored) until retention empties it.
+ * `gate_decisions_unkeyed` (by time and by service, as stored) until retention empties it. Retention of the
+ * inputs rests on this store forgetting its stored inputs at each pass: one store per database.
  */
 export class GateDecisionStore {
   private readonly queryAll;
@@ -256,13 +257,13 @@ export class GateDecisionStore {
   }
 
   /**
-   * Retention: drops decisions older than `beforeMs` and all but the newest `keep`, and the stored inputs older
-   * than the oldest a kept decision refers to (inputs of a later evaluation outlive their decisions until then).
+   * Retention: drops decisions older than `beforeMs` and all but the newest `keep`, and the stored inputs up to
+   * the newest of the last pass whose decisions are all gone (so inputs outlive their decisions by a pass).
    */
   prune(beforeMs: number, keep: number): { decisions: number; inputs: number } {
     this.flush();
     const removed = this.pruneAll(beforeMs, keep);
-    // The inputs last stored may be gone: the next decision stores its own.
+    // What the pass just recorded rests on: decisions from now on refer only to inputs stored from now on.
     this.storedInputs.clear();
     return removed;
   }
