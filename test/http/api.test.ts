@@ -229,9 +229,9 @@ describe('SLO and gate API', () => {
     const reevaluated = evaluator.evaluateAll(Date.now() + 1000).filter((s) => s.service === 'checkout');
     await ask();
     expect(storedInputs()).toBe(2);
-    // A decision stored before migration 6 carries its statuses in its answer.
+    // A decision stored before migration 6 carries its statuses in its answer (kept unkeyed by migration 18).
     db.prepare(
-      `INSERT INTO gate_decisions (id, decided_at_ms, service, change_type, decision, reason, request, answer)
+      `INSERT INTO gate_decisions_unkeyed (id, decided_at_ms, service, change_type, decision, reason, request, answer)
        VALUES ('old', 1, 'checkout', 'feature', 'allow', 'ok', '{}', '{"decision":"allow","statuses":[{"name":"kept"}]}')`,
     ).run();
     const audit = (await ctx.app.inject('/api/v1/gate/decisions?service=checkout')).json()
