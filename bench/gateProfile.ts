@@ -78,17 +78,24 @@ function summariseHeap(file: string, answers: number): string {
 function summariseCpu(file: string, answers: number): string {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  // The profiler's own start and stop (the preload's inspector calls) are no part of an answer.
+  const profiler = new Set<number>();
+  const mark = (id: number) => {
+    profiler.add(id);
+    for (const child of nodes.get(id)!.children ?? []) mark(child);
+  };
+  for (const node of profile.nodes) if (node.callFrame.url.endsWith('profilePreload.cjs')) mark(node.id);
   const byFrame = new Map<string, number>();
   let total = 0;
   profile.samples.forEach((id, i) => {
     const node = nodes.get(id)!;
-    if (node.callFrame.functionName === '(idle)') return;
+    if (node.callFrame.functionName === '(idle)' || profiler.has(id)) return;
     const us = profile.timeDeltas[i] ?? 0;
     const name = frameName(node.callFrame);
     byFrame.set(name, (byFrame.get(name) ?? 0) + us);
     total += us;
   });
-  return `${(total / answers).toFixed(1)} µs of samples per answer (idle excluded)\n${top(byFrame, total, 'µs', answers)}`;
+  return `${(total / answers).toFixed(1)} µs of samples per answer (idle and the profiler's own calls excluded)\n${top(byFrame, total, 'µs', answers)}`;
 }
 
 /** Runs the load on `url` with the process `pid` profiling, then reads profile number `n`. */
