@@ -25,6 +25,7 @@ const SECONDS = envInt('BENCH_PROFILE_SECONDS', 10);
 const TOP = envInt('BENCH_PROFILE_TOP', 25);
 const ROOT = join(import.meta.dirname, '..');
 const PRELOAD = join(import.meta.dirname, 'profilePreload.cjs');
+const CLI = join(ROOT, 'dist/cli/main.js');
 
 interface CallFrame {
   functionName: string;
@@ -47,18 +48,22 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-const frameName = ({ functionName, url, lineNumber }: CallFrame) =>
-  `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(`file://${ROOT}/`, '')}:${lineNumber + 1}`;
+/** A frame as "function file:line", the file relative to node_modules or to the repository. */
+function frameName({ functionName, url, lineNumber }: CallFrame): string {
+  const file = url.replace(/^.*node_modules\//, '').replace(`file://${ROOT}/`, '');
+  return `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;
+}
 
-/** Self figures by function, largest first, as "value name" lines. */
-function top(byFrame: Map<string, number>, total: number, unit: string, perAnswer: number): string {
+/** Self figures by function per answer, largest first, one line each with its share of the total. */
+function top(byFrame: Map<string, number>, total: number, unit: string, answers: number): string {
+  const line = ([name, value]: [string, number]) => {
+    const share = ((100 * value) / total).toFixed(1);
+    return `  ${(value / answers).toFixed(1).padStart(8)} ${unit}  ${share.padStart(5)}%  ${name}`;
+  };
   return [...byFrame]
     .sort((a, b) => b[1] - a[1])
     .slice(0, TOP)
-    .map(
-      ([name, value]) =>
-        `  ${(value / perAnswer).toFixed(1).padStart(8)} ${unit}  ${((100 * value) / total).toFixed(1).padStart(5)}%  ${name}`,
-    )
+    .map(line)
     .join('\n');
 }
 
@@ -95,7 +100,9 @@ function summariseCpu(file: string, answers: number): string {
     byFrame.set(name, (byFrame.get(name) ?? 0) + us);
     total += us;
   });
-  return `${(total / answers).toFixed(1)} µs of samples per answer (idle and the profiler's own calls excluded)\n${top(byFrame, total, 'µs', answers)}`;
+  const perAnswer = (total / answers).toFixed(1);
+  const summary = `${perAnswer} µs of samples per answer (idle and the profiler's own calls excluded)`;
+  return `${summary}\n${top(byFrame, total, 'µs', answers)}`;
 }
 
 /** Runs the load on `url` with the process `pid` profiling, then reads profile number `n`. */
@@ -118,7 +125,7 @@ const dir = tempDir('sloguard-profile-');
 const env = `PROFILE_KIND=${KIND}`;
 const wrapper = dir.file(
   'sloguard.sh',
-  `#!/bin/sh\n${env} PROFILE_OUT=${join(dir.path, 'sloguard')} exec ${process.execPath} -r ${PRELOAD} ${join(ROOT, 'dist/cli/main.js')} "$@"\n`,
+  `#!/bin/sh\n${env} PROFILE_OUT=${join(dir.path, 'sloguard')} exec ${process.execPath} -r ${PRELOAD} ${CLI} "$@"\n`,
 );
 chmodSync(wrapper, 0o755);
 process.stdout.write(`profiles in ${dir.path}\n`);

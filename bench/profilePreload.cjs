@@ -1,8 +1,9 @@
 /**
  * Preloaded (`node -r`) into a process under measurement: SIGUSR2 starts a profile over the inspector, the
- * next SIGUSR2 stops it and writes it to PROFILE_OUT.N (N counting from 0). PROFILE_KIND=heap takes a sampling heap profile that
- * keeps what minor and major GCs collected (the allocation per answer, not what survives); otherwise a CPU
- * profile (`--cpu-prof` is not allowed in NODE_OPTIONS, and would cover the start as well).
+ * next SIGUSR2 stops it and writes it to PROFILE_OUT.N (N counting from 0). PROFILE_KIND=heap takes a
+ * sampling heap profile that keeps what minor and major GCs collected (the allocation per answer, not what
+ * survives); otherwise a CPU profile (`--cpu-prof` is not allowed in NODE_OPTIONS, and would cover the start
+ * as well).
  */
 const { Session } = require('node:inspector');
 const { renameSync, writeFileSync } = require('node:fs');
