@@ -5,9 +5,9 @@
  *
  *   BENCH_ROUNDS=5 BENCH_CPU_REQUESTS=20000 npx tsx bench/gateCpu.ts
  *
- * BENCH_GATE_BEFORE_COMMAND (another `sloguard` executable, e.g. an older commit's build) adds its gate as a
- * fourth target in the same rounds, and the within-round ratio of the gate to it: a before/after figure that
- * the machine's load moves no more than the two sides alike.
+ * BENCH_GATE_BEFORE_COMMAND (another `sloguard` executable, e.g. an older commit's build) adds its gate and its
+ * /healthz (the per-request floor) as targets in the same rounds, and the within-round ratios of each to it: a
+ * before/after figure that the machine's load moves no more than the two sides alike.
  */
 
 import {
@@ -47,7 +47,7 @@ try {
     bare: bare,
     healthz: service.healthz,
     gate: service.gate,
-    ...(before && { 'gate before': before.gate }),
+    ...(before && { 'gate before': before.gate, 'healthz before': before.healthz }),
   };
   const names = Object.keys(targets);
   const results: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
@@ -60,18 +60,19 @@ try {
     );
   }
   for (const name of names) figure(`${name} CPU per answer`, results[name]!, 'µs');
-  for (const name of ['healthz', 'gate', ...(before ? ['gate before'] : [])])
+  for (const name of ['healthz', 'gate', ...(before ? ['healthz before', 'gate before'] : [])])
     figure(
       `${name} / bare CPU per answer, within rounds`,
       results[name]!.map((value, i) => value / results.bare![i]!),
       '×',
     );
   if (before)
-    figure(
-      'gate / gate before CPU per answer, within rounds',
-      results.gate!.map((value, i) => value / results['gate before']![i]!),
-      '×',
-    );
+    for (const name of ['healthz', 'gate'])
+      figure(
+        `${name} / ${name} before CPU per answer, within rounds`,
+        results[name]!.map((value, i) => value / results[`${name} before`]![i]!),
+        '×',
+      );
 } finally {
   await Promise.all([service.cleanup(), before?.cleanup(), bare?.stop()]);
 }

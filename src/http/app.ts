@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, {
   type FastifyBaseLogger,
@@ -9,7 +8,6 @@ import Fastify, {
   type preSerializationHookHandler,
   type RouteOptions,
 } from 'fastify';
-import helmet from 'helmet';
 import type { Config } from '../config/config.js';
 import { tidyNumbers } from '../evaluate/numbers.js';
 import type { SloguardMetrics } from '../telemetry/metrics.js';
@@ -33,6 +31,7 @@ import slos from './plugins/slos.js';
 import spans, { type SpanIngestParts } from './plugins/spans.js';
 import timeseries, { type TimeseriesParts } from './plugins/timeseries.js';
 import { addRouteHook } from './routeHooks.js';
+import { securityHeaders } from './securityHeaders.js';
 
 interface JsonSchema {
   type?: string;
@@ -53,26 +52,6 @@ const validatorCompiler: typeof TypeBoxValidatorCompiler = (route) => {
   const stringsOnly = schema.type === 'object' && Object.values(schema.properties ?? {}).every(isString);
   return TypeBoxValidatorCompiler(stringsOnly ? { ...route, httpPart: 'body' } : route);
 };
-
-/**
- * The headers helmet sets for our configuration, read once at start: they depend on nothing in the request,
- * and helmet would build them again on every request (5 µs of a gate answer, CSP string included).
- */
-function fixedHeaders(middleware: ReturnType<typeof helmet>): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const response = {
-    setHeader: (name: string, value: unknown) => {
-      headers[name] = String(value);
-    },
-    removeHeader: (name: string) => {
-      delete headers[name];
-    },
-  };
-  middleware({} as IncomingMessage, response as unknown as ServerResponse, (error?: unknown) => {
-    if (error) throw error;
-  });
-  return headers;
-}
 
 /**
  * One line per request, at debug level, when it is answered: fastify writes two at info, which cost a gate
@@ -163,34 +142,12 @@ export async function buildApp(parts: AppParts, options: AppOptions = {}): Promi
   installErrorHandling(app);
   boundPipelining(app);
   if (config.tracingUrl) recordRoutes(app);
+  // Before every route, the OpenAPI UI's included: its onRoute hook gives page routes their headers.
+  securityHeaders(app);
   // Auth and limits first: their onRoute hooks must see every route registered after them.
   await app.register(auth, { auth: config.auth });
   await app.register(limits, { limits: config.rateLimits });
   await app.register(contract, { checkResponses: config.checkResponses === true });
-  const securityHeaders = helmet({
-    hsts: false,
-    // Explicit directives: helmet's defaults add upgrade-insecure-requests, which breaks pages on plain HTTP.
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-  });
-  const headers = fixedHeaders(securityHeaders);
-  app.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(headers);
-    done();
-  });
   tidyAnswers(app);
   const { definitions, evaluator, pipeline, times, deployments, decisions, corrections: fixes } = parts;
   await app.register(metrics, { metrics: parts.metrics });

@@ -49,6 +49,9 @@ export interface RouteEntry {
   access: RouteAccess;
 }
 
+/** Who calls a service running open (on loopback): one frozen object, not one per request. */
+const ANONYMOUS: Principal = Object.freeze({ name: 'anonymous', scopes: Object.freeze(['admin'] as const) });
+
 function bearer(header: string | undefined): string | undefined {
   const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
@@ -89,7 +92,7 @@ export default fp<{ auth: AuthSettings }>(
     const authorize = (request: FastifyRequest, token: string | undefined) => {
       const access = request.routeOptions.config.access as Exclude<RouteAccess, 'public'>;
       if (open) {
-        request.principal = { name: 'anonymous', scopes: ['admin'] };
+        request.principal = ANONYMOUS;
         return;
       }
       const headers = { 'www-authenticate': 'Bearer realm="sloguard"' };

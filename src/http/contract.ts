@@ -6,6 +6,7 @@ import type { TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import { grantAccess } from './auth.js';
 import { ErrorBody } from './schemas/common.js';
+import { answerDocuments } from './securityHeaders.js';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -134,6 +135,7 @@ export default fp<ContractOptions>(
     });
     await app.register(async (docs) => {
       grantAccess(docs, 'read');
+      answerDocuments(docs);
       // Swagger UI sets style attributes from its scripts: its pages alone may use inline styles, never scripts.
       docs.addHook('onSend', async (_request, reply, payload) => {
         const policy = reply.getHeader('content-security-policy');

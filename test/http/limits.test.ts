@@ -70,22 +70,31 @@ describe('limits', () => {
     expect((await ask('not-a-known-token-012345')).statusCode).toBe(401);
   });
 
-  it('sets strict security headers, a CSP without inline script among them', async () => {
+  it('sets strict security headers: the page set on pages, a CSP that allows nothing on JSON answers', async () => {
     const { app: fastify } = await app();
-    const response = await fastify.inject('/healthz');
-    const csp = String(response.headers['content-security-policy']);
+    const page = await fastify.inject('/');
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    const csp = String(page.headers['content-security-policy']);
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).not.toContain('upgrade-insecure-requests');
-    expect(response.headers['x-content-type-options']).toBe('nosniff');
-    expect(response.headers['x-frame-options']).toBeDefined();
-    // Errors carry them too.
-    for (const url of ['/nowhere', '/api/v1/gate']) {
-      const error = await fastify.inject(url);
-      expect(error.statusCode).toBeGreaterThanOrEqual(400);
-      expect(error.headers['content-security-policy']).toBe(csp);
-      expect(error.headers['x-content-type-options']).toBe('nosniff');
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    expect(page.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    expect(page.headers['cross-origin-opener-policy']).toBe('same-origin');
+    // JSON answers, errors and 404s among them: what protects an answer that is not a page, and no more.
+    for (const url of ['/healthz', '/nowhere', '/api/v1/gate']) {
+      const answer = await fastify.inject(url);
+      expect(answer.headers['content-type'], url).toMatch(/^application\/json/);
+      expect(answer.headers['content-security-policy'], url).toBe(
+        "default-src 'none';frame-ancestors 'none'",
+      );
+      expect(answer.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(answer.headers['x-frame-options'], url).toBe('DENY');
+      expect(answer.headers['cross-origin-resource-policy'], url).toBe('same-origin');
+      for (const pageOnly of ['referrer-policy', 'cross-origin-opener-policy', 'x-xss-protection'])
+        expect(answer.headers[pageOnly], `${url} ${pageOnly}`).toBeUndefined();
     }
   });
 
