@@ -1,7 +1,7 @@
 /**
  * The gate during an evaluation tick (issue #23, "gate p99 independent of the SLO count"), faster than the
  * curves bench: one fixture of bench/curvesData.ts (10,000 SLOs over as many series by default; kept in
- * BENCH_TICKLAG_FIXTURE and built there only when missing), one `sloguard serve` on it with a short interval,
+ * BENCH_TICKLAG_FIXTURE and built there only when missing, each run on a copy of its database), one `sloguard serve` on it with a short interval,
  * and rounds in which the gate and bare fastify (its own process, the gate's own answer) are each paced at
  * BENCH_TICKLAG_RATE/s over TICKS whole intervals. The service's main thread is polled every millisecond
  * (bench/loopHolds.ts). A tick's window runs from its evaluation time (the gate answer's `evaluated_at`, taken
@@ -16,7 +16,7 @@
  * A reused fixture ends where it was built, so its last minutes hold no rows: the reads are the same, the SLIs
  * are not the generator's (this bench times, it does not check them; the curves bench does).
  */
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
@@ -95,20 +95,25 @@ const EVALUATED_AT = /"evaluated_at":"([^"]+)"/;
 /** Resolves at the wall time `atMs`. */
 const until = (atMs: number) => new Promise((done) => setTimeout(done, Math.max(0, atMs - Date.now())));
 
-/** The fixture's folder: BENCH_TICKLAG_FIXTURE (built there if missing) or a temp folder removed at the end. */
-function fixture(): { folder: string; cleanup: () => void } {
-  const kept = process.env.BENCH_TICKLAG_FIXTURE;
-  const dir = kept ? undefined : tempDir('sloguard-bench-ticklag-');
-  const folder = kept ?? dir!.path;
-  const point = { slos: SLOS, series: SLOS };
-  if (!existsSync(join(folder, 'sloguard.db'))) {
+/**
+ * The fixture: BENCH_TICKLAG_FIXTURE's source.db and slo-definitions (built there when missing) or a temp
+ * folder's. The service runs on a copy of source.db, so no run sees another's statuses or read-cache churn.
+ */
+function fixture(): { definitions: string; databasePath: string; cleanup: () => void } {
+  const dir = tempDir('sloguard-bench-ticklag-');
+  const folder = process.env.BENCH_TICKLAG_FIXTURE || dir.path;
+  const source = join(folder, 'source.db');
+  if (!existsSync(source)) {
     mkdirSync(folder, { recursive: true });
     const started = performance.now();
-    buildDatabase(join(folder, 'sloguard.db'), point, Math.floor(Date.now() / 60_000), MINUTE_RETENTION_DAYS);
+    const point = { slos: SLOS, series: SLOS };
+    buildDatabase(source, point, Math.floor(Date.now() / 60_000), MINUTE_RETENTION_DAYS);
     writeDefinitions(join(folder, 'slo-definitions'), point);
     process.stdout.write(`  fixture built in ${formatNumber((performance.now() - started) / 1000)} s\n`);
   }
-  return { folder, cleanup: () => dir?.cleanup() };
+  const databasePath = join(dir.path, 'sloguard.db');
+  copyFileSync(source, databasePath);
+  return { definitions: join(folder, 'slo-definitions'), databasePath, cleanup: dir.cleanup };
 }
 
 const settings = tempDir('sloguard-bench-ticklag-config-');
@@ -132,7 +137,7 @@ interface RoundFigures {
   load: number;
 }
 
-const { folder, cleanup } = fixture();
+const { definitions, databasePath, cleanup } = fixture();
 /** V8 flags for the service (some, like --trace-gc, are refused in NODE_OPTIONS): given on node's command line. */
 const nodeFlags = [
   ...(process.env.BENCH_TICKLAG_NODE_FLAGS ?? '').split(' '),
@@ -145,8 +150,8 @@ try {
   // The per-client limit would refuse a load test from one address (as in bench/gate.bench.ts).
   const config = settings.file('sloguard.yaml', 'rateLimits: { gatePerMinute: 100000000 }\n');
   service = await SloguardProcess.start({
-    definitions: join(folder, 'slo-definitions'),
-    databasePath: join(folder, 'sloguard.db'),
+    definitions,
+    databasePath,
     readyTimeoutMs: 300_000,
     env: {
       ...AS_IN_PRODUCTION,

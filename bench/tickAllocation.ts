@@ -1,0 +1,114 @@
+/**
+ * What a warm tick allocates and what its collections cost (issue #23, ticklag): `node --expose-gc --import tsx
+ * bench/tickAllocation.ts <fixture folder>` (not a `.bench.ts`: a diagnosis, run by hand; the folder as
+ * bench/ticklag.bench.ts keeps it, built there when missing; run on a copy). In process, over the fixture's store: a first
+ * evaluation, a warm tick, then TICK_ALLOCATION_TICKS warm ticks through `SloEvaluator.tick` (the service's
+ * sliced path, statuses saved) with V8's sampling heap profiler counting everything allocated (collected or
+ * not) and a `gc` PerformanceObserver timing each collection. Prints bytes per SLO by allocating function,
+ * the scavenges and their pauses, and each tick's wall and CPU time.
+ */
+
+import { copyFileSync, existsSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
+import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
+import { loadDefinitions } from '../src/definitions/load.js';
+import { SloRegistry } from '../src/definitions/registry.js';
+import { SloEvaluator } from '../src/schedule/scheduler.js';
+import { StoreCounts } from '../src/sources/store/counts.js';
+import { BucketStore } from '../src/store/buckets.js';
+import { openDatabase } from '../src/store/database.js';
+import { StatusStore } from '../src/store/statuses.js';
+import { tempDir } from '../test/helpers/tmp.js';
+import { buildDatabase, writeDefinitions } from './curvesData.js';
+import { envInt, formatNumber, loadText } from './method.js';
+
+const folder = process.argv[2];
+if (!folder) throw new Error('usage: bench/tickAllocation.ts <fixture folder>');
+const TICKS = envInt('TICK_ALLOCATION_TICKS', 3);
+const SLOS = envInt('TICK_ALLOCATION_SLOS', 10_000);
+const MINUTE_RETENTION_DAYS = 1;
+if (!existsSync(join(folder, 'source.db'))) {
+  const point = { slos: SLOS, series: SLOS };
+  buildDatabase(join(folder, 'source.db'), point, Math.floor(Date.now() / 60_000), MINUTE_RETENTION_DAYS);
+  writeDefinitions(join(folder, 'slo-definitions'), point);
+}
+// A copy: the statuses saved here must not reach a service running on the same fixture.
+const work = tempDir('sloguard-tick-allocation-');
+copyFileSync(join(folder, 'source.db'), join(work.path, 'sloguard.db'));
+
+const loaded = loadDefinitions([join(folder, 'slo-definitions')]);
+if (loaded.errors.length > 0) throw new Error(`definitions: ${loaded.errors[0]!.message}`);
+const slos = loaded.definitions.length;
+const db = openDatabase(join(work.path, 'sloguard.db'));
+const evaluator = new SloEvaluator(
+  new StoreCounts(new BucketStore(db, MINUTE_RETENTION_DAYS)),
+  new StatusStore(db),
+  { registry: new SloRegistry(loaded.definitions) },
+  60_000,
+);
+const nowMs = Date.now();
+await evaluator.tick(nowMs);
+await evaluator.tick(nowMs + 60_000);
+
+const pauses: Array<{ kind: number; ms: number }> = [];
+const observer = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries())
+    pauses.push({
+      kind: (entry as PerformanceEntry & { detail: { kind: number } }).detail.kind,
+      ms: entry.duration,
+    });
+});
+observer.observe({ entryTypes: ['gc'] });
+const session = new Session();
+session.connect();
+await session.post('HeapProfiler.enable');
+await session.post('HeapProfiler.startSampling', {
+  samplingInterval: 4096,
+  includeObjectsCollectedByMajorGC: true,
+  includeObjectsCollectedByMinorGC: true,
+});
+const ticks: Array<{ wallMs: number; cpuMs: number }> = [];
+for (let t = 0; t < TICKS; t++) {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await evaluator.tick(nowMs + (t + 2) * 60_000);
+  ticks.push({ wallMs: performance.now() - started, cpuMs: process.cpuUsage(cpu).user / 1000 });
+}
+const { profile } = await session.post('HeapProfiler.stopSampling');
+// The observer is told of collections a turn later.
+await new Promise((turn) => setImmediate(turn));
+observer.disconnect();
+session.disconnect();
+
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+}
+const bySite = new Map<string, number>();
+let total = 0;
+const walk = (node: ProfileNode) => {
+  const frame = node.callFrame;
+  const site = `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*\/(src|node_modules)\//, '$1/')}:${frame.lineNumber + 1}`;
+  bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
+  total += node.selfSize;
+  for (const child of node.children) walk(child);
+};
+walk(profile.head as unknown as ProfileNode);
+const perTick = (bytes: number) => bytes / TICKS;
+// PerformanceObserver's gc kinds: 1 minor (scavenge), 2 major, 4 incremental, 8 weak callbacks.
+const scavenges = pauses.filter((p) => p.kind === 1).map((p) => p.ms);
+const others = pauses.filter((p) => p.kind !== 1).map((p) => p.ms);
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+process.stdout.write(
+  `${slos.toLocaleString('en-US')} SLOs, ${TICKS} warm ticks (${loadText()}):\n` +
+    `  allocated ${formatNumber(perTick(total) / 1e6)} MB a tick, ${formatNumber(perTick(total) / slos / 1024)} KB an SLO\n` +
+    `  scavenges ${formatNumber(scavenges.length / TICKS)} a tick, ${formatNumber(sum(scavenges) / TICKS)} ms a tick, longest ${formatNumber(Math.max(0, ...scavenges))} ms; other collections ${others.length} (${formatNumber(sum(others))} ms)\n` +
+    `  ticks wall ${ticks.map((t) => formatNumber(t.wallMs)).join(', ')} ms; CPU ${ticks.map((t) => formatNumber(t.cpuMs)).join(', ')} ms\n` +
+    '  by allocating function (MB a tick):\n',
+);
+for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 20))
+  process.stdout.write(`    ${formatNumber(perTick(bytes) / 1e6).padStart(6)}  ${site}\n`);
+db.close();
+work.cleanup();
