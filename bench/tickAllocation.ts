@@ -1,24 +1,20 @@
 /**
  * What a warm tick allocates and what its collections cost (issue #23, ticklag): `node --expose-gc --import tsx
  * bench/tickAllocation.ts <fixture folder>` (not a `.bench.ts`: a diagnosis, run by hand; the folder as
- * bench/ticklag.bench.ts keeps it, built there when missing; run on a copy). In process, over the fixture's store: a first
+ * bench/ticklag.bench.ts keeps it, built there when missing; run on a copy). In process, the service's own
+ * parts over the fixture (createSloguard, createApp: alerting and metrics listen to the evaluator): a first
  * evaluation, a warm tick, then TICK_ALLOCATION_TICKS warm ticks through `SloEvaluator.tick` (the service's
  * sliced path, statuses saved) with V8's sampling heap profiler counting everything allocated (collected or
  * not) and a `gc` PerformanceObserver timing each collection. Prints bytes per SLO by allocating function,
- * the scavenges and their pauses, and each tick's wall and CPU time.
+ * the scavenges and their pauses, each tick's wall and CPU time, and how long its publishing held the loop.
  */
 
 import { copyFileSync, existsSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
-import { loadDefinitions } from '../src/definitions/load.js';
-import { SloRegistry } from '../src/definitions/registry.js';
-import { SloEvaluator } from '../src/schedule/scheduler.js';
-import { StoreCounts } from '../src/sources/store/counts.js';
-import { BucketStore } from '../src/store/buckets.js';
-import { openDatabase } from '../src/store/database.js';
-import { StatusStore } from '../src/store/statuses.js';
+import { type Config, loadConfig } from '../src/config/config.js';
+import { createApp, createSloguard } from '../src/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { buildDatabase, writeDefinitions } from './curvesData.js';
 import { envInt, formatNumber, loadText } from './method.js';
@@ -37,19 +33,34 @@ if (!existsSync(join(folder, 'source.db'))) {
 const work = tempDir('sloguard-tick-allocation-');
 copyFileSync(join(folder, 'source.db'), join(work.path, 'sloguard.db'));
 
-const loaded = loadDefinitions([join(folder, 'slo-definitions')]);
-if (loaded.errors.length > 0) throw new Error(`definitions: ${loaded.errors[0]!.message}`);
-const slos = loaded.definitions.length;
-const db = openDatabase(join(work.path, 'sloguard.db'));
-const evaluator = new SloEvaluator(
-  new StoreCounts(new BucketStore(db, MINUTE_RETENTION_DAYS)),
-  new StatusStore(db),
-  { registry: new SloRegistry(loaded.definitions) },
-  60_000,
-);
+// The service's own parts (createSloguard, createApp): the evaluator with every listener a service hangs on it.
+const config: Config = {
+  ...loadConfig({ SLOGUARD_LOG_LEVEL: 'silent', SLOGUARD_CHECK_RESPONSES: '0' }),
+  databasePath: join(work.path, 'sloguard.db'),
+  definitionsPath: join(folder, 'slo-definitions'),
+  minuteRetentionDays: MINUTE_RETENTION_DAYS,
+};
+const sloguard = createSloguard(config);
+const { app } = await createApp(sloguard);
+const evaluator = sloguard.evaluator;
+const slos = evaluator.current().length;
+/**
+ * How long each tick's publishing (the statuses made current, then every listener: alerting, metrics, the
+ * gate's freezes) holds the loop in one piece: `publish` is private, so it is wrapped through a cast.
+ */
+const publishMs: number[] = [];
+const published = evaluator as unknown as { publish: (...args: unknown[]) => unknown };
+const publish = published.publish.bind(evaluator);
+published.publish = (...args: unknown[]) => {
+  const started = performance.now();
+  const result = publish(...args);
+  publishMs.push(performance.now() - started);
+  return result;
+};
 const nowMs = Date.now();
 await evaluator.tick(nowMs);
 await evaluator.tick(nowMs + 60_000);
+publishMs.length = 0;
 
 const pauses: Array<{ kind: number; ms: number }> = [];
 const observer = new PerformanceObserver((list) => {
@@ -103,6 +114,7 @@ const others = pauses.filter((p) => p.kind !== 1).map((p) => p.ms);
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 process.stdout.write(
   `${slos.toLocaleString('en-US')} SLOs, ${TICKS} warm ticks (${loadText()}):\n` +
+    `  publishing (statuses current, listeners) ${publishMs.map(formatNumber).join(', ')} ms in one piece\n` +
     `  allocated ${formatNumber(perTick(total) / 1e6)} MB a tick, ${formatNumber(perTick(total) / slos / 1024)} KB an SLO\n` +
     `  scavenges ${formatNumber(scavenges.length / TICKS)} a tick, ${formatNumber(sum(scavenges) / TICKS)} ms a tick, longest ${formatNumber(Math.max(0, ...scavenges))} ms; other collections ${others.length} (${formatNumber(sum(others))} ms)\n` +
     `  ticks wall ${ticks.map((t) => formatNumber(t.wallMs)).join(', ')} ms; CPU ${ticks.map((t) => formatNumber(t.cpuMs)).join(', ')} ms\n` +
@@ -110,5 +122,6 @@ process.stdout.write(
 );
 for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 20))
   process.stdout.write(`    ${formatNumber(perTick(bytes) / 1e6).padStart(6)}  ${site}\n`);
-db.close();
+await app.close();
+sloguard.close();
 work.cleanup();
