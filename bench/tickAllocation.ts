@@ -117,7 +117,7 @@ process.stdout.write(
     `  publishing (statuses current, listeners) ${publishMs.map(formatNumber).join(', ')} ms in one piece\n` +
     `  allocated ${formatNumber(perTick(total) / 1e6)} MB a tick, ${formatNumber(perTick(total) / slos / 1024)} KB an SLO\n` +
     `  scavenges ${formatNumber(scavenges.length / TICKS)} a tick, ${formatNumber(sum(scavenges) / TICKS)} ms a tick, longest ${formatNumber(Math.max(0, ...scavenges))} ms; other collections ${others.length} (${formatNumber(sum(others))} ms)\n` +
-    `  ticks wall ${ticks.map((t) => formatNumber(t.wallMs)).join(', ')} ms; CPU ${ticks.map((t) => formatNumber(t.cpuMs)).join(', ')} ms\n` +
+    `  ticks wall ${ticks.map((t) => formatNumber(t.wallMs)).join(', ')} ms; CPU ${ticks.map((t) => formatNumber(t.cpuMs)).join(', ')} ms; RSS ${formatNumber(process.memoryUsage().rss / 1e6)} MB, peak ${formatNumber(process.resourceUsage().maxRSS / 1e3)} MB\n` +
     '  by allocating function (MB a tick):\n',
 );
 for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 20))
