@@ -5,7 +5,8 @@
  * and rounds in which the gate and bare fastify (its own process, the gate's own answer) are each paced at
  * BENCH_TICKLAG_RATE/s over TICKS whole intervals. The service's main thread is polled every millisecond
  * (bench/loopHolds.ts). A tick's window runs from its evaluation time (the gate answer's `evaluated_at`, taken
- * when the tick began) to the first gate answer that shows it (the statuses change when the tick is done).
+ * when the tick began) to the first gate answer that shows it (the statuses change when the tick is done; the
+ * listeners that follow, one a turn, fall outside it: the whole window's ratio holds them either way).
  * Requests are split by their due time, inside a tick's window or outside: p99 of each side of each split, and
  * the ratio to bare fastify's within the round.
  *
@@ -138,6 +139,8 @@ interface RoundFigures {
   bareInside: number;
   gateOutside: number;
   bareOutside: number;
+  /** The whole window's p99, gate ÷ bare: what follows a tick's window (its listeners) is in it either way. */
+  wholeRatio: number;
   tickMs: number[];
   load: number;
 }
@@ -215,6 +218,7 @@ try {
       bareInside: p99(theirs.inside),
       gateOutside: p99(ours.outside),
       bareOutside: p99(theirs.outside),
+      wholeRatio: p99(gate.latenciesMs) / p99(baseline.latenciesMs),
       tickMs: ticks.map((t) => t.endMs - t.startMs),
       load: loadNow(),
     };
@@ -237,6 +241,7 @@ try {
       line('gate p99 outside ticks', (f) => f.gateOutside, 'ms') +
       line('bare fastify p99 outside ticks', (f) => f.bareOutside, 'ms') +
       line('gate ÷ bare outside ticks', (f) => f.gateOutside / f.bareOutside, '×') +
+      line('gate ÷ bare, whole window', (f) => f.wholeRatio, '×') +
       line(
         'longest tick window (evaluated_at to the first answer showing it)',
         (f) => Math.max(...f.tickMs),
