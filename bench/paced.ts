@@ -16,7 +16,15 @@ export interface PacedResult {
   sendLagMs: number;
   non2xx: number;
   errors: number;
+  /**
+   * Each answered request's due time on the monotonic clock shared by every process (process.hrtime, ms)
+   * and its latency, in sending order: a bench can split the requests by what the server was doing when due.
+   */
+  answered: Array<{ dueMs: number; latencyMs: number }>;
 }
+
+/** performance.now() plus this is process.hrtime in ms: the clock /proc and other processes' probes share. */
+const hrtimeOffsetMs = () => Number(process.hrtime.bigint()) / 1e6 - performance.now();
 
 /** The q-quantile (0 < q ≤ 1) of ascending values, nearest rank. */
 export function quantile(sorted: readonly number[], q: number): number {
@@ -27,13 +35,15 @@ export function quantile(sorted: readonly number[], q: number): number {
 /**
  * Sends GET `path` of `origin` at `rate` requests/s for `seconds` over up to `connections` keep-alive
  * connections (more queue inside the pool, their wait counted), then waits for the last answer
- * (bounded: a request still unanswered 10 s after the run ends counts as an error).
+ * (bounded: a request still unanswered 10 s after the run ends counts as an error). With `read`, each
+ * answer's body is read as text and handed to it with the time it ended (process.hrtime, ms).
  */
 export async function pacedLoad(
   url: string,
   rate: number,
   seconds: number,
   connections = 32,
+  read?: (body: string, endedMs: number) => void,
 ): Promise<PacedResult> {
   const target = new URL(url);
   const pool = new Pool(target.origin, {
@@ -48,15 +58,20 @@ export async function pacedLoad(
   let non2xx = 0;
   let errors = 0;
   let sendLagMs = 0;
+  const answered: PacedResult['answered'] = [];
+  const toHrtime = hrtimeOffsetMs();
   const inFlight = new Set<Promise<void>>();
   const send = (dueMs: number) => {
     sendLagMs = Math.max(sendLagMs, performance.now() - dueMs);
     const request = pool
       .request({ method: 'GET', path })
       .then(async (answer) => {
-        await answer.body.dump();
+        if (read) read(await answer.body.text(), performance.now() + toHrtime);
+        else await answer.body.dump();
         if (answer.statusCode < 200 || answer.statusCode >= 300) non2xx += 1;
-        latenciesMs.push(performance.now() - dueMs);
+        const latencyMs = performance.now() - dueMs;
+        latenciesMs.push(latencyMs);
+        answered.push({ dueMs: dueMs + toHrtime, latencyMs });
       })
       .catch(() => {
         errors += 1;
@@ -84,5 +99,5 @@ export async function pacedLoad(
   const elapsedS = (performance.now() - startMs) / 1000;
   await pool.close();
   latenciesMs.sort((a, b) => a - b);
-  return { rate: latenciesMs.length / elapsedS, latenciesMs, sendLagMs, non2xx, errors };
+  return { rate: latenciesMs.length / elapsedS, latenciesMs, sendLagMs, non2xx, errors, answered };
 }

@@ -7,11 +7,18 @@ import type { Interval } from '../model/timeWindow.js';
 
 /** Where an SLO's corrections are in force over a range: exclusions win where both apply. */
 export interface CorrectionIntervals {
-  exclude: Interval[];
-  planned: Interval[];
+  exclude: readonly Interval[];
+  planned: readonly Interval[];
   /** Ids of the corrections in force somewhere in the range. */
-  applied: string[];
+  applied: readonly string[];
 }
+
+/** No correction in force: shared by every SLO's read of a tick that has none (nearly every tick). */
+const NONE_IN_FORCE: CorrectionIntervals = Object.freeze({
+  exclude: Object.freeze([]),
+  planned: Object.freeze([]),
+  applied: Object.freeze([]),
+});
 
 const HOUR_MS = 3_600_000;
 
@@ -26,6 +33,8 @@ export function correctionIntervals(
   toMs: number,
   minuteKeptFromMs: number,
 ): CorrectionIntervals {
+  // Nearly every SLO has none in force: no lists made, no merged, clipped and subtracted copies of empty ones.
+  if (corrections.length === 0) return NONE_IN_FORCE;
   const align = (i: Interval): Interval => ({
     startMs: i.startMs < minuteKeptFromMs ? Math.floor(i.startMs / HOUR_MS) * HOUR_MS : i.startMs,
     endMs: i.endMs < minuteKeptFromMs ? Math.ceil(i.endMs / HOUR_MS) * HOUR_MS : i.endMs,
@@ -40,6 +49,7 @@ export function correctionIntervals(
     applied.push(correction.id);
     (correction.mode === 'exclude' ? exclude : planned).push(...found.map(align));
   }
+  if (applied.length === 0) return NONE_IN_FORCE;
   const excluded = clip(mergeIntervals(exclude), fromMs, toMs);
   return {
     exclude: excluded,

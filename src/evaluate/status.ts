@@ -32,7 +32,7 @@ export interface EvaluationInput {
   slices?: SliceSummary;
   warnings?: string[];
   /** Events the SLO window's corrections cover (already left out of `window` where excluded). */
-  corrections?: { applied: string[]; excluded: EventCounts; planned: EventCounts };
+  corrections?: { applied: readonly string[]; excluded: EventCounts; planned: EventCounts };
 }
 
 /** Below this many valid events in a tier's long window, the tier reports insufficient data. */
@@ -149,7 +149,8 @@ function correctionsStatus(
   const { excluded, planned } = corrections;
   const budgetConsumed = planned.valid - planned.good;
   return {
-    applied: corrections.applied,
+    // The status's own copy: the read's list may be shared (corrections.ts' none in force is frozen).
+    applied: [...corrections.applied],
     excluded: { good: excluded.good, valid: excluded.valid },
     planned: {
       good: planned.good,

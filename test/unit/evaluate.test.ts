@@ -10,6 +10,7 @@ import { NO_SERIES_WARNING } from '../../src/evaluate/inputs.js';
 import { burnWindows } from '../../src/evaluate/math.js';
 import { evaluateSlo } from '../../src/evaluate/status.js';
 import { BatchAggregate } from '../../src/ingest/aggregate.js';
+import type { Correction } from '../../src/model/correction.js';
 import type { Observation } from '../../src/model/observation.js';
 import type { Indicator, SloDefinition, WindowSpec } from '../../src/model/slo.js';
 import { storeInput } from '../../src/sources/store/counts.js';
@@ -165,6 +166,36 @@ describe('occurrences: SLI and budget equal brute force over the raw events', ()
       ])
         expect(Number.isFinite(value)).toBe(true);
     }
+  });
+
+  it('a correction of another SLO leaves the counts as none would; one of this SLO takes its events out', () => {
+    const buckets = store();
+    const events = stream(5, NOW, ['/a']);
+    commit(buckets, events);
+    const slo = definition('s', availability('/a'), 0.99, { kind: 'rolling', ms: 7 * DAY });
+    const correction = (slos: string[]): Correction => ({
+      id: `outage-${slos[0]}`,
+      origin: 'api',
+      mode: 'exclude',
+      window: { kind: 'once', startMs: NOW - 2 * DAY, endMs: NOW - DAY },
+      appliesTo: { slos },
+      reason: 'test',
+      actor: null,
+      createdAtMs: null,
+    });
+    const evaluate = (corrections: Correction[]) =>
+      evaluateSlo(slo, storeInput(buckets, slo, buckets.listSeries(), NOW, corrections), NOW);
+    const none = evaluate([]);
+    expect(evaluate([correction(['other'])])).toEqual(none);
+    expect(none.corrections).toBeNull();
+    const corrected = evaluate([correction(['s'])]);
+    const kept = events.filter(
+      (e) => inWindow(e, NOW - 7 * DAY, NOW) && !inWindow(e, NOW - 2 * DAY, NOW - DAY),
+    );
+    expect([corrected.good, corrected.valid]).toEqual([kept.filter((e) => !e.error).length, kept.length]);
+    expect(corrected.corrections?.applied).toEqual(['outage-s']);
+    // The 1d burn window ends after the exclusion: the same counts with or without it.
+    expect(corrected.burnRates['1d']).toBe(none.burnRates['1d']);
   });
 
   it('warns when an SLO selects no series seen so far, and reports no data', () => {

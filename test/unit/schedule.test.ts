@@ -253,6 +253,29 @@ describe('a tick over many SLOs', () => {
     expect(saved.every((status) => status.evaluatedAtMs === NOW)).toBe(true);
   });
 
+  it('runs each listener in a turn of its own once the statuses are current, and resolves after the last', async () => {
+    const evaluator = evaluatorOver(many, new RecordingSource(() => counted(999, 1000), true));
+    const events: string[] = [];
+    for (const name of ['alerting', 'freezes'])
+      evaluator.onEvaluated((statuses) => {
+        events.push(`${name}: ${statuses.length} evaluated, ${evaluator.current().length} current`);
+        // What a gate request read during this listener queues (its decision's commit): done before the next.
+        setImmediate(() => events.push(`answered after ${name}`));
+      });
+    await evaluator.tick(NOW);
+    events.push('tick resolved');
+    expect(events.slice(0, 3)).toEqual([
+      'alerting: 40 evaluated, 40 current',
+      'answered after alerting',
+      'freezes: 40 evaluated, 40 current',
+    ]);
+    expect(events.indexOf('tick resolved')).toBeGreaterThan(2);
+    // evaluateAll (tests, benches) still tells every listener at once.
+    events.length = 0;
+    evaluator.evaluateAll(NOW + 60_000);
+    expect(events).toEqual(['alerting: 40 evaluated, 40 current', 'freezes: 40 evaluated, 40 current']);
+  });
+
   it('runs ticks one after another: a second tick asked during the first reads only after it is published', async () => {
     const order: string[] = [];
     const evaluator = evaluatorOver(
