@@ -30,22 +30,23 @@ const UNGRACEFUL_SIGNALS = (Object.keys(GRACEFUL_STOP) as closeWithGrace.Signals
 );
 
 /**
- * V8's memory reducer starts a full, heap-shrinking GC in every isolate some seconds after the allocation rate
- * drops: for the service, when a burst of spans ends, just as gate requests may arrive. Measured (issue #23,
- * twelfth session, docs/benchmarks.md): in two bench runs the main isolate's only mark-compact after start-up
- * was this one, in the first second of gate load after the span load (79 marking steps on the event loop, the
- * longest 6.9 ms; heap 71 → 40 MB committed), where the gate's loop held 10–14 ms of CPU at a time. Without it
- * the heap stays at its working size after a burst and the ordinary GCs reclaim it as they need to. Set before
- * the service starts, so the parsing and checkpoint threads' isolates run without it too.
+ * V8's memory reducer runs a full, heap-shrinking GC in each isolate some seconds after the allocation rate drops,
+ * and 100 s after the last full GC whatever the load: an unplanned stall of the event loop. Measured (issue #23,
+ * twelfth session, docs/benchmarks.md): in four traced gate benches it hit the main isolate at ~105 s, the first
+ * gate turn after the span load (38–108 marking steps on the loop, the longest 6.9 ms, then a 4–20 ms pause).
+ * Its start delay (8 s by default) is read each time it schedules itself, so an hour here leaves at most one such
+ * GC an hour; `--no-memory-reducer` set at run time would stop it only in isolates created later, not the main
+ * one. Set before the service starts, so the parsing and checkpoint threads get it too. The cost: after a burst
+ * the heap keeps its committed size until an ordinary GC needs to shrink it.
  */
-const NO_MEMORY_REDUCER = '--no-memory-reducer';
+const MEMORY_REDUCER_DELAY = '--gc-memory-reducer-start-delay-ms=3600000';
 
 /**
  * `sloguard serve`: runs the service until SIGTERM/SIGINT. Besides the JSON log on stdout, one line on
  * stderr tells a person where the dashboard is.
  */
 export async function runServe(err: (text: string) => void): Promise<void> {
-  setFlagsFromString(NO_MEMORY_REDUCER);
+  setFlagsFromString(MEMORY_REDUCER_DELAY);
   const config = loadConfig();
   const service = await startService(config, { rereadConfig: () => loadConfig() });
   const slos = service.sloguard.registry.definitions.length;
