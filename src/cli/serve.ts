@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import closeWithGrace from 'close-with-grace';
 import { loadConfig } from '../config/config.js';
 import { startService } from '../service.js';
@@ -29,10 +30,23 @@ const UNGRACEFUL_SIGNALS = (Object.keys(GRACEFUL_STOP) as closeWithGrace.Signals
 );
 
 /**
+ * V8's memory reducer runs a full, heap-shrinking GC in each isolate some seconds after the allocation rate drops,
+ * and 100 s after the last full GC whatever the load: an unplanned stall of the event loop. Measured (issue #23,
+ * twelfth session, docs/benchmarks.md): in four traced gate benches it hit the main isolate at ~105 s, the first
+ * gate turn after the span load (38–108 marking steps on the loop, the longest 6.9 ms, then a 4–20 ms pause).
+ * Its start delay (8 s by default) is read each time it schedules itself, so an hour here leaves at most one such
+ * GC an hour; `--no-memory-reducer` set at run time would stop it only in isolates created later, not the main
+ * one. Set before the service starts, so the parsing and checkpoint threads get it too. The cost: after a burst
+ * the heap keeps its committed size until an ordinary GC needs to shrink it.
+ */
+const MEMORY_REDUCER_DELAY = '--gc-memory-reducer-start-delay-ms=3600000';
+
+/**
  * `sloguard serve`: runs the service until SIGTERM/SIGINT. Besides the JSON log on stdout, one line on
  * stderr tells a person where the dashboard is.
  */
 export async function runServe(err: (text: string) => void): Promise<void> {
+  setFlagsFromString(MEMORY_REDUCER_DELAY);
   const config = loadConfig();
   const service = await startService(config, { rereadConfig: () => loadConfig() });
   const slos = service.sloguard.registry.definitions.length;
