@@ -15,10 +15,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { GatePolicies } from '../src/gate/policy.js';
 import type { SloStatus } from '../src/model/status.js';
 import type * as ours from '../src/store/database.js';
 import type * as oursStore from '../src/store/gateDecisions.js';
+import { allowRecord } from '../test/helpers/gateRecords.js';
 import { Comparison, envInt, figure, rounds } from './method.js';
 
 const ROUNDS = rounds(5);
@@ -43,38 +43,13 @@ const load = async (dist: string): Promise<Build> => {
 const after = await load(join(import.meta.dirname, '..', 'dist'));
 const before = BEFORE_DIST ? await load(BEFORE_DIST) : after;
 
-const policy = new GatePolicies().resolve('web', 'production');
 const SERVICES = ['web', 'api', 'checkout'];
 const START_MS = Date.now() - 3_600_000;
 
 /** A decision as the gate records it (about 600 bytes of answer); a few a millisecond, three services. */
 function decision(i: number, statuses: readonly SloStatus[]): oursStore.GateDecisionRecord {
-  const service = SERVICES[i % SERVICES.length]!;
-  return {
-    id: `0190b1f2-${String(i).padStart(4, '0').slice(-4)}-7abc-8def-${String(i).padStart(12, '0')}`,
-    decidedAtMs: START_MS + Math.floor(i / 3),
-    service,
-    environment: 'production',
-    version: 'v1',
-    changeType: 'feature',
-    decision: 'allow',
-    reason: 'all 2 SLOs within budget',
-    request: { service, environment: 'production', version: 'v1', changeType: 'feature' },
-    answer: {
-      decision: 'allow',
-      reason: 'all 2 SLOs within budget',
-      mode: 'enforce',
-      would_block: false,
-      exemption: null,
-      override: null,
-      frozen_before: false,
-      frozen: false,
-      stale: false,
-      from_last_run: false,
-      policy,
-    },
-    statuses,
-  };
+  const id = `0190b1f2-${String(i).padStart(4, '0').slice(-4)}-7abc-8def-${String(i).padStart(12, '0')}`;
+  return allowRecord(id, START_MS + Math.floor(i / 3), SERVICES[i % SERVICES.length]!, statuses);
 }
 
 const statuses = ['web-availability', 'web-latency'].map(

@@ -30,15 +30,20 @@ import { StoreCounts } from '../src/sources/store/counts.js';
 import { BucketStore } from '../src/store/buckets.js';
 import { openDatabase } from '../src/store/database.js';
 import { StatusStore } from '../src/store/statuses.js';
-import { SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { drawCurves } from './curvesChart.js';
-import { buildDatabase, type CurvePoint, expectedSli, serviceOf, writeDefinitions } from './curvesData.js';
+import {
+  buildDatabase,
+  type CurvePoint,
+  expectedSli,
+  serviceOf,
+  startFixtureService,
+  writeDefinitions,
+} from './curvesData.js';
 import { growthSteps } from './curvesMath.js';
 import { type BareServer, startBareFastify } from './gateTargets.js';
 import {
-  AS_IN_PRODUCTION,
   envInt,
   formatNumber,
   loadNow,
@@ -146,22 +151,13 @@ function evaluateInProcess(
 const until = (atMs: number) => new Promise((done) => setTimeout(done, Math.max(0, atMs - Date.now())));
 
 async function measureService(dir: string, dbPath: string, definitionsPath: string, point: CurvePoint) {
-  // The per-client limit would refuse a load test from one address (as in bench/gate.bench.ts).
-  const config = join(dir, 'sloguard.yaml');
-  writeFileSync(config, 'rateLimits: { gatePerMinute: 10000000 }\n');
   const started = performance.now();
-  const service = await SloguardProcess.start({
+  const service = await startFixtureService({
     definitions: definitionsPath,
     databasePath: dbPath,
-    readyTimeoutMs: 300_000,
-    env: {
-      ...AS_IN_PRODUCTION,
-      SLOGUARD_CONFIG: config,
-      // The service's default level (the tests' helper starts it at warn).
-      SLOGUARD_LOG_LEVEL: 'info',
-      SLOGUARD_EVALUATION_INTERVAL: `${INTERVAL_S}s`,
-      SLOGUARD_MINUTE_RETENTION_DAYS: String(MINUTE_RETENTION_DAYS),
-    },
+    configDir: dir,
+    intervalS: INTERVAL_S,
+    minuteRetentionDays: MINUTE_RETENTION_DAYS,
   });
   let bareServer: BareServer | undefined;
   try {

@@ -11,7 +11,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../src/store/database.js';
+import { SloguardProcess } from '../test/helpers/service.js';
 import { errors, expectedSli as generatedSli, total } from './latencyHistory.js';
+import { AS_IN_PRODUCTION } from './method.js';
 
 export const DAYS = 28;
 export const MINUTES = DAYS * 24 * 60;
@@ -129,4 +131,34 @@ export function buildDatabase(
   } finally {
     db.close();
   }
+}
+
+/**
+ * `sloguard serve` on a fixture as in production (its default log level; the tests' helper starts it at warn),
+ * the per-client gate limit lifted (it would refuse a load test from one address, as in bench/gate.bench.ts),
+ * evaluating every `intervalS`. `configDir` receives its settings file; `command` runs another build.
+ */
+export function startFixtureService(options: {
+  definitions: string;
+  databasePath: string;
+  configDir: string;
+  intervalS: number;
+  minuteRetentionDays: number;
+  command?: string | undefined;
+}): Promise<SloguardProcess> {
+  const config = join(options.configDir, 'sloguard.yaml');
+  writeFileSync(config, 'rateLimits: { gatePerMinute: 100000000 }\n');
+  return SloguardProcess.start({
+    definitions: options.definitions,
+    databasePath: options.databasePath,
+    readyTimeoutMs: 300_000,
+    env: {
+      ...AS_IN_PRODUCTION,
+      SLOGUARD_CONFIG: config,
+      SLOGUARD_LOG_LEVEL: 'info',
+      SLOGUARD_EVALUATION_INTERVAL: `${options.intervalS}s`,
+      SLOGUARD_MINUTE_RETENTION_DAYS: String(options.minuteRetentionDays),
+    },
+    ...(options.command !== undefined && { command: options.command }),
+  });
 }

@@ -20,22 +20,13 @@
  */
 import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, SloguardProcess } from '../test/helpers/service.js';
+import { CLI, type SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { waitFor } from '../test/helpers/wait.js';
-import { buildDatabase, serviceOf, writeDefinitions } from './curvesData.js';
+import { buildDatabase, serviceOf, startFixtureService, writeDefinitions } from './curvesData.js';
 import { type BareServer, startBareFastify } from './gateTargets.js';
 import { holdsText, LoopHoldProbe } from './loopHolds.js';
-import {
-  AS_IN_PRODUCTION,
-  envInt,
-  formatNumber,
-  formatSpread,
-  loadNow,
-  loadText,
-  rounds,
-  spread,
-} from './method.js';
+import { envInt, formatNumber, formatSpread, loadNow, loadText, rounds, spread } from './method.js';
 import { type PacedResult, pacedLoad, quantile } from './paced.js';
 
 const SLOS = envInt('BENCH_TICKLAG_SLOS', 10_000);
@@ -155,20 +146,13 @@ let service: SloguardProcess | undefined;
 let bare: BareServer | undefined;
 let probe: LoopHoldProbe | undefined;
 try {
-  // The per-client limit would refuse a load test from one address (as in bench/gate.bench.ts).
-  const config = settings.file('sloguard.yaml', 'rateLimits: { gatePerMinute: 100000000 }\n');
-  service = await SloguardProcess.start({
+  service = await startFixtureService({
     definitions,
     databasePath,
-    readyTimeoutMs: 300_000,
-    env: {
-      ...AS_IN_PRODUCTION,
-      SLOGUARD_CONFIG: config,
-      SLOGUARD_LOG_LEVEL: 'info',
-      SLOGUARD_EVALUATION_INTERVAL: `${INTERVAL_S}s`,
-      SLOGUARD_MINUTE_RETENTION_DAYS: String(MINUTE_RETENTION_DAYS),
-    },
-    ...((nodeFlags.length > 0 || OTHER_CLI) && { command: wrapper(nodeFlags) }),
+    configDir: settings.path,
+    intervalS: INTERVAL_S,
+    minuteRetentionDays: MINUTE_RETENTION_DAYS,
+    command: nodeFlags.length > 0 || OTHER_CLI ? wrapper(nodeFlags) : undefined,
   });
   const gateUrl = `${service.url}/api/v1/gate?service=${serviceOf({ slos: SLOS, series: SLOS }, 0)}&environment=production`;
   // A decision, allow or deny (423): a kept fixture ages, and once its last rows leave the short burn windows

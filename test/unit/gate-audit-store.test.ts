@@ -2,11 +2,11 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GatePolicies } from '../../src/gate/policy.js';
 import type { SloStatus } from '../../src/model/status.js';
 import { openDatabase } from '../../src/store/database.js';
-import { type GateDecisionRecord, GateDecisionStore } from '../../src/store/gateDecisions.js';
+import { GateDecisionStore } from '../../src/store/gateDecisions.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
+import { allowRecord } from '../helpers/gateRecords.js';
 import { tempFolders } from '../helpers/tmp.js';
 
 const folders = tempFolders();
@@ -21,34 +21,7 @@ const statusesOf = (...names: string[]) =>
 const DAY_MS = 86_400_000;
 const NOW = Date.UTC(2026, 11, 3, 12);
 
-/** A decision as the gate records it: an answer of about 600 bytes, with the resolved policy. */
-function decision(id: string, decidedAtMs: number, service: string, statuses: readonly SloStatus[]) {
-  return {
-    id,
-    decidedAtMs,
-    service,
-    environment: 'production',
-    version: 'v1',
-    changeType: 'feature',
-    decision: 'allow',
-    reason: `all ${statuses.length} SLOs within budget`,
-    request: { service, environment: 'production', version: 'v1', changeType: 'feature' },
-    answer: {
-      decision: 'allow',
-      reason: `all ${statuses.length} SLOs within budget`,
-      mode: 'enforce',
-      would_block: false,
-      exemption: null,
-      override: null,
-      frozen_before: false,
-      frozen: false,
-      stale: false,
-      from_last_run: false,
-      policy: new GatePolicies().resolve(service, 'production'),
-    },
-    statuses,
-  } satisfies GateDecisionRecord;
-}
+const decision = allowRecord;
 
 /** The indexes SQLite keeps for gate_decisions, its own (a PRIMARY KEY's or UNIQUE's) included. */
 const indexesOf = (db: Database.Database) =>
