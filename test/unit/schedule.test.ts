@@ -253,12 +253,13 @@ describe('a tick over many SLOs', () => {
     expect(saved.every((status) => status.evaluatedAtMs === NOW)).toBe(true);
   });
 
-  it('runs each listener in a turn of its own once the statuses are current, and resolves after the last', async () => {
+  it('yields between listeners that spend a slice, once the statuses are current, and resolves after the last', async () => {
     const evaluator = evaluatorOver(many, new RecordingSource(() => counted(999, 1000), true));
     const events: string[] = [];
     for (const name of ['alerting', 'freezes'])
       evaluator.onEvaluated((statuses) => {
         events.push(`${name}: ${statuses.length} evaluated, ${evaluator.current().length} current`);
+        busy(EVALUATION_SLICE_MS);
         // What a gate request read during this listener queues (its decision's commit): done before the next.
         setImmediate(() => events.push(`answered after ${name}`));
       });
