@@ -34,10 +34,11 @@ const UNGRACEFUL_SIGNALS = (Object.keys(GRACEFUL_STOP) as closeWithGrace.Signals
  * and 100 s after the last full GC whatever the load: an unplanned stall of the event loop. Measured (issue #23,
  * twelfth session, docs/benchmarks.md): in four traced gate benches it hit the main isolate at ~105 s, the first
  * gate turn after the span load (38–108 marking steps on the loop, the longest 6.9 ms, then a 4–20 ms pause).
- * Its start delay (8 s by default) is read each time it schedules itself, so an hour here leaves at most one such
- * GC an hour; `--no-memory-reducer` set at run time would stop it only in isolates created later, not the main
- * one. Set before the service starts, so the parsing and checkpoint threads get it too. The cost: after a burst
- * the heap keeps its committed size until an ordinary GC needs to shrink it.
+ * Its start delay (8 s by default) is read when it schedules itself, and `--no-memory-reducer` set at run time
+ * stops it only in isolates created later. Set before the service starts, so the parsing and checkpoint threads
+ * get it; the main isolate was still seen running two memory-reducing collections right after a span burst in a
+ * traced run (docs/benchmarks.md, twelfth session), so there it is fewer, not none. The cost: after a burst the
+ * heap keeps its committed size until an ordinary GC needs to shrink it.
  */
 const MEMORY_REDUCER_DELAY = '--gc-memory-reducer-start-delay-ms=3600000';
 
