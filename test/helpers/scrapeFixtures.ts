@@ -34,6 +34,20 @@ export function meteredParts(count: number): MeteredParts {
   } as unknown as MeteredParts;
 }
 
+/**
+ * Counts the per-SLO families a scrape of `parts` has started building: each reads the current statuses once.
+ * Returns the count so far.
+ */
+export function countFamiliesStarted(parts: MeteredParts): () => number {
+  let started = 0;
+  const current = parts.evaluator.current.bind(parts.evaluator);
+  parts.evaluator.current = () => {
+    started++;
+    return current();
+  };
+  return () => started;
+}
+
 /** One scrape's whole text, read from its stream as a client would. */
 export async function scrapeText(metrics: SloguardMetrics): Promise<string> {
   const stream = metrics.scrape();
