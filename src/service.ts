@@ -481,8 +481,11 @@ export function createAlerting(
   evaluator.onEvaluatedInSteps(function* alertOn(statuses) {
     // A tick that ends after this replica lost the evaluator lease alerts nothing: its successor does.
     if (sloguard.control && !sloguard.control.lease.isHolder()) return;
-    const fresh = statuses.filter((s) => s.staleReason === undefined).map((s) => s.evaluatedAtMs);
-    const tickMs = () => (fresh.length > 0 ? Math.max(...fresh) : Date.now());
+    let latestFresh: number | undefined;
+    for (const s of statuses)
+      if (s.staleReason === undefined)
+        latestFresh = Math.max(latestFresh ?? s.evaluatedAtMs, s.evaluatedAtMs);
+    const tickMs = () => latestFresh ?? Date.now();
     // A replica's alerting waits for the control database's turn, and runs whole there.
     if (replicated)
       void replicated.evaluated(

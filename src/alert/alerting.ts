@@ -87,10 +87,10 @@ export class Alerting {
   /** Targets and every route, sloguard.yaml's and OpenSLO's; names no target defines are dropped. */
   private routing: Pick<NotificationSettings, 'targets' | 'routes'>;
   /**
-   * Each SLO's labels at the last evaluation: a removed SLO's resolve carries the labels it fired with, so
-   * Alertmanager matches it to the same alert.
+   * The SLO set of the last evaluation, for each SLO's labels then: a removed SLO's resolve carries the labels it
+   * fired with, so Alertmanager matches it to the same alert. Kept whole: a set is never changed, only replaced.
    */
-  private labelsSeen = new Map<string, Record<string, string>>();
+  private registrySeen: SloRegistry | undefined;
   /** Burns seen before their alert opened, per SLO (issue 19: the episode's spend counts from here). */
   private burns: Map<string, BurnStart>;
   /** Bad events in each SLO's window at its last evaluation without a burn: the baseline a burn starts from. */
@@ -206,12 +206,15 @@ export class Alerting {
       yield;
     }
     yield* this.resolveRemovedSlos(pass);
-    const { byName, definitions } = pass.registry;
+    const { byName } = pass.registry;
     for (const slo of this.burns.keys()) if (!byName.has(slo)) this.parts.burns.set(slo, undefined);
+    // What is kept per SLO (10,000 entries each) is swept a key a step.
     for (const watched of [this.burns, this.calm, this.saved])
-      for (const slo of watched.keys()) if (!byName.has(slo)) watched.delete(slo);
-    yield;
-    this.labelsSeen = new Map(definitions.map((d) => [d.name, d.labels]));
+      for (const slo of watched.keys()) {
+        if (!byName.has(slo)) watched.delete(slo);
+        yield;
+      }
+    this.registrySeen = pass.registry;
     this.dispatcher.wake();
   }
 
@@ -303,7 +306,7 @@ export class Alerting {
       const definition = pass.registry.byName.get(slo);
       const message = formatAlert(event, {
         publicUrl: this.parts.config.publicUrl,
-        labels: definition?.labels ?? this.labelsSeen.get(slo) ?? {},
+        labels: definition?.labels ?? this.registrySeen?.byName.get(slo)?.labels ?? {},
         ...(definition?.runbook && { runbook: definition.runbook }),
         ...(definition?.owner && { owner: definition.owner }),
         repeatIntervalMs: settings.repeatIntervalMs,

@@ -6,7 +6,7 @@ import type { SloStatus } from '../model/status.js';
 import { RepeatingJob } from '../repeatingJob.js';
 import { type CountsRead, type CountsSource, noEvents } from '../sources/counts.js';
 import type { StatusStore } from '../store/statuses.js';
-import { nextTurn, runSlice, runWhole, type SteppedWork } from './slices.js';
+import { nextTurn, runInSlices, runWhole, type SteppedWork } from './slices.js';
 
 /**
  * Milliseconds until the next tick: the next multiple of the interval on the wall clock (so ticks land on
@@ -79,7 +79,9 @@ export class SloEvaluator {
     if (definitions.length > 0)
       this.evaluateSlice(definitions, 0, nowMs, this.corrections(), results, Number.POSITIVE_INFINITY);
     this.statuses.saveAll(results);
-    const durationMs = this.makeCurrent(results, startedAt);
+    const latest = new Map<string, SloStatus>();
+    runWhole(this.indexed(results, latest, startedAt));
+    const durationMs = this.makeCurrent(latest, startedAt);
     for (const listener of this.listeners) runWhole(listener(results, durationMs));
     return results;
   }
@@ -110,14 +112,24 @@ export class SloEvaluator {
     return this.sources.reduce<() => number>((reads, source) => () => source.readPass(reads), evaluateEach)();
   }
 
-  /** Makes an evaluation's statuses (saved) the latest; returns how long the evaluation took. */
-  private makeCurrent(results: SloStatus[], startedAt: number): number {
-    // One pass, no [name, status] pair per SLO: this runs in one piece after the last slice.
-    const latest = new Map<string, SloStatus>();
+  /**
+   * Indexes an evaluation's statuses by name into `latest`, a status a step (10,000 held the loop 2-5 ms in one
+   * piece); none of them is current before makeCurrent.
+   */
+  private *indexed(
+    results: readonly SloStatus[],
+    latest: Map<string, SloStatus>,
+    startedAt: number,
+  ): SteppedWork {
     for (const status of results) {
       latest.set(status.name, status);
       this.evaluatedMonotonic.set(status, startedAt);
+      yield;
     }
+  }
+
+  /** Makes an evaluation's statuses (saved, indexed) the latest, all at once; returns how long it took. */
+  private makeCurrent(latest: Map<string, SloStatus>, startedAt: number): number {
     this.latest = latest;
     this.evaluatedOnce = true;
     return performance.now() - startedAt;
@@ -238,23 +250,19 @@ export class SloEvaluator {
       await nextTurn();
       saved = this.statuses.saveFrom(results, saved, performance.now() + EVALUATION_SLICE_MS);
     }
-    const durationMs = this.makeCurrent(results, startedAt);
-    // The listeners in slices too, split inside themselves at their steps: they held the loop 10-52 ms each at
+    let sliceEndsAt = performance.now() + EVALUATION_SLICE_MS;
+    const latest = new Map<string, SloStatus>();
+    sliceEndsAt = await runInSlices(
+      this.indexed(results, latest, startedAt),
+      EVALUATION_SLICE_MS,
+      sliceEndsAt,
+    );
+    const durationMs = this.makeCurrent(latest, startedAt);
+    // The listeners in slices too, split inside themselves at their steps: they held the loop 10-70 ms each at
     // 10,000 SLOs when a listener ran in one piece (docs/benchmarks.md). A small tick still completes in the turn
     // it began. The tick resolves after the last step of the last listener, so the next tick never overlaps them.
-    let sliceEndsAt = performance.now() + EVALUATION_SLICE_MS;
-    for (const listener of this.listeners) {
-      const work = listener(results, durationMs);
-      // Bounded by the listener's steps: each pass runs one at least.
-      let done = false;
-      while (!done) {
-        if (performance.now() >= sliceEndsAt) {
-          await nextTurn();
-          sliceEndsAt = performance.now() + EVALUATION_SLICE_MS;
-        }
-        done = runSlice(work, sliceEndsAt);
-      }
-    }
+    for (const listener of this.listeners)
+      sliceEndsAt = await runInSlices(listener(results, durationMs), EVALUATION_SLICE_MS, sliceEndsAt);
     return results;
   }
 

@@ -34,3 +34,21 @@ export function runSlice(work: SteppedWork, endsAt: number): boolean {
   } while (performance.now() < endsAt);
   return false;
 }
+
+/**
+ * Runs `work` in slices of `sliceMs`, the first ending at `endsAt`, a whole turn of the loop between two; returns
+ * when the last one ends, for the next work to go on in it. Work that fits the slice under way ends in this turn.
+ */
+export async function runInSlices(work: SteppedWork, sliceMs: number, endsAt: number): Promise<number> {
+  let sliceEndsAt = endsAt;
+  // Bounded by the work's steps: each pass runs one at least.
+  let done = false;
+  while (!done) {
+    if (performance.now() >= sliceEndsAt) {
+      await nextTurn();
+      sliceEndsAt = performance.now() + sliceMs;
+    }
+    done = runSlice(work, sliceEndsAt);
+  }
+  return sliceEndsAt;
+}
