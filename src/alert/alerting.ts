@@ -187,7 +187,7 @@ export class Alerting {
 
   /**
    * `evaluated` as steps, one SLO (or one removed SLO's episode) a step, for a tick to run in slices: 10,000
-   * SLOs held the loop 10-50 ms in one piece. Each SLO's episode, history record and messages are one
+   * SLOs held the loop 40-70 ms in one piece (docs/benchmarks.md). Each SLO's episode, history record and messages are one
    * transaction, as before; what a gate notice or a digest writes between two steps is a transaction of its own.
    */
   *evaluatedInSteps(statuses: readonly SloStatus[], nowMs = Date.now()): SteppedWork {

@@ -376,8 +376,8 @@ export class DeployGate {
   }
 
   /**
-   * refreshFreezes as steps, one scope a step, for a tick to run in slices (1,000 services held the loop 10-50
-   * ms in one piece). A gate request between two steps decides on the new statuses all the same: its own
+   * refreshFreezes as steps, one scope a step, for a tick to run in slices (1,000 services held the loop 9-79 ms
+   * in one piece, docs/benchmarks.md). A gate request between two steps decides on the new statuses all the same: its own
    * scope's freeze is computed from them and its stored state, refreshed yet or not (which this refresh reads
    * again when it comes to that scope); only the freezes listed by the API may show some scopes a tick behind
    * until the last step. The scopes and policies are those in force when the refresh began: a reload's set

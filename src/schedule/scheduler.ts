@@ -258,7 +258,7 @@ export class SloEvaluator {
       sliceEndsAt,
     );
     const durationMs = this.makeCurrent(latest, startedAt);
-    // The listeners in slices too, split inside themselves at their steps: they held the loop 10-70 ms each at
+    // The listeners in slices too, split inside themselves at their steps: they held the loop 9-80 ms each at
     // 10,000 SLOs when a listener ran in one piece (docs/benchmarks.md). A small tick still completes in the turn
     // it began. The tick resolves after the last step of the last listener, so the next tick never overlaps them.
     for (const listener of this.listeners)
