@@ -347,8 +347,8 @@ export function createSloguard(config: Config, log: Logger = createLogger(config
     },
     log,
   );
-  // Freezes follow every evaluation tick.
-  evaluator.onEvaluated(() => gate.refreshFreezes());
+  // Freezes follow every evaluation tick, carried forward a scope a step.
+  evaluator.onEvaluatedInSteps(() => gate.refreshFreezesInSteps());
   // Markers and reports are queued with their row and shared after: the gate's answer never waits on them.
   if (control) stores.deployments.onWritten((deployment) => control.deploymentSharing.add(deployment));
   const retention = config.gateRetention;
@@ -478,13 +478,21 @@ export function createAlerting(
   );
   // Episodes are timed by the evaluation that saw them (the tick's time), as the burn it measured; a stale
   // status keeps the time of its last good read, so only fresh ones say when the tick was.
-  evaluator.onEvaluated((statuses) => {
+  evaluator.onEvaluatedInSteps(function* alertOn(statuses) {
     // A tick that ends after this replica lost the evaluator lease alerts nothing: its successor does.
     if (sloguard.control && !sloguard.control.lease.isHolder()) return;
-    const fresh = statuses.filter((s) => s.staleReason === undefined).map((s) => s.evaluatedAtMs);
-    const alert = () => alerting.evaluated(statuses, fresh.length > 0 ? Math.max(...fresh) : Date.now());
-    if (replicated) void replicated.evaluated(alert, () => alerting.resume());
-    else alert();
+    let latestFresh: number | undefined;
+    for (const s of statuses)
+      if (s.staleReason === undefined)
+        latestFresh = Math.max(latestFresh ?? s.evaluatedAtMs, s.evaluatedAtMs);
+    const tickMs = () => latestFresh ?? Date.now();
+    // A replica's alerting waits for the control database's turn, and runs whole there.
+    if (replicated)
+      void replicated.evaluated(
+        () => alerting.evaluated(statuses, tickMs()),
+        () => alerting.resume(),
+      );
+    else yield* alerting.evaluatedInSteps(statuses, tickMs());
   });
   gate.on('override-created', (override) => alerting.overrideCreated(override));
   return alerting;

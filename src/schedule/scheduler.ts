@@ -6,6 +6,7 @@ import type { SloStatus } from '../model/status.js';
 import { RepeatingJob } from '../repeatingJob.js';
 import { type CountsRead, type CountsSource, noEvents } from '../sources/counts.js';
 import type { StatusStore } from '../store/statuses.js';
+import { nextTurn, runInSlices, runWhole, type SteppedWork } from './slices.js';
 
 /**
  * Milliseconds until the next tick: the next multiple of the interval on the wall clock (so ticks land on
@@ -33,19 +34,8 @@ export const EVALUATION_SLICE_MS = 1;
  */
 export const LAST_RUN_TRUSTED_MS = 3_600_000;
 
-const afterImmediates = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/**
- * Yields between two slices for a whole turn of the event loop. A request read during a turn queues its answer
- * with setImmediate (the gate's decision commit), behind the next slice when the tick yields once: each gate
- * request during a tick then waited for the slice under way and the next. Yielding twice runs what the turn
- * queued before the next slice: a request that came during a slice is read in the turn between the two yields,
- * and waits for that slice only (issue #23, gate p99 during a tick; test/unit/schedule.test.ts).
- */
-const nextTurn = async (): Promise<void> => {
-  await afterImmediates();
-  await afterImmediates();
-};
+/** What runs after each evaluation, as steps (see onEvaluatedInSteps). */
+type EvaluationListener = (statuses: readonly SloStatus[], durationMs: number) => SteppedWork;
 
 /**
  * Runs the pure evaluation for every SLO on each tick: asks the count sources (a Prometheus-compatible engine
@@ -64,7 +54,7 @@ export class SloEvaluator {
   private evaluatedOnce = false;
   /** Asked in order: the first that reads an SLO supplies its counts; the store, last, reads every SLO. */
   private readonly sources: CountsSource[];
-  private readonly listeners: Array<(statuses: readonly SloStatus[], durationMs: number) => void> = [];
+  private readonly listeners: Array<EvaluationListener> = [];
   private corrections: () => readonly Correction[] = () => [];
   private prepare: () => Promise<void> = () => Promise.resolve();
 
@@ -89,8 +79,10 @@ export class SloEvaluator {
     if (definitions.length > 0)
       this.evaluateSlice(definitions, 0, nowMs, this.corrections(), results, Number.POSITIVE_INFINITY);
     this.statuses.saveAll(results);
-    const durationMs = this.makeCurrent(results, startedAt);
-    for (const listener of this.listeners) listener(results, durationMs);
+    const latest = new Map<string, SloStatus>();
+    runWhole(this.indexed(results, latest, startedAt));
+    const durationMs = this.makeCurrent(latest, startedAt);
+    for (const listener of this.listeners) runWhole(listener(results, durationMs));
     return results;
   }
 
@@ -120,24 +112,45 @@ export class SloEvaluator {
     return this.sources.reduce<() => number>((reads, source) => () => source.readPass(reads), evaluateEach)();
   }
 
-  /** Makes an evaluation's statuses (saved) the latest; returns how long the evaluation took. */
-  private makeCurrent(results: SloStatus[], startedAt: number): number {
-    // One pass, no [name, status] pair per SLO: this runs in one piece after the last slice.
-    const latest = new Map<string, SloStatus>();
+  /**
+   * Indexes an evaluation's statuses by name into `latest`, a status a step (10,000 held the loop 2-5 ms in one
+   * piece); none of them is current before makeCurrent.
+   */
+  private *indexed(
+    results: readonly SloStatus[],
+    latest: Map<string, SloStatus>,
+    startedAt: number,
+  ): SteppedWork {
     for (const status of results) {
       latest.set(status.name, status);
       this.evaluatedMonotonic.set(status, startedAt);
+      yield;
     }
+  }
+
+  /** Makes an evaluation's statuses (saved, indexed) the latest, all at once; returns how long it took. */
+  private makeCurrent(latest: Map<string, SloStatus>, startedAt: number): number {
     this.latest = latest;
     this.evaluatedOnce = true;
     return performance.now() - startedAt;
   }
 
   /**
-   * Calls `listener` with every evaluation's statuses and how long it took, once they are saved and current
-   * (alerting and the gate's freezes hang here). A tick yields between two listeners once a slice is spent.
+   * Calls `listener` with every evaluation's statuses and how long it took, once they are saved and current. It
+   * runs in one piece: for work that takes more than a slice at 10,000 SLOs, use onEvaluatedInSteps.
    */
   onEvaluated(listener: (statuses: readonly SloStatus[], durationMs: number) => void): void {
+    // biome-ignore lint/correctness/useYield: a listener in one piece is work of one step, run when the tick comes to it.
+    this.listeners.push(function* whole(statuses, durationMs) {
+      listener(statuses, durationMs);
+    });
+  }
+
+  /**
+   * Like onEvaluated, for a listener given as steps (alerting and the gate's freezes): a tick runs them in
+   * slices of EVALUATION_SLICE_MS, and the service may run between two steps (a gate request, a reload).
+   */
+  onEvaluatedInSteps(listener: EvaluationListener): void {
     this.listeners.push(listener);
   }
 
@@ -208,7 +221,7 @@ export class SloEvaluator {
    * One tick: asks the sources for what they need (bounded by their timeouts), then evaluates every SLO and
    * saves the statuses in slices of EVALUATION_SLICE_MS, yielding to the event loop between them, so the gate
    * and ingest keep answering during a 10,000-SLO evaluation. The statuses change at once when the last slice is done,
-   * then the listeners run, sliced the same way. Ticks
+   * then the listeners run, sliced the same way at their steps. Ticks
    * queue behind one under way; `nowMs` (default: when the tick begins) is the time evaluated.
    */
   tick(nowMs?: number): Promise<SloStatus[]> {
@@ -237,19 +250,19 @@ export class SloEvaluator {
       await nextTurn();
       saved = this.statuses.saveFrom(results, saved, performance.now() + EVALUATION_SLICE_MS);
     }
-    const durationMs = this.makeCurrent(results, startedAt);
-    // The listeners as slices too, a listener never split: together they held the loop in one piece for 15-130 ms
-    // at 10,000 SLOs (the gate's freezes alone 13-79 ms, docs/benchmarks.md); a gate request now waits for one of
-    // them. A small tick still completes in the turn it began. The tick resolves after the last listener, so the
-    // next tick never overlaps them.
     let sliceEndsAt = performance.now() + EVALUATION_SLICE_MS;
-    for (const listener of this.listeners) {
-      if (performance.now() >= sliceEndsAt) {
-        await nextTurn();
-        sliceEndsAt = performance.now() + EVALUATION_SLICE_MS;
-      }
-      listener(results, durationMs);
-    }
+    const latest = new Map<string, SloStatus>();
+    sliceEndsAt = await runInSlices(
+      this.indexed(results, latest, startedAt),
+      EVALUATION_SLICE_MS,
+      sliceEndsAt,
+    );
+    const durationMs = this.makeCurrent(latest, startedAt);
+    // The listeners in slices too, split inside themselves at their steps: they held the loop 9-80 ms each at
+    // 10,000 SLOs when a listener ran in one piece (docs/benchmarks.md). A small tick still completes in the turn
+    // it began. The tick resolves after the last step of the last listener, so the next tick never overlaps them.
+    for (const listener of this.listeners)
+      sliceEndsAt = await runInSlices(listener(results, durationMs), EVALUATION_SLICE_MS, sliceEndsAt);
     return results;
   }
 

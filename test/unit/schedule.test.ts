@@ -277,6 +277,63 @@ describe('a tick over many SLOs', () => {
     expect(events).toEqual(['alerting: 40 evaluated, 40 current', 'freezes: 40 evaluated, 40 current']);
   });
 
+  it('runs a listener given as steps in slices, the loop turning between them, with the result it has in one piece', async () => {
+    const evaluator = evaluatorOver(many, new RecordingSource(() => counted(999, 1000), true));
+    /** A listener over every status, 0.5 ms a status (alerting at scale): what it saw, and when. */
+    const passes: Array<{ names: string[]; turnsAtStart: number; turnsAtEnd: number }> = [];
+    let turns = 0;
+    evaluator.onEvaluatedInSteps(function* listener(statuses) {
+      const pass = { names: [] as string[], turnsAtStart: turns, turnsAtEnd: turns };
+      for (const status of statuses) {
+        busy(0.5);
+        pass.names.push(`${status.name} ${status.evaluatedAtMs - NOW}`);
+        yield;
+      }
+      pass.turnsAtEnd = turns;
+      passes.push(pass);
+    });
+    let counting = true;
+    const count = () => {
+      turns += 1;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    // A second tick asked at once waits for the first's listener to finish: the passes never interleave.
+    await Promise.all([evaluator.tick(NOW), evaluator.tick(NOW + 60_000)]);
+    counting = false;
+    expect(passes.map((pass) => pass.names)).toEqual([
+      many.map((d) => `${d.name} 0`),
+      many.map((d) => `${d.name} 60000`),
+    ]);
+    // 20 ms of steps in 1 ms slices: the loop turned between them (two turns a yield).
+    for (const pass of passes) expect(pass.turnsAtEnd - pass.turnsAtStart).toBeGreaterThanOrEqual(10);
+    // evaluateAll (tests, benches) runs it in one piece, with the same result.
+    passes.length = 0;
+    const before = turns;
+    evaluator.evaluateAll(NOW + 120_000);
+    expect(passes.map((pass) => pass.names)).toEqual([many.map((d) => `${d.name} 120000`)]);
+    expect(turns).toBe(before);
+  });
+
+  it('completes a tick whose evaluation and listeners fit one slice in the turn it began', async () => {
+    const evaluator = evaluatorOf(new RecordingSource(() => counted(999, 1000), true));
+    const seen: string[] = [];
+    evaluator.onEvaluatedInSteps(function* listener(statuses) {
+      for (const status of statuses) {
+        seen.push(status.name);
+        yield;
+      }
+    });
+    evaluator.onEvaluated((statuses) => seen.push(`whole ${statuses.length}`));
+    let turned = false;
+    setImmediate(() => {
+      turned = true;
+    });
+    await evaluator.tick(NOW);
+    expect(seen).toEqual(['checkout', 'search', 'whole 2']);
+    expect(turned).toBe(false);
+  });
+
   it('runs ticks one after another: a second tick asked during the first reads only after it is published', async () => {
     const order: string[] = [];
     const evaluator = evaluatorOver(
