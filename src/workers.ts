@@ -62,7 +62,11 @@ const EXPIRED = 'expired before a thread took it';
 
 interface Thread {
   worker: Worker;
-  inFlight: Set<number>;
+  /**
+   * Requests sent and not yet answered or skipped. Counts, not Sets: a long-lived Set's table, reallocated as ids
+   * come and go, outlives the scavenges and is old-generation garbage under span load (docs/benchmarks.md).
+   */
+  inFlight: number;
 }
 
 interface Waiter<Answer> {
@@ -79,7 +83,10 @@ interface Waiter<Answer> {
 export class WorkerPool<Request, Answer> {
   private readonly threads: Thread[] = [];
   private readonly waiting = new Map<number, Waiter<Answer>>();
-  private readonly running = new Set<Promise<Answer>>();
+  /** Answers not yet settled (resolved, failed or timed out): what `drain` waits for, until `allSettled`. */
+  private unsettled = 0;
+  private allSettled: Promise<void> | undefined;
+  private settleAll: (() => void) | undefined;
   private nextId = 0;
   private closed = false;
 
@@ -96,7 +103,7 @@ export class WorkerPool<Request, Answer> {
   private spawn(): Thread {
     const thread: Thread = {
       worker: startWorker(this.url, { ...this.options, workerData: this.workerData }),
-      inFlight: new Set(),
+      inFlight: 0,
     };
     thread.worker.unref();
     thread.worker.on('message', (reply: Reply<Answer>) => {
@@ -106,7 +113,8 @@ export class WorkerPool<Request, Answer> {
       else waiter.reject(new Error(reply.failure));
     });
     const died = (error: unknown) => {
-      for (const id of [...thread.inFlight]) this.settle(id)?.reject(error);
+      for (const [id, waiter] of [...this.waiting])
+        if (waiter.thread === thread) this.settle(id)?.reject(error);
       const at = this.threads.indexOf(thread);
       if (at >= 0 && !this.closed) this.threads[at] = this.spawn();
     };
@@ -120,9 +128,9 @@ export class WorkerPool<Request, Answer> {
     if (!waiter) return undefined;
     this.waiting.delete(id);
     clearTimeout(waiter.timer);
-    waiter.thread.inFlight.delete(id);
+    waiter.thread.inFlight--;
     // Only threads with work keep the process alive (an import waiting on its last chunks).
-    if (waiter.thread.inFlight.size === 0) waiter.thread.worker.unref();
+    if (waiter.thread.inFlight === 0) waiter.thread.worker.unref();
     return waiter;
   }
 
@@ -133,7 +141,7 @@ export class WorkerPool<Request, Answer> {
    */
   run(request: Request, transfer: readonly TransferListItem[] = [], maxWaitMs?: number): Promise<Answer> {
     if (this.closed) return Promise.reject(new Error('worker pool is closed'));
-    const thread = this.threads.reduce((least, t) => (t.inFlight.size < least.inFlight.size ? t : least));
+    const thread = this.threads.reduce((least, t) => (t.inFlight < least.inFlight ? t : least));
     const id = this.nextId++;
     const answer = new Promise<Answer>((resolve, reject) => {
       const waiter: Waiter<Answer> = { resolve, reject, thread };
@@ -147,12 +155,15 @@ export class WorkerPool<Request, Answer> {
         waiter.timer.unref();
       }
       this.waiting.set(id, waiter);
-      thread.inFlight.add(id);
+      thread.inFlight++;
       thread.worker.ref();
       thread.worker.postMessage(envelope, transfer);
     });
-    const settled = () => this.running.delete(answer);
-    this.running.add(answer);
+    this.unsettled++;
+    const settled = () => {
+      this.unsettled--;
+      if (this.unsettled === 0) this.settleAll?.();
+    };
     answer.then(settled, settled);
     return answer;
   }
@@ -160,7 +171,12 @@ export class WorkerPool<Request, Answer> {
   /** Takes no more requests, lets those in flight finish, then stops the threads. */
   async drain(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled(this.running);
+    if (this.unsettled > 0) {
+      this.allSettled ??= new Promise<void>((resolve) => {
+        this.settleAll = resolve;
+      });
+      await this.allSettled;
+    }
     await this.close();
   }
 

@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --gc-memory-reducer-start-delay-ms=3600000
+// The shebang's flags are SERVE_NODE_FLAGS (nodeFlags.ts): V8 takes them only on node's command line.
 // Only commander and the option parsers load here: each command imports its module when it runs, so
 // `--help` and usage errors answer without loading the service (fastify, SQLite, OpenTelemetry).
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';

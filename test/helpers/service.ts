@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { SERVE_NODE_FLAGS } from '../../src/cli/nodeFlags.js';
 import { exitedError, freePort, onFreePorts } from './ports.js';
 import { type ChildExit, stopChild } from './process.js';
 import { tempDir } from './tmp.js';
@@ -8,6 +9,8 @@ import { WAIT_MS, waitFor } from './wait.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
+/** node's arguments that run the CLI the way the bin's shebang does: serve's node flags, then the script. */
+export const NODE_CLI_ARGS = [...SERVE_NODE_FLAGS, CLI];
 /**
  * Under vitest every answer of the service is checked against its route's declared schema (docs/api.md#openapi);
  * benchmarks, which start it through these helpers too, measure it as it runs in production.
@@ -30,7 +33,10 @@ export interface ServiceOptions {
   readyTimeoutMs?: number;
   /** Reuse a database file (restart tests). */
   databasePath?: string;
-  /** The `sloguard` executable to run (default: this checkout's dist/ under this node). */
+  /**
+   * The `sloguard` executable to run (default: this checkout's dist/ under this node with serve's node flags, as
+   * the bin's shebang and `npm start` run it).
+   */
   command?: string;
   /**
    * What a start waits for: `evaluated` (default), ready after this process's first evaluation; `ready`,
@@ -67,7 +73,7 @@ export class SloguardProcess {
       definitions,
       options.env ?? {},
       dir,
-      options.command ? [options.command] : [process.execPath, CLI],
+      options.command ? [options.command] : [process.execPath, ...NODE_CLI_ARGS],
     );
     service.readyTimeoutMs = options.readyTimeoutMs ?? service.readyTimeoutMs;
     await service.restart(options.until);
@@ -159,7 +165,7 @@ export interface CliRun {
 export function runCli(args: string[], env: Record<string, string>, timeoutMs = WAIT_MS): Promise<CliRun> {
   ensureBuilt();
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [...NODE_CLI_ARGS, ...args], {
     env: { PATH: process.env.PATH, SLOGUARD_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

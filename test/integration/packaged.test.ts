@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { SERVE_NODE_FLAGS } from '../../src/cli/nodeFlags.js';
 import { GATE_DEFINITIONS, webLines } from '../helpers/gateFixtures.js';
 import { type PackedInstall, packed } from '../helpers/packed.js';
 import { freePort } from '../helpers/ports.js';
@@ -106,6 +107,10 @@ describe('the packed tarball installed with production dependencies only', () =>
       `sloguard 0.1.0 serving ${sloguard.url}/ (dashboard), 1 SLOs from ${join(dir.path, 'slo-definitions')}`,
     );
     expect(sloguard.logs.join('')).toMatch(/^\{"level":30,.*"msg":"sloguard listening on/m);
+    // The bin's shebang started node itself with serve's V8 flags (env -S execs node in the same process).
+    const argv = readFileSync(`/proc/${sloguard.pid}/cmdline`, 'utf8').split('\0');
+    expect(argv.slice(1, 1 + SERVE_NODE_FLAGS.length)).toEqual(SERVE_NODE_FLAGS);
+    expect(sloguard.logs.join('')).not.toContain('node started without');
     const dashboard = await fetch(`${sloguard.url}/`, {
       headers: { authorization: `Bearer ${TOKENS.SLOGUARD_ADMIN_TOKEN}` },
     });

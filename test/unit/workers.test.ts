@@ -64,6 +64,27 @@ describe('WorkerPool', () => {
     expect(await threads.run('after')).toBe('echo after');
   });
 
+  it("fails a dying thread's requests only: the other thread's answer still arrives", async () => {
+    const threads = pool(2);
+    const slow = threads.run(300);
+    await expect(threads.run('die')).rejects.toThrow('worker thread exited with code 3');
+    expect(await slow).toBe('slept');
+  });
+
+  it('drains: each caller of drain waits until every answer settled, a timed-out one included', async () => {
+    const threads = pool(2);
+    const order: string[] = [];
+    const answers = [
+      threads.run(300).then((answer) => order.push(answer)),
+      threads.run(600, [], 50).catch((error: Error) => order.push(error.name)),
+    ];
+    await Promise.all([threads.drain(), threads.drain()]);
+    order.push('drained');
+    await Promise.all(answers);
+    expect(order).toEqual(['WorkerTimedOut', 'slept', 'drained']);
+    await expect(threads.run('late')).rejects.toThrow('worker pool is closed');
+  });
+
   it('refuses work once closed', async () => {
     const threads = pool(1);
     await threads.close();
