@@ -13,6 +13,7 @@ import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../test/helpers/ports.js';
 import { stopChild } from '../test/helpers/process.js';
+import { NODE_CLI_ARGS } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { startGateService } from './gateTargets.js';
@@ -25,7 +26,6 @@ const SECONDS = envInt('BENCH_PROFILE_SECONDS', 10);
 const TOP = envInt('BENCH_PROFILE_TOP', 25);
 const ROOT = join(import.meta.dirname, '..');
 const PRELOAD = join(import.meta.dirname, 'profilePreload.cjs');
-const CLI = join(ROOT, 'dist/cli/main.js');
 
 interface CallFrame {
   functionName: string;
@@ -125,7 +125,7 @@ const dir = tempDir('sloguard-profile-');
 const env = `PROFILE_KIND=${KIND}`;
 const wrapper = dir.file(
   'sloguard.sh',
-  `#!/bin/sh\n${env} PROFILE_OUT=${join(dir.path, 'sloguard')} exec ${process.execPath} -r ${PRELOAD} ${CLI} "$@"\n`,
+  `#!/bin/sh\n${env} PROFILE_OUT=${join(dir.path, 'sloguard')} exec ${process.execPath} -r ${PRELOAD} ${NODE_CLI_ARGS.join(' ')} "$@"\n`,
 );
 chmodSync(wrapper, 0o755);
 process.stdout.write(`profiles in ${dir.path}\n`);

@@ -10,7 +10,7 @@
 import { chmodSync, copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MINUTE_RETENTION_DAYS as MINUTE_RETENTION_DAYS } from '../src/config/config.js';
-import { CLI, SloguardProcess } from '../test/helpers/service.js';
+import { NODE_CLI_ARGS, SloguardProcess } from '../test/helpers/service.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { buildDatabase, writeDefinitions } from './curvesData.js';
 import { AS_IN_PRODUCTION, loadText, processMemoryBytes } from './method.js';
@@ -31,7 +31,7 @@ copyFileSync(source, databasePath);
 const flags = process.env.MEMORY_PHASES_NODE_FLAGS;
 const command = flags ? join(fixture, 'node.sh') : undefined;
 if (command) {
-  writeFileSync(command, `#!/bin/sh\nexec ${process.execPath} ${flags} ${CLI} "$@"\n`);
+  writeFileSync(command, `#!/bin/sh\nexec ${process.execPath} ${flags} ${NODE_CLI_ARGS.join(' ')} "$@"\n`);
   chmodSync(command, 0o755);
 }
 const service = await SloguardProcess.start({

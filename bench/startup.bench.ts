@@ -14,6 +14,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SERVE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
 import { freePort } from '../test/helpers/ports.js';
 import { stopChild } from '../test/helpers/process.js';
 import { CLI, ROOT } from '../test/helpers/service.js';
@@ -113,7 +114,7 @@ async function gateWhile(url: string, stop: Promise<unknown>): Promise<{ asked: 
 }
 
 async function sloguardStart(fixture: StartupFixture) {
-  const started = await spawnOn([values.cli, 'serve'], {
+  const started = await spawnOn([...SERVE_NODE_FLAGS, values.cli, 'serve'], {
     ...AS_IN_PRODUCTION,
     SLOGUARD_DATABASE: fixture.databasePath,
     SLOGUARD_DEFINITIONS: fixture.definitionsPath,

@@ -20,6 +20,7 @@
  */
 import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { SERVE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
 import { CLI, type SloguardProcess } from '../test/helpers/service.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { waitFor } from '../test/helpers/wait.js';
@@ -119,7 +120,7 @@ const settings = tempDir('sloguard-bench-ticklag-config-');
 function wrapper(flags: readonly string[]): string {
   const path = settings.file(
     'sloguard.sh',
-    `#!/bin/sh\nexec '${process.execPath}' ${flags.join(' ')} '${OTHER_CLI ?? CLI}' "$@"\n`,
+    `#!/bin/sh\nexec '${process.execPath}' ${[...SERVE_NODE_FLAGS, ...flags].join(' ')} '${OTHER_CLI ?? CLI}' "$@"\n`,
   );
   chmodSync(path, 0o755);
   return path;
