@@ -115,7 +115,16 @@ export function evaluateSlo(
     input.windowEndMs === undefined ? definition.windowMs : input.windowEndMs - input.windowStartMs;
   const exhaustionMs = timeToExhaustionMs(budget.remainingRatio, recentRate, windowMs);
   const slices = input.slices ?? null;
-  const fullBudget = { ...budget, allowedDowntimeSeconds: allowedDowntimeMs(objective, windowMs) / 1000 };
+  // Field by field: a spread's copy has the budget's five fields in the object and a sixth outside it, a list of
+  // its own per status.
+  const fullBudget = {
+    allowed: budget.allowed,
+    consumed: budget.consumed,
+    remaining: budget.remaining,
+    consumedRatio: budget.consumedRatio,
+    remainingRatio: budget.remainingRatio,
+    allowedDowntimeSeconds: allowedDowntimeMs(objective, windowMs) / 1000,
+  };
   // Judged here rather than by judgedAgainst: its copy made every status twice, and a tick's statuses are
   // what its scavenges copy (issue #23).
   const minValidEvents = definition.minValidEvents ?? defaultMinValidEvents(objective);
