@@ -20,7 +20,7 @@ import {
   type Target,
 } from './gateTargets.js';
 import { HOLD_BOUNDS_MS, holdsText, LoopHoldProbe, type LoopHolds } from './loopHolds.js';
-import { Comparison, processCpuMs as cpuMs, envInt, figure, rounds } from './method.js';
+import { Comparison, processCpuMs as cpuMs, envInt, figure, loadNow, rounds } from './method.js';
 import { type PacedResult, pacedLoad, quantile } from './paced.js';
 
 const GATE_RATE = envInt('BENCH_GATE_RATE', 1_000);
@@ -94,7 +94,8 @@ function p99(result: PacedResult): number {
   return quantile(result.latenciesMs, 0.99);
 }
 
-type Measured = PacedResult & { cpuUsPerAnswer: number; holds?: LoopHolds };
+/** `load`: the 1-minute load average when the turn ended (the rounds are compared after the last). */
+type Measured = PacedResult & { cpuUsPerAnswer: number; load: number; holds?: LoopHolds };
 
 /**
  * Rounds in which the targets take turns (the order rotating), each round printing every target's
@@ -121,6 +122,7 @@ async function takeTurns<T extends string>(
       const result = {
         ...paced,
         cpuUsPerAnswer: ((cpuMs(pid) - cpuBefore) * 1000) / paced.latenciesMs.length,
+        load: loadNow(),
         ...(holds && { holds }),
       };
       results[name].push(result);
@@ -141,7 +143,7 @@ async function takeTurns<T extends string>(
 /** The within-round p99 ratio of sloguard's `ours` to `baseline`, printed as min / median / max. */
 function compareP99(label: string, ours: Measured[], baselineName: string, baseline: Measured[]) {
   const comparison = new Comparison(label, 'ms', baselineName, 'ours/baseline');
-  for (const [i, result] of ours.entries()) comparison.add(p99(result), p99(baseline[i]!));
+  for (const [i, result] of ours.entries()) comparison.add(p99(result), p99(baseline[i]!), result.load);
   comparison.print();
 }
 

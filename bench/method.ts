@@ -87,8 +87,9 @@ export class Comparison {
     return this.ratioKind === 'ours/baseline' ? round.ours / round.baseline : round.baseline / round.ours;
   }
 
-  add(ours: number, baseline: number): Round {
-    const round = { ours, baseline, load: loadNow() };
+  /** `load`: the load at the round's end, when the round is added after it (default: now). */
+  add(ours: number, baseline: number, load = loadNow()): Round {
+    const round = { ours, baseline, load };
     this.rounds.push(round);
     process.stdout.write(
       `  round ${this.rounds.length} ${this.label}: sloguard ${formatNumber(ours)} ${this.unit}, ${this.baselineName} ${formatNumber(baseline)} ${this.unit}, ratio ${this.ratio(round).toFixed(2)} (load ${round.load.toFixed(2)})\n`,
