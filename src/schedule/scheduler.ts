@@ -250,12 +250,11 @@ export class SloEvaluator {
       await nextTurn();
       saved = this.statuses.saveFrom(results, saved, performance.now() + EVALUATION_SLICE_MS);
     }
-    let sliceEndsAt = performance.now() + EVALUATION_SLICE_MS;
     const latest = new Map<string, SloStatus>();
-    sliceEndsAt = await runInSlices(
+    let sliceEndsAt = await runInSlices(
       this.indexed(results, latest, startedAt),
       EVALUATION_SLICE_MS,
-      sliceEndsAt,
+      performance.now() + EVALUATION_SLICE_MS,
     );
     const durationMs = this.makeCurrent(latest, startedAt);
     // The listeners in slices too, split inside themselves at their steps: they held the loop 9-80 ms each at
