@@ -27,18 +27,27 @@ const decision = allowRecord;
 const indexesOf = (db: Database.Database) =>
   db.prepare(`SELECT name FROM pragma_index_list('gate_decisions') ORDER BY name`).pluck().all() as string[];
 
+/**
+ * A database as it stood before the first migration whose SQL holds `marker`: every earlier migration applied by
+ * hand, stamped with their count, as an older sloguard left it.
+ */
+function databaseBefore(marker: string): { path: string; old: Database.Database } {
+  const path = databasePath();
+  const upTo = MIGRATIONS.findIndex((migration) => migration.includes(marker));
+  expect(upTo).toBeGreaterThan(0);
+  const old = new Database(path);
+  old.pragma('journal_mode = WAL');
+  // The histogram recoding migration finds no rows to recode here.
+  old.function('recode_histogram', (blob: unknown) => blob);
+  for (const migration of MIGRATIONS.slice(0, upTo)) old.exec(migration);
+  old.pragma(`user_version = ${upTo}`);
+  old.pragma(`application_id = ${0x534c4f47}`);
+  return { path, old };
+}
+
 describe('gate decisions audit trail', () => {
   it('moves the decisions of the five-b-tree trail into the new table, each listed with its statuses', () => {
-    const path = databasePath();
-    const moving = MIGRATIONS.findIndex((migration) => migration.includes('gate_decisions_kept'));
-    expect(moving).toBeGreaterThan(0);
-    const old = new Database(path);
-    old.pragma('journal_mode = WAL');
-    // The histogram recoding migration finds no rows to recode here.
-    old.function('recode_histogram', (blob: unknown) => blob);
-    for (const migration of MIGRATIONS.slice(0, moving)) old.exec(migration);
-    old.pragma(`user_version = ${moving}`);
-    old.pragma(`application_id = ${0x534c4f47}`);
+    const { path, old } = databaseBefore('gate_decisions_kept');
     expect(indexesOf(old)).toHaveLength(4);
     old.exec(`INSERT INTO gate_inputs (id, statuses) VALUES (7, '[{"name":"web-availability"}]')`);
     const put = old.prepare(
@@ -190,15 +199,7 @@ describe('gate decisions audit trail', () => {
   });
 
   it('keeps the decisions of the three-b-tree trail where they are, listed and retained with the keyed ones', () => {
-    const path = databasePath();
-    const keying = MIGRATIONS.findIndex((migration) => migration.includes('gate_decisions_unkeyed'));
-    expect(keying).toBeGreaterThan(0);
-    const old = new Database(path);
-    old.pragma('journal_mode = WAL');
-    old.function('recode_histogram', (blob: unknown) => blob);
-    for (const migration of MIGRATIONS.slice(0, keying)) old.exec(migration);
-    old.pragma(`user_version = ${keying}`);
-    old.pragma(`application_id = ${0x534c4f47}`);
+    const { path, old } = databaseBefore('gate_decisions_unkeyed');
     expect(indexesOf(old)).toEqual(['gate_decisions_by_service', 'gate_decisions_by_time']);
     old.exec(`INSERT INTO gate_inputs (id, statuses) VALUES (7, '[{"name":"web-availability"}]')`);
     const put = old.prepare(
