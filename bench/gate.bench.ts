@@ -5,7 +5,9 @@
  * run by plain node) in its own process at the same rate in the same round by the same client, while Zipkin spans are
  * posted to sloguard at 50,000 spans/s (100 batches of 500 per second, from a third process), and again
  * without the span load. sloguard's /healthz under the same load shows what the gate adds to the process's
- * own floor. Targets take turns in each round and the p99 ratio is taken within the round.
+ * own floor. The gate and bare fastify are paced at once, by one fresh client process per turn, so a stall of
+ * the client or the machine falls on both alike; /healthz has a turn of its own (beside bare fastify again), the
+ * order rotating; every p99 ratio is taken within its round.
  * Targets (#23): gate p99 ≤ 1.5× bare fastify's, loaded and quiet; gate p99 ≤ 5 ms.
  *
  *   BENCH_ROUNDS=2 BENCH_ROUND_SECONDS=3 npm run bench -- gate
@@ -21,16 +23,22 @@ import {
 } from './gateTargets.js';
 import { HOLD_BOUNDS_MS, holdsText, LoopHoldProbe, type LoopHolds } from './loopHolds.js';
 import { Comparison, processCpuMs as cpuMs, envInt, figure, loadNow, rounds } from './method.js';
-import { type PacedResult, pacedLoad, quantile } from './paced.js';
+import { type ClientGc, PacedClientProcess, type PacedResult, type PacedRun, quantile } from './paced.js';
 
 const GATE_RATE = envInt('BENCH_GATE_RATE', 1_000);
 const SPANS_PER_SECOND = envInt('BENCH_SPANS_PER_SECOND', 50_000);
 /** Each target is measured in ROUNDS rounds of ROUND_SECONDS, taking turns. */
 const ROUNDS = rounds(5);
 const ROUND_SECONDS = envInt('BENCH_ROUND_SECONDS', 5);
+/** Each target's paced run under span load before the loaded rounds, not counted. */
+const SETTLE_SECONDS = 2;
+/** The span load runs until the bench stops it; this only bounds it should the bench die without a word. */
+const SPAN_LOAD_LIMIT_SECONDS = 3_600;
 
 if (process.argv[2] === '--span-load') {
-  const loading = ingestSpans(process.argv[3]!, Number(process.argv[4]), SPANS_PER_SECOND);
+  const stop = new AbortController();
+  process.once('SIGTERM', () => stop.abort());
+  const loading = ingestSpans(process.argv[3]!, SPAN_LOAD_LIMIT_SECONDS, SPANS_PER_SECOND, stop.signal);
   process.stdout.write('started\n');
   const result = await loading;
   process.stdout.write(
@@ -50,14 +58,12 @@ interface SpanLoad {
  * The span load from its own process, as it would come from other machines: sharing the measuring client's
  * event loop, sending 15 MB/s would delay the timing of the gate requests themselves. It runs at a lower
  * priority for the same reason: on other machines it would not take CPU from the service being measured.
- * The rate it reaches is checked and reported.
+ * It runs until `stop()`, which returns what it sent: the rate it reached is checked and reported.
  */
-async function spanLoad(url: string, seconds: number): Promise<{ finished: Promise<SpanLoad> }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', import.meta.filename, '--span-load', url, String(seconds)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+async function spanLoad(url: string): Promise<{ stop(): Promise<SpanLoad> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--span-load', url], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (child.pid !== undefined) setPriority(child.pid, 10);
   let out = '';
   let started: () => void;
@@ -77,17 +83,41 @@ async function spanLoad(url: string, seconds: number): Promise<{ finished: Promi
     );
   });
   await Promise.race([running, finished]);
-  return { finished };
+  return {
+    stop: () => {
+      child.kill('SIGTERM');
+      return finished;
+    },
+  };
 }
 
-/** One paced round against `url`; every answer must be a 2xx. */
-async function measure(url: string, seconds = ROUND_SECONDS): Promise<PacedResult> {
-  const result = await pacedLoad(url, GATE_RATE, seconds);
-  if (result.non2xx > 0 || result.errors > 0) {
-    const answer = (await (await fetch(url)).text()).slice(0, 500);
-    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors: ${answer}`);
-  }
-  return result;
+/**
+ * One paced turn: every URL of `urls` at once, from a fresh client process started and ready (bench/paced.ts
+ * `PacedClientProcess`); the returned function sends it. Every answer must be a 2xx.
+ */
+async function pacedTurn(urls: string[], seconds = ROUND_SECONDS): Promise<() => Promise<PacedRun>> {
+  const client = await PacedClientProcess.start();
+  return async () => {
+    const run = await client.run(urls, GATE_RATE, seconds);
+    for (const [i, result] of run.results.entries()) {
+      if (result.non2xx > 0 || result.errors > 0) {
+        const answer = (await (await fetch(urls[i]!)).text()).slice(0, 500);
+        throw new Error(`${urls[i]}: ${result.non2xx} non-2xx, ${result.errors} errors: ${answer}`);
+      }
+    }
+    return run;
+  };
+}
+
+/** Runs `send` inside every probe's window. */
+async function probed<R>(
+  probes: readonly LoopHoldProbe[],
+  send: () => Promise<R>,
+): Promise<{ result: R; holds: LoopHolds[] }> {
+  const [first, ...rest] = probes;
+  if (!first) return { result: await send(), holds: [] };
+  const { result, holds } = await first.take(() => probed(rest, send));
+  return { result: result.result, holds: [holds, ...result.holds] };
 }
 
 function p99(result: PacedResult): number {
@@ -95,41 +125,47 @@ function p99(result: PacedResult): number {
 }
 
 /** `load`: the 1-minute load average when the turn ended (the rounds are compared after the last). */
-type Measured = PacedResult & { cpuUsPerAnswer: number; load: number; holds?: LoopHolds };
+type Measured = PacedResult & { clientGc: ClientGc; cpuUsPerAnswer: number; load: number; holds?: LoopHolds };
 
 /**
- * Rounds in which the targets take turns (the order rotating), each round printing every target's
- * p50 / p99 / p99.9 / max, the client's own send lag and the server's CPU per answer, and for each target with a
- * probe how long its event loop was held in one piece and waited for a core (bench/loopHolds.ts); returns the
- * results by target, round by round.
+ * Rounds of turns (the order rotating), the targets of a turn paced at once by one client so that a stall of the
+ * client or the machine falls on them alike; each round prints every target's p50 / p99 / p99.9 / max, the
+ * client's own send lag and longest collection, and the server's CPU per answer, and for each target with a
+ * probe how long its event loop was held in one piece and waited for a core (bench/loopHolds.ts). Returns the
+ * results by target, round by round. A target may be one process under two names, one per turn.
  */
 async function takeTurns<T extends string>(
   title: string,
   targets: Record<T, Target>,
+  turns: ReadonlyArray<readonly T[]>,
   probes: Partial<Record<T, LoopHoldProbe>>,
 ): Promise<Record<T, Measured[]>> {
-  const names = Object.keys(targets) as T[];
+  const names = turns.flat();
   const results = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<T, Measured[]>;
   for (let round = 0; round < ROUNDS; round++) {
     const line: string[] = [];
-    for (const name of names.map((_, i) => names[(i + round) % names.length]!)) {
-      const { url, pid } = targets[name];
-      const cpuBefore = cpuMs(pid);
-      const probe = probes[name];
-      const { result: paced, holds } = probe
-        ? await probe.take(() => measure(url))
-        : { result: await measure(url), holds: undefined };
-      const result = {
-        ...paced,
-        cpuUsPerAnswer: ((cpuMs(pid) - cpuBefore) * 1000) / paced.latenciesMs.length,
-        load: loadNow(),
-        ...(holds && { holds }),
-      };
-      results[name].push(result);
-      const ms = (q: number) => quantile(result.latenciesMs, q).toFixed(2);
-      line.push(
-        `${name} p50 ${ms(0.5)} p99 ${ms(0.99)} p99.9 ${ms(0.999)} max ${ms(1)} (send lag ${result.sendLagMs.toFixed(1)}, server CPU ${result.cpuUsPerAnswer.toFixed(0)} µs/answer)`,
-      );
+    for (const turn of turns.map((_, i) => turns[(i + round) % turns.length]!)) {
+      const send = await pacedTurn(turn.map((name) => targets[name].url));
+      const cpuBefore = turn.map((name) => cpuMs(targets[name].pid));
+      const turnProbes = turn.flatMap((name) => probes[name] ?? []);
+      const { result: run, holds } = await probed(turnProbes, send);
+      for (const [i, name] of turn.entries()) {
+        const paced = run.results[i]!;
+        const probe = probes[name];
+        const result: Measured = {
+          ...paced,
+          clientGc: run.clientGc,
+          cpuUsPerAnswer: ((cpuMs(targets[name].pid) - cpuBefore[i]!) * 1000) / paced.latenciesMs.length,
+          load: loadNow(),
+          ...(probe && { holds: holds[turnProbes.indexOf(probe)] }),
+        };
+        results[name].push(result);
+        const ms = (q: number) => quantile(result.latenciesMs, q).toFixed(2);
+        line.push(
+          `${name} p50 ${ms(0.5)} p99 ${ms(0.99)} p99.9 ${ms(0.999)} max ${ms(1)} (send lag ${result.sendLagMs.toFixed(1)}; server CPU ${result.cpuUsPerAnswer.toFixed(0)} µs/answer)`,
+        );
+      }
+      line.push(`client's longest GC ${run.clientGc.longestMs.toFixed(1)} ms (${run.clientGc.majors} full)`);
     }
     process.stdout.write(`  round ${round + 1} ${title} (ms): ${line.join('; ')}\n`);
     for (const name of names) {
@@ -169,28 +205,40 @@ async function main(): Promise<void> {
     // The baseline answers the gate's own answer, so both sides write the same bytes.
     bare = await startBareFastify(await (await fetch(service.gate.url)).json());
     bareProbe = new LoopHoldProbe(bare.pid);
-    const probes = { gate: gateProbe, 'bare fastify': bareProbe };
+    const probes = {
+      gate: gateProbe,
+      'bare fastify': bareProbe,
+      'sloguard /healthz': gateProbe,
+      'bare fastify beside /healthz': bareProbe,
+    };
     const gateUrl = service.gate.url;
-    const bareUrl = bare.url;
-    await measure(gateUrl, 2);
-    await measure(bareUrl, 2);
+    const targets = {
+      gate: service.gate,
+      'bare fastify': bare as Target,
+      'sloguard /healthz': service.healthz,
+      'bare fastify beside /healthz': bare as Target,
+    };
+    const warm = async () => (await pacedTurn([gateUrl, bare!.url, service.healthz.url], SETTLE_SECONDS))();
+    await warm();
 
-    const spans = await spanLoad(url, ROUNDS * 3 * (ROUND_SECONDS + 1) + 2);
-    const baseline: Target = bare;
+    const spans = await spanLoad(url);
+    // Measured in the load's steady state, as engines are (the method's rule): every target is paced for a
+    // moment under the span load before the rounds start.
+    await warm();
     const loaded = await takeTurns(
       'under span load',
-      { gate: service.gate, 'bare fastify': baseline, 'sloguard /healthz': service.healthz },
+      targets,
+      [
+        ['gate', 'bare fastify'],
+        ['sloguard /healthz', 'bare fastify beside /healthz'],
+      ],
       probes,
     );
-    const load = await spans.finished;
+    const load = await spans.stop();
     if (load.non2xx > 0) throw new Error(`span load: ${load.non2xx} non-2xx answers`);
-    // What the span load costs the gate: the same rounds without it, the bare route taking turns too (an
-    // idle virtual machine wakes more slowly, so no load is not always faster).
-    const quiet = await takeTurns(
-      'without span load',
-      { gate: service.gate, 'bare fastify': baseline },
-      probes,
-    );
+    // What the span load costs the gate: the same rounds without it, the bare route beside it too (an idle
+    // virtual machine wakes more slowly, so no load is not always faster).
+    const quiet = await takeTurns('without span load', targets, [['gate', 'bare fastify']], probes);
     const decision = (await (await fetch(gateUrl)).json()) as {
       decision: string;
       slos: Array<{ sli: number }>;
@@ -207,9 +255,15 @@ async function main(): Promise<void> {
     );
     compareP99('gate p99 under span load', loaded.gate, 'bare fastify p99', loaded['bare fastify']);
     compareP99(
+      'sloguard /healthz p99 under span load',
+      loaded['sloguard /healthz'],
+      'bare fastify p99 beside it',
+      loaded['bare fastify beside /healthz'],
+    );
+    compareP99(
       'gate p99 under span load',
       loaded.gate,
-      'sloguard /healthz p99 (same process)',
+      'sloguard /healthz p99 (same process, its own turn)',
       loaded['sloguard /healthz'],
     );
     compareP99('gate p99 without span load', quiet.gate, 'bare fastify p99', quiet['bare fastify']);
@@ -246,6 +300,16 @@ async function main(): Promise<void> {
       figure(
         `sloguard's longest block in the kernel, ${when}`,
         holds.map((h) => h.blocked.longestMs[0] ?? 0),
+        'ms',
+      );
+    }
+    for (const [when, rounds] of [
+      ['under span load', loaded],
+      ['without span load', quiet],
+    ] as const) {
+      figure(
+        `the paced client's longest GC pause in the gate's turn, ${when}`,
+        rounds.gate.map((r) => r.clientGc.longestMs),
         'ms',
       );
     }

@@ -36,14 +36,18 @@ function spanBatch(): string {
   );
 }
 
-/** Posts span batches to `url` at `spansPerSecond` for `seconds` (autocannon: a steady load, not a measure). */
+/**
+ * Posts span batches to `url` at `spansPerSecond` for `seconds`, or until `until` aborts (autocannon: a steady
+ * load, not a measure).
+ */
 export function ingestSpans(
   url: string,
   seconds: number,
   spansPerSecond: number,
+  until?: AbortSignal,
 ): Promise<autocannon.Result> {
   return new Promise((done, fail) => {
-    autocannon(
+    const load = autocannon(
       {
         url: `${url}/api/v2/spans`,
         method: 'POST',
@@ -55,6 +59,7 @@ export function ingestSpans(
       },
       (error, result) => (error ? fail(error) : done(result)),
     );
+    until?.addEventListener('abort', () => load.stop(), { once: true });
   });
 }
 

@@ -5,6 +5,8 @@
  * corrected), where a closed-loop tool like autocannon sends each second's requests in a burst and never
  * counts the ones a stall kept it from sending.
  */
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
 import { Pool } from 'undici';
 
 export interface PacedResult {
@@ -100,4 +102,73 @@ export async function pacedLoad(
   await pool.close();
   latenciesMs.sort((a, b) => a - b);
   return { rate: latenciesMs.length / elapsedS, latenciesMs, sendLagMs, non2xx, errors, answered };
+}
+
+/** The garbage collections of a paced client's own heap during its run (its pauses stall its sending). */
+export interface ClientGc {
+  count: number;
+  /** Full (mark-compact) collections. */
+  majors: number;
+  longestMs: number;
+  totalMs: number;
+}
+
+/** What a `PacedClientProcess` is told to send: every URL paced at `rate`, all at once. */
+export interface PacedOrder {
+  urls: string[];
+  rate: number;
+  seconds: number;
+  connections: number;
+}
+
+const CLIENT_HEAP_FLAGS = ['--max-semi-space-size=16', '--initial-heap-size=128'];
+
+/** The results of a `PacedClientProcess`'s run, one per URL, and what its own heap cost it meanwhile. */
+export interface PacedRun {
+  results: PacedResult[];
+  clientGc: ClientGc;
+}
+
+/**
+ * A paced client in a fresh process of its own (bench/pacedClient.ts), for one run: a long bench's measuring
+ * process accumulates results and probes, and its full collections (helper threads on both cores) stall the
+ * measured servers too. A fresh client carries nothing from earlier runs, and reports the collections its heap
+ * needed during the run. The URLs of one run are paced at once from one event loop, so whatever stalls the
+ * client or the machine stalls them all alike, and a ratio between them is a ratio under the same conditions.
+ */
+export class PacedClientProcess {
+  /** The client's exit code, once it has exited (after its run, or failing). */
+  readonly exited: Promise<number | null>;
+
+  private constructor(private readonly child: ReturnType<typeof fork>) {
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Starts the client and waits until it is ready to send (its start-up is outside the run). */
+  static async start(): Promise<PacedClientProcess> {
+    const child = fork(join(import.meta.dirname, 'pacedClient.ts'), [], {
+      // A young generation and a first heap large enough that a run's garbage (undici's, a few KB a request)
+      // needs no full collection of the client's heap: a fresh node process otherwise runs one early on.
+      execArgv: ['--import', 'tsx', ...CLIENT_HEAP_FLAGS],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    await new Promise<void>((ready, fail) => {
+      child.once('message', () => ready());
+      child.once('error', fail);
+      child.once('exit', (code) => fail(new Error(`paced client exited with ${code} before it was ready`)));
+    });
+    child.removeAllListeners();
+    return new PacedClientProcess(child);
+  }
+
+  /** Paces every URL at once (each as `pacedLoad`) and returns their results in order; the client then exits. */
+  run(urls: string[], rate: number, seconds: number, connections = 32): Promise<PacedRun> {
+    const { child } = this;
+    return new Promise((done, fail) => {
+      child.once('message', (run) => done(run as PacedRun));
+      child.once('error', fail);
+      child.once('exit', (code) => fail(new Error(`paced client exited with ${code} before its result`)));
+      child.send({ urls, rate, seconds, connections } satisfies PacedOrder);
+    });
+  }
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Comparison, spread } from '../../bench/method.js';
-import { pacedLoad, quantile } from '../../bench/paced.js';
+import { PacedClientProcess, pacedLoad, quantile } from '../../bench/paced.js';
 
 describe('bench method', () => {
   it('takes each ratio within its round, not best over best', () => {
@@ -53,5 +53,31 @@ describe('paced load', () => {
     // waited over 500 ms. Timed from when the client could send them (after the stall, in one burst of
     // cheap answers), only the request that stalled would have.
     expect(result.latenciesMs.filter((ms) => ms > 500).length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('paces several targets at once from a fresh client process that reports its collections and exits', async () => {
+    const answered: Record<string, number> = {};
+    server = createServer((request, response) => {
+      answered[request.url!] = (answered[request.url!] ?? 0) + 1;
+      response.end('ok');
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const client = await PacedClientProcess.start();
+    const urls = ['/a', '/b'].map((path) => `http://127.0.0.1:${port}${path}`);
+    const { results, clientGc } = await client.run(urls, 100, 1);
+    expect(answered).toEqual({ '/a': 100, '/b': 100 });
+    for (const result of results) {
+      expect(result.non2xx + result.errors).toBe(0);
+      expect(result.latenciesMs).toHaveLength(100);
+      expect(result.answered.map((a) => a.latencyMs).sort((a, b) => a - b)).toEqual(result.latenciesMs);
+    }
+    // Paced at once, not one after the other (a second apart): the two runs' schedules start together.
+    const firstDue = results.map((result) => Math.min(...result.answered.map((a) => a.dueMs)));
+    expect(Math.abs(firstDue[0]! - firstDue[1]!)).toBeLessThan(100);
+    expect(clientGc.majors).toBeLessThanOrEqual(clientGc.count);
+    expect(clientGc.totalMs).toBeGreaterThanOrEqual(clientGc.longestMs);
+    await expect(client.exited).resolves.toBe(0);
   });
 });
