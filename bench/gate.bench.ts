@@ -5,8 +5,8 @@
  * run by plain node) in its own process at the same rate in the same round by the same client, while Zipkin spans are
  * posted to sloguard at 50,000 spans/s (100 batches of 500 per second, from a third process), and again
  * without the span load. sloguard's /healthz under the same load shows what the gate adds to the process's
- * own floor. The gate and bare fastify are paced at once, by one fresh client process per turn, so a stall of
- * the client or the machine falls on both alike; /healthz has a turn of its own (beside bare fastify again), the
+ * own floor. The gate and bare fastify are paced at once by one client (a process of its own, warmed first), so a
+ * stall of the client or the machine falls on both alike; /healthz has a turn of its own (beside bare fastify again), the
  * order rotating; every p99 ratio is taken within its round.
  * Targets (#23): gate p99 ≤ 1.5× bare fastify's, loaded and quiet; gate p99 ≤ 5 ms.
  *
@@ -92,21 +92,22 @@ async function spanLoad(url: string): Promise<{ stop(): Promise<SpanLoad> }> {
 }
 
 /**
- * One paced turn: every URL of `urls` at once, from a fresh client process started and ready (bench/paced.ts
- * `PacedClientProcess`); the returned function sends it. Every answer must be a 2xx.
+ * One paced turn: every URL of `urls` at once, from the bench's client process (bench/paced.ts
+ * `PacedClientProcess`). Every answer must be a 2xx.
  */
-async function pacedTurn(urls: string[], seconds = ROUND_SECONDS): Promise<() => Promise<PacedRun>> {
-  const client = await PacedClientProcess.start();
-  return async () => {
-    const run = await client.run(urls, GATE_RATE, seconds);
-    for (const [i, result] of run.results.entries()) {
-      if (result.non2xx > 0 || result.errors > 0) {
-        const answer = (await (await fetch(urls[i]!)).text()).slice(0, 500);
-        throw new Error(`${urls[i]}: ${result.non2xx} non-2xx, ${result.errors} errors: ${answer}`);
-      }
+async function pacedTurn(
+  client: PacedClientProcess,
+  urls: string[],
+  seconds = ROUND_SECONDS,
+): Promise<PacedRun> {
+  const run = await client.run(urls, GATE_RATE, seconds);
+  for (const [i, result] of run.results.entries()) {
+    if (result.non2xx > 0 || result.errors > 0) {
+      const answer = (await (await fetch(urls[i]!)).text()).slice(0, 500);
+      throw new Error(`${urls[i]}: ${result.non2xx} non-2xx, ${result.errors} errors: ${answer}`);
     }
-    return run;
-  };
+  }
+  return run;
 }
 
 /** Runs `send` inside every probe's window. */
@@ -128,13 +129,14 @@ function p99(result: PacedResult): number {
 type Measured = PacedResult & { clientGc: ClientGc; cpuUsPerAnswer: number; load: number; holds?: LoopHolds };
 
 /**
- * Rounds of turns (the order rotating), the targets of a turn paced at once by one client so that a stall of the
+ * Rounds of turns (the order rotating), the targets of a turn paced at once by `client` so that a stall of the
  * client or the machine falls on them alike; each round prints every target's p50 / p99 / p99.9 / max, the
  * client's own send lag and longest collection, and the server's CPU per answer, and for each target with a
  * probe how long its event loop was held in one piece and waited for a core (bench/loopHolds.ts). Returns the
  * results by target, round by round. A target may be one process under two names, one per turn.
  */
 async function takeTurns<T extends string>(
+  client: PacedClientProcess,
   title: string,
   targets: Record<T, Target>,
   turns: ReadonlyArray<readonly T[]>,
@@ -145,10 +147,14 @@ async function takeTurns<T extends string>(
   for (let round = 0; round < ROUNDS; round++) {
     const line: string[] = [];
     for (const turn of turns.map((_, i) => turns[(i + round) % turns.length]!)) {
-      const send = await pacedTurn(turn.map((name) => targets[name].url));
       const cpuBefore = turn.map((name) => cpuMs(targets[name].pid));
       const turnProbes = turn.flatMap((name) => probes[name] ?? []);
-      const { result: run, holds } = await probed(turnProbes, send);
+      const { result: run, holds } = await probed(turnProbes, () =>
+        pacedTurn(
+          client,
+          turn.map((name) => targets[name].url),
+        ),
+      );
       for (const [i, name] of turn.entries()) {
         const paced = run.results[i]!;
         const probe = probes[name];
@@ -200,7 +206,9 @@ async function main(): Promise<void> {
   const gateProbe = new LoopHoldProbe(service.sloguard.pid!);
   let bare: Awaited<ReturnType<typeof startBareFastify>> | undefined;
   let bareProbe: LoopHoldProbe | undefined;
+  let client: PacedClientProcess | undefined;
   try {
+    client = await PacedClientProcess.start();
     const { url } = service.sloguard;
     // The baseline answers the gate's own answer, so both sides write the same bytes.
     bare = await startBareFastify(await (await fetch(service.gate.url)).json());
@@ -218,7 +226,8 @@ async function main(): Promise<void> {
       'sloguard /healthz': service.healthz,
       'bare fastify beside /healthz': bare as Target,
     };
-    const warm = async () => (await pacedTurn([gateUrl, bare!.url, service.healthz.url], SETTLE_SECONDS))();
+    // Also the client's first run, which warms its own code.
+    const warm = () => pacedTurn(client!, [gateUrl, bare!.url, service.healthz.url], SETTLE_SECONDS);
     await warm();
 
     const spans = await spanLoad(url);
@@ -226,6 +235,7 @@ async function main(): Promise<void> {
     // moment under the span load before the rounds start.
     await warm();
     const loaded = await takeTurns(
+      client,
       'under span load',
       targets,
       [
@@ -238,7 +248,7 @@ async function main(): Promise<void> {
     if (load.non2xx > 0) throw new Error(`span load: ${load.non2xx} non-2xx answers`);
     // What the span load costs the gate: the same rounds without it, the bare route beside it too (an idle
     // virtual machine wakes more slowly, so no load is not always faster).
-    const quiet = await takeTurns('without span load', targets, [['gate', 'bare fastify']], probes);
+    const quiet = await takeTurns(client, 'without span load', targets, [['gate', 'bare fastify']], probes);
     const decision = (await (await fetch(gateUrl)).json()) as {
       decision: string;
       slos: Array<{ sli: number }>;
@@ -334,6 +344,6 @@ async function main(): Promise<void> {
       'ms',
     );
   } finally {
-    await Promise.all([service.cleanup(), bare?.stop(), gateProbe.stop(), bareProbe?.stop()]);
+    await Promise.all([service.cleanup(), bare?.stop(), gateProbe.stop(), bareProbe?.stop(), client?.stop()]);
   }
 }

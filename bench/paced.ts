@@ -130,25 +130,27 @@ export interface PacedRun {
 }
 
 /**
- * A paced client in a fresh process of its own (bench/pacedClient.ts), for one run: a long bench's measuring
- * process accumulates results and probes, and its full collections (helper threads on both cores) stall the
- * measured servers too. A fresh client carries nothing from earlier runs, and reports the collections its heap
- * needed during the run. The URLs of one run are paced at once from one event loop, so whatever stalls the
- * client or the machine stalls them all alike, and a ratio between them is a ratio under the same conditions.
+ * A paced client in a process of its own (bench/pacedClient.ts), for a bench's lifetime: the bench's own process
+ * accumulates results and probes, and its full collections (helper threads on both cores) would stall the
+ * client's sending. The client keeps nothing between runs (each run's results go to the bench), its heap is sized
+ * to need few full collections, and it reports the collections of each run. The URLs of one run are paced at once
+ * from its one event loop, so whatever stalls the client or the machine stalls them all alike, and a ratio between
+ * them is a ratio under the same conditions. Its first run warms its code (JIT, undici's parser): the first
+ * figures of a fresh client are its own start-up.
  */
 export class PacedClientProcess {
-  /** The client's exit code, once it has exited (after its run, or failing). */
+  /** The client's exit code, once it has exited. */
   readonly exited: Promise<number | null>;
 
   private constructor(private readonly child: ReturnType<typeof fork>) {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  /** Starts the client and waits until it is ready to send (its start-up is outside the run). */
+  /** Starts the client and waits until it is ready to send. */
   static async start(): Promise<PacedClientProcess> {
     const child = fork(join(import.meta.dirname, 'pacedClient.ts'), [], {
-      // A young generation and a first heap large enough that a run's garbage (undici's, a few KB a request)
-      // needs no full collection of the client's heap: a fresh node process otherwise runs one early on.
+      // A young generation and a first heap large enough that runs' garbage (undici's, a few KB a request)
+      // seldom needs a full collection of the client's heap.
       execArgv: ['--import', 'tsx', ...CLIENT_HEAP_FLAGS],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -161,14 +163,31 @@ export class PacedClientProcess {
     return new PacedClientProcess(child);
   }
 
-  /** Paces every URL at once (each as `pacedLoad`) and returns their results in order; the client then exits. */
+  /** Paces every URL at once (each as `pacedLoad`) and returns their results in order. */
   run(urls: string[], rate: number, seconds: number, connections = 32): Promise<PacedRun> {
     const { child } = this;
     return new Promise((done, fail) => {
-      child.once('message', (run) => done(run as PacedRun));
-      child.once('error', fail);
-      child.once('exit', (code) => fail(new Error(`paced client exited with ${code} before its result`)));
+      const settle = () => {
+        child.off('message', answered);
+        child.off('exit', exited);
+      };
+      const answered = (run: unknown) => {
+        settle();
+        done(run as PacedRun);
+      };
+      const exited = (code: number | null) => {
+        settle();
+        fail(new Error(`paced client exited with ${code} before its result`));
+      };
+      child.on('message', answered);
+      child.on('exit', exited);
       child.send({ urls, rate, seconds, connections } satisfies PacedOrder);
     });
+  }
+
+  /** Ends the client (it exits once disconnected). */
+  async stop(): Promise<void> {
+    if (this.child.connected) this.child.disconnect();
+    await this.exited;
   }
 }

@@ -1,6 +1,7 @@
 /**
- * The paced client's own process (bench/paced.ts `PacedClientProcess`): it says it is ready, paces every URL it is
- * given at once when told, answers with their results and the collections its own heap needed meanwhile, and exits.
+ * The paced client's own process (bench/paced.ts `PacedClientProcess`): it says it is ready, then for each order
+ * paces every URL it is given at once and answers with their results and the collections its own heap needed
+ * meanwhile, until its bench disconnects.
  */
 import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { type ClientGc, type PacedOrder, type PacedRun, pacedLoad } from './paced.js';
@@ -19,7 +20,7 @@ function gcOf(entries: readonly PerformanceEntry[]): ClientGc {
   };
 }
 
-process.once('message', async (order: PacedOrder) => {
+process.on('message', async (order: PacedOrder) => {
   const entries: PerformanceEntry[] = [];
   const observer = new PerformanceObserver((list) => entries.push(...list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });
@@ -28,8 +29,8 @@ process.once('message', async (order: PacedOrder) => {
   );
   entries.push(...observer.takeRecords());
   observer.disconnect();
-  process.send!({ results, clientGc: gcOf(entries) } satisfies PacedRun, () => process.exit(0));
+  process.send!({ results, clientGc: gcOf(entries) } satisfies PacedRun);
 });
-// Its bench gone (ended or killed), nothing would ever tell it to send.
-process.once('disconnect', () => process.exit(1));
+// Its bench done (or gone), nothing more will come.
+process.once('disconnect', () => process.exit(0));
 process.send!('ready');
