@@ -119,7 +119,7 @@ parentPort.on('message', (message) => {
 function spanLoad(url: string): Promise<{ child: ChildProcess; startedMs: number; exited: Promise<string> }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'gate.bench.ts'), '--span-load', url, String(BURST_S)],
+    ['--import', 'tsx', join(import.meta.dirname, 'gate.bench.ts'), '--span-load', url],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   if (child.pid !== undefined) setPriority(child.pid, 10);
@@ -264,6 +264,9 @@ async function main(): Promise<void> {
         // One name per span load process: each burst's counts from its own start.
         sampler.postMessage({ others: { [`spans${b}`]: load.child.pid } });
         bursts.push(load.startedMs);
+        // The span load runs until told to stop (SIGTERM), as the gate bench stops it.
+        await sleepUntil(load.startedMs + BURST_S * 1000);
+        load.child.kill('SIGTERM');
         process.stdout.write(`burst ${b + 1}: ${(await load.exited).slice('started\n'.length)}\n`);
       }
       quietFrom = hrMs();

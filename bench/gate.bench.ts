@@ -30,8 +30,13 @@ const SPANS_PER_SECOND = envInt('BENCH_SPANS_PER_SECOND', 50_000);
 /** Each target is measured in ROUNDS rounds of ROUND_SECONDS, taking turns. */
 const ROUNDS = rounds(5);
 const ROUND_SECONDS = envInt('BENCH_ROUND_SECONDS', 5);
-/** Each target's paced run under span load before the loaded rounds, not counted. */
-const SETTLE_SECONDS = 2;
+/**
+ * Every target is paced this long before the span load starts and again under it before the loaded rounds, not
+ * counted: V8 is still optimising the serving code (bare fastify's too) for about 10 s after the first requests,
+ * and a first round taken then cost every target more CPU an answer (docs/benchmarks.md, "A span burst's first
+ * seconds").
+ */
+const SETTLE_SECONDS = 5;
 /** The span load runs until the bench stops it; this only bounds it should the bench die without a word. */
 const SPAN_LOAD_LIMIT_SECONDS = 3_600;
 
