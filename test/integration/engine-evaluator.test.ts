@@ -201,8 +201,10 @@ const judged = (status: SloStatus) => ({
 
 describe.runIf(installed)('native SLOs evaluated on an engine equal the embedded store', () => {
   const dir = tempDir('sloguard-engine-eval-');
-  // Evaluated on a grid point (and a minute) in the past: every collector has written it.
-  const atMs = Math.floor(Date.now() / MINUTE) * MINUTE - MINUTE;
+  // Evaluated on a grid point (and a minute) in the past: every collector has written it. Never on the hour: the
+  // calendar day's midnight (zoneWithMidnightBefore) then falls an hour and 1–59 minutes before, never exactly 60.
+  const lastMinuteMs = Math.floor(Date.now() / MINUTE) * MINUTE - MINUTE;
+  const atMs = lastMinuteMs % (60 * MINUTE) === 0 ? lastMinuteMs - MINUTE : lastMinuteMs;
   // A fourth collector, of a service of its own, killed 20 minutes before: its series stop inside the windows.
   const KILLED_MS = atMs - 20 * MINUTE;
   const killedTraffic = Array.from({ length: 1200 }, (_, i) => atMs - 120 * MINUTE + i * 5_000 + 700)
