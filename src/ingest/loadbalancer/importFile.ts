@@ -326,6 +326,8 @@ export async function importLogFile(
     const templates: Record<string, readonly string[]> = {};
     for (const service of services) if (service) templates[service] = context.routes.templatesOf(service);
     const { source, service, settings, statusFrom } = context;
+    /** Where chunks summed here ahead of their turn are counted, before their rows wait in `inFlight`. */
+    const aheadTable = new MinuteTable(context.source, batch.thresholdsUs);
     const pool = new ParsePool(threads, {
       format,
       context: { source, service, settings, statusFrom },
@@ -339,6 +341,7 @@ export async function importLogFile(
       const inFlight: Array<{ result: Promise<ChunkSums> | ChunkSums; end: number; done: boolean }> = [];
       const take = async ({ result, end }: (typeof inFlight)[number]) => {
         const parsed = await result;
+        minuteTable.addRows(batch, parsed.rows);
         batch.mergeSeries(parsed.series, parsed.observations, true);
         for (const problem of parsed.summary.problems) problem.line += position.lines;
         addSummary(summary, parsed.summary);
@@ -350,7 +353,7 @@ export async function importLogFile(
       for await (const chunk of lineChunks(path, from.offset, chunkBytes, onBytes)) {
         while (inFlight[0]?.done) await take(inFlight.shift()!);
         if (inFlight.length >= sent && inFlight.length < sent + SUMMED_HERE_AT_MOST) {
-          inFlight.push({ result: sumChunk(chunk.bytes, reader), end: chunk.end, done: true });
+          inFlight.push({ result: sumChunk(chunk.bytes, reader, aheadTable), end: chunk.end, done: true });
           continue;
         }
         if (inFlight.length >= sent) await take(inFlight.shift()!);

@@ -3,9 +3,10 @@ import type { CountingRule } from '../../model/eventRules.js';
 import { answerRequests } from '../../workers.js';
 import { ServiceRoutes } from '../routeTemplates.js';
 import type { TimeRange } from '../timeRange.js';
-import { type ChunkReader, sumChunk } from './chunkSums.js';
+import { type ChunkReader, movedSums, sumChunk } from './chunkSums.js';
 import { BYTES_PARSERS, LOG_FORMATS } from './formats.js';
 import type { LineContext } from './lines.js';
+import { MinuteTable } from './minuteTable.js';
 import { PathRoutes } from './pathRoutes.js';
 
 /** What the importing thread tells a parsing worker once. */
@@ -40,6 +41,9 @@ const reader: ChunkReader = {
   countingRules: setup.countingRules,
   accepted: setup.accepted,
 };
-answerRequests(({ bytes }: ImportChunk) =>
-  sumChunk(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), reader),
+const table = new MinuteTable(setup.context.source, setup.thresholdsUs);
+answerRequests(
+  ({ bytes }: ImportChunk) =>
+    sumChunk(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), reader, table),
+  movedSums,
 );
