@@ -34,16 +34,27 @@ export interface ChunkReader {
 
 /**
  * Sums a chunk's lines into `table` (empty, of the reader's thresholds; it is left empty) and takes its rows
- * out. The table is kept from chunk to chunk for its series lookups.
+ * out, into `spare` when it has room. The table is kept from chunk to chunk for its series lookups.
  */
-export function sumChunk(bytes: Buffer, reader: ChunkReader, table: MinuteTable): ChunkSums {
+export function sumChunk(
+  bytes: Buffer,
+  reader: ChunkReader,
+  table: MinuteTable,
+  spare?: ArrayBuffer,
+): ChunkSums {
   const batch = new BatchAggregate(reader.thresholdsUs, reader.accepted, reader.countingRules);
   const position = { lines: 0 };
   const context = { ...reader.context, position, minuteTable: table };
   const summary = ingestBytes(bytes, reader.parse, reader.fast, context, batch);
   // The table makes a series in the batch for each it meets first: those counted as rows stay empty here.
   const series = new Map([...batch.series].filter(([, delta]) => delta.minutes.size > 0));
-  return { rows: table.takeRows(), series, observations: batch.observations, summary, lines: position.lines };
+  return {
+    rows: table.takeRows(spare),
+    series,
+    observations: batch.observations,
+    summary,
+    lines: position.lines,
+  };
 }
 
 /** The memory of a chunk's sums that moves to the importing thread instead of being copied. */

@@ -6,7 +6,7 @@ import { THREADS_BY_DEFAULT, WorkerPool } from '../../workers.js';
 import type { IngestPipeline } from '../pipeline.js';
 import { type ChunkReader, type ChunkSums, sumChunk } from './chunkSums.js';
 import { BYTES_PARSERS, LOG_FORMATS } from './formats.js';
-import type { ImportChunk, ImportWorkerSetup } from './importWorker.js';
+import type { ImportChunk, ImportWorkerSetup, ParsedChunk } from './importWorker.js';
 import {
   addSummary,
   emptySummary,
@@ -15,7 +15,7 @@ import {
   type LineSummary,
   MAX_LINE_CHARS,
 } from './lines.js';
-import { MinuteTable } from './minuteTable.js';
+import { MinuteTable, type TakenRows } from './minuteTable.js';
 import { PathRoutes } from './pathRoutes.js';
 
 /**
@@ -204,7 +204,15 @@ const SUMMED_HERE_AT_MOST = 8;
 
 /** Parsing threads: chunks go out to the least busy and come back in file order. */
 class ParsePool {
-  private readonly pool: WorkerPool<ImportChunk, ChunkSums>;
+  private readonly pool: WorkerPool<ImportChunk, ParsedChunk>;
+  /**
+   * Buffers of chunks the threads gave back, and of rows added (`giveBack`), for the next chunks: fresh ones,
+   * 1 MiB and ~380 KB per chunk of the bench's file, each freed on another thread than the one that made it,
+   * raised malloc's threshold for mapping a block of its own and were kept in its arenas (#23). There are at
+   * most as many as chunks in flight.
+   */
+  private readonly spareBytes: ArrayBuffer[] = [];
+  private readonly spareRows: ArrayBuffer[] = [];
 
   constructor(count: number, setup: ImportWorkerSetup) {
     this.pool = new WorkerPool(new URL('./importWorker.js', import.meta.url), count, setup, {
@@ -212,10 +220,26 @@ class ParsePool {
     });
   }
 
-  parse(chunk: Buffer): Promise<ChunkSums> {
-    // A copy, moved to the thread: the chunk's buffer is read into again.
-    const bytes = new Uint8Array(chunk);
-    return this.pool.run({ bytes }, [bytes.buffer]);
+  async parse(chunk: Buffer): Promise<ChunkSums> {
+    // A copy, moved to the thread and back: the chunk's buffer is read into again.
+    let buffer = this.spareBytes.pop();
+    if (!buffer || buffer.byteLength < chunk.length) buffer = new ArrayBuffer(chunk.length);
+    const bytes = new Uint8Array(buffer, 0, chunk.length);
+    bytes.set(chunk);
+    const spareRows = this.spareRows.pop();
+    const parsed = await this.pool.run({ bytes, spareRows }, spareRows ? [buffer, spareRows] : [buffer]);
+    this.spareBytes.push(parsed.bytes.buffer as ArrayBuffer);
+    return parsed.sums;
+  }
+
+  /** The buffer of rows added, for a next chunk's rows; none while there is none. */
+  takeSpareRows(): ArrayBuffer | undefined {
+    return this.spareRows.pop();
+  }
+
+  /** Keeps the buffer of rows added (nothing reads them any more) for a next chunk's rows. */
+  giveBack(rows: TakenRows): void {
+    this.spareRows.push(rows.cells.buffer as ArrayBuffer);
   }
 
   close(): Promise<void> {
@@ -342,6 +366,7 @@ export async function importLogFile(
       const take = async ({ result, end }: (typeof inFlight)[number]) => {
         const parsed = await result;
         minuteTable.addRows(batch, parsed.rows);
+        pool.giveBack(parsed.rows);
         batch.mergeSeries(parsed.series, parsed.observations, true);
         for (const problem of parsed.summary.problems) problem.line += position.lines;
         addSummary(summary, parsed.summary);
@@ -353,7 +378,11 @@ export async function importLogFile(
       for await (const chunk of lineChunks(path, from.offset, chunkBytes, onBytes)) {
         while (inFlight[0]?.done) await take(inFlight.shift()!);
         if (inFlight.length >= sent && inFlight.length < sent + SUMMED_HERE_AT_MOST) {
-          inFlight.push({ result: sumChunk(chunk.bytes, reader, aheadTable), end: chunk.end, done: true });
+          inFlight.push({
+            result: sumChunk(chunk.bytes, reader, aheadTable, pool.takeSpareRows()),
+            end: chunk.end,
+            done: true,
+          });
           continue;
         }
         if (inFlight.length >= sent) await take(inFlight.shift()!);

@@ -3,7 +3,7 @@ import type { CountingRule } from '../../model/eventRules.js';
 import { answerRequests } from '../../workers.js';
 import { ServiceRoutes } from '../routeTemplates.js';
 import type { TimeRange } from '../timeRange.js';
-import { type ChunkReader, movedSums, sumChunk } from './chunkSums.js';
+import { type ChunkReader, type ChunkSums, movedSums, sumChunk } from './chunkSums.js';
 import { BYTES_PARSERS, LOG_FORMATS } from './formats.js';
 import type { LineContext } from './lines.js';
 import { MinuteTable } from './minuteTable.js';
@@ -24,6 +24,14 @@ export interface ImportWorkerSetup {
 /** One chunk of whole lines (UTF-8, without the final newline) to parse. */
 export interface ImportChunk {
   bytes: Uint8Array;
+  /** A buffer of rows the importing thread has added, for this chunk's rows (see ParsePool). */
+  spareRows?: ArrayBuffer;
+}
+
+/** A chunk's sums, and its bytes moved back for the importing thread to fill with a next chunk. */
+export interface ParsedChunk {
+  sums: ChunkSums;
+  bytes: Uint8Array;
 }
 
 /**
@@ -43,7 +51,9 @@ const reader: ChunkReader = {
 };
 const table = new MinuteTable(setup.context.source, setup.thresholdsUs);
 answerRequests(
-  ({ bytes }: ImportChunk) =>
-    sumChunk(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), reader, table),
-  movedSums,
+  ({ bytes, spareRows }: ImportChunk): ParsedChunk => ({
+    sums: sumChunk(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), reader, table, spareRows),
+    bytes,
+  }),
+  ({ sums, bytes }) => [...movedSums(sums), bytes.buffer as ArrayBuffer],
 );

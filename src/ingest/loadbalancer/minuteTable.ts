@@ -11,10 +11,15 @@ import type { BatchAggregate } from '../aggregate.js';
 
 /**
  * Rows held before they are handed to the batch: 4,096 rows of ~1.5 KB (one count per latency bin) bound the
- * table to ~6 MB whatever the file holds, allocated at once (zeroed pages take no memory until a row is used).
- * A 50,000-line commit of the bench's file fills ~2,700.
+ * table to ~6 MB whatever the file holds. A 50,000-line commit of the bench's file fills ~2,700.
  */
 const MAX_ROWS = 4096;
+/**
+ * Rows a table starts with, doubled as they fill up to MAX_ROWS. Allocated at once, the 6 MB were all touched
+ * (calloc on a thread's malloc arena writes its zeros): 24 MB of peak RSS with a table per parsing thread and
+ * one for chunks summed ahead, where a chunk of the bench's file fills ~420 rows (#23).
+ */
+const FIRST_ROWS = 256;
 
 /** Series (names as the lines give them) the table keeps at most. */
 const MAX_SLOTS = 10_000;
@@ -71,9 +76,9 @@ export class MinuteTable {
   /** Per row: total, errors, one count per threshold, one per latency bin. */
   private readonly width: number;
   private readonly binsAt: number;
-  private readonly counts: Uint32Array;
+  private counts: Uint32Array;
   /** Per row: the lowest and highest bin counted, so a flush reads only those. */
-  private readonly binRange = new Int32Array(MAX_ROWS * 2);
+  private binRange = new Int32Array(FIRST_ROWS * 2);
   private rowCount = 0;
   private readonly slots: Slot[] = [];
   private readonly byService = new Map<string, Map<string, Map<string, Slot>>>();
@@ -84,7 +89,7 @@ export class MinuteTable {
   /** One row: an hour's sums, added up from its minutes' rows. */
   private readonly hourSums: Uint32Array;
   /** Each row handed over, read through one view. */
-  private readonly view: RowView;
+  private view: RowView;
   /** Lines counted since the last flush. */
   observations = 0;
 
@@ -100,7 +105,7 @@ export class MinuteTable {
     this.thresholdsUs = thresholdsUs;
     this.binsAt = 2 + thresholdsUs.length;
     this.width = this.binsAt + BIN_COUNT;
-    this.counts = new Uint32Array(MAX_ROWS * this.width);
+    this.counts = new Uint32Array(FIRST_ROWS * this.width);
     this.hourSums = new Uint32Array(this.width);
     this.view = new RowView(this.counts, this.binRange, this.width, thresholdsUs);
   }
@@ -150,16 +155,20 @@ export class MinuteTable {
 
   /**
    * Every row, taken out in one array (see TakenRows), and the table emptied: what a chunk's lines came to,
-   * for the table of the batch it joins (`addRows`).
+   * for the table of the batch it joins (`addRows`). The cells are laid in `spare` when it has room (the
+   * buffer of rows taken and added before).
    */
-  takeRows(): TakenRows {
+  takeRows(spare?: ArrayBuffer): TakenRows {
     const series: TakenRows['series'] = [];
     const { binRange, counts, width, binsAt } = this;
     let size = 0;
     for (const slot of this.slots)
       for (const row of slot.rows.values())
         size += TAKEN_HEADER_CELLS + (binsAt - 2) + binRange[row * 2 + 1]! - binRange[row * 2]! + 1;
-    const cells = new Float64Array(size);
+    const cells =
+      spare && spare.byteLength >= size * Float64Array.BYTES_PER_ELEMENT
+        ? new Float64Array(spare, 0, size)
+        : new Float64Array(size);
     let at = 0;
     for (const slot of this.slots) {
       if (slot.rows.size === 0) continue;
@@ -249,7 +258,7 @@ export class MinuteTable {
   private moveTo(batch: BatchAggregate, slot: Slot, minute: number): void {
     let row = slot.rows.get(minute);
     if (row === undefined) {
-      if (this.rowCount >= MAX_ROWS) this.flushInto(batch);
+      if (this.rowCount * 2 === this.binRange.length) this.makeRoom(batch);
       row = this.rowCount++;
       this.binRange[row * 2] = BIN_COUNT;
       this.binRange[row * 2 + 1] = -1;
@@ -257,6 +266,22 @@ export class MinuteTable {
     }
     slot.minute = minute;
     slot.row = row;
+  }
+
+  /** Doubles the rows, or once MAX_ROWS are held, hands them to the batch. */
+  private makeRoom(batch: BatchAggregate): void {
+    const rows = this.binRange.length / 2;
+    if (rows >= MAX_ROWS) {
+      this.flushInto(batch);
+      return;
+    }
+    const counts = new Uint32Array(2 * rows * this.width);
+    counts.set(this.counts);
+    const binRange = new Int32Array(4 * rows);
+    binRange.set(this.binRange);
+    this.counts = counts;
+    this.binRange = binRange;
+    this.view = new RowView(counts, binRange, this.width, this.thresholdsUs);
   }
 
   /**
