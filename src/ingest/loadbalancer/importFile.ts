@@ -194,7 +194,7 @@ const THREAD_YOUNG_GENERATION_MB = 8;
  * this thread commits a batch (with one, each waited on the other about a third of the time), few enough to
  * bound memory (a chunk is a CHUNK_BYTES copy).
  */
-const IN_FLIGHT_PER_THREAD = 4;
+const IN_FLIGHT_PER_THREAD = 2;
 /**
  * Chunks summed on this thread while the oldest sent is not back, before it is awaited: the importing
  * thread parses too when the threads fall behind (its own work, merging and committing, is a third of theirs;
