@@ -208,10 +208,10 @@ const SUMMED_HERE_AT_MOST = 4;
 class ParsePool {
   private readonly pool: WorkerPool<ImportChunk, ParsedChunk>;
   /**
-   * Buffers of chunks the threads gave back, and of rows added (`giveBack`), for the next chunks: fresh ones,
+   * Buffers of chunks the threads gave back, and of rows added (`giveBack`), for the next chunks. Fresh ones,
    * 1 MiB and ~380 KB per chunk of the bench's file, each freed on another thread than the one that made it,
-   * raised malloc's threshold for mapping a block of its own and were kept in its arenas (#23). There are at
-   * most as many as chunks in flight.
+   * were kept in malloc's arenas (one grew to 14 MB; with glibc's mmap threshold fixed it did not): #23. There
+   * are at most as many as chunks in flight.
    */
   private readonly spareBytes: ArrayBuffer[] = [];
   private readonly spareRows: ArrayBuffer[] = [];

@@ -15,9 +15,8 @@ import type { BatchAggregate } from '../aggregate.js';
  */
 const MAX_ROWS = 4096;
 /**
- * Rows a table starts with, doubled as they fill up to MAX_ROWS. Allocated at once, the 6 MB were all touched
- * (calloc on a thread's malloc arena writes its zeros): 24 MB of peak RSS with a table per parsing thread and
- * one for chunks summed ahead, where a chunk of the bench's file fills ~420 rows (#23).
+ * Rows a table starts with, doubled as they fill up to MAX_ROWS: an import with parsing threads holds a table
+ * per thread and one for chunks summed ahead, and a chunk of the bench's file fills ~420 rows (#23).
  */
 const FIRST_ROWS = 256;
 
