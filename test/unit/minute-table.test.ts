@@ -153,6 +153,43 @@ describe('MinuteTable', () => {
     expect(batch.observations).toBe(0);
   });
 
+  it('moves its rows to another table, through a spare buffer or a new one, as if the lines were counted there', () => {
+    const byBatch = ingest(bytes, 'web');
+    // Chunks summed apart (a parsing thread's table), their rows added to the importing thread's table.
+    const importing = new MinuteTable('edge', THRESHOLDS);
+    const apart = new MinuteTable('edge', THRESHOLDS);
+    const batch = new BatchAggregate(THRESHOLDS, ACCEPTED, RULES);
+    const context = {
+      source: 'edge',
+      service: 'web',
+      routes: new ServiceRoutes(() => []),
+      position: { lines: 0 },
+    };
+    const tooSmall = new ArrayBuffer(8);
+    const roomy = new ArrayBuffer(8 << 20);
+    // Four chunks of whole lines; the rows of each go through no spare, one too small, then a roomy one.
+    const cuts = [1, 2, 3].map((k) => bytes.indexOf(10, (bytes.length * k) >> 2));
+    const chunks = [0, ...cuts.map((cut) => cut + 1)].map((from, i) => bytes.subarray(from, cuts[i]));
+    const taken: number[] = [];
+    for (const [i, spare] of [undefined, tooSmall, roomy, roomy].entries()) {
+      const sums = new BatchAggregate(THRESHOLDS, ACCEPTED, RULES);
+      ingestBytes(chunks[i]!, parseNginxLine, parseNginxBytes, { ...context, minuteTable: apart }, sums);
+      const rows = apart.takeRows(spare);
+      expect(rows.cells.buffer === spare).toBe(spare === roomy);
+      taken.push(rows.observations);
+      importing.addRows(batch, rows);
+      batch.mergeSeries(sums.series, sums.observations, true);
+    }
+    expect(apart.observations).toBe(0);
+    // No counting rule reads "web": every line counted lay in the rows taken.
+    expect(taken.reduce((sum, n) => sum + n, 0)).toBe(byBatch.observations);
+    importing.flushInto(batch);
+    expect({ observations: batch.observations, series: batch.series }).toEqual({
+      observations: byBatch.observations,
+      series: byBatch.series,
+    });
+  });
+
   it('lends no rows once emptied, so an empty batch stays empty', () => {
     const table = new MinuteTable('edge', THRESHOLDS);
     const lent = new BatchAggregate(THRESHOLDS, ACCEPTED, RULES);

@@ -6,7 +6,7 @@ import { THREADS_BY_DEFAULT, WorkerPool } from '../../workers.js';
 import type { IngestPipeline } from '../pipeline.js';
 import { type ChunkReader, type ChunkSums, sumChunk } from './chunkSums.js';
 import { BYTES_PARSERS, LOG_FORMATS } from './formats.js';
-import type { ImportChunk, ImportWorkerSetup } from './importWorker.js';
+import type { ImportChunk, ImportWorkerSetup, ParsedChunk } from './importWorker.js';
 import {
   addSummary,
   emptySummary,
@@ -15,7 +15,7 @@ import {
   type LineSummary,
   MAX_LINE_CHARS,
 } from './lines.js';
-import { MinuteTable } from './minuteTable.js';
+import { MinuteTable, type TakenRows } from './minuteTable.js';
 import { PathRoutes } from './pathRoutes.js';
 
 /**
@@ -192,19 +192,29 @@ const THREAD_YOUNG_GENERATION_MB = 8;
 /**
  * Chunks sent to each parsing thread before the oldest is awaited: enough that a thread still has work while
  * this thread commits a batch (with one, each waited on the other about a third of the time), few enough to
- * bound memory (a chunk is a CHUNK_BYTES copy).
+ * bound memory: a chunk is a CHUNK_BYTES copy and its rows (~380 KB of the bench's file). With 4, `--threads 1`
+ * peaked 5-10 MB higher at the same lines/s (#23).
  */
-const IN_FLIGHT_PER_THREAD = 4;
+const IN_FLIGHT_PER_THREAD = 2;
 /**
  * Chunks summed on this thread while the oldest sent is not back, before it is awaited: the importing
  * thread parses too when the threads fall behind (its own work, merging and committing, is a third of theirs;
- * on a busy machine a thread may get little of a core). Each holds only its sums, not its bytes.
+ * on a busy machine a thread may get little of a core). Each holds only its rows, not its bytes; with 8,
+ * `--threads 2` and 3 peaked 4-13 MB higher at the same lines/s (#23).
  */
-const SUMMED_HERE_AT_MOST = 8;
+const SUMMED_HERE_AT_MOST = 4;
 
 /** Parsing threads: chunks go out to the least busy and come back in file order. */
 class ParsePool {
-  private readonly pool: WorkerPool<ImportChunk, ChunkSums>;
+  private readonly pool: WorkerPool<ImportChunk, ParsedChunk>;
+  /**
+   * Buffers of chunks the threads gave back, and of rows added (`giveBack`), for the next chunks. Fresh ones,
+   * 1 MiB and ~380 KB per chunk of the bench's file, each freed on another thread than the one that made it,
+   * were kept in malloc's arenas (one grew to 14 MB; with glibc's mmap threshold fixed it did not): #23. There
+   * are at most as many as chunks in flight.
+   */
+  private readonly spareBytes: ArrayBuffer[] = [];
+  private readonly spareRows: ArrayBuffer[] = [];
 
   constructor(count: number, setup: ImportWorkerSetup) {
     this.pool = new WorkerPool(new URL('./importWorker.js', import.meta.url), count, setup, {
@@ -212,10 +222,26 @@ class ParsePool {
     });
   }
 
-  parse(chunk: Buffer): Promise<ChunkSums> {
-    // A copy, moved to the thread: the chunk's buffer is read into again.
-    const bytes = new Uint8Array(chunk);
-    return this.pool.run({ bytes }, [bytes.buffer]);
+  async parse(chunk: Buffer): Promise<ChunkSums> {
+    // A copy, moved to the thread and back: the chunk's buffer is read into again.
+    let buffer = this.spareBytes.pop();
+    if (!buffer || buffer.byteLength < chunk.length) buffer = new ArrayBuffer(chunk.length);
+    const bytes = new Uint8Array(buffer, 0, chunk.length);
+    bytes.set(chunk);
+    const spareRows = this.spareRows.pop();
+    const parsed = await this.pool.run({ bytes, spareRows }, spareRows ? [buffer, spareRows] : [buffer]);
+    this.spareBytes.push(parsed.bytes.buffer as ArrayBuffer);
+    return parsed.sums;
+  }
+
+  /** The buffer of rows added, for a next chunk's rows; none while there is none. */
+  takeSpareRows(): ArrayBuffer | undefined {
+    return this.spareRows.pop();
+  }
+
+  /** Keeps the buffer of rows added (nothing reads them any more) for a next chunk's rows. */
+  giveBack(rows: TakenRows): void {
+    this.spareRows.push(rows.cells.buffer as ArrayBuffer);
   }
 
   close(): Promise<void> {
@@ -326,6 +352,8 @@ export async function importLogFile(
     const templates: Record<string, readonly string[]> = {};
     for (const service of services) if (service) templates[service] = context.routes.templatesOf(service);
     const { source, service, settings, statusFrom } = context;
+    /** Where chunks summed here ahead of their turn are counted, before their rows wait in `inFlight`. */
+    const aheadTable = new MinuteTable(context.source, batch.thresholdsUs);
     const pool = new ParsePool(threads, {
       format,
       context: { source, service, settings, statusFrom },
@@ -339,6 +367,8 @@ export async function importLogFile(
       const inFlight: Array<{ result: Promise<ChunkSums> | ChunkSums; end: number; done: boolean }> = [];
       const take = async ({ result, end }: (typeof inFlight)[number]) => {
         const parsed = await result;
+        minuteTable.addRows(batch, parsed.rows);
+        pool.giveBack(parsed.rows);
         batch.mergeSeries(parsed.series, parsed.observations, true);
         for (const problem of parsed.summary.problems) problem.line += position.lines;
         addSummary(summary, parsed.summary);
@@ -350,7 +380,11 @@ export async function importLogFile(
       for await (const chunk of lineChunks(path, from.offset, chunkBytes, onBytes)) {
         while (inFlight[0]?.done) await take(inFlight.shift()!);
         if (inFlight.length >= sent && inFlight.length < sent + SUMMED_HERE_AT_MOST) {
-          inFlight.push({ result: sumChunk(chunk.bytes, reader), end: chunk.end, done: true });
+          inFlight.push({
+            result: sumChunk(chunk.bytes, reader, aheadTable, pool.takeSpareRows()),
+            end: chunk.end,
+            done: true,
+          });
           continue;
         }
         if (inFlight.length >= sent) await take(inFlight.shift()!);

@@ -3,9 +3,10 @@ import type { CountingRule } from '../../model/eventRules.js';
 import { answerRequests } from '../../workers.js';
 import { ServiceRoutes } from '../routeTemplates.js';
 import type { TimeRange } from '../timeRange.js';
-import { type ChunkReader, sumChunk } from './chunkSums.js';
+import { type ChunkReader, type ChunkSums, movedSums, sumChunk } from './chunkSums.js';
 import { BYTES_PARSERS, LOG_FORMATS } from './formats.js';
 import type { LineContext } from './lines.js';
+import { MinuteTable } from './minuteTable.js';
 import { PathRoutes } from './pathRoutes.js';
 
 /** What the importing thread tells a parsing worker once. */
@@ -22,6 +23,14 @@ export interface ImportWorkerSetup {
 
 /** One chunk of whole lines (UTF-8, without the final newline) to parse. */
 export interface ImportChunk {
+  bytes: Uint8Array;
+  /** A buffer of rows the importing thread has added, for this chunk's rows (see ParsePool). */
+  spareRows?: ArrayBuffer;
+}
+
+/** A chunk's sums, and its bytes moved back for the importing thread to fill with a next chunk. */
+export interface ParsedChunk {
+  sums: ChunkSums;
   bytes: Uint8Array;
 }
 
@@ -40,6 +49,11 @@ const reader: ChunkReader = {
   countingRules: setup.countingRules,
   accepted: setup.accepted,
 };
-answerRequests(({ bytes }: ImportChunk) =>
-  sumChunk(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), reader),
+const table = new MinuteTable(setup.context.source, setup.thresholdsUs);
+answerRequests(
+  ({ bytes, spareRows }: ImportChunk): ParsedChunk => ({
+    sums: sumChunk(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), reader, table, spareRows),
+    bytes,
+  }),
+  ({ sums, bytes }) => [...movedSums(sums), bytes.buffer as ArrayBuffer],
 );

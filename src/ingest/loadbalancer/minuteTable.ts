@@ -11,16 +11,41 @@ import type { BatchAggregate } from '../aggregate.js';
 
 /**
  * Rows held before they are handed to the batch: 4,096 rows of ~1.5 KB (one count per latency bin) bound the
- * table to ~6 MB whatever the file holds, allocated at once (zeroed pages take no memory until a row is used).
- * A 50,000-line commit of the bench's file fills ~2,700.
+ * table to ~6 MB whatever the file holds. A 50,000-line commit of the bench's file fills ~2,700.
  */
 const MAX_ROWS = 4096;
+/**
+ * Rows a table starts with, doubled as they fill up to MAX_ROWS: an import with parsing threads holds a table
+ * per thread and one for chunks summed ahead, and a chunk of the bench's file fills ~420 rows (#23).
+ */
+const FIRST_ROWS = 256;
 
 /** Series (names as the lines give them) the table keeps at most. */
 const MAX_SLOTS = 10_000;
 
 /** Whole-millisecond durations up to a minute have their bin kept (120 KB). */
 const MS_BINS_KEPT = 60_000;
+
+/**
+ * A table's rows taken out to be added to another's (`takeRows`, `addRows`): a chunk of an import summed on a
+ * parsing thread, or on the importing thread ahead of its turn. The rows lie in one array, moved between
+ * threads rather than cloned: as maps of BucketDeltas, the chunks in flight were promoted on the importing
+ * thread and its heap grew by 60 MB (#23).
+ */
+export interface TakenRows {
+  /** The rows' series, by index, with when each was seen. */
+  series: Array<{ key: SeriesKey; firstSeenMs: number; lastSeenMs: number }>;
+  /**
+   * Per row: series index, minute, total, errors, each threshold's count, lowest and highest bin used, then
+   * the counts of those bins. Float64: the minute of any accepted time is exact.
+   */
+  cells: Float64Array;
+  /** Lines the rows count. */
+  observations: number;
+}
+
+/** Cells of a taken row before its bins: series, minute, total, errors, lowest bin, highest bin. */
+const TAKEN_HEADER_CELLS = 6;
 
 /** A series as the table counts it: its rows by minute, the last one used kept at hand. */
 interface Slot {
@@ -50,9 +75,9 @@ export class MinuteTable {
   /** Per row: total, errors, one count per threshold, one per latency bin. */
   private readonly width: number;
   private readonly binsAt: number;
-  private readonly counts: Uint32Array;
+  private counts: Uint32Array;
   /** Per row: the lowest and highest bin counted, so a flush reads only those. */
-  private readonly binRange = new Int32Array(MAX_ROWS * 2);
+  private binRange = new Int32Array(FIRST_ROWS * 2);
   private rowCount = 0;
   private readonly slots: Slot[] = [];
   private readonly byService = new Map<string, Map<string, Map<string, Slot>>>();
@@ -63,7 +88,7 @@ export class MinuteTable {
   /** One row: an hour's sums, added up from its minutes' rows. */
   private readonly hourSums: Uint32Array;
   /** Each row handed over, read through one view. */
-  private readonly view: RowView;
+  private view: RowView;
   /** Lines counted since the last flush. */
   observations = 0;
 
@@ -79,7 +104,7 @@ export class MinuteTable {
     this.thresholdsUs = thresholdsUs;
     this.binsAt = 2 + thresholdsUs.length;
     this.width = this.binsAt + BIN_COUNT;
-    this.counts = new Uint32Array(MAX_ROWS * this.width);
+    this.counts = new Uint32Array(FIRST_ROWS * this.width);
     this.hourSums = new Uint32Array(this.width);
     this.view = new RowView(this.counts, this.binRange, this.width, thresholdsUs);
   }
@@ -99,10 +124,7 @@ export class MinuteTable {
   ): boolean {
     const slot = this.slotOf(batch, service, operation, method);
     if (slot.byBatch) return false;
-    const minute = Math.floor(timeMs / 60_000);
-    if (minute !== slot.minute) this.moveTo(batch, slot, minute);
-    if (timeMs > slot.lastSeenMs) slot.lastSeenMs = timeMs;
-    if (timeMs < slot.firstSeenMs) slot.firstSeenMs = timeMs;
+    this.seenAt(batch, slot, Math.floor(timeMs / 60_000), timeMs, timeMs);
     const { counts, thresholdsUs } = this;
     const at = slot.row * this.width;
     counts[at]! += 1;
@@ -121,6 +143,75 @@ export class MinuteTable {
     if (bin > this.binRange[range + 1]!) this.binRange[range + 1] = bin;
     this.observations += 1;
     return true;
+  }
+
+  /** Points the slot at its row for `minute` and widens when it was seen. */
+  private seenAt(batch: BatchAggregate, slot: Slot, minute: number, firstMs: number, lastMs: number): void {
+    if (minute !== slot.minute) this.moveTo(batch, slot, minute);
+    if (lastMs > slot.lastSeenMs) slot.lastSeenMs = lastMs;
+    if (firstMs < slot.firstSeenMs) slot.firstSeenMs = firstMs;
+  }
+
+  /**
+   * Every row, taken out in one array (see TakenRows), and the table emptied: what a chunk's lines came to,
+   * for the table of the batch it joins (`addRows`). The cells are laid in `spare` when it has room (the
+   * buffer of rows taken and added before).
+   */
+  takeRows(spare?: ArrayBuffer): TakenRows {
+    const series: TakenRows['series'] = [];
+    const { binRange, counts, width, binsAt } = this;
+    let size = 0;
+    for (const slot of this.slots)
+      for (const row of slot.rows.values())
+        size += TAKEN_HEADER_CELLS + (binsAt - 2) + binRange[row * 2 + 1]! - binRange[row * 2]! + 1;
+    const cells =
+      spare && spare.byteLength >= size * Float64Array.BYTES_PER_ELEMENT
+        ? new Float64Array(spare, 0, size)
+        : new Float64Array(size);
+    let at = 0;
+    for (const slot of this.slots) {
+      if (slot.rows.size === 0) continue;
+      const index = series.length;
+      series.push({ key: slot.key, firstSeenMs: slot.firstSeenMs, lastSeenMs: slot.lastSeenMs });
+      for (const [minute, row] of slot.rows) {
+        const start = row * width;
+        const from = binRange[row * 2]!;
+        const to = binRange[row * 2 + 1]!;
+        cells[at++] = index;
+        cells[at++] = minute;
+        for (let j = 0; j < binsAt; j++) cells[at++] = counts[start + j]!;
+        cells[at++] = from;
+        cells[at++] = to;
+        for (let bin = from; bin <= to; bin++) cells[at++] = counts[start + binsAt + bin]!;
+      }
+    }
+    const taken = { series, cells, observations: this.observations };
+    this.empty();
+    return taken;
+  }
+
+  /** Adds rows taken from a table of the same thresholds (`takeRows`), as if their lines were counted here. */
+  addRows(batch: BatchAggregate, taken: TakenRows): void {
+    const { cells } = taken;
+    const { binsAt, width } = this;
+    for (let at = 0; at < cells.length; ) {
+      const { key, firstSeenMs, lastSeenMs } = taken.series[cells[at]!]!;
+      // Looked up row by row: a slot held across rows is dropped if the table fills with series meanwhile.
+      const slot = this.slotOf(batch, key.service, key.operation, key.method);
+      if (slot.byBatch)
+        throw new Error(`series ${slot.keyString} has counting rules: its lines are not rows`);
+      this.seenAt(batch, slot, cells[at + 1]!, firstSeenMs, lastSeenMs);
+      at += 2;
+      this.observations += cells[at]!; // the row's total
+      const start = slot.row * width;
+      for (let j = 0; j < binsAt; j++) this.counts[start + j]! += cells[at++]!;
+      const from = cells[at++]!;
+      const to = cells[at++]!;
+      for (let bin = from; bin <= to; bin++) this.counts[start + binsAt + bin]! += cells[at++]!;
+      const range = slot.row * 2;
+      if (from < this.binRange[range]!) this.binRange[range] = from;
+      if (to > this.binRange[range + 1]!) this.binRange[range + 1] = to;
+    }
   }
 
   private slotOf(batch: BatchAggregate, service: string, operation: string, method: string): Slot {
@@ -166,7 +257,7 @@ export class MinuteTable {
   private moveTo(batch: BatchAggregate, slot: Slot, minute: number): void {
     let row = slot.rows.get(minute);
     if (row === undefined) {
-      if (this.rowCount >= MAX_ROWS) this.flushInto(batch);
+      if (this.rowCount * 2 === this.binRange.length) this.makeRoom(batch);
       row = this.rowCount++;
       this.binRange[row * 2] = BIN_COUNT;
       this.binRange[row * 2 + 1] = -1;
@@ -174,6 +265,22 @@ export class MinuteTable {
     }
     slot.minute = minute;
     slot.row = row;
+  }
+
+  /** Doubles the rows, or once MAX_ROWS are held, hands them to the batch. */
+  private makeRoom(batch: BatchAggregate): void {
+    const rows = this.binRange.length / 2;
+    if (rows >= MAX_ROWS) {
+      this.flushInto(batch);
+      return;
+    }
+    const counts = new Uint32Array(2 * rows * this.width);
+    counts.set(this.counts);
+    const binRange = new Int32Array(4 * rows);
+    binRange.set(this.binRange);
+    this.counts = counts;
+    this.binRange = binRange;
+    this.view = new RowView(counts, binRange, this.width, this.thresholdsUs);
   }
 
   /**
