@@ -123,7 +123,7 @@ program
   .addOption(
     new Option(
       '--threads <count>',
-      'parsing threads (default: the cores but one, at most 4, and none below 3 cores); with 0 the import parses on its own thread',
+      'parsing threads (default: the cores but one, at most 2, and none below 3 cores); with 0 the import parses on its own thread',
     ).argParser(threadCount),
   )
   .argument('<files...>', 'log files')

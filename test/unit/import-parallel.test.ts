@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { importLogFile } from '../../src/ingest/loadbalancer/importFile.js';
+import { defaultParsingThreads, importLogFile } from '../../src/ingest/loadbalancer/importFile.js';
 import { ServiceRoutes } from '../../src/ingest/routeTemplates.js';
 import { nginxLine } from '../helpers/app.js';
 import { memoryStore, pipelineOf } from '../helpers/pipeline.js';
@@ -93,4 +93,10 @@ describe('an import parsed on threads', () => {
       expect(parallel.committed.at(-1)).toBe(size);
     }
   }, 120_000);
+});
+
+describe('parsing threads by default', () => {
+  it('uses none below 3 cores and at most 2, which keep an import within 150 MB of RSS (#23)', () => {
+    expect([1, 2, 3, 4, 8, 64].map(defaultParsingThreads)).toEqual([0, 0, 2, 2, 2, 2]);
+  });
 });

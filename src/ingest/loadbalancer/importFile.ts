@@ -251,14 +251,13 @@ class ParsePool {
 
 /**
  * Parsing threads: one per core beside the importing thread, which reads, merges and commits; none below 3
- * cores. On 2 cores one thread cost 157-183 MB of peak RSS against 127-145 MB (the target is 150), a quarter
- * more CPU per line, and 0.46 / 0.75 / 1.23x the lines per second at load 13-19 (`npm run bench -- lines`,
- * docs/benchmarks.md): it gains only with a core to spare, so there it is asked for (`--threads 1`), #23.
+ * cores, at most 2. On 2 cores one thread cost more CPU per line and gained lines per second only while the
+ * second core was idle (`npm run bench -- lines`, docs/benchmarks.md), so there it is asked for (`--threads 1`).
+ * Each thread costs RSS (the first ~40 MB, each more 13-27 MB): 2 keep an import of any size within #23's 150 MB
+ * (128-133 MB on the 1M-line bench file), 3 do not (148-155 MB); more are asked for with `--threads N`. The
+ * default for `cores` cores.
  */
-const parsingThreads = () => {
-  const cores = availableParallelism();
-  return cores < 3 ? 0 : Math.min(cores - 1, 4);
-};
+export const defaultParsingThreads = (cores: number) => (cores < 3 ? 0 : Math.min(cores - 1, 2));
 
 /** Where an import stands: text offset and lines committed, and what this run made of its lines. */
 export interface ImportProgress {
@@ -295,7 +294,7 @@ export async function importLogFile(
     from = { offset: 0, lines: 0 },
     committed,
     onBytes = () => {},
-    threads = THREADS_BY_DEFAULT ? parsingThreads() : 0,
+    threads = THREADS_BY_DEFAULT ? defaultParsingThreads(availableParallelism()) : 0,
   } = options;
   const summary = emptySummary();
   const position = { lines: from.lines };
