@@ -16,18 +16,16 @@
  *
  * The trace's files (GCs, threads, the service's stdout) stay in the printed folder.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SERVE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
-import { stopChild } from '../test/helpers/process.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { startGateService } from './gateTargets.js';
 import { holdsOf, type Poll } from './loopHolds.js';
 import { envInt, loadText } from './method.js';
 import { pacedLoad, quantile } from './paced.js';
+import { type SpanLoad, startSpanLoad } from './spanLoad.js';
 
 const QUIET_S = envInt('BENCH_BURST_QUIET_SECONDS', 10);
 const BURST_S = envInt('BENCH_BURST_SECONDS', 15);
@@ -114,25 +112,6 @@ parentPort.on('message', (message) => {
   }
 });
 `;
-
-/** The gate bench's span load in its own process at a lower priority, as the bench runs it. */
-function spanLoad(url: string): Promise<{ child: ChildProcess; startedMs: number; exited: Promise<string> }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'gate.bench.ts'), '--span-load', url],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  if (child.pid !== undefined) setPriority(child.pid, 10);
-  let out = '';
-  const exited = new Promise<string>((resolve) => child.once('exit', () => resolve(out)));
-  return new Promise((resolve, fail) => {
-    child.once('exit', (code) => fail(new Error(`span load exited with ${code} before starting`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.startsWith('started\n')) resolve({ child, startedMs: hrMs(), exited });
-    });
-  });
-}
 
 const sleepUntil = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms - hrMs())));
 
@@ -247,7 +226,7 @@ async function main(): Promise<void> {
     },
   });
   // The span load under way, stopped if the trace fails before it ends.
-  let spans: ChildProcess | undefined;
+  let spans: SpanLoad | undefined;
   try {
     // Paced past the last burst's end, whatever the span load's start-up took.
     const pacing = pacedLoad(service.gate.url, RATE, BURSTS * (QUIET_S + BURST_S + SPAWN_ALLOWANCE_S));
@@ -259,15 +238,13 @@ async function main(): Promise<void> {
         bursts.push(hrMs());
         await sleepUntil(bursts.at(-1)! + BURST_S * 1000);
       } else {
-        const load = await spanLoad(service.sloguard.url);
-        spans = load.child;
+        spans = await startSpanLoad(service.sloguard.url);
+        const startedMs = hrMs();
         // One name per span load process: each burst's counts from its own start.
-        sampler.postMessage({ others: { [`spans${b}`]: load.child.pid } });
-        bursts.push(load.startedMs);
-        // The span load runs until told to stop (SIGTERM), as the gate bench stops it.
-        await sleepUntil(load.startedMs + BURST_S * 1000);
-        load.child.kill('SIGTERM');
-        process.stdout.write(`burst ${b + 1}: ${(await load.exited).slice('started\n'.length)}\n`);
+        sampler.postMessage({ others: { [`spans${b}`]: spans.pid } });
+        bursts.push(startedMs);
+        await sleepUntil(startedMs + BURST_S * 1000);
+        process.stdout.write(`burst ${b + 1}: ${JSON.stringify(await spans.stop())}\n`);
       }
       quietFrom = hrMs();
     }
@@ -301,7 +278,7 @@ async function main(): Promise<void> {
       bursts,
     );
   } finally {
-    if (spans) await stopChild(spans);
+    await spans?.stop().catch(() => undefined);
     await sampler.terminate();
     await service.cleanup();
   }

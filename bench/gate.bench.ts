@@ -12,21 +12,13 @@
  *
  *   BENCH_ROUNDS=2 BENCH_ROUND_SECONDS=3 npm run bench -- gate
  */
-import { spawn } from 'node:child_process';
-import { setPriority } from 'node:os';
-import {
-  ingestSpans,
-  SPANS_PER_BATCH,
-  startBareFastify,
-  startGateService,
-  type Target,
-} from './gateTargets.js';
+import { SPANS_PER_BATCH, startBareFastify, startGateService, type Target } from './gateTargets.js';
 import { HOLD_BOUNDS_MS, holdsText, LoopHoldProbe, type LoopHolds } from './loopHolds.js';
 import { Comparison, processCpuMs as cpuMs, envInt, figure, loadNow, rounds } from './method.js';
 import { type ClientGc, PacedClientProcess, type PacedResult, type PacedRun, quantile } from './paced.js';
+import { type SpanLoad, startSpanLoad } from './spanLoad.js';
 
 const GATE_RATE = envInt('BENCH_GATE_RATE', 1_000);
-const SPANS_PER_SECOND = envInt('BENCH_SPANS_PER_SECOND', 50_000);
 /** Each target is measured in ROUNDS rounds of ROUND_SECONDS, taking turns. */
 const ROUNDS = rounds(5);
 const ROUND_SECONDS = envInt('BENCH_ROUND_SECONDS', 5);
@@ -37,64 +29,7 @@ const ROUND_SECONDS = envInt('BENCH_ROUND_SECONDS', 5);
  * seconds").
  */
 const SETTLE_SECONDS = 5;
-/** The span load runs until the bench stops it; this only bounds it should the bench die without a word. */
-const SPAN_LOAD_LIMIT_SECONDS = 3_600;
-
-if (process.argv[2] === '--span-load') {
-  const stop = new AbortController();
-  process.once('SIGTERM', () => stop.abort());
-  const loading = ingestSpans(process.argv[3]!, SPAN_LOAD_LIMIT_SECONDS, SPANS_PER_SECOND, stop.signal);
-  process.stdout.write('started\n');
-  const result = await loading;
-  process.stdout.write(
-    JSON.stringify({ ok: result['2xx'], non2xx: result.non2xx, duration: result.duration }),
-  );
-} else {
-  await main();
-}
-
-interface SpanLoad {
-  ok: number;
-  non2xx: number;
-  duration: number;
-}
-
-/**
- * The span load from its own process, as it would come from other machines: sharing the measuring client's
- * event loop, sending 15 MB/s would delay the timing of the gate requests themselves. It runs at a lower
- * priority for the same reason: on other machines it would not take CPU from the service being measured.
- * It runs until `stop()`, which returns what it sent: the rate it reached is checked and reported.
- */
-async function spanLoad(url: string): Promise<{ stop(): Promise<SpanLoad> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--span-load', url], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (child.pid !== undefined) setPriority(child.pid, 10);
-  let out = '';
-  let started: () => void;
-  const running = new Promise<void>((resolve) => {
-    started = resolve;
-  });
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    if (out.startsWith('started\n')) started();
-  });
-  const finished = new Promise<SpanLoad>((done, fail) => {
-    child.once('error', fail);
-    child.once('exit', (code) =>
-      code === 0
-        ? done(JSON.parse(out.slice('started\n'.length)) as SpanLoad)
-        : fail(new Error(`span load exited with ${code}`)),
-    );
-  });
-  await Promise.race([running, finished]);
-  return {
-    stop: () => {
-      child.kill('SIGTERM');
-      return finished;
-    },
-  };
-}
+await main();
 
 /**
  * One paced turn: every URL of `urls` at once, from the bench's client process (bench/paced.ts
@@ -212,6 +147,7 @@ async function main(): Promise<void> {
   let bare: Awaited<ReturnType<typeof startBareFastify>> | undefined;
   let bareProbe: LoopHoldProbe | undefined;
   let client: PacedClientProcess | undefined;
+  let spans: SpanLoad | undefined;
   try {
     client = await PacedClientProcess.start();
     const { url } = service.sloguard;
@@ -227,15 +163,15 @@ async function main(): Promise<void> {
     const gateUrl = service.gate.url;
     const targets = {
       gate: service.gate,
-      'bare fastify': bare as Target,
+      'bare fastify': bare,
       'sloguard /healthz': service.healthz,
-      'bare fastify beside /healthz': bare as Target,
+      'bare fastify beside /healthz': bare,
     };
     // Also the client's first run, which warms its own code.
     const warm = () => pacedTurn(client!, [gateUrl, bare!.url, service.healthz.url], SETTLE_SECONDS);
     await warm();
 
-    const spans = await spanLoad(url);
+    spans = await startSpanLoad(url);
     // Measured in the load's steady state, as engines are (the method's rule): every target is paced for a
     // moment under the span load before the rounds start.
     await warm();
@@ -349,6 +285,8 @@ async function main(): Promise<void> {
       'ms',
     );
   } finally {
+    // A failed run stops its span load too (a stopped one answers again); what it sent no longer matters.
+    await spans?.stop().catch(() => undefined);
     await Promise.all([service.cleanup(), bare?.stop(), gateProbe.stop(), bareProbe?.stop(), client?.stop()]);
   }
 }
